@@ -1,0 +1,117 @@
+# log4scan - build, test, install.
+#
+#   make            agent (build/log4scan) and collector (build/log4scan-server)
+#   make scan       install missing Debian packages, build, scan this host
+#   make check      every test, under ASan+UBSan; last line "N passed, N failed"
+#   make fuzz       libFuzzer harnesses (clang) into build/fuzz/
+#   make deps       install the Debian packages the build and tests need
+#
+# Layout: lib/ is the library (no CLI concerns), programs/ the thin programs,
+# tests/ and fuzz/ beside them.  A second tree, build/san/, holds the same
+# code built with sanitizers; the test suite runs against it.
+
+CC      ?= cc
+CLANG   ?= clang
+BUILD   ?= build
+OPT     ?= -O2
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS_COMMON = -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -g -pthread \
+		-Ilib -DL4S_VERSION='"$(VERSION)"'
+CFLAGS  ?= $(OPT)
+ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS)
+
+AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp -lcurl -lpthread
+SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lz -lpthread
+
+LIB_SRC    = $(sort $(wildcard lib/*.c))
+AGENT_SRC  = $(sort $(wildcard programs/*.c))
+SERVER_SRC = $(sort $(wildcard programs/server/*.c))
+UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC   = $(sort $(wildcard fuzz/fuzz_*.c))
+
+LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
+AGENT_OBJ  = $(AGENT_SRC:%.c=$(BUILD)/%.o)
+SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+# The default rules file is compiled in (rules/log4j.rules -> C array).
+RULES_C    = $(BUILD)/gen/rules_default.c
+RULES_OBJ  = $(BUILD)/gen/rules_default.o
+
+.PHONY: all agent server check scan deps fuzz fuzz-run san clean install bench
+all: agent server
+
+agent: $(BUILD)/log4scan
+server: $(BUILD)/log4scan-server
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(RULES_C): rules/log4j.rules scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh l4s_default_rules < rules/log4j.rules > $@
+
+$(RULES_OBJ): $(RULES_C)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/liblog4scan.a: $(LIB_OBJ) $(RULES_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/log4scan: $(AGENT_OBJ) $(BUILD)/liblog4scan.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(AGENT_OBJ) $(BUILD)/liblog4scan.a $(AGENT_LIBS) $(LDFLAGS)
+
+$(BUILD)/log4scan-server: $(SERVER_OBJ) $(BUILD)/liblog4scan.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(SERVER_OBJ) $(BUILD)/liblog4scan.a $(SERVER_LIBS) $(AGENT_LIBS) $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblog4scan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblog4scan.a $(AGENT_LIBS) $(LDFLAGS)
+
+units: $(UNIT_BIN)
+
+# Sanitizer build of everything, used by the test suite.
+SAN_FLAGS = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+san:
+	$(MAKE) BUILD=build/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all units
+
+check: all san
+	@sh tests/run.sh
+
+deps:
+	sh scripts/install-deps.sh
+
+scan: deps all
+	$(BUILD)/log4scan scan
+
+# libFuzzer harnesses: each fuzz/fuzz_X.c links the library built with clang.
+FUZZ_BUILD = build/fuzz
+fuzz:
+	$(MAKE) BUILD=$(FUZZ_BUILD)/obj CC=$(CLANG) CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/obj/liblog4scan.a
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "  FUZZ $$n"; \
+	  $(CLANG) $(CFLAGS_COMMON) -O1 -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/$$n $$f \
+	    $(FUZZ_BUILD)/obj/liblog4scan.a $(AGENT_LIBS) $(SERVER_LIBS) || exit 1; done
+
+# Run each harness briefly (FUZZ_SECONDS each) over its seed corpus.
+FUZZ_SECONDS ?= 20
+fuzz-run: fuzz
+	sh tests/fuzz-run.sh $(FUZZ_SECONDS)
+
+bench: all
+	sh bench/run.sh
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 755 $(BUILD)/log4scan $(DESTDIR)$(PREFIX)/bin/log4scan
+	install -m 755 $(BUILD)/log4scan-server $(DESTDIR)$(PREFIX)/sbin/log4scan-server
+
+clean:
+	rm -rf build tests/out
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,98 @@
+/* detect.h - decide what Log4j an archive (or exploded class directory)
+ * holds, which version, and which CVEs apply.
+ *
+ * The detector sees a container as a list of entry names and a way to read
+ * one entry; it never cares whether that is a zip or a directory.  It reads
+ * only the few entries that carry evidence (pom.properties, the manifest,
+ * the fingerprinted classes), so the cost is independent of archive size.
+ *
+ * Evidence, strongest first:
+ *   1. the component's own META-INF/maven/.../pom.properties,
+ *   2. its MANIFEST.MF (when the manifest names log4j-core / log4j 1.x),
+ *   3. the class files: SHA-256 fingerprints and constant-pool markers from
+ *      the rules, intersected into the set of releases they allow.
+ * A file name is never evidence.  When metadata and class files disagree,
+ * the class files win (they are what the JVM runs) and the finding says so. */
+#ifndef L4S_DETECT_H
+#define L4S_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "rules.h"
+
+struct libdeflate_decompressor;
+
+enum status { ST_SAFE = 0, ST_MITIGATED = 1, ST_VULNERABLE = 2 };
+const char *status_name(enum status s);
+
+#define MAX_CVES 32
+
+struct finding {
+	enum component comp;
+	char *root;                  /* package root inside the container */
+	char version[96];            /* "2.14.1", "2.14.0..2.14.1" or "" */
+	const char *version_source;  /* pom.properties, manifest, bytecode, unknown */
+	enum status status;
+	const struct rule_cve *cves[MAX_CVES];      /* CVEs that apply */
+	size_t ncves;
+	const struct rule_cve *mitigated[MAX_CVES]; /* CVEs mitigated by a removed class */
+	size_t nmitigated;
+	const char *severity;        /* highest among cves, "none" when empty */
+	char fixed_in[32];           /* version to move to, "" when none */
+	const char *advice;          /* from the rules, may be NULL */
+	char **evidence;
+	size_t nevidence;
+	/* Filled in by the scanner: */
+	char *path;
+	char sha256[65];
+	long pid;                    /* process view: the JVM that has it loaded, else 0 */
+};
+
+void finding_free(struct finding *f);
+void finding_add_evidence(struct finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* What the detector needs from a container. */
+struct container {
+	size_t n;
+	/* Name of entry i (bytes, not NUL-terminated) and its length. */
+	const char *(*name)(void *ctx, size_t i, size_t *len);
+	/* Read entry i whole (at most max bytes). */
+	bool (*read)(void *ctx, size_t i, uint64_t max, unsigned char **out, size_t *len,
+		     struct buf *err);
+	void *ctx;
+};
+
+struct detect_opts {
+	bool bytecode_only;  /* ignore pom.properties and MANIFEST.MF */
+	uint64_t max_class_bytes;
+};
+
+struct detect_error {
+	size_t entry;  /* index of the entry that could not be read */
+	char *msg;
+};
+
+struct detect_result {
+	struct finding *findings;
+	size_t nfindings;
+	struct detect_error *errors;
+	size_t nerrors;
+};
+
+/* True when an entry name could matter to the detector (so a caller that
+ * lists entries can skip the rest cheaply). */
+bool detect_wants(const char *name, size_t len);
+
+void detect_run(const struct rules *r, const struct detect_opts *o, const struct container *c,
+		struct detect_result *res);
+void detect_result_free(struct detect_result *res);
+
+/* CVE evaluation for a known version string or a release set; exposed for
+ * tests and for the fixer. */
+void detect_evaluate(const struct rules *r, struct finding *f, const char *exact,
+		     const struct vset *set, bool (*has_class)(void *, const char *), void *hctx);
+
+#endif

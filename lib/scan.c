@@ -1,0 +1,478 @@
+/* scan.c - the per-file scan engine (see scan.h for the design).
+ *
+ * scan_archive() is the recursion: open the archive from its tail, run the
+ * detector over its entry list, then follow the entries whose names say they
+ * are archives.  A nested archive is a new byte source: a window onto the
+ * parent's bytes when STORED (no copy, no read beyond its own tail and
+ * central directory), or a buffer when DEFLATED.  The chain of (CRC, size)
+ * of the nested archives being followed detects an archive that contains
+ * itself. */
+#include "scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <nettle/sha2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "zip.h"
+
+struct scanner {
+	const struct rules *rules;
+	const struct scan_opts *o;
+	struct scan_stats *st;
+	struct libdeflate_decompressor *d;
+	uint64_t inflated; /* for the current top-level file */
+};
+
+void scan_opts_default(struct scan_opts *o)
+{
+	o->max_depth = 16;
+	o->max_nested_bytes = 256ULL << 20;
+	o->max_file_inflate = 1024ULL << 20;
+	o->max_class_bytes = 4ULL << 20;
+	o->max_cd_bytes = 256ULL << 20;
+	o->max_entries = 4000000;
+	o->max_dir_classes = 500000;
+	o->bytecode_only = false;
+	o->want_sha256 = true;
+}
+
+struct scanner *scanner_new(const struct rules *r, const struct scan_opts *o, struct scan_stats *st)
+{
+	struct scanner *s = xcalloc(1, sizeof *s);
+	s->rules = r;
+	s->o = o;
+	s->st = st;
+	s->d = libdeflate_alloc_decompressor();
+	if (!s->d) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void scanner_free(struct scanner *s)
+{
+	if (!s)
+		return;
+	libdeflate_free_decompressor(s->d);
+	free(s);
+}
+
+static struct scan_record *batch_new(struct scan_batch *b)
+{
+	b->rec = xrealloc(b->rec, (b->n + 1) * sizeof *b->rec);
+	struct scan_record *r = &b->rec[b->n++];
+	memset(r, 0, sizeof *r);
+	return r;
+}
+
+void batch_add_error(struct scan_batch *b, const char *path, const char *fmt, ...)
+{
+	struct scan_record *r = batch_new(b);
+	r->kind = REC_ERROR;
+	r->path = xstrdup(path);
+	struct buf m = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&m, fmt, ap);
+	va_end(ap);
+	r->msg = buf_detach(&m);
+}
+
+void batch_free(struct scan_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->rec[i].kind == REC_FINDING)
+			finding_free(&b->rec[i].f);
+		free(b->rec[i].path);
+		free(b->rec[i].msg);
+	}
+	free(b->rec);
+	b->rec = NULL;
+	b->n = 0;
+}
+
+static void count_error(struct scanner *s, struct scan_batch *b, const char *path, const char *msg)
+{
+	atomic_fetch_add(&s->st->errors, 1);
+	batch_add_error(b, path, "%s", msg);
+}
+
+bool archive_name(const char *name, size_t len)
+{
+	static const char *ext[] = {".jar", ".war", ".ear", ".zip", ".par", ".sar", ".rar",
+				    ".jpi", ".hpi", ".kar", ".aar", ".nar"};
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+		if (len > 4 && !strncasecmp(name + len - 4, ext[i], 4))
+			return true;
+	return false;
+}
+
+/* Append an entry name to a display path; a NUL inside a stored name (which
+ * no filesystem allows) is shown as "\0" rather than cutting the string. */
+static void path_join(struct buf *p, const char *name, size_t len)
+{
+	buf_adds(p, "!/");
+	for (size_t i = 0; i < len; i++) {
+		if (name[i])
+			buf_addc(p, name[i]);
+		else
+			buf_adds(p, "\\0");
+	}
+}
+
+static void sha256_source(const struct zsrc *src, char out[65])
+{
+	struct sha256_ctx c;
+	unsigned char d[32];
+	sha256_init(&c);
+	if (src->mem) {
+		sha256_update(&c, (size_t)src->size, src->mem);
+	} else {
+		unsigned char *b = xmalloc(1 << 20);
+		for (uint64_t at = 0; at < src->size;) {
+			size_t n = src->size - at < (1 << 20) ? (size_t)(src->size - at) : (1 << 20);
+			if (zsrc_read(src, b, n, at) < 0) {
+				free(b);
+				out[0] = 0;
+				return;
+			}
+			sha256_update(&c, n, b);
+			at += n;
+		}
+		free(b);
+	}
+	sha256_digest(&c, 32, d);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+struct zip_view {
+	struct scanner *s;
+	struct zip *z;
+};
+
+static const char *zv_name(void *ctx, size_t i, size_t *len)
+{
+	struct zip_view *v = ctx;
+	*len = v->z->entries[i].name_len;
+	return v->z->entries[i].name;
+}
+
+static bool zv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size_t *len,
+		    struct buf *err)
+{
+	struct zip_view *v = ctx;
+	const struct zip_entry *e = &v->z->entries[i];
+	if (v->s->inflated + e->usize > v->s->o->max_file_inflate) {
+		buf_adds(err, "inflation budget for this file exhausted (--max-inflate)");
+		return false;
+	}
+	if (!zip_read(v->z, e, max, v->s->d, out, len, err))
+		return false;
+	v->s->inflated += *len;
+	return true;
+}
+
+struct chain {
+	const struct chain *up;
+	uint32_t crc;
+	uint64_t size;
+};
+
+static void emit_findings(struct scanner *s, struct detect_result *res, const char *path,
+			  const struct zsrc *src, struct scan_batch *out)
+{
+	char sha[65] = "";
+	if (res->nfindings && src && s->o->want_sha256)
+		sha256_source(src, sha);
+	for (size_t i = 0; i < res->nfindings; i++) {
+		struct scan_record *r = batch_new(out);
+		r->kind = REC_FINDING;
+		r->f = res->findings[i];
+		r->f.path = xstrdup(path);
+		memcpy(r->f.sha256, sha, sizeof sha);
+		atomic_fetch_add(&s->st->findings[r->f.status], 1);
+	}
+	/* ownership of the findings moved into the batch */
+	free(res->findings);
+	res->findings = NULL;
+	res->nfindings = 0;
+}
+
+static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct buf *path,
+				    int depth, const struct chain *chain, struct scan_batch *out)
+{
+	struct zip z;
+	struct buf err = BUF_INIT;
+	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
+	enum zip_status st = zip_open(&z, src, &lim, &err);
+	if (st == ZIP_BAD)
+		count_error(s, out, buf_cstr(path), buf_cstr(&err));
+	buf_free(&err);
+	if (st != ZIP_OK)
+		return st;
+	atomic_fetch_add(&s->st->archives, 1);
+
+	struct zip_view view = {s, &z};
+	struct container c = {z.nentries, zv_name, zv_read, &view};
+	struct detect_opts dopt = {s->o->bytecode_only, s->o->max_class_bytes};
+	struct detect_result res;
+	detect_run(s->rules, &dopt, &c, &res);
+	size_t plen = path->len;
+	for (size_t i = 0; i < res.nerrors; i++) {
+		const struct zip_entry *e = &z.entries[res.errors[i].entry];
+		path_join(path, e->name, e->name_len);
+		count_error(s, out, buf_cstr(path), res.errors[i].msg);
+		path->len = plen;
+		path->data[plen] = 0;
+	}
+	emit_findings(s, &res, buf_cstr(path), src, out);
+	detect_result_free(&res);
+
+	for (size_t i = 0; i < z.nentries; i++) {
+		const struct zip_entry *e = &z.entries[i];
+		if (!archive_name(e->name, e->name_len))
+			continue;
+		path_join(path, e->name, e->name_len);
+		const char *p = buf_cstr(path);
+		struct buf why = BUF_INIT;
+		unsigned char *mem = NULL;
+		size_t memlen = 0;
+		bool self = false;
+		for (const struct chain *a = chain; a && !self; a = a->up)
+			self = a->crc == e->crc && a->size == e->usize;
+		if (self) {
+			count_error(s, out, p, "archive contains itself (recursive zip); not followed");
+		} else if (depth + 1 > s->o->max_depth) {
+			count_error(s, out, p, "nested deeper than --max-depth; not followed");
+		} else if (e->method == 0 && e->csize == e->usize) {
+			uint64_t off;
+			if (!zip_data_offset(&z, e, &off, &why)) {
+				count_error(s, out, p, buf_cstr(&why));
+			} else {
+				struct zsrc child = *src;
+				if (src->mem)
+					child.mem = src->mem + off;
+				else
+					child.off = src->off + off;
+				child.size = e->csize;
+				struct chain link = {chain, e->crc, e->usize};
+				if (scan_archive(s, &child, path, depth + 1, &link, out) == ZIP_NOT_ZIP)
+					count_error(s, out, buf_cstr(path),
+						    "not a readable zip (no end-of-central-directory record)");
+			}
+		} else if (e->usize > s->o->max_nested_bytes) {
+			buf_printf(&why, "nested archive of %llu bytes exceeds --max-nested-size; not scanned",
+				   (unsigned long long)e->usize);
+			count_error(s, out, p, buf_cstr(&why));
+		} else if (zv_read(&view, i, s->o->max_nested_bytes, &mem, &memlen, &why)) {
+			struct zsrc child = {.fd = -1, .mem = mem, .off = 0, .size = memlen};
+			struct chain link = {chain, e->crc, e->usize};
+			if (scan_archive(s, &child, path, depth + 1, &link, out) == ZIP_NOT_ZIP)
+				count_error(s, out, buf_cstr(path),
+					    "not a readable zip (no end-of-central-directory record)");
+			free(mem);
+		} else {
+			count_error(s, out, p, buf_cstr(&why));
+		}
+		buf_free(&why);
+		path->len = plen;
+		path->data[plen] = 0;
+	}
+	zip_close(&z);
+	return ZIP_OK;
+}
+
+void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path, bool named_archive,
+	     struct scan_batch *out)
+{
+	atomic_fetch_add(&s->st->files, 1);
+	atomic_fetch_add(&s->st->bytes, (unsigned long long)st->st_size);
+	s->inflated = 0;
+	struct zsrc src = {.fd = fd, .mem = NULL, .off = 0, .size = (uint64_t)st->st_size};
+	struct buf p = BUF_INIT;
+	buf_adds(&p, path);
+	if (scan_archive(s, &src, &p, 0, NULL, out) == ZIP_NOT_ZIP && named_archive)
+		count_error(s, out, path, "not a zip archive (no end-of-central-directory record)");
+	buf_free(&p);
+}
+
+static const char *file_type(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+void scan_path(struct scanner *s, const char *path, bool follow, struct scan_batch *out)
+{
+	struct stat st;
+	if ((follow ? stat(path, &st) : lstat(path, &st)) < 0) {
+		count_error(s, out, path, strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		struct buf m = BUF_INIT;
+		buf_printf(&m, "skipped: %s", file_type(st.st_mode));
+		count_error(s, out, path, buf_cstr(&m));
+		buf_free(&m);
+		return;
+	}
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0) {
+		count_error(s, out, path, strerror(errno));
+		return;
+	}
+	struct stat st2;
+	if (fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) || st2.st_ino != st.st_ino ||
+	    st2.st_dev != st.st_dev) {
+		count_error(s, out, path, "file changed while being opened; skipped");
+		close(fd);
+		return;
+	}
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	scan_fd(s, fd, &st2, path, archive_name(base, strlen(base)), out);
+	close(fd);
+}
+
+bool is_class_root(int dirfd)
+{
+	struct stat st;
+	if (fstatat(dirfd, "org/apache/logging/log4j/core", &st, 0) == 0 && S_ISDIR(st.st_mode))
+		return true;
+	return fstatat(dirfd, "org/apache/log4j/Category.class", &st, 0) == 0 && S_ISREG(st.st_mode);
+}
+
+/* ---- exploded class directories: the same detector over files on disk */
+
+struct dir_view {
+	struct scanner *s;
+	const char *dir;
+	char **names;
+	size_t n;
+};
+
+static const char *dv_name(void *ctx, size_t i, size_t *len)
+{
+	struct dir_view *v = ctx;
+	*len = strlen(v->names[i]);
+	return v->names[i];
+}
+
+static bool dv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size_t *len,
+		    struct buf *err)
+{
+	struct dir_view *v = ctx;
+	struct buf p = BUF_INIT;
+	buf_printf(&p, "%s/%s", v->dir, v->names[i]);
+	int fd = open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	buf_free(&p);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		buf_adds(err, fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	if ((uint64_t)st.st_size > max) {
+		buf_adds(err, "file exceeds the size limit for class files");
+		close(fd);
+		return false;
+	}
+	unsigned char *b = xmalloc(st.st_size ? (size_t)st.st_size : 1);
+	struct zsrc src = {.fd = fd, .size = (uint64_t)st.st_size};
+	bool ok = zsrc_read(&src, b, (size_t)st.st_size, 0) == 0;
+	close(fd);
+	if (!ok) {
+		buf_adds(err, "read error");
+		free(b);
+		return false;
+	}
+	*out = b;
+	*len = (size_t)st.st_size;
+	return true;
+}
+
+static void collect(struct scanner *s, struct dir_view *v, struct buf *rel, int depth,
+		    struct scan_batch *out)
+{
+	if (depth > 64 || v->n >= s->o->max_dir_classes)
+		return;
+	struct buf p = BUF_INIT;
+	buf_printf(&p, "%s/%s", v->dir, buf_cstr(rel));
+	DIR *d = opendir(buf_cstr(&p));
+	if (!d) {
+		if (errno != ENOENT)
+			count_error(s, out, buf_cstr(&p), strerror(errno));
+		buf_free(&p);
+		return;
+	}
+	buf_free(&p);
+	struct dirent *de;
+	size_t rl = rel->len;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		buf_printf(rel, "/%s", de->d_name);
+		if (de->d_type == DT_DIR) {
+			collect(s, v, rel, depth + 1, out);
+		} else if ((de->d_type == DT_REG || de->d_type == DT_UNKNOWN) &&
+			   detect_wants(buf_cstr(rel), rel->len)) {
+			if (v->n < s->o->max_dir_classes) {
+				v->names = xrealloc(v->names, (v->n + 1) * sizeof *v->names);
+				v->names[v->n++] = xstrdup(buf_cstr(rel));
+			}
+		}
+		rel->len = rl;
+		rel->data[rl] = 0;
+	}
+	closedir(d);
+}
+
+void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out)
+{
+	struct dir_view v = {s, dir, NULL, 0};
+	static const char *tops[] = {"org", "META-INF"};
+	for (int t = 0; t < 2; t++) {
+		struct buf rel = BUF_INIT;
+		buf_adds(&rel, tops[t]);
+		collect(s, &v, &rel, 0, out);
+		buf_free(&rel);
+	}
+	if (v.n >= s->o->max_dir_classes)
+		count_error(s, out, dir, "too many class files in exploded directory; rest not examined");
+	struct container c = {v.n, dv_name, dv_read, &v};
+	struct detect_opts dopt = {s->o->bytecode_only, s->o->max_class_bytes};
+	struct detect_result res;
+	detect_run(s->rules, &dopt, &c, &res);
+	for (size_t i = 0; i < res.nerrors; i++) {
+		struct buf p = BUF_INIT;
+		buf_printf(&p, "%s/%s", dir, v.names[res.errors[i].entry]);
+		count_error(s, out, buf_cstr(&p), res.errors[i].msg);
+		buf_free(&p);
+	}
+	emit_findings(s, &res, dir, NULL, out);
+	detect_result_free(&res);
+	for (size_t i = 0; i < v.n; i++)
+		free(v.names[i]);
+	free(v.names);
+}

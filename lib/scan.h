@@ -1,0 +1,83 @@
+/* scan.h - scan one file or one exploded class directory for Log4j.
+ *
+ * A file is an archive when its content says so (a ZIP end record in its
+ * tail), whatever its name.  Archives nested inside it are followed to any
+ * depth up to a limit, in memory, never extracted to disk: a STORED nested
+ * archive is read in place (a window onto its parent), a DEFLATED one is
+ * inflated once into a buffer capped by max_nested_bytes, and the bytes
+ * inflated for one top-level file are capped by max_file_inflate, so memory
+ * stays bounded whatever the input.  An archive that contains itself (a
+ * quine such as r.zip) is detected and reported, not followed.
+ *
+ * Results for one top-level file are gathered in a batch and handed to the
+ * caller's emit function in one piece, so concurrent scanners never
+ * interleave the records of different files. */
+#ifndef L4S_SCAN_H
+#define L4S_SCAN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "detect.h"
+#include "rules.h"
+
+struct scan_opts {
+	int max_depth;               /* nesting levels followed (default 16) */
+	uint64_t max_nested_bytes;   /* one inflated nested archive */
+	uint64_t max_file_inflate;   /* all inflation for one top-level file */
+	uint64_t max_class_bytes;    /* one evidence entry */
+	uint64_t max_cd_bytes;
+	uint64_t max_entries;
+	uint64_t max_dir_classes;    /* entries collected from an exploded directory */
+	bool bytecode_only;
+	bool want_sha256;
+};
+void scan_opts_default(struct scan_opts *o);
+
+enum record_kind { REC_FINDING, REC_ERROR };
+
+struct scan_record {
+	enum record_kind kind;
+	struct finding f;   /* REC_FINDING (f.path set) */
+	char *path;         /* REC_ERROR */
+	char *msg;          /* REC_ERROR */
+};
+
+struct scan_batch {
+	struct scan_record *rec;
+	size_t n;
+};
+void batch_add_error(struct scan_batch *b, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void batch_free(struct scan_batch *b);
+
+struct scan_stats {
+	atomic_ullong files, archives, bytes, errors;
+	atomic_ullong findings[3]; /* by enum status */
+};
+
+struct scanner;
+/* One per thread: holds its decompressor. */
+struct scanner *scanner_new(const struct rules *r, const struct scan_opts *o, struct scan_stats *st);
+void scanner_free(struct scanner *s);
+
+/* Scan an open regular file (the scanner does not close fd). `path` is what
+ * records will show; `named_archive` says the file's name claims it is an
+ * archive, so that "no ZIP end record" is reported rather than ignored. */
+void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path, bool named_archive,
+	     struct scan_batch *out);
+/* Open and scan a path (no symlink following at the last component unless
+ * follow is true; FIFOs, devices and sockets are refused, never opened). */
+void scan_path(struct scanner *s, const char *path, bool follow, struct scan_batch *out);
+/* Scan an exploded class directory (a directory containing org/...). */
+void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out);
+
+/* Does the name end in an archive extension (.jar .war .ear .zip ...)? */
+bool archive_name(const char *name, size_t len);
+/* Is dir/org a class root for Log4j (org/apache/logging/log4j/core or
+ * org/apache/log4j/Category.class below it)? dirfd is dir opened. */
+bool is_class_root(int dirfd);
+
+#endif

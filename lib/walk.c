@@ -1,0 +1,411 @@
+/* walk.c - the parallel tree walk (see walk.h).
+ *
+ * Producer/consumer: walk_tree() runs in the calling thread and pushes jobs
+ * (a file path, or an exploded class directory) into a bounded ring; worker
+ * threads pop jobs, scan, and hand each file's batch to the emit callback
+ * under one output mutex — the only lock on the hot path besides the queue's.
+ * With --follow-symlinks every directory's (device, inode) is remembered, so
+ * a symlink loop is visited once and reported, never walked forever. */
+#include "walk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define QUEUE_CAP 4096
+
+enum job_kind { JOB_FILE, JOB_CLASSDIR, JOB_STOP };
+
+struct job {
+	enum job_kind kind;
+	char *path;
+};
+
+struct mount_skip {
+	char *path;
+	char *reason;
+};
+
+struct walker {
+	const struct walk_opts *wo;
+	const struct rules *rules;
+	const struct scan_opts *so;
+	struct scan_stats *st;
+	walk_emit_fn emit;
+	void *ctx;
+	struct walk_result *res;
+
+	pthread_mutex_t qlock, outlock;
+	pthread_cond_t qnotempty, qnotfull;
+	struct job ring[QUEUE_CAP];
+	size_t head, count;
+
+	struct mount_skip *mounts;
+	size_t nmounts;
+	dev_t root_dev;
+
+	/* visited directories when following symlinks */
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} *seen;
+	size_t nseen, capseen;
+};
+
+static void push(struct walker *w, enum job_kind k, char *path)
+{
+	pthread_mutex_lock(&w->qlock);
+	while (w->count == QUEUE_CAP)
+		pthread_cond_wait(&w->qnotfull, &w->qlock);
+	w->ring[(w->head + w->count) % QUEUE_CAP] = (struct job){k, path};
+	w->count++;
+	pthread_cond_signal(&w->qnotempty);
+	pthread_mutex_unlock(&w->qlock);
+}
+
+static struct job pop(struct walker *w)
+{
+	pthread_mutex_lock(&w->qlock);
+	while (w->count == 0)
+		pthread_cond_wait(&w->qnotempty, &w->qlock);
+	struct job j = w->ring[w->head];
+	w->head = (w->head + 1) % QUEUE_CAP;
+	w->count--;
+	pthread_cond_signal(&w->qnotfull);
+	pthread_mutex_unlock(&w->qlock);
+	return j;
+}
+
+static void deliver(struct walker *w, struct scan_batch *b)
+{
+	pthread_mutex_lock(&w->outlock);
+	w->emit(w->ctx, b);
+	pthread_mutex_unlock(&w->outlock);
+	batch_free(b);
+}
+
+static void *worker(void *arg)
+{
+	struct walker *w = arg;
+	struct scanner *s = scanner_new(w->rules, w->so, w->st);
+	for (;;) {
+		struct job j = pop(w);
+		if (j.kind == JOB_STOP)
+			break;
+		struct scan_batch b = {0};
+		if (!s)
+			batch_add_error(&b, j.path, "out of memory for a decompressor");
+		else if (j.kind == JOB_FILE)
+			scan_path(s, j.path, true, &b);
+		else
+			scan_class_dir(s, j.path, &b);
+		if (b.n)
+			deliver(w, &b);
+		free(j.path);
+	}
+	scanner_free(s);
+	return NULL;
+}
+
+static void add_skipped(struct walker *w, const char *path, const char *fmt, const char *arg)
+{
+	struct walk_result *r = w->res;
+	r->skipped = xrealloc(r->skipped, (r->nskipped + 1) * sizeof *r->skipped);
+	r->skipped[r->nskipped].path = xstrdup(path);
+	struct buf b = BUF_INIT;
+	buf_printf(&b, fmt, arg ? arg : "");
+	r->skipped[r->nskipped].reason = buf_detach(&b);
+	r->nskipped++;
+}
+
+const char *fs_skip_reason(const char *t)
+{
+	static const char *pseudo[] = {"proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2",
+				       "debugfs", "tracefs", "securityfs", "pstore", "bpf", "configfs",
+				       "fusectl", "mqueue", "hugetlbfs", "binfmt_misc", "rpc_pipefs",
+				       "nsfs", "autofs", "efivarfs", "selinuxfs"};
+	static const char *network[] = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs",
+					"9p", "ceph", "glusterfs", "fuse.glusterfs", "lustre", "afs",
+					"davfs", "fuse.s3fs", "gfs2", "ocfs2", "ncpfs", "coda"};
+	for (size_t i = 0; i < sizeof pseudo / sizeof pseudo[0]; i++)
+		if (!strcmp(t, pseudo[i]))
+			return "pseudo filesystem (%s)";
+	for (size_t i = 0; i < sizeof network / sizeof network[0]; i++)
+		if (!strcmp(t, network[i]))
+			return "network filesystem (%s)";
+	return NULL;
+}
+
+/* /proc/self/mountinfo: field 5 is the mount point (octal-escaped), after
+ * " - " come the filesystem type and source. */
+static void load_mounts(struct walker *w)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return;
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		char *fields[6] = {0};
+		char *save, *p = line;
+		for (int i = 0; i < 5 && (fields[i] = strtok_r(p, " ", &save)); i++)
+			p = NULL;
+		char *dash = strstr(save ? save : "", "- ");
+		if (!fields[4] || !dash)
+			continue;
+		char *type = strtok_r(dash + 2, " ", &save);
+		if (!type)
+			continue;
+		const char *why = fs_skip_reason(type);
+		if (!why)
+			continue;
+		/* unescape \040 etc. */
+		char *m = fields[4], *o = m;
+		for (char *q = m; *q; q++) {
+			if (q[0] == '\\' && q[1] >= '0' && q[1] <= '3' && q[2] && q[3]) {
+				*o++ = (char)((q[1] - '0') * 64 + (q[2] - '0') * 8 + (q[3] - '0'));
+				q += 3;
+			} else {
+				*o++ = *q;
+			}
+		}
+		*o = 0;
+		w->mounts = xrealloc(w->mounts, (w->nmounts + 1) * sizeof *w->mounts);
+		w->mounts[w->nmounts].path = xstrdup(m);
+		struct buf b = BUF_INIT;
+		buf_printf(&b, why, type);
+		w->mounts[w->nmounts].reason = buf_detach(&b);
+		w->nmounts++;
+	}
+	free(line);
+	fclose(f);
+}
+
+static const char *mount_reason(struct walker *w, const char *path)
+{
+	for (size_t i = 0; i < w->nmounts; i++)
+		if (!strcmp(w->mounts[i].path, path))
+			return w->mounts[i].reason;
+	return NULL;
+}
+
+static bool excluded(struct walker *w, const char *path)
+{
+	for (size_t i = 0; i < w->wo->nexcludes; i++)
+		if (fnmatch(w->wo->excludes[i], path, 0) == 0)
+			return true;
+	return false;
+}
+
+static bool seen_before(struct walker *w, const struct stat *st)
+{
+	for (size_t i = 0; i < w->nseen; i++)
+		if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
+			return true;
+	if (w->nseen == w->capseen) {
+		w->capseen = w->capseen ? w->capseen * 2 : 256;
+		w->seen = xrealloc(w->seen, w->capseen * sizeof *w->seen);
+	}
+	w->seen[w->nseen].dev = st->st_dev;
+	w->seen[w->nseen].ino = st->st_ino;
+	w->nseen++;
+	return false;
+}
+
+static void walk_dir(struct walker *w, struct buf *path, const struct stat *dst, int depth)
+{
+	char *self = xstrdup(buf_cstr(path)); /* path is reused below */
+	const char *p = self;
+	if (w->wo->whole_host) {
+		const char *why = mount_reason(w, p);
+		if (why && strcmp(p, "/")) {
+			add_skipped(w, p, "%s", why);
+			free(self);
+			return;
+		}
+	}
+	if (w->wo->one_file_system && dst->st_dev != w->root_dev) {
+		add_skipped(w, p, "other filesystem (--one-file-system)%s", NULL);
+		free(self);
+		return;
+	}
+	if (w->wo->follow_symlinks && seen_before(w, dst)) {
+		add_skipped(w, p, "already visited (symlink loop or repeated link)%s", NULL);
+		free(self);
+		return;
+	}
+	if (depth > 256) {
+		add_skipped(w, p, "directory nesting deeper than 256 levels%s", NULL);
+		free(self);
+		return;
+	}
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | (w->wo->follow_symlinks ? 0 : O_NOFOLLOW));
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		add_skipped(w, p, "cannot read directory: %s", strerror(errno));
+		atomic_fetch_add(&w->st->errors, 1);
+		struct scan_batch b = {0};
+		batch_add_error(&b, p, "cannot read directory: %s", strerror(errno));
+		deliver(w, &b);
+		if (fd >= 0)
+			close(fd);
+		free(self);
+		return;
+	}
+	size_t plen = path->len;
+	bool saw_org = false;
+	struct dirent *de;
+	/* Sub-directories are walked after the listing is closed, so that open
+	 * descriptors stay bounded by the depth of one branch. */
+	char **subdirs = NULL;
+	size_t nsub = 0;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
+			continue;
+		if (plen && path->data[plen - 1] != '/')
+			buf_addc(path, '/');
+		buf_adds(path, n);
+		const char *full = buf_cstr(path);
+		unsigned char type = de->d_type;
+		if (type == DT_UNKNOWN || (type == DT_LNK && w->wo->follow_symlinks)) {
+			struct stat st;
+			int r = w->wo->follow_symlinks ? fstatat(fd, n, &st, 0)
+						       : fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW);
+			if (r < 0)
+				type = DT_UNKNOWN;
+			else if (S_ISDIR(st.st_mode))
+				type = DT_DIR;
+			else if (S_ISREG(st.st_mode))
+				type = DT_REG;
+			else if (S_ISLNK(st.st_mode))
+				type = DT_LNK;
+			else
+				type = DT_FIFO;
+		}
+		if (excluded(w, full)) {
+			if (type == DT_DIR)
+				add_skipped(w, full, "excluded by the user%s", NULL);
+		} else if (type == DT_DIR) {
+			if (!strcmp(n, "org"))
+				saw_org = true;
+			subdirs = xrealloc(subdirs, (nsub + 1) * sizeof *subdirs);
+			subdirs[nsub++] = xstrdup(full);
+		} else if (type == DT_REG) {
+			push(w, JOB_FILE, xstrdup(full));
+		} else if (type == DT_LNK) {
+			w->res->symlinks++;
+		} else if (type != DT_UNKNOWN) {
+			w->res->not_regular++;
+		}
+		path->len = plen;
+		path->data[plen] = 0;
+	}
+	if (saw_org && is_class_root(fd))
+		push(w, JOB_CLASSDIR, xstrdup(p));
+	closedir(d);
+	for (size_t i = 0; i < nsub; i++) {
+		struct stat st;
+		int r = w->wo->follow_symlinks ? stat(subdirs[i], &st) : lstat(subdirs[i], &st);
+		if (r == 0 && S_ISDIR(st.st_mode)) {
+			buf_reset(path);
+			buf_adds(path, subdirs[i]);
+			walk_dir(w, path, &st, depth + 1);
+		}
+		free(subdirs[i]);
+	}
+	free(subdirs);
+	free(self);
+}
+
+int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo,
+	     const struct rules *r, const struct scan_opts *so, struct scan_stats *st,
+	     walk_emit_fn emit, void *ctx, struct walk_result *res)
+{
+	memset(res, 0, sizeof *res);
+	struct walker *w = xcalloc(1, sizeof *w);
+	w->wo = wo;
+	w->rules = r;
+	w->so = so;
+	w->st = st;
+	w->emit = emit;
+	w->ctx = ctx;
+	w->res = res;
+	pthread_mutex_init(&w->qlock, NULL);
+	pthread_mutex_init(&w->outlock, NULL);
+	pthread_cond_init(&w->qnotempty, NULL);
+	pthread_cond_init(&w->qnotfull, NULL);
+	if (wo->whole_host)
+		load_mounts(w);
+
+	int nt = wo->threads > 0 ? wo->threads : 1;
+	pthread_t *tids = xcalloc((size_t)nt, sizeof *tids);
+	int started = 0;
+	for (int i = 0; i < nt; i++)
+		if (pthread_create(&tids[started], NULL, worker, w) == 0)
+			started++;
+	if (!started) {
+		free(tids);
+		free(w);
+		return -1;
+	}
+
+	for (size_t i = 0; i < nroots; i++) {
+		struct stat sb;
+		const char *root = roots[i];
+		if (stat(root, &sb) < 0) {
+			res->roots_failed++;
+			atomic_fetch_add(&st->errors, 1);
+			struct scan_batch b = {0};
+			batch_add_error(&b, root, "%s", strerror(errno));
+			deliver(w, &b);
+			continue;
+		}
+		w->root_dev = sb.st_dev;
+		if (S_ISDIR(sb.st_mode)) {
+			struct buf p = BUF_INIT;
+			buf_adds(&p, root);
+			w->nseen = 0;
+			walk_dir(w, &p, &sb, 0);
+			buf_free(&p);
+		} else {
+			/* A file named on the command line is scanned even through a
+			 * symlink, and a FIFO or device there is reported, not opened. */
+			push(w, JOB_FILE, xstrdup(root));
+		}
+	}
+	for (int i = 0; i < started; i++)
+		push(w, JOB_STOP, NULL);
+	for (int i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+	for (size_t i = 0; i < w->nmounts; i++) {
+		free(w->mounts[i].path);
+		free(w->mounts[i].reason);
+	}
+	free(w->mounts);
+	free(w->seen);
+	pthread_mutex_destroy(&w->qlock);
+	pthread_mutex_destroy(&w->outlock);
+	pthread_cond_destroy(&w->qnotempty);
+	pthread_cond_destroy(&w->qnotfull);
+	free(w);
+	return 0;
+}
+
+void walk_result_free(struct walk_result *res)
+{
+	for (size_t i = 0; i < res->nskipped; i++) {
+		free(res->skipped[i].path);
+		free(res->skipped[i].reason);
+	}
+	free(res->skipped);
+	memset(res, 0, sizeof *res);
+}

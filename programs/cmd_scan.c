@@ -1,0 +1,288 @@
+/* cmd_scan.c - `log4scan scan`: options, output, exit status.  The walk,
+ * the archive reading and the verdicts are all in lib/. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "jsonw.h"
+#include "report.h"
+#include "rules.h"
+#include "scan.h"
+#include "walk.h"
+
+static const char scan_usage[] =
+	"usage: log4scan scan [OPTIONS] [PATH...]\n"
+	"\n"
+	"Find every Log4j under PATH (default: every local filesystem from /, skipping\n"
+	"pseudo and network filesystems) and say which CVEs apply.\n"
+	"\n"
+	"  --format text|json     text on a terminal, JSON Lines otherwise\n"
+	"  -o, --output FILE      write the report to FILE\n"
+	"  --exclude GLOB         skip paths matching GLOB (fnmatch; repeatable)\n"
+	"  --one-file-system      do not cross into other filesystems\n"
+	"  --follow-symlinks      follow symbolic links (loop-safe); off by default\n"
+	"  --max-depth N          archive nesting levels to follow (default 16)\n"
+	"  --max-nested-size N    largest compressed nested archive inflated, MiB (default 256)\n"
+	"  --max-inflate N        bytes inflated per top-level file, MiB (default 1024)\n"
+	"  --threads N            worker threads (default: online CPUs)\n"
+	"  --rules FILE           use this rules file instead of the built-in one\n"
+	"  --fail-on SEVERITY     lowest severity that makes the exit status 1:\n"
+	"                         critical, high, medium or low (default: any vulnerable)\n"
+	"  --bytecode-only        ignore pom.properties and MANIFEST.MF (audit mode)\n"
+	"  --no-sha256            do not hash archives that hold findings\n"
+	"  -q, --quiet            text format: print only vulnerable and mitigated findings\n"
+	"  -h, --help\n"
+	"\n"
+	"Exit status: 0 nothing vulnerable, 1 vulnerable found, 2 the scan failed.\n";
+
+enum { OPT_FORMAT = 256, OPT_EXCLUDE, OPT_ONEFS, OPT_FOLLOW, OPT_MAXDEPTH, OPT_NESTED,
+       OPT_INFLATE, OPT_THREADS, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA };
+
+struct scan_out {
+	FILE *f;
+	bool json;
+	bool quiet;
+	struct buf line;
+	int fail_rank;         /* -1: any vulnerable */
+	bool failed_threshold;
+	/* text mode keeps findings to print them grouped at the end */
+	struct buf text[3];
+};
+
+static void on_batch(void *ctx, struct scan_batch *b)
+{
+	struct scan_out *o = ctx;
+	for (size_t i = 0; i < b->n; i++) {
+		struct scan_record *r = &b->rec[i];
+		if (r->kind == REC_FINDING) {
+			const struct finding *f = &r->f;
+			if (f->status == ST_VULNERABLE &&
+			    (o->fail_rank < 0 || severity_rank(f->severity) >= o->fail_rank))
+				o->failed_threshold = true;
+			if (o->json) {
+				buf_reset(&o->line);
+				report_finding_json(&o->line, f);
+				fwrite(o->line.data, 1, o->line.len, o->f);
+			} else {
+				report_finding_text(&o->text[f->status], f);
+			}
+		} else if (o->json) {
+			buf_reset(&o->line);
+			report_error_json(&o->line, r->path, r->msg);
+			fwrite(o->line.data, 1, o->line.len, o->f);
+		} else {
+			struct buf e = BUF_INIT;
+			buf_adds(&e, "log4scan: ");
+			text_escape(&e, r->path);
+			buf_printf(&e, ": %s\n", r->msg);
+			fputs(buf_cstr(&e), stderr);
+			buf_free(&e);
+		}
+	}
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (64 << 20))
+		buf_add(&b, chunk, n);
+	fclose(f);
+	*len = b.len;
+	return buf_detach(&b);
+}
+
+static bool parse_num(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"output", required_argument, NULL, 'o'},
+		{"exclude", required_argument, NULL, OPT_EXCLUDE},
+		{"one-file-system", no_argument, NULL, OPT_ONEFS},
+		{"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
+		{"max-depth", required_argument, NULL, OPT_MAXDEPTH},
+		{"max-nested-size", required_argument, NULL, OPT_NESTED},
+		{"max-inflate", required_argument, NULL, OPT_INFLATE},
+		{"threads", required_argument, NULL, OPT_THREADS},
+		{"rules", required_argument, NULL, OPT_RULES},
+		{"fail-on", required_argument, NULL, OPT_FAILON},
+		{"bytecode-only", no_argument, NULL, OPT_BYTECODE},
+		{"no-sha256", no_argument, NULL, OPT_NOSHA},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct scan_opts so;
+	scan_opts_default(&so);
+	struct walk_opts wo = {0};
+	long n;
+	wo.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	const char *format = NULL, *output = NULL, *rules_file = NULL;
+	int fail_rank = -1;
+	bool quiet = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			format = optarg;
+			if (strcmp(format, "text") && strcmp(format, "json")) {
+				cli_error("--format must be text or json");
+				return EXIT_FAILED;
+			}
+			break;
+		case 'o': output = optarg; break;
+		case OPT_EXCLUDE:
+			wo.excludes = realloc(wo.excludes, (wo.nexcludes + 1) * sizeof *wo.excludes);
+			wo.excludes[wo.nexcludes++] = optarg;
+			break;
+		case OPT_ONEFS: wo.one_file_system = true; break;
+		case OPT_FOLLOW: wo.follow_symlinks = true; break;
+		case OPT_MAXDEPTH:
+			if (!parse_num(optarg, 0, 64, &n)) {
+				cli_error("--max-depth takes a number from 0 to 64");
+				return EXIT_FAILED;
+			}
+			so.max_depth = (int)n;
+			break;
+		case OPT_NESTED:
+		case OPT_INFLATE:
+			if (!parse_num(optarg, 1, 1L << 20, &n)) {
+				cli_error("%s takes a size in MiB", c == OPT_NESTED ? "--max-nested-size" : "--max-inflate");
+				return EXIT_FAILED;
+			}
+			if (c == OPT_NESTED)
+				so.max_nested_bytes = (uint64_t)n << 20;
+			else
+				so.max_file_inflate = (uint64_t)n << 20;
+			break;
+		case OPT_THREADS:
+			if (!parse_num(optarg, 1, 256, &n)) {
+				cli_error("--threads takes a number from 1 to 256");
+				return EXIT_FAILED;
+			}
+			wo.threads = (int)n;
+			break;
+		case OPT_RULES: rules_file = optarg; break;
+		case OPT_FAILON:
+			fail_rank = severity_rank(optarg);
+			if (fail_rank < 1) {
+				cli_error("--fail-on takes critical, high, medium or low");
+				return EXIT_FAILED;
+			}
+			break;
+		case OPT_BYTECODE: so.bytecode_only = true; break;
+		case OPT_NOSHA: so.want_sha256 = false; break;
+		case 'q': quiet = true; break;
+		case 'h':
+			fputs(scan_usage, stdout);
+			free(wo.excludes);
+			return EXIT_CLEAN;
+		default:
+			fputs(scan_usage, stderr);
+			free(wo.excludes);
+			return EXIT_FAILED;
+		}
+	}
+
+	struct buf err = BUF_INIT;
+	struct rules *rules;
+	if (rules_file) {
+		size_t len;
+		char *text = slurp(rules_file, &len);
+		if (!text) {
+			cli_error("cannot read rules file %s: %s", rules_file, strerror(errno));
+			free(wo.excludes);
+			return EXIT_FAILED;
+		}
+		rules = rules_parse(text, len, &err);
+		free(text);
+		if (!rules) {
+			cli_error("rules file %s: %s", rules_file, buf_cstr(&err));
+			buf_free(&err);
+			free(wo.excludes);
+			return EXIT_FAILED;
+		}
+	} else if (!(rules = rules_default(&err))) {
+		cli_error("built-in rules: %s", buf_cstr(&err));
+		buf_free(&err);
+		free(wo.excludes);
+		return EXIT_FAILED;
+	}
+	buf_free(&err);
+
+	struct scan_out out = {.f = stdout, .quiet = quiet, .fail_rank = fail_rank};
+	if (output && !(out.f = fopen(output, "w"))) {
+		cli_error("cannot write %s: %s", output, strerror(errno));
+		rules_free(rules);
+		free(wo.excludes);
+		return EXIT_FAILED;
+	}
+	out.json = format ? !strcmp(format, "json") : !isatty(fileno(out.f));
+
+	const char *host_root[] = {"/"};
+	const char *const *roots = (const char *const *)(argv + optind);
+	size_t nroots = (size_t)(argc - optind);
+	if (!nroots) {
+		roots = host_root;
+		nroots = 1;
+		wo.whole_host = true;
+	}
+
+	struct scan_stats st = {0};
+	struct walk_result wr;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = walk_run(roots, nroots, &wo, rules, &so, &st, on_batch, &out, &wr);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+	struct buf b = BUF_INIT;
+	if (out.json) {
+		report_summary_json(&b, &st, secs, &wr);
+	} else {
+		for (int s = ST_VULNERABLE; s >= ST_SAFE; s--)
+			if (!(quiet && s == ST_SAFE))
+				buf_add(&b, out.text[s].data, out.text[s].len);
+		report_summary_text(&b, &st, secs, &wr);
+	}
+	fwrite(b.data, 1, b.len, out.f);
+	buf_free(&b);
+	for (int s = 0; s < 3; s++)
+		buf_free(&out.text[s]);
+	buf_free(&out.line);
+	bool write_failed = fflush(out.f) != 0 || ferror(out.f);
+	if (output)
+		write_failed |= fclose(out.f) != 0;
+	if (write_failed)
+		cli_error("error writing the report");
+
+	int status = EXIT_CLEAN;
+	if (rc < 0 || write_failed || (wr.roots_failed && wr.roots_failed == nroots))
+		status = EXIT_FAILED;
+	else if (out.failed_threshold)
+		status = EXIT_FOUND;
+	walk_result_free(&wr);
+	rules_free(rules);
+	free(wo.excludes);
+	return status;
+}

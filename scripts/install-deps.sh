@@ -1,0 +1,18 @@
+#!/bin/sh
+# install-deps.sh - install the Debian packages that building and testing
+# log4scan need, if any are missing.  Used by `make scan`, `make deps` and CI.
+set -e
+PKGS="build-essential clang libclang-rt-14-dev pkg-config
+ zlib1g-dev libdeflate-dev nettle-dev libseccomp-dev libcurl4-openssl-dev
+ libjansson-dev libmicrohttpd-dev libsqlite3-dev libpq-dev libarchive-dev libargon2-dev
+ python3 zip unzip strace openjdk-17-jdk-headless postgresql sqlite3 procps iproute2"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "installing:$missing"
+$SUDO apt-get update
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends $missing
