@@ -207,14 +207,19 @@ static void emit_findings(struct scanner *s, struct detect_result *res, const ch
 	res->nfindings = 0;
 }
 
+/* A top-level file whose name does not claim to be an archive and whose
+ * tail only looks like a ZIP end record (a .pyc or an object file embedding
+ * zip bytes) is not an archive: report_bad is false for those, so a broken
+ * end record there is not an error. */
 static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct buf *path,
-				    int depth, const struct chain *chain, struct scan_batch *out)
+				    int depth, const struct chain *chain, bool report_bad,
+				    struct scan_batch *out)
 {
 	struct zip z;
 	struct buf err = BUF_INIT;
 	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
 	enum zip_status st = zip_open(&z, src, &lim, &err);
-	if (st == ZIP_BAD)
+	if (st == ZIP_BAD && report_bad)
 		count_error(s, out, buf_cstr(path), buf_cstr(&err));
 	buf_free(&err);
 	if (st != ZIP_OK)
@@ -265,7 +270,7 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 					child.off = src->off + off;
 				child.size = e->csize;
 				struct chain link = {chain, e->crc, e->usize};
-				if (scan_archive(s, &child, path, depth + 1, &link, out) == ZIP_NOT_ZIP)
+				if (scan_archive(s, &child, path, depth + 1, &link, true, out) == ZIP_NOT_ZIP)
 					count_error(s, out, buf_cstr(path),
 						    "not a readable zip (no end-of-central-directory record)");
 			}
@@ -276,7 +281,7 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 		} else if (zv_read(&view, i, s->o->max_nested_bytes, &mem, &memlen, &why)) {
 			struct zsrc child = {.fd = -1, .mem = mem, .off = 0, .size = memlen};
 			struct chain link = {chain, e->crc, e->usize};
-			if (scan_archive(s, &child, path, depth + 1, &link, out) == ZIP_NOT_ZIP)
+			if (scan_archive(s, &child, path, depth + 1, &link, true, out) == ZIP_NOT_ZIP)
 				count_error(s, out, buf_cstr(path),
 					    "not a readable zip (no end-of-central-directory record)");
 			free(mem);
@@ -300,7 +305,7 @@ void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path,
 	struct zsrc src = {.fd = fd, .mem = NULL, .off = 0, .size = (uint64_t)st->st_size};
 	struct buf p = BUF_INIT;
 	buf_adds(&p, path);
-	if (scan_archive(s, &src, &p, 0, NULL, out) == ZIP_NOT_ZIP && named_archive)
+	if (scan_archive(s, &src, &p, 0, NULL, named_archive, out) == ZIP_NOT_ZIP && named_archive)
 		count_error(s, out, path, "not a zip archive (no end-of-central-directory record)");
 	buf_free(&p);
 }

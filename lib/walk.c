@@ -31,6 +31,7 @@ struct job {
 struct mount_skip {
 	char *path;
 	char *reason;
+	bool network;
 };
 
 struct walker {
@@ -182,16 +183,20 @@ static void load_mounts(struct walker *w)
 		struct buf b = BUF_INIT;
 		buf_printf(&b, why, type);
 		w->mounts[w->nmounts].reason = buf_detach(&b);
+		w->mounts[w->nmounts].network = strstr(why, "network") != NULL;
 		w->nmounts++;
 	}
 	free(line);
 	fclose(f);
 }
 
+/* Pseudo filesystems (proc, sysfs, ...) never hold an application's jars and
+ * are always passed over below a root; network filesystems are passed over
+ * in a whole-host scan only (a user who names one gets it scanned). */
 static const char *mount_reason(struct walker *w, const char *path)
 {
 	for (size_t i = 0; i < w->nmounts; i++)
-		if (!strcmp(w->mounts[i].path, path))
+		if (!strcmp(w->mounts[i].path, path) && (!w->mounts[i].network || w->wo->whole_host))
 			return w->mounts[i].reason;
 	return NULL;
 }
@@ -223,9 +228,9 @@ static void walk_dir(struct walker *w, struct buf *path, const struct stat *dst,
 {
 	char *self = xstrdup(buf_cstr(path)); /* path is reused below */
 	const char *p = self;
-	if (w->wo->whole_host) {
+	if (depth > 0) {
 		const char *why = mount_reason(w, p);
-		if (why && strcmp(p, "/")) {
+		if (why) {
 			add_skipped(w, p, "%s", why);
 			free(self);
 			return;
@@ -342,8 +347,7 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 	pthread_mutex_init(&w->outlock, NULL);
 	pthread_cond_init(&w->qnotempty, NULL);
 	pthread_cond_init(&w->qnotfull, NULL);
-	if (wo->whole_host)
-		load_mounts(w);
+	load_mounts(w);
 
 	int nt = wo->threads > 0 ? wo->threads : 1;
 	pthread_t *tids = xcalloc((size_t)nt, sizeof *tids);
