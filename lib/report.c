@@ -1,9 +1,21 @@
-/* report.c - JSON Lines and text renderings of scan results (report.h). */
+/* report.c - the JSON Lines and text formats, and the table of formats
+ * (see report.h). */
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonw.h"
+
+void finding_copy(struct finding *dst, const struct finding *src)
+{
+	*dst = *src;
+	dst->root = src->root ? xstrdup(src->root) : NULL;
+	dst->path = src->path ? xstrdup(src->path) : NULL;
+	dst->evidence = src->nevidence ? xcalloc(src->nevidence, sizeof *dst->evidence) : NULL;
+	for (size_t i = 0; i < src->nevidence; i++)
+		dst->evidence[i] = xstrdup(src->evidence[i]);
+}
 
 void report_finding_json(struct buf *b, const struct finding *f)
 {
@@ -125,4 +137,153 @@ void report_summary_text(struct buf *b, const struct scan_stats *st, double seco
 			text_escape(b, wr->skipped[i].path);
 			buf_printf(b, " (%s)\n", wr->skipped[i].reason);
 		}
+}
+
+/* ---- json: one line per record, as it comes */
+
+static void json_finding(struct report_writer *w, const struct finding *f)
+{
+	struct buf b = BUF_INIT;
+	report_finding_json(&b, f);
+	fwrite(b.data, 1, b.len, w->out);
+	buf_free(&b);
+}
+
+static void json_error(struct report_writer *w, const char *path, const char *msg)
+{
+	struct buf b = BUF_INIT;
+	report_error_json(&b, path, msg);
+	fwrite(b.data, 1, b.len, w->out);
+	buf_free(&b);
+}
+
+static void json_record(struct report_writer *w, const char *kind, const char *json)
+{
+	fputs(json, w->out);
+	fputc('\n', w->out);
+}
+
+static void json_finish(struct report_writer *w, const struct scan_stats *st, double seconds,
+			const struct walk_result *wr)
+{
+	struct buf b = BUF_INIT;
+	report_summary_json(&b, st, seconds, wr);
+	fwrite(b.data, 1, b.len, w->out);
+	buf_free(&b);
+}
+
+static void no_destroy(struct report_writer *w)
+{
+}
+
+static const struct report_ops json_ops = {json_finding, json_error, json_record, json_finish,
+					    no_destroy};
+
+/* ---- text: findings grouped by status (vulnerable first) at the end;
+ * errors go to stderr as they happen, since they are diagnostics. */
+
+struct text_state {
+	struct buf by_status[3];
+};
+
+static void text_finding(struct report_writer *w, const struct finding *f)
+{
+	struct text_state *t = w->state;
+	report_finding_text(&t->by_status[f->status], f);
+}
+
+static void text_error(struct report_writer *w, const char *path, const char *msg)
+{
+	struct buf e = BUF_INIT;
+	buf_adds(&e, "log4scan: ");
+	text_escape(&e, path);
+	buf_printf(&e, ": %s\n", msg);
+	fputs(buf_cstr(&e), stderr);
+	buf_free(&e);
+}
+
+static void text_record(struct report_writer *w, const char *kind, const char *json)
+{
+	/* Other commands print their own text records. */
+}
+
+static void text_finish(struct report_writer *w, const struct scan_stats *st, double seconds,
+			const struct walk_result *wr)
+{
+	struct text_state *t = w->state;
+	for (int s = ST_VULNERABLE; s >= ST_SAFE; s--)
+		if (!(w->quiet && s == ST_SAFE))
+			fwrite(t->by_status[s].data ? t->by_status[s].data : "", 1, t->by_status[s].len, w->out);
+	struct buf b = BUF_INIT;
+	report_summary_text(&b, st, seconds, wr);
+	fwrite(b.data, 1, b.len, w->out);
+	buf_free(&b);
+}
+
+static void text_destroy(struct report_writer *w)
+{
+	struct text_state *t = w->state;
+	for (int s = 0; s < 3; s++)
+		buf_free(&t->by_status[s]);
+	free(t);
+}
+
+static const struct report_ops text_ops = {text_finding, text_error, text_record, text_finish,
+					    text_destroy};
+
+static struct report_writer *new_json(struct report_writer *w)
+{
+	w->ops = &json_ops;
+	return w;
+}
+
+static struct report_writer *new_text(struct report_writer *w)
+{
+	w->ops = &text_ops;
+	w->state = xcalloc(1, sizeof(struct text_state));
+	return w;
+}
+
+/* The formats.  Each constructor fills in ops and state. */
+static const struct {
+	const char *name;
+	struct report_writer *(*make)(struct report_writer *w);
+} formats[] = {
+	{"text", new_text},
+	{"json", new_json},
+};
+
+const char *report_formats(void)
+{
+	static char list[256];
+	if (!list[0]) {
+		for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+			if (i)
+				strcat(list, ", ");
+			strcat(list, formats[i].name);
+		}
+	}
+	return list;
+}
+
+struct report_writer *report_writer_new(const char *format, FILE *out, bool quiet, struct buf *err)
+{
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		if (strcmp(format, formats[i].name))
+			continue;
+		struct report_writer *w = xcalloc(1, sizeof *w);
+		w->out = out;
+		w->quiet = quiet;
+		return formats[i].make(w);
+	}
+	buf_printf(err, "unknown format '%s' (one of: %s)", format, report_formats());
+	return NULL;
+}
+
+void report_writer_free(struct report_writer *w)
+{
+	if (!w)
+		return;
+	w->ops->destroy(w);
+	free(w);
 }

@@ -1,19 +1,53 @@
-/* report.h - the JSON Lines records and the human-readable lines that
- * describe findings, errors and the summary.  The JSON schema is stable
- * (docs/schema.md): the collector and other tools consume it. */
+/* report.h - output formats.  A report_writer receives the records of a run
+ * (findings, errors, other JSON records such as processes) and the final
+ * summary, and renders them in one format.  Streaming formats (json) write
+ * each record as it comes; document formats (text grouping, csv, sarif,
+ * cyclonedx) keep copies and write at the end.  Adding a format is adding a
+ * file with a constructor and a line in report.c's table. */
 #ifndef L4S_REPORT_H
 #define L4S_REPORT_H
+
+#include <stdio.h>
 
 #include "buf.h"
 #include "detect.h"
 #include "scan.h"
 #include "walk.h"
 
+struct report_writer;
+
+struct report_ops {
+	void (*finding)(struct report_writer *w, const struct finding *f);
+	void (*error)(struct report_writer *w, const char *path, const char *msg);
+	/* Any other record, as one JSON object without newline (process, attempt...). */
+	void (*record)(struct report_writer *w, const char *kind, const char *json);
+	void (*finish)(struct report_writer *w, const struct scan_stats *st, double seconds,
+		       const struct walk_result *wr);
+	void (*destroy)(struct report_writer *w);
+};
+
+struct report_writer {
+	const struct report_ops *ops;
+	FILE *out;
+	bool quiet;       /* text: leave safe findings out */
+	void *state;      /* the format's own */
+};
+
+/* "text", "json", and the formats registered in report.c.  NULL and a
+ * message in err for an unknown name. */
+struct report_writer *report_writer_new(const char *format, FILE *out, bool quiet, struct buf *err);
+void report_writer_free(struct report_writer *w);
+/* Comma-separated list of the format names, for --help and errors. */
+const char *report_formats(void);
+
+/* Deep copy of a finding (for formats that render at the end). */
+void finding_copy(struct finding *dst, const struct finding *src);
+
+/* The JSON Lines renderings (docs/schema.md), also used by other commands. */
 void report_finding_json(struct buf *b, const struct finding *f);
 void report_error_json(struct buf *b, const char *path, const char *msg);
 void report_summary_json(struct buf *b, const struct scan_stats *st, double seconds,
 			 const struct walk_result *wr);
-
 void report_finding_text(struct buf *b, const struct finding *f);
 void report_summary_text(struct buf *b, const struct scan_stats *st, double seconds,
 			 const struct walk_result *wr);

@@ -310,6 +310,20 @@ void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path,
 	buf_free(&p);
 }
 
+void scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
+	      bool named_archive, struct scan_batch *out)
+{
+	atomic_fetch_add(&s->st->files, 1);
+	atomic_fetch_add(&s->st->bytes, (unsigned long long)len);
+	s->inflated = 0;
+	struct zsrc src = {.fd = -1, .mem = data, .off = 0, .size = len};
+	struct buf p = BUF_INIT;
+	buf_adds(&p, path);
+	if (scan_archive(s, &src, &p, 0, NULL, named_archive, out) == ZIP_NOT_ZIP && named_archive)
+		count_error(s, out, path, "not a zip archive (no end-of-central-directory record)");
+	buf_free(&p);
+}
+
 static const char *file_type(mode_t m)
 {
 	if (S_ISFIFO(m))

@@ -68,6 +68,10 @@ void scanner_free(struct scanner *s);
  * archive, so that "no ZIP end record" is reported rather than ignored. */
 void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path, bool named_archive,
 	     struct scan_batch *out);
+/* Scan bytes already in memory as a top-level file (e.g. a jar read out of
+ * a tarball): same engine, same limits; `path` is what records show. */
+void scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
+	      bool named_archive, struct scan_batch *out);
 /* Open and scan a path (no symlink following at the last component unless
  * follow is true; FIFOs, devices and sockets are refused, never opened). */
 void scan_path(struct scanner *s, const char *path, bool follow, struct scan_batch *out);

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "jsonw.h"
 #include "report.h"
 #include "rules.h"
 #include "scan.h"
@@ -20,7 +19,8 @@ static const char scan_usage[] =
 	"Find every Log4j under PATH (default: every local filesystem from /, skipping\n"
 	"pseudo and network filesystems) and say which CVEs apply.\n"
 	"\n"
-	"  --format text|json     text on a terminal, JSON Lines otherwise\n"
+	"  --format FORMAT        text (default on a terminal) or json (JSON Lines, default\n"
+	"                         otherwise); see README for the others\n"
 	"  -o, --output FILE      write the report to FILE\n"
 	"  --exclude GLOB         skip paths matching GLOB (fnmatch; repeatable)\n"
 	"  --one-file-system      do not cross into other filesystems\n"
@@ -43,14 +43,9 @@ enum { OPT_FORMAT = 256, OPT_EXCLUDE, OPT_ONEFS, OPT_FOLLOW, OPT_MAXDEPTH, OPT_N
        OPT_INFLATE, OPT_THREADS, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA };
 
 struct scan_out {
-	FILE *f;
-	bool json;
-	bool quiet;
-	struct buf line;
+	struct report_writer *w;
 	int fail_rank;         /* -1: any vulnerable */
 	bool failed_threshold;
-	/* text mode keeps findings to print them grouped at the end */
-	struct buf text[3];
 };
 
 static void on_batch(void *ctx, struct scan_batch *b)
@@ -63,24 +58,9 @@ static void on_batch(void *ctx, struct scan_batch *b)
 			if (f->status == ST_VULNERABLE &&
 			    (o->fail_rank < 0 || severity_rank(f->severity) >= o->fail_rank))
 				o->failed_threshold = true;
-			if (o->json) {
-				buf_reset(&o->line);
-				report_finding_json(&o->line, f);
-				fwrite(o->line.data, 1, o->line.len, o->f);
-			} else {
-				report_finding_text(&o->text[f->status], f);
-			}
-		} else if (o->json) {
-			buf_reset(&o->line);
-			report_error_json(&o->line, r->path, r->msg);
-			fwrite(o->line.data, 1, o->line.len, o->f);
+			o->w->ops->finding(o->w, f);
 		} else {
-			struct buf e = BUF_INIT;
-			buf_adds(&e, "log4scan: ");
-			text_escape(&e, r->path);
-			buf_printf(&e, ": %s\n", r->msg);
-			fputs(buf_cstr(&e), stderr);
-			buf_free(&e);
+			o->w->ops->error(o->w, r->path, r->msg);
 		}
 	}
 }
@@ -145,10 +125,6 @@ int cmd_scan(int argc, char **argv)
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
-			if (strcmp(format, "text") && strcmp(format, "json")) {
-				cli_error("--format must be text or json");
-				return EXIT_FAILED;
-			}
 			break;
 		case 'o': output = optarg; break;
 		case OPT_EXCLUDE:
@@ -230,14 +206,26 @@ int cmd_scan(int argc, char **argv)
 	}
 	buf_free(&err);
 
-	struct scan_out out = {.f = stdout, .quiet = quiet, .fail_rank = fail_rank};
-	if (output && !(out.f = fopen(output, "w"))) {
+	FILE *f = stdout;
+	if (output && !(f = fopen(output, "w"))) {
 		cli_error("cannot write %s: %s", output, strerror(errno));
 		rules_free(rules);
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
-	out.json = format ? !strcmp(format, "json") : !isatty(fileno(out.f));
+	if (!format)
+		format = isatty(fileno(f)) ? "text" : "json";
+	struct scan_out out = {.fail_rank = fail_rank};
+	out.w = report_writer_new(format, f, quiet, &err);
+	if (!out.w) {
+		cli_error("%s", buf_cstr(&err));
+		buf_free(&err);
+		if (output)
+			fclose(f);
+		rules_free(rules);
+		free(wo.excludes);
+		return EXIT_FAILED;
+	}
 
 	const char *host_root[] = {"/"};
 	const char *const *roots = (const char *const *)(argv + optind);
@@ -256,23 +244,11 @@ int cmd_scan(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
-	struct buf b = BUF_INIT;
-	if (out.json) {
-		report_summary_json(&b, &st, secs, &wr);
-	} else {
-		for (int s = ST_VULNERABLE; s >= ST_SAFE; s--)
-			if (!(quiet && s == ST_SAFE))
-				buf_add(&b, out.text[s].data, out.text[s].len);
-		report_summary_text(&b, &st, secs, &wr);
-	}
-	fwrite(b.data, 1, b.len, out.f);
-	buf_free(&b);
-	for (int s = 0; s < 3; s++)
-		buf_free(&out.text[s]);
-	buf_free(&out.line);
-	bool write_failed = fflush(out.f) != 0 || ferror(out.f);
+	out.w->ops->finish(out.w, &st, secs, &wr);
+	report_writer_free(out.w);
+	bool write_failed = fflush(f) != 0 || ferror(f);
 	if (output)
-		write_failed |= fclose(out.f) != 0;
+		write_failed |= fclose(f) != 0;
 	if (write_failed)
 		cli_error("error writing the report");
 
