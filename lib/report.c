@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats.h"
 #include "jsonw.h"
 
 void finding_copy(struct finding *dst, const struct finding *src)
@@ -12,6 +13,10 @@ void finding_copy(struct finding *dst, const struct finding *src)
 	*dst = *src;
 	dst->root = src->root ? xstrdup(src->root) : NULL;
 	dst->path = src->path ? xstrdup(src->path) : NULL;
+	dst->image = src->image ? xstrdup(src->image) : NULL;
+	dst->tag = src->tag ? xstrdup(src->tag) : NULL;
+	dst->layer = src->layer ? xstrdup(src->layer) : NULL;
+	dst->note = src->note ? xstrdup(src->note) : NULL;
 	dst->evidence = src->nevidence ? xcalloc(src->nevidence, sizeof *dst->evidence) : NULL;
 	for (size_t i = 0; i < src->nevidence; i++)
 		dst->evidence[i] = xstrdup(src->evidence[i]);
@@ -58,6 +63,16 @@ void report_finding_json(struct buf *b, const struct finding *f)
 		buf_adds(b, ",\"sha256\":null");
 	if (f->pid)
 		json_field_int(b, true, "pid", f->pid);
+	if (f->image) {
+		json_field_str(b, true, "image", f->image);
+		if (f->tag)
+			json_field_str(b, true, "tag", f->tag);
+		if (f->layer)
+			json_field_str(b, true, "layer", f->layer);
+		json_field_bool(b, true, "in_final_image", !f->removed);
+		if (f->note)
+			json_field_str(b, true, "note", f->note);
+	}
 	buf_adds(b, "}\n");
 }
 
@@ -81,8 +96,8 @@ void report_summary_json(struct buf *b, const struct scan_stats *st, double seco
 		   (unsigned long long)st->findings[ST_MITIGATED], (unsigned long long)st->findings[ST_SAFE],
 		   (unsigned long long)st->errors, seconds);
 	if (wr) {
-		buf_printf(b, ",\"not_regular\":%llu,\"symlinks_not_followed\":%llu", wr->not_regular,
-			   wr->symlinks);
+		buf_printf(b, ",\"not_regular\":%llu,\"symlinks_not_followed\":%llu,\"not_reached\":%llu",
+			   wr->not_regular, wr->symlinks, wr->not_reached);
 		buf_adds(b, ",\"skipped\":[");
 		for (size_t i = 0; i < wr->nskipped; i++) {
 			buf_adds(b, i ? ",{" : "{");
@@ -119,6 +134,18 @@ void report_finding_text(struct buf *b, const struct finding *f)
 		buf_printf(b, "\n           upgrade to %s or later", f->fixed_in);
 	if (f->advice && f->status != ST_SAFE)
 		buf_printf(b, "\n           %s", f->advice);
+	if (f->image) {
+		buf_adds(b, "\n           image ");
+		text_escape(b, f->image);
+		if (f->tag) {
+			buf_addc(b, ':');
+			text_escape(b, f->tag);
+		}
+		if (f->note) {
+			buf_adds(b, "; ");
+			text_escape(b, f->note);
+		}
+	}
 	buf_addc(b, '\n');
 }
 
@@ -131,6 +158,8 @@ void report_summary_text(struct buf *b, const struct scan_stats *st, double seco
 		   (unsigned long long)st->findings[ST_VULNERABLE],
 		   (unsigned long long)st->findings[ST_MITIGATED],
 		   (unsigned long long)st->findings[ST_SAFE], (unsigned long long)st->errors, seconds);
+	if (wr && wr->not_reached)
+		buf_printf(b, "%llu files found but not scanned: time budget exhausted\n", wr->not_reached);
 	if (wr)
 		for (size_t i = 0; i < wr->nskipped; i++) {
 			buf_adds(b, "not scanned: ");
@@ -251,6 +280,9 @@ static const struct {
 } formats[] = {
 	{"text", new_text},
 	{"json", new_json},
+	{"csv", report_new_csv},
+	{"sarif", report_new_sarif},
+	{"cyclonedx", report_new_cyclonedx},
 };
 
 const char *report_formats(void)

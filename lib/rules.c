@@ -333,6 +333,9 @@ struct rules *rules_parse(const char *text, size_t len, struct buf *err)
 		}
 		free(s);
 	}
+	r->digest = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++)
+		r->digest = (r->digest ^ (unsigned char)text[i]) * 0x100000001b3ULL;
 	const char *e = check_complete(r);
 	if (e) {
 		buf_printf(err, "%s", e);

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "version.h"
@@ -70,6 +71,7 @@ struct rules {
 	struct rule_marker *markers;
 	size_t nmarkers;
 	char *advice[COMP_COUNT];
+	uint64_t digest; /* of the rules text: a cache made with other rules is void */
 };
 
 /* Parse rules text.  On error returns NULL and writes "LINE: reason" to err. */

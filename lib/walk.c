@@ -52,6 +52,8 @@ struct walker {
 	size_t nmounts;
 	dev_t root_dev;
 
+	atomic_ullong not_reached;
+
 	/* visited directories when following symlinks */
 	struct {
 		dev_t dev;
@@ -92,6 +94,35 @@ static void deliver(struct walker *w, struct scan_batch *b)
 	batch_free(b);
 }
 
+/* A file whose cached records are reused counts as examined. */
+static void count_cached(struct walker *w, const struct stat *st, const struct scan_batch *b)
+{
+	atomic_fetch_add(&w->st->files, 1);
+	atomic_fetch_add(&w->st->bytes, (unsigned long long)st->st_size);
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->rec[i].kind == REC_FINDING)
+			atomic_fetch_add(&w->st->findings[b->rec[i].f.status], 1);
+		else
+			atomic_fetch_add(&w->st->errors, 1);
+	}
+}
+
+static void scan_file_job(struct walker *w, struct scanner *s, const char *path, struct scan_batch *b)
+{
+	struct cache *c = w->wo->cache;
+	struct stat st;
+	if (!c || stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		scan_path(s, path, true, b);
+		return;
+	}
+	if (cache_lookup(c, w->rules, path, &st, b)) {
+		count_cached(w, &st, b);
+		return;
+	}
+	scan_path(s, path, true, b);
+	cache_store(c, path, &st, b);
+}
+
 static void *worker(void *arg)
 {
 	struct walker *w = arg;
@@ -100,16 +131,22 @@ static void *worker(void *arg)
 		struct job j = pop(w);
 		if (j.kind == JOB_STOP)
 			break;
+		if (governor_expired(w->wo->gov)) {
+			atomic_fetch_add(&w->not_reached, 1);
+			free(j.path);
+			continue;
+		}
 		struct scan_batch b = {0};
 		if (!s)
 			batch_add_error(&b, j.path, "out of memory for a decompressor");
 		else if (j.kind == JOB_FILE)
-			scan_path(s, j.path, true, &b);
+			scan_file_job(w, s, j.path, &b);
 		else
 			scan_class_dir(s, j.path, &b);
 		if (b.n)
 			deliver(w, &b);
 		free(j.path);
+		governor_pace(w->wo->gov);
 	}
 	scanner_free(s);
 	return NULL;
@@ -316,7 +353,13 @@ static void walk_dir(struct walker *w, struct buf *path, const struct stat *dst,
 	if (saw_org && is_class_root(fd))
 		push(w, JOB_CLASSDIR, xstrdup(p));
 	closedir(d);
+	governor_pace(w->wo->gov);
 	for (size_t i = 0; i < nsub; i++) {
+		if (governor_expired(w->wo->gov)) {
+			add_skipped(w, subdirs[i], "time budget exhausted (--time-budget)%s", NULL);
+			free(subdirs[i]);
+			continue;
+		}
 		struct stat st;
 		int r = w->wo->follow_symlinks ? stat(subdirs[i], &st) : lstat(subdirs[i], &st);
 		if (r == 0 && S_ISDIR(st.st_mode)) {
@@ -389,6 +432,7 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 		push(w, JOB_STOP, NULL);
 	for (int i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
+	res->not_reached = atomic_load(&w->not_reached);
 	free(tids);
 	for (size_t i = 0; i < w->nmounts; i++) {
 		free(w->mounts[i].path);

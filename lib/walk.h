@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cache.h"
+#include "govern.h"
 #include "scan.h"
 
 struct walk_opts {
@@ -20,6 +22,8 @@ struct walk_opts {
 	bool follow_symlinks;
 	bool whole_host;       /* skip pseudo and network filesystems */
 	int threads;
+	struct cache *cache;   /* optional: --cache */
+	struct governor *gov;  /* optional: --max-cpu, --max-io, --time-budget */
 };
 
 struct skipped {
@@ -33,6 +37,7 @@ struct walk_result {
 	unsigned long long not_regular; /* FIFOs, sockets, devices passed over */
 	unsigned long long symlinks;    /* symbolic links not followed */
 	size_t roots_failed;            /* roots that could not be read at all */
+	unsigned long long not_reached; /* files found but not scanned: time budget */
 };
 
 /* Called with the output lock held, once per scanned file (in any order

@@ -6,6 +6,8 @@
  * name + extra + comment; local headers "PK\3\4" 30 bytes + name + extra. */
 #include "zip.h"
 
+#include "govern.h"
+
 #include <errno.h>
 #include <libdeflate.h>
 #include <stdlib.h>
@@ -42,6 +44,7 @@ int zsrc_read(const struct zsrc *s, void *dst, size_t n, uint64_t at)
 				errno = EIO; /* file shrank under us */
 			return -1;
 		}
+		atomic_fetch_add(&l4s_bytes_read, (unsigned long long)r);
 		d += r;
 		n -= (size_t)r;
 		at += (uint64_t)r;

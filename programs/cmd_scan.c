@@ -7,7 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include "cache.h"
 #include "cli.h"
+#include "govern.h"
 #include "report.h"
 #include "rules.h"
 #include "scan.h"
@@ -33,6 +37,13 @@ static const char scan_usage[] =
 	"  --fail-on SEVERITY     lowest severity that makes the exit status 1:\n"
 	"                         critical, high, medium or low (default: any vulnerable)\n"
 	"  --bytecode-only        ignore pom.properties and MANIFEST.MF (audit mode)\n"
+	"  --cache[=FILE]         reuse results for files unchanged since the last run\n"
+	"                         (default FILE: /var/lib/log4scan/scan.cache, or\n"
+	"                         $XDG_STATE_HOME/log4scan/scan.cache when not root)\n"
+	"  --max-cpu PERCENT      keep CPU use under PERCENT of one CPU (duty cycle)\n"
+	"  --max-io MB            keep reads under MB MiB per second\n"
+	"  --max-memory MB        shrink the per-thread caps (and threads) to fit MB MiB\n"
+	"  --time-budget SECONDS  stop cleanly after SECONDS; what was not reached is listed\n"
 	"  --no-sha256            do not hash archives that hold findings\n"
 	"  -q, --quiet            text format: print only vulnerable and mitigated findings\n"
 	"  -h, --help\n"
@@ -40,7 +51,8 @@ static const char scan_usage[] =
 	"Exit status: 0 nothing vulnerable, 1 vulnerable found, 2 the scan failed.\n";
 
 enum { OPT_FORMAT = 256, OPT_EXCLUDE, OPT_ONEFS, OPT_FOLLOW, OPT_MAXDEPTH, OPT_NESTED,
-       OPT_INFLATE, OPT_THREADS, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA };
+       OPT_INFLATE, OPT_THREADS, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_CACHE,
+       OPT_MAXCPU, OPT_MAXIO, OPT_MAXMEM, OPT_BUDGET };
 
 struct scan_out {
 	struct report_writer *w;
@@ -91,6 +103,55 @@ static bool parse_num(const char *s, long lo, long hi, long *out)
 	return true;
 }
 
+/* --max-memory: the scanner's memory is a small constant plus, per thread,
+ * what one top-level file may inflate; shrink those caps (and the number of
+ * threads when even that is too much) so the total fits. */
+static int shrink_to_memory(struct scan_opts *so, struct walk_opts *wo, long mb)
+{
+	const uint64_t base = 12ULL << 20, per_thread_min = 4ULL << 20;
+	uint64_t total = (uint64_t)mb << 20;
+	if (total < base + per_thread_min)
+		return -1;
+	uint64_t avail = total - base;
+	if ((uint64_t)wo->threads * per_thread_min > avail)
+		wo->threads = (int)(avail / per_thread_min);
+	uint64_t per = avail / (uint64_t)wo->threads;
+	if (so->max_file_inflate > per)
+		so->max_file_inflate = per;
+	if (so->max_nested_bytes > per / 2)
+		so->max_nested_bytes = per / 2;
+	if (so->max_cd_bytes > per / 4)
+		so->max_cd_bytes = per / 4;
+	if (so->max_class_bytes > per / 4)
+		so->max_class_bytes = per / 4;
+	return 0;
+}
+
+static const char *default_cache_path(char *out, size_t n)
+{
+	if (geteuid() == 0) {
+		mkdir("/var/lib/log4scan", 0700);
+		snprintf(out, n, "/var/lib/log4scan/scan.cache");
+		return out;
+	}
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char dir[3000];
+	if (state && *state)
+		snprintf(dir, sizeof dir, "%s/log4scan", state);
+	else
+		snprintf(dir, sizeof dir, "%s/.local/state/log4scan", home ? home : "/tmp");
+	char parent[3000];
+	snprintf(parent, sizeof parent, "%s", dir);
+	char *slash = strrchr(parent, '/');
+	if (slash) {
+		*slash = 0;
+		mkdir(parent, 0700);
+	}
+	mkdir(dir, 0700);
+	snprintf(out, n, "%s/scan.cache", dir);
+	return out;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -107,6 +168,11 @@ int cmd_scan(int argc, char **argv)
 		{"fail-on", required_argument, NULL, OPT_FAILON},
 		{"bytecode-only", no_argument, NULL, OPT_BYTECODE},
 		{"no-sha256", no_argument, NULL, OPT_NOSHA},
+		{"cache", optional_argument, NULL, OPT_CACHE},
+		{"max-cpu", required_argument, NULL, OPT_MAXCPU},
+		{"max-io", required_argument, NULL, OPT_MAXIO},
+		{"max-memory", required_argument, NULL, OPT_MAXMEM},
+		{"time-budget", required_argument, NULL, OPT_BUDGET},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -119,6 +185,9 @@ int cmd_scan(int argc, char **argv)
 	const char *format = NULL, *output = NULL, *rules_file = NULL;
 	int fail_rank = -1;
 	bool quiet = false;
+	const char *cache_file = NULL;
+	bool use_cache = false;
+	long max_cpu = 0, max_io = 0, max_mem = 0, budget = 0;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
@@ -168,6 +237,20 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case OPT_BYTECODE: so.bytecode_only = true; break;
 		case OPT_NOSHA: so.want_sha256 = false; break;
+		case OPT_CACHE:
+			use_cache = true;
+			cache_file = optarg;
+			break;
+		case OPT_MAXCPU:
+		case OPT_MAXIO:
+		case OPT_MAXMEM:
+		case OPT_BUDGET:
+			if (!parse_num(optarg, 1, c == OPT_MAXCPU ? 100 * 256 : 1L << 30, &n)) {
+				cli_error("%s takes a positive number", argv[optind - 1]);
+				return EXIT_FAILED;
+			}
+			*(c == OPT_MAXCPU ? &max_cpu : c == OPT_MAXIO ? &max_io : c == OPT_MAXMEM ? &max_mem : &budget) = n;
+			break;
 		case 'q': quiet = true; break;
 		case 'h':
 			fputs(scan_usage, stdout);
@@ -180,6 +263,11 @@ int cmd_scan(int argc, char **argv)
 		}
 	}
 
+	if (max_mem && shrink_to_memory(&so, &wo, max_mem) < 0) {
+		cli_error("--max-memory %ld MiB is too small to scan (at least 16)", max_mem);
+		free(wo.excludes);
+		return EXIT_FAILED;
+	}
 	struct buf err = BUF_INIT;
 	struct rules *rules;
 	if (rules_file) {
@@ -236,6 +324,29 @@ int cmd_scan(int argc, char **argv)
 		wo.whole_host = true;
 	}
 
+	struct cache *cache = NULL;
+	if (use_cache) {
+		char def[4096];
+		if (!cache_file)
+			cache_file = default_cache_path(def, sizeof def);
+		uint64_t digest = hash64(HASH64_INIT, &rules->digest, sizeof rules->digest);
+		digest = hash64(digest, L4S_VERSION, strlen(L4S_VERSION));
+		uint64_t knobs[] = {(uint64_t)so.max_depth, so.max_nested_bytes, so.max_file_inflate,
+				    so.max_class_bytes, so.max_cd_bytes, so.max_entries, so.bytecode_only,
+				    so.want_sha256};
+		digest = hash64(digest, knobs, sizeof knobs);
+		cache = cache_open(cache_file, digest, &err);
+		if (err.len)
+			cli_error("%s", buf_cstr(&err));
+		buf_reset(&err);
+		wo.cache = cache;
+	}
+	struct governor gov;
+	if (max_cpu || max_io || budget) {
+		governor_init(&gov, (double)max_cpu, (double)max_io, (double)budget);
+		wo.gov = &gov;
+	}
+
 	struct scan_stats st = {0};
 	struct walk_result wr;
 	struct timespec t0, t1;
@@ -244,6 +355,12 @@ int cmd_scan(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
+	if (cache) {
+		if (!cache_commit(cache, &err))
+			cli_error("%s", buf_cstr(&err));
+		buf_reset(&err);
+		cache_close(cache);
+	}
 	out.w->ops->finish(out.w, &st, secs, &wr);
 	report_writer_free(out.w);
 	bool write_failed = fflush(f) != 0 || ferror(f);
