@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats.h"
 #include "jsonw.h"
 
 void finding_copy(struct finding *dst, const struct finding *src)
@@ -280,9 +279,6 @@ static const struct {
 } formats[] = {
 	{"text", new_text},
 	{"json", new_json},
-	{"csv", report_new_csv},
-	{"sarif", report_new_sarif},
-	{"cyclonedx", report_new_cyclonedx},
 };
 
 const char *report_formats(void)

@@ -16,7 +16,6 @@ struct command {
 
 static const struct command commands[] = {
 	{"scan", cmd_scan, "find Log4j on disk and classify it (default: whole host)"},
-	{"logs", cmd_logs, "hunt for Log4Shell exploitation attempts in log files"},
 };
 
 void cli_error(const char *fmt, ...)
