@@ -12,10 +12,6 @@ void finding_copy(struct finding *dst, const struct finding *src)
 	*dst = *src;
 	dst->root = src->root ? xstrdup(src->root) : NULL;
 	dst->path = src->path ? xstrdup(src->path) : NULL;
-	dst->image = src->image ? xstrdup(src->image) : NULL;
-	dst->tag = src->tag ? xstrdup(src->tag) : NULL;
-	dst->layer = src->layer ? xstrdup(src->layer) : NULL;
-	dst->note = src->note ? xstrdup(src->note) : NULL;
 	dst->evidence = src->nevidence ? xcalloc(src->nevidence, sizeof *dst->evidence) : NULL;
 	for (size_t i = 0; i < src->nevidence; i++)
 		dst->evidence[i] = xstrdup(src->evidence[i]);
@@ -62,16 +58,6 @@ void report_finding_json(struct buf *b, const struct finding *f)
 		buf_adds(b, ",\"sha256\":null");
 	if (f->pid)
 		json_field_int(b, true, "pid", f->pid);
-	if (f->image) {
-		json_field_str(b, true, "image", f->image);
-		if (f->tag)
-			json_field_str(b, true, "tag", f->tag);
-		if (f->layer)
-			json_field_str(b, true, "layer", f->layer);
-		json_field_bool(b, true, "in_final_image", !f->removed);
-		if (f->note)
-			json_field_str(b, true, "note", f->note);
-	}
 	buf_adds(b, "}\n");
 }
 
@@ -133,18 +119,6 @@ void report_finding_text(struct buf *b, const struct finding *f)
 		buf_printf(b, "\n           upgrade to %s or later", f->fixed_in);
 	if (f->advice && f->status != ST_SAFE)
 		buf_printf(b, "\n           %s", f->advice);
-	if (f->image) {
-		buf_adds(b, "\n           image ");
-		text_escape(b, f->image);
-		if (f->tag) {
-			buf_addc(b, ':');
-			text_escape(b, f->tag);
-		}
-		if (f->note) {
-			buf_adds(b, "; ");
-			text_escape(b, f->note);
-		}
-	}
 	buf_addc(b, '\n');
 }
 
