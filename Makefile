@@ -41,7 +41,7 @@ RULES_C    = $(BUILD)/gen/rules_default.c
 RULES_OBJ  = $(BUILD)/gen/rules_default.o
 
 .PHONY: all agent server check scan deps fuzz fuzz-run san clean install bench
-all: agent server
+all: agent $(if $(SERVER_SRC),server)
 
 agent: $(BUILD)/log4scan
 server: $(BUILD)/log4scan-server
