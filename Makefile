@@ -22,7 +22,7 @@ CFLAGS_COMMON = -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -g -pthrea
 CFLAGS  ?= $(OPT)
 ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS)
 
-AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp -lcurl -lpthread
+AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp -lcurl -larchive -ljansson -lpthread
 SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lz -lpthread
 
 LIB_SRC    = $(sort $(wildcard lib/*.c))
@@ -106,7 +106,7 @@ bench: all
 
 PREFIX ?= /usr/local
 DESTDIR ?=
-install: all
+install: all install-extra
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 755 $(BUILD)/log4scan $(DESTDIR)$(PREFIX)/bin/log4scan
 	install -m 755 $(BUILD)/log4scan-server $(DESTDIR)$(PREFIX)/sbin/log4scan-server
@@ -115,3 +115,67 @@ clean:
 	rm -rf build tests/out
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- collector dashboard (issue #7) ----------------------------------------
+# programs/server/assets/* are compiled into log4scan-server as C arrays named
+# l4s_asset_<file name with . and - as _> (see programs/server/dashboard.c),
+# so the collector is one file and the dashboard needs no CDN.
+SERVER_ASSETS   = $(sort $(wildcard programs/server/assets/*))
+SERVER_ASSETS_C = $(BUILD)/gen/server_assets.c
+SERVER_ASSETS_O = $(BUILD)/gen/server_assets.o
+$(SERVER_ASSETS_C): $(SERVER_ASSETS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	for f in $(SERVER_ASSETS); do \
+	  sh scripts/embed.sh l4s_asset_$$(basename $$f | tr '.-' '__') < $$f || exit 1; done > $@
+$(SERVER_ASSETS_O): $(SERVER_ASSETS_C)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+SERVER_OBJ += $(SERVER_ASSETS_O)
+$(BUILD)/log4scan-server: $(SERVER_ASSETS_O)
+
+# ---- ecosystem (issue #8): man pages, static agent, installed extras --------
+# `make man` converts man/*.md (pandoc) into build/man/log4scan.1 and
+# build/man/log4scan-server.8.  `make static` builds build/static/log4scan,
+# one self-contained file (static glibc, stripped) to copy to old hosts; it is
+# built with -DL4S_NO_SUBMIT because libcurl cannot reasonably be linked
+# statically: the static agent has no report submission (scan, write the
+# report, copy it or submit it from another host).  `install-extra` (a
+# prerequisite of `install`) adds the man pages, the systemd units (paths
+# filled in), bash completion, the example configuration and
+# /etc/log4scan/agent.conf (mode 0600, only when absent).
+MAN_PAGES = $(BUILD)/man/log4scan.1 $(BUILD)/man/log4scan-server.8
+.PHONY: man static install-extra
+man: $(MAN_PAGES)
+$(BUILD)/man/%: man/%.md VERSION
+	@mkdir -p $(dir $@)
+	pandoc --standalone --from markdown --to man -M footer="log4scan $(VERSION)" -o $@ $<
+
+STATIC_BUILD = build/static
+# libarchive's tar reader with the decompression filters lib/tarscan.c enables
+# (Debian: libzstd-dev, liblz4-dev for the .a files); no ACL/XML parts.
+STATIC_LIBS  = -ldeflate -lnettle -lseccomp -larchive -llzma -lzstd -llz4 -lbz2 -lz -ljansson -lpthread
+static:
+	$(MAKE) BUILD=$(STATIC_BUILD) EXTRA_CFLAGS="-DL4S_NO_SUBMIT" \
+	  $(STATIC_BUILD)/liblog4scan.a $(AGENT_SRC:%.c=$(STATIC_BUILD)/%.o)
+	$(CC) $(ALL_CFLAGS) -static -s -o $(STATIC_BUILD)/log4scan \
+	  $(AGENT_SRC:%.c=$(STATIC_BUILD)/%.o) $(STATIC_BUILD)/liblog4scan.a $(STATIC_LIBS)
+	@echo "static agent: $(STATIC_BUILD)/log4scan, $$(stat -c %s $(STATIC_BUILD)/log4scan) bytes"
+
+SYSCONFDIR  = /etc
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR     ?= $(PREFIX)/share/doc/log4scan
+install-extra: man
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/log4scan
+	install -m 644 $(BUILD)/man/log4scan.1 $(DESTDIR)$(MANDIR)/man1/log4scan.1
+	install -m 644 $(BUILD)/man/log4scan-server.8 $(DESTDIR)$(MANDIR)/man8/log4scan-server.8
+	for u in log4scan.service log4scan.timer log4scan-server.service; do \
+	  sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SBINDIR@|$(PREFIX)/sbin|g' \
+	      -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	install -m 644 dist/bash-completion/log4scan $(DESTDIR)$(BASHCOMPDIR)/log4scan
+	ln -sf log4scan $(DESTDIR)$(BASHCOMPDIR)/log4scan-server
+	install -m 644 dist/agent.conf.example $(DESTDIR)$(DOCDIR)/agent.conf.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/log4scan/agent.conf ] || \
+	  install -m 600 dist/agent.conf.example $(DESTDIR)$(SYSCONFDIR)/log4scan/agent.conf

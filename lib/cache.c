@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define MAGIC "L4SCACH1"
+#define MAGIC "L4SCACH2" /* version 2: image fields */
 #define HEADER_LEN 32
 
 struct entry {
@@ -192,7 +192,7 @@ static bool restore_records(const struct rules *r, const char *p, size_t len, st
 		pos += ll + 1;
 		if (n >= 3 && !strcmp(f[0], "X")) {
 			batch_add_error(out, f[1], "%s", f[2]);
-		} else if (n >= 12 && !strcmp(f[0], "F")) {
+		} else if (n >= 16 && !strcmp(f[0], "F")) {
 			struct finding fd;
 			memset(&fd, 0, sizeof fd);
 			fd.path = xstrdup(f[1]);
@@ -215,7 +215,13 @@ static bool restore_records(const struct rules *r, const char *p, size_t len, st
 			}
 			fd.severity = sev[worst];
 			fd.advice = r->advice[fd.comp];
-			for (size_t i = 11; i < n; i++)
+			/* image fields: empty when the finding is not from an image */
+			fd.image = f[11][0] ? xstrdup(f[11]) : NULL;
+			fd.tag = f[12][0] ? xstrdup(f[12]) : NULL;
+			fd.layer = f[13][0] ? xstrdup(f[13]) : NULL;
+			fd.note = f[14][0] ? xstrdup(f[14]) : NULL;
+			fd.removed = f[15][0] == '1';
+			for (size_t i = 16; i < n; i++)
 				finding_add_evidence(&fd, "%s", f[i]);
 			out->rec = xrealloc(out->rec, (out->n + 1) * sizeof *out->rec);
 			memset(&out->rec[out->n], 0, sizeof out->rec[out->n]);
@@ -311,6 +317,11 @@ void cache_store(struct cache *c, const char *path, const struct stat *st, const
 			buf_free(&ids);
 			put_field(&rec, f->fixed_in);
 			put_field(&rec, f->sha256);
+			put_field(&rec, f->image ? f->image : "");
+			put_field(&rec, f->tag ? f->tag : "");
+			put_field(&rec, f->layer ? f->layer : "");
+			put_field(&rec, f->note ? f->note : "");
+			put_field(&rec, f->removed ? "1" : "0");
 			for (size_t k = 0; k < f->nevidence && k < 500; k++)
 				put_field(&rec, f->evidence[k]);
 		}

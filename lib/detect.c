@@ -47,6 +47,10 @@ void finding_free(struct finding *f)
 	free(f->evidence);
 	free(f->root);
 	free(f->path);
+	free(f->image);
+	free(f->tag);
+	free(f->layer);
+	free(f->note);
 	memset(f, 0, sizeof *f);
 }
 
@@ -82,6 +86,22 @@ bool detect_wants(const char *name, size_t len)
 {
 	return class_stem(name, len) || name_is(name, len, MANIFEST) ||
 	       (len > 15 && !memcmp(name + len - 15, "/pom.properties", 15));
+}
+
+bool detect_needs_data(const struct rules *r, const char *name, size_t len)
+{
+	if (name_is(name, len, MANIFEST) || (len > 15 && !memcmp(name + len - 15, "/pom.properties", 15)))
+		return true;
+	size_t sl = class_stem(name, len);
+	if (!sl)
+		return false;
+	for (size_t i = 0; i < r->nhashes; i++)
+		if (ends_at_boundary(name, sl, r->hashes[i].cls))
+			return true;
+	for (size_t i = 0; i < r->nmarkers; i++)
+		if (ends_at_boundary(name, sl, r->markers[i].cls))
+			return true;
+	return false;
 }
 
 struct group {

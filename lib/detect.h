@@ -49,6 +49,12 @@ struct finding {
 	char *path;
 	char sha256[65];
 	long pid;                    /* process view: the JVM that has it loaded, else 0 */
+	/* Container images (image.c); all NULL otherwise: */
+	char *image;                 /* repository name, or the image id when untagged */
+	char *tag;                   /* may be NULL */
+	char *layer;                 /* digest of the layer that holds it */
+	char *note;                  /* why it is not in the final filesystem, or NULL */
+	bool removed;                /* deleted or replaced by a later layer */
 };
 
 void finding_free(struct finding *f);
@@ -85,6 +91,10 @@ struct detect_result {
 /* True when an entry name could matter to the detector (so a caller that
  * lists entries can skip the rest cheaply). */
 bool detect_wants(const char *name, size_t len);
+
+/* True when the detector may read this entry's bytes (not just its name):
+ * the manifest, pom.properties and the fingerprinted classes. */
+bool detect_needs_data(const struct rules *r, const char *name, size_t len);
 
 void detect_run(const struct rules *r, const struct detect_opts *o, const struct container *c,
 		struct detect_result *res);

@@ -131,6 +131,15 @@ void json_field_str(struct buf *b, bool comma, const char *key, const char *valu
 	}
 }
 
+void json_field_plain(struct buf *b, bool comma, const char *key, const char *value)
+{
+	if (comma)
+		buf_addc(b, ',');
+	json_cstr(b, key);
+	buf_addc(b, ':');
+	json_cstr(b, value);
+}
+
 void json_field_int(struct buf *b, bool comma, const char *key, long long v)
 {
 	buf_printf(b, "%s\"%s\":%lld", comma ? "," : "", key, v);

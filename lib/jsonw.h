@@ -24,6 +24,9 @@ bool json_cstr(struct buf *b, const char *s);
 /* Append  "key":"value"  and, when value is not UTF-8,  ,"key_b64":"..." .
  * A leading comma is written when `comma` is true. */
 void json_field_str(struct buf *b, bool comma, const char *key, const char *value);
+/* "key":"value" with no _b64 sibling, for formats whose schemas forbid
+ * extra fields (SARIF, CycloneDX); invalid UTF-8 still becomes U+FFFD. */
+void json_field_plain(struct buf *b, bool comma, const char *key, const char *value);
 void json_field_int(struct buf *b, bool comma, const char *key, long long v);
 void json_field_bool(struct buf *b, bool comma, const char *key, bool v);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats.h"
 #include "jsonw.h"
 
 void finding_copy(struct finding *dst, const struct finding *src)
@@ -12,6 +13,10 @@ void finding_copy(struct finding *dst, const struct finding *src)
 	*dst = *src;
 	dst->root = src->root ? xstrdup(src->root) : NULL;
 	dst->path = src->path ? xstrdup(src->path) : NULL;
+	dst->image = src->image ? xstrdup(src->image) : NULL;
+	dst->tag = src->tag ? xstrdup(src->tag) : NULL;
+	dst->layer = src->layer ? xstrdup(src->layer) : NULL;
+	dst->note = src->note ? xstrdup(src->note) : NULL;
 	dst->evidence = src->nevidence ? xcalloc(src->nevidence, sizeof *dst->evidence) : NULL;
 	for (size_t i = 0; i < src->nevidence; i++)
 		dst->evidence[i] = xstrdup(src->evidence[i]);
@@ -24,6 +29,8 @@ void report_finding_json(struct buf *b, const struct finding *f)
 	json_field_str(b, true, "component", component_name(f->comp));
 	json_field_str(b, true, "version", f->version);
 	json_field_str(b, true, "version_source", f->version_source ? f->version_source : "unknown");
+	if (f->root)
+		json_field_str(b, true, "root", f->root); /* package root: tells relocated copies apart */
 	json_field_str(b, true, "status", status_name(f->status));
 	buf_adds(b, ",\"cves\":[");
 	for (size_t i = 0; i < f->ncves; i++) {
@@ -58,6 +65,16 @@ void report_finding_json(struct buf *b, const struct finding *f)
 		buf_adds(b, ",\"sha256\":null");
 	if (f->pid)
 		json_field_int(b, true, "pid", f->pid);
+	if (f->image) {
+		json_field_str(b, true, "image", f->image);
+		if (f->tag)
+			json_field_str(b, true, "tag", f->tag);
+		if (f->layer)
+			json_field_str(b, true, "layer", f->layer);
+		json_field_bool(b, true, "in_final_image", !f->removed);
+		if (f->note)
+			json_field_str(b, true, "note", f->note);
+	}
 	buf_adds(b, "}\n");
 }
 
@@ -119,6 +136,18 @@ void report_finding_text(struct buf *b, const struct finding *f)
 		buf_printf(b, "\n           upgrade to %s or later", f->fixed_in);
 	if (f->advice && f->status != ST_SAFE)
 		buf_printf(b, "\n           %s", f->advice);
+	if (f->image) {
+		buf_adds(b, "\n           image ");
+		text_escape(b, f->image);
+		if (f->tag) {
+			buf_addc(b, ':');
+			text_escape(b, f->tag);
+		}
+		if (f->note) {
+			buf_adds(b, "; ");
+			text_escape(b, f->note);
+		}
+	}
 	buf_addc(b, '\n');
 }
 
@@ -170,6 +199,11 @@ static void json_finish(struct report_writer *w, const struct scan_stats *st, do
 {
 	struct buf b = BUF_INIT;
 	report_summary_json(&b, st, seconds, wr);
+	if (w->summary_json.len && b.len >= 2) {
+		b.len -= 2; /* "}\n" */
+		buf_add(&b, w->summary_json.data, w->summary_json.len);
+		buf_adds(&b, "}\n");
+	}
 	fwrite(b.data, 1, b.len, w->out);
 	buf_free(&b);
 }
@@ -194,7 +228,7 @@ static void text_finding(struct report_writer *w, const struct finding *f)
 	report_finding_text(&t->by_status[f->status], f);
 }
 
-static void text_error(struct report_writer *w, const char *path, const char *msg)
+void report_error_stderr(struct report_writer *w, const char *path, const char *msg)
 {
 	struct buf e = BUF_INIT;
 	buf_adds(&e, "log4scan: ");
@@ -213,11 +247,13 @@ static void text_finish(struct report_writer *w, const struct scan_stats *st, do
 			const struct walk_result *wr)
 {
 	struct text_state *t = w->state;
+	fwrite(buf_cstr(&w->preface_text), 1, w->preface_text.len, w->out);
 	for (int s = ST_VULNERABLE; s >= ST_SAFE; s--)
 		if (!(w->quiet && s == ST_SAFE))
 			fwrite(t->by_status[s].data ? t->by_status[s].data : "", 1, t->by_status[s].len, w->out);
 	struct buf b = BUF_INIT;
 	report_summary_text(&b, st, seconds, wr);
+	buf_add(&b, buf_cstr(&w->summary_text), w->summary_text.len);
 	fwrite(b.data, 1, b.len, w->out);
 	buf_free(&b);
 }
@@ -230,7 +266,7 @@ static void text_destroy(struct report_writer *w)
 	free(t);
 }
 
-static const struct report_ops text_ops = {text_finding, text_error, text_record, text_finish,
+static const struct report_ops text_ops = {text_finding, report_error_stderr, text_record, text_finish,
 					    text_destroy};
 
 static struct report_writer *new_json(struct report_writer *w)
@@ -253,6 +289,9 @@ static const struct {
 } formats[] = {
 	{"text", new_text},
 	{"json", new_json},
+	{"csv", report_new_csv},
+	{"sarif", report_new_sarif},
+	{"cyclonedx", report_new_cyclonedx},
 };
 
 const char *report_formats(void)
@@ -287,5 +326,8 @@ void report_writer_free(struct report_writer *w)
 	if (!w)
 		return;
 	w->ops->destroy(w);
+	buf_free(&w->preface_text);
+	buf_free(&w->summary_json);
+	buf_free(&w->summary_text);
 	free(w);
 }

@@ -31,6 +31,13 @@ struct report_writer {
 	FILE *out;
 	bool quiet;       /* text: leave safe findings out */
 	void *state;      /* the format's own */
+	/* Filled in by commands that add to a scan (e.g. the process view):
+	 * text printed before the findings in the text format, extra summary
+	 * fields (each with a leading comma) for json, extra summary lines for
+	 * text.  Freed with the writer. */
+	struct buf preface_text;
+	struct buf summary_json;
+	struct buf summary_text;
 };
 
 /* "text", "json", and the formats registered in report.c.  NULL and a
@@ -39,6 +46,10 @@ struct report_writer *report_writer_new(const char *format, FILE *out, bool quie
 void report_writer_free(struct report_writer *w);
 /* Comma-separated list of the format names, for --help and errors. */
 const char *report_formats(void);
+
+/* Print an error record as a diagnostic on stderr (the text and csv
+ * formats, whose stdout is for findings). */
+void report_error_stderr(struct report_writer *w, const char *path, const char *msg);
 
 /* Deep copy of a finding (for formats that render at the end). */
 void finding_copy(struct finding *dst, const struct finding *src);

@@ -20,7 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tarscan.h"
 #include "zip.h"
+#include "zipstream.h"
 
 struct scanner {
 	const struct rules *rules;
@@ -33,7 +35,7 @@ struct scanner {
 void scan_opts_default(struct scan_opts *o)
 {
 	o->max_depth = 16;
-	o->max_nested_bytes = 256ULL << 20;
+	o->max_nested_bytes = 32ULL << 20;
 	o->max_file_inflate = 1024ULL << 20;
 	o->max_class_bytes = 4ULL << 20;
 	o->max_cd_bytes = 256ULL << 20;
@@ -97,6 +99,18 @@ void batch_free(struct scan_batch *b)
 	free(b->rec);
 	b->rec = NULL;
 	b->n = 0;
+}
+
+void scanner_error(struct scanner *s, struct scan_batch *b, const char *path, const char *fmt, ...)
+{
+	struct buf m = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&m, fmt, ap);
+	va_end(ap);
+	atomic_fetch_add(&s->st->errors, 1);
+	batch_add_error(b, path, "%s", buf_cstr(&m));
+	buf_free(&m);
 }
 
 static void count_error(struct scanner *s, struct scan_batch *b, const char *path, const char *msg)
@@ -213,6 +227,118 @@ static void emit_findings(struct scanner *s, struct detect_result *res, const ch
  * end record there is not an error. */
 static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct buf *path,
 				    int depth, const struct chain *chain, bool report_bad,
+				    struct scan_batch *out);
+
+/* ---- nested archives too large for memory: streamed front to back */
+
+struct stream_view {
+	struct scanner *s;
+	struct stream_result *r;
+};
+
+static bool stream_want(const char *name, size_t len, uint64_t *max, void *ctx)
+{
+	struct stream_view *v = ctx;
+	if (archive_name(name, len)) {
+		*max = v->s->o->max_nested_bytes;
+		return true;
+	}
+	if (detect_needs_data(v->s->rules, name, len)) {
+		*max = v->s->o->max_class_bytes;
+		return true;
+	}
+	*max = 0;
+	return detect_wants(name, len); /* the name alone: class presence */
+}
+
+static const char *sv_name(void *ctx, size_t i, size_t *len)
+{
+	struct stream_view *v = ctx;
+	*len = v->r->entries[i].name_len;
+	return v->r->entries[i].name;
+}
+
+static bool sv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size_t *len,
+		    struct buf *err)
+{
+	struct stream_view *v = ctx;
+	const struct stream_entry *e = &v->r->entries[i];
+	if (e->error || !e->data) {
+		buf_adds(err, e->error ? e->error : "entry not kept while streaming");
+		return false;
+	}
+	if (e->len > max) {
+		buf_adds(err, "entry exceeds the size limit");
+		return false;
+	}
+	*out = xmalloc(e->len ? e->len : 1);
+	memcpy(*out, e->data, e->len);
+	*len = e->len;
+	return true;
+}
+
+static void scan_streamed(struct scanner *s, const struct zip *z, const struct zip_entry *e,
+			  struct buf *path, int depth, const struct chain *chain, struct scan_batch *out)
+{
+	struct stream_result r;
+	struct buf err = BUF_INIT;
+	struct stream_view v = {s, &r};
+	uint64_t budget = s->o->max_file_inflate > s->inflated ? s->o->max_file_inflate - s->inflated : 0;
+	bool ok = zipstream_read(z, e, budget, stream_want, &v, &r, &err);
+	s->inflated += r.bytes;
+	atomic_fetch_add(&s->st->archives, 1);
+	if (!ok)
+		count_error(s, out, buf_cstr(path), buf_cstr(&err));
+	buf_free(&err);
+
+	struct container c = {r.n, sv_name, sv_read, &v};
+	struct detect_opts dopt = {s->o->bytecode_only, s->o->max_class_bytes};
+	struct detect_result res;
+	detect_run(s->rules, &dopt, &c, &res);
+	size_t plen = path->len;
+	for (size_t i = 0; i < res.nerrors; i++) {
+		const struct stream_entry *se = &r.entries[res.errors[i].entry];
+		path_join(path, se->name, se->name_len);
+		count_error(s, out, buf_cstr(path), res.errors[i].msg);
+		path->len = plen;
+		path->data[plen] = 0;
+	}
+	size_t first = out->n;
+	emit_findings(s, &res, buf_cstr(path), NULL, out);
+	for (size_t i = first; i < out->n; i++)
+		if (out->rec[i].kind == REC_FINDING && s->o->want_sha256 && ok)
+			memcpy(out->rec[i].f.sha256, r.sha256, sizeof r.sha256);
+	detect_result_free(&res);
+
+	for (size_t i = 0; i < r.n; i++) {
+		struct stream_entry *se = &r.entries[i];
+		if (!archive_name(se->name, se->name_len))
+			continue;
+		path_join(path, se->name, se->name_len);
+		bool self = false;
+		for (const struct chain *a = chain; a && !self; a = a->up)
+			self = a->crc == se->crc && a->size == se->usize;
+		if (self) {
+			count_error(s, out, buf_cstr(path), "archive contains itself (recursive zip); not followed");
+		} else if (se->error) {
+			count_error(s, out, buf_cstr(path), se->error);
+		} else if (depth + 1 > s->o->max_depth) {
+			count_error(s, out, buf_cstr(path), "nested deeper than --max-depth; not followed");
+		} else if (se->data) {
+			struct zsrc child = {.fd = -1, .mem = se->data, .off = 0, .size = se->len};
+			struct chain link = {chain, se->crc, se->usize};
+			if (scan_archive(s, &child, path, depth + 1, &link, true, out) == ZIP_NOT_ZIP)
+				count_error(s, out, buf_cstr(path),
+					    "not a readable zip (no end-of-central-directory record)");
+		}
+		path->len = plen;
+		path->data[plen] = 0;
+	}
+	stream_result_free(&r);
+}
+
+static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct buf *path,
+				    int depth, const struct chain *chain, bool report_bad,
 				    struct scan_batch *out)
 {
 	struct zip z;
@@ -274,10 +400,8 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 					count_error(s, out, buf_cstr(path),
 						    "not a readable zip (no end-of-central-directory record)");
 			}
-		} else if (e->usize > s->o->max_nested_bytes) {
-			buf_printf(&why, "nested archive of %llu bytes exceeds --max-nested-size; not scanned",
-				   (unsigned long long)e->usize);
-			count_error(s, out, p, buf_cstr(&why));
+		} else if (e->usize > s->o->max_nested_bytes && e->method == 8) {
+			scan_streamed(s, &z, e, path, depth + 1, chain, out);
 		} else if (zv_read(&view, i, s->o->max_nested_bytes, &mem, &memlen, &why)) {
 			struct zsrc child = {.fd = -1, .mem = mem, .off = 0, .size = memlen};
 			struct chain link = {chain, e->crc, e->usize};
@@ -302,6 +426,13 @@ void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path,
 	atomic_fetch_add(&s->st->files, 1);
 	atomic_fetch_add(&s->st->bytes, (unsigned long long)st->st_size);
 	s->inflated = 0;
+	/* A tarball (plain or compressed) is told by its first bytes, and is
+	 * tried before the zip reader: that one accepts trailing junk, so a tar
+	 * whose last member is a jar would pass for that jar. */
+	unsigned char head[TAR_PROBE_LEN];
+	ssize_t hn = pread(fd, head, sizeof head, 0);
+	if (hn > 0 && tar_probe(head, (size_t)hn) && tar_scan_fd(s, fd, path, out))
+		return;
 	struct zsrc src = {.fd = fd, .mem = NULL, .off = 0, .size = (uint64_t)st->st_size};
 	struct buf p = BUF_INIT;
 	buf_adds(&p, path);
@@ -316,12 +447,50 @@ void scan_mem(struct scanner *s, const unsigned char *data, size_t len, const ch
 	atomic_fetch_add(&s->st->files, 1);
 	atomic_fetch_add(&s->st->bytes, (unsigned long long)len);
 	s->inflated = 0;
+	if (tar_probe(data, len) && tar_scan_mem(s, data, len, path, out))
+		return;
 	struct zsrc src = {.fd = -1, .mem = data, .off = 0, .size = len};
 	struct buf p = BUF_INIT;
 	buf_adds(&p, path);
 	if (scan_archive(s, &src, &p, 0, NULL, named_archive, out) == ZIP_NOT_ZIP && named_archive)
 		count_error(s, out, path, "not a zip archive (no end-of-central-directory record)");
 	buf_free(&p);
+}
+
+void scanner_begin(struct scanner *s, uint64_t bytes)
+{
+	atomic_fetch_add(&s->st->files, 1);
+	atomic_fetch_add(&s->st->bytes, (unsigned long long)bytes);
+	s->inflated = 0;
+}
+
+const struct scan_opts *scanner_opts(const struct scanner *s)
+{
+	return s->o;
+}
+
+struct scan_stats *scanner_stats(struct scanner *s)
+{
+	return s->st;
+}
+
+bool scanner_charge(struct scanner *s, uint64_t n)
+{
+	if (n > s->o->max_file_inflate || s->inflated > s->o->max_file_inflate - n)
+		return false;
+	s->inflated += n;
+	return true;
+}
+
+bool scan_mem_nested(struct scanner *s, const unsigned char *data, size_t len, const char *path,
+		     int depth, struct scan_batch *out)
+{
+	struct zsrc src = {.fd = -1, .mem = data, .off = 0, .size = len};
+	struct buf p = BUF_INIT;
+	buf_adds(&p, path);
+	enum zip_status st = scan_archive(s, &src, &p, depth, NULL, true, out);
+	buf_free(&p);
+	return st != ZIP_NOT_ZIP;
 }
 
 static const char *file_type(mode_t m)
@@ -480,18 +649,27 @@ void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out)
 	if (v.n >= s->o->max_dir_classes)
 		count_error(s, out, dir, "too many class files in exploded directory; rest not examined");
 	struct container c = {v.n, dv_name, dv_read, &v};
-	struct detect_opts dopt = {s->o->bytecode_only, s->o->max_class_bytes};
-	struct detect_result res;
-	detect_run(s->rules, &dopt, &c, &res);
-	for (size_t i = 0; i < res.nerrors; i++) {
-		struct buf p = BUF_INIT;
-		buf_printf(&p, "%s/%s", dir, v.names[res.errors[i].entry]);
-		count_error(s, out, buf_cstr(&p), res.errors[i].msg);
-		buf_free(&p);
-	}
-	emit_findings(s, &res, dir, NULL, out);
-	detect_result_free(&res);
+	scan_container(s, &c, dir, out);
 	for (size_t i = 0; i < v.n; i++)
 		free(v.names[i]);
 	free(v.names);
+}
+
+void scan_container(struct scanner *s, const struct container *c, const char *path,
+		    struct scan_batch *out)
+{
+	struct detect_opts dopt = {s->o->bytecode_only, s->o->max_class_bytes};
+	struct detect_result res;
+	detect_run(s->rules, &dopt, c, &res);
+	for (size_t i = 0; i < res.nerrors; i++) {
+		size_t len;
+		const char *n = c->name(c->ctx, res.errors[i].entry, &len);
+		struct buf p = BUF_INIT;
+		buf_printf(&p, "%s/", path);
+		buf_add(&p, n, len);
+		count_error(s, out, buf_cstr(&p), res.errors[i].msg);
+		buf_free(&p);
+	}
+	emit_findings(s, &res, path, NULL, out);
+	detect_result_free(&res);
 }

@@ -25,7 +25,8 @@
 
 struct scan_opts {
 	int max_depth;               /* nesting levels followed (default 16) */
-	uint64_t max_nested_bytes;   /* one inflated nested archive */
+	uint64_t max_nested_bytes;   /* largest DEFLATED nested archive held in memory;
+				      * larger ones are streamed (zipstream.h) */
 	uint64_t max_file_inflate;   /* all inflation for one top-level file */
 	uint64_t max_class_bytes;    /* one evidence entry */
 	uint64_t max_cd_bytes;
@@ -78,10 +79,33 @@ void scan_path(struct scanner *s, const char *path, bool follow, struct scan_bat
 /* Scan an exploded class directory (a directory containing org/...). */
 void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out);
 
+/* Add an error record to the batch and count it (for readers of other
+ * container formats: tarscan.c, image.c). */
+void scanner_error(struct scanner *s, struct scan_batch *b, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Does the name end in an archive extension (.jar .war .ear .zip ...)? */
 bool archive_name(const char *name, size_t len);
 /* Is dir/org a class root for Log4j (org/apache/logging/log4j/core or
  * org/apache/log4j/Category.class below it)? dirfd is dir opened. */
 bool is_class_root(int dirfd);
+
+/* ---- for readers of other container formats (tarscan.c, image.c) */
+/* Start a new top-level input: count it and reset the inflation budget. */
+void scanner_begin(struct scanner *s, uint64_t bytes);
+const struct scan_opts *scanner_opts(const struct scanner *s);
+struct scan_stats *scanner_stats(struct scanner *s);
+/* Charge n bytes to the current input's --max-inflate budget; false (and
+ * nothing charged) when that would exceed it. */
+bool scanner_charge(struct scanner *s, uint64_t n);
+/* Scan bytes found `depth` levels down inside the current top-level input
+ * as a zip archive (budget kept, input not counted again).  False when they
+ * hold no ZIP end record (nothing reported then: the caller decides). */
+bool scan_mem_nested(struct scanner *s, const unsigned char *data, size_t len, const char *path,
+		     int depth, struct scan_batch *out);
+/* Run the detector over a container: findings get `path`, read errors
+ * "path/entry". */
+void scan_container(struct scanner *s, const struct container *c, const char *path,
+		    struct scan_batch *out);
 
 #endif

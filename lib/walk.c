@@ -19,9 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image.h"
+
 #define QUEUE_CAP 4096
 
-enum job_kind { JOB_FILE, JOB_CLASSDIR, JOB_STOP };
+enum job_kind { JOB_FILE, JOB_CLASSDIR, JOB_IMAGEDIR, JOB_STOP };
 
 struct job {
 	enum job_kind kind;
@@ -141,6 +143,8 @@ static void *worker(void *arg)
 			batch_add_error(&b, j.path, "out of memory for a decompressor");
 		else if (j.kind == JOB_FILE)
 			scan_file_job(w, s, j.path, &b);
+		else if (j.kind == JOB_IMAGEDIR)
+			image_scan_dir(s, j.path, &b);
 		else
 			scan_class_dir(s, j.path, &b);
 		if (b.n)
@@ -301,8 +305,10 @@ static void walk_dir(struct walker *w, struct buf *path, const struct stat *dst,
 		free(self);
 		return;
 	}
+	if (w->wo->on_dir)
+		w->wo->on_dir(w->wo->on_dir_ctx, p);
 	size_t plen = path->len;
-	bool saw_org = false;
+	bool saw_org = false, saw_layout = false;
 	struct dirent *de;
 	/* Sub-directories are walked after the listing is closed, so that open
 	 * descriptors stay bounded by the depth of one branch. */
@@ -321,8 +327,16 @@ static void walk_dir(struct walker *w, struct buf *path, const struct stat *dst,
 			struct stat st;
 			int r = w->wo->follow_symlinks ? fstatat(fd, n, &st, 0)
 						       : fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW);
-			if (r < 0)
+			if (r < 0) {
+				/* a dangling link, or a loop of links (ELOOP) */
+				if (w->wo->follow_symlinks && errno != ENOENT) {
+					atomic_fetch_add(&w->st->errors, 1);
+					struct scan_batch eb = {0};
+					batch_add_error(&eb, full, "%s", strerror(errno));
+					deliver(w, &eb);
+				}
 				type = DT_UNKNOWN;
+			}
 			else if (S_ISDIR(st.st_mode))
 				type = DT_DIR;
 			else if (S_ISREG(st.st_mode))
@@ -341,6 +355,8 @@ static void walk_dir(struct walker *w, struct buf *path, const struct stat *dst,
 			subdirs = xrealloc(subdirs, (nsub + 1) * sizeof *subdirs);
 			subdirs[nsub++] = xstrdup(full);
 		} else if (type == DT_REG) {
+			if (!strcmp(n, "oci-layout"))
+				saw_layout = true;
 			push(w, JOB_FILE, xstrdup(full));
 		} else if (type == DT_LNK) {
 			w->res->symlinks++;
@@ -352,6 +368,20 @@ static void walk_dir(struct walker *w, struct buf *path, const struct stat *dst,
 	}
 	if (saw_org && is_class_root(fd))
 		push(w, JOB_CLASSDIR, xstrdup(p));
+	/* An OCI image layout is one job: its layers are read in manifest
+	 * order by image.c, and blobs/ is not walked as loose files. */
+	if (saw_layout && image_is_layout(fd)) {
+		push(w, JOB_IMAGEDIR, xstrdup(p));
+		size_t k = 0;
+		for (size_t i = 0; i < nsub; i++) {
+			const char *b = strrchr(subdirs[i], '/');
+			if (b && !strcmp(b + 1, "blobs"))
+				free(subdirs[i]);
+			else
+				subdirs[k++] = subdirs[i];
+		}
+		nsub = k;
+	}
 	closedir(d);
 	governor_pace(w->wo->gov);
 	for (size_t i = 0; i < nsub; i++) {
@@ -416,6 +446,16 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 			continue;
 		}
 		w->root_dev = sb.st_dev;
+		/* A root that cannot be opened at all counts as failed (exit 2 when
+		 * every root failed); walk_dir / scan_path still report why. */
+		if (S_ISDIR(sb.st_mode) || S_ISREG(sb.st_mode)) {
+			int probe = open(root, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+						       (S_ISDIR(sb.st_mode) ? O_DIRECTORY : 0));
+			if (probe < 0)
+				res->roots_failed++;
+			else
+				close(probe);
+		}
 		if (S_ISDIR(sb.st_mode)) {
 			struct buf p = BUF_INIT;
 			buf_adds(&p, root);

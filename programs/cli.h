@@ -14,6 +14,7 @@ enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_FAILED = 2 };
 
 int cmd_scan(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
 
 /* Print "log4scan: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -11,7 +11,13 @@
 
 #include "cache.h"
 #include "cli.h"
+#include "config.h"
+#include "formats.h"
 #include "govern.h"
+#include "progress.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "submit_cli.h"
 #include "report.h"
 #include "rules.h"
 #include "scan.h"
@@ -23,14 +29,15 @@ static const char scan_usage[] =
 	"Find every Log4j under PATH (default: every local filesystem from /, skipping\n"
 	"pseudo and network filesystems) and say which CVEs apply.\n"
 	"\n"
-	"  --format FORMAT        text (default on a terminal) or json (JSON Lines, default\n"
-	"                         otherwise); see README for the others\n"
+	"  --format FORMAT        text (default on a terminal), json (JSON Lines, default\n"
+	"                         otherwise), csv, sarif or cyclonedx\n"
 	"  -o, --output FILE      write the report to FILE\n"
 	"  --exclude GLOB         skip paths matching GLOB (fnmatch; repeatable)\n"
 	"  --one-file-system      do not cross into other filesystems\n"
 	"  --follow-symlinks      follow symbolic links (loop-safe); off by default\n"
 	"  --max-depth N          archive nesting levels to follow (default 16)\n"
-	"  --max-nested-size N    largest compressed nested archive inflated, MiB (default 256)\n"
+	"  --max-nested-size N    largest compressed nested archive held in memory, MiB\n"
+	"                         (default 32); larger ones are streamed\n"
 	"  --max-inflate N        bytes inflated per top-level file, MiB (default 1024)\n"
 	"  --threads N            worker threads (default: online CPUs)\n"
 	"  --rules FILE           use this rules file instead of the built-in one\n"
@@ -45,24 +52,40 @@ static const char scan_usage[] =
 	"  --max-memory MB        shrink the per-thread caps (and threads) to fit MB MiB\n"
 	"  --time-budget SECONDS  stop cleanly after SECONDS; what was not reached is listed\n"
 	"  --no-sha256            do not hash archives that hold findings\n"
-	"  -q, --quiet            text format: print only vulnerable and mitigated findings\n"
+	"  --no-processes         whole-host scan: leave out the running JVMs (see `log4scan ps`)\n"
+	"  --read-environ         process view: also read LOG4J_* variables of JVMs\n"
+	"  --priority low|normal  low (default): nice 10 and low I/O priority\n"
+	"  --syslog               also send each finding to syslog/journald (authpriv)\n"
+#ifndef L4S_NO_SUBMIT
+	SUBMIT_USAGE
+#endif
+	"  --config FILE          read options from FILE (default " L4S_AGENT_CONF ")\n"
+	"  --no-config            read no configuration file\n"
+	"  --no-progress          no progress line on a terminal\n"
+	"  -q, --quiet            text format: print only vulnerable and mitigated findings;\n"
+	"                         no progress line\n"
 	"  -h, --help\n"
 	"\n"
 	"Exit status: 0 nothing vulnerable, 1 vulnerable found, 2 the scan failed.\n";
 
 enum { OPT_FORMAT = 256, OPT_EXCLUDE, OPT_ONEFS, OPT_FOLLOW, OPT_MAXDEPTH, OPT_NESTED,
        OPT_INFLATE, OPT_THREADS, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_CACHE,
-       OPT_MAXCPU, OPT_MAXIO, OPT_MAXMEM, OPT_BUDGET };
+       OPT_MAXCPU, OPT_MAXIO, OPT_MAXMEM, OPT_BUDGET, OPT_NOPROC, OPT_ENVIRON, OPT_PRIORITY,
+       OPT_SYSLOG, OPT_NOPROGRESS, OPT_SUBMITOPT };
 
 struct scan_out {
+	struct report_writer *sub; /* --submit: the same records as JSON, in memory */
 	struct report_writer *w;
 	int fail_rank;         /* -1: any vulnerable */
 	bool failed_threshold;
+	bool syslog;
+	struct progress *progress;
 };
 
 static void on_batch(void *ctx, struct scan_batch *b)
 {
 	struct scan_out *o = ctx;
+	progress_hold(o->progress);
 	for (size_t i = 0; i < b->n; i++) {
 		struct scan_record *r = &b->rec[i];
 		if (r->kind == REC_FINDING) {
@@ -71,10 +94,33 @@ static void on_batch(void *ctx, struct scan_batch *b)
 			    (o->fail_rank < 0 || severity_rank(f->severity) >= o->fail_rank))
 				o->failed_threshold = true;
 			o->w->ops->finding(o->w, f);
+			if (o->sub)
+				o->sub->ops->finding(o->sub, f);
+			if (o->syslog)
+				syslog_finding(f);
 		} else {
 			o->w->ops->error(o->w, r->path, r->msg);
+			if (o->sub)
+				o->sub->ops->error(o->sub, r->path, r->msg);
 		}
 	}
+	progress_release(o->progress);
+}
+
+/* The process view: one "process" record per JVM, then its findings. */
+static void on_jvm(void *ctx, struct proc_jvm *j)
+{
+	struct scan_out *o = ctx;
+	struct buf b = BUF_INIT;
+	proc_jvm_json(&b, j);
+	o->w->ops->record(o->w, "process", buf_cstr(&b));
+	if (o->sub)
+		o->sub->ops->record(o->sub, "process", buf_cstr(&b));
+	buf_reset(&b);
+	proc_jvm_text(&b, j);
+	buf_add(&o->w->preface_text, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	on_batch(o, &j->batch);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -152,31 +198,46 @@ static const char *default_cache_path(char *out, size_t n)
 	return out;
 }
 
-int cmd_scan(int argc, char **argv)
+/* --config and --no-config are handled by config_args_build() before getopt. */
+static const struct option opts[] = {
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	{"exclude", required_argument, NULL, OPT_EXCLUDE},
+	{"one-file-system", no_argument, NULL, OPT_ONEFS},
+	{"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
+	{"max-depth", required_argument, NULL, OPT_MAXDEPTH},
+	{"max-nested-size", required_argument, NULL, OPT_NESTED},
+	{"max-inflate", required_argument, NULL, OPT_INFLATE},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"rules", required_argument, NULL, OPT_RULES},
+	{"fail-on", required_argument, NULL, OPT_FAILON},
+	{"bytecode-only", no_argument, NULL, OPT_BYTECODE},
+	{"no-sha256", no_argument, NULL, OPT_NOSHA},
+	{"cache", optional_argument, NULL, OPT_CACHE},
+	{"max-cpu", required_argument, NULL, OPT_MAXCPU},
+	{"max-io", required_argument, NULL, OPT_MAXIO},
+	{"max-memory", required_argument, NULL, OPT_MAXMEM},
+	{"time-budget", required_argument, NULL, OPT_BUDGET},
+	{"no-processes", no_argument, NULL, OPT_NOPROC},
+	{"read-environ", no_argument, NULL, OPT_ENVIRON},
+	{"priority", required_argument, NULL, OPT_PRIORITY},
+	{"syslog", no_argument, NULL, OPT_SYSLOG},
+#ifndef L4S_NO_SUBMIT
+	{"submit", required_argument, NULL, OPT_SUBMITOPT},
+	{"token", required_argument, NULL, OPT_SUBMITOPT},
+	{"token-file", required_argument, NULL, OPT_SUBMITOPT},
+	{"spool-dir", required_argument, NULL, OPT_SUBMITOPT},
+	{"cacert", required_argument, NULL, OPT_SUBMITOPT},
+	{"tag", required_argument, NULL, OPT_SUBMITOPT},
+#endif
+	{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int scan_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"output", required_argument, NULL, 'o'},
-		{"exclude", required_argument, NULL, OPT_EXCLUDE},
-		{"one-file-system", no_argument, NULL, OPT_ONEFS},
-		{"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
-		{"max-depth", required_argument, NULL, OPT_MAXDEPTH},
-		{"max-nested-size", required_argument, NULL, OPT_NESTED},
-		{"max-inflate", required_argument, NULL, OPT_INFLATE},
-		{"threads", required_argument, NULL, OPT_THREADS},
-		{"rules", required_argument, NULL, OPT_RULES},
-		{"fail-on", required_argument, NULL, OPT_FAILON},
-		{"bytecode-only", no_argument, NULL, OPT_BYTECODE},
-		{"no-sha256", no_argument, NULL, OPT_NOSHA},
-		{"cache", optional_argument, NULL, OPT_CACHE},
-		{"max-cpu", required_argument, NULL, OPT_MAXCPU},
-		{"max-io", required_argument, NULL, OPT_MAXIO},
-		{"max-memory", required_argument, NULL, OPT_MAXMEM},
-		{"time-budget", required_argument, NULL, OPT_BUDGET},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct scan_opts so;
 	scan_opts_default(&so);
 	struct walk_opts wo = {0};
@@ -188,9 +249,13 @@ int cmd_scan(int argc, char **argv)
 	const char *cache_file = NULL;
 	bool use_cache = false;
 	long max_cpu = 0, max_io = 0, max_mem = 0, budget = 0;
+	bool processes = true, read_environ = false, low_priority = true;
+	bool use_syslog = false, no_progress = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+	struct submit_cli sc = {0};
+	int li = 0;
+	while ((c = getopt_long(argc, argv, "o:qh", opts, &li)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -237,6 +302,15 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case OPT_BYTECODE: so.bytecode_only = true; break;
 		case OPT_NOSHA: so.want_sha256 = false; break;
+		case OPT_NOPROC: processes = false; break;
+		case OPT_ENVIRON: read_environ = true; break;
+		case OPT_PRIORITY:
+			if (strcmp(optarg, "low") && strcmp(optarg, "normal")) {
+				cli_error("--priority takes low or normal");
+				return EXIT_FAILED;
+			}
+			low_priority = !strcmp(optarg, "low");
+			break;
 		case OPT_CACHE:
 			use_cache = true;
 			cache_file = optarg;
@@ -251,6 +325,17 @@ int cmd_scan(int argc, char **argv)
 			}
 			*(c == OPT_MAXCPU ? &max_cpu : c == OPT_MAXIO ? &max_io : c == OPT_MAXMEM ? &max_mem : &budget) = n;
 			break;
+		case OPT_SYSLOG: use_syslog = true; break;
+#ifndef L4S_NO_SUBMIT
+		case OPT_SUBMITOPT: {
+			bool bad;
+			submit_cli_option(&sc, opts[li].name, optarg, &bad);
+			if (bad)
+				return EXIT_FAILED;
+			break;
+		}
+#endif
+		case OPT_NOPROGRESS: no_progress = true; break;
 		case 'q': quiet = true; break;
 		case 'h':
 			fputs(scan_usage, stdout);
@@ -262,6 +347,27 @@ int cmd_scan(int argc, char **argv)
 			return EXIT_FAILED;
 		}
 	}
+
+	/* Before the sandbox: openlog(LOG_NDELAY) connects to /dev/log now. */
+	if (use_syslog)
+		syslog_open();
+	/* Restrict ourselves before reading anything: no ptrace, no other
+	 * process's memory, no network socket (sandbox.c). */
+	struct buf sberr = BUF_INIT;
+	if (low_priority && priority_lower(&sberr) < 0)
+		cli_error("could not lower priority: %s", buf_cstr(&sberr));
+	buf_reset(&sberr);
+#ifndef L4S_NO_SUBMIT
+	if (!submit_cli_ready(&sc)) {
+		free(wo.excludes);
+		return EXIT_FAILED;
+	}
+#endif
+	/* The network is needed only to reach a collector the user named. */
+	struct sandbox_opts sbo = {.allow_network = sc.url != NULL};
+	if (sandbox_install(&sbo, &sberr) < 0)
+		cli_error("warning: seccomp sandbox not installed: %s", buf_cstr(&sberr));
+	buf_free(&sberr);
 
 	if (max_mem && shrink_to_memory(&so, &wo, max_mem) < 0) {
 		cli_error("--max-memory %ld MiB is too small to scan (at least 16)", max_mem);
@@ -303,7 +409,7 @@ int cmd_scan(int argc, char **argv)
 	}
 	if (!format)
 		format = isatty(fileno(f)) ? "text" : "json";
-	struct scan_out out = {.fail_rank = fail_rank};
+	struct scan_out out = {.fail_rank = fail_rank, .syslog = use_syslog};
 	out.w = report_writer_new(format, f, quiet, &err);
 	if (!out.w) {
 		cli_error("%s", buf_cstr(&err));
@@ -313,6 +419,19 @@ int cmd_scan(int argc, char **argv)
 		rules_free(rules);
 		free(wo.excludes);
 		return EXIT_FAILED;
+	}
+
+	/* --submit: the same records, as JSON Lines, into memory. */
+	char *sub_body = NULL;
+	size_t sub_len = 0;
+	FILE *sub_f = NULL;
+	if (sc.url) {
+		sub_f = open_memstream(&sub_body, &sub_len);
+		out.sub = sub_f ? report_writer_new("json", sub_f, false, &err) : NULL;
+		if (!out.sub) {
+			cli_error("cannot prepare the report for --submit");
+			return EXIT_FAILED;
+		}
 	}
 
 	const char *host_root[] = {"/"};
@@ -351,7 +470,23 @@ int cmd_scan(int argc, char **argv)
 	struct walk_result wr;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	out.progress = quiet || no_progress ? NULL : progress_start(&st, STDERR_FILENO);
+	wo.on_dir = progress_dir;
+	wo.on_dir_ctx = out.progress;
 	int rc = walk_run(roots, nroots, &wo, rules, &so, &st, on_batch, &out, &wr);
+	progress_stop(out.progress);
+	struct proc_summary psum = {0};
+	if (wo.whole_host && processes && rc == 0) {
+		struct proc_opts popts = {.read_environ = read_environ};
+		if (proc_scan_all(rules, &so, &popts, &st, on_jvm, &out, &psum) < 0)
+			cli_error("cannot list /proc: process view left out");
+		else
+			proc_summary_json_fields(&out.w->summary_json, &psum);
+		if (out.sub)
+			proc_summary_json_fields(&out.sub->summary_json, &psum);
+		if (psum.jvms)
+			proc_summary_text(&out.w->summary_text, &psum);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
@@ -363,6 +498,19 @@ int cmd_scan(int argc, char **argv)
 	}
 	out.w->ops->finish(out.w, &st, secs, &wr);
 	report_writer_free(out.w);
+	bool submit_failed = false;
+	if (out.sub) {
+		out.sub->ops->finish(out.sub, &st, secs, &wr);
+		report_writer_free(out.sub);
+		fclose(sub_f);
+#ifndef L4S_NO_SUBMIT
+		submit_failed = submit_cli_send(&sc, "scan", sub_body, sub_len) < 0;
+#endif
+		free(sub_body);
+	}
+#ifndef L4S_NO_SUBMIT
+	submit_cli_free(&sc);
+#endif
 	bool write_failed = fflush(f) != 0 || ferror(f);
 	if (output)
 		write_failed |= fclose(f) != 0;
@@ -370,7 +518,7 @@ int cmd_scan(int argc, char **argv)
 		cli_error("error writing the report");
 
 	int status = EXIT_CLEAN;
-	if (rc < 0 || write_failed || (wr.roots_failed && wr.roots_failed == nroots))
+	if (rc < 0 || write_failed || submit_failed || (wr.roots_failed && wr.roots_failed == nroots))
 		status = EXIT_FAILED;
 	else if (out.failed_threshold)
 		status = EXIT_FOUND;
@@ -378,4 +526,18 @@ int cmd_scan(int argc, char **argv)
 	rules_free(rules);
 	free(wo.excludes);
 	return status;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct config_args ca;
+	struct buf err = BUF_INIT;
+	if (config_args_build(argc, argv, L4S_AGENT_CONF, opts, &ca, &err) < 0) {
+		cli_error("%s", buf_cstr(&err));
+		buf_free(&err);
+		return EXIT_FAILED;
+	}
+	int rc = scan_main(ca.argc, ca.argv);
+	config_args_free(&ca);
+	return rc;
 }

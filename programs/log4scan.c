@@ -16,6 +16,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"scan", cmd_scan, "find Log4j on disk and classify it (default: whole host)"},
+	{"logs", cmd_logs, "hunt for Log4Shell exploitation attempts in log files"},
+	{"ps", cmd_ps, "running JVMs and the Log4j they have loaded (reads /proc, never memory)"},
 };
 
 void cli_error(const char *fmt, ...)

@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential clang libclang-rt-14-dev pkg-config
  zlib1g-dev libdeflate-dev nettle-dev libseccomp-dev libcurl4-openssl-dev
  libjansson-dev libmicrohttpd-dev libsqlite3-dev libpq-dev libarchive-dev libargon2-dev
- python3 zip unzip strace openjdk-17-jdk-headless postgresql sqlite3 procps iproute2"
+ python3 zip unzip strace openjdk-17-jdk-headless postgresql sqlite3 procps iproute2
+ pandoc libzstd-dev liblz4-dev time zstd xz-utils bzip2 chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -16,3 +17,6 @@ SUDO=""
 echo "installing:$missing"
 $SUDO apt-get update
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends $missing
+# node and npm drive the browser and schema tests; this image ships Node.js
+# 20 from elsewhere, whose npm would conflict with Debian's npm package.
+command -v npm >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends nodejs npm

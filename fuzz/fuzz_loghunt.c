@@ -1,0 +1,80 @@
+/* fuzz_loghunt.c - libFuzzer harness for the Log4j lookup evaluator and the
+ * streaming log hunter.
+ *
+ * The input is evaluated as one message by lookup_eval, unescaped by
+ * lh_unescape, and fed to a hunter in pieces whose sizes come from the
+ * first byte (so lines and escapes straddle feeds).  Besides the
+ * sanitizers, it traps when an invariant breaks: every reported lookup
+ * starts with "jndi:", raw text stays within LH_EXPR_MAX, offsets are
+ * inside the input, evaluation work stays bounded, and the unescape map
+ * is monotonic and ends at the input length.  One hunter serves every
+ * input (as one serves every file of a scan).
+ *
+ *   make fuzz && build/fuzz/fuzz_loghunt -max_total_time=300 fuzz/corpus-loghunt */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "loghunt.h"
+#include "lookup_eval.h"
+
+struct fuzz_ctx {
+	size_t size;
+};
+
+static void check_attempt(void *ctx, const struct lh_attempt *a)
+{
+	const struct fuzz_ctx *f = ctx;
+	if (strncmp(a->decoded, "jndi:", 5) != 0)
+		__builtin_trap();
+	if (a->raw_len == 0 || a->raw_len > LH_EXPR_MAX)
+		__builtin_trap();
+	if (a->offset + a->raw_len > f->size || a->line == 0)
+		__builtin_trap();
+	if (a->port < -1 || a->port > 65535)
+		__builtin_trap();
+	for (size_t i = 0; i < a->n_exfil; i++)
+		if (!a->exfil[i][0])
+			__builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data;
+
+	struct lk_result r;
+	size_t n = lookup_eval(s, size, &r);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(r.found[i].decoded, "jndi:", 5) != 0)
+			__builtin_trap();
+	if (r.steps > LK_MAX_STEPS + 4 * size + 64)
+		__builtin_trap();
+	lookup_result_free(&r);
+
+	char *out = malloc(size + 1);
+	uint32_t *map = malloc((size + 1) * sizeof *map);
+	size_t len = lh_unescape(s, size, out, map);
+	if (len > size || map[len] != size)
+		__builtin_trap();
+	for (size_t i = 1; i <= len; i++)
+		if (map[i] < map[i - 1])
+			__builtin_trap();
+	free(out);
+	free(map);
+
+	static struct fuzz_ctx f;
+	static struct loghunt *h;
+	if (!h)
+		h = loghunt_new(check_attempt, &f);
+	f.size = size;
+	unsigned long long before = loghunt_stats(h)->bytes;
+	size_t step = size ? (size_t)data[0] % 61 + 1 : 1;
+	loghunt_begin(h, "fuzz.log");
+	for (size_t i = 0; i < size; i += step)
+		loghunt_feed(h, data + i, size - i < step ? size - i : step);
+	loghunt_end(h);
+	if (loghunt_stats(h)->bytes - before != size)
+		__builtin_trap();
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* fuzz_report.c - libFuzzer harness for the collector's report parser.
+ *
+ * Every byte of a report reaching POST /api/v1/reports is attacker-chosen;
+ * this feeds arbitrary bodies to report_parse() (programs/server/ingest.c,
+ * compiled in here: it needs jansson but no HTTP and no database) with small
+ * limits so the size and record caps are exercised too.  A parsed report is
+ * walked field by field so that every pointer it hands out is read. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../programs/server/ingest.c"
+
+static size_t touch(const char *s) { return s ? strlen(s) : 0; }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ingest_limits lim = {1u << 16, 64, 4096};
+	struct report r;
+	struct buf err = BUF_INIT;
+	volatile size_t sink = 0;
+	if (report_parse(&r, (const char *)data, size, &lim, &err) == 0) {
+		struct buf ident = BUF_INIT;
+		report_device_ident(&r, &ident);
+		sink += ident.len + touch(r.created) + touch(r.command) + touch(r.ips_json) + touch(r.tags_json);
+		for (size_t i = 0; i < r.n_findings; i++)
+			sink += touch(r.findings[i].path) + touch(r.findings[i].status) + touch(r.findings[i].cves_json) +
+				touch(r.findings[i].evidence_json) + touch(r.findings[i].sha256);
+		for (size_t i = 0; i < r.n_processes; i++)
+			sink += touch(r.processes[i].listening_json) + touch(r.processes[i].jars_json) +
+				touch(r.processes[i].status);
+		for (size_t i = 0; i < r.n_attempts; i++)
+			sink += touch(r.attempts[i].raw) + touch(r.attempts[i].decoded) + touch(r.attempts[i].exfil_json);
+		buf_free(&ident);
+		report_free(&r);
+	} else if (!err.len) {
+		__builtin_trap();   /* a rejection always has a reason */
+	}
+	buf_free(&err);
+	(void)sink;
+	return 0;
+}

@@ -1,0 +1,249 @@
+/* config.c - configuration file to arguments (see config.h).
+ *
+ * The file is read whole (at most 1 MiB), split into lines, and each line
+ * becomes at most one argument: "--name=value" for an option that takes a
+ * value (one argument, so a value starting with '-' is never taken for an
+ * option), "--name" for a flag that is on.  The getopt table of the command
+ * says which names exist and which take values, so a typo in the file is
+ * reported with its line number instead of surfacing as a confusing
+ * command-line error. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_CONF (1 << 20)
+
+static void push(struct config_args *a, char *s, bool owned)
+{
+	a->argv = xrealloc(a->argv, (size_t)(a->argc + 2) * sizeof *a->argv);
+	a->argv[a->argc++] = s;
+	a->argv[a->argc] = NULL;
+	if (owned) {
+		a->owned = xrealloc(a->owned, (a->nowned + 1) * sizeof *a->owned);
+		a->owned[a->nowned++] = s;
+	}
+}
+
+void config_args_free(struct config_args *a)
+{
+	for (size_t i = 0; i < a->nowned; i++)
+		free(a->owned[i]);
+	free(a->owned);
+	free(a->argv);
+	memset(a, 0, sizeof *a);
+}
+
+static const struct option *find_long(const struct option *opts, const char *name, size_t n)
+{
+	for (; opts && opts->name; opts++)
+		if (strlen(opts->name) == n && !memcmp(opts->name, name, n))
+			return opts;
+	return NULL;
+}
+
+static int flag_value(const char *v)
+{
+	static const char *yes[] = {"", "yes", "true", "on", "1"}, *no[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		if (!strcasecmp(v, yes[i]))
+			return 1;
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+		if (!strcasecmp(v, no[i]))
+			return 0;
+	return -1;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+int config_parse(const char *text, size_t len, const char *name, const struct option *opts,
+		 struct config_args *out, struct buf *err)
+{
+	size_t lineno = 0, pos = 0;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		const char *s = text + pos, *e = text + end;
+		pos = end + 1;
+		lineno++;
+		while (s < e && is_space(*s))
+			s++;
+		while (e > s && is_space(e[-1]))
+			e--;
+		if (s == e || *s == '#')
+			continue;
+		if (memchr(s, '\0', (size_t)(e - s))) {
+			buf_printf(err, "%s:%zu: NUL byte", name, lineno);
+			return -1;
+		}
+		const char *k = s;
+		while (s < e && ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			s++;
+		size_t klen = (size_t)(s - k);
+		if (!klen || (s < e && !is_space(*s) && *s != '=')) {
+			buf_printf(err, "%s:%zu: expected 'name = value'", name, lineno);
+			return -1;
+		}
+		while (s < e && is_space(*s))
+			s++;
+		if (s < e && *s == '=') {
+			s++;
+			while (s < e && is_space(*s))
+				s++;
+		}
+		if (e - s >= 2 && *s == '"' && e[-1] == '"') {
+			s++;
+			e--;
+		}
+		char *key = xstrndup(k, klen), *val = xstrndup(s, (size_t)(e - s));
+		const struct option *o = find_long(opts, k, klen);
+		int rc = 0;
+		if (!o || !strcmp(key, "config") || !strcmp(key, "no-config") || !strcmp(key, "help")) {
+			buf_printf(err, "%s:%zu: unknown option '%s'", name, lineno, key);
+			rc = -1;
+		} else if (o->has_arg == no_argument) {
+			int on = flag_value(val);
+			if (on < 0) {
+				buf_printf(err, "%s:%zu: '%s' is a flag: yes or no, not '%s'", name, lineno, key, val);
+				rc = -1;
+			} else if (on) {
+				struct buf a = BUF_INIT;
+				buf_printf(&a, "--%s", key);
+				push(out, buf_detach(&a), true);
+			}
+		} else if (o->has_arg == optional_argument && flag_value(val) >= 0) {
+			/* "cache = yes": the option without its value ("cache = no": absent). */
+			if (flag_value(val)) {
+				struct buf a = BUF_INIT;
+				buf_printf(&a, "--%s", key);
+				push(out, buf_detach(&a), true);
+			}
+		} else if (!val[0] && o->has_arg == required_argument) {
+			buf_printf(err, "%s:%zu: '%s' needs a value", name, lineno, key);
+			rc = -1;
+		} else {
+			struct buf a = BUF_INIT;
+			buf_printf(&a, val[0] ? "--%s=%s" : "--%s", key, val);
+			push(out, buf_detach(&a), true);
+		}
+		free(key);
+		free(val);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Does argv[i] (a short-option cluster such as "-qo") leave its value in
+ * argv[i + 1]? */
+static bool short_needs_next(const char *arg, const struct option *opts)
+{
+	for (const char *p = arg + 1; *p; p++)
+		for (const struct option *o = opts; o && o->name; o++)
+			if (!o->flag && o->val == (unsigned char)*p && o->has_arg == required_argument)
+				return p[1] == '\0'; /* "-oFILE" carries its value */
+	return false;
+}
+
+int config_args_build(int argc, char **argv, const char *default_path, const struct option *opts,
+		      struct config_args *out, struct buf *err)
+{
+	memset(out, 0, sizeof *out);
+	const char *path = default_path;
+	bool named = false, none = false;
+	/* First pass: find --config / --no-config, skipping option values. */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (!strcmp(a, "--no-config")) {
+			none = true;
+		} else if (!strcmp(a, "--config") || !strncmp(a, "--config=", 9)) {
+			if (a[8] == '=') {
+				path = a + 9;
+			} else if (i + 1 < argc) {
+				path = argv[++i];
+			} else {
+				buf_printf(err, "--config needs a FILE");
+				return -1;
+			}
+			named = true;
+		} else if (a[0] == '-' && a[1] == '-' && !strchr(a, '=')) {
+			const struct option *o = find_long(opts, a + 2, strlen(a + 2));
+			if (o && o->has_arg == required_argument)
+				i++;
+		} else if (a[0] == '-' && a[1] && a[1] != '-' && short_needs_next(a, opts)) {
+			i++;
+		}
+	}
+
+	push(out, argv[0], false);
+	if (!none && path) {
+		FILE *f = fopen(path, "rb");
+		if (!f) {
+			if (named || errno != ENOENT) {
+				buf_printf(err, "cannot read configuration file %s: %s", path, strerror(errno));
+				config_args_free(out);
+				return -1;
+			}
+		} else {
+			struct buf text = BUF_INIT;
+			char chunk[8192];
+			size_t n;
+			while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len <= MAX_CONF)
+				buf_add(&text, chunk, n);
+			bool bad = ferror(f);
+			fclose(f);
+			int rc = 0;
+			if (bad) {
+				buf_printf(err, "cannot read configuration file %s", path);
+				rc = -1;
+			} else if (text.len > MAX_CONF) {
+				buf_printf(err, "configuration file %s is larger than 1 MiB", path);
+				rc = -1;
+			} else {
+				rc = config_parse(text.data ? text.data : "", text.len, path, opts, out, err);
+			}
+			buf_free(&text);
+			if (rc) {
+				config_args_free(out);
+				return -1;
+			}
+		}
+	}
+	/* Then the command line, without the configuration options. */
+	bool rest = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!rest) {
+			if (!strcmp(a, "--"))
+				rest = true;
+			else if (!strcmp(a, "--no-config") || !strncmp(a, "--config=", 9))
+				continue;
+			else if (!strcmp(a, "--config")) {
+				i++;
+				continue;
+			} else if (a[0] == '-' && a[1] == '-' && !strchr(a, '=')) {
+				const struct option *o = find_long(opts, a + 2, strlen(a + 2));
+				if (o && o->has_arg == required_argument && i + 1 < argc) {
+					push(out, argv[i], false);
+					push(out, argv[++i], false);
+					continue;
+				}
+			} else if (a[0] == '-' && a[1] && a[1] != '-' && short_needs_next(a, opts) &&
+				   i + 1 < argc) {
+				push(out, argv[i], false);
+				push(out, argv[++i], false);
+				continue;
+			}
+		}
+		push(out, argv[i], false);
+	}
+	return 0;
+}

@@ -1,0 +1,426 @@
+/* submit.c - deliver reports to log4scan-server with an on-disk spool (see
+ * submit.h).
+ *
+ * Spool files are named "<19-digit unix time in ns>-<report uuid>.ndjson", so the
+ * directory listing sorted by name is oldest first and the report id is
+ * known without reading the file.  Nothing here prints or exits.  They are written as ".tmp-<uuid>" and
+ * renamed, so a crash never leaves half a report under a spool name. */
+#include "submit.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef L4S_VERSION
+#define L4S_VERSION "0.0.0"
+#endif
+
+#define MAX_ANSWER (1u << 20)
+
+static bool uuid_at(const char *s)
+{
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool l4s_report_id(const char *body, size_t len, char id[37])
+{
+	const char *nl = memchr(body, '\n', len);
+	size_t n = nl ? (size_t)(nl - body) : len;
+	static const char key[] = "\"report_id\":\"";
+	for (size_t i = 0; i + sizeof key - 1 + 37 <= n; i++) {
+		if (memcmp(body + i, key, sizeof key - 1))
+			continue;
+		const char *v = body + i + sizeof key - 1;
+		if (uuid_at(v) && v[36] == '"') {
+			for (int k = 0; k < 36; k++)
+				id[k] = (char)tolower((unsigned char)v[k]);
+			id[36] = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- HTTP ---- */
+
+static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct buf *b = ctx;
+	size_t n = size * nmemb;
+	if (b->len + n > MAX_ANSWER)
+		return 0;
+	buf_add(b, p, n);
+	return n;
+}
+
+static void base_url(const struct l4s_submit_opts *o, struct buf *u, const char *path)
+{
+	size_t n = strlen(o->url);
+	while (n && o->url[n - 1] == '/')
+		n--;
+	static const char suffix[] = "/api/v1/reports";
+	if (n >= sizeof suffix - 1 && !memcmp(o->url + n - (sizeof suffix - 1), suffix, sizeof suffix - 1))
+		n -= sizeof suffix - 1;
+	buf_add(u, o->url, n);
+	buf_adds(u, path);
+}
+
+/* One request.  Returns the HTTP status, or 0 when the server could not be
+ * reached (reason in msg). */
+static long http(const struct l4s_submit_opts *o, const char *path, const char *body, size_t len, struct buf *answer,
+		 struct buf *msg)
+{
+	CURL *c = curl_easy_init();
+	if (!c) {
+		buf_printf(msg, "submit: cannot initialise libcurl\n");
+		return 0;
+	}
+	struct buf url = BUF_INIT, auth = BUF_INIT;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	base_url(o, &url, path);
+	buf_printf(&auth, "Authorization: Bearer %s", o->token);
+	struct curl_slist *h = NULL;
+	h = curl_slist_append(h, buf_cstr(&auth));
+	h = curl_slist_append(h, "Content-Type: application/x-ndjson");
+	h = curl_slist_append(h, "Accept: application/json");
+	curl_easy_setopt(c, CURLOPT_URL, buf_cstr(&url));
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s : 60L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "log4scan/" L4S_VERSION);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, answer);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
+	if (o->cacert)
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->cacert);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	long status = 0;
+	CURLcode rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	else
+		buf_printf(msg, "submit: %s: %s\n", buf_cstr(&url), errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	buf_free(&url);
+	buf_free(&auth);
+	return status;
+}
+
+/* the "error" text of a JSON answer, for messages */
+static void reason(const struct buf *answer, struct buf *out)
+{
+	const char *s = answer->len ? strstr(answer->data, "\"error\":\"") : NULL;
+	if (!s) {
+		buf_adds(out, "no reason given");
+		return;
+	}
+	for (s += 9; *s && *s != '"' && out->len < 300; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		buf_addc(out, (unsigned char)*s < 0x20 ? '?' : *s);
+	}
+}
+
+enum post_result { POST_OK, POST_REJECTED, POST_RETRY };
+
+static enum post_result post(const struct l4s_submit_opts *o, const char *body, size_t len, const char *id,
+			     struct buf *msg)
+{
+	struct buf answer = BUF_INIT;
+	long st = http(o, "/api/v1/reports", body, len, &answer, msg);
+	enum post_result r = POST_RETRY;
+	if (st == 200 && answer.len && strstr(buf_cstr(&answer), "\"accepted\":true")) {
+		r = POST_OK;
+	} else if (st == 400 || st == 413 || st == 422) {
+		buf_printf(msg, "submit: the server rejected report %s (HTTP %ld): ", id, st);
+		reason(&answer, msg);
+		buf_addc(msg, '\n');
+		r = POST_REJECTED;
+	} else if (st) {
+		buf_printf(msg, "submit: the server could not take report %s now (HTTP %ld): ", id, st);
+		reason(&answer, msg);
+		buf_addc(msg, '\n');
+	}
+	buf_free(&answer);
+	return r;
+}
+
+int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg)
+{
+	for (size_t i = 0; i < n; i++)
+		known[i] = false;
+	for (size_t start = 0; start < n; start += 100) {
+		size_t end = start + 100 < n ? start + 100 : n;
+		struct buf path = BUF_INIT, answer = BUF_INIT;
+		buf_adds(&path, "/api/v1/reports/known?ids=");
+		for (size_t i = start; i < end; i++)
+			buf_printf(&path, "%s%s", i > start ? "," : "", ids[i]);
+		long st = http(o, buf_cstr(&path), NULL, 0, &answer, msg);
+		buf_free(&path);
+		if (st != 200) {
+			if (st)
+				buf_printf(msg, "submit: cannot ask the server which reports it has (HTTP %ld)\n", st);
+			buf_free(&answer);
+			return -1;
+		}
+		/* {"known":["uuid",...]} */
+		const char *s = buf_cstr(&answer);
+		for (const char *q = strchr(s, '"'); q; q = strchr(q + 1, '"')) {
+			if (strlen(q + 1) < 37 || !uuid_at(q + 1) || q[37] != '"')
+				continue;
+			for (size_t i = start; i < end; i++)
+				if (!strncasecmp(ids[i], q + 1, 36))
+					known[i] = true;
+			q += 37;
+		}
+		buf_free(&answer);
+	}
+	return 0;
+}
+
+/* ---- spool ---- */
+
+struct entry { char name[64]; char id[37]; off_t size; };
+
+static int by_name(const void *a, const void *b) { return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name); }
+
+static size_t list_spool(const char *dir, struct entry **out)
+{
+	DIR *d = opendir(dir);
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		/* 19 digits, '-', uuid, ".ndjson" */
+		if (len != 19 + 1 + 36 + 7 || strcmp(e->d_name + len - 7, ".ndjson") || e->d_name[19] != '-' ||
+		    !uuid_at(e->d_name + 20))
+			continue;
+		char path[4096];
+		struct stat stt;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (lstat(path, &stt) || !S_ISREG(stt.st_mode))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		memcpy((*out)[n].name, e->d_name, len + 1);   /* len checked above: 63 */
+		memcpy((*out)[n].id, e->d_name + 20, 36);
+		(*out)[n].id[36] = 0;
+		(*out)[n].size = stt.st_size;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(*out, n, sizeof **out, by_name);
+	return n;
+}
+
+static void spool_path(const char *dir, const char *name, char *out, size_t n) { snprintf(out, n, "%s/%s", dir, name); }
+
+static bool read_file(const char *path, struct buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	char tmp[65536];
+	ssize_t r;
+	while ((r = read(fd, tmp, sizeof tmp)) > 0)
+		buf_add(b, tmp, (size_t)r);
+	close(fd);
+	return r == 0;
+}
+
+static int spool_write(const struct l4s_submit_opts *o, const char *body, size_t len, const char *id, struct buf *msg)
+{
+	if (mkdir(o->spool_dir, 0700) && errno != EEXIST) {
+		buf_printf(msg, "submit: cannot create spool directory %s: %s\n", o->spool_dir, strerror(errno));
+		return -1;
+	}
+	char tmp[4096], final[4096], name[64];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(name, sizeof name, "%019lld-%s.ndjson", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, id);
+	snprintf(tmp, sizeof tmp, "%s/.tmp-%s", o->spool_dir, id);
+	spool_path(o->spool_dir, name, final, sizeof final);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		buf_printf(msg, "submit: cannot write to spool %s: %s\n", o->spool_dir, strerror(errno));
+		return -1;
+	}
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, body + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			buf_printf(msg, "submit: cannot write to spool %s: %s\n", o->spool_dir, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) || close(fd) || rename(tmp, final)) {
+		buf_printf(msg, "submit: cannot write to spool %s: %s\n", o->spool_dir, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Drop the oldest spooled reports until the spool is within its bounds. */
+static void spool_trim(const struct l4s_submit_opts *o, struct l4s_submit_stats *st, struct buf *msg)
+{
+	size_t max_files = o->spool_max_files ? o->spool_max_files : 100;
+	size_t max_bytes = o->spool_max_bytes ? o->spool_max_bytes : (256u << 20);
+	struct entry *e;
+	size_t n = list_spool(o->spool_dir, &e), bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += (size_t)e[i].size;
+	size_t i = 0;
+	while (i < n && (n - i > max_files || bytes > max_bytes)) {
+		char path[4096];
+		spool_path(o->spool_dir, e[i].name, path, sizeof path);
+		if (unlink(path) == 0) {
+			buf_printf(msg, "warning: spool full (%zu reports, %zu bytes): dropped the oldest report %s\n", n - i,
+				   bytes, e[i].id);
+			st->spool_dropped++;
+		}
+		bytes -= (size_t)e[i].size;
+		i++;
+	}
+	free(e);
+}
+
+/* Send what earlier runs left.  false when the server cannot be used now. */
+static bool spool_flush(const struct l4s_submit_opts *o, struct l4s_submit_stats *st, struct buf *msg)
+{
+	struct entry *e;
+	size_t n = list_spool(o->spool_dir, &e);
+	if (!n)
+		return true;
+	const char **ids = xcalloc(n, sizeof *ids);
+	bool *known = xcalloc(n, sizeof *known);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = e[i].id;
+	bool usable = l4s_submit_known(o, ids, n, known, msg) == 0;
+	for (size_t i = 0; usable && i < n; i++) {
+		char path[4096];
+		spool_path(o->spool_dir, e[i].name, path, sizeof path);
+		if (known[i]) {
+			unlink(path);
+			st->spool_known++;
+			continue;
+		}
+		struct buf body = BUF_INIT;
+		if (!read_file(path, &body)) {
+			buf_free(&body);
+			continue;
+		}
+		enum post_result r = post(o, body.data ? body.data : "", body.len, e[i].id, msg);
+		buf_free(&body);
+		if (r == POST_OK) {
+			unlink(path);
+			st->spool_sent++;
+		} else if (r == POST_REJECTED) {
+			unlink(path);
+			buf_printf(msg, "warning: dropped spooled report %s that the server refuses\n", e[i].id);
+			st->spool_dropped++;
+		} else {
+			usable = false;
+		}
+	}
+	free(ids);
+	free(known);
+	free(e);
+	return usable;
+}
+
+int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, struct l4s_submit_stats *stats,
+	       struct buf *msg)
+{
+	struct l4s_submit_stats dummy;
+	struct l4s_submit_stats *st = stats ? stats : &dummy;
+	memset(st, 0, sizeof *st);
+	char id[37];
+	if (!o->url || !*o->url || !o->token || !*o->token) {
+		buf_printf(msg, "submit: a server URL and a token are needed\n");
+		return L4S_SUBMIT_FAILED;
+	}
+	if (strpbrk(o->token, "\r\n \t")) {
+		buf_printf(msg, "submit: the token contains white space\n");
+		return L4S_SUBMIT_FAILED;
+	}
+	if (strncmp(o->url, "https://", 8) && strncmp(o->url, "http://", 7)) {
+		buf_printf(msg, "submit: the server URL must start with https:// (or http://)\n");
+		return L4S_SUBMIT_FAILED;
+	}
+	if (!l4s_report_id(body, len, id)) {
+		buf_printf(msg, "submit: the report has no envelope with a report_id\n");
+		return L4S_SUBMIT_FAILED;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		buf_printf(msg, "submit: cannot initialise libcurl\n");
+		return L4S_SUBMIT_FAILED;
+	}
+	if (!strncmp(o->url, "http://", 7) && strncmp(o->url, "http://127.", 11) && strncmp(o->url, "http://localhost", 16) &&
+	    strncmp(o->url, "http://[::1]", 12))
+		buf_printf(msg, "warning: sending the report without TLS (http://)\n");
+	bool usable = o->spool_dir ? spool_flush(o, st, msg) : true;
+	enum post_result r = usable ? post(o, body, len, id, msg) : POST_RETRY;
+	int result;
+	if (r == POST_OK) {
+		result = L4S_SUBMIT_SENT;
+	} else if (r == POST_REJECTED) {
+		result = L4S_SUBMIT_FAILED;
+	} else if (!o->spool_dir) {
+		buf_printf(msg, "submit: report %s not delivered and no spool directory is set\n", id);
+		result = L4S_SUBMIT_FAILED;
+	} else if (len > (o->spool_max_bytes ? o->spool_max_bytes : (256u << 20))) {
+		buf_printf(msg, "submit: report %s is larger than the spool and is lost\n", id);
+		result = L4S_SUBMIT_FAILED;
+	} else if (spool_write(o, body, len, id, msg)) {
+		result = L4S_SUBMIT_FAILED;
+	} else {
+		buf_printf(msg, "submit: report %s spooled in %s; it will be sent by the next run\n", id, o->spool_dir);
+		spool_trim(o, st, msg);
+		result = L4S_SUBMIT_SPOOLED;
+	}
+	if (o->spool_dir) {
+		struct entry *e;
+		st->spool_left = list_spool(o->spool_dir, &e);
+		free(e);
+	}
+	curl_global_cleanup();
+	return result;
+}

@@ -1,0 +1,61 @@
+/* submit.h - send a report to log4scan-server, never losing it.
+ *
+ * The agent buffers its NDJSON records (envelope line first, see
+ * hostinfo.h) and hands the whole body to l4s_submit(), which:
+ *   1. sends reports left in the spool directory by earlier runs, oldest
+ *      first, after asking the server which of their ids it already has
+ *      (GET /api/v1/reports/known), so a report whose answer was lost is
+ *      not sent twice (and the server is idempotent anyway);
+ *   2. POSTs the new report (libcurl, Authorization: Bearer TOKEN, TLS
+ *      verified against the system CAs or --cacert);
+ *   3. if the server cannot take it now (unreachable, 5xx, 429, 401/403),
+ *      writes it to the spool (mode 0600, atomic rename), then trims the
+ *      spool to its bounds, dropping the oldest reports with a warning.
+ * A report the server rejects as invalid (400, 413) is not spooled: sending
+ * it again would not help; the server's reason is returned.
+ *
+ * Nothing is printed: warnings and errors are appended to msg, one per
+ * line. */
+#ifndef L4S_SUBMIT_H
+#define L4S_SUBMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+struct l4s_submit_opts {
+	const char *url;           /* https://collector:8080 (path /api/v1/reports added) */
+	const char *token;         /* agent enrollment token */
+	const char *spool_dir;     /* NULL: do not spool */
+	const char *cacert;        /* PEM bundle to verify the server, NULL: system CAs */
+	bool insecure;             /* do not verify TLS (testing only) */
+	long timeout_s;            /* whole request; 0 = 60 */
+	size_t spool_max_files;    /* 0 = 100 */
+	size_t spool_max_bytes;    /* 0 = 256 MiB */
+};
+
+enum {
+	L4S_SUBMIT_SENT = 0,       /* the server has it */
+	L4S_SUBMIT_SPOOLED = 1,    /* kept on disk, sent by a later run */
+	L4S_SUBMIT_FAILED = -1,    /* rejected or could not be kept; see msg */
+};
+
+struct l4s_submit_stats {
+	size_t spool_sent;         /* spooled reports delivered now */
+	size_t spool_known;        /* spooled reports the server already had */
+	size_t spool_dropped;      /* dropped: spool full, or rejected by the server */
+	size_t spool_left;         /* still in the spool afterwards */
+};
+
+int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, struct l4s_submit_stats *stats,
+	       struct buf *msg);
+
+/* Which of ids (report UUIDs) the server has: known[i] set.  0, or -1 with
+ * the reason in msg. */
+int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg);
+
+/* The report id of a body (from its envelope line); false when absent. */
+bool l4s_report_id(const char *body, size_t len, char id[37]);
+
+#endif

@@ -1,0 +1,598 @@
+/* cmd_logs.c - `log4scan logs`: hunt for Log4Shell exploitation attempts in
+ * log files, directories of them (recursively, symlinks not followed), or
+ * standard input.
+ *
+ * Each input is read in large blocks and fed to a hunter (lib/loghunt.h);
+ * gzip input is recognised by its magic bytes, not its name, and inflated
+ * on the fly member after member.  The hunter's callback prints one record
+ * per attempt (text, or JSON Lines with "kind":"attempt"), unreadable
+ * inputs become "kind":"error" records and the scan goes on, and a
+ * "kind":"summary" record groups the attempts by callback host and by day.
+ * Exit status: 0 no attempt, 1 attempts found, 2 nothing could be read or
+ * the arguments were wrong. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "jsonw.h"
+#include "loghunt.h"
+#include "sandbox.h"
+#include "submit_cli.h"
+
+#define READ_SIZE (256u << 10)
+#define MAX_DIR_DEPTH 64
+
+struct logs {
+	FILE *out;
+	bool json;
+	struct loghunt *hunter;
+	struct lh_tally by_host, by_day;
+	unsigned long long files, errors, symlinks, not_regular;
+	struct timespec start;
+	struct buf line;
+	unsigned char *in, *inflated;
+	bool write_failed;
+	struct buf *submit; /* --submit: every record also as JSON, for the collector */
+};
+
+/* The record just rendered in L->line goes to the report being submitted. */
+static void emit_submit(struct logs *L)
+{
+	buf_add(L->submit, L->line.data ? L->line.data : "", L->line.len);
+	buf_addc(L->submit, '\n');
+	buf_reset(&L->line);
+}
+
+static void emit(struct logs *L)
+{
+	buf_addc(&L->line, '\n');
+	if (fwrite(L->line.data, 1, L->line.len, L->out) != L->line.len)
+		L->write_failed = true;
+	buf_reset(&L->line);
+}
+
+/* text_escape for bytes that may include NUL. */
+static void text_escape_n(struct buf *b, const char *s, size_t n)
+{
+	while (n) {
+		size_t k = strnlen(s, n);
+		char *part = xstrndup(s, k);
+		text_escape(b, part);
+		free(part);
+		s += k;
+		n -= k;
+		if (n) {
+			buf_adds(b, "\\x00");
+			s++;
+			n--;
+		}
+	}
+}
+
+/* "key":"value" for bytes that may include NUL or non-UTF-8. */
+static void json_field_bytes(struct buf *b, const char *key, const char *s, size_t n)
+{
+	buf_addc(b, ',');
+	json_cstr(b, key);
+	buf_addc(b, ':');
+	bool clean = json_str(b, s, n) && !memchr(s, 0, n);
+	if (!clean) {
+		buf_printf(b, ",\"%s_b64\":\"", key);
+		base64_encode(b, (const unsigned char *)s, n);
+		buf_addc(b, '"');
+	}
+}
+
+static void report_error(struct logs *L, const char *path, const char *msg)
+{
+	L->errors++;
+	for (int pass = 0; pass < (L->submit ? 2 : 1); pass++) {
+		bool json = pass ? true : L->json;
+		if (json) {
+			buf_adds(&L->line, "{\"kind\":\"error\"");
+			json_field_str(&L->line, true, "path", path);
+			json_field_str(&L->line, true, "error", msg);
+			buf_addc(&L->line, '}');
+		} else {
+			text_escape(&L->line, path);
+			buf_adds(&L->line, ": error: ");
+			text_escape(&L->line, msg);
+		}
+		if (pass)
+			emit_submit(L);
+		else
+			emit(L);
+	}
+}
+
+static void on_attempt(void *ctx, const struct lh_attempt *a)
+{
+	struct logs *L = ctx;
+	lh_tally_add(&L->by_host, a->host);
+	lh_tally_add(&L->by_day, a->day ? a->day : "unknown");
+	struct buf *b = &L->line;
+	for (int pass = 0; pass < (L->submit ? 2 : 1); pass++) {
+		bool json = pass ? true : L->json;
+		if (json) {
+			buf_adds(b, "{\"kind\":\"attempt\"");
+			json_field_str(b, true, "path", a->path);
+			json_field_int(b, true, "line", (long long)a->line);
+			json_field_int(b, true, "offset", (long long)a->offset);
+			if (a->timestamp)
+				json_field_str(b, true, "timestamp", a->timestamp);
+			else
+				buf_adds(b, ",\"timestamp\":null");
+			json_field_bytes(b, "raw", a->raw, a->raw_len);
+			json_field_str(b, true, "decoded", a->decoded);
+			json_field_str(b, true, "protocol", a->protocol);
+			json_field_str(b, true, "host", a->host);
+			if (a->port >= 0)
+				json_field_int(b, true, "port", a->port);
+			else
+				buf_adds(b, ",\"port\":null");
+			if (a->client)
+				json_field_str(b, true, "client", a->client);
+			else
+				buf_adds(b, ",\"client\":null");
+			buf_adds(b, ",\"exfil\":[");
+			for (size_t i = 0; i < a->n_exfil; i++) {
+				if (i)
+					buf_addc(b, ',');
+				json_cstr(b, a->exfil[i]);
+			}
+			buf_addc(b, ']');
+			if (a->payload)
+				json_field_bytes(b, "payload", a->payload, a->payload_len);
+			buf_addc(b, '}');
+		} else {
+			text_escape(b, a->path);
+			buf_printf(b, ":%llu: attempt ", a->line);
+			text_escape(b, a->decoded);
+			buf_adds(b, "\n    ");
+			buf_adds(b, a->protocol[0] ? a->protocol : "unknown protocol");
+			if (a->host[0]) {
+				buf_adds(b, " host ");
+				text_escape(b, a->host);
+			}
+			if (a->port >= 0)
+				buf_printf(b, " port %d", a->port);
+			if (a->client) {
+				buf_adds(b, ", client ");
+				text_escape(b, a->client);
+			}
+			if (a->timestamp) {
+				buf_adds(b, ", at ");
+				text_escape(b, a->timestamp);
+			}
+			buf_printf(b, ", offset %llu\n    raw: ", a->offset);
+			text_escape_n(b, a->raw, a->raw_len);
+			if (a->n_exfil) {
+				buf_adds(b, "\n    exfil:");
+				for (size_t i = 0; i < a->n_exfil; i++) {
+					buf_addc(b, ' ');
+					text_escape(b, a->exfil[i]);
+				}
+			}
+			if (a->payload) {
+				buf_adds(b, "\n    payload: ");
+				text_escape_n(b, a->payload, a->payload_len);
+			}
+		}
+		if (pass)
+			emit_submit(L);
+		else
+			emit(L);
+	}
+}
+
+/* Read until buf holds at least `want` bytes or end of input. */
+static ssize_t read_some(int fd, unsigned char *buf, size_t cap, size_t want)
+{
+	size_t got = 0;
+	while (got < want) {
+		ssize_t r = read(fd, buf + got, cap - got);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* Inflate gzip members from fd (first `have` bytes already in L->in). */
+static void hunt_gzip(struct logs *L, int fd, const char *path, size_t have)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof zs);
+	if (inflateInit2(&zs, 15 + 32) != Z_OK) {
+		report_error(L, path, "cannot start gzip decoder");
+		return;
+	}
+	zs.next_in = L->in;
+	zs.avail_in = (uInt)have;
+	bool eof = false, in_member = true;
+	unsigned members = 0;
+	for (;;) {
+		if (zs.avail_in == 0 && !eof) {
+			ssize_t r = read_some(fd, L->in, READ_SIZE, 1);
+			if (r < 0) {
+				report_error(L, path, strerror(errno));
+				break;
+			}
+			if (r == 0)
+				eof = true;
+			zs.next_in = L->in;
+			zs.avail_in = (uInt)r;
+		}
+		if (zs.avail_in == 0 && eof) {
+			if (in_member)
+				report_error(L, path, "truncated gzip data");
+			break;
+		}
+		if (!in_member) {
+			inflateReset(&zs);
+			in_member = true;
+		}
+		zs.next_out = L->inflated;
+		zs.avail_out = READ_SIZE;
+		int rc = inflate(&zs, Z_NO_FLUSH);
+		size_t got = READ_SIZE - zs.avail_out;
+		if (got)
+			loghunt_feed(L->hunter, L->inflated, got);
+		if (rc == Z_STREAM_END) {
+			members++;
+			in_member = false;
+		} else if (rc == Z_BUF_ERROR) {
+			if (zs.avail_in != 0) {
+				report_error(L, path, "gzip decoder made no progress");
+				break;
+			}
+		} else if (rc != Z_OK) {
+			char msg[200];
+			if (members && rc == Z_DATA_ERROR && !got)
+				snprintf(msg, sizeof msg, "trailing garbage after gzip data ignored");
+			else
+				snprintf(msg, sizeof msg, "corrupt gzip data: %s", zs.msg ? zs.msg : "error");
+			report_error(L, path, msg);
+			break;
+		}
+	}
+	inflateEnd(&zs);
+}
+
+/* Hunt one open input.  Returns false when it could not be read at all. */
+static bool hunt_fd(struct logs *L, int fd, const char *path)
+{
+	ssize_t n = read_some(fd, L->in, READ_SIZE, 2);
+	if (n < 0) {
+		report_error(L, path, strerror(errno));
+		return false;
+	}
+	L->files++;
+	loghunt_begin(L->hunter, path);
+	if (n >= 2 && L->in[0] == 0x1f && L->in[1] == 0x8b) {
+		hunt_gzip(L, fd, path, (size_t)n);
+	} else {
+		while (n > 0) {
+			loghunt_feed(L->hunter, L->in, (size_t)n);
+			n = read_some(fd, L->in, READ_SIZE, 1);
+		}
+		if (n < 0)
+			report_error(L, path, strerror(errno));
+	}
+	loghunt_end(L->hunter);
+	return true;
+}
+
+static bool hunt_file(struct logs *L, const char *path, bool top)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (top ? 0 : O_NOFOLLOW));
+	if (fd < 0) {
+		report_error(L, path, strerror(errno));
+		return false;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		L->not_regular++;
+		report_error(L, path, "not a regular file, skipped");
+		close(fd);
+		return false;
+	}
+	bool ok = hunt_fd(L, fd, path);
+	close(fd);
+	return ok;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Returns true when at least one file was read. */
+static bool hunt_path(struct logs *L, const char *path, bool top, int depth)
+{
+	struct stat st;
+	if ((top ? stat(path, &st) : lstat(path, &st)) < 0) {
+		report_error(L, path, strerror(errno));
+		return false;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		L->symlinks++;          /* not followed below the paths given */
+		return false;
+	}
+	if (S_ISREG(st.st_mode))
+		return hunt_file(L, path, top);
+	if (!S_ISDIR(st.st_mode)) {
+		L->not_regular++;
+		report_error(L, path, S_ISFIFO(st.st_mode) ? "a FIFO, skipped" :
+				      S_ISSOCK(st.st_mode) ? "a socket, skipped" :
+							     "a device, skipped");
+		return false;
+	}
+	if (depth >= MAX_DIR_DEPTH) {
+		report_error(L, path, "directories nested too deeply, skipped");
+		return false;
+	}
+	DIR *d = opendir(path);
+	if (!d) {
+		report_error(L, path, strerror(errno));
+		return false;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			names = xrealloc(names, cap * sizeof *names);
+		}
+		names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof *names, by_name);
+	bool any = n == 0;          /* an empty directory was read fine */
+	struct buf child = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&child);
+		buf_adds(&child, path);
+		if (child.len && child.data[child.len - 1] != '/')
+			buf_addc(&child, '/');
+		buf_adds(&child, names[i]);
+		any |= hunt_path(L, buf_cstr(&child), false, depth + 1);
+		free(names[i]);
+	}
+	buf_free(&child);
+	free(names);
+	return any;
+}
+
+static void tally_json(struct buf *b, const char *name, const char *key, struct lh_tally *t)
+{
+	buf_printf(b, ",\"%s\":[", name);
+	for (size_t i = 0; i < t->n; i++) {
+		buf_adds(b, i ? ",{" : "{");
+		json_field_str(b, false, key, t->v[i].key);
+		json_field_int(b, true, "attempts", (long long)t->v[i].count);
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
+static void tally_text(struct buf *b, const char *title, struct lh_tally *t)
+{
+	if (!t->n)
+		return;
+	buf_printf(b, "\n  %s:", title);
+	for (size_t i = 0; i < t->n; i++) {
+		buf_adds(b, i ? ", " : " ");
+		if (t->v[i].key[0])
+			text_escape(b, t->v[i].key);
+		else
+			buf_adds(b, "(none)");
+		buf_printf(b, " (%llu)", t->v[i].count);
+	}
+}
+
+static void summary(struct logs *L)
+{
+	const struct lh_stats *st = loghunt_stats(L->hunter);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double seconds = (double)(now.tv_sec - L->start.tv_sec) + (now.tv_nsec - L->start.tv_nsec) / 1e9;
+	lh_tally_sort(&L->by_host);
+	lh_tally_sort(&L->by_day);
+	struct buf *b = &L->line;
+	for (int pass = 0; pass < (L->submit ? 2 : 1); pass++) {
+		bool json = pass ? true : L->json;
+		if (json) {
+			buf_adds(b, "{\"kind\":\"summary\"");
+			json_field_int(b, true, "files", (long long)L->files);
+			json_field_int(b, true, "bytes", (long long)st->bytes);
+			json_field_int(b, true, "lines", (long long)st->lines);
+			json_field_int(b, true, "attempts", (long long)st->attempts);
+			json_field_int(b, true, "errors", (long long)L->errors);
+			json_field_int(b, true, "lines_over_budget", (long long)st->lines_over_budget);
+			json_field_int(b, true, "not_regular", (long long)L->not_regular);
+			json_field_int(b, true, "symlinks_not_followed", (long long)L->symlinks);
+			buf_printf(b, ",\"seconds\":%.3f", seconds);
+			tally_json(b, "by_host", "host", &L->by_host);
+			tally_json(b, "by_day", "day", &L->by_day);
+			buf_addc(b, '}');
+		} else {
+			buf_printf(b, "summary: %llu attempt%s in %llu lines of %llu file%s (%llu bytes), %llu error%s",
+				   st->attempts, st->attempts == 1 ? "" : "s", st->lines, L->files,
+				   L->files == 1 ? "" : "s", st->bytes, L->errors, L->errors == 1 ? "" : "s");
+			buf_printf(b, ", %.1f s", seconds);
+			if (L->symlinks)
+				buf_printf(b, ", %llu symlink%s not followed", L->symlinks, L->symlinks == 1 ? "" : "s");
+			if (st->lines_over_budget)
+				buf_printf(b, ", %llu hostile line%s not fully evaluated", st->lines_over_budget,
+					   st->lines_over_budget == 1 ? "" : "s");
+			tally_text(b, "by callback host", &L->by_host);
+			tally_text(b, "by day", &L->by_day);
+		}
+		if (pass)
+			emit_submit(L);
+		else
+			emit(L);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: log4scan logs [--format text|json] [--output FILE] PATH|- ...\n"
+	      "\n"
+	      "Find Log4Shell exploitation attempts (${jndi:...} lookups, obfuscated or\n"
+	      "URL/unicode/HTML-escaped) in log files.  Directories are read recursively\n"
+	      "(symbolic links inside them are not followed); gzip files are recognised by\n"
+	      "content; - reads standard input.\n"
+	      "\n"
+	      "  --format text|json  text (default) or JSON Lines: one \"attempt\" record per\n"
+	      "                      attempt, \"error\" records, a final \"summary\"\n"
+	      "  --output FILE       write there instead of standard output\n"
+#ifndef L4S_NO_SUBMIT
+	      SUBMIT_USAGE
+#endif
+	      "\n"
+	      "Exit status: 0 no attempt found, 1 attempts found, 2 the command failed.\n",
+	      f);
+}
+
+int cmd_logs(int argc, char **argv)
+{
+	const char *format = "text", *output = NULL;
+	struct submit_cli sc = {0};
+	bool bad = false;
+	char **paths = xcalloc((size_t)argc + 1, sizeof *paths);
+	size_t n_paths = 0;
+	bool opts = true;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (opts && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
+			usage(stdout);
+			free(paths);
+			return EXIT_CLEAN;
+		} else if (opts && !strcmp(a, "--")) {
+			opts = false;
+		} else if (opts && (!strcmp(a, "--format") || !strcmp(a, "--output") || !strcmp(a, "-o"))) {
+			if (i + 1 >= argc) {
+				cli_error("%s needs a value", a);
+				free(paths);
+				return EXIT_FAILED;
+			}
+			if (!strcmp(a, "--format"))
+				format = argv[++i];
+			else
+				output = argv[++i];
+#ifndef L4S_NO_SUBMIT
+		} else if (opts && a[0] == '-' && a[1] == '-' && i + 1 < argc &&
+			   submit_cli_option(&sc, a + 2, argv[i + 1], &bad)) {
+			i++;
+			if (bad) {
+				free(paths);
+				return EXIT_FAILED;
+			}
+#endif
+		} else if (opts && !strncmp(a, "--format=", 9)) {
+			format = a + 9;
+		} else if (opts && !strncmp(a, "--output=", 9)) {
+			output = a + 9;
+		} else if (opts && a[0] == '-' && a[1]) {
+			cli_error("logs: unknown option '%s' (try --help)", a);
+			free(paths);
+			return EXIT_FAILED;
+		} else {
+			paths[n_paths++] = argv[i];
+		}
+	}
+	if (strcmp(format, "text") && strcmp(format, "json")) {
+		cli_error("logs: --format must be text or json, not '%s'", format);
+		free(paths);
+		return EXIT_FAILED;
+	}
+	if (!n_paths) {
+		cli_error("logs: no path given (use - for standard input; try --help)");
+		free(paths);
+		return EXIT_FAILED;
+	}
+#ifndef L4S_NO_SUBMIT
+	if (!submit_cli_ready(&sc)) {
+		free(paths);
+		return EXIT_FAILED;
+	}
+#endif
+	/* Restrict ourselves before reading anything (sandbox.c); the network
+	 * only when a collector was named. */
+	struct buf sberr = BUF_INIT;
+	struct sandbox_opts sbo = {.allow_network = sc.url != NULL};
+	if (sandbox_install(&sbo, &sberr) < 0)
+		cli_error("warning: seccomp sandbox not installed: %s", buf_cstr(&sberr));
+	buf_free(&sberr);
+	struct logs L = {.json = !strcmp(format, "json"), .line = BUF_INIT};
+	struct buf submit_body = BUF_INIT;
+	if (sc.url)
+		L.submit = &submit_body;
+	L.out = stdout;
+	if (output && !(L.out = fopen(output, "w"))) {
+		cli_error("logs: cannot write %s: %s", output, strerror(errno));
+		free(paths);
+		return EXIT_FAILED;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &L.start);
+	L.hunter = loghunt_new(on_attempt, &L);
+	L.in = xmalloc(READ_SIZE);
+	L.inflated = xmalloc(READ_SIZE);
+	bool any_read = false;
+	for (size_t i = 0; i < n_paths; i++) {
+		if (!strcmp(paths[i], "-"))
+			any_read |= hunt_fd(&L, STDIN_FILENO, "-");
+		else
+			any_read |= hunt_path(&L, paths[i], true, 0);
+	}
+	summary(&L);
+	unsigned long long attempts = loghunt_stats(L.hunter)->attempts;
+	bool submit_failed = false;
+#ifndef L4S_NO_SUBMIT
+	if (sc.url)
+		submit_failed = submit_cli_send(&sc, "logs", buf_cstr(&submit_body), submit_body.len) < 0;
+	submit_cli_free(&sc);
+#endif
+	buf_free(&submit_body);
+	if (fflush(L.out) != 0 || L.write_failed)
+		L.write_failed = true;
+	if (output && fclose(L.out) != 0)
+		L.write_failed = true;
+	loghunt_free(L.hunter);
+	lh_tally_free(&L.by_host);
+	lh_tally_free(&L.by_day);
+	buf_free(&L.line);
+	free(L.in);
+	free(L.inflated);
+	free(paths);
+	if (L.write_failed) {
+		cli_error("logs: cannot write the report");
+		return EXIT_FAILED;
+	}
+	if (submit_failed)
+		return EXIT_FAILED;
+	if (attempts)
+		return EXIT_FOUND;
+	return any_read ? EXIT_CLEAN : EXIT_FAILED;
+}

@@ -1,0 +1,189 @@
+/* cmd_ps.c - `log4scan ps`: which running JVMs have a vulnerable Log4j
+ * loaded.  Lowers its own priority, locks itself down with the seccomp
+ * sandbox, then lets lib/proc.c walk /proc (through lib/procfs.c only) and
+ * prints one block (text) or one "process" record plus its "finding"
+ * records (JSON Lines) per JVM, and a summary. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "proc.h"
+#include "report.h"
+#include "rules.h"
+#include "sandbox.h"
+#include "scan.h"
+
+static const char ps_usage[] =
+	"usage: log4scan ps [OPTIONS]\n"
+	"\n"
+	"List every running JVM with the Log4j it has loaded (open or mapped jars, nested\n"
+	"jars in fat jars included), its status and CVEs, the ports it listens on, the\n"
+	"mitigations visible on its command line, and whether it must be restarted because\n"
+	"the jar it loaded has been replaced on disk.  Only /proc/PID/{stat,status,cmdline,\n"
+	"cgroup,maps,fd,map_files,root,net} are read: never process memory.\n"
+	"\n"
+	"  --format text|json     text on a terminal, JSON Lines otherwise\n"
+	"  -o, --output FILE      write the report to FILE\n"
+	"  --read-environ         also read /proc/PID/environ of JVMs, for LOG4J_* variables\n"
+	"                         and JAVA_TOOL_OPTIONS (off by default: environments hold\n"
+	"                         secrets; only those names are looked at, nothing is printed)\n"
+	"  --priority low|normal  low (default): nice 10 and lowest best-effort I/O priority\n"
+	"  -h, --help\n"
+	"\n"
+	"Run as root to see other users' JVMs; otherwise they are listed as \"unknown\".\n"
+	"Exit status: 0 no vulnerable JVM, 1 a vulnerable JVM found, 2 the command failed.\n";
+
+enum { OPT_FORMAT = 256, OPT_ENVIRON, OPT_PRIORITY };
+
+struct ps_out {
+	FILE *f;
+	bool json;
+	bool vulnerable;
+	struct buf text[5]; /* exposed, vulnerable, unknown, mitigated, safe */
+};
+
+static void on_jvm(void *ctx, struct proc_jvm *j)
+{
+	struct ps_out *o = ctx;
+	if (j->status == PST_VULNERABLE)
+		o->vulnerable = true;
+	if (!o->json) {
+		int bucket = j->status == PST_VULNERABLE ? (j->nlistening ? 0 : 1)
+			     : j->status == PST_UNKNOWN  ? 2
+			     : j->status == PST_MITIGATED ? 3
+							  : 4;
+		proc_jvm_text(&o->text[bucket], j);
+		buf_addc(&o->text[bucket], '\n');
+		return;
+	}
+	struct buf b = BUF_INIT;
+	proc_jvm_json(&b, j);
+	buf_addc(&b, '\n');
+	for (size_t i = 0; i < j->batch.n; i++) {
+		const struct scan_record *r = &j->batch.rec[i];
+		if (r->kind == REC_FINDING)
+			report_finding_json(&b, &r->f);
+		else
+			report_error_json(&b, r->path, r->msg);
+	}
+	fwrite(b.data, 1, b.len, o->f);
+	buf_free(&b);
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"output", required_argument, NULL, 'o'},
+		{"read-environ", no_argument, NULL, OPT_ENVIRON},
+		{"priority", required_argument, NULL, OPT_PRIORITY},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *format = NULL, *output = NULL;
+	struct proc_opts po = {0};
+	bool low = true;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			format = optarg;
+			if (strcmp(format, "text") && strcmp(format, "json")) {
+				cli_error("--format must be text or json");
+				return EXIT_FAILED;
+			}
+			break;
+		case 'o': output = optarg; break;
+		case OPT_ENVIRON: po.read_environ = true; break;
+		case OPT_PRIORITY:
+			if (!strcmp(optarg, "low")) {
+				low = true;
+			} else if (!strcmp(optarg, "normal")) {
+				low = false;
+			} else {
+				cli_error("--priority must be low or normal");
+				return EXIT_FAILED;
+			}
+			break;
+		case 'h': fputs(ps_usage, stdout); return EXIT_CLEAN;
+		default: fputs(ps_usage, stderr); return EXIT_FAILED;
+		}
+	}
+	if (optind < argc) {
+		cli_error("ps takes no arguments (try --help)");
+		return EXIT_FAILED;
+	}
+
+	struct buf err = BUF_INIT;
+	if (low && priority_lower(&err) < 0)
+		cli_error("could not lower priority: %s", buf_cstr(&err));
+	buf_reset(&err);
+	struct sandbox_opts sb = {.allow_network = false};
+	if (sandbox_install(&sb, &err) < 0)
+		cli_error("warning: seccomp sandbox not installed: %s", buf_cstr(&err));
+	buf_reset(&err);
+
+	struct rules *rules = rules_default(&err);
+	if (!rules) {
+		cli_error("built-in rules: %s", buf_cstr(&err));
+		buf_free(&err);
+		return EXIT_FAILED;
+	}
+	buf_free(&err);
+
+	struct ps_out out = {.f = stdout};
+	if (output && !(out.f = fopen(output, "w"))) {
+		cli_error("cannot write %s: %s", output, strerror(errno));
+		rules_free(rules);
+		return EXIT_FAILED;
+	}
+	out.json = format ? !strcmp(format, "json") : !isatty(fileno(out.f));
+
+	struct scan_opts so;
+	scan_opts_default(&so);
+	struct scan_stats st = {0};
+	struct proc_summary sum = {0};
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = proc_scan_all(rules, &so, &po, &st, on_jvm, &out, &sum);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (rc < 0)
+		cli_error("cannot list /proc: %s", strerror(errno));
+
+	struct buf b = BUF_INIT;
+	if (out.json) {
+		report_summary_json(&b, &st, secs, NULL);
+		/* the scan summary's fields, then the process counts */
+		if (b.len >= 2 && b.data[b.len - 2] == '}')
+			b.len -= 2;
+		proc_summary_json_fields(&b, &sum);
+		buf_adds(&b, "}\n");
+	} else {
+		for (int i = 0; i < 5; i++)
+			buf_add(&b, out.text[i].data, out.text[i].len);
+		if (!sum.jvms)
+			buf_adds(&b, "no running JVM found\n");
+		proc_summary_text(&b, &sum);
+		buf_printf(&b, "%llu archives opened, %llu errors; %.2f s\n",
+			   (unsigned long long)st.archives, (unsigned long long)st.errors, secs);
+	}
+	fwrite(b.data, 1, b.len, out.f);
+	buf_free(&b);
+	for (int i = 0; i < 5; i++)
+		buf_free(&out.text[i]);
+	bool write_failed = fflush(out.f) != 0 || ferror(out.f);
+	if (output)
+		write_failed |= fclose(out.f) != 0;
+	if (write_failed)
+		cli_error("error writing the report");
+	rules_free(rules);
+	if (rc < 0 || write_failed)
+		return EXIT_FAILED;
+	return out.vulnerable ? EXIT_FOUND : EXIT_CLEAN;
+}

@@ -1,0 +1,469 @@
+/* log4scan dashboard.
+ *
+ * Everything in a report is attacker-controlled, so this file never turns
+ * data into HTML: every element is made with createElement and every value
+ * becomes a text node (escape by construction); links are built from
+ * encodeURIComponent'd parts and always point inside this page ("#/...") or
+ * at the CSV export of the same API.  There is no innerHTML, no eval, no
+ * inline script (the server's Content-Security-Policy forbids it anyway).
+ *
+ * Routes (location.hash): #/ overview, #/devices?filters, #/device/ID,
+ * #/files?filters, #/versions, #/processes?filters, #/attempts?filters.
+ * Every number on the overview is a link to the rows it counts. */
+'use strict';
+
+(function () {
+  var state = { user: null, csrf: null };
+  var main = document.getElementById('main');
+
+  /* h('tag', {attrs}, children...) - strings become text nodes */
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) return;
+        if (k === 'class') el.className = v;
+        else if (k === 'onclick' || k === 'onsubmit' || k === 'onchange') el.addEventListener(k.slice(2), v);
+        else if (k === 'href') el.setAttribute('href', safeHref(v));
+        else el.setAttribute(k, String(v));
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) add(el, arguments[i]);
+    return el;
+  }
+  /* add(el, child, child...) - arrays are flattened, strings become text */
+  function add(el) {
+    for (var i = 1; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c === null || c === undefined || c === false) continue;
+      if (Array.isArray(c)) c.forEach(function (x) { add(el, x); });
+      else if (typeof c === 'object' && c.nodeType) el.appendChild(c);
+      else el.appendChild(document.createTextNode(String(c)));
+    }
+  }
+  function safeHref(v) {
+    v = String(v);
+    return (v.charAt(0) === '#' || v.indexOf('/api/v1/') === 0) ? v : '#/';
+  }
+  function qs(params) {
+    var parts = [];
+    Object.keys(params).forEach(function (k) {
+      var v = params[k];
+      if (v === null || v === undefined || v === '' || v === false) return;
+      parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(v === true ? '1' : String(v)));
+    });
+    return parts.length ? '?' + parts.join('&') : '';
+  }
+  function link(route, params, text, cls) {
+    return h('a', { href: '#/' + route + qs(params || {}), class: cls || null }, text);
+  }
+  function num(n) { return Number(n || 0).toLocaleString('en-US'); }
+  function when(t) {
+    if (!t) return '-';
+    return new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  }
+  function tag(text, cls) { return h('span', { class: 'tag ' + (cls || '') }, text); }
+  function setMain() {
+    while (main.firstChild) main.removeChild(main.firstChild);
+    for (var i = 0; i < arguments.length; i++) add(main, arguments[i]);
+  }
+
+  function api(path) {
+    return fetch('/api/v1/' + path, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) {
+        if (r.status === 401) { state.user = null; showLogin(); throw new Error('login required'); }
+        if (!r.ok) return r.json().then(function (j) { throw new Error(j.error || r.statusText); });
+        return r.json();
+      });
+  }
+  function post(path, body) {
+    var headers = { 'Content-Type': 'application/json' };
+    if (state.csrf) headers['X-CSRF-Token'] = state.csrf;
+    return fetch('/api/v1/' + path, { method: 'POST', credentials: 'same-origin', headers: headers,
+      body: JSON.stringify(body || {}) });
+  }
+
+  /* ---------------------------------------------------------------- login */
+  function showLogin(message) {
+    document.getElementById('nav').textContent = '';
+    document.getElementById('who').textContent = '';
+    var user = h('input', { name: 'user', id: 'login-user', autocomplete: 'username', required: true });
+    var pass = h('input', { name: 'password', id: 'login-password', type: 'password',
+      autocomplete: 'current-password', required: true });
+    var err = h('p', { class: 'error', id: 'login-error' }, message || '');
+    var form = h('form', { class: 'login', id: 'login-form', onsubmit: function (ev) {
+      ev.preventDefault();
+      post('login', { user: user.value, password: pass.value }).then(function (r) {
+        return r.json().then(function (j) {
+          if (!r.ok) { err.textContent = j.error || 'login failed'; return; }
+          state.user = j.user; state.csrf = j.csrf; chrome(); route();
+        });
+      }).catch(function (e) { err.textContent = String(e.message || e); });
+    } },
+    h('h1', null, 'log4scan fleet'),
+    h('label', { for: 'login-user' }, 'User'), user,
+    h('label', { for: 'login-password' }, 'Password'), pass,
+    h('button', { type: 'submit', id: 'login-submit' }, 'Log in'), err);
+    setMain(form);
+    user.focus();
+  }
+
+  function chrome() {
+    var nav = document.getElementById('nav');
+    nav.textContent = '';
+    [['', 'Overview'], ['devices', 'Devices'], ['files', 'Files'], ['versions', 'Software'],
+     ['processes', 'Processes'], ['attempts', 'Attempts']].forEach(function (x) {
+      add(nav, h('a', { href: '#/' + x[0], 'data-route': x[0] }, x[1]));
+    });
+    var who = document.getElementById('who');
+    who.textContent = '';
+    add(who, h('span', null, state.user || ''));
+    add(who, h('button', { id: 'logout', onclick: function () {
+      post('logout').then(function () { state.user = null; state.csrf = null; showLogin(); });
+    } }, 'Log out'));
+  }
+
+  /* ---------------------------------------------------------------- tables */
+  function table(cols, rows, empty) {
+    var head = h('tr', null, cols.map(function (c) { return h('th', { class: c.n ? 'n' : null }, c.t); }));
+    var body = rows.length ? rows.map(function (r) {
+      return h('tr', null, cols.map(function (c) {
+        return h('td', { class: c.n ? 'n' : (c.path ? 'path' : null) }, c.v(r));
+      }));
+    }) : [h('tr', null, h('td', { colspan: cols.length, class: 'muted' }, empty || 'Nothing here.'))];
+    return h('table', null, h('thead', null, head), h('tbody', null, body));
+  }
+  function statusTag(s) { return tag(s, s); }
+  function cveList(list) { return (list || []).map(function (c) { return link('files', { cve: c }, c, 'tag'); }); }
+
+  /* list view with filters, paging and CSV export */
+  function listView(opts, params) {
+    var page = Math.max(1, parseInt(params.page || '1', 10) || 1);
+    var q = {};
+    Object.keys(params).forEach(function (k) { if (k !== 'page') q[k] = params[k]; });
+    var apiq = Object.assign({}, q, { page: page, limit: 50 });
+    var holder = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
+    var filters = h('form', { class: 'filters', onsubmit: function (ev) {
+      ev.preventDefault();
+      var p = {};
+      Array.prototype.forEach.call(filters.elements, function (el) {
+        if (!el.name) return;
+        if (el.type === 'checkbox') { if (el.checked) p[el.name] = 1; } else if (el.value) p[el.name] = el.value;
+      });
+      location.hash = '#/' + opts.route + qs(p);
+    } }, opts.filters.map(function (f) {
+      if (f.type === 'check') {
+        return h('label', null, h('input', { type: 'checkbox', name: f.name, checked: q[f.name] ? true : null }), ' ', f.label);
+      }
+      if (f.type === 'status') {
+        var sel = h('select', { name: f.name }, ['', 'vulnerable', 'mitigated', 'safe'].map(function (s) {
+          return h('option', { value: s, selected: q[f.name] === s ? true : null }, s || 'any status');
+        }));
+        return sel;
+      }
+      return h('input', { type: 'text', name: f.name, placeholder: f.label, value: q[f.name] || '' });
+    }), h('button', { type: 'submit' }, 'Filter'),
+    h('a', { href: '/api/v1/' + opts.api + qs(Object.assign({}, q, { format: 'csv' })), download: opts.api + '.csv' },
+      'Export CSV'));
+    var active = Object.keys(q).map(function (k) { return tag(k + ': ' + q[k]); });
+    setMain(h('h1', null, opts.title), filters, active.length ? h('p', null, active) : null, holder);
+    api(opts.api + qs(apiq)).then(function (res) {
+      holder.textContent = '';
+      add(holder, table(opts.cols, res.items, opts.empty));
+      var pager = h('div', { class: 'pager' });
+      if (page > 1) add(pager, link(opts.route, Object.assign({}, q, { page: page - 1 }), '← previous'));
+      add(pager, h('span', { class: 'muted' }, 'page ' + page));
+      if (res.more) add(pager, link(opts.route, Object.assign({}, q, { page: page + 1 }), 'next →'));
+      add(holder, pager);
+    }).catch(fail(holder));
+  }
+  function fail(holder) {
+    return function (e) {
+      if (String(e.message) === 'login required') return;
+      holder.textContent = '';
+      add(holder, h('p', { class: 'error' }, 'Error: ' + (e.message || e)));
+    };
+  }
+
+  /* ---------------------------------------------------------------- overview */
+  function card(key, label, value, route, params, cls) {
+    return h('div', { class: 'card ' + (cls || ''), 'data-k': key },
+      h('div', { class: 'label' }, label), link(route, params, num(value), 'num'));
+  }
+
+  function chart(trend) {
+    var NS = 'http://www.w3.org/2000/svg';
+    function s(tag, attrs, text) {
+      var el = document.createElementNS(NS, tag);
+      Object.keys(attrs || {}).forEach(function (k) { el.setAttribute(k, String(attrs[k])); });
+      if (text !== undefined) el.textContent = text;
+      return el;
+    }
+    var pts = trend.slice().reverse();
+    var W = 900, H = 220, L = 50, R = 12, T = 12, B = 28;
+    var svg = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', id: 'trend-chart' });
+    var series = [['devices', 'devices'], ['vulnerable', 'vulnerable files'], ['exposed', 'exposed devices'],
+      ['attacked', 'attacked devices']];
+    var max = 1;
+    pts.forEach(function (p) { series.forEach(function (x) { max = Math.max(max, p[x[0]] || 0); }); });
+    svg.appendChild(s('line', { class: 'axis', x1: L, y1: H - B, x2: W - R, y2: H - B }));
+    svg.appendChild(s('line', { class: 'axis', x1: L, y1: T, x2: L, y2: H - B }));
+    svg.appendChild(s('text', { x: 4, y: T + 8 }, num(max)));
+    svg.appendChild(s('text', { x: 4, y: H - B }, '0'));
+    var n = pts.length;
+    function x(i) { return n <= 1 ? (L + W - R) / 2 : L + (W - R - L) * i / (n - 1); }
+    function y(v) { return H - B - (H - B - T) * (v || 0) / max; }
+    series.forEach(function (sr, k) {
+      var line = pts.map(function (p, i) { return x(i).toFixed(1) + ',' + y(p[sr[0]]).toFixed(1); }).join(' ');
+      if (n === 1) line = (L) + ',' + y(pts[0][sr[0]]).toFixed(1) + ' ' + (W - R) + ',' + y(pts[0][sr[0]]).toFixed(1);
+      svg.appendChild(s('polyline', { class: 'l-' + sr[0], points: line }));
+      svg.appendChild(s('text', { x: L + 10 + k * 150, y: H - 8 }, '— ' + sr[1]));
+    });
+    if (n) {
+      svg.appendChild(s('text', { x: L, y: H - B + 12 }, pts[0].day));
+      if (n > 1) svg.appendChild(s('text', { x: W - R - 70, y: H - B + 12 }, pts[n - 1].day));
+    }
+    return svg;
+  }
+
+  function overview() {
+    var holder = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
+    setMain(h('h1', null, 'Fleet overview'), holder);
+    api('overview').then(function (o) {
+      var sm = o.summary, f = sm.findings;
+      holder.textContent = '';
+      add(holder, h('div', { class: 'cards', id: 'cards' },
+        card('devices', 'Devices', sm.devices, 'devices', {}),
+        card('devices_exposed', 'Exposed devices', sm.devices_exposed, 'devices', { exposed: 1 }, 'bad'),
+        card('devices_exposed_attacked', 'Exposed and attacked', sm.devices_exposed_attacked, 'devices',
+          { exposed: 1, attacked: 1 }, 'bad'),
+        card('devices_vulnerable', 'Vulnerable devices', sm.devices_vulnerable, 'devices', { status: 'vulnerable' }, 'bad'),
+        card('vulnerable', 'Vulnerable files', f.vulnerable, 'files', { status: 'vulnerable' }, 'bad'),
+        card('mitigated', 'Mitigated files', f.mitigated, 'files', { status: 'mitigated' }, 'warn'),
+        card('safe', 'Safe files', f.safe, 'files', { status: 'safe' }, 'good'),
+        card('restart', 'Restart required', sm.processes_restart_required, 'processes', { restart: 1 }, 'warn'),
+        card('attempts', 'Attempts seen', sm.attempts, 'attempts', {}, 'bad'),
+        card('devices_attacked', 'Attacked devices', sm.devices_attacked, 'devices', { attacked: 1 }, 'bad'),
+        card('devices_stale', 'Stale (' + sm.stale_days + ' days)', sm.devices_stale, 'devices', { stale: 1 }, 'warn')));
+
+      var total = (f.vulnerable + f.mitigated + f.safe) || 1;
+      var bar = h('div', { class: 'bar' });
+      ['vulnerable', 'mitigated', 'safe'].forEach(function (k) {
+        var seg = h('span', { class: k, title: k + ': ' + f[k] });
+        seg.style.width = (100 * f[k] / total).toFixed(2) + '%';
+        add(bar, seg);
+      });
+      add(holder, h('h2', null, 'Files: vulnerable, mitigated, safe'), bar, h('div', { class: 'legend' },
+        ['vulnerable', 'mitigated', 'safe'].map(function (k) { return link('files', { status: k }, k + ' ' + num(f[k])); })));
+
+      add(holder, h('h2', null, 'Trend'), chart(o.trend));
+
+      var byCve = table([
+        { t: 'CVE', v: function (r) { return link('files', { cve: r.cve }, r.cve); } },
+        { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { cve: r.cve, status: 'vulnerable' }, num(r.devices_vulnerable)); } },
+        { t: 'Vulnerable files', n: 1, v: function (r) { return link('files', { cve: r.cve, status: 'vulnerable' }, num(r.files_vulnerable)); } },
+        { t: 'Mitigated files', n: 1, v: function (r) { return link('files', { cve: r.cve, status: 'mitigated' }, num(r.files_mitigated)); } }
+      ], o.by_cve);
+      var byVer = table([
+        { t: 'Software', v: function (r) { return (r.component || '?') + ' ' + (r.version || '(unknown)'); } },
+        { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { component: r.component, version: r.version, status: 'vulnerable' }, num(r.devices_vulnerable)); } },
+        { t: 'Files', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version }, num(r.files_vulnerable + r.files_mitigated + r.files_safe)); } }
+      ], o.by_version);
+      add(holder, h('div', { class: 'grid2' },
+        h('div', { id: 'by-cve' }, h('h2', null, 'By CVE'), byCve),
+        h('div', { id: 'by-version' }, h('h2', null, 'By version ', link('versions', {}, '(all)')), byVer)));
+
+      var rem = table([
+        { t: 'Archive (sha256)', path: 1, v: function (r) { return link('files', { sha256: r.sha256 }, r.sha256.slice(0, 16) + '…'); } },
+        { t: 'Software', v: function (r) { return r.label; } },
+        { t: 'Devices', n: 1, v: function (r) { return link('devices', { sha256: r.sha256, status: 'vulnerable' }, num(r.devices)); } },
+        { t: 'Files', n: 1, v: function (r) { return link('files', { sha256: r.sha256, status: 'vulnerable' }, num(r.files)); } }
+      ], o.remediation, 'No vulnerable archive.');
+      var cb = table([
+        { t: 'Callback host', v: function (r) { return r.host; } },
+        { t: 'Devices', n: 1, v: function (r) { return link('devices', { host: r.host }, num(r.devices)); } },
+        { t: 'Attempts', n: 1, v: function (r) { return link('attempts', { host: r.host }, num(r.attempts)); } }
+      ], o.callbacks, 'No attempt seen.');
+      add(holder, h('div', { class: 'grid2' },
+        h('div', { id: 'remediation' }, h('h2', null, 'Remediation items (same archive on many devices)'), rem),
+        h('div', { id: 'callbacks' }, h('h2', null, 'Attack callback hosts'), cb)));
+      add(holder, h('h2', null, 'Devices to look at first'), table(deviceCols(), o.top_devices, 'No vulnerable device.'));
+    }).catch(fail(holder));
+  }
+
+  function deviceFlags(d) {
+    return [d.exposed ? tag('exposed', 'exposed') : null, d.attacked ? tag('attacked', 'attacked') : null,
+      d.stale ? tag('stale', 'stale') : null, d.restart_required ? tag('restart', 'restart') : null];
+  }
+  function deviceCols() {
+    return [
+      { t: 'Device', v: function (d) { return link('device/' + d.id, {}, d.hostname || d.machine_id || ('#' + d.id), 'device-link'); } },
+      { t: 'Flags', v: deviceFlags },
+      { t: 'Vulnerable', n: 1, v: function (d) { return link('files', { device: d.id, status: 'vulnerable' }, num(d.vulnerable)); } },
+      { t: 'Mitigated', n: 1, v: function (d) { return link('files', { device: d.id, status: 'mitigated' }, num(d.mitigated)); } },
+      { t: 'Attempts', n: 1, v: function (d) { return link('attempts', { device: d.id }, num(d.attempts)); } },
+      { t: 'OS', v: function (d) { return d.os; } },
+      { t: 'Tags', v: function (d) { return (d.tags || []).map(function (t) { return link('devices', { tag: t }, t, 'tag'); }); } },
+      { t: 'Last report', v: function (d) { return when(d.last_seen); } }
+    ];
+  }
+
+  /* ---------------------------------------------------------------- lists */
+  function devices(p) {
+    listView({ route: 'devices', api: 'devices', title: 'Devices', cols: deviceCols(), filters: [
+      { name: 'q', label: 'host name contains' }, { name: 'tag', label: 'tag' }, { name: 'cve', label: 'CVE' },
+      { name: 'version', label: 'version' }, { name: 'status', type: 'status' },
+      { name: 'exposed', type: 'check', label: 'exposed' }, { name: 'attacked', type: 'check', label: 'attacked' },
+      { name: 'stale', type: 'check', label: 'stale' }, { name: 'restart', type: 'check', label: 'restart required' }] }, p);
+  }
+  function fileCols(withDevice) {
+    var cols = [
+      { t: 'Path', path: 1, v: function (f) { return link('files', { device: f.device_id, path: f.path }, f.path, 'file-path'); } },
+      { t: 'Software', v: function (f) { return (f.component || '?') + ' ' + (f.version || '(unknown)'); } },
+      { t: 'Status', v: function (f) { return statusTag(f.status); } },
+      { t: 'CVEs', v: function (f) { return cveList(f.cves); } },
+      { t: 'Fixed in', v: function (f) { return f.fixed_in || ''; } },
+      { t: 'sha256', path: 1, v: function (f) { return f.sha256 ? link('files', { sha256: f.sha256 }, f.sha256.slice(0, 12) + '…') : ''; } },
+      { t: 'Evidence', v: function (f) { return (f.evidence || []).join('; ') + (f.pid ? ' (pid ' + f.pid + ')' : ''); } }
+    ];
+    if (withDevice) cols.unshift({ t: 'Device', v: function (f) { return link('device/' + f.device_id, {}, f.hostname, 'device-link'); } });
+    return cols;
+  }
+  function files(p) {
+    listView({ route: 'files', api: 'findings', title: 'Files', cols: fileCols(true), filters: [
+      { name: 'path', label: 'path contains' }, { name: 'cve', label: 'CVE' }, { name: 'version', label: 'version' },
+      { name: 'sha256', label: 'sha256' }, { name: 'tag', label: 'device tag' }, { name: 'status', type: 'status' }] }, p);
+  }
+  function versions(p) {
+    listView({ route: 'versions', api: 'versions', title: 'Software: each Log4j version', filters: [
+      { name: 'component', label: 'component' }], cols: [
+      { t: 'Component', v: function (r) { return r.component; } },
+      { t: 'Version', v: function (r) { return link('files', { component: r.component, version: r.version }, r.version || '(unknown)'); } },
+      { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { component: r.component, version: r.version, status: 'vulnerable' }, num(r.devices_vulnerable)); } },
+      { t: 'Vulnerable files', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version, status: 'vulnerable' }, num(r.files_vulnerable)); } },
+      { t: 'Mitigated files', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version, status: 'mitigated' }, num(r.files_mitigated)); } },
+      { t: 'Safe files', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version, status: 'safe' }, num(r.files_safe)); } }] }, p);
+  }
+  function procCols(withDevice) {
+    var cols = [
+      { t: 'PID', n: 1, v: function (r) { return r.pid; } },
+      { t: 'User', v: function (r) { return r.user || ''; } },
+      { t: 'Command', path: 1, v: function (r) { return r.command || ''; } },
+      { t: 'Status', v: function (r) { return [statusTag(r.status), r.exposed ? tag('exposed', 'exposed') : null, r.restart_required ? tag('restart required', 'restart') : null]; } },
+      { t: 'Listening', v: function (r) { return (r.listening || []).map(function (l) { return l.proto + ' ' + l.addr + ':' + l.port; }).join(', '); } },
+      { t: 'Jars', path: 1, v: function (r) { return (r.jars || []).join('\n'); } },
+      { t: 'Container', v: function (r) { return r.container || ''; } }
+    ];
+    if (withDevice) cols.unshift({ t: 'Device', v: function (r) { return link('device/' + r.device_id, {}, r.hostname, 'device-link'); } });
+    return cols;
+  }
+  function processes(p) {
+    listView({ route: 'processes', api: 'processes', title: 'Java processes', cols: procCols(true), filters: [
+      { name: 'status', type: 'status' }, { name: 'exposed', type: 'check', label: 'exposed' },
+      { name: 'restart', type: 'check', label: 'restart required' }, { name: 'tag', label: 'device tag' }] }, p);
+  }
+  function attemptCols(withDevice) {
+    var cols = [
+      { t: 'Callback', v: function (a) { return a.host ? link('attempts', { host: a.host }, (a.protocol || '') + ' ' + a.host + (a.port ? ':' + a.port : '')) : ''; } },
+      { t: 'Decoded', path: 1, v: function (a) { return a.decoded || a.raw || ''; } },
+      { t: 'Client', v: function (a) { return a.client || ''; } },
+      { t: 'When', v: function (a) { return a.timestamp || ''; } },
+      { t: 'Log', path: 1, v: function (a) { return (a.path || '') + (a.line ? ':' + a.line : ''); } },
+      { t: 'Exfiltrates', v: function (a) { return (a.exfil || []).join(', '); } }
+    ];
+    if (withDevice) cols.unshift({ t: 'Device', v: function (a) { return link('device/' + a.device_id, {}, a.hostname, 'device-link'); } });
+    return cols;
+  }
+  function attempts(p) {
+    var cbHolder = h('div');
+    listView({ route: 'attempts', api: 'attempts', title: 'Exploitation attempts', cols: attemptCols(true), filters: [
+      { name: 'host', label: 'callback host' }, { name: 'protocol', label: 'protocol' }, { name: 'client', label: 'client' },
+      { name: 'tag', label: 'device tag' }] }, p);
+    add(main, h('h2', null, 'Callback hosts'), cbHolder);
+    api('callbacks?limit=100').then(function (r) {
+      add(cbHolder, table([
+        { t: 'Host', v: function (x) { return link('attempts', { host: x.host }, x.host); } },
+        { t: 'Devices', n: 1, v: function (x) { return link('devices', { host: x.host }, num(x.devices)); } },
+        { t: 'Attempts', n: 1, v: function (x) { return link('attempts', { host: x.host }, num(x.attempts)); } }], r.items, 'No attempt seen.'));
+    }).catch(fail(cbHolder));
+  }
+
+  /* ---------------------------------------------------------------- device */
+  function device(id) {
+    var holder = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
+    setMain(holder);
+    api('devices/' + encodeURIComponent(id)).then(function (d) {
+      holder.textContent = '';
+      add(holder, h('h1', { id: 'device-title' }, d.hostname || d.machine_id, ' ', deviceFlags(d)));
+      add(holder, h('dl', { class: 'kv' },
+        h('dt', null, 'Machine id'), h('dd', null, d.machine_id || '(none: identified by host name)'),
+        h('dt', null, 'OS / kernel'), h('dd', null, d.os + ' / ' + d.kernel),
+        h('dt', null, 'IP addresses'), h('dd', null, (d.ips || []).join(', ')),
+        h('dt', null, 'Tags'), h('dd', null, (d.tags || []).map(function (t) { return link('devices', { tag: t }, t, 'tag'); })),
+        h('dt', null, 'Agent'), h('dd', null, d.agent_version),
+        h('dt', null, 'Last report'), h('dd', { id: 'last-report' }, when(d.last_seen), d.stale ? [' ', tag('stale', 'stale')] : null),
+        h('dt', null, 'First seen'), h('dd', null, when(d.first_seen)),
+        h('dt', null, 'Files'), h('dd', null, link('files', { device: d.id, status: 'vulnerable' }, num(d.vulnerable) + ' vulnerable'), ', ',
+          link('files', { device: d.id, status: 'mitigated' }, num(d.mitigated) + ' mitigated'), ', ',
+          link('files', { device: d.id, status: 'safe' }, num(d.safe) + ' safe'))));
+      var sections = [
+        ['Files', 'findings?device=' + d.id + '&limit=500', fileCols(false), 'device-files'],
+        ['Java processes', 'processes?device=' + d.id + '&limit=500', procCols(false), 'device-processes'],
+        ['Attempts', 'attempts?device=' + d.id + '&limit=500', attemptCols(false), 'device-attempts'],
+        ['Scan errors', 'errors?device=' + d.id + '&limit=500', [
+          { t: 'Path', path: 1, v: function (e) { return e.path || ''; } }, { t: 'Error', v: function (e) { return e.error || ''; } }], 'device-errors'],
+        ['Reports', 'reports?device=' + d.id + '&limit=50', [
+          { t: 'Received', v: function (r) { return when(r.received); } }, { t: 'Command', v: function (r) { return r.command; } },
+          { t: 'Created', v: function (r) { return when(r.created); } },
+          { t: 'Findings', n: 1, v: function (r) { return num(r.findings); } },
+          { t: 'Applied', v: function (r) { return r.applied ? 'current' : 'older (history only)'; } }], 'device-reports']];
+      sections.forEach(function (s) {
+        var box = h('div', { id: s[3] }, h('p', { class: 'muted' }, 'Loading…'));
+        add(holder, h('h2', null, s[0]), box);
+        api(s[1]).then(function (r) { box.textContent = ''; add(box, table(s[2], r.items)); }).catch(fail(box));
+      });
+    }).catch(fail(holder));
+  }
+
+  /* ---------------------------------------------------------------- router */
+  function parseHash() {
+    var hsh = location.hash.replace(/^#\/?/, '');
+    var qpos = hsh.indexOf('?');
+    var path = qpos < 0 ? hsh : hsh.slice(0, qpos);
+    var params = {};
+    if (qpos >= 0) {
+      hsh.slice(qpos + 1).split('&').forEach(function (kv) {
+        if (!kv) return;
+        var i = kv.indexOf('=');
+        var k = decodeURIComponent(i < 0 ? kv : kv.slice(0, i));
+        params[k] = i < 0 ? '1' : decodeURIComponent(kv.slice(i + 1).replace(/\+/g, ' '));
+      });
+    }
+    return { path: path, params: params };
+  }
+  function route() {
+    if (!state.user) return;
+    var r = parseHash();
+    var parts = r.path.split('/');
+    Array.prototype.forEach.call(document.querySelectorAll('nav a'), function (a) {
+      a.className = a.getAttribute('data-route') === parts[0] ? 'active' : '';
+    });
+    window.scrollTo(0, 0);
+    switch (parts[0]) {
+      case 'devices': return devices(r.params);
+      case 'device': return device(parts[1] || '');
+      case 'files': return files(r.params);
+      case 'versions': return versions(r.params);
+      case 'processes': return processes(r.params);
+      case 'attempts': return attempts(r.params);
+      default: return overview();
+    }
+  }
+  window.addEventListener('hashchange', route);
+
+  fetch('/api/v1/session', { credentials: 'same-origin' }).then(function (r) {
+    if (!r.ok) { showLogin(); return; }
+    return r.json().then(function (j) { state.user = j.user; state.csrf = j.csrf; chrome(); route(); });
+  }).catch(function () { showLogin('The server cannot be reached.'); });
+})();

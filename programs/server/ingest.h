@@ -1,0 +1,90 @@
+/* ingest.h - parsing and validating an agent's NDJSON report.
+ *
+ * report_parse() needs neither HTTP nor a database, so the fuzzer
+ * (fuzz/fuzz_report.c), `log4scan-server check-report` and the ingest
+ * endpoint all run exactly the same code.  Everything in a report is
+ * attacker-controlled: sizes are capped, every known field is type-checked,
+ * enumerations are checked against their allowed values, and the first
+ * problem is returned as a one-line reason for the 400 answer.  Unknown
+ * record kinds and unknown fields are ignored (forward compatibility).
+ *
+ * The parsed strings point into jansson objects owned by the report; they
+ * live until report_free().  Arrays (cves, ips, jars...) are kept as compact
+ * JSON text re-serialised by jansson, so the database stores only JSON this
+ * program wrote. */
+#ifndef L4S_SERVER_INGEST_H
+#define L4S_SERVER_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+struct rp_finding {
+	const char *path, *path_b64, *component, *version, *version_source;
+	const char *status, *severity, *fixed_in, *sha256;
+	char *cves_json, *evidence_json;
+	long long pid;
+	bool has_pid;
+	int line;
+};
+
+struct rp_process {
+	long long pid;
+	const char *user, *command, *start_time, *container, *status;
+	char *listening_json, *jars_json, *mitigations_json;
+	int n_listening;
+	bool restart_required;
+};
+
+struct rp_attempt {
+	const char *path, *timestamp, *raw, *decoded, *protocol, *host, *client;
+	long long line, offset, port;
+	bool has_line, has_offset, has_port;
+	char *exfil_json;
+};
+
+struct rp_error {
+	const char *path, *error;
+};
+
+struct report {
+	char report_id[37];            /* lower-case uuid */
+	char machine_id[33];           /* lower-case hex, "" when absent */
+	const char *created, *command, *agent_version;
+	long long created_epoch;
+	const char *hostname, *os, *kernel;
+	char *ips_json, *tags_json;
+	struct rp_finding *findings;
+	size_t n_findings;
+	struct rp_process *processes;
+	size_t n_processes;
+	struct rp_attempt *attempts;
+	size_t n_attempts;
+	struct rp_error *errors;
+	size_t n_errors;
+	char *summary_json;            /* the summary record as sent, or NULL */
+	size_t n_records, n_unknown;
+	void **lines;                  /* json_t *, owners of the strings */
+	size_t n_lines;
+};
+
+struct ingest_limits {
+	size_t max_bytes;      /* whole body */
+	size_t max_records;    /* records after the envelope */
+	size_t max_field;      /* one string field */
+};
+#define INGEST_LIMITS_DEFAULT {16u << 20, 100000, 65536}
+
+/* 0 on success; -1 with a reason in err (the report is then freed). */
+int report_parse(struct report *r, const char *body, size_t len, const struct ingest_limits *lim, struct buf *err);
+void report_free(struct report *r);
+
+/* Device identity: machine_id, or "host:<hostname>" when there is none. */
+void report_device_ident(const struct report *r, struct buf *out);
+
+/* RFC 3339 timestamp -> seconds since the epoch; -1 when malformed. */
+long long parse_rfc3339(const char *s);
+bool is_uuid(const char *s);
+
+#endif

@@ -1,0 +1,417 @@
+/* server_main.c - the log4scan-server command line.
+ *
+ *   log4scan-server [serve] [--listen HOST:PORT] [--db URL] [options]
+ *   log4scan-server token create --name NAME [--role agent|read]
+ *   log4scan-server token revoke --name NAME
+ *   log4scan-server token list
+ *   log4scan-server user add NAME [--password-file FILE] [--replace]
+ *   log4scan-server migrate                  create / upgrade the schema
+ *   log4scan-server check-report [FILE]      validate a report offline
+ *
+ * --db is a SQLite file (default log4scan.db, or $LOG4SCAN_DB) or a
+ * postgresql:// URL.  Every subcommand opens the database, which applies any
+ * pending migration first.  The server runs until SIGINT/SIGTERM; the
+ * listening address is printed on stderr ("listening on http://...") so that
+ * --listen 127.0.0.1:0 (any free port) can be used by scripts. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "jsonw.h"
+#include "server.h"
+
+static const char USAGE[] =
+	"usage: log4scan-server [serve] [--listen HOST:PORT] [--db URL] [options]\n"
+	"       log4scan-server token create --name NAME [--role agent|read]\n"
+	"       log4scan-server token revoke --name NAME\n"
+	"       log4scan-server token list\n"
+	"       log4scan-server user add NAME [--password-file FILE] [--replace]\n"
+	"       log4scan-server migrate\n"
+	"       log4scan-server check-report [FILE]\n"
+	"\n"
+	"options:\n"
+	"  --db URL               SQLite file (default log4scan.db) or postgresql://user@host/db\n"
+	"  --listen HOST:PORT     address to serve (default 127.0.0.1:8080; port 0 = any free port)\n"
+	"  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM files)\n"
+	"  --secure-cookies       mark session cookies Secure (set automatically with TLS;\n"
+	"                         use it behind a TLS-terminating reverse proxy)\n"
+	"  --stale-days N         devices without a report for N days are stale (default 7)\n"
+	"  --rate N --burst N     requests per second per token, and the bucket size\n"
+	"                         (default 100 and 1000; --rate 0 disables the limit)\n"
+	"  --max-report-bytes N   largest accepted report (default 16 MiB)\n"
+	"  --max-records N        most records in one report (default 100000)\n"
+	"  --pool N               database connections (default 8 SQLite, 16 PostgreSQL)\n"
+	"  --max-connections N    concurrent HTTP connections (default 512)\n"
+	"  --session-hours N      dashboard session lifetime (default 12)\n";
+
+static int die_usage(const char *fmt, const char *arg)
+{
+	fputs("log4scan-server: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n", stderr);
+	fputs(USAGE, stderr);
+	return 2;
+}
+
+static bool num_arg(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+struct opts {
+	struct server_config cfg;
+	const char *name, *role, *password_file;
+	bool replace;
+	const char *positional[4];
+	int npos;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		long long n;
+#define NEED() do { if (!v) return die_usage("%s needs a value", a); i++; } while (0)
+		if (!strcmp(a, "--listen")) { NEED(); o->cfg.listen = v; }
+		else if (!strcmp(a, "--db")) { NEED(); o->cfg.db_url = v; }
+		else if (!strcmp(a, "--tls-cert")) { NEED(); o->cfg.tls_cert = v; }
+		else if (!strcmp(a, "--tls-key")) { NEED(); o->cfg.tls_key = v; }
+		else if (!strcmp(a, "--secure-cookies")) o->cfg.secure_cookies = true;
+		else if (!strcmp(a, "--name")) { NEED(); o->name = v; }
+		else if (!strcmp(a, "--role")) { NEED(); o->role = v; }
+		else if (!strcmp(a, "--password-file")) { NEED(); o->password_file = v; }
+		else if (!strcmp(a, "--replace")) o->replace = true;
+		else if (!strcmp(a, "--stale-days")) {
+			NEED();
+			if (!num_arg(v, 1, 3650, &n)) return die_usage("bad --stale-days %s", v);
+			o->cfg.stale_days = (int)n;
+		} else if (!strcmp(a, "--rate") || !strcmp(a, "--burst")) {
+			NEED();
+			if (!num_arg(v, 0, 1000000, &n)) return die_usage("bad rate/burst %s", v);
+			if (a[2] == 'r')
+				o->cfg.rate = (double)n;
+			else
+				o->cfg.burst = (double)n;
+		} else if (!strcmp(a, "--max-report-bytes")) {
+			NEED();
+			if (!num_arg(v, 1024, 1LL << 31, &n)) return die_usage("bad --max-report-bytes %s", v);
+			o->cfg.limits.max_bytes = (size_t)n;
+		} else if (!strcmp(a, "--max-records")) {
+			NEED();
+			if (!num_arg(v, 1, 10000000, &n)) return die_usage("bad --max-records %s", v);
+			o->cfg.limits.max_records = (size_t)n;
+		} else if (!strcmp(a, "--pool")) {
+			NEED();
+			if (!num_arg(v, 1, 256, &n)) return die_usage("bad --pool %s", v);
+			o->cfg.pool = (int)n;
+		} else if (!strcmp(a, "--max-connections")) {
+			NEED();
+			if (!num_arg(v, 1, 100000, &n)) return die_usage("bad --max-connections %s", v);
+			o->cfg.max_connections = (int)n;
+		} else if (!strcmp(a, "--session-hours")) {
+			NEED();
+			if (!num_arg(v, 1, 24 * 365, &n)) return die_usage("bad --session-hours %s", v);
+			o->cfg.session_hours = (int)n;
+		} else if (a[0] == '-' && a[1]) {
+			return die_usage("unknown option %s", a);
+		} else {
+			if (o->npos == 4)
+				return die_usage("too many arguments (%s)", a);
+			o->positional[o->npos++] = a;
+		}
+#undef NEED
+	}
+	return 0;
+}
+
+static struct store *open_store(struct opts *o, int pool)
+{
+	struct buf err = BUF_INIT;
+	struct store *st = store_open(o->cfg.db_url, pool, &err);
+	if (!st)
+		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+	buf_free(&err);
+	return st;
+}
+
+static int cmd_token(struct opts *o)
+{
+	const char *sub = o->npos > 1 ? o->positional[1] : "";
+	struct buf err = BUF_INIT;
+	int rc = 0;
+	if (strcmp(sub, "create") && strcmp(sub, "revoke"))
+		return die_usage("token needs create, revoke or list%s", "");
+	if (!o->name || !*o->name || strlen(o->name) > 128)
+		return die_usage("token %s needs --name NAME", sub);
+	struct store *st = open_store(o, 1);
+	if (!st)
+		return 1;
+	if (!strcmp(sub, "revoke")) {
+		rc = store_token_revoke(st, o->name, now_s(), &err) ? 1 : 0;
+		if (rc)
+			fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+		else
+			fprintf(stderr, "log4scan-server: token %s revoked\n", o->name);
+	} else {
+		const char *role = o->role ? o->role : "agent";
+		if (strcmp(role, "agent") && strcmp(role, "read")) {
+			store_close(st);
+			return die_usage("--role must be agent or read, not %s", role);
+		}
+		struct buf tok = BUF_INIT;
+		char hex[65];
+		if (auth_new_token(&tok)) {
+			fprintf(stderr, "log4scan-server: no randomness available\n");
+			rc = 1;
+		} else {
+			auth_sha256_hex(tok.data, tok.len, hex);
+			if (store_token_add(st, o->name, role, hex, now_s(), &err)) {
+				fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+				rc = 1;
+			} else {
+				/* printed once: only its hash is kept */
+				printf("%s\n", buf_cstr(&tok));
+				fprintf(stderr, "log4scan-server: %s token \"%s\" created; it is shown only once\n", role,
+					o->name);
+			}
+		}
+		buf_free(&tok);
+	}
+	buf_free(&err);
+	store_close(st);
+	return rc;
+}
+
+static int print_token_row(void *ctx, const struct dbrow *r)
+{
+	(void)ctx;
+	printf("%-24s %-6s created %lld%s\n", dbrow_text(r, 0), dbrow_text(r, 1), dbrow_int(r, 2),
+	       dbrow_int(r, 3) ? "  (revoked)" : "");
+	return 0;
+}
+
+static int cmd_token_list(struct opts *o)
+{
+	struct store *st = open_store(o, 1);
+	struct buf err = BUF_INIT;
+	if (!st)
+		return 1;
+	int rc = store_query(st, "SELECT name, role, created, revoked FROM tokens ORDER BY id", NULL, 0,
+			     print_token_row, NULL, &err);
+	if (rc)
+		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+	buf_free(&err);
+	store_close(st);
+	return rc ? 1 : 0;
+}
+
+static int read_password(const char *file, struct buf *pw)
+{
+	FILE *f = file ? fopen(file, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "log4scan-server: cannot read %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	struct termios old, quiet;
+	bool tty = !file && isatty(0) && tcgetattr(0, &old) == 0;
+	if (tty) {
+		fputs("password: ", stderr);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(0, TCSANOW, &quiet);
+	}
+	char line[1024];
+	bool got = fgets(line, sizeof line, f) != NULL;
+	if (tty) {
+		tcsetattr(0, TCSANOW, &old);
+		fputs("\n", stderr);
+	}
+	if (file)
+		fclose(f);
+	if (!got)
+		return -1;
+	line[strcspn(line, "\r\n")] = 0;
+	buf_adds(pw, line);
+	return 0;
+}
+
+static int cmd_user(struct opts *o)
+{
+	const char *sub = o->npos > 1 ? o->positional[1] : "";
+	const char *name = o->npos > 2 ? o->positional[2] : o->name;
+	if (strcmp(sub, "add"))
+		return die_usage("user needs add NAME%s", "");
+	if (!name || !*name || strlen(name) > 128)
+		return die_usage("user add needs a NAME%s", "");
+	struct buf pw = BUF_INIT, hash = BUF_INIT, err = BUF_INIT;
+	int rc = 1;
+	if (read_password(o->password_file, &pw) || pw.len < 8) {
+		fprintf(stderr, "log4scan-server: give a password of at least 8 characters on stdin or with --password-file\n");
+		goto out;
+	}
+	if (auth_password_hash(buf_cstr(&pw), &hash, &err)) {
+		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+		goto out;
+	}
+	struct store *st = open_store(o, 1);
+	if (!st)
+		goto out;
+	if (store_user_set(st, name, buf_cstr(&hash), o->replace, &err))
+		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+	else {
+		fprintf(stderr, "log4scan-server: user %s %s\n", name, o->replace ? "set" : "added");
+		rc = 0;
+	}
+	store_close(st);
+out:
+	buf_free(&pw);
+	buf_free(&hash);
+	buf_free(&err);
+	return rc;
+}
+
+static int cmd_check(struct opts *o)
+{
+	const char *file = o->npos > 1 ? o->positional[1] : NULL;
+	FILE *f = file ? fopen(file, "rb") : stdin;
+	if (!f) {
+		fprintf(stderr, "log4scan-server: cannot read %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	struct buf body = BUF_INIT, err = BUF_INIT;
+	char tmp[65536];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_add(&body, tmp, n);
+	if (file)
+		fclose(f);
+	struct report r;
+	int rc = 0;
+	if (report_parse(&r, body.data ? body.data : "", body.len, &o->cfg.limits, &err)) {
+		struct buf out = BUF_INIT;
+		buf_adds(&out, "{\"valid\":false,\"error\":");
+		json_cstr(&out, buf_cstr(&err));
+		buf_adds(&out, "}\n");
+		fputs(buf_cstr(&out), stdout);
+		buf_free(&out);
+		rc = 1;
+	} else {
+		struct buf ident = BUF_INIT, out = BUF_INIT;
+		report_device_ident(&r, &ident);
+		buf_printf(&out, "{\"valid\":true,\"report_id\":\"%s\",\"device\":", r.report_id);
+		json_cstr(&out, buf_cstr(&ident));
+		buf_adds(&out, ",\"command\":");
+		json_cstr(&out, r.command);
+		buf_printf(&out, ",\"findings\":%zu,\"processes\":%zu,\"attempts\":%zu,\"errors\":%zu,\"unknown\":%zu}\n",
+			   r.n_findings, r.n_processes, r.n_attempts, r.n_errors, r.n_unknown);
+		fputs(buf_cstr(&out), stdout);
+		buf_free(&out);
+		buf_free(&ident);
+		report_free(&r);
+	}
+	buf_free(&body);
+	buf_free(&err);
+	return rc;
+}
+
+static int cmd_serve(struct opts *o)
+{
+	struct server srv;
+	memset(&srv, 0, sizeof srv);
+	srv.cfg = o->cfg;
+	if (!!srv.cfg.tls_cert != !!srv.cfg.tls_key) {
+		fprintf(stderr, "log4scan-server: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (srv.cfg.tls_cert)
+		srv.cfg.secure_cookies = true;
+	/* signals: handled by this thread only */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	srv.st = open_store(o, srv.cfg.pool);
+	if (!srv.st)
+		return 1;
+	struct buf err = BUF_INIT;
+	struct server_http *h = http_start(&srv, &err);
+	if (!h) {
+		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		store_close(srv.st);
+		return 1;
+	}
+	char host[256];
+	const char *colon = strrchr(srv.cfg.listen, ':');
+	snprintf(host, sizeof host, "%.*s", (int)(colon - srv.cfg.listen), srv.cfg.listen);
+	fprintf(stderr, "log4scan-server: listening on %s://%s:%u (database %s, schema version %d)\n",
+		srv.cfg.tls_cert ? "https" : "http", host, http_port(h),
+		db_kind(srv.st->db) == DB_PG ? "PostgreSQL" : srv.cfg.db_url, srv.st->schema_version);
+	fflush(stderr);
+	int sig = 0;
+	sigwait(&set, &sig);
+	fprintf(stderr, "log4scan-server: signal %d, stopping\n", sig);
+	http_stop(h);
+	store_close(srv.st);
+	buf_free(&err);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	memset(&o, 0, sizeof o);
+	struct ingest_limits lim = INGEST_LIMITS_DEFAULT;
+	o.cfg.limits = lim;
+	o.cfg.listen = "127.0.0.1:8080";
+	o.cfg.db_url = getenv("LOG4SCAN_DB") ? getenv("LOG4SCAN_DB") : "log4scan.db";
+	o.cfg.stale_days = 7;
+	o.cfg.rate = 100;
+	o.cfg.burst = 1000;
+	o.cfg.max_connections = 512;
+	o.cfg.session_hours = 12;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(USAGE, stdout);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		printf("log4scan-server %s (schema version %d)\n", L4S_VERSION, store_latest_schema());
+		return 0;
+	}
+	if (parse_opts(argc - 1, argv + 1, &o))
+		return 2;
+	if (!o.cfg.pool)
+		o.cfg.pool = strncmp(o.cfg.db_url, "postgres", 8) ? 8 : 16;
+	const char *cmd = o.npos ? o.positional[0] : "serve";
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(&o);
+	if (!strcmp(cmd, "token"))
+		return o.npos > 1 && !strcmp(o.positional[1], "list") ? cmd_token_list(&o) : cmd_token(&o);
+	if (!strcmp(cmd, "user"))
+		return cmd_user(&o);
+	if (!strcmp(cmd, "check-report"))
+		return cmd_check(&o);
+	if (!strcmp(cmd, "migrate")) {
+		struct store *st = open_store(&o, 1);
+		if (!st)
+			return 1;
+		fprintf(stderr, "log4scan-server: schema version %d\n", st->schema_version);
+		store_close(st);
+		return 0;
+	}
+	return die_usage("unknown command %s", cmd);
+}

@@ -1,0 +1,1025 @@
+/* store.c - schema migrations, accounts and report ingest (see store.h).
+ *
+ * Ingest of one report (ingest_tx) is atomic: its own transaction on
+ * PostgreSQL, its own SAVEPOINT inside a group commit on SQLite (see
+ * ingest_grouped); it is acknowledged only after the COMMIT:
+ *   1. upsert the device row (in PostgreSQL this row lock serialises two
+ *      reports of the same device; SQLite has a single writer anyway)
+ *   2. duplicate (device, report_id)?  roll back, answer "duplicate"
+ *   3. record the report in the history
+ *   4. if it is not older than the current state, replace findings /
+ *      processes / errors as its command says; append attempts
+ *   5. update the device counters, the aggregates (delta between the
+ *      device's findings before and after, applied in a fixed key order so
+ *      concurrent transactions never deadlock) and today's trend row
+ * Busy / deadlock / serialization failures re-run the transaction. */
+#include "store.h"
+
+#include <jansson.h>
+#include <nettle/sha2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- migrations ---- */
+
+/* %ID% is the auto-increment primary key of the backend. */
+static const char *const MIGRATIONS[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE users (id %ID%, name TEXT NOT NULL UNIQUE, pwhash TEXT NOT NULL, created BIGINT NOT NULL);"
+	"CREATE TABLE tokens (id %ID%, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
+	"  created BIGINT NOT NULL, revoked BIGINT NOT NULL DEFAULT 0);"
+	"CREATE TABLE sessions (hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL, csrf TEXT NOT NULL,"
+	"  created BIGINT NOT NULL, expires BIGINT NOT NULL);"
+	"CREATE TABLE devices (id %ID%, ident TEXT NOT NULL UNIQUE, hostname TEXT NOT NULL DEFAULT '',"
+	"  machine_id TEXT NOT NULL DEFAULT '', os TEXT NOT NULL DEFAULT '', kernel TEXT NOT NULL DEFAULT '',"
+	"  ips_json TEXT NOT NULL DEFAULT '[]', tags_json TEXT NOT NULL DEFAULT '[]',"
+	"  agent_version TEXT NOT NULL DEFAULT '', first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,"
+	"  last_created BIGINT NOT NULL DEFAULT 0, scan_created BIGINT NOT NULL DEFAULT 0,"
+	"  ps_created BIGINT NOT NULL DEFAULT 0, logs_created BIGINT NOT NULL DEFAULT 0,"
+	"  last_report_id TEXT NOT NULL DEFAULT '', n_reports BIGINT NOT NULL DEFAULT 0,"
+	"  n_vulnerable BIGINT NOT NULL DEFAULT 0, n_mitigated BIGINT NOT NULL DEFAULT 0,"
+	"  n_safe BIGINT NOT NULL DEFAULT 0, n_processes BIGINT NOT NULL DEFAULT 0,"
+	"  n_restart BIGINT NOT NULL DEFAULT 0, n_attempts BIGINT NOT NULL DEFAULT 0,"
+	"  n_errors BIGINT NOT NULL DEFAULT 0, exposed BIGINT NOT NULL DEFAULT 0,"
+	"  attacked BIGINT NOT NULL DEFAULT 0, priority BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX devices_priority ON devices(priority DESC, n_vulnerable DESC, id);"
+	"CREATE INDEX devices_last_seen ON devices(last_seen);"
+	"CREATE INDEX devices_hostname ON devices(hostname);"
+	"CREATE TABLE reports (id %ID%, device_id BIGINT NOT NULL, report_id TEXT NOT NULL, command TEXT NOT NULL,"
+	"  created BIGINT NOT NULL, received BIGINT NOT NULL, token_id BIGINT NOT NULL,"
+	"  agent_version TEXT NOT NULL DEFAULT '', n_findings BIGINT NOT NULL, n_vulnerable BIGINT NOT NULL,"
+	"  n_processes BIGINT NOT NULL, n_attempts BIGINT NOT NULL, n_errors BIGINT NOT NULL,"
+	"  applied BIGINT NOT NULL, summary_json TEXT, UNIQUE(device_id, report_id));"
+	"CREATE INDEX reports_report_id ON reports(report_id);"
+	"CREATE TABLE findings (id %ID%, device_id BIGINT NOT NULL, report_id TEXT NOT NULL, path TEXT NOT NULL,"
+	"  path_b64 TEXT, component TEXT NOT NULL DEFAULT '', version TEXT NOT NULL DEFAULT '',"
+	"  version_source TEXT, status TEXT NOT NULL, severity TEXT, fixed_in TEXT, sha256 TEXT,"
+	"  cves_json TEXT NOT NULL DEFAULT '[]', evidence_json TEXT NOT NULL DEFAULT '[]', pid BIGINT);"
+	"CREATE INDEX findings_device ON findings(device_id);"
+	"CREATE INDEX findings_version ON findings(version, id);"
+
+	"CREATE TABLE processes (id %ID%, device_id BIGINT NOT NULL, pid BIGINT NOT NULL, username TEXT,"
+	"  command TEXT, start_time TEXT, container TEXT, status TEXT NOT NULL, restart_required BIGINT NOT NULL,"
+	"  listening_json TEXT NOT NULL, n_listening BIGINT NOT NULL, jars_json TEXT NOT NULL,"
+	"  mitigations_json TEXT NOT NULL);"
+	"CREATE INDEX processes_device ON processes(device_id);"
+	"CREATE TABLE attempts (id %ID%, device_id BIGINT NOT NULL, report_id TEXT NOT NULL, fp TEXT NOT NULL,"
+	"  path TEXT, line BIGINT, byte_offset BIGINT, ts TEXT, raw TEXT, decoded TEXT, protocol TEXT,"
+	"  host TEXT NOT NULL DEFAULT '', port BIGINT, client TEXT, exfil_json TEXT NOT NULL, received BIGINT NOT NULL,"
+	"  UNIQUE(device_id, fp));"
+	"CREATE INDEX attempts_host ON attempts(host, device_id);"
+	"CREATE TABLE scan_errors (id %ID%, device_id BIGINT NOT NULL, path TEXT, error TEXT);"
+	"CREATE INDEX scan_errors_device ON scan_errors(device_id);"
+	"CREATE TABLE agg (kind TEXT NOT NULL, akey TEXT NOT NULL, sub TEXT NOT NULL, status TEXT NOT NULL,"
+	"  files BIGINT NOT NULL, devices BIGINT NOT NULL, label TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY(kind, akey, sub, status));"
+	"CREATE INDEX agg_rank ON agg(kind, devices DESC);"
+	"CREATE TABLE trend (day TEXT PRIMARY KEY, devices BIGINT NOT NULL DEFAULT 0,"
+	"  devices_vulnerable BIGINT NOT NULL DEFAULT 0, exposed BIGINT NOT NULL DEFAULT 0,"
+	"  attacked BIGINT NOT NULL DEFAULT 0, vulnerable BIGINT NOT NULL DEFAULT 0,"
+	"  mitigated BIGINT NOT NULL DEFAULT 0, safe BIGINT NOT NULL DEFAULT 0,"
+	"  restart BIGINT NOT NULL DEFAULT 0, attempts BIGINT NOT NULL DEFAULT 0);",
+	/* 2: a device's attempts, newest first */
+	"CREATE INDEX attempts_device ON attempts(device_id, id);",
+	/* 3: hash of the device's current findings: an unchanged re-report
+	 * (the common case) does not rewrite them */
+	"ALTER TABLE devices ADD COLUMN findings_hash TEXT NOT NULL DEFAULT '';",
+};
+#define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+
+int store_latest_schema(void) { return N_MIGRATIONS; }
+
+static void expand(struct buf *out, const char *sql, enum db_kind k)
+{
+	const char *id = k == DB_PG ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+	for (const char *s = sql; *s;) {
+		if (!strncmp(s, "%ID%", 4)) {
+			buf_adds(out, id);
+			s += 4;
+		} else {
+			buf_addc(out, *s++);
+		}
+	}
+}
+
+static int migrate(struct store *st, struct buf *err)
+{
+	struct dbc *c = db_acquire(st->db);
+	int rc = DB_ERR;
+	bool pg = db_kind(st->db) == DB_PG;
+	if (pg && dbc_exec(c, "SELECT pg_advisory_lock(7444001)", NULL, 0, NULL, NULL)) {
+		buf_printf(err, "migration lock: %s", dbc_error(c));
+		goto out;
+	}
+	if (dbc_script(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY,"
+			  " applied BIGINT NOT NULL)")) {
+		buf_printf(err, "cannot create schema_migrations: %s", dbc_error(c));
+		goto unlock;
+	}
+	long long have = 0;
+	if (dbc_int(c, "SELECT COALESCE(MAX(version),0) FROM schema_migrations", NULL, 0, 0, &have)) {
+		buf_printf(err, "cannot read schema version: %s", dbc_error(c));
+		goto unlock;
+	}
+	if (have > N_MIGRATIONS) {
+		buf_printf(err, "the database schema (version %lld) is newer than this server (%d); upgrade the server",
+			   have, N_MIGRATIONS);
+		goto unlock;
+	}
+	for (int v = (int)have + 1; v <= N_MIGRATIONS; v++) {
+		struct buf sql = BUF_INIT;
+		expand(&sql, MIGRATIONS[v - 1], db_kind(st->db));
+		struct dbv p[2] = {dv_int(v), dv_int((long long)time(NULL))};
+		if (dbc_begin(c) || dbc_script(c, buf_cstr(&sql)) ||
+		    dbc_exec(c, "INSERT INTO schema_migrations(version, applied) VALUES(?, ?)", p, 2, NULL, NULL) ||
+		    dbc_commit(c)) {
+			buf_printf(err, "migration %d failed: %s", v, dbc_error(c));
+			dbc_rollback(c);
+			buf_free(&sql);
+			goto unlock;
+		}
+		buf_free(&sql);
+	}
+	st->schema_version = N_MIGRATIONS;
+	rc = DB_OK;
+unlock:
+	if (pg)
+		dbc_exec(c, "SELECT pg_advisory_unlock(7444001)", NULL, 0, NULL, NULL);
+out:
+	db_release(st->db, c);
+	return rc;
+}
+
+struct store *store_open(const char *url, int pool_size, struct buf *err)
+{
+	struct db *db = db_open(url, pool_size, err);
+	if (!db)
+		return NULL;
+	struct store *st = xcalloc(1, sizeof *st);
+	st->db = db;
+	pthread_mutex_init(&st->gc_mu, NULL);
+	pthread_cond_init(&st->gc_cv, NULL);
+	st->gc_tail = &st->gc_head;
+	if (migrate(st, err)) {
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	db_close(st->db);
+	pthread_mutex_destroy(&st->gc_mu);
+	pthread_cond_destroy(&st->gc_cv);
+	free(st);
+}
+
+int store_query(struct store *st, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx,
+		struct buf *err)
+{
+	struct dbc *c = db_acquire(st->db);
+	int rc;
+	for (int attempt = 0;; attempt++) {
+		rc = dbc_exec(c, sql, p, np, fn, ctx);
+		if (rc != DB_RETRY || attempt >= 3)
+			break;
+	}
+	if (rc)
+		buf_printf(err, "%s", dbc_error(c));
+	db_release(st->db, c);
+	return rc ? DB_ERR : DB_OK;
+}
+
+/* ---- accounts ---- */
+
+static int simple(struct store *st, const char *sql, const struct dbv *p, int np, struct buf *err)
+{
+	return store_query(st, sql, p, np, NULL, NULL, err);
+}
+
+int store_user_set(struct store *st, const char *name, const char *pwhash, bool replace, struct buf *err)
+{
+	struct dbv p[3] = {dv_text(name), dv_text(pwhash), dv_int((long long)time(NULL))};
+	if (replace)
+		return simple(st, "INSERT INTO users(name, pwhash, created) VALUES(?, ?, ?)"
+				  " ON CONFLICT(name) DO UPDATE SET pwhash = excluded.pwhash", p, 3, err);
+	long long n = 0;
+	struct dbc *c = db_acquire(st->db);
+	int rc = dbc_int(c, "SELECT COUNT(*) FROM users WHERE name = ?", p, 1, 0, &n);
+	db_release(st->db, c);
+	if (rc == DB_OK && n) {
+		buf_printf(err, "user %s exists (use --replace to set a new password)", name);
+		return DB_ERR;
+	}
+	return simple(st, "INSERT INTO users(name, pwhash, created) VALUES(?, ?, ?)", p, 3, err);
+}
+
+struct user_row { long long id; struct buf *hash; bool found; };
+static int user_cb(void *ctx, const struct dbrow *r)
+{
+	struct user_row *u = ctx;
+	u->id = dbrow_int(r, 0);
+	buf_reset(u->hash);
+	buf_adds(u->hash, dbrow_text(r, 1));
+	u->found = true;
+	return 1;
+}
+
+int store_user_get(struct store *st, const char *name, long long *id, struct buf *pwhash, struct buf *err)
+{
+	struct dbv p[1] = {dv_text(name)};
+	struct user_row u = {0, pwhash, false};
+	if (store_query(st, "SELECT id, pwhash FROM users WHERE name = ?", p, 1, user_cb, &u, err))
+		return -1;
+	*id = u.id;
+	return u.found;
+}
+
+int store_token_add(struct store *st, const char *name, const char *role, const char *hash_hex, long long now,
+		    struct buf *err)
+{
+	struct dbv p[4] = {dv_text(name), dv_text(role), dv_text(hash_hex), dv_int(now)};
+	return simple(st, "INSERT INTO tokens(name, role, hash, created) VALUES(?, ?, ?, ?)", p, 4, err);
+}
+
+int store_token_revoke(struct store *st, const char *name, long long now, struct buf *err)
+{
+	struct dbv p[2] = {dv_int(now), dv_text(name)};
+	long long n = 0;
+	struct dbc *c = db_acquire(st->db);
+	int rc = dbc_int(c, "SELECT COUNT(*) FROM tokens WHERE name = ? AND revoked = 0", p + 1, 1, 0, &n);
+	if (rc == DB_OK && n)
+		rc = dbc_exec(c, "UPDATE tokens SET revoked = ? WHERE name = ? AND revoked = 0", p, 2, NULL, NULL);
+	if (rc)
+		buf_printf(err, "%s", dbc_error(c));
+	db_release(st->db, c);
+	if (rc == DB_OK && !n) {
+		buf_printf(err, "no active token named %s", name);
+		return DB_ERR;
+	}
+	return rc;
+}
+
+struct tok_row { long long id; char *role; bool found; };
+static int tok_cb(void *ctx, const struct dbrow *r)
+{
+	struct tok_row *t = ctx;
+	t->id = dbrow_int(r, 0);
+	snprintf(t->role, 16, "%s", dbrow_text(r, 1));
+	t->found = true;
+	return 1;
+}
+
+int store_token_lookup(struct store *st, const char *hash_hex, long long *id, char role[16], struct buf *err)
+{
+	struct dbv p[1] = {dv_text(hash_hex)};
+	struct tok_row t = {0, role, false};
+	role[0] = 0;
+	if (store_query(st, "SELECT id, role FROM tokens WHERE hash = ? AND revoked = 0", p, 1, tok_cb, &t, err))
+		return -1;
+	*id = t.id;
+	return t.found;
+}
+
+int store_session_add(struct store *st, const char *hash_hex, long long user_id, const char *csrf,
+		      long long now, long long expires, struct buf *err)
+{
+	struct dbv gc[1] = {dv_int(now)};
+	simple(st, "DELETE FROM sessions WHERE expires < ?", gc, 1, err);
+	buf_reset(err);
+	struct dbv p[5] = {dv_text(hash_hex), dv_int(user_id), dv_text(csrf), dv_int(now), dv_int(expires)};
+	return simple(st, "INSERT INTO sessions(hash, user_id, csrf, created, expires) VALUES(?, ?, ?, ?, ?)", p, 5, err);
+}
+
+struct sess_row { long long uid; struct buf *user, *csrf; bool found; };
+static int sess_cb(void *ctx, const struct dbrow *r)
+{
+	struct sess_row *s = ctx;
+	s->uid = dbrow_int(r, 0);
+	buf_reset(s->user);
+	buf_adds(s->user, dbrow_text(r, 1));
+	buf_reset(s->csrf);
+	buf_adds(s->csrf, dbrow_text(r, 2));
+	s->found = true;
+	return 1;
+}
+
+int store_session_get(struct store *st, const char *hash_hex, long long now, long long *user_id,
+		      struct buf *user, struct buf *csrf, struct buf *err)
+{
+	struct dbv p[2] = {dv_text(hash_hex), dv_int(now)};
+	struct sess_row s = {0, user, csrf, false};
+	if (store_query(st, "SELECT s.user_id, u.name, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id"
+			    " WHERE s.hash = ? AND s.expires >= ?", p, 2, sess_cb, &s, err))
+		return -1;
+	*user_id = s.uid;
+	return s.found;
+}
+
+int store_session_del(struct store *st, const char *hash_hex, struct buf *err)
+{
+	struct dbv p[1] = {dv_text(hash_hex)};
+	return simple(st, "DELETE FROM sessions WHERE hash = ?", p, 1, err);
+}
+
+/* ---- ingest ---- */
+
+struct dev_state {
+	long long id, scan_created, ps_created, last_created, n_reports;
+	long long n_vulnerable, n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked;
+	char findings_hash[65];
+	bool found;
+};
+
+static int dev_cb(void *ctx, const struct dbrow *r)
+{
+	struct dev_state *d = ctx;
+	long long *f[] = {&d->id, &d->scan_created, &d->ps_created, &d->last_created, &d->n_reports,
+			  &d->n_vulnerable, &d->n_mitigated, &d->n_safe, &d->n_processes, &d->n_restart,
+			  &d->n_attempts, &d->n_errors, &d->exposed, &d->attacked};
+	int n = (int)(sizeof f / sizeof f[0]);
+	for (int i = 0; i < n; i++)
+		*f[i] = dbrow_int(r, i);
+	snprintf(d->findings_hash, sizeof d->findings_hash, "%s", dbrow_text(r, n));
+	d->found = true;
+	return 1;
+}
+
+/* One finding as the aggregates see it. */
+struct fkey {
+	char *status, *component, *version, *sha256, *cves_json;
+	bool has_pid;
+};
+
+struct fkeys { struct fkey *v; size_t n, cap; };
+
+static void fkeys_add(struct fkeys *k, const char *status, const char *component, const char *version,
+		      const char *sha256, const char *cves_json, bool has_pid)
+{
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 32;
+		k->v = xrealloc(k->v, k->cap * sizeof *k->v);
+	}
+	struct fkey *f = &k->v[k->n++];
+	f->status = xstrdup(status ? status : "");
+	f->component = xstrdup(component ? component : "");
+	f->version = xstrdup(version ? version : "");
+	f->sha256 = sha256 && *sha256 ? xstrdup(sha256) : NULL;
+	f->cves_json = xstrdup(cves_json ? cves_json : "[]");
+	f->has_pid = has_pid;
+}
+
+static void fkeys_free(struct fkeys *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		free(k->v[i].status);
+		free(k->v[i].component);
+		free(k->v[i].version);
+		free(k->v[i].sha256);
+		free(k->v[i].cves_json);
+	}
+	free(k->v);
+	k->v = NULL;
+	k->n = k->cap = 0;
+}
+
+static int fkeys_cb(void *ctx, const struct dbrow *r)
+{
+	fkeys_add(ctx, dbrow_text(r, 0), dbrow_text(r, 1), dbrow_text(r, 2),
+		  dbrow_type(r, 3) == DBV_NULL ? NULL : dbrow_text(r, 3), dbrow_text(r, 4), dbrow_int(r, 5) != 0);
+	return 0;
+}
+
+/* An aggregate key with its file counts before and after this report. */
+struct akey {
+	const char *kind;
+	char *key, *sub, *label;
+	const char *status;
+	long long before, after;     /* one device's files, before and after a report */
+	long long dfiles, ddev;      /* reduced: what changes in agg */
+};
+struct akeys { struct akey *v; size_t n, cap; };
+
+static void akeys_add(struct akeys *a, const char *kind, const char *key, const char *sub, const char *status,
+		      const char *label, bool after)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 64;
+		a->v = xrealloc(a->v, a->cap * sizeof *a->v);
+	}
+	struct akey *k = &a->v[a->n++];
+	k->kind = kind;
+	k->key = xstrdup(key);
+	k->sub = xstrdup(sub);
+	k->label = xstrdup(label);
+	k->status = status;
+	k->before = after ? 0 : 1;
+	k->after = after ? 1 : 0;
+	k->dfiles = k->ddev = 0;
+}
+
+static const char *intern_status(const char *s)
+{
+	if (!strcmp(s, "vulnerable"))
+		return "vulnerable";
+	if (!strcmp(s, "mitigated"))
+		return "mitigated";
+	return "safe";
+}
+
+static void akeys_from(struct akeys *a, const struct fkey *f, bool after)
+{
+	const char *status = intern_status(f->status);
+	akeys_add(a, "version", f->version, f->component, status, "", after);
+	if (f->sha256) {
+		struct buf label = BUF_INIT;
+		buf_printf(&label, "%s %s", f->component, f->version);
+		akeys_add(a, "sha256", f->sha256, "", status, buf_cstr(&label), after);
+		buf_free(&label);
+	}
+	json_t *cves = json_loads(f->cves_json, 0, NULL);
+	size_t i;
+	json_t *e;
+	if (cves && json_is_array(cves))
+		json_array_foreach(cves, i, e)
+			if (json_is_string(e))
+				akeys_add(a, "cve", json_string_value(e), "", status, "", after);
+	json_decref(cves);
+}
+
+static int akey_cmp(const void *x, const void *y)
+{
+	const struct akey *a = x, *b = y;
+	int c = strcmp(a->kind, b->kind);
+	if (!c)
+		c = strcmp(a->key, b->key);
+	if (!c)
+		c = strcmp(a->sub, b->sub);
+	if (!c)
+		c = strcmp(a->status, b->status);
+	return c;
+}
+
+static void akeys_free(struct akeys *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->v[i].key);
+		free(a->v[i].sub);
+		free(a->v[i].label);
+	}
+	free(a->v);
+}
+
+/* SHA-256 over every stored field of a report's findings, in order */
+static void findings_hash(const struct report *r, char out[65])
+{
+	struct sha256_ctx h;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	sha256_init(&h);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct rp_finding *f = &r->findings[i];
+		const char *parts[] = {f->path, f->path_b64, f->component, f->version, f->version_source, f->status,
+				       f->severity, f->fixed_in, f->sha256, f->cves_json, f->evidence_json};
+		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+			const char *p = parts[k] ? parts[k] : "\x01";
+			sha256_update(&h, strlen(p) + 1, (const uint8_t *)p);
+		}
+		char pid[32];
+		snprintf(pid, sizeof pid, "%lld", f->has_pid ? f->pid : -1);
+		sha256_update(&h, strlen(pid) + 1, (const uint8_t *)pid);
+	}
+	sha256_digest(&h, sizeof d, d);
+	for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void utc_day(long long t, char out[11])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* One device's before/after entries -> (key, files delta, devices delta),
+ * appended to out. */
+static void akeys_reduce(struct akeys *a, struct akeys *out)
+{
+	if (a->n)
+		qsort(a->v, a->n, sizeof *a->v, akey_cmp);
+	size_t i = 0;
+	while (i < a->n) {
+		size_t j = i;
+		long long before = 0, after = 0;
+		while (j < a->n && !akey_cmp(&a->v[i], &a->v[j])) {
+			before += a->v[j].before;
+			after += a->v[j].after;
+			j++;
+		}
+		long long dfiles = after - before, ddev = (after > 0) - (before > 0);
+		if (dfiles || ddev) {
+			akeys_add(out, a->v[i].kind, a->v[i].key, a->v[i].sub, a->v[i].status, a->v[i].label, true);
+			out->v[out->n - 1].dfiles = dfiles;
+			out->v[out->n - 1].ddev = ddev;
+		}
+		i = j;
+	}
+}
+
+/* The fleet-wide changes of one or more reports, applied together. */
+struct deltas {
+	struct akeys agg;            /* reduced entries */
+	long long trend[9];
+};
+
+static void deltas_free(struct deltas *d)
+{
+	akeys_free(&d->agg);
+	memset(d, 0, sizeof *d);
+}
+
+/* Sum the entries per key and upsert them in key order (a fixed lock
+ * order: concurrent PostgreSQL transactions cannot deadlock here), then
+ * today's trend row. */
+static int apply_deltas(struct dbc *c, struct deltas *dl, long long now)
+{
+	struct akeys *a = &dl->agg;
+	if (a->n)
+		qsort(a->v, a->n, sizeof *a->v, akey_cmp);
+	size_t i = 0;
+	while (i < a->n) {
+		size_t j = i;
+		long long dfiles = 0, ddev = 0;
+		for (; j < a->n && !akey_cmp(&a->v[i], &a->v[j]); j++) {
+			dfiles += a->v[j].dfiles;
+			ddev += a->v[j].ddev;
+		}
+		if (dfiles || ddev) {
+			struct dbv p[7] = {dv_text(a->v[i].kind), dv_text(a->v[i].key), dv_text(a->v[i].sub),
+					   dv_text(a->v[i].status), dv_int(dfiles), dv_int(ddev), dv_text(a->v[i].label)};
+			int rc = dbc_exec(c, "INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
+					     " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kind, akey, sub, status) DO UPDATE"
+					     " SET files = agg.files + excluded.files, devices = agg.devices + excluded.devices",
+					  p, 7, NULL, NULL);
+			if (rc)
+				return rc;
+		}
+		i = j;
+	}
+	bool any = false;
+	for (int k = 0; k < 9; k++)
+		any |= dl->trend[k] != 0;
+	if (!any)
+		return DB_OK;
+	char day[11];
+	utc_day(now, day);
+	struct dbv dp[1] = {dv_text(day)};
+	int rc;
+	if ((rc = dbc_exec(c, "INSERT INTO trend(day, devices, devices_vulnerable, exposed, attacked, vulnerable,"
+			      " mitigated, safe, restart, attempts) SELECT ?, devices, devices_vulnerable, exposed,"
+			      " attacked, vulnerable, mitigated, safe, restart, attempts FROM trend WHERE 1 = 1"
+			      " ORDER BY day DESC LIMIT 1 ON CONFLICT(day) DO NOTHING", dp, 1, NULL, NULL)) ||
+	    (rc = dbc_exec(c, "INSERT INTO trend(day) VALUES(?) ON CONFLICT(day) DO NOTHING", dp, 1, NULL, NULL)))
+		return rc;
+	struct dbv tp[10];
+	for (int k = 0; k < 9; k++)
+		tp[k] = dv_int(dl->trend[k]);
+	tp[9] = dv_text(day);
+	return dbc_exec(c, "UPDATE trend SET devices = devices + ?, devices_vulnerable = devices_vulnerable + ?,"
+			   " exposed = exposed + ?, attacked = attacked + ?, vulnerable = vulnerable + ?,"
+			   " mitigated = mitigated + ?, safe = safe + ?, restart = restart + ?,"
+			   " attempts = attempts + ? WHERE day = ?", tp, 10, NULL, NULL);
+}
+
+static void attempt_fp(const struct rp_attempt *a, char out[33])
+{
+	struct sha256_ctx h;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	char num[64];
+	sha256_init(&h);
+	const char *parts[] = {a->path, a->raw, a->decoded};
+	for (int i = 0; i < 3; i++) {
+		const char *s = parts[i] ? parts[i] : "";
+		sha256_update(&h, strlen(s) + 1, (const uint8_t *)s);
+	}
+	snprintf(num, sizeof num, "%lld:%lld", a->has_line ? a->line : -1, a->has_offset ? a->offset : -1);
+	sha256_update(&h, strlen(num), (const uint8_t *)num);
+	sha256_digest(&h, sizeof d, d);
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+
+static struct dbv opt_int(bool has, long long v) { return has ? dv_int(v) : dv_null(); }
+
+/* The report's changes to its device; the fleet-wide deltas (agg, trend)
+ * are added to dl for the caller to apply. */
+static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, long long token_id, long long now,
+		     struct ingest_result *res, struct deltas *dl)
+{
+	int rc;
+	struct dev_state d = {0};
+	struct fkeys before = {0};
+	struct akeys ak = {0};
+	memset(res, 0, sizeof *res);
+
+	/* 1. the device row, locked */
+	{
+		struct dbv p[3] = {dv_text(ident), dv_int(now), dv_int(now)};
+		if ((rc = dbc_exec(c, "INSERT INTO devices(ident, first_seen, last_seen) VALUES(?, ?, ?)"
+				      " ON CONFLICT(ident) DO UPDATE SET ident = excluded.ident", p, 3, NULL, NULL)))
+			goto out;
+		if ((rc = dbc_exec(c, "SELECT id, scan_created, ps_created, last_created, n_reports, n_vulnerable,"
+				      " n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked,"
+				      " findings_hash FROM devices WHERE ident = ?", p, 1, dev_cb, &d)))
+			goto out;
+		if (!d.found) {
+			rc = DB_ERR;
+			goto out;
+		}
+		res->device_id = d.id;
+	}
+	/* 2. idempotency */
+	{
+		struct dbv p[2] = {dv_int(d.id), dv_text(r->report_id)};
+		long long n = 0;
+		if ((rc = dbc_int(c, "SELECT COUNT(*) FROM reports WHERE device_id = ? AND report_id = ?", p, 2, 0, &n)))
+			goto out;
+		if (n) {
+			res->duplicate = true;
+			goto out;
+		}
+	}
+	/* what this report replaces */
+	bool is_scan = !strcmp(r->command, "scan"), is_ps = !strcmp(r->command, "ps");
+	bool repl_findings_all = is_scan && r->created_epoch >= d.scan_created;
+	bool repl_findings_pid = is_ps && r->created_epoch >= d.ps_created;
+	bool repl_processes = (is_scan && r->created_epoch >= d.scan_created) || repl_findings_pid;
+	bool repl_errors = repl_findings_all;
+	/* findings in a report of another command (or an older one) are not current state */
+	bool store_findings = repl_findings_all || repl_findings_pid;
+	res->applied = repl_findings_all || repl_processes || r->n_attempts;
+
+	long long vuln = 0, mit = 0, safe = 0;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const char *s = r->findings[i].status;
+		vuln += !strcmp(s, "vulnerable");
+		mit += !strcmp(s, "mitigated");
+		safe += !strcmp(s, "safe");
+	}
+	/* 3. history */
+	{
+		struct dbv p[13] = {dv_int(d.id), dv_text(r->report_id), dv_text(r->command), dv_int(r->created_epoch),
+				    dv_int(now), dv_int(token_id), dv_text(r->agent_version ? r->agent_version : ""),
+				    dv_int((long long)r->n_findings), dv_int(vuln), dv_int((long long)r->n_processes),
+				    dv_int((long long)r->n_attempts), dv_int((long long)r->n_errors),
+				    dv_int(res->applied ? 1 : 0)};
+		struct dbv q[14];
+		memcpy(q, p, sizeof p);
+		q[13] = dv_text(r->summary_json);
+		if ((rc = dbc_exec(c, "INSERT INTO reports(device_id, report_id, command, created, received, token_id,"
+				      " agent_version, n_findings, n_vulnerable, n_processes, n_attempts, n_errors, applied,"
+				      " summary_json) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q, 14, NULL, NULL)))
+			goto out;
+	}
+	/* 4a. findings */
+	long long nv = d.n_vulnerable, nm = d.n_mitigated, ns = d.n_safe;
+	char fhash[65];
+	snprintf(fhash, sizeof fhash, "%s", d.findings_hash);
+	if (repl_findings_all) {
+		findings_hash(r, fhash);
+		if (!strcmp(fhash, d.findings_hash) && d.n_reports > 0)
+			store_findings = false;   /* the same findings as now: nothing to rewrite */
+	} else if (repl_findings_pid) {
+		fhash[0] = 0;                     /* changed in part: no longer the hash of a scan */
+	}
+	if (store_findings) {
+		struct dbv p[1] = {dv_int(d.id)};
+		if ((rc = dbc_exec(c, "SELECT status, component, version, sha256, cves_json,"
+				      " CASE WHEN pid IS NULL THEN 0 ELSE 1 END FROM findings WHERE device_id = ?",
+				   p, 1, fkeys_cb, &before)))
+			goto out;
+		rc = dbc_exec(c, repl_findings_all ? "DELETE FROM findings WHERE device_id = ?"
+						   : "DELETE FROM findings WHERE device_id = ? AND pid IS NOT NULL",
+			      p, 1, NULL, NULL);
+		if (rc)
+			goto out;
+		nv = nm = ns = 0;
+		for (size_t i = 0; i < before.n; i++) {
+			akeys_from(&ak, &before.v[i], false);
+			bool kept = !repl_findings_all && !before.v[i].has_pid;
+			if (kept) {
+				akeys_from(&ak, &before.v[i], true);
+				const char *s = before.v[i].status;
+				nv += !strcmp(s, "vulnerable");
+				nm += !strcmp(s, "mitigated");
+				ns += !strcmp(s, "safe");
+			}
+		}
+		for (size_t i = 0; i < r->n_findings; i++) {
+			const struct rp_finding *f = &r->findings[i];
+			if (repl_findings_pid && !f->has_pid)
+				continue;   /* a ps report speaks only for running processes */
+			struct dbv q[14] = {dv_int(d.id), dv_text(r->report_id), dv_text(f->path), dv_text(f->path_b64),
+					    dv_text(f->component ? f->component : ""), dv_text(f->version ? f->version : ""),
+					    dv_text(f->version_source), dv_text(f->status), dv_text(f->severity),
+					    dv_text(f->fixed_in), dv_text(f->sha256), dv_text(f->cves_json),
+					    dv_text(f->evidence_json), opt_int(f->has_pid, f->pid)};
+			if ((rc = dbc_exec(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
+					      " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid)"
+					      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q, 14, NULL, NULL)))
+				goto out;
+			struct fkey fk = {(char *)f->status, (char *)(f->component ? f->component : ""),
+					  (char *)(f->version ? f->version : ""), (char *)f->sha256, f->cves_json, f->has_pid};
+			akeys_from(&ak, &fk, true);
+			nv += !strcmp(f->status, "vulnerable");
+			nm += !strcmp(f->status, "mitigated");
+			ns += !strcmp(f->status, "safe");
+		}
+	}
+	/* 4b. processes */
+	long long nproc = d.n_processes, nrestart = d.n_restart, exposed = d.exposed;
+	if (repl_processes) {
+		struct dbv p[1] = {dv_int(d.id)};
+		if ((rc = dbc_exec(c, "DELETE FROM processes WHERE device_id = ?", p, 1, NULL, NULL)))
+			goto out;
+		nproc = (long long)r->n_processes;
+		nrestart = exposed = 0;
+		for (size_t i = 0; i < r->n_processes; i++) {
+			const struct rp_process *pr = &r->processes[i];
+			struct dbv q[12] = {dv_int(d.id), dv_int(pr->pid), dv_text(pr->user), dv_text(pr->command),
+					    dv_text(pr->start_time), dv_text(pr->container), dv_text(pr->status),
+					    dv_int(pr->restart_required), dv_text(pr->listening_json),
+					    dv_int(pr->n_listening), dv_text(pr->jars_json), dv_text(pr->mitigations_json)};
+			if ((rc = dbc_exec(c, "INSERT INTO processes(device_id, pid, username, command, start_time, container,"
+					      " status, restart_required, listening_json, n_listening, jars_json, mitigations_json)"
+					      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q, 12, NULL, NULL)))
+				goto out;
+			nrestart += pr->restart_required;
+			if (!strcmp(pr->status, "vulnerable") && pr->n_listening > 0)
+				exposed = 1;
+		}
+	}
+	/* 4c. errors */
+	long long nerr = d.n_errors;
+	if (repl_errors) {
+		struct dbv p[1] = {dv_int(d.id)};
+		if ((rc = dbc_exec(c, "DELETE FROM scan_errors WHERE device_id = ?", p, 1, NULL, NULL)))
+			goto out;
+		nerr = (long long)r->n_errors;
+		for (size_t i = 0; i < r->n_errors && i < 1000; i++) {
+			struct dbv q[3] = {dv_int(d.id), dv_text(r->errors[i].path), dv_text(r->errors[i].error)};
+			if ((rc = dbc_exec(c, "INSERT INTO scan_errors(device_id, path, error) VALUES(?, ?, ?)", q, 3,
+					   NULL, NULL)))
+				goto out;
+		}
+	}
+	/* 4d. attempts (appended, de-duplicated).  "seen": the device already had
+	 * an attempt calling back to that host before this report. */
+	long long natt = d.n_attempts;
+	bool *seen = xcalloc(r->n_attempts ? r->n_attempts : 1, sizeof *seen);
+	for (size_t i = 0; i < r->n_attempts; i++) {
+		const struct rp_attempt *a = &r->attempts[i];
+		long long n = 0;
+		struct dbv hp[2] = {dv_text(a->host ? a->host : ""), dv_int(d.id)};
+		if (!a->host)
+			continue;
+		if ((rc = dbc_int(c, "SELECT COUNT(*) FROM (SELECT 1 FROM attempts WHERE host = ? AND device_id = ?"
+				     " LIMIT 1) t", hp, 2, 0, &n))) {
+			free(seen);
+			goto out;
+		}
+		seen[i] = n > 0;
+	}
+	for (size_t i = 0; i < r->n_attempts; i++) {
+		const struct rp_attempt *a = &r->attempts[i];
+		char fp[33];
+		attempt_fp(a, fp);
+		struct dbv q[15] = {dv_int(d.id), dv_text(r->report_id), dv_text(fp), dv_text(a->path),
+				    opt_int(a->has_line, a->line), opt_int(a->has_offset, a->offset), dv_text(a->timestamp),
+				    dv_text(a->raw), dv_text(a->decoded), dv_text(a->protocol),
+				    dv_text(a->host ? a->host : ""), opt_int(a->has_port, a->port), dv_text(a->client),
+				    dv_text(a->exfil_json), dv_int(now)};
+		long long inserted = 0;
+		if ((rc = dbc_int(c, "INSERT INTO attempts(device_id, report_id, fp, path, line, byte_offset, ts, raw,"
+				     " decoded, protocol, host, port, client, exfil_json, received)"
+				     " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+				     " ON CONFLICT(device_id, fp) DO NOTHING RETURNING id", q, 15, 0, &inserted))) {
+			free(seen);
+			goto out;
+		}
+		if (!inserted)
+			continue;
+		natt++;
+		res->attempts_new++;
+		if (a->host) {
+			/* one more attempt for the host; one more device unless seen before */
+			akeys_add(&ak, "callback", a->host, "", "", "", true);
+			if (seen[i]) {
+				akeys_add(&ak, "callback", a->host, "", "", "", true);
+				ak.v[ak.n - 1].before = 1;
+			}
+		}
+	}
+	free(seen);
+	/* 5. counters, aggregates, trend */
+	{
+		long long attacked = natt > 0;
+		long long priority = exposed * 2 + attacked;
+		bool newer = r->created_epoch >= d.last_created;
+		struct dbv p[] = {
+			dv_int(now), dv_text(r->report_id), dv_int(d.n_reports + 1),
+			dv_int(repl_findings_all ? r->created_epoch : d.scan_created),
+			dv_int(repl_processes && is_ps ? r->created_epoch : d.ps_created),
+			dv_int(nv), dv_int(nm), dv_int(ns), dv_int(nproc), dv_int(nrestart), dv_int(natt), dv_int(nerr),
+			dv_int(exposed), dv_int(attacked), dv_int(priority),
+			dv_int(newer), dv_text(r->hostname ? r->hostname : ""), dv_text(r->machine_id),
+			dv_text(r->os ? r->os : ""), dv_text(r->kernel ? r->kernel : ""), dv_text(r->ips_json),
+			dv_text(r->tags_json), dv_text(r->agent_version ? r->agent_version : ""),
+			dv_int(r->created_epoch), dv_text(fhash), dv_int(d.id)};
+		if ((rc = dbc_exec(c, "UPDATE devices SET last_seen = ?, last_report_id = ?, n_reports = ?,"
+				      " scan_created = ?, ps_created = ?, n_vulnerable = ?, n_mitigated = ?, n_safe = ?,"
+				      " n_processes = ?, n_restart = ?, n_attempts = ?, n_errors = ?, exposed = ?,"
+				      " attacked = ?, priority = ?,"
+				      " hostname = CASE WHEN ? = 1 THEN ? ELSE hostname END, machine_id = ?,"
+				      " os = ?, kernel = ?, ips_json = ?, tags_json = ?, agent_version = ?,"
+				      " last_created = CASE WHEN last_created > ? THEN last_created ELSE ? END,"
+				      " findings_hash = ? WHERE id = ?",
+				   (struct dbv[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11],
+						  p[12], p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21],
+						  p[22], p[23], p[23], p[24], p[25]},
+				   27, NULL, NULL)))
+			goto out;
+		akeys_reduce(&ak, &dl->agg);
+		long long dv[9] = {
+			d.n_reports == 0, (nv > 0) - (d.n_vulnerable > 0), exposed - d.exposed, attacked - d.attacked,
+			nv - d.n_vulnerable, nm - d.n_mitigated, ns - d.n_safe, nrestart - d.n_restart, natt - d.n_attempts};
+		for (int i = 0; i < 9; i++)
+			dl->trend[i] += dv[i];
+	}
+	rc = DB_OK;
+out:
+	fkeys_free(&before);
+	akeys_free(&ak);
+	return rc;
+}
+
+/* One report in its own transaction (PostgreSQL: concurrent writers, row
+ * locks, retries on deadlock / serialization failure). */
+static int ingest_single(struct store *st, const struct report *r, long long token_id, long long now,
+			 struct ingest_result *res, struct buf *err)
+{
+	struct buf ident = BUF_INIT;
+	report_device_ident(r, &ident);
+	struct dbc *c = db_acquire(st->db);
+	int rc = DB_ERR;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		if ((rc = dbc_begin(c)) == DB_OK) {
+			struct deltas dl = {0};
+			rc = ingest_tx(c, r, buf_cstr(&ident), token_id, now, res, &dl);
+			if (rc == DB_OK && res->duplicate) {
+				deltas_free(&dl);
+				dbc_rollback(c);
+				break;
+			}
+			if (rc == DB_OK)
+				rc = apply_deltas(c, &dl, now);
+			deltas_free(&dl);
+			if (rc == DB_OK)
+				rc = dbc_commit(c);
+			if (rc == DB_OK)
+				break;
+			dbc_rollback(c);
+		}
+		if (rc != DB_RETRY)
+			break;
+		usleep(1000u << attempt);
+	}
+	if (rc)
+		buf_printf(err, "%s", dbc_error(c));
+	db_release(st->db, c);
+	buf_free(&ident);
+	return rc ? DB_ERR : DB_OK;
+}
+
+/* SQLite: group commit.  SQLite has one writer and every commit costs a
+ * WAL append of each page it touched, so reports that arrive together are
+ * written in one transaction: each in its own SAVEPOINT (a report that
+ * fails is rolled back alone), answered only after the COMMIT.  The first
+ * waiting request becomes the leader and writes the batch; the others wait.
+ * A crash loses only the batch in flight, none of which was acknowledged. */
+struct gc_item {
+	const struct report *r;
+	long long token_id, now;
+	struct ingest_result *res;
+	struct buf *err;
+	int rc;
+	bool done;
+	struct gc_item *next;
+};
+
+#define GC_MAX_BATCH 64
+
+static void gc_run(struct store *st, struct gc_item *batch)
+{
+	struct dbc *c = db_acquire_writer(st->db);
+	struct deltas all = {0};
+	int rc = dbc_begin(c);
+	for (struct gc_item *it = batch; it; it = it->next) {
+		if (rc) {
+			it->rc = rc;
+			continue;
+		}
+		struct buf ident = BUF_INIT;
+		report_device_ident(it->r, &ident);
+		struct deltas dl = {0};
+		it->rc = dbc_exec(c, "SAVEPOINT report", NULL, 0, NULL, NULL);
+		if (it->rc == DB_OK)
+			it->rc = ingest_tx(c, it->r, buf_cstr(&ident), it->token_id, it->now, it->res, &dl);
+		if (it->rc == DB_OK && !it->res->duplicate)
+			it->rc = dbc_exec(c, "RELEASE report", NULL, 0, NULL, NULL);
+		if (it->rc == DB_OK && !it->res->duplicate) {
+			/* this report is in: its fleet-wide deltas join the batch's */
+			for (size_t k = 0; k < dl.agg.n; k++) {
+				struct akey *e = &dl.agg.v[k];
+				akeys_add(&all.agg, e->kind, e->key, e->sub, e->status, e->label, true);
+				all.agg.v[all.agg.n - 1].dfiles = e->dfiles;
+				all.agg.v[all.agg.n - 1].ddev = e->ddev;
+			}
+			for (int k = 0; k < 9; k++)
+				all.trend[k] += dl.trend[k];
+		} else {
+			if (it->rc)
+				buf_printf(it->err, "%s", dbc_error(c));
+			dbc_exec(c, "ROLLBACK TO report", NULL, 0, NULL, NULL);
+			dbc_exec(c, "RELEASE report", NULL, 0, NULL, NULL);
+		}
+		deltas_free(&dl);
+		buf_free(&ident);
+	}
+	if (rc == DB_OK)
+		rc = apply_deltas(c, &all, batch->now);
+	deltas_free(&all);
+	if (rc == DB_OK)
+		rc = dbc_commit(c);
+	if (rc)
+		dbc_rollback(c);
+	for (struct gc_item *it = batch; it; it = it->next) {
+		if (rc && !it->rc) {
+			it->rc = rc;
+			buf_printf(it->err, "%s", dbc_error(c));
+		}
+	}
+	db_release(st->db, c);
+}
+
+static int ingest_grouped(struct store *st, const struct report *r, long long token_id, long long now,
+			  struct ingest_result *res, struct buf *err)
+{
+	struct gc_item me = {r, token_id, now, res, err, DB_ERR, false, NULL};
+	memset(res, 0, sizeof *res);
+	pthread_mutex_lock(&st->gc_mu);
+	*st->gc_tail = &me;
+	st->gc_tail = &me.next;
+	while (!me.done) {
+		if (st->gc_leader) {
+			pthread_cond_wait(&st->gc_cv, &st->gc_mu);
+			continue;
+		}
+		/* lead: take up to GC_MAX_BATCH queued reports (this one among them) */
+		st->gc_leader = true;
+		struct gc_item *batch = st->gc_head, **cut = &st->gc_head;
+		for (int n = 0; *cut && n < GC_MAX_BATCH; n++)
+			cut = &(*cut)->next;
+		st->gc_head = *cut;
+		*cut = NULL;
+		if (!st->gc_head)
+			st->gc_tail = &st->gc_head;
+		pthread_mutex_unlock(&st->gc_mu);
+		gc_run(st, batch);
+		pthread_mutex_lock(&st->gc_mu);
+		for (struct gc_item *it = batch, *next; it; it = next) {
+			next = it->next;
+			it->done = true;
+		}
+		st->gc_leader = false;
+		pthread_cond_broadcast(&st->gc_cv);
+	}
+	pthread_mutex_unlock(&st->gc_mu);
+	return me.rc ? DB_ERR : DB_OK;
+}
+
+int store_ingest(struct store *st, const struct report *r, long long token_id, long long now,
+		 struct ingest_result *res, struct buf *err)
+{
+	if (db_kind(st->db) == DB_SQLITE)
+		return ingest_grouped(st, r, token_id, now, res, err);
+	return ingest_single(st, r, token_id, now, res, err);
+}

@@ -1,0 +1,75 @@
+/* store.h - the collector's storage: schema, migrations, ingest, accounts.
+ *
+ * Built on db.h, so the same code runs on SQLite and PostgreSQL.  The
+ * schema is created and upgraded by the server itself: MIGRATIONS in
+ * store.c is an append-only list of versioned steps, each applied once in
+ * its own transaction and recorded in schema_migrations.
+ *
+ * Data model (the "current state" of the fleet plus history):
+ *   devices   one row per device (identity: machine-id, else hostname), with
+ *             its counters (findings by status, exposed, attacked, ...)
+ *   findings / processes / scan_errors
+ *             the device's current state: a `scan` report replaces all three,
+ *             a `ps` report replaces the processes and the findings that came
+ *             from running processes (those with a pid)
+ *   attempts  events, appended: a `logs` report adds its attempts,
+ *             de-duplicated by (device, path, line, offset, raw, decoded), so
+ *             rotated logs never erase the evidence of an attack
+ *   reports   every accepted report (history; idempotency by device+id)
+ *   agg       per (CVE | version | sha256 | callback host, status): how many
+ *             files and devices, kept exact incrementally at ingest
+ *   trend     fleet totals per UTC day, updated at ingest
+ * A report older (by "created") than the device's current state of the same
+ * kind is kept in the history but does not replace newer state. */
+#ifndef L4S_SERVER_STORE_H
+#define L4S_SERVER_STORE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "db.h"
+#include "ingest.h"
+
+struct gc_item;
+struct store {
+	struct db *db;
+	int schema_version;
+	/* SQLite group commit queue (store.c) */
+	pthread_mutex_t gc_mu;
+	pthread_cond_t gc_cv;
+	struct gc_item *gc_head, **gc_tail;
+	bool gc_leader;
+};
+
+struct store *store_open(const char *url, int pool_size, struct buf *err);
+void store_close(struct store *st);
+int store_latest_schema(void);
+
+/* Run fn on every row of one query; DB_OK / DB_ERR with err set. */
+int store_query(struct store *st, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx,
+		struct buf *err);
+
+/* Accounts.  hash_hex is the SHA-256 of the secret (tokens, sessions). */
+int store_user_set(struct store *st, const char *name, const char *pwhash, bool replace, struct buf *err);
+/* 1 found, 0 not found, -1 error */
+int store_user_get(struct store *st, const char *name, long long *id, struct buf *pwhash, struct buf *err);
+int store_token_add(struct store *st, const char *name, const char *role, const char *hash_hex, long long now,
+		    struct buf *err);
+int store_token_revoke(struct store *st, const char *name, long long now, struct buf *err);
+int store_token_lookup(struct store *st, const char *hash_hex, long long *id, char role[16], struct buf *err);
+int store_session_add(struct store *st, const char *hash_hex, long long user_id, const char *csrf,
+		      long long now, long long expires, struct buf *err);
+int store_session_get(struct store *st, const char *hash_hex, long long now, long long *user_id,
+		      struct buf *user, struct buf *csrf, struct buf *err);
+int store_session_del(struct store *st, const char *hash_hex, struct buf *err);
+
+struct ingest_result {
+	bool duplicate;
+	bool applied;          /* replaced the device's current state */
+	long long device_id;
+	long long attempts_new;
+};
+int store_ingest(struct store *st, const struct report *r, long long token_id, long long now,
+		 struct ingest_result *res, struct buf *err);
+
+#endif

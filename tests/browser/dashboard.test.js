@@ -1,0 +1,146 @@
+// dashboard.test.js - the log4scan dashboard in a real browser.
+//
+//   node dashboard.test.js BASE_URL USER PASSWORD EXPECT.json OUT_DIR
+//
+// Debian's chromium (headless, fresh profile) driven by playwright-core:
+// logs in, checks the overview numbers against the reports that were
+// submitted (EXPECT.json, computed by the caller from the reports, not from
+// the server), drills down from a number to a device and to a path, proves
+// that hostile file and host names are shown as text and run no script, and
+// saves a screenshot of the overview in OUT_DIR.  Prints "ok NAME" /
+// "not ok NAME - why" lines.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const [base, user, password, expectFile, outDir] = process.argv.slice(2);
+const want = JSON.parse(fs.readFileSync(expectFile, 'utf8'));
+let failures = 0;
+function ok(name) { console.log('ok ' + name); }
+function notOk(name, why) { failures++; console.log('not ok ' + name + ' - ' + String(why).replace(/\n/g, ' ').slice(0, 300)); }
+function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'condition false'); }
+
+(async () => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'l4s-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1360, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = ctx.pages()[0] || await ctx.newPage();
+  const dialogs = [], pageErrors = [], consoleErrors = [], foreign = [];
+  page.on('dialog', d => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  page.on('pageerror', e => pageErrors.push(String(e)));
+  page.on('console', m => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('request', r => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  const num = async sel => Number((await page.locator(sel).first().innerText()).replace(/[^0-9]/g, ''));
+
+  try {
+    await page.goto(base + '/');
+    await page.waitForSelector('#login-form', { timeout: 15000 });
+    ok('login-required');
+
+    await page.fill('#login-user', user);
+    await page.fill('#login-password', 'not the password');
+    await page.click('#login-submit');
+    await page.waitForFunction(() => document.getElementById('login-error') &&
+      document.getElementById('login-error').textContent.length > 0, null, { timeout: 15000 });
+    ok('login-wrong-password-refused');
+
+    await page.fill('#login-password', password);
+    await page.click('#login-submit');
+    await page.waitForSelector('#cards [data-k=devices] .num', { timeout: 15000 });
+    ok('login');
+
+    const cards = {
+      devices: '[data-k=devices]', devices_exposed: '[data-k=devices_exposed]',
+      devices_exposed_attacked: '[data-k=devices_exposed_attacked]', vulnerable: '[data-k=vulnerable]',
+      mitigated: '[data-k=mitigated]', safe: '[data-k=safe]', restart: '[data-k=restart]',
+      attempts: '[data-k=attempts]', devices_attacked: '[data-k=devices_attacked]',
+    };
+    for (const [k, sel] of Object.entries(cards)) {
+      const got = await num('#cards ' + sel + ' .num');
+      check('overview-' + k, got === want[k], 'got ' + got + ', want ' + want[k]);
+    }
+    await page.waitForSelector('#trend-chart polyline', { state: 'attached' });
+    check('trend-chart-drawn', await page.locator('#trend-chart polyline').count() >= 4);
+    const byCve = await page.locator('#by-cve').innerText();
+    check('by-cve-table', byCve.includes('CVE-2021-44228'), byCve.slice(0, 200));
+    const rem = await page.locator('#remediation').innerText();
+    check('remediation-table', rem.includes(want.shared_label), rem.slice(0, 200));
+    fs.mkdirSync(outDir, { recursive: true });
+    await page.screenshot({ path: path.join(outDir, 'overview.png'), fullPage: true });
+    check('screenshot-saved', fs.statSync(path.join(outDir, 'overview.png')).size > 10000);
+
+    // drill down: exposed devices -> the device -> one of its paths
+    await page.click('#cards [data-k=devices_exposed] .num');
+    await page.waitForFunction(() => location.hash.startsWith('#/devices?exposed=1'));
+    await page.waitForSelector('main table a.device-link');
+    const exposedHosts = await page.locator('main table a.device-link').allInnerTexts();
+    check('drill-exposed-devices', JSON.stringify(exposedHosts.sort()) === JSON.stringify(want.exposed_hosts.sort()),
+      JSON.stringify(exposedHosts));
+    await page.locator('main table a.device-link', { hasText: want.exposed_hosts[0] }).first().click();
+    await page.waitForSelector('#device-title');
+    check('drill-device-page', (await page.locator('#device-title').innerText()).includes(want.exposed_hosts[0]));
+    await page.waitForSelector('#device-files table a.file-path');
+    const paths = await page.locator('#device-files a.file-path').allInnerTexts();
+    check('device-files-listed', paths.includes(want.exposed_path), JSON.stringify(paths));
+    await page.locator('#device-files a.file-path', { hasText: want.exposed_path }).first().click();
+    await page.waitForFunction(() => location.hash.startsWith('#/files?'));
+    await page.waitForSelector('main table a.file-path');
+    const one = await page.locator('main table a.file-path').allInnerTexts();
+    check('drill-to-path', one.length === 1 && one[0] === want.exposed_path, JSON.stringify(one));
+    const procs = await page.goto(base + '/#/processes?restart=1').then(() =>
+      page.waitForSelector('main table tbody tr td')).then(() => page.locator('main table tbody tr').count());
+    check('restart-processes-view', procs === want.restart, procs);
+
+    // hostile names: shown as text, nothing runs
+    await page.goto(base + '/#/devices?q=' + encodeURIComponent(want.hostile_host_query));
+    await page.waitForSelector('main table a.device-link');
+    const hostileHost = await page.locator('main table a.device-link').first().innerText();
+    check('hostile-hostname-as-text', hostileHost === want.hostile_host, hostileHost);
+    await page.locator('main table a.device-link').first().click();
+    await page.waitForSelector('#device-files table a.file-path');
+    const hp = await page.locator('#device-files a.file-path').allInnerTexts();
+    check('hostile-path-as-text', want.hostile_paths.every(p => hp.includes(p)), JSON.stringify(hp));
+    await page.waitForTimeout(500);
+    const injected = await page.evaluate(() => ({
+      imgs: document.querySelectorAll('main img, main script, main b, main iframe').length,
+      xss: window.__xss === undefined ? null : window.__xss,
+    }));
+    check('hostile-no-elements-injected', injected.imgs === 0, JSON.stringify(injected));
+    check('hostile-no-script-ran', injected.xss === null && dialogs.length === 0,
+      JSON.stringify({ injected, dialogs }));
+    const csp = await page.evaluate(async () => (await fetch('/')).headers.get('content-security-policy'));
+    check('csp-served', /script-src 'self'/.test(csp || '') && !/unsafe-inline/.test(csp), csp);
+    const inline = await page.evaluate(() => new Promise(resolve => {
+      document.addEventListener('securitypolicyviolation', () => resolve('blocked'), { once: true });
+      const s = document.createElement('script');
+      s.textContent = 'window.__inline = 1';
+      document.body.appendChild(s);
+      setTimeout(() => resolve(window.__inline === 1 ? 'ran' : 'not run'), 1000);
+    }));
+    check('csp-blocks-inline-script', inline !== 'ran', inline);
+
+    await page.click('#logout');
+    await page.waitForSelector('#login-form', { timeout: 15000 });
+    const after = await page.evaluate(async () => (await fetch('/api/v1/summary')).status);
+    check('logout', after === 401, after);
+
+    check('no-page-errors', pageErrors.length === 0, JSON.stringify(pageErrors));
+    check('no-foreign-requests', foreign.length === 0, JSON.stringify(foreign));
+    const unexpected = consoleErrors.filter(m => !/401|Content Security Policy|Unauthorized/.test(m));
+    check('no-console-errors', unexpected.length === 0, JSON.stringify(unexpected));
+  } catch (e) {
+    notOk('browser-run', e && e.stack ? e.stack : e);
+    try { await page.screenshot({ path: path.join(outDir, 'failure.png'), fullPage: true }); } catch (_) { /* ignore */ }
+  } finally {
+    await ctx.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  process.exit(failures ? 1 : 0);
+})();

@@ -1,0 +1,50 @@
+#!/bin/sh
+# fuzz-run.sh SECONDS - run every libFuzzer harness (build/fuzz/fuzz_*, built
+# by `make fuzz`) for SECONDS each over its seed corpus, and print one line
+# per harness: "ok fuzz_X" or "not ok fuzz_X - crash (...)".
+#
+# Seeds are built at run time from ../shared/corpus (tests/fuzz-seeds.py)
+# into build/fuzz/seeds-*; each harness keeps its growing working corpus in
+# build/fuzz/corpus-X and writes crash inputs to build/fuzz/artifacts-X/.
+# Environment: CORPUS (default ../shared/corpus), FUZZ_JOBS (parallel
+# workers per harness, default 1).  Exit status 1 when any harness crashed.
+secs=${1:-20}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+F=build/fuzz
+CORPUS=${CORPUS:-$(cd "$top/../shared/corpus" 2>/dev/null && pwd)}
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:allocator_may_return_null=1"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+if [ -n "$CORPUS" ] && [ -d "$CORPUS" ]; then
+	python3 tests/fuzz-seeds.py "$CORPUS" "$F" || echo "fuzz-run: seed building failed" >&2
+fi
+status=0
+found=0
+for h in "$F"/fuzz_*; do
+	[ -x "$h" ] || continue
+	n=$(basename "$h")
+	kind=${n#fuzz_}
+	found=1
+	mkdir -p "$F/corpus-$kind" "$F/artifacts-$kind" "$F/seeds-$kind"
+	case $kind in
+	zip) maxlen=65536 ;;
+	classfile) maxlen=16384 ;;
+	*) maxlen=32768 ;;
+	esac
+	log="$F/$n.log"
+	"$h" -max_total_time="$secs" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$F/artifacts-$kind/" \
+		"$F/corpus-$kind" "$F/seeds-$kind" > "$log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $n (${runs:-?} runs in ${secs}s)"
+	else
+		what=$(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|SUMMARY' "$log" | cut -c1-160)
+		art=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)
+		echo "not ok $n - crash (${what:-exit $rc}; input ${art:-?}; log $log)"
+		status=1
+	fi
+done
+[ "$found" -eq 1 ] || { echo "not ok fuzz - no harness in $F (run make fuzz)"; status=1; }
+exit $status

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""fuzz-seeds.py - build the fuzzers' seed corpora from ../shared/corpus.
+
+Usage: fuzz-seeds.py CORPUS OUTDIR
+Writes OUTDIR/seeds-zip, OUTDIR/seeds-classfile, OUTDIR/seeds-rules and
+OUTDIR/seeds-tar.
+Seeds are built at run time (nothing binary is committed) and kept small
+(a few KiB each) so that libFuzzer's mutations stay fast:
+  zip:       small corpus jars as they are, and mini jars re-packed from the
+             evidence entries of real log4j-core releases (pom.properties,
+             manifest, the fingerprinted classes) in every shape the reader
+             handles: DEFLATED, STORED, ZIP64, prepended script, data
+             descriptors, a STORED nested jar, an encrypted-flag entry;
+  classfile: the fingerprinted classes of several releases, plus a minimal
+             hand-made class;
+  rules:     the real rules file, and each of its sections on its own;
+  tar:       a mini jar in a tar in every compression, a tar in a tar.gz,
+             exploded classes in a tar, a `docker save` image with a
+             whiteout layer, an OCI layout tarball with a gzip layer."""
+import gzip
+import hashlib
+import io
+import json
+import lzma
+import os
+import struct
+import subprocess
+import sys
+import tarfile
+import zipfile
+
+CORPUS, OUT = sys.argv[1].rstrip("/"), sys.argv[2]
+KEYS = ("lookup/JndiLookup.class", "net/JndiManager.class", "lookup/Interpolator.class",
+        "pattern/MessagePatternConverter.class", "pom.properties", "META-INF/MANIFEST.MF")
+RELEASES = ["log4j-samples/true-hits/log4j-core-2.14.1.jar", "log4j-samples/false-hits/log4j-core-2.17.0.jar",
+            "log4j-samples/false-hits/log4j-core-2.12.2.jar", "log4j-samples/old-hits/log4j-core-2.0-beta2.jar",
+            "log4j-samples/false-hits/log4j-core-2.3.2.jar"]
+SMALL = ["google-testdata/vuln-class.jar", "google-testdata/helloworld-executable", "google-testdata/emptydir.zip",
+         "google-testdata/notarealjar.jar", "google-testdata/zipbombs/r.zip", "google-testdata/corrupt.jar",
+         "google-testdata/bad_jar_in_jar.jar", "google-testdata/helloworld.signed.jar"]
+
+
+def mkdir(d):
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def evidence(jar):
+    """(name, bytes) of the evidence entries of a release jar, with classes
+    reduced to the fingerprinted ones."""
+    out = []
+    with zipfile.ZipFile(os.path.join(CORPUS, jar)) as z:
+        for n in z.namelist():
+            if n.endswith(KEYS) and ("log4j-core" in n or n.endswith(".class") or n.startswith("META-INF/MAN")):
+                out.append((n, z.read(n)))
+    return out
+
+
+def pack(entries, method=zipfile.ZIP_DEFLATED, zip64=False):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", method) as z:
+        for n, data in entries:
+            with z.open(zipfile.ZipInfo(n), "w", force_zip64=zip64) as f:
+                f.write(data)
+    return b.getvalue()
+
+
+class Unseekable(io.RawIOBase):
+    def __init__(self):
+        self.b = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, d):
+        self.b += d
+        return len(d)
+
+
+def pack_streamed(entries):
+    """Written to a non-seekable stream: every entry has a data descriptor."""
+    s = Unseekable()
+    with zipfile.ZipFile(s, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in entries:
+            z.writestr(n, data)
+    return bytes(s.b)
+
+
+def main():
+    zd, cd, rd = mkdir(OUT + "/seeds-zip"), mkdir(OUT + "/seeds-classfile"), mkdir(OUT + "/seeds-rules")
+    for p in SMALL:
+        src = os.path.join(CORPUS, p)
+        if os.path.exists(src):
+            open(os.path.join(zd, os.path.basename(p)), "wb").write(open(src, "rb").read())
+    for jar in RELEASES:
+        if not os.path.exists(os.path.join(CORPUS, jar)):
+            continue
+        ev = evidence(jar)
+        base = os.path.basename(jar)[:-4]
+        # keep only one class per seed file for classfile; small ones only
+        for n, data in ev:
+            if n.endswith(".class") and len(data) < 16384:
+                open(os.path.join(cd, base + "-" + n.split("/")[-1]), "wb").write(data)
+        small = [(n, d) for n, d in ev if len(d) < 8192]
+        open(os.path.join(zd, base + "-deflated.jar"), "wb").write(pack(small))
+        open(os.path.join(zd, base + "-stored.jar"), "wb").write(pack(small, zipfile.ZIP_STORED))
+        open(os.path.join(zd, base + "-zip64.jar"), "wb").write(pack(small[:3], zipfile.ZIP_STORED, True))
+        open(os.path.join(zd, base + "-streamed.jar"), "wb").write(pack_streamed(small[:3]))
+        open(os.path.join(zd, base + "-prepended"), "wb").write(b"#!/bin/sh\nexec java -jar $0\n" +
+                                                                 pack(small[:2]))
+        inner = pack(small[:2], zipfile.ZIP_STORED)
+        open(os.path.join(zd, base + "-nested.jar"), "wb").write(
+            pack([("BOOT-INF/lib/" + base + ".jar", inner)], zipfile.ZIP_STORED))
+    # An entry with the encrypted flag set.
+    enc = bytearray(pack([("a.class", b"\xca\xfe\xba\xbe" + bytes(20))], zipfile.ZIP_STORED))
+    for sig, off in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = enc.find(sig)
+        enc[i + off] |= 1
+    open(os.path.join(zd, "encrypted.jar"), "wb").write(bytes(enc))
+    # A minimal class: pool [Utf8 "A", Class #1], this=2, super=0.
+    cls = b"\xca\xfe\xba\xbe\x00\x00\x00\x34" + struct.pack(">H", 3) + b"\x01\x00\x01A" + b"\x07\x00\x01" + \
+        struct.pack(">HHH", 0x21, 2, 0) + bytes(6)
+    open(os.path.join(cd, "minimal.class"), "wb").write(cls)
+    rules = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rules", "log4j.rules"), "rb").read()
+    open(os.path.join(rd, "log4j.rules"), "wb").write(rules)
+    lines = rules.split(b"\n")
+    head = [ln for ln in lines if ln.startswith(b"releases")]
+    for i, sect in enumerate(rules.split(b"\n# ---")):
+        open(os.path.join(rd, "section-%d.rules" % i), "wb").write(b"\n".join(head) + b"\n" + sect)
+    # loghunt: every payload and near miss of the tables, logged in an access-log line.
+    ld = mkdir(OUT + "/seeds-loghunt")
+    cases = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases")
+    for table in ("logs-payloads.tsv", "logs-near-misses.tsv"):
+        for line in open(os.path.join(cases, table), encoding="utf-8"):
+            f = line.rstrip("\n").split("\t")
+            if line.startswith("#") or len(f) < 2:
+                continue
+            open(os.path.join(ld, table[5:-4] + "-" + f[0]), "wb").write(
+                ('1.2.3.4 - - [10/Dec/2021:13:55:36 +0100] "GET /?q=%s HTTP/1.1" 200 1 "-" "%s"\n'
+                 % (f[1], f[1])).encode())
+
+
+def mktar(entries):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for n, data in entries:
+            ti = tarfile.TarInfo(n)
+            if data is None:
+                ti.type = tarfile.DIRTYPE
+                t.addfile(ti)
+            else:
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+    return b.getvalue()
+
+
+def tar_seeds(td):
+    import bz2
+    ev = [(n, d) for n, d in evidence(RELEASES[0]) if len(d) < 4096][:4]
+    mini = pack(ev)
+    plain = mktar([("app/lib", None), ("app/lib/log4j-core.jar", mini), ("app/README", b"hi\n")])
+    seeds = {"plain.tar": plain, "gz.tar.gz": gzip.compress(plain), "xz.tar.xz": lzma.compress(plain),
+             "bz2.tar.bz2": bz2.compress(plain),
+             "nested.tar": mktar([("inner.tar.gz", gzip.compress(plain))]),
+             "exploded.tar": mktar([("opt/c/" + n, d) for n, d in ev]),
+             "log.gz": gzip.compress(b"GET / 200\n" * 20)}
+    try:
+        seeds["zst.tar.zst"] = subprocess.run(["zstd", "-q", "-c"], input=plain, stdout=subprocess.PIPE,
+                                              check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    l1 = mktar([("opt/lib/log4j-core.jar", mini), ("etc/x", b"x")])
+    l2 = mktar([("opt/lib/.wh.log4j-core.jar", b""), ("opt/.wh..wh..opq", b"")])
+    cfg = json.dumps({"rootfs": {"diff_ids": ["sha256:" + hashlib.sha256(x).hexdigest() for x in (l1, l2)]}})
+    man = json.dumps([{"Config": "c.json", "RepoTags": ["a/b:1"], "Layers": ["1/layer.tar", "2/layer.tar"]}])
+    seeds["docker.tar"] = mktar([("2/layer.tar", l2), ("1/layer.tar", l1), ("c.json", cfg.encode()),
+                                 ("manifest.json", man.encode())])
+    lg = gzip.compress(l1)
+    ld = "sha256:" + hashlib.sha256(lg).hexdigest()
+    m = json.dumps({"config": {"digest": "sha256:00"}, "layers": [{"digest": ld}]}).encode()
+    md = "sha256:" + hashlib.sha256(m).hexdigest()
+    idx = json.dumps({"manifests": [{"digest": md, "annotations": {"org.opencontainers.image.ref.name": "1"}}]})
+    seeds["oci.tar"] = mktar([("blobs/sha256/" + ld[7:], lg), ("blobs/sha256/" + md[7:], m),
+                              ("index.json", idx.encode()), ("oci-layout", b"{}")])
+    for n, d in seeds.items():
+        open(os.path.join(td, n), "wb").write(d)
+
+
+main()
+tar_seeds(mkdir(OUT + "/seeds-tar"))

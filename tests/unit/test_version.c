@@ -1,0 +1,272 @@
+/* test_version.c - unit tests for version parsing/ordering (lib/version.c)
+ * and the CVE evaluation over the built-in rules (detect_evaluate): for each
+ * release shape, which CVEs apply, the status, the severity and the release
+ * to upgrade to; release sets (bytecode ranges) and removed-class mitigation.
+ * Expected CVE lists follow the Apache security page as recorded in
+ * ../shared/corpus/manifest.tsv. */
+#include <stdlib.h>
+
+#include "detect.h"
+#include "rules.h"
+#include "unit.h"
+#include "version.h"
+
+static int cmp(const char *a, const char *b)
+{
+	return version_strcmp(a, b);
+}
+
+static void test_order(void)
+{
+	/* strictly ascending */
+	static const char *asc[] = {"2.0-alpha1", "2.0-alpha2", "2.0-beta2", "2.0-beta9", "2.0-beta10",
+				    "2.0-rc1", "2.0-rc2", "2.0-SNAPSHOT", "2.0", "2.0.1", "2.0.2",
+				    "2.1", "2.3", "2.3.1", "2.3.2", "2.4", "2.9.1", "2.10.0",
+				    "2.12.4", "2.17.0", "2.17.1-SNAPSHOT", "2.17.1", "2.17.2",
+				    "2.100.0", "3.0.0-beta1", "3.0.0"};
+	size_t n = sizeof asc / sizeof asc[0];
+	int bad = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			int c = cmp(asc[i], asc[j]), want = i < j ? -1 : i > j ? 1 : 0;
+			if ((c > 0) - (c < 0) != want) {
+				printf("#   %s vs %s: %d, want %d\n", asc[i], asc[j], c, want);
+				bad++;
+			}
+		}
+	CHECK("version: maven order over 26 shapes (all pairs)", bad == 0);
+	CHECK("version: 2.0 == 2.0.0", cmp("2.0", "2.0.0") == 0);
+	CHECK("version: 2.17.1 == 2.17.1.0", cmp("2.17.1", "2.17.1.0") == 0);
+	CHECK("version: vendor build sorts with its release", cmp("2.17.1.redhat-00001", "2.17.1") == 0);
+	CHECK("version: vendor build above previous release", cmp("2.17.1.redhat-00001", "2.17.0") > 0);
+	CHECK("version: numbers compare numerically (2.9.1 < 2.10.0)", cmp("2.9.1", "2.10.0") < 0);
+	CHECK("version: stage words are case-insensitive", cmp("2.0-BETA9", "2.0-beta9") == 0);
+	CHECK("version: fourth component counts", cmp("1.2.17.1", "1.2.17") > 0);
+	CHECK("version: 1.x below 2.x", cmp("1.2.17", "2.0-alpha1") < 0);
+	CHECK("version: unparsable sorts first", cmp("", "0.0") < 0 && cmp("x", "2.0") < 0);
+	CHECK("version: two unparsable compare equal", cmp("abc", "xyz") == 0);
+	struct version v;
+	CHECK("version: parse rejects leading letters", !version_parse("v2.14.1", &v));
+	CHECK("version: parse rejects empty", !version_parse("", &v));
+	CHECK("version: parse accepts 2.14.1", version_parse("2.14.1", &v) && v.num[0] == 2 &&
+						       v.num[1] == 14 && v.num[2] == 1 && v.stage == 5);
+	CHECK("version: parse beta number", version_parse("2.0-beta9", &v) && v.stage == 2 && v.stage_num == 9);
+	CHECK("version: huge numbers do not overflow",
+	      version_parse("99999999999999999999.1", &v) && v.num[0] >= 0 && v.num[1] == 1);
+	CHECK("version: huge stage number does not overflow",
+	      version_parse("2.0-rc99999999999999999", &v) && v.stage == 3 && v.stage_num >= 0);
+	CHECK("version: trailing dot", version_parse("2.", &v) && v.num[0] == 2 && v.num[1] == 0);
+}
+
+static void test_vset(void)
+{
+	struct vset s, t;
+	vset_fill(&s, 0);
+	CHECK("vset: fill 0 is empty", vset_empty(&s) && vset_first(&s) == -1 && vset_last(&s) == -1);
+	vset_fill(&s, 64);
+	CHECK("vset: fill 64", vset_count(&s) == 64 && vset_first(&s) == 0 && vset_last(&s) == 63);
+	vset_fill(&s, 65);
+	CHECK("vset: fill 65 crosses a word", vset_count(&s) == 65 && vset_last(&s) == 64);
+	vset_fill(&s, VSET_MAX);
+	CHECK("vset: fill VSET_MAX", vset_count(&s) == VSET_MAX && vset_last(&s) == VSET_MAX - 1);
+	vset_fill(&s, VSET_MAX + 10);
+	CHECK("vset: fill beyond VSET_MAX is clamped", vset_count(&s) == VSET_MAX);
+	memset(&t, 0, sizeof t);
+	vset_add(&t, 63);
+	vset_add(&t, 64);
+	vset_add(&t, 200);
+	CHECK("vset: has", vset_has(&t, 63) && vset_has(&t, 64) && vset_has(&t, 200) && !vset_has(&t, 0));
+	vset_fill(&s, 100);
+	vset_and(&s, &t);
+	CHECK("vset: and", vset_count(&s) == 2 && vset_first(&s) == 63 && vset_last(&s) == 64);
+	memset(&t, 0, sizeof t);
+	vset_and(&s, &t);
+	CHECK("vset: and with empty", vset_empty(&s));
+}
+
+static const struct rules *R;
+
+static bool all_present(void *ctx, const char *cls)
+{
+	(void)ctx;
+	(void)cls;
+	return true;
+}
+
+static bool jndilookup_absent(void *ctx, const char *cls)
+{
+	(void)ctx;
+	return strcmp(cls, "lookup/JndiLookup") != 0;
+}
+
+/* "CVE-a,CVE-b" in rules order */
+static void cves_of(const struct finding *f, char *out, size_t n)
+{
+	out[0] = 0;
+	for (size_t i = 0; i < f->ncves; i++)
+		snprintf(out + strlen(out), n - strlen(out), "%s%s", i ? "," : "", f->cves[i]->id);
+}
+
+static void eval_exact(const char *v, enum component comp, bool (*has)(void *, const char *),
+		       const char *want_cves, enum status want_status, const char *want_fixed,
+		       const char *want_sev)
+{
+	struct finding f;
+	memset(&f, 0, sizeof f);
+	f.comp = comp;
+	detect_evaluate(R, &f, v, NULL, has, NULL);
+	char got[512], name[160];
+	cves_of(&f, got, sizeof got);
+	snprintf(name, sizeof name, "cve: %s %s cves", component_name(comp), v);
+	CHECK_STR(name, got, want_cves);
+	snprintf(name, sizeof name, "cve: %s %s status", component_name(comp), v);
+	CHECK_STR(name, status_name(f.status), status_name(want_status));
+	snprintf(name, sizeof name, "cve: %s %s fixed_in", component_name(comp), v);
+	CHECK_STR(name, f.fixed_in, want_fixed);
+	snprintf(name, sizeof name, "cve: %s %s severity", component_name(comp), v);
+	CHECK_STR(name, f.severity, want_sev);
+}
+
+#define ALL4 "CVE-2021-44228,CVE-2021-45046,CVE-2021-45105,CVE-2021-44832"
+
+static void test_cves(void)
+{
+	eval_exact("2.14.1", COMP_CORE, all_present, ALL4, ST_VULNERABLE, "2.17.1", "critical");
+	eval_exact("2.14.0", COMP_CORE, all_present, ALL4, ST_VULNERABLE, "2.17.1", "critical");
+	eval_exact("2.1", COMP_CORE, all_present, ALL4 ",CVE-2017-5645,CVE-2020-9488", ST_VULNERABLE,
+		   "2.12.4", "critical");
+	eval_exact("2.0-beta9", COMP_CORE, all_present, ALL4 ",CVE-2017-5645,CVE-2020-9488",
+		   ST_VULNERABLE, "2.12.4", "critical");
+	eval_exact("2.0-beta2", COMP_CORE, all_present, "CVE-2021-45105,CVE-2017-5645,CVE-2020-9488",
+		   ST_VULNERABLE, "2.12.4", "high");
+	eval_exact("2.12.1", COMP_CORE, all_present, ALL4 ",CVE-2020-9488", ST_VULNERABLE, "2.12.4", "critical");
+	eval_exact("2.12.2", COMP_CORE, all_present, "CVE-2021-45105,CVE-2021-44832,CVE-2020-9488",
+		   ST_VULNERABLE, "2.12.4", "medium");
+	eval_exact("2.12.3", COMP_CORE, all_present, "CVE-2021-44832", ST_VULNERABLE, "2.12.4", "medium");
+	eval_exact("2.12.4", COMP_CORE, all_present, "", ST_SAFE, "", "none");
+	eval_exact("2.3.1", COMP_CORE, all_present, "CVE-2021-44832,CVE-2017-5645,CVE-2020-9488",
+		   ST_VULNERABLE, "2.12.4", "high");
+	eval_exact("2.3.2", COMP_CORE, all_present, "CVE-2017-5645,CVE-2020-9488", ST_VULNERABLE,
+		   "2.12.4", "high");
+	eval_exact("2.15.0", COMP_CORE, all_present, "CVE-2021-45046,CVE-2021-45105,CVE-2021-44832",
+		   ST_VULNERABLE, "2.17.1", "critical");
+	eval_exact("2.16.0", COMP_CORE, all_present, "CVE-2021-45105,CVE-2021-44832", ST_VULNERABLE,
+		   "2.17.1", "medium");
+	eval_exact("2.17.0", COMP_CORE, all_present, "CVE-2021-44832", ST_VULNERABLE, "2.17.1", "medium");
+	eval_exact("2.17.1", COMP_CORE, all_present, "", ST_SAFE, "", "none");
+	eval_exact("2.19.0", COMP_CORE, all_present, "", ST_SAFE, "", "none");
+	eval_exact("2.13.1", COMP_CORE, all_present, ALL4 ",CVE-2020-9488", ST_VULNERABLE, "2.17.1", "critical");
+	eval_exact("2.13.2", COMP_CORE, all_present, ALL4, ST_VULNERABLE, "2.17.1", "critical");
+	eval_exact("2.8.2", COMP_CORE, all_present, ALL4 ",CVE-2020-9488", ST_VULNERABLE, "2.12.4", "critical");
+	/* a vendor rebuild of a fixed release is fixed; a snapshot of it is not */
+	eval_exact("2.17.1.redhat-00001", COMP_CORE, all_present, "", ST_SAFE, "", "none");
+	eval_exact("2.17.1-SNAPSHOT", COMP_CORE, all_present, "CVE-2021-44832", ST_VULNERABLE, "2.17.1", "medium");
+	/* a version we never heard of above every range */
+	eval_exact("2.99.0", COMP_CORE, all_present, "", ST_SAFE, "", "none");
+
+	/* JndiLookup.class removed: the two JNDI CVEs become mitigated */
+	struct finding f;
+	memset(&f, 0, sizeof f);
+	f.comp = COMP_CORE;
+	detect_evaluate(R, &f, "2.14.1", NULL, jndilookup_absent, NULL);
+	char got[512];
+	cves_of(&f, got, sizeof got);
+	CHECK_STR("cve: 2.14.1 without JndiLookup residual", got, "CVE-2021-45105,CVE-2021-44832");
+	CHECK("cve: 2.14.1 without JndiLookup is mitigated", f.status == ST_MITIGATED);
+	CHECK("cve: 2.14.1 without JndiLookup lists 2 mitigated",
+	      f.nmitigated == 2 && !strcmp(f.mitigated[0]->id, "CVE-2021-44228") &&
+		      !strcmp(f.mitigated[1]->id, "CVE-2021-45046"));
+	CHECK_STR("cve: mitigated keeps fixed_in", f.fixed_in, "2.17.1");
+	CHECK_STR("cve: mitigated severity is residual", f.severity, "medium");
+	/* 2.17.0 without JndiLookup: nothing to mitigate, still vulnerable */
+	memset(&f, 0, sizeof f);
+	f.comp = COMP_CORE;
+	detect_evaluate(R, &f, "2.17.0", NULL, jndilookup_absent, NULL);
+	CHECK("cve: 2.17.0 without JndiLookup stays vulnerable", f.status == ST_VULNERABLE && f.nmitigated == 0);
+
+	/* version unknown: nothing rules a CVE out */
+	memset(&f, 0, sizeof f);
+	f.comp = COMP_CORE;
+	detect_evaluate(R, &f, NULL, NULL, all_present, NULL);
+	CHECK("cve: unknown version gets every core CVE", f.ncves == 6 && f.status == ST_VULNERABLE);
+	CHECK_STR("cve: unknown version has no fixed_in", f.fixed_in, "");
+
+	/* a release set (bytecode range) */
+	struct vset s;
+	memset(&s, 0, sizeof s);
+	vset_add(&s, rules_release_index(R, COMP_CORE, "2.14.0"));
+	vset_add(&s, rules_release_index(R, COMP_CORE, "2.14.1"));
+	memset(&f, 0, sizeof f);
+	f.comp = COMP_CORE;
+	detect_evaluate(R, &f, NULL, &s, all_present, NULL);
+	cves_of(&f, got, sizeof got);
+	CHECK_STR("cve: set 2.14.0..2.14.1", got, ALL4);
+	CHECK_STR("cve: set 2.14.0..2.14.1 fixed_in", f.fixed_in, "2.17.1");
+	/* a set spanning safe and affected releases: any affected release counts */
+	memset(&s, 0, sizeof s);
+	vset_add(&s, rules_release_index(R, COMP_CORE, "2.17.0"));
+	vset_add(&s, rules_release_index(R, COMP_CORE, "2.17.1"));
+	memset(&f, 0, sizeof f);
+	f.comp = COMP_CORE;
+	detect_evaluate(R, &f, NULL, &s, all_present, NULL);
+	cves_of(&f, got, sizeof got);
+	CHECK_STR("cve: set 2.17.0..2.17.1 keeps CVE-2021-44832", got, "CVE-2021-44832");
+	/* a safe-only set */
+	memset(&s, 0, sizeof s);
+	vset_add(&s, rules_release_index(R, COMP_CORE, "2.17.1"));
+	vset_add(&s, rules_release_index(R, COMP_CORE, "2.19.0"));
+	memset(&f, 0, sizeof f);
+	f.comp = COMP_CORE;
+	detect_evaluate(R, &f, NULL, &s, all_present, NULL);
+	CHECK("cve: set 2.17.1..2.19.0 is safe", f.status == ST_SAFE && f.ncves == 0);
+
+	/* Log4j 1.x: decided by the classes present */
+	memset(&f, 0, sizeof f);
+	f.comp = COMP_LOG4J1;
+	detect_evaluate(R, &f, "1.2.17", NULL, all_present, NULL);
+	/* all_present includes the hardening classes, so only the two CVEs
+	 * without an unless-class remain */
+	cves_of(&f, got, sizeof got);
+	CHECK_STR("cve: 1.2.17 with hardening classes", got, "CVE-2021-4104,CVE-2022-23302");
+	CHECK("cve: 1.x advice present", f.advice && strstr(f.advice, "end of life"));
+	CHECK_STR("cve: 1.x has no fixed release", f.fixed_in, "");
+}
+
+static bool l1_vanilla(void *ctx, const char *cls)
+{
+	(void)ctx;
+	return strcmp(cls, "net/HardenedObjectInputStream") && strcmp(cls, "jdbc/JdbcPatternParser");
+}
+
+static bool l1_debian(void *ctx, const char *cls)
+{
+	(void)ctx;
+	return strcmp(cls, "net/JMSAppender") && strcmp(cls, "net/JMSSink") && strcmp(cls, "net/SocketServer");
+}
+
+static void test_log4j1(void)
+{
+	eval_exact("1.2.17", COMP_LOG4J1, l1_vanilla,
+		   "CVE-2019-17571,CVE-2021-4104,CVE-2022-23302,CVE-2022-23305,CVE-2022-23307", ST_VULNERABLE,
+		   "", "critical");
+	eval_exact("1.2.17", COMP_LOG4J1, l1_debian, "", ST_SAFE, "", "none");
+}
+
+int main(void)
+{
+	struct buf err = BUF_INIT;
+	struct rules *r = rules_default(&err);
+	CHECK("built-in rules parse", r != NULL);
+	if (!r) {
+		printf("# %s\n", buf_cstr(&err));
+		UNIT_EXIT();
+	}
+	R = r;
+	test_order();
+	test_vset();
+	test_cves();
+	test_log4j1();
+	rules_free(r);
+	buf_free(&err);
+	UNIT_EXIT();
+}
