@@ -479,7 +479,9 @@ int cmd_logs(int argc, char **argv)
 {
 	const char *format = "text", *output = NULL;
 	struct submit_cli sc = {0};
+#ifndef L4S_NO_SUBMIT
 	bool bad = false;
+#endif
 	char **paths = xcalloc((size_t)argc + 1, sizeof *paths);
 	size_t n_paths = 0;
 	bool opts = true;
