@@ -37,6 +37,7 @@ void scan_opts_default(struct scan_opts *o)
 	o->max_depth = 16;
 	o->max_nested_bytes = 32ULL << 20;
 	o->max_file_inflate = 1024ULL << 20;
+	o->max_scan_inflate = 64ULL << 30;
 	o->max_class_bytes = 4ULL << 20;
 	o->max_cd_bytes = 256ULL << 20;
 	o->max_entries = 4000000;
@@ -162,6 +163,11 @@ static void sha256_source(const struct zsrc *src, char out[65])
 			at += n;
 		}
 		free(b);
+		/* The one place a large file is read whole (only when it holds a
+		 * finding): do not leave it in the page cache at the expense of
+		 * the host's own working set.  Pages the JVM has mapped stay. */
+		if (src->size > (64u << 20) && src->off == 0)
+			posix_fadvise(src->fd, 0, 0, POSIX_FADV_DONTNEED);
 	}
 	sha256_digest(&c, 32, d);
 	for (int i = 0; i < 32; i++)
@@ -180,18 +186,37 @@ static const char *zv_name(void *ctx, size_t i, size_t *len)
 	return v->z->entries[i].name;
 }
 
+/* What may still be inflated: the smaller of what is left of this file's
+ * budget (--max-inflate) and of the whole scan's (--max-inflate-total). */
+static uint64_t inflate_left(const struct scanner *s, const char **which)
+{
+	uint64_t file = s->o->max_file_inflate > s->inflated ? s->o->max_file_inflate - s->inflated : 0;
+	uint64_t done = atomic_load(&s->st->inflated);
+	uint64_t scan = s->o->max_scan_inflate > done ? s->o->max_scan_inflate - done : 0;
+	*which = file <= scan ? "inflation budget for this file exhausted (--max-inflate)"
+			      : "inflation budget for the scan exhausted (--max-inflate-total)";
+	return file < scan ? file : scan;
+}
+
+static void inflate_charge(struct scanner *s, uint64_t n)
+{
+	s->inflated += n;
+	atomic_fetch_add(&s->st->inflated, n);
+}
+
 static bool zv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size_t *len,
 		    struct buf *err)
 {
 	struct zip_view *v = ctx;
 	const struct zip_entry *e = &v->z->entries[i];
-	if (v->s->inflated + e->usize > v->s->o->max_file_inflate) {
-		buf_adds(err, "inflation budget for this file exhausted (--max-inflate)");
+	const char *which;
+	if (e->usize > inflate_left(v->s, &which)) {
+		buf_adds(err, which);
 		return false;
 	}
 	if (!zip_read(v->z, e, max, v->s->d, out, len, err))
 		return false;
-	v->s->inflated += *len;
+	inflate_charge(v->s, *len);
 	return true;
 }
 
@@ -283,9 +308,10 @@ static void scan_streamed(struct scanner *s, const struct zip *z, const struct z
 	struct stream_result r;
 	struct buf err = BUF_INIT;
 	struct stream_view v = {s, &r};
-	uint64_t budget = s->o->max_file_inflate > s->inflated ? s->o->max_file_inflate - s->inflated : 0;
+	const char *which;
+	uint64_t budget = inflate_left(s, &which);
 	bool ok = zipstream_read(z, e, budget, stream_want, &v, &r, &err);
-	s->inflated += r.bytes;
+	inflate_charge(s, r.bytes);
 	atomic_fetch_add(&s->st->archives, 1);
 	if (!ok)
 		count_error(s, out, buf_cstr(path), buf_cstr(&err));
@@ -476,9 +502,10 @@ struct scan_stats *scanner_stats(struct scanner *s)
 
 bool scanner_charge(struct scanner *s, uint64_t n)
 {
-	if (n > s->o->max_file_inflate || s->inflated > s->o->max_file_inflate - n)
+	const char *which;
+	if (n > inflate_left(s, &which))
 		return false;
-	s->inflated += n;
+	inflate_charge(s, n);
 	return true;
 }
 

@@ -28,6 +28,7 @@ struct scan_opts {
 	uint64_t max_nested_bytes;   /* largest DEFLATED nested archive held in memory;
 				      * larger ones are streamed (zipstream.h) */
 	uint64_t max_file_inflate;   /* all inflation for one top-level file */
+	uint64_t max_scan_inflate;   /* all inflation in the whole scan */
 	uint64_t max_class_bytes;    /* one evidence entry */
 	uint64_t max_cd_bytes;
 	uint64_t max_entries;
@@ -56,6 +57,7 @@ void batch_free(struct scan_batch *b);
 
 struct scan_stats {
 	atomic_ullong files, archives, bytes, errors;
+	atomic_ullong inflated;    /* bytes inflated in the whole scan */
 	atomic_ullong findings[3]; /* by enum status */
 };
 

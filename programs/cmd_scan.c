@@ -39,6 +39,7 @@ static const char scan_usage[] =
 	"  --max-nested-size N    largest compressed nested archive held in memory, MiB\n"
 	"                         (default 32); larger ones are streamed\n"
 	"  --max-inflate N        bytes inflated per top-level file, MiB (default 1024)\n"
+	"  --max-inflate-total N  bytes inflated in the whole scan, MiB (default 65536)\n"
 	"  --threads N            worker threads (default: online CPUs)\n"
 	"  --rules FILE           use this rules file instead of the built-in one\n"
 	"  --fail-on SEVERITY     lowest severity that makes the exit status 1:\n"
@@ -71,7 +72,7 @@ static const char scan_usage[] =
 enum { OPT_FORMAT = 256, OPT_EXCLUDE, OPT_ONEFS, OPT_FOLLOW, OPT_MAXDEPTH, OPT_NESTED,
        OPT_INFLATE, OPT_THREADS, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_CACHE,
        OPT_MAXCPU, OPT_MAXIO, OPT_MAXMEM, OPT_BUDGET, OPT_NOPROC, OPT_ENVIRON, OPT_PRIORITY,
-       OPT_SYSLOG, OPT_NOPROGRESS, OPT_SUBMITOPT };
+       OPT_SYSLOG, OPT_NOPROGRESS, OPT_SUBMITOPT, OPT_INFLATE_TOTAL };
 
 struct scan_out {
 	struct report_writer *sub; /* --submit: the same records as JSON, in memory */
@@ -208,6 +209,7 @@ static const struct option opts[] = {
 	{"max-depth", required_argument, NULL, OPT_MAXDEPTH},
 	{"max-nested-size", required_argument, NULL, OPT_NESTED},
 	{"max-inflate", required_argument, NULL, OPT_INFLATE},
+	{"max-inflate-total", required_argument, NULL, OPT_INFLATE_TOTAL},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"rules", required_argument, NULL, OPT_RULES},
 	{"fail-on", required_argument, NULL, OPT_FAILON},
@@ -273,6 +275,13 @@ static int scan_main(int argc, char **argv)
 				return EXIT_FAILED;
 			}
 			so.max_depth = (int)n;
+			break;
+		case OPT_INFLATE_TOTAL:
+			if (!parse_num(optarg, 1, 1L << 30, &n)) {
+				cli_error("--max-inflate-total takes a size in MiB");
+				return EXIT_FAILED;
+			}
+			so.max_scan_inflate = (uint64_t)n << 20;
 			break;
 		case OPT_NESTED:
 		case OPT_INFLATE:
@@ -452,6 +461,7 @@ static int scan_main(int argc, char **argv)
 		digest = hash64(digest, L4S_VERSION, strlen(L4S_VERSION));
 		uint64_t knobs[] = {(uint64_t)so.max_depth, so.max_nested_bytes, so.max_file_inflate,
 				    so.max_class_bytes, so.max_cd_bytes, so.max_entries, so.bytecode_only,
+				    so.max_scan_inflate,
 				    so.want_sha256};
 		digest = hash64(digest, knobs, sizeof knobs);
 		cache = cache_open(cache_file, digest, &err);

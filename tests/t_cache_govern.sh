@@ -52,3 +52,10 @@ check_contains "time budget: summary says what was not reached" "$(tail -n 1 "$O
 check_eq "--max-memory below the floor is refused" "$rc" 2
 "$L4S" scan --format json --max-memory 32 "$T/a" > "$OUT/7.json"
 check_contains "--max-memory 32 still scans" "$(cat "$OUT/7.json")" '"kind":"finding"'
+
+# The whole scan's inflation is capped too (--max-inflate-total), with a
+# clear error naming the cap; the scan completes.
+"$L4S" scan --format json --max-inflate-total 1 "$CORPUS" > "$OUT/8.json"; rc=$?
+check "--max-inflate-total: scan completes" test "$rc" -le 1
+check_contains "--max-inflate-total: error names the cap" "$(grep '"kind":"error"' "$OUT/8.json" | head -n 1)" "--max-inflate-total"
+check_contains "--max-inflate-total: summary is last" "$(tail -n 1 "$OUT/8.json")" '"kind":"summary"'
