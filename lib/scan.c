@@ -276,6 +276,12 @@ static bool stream_want(const char *name, size_t len, uint64_t *max, void *ctx)
 	return detect_wants(name, len); /* the name alone: class presence */
 }
 
+static bool stream_nothing(const char *name, size_t len, uint64_t *max, void *ctx)
+{
+	*max = 0;
+	return false;
+}
+
 static const char *sv_name(void *ctx, size_t i, size_t *len)
 {
 	struct stream_view *v = ctx;
@@ -310,7 +316,7 @@ static void scan_streamed(struct scanner *s, const struct zip *z, const struct z
 	struct stream_view v = {s, &r};
 	const char *which;
 	uint64_t budget = inflate_left(s, &which);
-	bool ok = zipstream_read(z, e, budget, stream_want, &v, &r, &err);
+	bool ok = zipstream_read(z, e, budget, false, stream_want, &v, &r, &err);
 	inflate_charge(s, r.bytes);
 	atomic_fetch_add(&s->st->archives, 1);
 	if (!ok)
@@ -329,11 +335,22 @@ static void scan_streamed(struct scanner *s, const struct zip *z, const struct z
 		path->len = plen;
 		path->data[plen] = 0;
 	}
+	/* Hash only an archive that holds a finding (rare): stream it once more,
+	 * keeping nothing but the digest. */
+	char sha[65] = "";
+	if (res.nfindings && s->o->want_sha256 && ok) {
+		struct stream_result h;
+		struct buf herr = BUF_INIT;
+		if (zipstream_read(z, e, budget, true, stream_nothing, NULL, &h, &herr))
+			memcpy(sha, h.sha256, sizeof sha);
+		stream_result_free(&h);
+		buf_free(&herr);
+	}
 	size_t first = out->n;
 	emit_findings(s, &res, buf_cstr(path), NULL, out);
 	for (size_t i = first; i < out->n; i++)
-		if (out->rec[i].kind == REC_FINDING && s->o->want_sha256 && ok)
-			memcpy(out->rec[i].f.sha256, r.sha256, sizeof r.sha256);
+		if (out->rec[i].kind == REC_FINDING)
+			memcpy(out->rec[i].f.sha256, sha, sizeof sha);
 	detect_result_free(&res);
 
 	for (size_t i = 0; i < r.n; i++) {
@@ -370,7 +387,7 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 	struct zip z;
 	struct buf err = BUF_INIT;
 	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
-	enum zip_status st = zip_open(&z, src, &lim, &err);
+	enum zip_status st = zip_open_quick(&z, src, &lim, !report_bad, &err);
 	if (st == ZIP_BAD && report_bad)
 		count_error(s, out, buf_cstr(path), buf_cstr(&err));
 	buf_free(&err);
@@ -567,6 +584,26 @@ void scan_path(struct scanner *s, const char *path, bool follow, struct scan_bat
 	base = base ? base + 1 : path;
 	scan_fd(s, fd, &st2, path, archive_name(base, strlen(base)), out);
 	close(fd);
+}
+
+bool scan_regular(struct scanner *s, const char *path, bool follow, struct stat *st,
+		  struct scan_batch *out)
+{
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0) {
+		count_error(s, out, path, strerror(errno));
+		return false;
+	}
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		count_error(s, out, path, "no longer a regular file; skipped");
+		close(fd);
+		return false;
+	}
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	scan_fd(s, fd, st, path, archive_name(base, strlen(base)), out);
+	close(fd);
+	return true;
 }
 
 bool is_class_root(int dirfd)

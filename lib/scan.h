@@ -78,6 +78,11 @@ void scan_mem(struct scanner *s, const unsigned char *data, size_t len, const ch
 /* Open and scan a path (no symlink following at the last component unless
  * follow is true; FIFOs, devices and sockets are refused, never opened). */
 void scan_path(struct scanner *s, const char *path, bool follow, struct scan_batch *out);
+/* Scan a file the caller already knows to be a regular file (a directory
+ * walk saw it so): open and fstat only, no stat before.  The fstat result is
+ * left in *st.  False when it could not be opened (error recorded). */
+bool scan_regular(struct scanner *s, const char *path, bool follow, struct stat *st,
+		  struct scan_batch *out);
 /* Scan an exploded class directory (a directory containing org/...). */
 void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out);
 

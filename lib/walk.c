@@ -113,16 +113,15 @@ static void scan_file_job(struct walker *w, struct scanner *s, const char *path,
 {
 	struct cache *c = w->wo->cache;
 	struct stat st;
-	if (!c || stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		scan_path(s, path, true, b);
-		return;
-	}
-	if (cache_lookup(c, w->rules, path, &st, b)) {
+	bool follow = w->wo->follow_symlinks;
+	if (c && stat(path, &st) == 0 && S_ISREG(st.st_mode) && cache_lookup(c, w->rules, path, &st, b)) {
 		count_cached(w, &st, b);
 		return;
 	}
-	scan_path(s, path, true, b);
-	cache_store(c, path, &st, b);
+	/* Stored under the identity seen when opening, before reading: a file
+	 * that changes while it is scanned is scanned again next time. */
+	if (scan_regular(s, path, follow, &st, b) && c)
+		cache_store(c, path, &st, b);
 }
 
 static void *worker(void *arg)

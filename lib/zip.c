@@ -54,16 +54,19 @@ int zsrc_read(const struct zsrc *s, void *dst, size_t n, uint64_t at)
 
 /* Find the EOCD in the tail: the last "PK\5\6" whose comment length reaches
  * exactly to the end (or, for archives with trailing junk, any signature). */
-static long find_eocd(const unsigned char *t, size_t n)
+static long find_eocd(const unsigned char *t, size_t n, bool *exact)
 {
+	*exact = false;
 	if (n < EOCD_LEN)
 		return -1;
 	long fallback = -1;
 	for (long i = (long)(n - EOCD_LEN); i >= 0; i--) {
 		if (t[i] != 'P' || t[i + 1] != 'K' || t[i + 2] != 5 || t[i + 3] != 6)
 			continue;
-		if ((size_t)i + EOCD_LEN + le16(t + i + 20) == n)
+		if ((size_t)i + EOCD_LEN + le16(t + i + 20) == n) {
+			*exact = true;
 			return i;
+		}
 		if (fallback < 0)
 			fallback = i;
 	}
@@ -103,29 +106,50 @@ static bool parse_zip64_extra(const unsigned char *x, size_t xlen, struct zip_en
 enum zip_status zip_open(struct zip *z, const struct zsrc *src, const struct zip_limits *lim,
 			 struct buf *err)
 {
+	return zip_open_quick(z, src, lim, false, err);
+}
+
+enum zip_status zip_open_quick(struct zip *z, const struct zsrc *src, const struct zip_limits *lim,
+			       bool quick, struct buf *err)
+{
 	memset(z, 0, sizeof *z);
 	z->src = *src;
 	uint64_t size = src->size;
 	if (size < EOCD_LEN)
 		return ZIP_NOT_ZIP;
 
-	size_t tlen = size < TAIL_MAX ? (size_t)size : TAIL_MAX;
-	uint64_t tail_at = size - tlen;
+	/* From a file, the last ZIP_TAIL_FIRST bytes first: they hold the end
+	 * record of nearly every archive, and the central directory is then read
+	 * exactly; the whole 64 KiB tail only when the end record is not found
+	 * ending there (or its ZIP64 locator would be before it). */
+	size_t tmax = size < TAIL_MAX ? (size_t)size : TAIL_MAX;
+	size_t tlen = src->mem || tmax < ZIP_TAIL_FIRST ? tmax : ZIP_TAIL_FIRST;
+	uint64_t tail_at;
 	unsigned char *tail_own = NULL;
 	const unsigned char *tail;
-	if (src->mem) {
-		tail = src->mem + tail_at;
-	} else {
-		tail_own = xmalloc(tlen);
-		if (zsrc_read(src, tail_own, tlen, tail_at) < 0) {
-			buf_printf(err, "read error: %s", strerror(errno));
+	bool exact;
+	long ei;
+	for (;;) {
+		tail_at = size - tlen;
+		if (src->mem) {
+			tail = src->mem + tail_at;
+		} else {
 			free(tail_own);
-			return ZIP_BAD;
+			tail_own = xmalloc(tlen);
+			if (zsrc_read(src, tail_own, tlen, tail_at) < 0) {
+				buf_printf(err, "read error: %s", strerror(errno));
+				free(tail_own);
+				return ZIP_BAD;
+			}
+			tail = tail_own;
 		}
-		tail = tail_own;
+		ei = find_eocd(tail, tlen, &exact);
+		bool widen = !exact || (ei < 20 && tail_at > 0);
+		if (tlen == tmax || !widen || (quick && !exact))
+			break;
+		tlen = tmax;
 	}
 	enum zip_status st = ZIP_BAD;
-	long ei = find_eocd(tail, tlen);
 	if (ei < 0) {
 		st = ZIP_NOT_ZIP;
 		goto out;

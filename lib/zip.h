@@ -65,10 +65,22 @@ struct zip_limits {
 	uint64_t max_entries;
 };
 
+/* How much of a file's tail zip_open reads first; the rest of the 64 KiB
+ * tail is read only when no end record ends exactly at the end of the file
+ * (an archive comment, or trailing junk). */
+#define ZIP_TAIL_FIRST 512
+
 /* Open: ZIP_OK, ZIP_NOT_ZIP (no end record: not an archive), or ZIP_BAD with
  * the reason in err (an end record was found but the archive is unreadable). */
 enum zip_status zip_open(struct zip *z, const struct zsrc *src, const struct zip_limits *lim,
 			 struct buf *err);
+/* As zip_open; when quick, the end record is looked for in the last
+ * ZIP_TAIL_FIRST bytes only: for files whose name does not say archive,
+ * where searching the whole 64 KiB tail of every file would read more than
+ * all the archives' central directories together.  It misses only such a
+ * file with an archive comment or trailing data longer than that. */
+enum zip_status zip_open_quick(struct zip *z, const struct zsrc *src, const struct zip_limits *lim,
+			       bool quick, struct buf *err);
 void zip_close(struct zip *z);
 
 /* Absolute offset (in the source) of an entry's compressed data, after

@@ -24,6 +24,7 @@ struct pull {
 	unsigned char out[CHUNK];       /* inflated, not yet consumed */
 	size_t out_pos, out_len;
 	uint64_t total, max_total;
+	bool hash;
 	struct sha256_ctx sha;
 	const char *error;
 };
@@ -63,7 +64,8 @@ static bool refill(struct pull *p)
 	}
 	p->out_len = CHUNK - p->z.avail_out;
 	p->total += p->out_len;
-	sha256_update(&p->sha, p->out_len, p->out);
+	if (p->hash)
+		sha256_update(&p->sha, p->out_len, p->out);
 	if (p->total > p->max_total) {
 		p->error = "inflation budget for this file exhausted (--max-inflate)";
 		return false;
@@ -199,7 +201,8 @@ static void add_entry(struct stream_result *res, const char *name, size_t nlen)
 }
 
 bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_t max_total,
-		    stream_want_fn want, void *ctx, struct stream_result *res, struct buf *err)
+		    bool want_sha256, stream_want_fn want, void *ctx, struct stream_result *res,
+		    struct buf *err)
 {
 	memset(res, 0, sizeof *res);
 	uint64_t off;
@@ -214,6 +217,7 @@ bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_
 	p->in_at = off;
 	p->in_end = off + e->csize;
 	p->max_total = max_total;
+	p->hash = want_sha256;
 	sha256_init(&p->sha);
 	if (inflateInit2(&p->z, -15) != Z_OK) {
 		free(p);
@@ -378,7 +382,7 @@ bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_
 	}
 	free(name);
 	buf_free(&data);
-	if (ok) {
+	if (ok && want_sha256) {
 		/* hash the rest of the stream (central directory) too */
 		while (refill(p))
 			;

@@ -6,7 +6,9 @@
  * known size or (data descriptor, flag bit 3) inflated to find its end.
  * Only entries the caller wants are kept (capped); the rest are skipped
  * while streaming.  Memory is bounded by the kept entries, not the archive.
- * Also computes the SHA-256 of the whole stream on the way. */
+ * With want_sha256, also computes the SHA-256 of the whole stream on the
+ * way (a quarter of the cost of streaming, so callers ask only when the
+ * archive turned out to hold something worth hashing). */
 #ifndef L4S_ZIPSTREAM_H
 #define L4S_ZIPSTREAM_H
 
@@ -42,7 +44,8 @@ typedef bool (*stream_want_fn)(const char *name, size_t len, uint64_t *max, void
  * `max_total` caps the bytes inflated.  Returns false with a reason in err
  * when the stream is not a readable ZIP; entries kept so far stay in res. */
 bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_t max_total,
-		    stream_want_fn want, void *ctx, struct stream_result *res, struct buf *err);
+		    bool want_sha256, stream_want_fn want, void *ctx, struct stream_result *res,
+		    struct buf *err);
 void stream_result_free(struct stream_result *res);
 
 #endif
