@@ -30,10 +30,10 @@ def run(kind):
 
     # --- migrations
     p = cli(db, "migrate")
-    check(t + "migrate", p.returncode == 0 and "schema version 3" in p.stderr, p.stderr)
+    check(t + "migrate", p.returncode == 0 and "schema version 4" in p.stderr, p.stderr)
     p = cli(db, "migrate")
     check(t + "migrate-idempotent", p.returncode == 0, p.stderr)
-    check_eq(t + "migrations-recorded", db_sql(db, "SELECT COUNT(*) FROM schema_migrations"), "3")
+    check_eq(t + "migrations-recorded", db_sql(db, "SELECT COUNT(*) FROM schema_migrations"), "4")
 
     agent = make_token(db, "fleet")
     reader = make_token(db, "siem", "read")

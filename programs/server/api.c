@@ -322,7 +322,7 @@ static void list_devices(struct req *rq)
 			pv[n++] = dv_text(comp);
 		}
 		if (sha) {
-			buf_adds(&sub, " AND f.sha256 = ?");
+			buf_adds(&sub, " AND f.archive_id = (SELECT id FROM archives WHERE sha256 = ?)");
 			pv[n++] = dv_text(sha);
 		}
 		if (status) {
@@ -412,7 +412,7 @@ static void list_findings(struct req *rq)
 	if ((v = arg(rq, "component")))
 		qb_cond(&q, "f.component = ?", 1, dv_text(v));
 	if ((v = arg(rq, "sha256")))
-		qb_cond(&q, "f.sha256 = ?", 1, dv_text(v));
+		qb_cond(&q, "f.archive_id = (SELECT id FROM archives WHERE sha256 = ?)", 1, dv_text(v));
 	if ((v = arg(rq, "severity")))
 		qb_cond(&q, "f.severity = ?", 1, dv_text(v));
 	if ((v = arg(rq, "path")))

@@ -347,6 +347,7 @@ static int cmd_serve(struct opts *o)
 	srv.st = open_store(o, srv.cfg.pool);
 	if (!srv.st)
 		return 1;
+	store_start_merger(srv.st);
 	struct buf err = BUF_INIT;
 	struct server_http *h = http_start(&srv, &err);
 	if (!h) {

@@ -3,15 +3,20 @@
  * Ingest of one report (ingest_tx) is atomic: its own transaction on
  * PostgreSQL, its own SAVEPOINT inside a group commit on SQLite (see
  * ingest_grouped); it is acknowledged only after the COMMIT:
- *   1. upsert the device row (in PostgreSQL this row lock serialises two
- *      reports of the same device; SQLite has a single writer anyway)
- *   2. duplicate (device, report_id)?  roll back, answer "duplicate"
- *   3. record the report in the history
+ *   1. upsert the device row, reading it back (RETURNING; in PostgreSQL
+ *      this row lock serialises two reports of the same device; SQLite has
+ *      a single writer anyway)
+ *   2+3. record the report in the history; a duplicate (device, report_id)
+ *      inserts nothing: roll back, answer "duplicate"
  *   4. if it is not older than the current state, replace findings /
- *      processes / errors as its command says; append attempts
+ *      processes / errors as its command says (a device's first report has
+ *      nothing to replace); append attempts.  Findings go in as multi-row
+ *      INSERTs, their archives (sha256) into `archives` first.
  *   5. update the device counters, the aggregates (delta between the
- *      device's findings before and after, applied in a fixed key order so
- *      concurrent transactions never deadlock) and today's trend row
+ *      device's findings before and after) and today's trend row: SQLite
+ *      applies the summed deltas of a whole group commit at once;
+ *      PostgreSQL appends them to agg_delta, merged by store_merge() (no
+ *      hot rows locked by concurrent ingests)
  * Busy / deadlock / serialization failures re-run the transaction. */
 #include "store.h"
 
@@ -88,6 +93,20 @@ static const char *const MIGRATIONS[] = {
 	/* 3: hash of the device's current findings: an unchanged re-report
 	 * (the common case) does not rewrite them */
 	"ALTER TABLE devices ADD COLUMN findings_hash TEXT NOT NULL DEFAULT '';",
+	/* 4: drill-down by archive: each distinct sha256 once in `archives`, an
+	 * integer archive_id on findings (an index of small integers is far
+	 * cheaper to maintain at ingest than one of 64-character strings);
+	 * agg_delta: PostgreSQL ingest appends its aggregate and trend deltas
+	 * here (no shared row is locked), merged into agg/trend by
+	 * store_merge() (see the ingest notes at the top of store.c) */
+	"CREATE TABLE archives (id %ID%, sha256 TEXT NOT NULL UNIQUE);"
+	"ALTER TABLE findings ADD COLUMN archive_id BIGINT;"
+	"INSERT INTO archives(sha256) SELECT DISTINCT sha256 FROM findings WHERE sha256 IS NOT NULL;"
+	"UPDATE findings SET archive_id = (SELECT a.id FROM archives a WHERE a.sha256 = findings.sha256)"
+	"  WHERE sha256 IS NOT NULL;"
+	"CREATE INDEX findings_archive ON findings(archive_id);"
+	"CREATE TABLE agg_delta (id %ID%, kind TEXT NOT NULL, akey TEXT NOT NULL, sub TEXT NOT NULL,"
+	"  status TEXT NOT NULL, files BIGINT NOT NULL, devices BIGINT NOT NULL, label TEXT NOT NULL DEFAULT '');",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -163,6 +182,7 @@ struct store *store_open(const char *url, int pool_size, struct buf *err)
 	st->db = db;
 	pthread_mutex_init(&st->gc_mu, NULL);
 	pthread_cond_init(&st->gc_cv, NULL);
+	pthread_cond_init(&st->merge_cv, NULL);
 	st->gc_tail = &st->gc_head;
 	if (migrate(st, err)) {
 		store_close(st);
@@ -175,7 +195,16 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	if (st->merge_running) {
+		pthread_mutex_lock(&st->gc_mu);
+		st->merge_stop = true;
+		pthread_cond_signal(&st->merge_cv);
+		pthread_mutex_unlock(&st->gc_mu);
+		pthread_join(st->merge_thread, NULL);
+		store_merge(st, NULL);
+	}
 	db_close(st->db);
+	pthread_cond_destroy(&st->merge_cv);
 	pthread_mutex_destroy(&st->gc_mu);
 	pthread_cond_destroy(&st->gc_cv);
 	free(st);
@@ -184,6 +213,10 @@ void store_close(struct store *st)
 int store_query(struct store *st, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx,
 		struct buf *err)
 {
+	/* PostgreSQL: pending aggregate deltas first (see store_merge) */
+	if (db_kind(st->db) == DB_PG && (strstr(sql, "FROM agg") || strstr(sql, "FROM trend")) &&
+	    store_merge(st, err))
+		return DB_ERR;
 	struct dbc *c = db_acquire(st->db);
 	int rc;
 	for (int attempt = 0;; attempt++) {
@@ -444,6 +477,33 @@ static void akeys_from(struct akeys *a, const struct fkey *f, bool after)
 		akeys_add(a, "sha256", f->sha256, "", status, buf_cstr(&label), after);
 		buf_free(&label);
 	}
+	/* cves_json is ingest's compact serialisation of an array of strings:
+	 * read it directly unless a string has an escape (then jansson) */
+	const char *p = f->cves_json;
+	if (*p == '[' && !strchr(p, '\\')) {
+		size_t mark = a->n;
+		char tmp[256];
+		p++;
+		while (*p == '"') {
+			const char *q = strchr(p + 1, '"');
+			if (!q || (size_t)(q - p - 1) >= sizeof tmp)
+				break;
+			memcpy(tmp, p + 1, (size_t)(q - p - 1));
+			tmp[q - p - 1] = 0;
+			akeys_add(a, "cve", tmp, "", status, "", after);
+			p = q + 1;
+			if (*p == ',' && p[1] == '"')
+				p++;
+		}
+		if (*p == ']' && !p[1])
+			return;
+		while (a->n > mark) {   /* not that shape after all */
+			struct akey *k = &a->v[--a->n];
+			free(k->key);
+			free(k->sub);
+			free(k->label);
+		}
+	}
 	json_t *cves = json_loads(f->cves_json, 0, NULL);
 	size_t i;
 	json_t *e;
@@ -619,6 +679,86 @@ static void attempt_fp(const struct rp_attempt *a, char out[33])
 
 static struct dbv opt_int(bool has, long long v) { return has ? dv_int(v) : dv_null(); }
 
+/* INSERT of n rows of np parameters each, as few statements as possible:
+ * chunks of 16, 4 and 1 rows (three statement texts to prepare, and on
+ * PostgreSQL one round trip per chunk instead of per row).  head ends
+ * before VALUES, row is "(?, ...)". */
+static int insert_rows(struct dbc *c, const char *head, const char *row, const char *tail, int np,
+		       const struct dbv *p, size_t n)
+{
+	static const size_t chunks[] = {16, 4, 1};
+	struct buf sql = BUF_INIT;
+	size_t done = 0;
+	int rc = DB_OK;
+	for (int k = 0; k < 3 && rc == DB_OK; k++) {
+		if (n - done < chunks[k])
+			continue;
+		buf_reset(&sql);
+		buf_adds(&sql, head);
+		buf_adds(&sql, " VALUES ");
+		for (size_t i = 0; i < chunks[k]; i++) {
+			if (i)
+				buf_addc(&sql, ',');
+			buf_adds(&sql, row);
+		}
+		buf_adds(&sql, tail);
+		while (rc == DB_OK && n - done >= chunks[k]) {
+			rc = dbc_exec(c, buf_cstr(&sql), p + done * (size_t)np, (int)chunks[k] * np, NULL, NULL);
+			done += chunks[k];
+		}
+	}
+	buf_free(&sql);
+	return rc;
+}
+
+static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The report's findings (with ps_only: those with a pid), with their
+ * archives: distinct sha256 values are added to `archives` first (sorted:
+ * concurrent PostgreSQL transactions adding the same new archives take
+ * them in one order and cannot deadlock; an existing one is not locked). */
+static int insert_findings(struct dbc *c, const struct report *r, long long device_id, bool ps_only)
+{
+	size_t n = 0, ns = 0;
+	const char **shas = xcalloc(r->n_findings + 1, sizeof *shas);
+	struct dbv *q = xcalloc(15 * (r->n_findings + 1), sizeof *q);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct rp_finding *f = &r->findings[i];
+		if (ps_only && !f->has_pid)
+			continue;   /* a ps report speaks only for running processes */
+		struct dbv row[15] = {dv_int(device_id), dv_text(r->report_id), dv_text(f->path), dv_text(f->path_b64),
+				      dv_text(f->component ? f->component : ""), dv_text(f->version ? f->version : ""),
+				      dv_text(f->version_source), dv_text(f->status), dv_text(f->severity),
+				      dv_text(f->fixed_in), dv_text(f->sha256), dv_text(f->cves_json),
+				      dv_text(f->evidence_json), opt_int(f->has_pid, f->pid), dv_text(f->sha256)};
+		memcpy(q + 15 * n++, row, sizeof row);
+		if (f->sha256)
+			shas[ns++] = f->sha256;
+	}
+	int rc = DB_OK;
+	if (ns) {
+		qsort(shas, ns, sizeof *shas, str_cmp);
+		size_t u = 0;
+		for (size_t i = 0; i < ns; i++)
+			if (!u || strcmp(shas[u - 1], shas[i]))
+				shas[u++] = shas[i];
+		struct dbv *sp = xcalloc(u, sizeof *sp);
+		for (size_t i = 0; i < u; i++)
+			sp[i] = dv_text(shas[i]);
+		rc = insert_rows(c, "INSERT INTO archives(sha256)", "(?)", " ON CONFLICT(sha256) DO NOTHING", 1, sp, u);
+		free(sp);
+	}
+	if (rc == DB_OK && n)
+		rc = insert_rows(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
+				    " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid,"
+				    " archive_id)",
+				 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM archives WHERE sha256 = ?))", "",
+				 15, q, n);
+	free(q);
+	free(shas);
+	return rc;
+}
+
 /* The report's changes to its device; the fleet-wide deltas (agg, trend)
  * are added to dl for the caller to apply. */
 static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, long long token_id, long long now,
@@ -634,28 +774,16 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 	{
 		struct dbv p[3] = {dv_text(ident), dv_int(now), dv_int(now)};
 		if ((rc = dbc_exec(c, "INSERT INTO devices(ident, first_seen, last_seen) VALUES(?, ?, ?)"
-				      " ON CONFLICT(ident) DO UPDATE SET ident = excluded.ident", p, 3, NULL, NULL)))
-			goto out;
-		if ((rc = dbc_exec(c, "SELECT id, scan_created, ps_created, last_created, n_reports, n_vulnerable,"
+				      " ON CONFLICT(ident) DO UPDATE SET ident = excluded.ident"
+				      " RETURNING id, scan_created, ps_created, last_created, n_reports, n_vulnerable,"
 				      " n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked,"
-				      " findings_hash FROM devices WHERE ident = ?", p, 1, dev_cb, &d)))
+				      " findings_hash", p, 3, dev_cb, &d)))
 			goto out;
 		if (!d.found) {
 			rc = DB_ERR;
 			goto out;
 		}
 		res->device_id = d.id;
-	}
-	/* 2. idempotency */
-	{
-		struct dbv p[2] = {dv_int(d.id), dv_text(r->report_id)};
-		long long n = 0;
-		if ((rc = dbc_int(c, "SELECT COUNT(*) FROM reports WHERE device_id = ? AND report_id = ?", p, 2, 0, &n)))
-			goto out;
-		if (n) {
-			res->duplicate = true;
-			goto out;
-		}
 	}
 	/* what this report replaces */
 	bool is_scan = !strcmp(r->command, "scan"), is_ps = !strcmp(r->command, "ps");
@@ -684,11 +812,22 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 		struct dbv q[14];
 		memcpy(q, p, sizeof p);
 		q[13] = dv_text(r->summary_json);
-		if ((rc = dbc_exec(c, "INSERT INTO reports(device_id, report_id, command, created, received, token_id,"
-				      " agent_version, n_findings, n_vulnerable, n_processes, n_attempts, n_errors, applied,"
-				      " summary_json) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q, 14, NULL, NULL)))
+		/* 2. idempotency: a report id the device already sent inserts nothing */
+		long long id = 0;
+		if ((rc = dbc_int(c, "INSERT INTO reports(device_id, report_id, command, created, received, token_id,"
+				     " agent_version, n_findings, n_vulnerable, n_processes, n_attempts, n_errors, applied,"
+				     " summary_json) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+				     " ON CONFLICT(device_id, report_id) DO NOTHING RETURNING id", q, 14, 0, &id)))
 			goto out;
+		if (!id) {
+			memset(res, 0, sizeof *res);
+			res->device_id = d.id;
+			res->duplicate = true;
+			goto out;
+		}
 	}
+	/* a device's first report: it has no findings, processes or errors yet */
+	bool fresh = d.n_reports == 0;
 	/* 4a. findings */
 	long long nv = d.n_vulnerable, nm = d.n_mitigated, ns = d.n_safe;
 	char fhash[65];
@@ -702,14 +841,13 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 	}
 	if (store_findings) {
 		struct dbv p[1] = {dv_int(d.id)};
-		if ((rc = dbc_exec(c, "SELECT status, component, version, sha256, cves_json,"
-				      " CASE WHEN pid IS NULL THEN 0 ELSE 1 END FROM findings WHERE device_id = ?",
-				   p, 1, fkeys_cb, &before)))
+		if (!fresh && (rc = dbc_exec(c, "SELECT status, component, version, sha256, cves_json,"
+					       " CASE WHEN pid IS NULL THEN 0 ELSE 1 END FROM findings WHERE device_id = ?",
+					    p, 1, fkeys_cb, &before)))
 			goto out;
-		rc = dbc_exec(c, repl_findings_all ? "DELETE FROM findings WHERE device_id = ?"
-						   : "DELETE FROM findings WHERE device_id = ? AND pid IS NOT NULL",
-			      p, 1, NULL, NULL);
-		if (rc)
+		if (!fresh && (rc = dbc_exec(c, repl_findings_all ? "DELETE FROM findings WHERE device_id = ?"
+								  : "DELETE FROM findings WHERE device_id = ? AND pid IS NOT NULL",
+					     p, 1, NULL, NULL)))
 			goto out;
 		nv = nm = ns = 0;
 		for (size_t i = 0; i < before.n; i++) {
@@ -723,19 +861,12 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 				ns += !strcmp(s, "safe");
 			}
 		}
+		if ((rc = insert_findings(c, r, d.id, repl_findings_pid)))
+			goto out;
 		for (size_t i = 0; i < r->n_findings; i++) {
 			const struct rp_finding *f = &r->findings[i];
 			if (repl_findings_pid && !f->has_pid)
 				continue;   /* a ps report speaks only for running processes */
-			struct dbv q[14] = {dv_int(d.id), dv_text(r->report_id), dv_text(f->path), dv_text(f->path_b64),
-					    dv_text(f->component ? f->component : ""), dv_text(f->version ? f->version : ""),
-					    dv_text(f->version_source), dv_text(f->status), dv_text(f->severity),
-					    dv_text(f->fixed_in), dv_text(f->sha256), dv_text(f->cves_json),
-					    dv_text(f->evidence_json), opt_int(f->has_pid, f->pid)};
-			if ((rc = dbc_exec(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
-					      " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid)"
-					      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q, 14, NULL, NULL)))
-				goto out;
 			struct fkey fk = {(char *)f->status, (char *)(f->component ? f->component : ""),
 					  (char *)(f->version ? f->version : ""), (char *)f->sha256, f->cves_json, f->has_pid};
 			akeys_from(&ak, &fk, true);
@@ -748,7 +879,7 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 	long long nproc = d.n_processes, nrestart = d.n_restart, exposed = d.exposed;
 	if (repl_processes) {
 		struct dbv p[1] = {dv_int(d.id)};
-		if ((rc = dbc_exec(c, "DELETE FROM processes WHERE device_id = ?", p, 1, NULL, NULL)))
+		if (!fresh && (rc = dbc_exec(c, "DELETE FROM processes WHERE device_id = ?", p, 1, NULL, NULL)))
 			goto out;
 		nproc = (long long)r->n_processes;
 		nrestart = exposed = 0;
@@ -771,7 +902,7 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 	long long nerr = d.n_errors;
 	if (repl_errors) {
 		struct dbv p[1] = {dv_int(d.id)};
-		if ((rc = dbc_exec(c, "DELETE FROM scan_errors WHERE device_id = ?", p, 1, NULL, NULL)))
+		if (!fresh && (rc = dbc_exec(c, "DELETE FROM scan_errors WHERE device_id = ?", p, 1, NULL, NULL)))
 			goto out;
 		nerr = (long long)r->n_errors;
 		for (size_t i = 0; i < r->n_errors && i < 1000; i++) {
@@ -871,6 +1002,175 @@ out:
 	return rc;
 }
 
+/* ---- PostgreSQL: aggregate deltas without hot rows ----
+ *
+ * Every report changes a few shared rows (per CVE / version / archive
+ * aggregates, today's trend row).  Updating them in the report's own
+ * transaction serialises all concurrent ingests on those row locks.
+ * Instead a report appends its deltas to agg_delta (plain INSERTs of new
+ * rows lock nothing shared), in the same transaction as the report, so an
+ * acknowledged report's deltas are durable with it.  store_merge() folds
+ * the pending deltas into agg and trend in one transaction (merges are
+ * serialised by an advisory lock; the rows it deletes are exactly the ones
+ * it adds up).  It runs from a background thread every MERGE_MS and before
+ * any read of agg or trend (store_query), so readers always see every
+ * committed report. */
+
+#define MERGE_MS 200
+
+/* a PostgreSQL array literal element: "..." with \ and " escaped */
+static void arr_add(struct buf *b, const char *s)
+{
+	buf_addc(b, b->len ? ',' : '{');
+	buf_addc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addc(b, '\\');
+		buf_addc(b, *s);
+	}
+	buf_addc(b, '"');
+}
+
+static int append_deltas(struct dbc *c, struct deltas *dl, long long now)
+{
+	struct buf col[7] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
+	char num[32], day[11];
+	size_t n = 0;
+	for (size_t i = 0; i < dl->agg.n; i++) {
+		const struct akey *a = &dl->agg.v[i];
+		if (!a->dfiles && !a->ddev)
+			continue;
+		arr_add(&col[0], a->kind);
+		arr_add(&col[1], a->key);
+		arr_add(&col[2], a->sub);
+		arr_add(&col[3], a->status);
+		snprintf(num, sizeof num, "%lld", a->dfiles);
+		arr_add(&col[4], num);
+		snprintf(num, sizeof num, "%lld", a->ddev);
+		arr_add(&col[5], num);
+		arr_add(&col[6], a->label);
+		n++;
+	}
+	utc_day(now, day);
+	for (int k = 0; k < 9; k++) {
+		if (!dl->trend[k])
+			continue;
+		char sub[12];
+		snprintf(sub, sizeof sub, "%d", k);
+		arr_add(&col[0], "trend");
+		arr_add(&col[1], day);
+		arr_add(&col[2], sub);
+		arr_add(&col[3], "");
+		snprintf(num, sizeof num, "%lld", dl->trend[k]);
+		arr_add(&col[4], num);
+		arr_add(&col[5], "0");
+		arr_add(&col[6], "");
+		n++;
+	}
+	int rc = DB_OK;
+	if (n) {
+		struct dbv p[7];
+		for (int k = 0; k < 7; k++) {
+			buf_addc(&col[k], '}');
+			p[k] = dv_text(buf_cstr(&col[k]));
+		}
+		rc = dbc_exec(c, "INSERT INTO agg_delta(kind, akey, sub, status, files, devices, label)"
+				 " SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[],"
+				 " ?::text[])", p, 7, NULL, NULL);
+	}
+	for (int k = 0; k < 7; k++)
+		buf_free(&col[k]);
+	return rc;
+}
+
+static int trend_sum_cb(void *ctx, const struct dbrow *r)
+{
+	struct deltas *dl = ctx;
+	long long k = dbrow_int(r, 0);
+	if (k >= 0 && k < 9)
+		dl->trend[k] += dbrow_int(r, 1);
+	return 0;
+}
+
+static int merge_tx(struct dbc *c, long long now)
+{
+	long long pending = 0;
+	int rc = dbc_int(c, "SELECT COUNT(*) FROM (SELECT 1 FROM agg_delta LIMIT 1) t", NULL, 0, 0, &pending);
+	if (rc || !pending)
+		return rc;
+	struct deltas dl = {0};
+	if ((rc = dbc_begin(c)))
+		return rc;
+	rc = dbc_exec(c, "SELECT pg_advisory_xact_lock(7444002)", NULL, 0, NULL, NULL);
+	/* the agg rows in key order (ORDER BY in the INSERT's SELECT): the same
+	 * lock order as any other writer of agg */
+	if (rc == DB_OK)
+		rc = dbc_exec(c, "WITH d AS (DELETE FROM agg_delta RETURNING kind, akey, sub, status, files, devices, label),"
+				 " a AS (INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
+				 "  SELECT kind, akey, sub, status, SUM(files), SUM(devices), MAX(label) FROM d"
+				 "  WHERE kind <> 'trend' GROUP BY kind, akey, sub, status ORDER BY kind, akey, sub, status"
+				 "  ON CONFLICT(kind, akey, sub, status) DO UPDATE"
+				 "  SET files = agg.files + excluded.files, devices = agg.devices + excluded.devices)"
+				 " SELECT CAST(sub AS BIGINT), SUM(files) FROM d WHERE kind = 'trend' GROUP BY sub",
+			      NULL, 0, trend_sum_cb, &dl);
+	if (rc == DB_OK)
+		rc = apply_deltas(c, &dl, now);
+	deltas_free(&dl);
+	if (rc == DB_OK)
+		rc = dbc_commit(c);
+	if (rc)
+		dbc_rollback(c);
+	return rc;
+}
+
+int store_merge(struct store *st, struct buf *err)
+{
+	if (db_kind(st->db) != DB_PG)
+		return DB_OK;
+	struct dbc *c = db_acquire(st->db);
+	int rc = DB_ERR;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		rc = merge_tx(c, (long long)time(NULL));
+		if (rc != DB_RETRY)
+			break;
+		usleep(1000u << attempt);
+	}
+	if (rc && err)
+		buf_printf(err, "%s", dbc_error(c));
+	db_release(st->db, c);
+	return rc ? DB_ERR : DB_OK;
+}
+
+static void *merger(void *arg)
+{
+	struct store *st = arg;
+	pthread_mutex_lock(&st->gc_mu);
+	while (!st->merge_stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += MERGE_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&st->merge_cv, &st->gc_mu, &ts);
+		if (st->merge_stop)
+			break;
+		pthread_mutex_unlock(&st->gc_mu);
+		store_merge(st, NULL);
+		pthread_mutex_lock(&st->gc_mu);
+	}
+	pthread_mutex_unlock(&st->gc_mu);
+	return NULL;
+}
+
+void store_start_merger(struct store *st)
+{
+	if (db_kind(st->db) != DB_PG || st->merge_running)
+		return;
+	st->merge_running = pthread_create(&st->merge_thread, NULL, merger, st) == 0;
+}
+
 /* One report in its own transaction (PostgreSQL: concurrent writers, row
  * locks, retries on deadlock / serialization failure). */
 static int ingest_single(struct store *st, const struct report *r, long long token_id, long long now,
@@ -890,7 +1190,7 @@ static int ingest_single(struct store *st, const struct report *r, long long tok
 				break;
 			}
 			if (rc == DB_OK)
-				rc = apply_deltas(c, &dl, now);
+				rc = append_deltas(c, &dl, now);
 			deltas_free(&dl);
 			if (rc == DB_OK)
 				rc = dbc_commit(c);

@@ -18,6 +18,8 @@
  *   reports   every accepted report (history; idempotency by device+id)
  *   agg       per (CVE | version | sha256 | callback host, status): how many
  *             files and devices, kept exact incrementally at ingest
+ *             (PostgreSQL: through agg_delta, see store_merge)
+ *   archives  each distinct sha256 once; findings.archive_id points here
  *   trend     fleet totals per UTC day, updated at ingest
  * A report older (by "created") than the device's current state of the same
  * kind is kept in the history but does not replace newer state. */
@@ -39,11 +41,20 @@ struct store {
 	pthread_cond_t gc_cv;
 	struct gc_item *gc_head, **gc_tail;
 	bool gc_leader;
+	/* PostgreSQL: merges agg_delta into agg / trend (store_merge) */
+	pthread_t merge_thread;
+	pthread_cond_t merge_cv;
+	bool merge_running, merge_stop;
 };
 
 struct store *store_open(const char *url, int pool_size, struct buf *err);
 void store_close(struct store *st);
 int store_latest_schema(void);
+/* PostgreSQL: fold pending aggregate deltas into agg and trend (no-op on
+ * SQLite); store_query does it before reading either table.  The server
+ * starts a thread that does it every 200 ms. */
+int store_merge(struct store *st, struct buf *err);
+void store_start_merger(struct store *st);
 
 /* Run fn on every row of one query; DB_OK / DB_ERR with err set. */
 int store_query(struct store *st, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx,

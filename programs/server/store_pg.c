@@ -128,19 +128,38 @@ static int pg_fail(struct pg_conn *c, PGresult *res, struct buf *err)
 	return DB_ERR;
 }
 
+static int pg_exec1(struct pg_conn *c, const char *sql, const struct dbv *v, int np, db_row_fn fn, void *ctx,
+		    struct buf *err, char (*nums)[24], const char **vals);
+
 static int pg_exec(void *p, const char *sql, const struct dbv *v, int np, db_row_fn fn, void *ctx, struct buf *err)
 {
 	struct pg_conn *c = p;
-	char nums[64][24];
-	const char *vals[64];
-	if (np > 64) {
+	/* multi-row INSERTs (store.c insert_rows) bind up to 16 rows at once */
+	char snums[64][24], (*nums)[24] = snums;
+	const char *svals[64], **vals = svals;
+	if (np > 1024) {
 		buf_printf(err, "too many parameters");
 		return DB_ERR;
 	}
+	if (np > 64) {
+		nums = xmalloc((size_t)np * sizeof *nums);
+		vals = xmalloc((size_t)np * sizeof *vals);
+	}
+	int rc = pg_exec1(c, sql, v, np, fn, ctx, err, nums, vals);
+	if (nums != snums) {
+		free(nums);
+		free(vals);
+	}
+	return rc;
+}
+
+static int pg_exec1(struct pg_conn *c, const char *sql, const struct dbv *v, int np, db_row_fn fn, void *ctx,
+		    struct buf *err, char (*nums)[24], const char **vals)
+{
 	for (int i = 0; i < np; i++) {
 		switch (v[i].t) {
 		case DBV_NULL: vals[i] = NULL; break;
-		case DBV_INT: snprintf(nums[i], sizeof nums[i], "%lld", v[i].i); vals[i] = nums[i]; break;
+		case DBV_INT: snprintf(nums[i], 24, "%lld", v[i].i); vals[i] = nums[i]; break;
 		case DBV_TEXT: vals[i] = v[i].s; break;
 		}
 	}
