@@ -14,6 +14,8 @@ enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_FAILED = 2 };
 
 int cmd_scan(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_fix(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 
 /* Print "log4scan: <message>" to stderr. */

@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
 	{"scan", cmd_scan, "find Log4j on disk and classify it (default: whole host)"},
 	{"logs", cmd_logs, "hunt for Log4Shell exploitation attempts in log files"},
+	{"fix", cmd_fix, "remove the vulnerable classes from archives in place (with backup)"},
+	{"restore", cmd_restore, "put back the originals that fix replaced"},
 	{"ps", cmd_ps, "running JVMs and the Log4j they have loaded (reads /proc, never memory)"},
 };
 

@@ -183,7 +183,7 @@ static void test_near_misses(struct loghunt *h, struct seen *s)
 		access_line(&text, fld[1]);
 		seen_clear(s);
 		hunt(h, text.data, text.len, 0);
-		snprintf(name, sizeof name, "near miss %s: not reported", fld[0]);
+		snprintf(name, sizeof name, "near miss %.100s: not reported", fld[0]);
 		CHECK(name, s->n == 0);
 		if (s->n)
 			printf("#   reported as %s\n", s->a[0].decoded);
@@ -191,7 +191,7 @@ static void test_near_misses(struct loghunt *h, struct seen *s)
 		struct lk_result r;
 		size_t found = lookup_eval(fld[1], strlen(fld[1]), &r);
 		lookup_result_free(&r);
-		snprintf(name, sizeof name, "near miss %s: evaluator finds no jndi", fld[0]);
+		snprintf(name, sizeof name, "near miss %.100s: evaluator finds no jndi", fld[0]);
 		CHECK(name, found == 0);
 	}
 	fclose(f);
