@@ -57,7 +57,7 @@ void finding_free(struct finding *f)
 /* Length of the class name without its extension; 0 when not a class.
  * Java agents store classes as .esclazz (Elastic) or .classdata
  * (OpenTelemetry, Application Insights): the same bytes. */
-static size_t class_stem(const char *n, size_t len)
+size_t class_stem(const char *n, size_t len)
 {
 	static const char *ext[] = {".class", ".esclazz", ".classdata"};
 	for (size_t i = 0; i < 3; i++) {

@@ -88,6 +88,10 @@ struct detect_result {
 	size_t nerrors;
 };
 
+/* Length of a class entry's name without its extension (.class, or the
+ * .esclazz/.classdata of Java agents), 0 when it is not a class. */
+size_t class_stem(const char *name, size_t len);
+
 /* True when an entry name could matter to the detector (so a caller that
  * lists entries can skip the rest cheaply). */
 bool detect_wants(const char *name, size_t len);

@@ -112,19 +112,6 @@ char *fix_top_path(const char *p)
 	return NULL;
 }
 
-/* Class name length without its extension (as the detector counts them:
- * .class, and the .esclazz/.classdata of Java agents); 0 when not a class. */
-static size_t class_stem(const char *n, size_t len)
-{
-	static const char *ext[] = {".class", ".esclazz", ".classdata"};
-	for (size_t i = 0; i < 3; i++) {
-		size_t el = strlen(ext[i]);
-		if (len > el && !memcmp(n + len - el, ext[i], el))
-			return len - el;
-	}
-	return 0;
-}
-
 /* Count (and mark in drop, when not NULL) the entries that are class `cls`
  * under `root`; a trailing '/' names a whole package: every entry below it. */
 static size_t match_class(const struct zip *z, const char *root, const char *cls, bool *drop)
@@ -375,19 +362,6 @@ static bool zv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 		return false;
 	v->p->inflated += *len;
 	return true;
-}
-
-/* The same display path the scanner builds ("!/" between levels; a NUL in
- * a stored name shown as \0). */
-static void path_join(struct buf *p, const char *name, size_t len)
-{
-	buf_adds(p, "!/");
-	for (size_t i = 0; i < len; i++) {
-		if (name[i])
-			buf_addc(p, name[i]);
-		else
-			buf_adds(p, "\\0");
-	}
 }
 
 static void path_cut(struct buf *p, size_t len)

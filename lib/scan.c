@@ -132,7 +132,7 @@ bool archive_name(const char *name, size_t len)
 
 /* Append an entry name to a display path; a NUL inside a stored name (which
  * no filesystem allows) is shown as "\0" rather than cutting the string. */
-static void path_join(struct buf *p, const char *name, size_t len)
+void path_join(struct buf *p, const char *name, size_t len)
 {
 	buf_adds(p, "!/");
 	for (size_t i = 0; i < len; i++) {

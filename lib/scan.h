@@ -91,6 +91,10 @@ void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out);
 void scanner_error(struct scanner *s, struct scan_batch *b, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Append "!/" and an entry name to a display path (a NUL inside a stored
+ * name, which no filesystem allows, is shown as "\0"). */
+void path_join(struct buf *p, const char *name, size_t len);
+
 /* Does the name end in an archive extension (.jar .war .ear .zip ...)? */
 bool archive_name(const char *name, size_t len);
 /* Is dir/org a class root for Log4j (org/apache/logging/log4j/core or

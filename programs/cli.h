@@ -8,7 +8,10 @@
 #ifndef L4S_CLI_H
 #define L4S_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "rules.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_FAILED = 2 };
 
@@ -20,5 +23,10 @@ int cmd_ps(int argc, char **argv);
 
 /* Print "log4scan: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A whole decimal number in [lo, hi]. */
+bool cli_parse_num(const char *s, long lo, long hi, long *out);
+/* The rules: FILE (--rules), or the built-in ones when file is NULL.  NULL,
+ * with the reason printed, when they cannot be loaded. */
+struct rules *cli_load_rules(const char *file);
 
 #endif

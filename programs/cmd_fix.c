@@ -224,54 +224,6 @@ static void print_result(struct fix_out *o, const struct fix_result *r)
 	print_line(o);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (64 << 20))
-		buf_add(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	return buf_detach(&b);
-}
-
-static bool parse_num(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-static struct rules *load_rules(const char *file)
-{
-	struct buf err = BUF_INIT;
-	struct rules *r;
-	if (file) {
-		size_t len;
-		char *text = slurp(file, &len);
-		if (!text) {
-			cli_error("cannot read rules file %s: %s", file, strerror(errno));
-			return NULL;
-		}
-		r = rules_parse(text, len, &err);
-		free(text);
-		if (!r)
-			cli_error("rules file %s: %s", file, buf_cstr(&err));
-	} else if (!(r = rules_default(&err))) {
-		cli_error("built-in rules: %s", buf_cstr(&err));
-	}
-	buf_free(&err);
-	return r;
-}
-
 int cmd_fix(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -331,7 +283,7 @@ int cmd_fix(int argc, char **argv)
 		case OPT_ONEFS: wo.one_file_system = true; break;
 		case OPT_FOLLOW: wo.follow_symlinks = true; break;
 		case OPT_MAXDEPTH:
-			if (!parse_num(optarg, 0, 64, &n)) {
+			if (!cli_parse_num(optarg, 0, 64, &n)) {
 				cli_error("--max-depth takes a number from 0 to 64");
 				goto out;
 			}
@@ -339,7 +291,7 @@ int cmd_fix(int argc, char **argv)
 			break;
 		case OPT_NESTED:
 		case OPT_INFLATE:
-			if (!parse_num(optarg, 1, 1L << 20, &n)) {
+			if (!cli_parse_num(optarg, 1, 1L << 20, &n)) {
 				cli_error("%s takes a size in MiB", c == OPT_NESTED ? "--max-nested-size" : "--max-inflate");
 				goto out;
 			}
@@ -349,7 +301,7 @@ int cmd_fix(int argc, char **argv)
 				so.max_file_inflate = (uint64_t)n << 20;
 			break;
 		case OPT_THREADS:
-			if (!parse_num(optarg, 1, 256, &n)) {
+			if (!cli_parse_num(optarg, 1, 256, &n)) {
 				cli_error("--threads takes a number from 1 to 256");
 				goto out;
 			}
@@ -370,7 +322,7 @@ int cmd_fix(int argc, char **argv)
 		fputs(fix_usage, stderr);
 		goto out;
 	}
-	struct rules *rules = load_rules(rules_file);
+	struct rules *rules = cli_load_rules(rules_file);
 	if (!rules)
 		goto out;
 	fo.rules = rules;

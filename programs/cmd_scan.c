@@ -124,32 +124,6 @@ static void on_jvm(void *ctx, struct proc_jvm *j)
 	on_batch(o, &j->batch);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (64 << 20))
-		buf_add(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	return buf_detach(&b);
-}
-
-static bool parse_num(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* --max-memory: the scanner's memory is a small constant plus, per thread,
  * what one top-level file may inflate; shrink those caps (and the number of
  * threads when even that is too much) so the total fits. */
@@ -270,14 +244,14 @@ static int scan_main(int argc, char **argv)
 		case OPT_ONEFS: wo.one_file_system = true; break;
 		case OPT_FOLLOW: wo.follow_symlinks = true; break;
 		case OPT_MAXDEPTH:
-			if (!parse_num(optarg, 0, 64, &n)) {
+			if (!cli_parse_num(optarg, 0, 64, &n)) {
 				cli_error("--max-depth takes a number from 0 to 64");
 				return EXIT_FAILED;
 			}
 			so.max_depth = (int)n;
 			break;
 		case OPT_INFLATE_TOTAL:
-			if (!parse_num(optarg, 1, 1L << 30, &n)) {
+			if (!cli_parse_num(optarg, 1, 1L << 30, &n)) {
 				cli_error("--max-inflate-total takes a size in MiB");
 				return EXIT_FAILED;
 			}
@@ -285,7 +259,7 @@ static int scan_main(int argc, char **argv)
 			break;
 		case OPT_NESTED:
 		case OPT_INFLATE:
-			if (!parse_num(optarg, 1, 1L << 20, &n)) {
+			if (!cli_parse_num(optarg, 1, 1L << 20, &n)) {
 				cli_error("%s takes a size in MiB", c == OPT_NESTED ? "--max-nested-size" : "--max-inflate");
 				return EXIT_FAILED;
 			}
@@ -295,7 +269,7 @@ static int scan_main(int argc, char **argv)
 				so.max_file_inflate = (uint64_t)n << 20;
 			break;
 		case OPT_THREADS:
-			if (!parse_num(optarg, 1, 256, &n)) {
+			if (!cli_parse_num(optarg, 1, 256, &n)) {
 				cli_error("--threads takes a number from 1 to 256");
 				return EXIT_FAILED;
 			}
@@ -328,7 +302,7 @@ static int scan_main(int argc, char **argv)
 		case OPT_MAXIO:
 		case OPT_MAXMEM:
 		case OPT_BUDGET:
-			if (!parse_num(optarg, 1, c == OPT_MAXCPU ? 100 * 256 : 1L << 30, &n)) {
+			if (!cli_parse_num(optarg, 1, c == OPT_MAXCPU ? 100 * 256 : 1L << 30, &n)) {
 				cli_error("%s takes a positive number", argv[optind - 1]);
 				return EXIT_FAILED;
 			}
@@ -384,30 +358,11 @@ static int scan_main(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	struct buf err = BUF_INIT;
-	struct rules *rules;
-	if (rules_file) {
-		size_t len;
-		char *text = slurp(rules_file, &len);
-		if (!text) {
-			cli_error("cannot read rules file %s: %s", rules_file, strerror(errno));
-			free(wo.excludes);
-			return EXIT_FAILED;
-		}
-		rules = rules_parse(text, len, &err);
-		free(text);
-		if (!rules) {
-			cli_error("rules file %s: %s", rules_file, buf_cstr(&err));
-			buf_free(&err);
-			free(wo.excludes);
-			return EXIT_FAILED;
-		}
-	} else if (!(rules = rules_default(&err))) {
-		cli_error("built-in rules: %s", buf_cstr(&err));
-		buf_free(&err);
+	struct rules *rules = cli_load_rules(rules_file);
+	if (!rules) {
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
-	buf_free(&err);
 
 	FILE *f = stdout;
 	if (output && !(f = fopen(output, "w"))) {

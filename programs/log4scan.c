@@ -22,16 +22,6 @@ static const struct command commands[] = {
 	{"ps", cmd_ps, "running JVMs and the Log4j they have loaded (reads /proc, never memory)"},
 };
 
-void cli_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("log4scan: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: log4scan COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");

@@ -1,0 +1,69 @@
+/* cli.c - small helpers the agent's subcommands share: error messages,
+ * number options, and loading the rules (built-in or --rules FILE). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("log4scan: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+bool cli_parse_num(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A rules file is small; 64 MiB bounds a mistaken --rules /dev/zero. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (64 << 20))
+		buf_add(&b, chunk, n);
+	fclose(f);
+	*len = b.len;
+	return buf_detach(&b);
+}
+
+struct rules *cli_load_rules(const char *file)
+{
+	struct buf err = BUF_INIT;
+	struct rules *r;
+	if (file) {
+		size_t len;
+		char *text = slurp(file, &len);
+		if (!text) {
+			cli_error("cannot read rules file %s: %s", file, strerror(errno));
+			return NULL;
+		}
+		r = rules_parse(text, len, &err);
+		free(text);
+		if (!r)
+			cli_error("rules file %s: %s", file, buf_cstr(&err));
+	} else if (!(r = rules_default(&err))) {
+		cli_error("built-in rules: %s", buf_cstr(&err));
+	}
+	buf_free(&err);
+	return r;
+}
