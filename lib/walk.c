@@ -23,7 +23,10 @@
 
 #define QUEUE_CAP 4096
 
-enum job_kind { JOB_FILE, JOB_CLASSDIR, JOB_IMAGEDIR, JOB_STOP };
+/* JOB_FILE: a regular file a directory listing showed (opened directly);
+ * JOB_NAMED: a path named on the command line, which may be anything (a
+ * FIFO, a device) and is checked before it is opened. */
+enum job_kind { JOB_FILE, JOB_NAMED, JOB_CLASSDIR, JOB_IMAGEDIR, JOB_STOP };
 
 struct job {
 	enum job_kind kind;
@@ -142,6 +145,8 @@ static void *worker(void *arg)
 			batch_add_error(&b, j.path, "out of memory for a decompressor");
 		else if (j.kind == JOB_FILE)
 			scan_file_job(w, s, j.path, &b);
+		else if (j.kind == JOB_NAMED)
+			scan_path(s, j.path, true, &b);
 		else if (j.kind == JOB_IMAGEDIR)
 			image_scan_dir(s, j.path, &b);
 		else
@@ -464,7 +469,7 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 		} else {
 			/* A file named on the command line is scanned even through a
 			 * symlink, and a FIFO or device there is reported, not opened. */
-			push(w, JOB_FILE, xstrdup(root));
+			push(w, JOB_NAMED, xstrdup(root));
 		}
 	}
 	for (int i = 0; i < started; i++)
