@@ -2,7 +2,8 @@
 #
 #   make            agent (build/log4scan) and collector (build/log4scan-server)
 #   make scan       install missing Debian packages, build, scan this host
-#   make check      every test, under ASan+UBSan; last line "N passed, N failed"
+#   make check      install missing packages, build, run every test under
+#                   ASan+UBSan; last line "N passed, N failed"
 #   make fuzz       libFuzzer harnesses (clang) into build/fuzz/
 #   make deps       install the Debian packages the build and tests need
 #
@@ -78,13 +79,16 @@ SAN_FLAGS = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-saniti
 san:
 	$(MAKE) BUILD=build/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all units
 
-check: all san
+check: deps
+	@$(MAKE) --no-print-directory all san
 	@sh tests/run.sh
+
 
 deps:
 	sh scripts/install-deps.sh
 
-scan: deps all
+scan: deps
+	@$(MAKE) --no-print-directory all
 	$(BUILD)/log4scan scan
 
 # libFuzzer harnesses: each fuzz/fuzz_X.c links the library built with clang.
