@@ -30,6 +30,56 @@ bool cli_parse_num(const char *s, long lo, long hi, long *out)
 	return true;
 }
 
+int cli_scan_option(int code, const char *arg, struct scan_opts *so, struct walk_opts *wo)
+{
+	long n;
+	switch (code) {
+	case CLI_OPT_EXCLUDE:
+		wo->excludes = realloc(wo->excludes, (wo->nexcludes + 1) * sizeof *wo->excludes);
+		if (!wo->excludes)
+			abort();
+		wo->excludes[wo->nexcludes++] = arg;
+		return 1;
+	case CLI_OPT_ONEFS:
+		wo->one_file_system = true;
+		return 1;
+	case CLI_OPT_FOLLOW:
+		wo->follow_symlinks = true;
+		return 1;
+	case CLI_OPT_MAXDEPTH:
+		if (!cli_parse_num(arg, 0, 64, &n)) {
+			cli_error("--max-depth takes a number from 0 to 64");
+			return -1;
+		}
+		so->max_depth = (int)n;
+		return 1;
+	case CLI_OPT_NESTED:
+	case CLI_OPT_INFLATE:
+	case CLI_OPT_INFLATE_TOTAL:
+		if (!cli_parse_num(arg, 1, code == CLI_OPT_INFLATE_TOTAL ? 1L << 30 : 1L << 20, &n)) {
+			cli_error("%s takes a size in MiB", code == CLI_OPT_NESTED ? "--max-nested-size"
+							  : code == CLI_OPT_INFLATE ? "--max-inflate"
+										    : "--max-inflate-total");
+			return -1;
+		}
+		if (code == CLI_OPT_NESTED)
+			so->max_nested_bytes = (uint64_t)n << 20;
+		else if (code == CLI_OPT_INFLATE)
+			so->max_file_inflate = (uint64_t)n << 20;
+		else
+			so->max_scan_inflate = (uint64_t)n << 20;
+		return 1;
+	case CLI_OPT_THREADS:
+		if (!cli_parse_num(arg, 1, 256, &n)) {
+			cli_error("--threads takes a number from 1 to 256");
+			return -1;
+		}
+		wo->threads = (int)n;
+		return 1;
+	}
+	return 0;
+}
+
 /* A rules file is small; 64 MiB bounds a mistaken --rules /dev/zero. */
 static char *slurp(const char *path, size_t *len)
 {

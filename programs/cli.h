@@ -12,6 +12,8 @@
 #include <stdio.h>
 
 #include "rules.h"
+#include "scan.h"
+#include "walk.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_FAILED = 2 };
 
@@ -28,5 +30,22 @@ bool cli_parse_num(const char *s, long lo, long hi, long *out);
 /* The rules: FILE (--rules), or the built-in ones when file is NULL.  NULL,
  * with the reason printed, when they cannot be loaded. */
 struct rules *cli_load_rules(const char *file);
+
+/* The walk and archive options `scan` and `fix` share (fix finds archives
+ * exactly as scan does).  Put CLI_SCAN_OPTIONS in the getopt_long table;
+ * cli_scan_option() handles their codes: 1 handled, 0 not one of them,
+ * -1 a bad value (the message is printed). */
+enum { CLI_OPT_EXCLUDE = 1000, CLI_OPT_ONEFS, CLI_OPT_FOLLOW, CLI_OPT_MAXDEPTH, CLI_OPT_NESTED,
+       CLI_OPT_INFLATE, CLI_OPT_INFLATE_TOTAL, CLI_OPT_THREADS };
+#define CLI_SCAN_OPTIONS \
+	{"exclude", required_argument, NULL, CLI_OPT_EXCLUDE}, \
+	{"one-file-system", no_argument, NULL, CLI_OPT_ONEFS}, \
+	{"follow-symlinks", no_argument, NULL, CLI_OPT_FOLLOW}, \
+	{"max-depth", required_argument, NULL, CLI_OPT_MAXDEPTH}, \
+	{"max-nested-size", required_argument, NULL, CLI_OPT_NESTED}, \
+	{"max-inflate", required_argument, NULL, CLI_OPT_INFLATE}, \
+	{"max-inflate-total", required_argument, NULL, CLI_OPT_INFLATE_TOTAL}, \
+	{"threads", required_argument, NULL, CLI_OPT_THREADS}
+int cli_scan_option(int code, const char *arg, struct scan_opts *so, struct walk_opts *wo);
 
 #endif

@@ -52,7 +52,7 @@ static const char fix_usage[] =
 	"  -o, --output FILE      write the report to FILE\n"
 	"  --exclude GLOB         skip paths matching GLOB (repeatable)\n"
 	"  --one-file-system, --follow-symlinks, --max-depth N, --max-nested-size N,\n"
-	"  --max-inflate N, --threads N, --rules FILE\n"
+	"  --max-inflate N, --max-inflate-total N, --threads N, --rules FILE\n"
 	"                         as for `log4scan scan`\n"
 	"  -h, --help\n"
 	"\n"
@@ -76,8 +76,7 @@ static const char restore_usage[] =
 	"Exit status: 0 everything restored (or already original), 2 a file was\n"
 	"refused or could not be restored, or the command failed.\n";
 
-enum { OPT_FORMAT = 256, OPT_EXCLUDE, OPT_ONEFS, OPT_FOLLOW, OPT_MAXDEPTH, OPT_NESTED,
-       OPT_INFLATE, OPT_THREADS, OPT_RULES, OPT_DRYRUN, OPT_BACKUP, OPT_L1, OPT_SIGNED,
+enum { OPT_FORMAT = 256, OPT_RULES, OPT_DRYRUN, OPT_BACKUP, OPT_L1, OPT_SIGNED,
        OPT_MTIME };
 
 struct fix_out {
@@ -234,13 +233,7 @@ int cmd_fix(int argc, char **argv)
 		{"mtime", required_argument, NULL, OPT_MTIME},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"output", required_argument, NULL, 'o'},
-		{"exclude", required_argument, NULL, OPT_EXCLUDE},
-		{"one-file-system", no_argument, NULL, OPT_ONEFS},
-		{"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
-		{"max-depth", required_argument, NULL, OPT_MAXDEPTH},
-		{"max-nested-size", required_argument, NULL, OPT_NESTED},
-		{"max-inflate", required_argument, NULL, OPT_INFLATE},
-		{"threads", required_argument, NULL, OPT_THREADS},
+		CLI_SCAN_OPTIONS,
 		{"rules", required_argument, NULL, OPT_RULES},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -252,7 +245,6 @@ int cmd_fix(int argc, char **argv)
 	wo.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	struct fix_opts fo = {.so = &so, .backup_dir = DEFAULT_BACKUP_DIR, .keep_mtime = true};
 	const char *format = NULL, *output = NULL, *rules_file = NULL;
-	long n;
 	int c, status = EXIT_FAILED;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -276,45 +268,19 @@ int cmd_fix(int argc, char **argv)
 			}
 			break;
 		case 'o': output = optarg; break;
-		case OPT_EXCLUDE:
-			wo.excludes = realloc(wo.excludes, (wo.nexcludes + 1) * sizeof *wo.excludes);
-			wo.excludes[wo.nexcludes++] = optarg;
-			break;
-		case OPT_ONEFS: wo.one_file_system = true; break;
-		case OPT_FOLLOW: wo.follow_symlinks = true; break;
-		case OPT_MAXDEPTH:
-			if (!cli_parse_num(optarg, 0, 64, &n)) {
-				cli_error("--max-depth takes a number from 0 to 64");
-				goto out;
-			}
-			so.max_depth = (int)n;
-			break;
-		case OPT_NESTED:
-		case OPT_INFLATE:
-			if (!cli_parse_num(optarg, 1, 1L << 20, &n)) {
-				cli_error("%s takes a size in MiB", c == OPT_NESTED ? "--max-nested-size" : "--max-inflate");
-				goto out;
-			}
-			if (c == OPT_NESTED)
-				so.max_nested_bytes = (uint64_t)n << 20;
-			else
-				so.max_file_inflate = (uint64_t)n << 20;
-			break;
-		case OPT_THREADS:
-			if (!cli_parse_num(optarg, 1, 256, &n)) {
-				cli_error("--threads takes a number from 1 to 256");
-				goto out;
-			}
-			wo.threads = (int)n;
-			break;
 		case OPT_RULES: rules_file = optarg; break;
 		case 'h':
 			fputs(fix_usage, stdout);
 			status = EXIT_CLEAN;
 			goto out;
-		default:
-			fputs(fix_usage, stderr);
+		default: {
+			int r = cli_scan_option(c, optarg, &so, &wo);
+			if (r > 0)
+				break;
+			if (r == 0)
+				fputs(fix_usage, stderr);
 			goto out;
+		}
 		}
 	}
 	if (optind >= argc) {

@@ -69,10 +69,9 @@ static const char scan_usage[] =
 	"\n"
 	"Exit status: 0 nothing vulnerable, 1 vulnerable found, 2 the scan failed.\n";
 
-enum { OPT_FORMAT = 256, OPT_EXCLUDE, OPT_ONEFS, OPT_FOLLOW, OPT_MAXDEPTH, OPT_NESTED,
-       OPT_INFLATE, OPT_THREADS, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_CACHE,
+enum { OPT_FORMAT = 256, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_CACHE,
        OPT_MAXCPU, OPT_MAXIO, OPT_MAXMEM, OPT_BUDGET, OPT_NOPROC, OPT_ENVIRON, OPT_PRIORITY,
-       OPT_SYSLOG, OPT_NOPROGRESS, OPT_SUBMITOPT, OPT_INFLATE_TOTAL };
+       OPT_SYSLOG, OPT_NOPROGRESS, OPT_SUBMITOPT };
 
 struct scan_out {
 	struct report_writer *sub; /* --submit: the same records as JSON, in memory */
@@ -177,14 +176,7 @@ static const char *default_cache_path(char *out, size_t n)
 static const struct option opts[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
-	{"exclude", required_argument, NULL, OPT_EXCLUDE},
-	{"one-file-system", no_argument, NULL, OPT_ONEFS},
-	{"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
-	{"max-depth", required_argument, NULL, OPT_MAXDEPTH},
-	{"max-nested-size", required_argument, NULL, OPT_NESTED},
-	{"max-inflate", required_argument, NULL, OPT_INFLATE},
-	{"max-inflate-total", required_argument, NULL, OPT_INFLATE_TOTAL},
-	{"threads", required_argument, NULL, OPT_THREADS},
+	CLI_SCAN_OPTIONS,
 	{"rules", required_argument, NULL, OPT_RULES},
 	{"fail-on", required_argument, NULL, OPT_FAILON},
 	{"bytecode-only", no_argument, NULL, OPT_BYTECODE},
@@ -237,44 +229,6 @@ static int scan_main(int argc, char **argv)
 			format = optarg;
 			break;
 		case 'o': output = optarg; break;
-		case OPT_EXCLUDE:
-			wo.excludes = realloc(wo.excludes, (wo.nexcludes + 1) * sizeof *wo.excludes);
-			wo.excludes[wo.nexcludes++] = optarg;
-			break;
-		case OPT_ONEFS: wo.one_file_system = true; break;
-		case OPT_FOLLOW: wo.follow_symlinks = true; break;
-		case OPT_MAXDEPTH:
-			if (!cli_parse_num(optarg, 0, 64, &n)) {
-				cli_error("--max-depth takes a number from 0 to 64");
-				return EXIT_FAILED;
-			}
-			so.max_depth = (int)n;
-			break;
-		case OPT_INFLATE_TOTAL:
-			if (!cli_parse_num(optarg, 1, 1L << 30, &n)) {
-				cli_error("--max-inflate-total takes a size in MiB");
-				return EXIT_FAILED;
-			}
-			so.max_scan_inflate = (uint64_t)n << 20;
-			break;
-		case OPT_NESTED:
-		case OPT_INFLATE:
-			if (!cli_parse_num(optarg, 1, 1L << 20, &n)) {
-				cli_error("%s takes a size in MiB", c == OPT_NESTED ? "--max-nested-size" : "--max-inflate");
-				return EXIT_FAILED;
-			}
-			if (c == OPT_NESTED)
-				so.max_nested_bytes = (uint64_t)n << 20;
-			else
-				so.max_file_inflate = (uint64_t)n << 20;
-			break;
-		case OPT_THREADS:
-			if (!cli_parse_num(optarg, 1, 256, &n)) {
-				cli_error("--threads takes a number from 1 to 256");
-				return EXIT_FAILED;
-			}
-			wo.threads = (int)n;
-			break;
 		case OPT_RULES: rules_file = optarg; break;
 		case OPT_FAILON:
 			fail_rank = severity_rank(optarg);
@@ -324,10 +278,15 @@ static int scan_main(int argc, char **argv)
 			fputs(scan_usage, stdout);
 			free(wo.excludes);
 			return EXIT_CLEAN;
-		default:
-			fputs(scan_usage, stderr);
+		default: {
+			int r = cli_scan_option(c, optarg, &so, &wo);
+			if (r > 0)
+				break;
+			if (r == 0)
+				fputs(scan_usage, stderr);
 			free(wo.excludes);
 			return EXIT_FAILED;
+		}
 		}
 	}
 
