@@ -132,15 +132,20 @@ bool archive_name(const char *name, size_t len)
 
 /* Append an entry name to a display path; a NUL inside a stored name (which
  * no filesystem allows) is shown as "\0" rather than cutting the string. */
-void path_join(struct buf *p, const char *name, size_t len)
+static void join_entry(struct buf *p, const char *sep, const char *name, size_t len)
 {
-	buf_adds(p, "!/");
+	buf_adds(p, sep);
 	for (size_t i = 0; i < len; i++) {
 		if (name[i])
 			buf_addc(p, name[i]);
 		else
 			buf_adds(p, "\\0");
 	}
+}
+
+void path_join(struct buf *p, const char *name, size_t len)
+{
+	join_entry(p, "!/", name, len);
 }
 
 static void sha256_source(const struct zsrc *src, char out[65])
@@ -225,6 +230,16 @@ struct chain {
 	uint32_t crc;
 	uint64_t size;
 };
+
+/* Is this nested archive one of the archives already being followed (same
+ * CRC and size)?  Then it contains itself, like the quine r.zip. */
+static bool contains_itself(const struct chain *chain, uint32_t crc, uint64_t size)
+{
+	for (const struct chain *a = chain; a; a = a->up)
+		if (a->crc == crc && a->size == size)
+			return true;
+	return false;
+}
 
 static void emit_findings(struct scanner *s, struct detect_result *res, const char *path,
 			  const struct zsrc *src, struct scan_batch *out)
@@ -324,44 +339,26 @@ static void scan_streamed(struct scanner *s, const struct zip *z, const struct z
 	buf_free(&err);
 
 	struct container c = {r.n, sv_name, sv_read, &v};
-	struct detect_opts dopt = {s->o->bytecode_only, s->o->max_class_bytes};
-	struct detect_result res;
-	detect_run(s->rules, &dopt, &c, &res);
-	size_t plen = path->len;
-	for (size_t i = 0; i < res.nerrors; i++) {
-		const struct stream_entry *se = &r.entries[res.errors[i].entry];
-		path_join(path, se->name, se->name_len);
-		count_error(s, out, buf_cstr(path), res.errors[i].msg);
-		path->len = plen;
-		path->data[plen] = 0;
-	}
+	size_t found = scan_container(s, &c, buf_cstr(path), "!/", NULL, out);
 	/* Hash only an archive that holds a finding (rare): stream it once more,
 	 * keeping nothing but the digest. */
-	char sha[65] = "";
-	if (res.nfindings && s->o->want_sha256 && ok) {
+	if (found && s->o->want_sha256 && ok) {
 		struct stream_result h;
 		struct buf herr = BUF_INIT;
 		if (zipstream_read(z, e, budget, true, stream_nothing, NULL, &h, &herr))
-			memcpy(sha, h.sha256, sizeof sha);
+			for (size_t i = out->n - found; i < out->n; i++)
+				memcpy(out->rec[i].f.sha256, h.sha256, sizeof h.sha256);
 		stream_result_free(&h);
 		buf_free(&herr);
 	}
-	size_t first = out->n;
-	emit_findings(s, &res, buf_cstr(path), NULL, out);
-	for (size_t i = first; i < out->n; i++)
-		if (out->rec[i].kind == REC_FINDING)
-			memcpy(out->rec[i].f.sha256, sha, sizeof sha);
-	detect_result_free(&res);
 
+	size_t plen = path->len;
 	for (size_t i = 0; i < r.n; i++) {
 		struct stream_entry *se = &r.entries[i];
 		if (!archive_name(se->name, se->name_len))
 			continue;
 		path_join(path, se->name, se->name_len);
-		bool self = false;
-		for (const struct chain *a = chain; a && !self; a = a->up)
-			self = a->crc == se->crc && a->size == se->usize;
-		if (self) {
+		if (contains_itself(chain, se->crc, se->usize)) {
 			count_error(s, out, buf_cstr(path), "archive contains itself (recursive zip); not followed");
 		} else if (se->error) {
 			count_error(s, out, buf_cstr(path), se->error);
@@ -397,20 +394,9 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 
 	struct zip_view view = {s, &z};
 	struct container c = {z.nentries, zv_name, zv_read, &view};
-	struct detect_opts dopt = {s->o->bytecode_only, s->o->max_class_bytes};
-	struct detect_result res;
-	detect_run(s->rules, &dopt, &c, &res);
-	size_t plen = path->len;
-	for (size_t i = 0; i < res.nerrors; i++) {
-		const struct zip_entry *e = &z.entries[res.errors[i].entry];
-		path_join(path, e->name, e->name_len);
-		count_error(s, out, buf_cstr(path), res.errors[i].msg);
-		path->len = plen;
-		path->data[plen] = 0;
-	}
-	emit_findings(s, &res, buf_cstr(path), src, out);
-	detect_result_free(&res);
+	scan_container(s, &c, buf_cstr(path), "!/", src, out);
 
+	size_t plen = path->len;
 	for (size_t i = 0; i < z.nentries; i++) {
 		const struct zip_entry *e = &z.entries[i];
 		if (!archive_name(e->name, e->name_len))
@@ -420,10 +406,7 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 		struct buf why = BUF_INIT;
 		unsigned char *mem = NULL;
 		size_t memlen = 0;
-		bool self = false;
-		for (const struct chain *a = chain; a && !self; a = a->up)
-			self = a->crc == e->crc && a->size == e->usize;
-		if (self) {
+		if (contains_itself(chain, e->crc, e->usize)) {
 			count_error(s, out, p, "archive contains itself (recursive zip); not followed");
 		} else if (depth + 1 > s->o->max_depth) {
 			count_error(s, out, p, "nested deeper than --max-depth; not followed");
@@ -713,27 +696,30 @@ void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out)
 	if (v.n >= s->o->max_dir_classes)
 		count_error(s, out, dir, "too many class files in exploded directory; rest not examined");
 	struct container c = {v.n, dv_name, dv_read, &v};
-	scan_container(s, &c, dir, out);
+	scan_container(s, &c, dir, "/", NULL, out);
 	for (size_t i = 0; i < v.n; i++)
 		free(v.names[i]);
 	free(v.names);
 }
 
-void scan_container(struct scanner *s, const struct container *c, const char *path,
-		    struct scan_batch *out)
+size_t scan_container(struct scanner *s, const struct container *c, const char *path,
+		      const char *sep, const struct zsrc *src, struct scan_batch *out)
 {
 	struct detect_opts dopt = {s->o->bytecode_only, s->o->max_class_bytes};
 	struct detect_result res;
 	detect_run(s->rules, &dopt, c, &res);
+	struct buf p = BUF_INIT;
 	for (size_t i = 0; i < res.nerrors; i++) {
 		size_t len;
 		const char *n = c->name(c->ctx, res.errors[i].entry, &len);
-		struct buf p = BUF_INIT;
-		buf_printf(&p, "%s/", path);
-		buf_add(&p, n, len);
+		buf_reset(&p);
+		buf_adds(&p, path);
+		join_entry(&p, sep, n, len);
 		count_error(s, out, buf_cstr(&p), res.errors[i].msg);
-		buf_free(&p);
 	}
-	emit_findings(s, &res, path, NULL, out);
+	buf_free(&p);
+	size_t found = res.nfindings;
+	emit_findings(s, &res, path, src, out);
 	detect_result_free(&res);
+	return found;
 }

@@ -22,6 +22,7 @@
 
 #include "detect.h"
 #include "rules.h"
+#include "zip.h"
 
 struct scan_opts {
 	int max_depth;               /* nesting levels followed (default 16) */
@@ -114,9 +115,11 @@ bool scanner_charge(struct scanner *s, uint64_t n);
  * hold no ZIP end record (nothing reported then: the caller decides). */
 bool scan_mem_nested(struct scanner *s, const unsigned char *data, size_t len, const char *path,
 		     int depth, struct scan_batch *out);
-/* Run the detector over a container: findings get `path`, read errors
- * "path/entry". */
-void scan_container(struct scanner *s, const struct container *c, const char *path,
-		    struct scan_batch *out);
+/* Run the detector over a container (a zip, a streamed zip, a directory, a
+ * tar's class root): findings get `path`, read errors "path<sep>entry"
+ * ("!/" inside archives, "/" on disk).  Findings are hashed from src when
+ * it is given.  Returns how many findings were added (the last records). */
+size_t scan_container(struct scanner *s, const struct container *c, const char *path,
+		      const char *sep, const struct zsrc *src, struct scan_batch *out);
 
 #endif

@@ -386,7 +386,7 @@ static void roots_detect(struct tstream *t, const struct tar_hook *hook)
 		struct root_view v = {r};
 		struct container c = {r->n, rv_name, rv_read, &v};
 		size_t from = t->out->n;
-		scan_container(t->s, &c, buf_cstr(&p), t->out);
+		scan_container(t->s, &c, buf_cstr(&p), "/", NULL, t->out);
 		if (hook && hook->records && t->out->n > from)
 			hook->records(hook->ctx, buf_cstr(&in), from, t->out->n);
 		buf_free(&p);
