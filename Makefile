@@ -23,7 +23,11 @@ CFLAGS_COMMON = -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -g -pthrea
 CFLAGS  ?= $(OPT)
 ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS)
 
-AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp -lcurl -larchive -ljansson -lpthread
+# libarchive is linked statically: the shared one drags in libxml2, ICU and
+# libstdc++ for formats the agent never reads (8 MB of start-up).  libcurl
+# is not linked at all: lib/http_curl.c loads it only for --submit.
+ARCHIVE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic -llzma -lzstd -llz4 -lbz2
+AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp $(ARCHIVE_LIBS) -ljansson -lpthread -ldl
 SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lz -lpthread
 
 LIB_SRC    = $(sort $(wildcard lib/*.c))

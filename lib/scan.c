@@ -122,10 +122,19 @@ static void count_error(struct scanner *s, struct scan_batch *b, const char *pat
 
 bool archive_name(const char *name, size_t len)
 {
-	static const char *ext[] = {".jar", ".war", ".ear", ".zip", ".par", ".sar", ".rar",
-				    ".jpi", ".hpi", ".kar", ".aar", ".nar"};
+	/* Called for every entry of every central directory: most names end in
+	 * ".class", so the dot is checked before any comparison. */
+	if (len <= 4 || name[len - 4] != '.')
+		return false;
+	static const char ext[][4] = {"jar", "war", "ear", "zip", "par", "sar", "rar",
+				      "jpi", "hpi", "kar", "aar", "nar"};
+	char e[3];
+	for (int i = 0; i < 3; i++) {
+		char c = name[len - 3 + i];
+		e[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
 	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
-		if (len > 4 && !strncasecmp(name + len - 4, ext[i], 4))
+		if (!memcmp(e, ext[i], 3))
 			return true;
 	return false;
 }
@@ -457,7 +466,7 @@ void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path,
 	 * whose last member is a jar would pass for that jar. */
 	unsigned char head[TAR_PROBE_LEN];
 	ssize_t hn = pread(fd, head, sizeof head, 0);
-	if (hn > 0 && tar_probe(head, (size_t)hn) && tar_scan_fd(s, fd, path, out))
+	if (hn > 0 && tar_probe(head, (size_t)hn) && tar_scan_fd(s, fd, head, (size_t)hn, path, out))
 		return;
 	struct zsrc src = {.fd = fd, .mem = NULL, .off = 0, .size = (uint64_t)st->st_size};
 	struct buf p = BUF_INIT;

@@ -7,8 +7,9 @@
  * renamed, so a crash never leaves half a report under a spool name. */
 #include "submit.h"
 
+#include "http_client.h"
+
 #include <ctype.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +19,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef L4S_VERSION
-#define L4S_VERSION "0.0.0"
-#endif
 
 #define MAX_ANSWER (1u << 20)
 
@@ -59,16 +56,6 @@ bool l4s_report_id(const char *body, size_t len, char id[37])
 
 /* ---- HTTP ---- */
 
-static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
-{
-	struct buf *b = ctx;
-	size_t n = size * nmemb;
-	if (b->len + n > MAX_ANSWER)
-		return 0;
-	buf_add(b, p, n);
-	return n;
-}
-
 static void base_url(const struct l4s_submit_opts *o, struct buf *u, const char *path)
 {
 	size_t n = strlen(o->url);
@@ -86,47 +73,21 @@ static void base_url(const struct l4s_submit_opts *o, struct buf *u, const char 
 static long http(const struct l4s_submit_opts *o, const char *path, const char *body, size_t len, struct buf *answer,
 		 struct buf *msg)
 {
-	CURL *c = curl_easy_init();
-	if (!c) {
-		buf_printf(msg, "submit: cannot initialise libcurl\n");
-		return 0;
-	}
 	struct buf url = BUF_INIT, auth = BUF_INIT;
-	char errbuf[CURL_ERROR_SIZE] = "";
 	base_url(o, &url, path);
 	buf_printf(&auth, "Authorization: Bearer %s", o->token);
-	struct curl_slist *h = NULL;
-	h = curl_slist_append(h, buf_cstr(&auth));
-	h = curl_slist_append(h, "Content-Type: application/x-ndjson");
-	h = curl_slist_append(h, "Accept: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, buf_cstr(&url));
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s : 60L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "log4scan/" L4S_VERSION);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, answer);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
-	if (o->cacert)
-		curl_easy_setopt(c, CURLOPT_CAINFO, o->cacert);
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	}
-	long status = 0;
-	CURLcode rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	else
-		buf_printf(msg, "submit: %s: %s\n", buf_cstr(&url), errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	const char *headers[] = {buf_cstr(&auth), "Content-Type: application/x-ndjson", "Accept: application/json", NULL};
+	struct l4s_http_request r = {
+		.url = buf_cstr(&url),
+		.headers = headers,
+		.body = body,
+		.body_len = len,
+		.cacert = o->cacert,
+		.insecure = o->insecure,
+		.timeout_s = o->timeout_s > 0 ? o->timeout_s : 60L,
+		.max_answer = MAX_ANSWER,
+	};
+	long status = l4s_http_request(&r, answer, msg);
 	buf_free(&url);
 	buf_free(&auth);
 	return status;
@@ -389,10 +350,8 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
 		buf_printf(msg, "submit: the report has no envelope with a report_id\n");
 		return L4S_SUBMIT_FAILED;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		buf_printf(msg, "submit: cannot initialise libcurl\n");
+	if (l4s_http_load(msg) < 0)
 		return L4S_SUBMIT_FAILED;
-	}
 	if (!strncmp(o->url, "http://", 7) && strncmp(o->url, "http://127.", 11) && strncmp(o->url, "http://localhost", 16) &&
 	    strncmp(o->url, "http://[::1]", 12))
 		buf_printf(msg, "warning: sending the report without TLS (http://)\n");
@@ -421,6 +380,5 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
 		st->spool_left = list_spool(o->spool_dir, &e);
 		free(e);
 	}
-	curl_global_cleanup();
 	return result;
 }

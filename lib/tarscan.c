@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "detect.h"
 #include "image.h"
@@ -610,10 +611,74 @@ static bool path_named(const char *path)
 	return tar_name(b, strlen(b));
 }
 
-bool tar_scan_fd(struct scanner *s, int fd, const char *path, struct scan_batch *out)
+/* Does this 512-byte block look like a tar header: "ustar" magic, or (old
+ * v7 archives) a header checksum that adds up? */
+static bool tar_header_like(const unsigned char *h)
 {
+	if (!memcmp(h + 257, "ustar", 5))
+		return true;
+	unsigned long sum = 0, want = 0;
+	for (int i = 0; i < 512; i++)
+		sum += i >= 148 && i < 156 ? ' ' : h[i];
+	int i = 148;
+	while (i < 156 && h[i] == ' ')
+		i++;
+	int digits = 0;
+	for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++, digits++)
+		want = want * 8 + (unsigned long)(h[i] - '0');
+	return digits > 0 && want == sum && sum != 8 * ' ';
+}
+
+/* Most gzip files on a host are compressed logs, man pages and changelogs,
+ * not tarballs; handing each to libarchive reads it whole (64 KiB blocks).
+ * Inflating just the first 512 bytes tells: false only when they are
+ * certainly not a tar header (or the stream is shorter than one); true
+ * when they are, or when that cannot be told cheaply. */
+static bool gzip_may_hold_tar(int fd, const unsigned char *head, size_t hn)
+{
+	enum { IN_CHUNK = 4096, IN_MAX = 256 << 10 };
+	unsigned char out[512], in[IN_CHUNK];
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	if (inflateInit2(&z, 15 + 16) != Z_OK)
+		return true;
+	z.next_in = (unsigned char *)head;
+	z.avail_in = (uInt)hn;
+	z.next_out = out;
+	z.avail_out = sizeof out;
+	off_t at = (off_t)hn;
+	bool verdict = true;
+	for (;;) {
+		int r = inflate(&z, Z_NO_FLUSH);
+		if (z.avail_out == 0) {
+			verdict = tar_header_like(out);
+			break;
+		}
+		if (r == Z_STREAM_END) {
+			verdict = false; /* fewer than 512 bytes: no tar header */
+			break;
+		}
+		if ((r != Z_OK && r != Z_BUF_ERROR) || z.avail_in || at >= IN_MAX)
+			break; /* corrupt, or not told cheaply: let libarchive say */
+		ssize_t n = pread(fd, in, sizeof in, at);
+		if (n <= 0)
+			break;
+		at += n;
+		z.next_in = in;
+		z.avail_in = (uInt)n;
+	}
+	inflateEnd(&z);
+	return verdict;
+}
+
+bool tar_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,
+		 struct scan_batch *out)
+{
+	bool named = path_named(path);
+	if (!named && hn >= 2 && head[0] == 0x1f && head[1] == 0x8b && !gzip_may_hold_tar(fd, head, hn))
+		return false;
 	struct tar_src src = {fd, NULL, 0};
-	return image_scan_tar(s, &src, path, path_named(path), out);
+	return image_scan_tar(s, &src, path, named, out);
 }
 
 bool tar_scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,

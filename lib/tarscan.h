@@ -52,10 +52,12 @@ bool tar_probe(const unsigned char *head, size_t n);
 bool tar_name(const char *name, size_t len);
 
 /* Scan a tarball (regular file, any offset: it is read from the start).
- * The caller has started the input (scan_fd does).  False, with nothing
+ * head holds its first hn bytes (what tar_probe() was given).  The caller
+ * has started the input (scan_fd does).  False, with nothing
  * reported, when the bytes turn out not to hold a tar and the name does not
  * claim one (a .gz of a log file): the caller may try other readers. */
-bool tar_scan_fd(struct scanner *s, int fd, const char *path, struct scan_batch *out);
+bool tar_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,
+		 struct scan_batch *out);
 /* The same for a tarball in memory. */
 bool tar_scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
 		  struct scan_batch *out);

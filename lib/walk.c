@@ -22,6 +22,8 @@
 #include "image.h"
 
 #define QUEUE_CAP 4096
+#define DIRBUF_SIZE 32768
+#define PUSH_BATCH_MAX 64
 
 /* JOB_FILE: a regular file a directory listing showed (opened directly);
  * JOB_NAMED: a path named on the command line, which may be anything (a
@@ -52,6 +54,15 @@ struct walker {
 	pthread_cond_t qnotempty, qnotfull;
 	struct job ring[QUEUE_CAP];
 	size_t head, count;
+	int idle;          /* workers waiting for a job */
+	bool walker_waits; /* the walker waits for room */
+	int nthreads;
+	struct job pend[PUSH_BATCH_MAX]; /* the walker's jobs not yet queued */
+	size_t npend;
+
+	/* getdents64 buffer: one listing is read at a time (sub-directories
+	 * are walked after their parent's listing is closed). */
+	char *dirbuf;
 
 	struct mount_skip *mounts;
 	size_t nmounts;
@@ -67,28 +78,68 @@ struct walker {
 	size_t nseen, capseen;
 };
 
-static void push(struct walker *w, enum job_kind k, char *path)
+/* The queue is handed over in batches: the walker collects up to
+ * PUSH_BATCH jobs (or a directory's worth) before taking the lock once, and
+ * a worker takes up to its share of the waiting jobs (at most POP_BATCH) at
+ * a time.  A lock and a wake-up per file cost more than the walk itself
+ * (two system calls and a context switch each on this kind of machine). */
+#define PUSH_BATCH PUSH_BATCH_MAX
+#define POP_BATCH 8
+#define QUEUE_LOW_WATER 1024
+
+static void flush_jobs(struct walker *w)
 {
+	if (!w->npend)
+		return;
 	pthread_mutex_lock(&w->qlock);
-	while (w->count == QUEUE_CAP)
-		pthread_cond_wait(&w->qnotfull, &w->qlock);
-	w->ring[(w->head + w->count) % QUEUE_CAP] = (struct job){k, path};
-	w->count++;
-	pthread_cond_signal(&w->qnotempty);
+	for (size_t i = 0; i < w->npend; i++) {
+		if (w->count == QUEUE_CAP) {
+			if (w->idle)
+				pthread_cond_broadcast(&w->qnotempty);
+			w->walker_waits = true;
+			while (w->walker_waits)
+				pthread_cond_wait(&w->qnotfull, &w->qlock);
+		}
+		w->ring[(w->head + w->count) % QUEUE_CAP] = w->pend[i];
+		w->count++;
+	}
+	w->npend = 0;
+	if (w->idle)
+		pthread_cond_broadcast(&w->qnotempty);
 	pthread_mutex_unlock(&w->qlock);
 }
 
-static struct job pop(struct walker *w)
+static void push(struct walker *w, enum job_kind k, char *path)
+{
+	w->pend[w->npend++] = (struct job){k, path};
+	if (w->npend == PUSH_BATCH)
+		flush_jobs(w);
+}
+
+/* Up to max jobs into out; returns how many (at least one). */
+static size_t pop(struct walker *w, struct job *out, size_t max)
 {
 	pthread_mutex_lock(&w->qlock);
-	while (w->count == 0)
+	while (w->count == 0) {
+		w->idle++;
 		pthread_cond_wait(&w->qnotempty, &w->qlock);
-	struct job j = w->ring[w->head];
-	w->head = (w->head + 1) % QUEUE_CAP;
-	w->count--;
-	pthread_cond_signal(&w->qnotfull);
+		w->idle--;
+	}
+	size_t share = w->count / (size_t)w->nthreads;
+	size_t n = share < 1 ? 1 : share < max ? share : max;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = w->ring[w->head];
+		w->head = (w->head + 1) % QUEUE_CAP;
+		w->count--;
+	}
+	/* A full queue means the walker is ahead: let it sleep until there is
+	 * room for many jobs, not one (a wake-up per pop is a ping-pong). */
+	if (w->walker_waits && w->count <= QUEUE_CAP - QUEUE_LOW_WATER) {
+		w->walker_waits = false;
+		pthread_cond_signal(&w->qnotfull);
+	}
 	pthread_mutex_unlock(&w->qlock);
-	return j;
+	return n;
 }
 
 static void deliver(struct walker *w, struct scan_batch *b)
@@ -127,34 +178,44 @@ static void scan_file_job(struct walker *w, struct scanner *s, const char *path,
 		cache_store(c, path, &st, b);
 }
 
+static void run_job(struct walker *w, struct scanner *s, struct job j)
+{
+	if (governor_expired(w->wo->gov)) {
+		atomic_fetch_add(&w->not_reached, 1);
+		free(j.path);
+		return;
+	}
+	struct scan_batch b = {0};
+	if (!s)
+		batch_add_error(&b, j.path, "out of memory for a decompressor");
+	else if (j.kind == JOB_FILE)
+		scan_file_job(w, s, j.path, &b);
+	else if (j.kind == JOB_NAMED)
+		scan_path(s, j.path, true, &b);
+	else if (j.kind == JOB_IMAGEDIR)
+		image_scan_dir(s, j.path, &b);
+	else
+		scan_class_dir(s, j.path, &b);
+	if (b.n)
+		deliver(w, &b);
+	free(j.path);
+	governor_pace(w->wo->gov);
+}
+
 static void *worker(void *arg)
 {
 	struct walker *w = arg;
 	struct scanner *s = scanner_new(w->rules, w->so, w->st);
-	for (;;) {
-		struct job j = pop(w);
-		if (j.kind == JOB_STOP)
-			break;
-		if (governor_expired(w->wo->gov)) {
-			atomic_fetch_add(&w->not_reached, 1);
-			free(j.path);
-			continue;
+	struct job jobs[POP_BATCH];
+	bool stop = false;
+	while (!stop) {
+		size_t n = pop(w, jobs, POP_BATCH);
+		for (size_t i = 0; i < n; i++) {
+			if (jobs[i].kind == JOB_STOP)
+				stop = true; /* one STOP per worker, queued last */
+			else
+				run_job(w, s, jobs[i]);
 		}
-		struct scan_batch b = {0};
-		if (!s)
-			batch_add_error(&b, j.path, "out of memory for a decompressor");
-		else if (j.kind == JOB_FILE)
-			scan_file_job(w, s, j.path, &b);
-		else if (j.kind == JOB_NAMED)
-			scan_path(s, j.path, true, &b);
-		else if (j.kind == JOB_IMAGEDIR)
-			image_scan_dir(s, j.path, &b);
-		else
-			scan_class_dir(s, j.path, &b);
-		if (b.n)
-			deliver(w, &b);
-		free(j.path);
-		governor_pace(w->wo->gov);
 	}
 	scanner_free(s);
 	return NULL;
@@ -269,43 +330,69 @@ static bool seen_before(struct walker *w, const struct stat *st)
 	return false;
 }
 
-static void walk_dir(struct walker *w, struct buf *path, const struct stat *dst, int depth)
+/* The directory at path, opened without following a final symlink (unless
+ * follow): its descriptor and identity, or -1 when it is not a
+ * directory any more (replaced by a file or a link since it was listed),
+ * or -2 on an error, with errno set. */
+static int open_dir(const char *path, bool follow, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return errno == ENOTDIR || errno == ELOOP || errno == ENOENT ? -1 : -2;
+	if (fstat(fd, st) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -2;
+	}
+	return fd;
+}
+
+static void dir_error(struct walker *w, const char *p, int err)
+{
+	add_skipped(w, p, "cannot read directory: %s", strerror(err));
+	atomic_fetch_add(&w->st->errors, 1);
+	struct scan_batch b = {0};
+	batch_add_error(&b, p, "cannot read directory: %s", strerror(err));
+	deliver(w, &b);
+}
+
+/* Walks the directory at path (the caller checked it is not a mount to
+ * pass over when depth > 0).  The listing is read with getdents64 into one
+ * buffer (no DIR stream: fdopendir costs an fstat and an fcntl per
+ * directory) and the file names are queued for the workers; sub-directories
+ * are walked after the listing is closed, so that open descriptors stay
+ * bounded by the depth of one branch. */
+static void walk_dir(struct walker *w, struct buf *path, int depth)
 {
 	char *self = xstrdup(buf_cstr(path)); /* path is reused below */
 	const char *p = self;
-	if (depth > 0) {
-		const char *why = mount_reason(w, p);
-		if (why) {
-			add_skipped(w, p, "%s", why);
-			free(self);
-			return;
-		}
-	}
-	if (w->wo->one_file_system && dst->st_dev != w->root_dev) {
-		add_skipped(w, p, "other filesystem (--one-file-system)%s", NULL);
-		free(self);
-		return;
-	}
-	if (w->wo->follow_symlinks && seen_before(w, dst)) {
-		add_skipped(w, p, "already visited (symlink loop or repeated link)%s", NULL);
-		free(self);
-		return;
-	}
 	if (depth > 256) {
 		add_skipped(w, p, "directory nesting deeper than 256 levels%s", NULL);
 		free(self);
 		return;
 	}
-	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | (w->wo->follow_symlinks ? 0 : O_NOFOLLOW));
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		add_skipped(w, p, "cannot read directory: %s", strerror(errno));
-		atomic_fetch_add(&w->st->errors, 1);
-		struct scan_batch b = {0};
-		batch_add_error(&b, p, "cannot read directory: %s", strerror(errno));
-		deliver(w, &b);
-		if (fd >= 0)
-			close(fd);
+	/* A root named on the command line is followed if it is a link. */
+	struct stat dst;
+	int fd = open_dir(p, w->wo->follow_symlinks || depth == 0, &dst);
+	if (fd == -1 && depth > 0) {
+		free(self);
+		return;
+	}
+	if (fd < 0) {
+		dir_error(w, p, errno);
+		free(self);
+		return;
+	}
+	if (w->wo->one_file_system && dst.st_dev != w->root_dev) {
+		add_skipped(w, p, "other filesystem (--one-file-system)%s", NULL);
+		close(fd);
+		free(self);
+		return;
+	}
+	if (w->wo->follow_symlinks && seen_before(w, &dst)) {
+		add_skipped(w, p, "already visited (symlink loop or repeated link)%s", NULL);
+		close(fd);
 		free(self);
 		return;
 	}
@@ -313,62 +400,70 @@ static void walk_dir(struct walker *w, struct buf *path, const struct stat *dst,
 		w->wo->on_dir(w->wo->on_dir_ctx, p);
 	size_t plen = path->len;
 	bool saw_org = false, saw_layout = false;
-	struct dirent *de;
-	/* Sub-directories are walked after the listing is closed, so that open
-	 * descriptors stay bounded by the depth of one branch. */
 	char **subdirs = NULL;
 	size_t nsub = 0;
-	while ((de = readdir(d))) {
-		const char *n = de->d_name;
-		if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
-			continue;
-		if (plen && path->data[plen - 1] != '/')
-			buf_addc(path, '/');
-		buf_adds(path, n);
-		const char *full = buf_cstr(path);
-		unsigned char type = de->d_type;
-		if (type == DT_UNKNOWN || (type == DT_LNK && w->wo->follow_symlinks)) {
-			struct stat st;
-			int r = w->wo->follow_symlinks ? fstatat(fd, n, &st, 0)
-						       : fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW);
-			if (r < 0) {
-				/* a dangling link, or a loop of links (ELOOP) */
-				if (w->wo->follow_symlinks && errno != ENOENT) {
-					atomic_fetch_add(&w->st->errors, 1);
-					struct scan_batch eb = {0};
-					batch_add_error(&eb, full, "%s", strerror(errno));
-					deliver(w, &eb);
+	for (;;) {
+		ssize_t got = getdents64(fd, w->dirbuf, DIRBUF_SIZE);
+		if (got < 0) {
+			dir_error(w, p, errno);
+			break;
+		}
+		if (got == 0)
+			break;
+		for (ssize_t off = 0; off < got;) {
+			const struct dirent64 *de = (const struct dirent64 *)(w->dirbuf + off);
+			off += de->d_reclen;
+			const char *n = de->d_name;
+			if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
+				continue;
+			if (plen && path->data[plen - 1] != '/')
+				buf_addc(path, '/');
+			buf_adds(path, n);
+			const char *full = buf_cstr(path);
+			unsigned char type = de->d_type;
+			if (type == DT_UNKNOWN || (type == DT_LNK && w->wo->follow_symlinks)) {
+				struct stat st;
+				int r = w->wo->follow_symlinks ? fstatat(fd, n, &st, 0)
+							       : fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW);
+				if (r < 0) {
+					/* a dangling link, or a loop of links (ELOOP) */
+					if (w->wo->follow_symlinks && errno != ENOENT) {
+						atomic_fetch_add(&w->st->errors, 1);
+						struct scan_batch eb = {0};
+						batch_add_error(&eb, full, "%s", strerror(errno));
+						deliver(w, &eb);
+					}
+					type = DT_UNKNOWN;
 				}
-				type = DT_UNKNOWN;
+				else if (S_ISDIR(st.st_mode))
+					type = DT_DIR;
+				else if (S_ISREG(st.st_mode))
+					type = DT_REG;
+				else if (S_ISLNK(st.st_mode))
+					type = DT_LNK;
+				else
+					type = DT_FIFO;
 			}
-			else if (S_ISDIR(st.st_mode))
-				type = DT_DIR;
-			else if (S_ISREG(st.st_mode))
-				type = DT_REG;
-			else if (S_ISLNK(st.st_mode))
-				type = DT_LNK;
-			else
-				type = DT_FIFO;
+			if (excluded(w, full)) {
+				if (type == DT_DIR)
+					add_skipped(w, full, "excluded by the user%s", NULL);
+			} else if (type == DT_DIR) {
+				if (!strcmp(n, "org"))
+					saw_org = true;
+				subdirs = xrealloc(subdirs, (nsub + 1) * sizeof *subdirs);
+				subdirs[nsub++] = xstrdup(full);
+			} else if (type == DT_REG) {
+				if (!strcmp(n, "oci-layout"))
+					saw_layout = true;
+				push(w, JOB_FILE, xstrdup(full));
+			} else if (type == DT_LNK) {
+				w->res->symlinks++;
+			} else if (type != DT_UNKNOWN) {
+				w->res->not_regular++;
+			}
+			path->len = plen;
+			path->data[plen] = 0;
 		}
-		if (excluded(w, full)) {
-			if (type == DT_DIR)
-				add_skipped(w, full, "excluded by the user%s", NULL);
-		} else if (type == DT_DIR) {
-			if (!strcmp(n, "org"))
-				saw_org = true;
-			subdirs = xrealloc(subdirs, (nsub + 1) * sizeof *subdirs);
-			subdirs[nsub++] = xstrdup(full);
-		} else if (type == DT_REG) {
-			if (!strcmp(n, "oci-layout"))
-				saw_layout = true;
-			push(w, JOB_FILE, xstrdup(full));
-		} else if (type == DT_LNK) {
-			w->res->symlinks++;
-		} else if (type != DT_UNKNOWN) {
-			w->res->not_regular++;
-		}
-		path->len = plen;
-		path->data[plen] = 0;
 	}
 	if (saw_org && is_class_root(fd))
 		push(w, JOB_CLASSDIR, xstrdup(p));
@@ -386,20 +481,20 @@ static void walk_dir(struct walker *w, struct buf *path, const struct stat *dst,
 		}
 		nsub = k;
 	}
-	closedir(d);
+	close(fd);
+	flush_jobs(w);
 	governor_pace(w->wo->gov);
 	for (size_t i = 0; i < nsub; i++) {
+		const char *why;
 		if (governor_expired(w->wo->gov)) {
 			add_skipped(w, subdirs[i], "time budget exhausted (--time-budget)%s", NULL);
-			free(subdirs[i]);
-			continue;
-		}
-		struct stat st;
-		int r = w->wo->follow_symlinks ? stat(subdirs[i], &st) : lstat(subdirs[i], &st);
-		if (r == 0 && S_ISDIR(st.st_mode)) {
+		} else if ((why = mount_reason(w, subdirs[i]))) {
+			/* checked before opening: a hung network mount is never touched */
+			add_skipped(w, subdirs[i], "%s", why);
+		} else {
 			buf_reset(path);
 			buf_adds(path, subdirs[i]);
-			walk_dir(w, path, &st, depth + 1);
+			walk_dir(w, path, depth + 1);
 		}
 		free(subdirs[i]);
 	}
@@ -424,19 +519,25 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 	pthread_mutex_init(&w->outlock, NULL);
 	pthread_cond_init(&w->qnotempty, NULL);
 	pthread_cond_init(&w->qnotfull, NULL);
+	w->dirbuf = xmalloc(DIRBUF_SIZE);
 	load_mounts(w);
 
 	int nt = wo->threads > 0 ? wo->threads : 1;
 	pthread_t *tids = xcalloc((size_t)nt, sizeof *tids);
 	int started = 0;
+	w->nthreads = nt;
 	for (int i = 0; i < nt; i++)
 		if (pthread_create(&tids[started], NULL, worker, w) == 0)
 			started++;
 	if (!started) {
 		free(tids);
+		free(w->dirbuf);
 		free(w);
 		return -1;
 	}
+	pthread_mutex_lock(&w->qlock); /* the workers' share of the queue */
+	w->nthreads = started;
+	pthread_mutex_unlock(&w->qlock);
 
 	for (size_t i = 0; i < nroots; i++) {
 		struct stat sb;
@@ -464,7 +565,7 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 			struct buf p = BUF_INIT;
 			buf_adds(&p, root);
 			w->nseen = 0;
-			walk_dir(w, &p, &sb, 0);
+			walk_dir(w, &p, 0);
 			buf_free(&p);
 		} else {
 			/* A file named on the command line is scanned even through a
@@ -472,8 +573,10 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 			push(w, JOB_NAMED, xstrdup(root));
 		}
 	}
+	flush_jobs(w);
 	for (int i = 0; i < started; i++)
 		push(w, JOB_STOP, NULL);
+	flush_jobs(w);
 	for (int i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 	res->not_reached = atomic_load(&w->not_reached);
@@ -484,6 +587,7 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 	}
 	free(w->mounts);
 	free(w->seen);
+	free(w->dirbuf);
 	pthread_mutex_destroy(&w->qlock);
 	pthread_mutex_destroy(&w->outlock);
 	pthread_cond_destroy(&w->qnotempty);

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "hostinfo.h"
+#include "http_client.h"
 #include "submit.h"
 
 bool submit_cli_option(struct submit_cli *c, const char *name, const char *value, bool *bad)
@@ -77,7 +78,16 @@ bool submit_cli_ready(struct submit_cli *c)
 		cli_error("--submit needs a token: --token, --token-file or $LOG4SCAN_TOKEN");
 		return false;
 	}
-	return true;
+	/* The transport is loaded now, before the sandbox goes up. */
+	struct buf msg = BUF_INIT;
+	bool ok = l4s_http_load(&msg) == 0;
+	if (!ok) {
+		while (msg.len && msg.data[msg.len - 1] == '\n')
+			msg.len--;
+		cli_error("%.*s", (int)msg.len, msg.data);
+	}
+	buf_free(&msg);
+	return ok;
 }
 
 static const char *default_spool(char *out, size_t n)
