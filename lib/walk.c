@@ -163,15 +163,34 @@ static void count_cached(struct walker *w, const struct stat *st, const struct s
 	}
 }
 
-static void scan_file_job(struct walker *w, struct scanner *s, const char *path, struct scan_batch *b)
+/* --cache: a file whose identity matches the cache is answered by the
+ * walker itself, with an fstatat relative to the directory it is listing
+ * (no path lookup, no queueing): a re-scan of an unchanged tree then costs
+ * little more than the walk.  False: queue the file for a worker. */
+static bool cached_here(struct walker *w, int dirfd, const char *name, const char *path)
 {
 	struct cache *c = w->wo->cache;
+	if (!c || governor_expired(w->wo->gov))
+		return false;
+	struct stat st;
+	if (fstatat(dirfd, name, &st, w->wo->follow_symlinks ? 0 : AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	struct scan_batch b = {0};
+	if (!cache_lookup(c, w->rules, path, &st, &b))
+		return false;
+	count_cached(w, &st, &b);
+	if (b.n)
+		deliver(w, &b);
+	else
+		batch_free(&b);
+	return true;
+}
+
+static void scan_file_job(struct walker *w, struct scanner *s, const char *path, struct scan_batch *b)
+{
+	struct cache *c = w->wo->cache; /* the walker looked it up already */
 	struct stat st;
 	bool follow = w->wo->follow_symlinks;
-	if (c && stat(path, &st) == 0 && S_ISREG(st.st_mode) && cache_lookup(c, w->rules, path, &st, b)) {
-		count_cached(w, &st, b);
-		return;
-	}
 	/* Stored under the identity seen when opening, before reading: a file
 	 * that changes while it is scanned is scanned again next time. */
 	if (scan_regular(s, path, follow, &st, b) && c)
@@ -455,7 +474,8 @@ static void walk_dir(struct walker *w, struct buf *path, int depth)
 			} else if (type == DT_REG) {
 				if (!strcmp(n, "oci-layout"))
 					saw_layout = true;
-				push(w, JOB_FILE, xstrdup(full));
+				if (!cached_here(w, fd, n, full))
+					push(w, JOB_FILE, xstrdup(full));
 			} else if (type == DT_LNK) {
 				w->res->symlinks++;
 			} else if (type != DT_UNKNOWN) {
