@@ -197,3 +197,13 @@ check_contains "cli: text: newline shown escaped" "$out" 'x\x0aVULNERABLE forged
 run scan --format text "$T/nonexistent"
 check_eq "cli: text: nonexistent root exits 2" "$rc" 2
 check_contains "cli: text: errors go to stderr" "$err" "$T/nonexistent"
+# A root named on the command line that is a symlink to a directory (/opt/app
+# -> /data/app) is walked; links below it are still not followed.
+mkdir -p "$T/linkroot/real/sub"
+cp "$C/log4j-samples/true-hits/log4j-core-2.14.1.jar" "$T/linkroot/real/"
+ln -s real "$T/linkroot/root"
+ln -s .. "$T/linkroot/real/sub/up"
+run scan --format json "$T/linkroot/root"
+check_eq "cli: a root that is a link to a directory is walked" "$rc" 1
+check_contains "cli: link root: finding under the link's path" "$out" "\"path\":\"$T/linkroot/root/log4j-core-2.14.1.jar\""
+check_contains "cli: link root: links below it not followed" "$out" '"symlinks_not_followed":1'
