@@ -160,7 +160,6 @@ struct store *store_open(const char *url, int pool_size, struct buf *err)
 	struct store *st = xcalloc(1, sizeof *st);
 	st->db = db;
 	pthread_mutex_init(&st->gc_mu, NULL);
-	pthread_cond_init(&st->gc_cv, NULL);
 	pthread_cond_init(&st->merge_cv, NULL);
 	st->gc_tail = &st->gc_head;
 	if (migrate(st, err)) {
@@ -183,9 +182,9 @@ void store_close(struct store *st)
 		store_merge(st, NULL);
 	}
 	db_close(st->db);
+	store_ingest_close(st);
 	pthread_cond_destroy(&st->merge_cv);
 	pthread_mutex_destroy(&st->gc_mu);
-	pthread_cond_destroy(&st->gc_cv);
 	free(st);
 }
 

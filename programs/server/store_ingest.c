@@ -17,7 +17,12 @@
  *      applies the summed deltas of a whole group commit at once;
  *      PostgreSQL appends them to agg_delta, merged by store_merge() (no
  *      hot rows locked by concurrent ingests)
- * Busy / deadlock / serialization failures re-run the transaction. */
+ * Busy / deadlock / serialization failures re-run the transaction.
+ * What needs no database (device identity, counts, findings hash, the
+ * aggregate keys of the new findings, archives, attempt fingerprints) is
+ * worked out first by the request's own thread (struct plan), so SQLite's
+ * one writer does only the SQL; it also keeps the archive ids it has seen
+ * (struct archmap) instead of looking each finding's up. */
 #include "store.h"
 
 #include <jansson.h>
@@ -97,18 +102,51 @@ static int fkeys_cb(void *ctx, const struct dbrow *r)
 	return 0;
 }
 
-/* An aggregate key with its file counts before and after this report. */
+/* Strings that live as long as the list that made them: bump-allocated
+ * from 4 KB chunks, freed all at once (no malloc per key). */
+struct spchunk { struct spchunk *next; size_t used, cap; char data[]; };
+struct spool { struct spchunk *head; };
+
+static const char *spool_dup(struct spool *p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	if (!p->head || p->head->cap - p->head->used < n) {
+		size_t cap = n > 4000 ? n : 4000;
+		struct spchunk *c = xmalloc(sizeof *c + cap);
+		c->next = p->head;
+		c->used = 0;
+		c->cap = cap;
+		p->head = c;
+	}
+	char *d = p->head->data + p->head->used;
+	memcpy(d, s, n);
+	p->head->used += n;
+	return d;
+}
+
+static void spool_free(struct spool *p)
+{
+	for (struct spchunk *c = p->head, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	p->head = NULL;
+}
+
+/* An aggregate key with its file counts before and after this report.  The
+ * strings are not copied by akeys_add: they belong to the report, to the
+ * caller, or to the list's pool (akeys_str). */
 struct akey {
-	const char *kind;
-	char *key, *sub, *label;
-	const char *status;
+	const char *kind, *key, *sub, *label, *status;
 	long long before, after;     /* one device's files, before and after a report */
 	long long dfiles, ddev;      /* reduced: what changes in agg */
 };
-struct akeys { struct akey *v; size_t n, cap; };
+struct akeys { struct akey *v; size_t n, cap; struct spool pool; };
 
-static void akeys_add(struct akeys *a, const char *kind, const char *key, const char *sub, const char *status,
-		      const char *label, bool after)
+static const char *akeys_str(struct akeys *a, const char *s) { return spool_dup(&a->pool, s); }
+
+static struct akey *akeys_add(struct akeys *a, const char *kind, const char *key, const char *sub,
+			      const char *status, const char *label, bool after)
 {
 	if (a->n == a->cap) {
 		a->cap = a->cap ? 2 * a->cap : 64;
@@ -116,13 +154,26 @@ static void akeys_add(struct akeys *a, const char *kind, const char *key, const 
 	}
 	struct akey *k = &a->v[a->n++];
 	k->kind = kind;
-	k->key = xstrdup(key);
-	k->sub = xstrdup(sub);
-	k->label = xstrdup(label);
+	k->key = key;
+	k->sub = sub;
+	k->label = label;
 	k->status = status;
 	k->before = after ? 0 : 1;
 	k->after = after ? 1 : 0;
 	k->dfiles = k->ddev = 0;
+	return k;
+}
+
+/* a copy of e (its strings into a's pool) */
+static struct akey *akeys_copy(struct akeys *a, const struct akey *e)
+{
+	struct akey *k = akeys_add(a, e->kind, akeys_str(a, e->key), akeys_str(a, e->sub), e->status,
+				   *e->label ? akeys_str(a, e->label) : "", true);
+	k->before = e->before;
+	k->after = e->after;
+	k->dfiles = e->dfiles;
+	k->ddev = e->ddev;
+	return k;
 }
 
 static const char *intern_status(const char *s)
@@ -134,6 +185,7 @@ static const char *intern_status(const char *s)
 	return "safe";
 }
 
+/* The keys of one finding (its strings must outlive a). */
 static void akeys_from(struct akeys *a, const struct fkey *f, bool after)
 {
 	const char *status = intern_status(f->status);
@@ -141,7 +193,7 @@ static void akeys_from(struct akeys *a, const struct fkey *f, bool after)
 	if (f->sha256) {
 		struct buf label = BUF_INIT;
 		buf_printf(&label, "%s %s", f->component, f->version);
-		akeys_add(a, "sha256", f->sha256, "", status, buf_cstr(&label), after);
+		akeys_add(a, "sha256", f->sha256, "", status, akeys_str(a, buf_cstr(&label)), after);
 		buf_free(&label);
 	}
 	/* cves_json is ingest's compact serialisation of an array of strings:
@@ -157,19 +209,14 @@ static void akeys_from(struct akeys *a, const struct fkey *f, bool after)
 				break;
 			memcpy(tmp, p + 1, (size_t)(q - p - 1));
 			tmp[q - p - 1] = 0;
-			akeys_add(a, "cve", tmp, "", status, "", after);
+			akeys_add(a, "cve", akeys_str(a, tmp), "", status, "", after);
 			p = q + 1;
 			if (*p == ',' && p[1] == '"')
 				p++;
 		}
 		if (*p == ']' && !p[1])
 			return;
-		while (a->n > mark) {   /* not that shape after all */
-			struct akey *k = &a->v[--a->n];
-			free(k->key);
-			free(k->sub);
-			free(k->label);
-		}
+		a->n = mark;   /* not that shape after all */
 	}
 	json_t *cves = json_loads(f->cves_json, 0, NULL);
 	size_t i;
@@ -177,7 +224,7 @@ static void akeys_from(struct akeys *a, const struct fkey *f, bool after)
 	if (cves && json_is_array(cves))
 		json_array_foreach(cves, i, e)
 			if (json_is_string(e))
-				akeys_add(a, "cve", json_string_value(e), "", status, "", after);
+				akeys_add(a, "cve", akeys_str(a, json_string_value(e)), "", status, "", after);
 	json_decref(cves);
 }
 
@@ -196,12 +243,9 @@ static int akey_cmp(const void *x, const void *y)
 
 static void akeys_free(struct akeys *a)
 {
-	for (size_t i = 0; i < a->n; i++) {
-		free(a->v[i].key);
-		free(a->v[i].sub);
-		free(a->v[i].label);
-	}
+	spool_free(&a->pool);
 	free(a->v);
+	memset(a, 0, sizeof *a);
 }
 
 /* SHA-256 over every stored field of a report's findings, in order */
@@ -227,6 +271,88 @@ static void findings_hash(const struct report *r, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
+/* Sort, and sum the entries of each key into one (pointers stay valid). */
+static void akeys_sum(struct akeys *a)
+{
+	if (a->n)
+		qsort(a->v, a->n, sizeof *a->v, akey_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		if (u && !akey_cmp(&a->v[u - 1], &a->v[i])) {
+			a->v[u - 1].before += a->v[i].before;
+			a->v[u - 1].after += a->v[i].after;
+		} else {
+			a->v[u++] = a->v[i];
+		}
+	}
+	a->n = u;
+}
+
+static void attempt_fp(const struct rp_attempt *a, char out[33]);
+static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Everything about a report that does not depend on the database, worked
+ * out by the request's own thread before it queues for the writer (SQLite
+ * has one; its time is the ingest rate): the device identity, counts, the
+ * findings hash, the aggregate keys of the findings it would store, their
+ * distinct archives and the attempts' fingerprints. */
+struct plan {
+	struct buf ident;
+	bool is_scan, is_ps;
+	long long vuln;              /* all findings, for the history row */
+	long long nv, nm, ns;        /* the findings it stores (scan: all, ps: with a pid) by status */
+	char fhash[65];              /* scan: findings_hash() */
+	struct akeys after;          /* their aggregate keys, summed per key (after = files) */
+	const char **shas;           /* their distinct sha256 values, sorted */
+	size_t n_shas;
+	char (*fps)[33];             /* attempt_fp() of each attempt */
+};
+
+static void plan_make(struct plan *pl, const struct report *r)
+{
+	memset(pl, 0, sizeof *pl);
+	report_device_ident(r, &pl->ident);
+	pl->is_scan = !strcmp(r->command, "scan");
+	pl->is_ps = !strcmp(r->command, "ps");
+	if (pl->is_scan)
+		findings_hash(r, pl->fhash);
+	pl->shas = xcalloc(r->n_findings + 1, sizeof *pl->shas);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct rp_finding *f = &r->findings[i];
+		bool v = !strcmp(f->status, "vulnerable"), m = !strcmp(f->status, "mitigated");
+		pl->vuln += v;
+		if (!(pl->is_scan || (pl->is_ps && f->has_pid)))
+			continue;   /* a ps report speaks only for running processes */
+		pl->nv += v;
+		pl->nm += m;
+		pl->ns += !v && !m;
+		struct fkey fk = {(char *)f->status, (char *)(f->component ? f->component : ""),
+				  (char *)(f->version ? f->version : ""), (char *)f->sha256, f->cves_json, f->has_pid};
+		akeys_from(&pl->after, &fk, true);
+		if (f->sha256)
+			pl->shas[pl->n_shas++] = f->sha256;
+	}
+	akeys_sum(&pl->after);
+	if (pl->n_shas)
+		qsort(pl->shas, pl->n_shas, sizeof *pl->shas, str_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < pl->n_shas; i++)
+		if (!u || strcmp(pl->shas[u - 1], pl->shas[i]))
+			pl->shas[u++] = pl->shas[i];
+	pl->n_shas = u;
+	pl->fps = xcalloc(r->n_attempts + 1, sizeof *pl->fps);
+	for (size_t i = 0; i < r->n_attempts; i++)
+		attempt_fp(&r->attempts[i], pl->fps[i]);
+}
+
+static void plan_free(struct plan *pl)
+{
+	buf_free(&pl->ident);
+	akeys_free(&pl->after);
+	free(pl->shas);
+	free(pl->fps);
+}
+
 static void utc_day(long long t, char out[11])
 {
 	time_t tt = (time_t)t;
@@ -236,7 +362,7 @@ static void utc_day(long long t, char out[11])
 }
 
 /* One device's before/after entries -> (key, files delta, devices delta),
- * appended to out. */
+ * appended to out (strings copied into out's pool). */
 static void akeys_reduce(struct akeys *a, struct akeys *out)
 {
 	if (a->n)
@@ -252,9 +378,9 @@ static void akeys_reduce(struct akeys *a, struct akeys *out)
 		}
 		long long dfiles = after - before, ddev = (after > 0) - (before > 0);
 		if (dfiles || ddev) {
-			akeys_add(out, a->v[i].kind, a->v[i].key, a->v[i].sub, a->v[i].status, a->v[i].label, true);
-			out->v[out->n - 1].dfiles = dfiles;
-			out->v[out->n - 1].ddev = ddev;
+			struct akey *k = akeys_copy(out, &a->v[i]);
+			k->dfiles = dfiles;
+			k->ddev = ddev;
 		}
 		i = j;
 	}
@@ -378,8 +504,6 @@ static int insert_rows(struct dbc *c, const char *head, const char *row, const c
 	return rc;
 }
 
-static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* The report's findings (with ps_only: those with a pid), with their
  * archives: distinct sha256 values are added to `archives` first (sorted:
  * concurrent PostgreSQL transactions adding the same new archives take
@@ -426,11 +550,147 @@ static int insert_findings(struct dbc *c, const struct report *r, long long devi
 	return rc;
 }
 
-/* The report's changes to its device; the fleet-wide deltas (agg, trend)
- * are added to dl for the caller to apply. */
-static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, long long token_id, long long now,
-		     struct ingest_result *res, struct deltas *dl)
+/* ---- SQLite: the writer's archive ids ----
+ *
+ * archives rows are never changed or deleted, so sha256 -> id, once
+ * committed, stays true.  The single SQLite writer keeps those it has seen
+ * in a hash table (bounded: past ARCHMAP_MAX it asks the database), and
+ * binds archive_id directly instead of a subquery per finding.  Ids it
+ * learns inside a group commit are kept aside (struct arch_new) and enter
+ * the table only after the COMMIT, those of a report rolled back to its
+ * savepoint are dropped: the table never holds an id that is not in the
+ * database. */
+
+#define ARCHMAP_MAX (1u << 17)   /* slots; filled to half at most */
+
+struct archmap {
+	struct { char sha[65]; long long id; } *v;
+	size_t cap, n;
+};
+
+static size_t archmap_slot(const struct archmap *m, const char *sha)
 {
+	uint32_t h = 2166136261u;
+	for (const char *p = sha; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	size_t i = h & (m->cap - 1);
+	while (m->v[i].id && strcmp(m->v[i].sha, sha))
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static long long archmap_get(const struct archmap *m, const char *sha)
+{
+	return m->cap ? m->v[archmap_slot(m, sha)].id : 0;
+}
+
+static void archmap_put(struct archmap *m, const char *sha, long long id)
+{
+	if (strlen(sha) > 64)
+		return;
+	if (2 * (m->n + 1) > m->cap) {
+		if (m->cap >= ARCHMAP_MAX)
+			return;   /* full: the rest is looked up in the database */
+		struct archmap old = *m;
+		m->cap = m->cap ? 2 * m->cap : 1024;
+		m->v = xcalloc(m->cap, sizeof *m->v);
+		m->n = 0;
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.v[i].id)
+				archmap_put(m, old.v[i].sha, old.v[i].id);
+		free(old.v);
+	}
+	size_t i = archmap_slot(m, sha);
+	if (!m->v[i].id) {
+		snprintf(m->v[i].sha, sizeof m->v[i].sha, "%s", sha);
+		m->v[i].id = id;
+		m->n++;
+	}
+}
+
+void store_ingest_close(struct store *st)
+{
+	if (st->archmap)
+		free(st->archmap->v);
+	free(st->archmap);
+	st->archmap = NULL;
+}
+
+/* ids learnt in the current group commit, not yet in the table */
+struct arch_new {
+	struct archmap *map;
+	struct { const char *sha; long long id; } *v;
+	size_t n, cap;
+};
+
+static int archive_id(struct dbc *c, struct arch_new *an, const char *sha, long long *id)
+{
+	*id = archmap_get(an->map, sha);
+	if (*id)
+		return DB_OK;
+	struct dbv p[1] = {dv_text(sha)};
+	int rc = dbc_int(c, "SELECT id FROM archives WHERE sha256 = ?", p, 1, 0, id);
+	if (rc == DB_OK && !*id)
+		rc = dbc_int(c, "INSERT INTO archives(sha256) VALUES(?) RETURNING id", p, 1, 0, id);
+	if (rc == DB_OK && !*id)
+		rc = DB_ERR;
+	if (rc == DB_OK) {
+		if (an->n == an->cap) {
+			an->cap = an->cap ? 2 * an->cap : 64;
+			an->v = xrealloc(an->v, an->cap * sizeof *an->v);
+		}
+		an->v[an->n].sha = sha;
+		an->v[an->n++].id = *id;
+	}
+	return rc;
+}
+
+/* SQLite: the findings with their archive ids bound (see above). */
+static int insert_findings_sqlite(struct dbc *c, const struct report *r, const struct plan *pl,
+				  long long device_id, bool ps_only, struct arch_new *an)
+{
+	int rc = DB_OK;
+	long long *ids = xcalloc(pl->n_shas + 1, sizeof *ids);
+	for (size_t i = 0; i < pl->n_shas && rc == DB_OK; i++)
+		rc = archive_id(c, an, pl->shas[i], &ids[i]);
+	struct dbv *q = xcalloc(15 * (r->n_findings + 1), sizeof *q);
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_findings && rc == DB_OK; i++) {
+		const struct rp_finding *f = &r->findings[i];
+		if (ps_only && !f->has_pid)
+			continue;   /* a ps report speaks only for running processes */
+		struct dbv aid = dv_null();
+		if (f->sha256) {
+			const char **k = bsearch(&f->sha256, pl->shas, pl->n_shas, sizeof *pl->shas, str_cmp);
+			if (!k) {
+				rc = DB_ERR;
+				break;
+			}
+			aid = dv_int(ids[k - pl->shas]);
+		}
+		struct dbv row[15] = {dv_int(device_id), dv_text(r->report_id), dv_text(f->path), dv_text(f->path_b64),
+				      dv_text(f->component ? f->component : ""), dv_text(f->version ? f->version : ""),
+				      dv_text(f->version_source), dv_text(f->status), dv_text(f->severity),
+				      dv_text(f->fixed_in), dv_text(f->sha256), dv_text(f->cves_json),
+				      dv_text(f->evidence_json), opt_int(f->has_pid, f->pid), aid};
+		memcpy(q + 15 * n++, row, sizeof row);
+	}
+	if (rc == DB_OK && n)
+		rc = insert_rows(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
+				    " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid,"
+				    " archive_id)", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "", 15, q, n);
+	free(ids);
+	free(q);
+	return rc;
+}
+
+/* The report's changes to its device; the fleet-wide deltas (agg, trend)
+ * are added to dl for the caller to apply.  an: SQLite's archive ids (NULL
+ * on PostgreSQL). */
+static int ingest_tx(struct dbc *c, const struct report *r, const struct plan *pl, long long token_id,
+		     long long now, struct ingest_result *res, struct deltas *dl, struct arch_new *an)
+{
+	const char *ident = buf_cstr((struct buf *)&pl->ident);
 	int rc;
 	struct dev_state d = {0};
 	struct fkeys before = {0};
@@ -453,7 +713,7 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 		res->device_id = d.id;
 	}
 	/* what this report replaces */
-	bool is_scan = !strcmp(r->command, "scan"), is_ps = !strcmp(r->command, "ps");
+	bool is_scan = pl->is_scan, is_ps = pl->is_ps;
 	bool repl_findings_all = is_scan && r->created_epoch >= d.scan_created;
 	bool repl_findings_pid = is_ps && r->created_epoch >= d.ps_created;
 	bool repl_processes = (is_scan && r->created_epoch >= d.scan_created) || repl_findings_pid;
@@ -462,18 +722,11 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 	bool store_findings = repl_findings_all || repl_findings_pid;
 	res->applied = repl_findings_all || repl_processes || r->n_attempts;
 
-	long long vuln = 0, mit = 0, safe = 0;
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const char *s = r->findings[i].status;
-		vuln += !strcmp(s, "vulnerable");
-		mit += !strcmp(s, "mitigated");
-		safe += !strcmp(s, "safe");
-	}
 	/* 3. history */
 	{
 		struct dbv p[13] = {dv_int(d.id), dv_text(r->report_id), dv_text(r->command), dv_int(r->created_epoch),
 				    dv_int(now), dv_int(token_id), dv_text(r->agent_version ? r->agent_version : ""),
-				    dv_int((long long)r->n_findings), dv_int(vuln), dv_int((long long)r->n_processes),
+				    dv_int((long long)r->n_findings), dv_int(pl->vuln), dv_int((long long)r->n_processes),
 				    dv_int((long long)r->n_attempts), dv_int((long long)r->n_errors),
 				    dv_int(res->applied ? 1 : 0)};
 		struct dbv q[14];
@@ -500,7 +753,7 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 	char fhash[65];
 	snprintf(fhash, sizeof fhash, "%s", d.findings_hash);
 	if (repl_findings_all) {
-		findings_hash(r, fhash);
+		memcpy(fhash, pl->fhash, sizeof fhash);
 		if (!strcmp(fhash, d.findings_hash) && d.n_reports > 0)
 			store_findings = false;   /* the same findings as now: nothing to rewrite */
 	} else if (repl_findings_pid) {
@@ -528,19 +781,15 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 				ns += !strcmp(s, "safe");
 			}
 		}
-		if ((rc = insert_findings(c, r, d.id, repl_findings_pid)))
+		if ((rc = an ? insert_findings_sqlite(c, r, pl, d.id, repl_findings_pid, an)
+			     : insert_findings(c, r, d.id, repl_findings_pid)))
 			goto out;
-		for (size_t i = 0; i < r->n_findings; i++) {
-			const struct rp_finding *f = &r->findings[i];
-			if (repl_findings_pid && !f->has_pid)
-				continue;   /* a ps report speaks only for running processes */
-			struct fkey fk = {(char *)f->status, (char *)(f->component ? f->component : ""),
-					  (char *)(f->version ? f->version : ""), (char *)f->sha256, f->cves_json, f->has_pid};
-			akeys_from(&ak, &fk, true);
-			nv += !strcmp(f->status, "vulnerable");
-			nm += !strcmp(f->status, "mitigated");
-			ns += !strcmp(f->status, "safe");
-		}
+		/* the new findings: counted and keyed by plan_make() */
+		for (size_t i = 0; i < pl->after.n; i++)
+			*akeys_add(&ak, "", "", "", "", "", true) = pl->after.v[i];
+		nv += pl->nv;
+		nm += pl->nm;
+		ns += pl->ns;
 	}
 	/* 4b. processes */
 	long long nproc = d.n_processes, nrestart = d.n_restart, exposed = d.exposed;
@@ -598,9 +847,7 @@ static int ingest_tx(struct dbc *c, const struct report *r, const char *ident, l
 	}
 	for (size_t i = 0; i < r->n_attempts; i++) {
 		const struct rp_attempt *a = &r->attempts[i];
-		char fp[33];
-		attempt_fp(a, fp);
-		struct dbv q[15] = {dv_int(d.id), dv_text(r->report_id), dv_text(fp), dv_text(a->path),
+		struct dbv q[15] = {dv_int(d.id), dv_text(r->report_id), dv_text(pl->fps[i]), dv_text(a->path),
 				    opt_int(a->has_line, a->line), opt_int(a->has_offset, a->offset), dv_text(a->timestamp),
 				    dv_text(a->raw), dv_text(a->decoded), dv_text(a->protocol),
 				    dv_text(a->host ? a->host : ""), opt_int(a->has_port, a->port), dv_text(a->client),
@@ -840,17 +1087,15 @@ void store_start_merger(struct store *st)
 
 /* One report in its own transaction (PostgreSQL: concurrent writers, row
  * locks, retries on deadlock / serialization failure). */
-static int ingest_single(struct store *st, const struct report *r, long long token_id, long long now,
-			 struct ingest_result *res, struct buf *err)
+static int ingest_single(struct store *st, const struct report *r, const struct plan *pl, long long token_id,
+			 long long now, struct ingest_result *res, struct buf *err)
 {
-	struct buf ident = BUF_INIT;
-	report_device_ident(r, &ident);
 	struct dbc *c = db_acquire(st->db);
 	int rc = DB_ERR;
 	for (int attempt = 0; attempt < 8; attempt++) {
 		if ((rc = dbc_begin(c)) == DB_OK) {
 			struct deltas dl = {0};
-			rc = ingest_tx(c, r, buf_cstr(&ident), token_id, now, res, &dl);
+			rc = ingest_tx(c, r, pl, token_id, now, res, &dl, NULL);
 			if (rc == DB_OK && res->duplicate) {
 				deltas_free(&dl);
 				dbc_rollback(c);
@@ -872,23 +1117,28 @@ static int ingest_single(struct store *st, const struct report *r, long long tok
 	if (rc)
 		buf_printf(err, "%s", dbc_error(c));
 	db_release(st->db, c);
-	buf_free(&ident);
 	return rc ? DB_ERR : DB_OK;
 }
 
 /* SQLite: group commit.  SQLite has one writer and every commit costs a
  * WAL append of each page it touched, so reports that arrive together are
  * written in one transaction: each in its own SAVEPOINT (a report that
- * fails is rolled back alone), answered only after the COMMIT.  The first
- * waiting request becomes the leader and writes the batch; the others wait.
- * A crash loses only the batch in flight, none of which was acknowledged. */
+ * fails is rolled back alone), answered only after the COMMIT.  A request
+ * that finds no batch being written becomes the leader: it takes the queue
+ * (up to GC_MAX_BATCH reports), writes it, wakes each request of the batch
+ * and hands the lead to the first one still queued.  Each request waits on
+ * its own condition variable, so a commit wakes only the requests it
+ * answers.  A crash loses only the batch in flight, none of which was
+ * acknowledged. */
 struct gc_item {
 	const struct report *r;
+	const struct plan *pl;
 	long long token_id, now;
 	struct ingest_result *res;
 	struct buf *err;
 	int rc;
 	bool done;
+	pthread_cond_t cv;
 	struct gc_item *next;
 };
 
@@ -898,28 +1148,26 @@ static void gc_run(struct store *st, struct gc_item *batch)
 {
 	struct dbc *c = db_acquire_writer(st->db);
 	struct deltas all = {0};
+	if (!st->archmap)
+		st->archmap = xcalloc(1, sizeof *st->archmap);
+	struct arch_new an = {st->archmap, NULL, 0, 0};
 	int rc = dbc_begin(c);
 	for (struct gc_item *it = batch; it; it = it->next) {
 		if (rc) {
 			it->rc = rc;
 			continue;
 		}
-		struct buf ident = BUF_INIT;
-		report_device_ident(it->r, &ident);
 		struct deltas dl = {0};
+		size_t mark = an.n;
 		it->rc = dbc_exec(c, "SAVEPOINT report", NULL, 0, NULL, NULL);
 		if (it->rc == DB_OK)
-			it->rc = ingest_tx(c, it->r, buf_cstr(&ident), it->token_id, it->now, it->res, &dl);
+			it->rc = ingest_tx(c, it->r, it->pl, it->token_id, it->now, it->res, &dl, &an);
 		if (it->rc == DB_OK && !it->res->duplicate)
 			it->rc = dbc_exec(c, "RELEASE report", NULL, 0, NULL, NULL);
 		if (it->rc == DB_OK && !it->res->duplicate) {
 			/* this report is in: its fleet-wide deltas join the batch's */
-			for (size_t k = 0; k < dl.agg.n; k++) {
-				struct akey *e = &dl.agg.v[k];
-				akeys_add(&all.agg, e->kind, e->key, e->sub, e->status, e->label, true);
-				all.agg.v[all.agg.n - 1].dfiles = e->dfiles;
-				all.agg.v[all.agg.n - 1].ddev = e->ddev;
-			}
+			for (size_t k = 0; k < dl.agg.n; k++)
+				akeys_copy(&all.agg, &dl.agg.v[k]);
 			for (int k = 0; k < 9; k++)
 				all.trend[k] += dl.trend[k];
 		} else {
@@ -927,9 +1175,9 @@ static void gc_run(struct store *st, struct gc_item *batch)
 				buf_printf(it->err, "%s", dbc_error(c));
 			dbc_exec(c, "ROLLBACK TO report", NULL, 0, NULL, NULL);
 			dbc_exec(c, "RELEASE report", NULL, 0, NULL, NULL);
+			an.n = mark;   /* archives it added are gone again */
 		}
 		deltas_free(&dl);
-		buf_free(&ident);
 	}
 	if (rc == DB_OK)
 		rc = apply_deltas(c, &all, batch->now);
@@ -938,6 +1186,10 @@ static void gc_run(struct store *st, struct gc_item *batch)
 		rc = dbc_commit(c);
 	if (rc)
 		dbc_rollback(c);
+	else
+		for (size_t i = 0; i < an.n; i++)
+			archmap_put(st->archmap, an.v[i].sha, an.v[i].id);
+	free(an.v);
 	for (struct gc_item *it = batch; it; it = it->next) {
 		if (rc && !it->rc) {
 			it->rc = rc;
@@ -947,17 +1199,16 @@ static void gc_run(struct store *st, struct gc_item *batch)
 	db_release(st->db, c);
 }
 
-static int ingest_grouped(struct store *st, const struct report *r, long long token_id, long long now,
-			  struct ingest_result *res, struct buf *err)
+static int ingest_grouped(struct store *st, const struct report *r, const struct plan *pl, long long token_id,
+			  long long now, struct ingest_result *res, struct buf *err)
 {
-	struct gc_item me = {r, token_id, now, res, err, DB_ERR, false, NULL};
-	memset(res, 0, sizeof *res);
+	struct gc_item me = {r, pl, token_id, now, res, err, DB_ERR, false, PTHREAD_COND_INITIALIZER, NULL};
 	pthread_mutex_lock(&st->gc_mu);
 	*st->gc_tail = &me;
 	st->gc_tail = &me.next;
 	while (!me.done) {
 		if (st->gc_leader) {
-			pthread_cond_wait(&st->gc_cv, &st->gc_mu);
+			pthread_cond_wait(&me.cv, &st->gc_mu);
 			continue;
 		}
 		/* lead: take up to GC_MAX_BATCH queued reports (this one among them) */
@@ -973,20 +1224,28 @@ static int ingest_grouped(struct store *st, const struct report *r, long long to
 		gc_run(st, batch);
 		pthread_mutex_lock(&st->gc_mu);
 		for (struct gc_item *it = batch, *next; it; it = next) {
-			next = it->next;
+			next = it->next;   /* it may be gone once done is seen */
 			it->done = true;
+			if (it != &me)
+				pthread_cond_signal(&it->cv);
 		}
 		st->gc_leader = false;
-		pthread_cond_broadcast(&st->gc_cv);
+		if (st->gc_head)
+			pthread_cond_signal(&st->gc_head->cv);   /* the next leader */
 	}
 	pthread_mutex_unlock(&st->gc_mu);
+	pthread_cond_destroy(&me.cv);
 	return me.rc ? DB_ERR : DB_OK;
 }
 
 int store_ingest(struct store *st, const struct report *r, long long token_id, long long now,
 		 struct ingest_result *res, struct buf *err)
 {
-	if (db_kind(st->db) == DB_SQLITE)
-		return ingest_grouped(st, r, token_id, now, res, err);
-	return ingest_single(st, r, token_id, now, res, err);
+	struct plan pl;
+	plan_make(&pl, r);
+	memset(res, 0, sizeof *res);
+	int rc = db_kind(st->db) == DB_SQLITE ? ingest_grouped(st, r, &pl, token_id, now, res, err)
+					      : ingest_single(st, r, &pl, token_id, now, res, err);
+	plan_free(&pl);
+	return rc;
 }
