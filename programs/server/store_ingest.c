@@ -504,49 +504,86 @@ static int insert_rows(struct dbc *c, const char *head, const char *row, const c
 	return rc;
 }
 
-/* The report's findings (with ps_only: those with a pid), with their
- * archives: distinct sha256 values are added to `archives` first (sorted:
- * concurrent PostgreSQL transactions adding the same new archives take
- * them in one order and cannot deadlock; an existing one is not locked). */
-static int insert_findings(struct dbc *c, const struct report *r, long long device_id, bool ps_only)
+/* a PostgreSQL array literal element: "..." with \ and " escaped, or NULL */
+static void arr_add(struct buf *b, const char *s)
 {
-	size_t n = 0, ns = 0;
-	const char **shas = xcalloc(r->n_findings + 1, sizeof *shas);
-	struct dbv *q = xcalloc(15 * (r->n_findings + 1), sizeof *q);
+	buf_addc(b, b->len ? ',' : '{');
+	if (!s) {
+		buf_adds(b, "NULL");
+		return;
+	}
+	buf_addc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addc(b, '\\');
+		buf_addc(b, *s);
+	}
+	buf_addc(b, '"');
+}
+
+static const char *arr_end(struct buf *b)
+{
+	if (!b->len)
+		buf_addc(b, '{');
+	buf_addc(b, '}');
+	return buf_cstr(b);
+}
+
+/* PostgreSQL: the report's findings (with ps_only: those with a pid) in one
+ * INSERT of arrays (unnest; one round trip whatever their number), their
+ * archives in one before it: the distinct sha256 values in sorted order
+ * (concurrent transactions adding the same new archives take them in one
+ * order and cannot deadlock; an existing one is not locked). */
+static int insert_findings(struct dbc *c, const struct report *r, const struct plan *pl, long long device_id,
+			   bool ps_only)
+{
+	enum { NCOL = 12 };
+	struct buf col[NCOL];
+	for (int k = 0; k < NCOL; k++)
+		col[k] = (struct buf)BUF_INIT;
+	size_t n = 0;
+	char num[32];
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct rp_finding *f = &r->findings[i];
 		if (ps_only && !f->has_pid)
 			continue;   /* a ps report speaks only for running processes */
-		struct dbv row[15] = {dv_int(device_id), dv_text(r->report_id), dv_text(f->path), dv_text(f->path_b64),
-				      dv_text(f->component ? f->component : ""), dv_text(f->version ? f->version : ""),
-				      dv_text(f->version_source), dv_text(f->status), dv_text(f->severity),
-				      dv_text(f->fixed_in), dv_text(f->sha256), dv_text(f->cves_json),
-				      dv_text(f->evidence_json), opt_int(f->has_pid, f->pid), dv_text(f->sha256)};
-		memcpy(q + 15 * n++, row, sizeof row);
-		if (f->sha256)
-			shas[ns++] = f->sha256;
+		snprintf(num, sizeof num, "%lld", f->pid);
+		const char *v[NCOL] = {f->path, f->path_b64, f->component ? f->component : "", f->version ? f->version : "",
+				       f->version_source, f->status, f->severity, f->fixed_in, f->sha256, f->cves_json,
+				       f->evidence_json, f->has_pid ? num : NULL};
+		for (int k = 0; k < NCOL; k++)
+			arr_add(&col[k], v[k]);
+		n++;
 	}
 	int rc = DB_OK;
-	if (ns) {
-		qsort(shas, ns, sizeof *shas, str_cmp);
-		size_t u = 0;
-		for (size_t i = 0; i < ns; i++)
-			if (!u || strcmp(shas[u - 1], shas[i]))
-				shas[u++] = shas[i];
-		struct dbv *sp = xcalloc(u, sizeof *sp);
-		for (size_t i = 0; i < u; i++)
-			sp[i] = dv_text(shas[i]);
-		rc = insert_rows(c, "INSERT INTO archives(sha256)", "(?)", " ON CONFLICT(sha256) DO NOTHING", 1, sp, u);
-		free(sp);
+	if (pl->n_shas) {
+		struct buf sh = BUF_INIT;
+		for (size_t i = 0; i < pl->n_shas; i++)
+			arr_add(&sh, pl->shas[i]);
+		struct dbv p[1] = {dv_text(arr_end(&sh))};
+		rc = dbc_exec(c, "INSERT INTO archives(sha256) SELECT unnest(?::text[]) ON CONFLICT(sha256) DO NOTHING",
+			      p, 1, NULL, NULL);
+		buf_free(&sh);
 	}
-	if (rc == DB_OK && n)
-		rc = insert_rows(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
-				    " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid,"
-				    " archive_id)",
-				 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM archives WHERE sha256 = ?))", "",
-				 15, q, n);
-	free(q);
-	free(shas);
+	if (rc == DB_OK && n) {
+		struct dbv p[2 + NCOL] = {dv_int(device_id), dv_text(r->report_id)};
+		for (int k = 0; k < NCOL; k++)
+			p[2 + k] = dv_text(arr_end(&col[k]));
+		rc = dbc_exec(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
+				 " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid,"
+				 " archive_id)"
+				 " SELECT ?, ?, u.path, u.path_b64, u.component, u.version, u.vs, u.status, u.severity,"
+				 " u.fixed_in, u.sha256, u.cves, u.evidence, u.pid,"
+				 " (SELECT a.id FROM archives a WHERE a.sha256 = u.sha256)"
+				 " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
+				 " ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[]) WITH ORDINALITY"
+				 " AS u(path, path_b64, component, version, vs, status, severity, fixed_in, sha256, cves,"
+				 " evidence, pid, ord)"
+				 " ORDER BY u.ord",
+			      p, 2 + NCOL, NULL, NULL);
+	}
+	for (int k = 0; k < NCOL; k++)
+		buf_free(&col[k]);
 	return rc;
 }
 
@@ -782,7 +819,7 @@ static int ingest_tx(struct dbc *c, const struct report *r, const struct plan *p
 			}
 		}
 		if ((rc = an ? insert_findings_sqlite(c, r, pl, d.id, repl_findings_pid, an)
-			     : insert_findings(c, r, d.id, repl_findings_pid)))
+			     : insert_findings(c, r, pl, d.id, repl_findings_pid)))
 			goto out;
 		/* the new findings: counted and keyed by plan_make() */
 		for (size_t i = 0; i < pl->after.n; i++)
@@ -931,19 +968,6 @@ out:
  * committed report. */
 
 #define MERGE_MS 200
-
-/* a PostgreSQL array literal element: "..." with \ and " escaped */
-static void arr_add(struct buf *b, const char *s)
-{
-	buf_addc(b, b->len ? ',' : '{');
-	buf_addc(b, '"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_addc(b, '\\');
-		buf_addc(b, *s);
-	}
-	buf_addc(b, '"');
-}
 
 static int append_deltas(struct dbc *c, struct deltas *dl, long long now)
 {
