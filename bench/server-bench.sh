@@ -9,6 +9,10 @@
 # state), then times the dashboard's API calls (median of 5, curl).
 # PostgreSQL: the same with PG_DEVICES (default 20000) devices, on
 # $L4S_PG_URL or a throwaway cluster (scripts/pg-cluster.sh).
+# Each ingest line is followed by the CPU the collector used (user+system,
+# from /proc/PID/stat) per 1,000 reports, and for a cluster this script
+# started, PostgreSQL's own (postmaster and its backends): comparable from
+# run to run on a machine shared with other work, where reports/s are not.
 # Uses the optimised build (build/log4scan-server).  Results: bench/out/server/.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +39,26 @@ start() { # DB LOG -> sets PID PORT
 	[ -n "$PORT" ] || { echo "server did not start"; cat "$2"; exit 1; }
 }
 
+TK=$(getconf CLK_TCK)
+PGPID=""
+cpu_of() { # PID... -> their user+system CPU seconds (0 for none)
+	for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done |
+		awk -v tk="$TK" '{ sub(/^.*\) /, ""); s += $12 + $13 } END { printf "%.2f\n", s / tk }'
+}
+pg_pids() { [ -n "$PGPID" ] && echo "$PGPID" $(ps -o pid= --ppid "$PGPID"); }
+
+ingest() { # label loadgen-args... : run the load generator, then print CPU per 1,000 reports
+	l=$1; shift
+	c0=$(cpu_of "$PID"); p0=$(cpu_of $(pg_pids))
+	$LG "http://127.0.0.1:$PORT" "$T" "$@"
+	c1=$(cpu_of "$PID"); p1=$(cpu_of $(pg_pids))
+	awk -v l="$l" -v n="$1" -v c="$c0 $c1" -v p="$p0 $p1" -v pg="$PGPID" -v la="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+		split(c, a, " "); split(p, b, " ")
+		printf "%s cpu: server %.3f s per 1000 reports", l, (a[2] - a[1]) * 1000 / n
+		if (pg != "") printf ", postgres %.3f s per 1000 reports", (b[2] - b[1]) * 1000 / n
+		printf " (load average %s)\n", la }'
+}
+
 pages() { # label read-token
 	for path in "summary" "overview" "devices" "devices?exposed=1" "devices?status=vulnerable&page=100" \
 		"devices?tag=dev" "findings" "findings?status=vulnerable" "findings?cve=CVE-2021-44228" \
@@ -54,10 +78,10 @@ run() { # label db devices
 	R=$("$S" token create --name reader --role read --db "$db" 2>/dev/null)
 	start "$db" "$out/$label-server.log"
 	echo "== $label: first reports of $n devices (new findings)"
-	$LG "http://127.0.0.1:$PORT" "$T" "$n" 32 0 20 0
+	ingest "$label new" "$n" 32 0 20 0
 	m=$(( n < 20000 ? n : 20000 ))
 	echo "== $label: $m re-reports (unchanged findings: a fleet's steady state)"
-	$LG "http://127.0.0.1:$PORT" "$T" "$m" 32 0 20 1
+	ingest "$label re-report" "$m" 32 0 20 1
 	echo "== $label: dashboard API, median of 5 ($n devices, $((n * 20)) findings)"
 	pages "$label" "$R"
 	kill "$PID"
@@ -65,12 +89,13 @@ run() { # label db devices
 }
 
 {
-	echo "log4scan-server benchmark, $(date -u +%FT%TZ), $(nproc) cores"
+	echo "log4scan-server benchmark, $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	run sqlite "$out/bench.db" "$N"
 	PGURL=${L4S_PG_URL:-}
 	if [ -z "$PGURL" ]; then
 		PGURL=$(PG_OPTS="-c shared_buffers=512MB -c synchronous_commit=on" sh scripts/pg-cluster.sh start "$out/pg" | tail -n 1)
 		trap 'sh scripts/pg-cluster.sh stop "$out/pg"' EXIT
+		PGPID=$(head -n 1 "$out/pg/data/postmaster.pid")
 	fi
 	run pg "$PGURL" "$NPG"
 } 2>&1 | tee "$out/results.txt"

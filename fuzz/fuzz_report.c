@@ -4,7 +4,9 @@
  * this feeds arbitrary bodies to report_parse() (programs/server/ingest.c,
  * compiled in here: it needs jansson but no HTTP and no database) with small
  * limits so the size and record caps are exercised too.  A parsed report is
- * walked field by field so that every pointer it hands out is read. */
+ * walked field by field so that every pointer it hands out is read, and the
+ * arrays it re-serialises (cves, evidence, ips, tags, jars, exfil...) must
+ * parse back as JSON arrays of strings. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -12,6 +14,21 @@
 #include "../programs/server/ingest.c"
 
 static size_t touch(const char *s) { return s ? strlen(s) : 0; }
+
+/* the text must be a JSON array of strings */
+static size_t str_array(const char *s)
+{
+	json_t *a = json_loads(s, 0, NULL);
+	size_t i;
+	json_t *e;
+	if (!a || !json_is_array(a))
+		__builtin_trap();
+	json_array_foreach(a, i, e)
+		if (!json_is_string(e))
+			__builtin_trap();
+	json_decref(a);
+	return strlen(s);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -22,15 +39,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (report_parse(&r, (const char *)data, size, &lim, &err) == 0) {
 		struct buf ident = BUF_INIT;
 		report_device_ident(&r, &ident);
-		sink += ident.len + touch(r.created) + touch(r.command) + touch(r.ips_json) + touch(r.tags_json);
+		sink += ident.len + touch(r.created) + touch(r.command) + str_array(r.ips_json) + str_array(r.tags_json);
 		for (size_t i = 0; i < r.n_findings; i++)
-			sink += touch(r.findings[i].path) + touch(r.findings[i].status) + touch(r.findings[i].cves_json) +
-				touch(r.findings[i].evidence_json) + touch(r.findings[i].sha256);
+			sink += touch(r.findings[i].path) + touch(r.findings[i].status) + str_array(r.findings[i].cves_json) +
+				str_array(r.findings[i].evidence_json) + touch(r.findings[i].sha256);
 		for (size_t i = 0; i < r.n_processes; i++)
-			sink += touch(r.processes[i].listening_json) + touch(r.processes[i].jars_json) +
+			sink += touch(r.processes[i].listening_json) + str_array(r.processes[i].jars_json) +
+				str_array(r.processes[i].mitigations_json) +
 				touch(r.processes[i].status);
 		for (size_t i = 0; i < r.n_attempts; i++)
-			sink += touch(r.attempts[i].raw) + touch(r.attempts[i].decoded) + touch(r.attempts[i].exfil_json);
+			sink += touch(r.attempts[i].raw) + touch(r.attempts[i].decoded) + str_array(r.attempts[i].exfil_json);
 		buf_free(&ident);
 		report_free(&r);
 	} else if (!err.len) {

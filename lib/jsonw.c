@@ -59,6 +59,15 @@ bool json_str(struct buf *b, const char *s, size_t n)
 	buf_addc(b, '"');
 	size_t i = 0;
 	while (i < n) {
+		/* a run of characters that need no escaping, copied at once */
+		size_t j = i;
+		while (j < n && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' && p[j] != '\\')
+			j++;
+		if (j > i) {
+			buf_add(b, p + i, j - i);
+			i = j;
+			continue;
+		}
 		unsigned char c = p[i];
 		if (c >= 0x80) {
 			size_t l = utf8_seq(p + i, n - i);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonw.h"
+
 struct pctx {
 	struct report *r;
 	const struct ingest_limits *lim;
@@ -107,11 +109,17 @@ static int get_str_array(struct pctx *c, json_t *o, const char *key, size_t max_
 		if (json_string_length(e) > c->lim->max_field)
 			return fail(c, "\"%s\" has an item longer than %zu bytes", key, c->lim->max_field);
 	}
-	char *s = json_dumps(v, JSON_COMPACT);
-	if (!s)
-		return fail(c, "\"%s\" cannot be serialised", key);
-	*out = xstrdup(s);
-	free(s);
+	/* compact JSON text of the array, written here (json_dumps costs
+	 * several allocations per call, and a report has two arrays a finding) */
+	struct buf b = BUF_INIT;
+	buf_addc(&b, '[');
+	json_array_foreach(v, i, e) {
+		if (i)
+			buf_addc(&b, ',');
+		json_str(&b, json_string_value(e), json_string_length(e));
+	}
+	buf_addc(&b, ']');
+	*out = buf_detach(&b);
 	return 0;
 }
 

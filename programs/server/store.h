@@ -33,14 +33,15 @@
 #include "ingest.h"
 
 struct gc_item;
+struct archmap;
 struct store {
 	struct db *db;
 	int schema_version;
 	/* SQLite group commit queue (store.c) */
 	pthread_mutex_t gc_mu;
-	pthread_cond_t gc_cv;
 	struct gc_item *gc_head, **gc_tail;
 	bool gc_leader;
+	struct archmap *archmap;       /* the writer's sha256 -> archives.id (store_ingest.c) */
 	/* PostgreSQL: merges agg_delta into agg / trend (store_merge) */
 	pthread_t merge_thread;
 	pthread_cond_t merge_cv;
@@ -55,6 +56,8 @@ int store_latest_schema(void);
  * starts a thread that does it every 200 ms. */
 int store_merge(struct store *st, struct buf *err);
 void store_start_merger(struct store *st);
+/* frees what ingest keeps between reports (store_close calls it) */
+void store_ingest_close(struct store *st);
 
 /* Run fn on every row of one query; DB_OK / DB_ERR with err set. */
 int store_query(struct store *st, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx,
