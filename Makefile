@@ -183,3 +183,4 @@ install-extra: man
 	install -m 644 dist/agent.conf.example $(DESTDIR)$(DOCDIR)/agent.conf.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/log4scan/agent.conf ] || \
 	  install -m 600 dist/agent.conf.example $(DESTDIR)$(SYSCONFDIR)/log4scan/agent.conf
+include mk/windows.mk
