@@ -80,7 +80,7 @@ san:
 	$(MAKE) BUILD=build/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all units
 
 check: deps
-	@$(MAKE) --no-print-directory all san
+	@$(MAKE) --no-print-directory all san $(WINDOWS_IF_AVAILABLE)
 	@sh tests/run.sh
 
 

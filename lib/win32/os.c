@@ -293,6 +293,19 @@ static int open_mode(const char *path, int flags)
 
 int l4s_open(const char *path, int flags, ...)
 {
+	/* fix.c reopens a descriptor through /proc/self/fd/N to see what a new
+	 * reader sees: here the descriptor's own path is opened again (and a
+	 * path under /proc is never looked up, which Wine would map to Linux's). */
+	if (!strncmp(path, "/proc/self/fd/", 14)) {
+		char *p = fd_path(atoi(path + 14));
+		if (!p) {
+			errno = ENOENT;
+			return -1;
+		}
+		int fd = open_mode(p, flags);
+		free(p);
+		return fd;
+	}
 	return open_mode(path, flags);
 }
 
@@ -594,6 +607,44 @@ int l4s_unlinkat(int dirfd, const char *name, int flags)
  * REPLACE_EXISTING | WRITE_THROUGH.  A file another process has open
  * without FILE_SHARE_DELETE (a JVM running it) is never forced: the call
  * fails with EBUSY and the original stays. */
+/* POSIX replaces a file that is open; Windows does not, not even for the
+ * process that has it open.  This process's own descriptors on the file
+ * being replaced are therefore pointed at NUL first (_dup2): callers never
+ * read a file after replacing it (fix.c reads the original before, and
+ * only closes it after). */
+static void release_own(const wchar_t *wt)
+{
+	pthread_mutex_lock(&fdlock);
+	size_t n = nfdpath;
+	pthread_mutex_unlock(&fdlock);
+	for (size_t fd = 0; fd < n; fd++) {
+		char *p = fd_path((int)fd);
+		wchar_t *w = p ? l4s_wpath(p) : NULL;
+		if (w && !_wcsicmp(w, wt)) {
+			int nul = _open("NUL", _O_RDONLY | _O_BINARY);
+			if (nul >= 0) {
+				_dup2(nul, (int)fd);
+				_close(nul);
+				fd_remember((int)fd, NULL, false);
+			}
+		}
+		free(w);
+		free(p);
+	}
+}
+
+/* Is some other program holding the file without sharing deletion? */
+static bool held_elsewhere(const wchar_t *wt)
+{
+	HANDLE h = CreateFileW(wt, DELETE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+			       FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	if (h != INVALID_HANDLE_VALUE) {
+		CloseHandle(h);
+		return false;
+	}
+	return GetLastError() == ERROR_SHARING_VIOLATION;
+}
+
 int l4s_rename(const char *from, const char *to)
 {
 	wchar_t *wf = l4s_wpath(from), *wt = l4s_wpath(to);
@@ -602,30 +653,30 @@ int l4s_rename(const char *from, const char *to)
 		free(wt);
 		return -1;
 	}
+	release_own(wt);
 	BOOL ok = FALSE;
 	DWORD e = 0;
 	if (GetFileAttributesW(wt) != INVALID_FILE_ATTRIBUTES) {
 		ok = ReplaceFileW(wt, wf, NULL, REPLACEFILE_IGNORE_MERGE_ERRORS, NULL, NULL);
 		e = ok ? 0 : GetLastError();
-		if (!ok && (e == ERROR_SHARING_VIOLATION || e == ERROR_USER_MAPPED_FILE ||
-			    e == ERROR_UNABLE_TO_REMOVE_REPLACED || e == ERROR_LOCK_VIOLATION)) {
-			/* in use: not forced */
-			free(wf);
-			free(wt);
-			errno = EBUSY;
-			return -1;
-		}
 	}
 	if (!ok) {
+		/* ReplaceFileW refuses while any handle is open on the original,
+		 * log4scan's own included; MoveFileExW only when some handle does
+		 * not share deletion - a program running the file. */
 		ok = MoveFileExW(wf, wt, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH);
 		e = ok ? 0 : GetLastError();
 	}
 	free(wf);
-	free(wt);
 	if (!ok) {
-		errno = l4s_errno_from_win32(e);
+		/* in use (sharing violation, mapped): never forced */
+		bool busy = e == ERROR_SHARING_VIOLATION || e == ERROR_USER_MAPPED_FILE || e == ERROR_LOCK_VIOLATION ||
+			    e == ERROR_UNABLE_TO_REMOVE_REPLACED || (e == ERROR_ACCESS_DENIED && held_elsewhere(wt));
+		free(wt);
+		errno = busy ? EBUSY : l4s_errno_from_win32(e);
 		return -1;
 	}
+	free(wt);
 	return 0;
 }
 

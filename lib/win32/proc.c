@@ -200,6 +200,11 @@ int proc_scan_all(const struct rules *r, const struct scan_opts *so, const struc
 		if (walk_run(po->roots, po->nroots, &wo, r, so, &wst, ignore_batch, NULL, &wr) < 0)
 			return -1;
 		walk_result_free(&wr);
+		/* the search for jars is part of this view's work */
+		atomic_fetch_add(&st->files, atomic_load(&wst.files));
+		atomic_fetch_add(&st->archives, atomic_load(&wst.archives));
+		atomic_fetch_add(&st->bytes, atomic_load(&wst.bytes));
+		atomic_fetch_add(&st->errors, atomic_load(&wst.errors));
 		walk_win32_found(&found, &nfound);
 	}
 	char **files = xcalloc(nfound ? nfound : 1, sizeof *files);
