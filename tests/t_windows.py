@@ -386,8 +386,9 @@ s = recs(p.stdout)
 ok("ps runs on Windows (summary record; Wine's Restart Manager reports no holder)",
    p.returncode == 0 and s and s[-1].get("kind") == "summary" and s[-1].get("files", 0) > 0, p.stderr[-300:])
 
-# whole host: every fixed drive; here Z: (all of /) is excluded, C: is the prefix's drive
-p = wine("scan", "--format", "json", "--no-processes", "--exclude", "Z:\\")
+# whole host: every fixed drive; here Z: (all of /) is excluded, and C:\users
+# too (Wine links the user's folders to the Linux home); C: is the prefix's drive
+p = wine("scan", "--format", "json", "--no-processes", "--exclude", "Z:\\", "--exclude", "C:\\users")
 s = recs(p.stdout)
 sk = s[-1].get("skipped", []) if s else []
 ok("whole host: Z:\\ excluded by the user, listed in skipped",
