@@ -1111,12 +1111,14 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 		goto out;
 	}
 	if (!install(tfd, named, dfd, tmpname, base)) {
+#ifdef _WIN32
 		/* Windows: a file a running program holds open (a JVM's jar) cannot
 		 * be replaced, and is never forced. */
 		if (errno == EBUSY)
 			set_msg(res, FIX_SKIPPED, "in use by %s: not replaced, original untouched; restart "
 				"required: stop it, then run fix again", who.len ? buf_cstr(&who) : "another process");
 		else
+#endif
 			set_msg(res, FIX_FAILED, "cannot replace the original: %s; original untouched",
 				errtext(errno));
 		goto out;
