@@ -84,7 +84,7 @@ san:
 	$(MAKE) BUILD=build/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all units
 
 check: deps
-	@$(MAKE) --no-print-directory all san
+	@$(MAKE) --no-print-directory all san $(WINDOWS_IF_AVAILABLE)
 	@sh tests/run.sh
 
 
@@ -187,3 +187,4 @@ install-extra: man
 	install -m 644 dist/agent.conf.example $(DESTDIR)$(DOCDIR)/agent.conf.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/log4scan/agent.conf ] || \
 	  install -m 600 dist/agent.conf.example $(DESTDIR)$(SYSCONFDIR)/log4scan/agent.conf
+include mk/windows.mk

@@ -19,6 +19,12 @@ struct buf {
 
 #define BUF_INIT {0, 0, 0}
 
+/* The separator between path components the platform shows ('\\' on
+ * Windows, where lib/win32/posix.h defines it; '/' also works there). */
+#ifndef L4S_PATH_SEP
+#define L4S_PATH_SEP '/'
+#endif
+
 void buf_reserve(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_adds(struct buf *b, const char *s);

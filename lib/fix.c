@@ -134,11 +134,13 @@ static size_t match_class(const struct zip *z, const char *root, const char *cls
 
 /* ---- the fixer */
 
+#ifndef _WIN32
 struct holder {
 	dev_t dev;
 	ino_t ino;
 	long pid;
 };
+#endif
 
 struct fixer {
 	struct fix_opts o;
@@ -150,11 +152,26 @@ struct fixer {
 	bool holders_read;
 };
 
+/* Path separators: '/', and also '\' on Windows (L4S_PATH_SEP, buf.h). */
+static bool is_sep(char c)
+{
+	return c == '/' || c == L4S_PATH_SEP;
+}
+
+static const char *last_sep(const char *p)
+{
+	const char *s = NULL;
+	for (; *p; p++)
+		if (is_sep(*p))
+			s = p;
+	return s;
+}
+
 static bool mkdir_p(const char *path, struct buf *err)
 {
 	char *p = xstrdup(path);
 	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s)
+		if (!is_sep(*s) && *s)
 			continue;
 		char c = *s;
 		*s = 0;
@@ -678,12 +695,15 @@ static bool install(int tfd, bool named, int dfd, const char *tmpname, const cha
 
 static void split_path(const char *path, char **dir, const char **base)
 {
-	const char *sl = strrchr(path, '/');
+	const char *sl = last_sep(path);
 	if (!sl) {
 		*dir = xstrdup(".");
 		*base = path;
 	} else {
-		*dir = sl == path ? xstrdup("/") : xstrndup(path, (size_t)(sl - path));
+		/* "/x" -> "/", and on Windows "C:\x" -> "C:\" ("C:" alone is the
+		 * drive's current directory) */
+		*dir = sl == path || sl[-1] == ':' ? xstrndup(path, (size_t)(sl - path) + 1)
+						   : xstrndup(path, (size_t)(sl - path));
 		*base = sl + 1;
 	}
 }
@@ -785,7 +805,7 @@ static bool backup(struct fixer *fx, int fd, const struct stat *st, const char *
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-	const char *base = strrchr(path, '/');
+	const char *base = last_sep(path);
 	base = base ? base + 1 : path;
 	int k = snprintf(id, idlen, "%s-%ld-%u-", stamp, (long)getpid(), fx->seq);
 	for (size_t i = 0; base[i] && (size_t)k + 1 < idlen && i < 100; i++, k++)
@@ -840,6 +860,19 @@ static bool backup(struct fixer *fx, int fd, const struct stat *st, const char *
 }
 
 /* ---- processes holding files */
+
+#ifdef _WIN32
+/* Windows: the Restart Manager is asked about this one file
+ * (lib/win32/fix_holders.c); who gets the processes described. */
+void fix_holders_win32(const char *path, long **pids, size_t *npids, struct buf *who);
+
+static void holders_of(struct fixer *fx, const struct stat *st, const char *path, struct fix_result *res,
+		       struct buf *who)
+{
+	(void)fx, (void)st;
+	fix_holders_win32(path, &res->pids, &res->npids, who);
+}
+#else
 
 static int holder_cmp(const void *a, const void *b)
 {
@@ -903,7 +936,8 @@ static void read_holders(struct fixer *fx)
 		qsort(fx->holders, fx->nholders, sizeof *fx->holders, holder_cmp);
 }
 
-static void holders_of(struct fixer *fx, const struct stat *st, struct fix_result *res)
+static void holders_of(struct fixer *fx, const struct stat *st, const char *path, struct fix_result *res,
+		       struct buf *who)
 {
 	if (!fx->holders_read)
 		read_holders(fx);
@@ -917,6 +951,7 @@ static void holders_of(struct fixer *fx, const struct stat *st, struct fix_resul
 		res->pids[res->npids++] = h->pid;
 	}
 }
+#endif
 
 /* ---- verification by rescanning */
 
@@ -1003,7 +1038,7 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 	snprintf(tmpname, sizeof tmpname, ".l4s-fix-%ld-%u.tmp", (long)getpid(), ++fx->seq);
 	int tfd = -1, vfd = -1;
 	bool named = false, backed_up = false;
-	struct buf err = BUF_INIT, note = BUF_INIT;
+	struct buf err = BUF_INIT, note = BUF_INIT, who = BUF_INIT;
 	tfd = make_temp(dfd, tmpname, &named);
 	if (tfd < 0) {
 		set_msg(res, FIX_FAILED, "cannot create the fixed copy in %s: %s; original untouched", dir,
@@ -1061,7 +1096,7 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 		set_msg(res, FIX_FAILED, "read error while hashing: %s; original untouched", strerror(errno));
 		goto out;
 	}
-	holders_of(fx, st, res);
+	holders_of(fx, st, path, res, &who);
 
 	if (!backup(fx, fd, st, abs, sha_o, sha_n, id, sizeof id, &err)) {
 		set_msg(res, FIX_FAILED, "%s; original untouched", buf_cstr(&err));
@@ -1076,13 +1111,22 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 		goto out;
 	}
 	if (!install(tfd, named, dfd, tmpname, base)) {
-		set_msg(res, FIX_FAILED, "cannot replace the original: %s; original untouched", errtext(errno));
+#ifdef _WIN32
+		/* Windows: a file a running program holds open (a JVM's jar) cannot
+		 * be replaced, and is never forced. */
+		if (errno == EBUSY)
+			set_msg(res, FIX_SKIPPED, "in use by %s: not replaced, original untouched; restart "
+				"required: stop it, then run fix again", who.len ? buf_cstr(&who) : "another process");
+		else
+#endif
+			set_msg(res, FIX_FAILED, "cannot replace the original: %s; original untouched",
+				errtext(errno));
 		goto out;
 	}
 	named = false; /* the temporary name is gone */
 	backed_up = false;
 	struct buf bp = BUF_INIT;
-	buf_printf(&bp, "%s/%s", fx->o.backup_dir, id);
+	buf_printf(&bp, "%s%c%s", fx->o.backup_dir, L4S_PATH_SEP, id);
 	res->backup = buf_detach(&bp);
 	res->action = FIX_FIXED;
 	if (st->st_nlink > 1)
@@ -1109,6 +1153,7 @@ out:
 	}
 	buf_free(&err);
 	buf_free(&note);
+	buf_free(&who);
 }
 
 /* The path with its directory made absolute (symbolic links in the
@@ -1124,7 +1169,8 @@ static char *absolute(const char *path)
 	if (!real)
 		return xstrdup(path);
 	struct buf b = BUF_INIT;
-	buf_printf(&b, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base);
+	size_t rl = strlen(real);
+	buf_printf(&b, "%s%s%s", real, rl && is_sep(real[rl - 1]) ? "" : (char[]){L4S_PATH_SEP, 0}, base);
 	free(real);
 	return buf_detach(&b);
 }
@@ -1255,9 +1301,9 @@ static bool selected(const char *path, const char *const *only, size_t nonly)
 		return true;
 	for (size_t i = 0; i < nonly; i++) {
 		size_t l = strlen(only[i]);
-		while (l > 1 && only[i][l - 1] == '/')
+		while (l > 1 && is_sep(only[i][l - 1]))
 			l--;
-		if (!strncmp(path, only[i], l) && (path[l] == 0 || path[l] == '/'))
+		if (!strncmp(path, only[i], l) && (path[l] == 0 || is_sep(path[l])))
 			return true;
 	}
 	return false;
@@ -1414,7 +1460,7 @@ int fix_restore(const char *backup_dir, const char *const *only, size_t nonly, b
 		if (m[i].done || !selected(m[i].path, only, nonly))
 			continue;
 		struct buf msg = BUF_INIT, bp = BUF_INIT;
-		buf_printf(&bp, "%s/%s", backup_dir, m[i].backup);
+		buf_printf(&bp, "%s%c%s", backup_dir, L4S_PATH_SEP, m[i].backup);
 		enum restore_action a = restore_one(bdir, mfd, &m[i], dry_run, &msg);
 		if (a == RESTORE_REFUSED || a == RESTORE_FAILED)
 			bad++;

@@ -41,6 +41,11 @@
 
 struct proc_opts {
 	bool read_environ; /* also look at LOG4J_* and JAVA_TOOL_OPTIONS in environ */
+	/* Windows only (lib/win32/proc.c finds processes from files): the trees
+	 * whose Log4j-bearing archives are looked up; none: the files this run's
+	 * scan found, else every fixed drive. */
+	const char *const *roots;
+	size_t nroots;
 };
 
 enum proc_status { PST_SAFE = 0, PST_MITIGATED = 1, PST_VULNERABLE = 2, PST_UNKNOWN = 3 };

@@ -372,8 +372,8 @@ static bool hunt_path(struct logs *L, const char *path, bool top, int depth)
 	for (size_t i = 0; i < n; i++) {
 		buf_reset(&child);
 		buf_adds(&child, path);
-		if (child.len && child.data[child.len - 1] != '/')
-			buf_addc(&child, '/');
+		if (child.len && child.data[child.len - 1] != '/' && child.data[child.len - 1] != L4S_PATH_SEP)
+			buf_addc(&child, L4S_PATH_SEP);
 		buf_adds(&child, names[i]);
 		any |= hunt_path(L, buf_cstr(&child), false, depth + 1);
 		free(names[i]);

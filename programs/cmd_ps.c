@@ -18,6 +18,20 @@
 #include "scan.h"
 
 static const char ps_usage[] =
+#ifdef _WIN32
+	"usage: log4scan ps [OPTIONS] [PATH...]\n"
+	"\n"
+	"List the processes that have a Log4j-bearing jar open: the jars under PATH\n"
+	"(default: every fixed drive) are found by scanning, then the Restart Manager is\n"
+	"asked which processes use each one - no process is ever opened or read.\n"
+	"\n"
+	"  --format text|json     text on a terminal, JSON Lines otherwise\n"
+	"  -o, --output FILE      write the report to FILE\n"
+	"  --priority low|normal  low (default): background processing mode\n"
+	"  -h, --help\n"
+	"\n"
+	"Exit status: 0 no vulnerable process, 1 a vulnerable one found, 2 the command failed.\n";
+#else
 	"usage: log4scan ps [OPTIONS]\n"
 	"\n"
 	"List every running JVM with the Log4j it has loaded (open or mapped jars, nested\n"
@@ -36,6 +50,7 @@ static const char ps_usage[] =
 	"\n"
 	"Run as root to see other users' JVMs; otherwise they are listed as \"unknown\".\n"
 	"Exit status: 0 no vulnerable JVM, 1 a vulnerable JVM found, 2 the command failed.\n";
+#endif
 
 enum { OPT_FORMAT = 256, OPT_ENVIRON, OPT_PRIORITY };
 
@@ -114,10 +129,17 @@ int cmd_ps(int argc, char **argv)
 		default: fputs(ps_usage, stderr); return EXIT_FAILED;
 		}
 	}
+#ifdef _WIN32
+	/* Windows finds processes from files (lib/win32/proc.c): where to look
+	 * for the jars, every fixed drive by default. */
+	po.roots = (const char *const *)(argv + optind);
+	po.nroots = (size_t)(argc - optind);
+#else
 	if (optind < argc) {
 		cli_error("ps takes no arguments (try --help)");
 		return EXIT_FAILED;
 	}
+#endif
 
 	struct buf err = BUF_INIT;
 	if (low && priority_lower(&err) < 0)

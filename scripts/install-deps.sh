@@ -6,7 +6,8 @@ PKGS="build-essential clang libclang-rt-14-dev pkg-config
  zlib1g-dev libdeflate-dev nettle-dev libseccomp-dev libcurl4-openssl-dev
  libjansson-dev libmicrohttpd-dev libsqlite3-dev libpq-dev libarchive-dev libargon2-dev
  python3 zip unzip strace openjdk-17-jdk-headless postgresql sqlite3 procps iproute2
- pandoc libzstd-dev liblz4-dev time zstd xz-utils bzip2 chromium"
+ pandoc libzstd-dev liblz4-dev time zstd xz-utils bzip2 chromium
+ mingw-w64 wine64 wine libz-mingw-w64-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

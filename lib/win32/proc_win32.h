@@ -1,0 +1,17 @@
+/* lib/win32/proc_win32.h - the Windows process view's core, exposed for
+ * its unit test (tests/unit/wtest_proc.c runs it with a fake Restart
+ * Manager). */
+#ifndef L4S_PROC_WIN32_H
+#define L4S_PROC_WIN32_H
+
+#include "holders.h"
+#include "proc.h"
+
+/* For each file (sorted; duplicates skipped), ask api which processes hold
+ * it; emit one record per process (pid order) with the findings of the
+ * files it holds. */
+int proc_scan_files(const struct holders_api *api, char **files, size_t nfiles, const struct rules *r,
+		    const struct scan_opts *so, struct scan_stats *st, proc_emit_fn emit, void *ctx,
+		    struct proc_summary *sum);
+
+#endif
