@@ -20,9 +20,10 @@ bool tar_name(const char *name, size_t len)
 	return false;
 }
 
-bool tar_scan_fd(struct scanner *s, int fd, const char *path, struct scan_batch *out)
+bool tar_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,
+		 struct scan_batch *out)
 {
-	(void)s, (void)fd, (void)path, (void)out;
+	(void)s, (void)fd, (void)head, (void)hn, (void)path, (void)out;
 	return false;
 }
 
