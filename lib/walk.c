@@ -23,7 +23,7 @@
 
 #define QUEUE_CAP 4096
 #define DIRBUF_SIZE 32768
-#define PUSH_BATCH_MAX 64
+#define PUSH_BATCH 64 /* see flush_jobs() */
 
 /* JOB_FILE: a regular file a directory listing showed (opened directly);
  * JOB_NAMED: a path named on the command line, which may be anything (a
@@ -57,7 +57,7 @@ struct walker {
 	int idle;          /* workers waiting for a job */
 	bool walker_waits; /* the walker waits for room */
 	int nthreads;
-	struct job pend[PUSH_BATCH_MAX]; /* the walker's jobs not yet queued */
+	struct job pend[PUSH_BATCH]; /* the walker's jobs not yet queued */
 	size_t npend;
 
 	/* getdents64 buffer: one listing is read at a time (sub-directories
@@ -83,7 +83,6 @@ struct walker {
  * a worker takes up to its share of the waiting jobs (at most POP_BATCH) at
  * a time.  A lock and a wake-up per file cost more than the walk itself
  * (two system calls and a context switch each on this kind of machine). */
-#define PUSH_BATCH PUSH_BATCH_MAX
 #define POP_BATCH 8
 #define QUEUE_LOW_WATER 1024
 
