@@ -1,9 +1,9 @@
 """t_server_batch.py - concurrent ingest: exact totals, and a report that fails
 in the database takes no other report down.
 
-SQLite writes the reports that arrive together in one transaction (group
-commit, each report in its own savepoint); PostgreSQL runs concurrent
-transactions.  A trigger installed by this test (not by the server) makes
+Reports that arrive together are written in one transaction (group
+commit, each report in its own savepoint); SQLite writes one such batch at a
+time, PostgreSQL several at once.  A trigger installed by this test (not by the server) makes
 the insert of any finding under /poison/ fail, so a report that parsed
 fine fails inside the write.  Sixteen clients then submit a mix of good
 reports, newer reports of the same devices and poisoned ones at once:
@@ -42,6 +42,13 @@ POISON_SQL = {
           " RAISE EXCEPTION 'poisoned finding'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;"
           " CREATE TRIGGER poison BEFORE INSERT ON findings FOR EACH ROW EXECUTE FUNCTION poison();",
 }
+
+# PostgreSQL: the first insert of a finding under /transient/ fails with a
+# serialization failure (a sequence is not rolled back with the transaction)
+TRANSIENT_SQL = ("CREATE SEQUENCE transient_seq; CREATE FUNCTION transient() RETURNS trigger AS $$ BEGIN"
+                 " IF NEW.path LIKE '%/transient/%' AND nextval('transient_seq') = 1 THEN"
+                 " RAISE EXCEPTION 'transient' USING ERRCODE = '40001'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;"
+                 " CREATE TRIGGER transient BEFORE INSERT ON findings FOR EACH ROW EXECUTE FUNCTION transient();")
 
 
 def good_findings(n, i):
@@ -177,6 +184,29 @@ def run(kind):
                         " WHERE f.sha256 IS NOT NULL AND (a.sha256 IS NULL OR a.sha256 <> f.sha256)"), "0")
     check_eq(t + "no-finding-without-archive",
              db_sql(db, "SELECT COUNT(*) FROM findings WHERE sha256 IS NOT NULL AND archive_id IS NULL"), "0")
+
+    if kind == "pg":
+        # a serialization failure (40001) of one report inside a batch: that
+        # report is rolled back to its savepoint and re-run alone, the others
+        # of its batch commit; the trigger fails only its first attempt
+        db_sql(db, TRANSIENT_SQL)
+        before = s.get_json("/api/v1/summary", reader)["findings"]
+        res, barrier8 = {}, threading.Barrier(8)
+
+        def submit_one(j):
+            env = envelope(mid(20000 + j), "tr%d" % j)
+            path = "/srv/transient/%d.jar" % j if j == 3 else "/srv/calm/%d.jar" % j
+            barrier8.wait()
+            res[j] = s.submit(agent, report(env, [finding(path, version="2.17.1", status="safe", cves=[])]))
+        ths = [threading.Thread(target=submit_one, args=(j,)) for j in range(8)]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join()
+        check(t + "transient-failure-retried", all(res[j][0] == 200 for j in range(8)) and
+              db_sql(db, "SELECT nextval('transient_seq')") == "3", res)
+        after = s.get_json("/api/v1/summary", reader)["findings"]
+        check_eq(t + "transient-all-stored", after["safe"] - before["safe"], 8)
     rc = s.stop()
     check(t + "clean-exit", rc == 0, s.log_text()[-300:])
 

@@ -37,10 +37,10 @@ struct archmap;
 struct store {
 	struct db *db;
 	int schema_version;
-	/* SQLite group commit queue (store.c) */
+	/* group commit queue (store_ingest.c) */
 	pthread_mutex_t gc_mu;
 	struct gc_item *gc_head, **gc_tail;
-	bool gc_leader;
+	int gc_leaders;
 	struct archmap *archmap;       /* the writer's sha256 -> archives.id (store_ingest.c) */
 	/* PostgreSQL: merges agg_delta into agg / trend (store_merge) */
 	pthread_t merge_thread;
@@ -53,7 +53,7 @@ void store_close(struct store *st);
 int store_latest_schema(void);
 /* PostgreSQL: fold pending aggregate deltas into agg and trend (no-op on
  * SQLite); store_query does it before reading either table.  The server
- * starts a thread that does it every 200 ms. */
+ * starts a thread that does it every second. */
 int store_merge(struct store *st, struct buf *err);
 void store_start_merger(struct store *st);
 /* frees what ingest keeps between reports (store_close calls it) */

@@ -1,8 +1,9 @@
 /* store_ingest.c - report ingest (store_ingest, see store.h).
  *
- * Ingest of one report (ingest_tx) is atomic: its own transaction on
- * PostgreSQL, its own SAVEPOINT inside a group commit on SQLite (see
- * ingest_grouped); it is acknowledged only after the COMMIT:
+ * Ingest of one report (ingest_tx) is atomic: its own SAVEPOINT inside a
+ * group commit (see ingest_grouped; on PostgreSQL a report that meets a
+ * deadlock or serialization failure there is re-run in a transaction of its
+ * own, ingest_single); it is acknowledged only after the COMMIT:
  *   1. upsert the device row, reading it back (RETURNING; in PostgreSQL
  *      this row lock serialises two reports of the same device; SQLite has
  *      a single writer anyway)
@@ -15,7 +16,7 @@
  *   5. update the device counters, the aggregates (delta between the
  *      device's findings before and after) and today's trend row: SQLite
  *      applies the summed deltas of a whole group commit at once;
- *      PostgreSQL appends them to agg_delta, merged by store_merge() (no
+ *      PostgreSQL appends them to agg_batch, merged by store_merge() (no
  *      hot rows locked by concurrent ingests)
  * Busy / deadlock / serialization failures re-run the transaction.
  * What needs no database (device identity, counts, findings hash, the
@@ -535,7 +536,7 @@ static const char *arr_end(struct buf *b)
  * (concurrent transactions adding the same new archives take them in one
  * order and cannot deadlock; an existing one is not locked). */
 static int insert_findings(struct dbc *c, const struct report *r, const struct plan *pl, long long device_id,
-			   bool ps_only)
+			   bool ps_only, bool archives_known)
 {
 	enum { NCOL = 12 };
 	struct buf col[NCOL];
@@ -556,7 +557,7 @@ static int insert_findings(struct dbc *c, const struct report *r, const struct p
 		n++;
 	}
 	int rc = DB_OK;
-	if (pl->n_shas) {
+	if (pl->n_shas && !archives_known) {
 		struct buf sh = BUF_INIT;
 		for (size_t i = 0; i < pl->n_shas; i++)
 			arr_add(&sh, pl->shas[i]);
@@ -725,7 +726,8 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
  * are added to dl for the caller to apply.  an: SQLite's archive ids (NULL
  * on PostgreSQL). */
 static int ingest_tx(struct dbc *c, const struct report *r, const struct plan *pl, long long token_id,
-		     long long now, struct ingest_result *res, struct deltas *dl, struct arch_new *an)
+		     long long now, struct ingest_result *res, struct deltas *dl, struct arch_new *an,
+		     bool archives_known)
 {
 	const char *ident = buf_cstr((struct buf *)&pl->ident);
 	int rc;
@@ -819,7 +821,7 @@ static int ingest_tx(struct dbc *c, const struct report *r, const struct plan *p
 			}
 		}
 		if ((rc = an ? insert_findings_sqlite(c, r, pl, d.id, repl_findings_pid, an)
-			     : insert_findings(c, r, pl, d.id, repl_findings_pid)))
+			     : insert_findings(c, r, pl, d.id, repl_findings_pid, archives_known)))
 			goto out;
 		/* the new findings: counted and keyed by plan_make() */
 		for (size_t i = 0; i < pl->after.n; i++)
@@ -958,33 +960,43 @@ out:
  * Every report changes a few shared rows (per CVE / version / archive
  * aggregates, today's trend row).  Updating them in the report's own
  * transaction serialises all concurrent ingests on those row locks.
- * Instead a report appends its deltas to agg_delta (plain INSERTs of new
- * rows lock nothing shared), in the same transaction as the report, so an
- * acknowledged report's deltas are durable with it.  store_merge() folds
- * the pending deltas into agg and trend in one transaction (merges are
+ * Instead each transaction (a batch of reports, see ingest_grouped)
+ * appends its summed deltas as one agg_batch row of parallel arrays (an
+ * INSERT of a new row locks nothing shared), so an acknowledged report's
+ * deltas are durable with it.  store_merge() folds the pending rows (and any
+ * agg_delta rows, the per-key form written before schema 5) into agg and
+ * trend in one transaction (merges are
  * serialised by an advisory lock; the rows it deletes are exactly the ones
  * it adds up).  It runs from a background thread every MERGE_MS and before
  * any read of agg or trend (store_query), so readers always see every
  * committed report. */
 
-#define MERGE_MS 200
+#define MERGE_MS 1000
 
 static int append_deltas(struct dbc *c, struct deltas *dl, long long now)
 {
 	struct buf col[7] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
 	char num[32], day[11];
 	size_t n = 0;
-	for (size_t i = 0; i < dl->agg.n; i++) {
-		const struct akey *a = &dl->agg.v[i];
-		if (!a->dfiles && !a->ddev)
+	struct akeys *ak = &dl->agg;
+	if (ak->n)
+		qsort(ak->v, ak->n, sizeof *ak->v, akey_cmp);   /* a batch's: one row per key */
+	for (size_t i = 0, j; i < ak->n; i = j) {
+		const struct akey *a = &ak->v[i];
+		long long dfiles = 0, ddev = 0;
+		for (j = i; j < ak->n && !akey_cmp(a, &ak->v[j]); j++) {
+			dfiles += ak->v[j].dfiles;
+			ddev += ak->v[j].ddev;
+		}
+		if (!dfiles && !ddev)
 			continue;
 		arr_add(&col[0], a->kind);
 		arr_add(&col[1], a->key);
 		arr_add(&col[2], a->sub);
 		arr_add(&col[3], a->status);
-		snprintf(num, sizeof num, "%lld", a->dfiles);
+		snprintf(num, sizeof num, "%lld", dfiles);
 		arr_add(&col[4], num);
-		snprintf(num, sizeof num, "%lld", a->ddev);
+		snprintf(num, sizeof num, "%lld", ddev);
 		arr_add(&col[5], num);
 		arr_add(&col[6], a->label);
 		n++;
@@ -1012,9 +1024,8 @@ static int append_deltas(struct dbc *c, struct deltas *dl, long long now)
 			buf_addc(&col[k], '}');
 			p[k] = dv_text(buf_cstr(&col[k]));
 		}
-		rc = dbc_exec(c, "INSERT INTO agg_delta(kind, akey, sub, status, files, devices, label)"
-				 " SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[],"
-				 " ?::text[])", p, 7, NULL, NULL);
+		rc = dbc_exec(c, "INSERT INTO agg_batch(kinds, akeys, subs, statuses, files, devices, labels)"
+				 " VALUES(?, ?, ?, ?, ?, ?, ?)", p, 7, NULL, NULL);
 	}
 	for (int k = 0; k < 7; k++)
 		buf_free(&col[k]);
@@ -1033,7 +1044,8 @@ static int trend_sum_cb(void *ctx, const struct dbrow *r)
 static int merge_tx(struct dbc *c, long long now)
 {
 	long long pending = 0;
-	int rc = dbc_int(c, "SELECT COUNT(*) FROM (SELECT 1 FROM agg_delta LIMIT 1) t", NULL, 0, 0, &pending);
+	int rc = dbc_int(c, "SELECT CASE WHEN EXISTS(SELECT 1 FROM agg_batch) OR EXISTS(SELECT 1 FROM agg_delta)"
+			    " THEN 1 ELSE 0 END", NULL, 0, 0, &pending);
 	if (rc || !pending)
 		return rc;
 	struct deltas dl = {0};
@@ -1043,7 +1055,12 @@ static int merge_tx(struct dbc *c, long long now)
 	/* the agg rows in key order (ORDER BY in the INSERT's SELECT): the same
 	 * lock order as any other writer of agg */
 	if (rc == DB_OK)
-		rc = dbc_exec(c, "WITH d AS (DELETE FROM agg_delta RETURNING kind, akey, sub, status, files, devices, label),"
+		rc = dbc_exec(c, "WITH b AS (DELETE FROM agg_batch RETURNING kinds, akeys, subs, statuses, files, devices, labels),"
+				 " o AS (DELETE FROM agg_delta RETURNING kind, akey, sub, status, files, devices, label),"
+				 " d AS (SELECT u.* FROM b, unnest(b.kinds::text[], b.akeys::text[], b.subs::text[],"
+				 "   b.statuses::text[], b.files::bigint[], b.devices::bigint[], b.labels::text[])"
+				 "   AS u(kind, akey, sub, status, files, devices, label)"
+				 "  UNION ALL SELECT * FROM o),"
 				 " a AS (INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
 				 "  SELECT kind, akey, sub, status, SUM(files), SUM(devices), MAX(label) FROM d"
 				 "  WHERE kind <> 'trend' GROUP BY kind, akey, sub, status ORDER BY kind, akey, sub, status"
@@ -1119,7 +1136,7 @@ static int ingest_single(struct store *st, const struct report *r, const struct 
 	for (int attempt = 0; attempt < 8; attempt++) {
 		if ((rc = dbc_begin(c)) == DB_OK) {
 			struct deltas dl = {0};
-			rc = ingest_tx(c, r, pl, token_id, now, res, &dl, NULL);
+			rc = ingest_tx(c, r, pl, token_id, now, res, &dl, NULL, false);
 			if (rc == DB_OK && res->duplicate) {
 				deltas_free(&dl);
 				dbc_rollback(c);
@@ -1144,16 +1161,28 @@ static int ingest_single(struct store *st, const struct report *r, const struct 
 	return rc ? DB_ERR : DB_OK;
 }
 
-/* SQLite: group commit.  SQLite has one writer and every commit costs a
- * WAL append of each page it touched, so reports that arrive together are
- * written in one transaction: each in its own SAVEPOINT (a report that
- * fails is rolled back alone), answered only after the COMMIT.  A request
- * that finds no batch being written becomes the leader: it takes the queue
- * (up to GC_MAX_BATCH reports), writes it, wakes each request of the batch
- * and hands the lead to the first one still queued.  Each request waits on
- * its own condition variable, so a commit wakes only the requests it
- * answers.  A crash loses only the batch in flight, none of which was
- * acknowledged. */
+/* Group commit.  Every commit costs a WAL flush, and on PostgreSQL also a
+ * round trip per statement and one agg_delta row per aggregate key, so
+ * reports that arrive together are written in one transaction: each in its
+ * own SAVEPOINT (a report that fails is rolled back alone), answered only
+ * after the COMMIT, and the batch's aggregate deltas are summed once.  A
+ * request that finds a free writer slot becomes a leader: it takes the
+ * queue (up to gc_batch reports), writes it, wakes each request of the
+ * batch and hands the lead to the first one still queued.  Each request
+ * waits on its own condition variable, so a commit wakes only the requests
+ * it answers.  A crash loses only the batches in flight, none of which was
+ * acknowledged.
+ *
+ * SQLite has one writer: one leader at a time.  PostgreSQL takes
+ * GC_PG_LEADERS batches at once, which cannot deadlock with each other (or
+ * with another server's): the only shared rows a batch writes are device
+ * rows, taken in ident order, and archive rows, inserted and committed
+ * before the batch in sha256 order (a row of `archives` is content-addressed
+ * and never changes, so one whose report then fails is harmless).  A report
+ * that still meets a deadlock or serialization failure is rolled back to its
+ * savepoint and re-run by itself after the batch (ingest_single).  Batches
+ * stay under 64 reports there: past 64 subtransactions PostgreSQL's
+ * snapshots overflow to pg_subtrans and every session slows down. */
 struct gc_item {
 	const struct report *r;
 	const struct plan *pl;
@@ -1161,31 +1190,70 @@ struct gc_item {
 	struct ingest_result *res;
 	struct buf *err;
 	int rc;
-	bool done;
+	bool done, solo;
 	pthread_cond_t cv;
 	struct gc_item *next;
 };
 
 #define GC_MAX_BATCH 64
+#define GC_PG_BATCH 32
+#define GC_PG_LEADERS 2
 
-static void gc_run(struct store *st, struct gc_item *batch)
+static int item_ident_cmp(const void *a, const void *b)
 {
-	struct dbc *c = db_acquire_writer(st->db);
+	const struct gc_item *x = *(struct gc_item *const *)a, *y = *(struct gc_item *const *)b;
+	return strcmp(buf_cstr((struct buf *)&x->pl->ident), buf_cstr((struct buf *)&y->pl->ident));
+}
+
+/* PostgreSQL: the batch's archives, sorted, in their own transaction. */
+static int pg_insert_archives(struct dbc *c, struct gc_item **v, size_t n)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += v[i]->pl->n_shas;
+	if (!total)
+		return DB_OK;
+	const char **all = xcalloc(total, sizeof *all);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < v[i]->pl->n_shas; j++)
+			all[k++] = v[i]->pl->shas[j];
+	qsort(all, total, sizeof *all, str_cmp);
+	struct buf sh = BUF_INIT;
+	for (size_t i = 0; i < total; i++)
+		if (!i || strcmp(all[i - 1], all[i]))
+			arr_add(&sh, all[i]);
+	struct dbv p[1] = {dv_text(arr_end(&sh))};
+	int rc = dbc_exec(c, "INSERT INTO archives(sha256) SELECT unnest(?::text[]) ON CONFLICT(sha256) DO NOTHING",
+			  p, 1, NULL, NULL);
+	buf_free(&sh);
+	free(all);
+	return rc;
+}
+
+/* One attempt at writing the batch v[0..n) in one transaction.  Returns the
+ * batch's status; each item's own is in it->rc (it->solo: re-run alone). */
+static int gc_write(struct store *st, struct dbc *c, struct gc_item **v, size_t n, struct arch_new *an)
+{
+	bool pg = db_kind(st->db) == DB_PG;
 	struct deltas all = {0};
-	if (!st->archmap)
-		st->archmap = xcalloc(1, sizeof *st->archmap);
-	struct arch_new an = {st->archmap, NULL, 0, 0};
-	int rc = dbc_begin(c);
-	for (struct gc_item *it = batch; it; it = it->next) {
-		if (rc) {
-			it->rc = rc;
-			continue;
-		}
+	for (size_t i = 0; i < n; i++) {
+		v[i]->rc = DB_ERR;
+		v[i]->solo = false;
+		buf_reset(v[i]->err);
+	}
+	int rc = pg ? pg_insert_archives(c, v, n) : DB_OK;
+	if (rc)
+		return rc;
+	if ((rc = dbc_begin(c)))
+		return rc;
+	for (size_t i = 0; i < n && rc == DB_OK; i++) {
+		struct gc_item *it = v[i];
 		struct deltas dl = {0};
-		size_t mark = an.n;
+		size_t mark = an->n;
 		it->rc = dbc_exec(c, "SAVEPOINT report", NULL, 0, NULL, NULL);
 		if (it->rc == DB_OK)
-			it->rc = ingest_tx(c, it->r, it->pl, it->token_id, it->now, it->res, &dl, &an);
+			it->rc = ingest_tx(c, it->r, it->pl, it->token_id, it->now, it->res, &dl, pg ? NULL : an, pg);
 		if (it->rc == DB_OK && !it->res->duplicate)
 			it->rc = dbc_exec(c, "RELEASE report", NULL, 0, NULL, NULL);
 		if (it->rc == DB_OK && !it->res->duplicate) {
@@ -1197,53 +1265,94 @@ static void gc_run(struct store *st, struct gc_item *batch)
 		} else {
 			if (it->rc)
 				buf_printf(it->err, "%s", dbc_error(c));
-			dbc_exec(c, "ROLLBACK TO report", NULL, 0, NULL, NULL);
-			dbc_exec(c, "RELEASE report", NULL, 0, NULL, NULL);
-			an.n = mark;   /* archives it added are gone again */
+			if (dbc_exec(c, "ROLLBACK TO report", NULL, 0, NULL, NULL) ||
+			    dbc_exec(c, "RELEASE report", NULL, 0, NULL, NULL))
+				rc = it->rc ? it->rc : DB_ERR;   /* the transaction itself is gone */
+			else if (pg && it->rc == DB_RETRY)
+				it->solo = true;
+			an->n = mark;   /* archives it added are gone again */
 		}
 		deltas_free(&dl);
 	}
 	if (rc == DB_OK)
-		rc = apply_deltas(c, &all, batch->now);
+		rc = pg ? append_deltas(c, &all, v[0]->now) : apply_deltas(c, &all, v[0]->now);
 	deltas_free(&all);
 	if (rc == DB_OK)
 		rc = dbc_commit(c);
 	if (rc)
 		dbc_rollback(c);
-	else
+	return rc;
+}
+
+static void gc_run(struct store *st, struct gc_item *batch)
+{
+	size_t n = 0;
+	for (struct gc_item *it = batch; it; it = it->next)
+		n++;
+	struct gc_item **v = xcalloc(n, sizeof *v);
+	n = 0;
+	for (struct gc_item *it = batch; it; it = it->next)
+		v[n++] = it;
+	bool pg = db_kind(st->db) == DB_PG;
+	if (pg)
+		qsort(v, n, sizeof *v, item_ident_cmp);   /* device rows in one order */
+	struct dbc *c = db_acquire_writer(st->db);
+	if (!pg && !st->archmap)
+		st->archmap = xcalloc(1, sizeof *st->archmap);
+	struct arch_new an = {st->archmap, NULL, 0, 0};
+	int rc = DB_ERR;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		an.n = 0;
+		rc = gc_write(st, c, v, n, &an);
+		if (rc != DB_RETRY)
+			break;
+		usleep(1000u << attempt);
+	}
+	if (rc == DB_OK)
 		for (size_t i = 0; i < an.n; i++)
 			archmap_put(st->archmap, an.v[i].sha, an.v[i].id);
 	free(an.v);
-	for (struct gc_item *it = batch; it; it = it->next) {
-		if (rc && !it->rc) {
-			it->rc = rc;
-			buf_printf(it->err, "%s", dbc_error(c));
+	for (size_t i = 0; i < n; i++) {
+		if (rc && !v[i]->rc) {
+			v[i]->rc = rc;
+			buf_printf(v[i]->err, "%s", dbc_error(c));
 		}
 	}
 	db_release(st->db, c);
+	for (size_t i = 0; i < n; i++)
+		if (rc == DB_OK && v[i]->solo) {
+			buf_reset(v[i]->err);
+			v[i]->rc = ingest_single(st, v[i]->r, v[i]->pl, v[i]->token_id, v[i]->now, v[i]->res, v[i]->err);
+		}
+	free(v);
 }
 
 static int ingest_grouped(struct store *st, const struct report *r, const struct plan *pl, long long token_id,
 			  long long now, struct ingest_result *res, struct buf *err)
 {
-	struct gc_item me = {r, pl, token_id, now, res, err, DB_ERR, false, PTHREAD_COND_INITIALIZER, NULL};
+	bool pg = db_kind(st->db) == DB_PG;
+	int max_batch = pg ? GC_PG_BATCH : GC_MAX_BATCH, max_leaders = pg ? GC_PG_LEADERS : 1;
+	struct gc_item me = {r, pl, token_id, now, res, err, DB_ERR, false, false, PTHREAD_COND_INITIALIZER, NULL};
 	pthread_mutex_lock(&st->gc_mu);
 	*st->gc_tail = &me;
 	st->gc_tail = &me.next;
 	while (!me.done) {
-		if (st->gc_leader) {
+		if (st->gc_leaders >= max_leaders || !st->gc_head) {
 			pthread_cond_wait(&me.cv, &st->gc_mu);
 			continue;
 		}
-		/* lead: take up to GC_MAX_BATCH queued reports (this one among them) */
-		st->gc_leader = true;
+		/* lead: take up to max_batch queued reports (this one among them,
+		 * unless other leaders took it) */
+		st->gc_leaders++;
 		struct gc_item *batch = st->gc_head, **cut = &st->gc_head;
-		for (int n = 0; *cut && n < GC_MAX_BATCH; n++)
+		for (int n = 0; *cut && n < max_batch; n++)
 			cut = &(*cut)->next;
 		st->gc_head = *cut;
 		*cut = NULL;
 		if (!st->gc_head)
 			st->gc_tail = &st->gc_head;
+		else if (st->gc_leaders < max_leaders)
+			pthread_cond_signal(&st->gc_head->cv);   /* another writer slot is free */
 		pthread_mutex_unlock(&st->gc_mu);
 		gc_run(st, batch);
 		pthread_mutex_lock(&st->gc_mu);
@@ -1253,7 +1362,7 @@ static int ingest_grouped(struct store *st, const struct report *r, const struct
 			if (it != &me)
 				pthread_cond_signal(&it->cv);
 		}
-		st->gc_leader = false;
+		st->gc_leaders--;
 		if (st->gc_head)
 			pthread_cond_signal(&st->gc_head->cv);   /* the next leader */
 	}
@@ -1268,8 +1377,7 @@ int store_ingest(struct store *st, const struct report *r, long long token_id, l
 	struct plan pl;
 	plan_make(&pl, r);
 	memset(res, 0, sizeof *res);
-	int rc = db_kind(st->db) == DB_SQLITE ? ingest_grouped(st, r, &pl, token_id, now, res, err)
-					      : ingest_single(st, r, &pl, token_id, now, res, err);
+	int rc = ingest_grouped(st, r, &pl, token_id, now, res, err);
 	plan_free(&pl);
 	return rc;
 }
