@@ -42,4 +42,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* a small set of strings: v[0..n), each once (linear search: a handful) */
+void strv_add(char ***v, size_t *n, const char *s);
+void strv_free(char **v, size_t n);
+
 #endif

@@ -28,22 +28,6 @@
 
 /* ---- small helpers --------------------------------------------------- */
 
-static void strv_add(char ***v, size_t *n, const char *s)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i], s))
-			return;
-	*v = xrealloc(*v, (*n + 1) * sizeof **v);
-	(*v)[(*n)++] = xstrdup(s);
-}
-
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void note(struct proc_jvm *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct proc_jvm *j, const char *fmt, ...)
 {

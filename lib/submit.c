@@ -22,7 +22,7 @@
 
 #define MAX_ANSWER (1u << 20)
 
-static bool uuid_at(const char *s)
+bool uuid_at(const char *s)
 {
 	for (int i = 0; i < 36; i++) {
 		if (i == 8 || i == 13 || i == 18 || i == 23) {

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "jsonw.h"
+#include "submit.h"
 
 struct pctx {
 	struct report *r;
@@ -152,17 +153,7 @@ static bool all_hex(const char *s, size_t n)
 
 bool is_uuid(const char *s)
 {
-	if (strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return false;
-		}
-	}
-	return true;
+	return strlen(s) == 36 && uuid_at(s);
 }
 
 static int digits(const char *s, int n)

@@ -402,30 +402,43 @@ static void deltas_free(struct deltas *d)
 /* Sum the entries per key and upsert them in key order (a fixed lock
  * order: concurrent PostgreSQL transactions cannot deadlock here), then
  * today's trend row. */
-static int apply_deltas(struct dbc *c, struct deltas *dl, long long now)
+/* Sort the entries and sum those of each key into one; keys whose sum is
+ * zero are dropped. */
+static void deltas_sum(struct deltas *dl)
 {
 	struct akeys *a = &dl->agg;
 	if (a->n)
 		qsort(a->v, a->n, sizeof *a->v, akey_cmp);
-	size_t i = 0;
-	while (i < a->n) {
-		size_t j = i;
+	size_t u = 0;
+	for (size_t i = 0, j; i < a->n; i = j) {
 		long long dfiles = 0, ddev = 0;
-		for (; j < a->n && !akey_cmp(&a->v[i], &a->v[j]); j++) {
+		for (j = i; j < a->n && !akey_cmp(&a->v[i], &a->v[j]); j++) {
 			dfiles += a->v[j].dfiles;
 			ddev += a->v[j].ddev;
 		}
-		if (dfiles || ddev) {
-			struct dbv p[7] = {dv_text(a->v[i].kind), dv_text(a->v[i].key), dv_text(a->v[i].sub),
-					   dv_text(a->v[i].status), dv_int(dfiles), dv_int(ddev), dv_text(a->v[i].label)};
-			int rc = dbc_exec(c, "INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
-					     " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kind, akey, sub, status) DO UPDATE"
-					     " SET files = agg.files + excluded.files, devices = agg.devices + excluded.devices",
-					  p, 7, NULL, NULL);
-			if (rc)
-				return rc;
-		}
-		i = j;
+		if (!dfiles && !ddev)
+			continue;
+		a->v[u] = a->v[i];
+		a->v[u].dfiles = dfiles;
+		a->v[u].ddev = ddev;
+		u++;
+	}
+	a->n = u;
+}
+
+static int apply_deltas(struct dbc *c, struct deltas *dl, long long now)
+{
+	deltas_sum(dl);
+	for (size_t i = 0; i < dl->agg.n; i++) {
+		const struct akey *k = &dl->agg.v[i];
+		struct dbv p[7] = {dv_text(k->kind), dv_text(k->key), dv_text(k->sub), dv_text(k->status),
+				   dv_int(k->dfiles), dv_int(k->ddev), dv_text(k->label)};
+		int rc = dbc_exec(c, "INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
+				     " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kind, akey, sub, status) DO UPDATE"
+				     " SET files = agg.files + excluded.files, devices = agg.devices + excluded.devices",
+				  p, 7, NULL, NULL);
+		if (rc)
+			return rc;
 	}
 	bool any = false;
 	for (int k = 0; k < 9; k++)
@@ -978,25 +991,16 @@ static int append_deltas(struct dbc *c, struct deltas *dl, long long now)
 	struct buf col[7] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
 	char num[32], day[11];
 	size_t n = 0;
-	struct akeys *ak = &dl->agg;
-	if (ak->n)
-		qsort(ak->v, ak->n, sizeof *ak->v, akey_cmp);   /* a batch's: one row per key */
-	for (size_t i = 0, j; i < ak->n; i = j) {
-		const struct akey *a = &ak->v[i];
-		long long dfiles = 0, ddev = 0;
-		for (j = i; j < ak->n && !akey_cmp(a, &ak->v[j]); j++) {
-			dfiles += ak->v[j].dfiles;
-			ddev += ak->v[j].ddev;
-		}
-		if (!dfiles && !ddev)
-			continue;
+	deltas_sum(dl);   /* a batch's: one row per key */
+	for (size_t i = 0; i < dl->agg.n; i++) {
+		const struct akey *a = &dl->agg.v[i];
 		arr_add(&col[0], a->kind);
 		arr_add(&col[1], a->key);
 		arr_add(&col[2], a->sub);
 		arr_add(&col[3], a->status);
-		snprintf(num, sizeof num, "%lld", dfiles);
+		snprintf(num, sizeof num, "%lld", a->dfiles);
 		arr_add(&col[4], num);
-		snprintf(num, sizeof num, "%lld", ddev);
+		snprintf(num, sizeof num, "%lld", a->ddev);
 		arr_add(&col[5], num);
 		arr_add(&col[6], a->label);
 		n++;
