@@ -527,10 +527,14 @@ static void arr_add(struct buf *b, const char *s)
 		return;
 	}
 	buf_addc(b, '"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
+	while (*s) {
+		size_t n = strcspn(s, "\"\\");   /* the runs between characters to escape, whole */
+		buf_add(b, s, n);
+		s += n;
+		if (*s) {
 			buf_addc(b, '\\');
-		buf_addc(b, *s);
+			buf_addc(b, *s++);
+		}
 	}
 	buf_addc(b, '"');
 }
