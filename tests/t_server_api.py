@@ -254,6 +254,13 @@ def run(kind):
     check(t + "stale-flagged", summ["devices_stale"] == 1 and [d["hostname"] for d in devs] == ["db1"] and
           devs[0]["stale"] == 1, (summ, devs))
 
+    # --- characters that PostgreSQL array literals escape (ingest sends a
+    # report's findings as arrays) come back as they were sent
+    odd = '/srv/q"u\\o{t},e NULL \\".jar'
+    st, js = s.submit(agent, report(envelope(mid(7), "odd"), [finding(odd, version='2.0"x', cves=["CVE-2021-44228"])]))
+    fs = s.get_json("/api/v1/findings?device=%d" % js.get("device_id", 0), reader2)["items"] if st == 200 else []
+    check(t + "array-specials-round-trip", len(fs) == 1 and fs[0]["path"] == odd and fs[0]["version"] == '2.0"x', fs)
+
     # --- headers on every answer
     st, h, data = s.get("/")
     csp = h.get("content-security-policy", "")
