@@ -40,10 +40,12 @@ run_one() { # name command...
 	res="$OUT/results.txt"
 	"$@" > "$res" 2> "$OUT/stderr.txt" < /dev/null
 	rc=$?
-	p=$(grep -c '^ok ' "$res")
-	f=$(grep -c '^not ok ' "$res")
-	grep -E '^(not )?ok ' "$res" | sed "s|^|$name: |" >> "$log"
-	grep '^not ok ' "$res" | sed "s|^|  $name: |"
+	# (a results file that vanished, e.g. under a concurrent run that
+	# cleared tests/out, counts as a test that ran no check)
+	p=$(grep -c '^ok ' "$res" 2>/dev/null); p=${p:-0}
+	f=$(grep -c '^not ok ' "$res" 2>/dev/null); f=${f:-0}
+	grep -E '^(not )?ok ' "$res" 2>/dev/null | sed "s|^|$name: |" >> "$log"
+	grep '^not ok ' "$res" 2>/dev/null | sed "s|^|  $name: |"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "  $name: not ok exited with status $rc (see tests/out/$name/stderr.txt)"
 		tail -n 5 "$OUT/stderr.txt" | sed 's/^/      /'
