@@ -7,8 +7,9 @@
 # and maps the POSIX calls it makes onto lib/win32/os.c (UTF-8 paths in,
 # UTF-16 Win32 calls out); lib/win32/include/ holds the libdeflate and Nettle
 # interfaces served by zlib and CNG.  The Linux-only parts are replaced by
-# their lib/win32/ counterparts: the walk (FindFirstFileExW), the process
-# view (Restart Manager), priority (background mode); tar/image reading and
+# their lib/win32/ counterparts: the walk's listing (FindFirstFileExW; its
+# queue and workers, lib/walk_queue.c, are shared), the process view
+# (Restart Manager), priority (background mode); tar/image reading and
 # --submit are absent (see the README's "Windows" section).
 
 WIN_CC     ?= x86_64-w64-mingw32-gcc-posix

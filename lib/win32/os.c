@@ -830,9 +830,9 @@ struct l4s_dir {
 	struct l4s_dirent de;
 };
 
-l4s_DIR *l4s_opendir(const char *path)
+wchar_t *l4s_wlist_pattern(const char *dir)
 {
-	wchar_t *w = l4s_wpath(path);
+	wchar_t *w = l4s_wpath(dir);
 	if (!w)
 		return NULL;
 	size_t n = wcslen(w);
@@ -843,6 +843,14 @@ l4s_DIR *l4s_opendir(const char *path)
 	pat[n++] = L'*';
 	pat[n] = 0;
 	free(w);
+	return pat;
+}
+
+l4s_DIR *l4s_opendir(const char *path)
+{
+	wchar_t *pat = l4s_wlist_pattern(path);
+	if (!pat)
+		return NULL;
 	l4s_DIR *d = xcalloc(1, sizeof *d);
 	d->h = FindFirstFileExW(pat, FindExInfoBasic, &d->fd, FindExSearchNameMatch, NULL,
 				FIND_FIRST_EX_LARGE_FETCH);

@@ -243,5 +243,11 @@ wchar_t *l4s_wpath(const char *path);
 char *l4s_utf8(const wchar_t *w);
 /* errno for a Win32 error code. */
 int l4s_errno_from_win32(unsigned long e);
+/* The FindFirstFileExW pattern listing directory dir ("dir\*", as
+ * l4s_wpath makes it); NULL (errno EINVAL) for invalid UTF-8.  Caller frees. */
+wchar_t *l4s_wlist_pattern(const char *dir);
+/* A listed entry's type (DT_LNK for symbolic links, junctions and volume
+ * mount points) from its attributes and reparse tag (dwReserved0). */
+unsigned char l4s_dtype(unsigned long attrs, unsigned long reserved0);
 
 #endif
