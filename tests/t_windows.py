@@ -392,7 +392,9 @@ p = wine("scan", "--format", "json", "--no-processes", "--exclude", "Z:\\", "--e
 s = recs(p.stdout)
 sk = s[-1].get("skipped", []) if s else []
 ok("whole host: Z:\\ excluded by the user, listed in skipped",
-   any(x.get("path") == "Z:\\" and "excluded" in x.get("reason", "") for x in sk), sk[:4])
-ok("whole host: C:\\ scanned", p.returncode == 0 and s and s[-1].get("files", 0) > 100, (p.returncode, s[-1:]))
+   any(x.get("path") == "Z:\\" and "excluded" in x.get("reason", "") for x in sk),
+   (sk[:4], p.returncode, p.stderr[-500:]))
+ok("whole host: C:\\ scanned", p.returncode == 0 and s and s[-1].get("files", 0) > 100,
+   (p.returncode, s[-1:], p.stderr[-500:]))
 
 ok("windows: all of the above in %.0f s" % (time.time() - t0), time.time() - t0 < 600)
