@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_common import (Server, attempt, check, check_eq, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            make_user, mid, new_db, not_ok, ok, process, report)
 
-SCHEMA = 5  # the number of migrations in programs/server/store.c
+SCHEMA = 6  # the number of migrations in programs/server/store.c
 SHARED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
@@ -109,6 +109,11 @@ def run(kind):
     web1 = devs[0]["id"]
     devs = s.get_json("/api/v1/devices?sha256=" + SHARED + "&status=vulnerable", reader)["items"]
     check_eq(t + "devices-by-archive", sorted(d["hostname"] for d in devs), ["db1", "hostile", "web1"])
+    devs = s.get_json("/api/v1/devices?sha256=" + SHARED + "&status=safe", reader)["items"]
+    check_eq(t + "devices-by-archive-and-status", devs, [])
+    unknown = "ab" * 32
+    check_eq(t + "unknown-archive-no-devices", s.get_json("/api/v1/devices?sha256=" + unknown, reader)["items"], [])
+    check_eq(t + "unknown-archive-no-findings", s.get_json("/api/v1/findings?sha256=" + unknown, reader)["items"], [])
     devs = s.get_json("/api/v1/devices?cve=CVE-2021-4104", reader)["items"]
     check_eq(t + "devices-by-cve", [d["hostname"] for d in devs], ["web1"])
     devs = s.get_json("/api/v1/devices?tag=dev", reader)["items"]

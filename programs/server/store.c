@@ -101,6 +101,12 @@ static const char *const MIGRATIONS[] = {
 	 * instead of piling up versions every lookup has to step over (a merge
 	 * took 100 ms for 500 rows).  The top-N reads sort agg's few rows. */
 	"%PG{DROP INDEX agg_rank; ALTER TABLE agg SET (fillfactor = 50);}%",
+	/* 6: PostgreSQL: the drill-down by archive in id order straight from
+	 * the index, and the devices holding an archive without a visit to
+	 * each finding's row (SQLite's index on archive_id already ends in the
+	 * rowid, and 100,000 devices by archive take 10 ms there) */
+	"%PG{DROP INDEX findings_archive;"
+	" CREATE INDEX findings_archive ON findings(archive_id, id) INCLUDE (device_id);}%",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
