@@ -6,6 +6,7 @@
  * reports in total; report n describes device FIRST_DEVICE+n with FINDINGS
  * findings (default 20) drawn from a realistic mix: a few hundred distinct
  * archives (sha256) shared across the fleet, versions from 1.2.17 to 2.17.1,
+ * one finding in 1,000 of a rare version with a CVE of its own,
  * one Java process per device (some listening, so exposed), attempts on 5%
  * of the devices.  ROUND (default 0) changes the report ids only: a second
  * round over the same devices is the steady state of a fleet (re-reports
@@ -38,6 +39,9 @@ static const struct { const char *ver, *status, *cves; } VERS[] = {
 	{"2.20.0", "safe", "[]"},
 };
 #define NVERS (sizeof VERS / sizeof VERS[0])
+/* one finding in 1,000: a version few devices have, with a CVE no other has
+ * (what a drill-down by a rare CVE looks like) */
+static const struct { const char *ver, *status, *cves; } RARE = {"2.17.0", "vulnerable", "[\"CVE-2021-44832\"]"};
 
 static double now(void)
 {
@@ -59,12 +63,16 @@ static void make(struct buf *b, long dev, long n)
 		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
 		unsigned v = (unsigned)((r >> 33) % NVERS);
 		unsigned arch = (unsigned)((r >> 40) % 64);   /* 64 archives per version: 512 distinct */
+		bool rare = (r >> 13) % 1000 == 0;
+		const char *ver = rare ? RARE.ver : VERS[v].ver, *status = rare ? RARE.status : VERS[v].status;
+		const char *cves = rare ? RARE.cves : VERS[v].cves;
+		if (rare)
+			v = NVERS;
 		buf_printf(b, "{\"kind\":\"finding\",\"path\":\"/srv/app%ld/webapps/svc%u.war!/WEB-INF/lib/log4j-core-%s.jar\","
 			      "\"component\":\"%s\",\"version\":\"%s\",\"version_source\":\"pom.properties\",\"status\":\"%s\","
 			      "\"cves\":%s,\"severity\":\"critical\",\"fixed_in\":\"2.17.1\",\"evidence\":[\"JndiLookup.class\"],"
 			      "\"sha256\":\"%056x%08x\"}\n",
-			   k, arch, VERS[v].ver, v == 5 ? "log4j-1.x" : "log4j-core", VERS[v].ver, VERS[v].status, VERS[v].cves,
-			   v, arch);
+			   k, arch, ver, v == 5 ? "log4j-1.x" : "log4j-core", ver, status, cves, v, arch);
 	}
 	bool listening = dev % 4 == 0;
 	buf_printf(b, "{\"kind\":\"process\",\"pid\":%ld,\"user\":\"tomcat\",\"command\":\"org.apache.catalina.startup.Bootstrap\","

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_common import (Server, attempt, check, check_eq, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            make_user, mid, new_db, not_ok, ok, process, report)
 
-SCHEMA = 6  # the number of migrations in programs/server/store.c
+SCHEMA = 7  # the number of migrations in programs/server/store.c
 SHARED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
@@ -164,10 +164,10 @@ def run(kind):
     rem = {x["sha256"]: x for x in ov["remediation"]}
     check(t + "aggregate-updated", rem.get(SHARED, {}).get("devices") == 2, ov["remediation"])
     if db.startswith("postgres"):
-        # a server from before schema 5 (in a rolling upgrade) appends one
-        # agg_delta row per key: those are still merged, then deleted
-        row = ("INSERT INTO agg_delta(kind, akey, sub, status, files, devices, label)"
-               " VALUES('sha256', '%s', '', 'vulnerable', %d, %d, 'log4j-core 2.14.1')")
+        # agg_delta rows left by a server from before schema 5 (one row per
+        # key) are still merged, then deleted
+        row = ("INSERT INTO agg_delta(gen, kind, akey, sub, status, files, devices, label)"
+               " VALUES(4, 'sha256', '%s', '', 'vulnerable', %d, %d, 'log4j-core 2.14.1')")
         db_sql(db, row % (SHARED, 1, 1))
         rem = {x["sha256"]: x for x in s.get_json("/api/v1/overview", reader)["remediation"]}
         check(t + "old-agg-delta-merged", rem.get(SHARED, {}).get("devices") == 3 and
@@ -175,6 +175,17 @@ def run(kind):
         db_sql(db, row % (SHARED, -1, -1))
         rem = {x["sha256"]: x for x in s.get_json("/api/v1/overview", reader)["remediation"]}
         check(t + "old-agg-delta-undone", rem.get(SHARED, {}).get("devices") == 2, rem.get(SHARED))
+        # but a server from before schema 7 can no longer add deltas (it would
+        # leave out the per-version CVE counts): its insert is refused
+        for old in ("INSERT INTO agg_batch(kinds, akeys, subs, statuses, files, devices, labels)"
+                    " VALUES('{cve}', '{X}', '{}', '{safe}', '{1}', '{1}', '{}')",
+                    "INSERT INTO agg_delta(kind, akey, sub, status, files, devices, label)"
+                    " VALUES('cve', 'X', '', 'safe', 1, 1, '')"):
+            try:
+                db_sql(db, old)
+                not_ok(t + "pre-7-insert-refused", old)
+            except RuntimeError as e:
+                check(t + "pre-7-insert-refused", "gen" in str(e), e)
     hist = s.get_json("/api/v1/reports?device=%d" % web1, reader)["items"]
     check_eq(t + "history-kept", len(hist), 2)
     # an older report (e.g. from an agent's spool) is kept but does not win
@@ -265,6 +276,18 @@ def run(kind):
     st, js = s.submit(agent, report(envelope(mid(7), "odd"), [finding(odd, version='2.0"x', cves=["CVE-2021-44228"])]))
     fs = s.get_json("/api/v1/findings?device=%d" % js.get("device_id", 0), reader2)["items"] if st == 200 else []
     check(t + "array-specials-round-trip", len(fs) == 1 and fs[0]["path"] == odd and fs[0]["version"] == '2.0"x', fs)
+
+    # --- a CVE filter answered from the version index (the aggregates say
+    # which versions have the CVE) gives what the plain walk gives when the
+    # aggregates cannot be trusted (here: their per-version rows are gone)
+    queries = ["findings?cve=CVE-2021-44228", "findings?cve=CVE-2021-44228&status=vulnerable",
+               "findings?cve=CVE-2021-4104", "findings?cve=CVE-2099-0001", "devices?cve=CVE-2021-44228",
+               "devices?cve=CVE-2021-4104&status=vulnerable", "devices?cve=CVE-2099-0001"]
+    narrowed = [s.get_json("/api/v1/" + u, reader2)["items"] for u in queries]
+    db_sql(db, "DELETE FROM agg WHERE kind = 'cvever'")
+    walked = [s.get_json("/api/v1/" + u, reader2)["items"] for u in queries]
+    check(t + "cve-filter-narrowed-equals-walk", narrowed == walked and narrowed[0] and narrowed[1] and narrowed[4],
+          [(u, len(a), len(b)) for u, a, b in zip(queries, narrowed, walked)])
 
     # --- headers on every answer
     st, h, data = s.get("/")

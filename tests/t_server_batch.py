@@ -164,6 +164,13 @@ def run(kind):
                              " AND (files <> 0 OR devices <> 0)")),
              rows(db_sql(db, "SELECT sha256, status, COUNT(*), COUNT(DISTINCT device_id) FROM findings"
                              " WHERE sha256 IS NOT NULL GROUP BY sha256, status")))
+    each_cve = ("jsonb_array_elements_text(f.cves_json::jsonb) c(value)" if kind == "pg"
+                else "json_each(f.cves_json) c")
+    check_eq(t + "agg-cve-per-version-matches-rows",
+             rows(db_sql(db, "SELECT akey, sub, status, files, devices FROM agg WHERE kind = 'cvever'"
+                             " AND (files <> 0 OR devices <> 0)")),
+             rows(db_sql(db, "SELECT c.value, f.version, f.status, COUNT(*), COUNT(DISTINCT f.device_id)"
+                             " FROM findings f, " + each_cve + " GROUP BY c.value, f.version, f.status")))
     check_eq(t + "counters-match-rows",
              db_sql(db, "SELECT COUNT(*) FROM devices d WHERE n_vulnerable + n_mitigated + n_safe <>"
                         " (SELECT COUNT(*) FROM findings f WHERE f.device_id = d.id)"), "0")

@@ -11,7 +11,7 @@
 /* ---- migrations ---- */
 
 /* %ID% is the auto-increment primary key of the backend; %PG{...}% is
- * there on PostgreSQL only. */
+ * there on PostgreSQL only, %SQLITE{...}% on SQLite only. */
 static const char *const MIGRATIONS[] = {
 	/* 1: the initial schema */
 	"CREATE TABLE users (id %ID%, name TEXT NOT NULL UNIQUE, pwhash TEXT NOT NULL, created BIGINT NOT NULL);"
@@ -107,6 +107,25 @@ static const char *const MIGRATIONS[] = {
 	 * rowid, and 100,000 devices by archive take 10 ms there) */
 	"%PG{DROP INDEX findings_archive;"
 	" CREATE INDEX findings_archive ON findings(archive_id, id) INCLUDE (device_id);}%",
+	/* 7: each CVE's files per version (agg kind 'cvever', kept by ingest
+	 * from now on; the API narrows a CVE filter to those versions), counted
+	 * here for the findings already stored (those of deltas still pending
+	 * too: they are committed).  PostgreSQL: a server from before this
+	 * schema still running in a rolling upgrade would ingest without cvever
+	 * deltas, so the delta tables gain a column it does not fill: its
+	 * ingest fails (503, the agent retries) instead of skewing cvever; its
+	 * merges and reads go on. */
+	"%PG{ALTER TABLE agg_batch ADD COLUMN gen BIGINT NOT NULL DEFAULT 7;"
+	" ALTER TABLE agg_batch ALTER COLUMN gen DROP DEFAULT;"
+	" ALTER TABLE agg_delta ADD COLUMN gen BIGINT NOT NULL DEFAULT 4;"
+	" ALTER TABLE agg_delta ALTER COLUMN gen DROP DEFAULT;}%"
+	"INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
+	" SELECT 'cvever', c.value, f.version,"
+	"  CASE WHEN f.status IN ('vulnerable', 'mitigated') THEN f.status ELSE 'safe' END,"
+	"  COUNT(*), COUNT(DISTINCT f.device_id), ''"
+	" FROM findings f, %PG{jsonb_array_elements_text(f.cves_json::jsonb)}%%SQLITE{json_each(f.cves_json)}% c"
+	" WHERE %PG{true}%%SQLITE{json_valid(f.cves_json) AND c.type = 'text'}%"
+	" GROUP BY 2, 3, 4;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -120,6 +139,10 @@ static void expand(struct buf *out, const char *sql, enum db_kind k)
 		if (!strncmp(s, "%PG{", 4) && (end = strstr(s, "}%"))) {
 			if (k == DB_PG)
 				buf_add(out, s + 4, (size_t)(end - s - 4));
+			s = end + 2;
+		} else if (!strncmp(s, "%SQLITE{", 8) && (end = strstr(s, "}%"))) {
+			if (k == DB_SQLITE)
+				buf_add(out, s + 8, (size_t)(end - s - 8));
 			s = end + 2;
 		} else if (!strncmp(s, "%ID%", 4)) {
 			buf_adds(out, id);

@@ -186,6 +186,14 @@ static const char *intern_status(const char *s)
 	return "safe";
 }
 
+/* A CVE's keys: its files, and its files per version (what lets the API
+ * answer a CVE filter from the version index, see api.c) */
+static void add_cve(struct akeys *a, const char *cve, const char *version, const char *status, bool after)
+{
+	akeys_add(a, "cve", cve, "", status, "", after);
+	akeys_add(a, "cvever", cve, version, status, "", after);
+}
+
 /* The keys of one finding (its strings must outlive a). */
 static void akeys_from(struct akeys *a, const struct fkey *f, bool after)
 {
@@ -210,7 +218,7 @@ static void akeys_from(struct akeys *a, const struct fkey *f, bool after)
 				break;
 			memcpy(tmp, p + 1, (size_t)(q - p - 1));
 			tmp[q - p - 1] = 0;
-			akeys_add(a, "cve", akeys_str(a, tmp), "", status, "", after);
+			add_cve(a, akeys_str(a, tmp), f->version, status, after);
 			p = q + 1;
 			if (*p == ',' && p[1] == '"')
 				p++;
@@ -225,7 +233,7 @@ static void akeys_from(struct akeys *a, const struct fkey *f, bool after)
 	if (cves && json_is_array(cves))
 		json_array_foreach(cves, i, e)
 			if (json_is_string(e))
-				akeys_add(a, "cve", akeys_str(a, json_string_value(e)), "", status, "", after);
+				add_cve(a, akeys_str(a, json_string_value(e)), f->version, status, after);
 	json_decref(cves);
 }
 
@@ -1032,8 +1040,9 @@ static int append_deltas(struct dbc *c, struct deltas *dl, long long now)
 			buf_addc(&col[k], '}');
 			p[k] = dv_text(buf_cstr(&col[k]));
 		}
-		rc = dbc_exec(c, "INSERT INTO agg_batch(kinds, akeys, subs, statuses, files, devices, labels)"
-				 " VALUES(?, ?, ?, ?, ?, ?, ?)", p, 7, NULL, NULL);
+		/* gen: see migration 7 */
+		rc = dbc_exec(c, "INSERT INTO agg_batch(gen, kinds, akeys, subs, statuses, files, devices, labels)"
+				 " VALUES(7, ?, ?, ?, ?, ?, ?, ?)", p, 7, NULL, NULL);
 	}
 	for (int k = 0; k < 7; k++)
 		buf_free(&col[k]);
