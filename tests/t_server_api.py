@@ -289,6 +289,12 @@ def run(kind):
     check(t + "cve-filter-narrowed-equals-walk", narrowed == walked and narrowed[0] and narrowed[1] and narrowed[4],
           [(u, len(a), len(b)) for u, a, b in zip(queries, narrowed, walked)])
 
+    # --- a filter that is not UTF-8 is refused as such (PostgreSQL would
+    # otherwise fail the query: 500)
+    bad = [s.get("/api/v1/" + u, reader2)[0] for u in ("findings?version=%FF", "findings?cve=%FF%FE",
+                                                        "devices?cve=%C3", "devices?hostname=a%80b")]
+    check_eq(t + "non-utf8-filter-400", bad, [400, 400, 400, 400])
+
     # --- headers on every answer
     st, h, data = s.get("/")
     csp = h.get("content-security-policy", "")

@@ -312,19 +312,25 @@ static bool archive_arg(struct req *rq, const char *sha, long long *id)
 struct cve_narrow {
 	char *ver[NARROW_VERSIONS];
 	int n;
-	long long files;
-	bool too_many;
+	long long files, total;   /* per version summed; the 'cve' count */
+	bool unusable;            /* too many versions, or a negative count */
 };
 
+/* rows (kind, sub, files) */
 static int narrow_row(void *ctx, const struct dbrow *r)
 {
 	struct cve_narrow *c = ctx;
-	if (c->n == NARROW_VERSIONS) {
-		c->too_many = true;
+	long long files = dbrow_int(r, 2);
+	if (!strcmp(dbrow_text(r, 0), "cve")) {
+		c->total += files;
+		return 0;
+	}
+	if (files < 0 || c->n == NARROW_VERSIONS) {
+		c->unusable = true;
 		return 1;
 	}
-	c->ver[c->n++] = xstrdup(dbrow_text(r, 0));
-	c->files += dbrow_int(r, 1);
+	c->ver[c->n++] = xstrdup(dbrow_text(r, 1));
+	c->files += files;
 	return 0;
 }
 
@@ -340,17 +346,24 @@ static void cve_narrow_free(struct cve_narrow *c)
 static int cve_narrow(struct req *rq, const char *cve, const char *status, struct cve_narrow *c)
 {
 	memset(c, 0, sizeof *c);
+	/* the stored keys are valid UTF-8; PostgreSQL refuses a parameter that
+	 * is not (the LIKE pattern is built from a repaired copy) */
+	if (!utf8_valid(cve, strlen(cve)))
+		return 0;
 	const char *st = status ? status : "";
 	struct dbv p[3] = {dv_text(cve), dv_text(st), dv_text(st)};
-	long long total = 0, rows = 0;
+	long long rows = 0;
 	struct buf err = BUF_INIT, in = BUF_INIT;
-	int rc = store_query(rq->srv->st, "SELECT COALESCE(SUM(files), 0) FROM agg WHERE kind = 'cve' AND akey = ?"
-					  " AND (? = '' OR status = ?)", p, 3, first_int, &total, &err);
-	if (!rc)
-		rc = store_query(rq->srv->st, "SELECT sub, SUM(files) FROM agg WHERE kind = 'cvever' AND akey = ?"
-					      " AND (? = '' OR status = ?) GROUP BY sub HAVING SUM(files) > 0", p, 3,
-				 narrow_row, c, &err);
-	int k = !rc && !c->too_many && c->files == total;
+	/* one query, one snapshot (on PostgreSQL one merge) for both counts;
+	 * SQLite's LIKE, the filter itself, folds ASCII case, so must this */
+	int rc = store_query(rq->srv->st, db_kind(rq->srv->st->db) == DB_SQLITE
+			     ? "SELECT kind, sub, SUM(files) FROM agg WHERE kind IN ('cve', 'cvever')"
+			       " AND akey = ? COLLATE NOCASE AND (? = '' OR status = ?) GROUP BY kind, sub"
+			       " HAVING SUM(files) <> 0"
+			     : "SELECT kind, sub, SUM(files) FROM agg WHERE kind IN ('cve', 'cvever')"
+			       " AND akey = ? AND (? = '' OR status = ?) GROUP BY kind, sub HAVING SUM(files) <> 0",
+			     p, 3, narrow_row, c, &err);
+	int k = !rc && !c->unusable && c->files == c->total;
 	if (k && c->n) {
 		struct dbv vp[NARROW_VERSIONS];
 		buf_adds(&in, "SELECT COALESCE(SUM(files), 0) FROM agg WHERE kind = 'version' AND akey IN (");
@@ -430,7 +443,7 @@ static void list_devices(struct req *rq)
 	const char *sha = arg(rq, "sha256");
 	if (cve || ver || comp || sha) {
 		struct buf sub = BUF_INIT;
-		struct dbv pv[5 + NARROW_VERSIONS];
+		struct dbv pv[8 + NARROW_VERSIONS];   /* cve, version, component, sha, status, the versions */
 		int n = 0;
 		struct cve_narrow cn = {0};
 		int narrow = cve ? cve_narrow(rq, cve, status, &cn) : 0;
@@ -863,6 +876,12 @@ static void device_one(struct req *rq, const char *idtext)
 
 void api_get(struct req *rq, const char *path)
 {
+	/* filters are compared with stored text, which is valid UTF-8 (and
+	 * PostgreSQL refuses a parameter that is not): say so instead of a 500 */
+	if (!req_args_utf8(rq)) {
+		req_error(rq, 400, "query parameter is not valid UTF-8");
+		return;
+	}
 	static const struct { const char *name; void (*fn)(struct req *); } lists[] = {
 		{"devices", list_devices}, {"findings", list_findings}, {"processes", list_processes},
 		{"attempts", list_attempts}, {"errors", list_errors}, {"reports", list_reports},

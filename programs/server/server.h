@@ -58,6 +58,7 @@ struct req {
 };
 
 const char *req_arg(struct req *rq, const char *name);
+bool req_args_utf8(struct req *rq);    /* every query parameter (name and value) is valid UTF-8 */
 const char *req_header(struct req *rq, const char *name);
 
 /* Error answer {"error":"..."} */

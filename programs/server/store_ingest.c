@@ -1208,6 +1208,7 @@ struct gc_item {
 	struct buf *err;
 	int rc;
 	bool done, solo;
+	bool queued;          /* in st->gc_head's list, not yet taken by a leader */
 	pthread_cond_t cv;
 	struct gc_item *next;
 };
@@ -1282,9 +1283,11 @@ static int gc_write(struct store *st, struct dbc *c, struct gc_item **v, size_t 
 		} else {
 			if (it->rc)
 				buf_printf(it->err, "%s", dbc_error(c));
-			if (dbc_exec(c, "ROLLBACK TO report", NULL, 0, NULL, NULL) ||
-			    dbc_exec(c, "RELEASE report", NULL, 0, NULL, NULL))
-				rc = it->rc ? it->rc : DB_ERR;   /* the transaction itself is gone */
+			int rb = dbc_exec(c, "ROLLBACK TO report", NULL, 0, NULL, NULL);
+			if (!rb)
+				rb = dbc_exec(c, "RELEASE report", NULL, 0, NULL, NULL);
+			if (rb)   /* the transaction itself is gone: re-run the batch if either failure says so */
+				rc = it->rc == DB_RETRY || rb == DB_RETRY ? DB_RETRY : DB_ERR;
 			else if (pg && it->rc == DB_RETRY)
 				it->solo = true;
 			an->n = mark;   /* archives it added are gone again */
@@ -1337,11 +1340,23 @@ static void gc_run(struct store *st, struct gc_item *batch)
 	}
 	db_release(st->db, c);
 	for (size_t i = 0; i < n; i++)
-		if (rc == DB_OK && v[i]->solo) {
-			buf_reset(v[i]->err);
-			v[i]->rc = ingest_single(st, v[i]->r, v[i]->pl, v[i]->token_id, v[i]->now, v[i]->res, v[i]->err);
-		}
+		v[i]->solo &= rc == DB_OK;   /* re-run alone only what a committed batch left out */
 	free(v);
+}
+
+/* Mark v[0..n) done and wake them.  Items live on their own threads'
+ * stacks: once one is done and the lock released it may be gone, so the
+ * leader splits its batch into arrays before the first wake and never
+ * touches a woken item again. */
+static void gc_wake(struct store *st, struct gc_item **v, size_t n, const struct gc_item *me)
+{
+	pthread_mutex_lock(&st->gc_mu);
+	for (size_t i = 0; i < n; i++) {
+		v[i]->done = true;
+		if (v[i] != me)
+			pthread_cond_signal(&v[i]->cv);
+	}
+	pthread_mutex_unlock(&st->gc_mu);
 }
 
 static int ingest_grouped(struct store *st, const struct report *r, const struct plan *pl, long long token_id,
@@ -1349,36 +1364,59 @@ static int ingest_grouped(struct store *st, const struct report *r, const struct
 {
 	bool pg = db_kind(st->db) == DB_PG;
 	int max_batch = pg ? GC_PG_BATCH : GC_MAX_BATCH, max_leaders = pg ? GC_PG_LEADERS : 1;
-	struct gc_item me = {r, pl, token_id, now, res, err, DB_ERR, false, false, PTHREAD_COND_INITIALIZER, NULL};
+	struct gc_item me = {r, pl, token_id, now, res, err, DB_ERR, false, false, true, PTHREAD_COND_INITIALIZER,
+			     NULL};
 	pthread_mutex_lock(&st->gc_mu);
 	*st->gc_tail = &me;
 	st->gc_tail = &me.next;
 	while (!me.done) {
-		if (st->gc_leaders >= max_leaders || !st->gc_head) {
+		/* lead only while this report is still queued: a leader's own report
+		 * is always in its batch, so a wake-up sent to the queue's head never
+		 * reaches a thread busy leading */
+		if (!me.queued || st->gc_leaders >= max_leaders) {
 			pthread_cond_wait(&me.cv, &st->gc_mu);
 			continue;
 		}
-		/* lead: take up to max_batch queued reports (this one among them,
-		 * unless other leaders took it) */
 		st->gc_leaders++;
-		struct gc_item *batch = st->gc_head, **cut = &st->gc_head;
-		for (int n = 0; *cut && n < max_batch; n++)
+		struct gc_item **pp = &st->gc_head;
+		while (*pp != &me)
+			pp = &(*pp)->next;
+		*pp = me.next;
+		if (st->gc_tail == &me.next)
+			st->gc_tail = pp;
+		/* this report, then up to max_batch - 1 from the head */
+		struct gc_item *batch = &me, **cut = &st->gc_head;
+		for (int n = 1; *cut && n < max_batch; n++)
 			cut = &(*cut)->next;
+		me.next = st->gc_head;
 		st->gc_head = *cut;
 		*cut = NULL;
 		if (!st->gc_head)
 			st->gc_tail = &st->gc_head;
-		else if (st->gc_leaders < max_leaders)
+		for (struct gc_item *it = batch; it; it = it->next)
+			it->queued = false;
+		if (st->gc_head && st->gc_leaders < max_leaders)
 			pthread_cond_signal(&st->gc_head->cv);   /* another writer slot is free */
 		pthread_mutex_unlock(&st->gc_mu);
 		gc_run(st, batch);
-		pthread_mutex_lock(&st->gc_mu);
-		for (struct gc_item *it = batch, *next; it; it = next) {
-			next = it->next;   /* it may be gone once done is seen */
-			it->done = true;
-			if (it != &me)
-				pthread_cond_signal(&it->cv);
+		/* the committed reports are answered first; a report the batch left
+		 * out (a deadlock) then runs alone */
+		struct gc_item *done[GC_MAX_BATCH], *solo[GC_MAX_BATCH];
+		size_t nd = 0, ns = 0;
+		for (struct gc_item *it = batch; it; it = it->next) {
+			if (it->solo)
+				solo[ns++] = it;
+			else
+				done[nd++] = it;
 		}
+		gc_wake(st, done, nd, &me);
+		for (size_t i = 0; i < ns; i++) {
+			buf_reset(solo[i]->err);
+			solo[i]->rc = ingest_single(st, solo[i]->r, solo[i]->pl, solo[i]->token_id, solo[i]->now,
+						    solo[i]->res, solo[i]->err);
+		}
+		gc_wake(st, solo, ns, &me);
+		pthread_mutex_lock(&st->gc_mu);
 		st->gc_leaders--;
 		if (st->gc_head)
 			pthread_cond_signal(&st->gc_head->cv);   /* the next leader */
