@@ -30,6 +30,14 @@ bool cli_parse_num(const char *s, long lo, long hi, long *out)
 	return true;
 }
 
+bool cli_text_or_json(const char *cmd, const char *format)
+{
+	if (!strcmp(format, "text") || !strcmp(format, "json"))
+		return true;
+	cli_error("%s: --format must be text or json, not '%s'", cmd, format);
+	return false;
+}
+
 int cli_scan_option(int code, const char *arg, struct scan_opts *so, struct walk_opts *wo)
 {
 	long n;

@@ -27,6 +27,9 @@ int cmd_ps(int argc, char **argv);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A whole decimal number in [lo, hi]. */
 bool cli_parse_num(const char *s, long lo, long hi, long *out);
+/* --format of the commands that write text or JSON: false (and the error
+ * said, naming cmd) for anything else */
+bool cli_text_or_json(const char *cmd, const char *format);
 /* The rules: FILE (--rules), or the built-in ones when file is NULL.  NULL,
  * with the reason printed, when they cannot be loaded. */
 struct rules *cli_load_rules(const char *file);

@@ -262,10 +262,8 @@ int cmd_fix(int argc, char **argv)
 			break;
 		case OPT_FORMAT:
 			format = optarg;
-			if (strcmp(format, "text") && strcmp(format, "json")) {
-				cli_error("--format must be text or json");
+			if (!cli_text_or_json("fix", format))
 				goto out;
-			}
 			break;
 		case 'o': output = optarg; break;
 		case OPT_RULES: rules_file = optarg; break;
@@ -411,10 +409,8 @@ int cmd_restore(int argc, char **argv)
 		case OPT_DRYRUN: dry = true; break;
 		case OPT_FORMAT:
 			format = optarg;
-			if (strcmp(format, "text") && strcmp(format, "json")) {
-				cli_error("--format must be text or json");
+			if (!cli_text_or_json("restore", format))
 				return EXIT_FAILED;
-			}
 			break;
 		case 'h': fputs(restore_usage, stdout); return EXIT_CLEAN;
 		default: fputs(restore_usage, stderr); return EXIT_FAILED;

@@ -524,8 +524,7 @@ int cmd_logs(int argc, char **argv)
 			paths[n_paths++] = argv[i];
 		}
 	}
-	if (strcmp(format, "text") && strcmp(format, "json")) {
-		cli_error("logs: --format must be text or json, not '%s'", format);
+	if (!cli_text_or_json("logs", format)) {
 		free(paths);
 		return EXIT_FAILED;
 	}

@@ -108,10 +108,8 @@ int cmd_ps(int argc, char **argv)
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
-			if (strcmp(format, "text") && strcmp(format, "json")) {
-				cli_error("--format must be text or json");
+			if (!cli_text_or_json("ps", format))
 				return EXIT_FAILED;
-			}
 			break;
 		case 'o': output = optarg; break;
 		case OPT_ENVIRON: po.read_environ = true; break;
