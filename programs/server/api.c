@@ -219,6 +219,13 @@ static bool valid_status(const char *s)
 	return !strcmp(s, "vulnerable") || !strcmp(s, "mitigated") || !strcmp(s, "safe");
 }
 
+/* a query that failed: logged, answered 500 */
+static void query_failed(struct req *rq, struct buf *err)
+{
+	fprintf(stderr, "log4scan-server: query failed: %s\n", buf_cstr(err));
+	req_error(rq, 500, "query failed");
+}
+
 /* Run a list query (q->sql without ORDER/LIMIT) and answer it. */
 static void run_list(struct req *rq, struct qb *q, const char *order, const char *name)
 {
@@ -251,8 +258,7 @@ static void run_list(struct req *rq, struct qb *q, const char *order, const char
 	if (!csv)
 		buf_adds(&rq->out, "{\"items\":[");
 	if (store_query(rq->srv->st, buf_cstr(&q->sql), q->p, q->np, sink_row, &s, &err)) {
-		fprintf(stderr, "log4scan-server: query failed: %s\n", buf_cstr(&err));
-		req_error(rq, 500, "query failed");
+		query_failed(rq, &err);
 		buf_free(&err);
 		return;
 	}
@@ -287,8 +293,7 @@ static bool archive_arg(struct req *rq, const char *sha, long long *id)
 	struct buf err = BUF_INIT;
 	int rc = store_query(rq->srv->st, "SELECT id FROM archives WHERE sha256 = ?", p, 1, first_int, id, &err);
 	if (rc) {
-		fprintf(stderr, "log4scan-server: query failed: %s\n", buf_cstr(&err));
-		req_error(rq, 500, "query failed");
+		query_failed(rq, &err);
 	}
 	buf_free(&err);
 	return rc == 0;
@@ -346,10 +351,6 @@ static void cve_narrow_free(struct cve_narrow *c)
 static int cve_narrow(struct req *rq, const char *cve, const char *status, struct cve_narrow *c)
 {
 	memset(c, 0, sizeof *c);
-	/* the stored keys are valid UTF-8; PostgreSQL refuses a parameter that
-	 * is not (the LIKE pattern is built from a repaired copy) */
-	if (!utf8_valid(cve, strlen(cve)))
-		return 0;
 	const char *st = status ? status : "";
 	struct dbv p[3] = {dv_text(cve), dv_text(st), dv_text(st)};
 	long long rows = 0;
@@ -376,8 +377,7 @@ static int cve_narrow(struct req *rq, const char *cve, const char *status, struc
 		k = !rc && rows <= NARROW_ROWS;
 	}
 	if (rc) {
-		fprintf(stderr, "log4scan-server: query failed: %s\n", buf_cstr(&err));
-		req_error(rq, 500, "query failed");
+		query_failed(rq, &err);
 		k = -1;
 	}
 	if (k <= 0)

@@ -134,15 +134,18 @@ int store_latest_schema(void) { return N_MIGRATIONS; }
 static void expand(struct buf *out, const char *sql, enum db_kind k)
 {
 	const char *id = k == DB_PG ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+	static const struct { const char *open; enum db_kind kind; } only[] = {{"%PG{", DB_PG}, {"%SQLITE{", DB_SQLITE}};
 	for (const char *s = sql; *s;) {
-		const char *end;
-		if (!strncmp(s, "%PG{", 4) && (end = strstr(s, "}%"))) {
-			if (k == DB_PG)
-				buf_add(out, s + 4, (size_t)(end - s - 4));
-			s = end + 2;
-		} else if (!strncmp(s, "%SQLITE{", 8) && (end = strstr(s, "}%"))) {
-			if (k == DB_SQLITE)
-				buf_add(out, s + 8, (size_t)(end - s - 8));
+		const char *end = NULL;
+		size_t o = 0, len = 0;
+		for (; o < sizeof only / sizeof only[0]; o++) {
+			len = strlen(only[o].open);
+			if (!strncmp(s, only[o].open, len) && (end = strstr(s, "}%")))
+				break;
+		}
+		if (end) {
+			if (k == only[o].kind)
+				buf_add(out, s + len, (size_t)(end - s - len));
 			s = end + 2;
 		} else if (!strncmp(s, "%ID%", 4)) {
 			buf_adds(out, id);

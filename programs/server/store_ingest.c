@@ -407,9 +407,6 @@ static void deltas_free(struct deltas *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* Sum the entries per key and upsert them in key order (a fixed lock
- * order: concurrent PostgreSQL transactions cannot deadlock here), then
- * today's trend row. */
 /* Sort the entries and sum those of each key into one; keys whose sum is
  * zero are dropped. */
 static void deltas_sum(struct deltas *dl)
@@ -434,6 +431,7 @@ static void deltas_sum(struct deltas *dl)
 	a->n = u;
 }
 
+/* SQLite: upsert the summed entries in key order, then today's trend row. */
 static int apply_deltas(struct dbc *c, struct deltas *dl, long long now)
 {
 	deltas_sum(dl);
@@ -555,6 +553,23 @@ static const char *arr_end(struct buf *b)
 	return buf_cstr(b);
 }
 
+/* PostgreSQL: the archives rows of shas[0..n) (sorted, distinct), one
+ * INSERT.  Sorted: concurrent transactions adding the same new archives
+ * take them in one order. */
+static int insert_archives(struct dbc *c, const char *const *shas, size_t n)
+{
+	if (!n)
+		return DB_OK;
+	struct buf sh = BUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		arr_add(&sh, shas[i]);
+	struct dbv p[1] = {dv_text(arr_end(&sh))};
+	int rc = dbc_exec(c, "INSERT INTO archives(sha256) SELECT unnest(?::text[]) ON CONFLICT(sha256) DO NOTHING",
+			  p, 1, NULL, NULL);
+	buf_free(&sh);
+	return rc;
+}
+
 /* PostgreSQL: the report's findings (with ps_only: those with a pid) in one
  * INSERT of arrays (unnest; one round trip whatever their number), their
  * archives in one before it: the distinct sha256 values in sorted order
@@ -581,16 +596,7 @@ static int insert_findings(struct dbc *c, const struct report *r, const struct p
 			arr_add(&col[k], v[k]);
 		n++;
 	}
-	int rc = DB_OK;
-	if (pl->n_shas && !archives_known) {
-		struct buf sh = BUF_INIT;
-		for (size_t i = 0; i < pl->n_shas; i++)
-			arr_add(&sh, pl->shas[i]);
-		struct dbv p[1] = {dv_text(arr_end(&sh))};
-		rc = dbc_exec(c, "INSERT INTO archives(sha256) SELECT unnest(?::text[]) ON CONFLICT(sha256) DO NOTHING",
-			      p, 1, NULL, NULL);
-		buf_free(&sh);
-	}
+	int rc = archives_known ? DB_OK : insert_archives(c, pl->shas, pl->n_shas);
 	if (rc == DB_OK && n) {
 		struct dbv p[2 + NCOL] = {dv_int(device_id), dv_text(r->report_id)};
 		for (int k = 0; k < NCOL; k++)
@@ -1178,14 +1184,15 @@ static int ingest_single(struct store *st, const struct report *r, const struct 
 	return rc ? DB_ERR : DB_OK;
 }
 
-/* Group commit.  Every commit costs a WAL flush, and on PostgreSQL also a
- * round trip per statement and one agg_delta row per aggregate key, so
- * reports that arrive together are written in one transaction: each in its
- * own SAVEPOINT (a report that fails is rolled back alone), answered only
- * after the COMMIT, and the batch's aggregate deltas are summed once.  A
- * request that finds a free writer slot becomes a leader: it takes the
- * queue (up to gc_batch reports), writes it, wakes each request of the
- * batch and hands the lead to the first one still queued.  Each request
+/* Group commit.  Every commit costs a WAL flush (and on PostgreSQL its
+ * round trips and an agg_batch row), so reports that arrive together are
+ * written in one transaction: each in its own SAVEPOINT (a report that
+ * fails is rolled back alone), answered only after the COMMIT, and the
+ * batch's aggregate deltas are summed once.  A request whose report is
+ * still queued and that finds a free writer slot becomes a leader: it takes
+ * its own report and the queue's first ones (up to GC_MAX_BATCH, or
+ * GC_PG_BATCH), writes them, wakes each request of the batch and hands the
+ * lead to the first one still queued.  Each request
  * waits on its own condition variable, so a commit wakes only the requests
  * it answers.  A crash loses only the batches in flight, none of which was
  * acknowledged.
@@ -1237,14 +1244,11 @@ static int pg_insert_archives(struct dbc *c, struct gc_item **v, size_t n)
 		for (size_t j = 0; j < v[i]->pl->n_shas; j++)
 			all[k++] = v[i]->pl->shas[j];
 	qsort(all, total, sizeof *all, str_cmp);
-	struct buf sh = BUF_INIT;
+	size_t u = 0;
 	for (size_t i = 0; i < total; i++)
-		if (!i || strcmp(all[i - 1], all[i]))
-			arr_add(&sh, all[i]);
-	struct dbv p[1] = {dv_text(arr_end(&sh))};
-	int rc = dbc_exec(c, "INSERT INTO archives(sha256) SELECT unnest(?::text[]) ON CONFLICT(sha256) DO NOTHING",
-			  p, 1, NULL, NULL);
-	buf_free(&sh);
+		if (!u || strcmp(all[u - 1], all[i]))
+			all[u++] = all[i];
+	int rc = insert_archives(c, all, u);
 	free(all);
 	return rc;
 }
@@ -1304,15 +1308,8 @@ static int gc_write(struct store *st, struct dbc *c, struct gc_item **v, size_t 
 	return rc;
 }
 
-static void gc_run(struct store *st, struct gc_item *batch)
+static void gc_run(struct store *st, struct gc_item **v, size_t n)
 {
-	size_t n = 0;
-	for (struct gc_item *it = batch; it; it = it->next)
-		n++;
-	struct gc_item **v = xcalloc(n, sizeof *v);
-	n = 0;
-	for (struct gc_item *it = batch; it; it = it->next)
-		v[n++] = it;
 	bool pg = db_kind(st->db) == DB_PG;
 	if (pg)
 		qsort(v, n, sizeof *v, item_ident_cmp);   /* device rows in one order */
@@ -1341,7 +1338,6 @@ static void gc_run(struct store *st, struct gc_item *batch)
 	db_release(st->db, c);
 	for (size_t i = 0; i < n; i++)
 		v[i]->solo &= rc == DB_OK;   /* re-run alone only what a committed batch left out */
-	free(v);
 }
 
 /* Mark v[0..n) done and wake them.  Items live on their own threads'
@@ -1385,29 +1381,29 @@ static int ingest_grouped(struct store *st, const struct report *r, const struct
 		if (st->gc_tail == &me.next)
 			st->gc_tail = pp;
 		/* this report, then up to max_batch - 1 from the head */
-		struct gc_item *batch = &me, **cut = &st->gc_head;
-		for (int n = 1; *cut && n < max_batch; n++)
-			cut = &(*cut)->next;
-		me.next = st->gc_head;
-		st->gc_head = *cut;
-		*cut = NULL;
+		struct gc_item *v[GC_MAX_BATCH] = {&me};
+		size_t n = 1;
+		while (st->gc_head && n < (size_t)max_batch) {
+			v[n++] = st->gc_head;
+			st->gc_head = st->gc_head->next;
+		}
 		if (!st->gc_head)
 			st->gc_tail = &st->gc_head;
-		for (struct gc_item *it = batch; it; it = it->next)
-			it->queued = false;
+		for (size_t i = 0; i < n; i++)
+			v[i]->queued = false;
 		if (st->gc_head && st->gc_leaders < max_leaders)
 			pthread_cond_signal(&st->gc_head->cv);   /* another writer slot is free */
 		pthread_mutex_unlock(&st->gc_mu);
-		gc_run(st, batch);
+		gc_run(st, v, n);
 		/* the committed reports are answered first; a report the batch left
 		 * out (a deadlock) then runs alone */
 		struct gc_item *done[GC_MAX_BATCH], *solo[GC_MAX_BATCH];
 		size_t nd = 0, ns = 0;
-		for (struct gc_item *it = batch; it; it = it->next) {
-			if (it->solo)
-				solo[ns++] = it;
+		for (size_t i = 0; i < n; i++) {
+			if (v[i]->solo)
+				solo[ns++] = v[i];
 			else
-				done[nd++] = it;
+				done[nd++] = v[i];
 		}
 		gc_wake(st, done, nd, &me);
 		for (size_t i = 0; i < ns; i++) {
