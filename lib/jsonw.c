@@ -124,6 +124,18 @@ void base64_encode(struct buf *b, const unsigned char *p, size_t n)
 	}
 }
 
+void json_field_str_or_null(struct buf *b, bool comma, const char *key, const char *value)
+{
+	if (value) {
+		json_field_str(b, comma, key, value);
+		return;
+	}
+	if (comma)
+		buf_addc(b, ',');
+	json_cstr(b, key);
+	buf_adds(b, ":null");
+}
+
 void json_field_str(struct buf *b, bool comma, const char *key, const char *value)
 {
 	if (!value)

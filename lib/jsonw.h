@@ -27,6 +27,8 @@ void json_field_str(struct buf *b, bool comma, const char *key, const char *valu
 /* "key":"value" with no _b64 sibling, for formats whose schemas forbid
  * extra fields (SARIF, CycloneDX); invalid UTF-8 still becomes U+FFFD. */
 void json_field_plain(struct buf *b, bool comma, const char *key, const char *value);
+/* json_field_str, or  "key":null  when value is NULL */
+void json_field_str_or_null(struct buf *b, bool comma, const char *key, const char *value);
 void json_field_int(struct buf *b, bool comma, const char *key, long long v);
 void json_field_bool(struct buf *b, bool comma, const char *key, bool v);
 

@@ -34,14 +34,8 @@ void proc_jvm_json(struct buf *b, const struct proc_jvm *j)
 	json_field_int(b, true, "pid", j->pid);
 	json_field_str(b, true, "user", j->user ? j->user : "");
 	json_field_str(b, true, "command", j->command ? j->command : "");
-	if (j->start_time[0])
-		json_field_str(b, true, "start_time", j->start_time);
-	else
-		buf_adds(b, ",\"start_time\":null");
-	if (j->container)
-		json_field_str(b, true, "container", j->container);
-	else
-		buf_adds(b, ",\"container\":null");
+	json_field_str_or_null(b, true, "start_time", j->start_time[0] ? j->start_time : NULL);
+	json_field_str_or_null(b, true, "container", j->container);
 	buf_adds(b, ",\"listening\":[");
 	for (size_t i = 0; i < j->nlistening; i++) {
 		buf_adds(b, i ? ",{" : "{");

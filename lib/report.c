@@ -46,10 +46,7 @@ void report_finding_json(struct buf *b, const struct finding *f)
 	}
 	buf_addc(b, ']');
 	json_field_str(b, true, "severity", f->severity ? f->severity : "none");
-	if (f->fixed_in[0])
-		json_field_str(b, true, "fixed_in", f->fixed_in);
-	else
-		buf_adds(b, ",\"fixed_in\":null");
+	json_field_str_or_null(b, true, "fixed_in", f->fixed_in[0] ? f->fixed_in : NULL);
 	if (f->advice)
 		json_field_str(b, true, "advice", f->advice);
 	buf_adds(b, ",\"evidence\":[");

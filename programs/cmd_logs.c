@@ -128,10 +128,7 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 			json_field_str(b, true, "path", a->path);
 			json_field_int(b, true, "line", (long long)a->line);
 			json_field_int(b, true, "offset", (long long)a->offset);
-			if (a->timestamp)
-				json_field_str(b, true, "timestamp", a->timestamp);
-			else
-				buf_adds(b, ",\"timestamp\":null");
+			json_field_str_or_null(b, true, "timestamp", a->timestamp);
 			json_field_bytes(b, "raw", a->raw, a->raw_len);
 			json_field_str(b, true, "decoded", a->decoded);
 			json_field_str(b, true, "protocol", a->protocol);
@@ -140,10 +137,7 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 				json_field_int(b, true, "port", a->port);
 			else
 				buf_adds(b, ",\"port\":null");
-			if (a->client)
-				json_field_str(b, true, "client", a->client);
-			else
-				buf_adds(b, ",\"client\":null");
+			json_field_str_or_null(b, true, "client", a->client);
 			buf_adds(b, ",\"exfil\":[");
 			for (size_t i = 0; i < a->n_exfil; i++) {
 				if (i)
