@@ -485,10 +485,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				return respond(rq);
 			}
 			const char *cl = req_header(rq, "Content-Length");
-			if (cl && strtoull(cl, NULL, 10) > srv->cfg.limits.max_bytes) {
+			unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+			if (len > srv->cfg.limits.max_bytes) {
 				req_error(rq, 413, "report is larger than %zu bytes", srv->cfg.limits.max_bytes);
 				return respond(rq);
 			}
+			/* the body in one allocation, not a dozen growing ones */
+			if (len)
+				buf_reserve(&rq->body, (size_t)len);
 		}
 		return MHD_YES;
 	}
