@@ -76,6 +76,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblog4scan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblog4scan.a $(AGENT_LIBS) $(LDFLAGS)
 
+# the collector's SQLite page-cache wrapper, tested on its own
+$(BUILD)/tests/test_sqlite_pcache: tests/unit/test_sqlite_pcache.c $(BUILD)/programs/server/sqlite_pcache.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/programs/server/sqlite_pcache.o -lsqlite3 -lpthread $(LDFLAGS)
+
 units: $(UNIT_BIN)
 
 # Sanitizer build of everything, used by the test suite.

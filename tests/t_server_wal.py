@@ -14,8 +14,7 @@ file meanwhile:
     checkpointer starts the WAL over every 32 MB), while the data written
     through it is well past that, so an unbounded WAL would have failed
   - after a clean stop no -wal file is left behind, and the database passes
-    PRAGMA integrity_check (the collector wraps SQLite's page cache, see
-    store_sqlite.c; a page it failed to drop would show here)
+    PRAGMA integrity_check
 SQLite only: PostgreSQL's WAL is PostgreSQL's business.
 """
 import os

@@ -462,6 +462,8 @@ static enum MHD_Result respond(struct req *rq)
 	return ret;
 }
 
+#define BODY_RESERVE_MAX (1024 * 1024)
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -490,9 +492,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				req_error(rq, 413, "report is larger than %zu bytes", srv->cfg.limits.max_bytes);
 				return respond(rq);
 			}
-			/* the body in one allocation, not a dozen growing ones */
+			/* the body in one allocation, not a dozen growing ones; a
+			 * claimed length is a claim, so at most 1 MiB up front */
 			if (len)
-				buf_reserve(&rq->body, (size_t)len);
+				buf_reserve(&rq->body, (size_t)(len < BODY_RESERVE_MAX ? len : BODY_RESERVE_MAX));
 		}
 		return MHD_YES;
 	}
