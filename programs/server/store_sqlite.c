@@ -32,8 +32,6 @@ static uint32_t fnv(const char *s)
 	return h;
 }
 
-/* ---- connections ---- */
-
 static void *sq_open(const char *url, struct buf *err)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
