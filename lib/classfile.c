@@ -89,6 +89,16 @@ bool classfile_parse(const unsigned char *p, size_t n, struct classinfo *ci, con
 		str_index[i] = ci->nstrings;
 		w += l + 1;
 	}
+	/* Every Class entry names a class through a Utf8 entry. */
+	ci->classes = xcalloc(count, sizeof *ci->classes);
+	for (unsigned i = 1; i < count; i++) {
+		size_t o = slot[i];
+		if (!o || p[o] != 7)
+			continue;
+		unsigned name = u2(p + o + 1);
+		if (name < count && str_index[name])
+			ci->classes[ci->nclasses++] = ci->strings[str_index[name] - 1];
+	}
 	/* this_class and super_class are Class entries pointing at Utf8 names. */
 	unsigned idx[2] = {u2(p + off + 2), u2(p + off + 4)};
 	const char **dst[2] = {&ci->this_name, &ci->super_name};
@@ -124,9 +134,18 @@ bool classfile_has_string(const struct classinfo *ci, const char *s)
 	return false;
 }
 
+bool classfile_refers(const struct classinfo *ci, const char *name)
+{
+	for (size_t i = 0; i < ci->nclasses; i++)
+		if (!strcmp(ci->classes[i], name))
+			return true;
+	return false;
+}
+
 void classfile_free(struct classinfo *ci)
 {
 	free(ci->pool_);
 	free(ci->strings);
+	free(ci->classes);
 	memset(ci, 0, sizeof *ci);
 }
