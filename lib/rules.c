@@ -195,7 +195,8 @@ static const char *parse_directive(struct rules *r, struct line *ln)
 		return NULL;
 	}
 	if (!strcmp(d, "affected") || !strcmp(d, "fixed") || !strcmp(d, "mitigated-if-absent") ||
-	    !strcmp(d, "requires-class") || !strcmp(d, "unless-class") || !strcmp(d, "source")) {
+	    !strcmp(d, "requires-class") || !strcmp(d, "unless-class") || !strcmp(d, "unless-refers") ||
+	    !strcmp(d, "source")) {
 		if (ln->n < 3)
 			return "directive needs a CVE id and values";
 		struct rule_cve *cve = find_cve(r, ln->tok[1]);
@@ -213,6 +214,17 @@ static const char *parse_directive(struct rules *r, struct line *ln)
 				return "bad range";
 			cve->affected = xrealloc(cve->affected, (cve->naffected + 1) * sizeof rg);
 			cve->affected[cve->naffected++] = rg;
+			return NULL;
+		}
+		if (!strcmp(d, "unless-refers")) {
+			if (ln->n < 4)
+				return "unless-refers ID CLASS REF...";
+			for (int i = 3; i < ln->n; i++) {
+				cve->unless_refs = xrealloc(cve->unless_refs,
+							    (cve->nunless_refs + 1) * sizeof *cve->unless_refs);
+				cve->unless_refs[cve->nunless_refs].cls = xstrdup(ln->tok[2]);
+				cve->unless_refs[cve->nunless_refs++].ref = xstrdup(ln->tok[i]);
+			}
 			return NULL;
 		}
 		if (!strcmp(d, "source")) {
@@ -376,6 +388,11 @@ void rules_free(struct rules *r)
 		free_strs(c->mitigated_if_absent, c->nmitigated);
 		free_strs(c->requires_class, c->nrequires);
 		free_strs(c->unless_class, c->nunless);
+		for (size_t k = 0; k < c->nunless_refs; k++) {
+			free(c->unless_refs[k].cls);
+			free(c->unless_refs[k].ref);
+		}
+		free(c->unless_refs);
 	}
 	free(r->cves);
 	for (size_t i = 0; i < r->nhashes; i++)

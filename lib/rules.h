@@ -27,6 +27,12 @@ struct rule_range {
 	bool to_open;
 };
 
+/* "CLASS refers to REF": both relative to the copy's package root. */
+struct rule_ref {
+	char *cls;
+	char *ref;
+};
+
 struct rule_cve {
 	char *id;
 	enum component comp;
@@ -43,6 +49,8 @@ struct rule_cve {
 	size_t nrequires;
 	char **unless_class; /* does not apply when one of these is present */
 	size_t nunless;
+	struct rule_ref *unless_refs; /* does not apply when cls refers to ref */
+	size_t nunless_refs;
 };
 
 struct rule_hash {
