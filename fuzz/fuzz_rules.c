@@ -41,12 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct finding f;
 			memset(&f, 0, sizeof f);
 			f.comp = (enum component)c;
-			detect_evaluate(r, &f, r->releases[c][k], NULL, no_class, NULL);
+			detect_evaluate(r, &f, r->releases[c][k], NULL, &(struct class_probe){no_class, NULL, NULL});
 			if (f.status > ST_VULNERABLE || !f.severity)
 				abort();
 			struct vset s;
 			vset_fill(&s, k + 1);
-			detect_evaluate(r, &f, NULL, &s, no_class, NULL);
+			detect_evaluate(r, &f, NULL, &s, &(struct class_probe){no_class, NULL, NULL});
 			if (f.status > ST_VULNERABLE)
 				abort();
 		}

@@ -1,13 +1,30 @@
 /* detect.c - evidence to verdict (see detect.h for the approach).
  *
- * One pass over the entry names groups the fingerprinted classes by their
- * package root: "org/apache/logging/log4j/core/lookup/JndiLookup.class" has
- * root "org/apache/logging/log4j/core/", a shaded copy at
+ * Copies.  One pass over the entry names groups the fingerprinted classes
+ * by their package root: "org/apache/logging/log4j/core/lookup/JndiLookup.class"
+ * has root "org/apache/logging/log4j/core/", a shaded copy at
  * "clt/shaded/l/core/lookup/JndiLookup.class" has root "clt/shaded/l/core/",
- * and a fragment at "lookup/JndiLookup.class" has root "".  Each group is
- * one Log4j instance.  A group counts only when its classes confirm it is
- * Log4j (a fingerprint or a marker string matched), so an unrelated class
- * that happens to be called JndiManager is not reported. */
+ * a fragment at "lookup/JndiLookup.class" has root "", and a Log4j 1.x
+ * copy is rooted where its Category class is.  Each group is one copy.
+ *
+ * Suffixes.  Java agents store the classes they embed under other names
+ * (".esclazz", ".classdata") and load them with their own class loader; a
+ * plain class loader only ever loads ".class".  So a copy stores its
+ * classes with exactly one suffix: the one that most of the class entries
+ * under its root use (".class" when tied).  Entries under that root with
+ * another suffix are not the copy's classes: they prove nothing and are not
+ * counted as present (a lone JndiLookup.classdata beside .class files does
+ * not make the copy vulnerable, nor keep it from being mitigated).
+ *
+ * Confirmation.  A log4j-core group counts only when its classes confirm
+ * it is Log4j (a fingerprint or a marker string matched), so an unrelated
+ * class that happens to be called JndiManager is not reported.  A Log4j 1.x
+ * group counts when its Category is the implementation (it refers to no
+ * class outside the JDK and its own package tree) and helpers/OptionConverter
+ * is beside it; log4j-1.2-api and log4j-over-slf4j keep the 1.x API but
+ * their Category names the logging API it delegates to.  A bridge's
+ * Category does not hide 1.x classes that the 1.x rules name (JMSAppender
+ * and the like, which no bridge ships) when they are at the same root. */
 #include "detect.h"
 
 #include <nettle/sha2.h>
@@ -18,11 +35,27 @@
 
 #include "classfile.h"
 
-#define CORE_POM "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties"
-#define L1_POM "META-INF/maven/log4j/log4j/pom.properties"
 #define MANIFEST "META-INF/MANIFEST.MF"
 #define MAX_KEYS 16
 #define NONE ((size_t)-1)
+
+const char VS_BYTECODE_OVER_METADATA[] = "bytecode-over-metadata";
+
+/* Where each component's Maven metadata lives (reload4j, the maintained
+ * fork of 1.2.17, is reported as log4j-1.x: same packages, same API). */
+static const struct {
+	enum component comp;
+	const char *path;
+} poms[] = {
+	{COMP_CORE, "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties"},
+	{COMP_LOG4J1, "META-INF/maven/log4j/log4j/pom.properties"},
+	{COMP_LOG4J1, "META-INF/maven/ch.qos.reload4j/reload4j/pom.properties"},
+};
+#define NPOMS (sizeof poms / sizeof poms[0])
+
+/* The package root a copy of each component has when it is not relocated. */
+static const char *const canonical_root[COMP_COUNT] = {"org/apache/logging/log4j/core/",
+						       "org/apache/log4j/"};
 
 const char *status_name(enum status s)
 {
@@ -54,18 +87,29 @@ void finding_free(struct finding *f)
 	memset(f, 0, sizeof *f);
 }
 
-/* Length of the class name without its extension; 0 when not a class.
- * Java agents store classes as .esclazz (Elastic) or .classdata
- * (OpenTelemetry, Application Insights): the same bytes. */
+/* ---- class entries and their suffixes */
+
+enum { SUF_CLASS, SUF_ESCLAZZ, SUF_CLASSDATA, NSUF };
+static const char *const suffix_name[NSUF] = {".class", ".esclazz", ".classdata"};
+
+/* Which class suffix the name has (-1: not a class); *stem gets the length
+ * without it. */
+static int class_suffix(const char *n, size_t len, size_t *stem)
+{
+	for (int i = 0; i < NSUF; i++) {
+		size_t el = strlen(suffix_name[i]);
+		if (len > el && !memcmp(n + len - el, suffix_name[i], el)) {
+			*stem = len - el;
+			return i;
+		}
+	}
+	return -1;
+}
+
 size_t class_stem(const char *n, size_t len)
 {
-	static const char *ext[] = {".class", ".esclazz", ".classdata"};
-	for (size_t i = 0; i < 3; i++) {
-		size_t el = strlen(ext[i]);
-		if (len > el && !memcmp(n + len - el, ext[i], el))
-			return len - el;
-	}
-	return 0;
+	size_t stem = 0;
+	return class_suffix(n, len, &stem) < 0 ? 0 : stem;
 }
 
 /* Does stem (length sl) end with suffix at a path boundary? */
@@ -82,38 +126,55 @@ static bool name_is(const char *n, size_t len, const char *s)
 	return len == strlen(s) && !memcmp(n, s, len);
 }
 
+static bool is_pom(const char *n, size_t len)
+{
+	return len > 15 && !memcmp(n + len - 15, "/pom.properties", 15);
+}
+
 bool detect_wants(const char *name, size_t len)
 {
-	return class_stem(name, len) || name_is(name, len, MANIFEST) ||
-	       (len > 15 && !memcmp(name + len - 15, "/pom.properties", 15));
+	return class_stem(name, len) || name_is(name, len, MANIFEST) || is_pom(name, len);
 }
+
+/* The Log4j 1.x copy is anchored on this class. */
+#define L1_ANCHOR "Category"
 
 bool detect_needs_data(const struct rules *r, const char *name, size_t len)
 {
-	if (name_is(name, len, MANIFEST) || (len > 15 && !memcmp(name + len - 15, "/pom.properties", 15)))
+	if (name_is(name, len, MANIFEST) || is_pom(name, len))
 		return true;
 	size_t sl = class_stem(name, len);
 	if (!sl)
 		return false;
+	if (ends_at_boundary(name, sl, L1_ANCHOR))
+		return true;
 	for (size_t i = 0; i < r->nhashes; i++)
 		if (ends_at_boundary(name, sl, r->hashes[i].cls))
 			return true;
 	for (size_t i = 0; i < r->nmarkers; i++)
 		if (ends_at_boundary(name, sl, r->markers[i].cls))
 			return true;
+	for (size_t i = 0; i < r->ncves; i++)
+		for (size_t k = 0; k < r->cves[i].nunless_refs; k++)
+			if (ends_at_boundary(name, sl, r->cves[i].unless_refs[k].cls))
+				return true;
 	return false;
 }
+
+/* ---- copies */
 
 struct group {
 	enum component comp;
 	char *root;
 	size_t rootlen;
-	size_t key[MAX_KEYS]; /* entry index of each fingerprinted class */
-	size_t anchor;        /* 1.x: the Category entry */
+	size_t cand[MAX_KEYS][NSUF]; /* entry of each key class, per suffix */
+	size_t anchor[NSUF];         /* 1.x: the Category entry, per suffix */
+	size_t count[NSUF];          /* class entries under the root, per suffix */
+	int suf;                     /* the suffix the copy stores its classes with */
 	struct vset set;
-	bool constrained;     /* some fingerprint or marker narrowed the set */
+	bool constrained;            /* some fingerprint or marker narrowed the set */
 	bool confirmed;
-	struct buf why;       /* evidence lines, separated by \n */
+	struct buf why;              /* evidence lines, separated by \n */
 };
 
 struct ctx {
@@ -125,6 +186,9 @@ struct ctx {
 	size_t nkeys;
 	struct group *groups;
 	size_t ngroups;
+	size_t manifest;
+	size_t pom[NPOMS];
+	char *mf_text;
 };
 
 static void add_error(struct ctx *x, size_t entry, const char *msg)
@@ -159,58 +223,129 @@ static struct group *get_group(struct ctx *x, enum component comp, const char *r
 	g->root = xstrndup(root, rl);
 	g->rootlen = rl;
 	for (size_t k = 0; k < MAX_KEYS; k++)
-		g->key[k] = NONE;
-	g->anchor = NONE;
+		for (int s = 0; s < NSUF; s++)
+			g->cand[k][s] = NONE;
+	for (int s = 0; s < NSUF; s++)
+		g->anchor[s] = NONE;
 	vset_fill(&g->set, (int)x->r->nreleases[comp]);
 	return g;
 }
 
-/* Is class `cls` (relative to the group root; trailing '/' = any class in
- * that package) present in the container? */
+/* Count the class entries under each group's root by suffix, and pick the
+ * suffix of the copy: the most used one, ".class" when tied. */
+static void pick_suffixes(struct ctx *x)
+{
+	const struct container *c = x->c;
+	for (size_t i = 0; i < c->n; i++) {
+		size_t len, stem;
+		const char *n = c->name(c->ctx, i, &len);
+		int s = class_suffix(n, len, &stem);
+		if (s < 0)
+			continue;
+		for (size_t gi = 0; gi < x->ngroups; gi++) {
+			struct group *g = &x->groups[gi];
+			if (stem > g->rootlen && !memcmp(n, g->root, g->rootlen))
+				g->count[s]++;
+		}
+	}
+	for (size_t gi = 0; gi < x->ngroups; gi++) {
+		struct group *g = &x->groups[gi];
+		g->suf = SUF_CLASS;
+		for (int s = 1; s < NSUF; s++)
+			if (g->count[s] > g->count[g->suf])
+				g->suf = s;
+	}
+}
+
+/* A copy's class `cls` (relative to its root; trailing '/' = any class in
+ * that package): present, and readable. */
 struct class_query {
 	struct ctx *x;
-	const char *root;
-	size_t rootlen;
+	const struct group *g;
 };
 
-static bool has_class(void *v, const char *cls)
+static size_t find_class(const struct class_query *q, const char *cls)
 {
-	struct class_query *q = v;
 	const struct container *c = q->x->c;
+	const struct group *g = q->g;
 	size_t cl = strlen(cls);
 	bool pkg = cl && cls[cl - 1] == '/';
 	for (size_t i = 0; i < c->n; i++) {
-		size_t len;
+		size_t len, sl;
 		const char *n = c->name(c->ctx, i, &len);
-		size_t sl = class_stem(n, len);
-		if (!sl || sl < q->rootlen + cl || memcmp(n, q->root, q->rootlen) ||
-		    memcmp(n + q->rootlen, cls, cl))
+		if (class_suffix(n, len, &sl) != g->suf || sl < g->rootlen + cl ||
+		    memcmp(n, g->root, g->rootlen) || memcmp(n + g->rootlen, cls, cl))
 			continue;
-		if (pkg || sl == q->rootlen + cl)
-			return true;
+		if (pkg ? sl > g->rootlen + cl : sl == g->rootlen + cl)
+			return i;
 	}
-	return false;
+	return NONE;
 }
 
-static void fingerprint_class(struct ctx *x, struct group *g, size_t k)
+static bool has_class(void *v, const char *cls)
+{
+	return find_class(v, cls) != NONE;
+}
+
+/* Read entry idx, hash it (when sha is not NULL) and parse it.  Returns
+ * READ_FAILED (an error record says why), READ_NOT_CLASS (hashed, but not a
+ * class file: an error record too) or READ_PARSED (ci to be freed). */
+enum read_result { READ_FAILED, READ_NOT_CLASS, READ_PARSED };
+
+static enum read_result read_class(struct ctx *x, size_t idx, struct classinfo *ci, unsigned char sha[32])
 {
 	const struct container *c = x->c;
-	size_t idx = g->key[k];
 	unsigned char *data;
 	size_t len;
 	struct buf err = BUF_INIT;
 	if (!c->read(c->ctx, idx, x->o->max_class_bytes, &data, &len, &err)) {
 		add_error(x, idx, buf_cstr(&err));
 		buf_free(&err);
-		return;
+		return READ_FAILED;
 	}
 	buf_free(&err);
+	if (sha) {
+		struct sha256_ctx s;
+		sha256_init(&s);
+		sha256_update(&s, len, data);
+		sha256_digest(&s, 32, sha);
+	}
+	const char *why;
+	bool ok = classfile_parse(data, len, ci, &why);
+	if (!ok)
+		add_error(x, idx, why);
+	free(data);
+	return ok ? READ_PARSED : READ_NOT_CLASS;
+}
+
+/* Does the copy's class `cls` refer to its class `ref` (both relative to
+ * the root, so a relocated copy is judged like the original)? */
+static bool refers_class(void *v, const char *cls, const char *ref)
+{
+	struct class_query *q = v;
+	size_t idx = find_class(q, cls);
+	struct classinfo ci;
+	if (idx == NONE || read_class(q->x, idx, &ci, NULL) != READ_PARSED)
+		return false;
+	struct buf full = BUF_INIT;
+	buf_add(&full, q->g->root, q->g->rootlen);
+	buf_adds(&full, ref);
+	bool yes = classfile_refers(&ci, buf_cstr(&full));
+	buf_free(&full);
+	classfile_free(&ci);
+	return yes;
+}
+
+static void fingerprint_class(struct ctx *x, struct group *g, size_t k)
+{
+	size_t idx = g->cand[k][g->suf];
 	unsigned char sha[32];
-	struct sha256_ctx s;
-	sha256_init(&s);
-	sha256_update(&s, len, data);
-	sha256_digest(&s, sizeof sha, sha);
+	struct classinfo ci;
+	enum read_result rr = read_class(x, idx, &ci, sha);
+	if (rr == READ_FAILED)
+		return;
 	const char *cls = x->keys[k];
+	/* The digest counts even for bytes that do not parse. */
 	for (size_t i = 0; i < x->r->nhashes; i++) {
 		const struct rule_hash *h = &x->r->hashes[i];
 		if (h->comp != g->comp || strcmp(h->cls, cls) || memcmp(h->sha256, sha, 32))
@@ -218,18 +353,12 @@ static void fingerprint_class(struct ctx *x, struct group *g, size_t k)
 		vset_and(&g->set, &h->versions);
 		g->constrained = g->confirmed = true;
 		int lo = vset_first(&h->versions), hi = vset_last(&h->versions);
-		buf_printf(&g->why, "%s.class is byte-identical to the one in %s%s%s\n", cls,
-			   x->r->releases[g->comp][lo], lo == hi ? "" : "..",
+		buf_printf(&g->why, "%s%s is byte-identical to the one in %s%s%s\n", cls,
+			   suffix_name[g->suf], x->r->releases[g->comp][lo], lo == hi ? "" : "..",
 			   lo == hi ? "" : x->r->releases[g->comp][hi]);
 	}
-	struct classinfo ci;
-	const char *why;
-	if (!classfile_parse(data, len, &ci, &why)) {
-		add_error(x, idx, why);
-		free(data);
+	if (rr != READ_PARSED)
 		return;
-	}
-	free(data);
 	/* A class file whose own name disagrees with where it is stored would
 	 * not load under that name; such a decoy proves nothing. */
 	size_t tl = strlen(ci.this_name);
@@ -252,11 +381,98 @@ static void fingerprint_class(struct ctx *x, struct group *g, size_t k)
 	}
 	if (matched) {
 		g->confirmed = true;
-		buf_printf(&g->why, "%s.class has %d version marker string%s\n", cls, matched,
-			   matched == 1 ? "" : "s");
+		buf_printf(&g->why, "%s%s has %d version marker string%s\n", cls, suffix_name[g->suf],
+			   matched, matched == 1 ? "" : "s");
 	}
 	classfile_free(&ci);
 }
+
+/* ---- Log4j 1.x: the implementation, not a bridge */
+
+static bool jdk_class(const char *n)
+{
+	static const char *const jdk[] = {"java/", "javax/", "jdk/", "sun/", "com/sun/",
+					  "org/w3c/", "org/xml/", "org/ietf/", "org/omg/"};
+	for (size_t i = 0; i < sizeof jdk / sizeof jdk[0]; i++)
+		if (!strncmp(n, jdk[i], strlen(jdk[i])))
+			return true;
+	return false;
+}
+
+/* The first class the Category refers to that is neither in the JDK nor
+ * under the copy's root (array types count by their element type), or
+ * NULL: a real Log4j 1.x Category is the implementation and needs nothing
+ * else; a bridge's names what it delegates to. */
+static const char *foreign_class(const struct classinfo *ci, const struct group *g)
+{
+	for (size_t i = 0; i < ci->nclasses; i++) {
+		const char *n = ci->classes[i];
+		while (*n == '[')
+			n++;
+		if (*n == 'L' && n != ci->classes[i])
+			n++;
+		else if (n != ci->classes[i])
+			continue; /* array of a primitive type */
+		if (!jdk_class(n) && strncmp(n, g->root, g->rootlen))
+			return ci->classes[i];
+	}
+	return NULL;
+}
+
+/* The first class that a 1.x CVE rule requires which the copy has. */
+static const char *l1_cve_class(struct ctx *x, struct class_query *q)
+{
+	for (size_t i = 0; i < x->r->ncves; i++) {
+		const struct rule_cve *cve = &x->r->cves[i];
+		if (cve->comp != COMP_LOG4J1)
+			continue;
+		for (size_t k = 0; k < cve->nrequires; k++)
+			if (has_class(q, cve->requires_class[k]))
+				return cve->requires_class[k];
+	}
+	return NULL;
+}
+
+static void confirm_log4j1(struct ctx *x, struct group *g)
+{
+	size_t anchor = g->anchor[g->suf];
+	if (anchor == NONE)
+		return; /* its Category is stored with another suffix: not this copy's */
+	struct class_query q = {x, g};
+	bool helpers = has_class(&q, "helpers/OptionConverter");
+	const char *beside = l1_cve_class(x, &q);
+	if (!helpers && !beside)
+		return; /* most classes called Category are not Log4j's */
+	struct classinfo ci;
+	enum read_result rr = read_class(x, anchor, &ci, NULL);
+	if (rr == READ_FAILED) {
+		g->confirmed = true; /* unreadable: it cannot be shown to be a bridge */
+		return;
+	}
+	const char *sn = suffix_name[g->suf];
+	if (rr == READ_PARSED && ends_at_boundary(ci.this_name, strlen(ci.this_name), L1_ANCHOR)) {
+		const char *foreign = foreign_class(&ci, g);
+		if (!foreign) {
+			g->confirmed = true;
+			buf_printf(&g->why, "%s%s is the Log4j 1.x implementation (refers to no class "
+				   "outside the JDK and its own packages)\n", L1_ANCHOR, sn);
+		} else if (beside) {
+			g->confirmed = true;
+			buf_printf(&g->why, "%s%s here is a bridge (it refers to %s), but Log4j 1.x's own "
+				   "%s ships beside it\n", L1_ANCHOR, sn, foreign, beside);
+		}
+	} else if (beside) {
+		/* not a class file, or one that names another class: it would not
+		 * load as Category, but the 1.x classes beside it would */
+		g->confirmed = true;
+		buf_printf(&g->why, "%s%s here is not a loadable Category, but Log4j 1.x's own %s ships "
+			   "beside it\n", L1_ANCHOR, sn, beside);
+	}
+	if (rr == READ_PARSED)
+		classfile_free(&ci);
+}
+
+/* ---- metadata: claims, believed only when the classes allow them */
 
 /* Read a small text entry (pom.properties, MANIFEST.MF) as a C string. */
 static char *read_text(struct ctx *x, size_t idx)
@@ -275,9 +491,10 @@ static char *read_text(struct ctx *x, size_t idx)
 	return s;
 }
 
-/* Value of "key=value" (properties) or "Key: value" (manifest, with
- * continuation lines starting with a space) into out. */
-static bool header_value(const char *text, const char *key, char sep, char *out, size_t outlen)
+/* Value of "key=value" (properties) or "Key: value" (manifest) into out,
+ * cut to outlen - 1 bytes (*cut says so).  False when the key is absent. */
+static bool header_value(const char *text, const char *key, char sep, char *out, size_t outlen,
+			 bool *cut)
 {
 	size_t kl = strlen(key);
 	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
@@ -289,13 +506,44 @@ static bool header_value(const char *text, const char *key, char sep, char *out,
 		size_t n = 0;
 		while (v[n] && v[n] != '\n' && v[n] != '\r')
 			n++;
-		if (!n || n >= outlen)
-			return false;
+		if (cut)
+			*cut = n >= outlen;
+		if (n >= outlen)
+			n = outlen - 1;
 		memcpy(out, v, n);
 		out[n] = 0;
 		return true;
 	}
 	return false;
+}
+
+/* Is the manifest about this component (and not, say, the application a
+ * fat jar was built for)? */
+static bool manifest_is(const char *mf, enum component comp)
+{
+	char title[128] = "", sym[128] = "";
+	header_value(mf, "Implementation-Title", ':', title, sizeof title, NULL);
+	header_value(mf, "Bundle-SymbolicName", ':', sym, sizeof sym, NULL);
+	if (comp == COMP_CORE)
+		return !strcmp(title, "Apache Log4j Core") || !strncmp(sym, "org.apache.logging.log4j.core", 29);
+	return !strcmp(title, "log4j") || !strcmp(title, "Apache Log4j") || !strcmp(title, "reload4j") ||
+	       !strncmp(sym, "log4j", 5) || !strncmp(sym, "ch.qos.reload4j", 15);
+}
+
+/* One version claim read from metadata. */
+struct claim {
+	const char *source;  /* "pom.properties" or "manifest" */
+	char text[96];
+	bool cut;            /* the value was longer than text */
+};
+
+/* A version string as the evidence shows it: printable ASCII, others '?'. */
+static void shown(const char *s, char *out, size_t outlen)
+{
+	size_t n = 0;
+	for (; s[n] && n + 1 < outlen && n < 48; n++)
+		out[n] = (unsigned char)s[n] >= 0x20 && (unsigned char)s[n] < 0x7f ? s[n] : '?';
+	out[n] = 0;
 }
 
 static bool version_text_ok(const char *v)
@@ -309,31 +557,84 @@ static bool version_text_ok(const char *v)
 	return true;
 }
 
-static bool manifest_version(const char *mf, enum component comp, char *out, size_t outlen)
-{
-	char title[128] = "", sym[128] = "";
-	header_value(mf, "Implementation-Title", ':', title, sizeof title);
-	header_value(mf, "Bundle-SymbolicName", ':', sym, sizeof sym);
-	bool mine;
-	if (comp == COMP_CORE)
-		mine = !strcmp(title, "Apache Log4j Core") || !strncmp(sym, "org.apache.logging.log4j.core", 29);
-	else
-		mine = !strcmp(title, "log4j") || !strcmp(title, "Apache Log4j") || !strncmp(sym, "log4j", 5);
-	if (!mine)
-		return false;
-	return (header_value(mf, "Implementation-Version", ':', out, outlen) ||
-		header_value(mf, "Bundle-Version", ':', out, outlen)) &&
-	       version_text_ok(out);
-}
-
-static bool set_allows(const struct rules *r, enum component c, const struct vset *set,
-		       const struct version *v)
+static int release_index(const struct rules *r, enum component c, const struct version *v)
 {
 	for (size_t i = 0; i < r->nreleases[c]; i++)
 		if (!version_cmp(&r->release_v[c][i], v))
-			return vset_has(set, (int)i);
-	return true; /* not a release we know: the set cannot rule it out */
+			return (int)i;
+	return -1;
 }
+
+static void set_to_text(const struct rules *r, enum component c, const struct vset *s, char *out,
+			size_t outlen)
+{
+	int lo = vset_first(s), hi = vset_last(s);
+	if (lo < 0)
+		out[0] = 0;
+	else if (lo == hi)
+		snprintf(out, outlen, "%s", r->releases[c][lo]);
+	else
+		snprintf(out, outlen, "%s..%s", r->releases[c][lo], r->releases[c][hi]);
+}
+
+/* Is the claim believed?  When not, say why in the finding's evidence. */
+static bool judge_claim(struct ctx *x, const struct group *g, const struct claim *cl, struct finding *f)
+{
+	const struct rules *r = x->r;
+	char show[64], range[96];
+	shown(cl->text, show, sizeof show);
+	set_to_text(r, g->comp, &g->set, range, sizeof range);
+	const char *decides = g->constrained ? (range[0] ? range : "no known release") : "the version unknown";
+	struct version v;
+	if (cl->cut || !version_text_ok(cl->text)) {
+		finding_add_evidence(f, "%s says \"%s%s\", which is not a version: the class files decide (%s)",
+				     cl->source, show, cl->cut ? "..." : "", decides);
+		return false;
+	}
+	version_parse(cl->text, &v);
+	int idx = release_index(r, g->comp, &v);
+	if (idx < 0) {
+		finding_add_evidence(f, "%s says %s, which is not a known %s release: the class files decide (%s)",
+				     cl->source, show, component_name(g->comp), decides);
+		return false;
+	}
+	if (g->constrained && !vset_has(&g->set, idx)) {
+		finding_add_evidence(f, "%s says %s but the class files say %s: using the class files",
+				     cl->source, show, decides);
+		return false;
+	}
+	return true;
+}
+
+/* The version claims that belong to this copy, strongest first. */
+static size_t gather_claims(struct ctx *x, const struct group *g, size_t ncopies, struct claim *out)
+{
+	size_t n = 0;
+	/* The metadata belongs to this copy when it is the only one of its
+	 * component in the container, or sits at the standard package root. */
+	if (x->o->bytecode_only || (ncopies != 1 && strcmp(g->root, canonical_root[g->comp])))
+		return 0;
+	for (size_t p = 0; p < NPOMS; p++) {
+		if (poms[p].comp != g->comp || x->pom[p] == NONE)
+			continue;
+		char *text = read_text(x, x->pom[p]);
+		if (text && header_value(text, "version", '=', out[n].text, sizeof out[n].text, &out[n].cut)) {
+			out[n].source = "pom.properties";
+			n++;
+		}
+		free(text);
+		break; /* one pom per component */
+	}
+	if (x->mf_text && manifest_is(x->mf_text, g->comp) &&
+	    (header_value(x->mf_text, "Implementation-Version", ':', out[n].text, sizeof out[n].text, &out[n].cut) ||
+	     header_value(x->mf_text, "Bundle-Version", ':', out[n].text, sizeof out[n].text, &out[n].cut))) {
+		out[n].source = "manifest";
+		n++;
+	}
+	return n;
+}
+
+/* ---- CVEs */
 
 /* Smallest release that fixes every CVE of the component that affects v. */
 static void compute_fixed_in(const struct rules *r, enum component comp, const struct version *from,
@@ -378,8 +679,37 @@ static void compute_fixed_in(const struct rules *r, enum component comp, const s
 	}
 }
 
+/* Does a class the CVE names show it does not apply here?  Writes which
+ * (for the evidence) into why. */
+static bool cve_cleared(const struct rule_cve *cve, const struct class_probe *p, char *why, size_t wl)
+{
+	for (size_t k = 0; k < cve->nunless; k++)
+		if (p->has(p->ctx, cve->unless_class[k])) {
+			snprintf(why, wl, "%s is present", cve->unless_class[k]);
+			return true;
+		}
+	for (size_t k = 0; p->refers && k < cve->nunless_refs; k++) {
+		const struct rule_ref *rf = &cve->unless_refs[k];
+		if (p->refers(p->ctx, rf->cls, rf->ref)) {
+			snprintf(why, wl, "%s refers to %s", rf->cls, rf->ref);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool cve_requirement_met(const struct rule_cve *cve, const struct class_probe *p)
+{
+	if (!cve->nrequires)
+		return true;
+	for (size_t k = 0; k < cve->nrequires; k++)
+		if (p->has(p->ctx, cve->requires_class[k]))
+			return true;
+	return false;
+}
+
 void detect_evaluate(const struct rules *r, struct finding *f, const char *exact,
-		     const struct vset *set, bool (*has)(void *, const char *), void *hctx)
+		     const struct vset *set, const struct class_probe *p)
 {
 	struct version ev;
 	bool have_exact = exact && version_parse(exact, &ev);
@@ -407,23 +737,12 @@ void detect_evaluate(const struct rules *r, struct finding *f, const char *exact
 		} else {
 			hit = true; /* version unknown: cannot rule it out */
 		}
-		if (!hit)
-			continue;
-		if (cve->nrequires) {
-			bool any = false;
-			for (size_t k = 0; k < cve->nrequires && !any; k++)
-				any = has(hctx, cve->requires_class[k]);
-			if (!any)
-				continue;
-		}
-		bool unless = false;
-		for (size_t k = 0; k < cve->nunless && !unless; k++)
-			unless = has(hctx, cve->unless_class[k]);
-		if (unless)
+		char why[8];
+		if (!hit || !cve_requirement_met(cve, p) || cve_cleared(cve, p, why, sizeof why))
 			continue;
 		bool removed = false;
 		for (size_t k = 0; k < cve->nmitigated && !removed; k++)
-			removed = !has(hctx, cve->mitigated_if_absent[k]);
+			removed = !p->has(p->ctx, cve->mitigated_if_absent[k]);
 		if (removed) {
 			if (f->nmitigated < MAX_CVES)
 				f->mitigated[f->nmitigated++] = cve;
@@ -444,19 +763,39 @@ void detect_evaluate(const struct rules *r, struct finding *f, const char *exact
 	f->advice = r->advice[f->comp];
 }
 
-static void set_to_text(const struct rules *r, enum component c, const struct vset *s, char *out,
-			size_t outlen)
+/* ---- findings */
+
+static bool listed(const struct rule_cve *const *v, size_t n, const struct rule_cve *cve)
 {
-	int lo = vset_first(s), hi = vset_last(s);
-	if (lo < 0)
-		out[0] = 0;
-	else if (lo == hi)
-		snprintf(out, outlen, "%s", r->releases[c][lo]);
-	else
-		snprintf(out, outlen, "%s..%s", r->releases[c][lo], r->releases[c][hi]);
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == cve)
+			return true;
+	return false;
 }
 
-static void emit(struct ctx *x, struct group *g, const char *meta_version, const char *meta_source)
+/* Evidence for the class-decided CVEs: the dangerous classes present, and
+ * why one that is present does not count. */
+static void class_evidence(const struct rules *r, struct finding *f, const struct class_probe *p,
+			   const char *suffix)
+{
+	for (size_t i = 0; i < f->nmitigated; i++)
+		finding_add_evidence(f, "%s mitigated: %s%s removed", f->mitigated[i]->id,
+				     f->mitigated[i]->mitigated_if_absent[0], suffix);
+	for (size_t i = 0; i < r->ncves; i++) {
+		const struct rule_cve *cve = &r->cves[i];
+		if (cve->comp != f->comp || !cve->nrequires)
+			continue;
+		for (size_t k = 0; k < cve->nrequires; k++)
+			if (p->has(p->ctx, cve->requires_class[k]))
+				finding_add_evidence(f, "has %s", cve->requires_class[k]);
+		char why[256];
+		if (cve_requirement_met(cve, p) && !listed(f->cves, f->ncves, cve) &&
+		    cve_cleared(cve, p, why, sizeof why))
+			finding_add_evidence(f, "%s does not apply: %s", cve->id, why);
+	}
+}
+
+static void emit(struct ctx *x, struct group *g, size_t ncopies)
 {
 	struct detect_result *res = x->res;
 	res->findings = xrealloc(res->findings, (res->nfindings + 1) * sizeof *res->findings);
@@ -465,29 +804,26 @@ static void emit(struct ctx *x, struct group *g, const char *meta_version, const
 	f->comp = g->comp;
 	f->root = xstrdup(g->root);
 
-	const char *exact = NULL;
-	struct version mv;
-	if (meta_version && version_parse(meta_version, &mv)) {
-		if (g->constrained && !set_allows(x->r, g->comp, &g->set, &mv)) {
-			char range[96];
-			set_to_text(x->r, g->comp, &g->set, range, sizeof range);
-			finding_add_evidence(f, "%s says %s but the class files say %s: using the class files",
-					     meta_source, meta_version, range[0] ? range : "no known release");
-		} else {
-			exact = meta_version;
-			snprintf(f->version, sizeof f->version, "%s", meta_version);
-			f->version_source = meta_source;
-			finding_add_evidence(f, "%s: version %s", meta_source, meta_version);
-		}
+	struct claim claims[NPOMS + 1];
+	size_t nclaims = gather_claims(x, g, ncopies, claims);
+	const struct claim *believed = NULL;
+	for (size_t i = 0; i < nclaims && !believed; i++)
+		if (judge_claim(x, g, &claims[i], f))
+			believed = &claims[i];
+	if (believed) {
+		snprintf(f->version, sizeof f->version, "%s", believed->text);
+		f->version_source = believed->source;
+		finding_add_evidence(f, "%s: version %s", believed->source, believed->text);
+	} else if (g->constrained && !vset_empty(&g->set)) {
+		set_to_text(x->r, g->comp, &g->set, f->version, sizeof f->version);
+		f->version_source = nclaims ? VS_BYTECODE_OVER_METADATA : "bytecode";
+	} else {
+		f->version_source = "unknown";
 	}
-	if (!exact) {
-		if (g->constrained && !vset_empty(&g->set)) {
-			set_to_text(x->r, g->comp, &g->set, f->version, sizeof f->version);
-			f->version_source = "bytecode";
-		} else {
-			f->version_source = "unknown";
-		}
-	}
+	if (g->suf != SUF_CLASS)
+		finding_add_evidence(f, "classes stored as %s (%zu of the %zu class entries under the root)",
+				     suffix_name[g->suf], g->count[g->suf],
+				     g->count[SUF_CLASS] + g->count[SUF_ESCLAZZ] + g->count[SUF_CLASSDATA]);
 	/* evidence lines gathered while fingerprinting */
 	const char *w = buf_cstr(&g->why);
 	while (*w) {
@@ -496,17 +832,41 @@ static void emit(struct ctx *x, struct group *g, const char *meta_version, const
 		finding_add_evidence(f, "%.*s", (int)n, w);
 		w += n + (nl ? 1 : 0);
 	}
-	struct class_query q = {x, g->root, g->rootlen};
-	detect_evaluate(x->r, f, exact, exact ? NULL : (g->constrained ? &g->set : NULL), has_class, &q);
-	for (size_t i = 0; i < f->nmitigated; i++)
-		finding_add_evidence(f, "%s mitigated: %s.class removed", f->mitigated[i]->id,
-				     f->mitigated[i]->mitigated_if_absent[0]);
-	if (g->comp == COMP_LOG4J1) {
-		static const char *dangerous[] = {"net/JMSAppender", "net/SocketServer", "net/JMSSink",
-						  "jdbc/JDBCAppender", "chainsaw/"};
-		for (size_t i = 0; i < 5; i++)
-			if (has_class(&q, dangerous[i]))
-				finding_add_evidence(f, "has %s", dangerous[i]);
+	struct class_query q = {x, g};
+	struct class_probe p = {has_class, refers_class, &q};
+	detect_evaluate(x->r, f, believed ? believed->text : NULL,
+			believed ? NULL : (g->constrained ? &g->set : NULL), &p);
+	class_evidence(x->r, f, &p, suffix_name[g->suf]);
+}
+
+/* One pass over the names: metadata entries, and the candidate copies. */
+static void collect(struct ctx *x)
+{
+	const struct container *c = x->c;
+	x->manifest = NONE;
+	for (size_t p = 0; p < NPOMS; p++)
+		x->pom[p] = NONE;
+	for (size_t i = 0; i < c->n; i++) {
+		size_t len, sl;
+		const char *n = c->name(c->ctx, i, &len);
+		for (size_t p = 0; p < NPOMS; p++)
+			if (name_is(n, len, poms[p].path))
+				x->pom[p] = i;
+		if (name_is(n, len, MANIFEST))
+			x->manifest = i;
+		int s = class_suffix(n, len, &sl);
+		if (s < 0)
+			continue;
+		for (size_t k = 0; k < x->nkeys; k++) {
+			if (ends_at_boundary(n, sl, x->keys[k])) {
+				struct group *g = get_group(x, COMP_CORE, n, sl - strlen(x->keys[k]));
+				g->cand[k][s] = i;
+			}
+		}
+		if (ends_at_boundary(n, sl, L1_ANCHOR)) {
+			struct group *g = get_group(x, COMP_LOG4J1, n, sl - strlen(L1_ANCHOR));
+			g->anchor[s] = i;
+		}
 	}
 }
 
@@ -526,82 +886,28 @@ void detect_run(const struct rules *r, const struct detect_opts *o, const struct
 			for (size_t k = 0; k < r->cves[i].nmitigated; k++)
 				add_key(&x, r->cves[i].mitigated_if_absent[k]);
 
-	size_t core_pom = NONE, l1_pom = NONE, manifest = NONE;
-	bool has_log4j2 = false;
-	for (size_t i = 0; i < c->n; i++) {
-		size_t len;
-		const char *n = c->name(c->ctx, i, &len);
-		if (name_is(n, len, CORE_POM))
-			core_pom = i;
-		else if (name_is(n, len, L1_POM))
-			l1_pom = i;
-		else if (name_is(n, len, MANIFEST))
-			manifest = i;
-		if (len > 19 && !memcmp(n, "org/apache/logging/", 19))
-			has_log4j2 = true;
-		size_t sl = class_stem(n, len);
-		if (!sl)
-			continue;
-		for (size_t k = 0; k < x.nkeys; k++) {
-			if (ends_at_boundary(n, sl, x.keys[k])) {
-				struct group *g = get_group(&x, COMP_CORE, n, sl - strlen(x.keys[k]));
-				g->key[k] = i;
-			}
-		}
-		if (ends_at_boundary(n, sl, "Category")) {
-			struct group *g = get_group(&x, COMP_LOG4J1, n, sl - 8);
-			g->anchor = i;
-		}
-	}
-
-	size_t ncore = 0;
+	collect(&x);
+	if (x.ngroups)
+		pick_suffixes(&x);
+	size_t ncopies[COMP_COUNT] = {0};
 	for (size_t gi = 0; gi < x.ngroups; gi++) {
 		struct group *g = &x.groups[gi];
 		if (g->comp == COMP_CORE) {
 			for (size_t k = 0; k < x.nkeys; k++)
-				if (g->key[k] != NONE)
+				if (g->cand[k][g->suf] != NONE)
 					fingerprint_class(&x, g, k);
-			ncore += g->confirmed;
 		} else {
-			/* Log4j 1.x: Category and helpers/OptionConverter at one root,
-			 * and no Log4j 2 classes (log4j-1.2-api and log4j-over-slf4j
-			 * re-implement the org.apache.log4j API and are not 1.x). */
-			struct class_query q = {&x, g->root, g->rootlen};
-			g->confirmed = !has_log4j2 && has_class(&q, "helpers/OptionConverter");
+			confirm_log4j1(&x, g);
 		}
+		ncopies[g->comp] += g->confirmed;
 	}
 
-	char *pom_text = NULL, *mf_text = NULL;
-	if (!o->bytecode_only && manifest != NONE)
-		mf_text = read_text(&x, manifest);
-	for (size_t gi = 0; gi < x.ngroups; gi++) {
-		struct group *g = &x.groups[gi];
-		if (!g->confirmed)
-			continue;
-		char ver[96];
-		const char *mv = NULL, *src = NULL;
-		size_t pom = g->comp == COMP_CORE ? core_pom : l1_pom;
-		/* The pom belongs to this group when it is the only one of its
-		 * kind, or sits at the standard package root. */
-		bool owns = g->comp == COMP_LOG4J1 ||
-			    ncore == 1 || !strcmp(g->root, "org/apache/logging/log4j/core/");
-		if (!o->bytecode_only && owns && pom != NONE) {
-			free(pom_text);
-			pom_text = read_text(&x, pom);
-			if (pom_text && header_value(pom_text, "version", '=', ver, sizeof ver) &&
-			    version_text_ok(ver)) {
-				mv = ver;
-				src = "pom.properties";
-			}
-		}
-		if (!mv && owns && mf_text && manifest_version(mf_text, g->comp, ver, sizeof ver)) {
-			mv = ver;
-			src = "manifest";
-		}
-		emit(&x, g, mv, src);
-	}
-	free(pom_text);
-	free(mf_text);
+	if (!o->bytecode_only && x.manifest != NONE && (ncopies[COMP_CORE] || ncopies[COMP_LOG4J1]))
+		x.mf_text = read_text(&x, x.manifest);
+	for (size_t gi = 0; gi < x.ngroups; gi++)
+		if (x.groups[gi].confirmed)
+			emit(&x, &x.groups[gi], ncopies[x.groups[gi].comp]);
+	free(x.mf_text);
 	for (size_t gi = 0; gi < x.ngroups; gi++) {
 		free(x.groups[gi].root);
 		buf_free(&x.groups[gi].why);

@@ -6,13 +6,18 @@
  * only the few entries that carry evidence (pom.properties, the manifest,
  * the fingerprinted classes), so the cost is independent of archive size.
  *
- * Evidence, strongest first:
- *   1. the component's own META-INF/maven/.../pom.properties,
- *   2. its MANIFEST.MF (when the manifest names log4j-core / log4j 1.x),
- *   3. the class files: SHA-256 fingerprints and constant-pool markers from
- *      the rules, intersected into the set of releases they allow.
- * A file name is never evidence.  When metadata and class files disagree,
- * the class files win (they are what the JVM runs) and the finding says so. */
+ * A container may hold several copies (a fat jar, a shaded copy beside the
+ * original, Log4j 1.x beside log4j-api): each copy is the set of classes
+ * under one package root, stored with one suffix (see detect.c), and is
+ * judged on its own classes, whatever else shares the container.
+ *
+ * The class files decide: they are what the JVM runs.  SHA-256 fingerprints
+ * and constant-pool markers from the rules narrow the releases a copy can
+ * be.  Metadata (the component's META-INF/maven/.../pom.properties, then
+ * its MANIFEST.MF) names the exact version only when it names a known
+ * release that the class evidence allows; any other claim (a vendor string,
+ * a release the classes exclude, text that is not a version) is shown in the
+ * evidence and the class evidence stands.  A file name is never evidence. */
 #ifndef L4S_DETECT_H
 #define L4S_DETECT_H
 
@@ -34,7 +39,8 @@ struct finding {
 	enum component comp;
 	char *root;                  /* package root inside the container */
 	char version[96];            /* "2.14.1", "2.14.0..2.14.1" or "" */
-	const char *version_source;  /* pom.properties, manifest, bytecode, unknown */
+	const char *version_source;  /* pom.properties, manifest, bytecode,
+					bytecode-over-metadata, unknown */
 	enum status status;
 	const struct rule_cve *cves[MAX_CVES];      /* CVEs that apply */
 	size_t ncves;
@@ -92,6 +98,10 @@ struct detect_result {
  * .esclazz/.classdata of Java agents), 0 when it is not a class. */
 size_t class_stem(const char *name, size_t len);
 
+/* The version_source of a finding whose metadata named a version the class
+ * evidence did not confirm (the class files decided). */
+extern const char VS_BYTECODE_OVER_METADATA[];
+
 /* True when an entry name could matter to the detector (so a caller that
  * lists entries can skip the rest cheaply). */
 bool detect_wants(const char *name, size_t len);
@@ -104,9 +114,18 @@ void detect_run(const struct rules *r, const struct detect_opts *o, const struct
 		struct detect_result *res);
 void detect_result_free(struct detect_result *res);
 
+/* What the CVE evaluation may ask about a copy's classes (names relative to
+ * its package root; a trailing '/' names a whole package). */
+struct class_probe {
+	bool (*has)(void *ctx, const char *cls);
+	/* Does class cls refer to class ref?  NULL: no class refers to any. */
+	bool (*refers)(void *ctx, const char *cls, const char *ref);
+	void *ctx;
+};
+
 /* CVE evaluation for a known version string or a release set; exposed for
  * tests and for the fixer. */
 void detect_evaluate(const struct rules *r, struct finding *f, const char *exact,
-		     const struct vset *set, bool (*has_class)(void *, const char *), void *hctx);
+		     const struct vset *set, const struct class_probe *p);
 
 #endif

@@ -114,7 +114,7 @@ static void eval_exact(const char *v, enum component comp, bool (*has)(void *, c
 	struct finding f;
 	memset(&f, 0, sizeof f);
 	f.comp = comp;
-	detect_evaluate(R, &f, v, NULL, has, NULL);
+	detect_evaluate(R, &f, v, NULL, &(struct class_probe){has, NULL, NULL});
 	char got[512], name[160];
 	cves_of(&f, got, sizeof got);
 	snprintf(name, sizeof name, "cve: %s %s cves", component_name(comp), v);
@@ -168,7 +168,7 @@ static void test_cves(void)
 	struct finding f;
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, "2.14.1", NULL, jndilookup_absent, NULL);
+	detect_evaluate(R, &f, "2.14.1", NULL, &(struct class_probe){jndilookup_absent, NULL, NULL});
 	char got[512];
 	cves_of(&f, got, sizeof got);
 	CHECK_STR("cve: 2.14.1 without JndiLookup residual", got, "CVE-2021-45105,CVE-2021-44832");
@@ -181,13 +181,13 @@ static void test_cves(void)
 	/* 2.17.0 without JndiLookup: nothing to mitigate, still vulnerable */
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, "2.17.0", NULL, jndilookup_absent, NULL);
+	detect_evaluate(R, &f, "2.17.0", NULL, &(struct class_probe){jndilookup_absent, NULL, NULL});
 	CHECK("cve: 2.17.0 without JndiLookup stays vulnerable", f.status == ST_VULNERABLE && f.nmitigated == 0);
 
 	/* version unknown: nothing rules a CVE out */
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, NULL, all_present, NULL);
+	detect_evaluate(R, &f, NULL, NULL, &(struct class_probe){all_present, NULL, NULL});
 	CHECK("cve: unknown version gets every core CVE", f.ncves == 6 && f.status == ST_VULNERABLE);
 	CHECK_STR("cve: unknown version has no fixed_in", f.fixed_in, "");
 
@@ -198,7 +198,7 @@ static void test_cves(void)
 	vset_add(&s, rules_release_index(R, COMP_CORE, "2.14.1"));
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, &s, all_present, NULL);
+	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL});
 	cves_of(&f, got, sizeof got);
 	CHECK_STR("cve: set 2.14.0..2.14.1", got, ALL4);
 	CHECK_STR("cve: set 2.14.0..2.14.1 fixed_in", f.fixed_in, "2.17.1");
@@ -208,7 +208,7 @@ static void test_cves(void)
 	vset_add(&s, rules_release_index(R, COMP_CORE, "2.17.1"));
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, &s, all_present, NULL);
+	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL});
 	cves_of(&f, got, sizeof got);
 	CHECK_STR("cve: set 2.17.0..2.17.1 keeps CVE-2021-44832", got, "CVE-2021-44832");
 	/* a safe-only set */
@@ -217,17 +217,18 @@ static void test_cves(void)
 	vset_add(&s, rules_release_index(R, COMP_CORE, "2.19.0"));
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, &s, all_present, NULL);
+	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL});
 	CHECK("cve: set 2.17.1..2.19.0 is safe", f.status == ST_SAFE && f.ncves == 0);
 
 	/* Log4j 1.x: decided by the classes present */
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_LOG4J1;
-	detect_evaluate(R, &f, "1.2.17", NULL, all_present, NULL);
-	/* all_present includes the hardening classes, so only the two CVEs
-	 * without an unless-class remain */
+	detect_evaluate(R, &f, "1.2.17", NULL, &(struct class_probe){all_present, NULL, NULL});
+	/* all_present includes the hardening classes, so only the CVEs without
+	 * an unless-class remain (with no refers callback, no class is seen to
+	 * call a fix) */
 	cves_of(&f, got, sizeof got);
-	CHECK_STR("cve: 1.2.17 with hardening classes", got, "CVE-2021-4104,CVE-2022-23302");
+	CHECK_STR("cve: 1.2.17 with hardening classes", got, "CVE-2021-4104,CVE-2022-23302,CVE-2022-23307");
 	CHECK("cve: 1.x advice present", f.advice && strstr(f.advice, "end of life"));
 	CHECK_STR("cve: 1.x has no fixed release", f.fixed_in, "");
 }
@@ -244,12 +245,53 @@ static bool l1_debian(void *ctx, const char *cls)
 	return strcmp(cls, "net/JMSAppender") && strcmp(cls, "net/JMSSink") && strcmp(cls, "net/SocketServer");
 }
 
+/* Who calls what, as "CLASS>REF;" pairs in ctx. */
+static bool refers_from(void *ctx, const char *cls, const char *ref)
+{
+	char pair[256];
+	snprintf(pair, sizeof pair, "%s>%s;", cls, ref);
+	return strstr(ctx, pair) != NULL;
+}
+
+static void eval_probe(const char *name, const char *v, bool (*has)(void *, const char *), const char *calls,
+		       const char *want_cves)
+{
+	struct finding f;
+	memset(&f, 0, sizeof f);
+	f.comp = COMP_LOG4J1;
+	struct class_probe p = {has, calls ? refers_from : NULL, (void *)calls};
+	detect_evaluate(R, &f, v, NULL, &p);
+	char got[512];
+	cves_of(&f, got, sizeof got);
+	CHECK_STR(name, got, want_cves);
+}
+
 static void test_log4j1(void)
 {
 	eval_exact("1.2.17", COMP_LOG4J1, l1_vanilla,
 		   "CVE-2019-17571,CVE-2021-4104,CVE-2022-23302,CVE-2022-23305,CVE-2022-23307", ST_VULNERABLE,
 		   "", "critical");
-	eval_exact("1.2.17", COMP_LOG4J1, l1_debian, "", ST_SAFE, "", "none");
+	/* Debian's 1.2.17-11: JMS classes gone, chainsaw reads through the
+	 * hardened stream */
+	eval_probe("cve: 1.x Debian 1.2.17-11", "1.2.17", l1_debian,
+		   "chainsaw/LoggingReceiver$Slurper>net/HardenedLoggingEventInputStream;", "");
+	eval_probe("cve: 1.x Debian without the chainsaw fix", "1.2.17", l1_debian, "", "CVE-2022-23307");
+	/* reload4j, as its tags have it (every class present) */
+	eval_probe("cve: reload4j 1.2.18.0", "1.2.18.0", l1_vanilla, "net/JMSAppender>net/JNDIUtil;",
+		   "CVE-2019-17571,CVE-2022-23302,CVE-2022-23305,CVE-2022-23307");
+	eval_probe("cve: reload4j 1.2.18.1", "1.2.18.1", l1_vanilla,
+		   "net/JMSAppender>net/JNDIUtil;net/JMSSink>net/JNDIUtil;"
+		   "chainsaw/LoggingReceiver$Slurper>net/HardenedLoggingEventInputStream;",
+		   "CVE-2019-17571,CVE-2022-23305");
+	eval_probe("cve: reload4j 1.2.25", "1.2.25", all_present,
+		   "net/JMSAppender>net/JNDIUtil;net/JMSSink>net/JNDIUtil;"
+		   "chainsaw/LoggingReceiver$Slurper>net/HardenedLoggingEventInputStream;", "");
+	/* the version plays no part for 1.x: an unknown one is judged by classes */
+	eval_probe("cve: 1.x version unknown", NULL, l1_vanilla, "",
+		   "CVE-2019-17571,CVE-2021-4104,CVE-2022-23302,CVE-2022-23305,CVE-2022-23307");
+	CHECK("rules: reload4j releases are 1.x releases",
+	      rules_release_index(R, COMP_LOG4J1, "1.2.18.2") > rules_release_index(R, COMP_LOG4J1, "1.2.17") &&
+		      rules_release_index(R, COMP_LOG4J1, "1.2.26") > 0);
 }
 
 int main(void)
