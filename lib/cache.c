@@ -155,8 +155,9 @@ static size_t split_fields(const char *line, size_t len, char **fields, size_t m
 
 static const char *static_source(const char *s)
 {
-	static const char *known[] = {"pom.properties", "manifest", "bytecode", "unknown"};
-	for (size_t i = 0; i < 4; i++)
+	static const char *known[] = {"pom.properties", "manifest", "bytecode", VS_BYTECODE_OVER_METADATA,
+				      "unknown"};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
 		if (!strcmp(s, known[i]))
 			return known[i];
 	return "unknown";

@@ -1,4 +1,6 @@
-/* detect.c - evidence to verdict (see detect.h for the approach).
+/* detect.c - the copies in a container and their class evidence (see
+ * detect.h for the approach; claims.c judges metadata, verdict.c turns the
+ * evidence into CVEs).
  *
  * Copies.  One pass over the entry names groups the fingerprinted classes
  * by their package root: "org/apache/logging/log4j/core/lookup/JndiLookup.class"
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claims.h"
 #include "classfile.h"
 
 #define MANIFEST "META-INF/MANIFEST.MF"
@@ -191,9 +194,13 @@ struct ctx {
 	char *mf_text;
 };
 
+/* One error record per entry, however often it is read. */
 static void add_error(struct ctx *x, size_t entry, const char *msg)
 {
 	struct detect_result *r = x->res;
+	for (size_t i = 0; i < r->nerrors; i++)
+		if (r->errors[i].entry == entry)
+			return;
 	r->errors = xrealloc(r->errors, (r->nerrors + 1) * sizeof *r->errors);
 	r->errors[r->nerrors].entry = entry;
 	r->errors[r->nerrors].msg = xstrdup(msg);
@@ -472,7 +479,7 @@ static void confirm_log4j1(struct ctx *x, struct group *g)
 		classfile_free(&ci);
 }
 
-/* ---- metadata: claims, believed only when the classes allow them */
+/* ---- metadata */
 
 /* Read a small text entry (pom.properties, MANIFEST.MF) as a C string. */
 static char *read_text(struct ctx *x, size_t idx)
@@ -491,121 +498,6 @@ static char *read_text(struct ctx *x, size_t idx)
 	return s;
 }
 
-/* Value of "key=value" (properties) or "Key: value" (manifest) into out,
- * cut to outlen - 1 bytes (*cut says so).  False when the key is absent. */
-static bool header_value(const char *text, const char *key, char sep, char *out, size_t outlen,
-			 bool *cut)
-{
-	size_t kl = strlen(key);
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (strncmp(l, key, kl) || l[kl] != sep)
-			continue;
-		const char *v = l + kl + 1;
-		while (*v == ' ')
-			v++;
-		size_t n = 0;
-		while (v[n] && v[n] != '\n' && v[n] != '\r')
-			n++;
-		if (cut)
-			*cut = n >= outlen;
-		if (n >= outlen)
-			n = outlen - 1;
-		memcpy(out, v, n);
-		out[n] = 0;
-		return true;
-	}
-	return false;
-}
-
-/* Is the manifest about this component (and not, say, the application a
- * fat jar was built for)? */
-static bool manifest_is(const char *mf, enum component comp)
-{
-	char title[128] = "", sym[128] = "";
-	header_value(mf, "Implementation-Title", ':', title, sizeof title, NULL);
-	header_value(mf, "Bundle-SymbolicName", ':', sym, sizeof sym, NULL);
-	if (comp == COMP_CORE)
-		return !strcmp(title, "Apache Log4j Core") || !strncmp(sym, "org.apache.logging.log4j.core", 29);
-	return !strcmp(title, "log4j") || !strcmp(title, "Apache Log4j") || !strcmp(title, "reload4j") ||
-	       !strncmp(sym, "log4j", 5) || !strncmp(sym, "ch.qos.reload4j", 15);
-}
-
-/* One version claim read from metadata. */
-struct claim {
-	const char *source;  /* "pom.properties" or "manifest" */
-	char text[96];
-	bool cut;            /* the value was longer than text */
-};
-
-/* A version string as the evidence shows it: printable ASCII, others '?'. */
-static void shown(const char *s, char *out, size_t outlen)
-{
-	size_t n = 0;
-	for (; s[n] && n + 1 < outlen && n < 48; n++)
-		out[n] = (unsigned char)s[n] >= 0x20 && (unsigned char)s[n] < 0x7f ? s[n] : '?';
-	out[n] = 0;
-}
-
-static bool version_text_ok(const char *v)
-{
-	struct version pv;
-	if (!version_parse(v, &pv))
-		return false;
-	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e || *p == '"' || *p == '\\')
-			return false;
-	return true;
-}
-
-static int release_index(const struct rules *r, enum component c, const struct version *v)
-{
-	for (size_t i = 0; i < r->nreleases[c]; i++)
-		if (!version_cmp(&r->release_v[c][i], v))
-			return (int)i;
-	return -1;
-}
-
-static void set_to_text(const struct rules *r, enum component c, const struct vset *s, char *out,
-			size_t outlen)
-{
-	int lo = vset_first(s), hi = vset_last(s);
-	if (lo < 0)
-		out[0] = 0;
-	else if (lo == hi)
-		snprintf(out, outlen, "%s", r->releases[c][lo]);
-	else
-		snprintf(out, outlen, "%s..%s", r->releases[c][lo], r->releases[c][hi]);
-}
-
-/* Is the claim believed?  When not, say why in the finding's evidence. */
-static bool judge_claim(struct ctx *x, const struct group *g, const struct claim *cl, struct finding *f)
-{
-	const struct rules *r = x->r;
-	char show[64], range[96];
-	shown(cl->text, show, sizeof show);
-	set_to_text(r, g->comp, &g->set, range, sizeof range);
-	const char *decides = g->constrained ? (range[0] ? range : "no known release") : "the version unknown";
-	struct version v;
-	if (cl->cut || !version_text_ok(cl->text)) {
-		finding_add_evidence(f, "%s says \"%s%s\", which is not a version: the class files decide (%s)",
-				     cl->source, show, cl->cut ? "..." : "", decides);
-		return false;
-	}
-	version_parse(cl->text, &v);
-	int idx = release_index(r, g->comp, &v);
-	if (idx < 0) {
-		finding_add_evidence(f, "%s says %s, which is not a known %s release: the class files decide (%s)",
-				     cl->source, show, component_name(g->comp), decides);
-		return false;
-	}
-	if (g->constrained && !vset_has(&g->set, idx)) {
-		finding_add_evidence(f, "%s says %s but the class files say %s: using the class files",
-				     cl->source, show, decides);
-		return false;
-	}
-	return true;
-}
-
 /* The version claims that belong to this copy, strongest first. */
 static size_t gather_claims(struct ctx *x, const struct group *g, size_t ncopies, struct claim *out)
 {
@@ -618,182 +510,17 @@ static size_t gather_claims(struct ctx *x, const struct group *g, size_t ncopies
 		if (poms[p].comp != g->comp || x->pom[p] == NONE)
 			continue;
 		char *text = read_text(x, x->pom[p]);
-		if (text && header_value(text, "version", '=', out[n].text, sizeof out[n].text, &out[n].cut)) {
-			out[n].source = "pom.properties";
+		if (text && claim_from_pom(text, &out[n]))
 			n++;
-		}
 		free(text);
 		break; /* one pom per component */
 	}
-	if (x->mf_text && manifest_is(x->mf_text, g->comp) &&
-	    (header_value(x->mf_text, "Implementation-Version", ':', out[n].text, sizeof out[n].text, &out[n].cut) ||
-	     header_value(x->mf_text, "Bundle-Version", ':', out[n].text, sizeof out[n].text, &out[n].cut))) {
-		out[n].source = "manifest";
+	if (x->mf_text && claim_from_manifest(x->mf_text, g->comp, &out[n]))
 		n++;
-	}
 	return n;
 }
 
-/* ---- CVEs */
-
-/* Smallest release that fixes every CVE of the component that affects v. */
-static void compute_fixed_in(const struct rules *r, enum component comp, const struct version *from,
-			     char *out, size_t outlen)
-{
-	struct version cur = *from;
-	const char *cur_s = NULL;
-	out[0] = 0;
-	for (int round = 0; round < 16; round++) {
-		struct version next = cur;
-		const char *next_s = cur_s;
-		bool affected = false;
-		for (size_t i = 0; i < r->ncves; i++) {
-			const struct rule_cve *cve = &r->cves[i];
-			if (cve->comp != comp || !cve_affects(cve, &cur))
-				continue;
-			affected = true;
-			const char *best = NULL;
-			struct version bv = {0};
-			for (size_t k = 0; k < cve->nfixed; k++) {
-				struct version fv;
-				version_parse(cve->fixed[k], &fv);
-				if (version_cmp(&fv, &cur) > 0 && (!best || version_cmp(&fv, &bv) < 0)) {
-					best = cve->fixed[k];
-					bv = fv;
-				}
-			}
-			if (!best)
-				return; /* no release fixes it */
-			if (version_cmp(&bv, &next) > 0) {
-				next = bv;
-				next_s = best;
-			}
-		}
-		if (!affected) {
-			if (cur_s)
-				snprintf(out, outlen, "%s", cur_s);
-			return;
-		}
-		cur = next;
-		cur_s = next_s;
-	}
-}
-
-/* Does a class the CVE names show it does not apply here?  Writes which
- * (for the evidence) into why. */
-static bool cve_cleared(const struct rule_cve *cve, const struct class_probe *p, char *why, size_t wl)
-{
-	for (size_t k = 0; k < cve->nunless; k++)
-		if (p->has(p->ctx, cve->unless_class[k])) {
-			snprintf(why, wl, "%s is present", cve->unless_class[k]);
-			return true;
-		}
-	for (size_t k = 0; p->refers && k < cve->nunless_refs; k++) {
-		const struct rule_ref *rf = &cve->unless_refs[k];
-		if (p->refers(p->ctx, rf->cls, rf->ref)) {
-			snprintf(why, wl, "%s refers to %s", rf->cls, rf->ref);
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool cve_requirement_met(const struct rule_cve *cve, const struct class_probe *p)
-{
-	if (!cve->nrequires)
-		return true;
-	for (size_t k = 0; k < cve->nrequires; k++)
-		if (p->has(p->ctx, cve->requires_class[k]))
-			return true;
-	return false;
-}
-
-void detect_evaluate(const struct rules *r, struct finding *f, const char *exact,
-		     const struct vset *set, const struct class_probe *p)
-{
-	struct version ev;
-	bool have_exact = exact && version_parse(exact, &ev);
-	f->ncves = f->nmitigated = 0;
-	int worst = 0;
-	struct version top = {0};
-	bool have_top = false;
-	if (have_exact) {
-		top = ev;
-		have_top = true;
-	} else if (set && !vset_empty(set)) {
-		top = r->release_v[f->comp][vset_last(set)];
-		have_top = true;
-	}
-	for (size_t i = 0; i < r->ncves; i++) {
-		const struct rule_cve *cve = &r->cves[i];
-		if (cve->comp != f->comp)
-			continue;
-		bool hit = false;
-		if (have_exact) {
-			hit = cve_affects(cve, &ev);
-		} else if (set && !vset_empty(set)) {
-			for (size_t k = 0; k < r->nreleases[f->comp] && !hit; k++)
-				hit = vset_has(set, (int)k) && cve_affects(cve, &r->release_v[f->comp][k]);
-		} else {
-			hit = true; /* version unknown: cannot rule it out */
-		}
-		char why[8];
-		if (!hit || !cve_requirement_met(cve, p) || cve_cleared(cve, p, why, sizeof why))
-			continue;
-		bool removed = false;
-		for (size_t k = 0; k < cve->nmitigated && !removed; k++)
-			removed = !p->has(p->ctx, cve->mitigated_if_absent[k]);
-		if (removed) {
-			if (f->nmitigated < MAX_CVES)
-				f->mitigated[f->nmitigated++] = cve;
-			continue;
-		}
-		if (f->ncves < MAX_CVES)
-			f->cves[f->ncves++] = cve;
-		int rank = severity_rank(severity_of(cve->cvss));
-		if (rank > worst)
-			worst = rank;
-	}
-	static const char *sev[] = {"none", "low", "medium", "high", "critical"};
-	f->severity = sev[worst];
-	f->status = f->nmitigated ? ST_MITIGATED : f->ncves ? ST_VULNERABLE : ST_SAFE;
-	f->fixed_in[0] = 0;
-	if (f->status != ST_SAFE && have_top)
-		compute_fixed_in(r, f->comp, &top, f->fixed_in, sizeof f->fixed_in);
-	f->advice = r->advice[f->comp];
-}
-
 /* ---- findings */
-
-static bool listed(const struct rule_cve *const *v, size_t n, const struct rule_cve *cve)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == cve)
-			return true;
-	return false;
-}
-
-/* Evidence for the class-decided CVEs: the dangerous classes present, and
- * why one that is present does not count. */
-static void class_evidence(const struct rules *r, struct finding *f, const struct class_probe *p,
-			   const char *suffix)
-{
-	for (size_t i = 0; i < f->nmitigated; i++)
-		finding_add_evidence(f, "%s mitigated: %s%s removed", f->mitigated[i]->id,
-				     f->mitigated[i]->mitigated_if_absent[0], suffix);
-	for (size_t i = 0; i < r->ncves; i++) {
-		const struct rule_cve *cve = &r->cves[i];
-		if (cve->comp != f->comp || !cve->nrequires)
-			continue;
-		for (size_t k = 0; k < cve->nrequires; k++)
-			if (p->has(p->ctx, cve->requires_class[k]))
-				finding_add_evidence(f, "has %s", cve->requires_class[k]);
-		char why[256];
-		if (cve_requirement_met(cve, p) && !listed(f->cves, f->ncves, cve) &&
-		    cve_cleared(cve, p, why, sizeof why))
-			finding_add_evidence(f, "%s does not apply: %s", cve->id, why);
-	}
-}
 
 static void emit(struct ctx *x, struct group *g, size_t ncopies)
 {
@@ -808,14 +535,14 @@ static void emit(struct ctx *x, struct group *g, size_t ncopies)
 	size_t nclaims = gather_claims(x, g, ncopies, claims);
 	const struct claim *believed = NULL;
 	for (size_t i = 0; i < nclaims && !believed; i++)
-		if (judge_claim(x, g, &claims[i], f))
+		if (claim_judge(x->r, g->comp, &g->set, g->constrained, &claims[i], f))
 			believed = &claims[i];
 	if (believed) {
 		snprintf(f->version, sizeof f->version, "%s", believed->text);
 		f->version_source = believed->source;
 		finding_add_evidence(f, "%s: version %s", believed->source, believed->text);
 	} else if (g->constrained && !vset_empty(&g->set)) {
-		set_to_text(x->r, g->comp, &g->set, f->version, sizeof f->version);
+		rules_set_text(x->r, g->comp, &g->set, f->version, sizeof f->version);
 		f->version_source = nclaims ? VS_BYTECODE_OVER_METADATA : "bytecode";
 	} else {
 		f->version_source = "unknown";
@@ -836,7 +563,7 @@ static void emit(struct ctx *x, struct group *g, size_t ncopies)
 	struct class_probe p = {has_class, refers_class, &q};
 	detect_evaluate(x->r, f, believed ? believed->text : NULL,
 			believed ? NULL : (g->constrained ? &g->set : NULL), &p);
-	class_evidence(x->r, f, &p, suffix_name[g->suf]);
+	detect_class_evidence(x->r, f, &p, suffix_name[g->suf]);
 }
 
 /* One pass over the names: metadata entries, and the candidate copies. */

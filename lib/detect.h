@@ -127,5 +127,11 @@ struct class_probe {
  * tests and for the fixer. */
 void detect_evaluate(const struct rules *r, struct finding *f, const char *exact,
 		     const struct vset *set, const struct class_probe *p);
+/* Evidence lines for the class-decided part of an evaluated finding: each
+ * mitigated CVE's removed class, the classes the component's CVEs require
+ * that are present, and why a CVE whose class is present does not apply.
+ * suffix is how the copy stores its classes (".class"). */
+void detect_class_evidence(const struct rules *r, struct finding *f, const struct class_probe *p,
+			   const char *suffix);
 
 #endif

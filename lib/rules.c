@@ -9,6 +9,7 @@
 #include "rules.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,25 @@ int rules_release_index(const struct rules *r, enum component c, const char *v)
 		if (!strcmp(r->releases[c][i], v))
 			return (int)i;
 	return -1;
+}
+
+int rules_release_of(const struct rules *r, enum component c, const struct version *v)
+{
+	for (size_t i = 0; i < r->nreleases[c]; i++)
+		if (!version_cmp(&r->release_v[c][i], v))
+			return (int)i;
+	return -1;
+}
+
+void rules_set_text(const struct rules *r, enum component c, const struct vset *s, char *out, size_t outlen)
+{
+	int lo = vset_first(s), hi = vset_last(s);
+	if (lo < 0)
+		out[0] = 0;
+	else if (lo == hi)
+		snprintf(out, outlen, "%s", r->releases[c][lo]);
+	else
+		snprintf(out, outlen, "%s..%s", r->releases[c][lo], r->releases[c][hi]);
 }
 
 /* "2.15.0..2.16.0,2.3.1,2.17.1.." -> set of release indexes. */

@@ -94,6 +94,12 @@ int severity_rank(const char *sev);   /* none 0 .. critical 4, -1 unknown */
 
 /* Index of version string v in the component's release list, or -1. */
 int rules_release_index(const struct rules *r, enum component c, const char *v);
+/* Index of the release that version v names (equal in version order:
+ * "2.17.1.redhat-00001" names 2.17.1), or -1. */
+int rules_release_of(const struct rules *r, enum component c, const struct version *v);
+/* A release set as text: "2.14.1", "2.14.0..2.14.1" (lowest..highest), or
+ * "" when empty. */
+void rules_set_text(const struct rules *r, enum component c, const struct vset *s, char *out, size_t outlen);
 bool cve_affects(const struct rule_cve *cve, const struct version *v);
 
 #endif
