@@ -1,7 +1,7 @@
 /* test_classfile.c - unit tests for the class-file reader (lib/classfile.c):
  * a hand-assembled class with every constant-pool tag (Long and Double take
  * two slots), this/super names resolved through Class entries, strings
- * copied; and refusal (never a crash or an over-read) of bad magic, unknown
+ * copied, the Class entries listed (and nothing else); and refusal (never a crash or an over-read) of bad magic, unknown
  * tags, an empty pool, a this_class that is not a Class, and every
  * truncation of a valid class. */
 #include <stdlib.h>
@@ -80,8 +80,15 @@ int main(void)
 		CHECK("classfile: has marker string", classfile_has_string(&ci, "log4j2.enableJndi"));
 		CHECK("classfile: has empty string", classfile_has_string(&ci, ""));
 		CHECK("classfile: no partial match", !classfile_has_string(&ci, "log4j2.enable"));
+		/* the Class entries, not the Module/Package ones naming the same Utf8 */
+		CHECK("classfile: two Class entries", ci.nclasses == 2);
+		CHECK("classfile: refers to its super", classfile_refers(&ci, "java/lang/Object"));
+		CHECK("classfile: refers to itself", classfile_refers(&ci, "org/x/Foo"));
+		CHECK("classfile: a string is not a class reference", !classfile_refers(&ci, "log4j2.enableJndi"));
+		CHECK("classfile: no prefix match", !classfile_refers(&ci, "java/lang/Obj"));
 		classfile_free(&ci);
-		CHECK("classfile: free clears", ci.strings == NULL && ci.nstrings == 0);
+		CHECK("classfile: free clears", ci.strings == NULL && ci.nstrings == 0 && ci.classes == NULL &&
+							ci.nclasses == 0);
 	} else {
 		printf("# %s\n", why);
 	}
@@ -120,6 +127,14 @@ int main(void)
 	m = make_class(1); /* this_class points at a Utf8, not a Class */
 	CHECK("classfile: this_class not a Class refused",
 	      !parse_copy(&m, m.len, &ci, &why) && strstr(why, "this_class"));
+	buf_free(&m);
+	/* a Class entry whose name index is not a Utf8: not listed */
+	m = make_class(2);
+	m.data[46] = 5; /* slot 4 (at 44: tag, then the index) -> slot 5, a Long */
+	ok = parse_copy(&m, m.len, &ci, &why);
+	CHECK("classfile: Class naming a non-Utf8 is not listed", ok && ci.nclasses == 1 && ci.super_name == NULL);
+	if (ok)
+		classfile_free(&ci);
 	buf_free(&m);
 	m = make_class(6); /* second slot of a Long: no entry */
 	CHECK("classfile: this_class into Long's second slot refused", !parse_copy(&m, m.len, &ci, &why));

@@ -230,6 +230,59 @@ static void test_edited_default(void)
 	buf_free(&err);
 }
 
+/* unless-refers: parsed into (class, ref) pairs, one per REF; refused
+ * without a class and a ref; rules_release_of and rules_set_text. */
+static void test_refs(void)
+{
+	const char *t = "releases log4j-1.x 1.2.16 1.2.17 1.2.18.0\n"
+			"releases log4j-core 2.0\n"
+			"cve CVE-R log4j-1.x 7.5 \"r\"\n"
+			"affected CVE-R 1.0 2.0\n"
+			"requires-class CVE-R net/JMSAppender\n"
+			"unless-refers CVE-R net/JMSAppender net/JNDIUtil net/Other\n"
+			"unless-refers CVE-R chainsaw/LoggingReceiver$Slurper net/Hardened\n";
+	struct buf err = BUF_INIT;
+	struct rules *r = rules_parse(t, strlen(t), &err);
+	CHECK("rules: unless-refers parses", r != NULL);
+	if (r) {
+		const struct rule_cve *c = &r->cves[0];
+		CHECK("rules: unless-refers gives one pair per REF", c->nunless_refs == 3);
+		CHECK("rules: unless-refers pairs",
+		      c->nunless_refs == 3 && !strcmp(c->unless_refs[0].cls, "net/JMSAppender") &&
+			      !strcmp(c->unless_refs[0].ref, "net/JNDIUtil") &&
+			      !strcmp(c->unless_refs[1].ref, "net/Other") &&
+			      !strcmp(c->unless_refs[2].cls, "chainsaw/LoggingReceiver$Slurper"));
+		struct version v;
+		version_parse("1.2.18.0", &v);
+		CHECK("rules: release_of a four-part release", rules_release_of(r, COMP_LOG4J1, &v) == 2);
+		version_parse("1.2.17-SNAPSHOT", &v);
+		CHECK("rules: release_of a snapshot is none", rules_release_of(r, COMP_LOG4J1, &v) == -1);
+		version_parse("1.2.17.redhat-1", &v);
+		CHECK("rules: release_of a vendor build names its release", rules_release_of(r, COMP_LOG4J1, &v) == 1);
+		struct vset s;
+		char txt[64];
+		memset(&s, 0, sizeof s);
+		rules_set_text(r, COMP_LOG4J1, &s, txt, sizeof txt);
+		CHECK_STR("rules: empty set text", txt, "");
+		vset_add(&s, 1);
+		rules_set_text(r, COMP_LOG4J1, &s, txt, sizeof txt);
+		CHECK_STR("rules: one-release set text", txt, "1.2.17");
+		vset_add(&s, 0);
+		vset_add(&s, 2);
+		rules_set_text(r, COMP_LOG4J1, &s, txt, sizeof txt);
+		CHECK_STR("rules: range set text", txt, "1.2.16..1.2.18.0");
+	} else {
+		printf("# %s\n", buf_cstr(&err));
+	}
+	rules_free(r);
+	buf_reset(&err);
+	const char *bad = "releases log4j-core 2.0\ncve CVE-R log4j-core 1 \"r\"\naffected CVE-R 2.0 3.0\n"
+			  "unless-refers CVE-R net/JMSAppender\n";
+	r = rules_parse(bad, strlen(bad), &err);
+	CHECK("rules: unless-refers without a REF refused", !r && strstr(buf_cstr(&err), "line 4: unless-refers"));
+	buf_free(&err);
+}
+
 static void test_severity(void)
 {
 	CHECK_STR("severity: 10.0 critical", severity_of(10.0), "critical");
@@ -249,6 +302,7 @@ int main(void)
 	test_base();
 	test_errors();
 	test_edited_default();
+	test_refs();
 	test_severity();
 	UNIT_EXIT();
 }
