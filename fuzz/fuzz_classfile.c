@@ -2,7 +2,9 @@
  *
  * classfile_parse() on arbitrary bytes; when it accepts them, every string
  * it returns must be readable and NUL-terminated inside its pool, this_name
- * must be one of them, and classfile_has_string() must find each string.
+ * must be one of them, and classfile_has_string() must find each string;
+ * every class it says the class refers to is one of those strings, and
+ * classfile_refers() finds it.
  * The input is copied into an exact-size buffer so any read past the end is
  * caught by ASan. */
 #include <stdint.h>
@@ -29,6 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The pool holds at most the input's bytes. */
 		if (total > size)
 			abort();
+		if (ci.nclasses > ci.nstrings)
+			abort();
+		for (size_t i = 0; i < ci.nclasses && i < 64; i++)
+			if (!classfile_has_string(&ci, ci.classes[i]) || !classfile_refers(&ci, ci.classes[i]))
+				abort();
+		if (!classfile_refers(&ci, ci.this_name))
+			abort(); /* this_class is a Class entry */
 		(void)strlen(ci.this_name);
 		if (ci.super_name)
 			(void)strlen(ci.super_name);

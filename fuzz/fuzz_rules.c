@@ -4,7 +4,10 @@
  * starts with "line N:" or a completeness complaint, or return rules that
  * hold together: every hash and marker set names only declared releases,
  * and evaluating every declared release (as detect_evaluate() does for a
- * finding) neither crashes nor yields an unknown status. */
+ * finding, with some classes present and some calling others) neither
+ * crashes nor yields an unknown status, and the evidence lines for it are
+ * well formed.  Every release must be found again by its version and named
+ * by the set text. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,12 @@ static bool no_class(void *ctx, const char *cls)
 {
 	(void)ctx;
 	return cls[0] == 'n'; /* some classes present, some absent */
+}
+
+static bool refers(void *ctx, const char *cls, const char *ref)
+{
+	(void)ctx;
+	return cls[0] == 'n' && ref[0] != 'x'; /* some fixes called, some not */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -37,17 +46,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < r->nmarkers; i++)
 			if (r->markers[i].comp == (enum component)c && vset_last(&r->markers[i].versions) >= n)
 				abort();
+		struct class_probe probe = {no_class, refers, NULL};
 		for (int k = 0; k < n && k < 64; k++) {
 			struct finding f;
 			memset(&f, 0, sizeof f);
 			f.comp = (enum component)c;
-			detect_evaluate(r, &f, r->releases[c][k], NULL, &(struct class_probe){no_class, NULL, NULL});
+			detect_evaluate(r, &f, r->releases[c][k], NULL, &probe);
 			if (f.status > ST_VULNERABLE || !f.severity)
 				abort();
+			detect_class_evidence(r, &f, &probe, ".class");
+			for (size_t e = 0; e < f.nevidence; e++)
+				if (!f.evidence[e] || !strlen(f.evidence[e]))
+					abort();
+			finding_free(&f);
+			f.comp = (enum component)c;
 			struct vset s;
 			vset_fill(&s, k + 1);
-			detect_evaluate(r, &f, NULL, &s, &(struct class_probe){no_class, NULL, NULL});
+			detect_evaluate(r, &f, NULL, &s, &probe);
 			if (f.status > ST_VULNERABLE)
+				abort();
+			if (rules_release_of(r, (enum component)c, &r->release_v[c][k]) != k)
+				abort(); /* releases ascend strictly: only itself is equal */
+			char txt[256];
+			rules_set_text(r, (enum component)c, &s, txt, sizeof txt);
+			if (!txt[0])
 				abort();
 		}
 	}

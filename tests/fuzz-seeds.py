@@ -86,8 +86,46 @@ def pack_streamed(entries):
     return bytes(s.b)
 
 
+def detector_seeds(zd, cd):
+    """Shapes the detector decides on: Log4j 1.x's Category, the bridges'
+    (which refer to another logging API), reload4j-like fixes, and mini jars
+    holding a 1.x copy beside Log4j 2 classes, an agent's .classdata copy
+    with a stray, and a pom that names no release."""
+    l1 = {"1.2.17": "log4j-samples/old-hits/log4j-1.2.17.jar",
+          "debian": "debian/liblog4j1.2-java_1.2.17-11/log4j-1.2-1.2.17.jar",
+          "bridge": "log4j-samples/false-hits/log4j-1.2-api-2.12.1.jar",
+          "overslf4j": "log4j-samples/false-hits/log4j-over-slf4j-1.7.32.jar"}
+    picks = ("org/apache/log4j/Category.class", "org/apache/log4j/net/JMSAppender.class",
+             "org/apache/log4j/chainsaw/LoggingReceiver$Slurper.class", "org/apache/log4j/helpers/OptionConverter.class")
+    got = {}
+    for k, jar in l1.items():
+        p = os.path.join(CORPUS, jar)
+        if not os.path.exists(p):
+            continue
+        with zipfile.ZipFile(p) as z:
+            for n in z.namelist():
+                if n in picks:
+                    got[(k, n)] = z.read(n)
+                    open(os.path.join(cd, "%s-%s" % (k, n.split("/")[-1].replace("$", "_"))), "wb").write(got[(k, n)])
+    core = os.path.join(CORPUS, RELEASES[0])
+    if not os.path.exists(core):
+        return
+    ev = [(n, d) for n, d in evidence(RELEASES[0]) if len(d) < 8192]
+    l1e = [(n, d) for (k, n), d in got.items() if k == "1.2.17"]
+    open(os.path.join(zd, "fat-1x-beside-core.jar"), "wb").write(pack(ev + l1e))
+    br = [(n, d) for (k, n), d in got.items() if k == "bridge"]
+    open(os.path.join(zd, "bridge-beside-jmsappender.jar"), "wb").write(
+        pack(br + [(n, d) for n, d in l1e if "JMSAppender" in n]))
+    agent = [("agent/" + n[:-6] + ".classdata" if n.endswith(".class") else n, d) for n, d in ev]
+    open(os.path.join(zd, "agent-classdata.jar"), "wb").write(
+        pack(agent + [(n, d) for n, d in ev if n.endswith("JndiLookup.class")]))
+    lying = [(n, b"version=2.17.3\n" if n.endswith("pom.properties") else d) for n, d in ev]
+    open(os.path.join(zd, "pom-vendor-version.jar"), "wb").write(pack(lying))
+
+
 def main():
     zd, cd, rd = mkdir(OUT + "/seeds-zip"), mkdir(OUT + "/seeds-classfile"), mkdir(OUT + "/seeds-rules")
+    detector_seeds(zd, cd)
     for p in SMALL:
         src = os.path.join(CORPUS, p)
         if os.path.exists(src):
