@@ -21,12 +21,17 @@ reproduces.  Three families:
   suffix  a log4j-core copy stored as .class with stray .classdata/.esclazz
           entries (JndiLookup among them, its .class sometimes removed), or
           a Java agent's copy stored entirely as .classdata/.esclazz (under a
-          prefix or not) with stray .class entries.
+          prefix or not) with stray .class entries;
+plus reload4j-shaped copies (classes written here with the shape of
+reload4j's fixes, compiled against 1.2.17): their JMSAppender loads, yet is
+not CVE-2021-4104, because what it calls is the fix.
 The ground truth is tests/java/LoadProbe.java: one JVM is asked, for every
 case, whether org.apache.logging.log4j.core.lookup.JndiLookup loads, and for
 1.x whether the classes the 1.x CVEs need (net.JMSAppender, net.SocketServer,
 net.JMSSink, jdbc.JDBCAppender, chainsaw.*) and the fixes (HardenedObjectInputStream,
-JdbcPatternParser) load.  For an agent's copy the JVM is asked about the
+JdbcPatternParser) load; a class that fails only for want of a javax API
+the application supplies where it is used (JMSSink implements
+javax.jms.MessageListener, which Java 17 lacks) counts as shipping.  For an agent's copy the JVM is asked about the
 copy as its own class loader sees it: the entries with the agent's suffix,
 renamed to .class.  The true release of each class set and its CVEs come
 from the corpus manifest.tsv, not from log4scan's rules.
@@ -387,7 +392,7 @@ def gen_suffix(rng, n, rel, jars):
                 strays.append((jl[:-6] + suf, jl_bytes))
             recipe.append("plain+%d-strays%s" % (len(strays), "+jndi-stray" if any(
                 s[0].startswith(jl[:-6]) for s in strays) else ""))
-            entries = rest + own + strays
+            entries = rest + own + list(dict(strays).items())
             view = None
         else:
             prefix = rng.choice(["", "agent/", "inst/"])
@@ -397,7 +402,7 @@ def gen_suffix(rng, n, rel, jars):
             if drop and rng.random() < 0.5:
                 strays.append((prefix + jl, jl_bytes))  # a stray JndiLookup.class in the agent's copy
             recipe.append("agent%s prefix=%r +%d-strays" % (suf, prefix, len(strays)))
-            entries = rest + own + strays
+            entries = rest + own + list(dict(strays).items())
             # the agent's class loader sees its own entries as classes
             view = rest + [(nm[len(prefix):-len(suf)] + ".class", d) for nm, d in own]
         path = os.path.join(GEN, "suffix", "s%04d.jar" % i)
@@ -512,6 +517,108 @@ def judge_l1(case, f, ans):
     return probs
 
 
+# ------------------------------------------------------------ reload4j
+
+# reload4j (ch.qos.reload4j, the maintained fork of 1.2.17) is not on this
+# machine; these classes have the shape of its fixes, written here: JMS
+# names looked up through net/JNDIUtil (which allows java: names only),
+# chainsaw's reader and SocketNode through hardened streams.
+RELOAD4J_SRC = {
+    "org/apache/log4j/net/JNDIUtil.java": """package org.apache.log4j.net;
+public class JNDIUtil {
+    public static Object lookupObject(javax.naming.Context c, String n) throws javax.naming.NamingException {
+        if (n == null || !n.startsWith("java:")) throw new javax.naming.NamingException("only java: names: " + n);
+        return c.lookup(n);
+    }
+}""",
+    "org/apache/log4j/net/JMSAppender.java": """package org.apache.log4j.net;
+public class JMSAppender extends org.apache.log4j.AppenderSkeleton {
+    Object topic;
+    public void activateOptions() {
+        try { topic = JNDIUtil.lookupObject(new javax.naming.InitialContext(), "java:comp/env/jms/t"); }
+        catch (javax.naming.NamingException e) { errorHandler.error("lookup failed: " + e); }
+    }
+    protected void append(org.apache.log4j.spi.LoggingEvent e) { }
+    public void close() { }
+    public boolean requiresLayout() { return false; }
+}""",
+    "org/apache/log4j/net/JMSSink.java": """package org.apache.log4j.net;
+public class JMSSink {
+    public static void main(String[] a) throws Exception {
+        JNDIUtil.lookupObject(new javax.naming.InitialContext(), a[0]);
+    }
+}""",
+    "org/apache/log4j/net/HardenedLoggingEventInputStream.java": """package org.apache.log4j.net;
+public class HardenedLoggingEventInputStream extends java.io.ObjectInputStream {
+    public HardenedLoggingEventInputStream(java.io.InputStream in) throws java.io.IOException { super(in); }
+}""",
+    "org/apache/log4j/chainsaw/LoggingReceiver.java": """package org.apache.log4j.chainsaw;
+class LoggingReceiver extends Thread {
+    LoggingReceiver(MyTableModel m, int port) { }
+    private class Slurper implements Runnable {
+        public void run() {
+            try { new org.apache.log4j.net.HardenedLoggingEventInputStream(System.in).readObject(); }
+            catch (Exception e) { }
+        }
+    }
+}""",
+}
+
+
+def reload4j_case(probe):
+    """A 1.2.17 jar with reload4j-shaped fixes and reload4j's pom: reported
+    as log4j-1.x with reload4j's version, its JMSAppender loading (the JVM
+    sees it) yet not CVE-2021-4104, because what it calls is the fix; and
+    the same jar with JMSAppender's fix only (the shape of 1.2.18.0)."""
+    src = os.path.join(OUT, "reload4j-src")
+    cls = os.path.join(OUT, "reload4j-classes")
+    for rel, text in RELOAD4J_SRC.items():
+        os.makedirs(os.path.dirname(os.path.join(src, rel)), exist_ok=True)
+        open(os.path.join(src, rel), "w").write(text)
+    l117 = CORPUS + "log4j-samples/old-hits/log4j-1.2.17.jar"
+    r = subprocess.run(["javac", "-nowarn", "-cp", l117, "-d", cls] +
+                       [os.path.join(src, rel) for rel in RELOAD4J_SRC], capture_output=True, text=True)
+    if not ok("jvm-detect: reload4j-shaped classes compile", r.returncode == 0, r.stderr[-400:]):
+        return
+    built = {}
+    for root, _, files in os.walk(cls):
+        for fn in files:
+            p = os.path.join(root, fn)
+            built[os.path.relpath(p, cls)] = open(p, "rb").read()
+    base = read_jar(l117)
+    hardened = read_jar(CORPUS + "debian/liblog4j1.2-java_1.2.17-11/log4j-1.2-1.2.17.jar")
+    extra = [(n, d) for n, d in hardened if n.endswith(("net/HardenedObjectInputStream.class",
+                                                       "jdbc/JdbcPatternParser.class"))]
+    pom = ("META-INF/maven/ch.qos.reload4j/reload4j/pom.properties", b"groupId=ch.qos.reload4j\nversion=1.2.25\n")
+    full = dict(base)
+    full.update(built)
+    full.update(extra)
+    full = [(n, d) for n, d in full.items() if n != L1_POM] + [pom]
+    early = dict(base)
+    early.update({k: v for k, v in built.items() if "JMSAppender" in k or "JNDIUtil" in k})
+    early.update({n: d for n, d in extra if "Hardened" in n})
+    early = [(n, d) for n, d in early.items() if n != L1_POM]
+    paths = {k: os.path.join(OUT, "reload4j", k + ".jar") for k in ("full", "early")}
+    write_jar(paths["full"], full)
+    write_jar(paths["early"], early)
+    ans = probe.ask([(paths["full"], [L1 + "net.JMSAppender", L1 + "net.JMSSink"])])[0]
+    ok("jvm-detect: the reload4j-shaped JMSAppender loads", ships(ans[0]) and ships(ans[1]), repr(ans))
+    p = subprocess.run([L4S, "scan", "--format", "json", os.path.join(OUT, "reload4j")], capture_output=True,
+                       text=True)
+    fs = {r["path"]: r for r in map(json.loads, p.stdout.splitlines()) if r.get("kind") == "finding"}
+    f = fs.get(paths["full"])
+    ok("jvm-detect: reload4j-shaped copy is log4j-1.x 1.2.25, safe",
+       f is not None and f["component"] == "log4j-1.x" and f["version"] == "1.2.25" and f["status"] == "safe",
+       repr(f and (f["component"], f["version"], f["status"], f["cves"])))
+    ok("jvm-detect: reload4j-shaped evidence names the fixes",
+       f is not None and any("CVE-2021-4104 does not apply: net/JMSAppender refers to net/JNDIUtil" in e
+                             for e in f["evidence"]), repr(f and f["evidence"]))
+    f = fs.get(paths["early"])
+    ok("jvm-detect: only JMSAppender fixed (1.2.18.0's shape): the other CVEs stay",
+       f is not None and f["cves"] == ["CVE-2022-23302", "CVE-2022-23305", "CVE-2022-23307"],
+       repr(f and f["cves"]))
+
+
 def main():
     rng = random.Random(SEED)
     shutil.rmtree(GEN, ignore_errors=True)
@@ -583,6 +690,7 @@ def main():
         first = next((d for d in disagreements if d.startswith(fam[0])), "")
         ok("jvm-detect: %s: %d cases agree with the JVM (seed %d)" % (labels[fam], total - bad, SEED),
            total > 0 and bad == 0, "%d of %d disagree; first: %s" % (bad, total, first))
+    reload4j_case(probe)
     print("# %d cases, %d disagreements (seed %d; see %s)" % (
         len(cases), len(disagreements), SEED, os.path.join(OUT, "disagreements.txt")))
     # the cases must exercise both sides of every decision
