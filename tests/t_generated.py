@@ -9,7 +9,10 @@ renamed jars, relocated packages with and without pom.properties, ZIP64,
 prepended scripts (offsets relative and adjusted), data descriptors,
 duplicate and non-UTF-8 entry names, Java-agent class files (.esclazz,
 .classdata), source jars, log4j-api and bridges alone, exploded class
-directories, two copies in one archive.  One `$L4S scan --format json` over
+directories, two copies in one archive, and the detector's decisions of
+issue 16 (a vendor version in pom.properties, Log4j 1.x in a
+jar-with-dependencies and exploded beside Log4j 2, Debian's log4j-1.2-api
+bridge, a stray .classdata).  One `$L4S scan --format json` over
 the tree, then each expectation of the CASES table is checked against the
 records: a finding at that exact path with that component / version (or a
 bytecode range that contains the true version) / status / CVEs, or no
@@ -342,6 +345,47 @@ def build():
            ["CVE-2021-44832", "CVE-2021-45105"])
     expect("find", "mixed/app.war!/WEB-INF/lib/log4j-1.2.17.jar", "log4j-1.x", "1.2.17", "vulnerable")
     expect("find", "mixed/app.war!/WEB-INF/lib/log4j-core-2.17.1.jar", "log4j-core", "2.17.1", "safe", [])
+
+    # -- the detector's decisions (issue 16; t_jvm_detect asks the JVM about many more)
+    # a vendor version in pom.properties does not outvote class files pinning 2.14.1
+    core_pom = "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties"
+    lie = [(n, b"artifactId=log4j-core\nversion=2.17.3\n" if n == core_pom else d, m)
+           for n, d, m in entries_of(JARS["2.14.1"], keep=lambda n: n != "META-INF/MANIFEST.MF")]
+    put("decide/pom-says-2.17.3.jar", write_zip(lie))
+    expect("find", "decide/pom-says-2.17.3.jar", "log4j-core", "2.14.1", "vulnerable", CVES["2.14.1"])
+    # Log4j 1.2.17 merged with log4j-api and log4j-core into one jar-with-dependencies
+    merged = {}
+    for v in ("api", "1.2.17", "2.17.1"):
+        for n, d, m in entries_of(JARS[v]):
+            merged.setdefault(n, (n, d, m))
+    put("decide/jar-with-dependencies.jar", write_zip(list(merged.values())))
+    expect("find", "decide/jar-with-dependencies.jar#org/apache/log4j/", "log4j-1.x", "1.2.17", "vulnerable",
+           ["CVE-2019-17571", "CVE-2021-4104", "CVE-2022-23302", "CVE-2022-23305", "CVE-2022-23307"])
+    expect("find", "decide/jar-with-dependencies.jar#org/apache/logging/log4j/core/", "log4j-core", "2.17.1", "safe",
+           [])
+    # the same exploded into a directory
+    d = os.path.join(GEN, "decide/exploded-with-dependencies")
+    for n, data, _ in merged.values():
+        if n.startswith("org/") and not n.endswith("/"):
+            os.makedirs(os.path.dirname(os.path.join(d, n)), exist_ok=True)
+            open(os.path.join(d, n), "wb").write(data)
+    expect("range", "decide/exploded-with-dependencies#org/apache/logging/log4j/core/", "log4j-core", "2.17.1",
+           "safe")
+    expect("find", "decide/exploded-with-dependencies#org/apache/log4j/", "log4j-1.x", "", "vulnerable")
+    # Debian's log4j-1.2-api 2.19.0 (it has helpers/OptionConverter): the bridge, not Log4j 1.x
+    deb_bridge = "/usr/share/java/log4j-1.2-api.jar"
+    if os.path.exists(deb_bridge):
+        put("decide/log4j-1.2-api-2.19.0.jar", open(deb_bridge, "rb").read())
+        expect("none", "decide/log4j-1.2-api-2.19.0.jar")
+    else:
+        print("# %s not installed (liblog4j2-java): Debian's bridge not checked here" % deb_bridge)
+    # JndiLookup.class removed, a JndiLookup.classdata left beside the .class files: mitigated
+    jl = "org/apache/logging/log4j/core/lookup/JndiLookup.class"
+    stray = entries_of(JARS["2.14.1"], keep=lambda n: n != jl) + \
+        entries_of(JARS["2.14.1"], keep=lambda n: n == jl, rename=lambda n: n[:-6] + ".classdata")
+    put("decide/stray-classdata.jar", write_zip(stray))
+    expect("find", "decide/stray-classdata.jar", "log4j-core", "2.14.1", "mitigated",
+           ["CVE-2021-44832", "CVE-2021-45105"])
 
     # -- exploded class directories
     d = os.path.join(GEN, "exploded/webapp/WEB-INF/classes")
