@@ -426,16 +426,29 @@ static const char *foreign_class(const struct classinfo *ci, const struct group 
 	return NULL;
 }
 
-/* The first class that a 1.x CVE rule requires which the copy has. */
-static const char *l1_cve_class(struct ctx *x, struct class_query *q)
+/* The first class that a 1.x CVE rule requires which the copy has (one
+ * pass over the names: most groups rooted at a class called Category are
+ * not Log4j's and have none). */
+static const char *l1_cve_class(struct ctx *x, const struct group *g)
 {
-	for (size_t i = 0; i < x->r->ncves; i++) {
-		const struct rule_cve *cve = &x->r->cves[i];
-		if (cve->comp != COMP_LOG4J1)
+	const struct container *c = x->c;
+	for (size_t e = 0; e < c->n; e++) {
+		size_t len, sl;
+		const char *n = c->name(c->ctx, e, &len);
+		if (class_suffix(n, len, &sl) != g->suf || sl <= g->rootlen || memcmp(n, g->root, g->rootlen))
 			continue;
-		for (size_t k = 0; k < cve->nrequires; k++)
-			if (has_class(q, cve->requires_class[k]))
-				return cve->requires_class[k];
+		const char *rel = n + g->rootlen;
+		size_t rl = sl - g->rootlen;
+		for (size_t i = 0; i < x->r->ncves; i++) {
+			const struct rule_cve *cve = &x->r->cves[i];
+			for (size_t k = 0; cve->comp == COMP_LOG4J1 && k < cve->nrequires; k++) {
+				const char *want = cve->requires_class[k];
+				size_t wl = strlen(want);
+				bool pkg = wl && want[wl - 1] == '/';
+				if (pkg ? rl > wl && !memcmp(rel, want, wl) : rl == wl && !memcmp(rel, want, wl))
+					return want;
+			}
+		}
 	}
 	return NULL;
 }
@@ -447,7 +460,7 @@ static void confirm_log4j1(struct ctx *x, struct group *g)
 		return; /* its Category is stored with another suffix: not this copy's */
 	struct class_query q = {x, g};
 	bool helpers = has_class(&q, "helpers/OptionConverter");
-	const char *beside = l1_cve_class(x, &q);
+	const char *beside = l1_cve_class(x, g);
 	if (!helpers && !beside)
 		return; /* most classes called Category are not Log4j's */
 	struct classinfo ci;
