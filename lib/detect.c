@@ -264,8 +264,9 @@ static void pick_suffixes(struct ctx *x)
 	}
 }
 
-/* A copy's class `cls` (relative to its root; trailing '/' = any class in
- * that package): present, and readable. */
+/* Questions about one copy's classes: names relative to its root (a
+ * trailing '/' names any class in that package), and only entries with the
+ * copy's own suffix count. */
 struct class_query {
 	struct ctx *x;
 	const struct group *g;
