@@ -275,19 +275,22 @@ def gen_meta(rng, n, rel, jars):
         how = rng.choice(["pom", "pom", "manifest", "both", "both-same"])
         recipe = ["meta", "release=" + v, "drop-jndi" if drop else "jndi"]
         claim = random_claim(rng, versions)
+        claims = {}
         if how in ("pom", "both", "both-same"):
             entries = set_pom_version(entries, CORE_POM, claim)
             recipe.append("pom=%r" % claim)
+            claims["pom.properties"] = claim
         if how == "manifest":
             entries = [(nm, d) for nm, d in entries if nm != CORE_POM]
         if how in ("manifest", "both", "both-same"):
             mclaim = claim if how != "both" else random_claim(rng, versions)
             entries = set_manifest_version(entries, mclaim)
             recipe.append("manifest=%r" % mclaim)
+            claims["manifest"] = mclaim
         path = os.path.join(GEN, "meta", "m%04d.jar" % i)
         write_jar(path, entries)
         cases.append({"family": "meta", "path": path, "recipe": " ".join(recipe), "release": v,
-                      "probe_loc": path, "core": True})
+                      "probe_loc": path, "core": True, "claims": claims})
     return cases
 
 
@@ -473,6 +476,14 @@ def judge_core(case, f, loads, rel, twin):
         probs.append("cves %s != %s" % (sorted(f["cves"]), sorted(want_cves)))
     if f["status"] != want_status:
         probs.append("status %s != %s" % (f["status"], want_status))
+    claims = case.get("claims", {})
+    src = f["version_source"]
+    if src in claims and f["version"] != claims[src]:
+        probs.append("version %r from %s, which says %r" % (f["version"], src, claims[src]))
+    if src == "bytecode-over-metadata" and not any(" says " in e for e in f["evidence"]):
+        probs.append("the claim the class files overruled is not in the evidence")
+    if src == "bytecode-over-metadata" and not claims and case["family"] == "meta":
+        probs.append("bytecode-over-metadata without a claim")
     same = twin[loads][v]
     if not any(contains(f["version"], w) for w in same):
         probs.append("version %r (%s) does not hold the classes' %s" % (f["version"], f["version_source"],
