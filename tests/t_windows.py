@@ -397,4 +397,5 @@ ok("whole host: Z:\\ excluded by the user, listed in skipped",
 ok("whole host: C:\\ scanned", p.returncode == 0 and s and s[-1].get("files", 0) > 100,
    (p.returncode, s[-1:], p.stderr[-500:]))
 
-ok("windows: all of the above in %.0f s" % (time.time() - t0), time.time() - t0 < 600)
+# (tests assert behaviour, not wall-clock time: the duration is only printed)
+print("# windows: all of the above in %.0f s" % (time.time() - t0), flush=True)
