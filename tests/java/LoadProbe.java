@@ -13,9 +13,12 @@
  * the JDK's central directory reader), or "OUTER!/ENTRY[!/ENTRY...]": the
  * entry is extracted with java.util.zip.ZipFile, as a servlet container or
  * Spring Boot's launcher would, into a temporary file that is then the
- * location.  Each location gets its own class loader whose parent is the
- * platform loader, so nothing leaks from one case into the next and the
- * application class path plays no part.  One JVM answers every case, so a
+ * location.  A jar the JDK refuses to open (java.util.zip.ZipException from
+ * its central directory checks) is answered "error:ZipException: ..." for
+ * every class: URLClassLoader itself would skip such a jar silently and say
+ * ClassNotFoundException, hiding why.  Each location gets its own class
+ * loader whose parent is the platform loader, so nothing leaks from one case
+ * into the next and the application class path plays no part.  One JVM answers every case, so a
  * test can ask about thousands of archives in seconds. */
 import java.io.BufferedReader;
 import java.io.File;
@@ -30,6 +33,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -83,6 +87,10 @@ public class LoadProbe {
 			StringBuilder ans = new StringBuilder(f[0]);
 			try {
 				File file = resolve(f[0]);
+				if (!file.isDirectory()) {
+					/* opened as URLClassPath opens a class path jar */
+					new JarFile(file, true, ZipFile.OPEN_READ, JarFile.runtimeVersion()).close();
+				}
 				URL u = file.isDirectory() ? new URL(file.toURI().toString())
 							   : file.toURI().toURL();
 				try (URLClassLoader l = new URLClassLoader(new URL[] {u},
