@@ -278,6 +278,18 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 				    int depth, const struct chain *chain, bool report_bad,
 				    struct scan_batch *out);
 
+/* An archive OpenJDK 17 refuses for one entry's fields, which older JVMs
+ * open (zip.h): scanned, and the refusal reported beside what it holds. */
+static void report_refusal(struct scanner *s, struct scan_batch *out, const char *path,
+			   const char *why)
+{
+	struct buf m = BUF_INIT;
+	buf_printf(&m, "OpenJDK 17 refuses to open this archive (%s); older JVMs open it, "
+		       "so it was scanned as they read it", why);
+	count_error(s, out, path, buf_cstr(&m));
+	buf_free(&m);
+}
+
 /* ---- nested archives too large for memory: streamed front to back */
 
 struct stream_view {
@@ -400,6 +412,8 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 	if (st != ZIP_OK)
 		return st;
 	atomic_fetch_add(&s->st->archives, 1);
+	if (z.refused[0])
+		report_refusal(s, out, buf_cstr(path), z.refused);
 
 	struct zip_view view = {s, &z};
 	struct container c = {z.nentries, zv_name, zv_read, &view};

@@ -1,21 +1,43 @@
-/* zip.c - tail-first ZIP reader (see zip.h for what and why).
+/* zip.c - tail-first ZIP reader whose entry list is the JDK's (see zip.h for
+ * the rules, and where log4scan deliberately differs).
  *
- * Record layouts (APPNOTE.TXT 4.3): EOCD "PK\5\6" 22 bytes + comment at the
- * very end; ZIP64 EOCD locator "PK\6\7" 20 bytes just before it, pointing at
- * the ZIP64 EOCD "PK\6\6"; central directory headers "PK\1\2" 46 bytes +
- * name + extra + comment; local headers "PK\3\4" 30 bytes + name + extra. */
+ * Record layouts (APPNOTE.TXT 4.3): end record "PK\5\6" 22 bytes + comment;
+ * ZIP64 locator "PK\6\7" 20 bytes right before it, pointing at the ZIP64 end
+ * record "PK\6\6" (56 bytes); central directory headers "PK\1\2" 46 bytes +
+ * name + extra + comment; local headers "PK\3\4" 30 bytes + name + extra.
+ *
+ * Opening is three steps, each the JDK's: find_end (Source.findEND: the
+ * candidate end records, their validation, the ZIP64 record), place_cen
+ * (the checks initCEN makes before reading the directory), list_entries
+ * (initCEN's walk, checkAndAddEntry, checkExtraFields).  Every read goes
+ * through `struct rd`, so the same code runs over a file, a buffer, or the
+ * kept parts of a stream. */
 #include "zip.h"
 
 #include "govern.h"
 
 #include <errno.h>
 #include <libdeflate.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define EOCD_LEN 22
-#define TAIL_MAX (EOCD_LEN + 65535 + 20)
+#define ENDHDR 22
+#define CENHDR 46
+#define LOC64HDR 20
+#define END64HDR 56
+#define SIG_LOC 0x04034b50u
+#define SIG_CEN 0x02014b50u
+#define SIG_END 0x06054b50u
+#define SIG_END64 0x06064b50u
+#define SIG_LOC64 0x07064b50u
+#define M16 0xFFFFu
+#define M32 0xFFFFFFFFu
+/* The JDK reads its tail in blocks of 128 bytes that overlap by an end
+ * record, back to 65,535 + 22 bytes before the end (and a block further). */
+#define READBLOCK 128
+#define END_MAXLEN (0xFFFF + ENDHDR)
 
 static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t le32(const unsigned char *p)
@@ -52,27 +74,290 @@ int zsrc_read(const struct zsrc *s, void *dst, size_t n, uint64_t at)
 	return 0;
 }
 
-/* Find the EOCD in the tail: the last "PK\5\6" whose comment length reaches
- * exactly to the end (or, for archives with trailing junk, any signature). */
-static long find_eocd(const unsigned char *t, size_t n, bool *exact)
+/* ---- reads: a window of the tail held in memory, the rest from the source */
+
+struct rd {
+	uint64_t size;
+	int (*read)(void *ctx, void *dst, size_t n, uint64_t at);
+	void *ctx;
+	const unsigned char *mem; /* the whole source, when it is in memory */
+	const unsigned char *win; /* bytes [win_at, win_at + win_len) */
+	uint64_t win_at;
+	size_t win_len;
+	bool missed;              /* a read the source could not answer */
+};
+
+/* 0 read, -1 error (reason in err), 1 not available (reason in err) */
+static int rd_read(struct rd *r, void *dst, size_t n, uint64_t at, struct buf *err)
 {
-	*exact = false;
-	if (n < EOCD_LEN)
+	if (at > r->size || n > r->size - at) {
+		buf_adds(err, "read past the end of the archive");
 		return -1;
-	long fallback = -1;
-	for (long i = (long)(n - EOCD_LEN); i >= 0; i--) {
-		if (t[i] != 'P' || t[i + 1] != 'K' || t[i + 2] != 5 || t[i + 3] != 6)
-			continue;
-		if ((size_t)i + EOCD_LEN + le16(t + i + 20) == n) {
-			*exact = true;
-			return i;
-		}
-		if (fallback < 0)
-			fallback = i;
 	}
-	return fallback;
+	if (r->win && at >= r->win_at && at - r->win_at + n <= r->win_len) {
+		memcpy(dst, r->win + (at - r->win_at), n);
+		return 0;
+	}
+	int st = r->read(r->ctx, dst, n, at);
+	if (st < 0)
+		buf_printf(err, "read error: %s", strerror(errno));
+	else if (st > 0) {
+		r->missed = true;
+		buf_adds(err, "the end records point at bytes that streaming did not keep; "
+			      "the entry list cannot be decided as the JVM would");
+	}
+	return st;
 }
 
+static int src_read(void *ctx, void *dst, size_t n, uint64_t at)
+{
+	return zsrc_read(ctx, dst, n, at) < 0 ? -1 : 0;
+}
+
+/* ---- Source.findEND */
+
+struct endrec {
+	uint64_t endpos;   /* where the central directory ends (END or ZIP64 END) */
+	uint64_t cenlen, cenoff;
+	uint64_t total;    /* declared count: only checked the way the JDK allocates it */
+	uint64_t classic;  /* the classic end record */
+	bool zip64;
+};
+
+/* The lowest offset the JDK's backwards block scan looks at. */
+static uint64_t end_search_low(uint64_t size)
+{
+	int64_t minhdr = size > END_MAXLEN ? (int64_t)(size - END_MAXLEN) : 0;
+	int64_t first = (int64_t)size - READBLOCK, minpos = minhdr - (READBLOCK - ENDHDR);
+	if (first < minpos)
+		return size;
+	int64_t low = first - (first - minpos) / (READBLOCK - ENDHDR) * (READBLOCK - ENDHDR);
+	return low < 0 ? 0 : (uint64_t)low;
+}
+
+/* Is the 4-byte signature `sig` at `at`?  1 yes, 0 no, <0 / >1 as rd_read. */
+static int sig_at(struct rd *r, uint64_t at, uint32_t sig, struct buf *err)
+{
+	unsigned char b[4];
+	int st = rd_read(r, b, 4, at, err);
+	if (st)
+		return st < 0 ? -1 : 2;
+	return le32(b) == sig;
+}
+
+/* The ZIP64 end record for the classic one in *e, if the JDK would use it.
+ * 0 done (e updated or not), -1/2 a read that failed or was not kept. */
+static int follow_zip64(struct rd *r, struct endrec *e, struct buf *err)
+{
+	unsigned char loc[LOC64HDR], rec[END64HDR];
+	if (e->endpos < LOC64HDR)
+		return 0;
+	size_t keep = err->len;
+	int st = rd_read(r, loc, LOC64HDR, e->endpos - LOC64HDR, err);
+	if (st < 0) {
+		err->len = keep; /* an I/O error here is caught by the JDK: classic record */
+		return 0;
+	}
+	if (st)
+		return 2;
+	if (le32(loc) != SIG_LOC64)
+		return 0;
+	uint64_t at = le64(loc + 8);
+	/* negative as a Java long, or past the end of the file: the JDK's read
+	 * throws, and it keeps the classic record */
+	if (at > INT64_MAX || at > r->size || r->size - at < END64HDR)
+		return 0;
+	st = rd_read(r, rec, END64HDR, at, err);
+	if (st < 0) {
+		err->len = keep;
+		return 0;
+	}
+	if (st)
+		return 2;
+	if (le32(rec) != SIG_END64)
+		return 0;
+	uint64_t len = le64(rec + 40), off = le64(rec + 48), tot = le64(rec + 32);
+	if ((len != e->cenlen && e->cenlen != M32) || (off != e->cenoff && e->cenoff != M32) ||
+	    (tot != e->total && e->total != M16))
+		return 0;
+	e->cenlen = len;
+	e->cenoff = off;
+	e->total = tot;
+	e->endpos = at;
+	e->zip64 = true;
+	return 0;
+}
+
+/* One candidate end record at `pos` (its 22 bytes in c): 1 taken, 0 not,
+ * ZIP_BAD-worthy failure as -1 (err set). */
+static int take_candidate(struct rd *r, const unsigned char *c, uint64_t pos, struct endrec *e,
+			  struct buf *err)
+{
+	uint64_t cenlen = le32(c + 12), cenoff = le32(c + 16), comlen = le16(c + 20);
+	if (pos + ENDHDR + comlen != r->size) {
+		/* the comment does not reach the end: check where it points */
+		if (cenlen > pos || cenoff > pos - cenlen)
+			return 0;
+		int st = sig_at(r, pos - cenlen, SIG_CEN, err);
+		if (st == 1)
+			st = sig_at(r, pos - cenlen - cenoff, SIG_LOC, err);
+		if (st != 1)
+			return st == 0 ? 0 : -1;
+		if (pos + ENDHDR + comlen > r->size) {
+			buf_adds(err, "the end record's comment runs past the end of the file");
+			return -1;
+		}
+	}
+	memset(e, 0, sizeof *e);
+	e->endpos = e->classic = pos;
+	e->cenlen = cenlen;
+	e->cenoff = cenoff;
+	e->total = le16(c + 10);
+	return follow_zip64(r, e, err) ? -1 : 1;
+}
+
+/* The candidates in win (which holds the file from wat on) at positions
+ * [lo, hi], last first, as the JDK tries them.  Returns as take_candidate. */
+static int scan_candidates(struct rd *r, const unsigned char *win, uint64_t wat, uint64_t lo,
+			   uint64_t hi, struct endrec *e, struct buf *err)
+{
+	for (uint64_t p = hi + 1; p-- > lo;) {
+		const unsigned char *c = win + (p - wat);
+		if (c[0] != 'P' || c[1] != 'K' || c[2] != 5 || c[3] != 6)
+			continue;
+		int st = take_candidate(r, c, p, e, err);
+		if (st)
+			return st;
+	}
+	return 0;
+}
+
+/* Find the end record: ZIP_OK, ZIP_NOT_ZIP (none taken), ZIP_BAD.  The
+ * window read is left in r->win for the reads that follow. */
+static enum zip_status find_end(struct rd *r, bool quick, unsigned char **own, struct endrec *e,
+				struct buf *err)
+{
+	uint64_t size = r->size;
+	if (size < ENDHDR)
+		return ZIP_NOT_ZIP;
+	uint64_t lo = end_search_low(size), span = size - lo;
+	/* From a file, the last ZIP_TAIL_FIRST bytes first: they hold the end
+	 * record of nearly every archive, and the central directory is then read
+	 * exactly; the whole window only when no candidate there is taken. */
+	uint64_t first = r->mem || span < ZIP_TAIL_FIRST ? span : ZIP_TAIL_FIRST;
+	uint64_t done = size; /* candidates at and above this were tried */
+	for (;;) {
+		uint64_t wat = size - first;
+		r->win = NULL;
+		if (r->mem) {
+			r->win = r->mem + wat;
+		} else {
+			free(*own);
+			*own = xmalloc((size_t)first);
+			if (rd_read(r, *own, (size_t)first, wat, err))
+				return ZIP_BAD;
+			r->win = *own;
+		}
+		r->win_at = wat;
+		r->win_len = (size_t)first;
+		uint64_t hi = done - ENDHDR < size - ENDHDR ? done - ENDHDR : size - ENDHDR;
+		if (done >= wat + ENDHDR) {
+			int st = scan_candidates(r, r->win, wat, wat, hi, e, err);
+			if (st)
+				return st > 0 ? ZIP_OK : ZIP_BAD;
+			done = wat + ENDHDR - 1 < done ? wat + ENDHDR - 1 : done;
+		}
+		if (first == span || quick)
+			return ZIP_NOT_ZIP;
+		first = span;
+	}
+}
+
+/* ---- initCEN: where the central directory is, and its entries */
+
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t k;
+		unsigned char lo = 0x80, hi = 0xBF;
+		if (c >= 0xC2 && c <= 0xDF)
+			k = 1;
+		else if (c >= 0xE0 && c <= 0xEF) {
+			k = 2;
+			if (c == 0xE0)
+				lo = 0xA0; /* overlong */
+			else if (c == 0xED)
+				hi = 0x9F; /* surrogates */
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			k = 3;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F; /* above U+10FFFF */
+		} else
+			return false;
+		if (n - i <= k || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t j = 2; j <= k; j++)
+			if ((s[i + j] & 0xC0) != 0x80)
+				return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+static void refuse(struct zip *z, const char *why)
+{
+	if (!z->refused[0])
+		snprintf(z->refused, sizeof z->refused, "%s", why);
+}
+
+/* checkExtraFields: the extra field of the header at `pos`, bytes
+ * [start, start + len) of a directory of cen_len bytes (plus the end record
+ * after it, which the JDK's copy includes). */
+static void check_extra(struct zip *z, const unsigned char *cen, size_t cen_len, size_t pos,
+			size_t start, size_t len)
+{
+	size_t end = start + len;
+	if (end > cen_len + ENDHDR) {
+		refuse(z, "Invalid CEN header (extra data field size too long)");
+		return;
+	}
+	const unsigned char *h = cen + pos;
+	for (size_t cur = start; cur + 4 <= end;) {
+		uint16_t tag = le16(cen + cur), sz = le16(cen + cur + 2);
+		cur += 4;
+		if (cur + sz > end) {
+			char m[96];
+			snprintf(m, sizeof m, "Invalid CEN header (invalid extra data field size for tag: 0x%04x)",
+				 tag);
+			refuse(z, m);
+			return;
+		}
+		if (tag == 1) {
+			uint32_t cs = le32(h + 20), us = le32(h + 24);
+			if (sz == 0) {
+				if (cs == M32 || us == M32)
+					refuse(z, "Invalid CEN header (invalid zip64 extra data field size)");
+			} else if (sz != 8 && sz != 16 && sz != 24 && sz != 28) {
+				refuse(z, "Invalid CEN header (invalid zip64 extra data field size)");
+			} else if (us == M32 && le64(cen + cur) > INT64_MAX) {
+				refuse(z, "Invalid zip64 extra block size value");
+			} else if (cs == M32 && sz >= 16 && le64(cen + cur + 8) > INT64_MAX) {
+				refuse(z, "Invalid zip64 extra block compressed size value");
+			}
+		}
+		cur += sz;
+	}
+}
+
+/* The ZIP64 extra field's values for the fields that are 0xFFFFFFFF, in the
+ * order APPNOTE gives (as ZipFileInputStream reads them). */
 static bool parse_zip64_extra(const unsigned char *x, size_t xlen, struct zip_entry *e,
 			      bool need_u, bool need_c, bool need_off)
 {
@@ -103,6 +388,135 @@ static bool parse_zip64_extra(const unsigned char *x, size_t xlen, struct zip_en
 	return !need_u && !need_c && !need_off;
 }
 
+/* One central header at pos (checked to fit); returns false with err for a
+ * header the JDK cannot read past. */
+static bool add_entry(struct zip *z, size_t pos, struct buf *err)
+{
+	const unsigned char *h = z->cd + pos;
+	if (le32(h) != SIG_CEN) {
+		buf_adds(err, "invalid CEN header (bad signature)");
+		return false;
+	}
+	struct zip_entry *en = &z->entries[z->nentries];
+	size_t nlen = le16(h + 28), xlen = le16(h + 30), clen = le16(h + 32);
+	en->flags = le16(h + 8);
+	en->method = le16(h + 10);
+	if (en->flags & 1)
+		refuse(z, "invalid CEN header (encrypted entry)");
+	if (en->method != 0 && en->method != 8) {
+		char m[64];
+		snprintf(m, sizeof m, "invalid CEN header (bad compression method: %u)", en->method);
+		refuse(z, m);
+	}
+	if (pos + CENHDR + nlen > z->cd_len) {
+		buf_adds(err, "invalid CEN header (bad header size)");
+		return false;
+	}
+	if (xlen)
+		check_extra(z, z->cd, z->cd_len, pos, pos + CENHDR + nlen, xlen);
+	if (!utf8_valid(h + CENHDR, nlen))
+		refuse(z, "invalid CEN header (bad entry name)");
+	en->crc = le32(h + 16);
+	en->csize = le32(h + 20);
+	en->usize = le32(h + 24);
+	en->local_off = le32(h + 42);
+	en->name = (const char *)h + CENHDR;
+	en->name_len = nlen;
+	bool nu = en->usize == M32, nc = en->csize == M32, no = en->local_off == M32;
+	if ((nu || nc || no) && (pos + CENHDR + nlen + xlen > z->cd_len ||
+				 !parse_zip64_extra(h + CENHDR + nlen, xlen, en, nu, nc, no)))
+		en->method = 0xFFFF; /* not fatal for the archive: only this entry is unreadable */
+	en->local_off += (uint64_t)z->shift;
+	en->cd_pos = pos;
+	en->cd_len = CENHDR + nlen + xlen + clen;
+	z->nentries++;
+	return true;
+}
+
+static size_t hdr_len(const unsigned char *h)
+{
+	return CENHDR + (size_t)le16(h + 28) + le16(h + 30) + le16(h + 32);
+}
+
+/* Place, read and walk the central directory the end record describes. */
+static enum zip_status read_cen(struct zip *z, struct rd *r, const struct endrec *e,
+				const struct zip_limits *lim, struct buf *err)
+{
+	z->eocd_off = e->classic;
+	z->zip64 = e->zip64;
+	if (e->endpos == 0) {
+		/* only an end record: an empty archive */
+		z->cd = xcalloc(1, ENDHDR);
+		z->entries = xcalloc(1, sizeof *z->entries);
+		return ZIP_OK;
+	}
+	if (e->cenlen > e->endpos) {
+		buf_adds(err, "invalid END header (bad central directory size)");
+		return ZIP_BAD;
+	}
+	uint64_t cenpos = e->endpos - e->cenlen;
+	if (e->cenoff > cenpos) {
+		buf_adds(err, "invalid END header (bad central directory offset)");
+		return ZIP_BAD;
+	}
+	if (e->cenlen + ENDHDR >= INT32_MAX) {
+		buf_adds(err, "invalid END header (central directory size too large)");
+		return ZIP_BAD;
+	}
+	/* the JDK allocates three ints per declared entry */
+	int32_t tot = (int32_t)(uint32_t)e->total;
+	if (tot < 0 || (int32_t)((uint32_t)tot * 3u) < 0) {
+		buf_printf(err, "ZIP64 entry count %llu is more than the JDK can allocate for",
+			   (unsigned long long)e->total);
+		return ZIP_BAD;
+	}
+	if (e->cenlen > lim->max_cd_bytes) {
+		buf_printf(err, "central directory of %llu bytes exceeds the limit",
+			   (unsigned long long)e->cenlen);
+		return ZIP_BAD;
+	}
+	z->cd_off = cenpos;
+	z->shift = (int64_t)(cenpos - e->cenoff);
+	z->cd_len = (size_t)e->cenlen;
+	/* the JDK's copy runs on over the end record: an extra field may too */
+	z->cd = xmalloc(z->cd_len + ENDHDR);
+	if (rd_read(r, z->cd, z->cd_len + ENDHDR, cenpos, err))
+		return ZIP_BAD;
+
+	size_t n = 0, pos = 0;
+	while (pos + CENHDR <= z->cd_len) {
+		pos += hdr_len(z->cd + pos);
+		n++;
+	}
+	if (n > lim->max_entries) {
+		buf_printf(err, "%zu entries exceed the limit", n);
+		return ZIP_BAD;
+	}
+	z->entries = xcalloc(n ? n : 1, sizeof *z->entries);
+	for (pos = 0; pos + CENHDR <= z->cd_len; pos += hdr_len(z->cd + pos))
+		if (!add_entry(z, pos, err))
+			return ZIP_BAD;
+	if (pos != z->cd_len) {
+		buf_adds(err, "invalid CEN header (bad header size)");
+		return ZIP_BAD;
+	}
+	return ZIP_OK;
+}
+
+static enum zip_status open_rd(struct zip *z, struct rd *r, bool quick, const struct zip_limits *lim,
+			       struct buf *err)
+{
+	unsigned char *own = NULL;
+	struct endrec e;
+	enum zip_status st = find_end(r, quick, &own, &e, err);
+	if (st == ZIP_OK)
+		st = read_cen(z, r, &e, lim, err);
+	free(own);
+	if (st != ZIP_OK)
+		zip_close(z);
+	return st;
+}
+
 enum zip_status zip_open(struct zip *z, const struct zsrc *src, const struct zip_limits *lim,
 			 struct buf *err)
 {
@@ -114,154 +528,17 @@ enum zip_status zip_open_quick(struct zip *z, const struct zsrc *src, const stru
 {
 	memset(z, 0, sizeof *z);
 	z->src = *src;
-	uint64_t size = src->size;
-	if (size < EOCD_LEN)
-		return ZIP_NOT_ZIP;
+	struct rd r = {.size = src->size, .read = src_read, .ctx = &z->src, .mem = src->mem};
+	return open_rd(z, &r, quick, lim, err);
+}
 
-	/* From a file, the last ZIP_TAIL_FIRST bytes first: they hold the end
-	 * record of nearly every archive, and the central directory is then read
-	 * exactly; the whole 64 KiB tail only when the end record is not found
-	 * ending there (or its ZIP64 locator would be before it). */
-	size_t tmax = size < TAIL_MAX ? (size_t)size : TAIL_MAX;
-	size_t tlen = src->mem || tmax < ZIP_TAIL_FIRST ? tmax : ZIP_TAIL_FIRST;
-	uint64_t tail_at;
-	unsigned char *tail_own = NULL;
-	const unsigned char *tail;
-	bool exact;
-	long ei;
-	for (;;) {
-		tail_at = size - tlen;
-		if (src->mem) {
-			tail = src->mem + tail_at;
-		} else {
-			free(tail_own);
-			tail_own = xmalloc(tlen);
-			if (zsrc_read(src, tail_own, tlen, tail_at) < 0) {
-				buf_printf(err, "read error: %s", strerror(errno));
-				free(tail_own);
-				return ZIP_BAD;
-			}
-			tail = tail_own;
-		}
-		ei = find_eocd(tail, tlen, &exact);
-		bool widen = !exact || (ei < 20 && tail_at > 0);
-		if (tlen == tmax || !widen || (quick && !exact))
-			break;
-		tlen = tmax;
-	}
-	enum zip_status st = ZIP_BAD;
-	if (ei < 0) {
-		st = ZIP_NOT_ZIP;
-		goto out;
-	}
-	const unsigned char *e = tail + ei;
-	uint64_t eocd_off = tail_at + (uint64_t)ei;
-	uint64_t nent = le16(e + 10), cd_size = le32(e + 12), cd_decl = le32(e + 16);
-	uint16_t disk = le16(e + 4), cd_disk = le16(e + 6);
-	uint64_t cd_end = eocd_off; /* the central directory ends where its end record starts */
-
-	/* ZIP64: a locator right before the EOCD points at the ZIP64 record. */
-	if (ei >= 20 && le32(tail + ei - 20) == 0x07064b50) {
-		const unsigned char *loc = tail + ei - 20;
-		uint64_t loc_off = eocd_off - 20, rec_decl = le64(loc + 8), rec;
-		unsigned char r[56];
-		/* The record is where the locator says, unless data was prepended;
-		 * then it is found right before the locator (its usual place). */
-		if (rec_decl + 56 <= loc_off && zsrc_read(src, r, 56, rec_decl) == 0 &&
-		    le32(r) == 0x06064b50) {
-			rec = rec_decl;
-		} else if (loc_off >= 56 && zsrc_read(src, r, 56, loc_off - 56) == 0 &&
-			   le32(r) == 0x06064b50) {
-			rec = loc_off - 56;
-		} else {
-			buf_adds(err, "ZIP64 end record not found");
-			goto out;
-		}
-		cd_end = rec;
-		nent = le64(r + 32);
-		cd_size = le64(r + 40);
-		cd_decl = le64(r + 48);
-		disk = cd_disk = 0;
-		z->zip64 = true;
-	}
-	if (disk != 0 || cd_disk != 0) {
-		buf_adds(err, "multi-disk (split) archive");
-		goto out;
-	}
-	if (cd_size > cd_end) {
-		buf_adds(err, "central directory larger than the file (truncated)");
-		goto out;
-	}
-	if (cd_size > lim->max_cd_bytes) {
-		buf_printf(err, "central directory of %llu bytes exceeds the limit",
-			   (unsigned long long)cd_size);
-		goto out;
-	}
-	if (nent > lim->max_entries) {
-		buf_printf(err, "%llu entries exceed the limit", (unsigned long long)nent);
-		goto out;
-	}
-	if (nent > cd_size / 46 + 1) {
-		buf_adds(err, "entry count does not fit the central directory (truncated)");
-		goto out;
-	}
-	z->cd_off = cd_end - cd_size;
-	z->shift = (int64_t)z->cd_off - (int64_t)cd_decl;
-	z->eocd_off = eocd_off;
-	z->cd_len = (size_t)cd_size;
-	z->cd = xmalloc(z->cd_len ? z->cd_len : 1);
-	if (z->cd_off >= tail_at && z->cd_off + z->cd_len <= tail_at + tlen)
-		memcpy(z->cd, tail + (z->cd_off - tail_at), z->cd_len);
-	else if (zsrc_read(src, z->cd, z->cd_len, z->cd_off) < 0) {
-		buf_printf(err, "read error in central directory: %s", strerror(errno));
-		goto out;
-	}
-	if (z->cd_len >= 4 && le32(z->cd) != 0x02014b50) {
-		buf_adds(err, "no central directory where the end record says (truncated or not a zip)");
-		goto out;
-	}
-
-	z->entries = xcalloc(nent ? nent : 1, sizeof *z->entries);
-	size_t pos = 0;
-	for (uint64_t i = 0; i < nent; i++) {
-		if (pos + 46 > z->cd_len || le32(z->cd + pos) != 0x02014b50) {
-			buf_printf(err, "truncated central directory (entry %llu of %llu)",
-				   (unsigned long long)i + 1, (unsigned long long)nent);
-			goto out;
-		}
-		const unsigned char *h = z->cd + pos;
-		struct zip_entry *en = &z->entries[z->nentries];
-		size_t nlen = le16(h + 28), xlen = le16(h + 30), clen = le16(h + 32);
-		if (pos + 46 + nlen + xlen + clen > z->cd_len) {
-			buf_adds(err, "central directory entry runs past its end");
-			goto out;
-		}
-		en->flags = le16(h + 8);
-		en->method = le16(h + 10);
-		en->crc = le32(h + 16);
-		en->csize = le32(h + 20);
-		en->usize = le32(h + 24);
-		en->local_off = le32(h + 42);
-		en->name = (const char *)h + 46;
-		en->name_len = nlen;
-		bool nu = en->usize == 0xFFFFFFFF, nc = en->csize == 0xFFFFFFFF,
-		     no = en->local_off == 0xFFFFFFFF;
-		if ((nu || nc || no) && !parse_zip64_extra(h + 46 + nlen, xlen, en, nu, nc, no)) {
-			/* Not fatal for the archive: only this entry is unusable. */
-			en->method = 0xFFFF;
-		}
-		en->local_off += (uint64_t)z->shift;
-		en->cd_pos = pos;
-		en->cd_len = 46 + nlen + xlen + clen;
-		z->nentries++;
-		pos += en->cd_len;
-	}
-	st = ZIP_OK;
-out:
-	free(tail_own);
-	if (st != ZIP_OK)
-		zip_close(z);
-	return st;
+enum zip_status zip_open_reader(struct zip *z, const struct zip_reader *src,
+				const struct zip_limits *lim, struct buf *err)
+{
+	memset(z, 0, sizeof *z);
+	z->src.fd = -1;
+	struct rd r = {.size = src->size, .read = src->read, .ctx = src->ctx};
+	return open_rd(z, &r, false, lim, err);
 }
 
 void zip_close(struct zip *z)
@@ -281,7 +558,7 @@ bool zip_data_offset(const struct zip *z, const struct zip_entry *e, uint64_t *d
 		buf_adds(err, "bad ZIP64 extra field");
 		return false;
 	}
-	if (zsrc_read(&z->src, h, 30, e->local_off) < 0 || le32(h) != 0x04034b50) {
+	if (zsrc_read(&z->src, h, 30, e->local_off) < 0 || le32(h) != SIG_LOC) {
 		buf_adds(err, "local header missing or truncated");
 		return false;
 	}

@@ -1,4 +1,5 @@
-/* zip.h - a ZIP reader that reads as little as possible.
+/* zip.h - a ZIP reader that reads as little as possible, and decides which
+ * entries an archive has the way the JVM does.
  *
  * An archive is read from a byte source: a file descriptor (read with pread
  * at offsets, never whole) or a buffer in memory (a nested archive).  Opening
@@ -6,10 +7,46 @@
  * from the tail; entries are then listed from the central directory without
  * touching their data, and only the entries a caller asks for are read.
  *
- * Handled: ZIP64, data descriptors, STORED and DEFLATED entries, data
- * prepended before the archive (executable jars with a launch script: the
- * offsets are corrected by the difference between where the central
- * directory is and where the EOCD says it is), duplicate names, non-UTF-8
+ * The entry list is the one OpenJDK 17's java.util.zip.ZipFile builds
+ * (Source.findEND and initCEN, checked against 17.0.15), so that a class the
+ * JVM would load from an archive is seen, and one it would not is not:
+ *   - The end record is searched for backwards from the end of the file over
+ *     the JDK's window (the last 65,636 bytes).  A candidate whose comment
+ *     length does not reach exactly the end of the file is taken only if its
+ *     central directory starts with a central header signature and its first
+ *     local header (central directory offset minus declared offset) with a
+ *     local header signature; otherwise the search goes on.  A candidate
+ *     that passes but whose comment runs past the end refuses the archive.
+ *   - A ZIP64 locator right before the end record is followed to the offset
+ *     it states (as written: not corrected for prepended data); when no ZIP64
+ *     end record is there, or its size, offset or count differs from a
+ *     classic field that is not 0xFFFF/0xFFFFFFFF, the classic record is used.
+ *   - Disk numbers and the 16-bit (or 64-bit) entry counts are not trusted:
+ *     entries are read until the central directory's bytes are used up.  The
+ *     directory must end exactly there (no slack, no entry running past it).
+ *   - Prepended data (an executable jar's launch script): entry offsets are
+ *     corrected by the central directory's actual position minus its declared
+ *     one, which must not be negative.
+ * Refusals.  The JDK refuses a whole archive in two kinds of cases, and
+ * log4scan deliberately treats them differently:
+ *   - its structure cannot be read (no end record found, a central directory
+ *     outside the file, a bad central header signature, slack or overrun at
+ *     its end, a ZIP64 count the JDK cannot allocate for): ZIP_BAD with the
+ *     JDK's reason.  No reader loads anything from it; nothing is reported
+ *     but the error.
+ *   - one entry's fields fail a check (encrypted flag, a method other than
+ *     STORED/DEFLATED, a name that is not valid UTF-8, a malformed extra
+ *     field): ZIP_OK, every entry listed as a lenient reader lists it, and
+ *     z->refused holds the JDK's reason.  OpenJDK 17.0.15 refuses such an
+ *     archive, but older JVMs (the extra-field checks came in 17.0.8, the
+ *     UTF-8 check in 15; Java 8 has neither) and JVMs run with
+ *     -Djdk.util.zip.disableZip64ExtraFieldValidation=true open it: callers
+ *     scan it and report the refusal beside what they find, rather than give
+ *     an all-clear for an archive some JVM loads.
+ * Bounds of log4scan's own: a central directory larger than
+ * zip_limits.max_cd_bytes or with more entries than max_entries is ZIP_BAD.
+ * Also handled: ZIP64 extra fields, data descriptors, STORED and DEFLATED
+ * entries, duplicate names (all listed; the JDK loads the last), non-UTF-8
  * names.  Every size and offset read from the file is checked against the
  * source before use; inflation never produces more than the caller's cap. */
 #ifndef L4S_ZIP_H
@@ -55,7 +92,10 @@ struct zip {
 	int64_t shift;        /* actual minus declared offsets (prepended data) */
 	struct zip_entry *entries;
 	size_t nentries;
-	bool zip64;
+	bool zip64;           /* the entry list came from a ZIP64 end record */
+	/* Why OpenJDK 17 would refuse to open this archive although its entries
+	 * could be listed (see above), or "" */
+	char refused[128];
 };
 
 enum zip_status { ZIP_OK = 0, ZIP_NOT_ZIP = 1, ZIP_BAD = 2 };
@@ -65,9 +105,9 @@ struct zip_limits {
 	uint64_t max_entries;
 };
 
-/* How much of a file's tail zip_open reads first; the rest of the 64 KiB
- * tail is read only when no end record ends exactly at the end of the file
- * (an archive comment, or trailing junk). */
+/* How much of a file's tail zip_open reads first; the rest of the JDK's
+ * search window is read only when no end record found there is taken (an
+ * archive comment, or trailing junk). */
 #define ZIP_TAIL_FIRST 512
 
 /* Open: ZIP_OK, ZIP_NOT_ZIP (no end record: not an archive), or ZIP_BAD with
@@ -82,6 +122,22 @@ enum zip_status zip_open(struct zip *z, const struct zsrc *src, const struct zip
 enum zip_status zip_open_quick(struct zip *z, const struct zsrc *src, const struct zip_limits *lim,
 			       bool quick, struct buf *err);
 void zip_close(struct zip *z);
+
+/* A source that may answer only some reads: the parts of a streamed archive
+ * that were kept (zipstream.c).  read copies n bytes at `at` and returns 0,
+ * -1 on an error (errno set), or 1 when those bytes are not available. */
+struct zip_reader {
+	uint64_t size;
+	int (*read)(void *ctx, void *dst, size_t n, uint64_t at);
+	void *ctx;
+};
+
+/* As zip_open over such a source: the end-record search and the central
+ * directory, nothing else (z->src is empty: entries' data cannot be read
+ * through it).  A read the source cannot answer makes it ZIP_BAD, with err
+ * saying the archive could not be decided from what was kept. */
+enum zip_status zip_open_reader(struct zip *z, const struct zip_reader *r,
+				const struct zip_limits *lim, struct buf *err);
 
 /* Absolute offset (in the source) of an entry's compressed data, after
  * checking its local header.  Returns false with a reason in err. */
