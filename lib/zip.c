@@ -114,6 +114,13 @@ static int src_read(void *ctx, void *dst, size_t n, uint64_t at)
 	return zsrc_read(ctx, dst, n, at) < 0 ? -1 : 0;
 }
 
+/* The archive's structure fails one of the JDK's checks: nothing in it
+ * loads, on any JVM. */
+static void jdk_bad(struct buf *err, const char *why)
+{
+	buf_printf(err, "the JVM cannot open this archive: %s", why);
+}
+
 /* ---- Source.findEND */
 
 struct endrec {
@@ -204,7 +211,7 @@ static int take_candidate(struct rd *r, const unsigned char *c, uint64_t pos, st
 		if (st != 1)
 			return st == 0 ? 0 : -1;
 		if (pos + ENDHDR + comlen > r->size) {
-			buf_adds(err, "the end record's comment runs past the end of the file");
+			jdk_bad(err, "the end record's comment runs past the end of the file");
 			return -1;
 		}
 	}
@@ -394,7 +401,7 @@ static bool add_entry(struct zip *z, size_t pos, struct buf *err)
 {
 	const unsigned char *h = z->cd + pos;
 	if (le32(h) != SIG_CEN) {
-		buf_adds(err, "invalid CEN header (bad signature)");
+		jdk_bad(err, "invalid CEN header (bad signature)");
 		return false;
 	}
 	struct zip_entry *en = &z->entries[z->nentries];
@@ -409,7 +416,7 @@ static bool add_entry(struct zip *z, size_t pos, struct buf *err)
 		refuse(z, m);
 	}
 	if (pos + CENHDR + nlen > z->cd_len) {
-		buf_adds(err, "invalid CEN header (bad header size)");
+		jdk_bad(err, "invalid CEN header (bad header size)");
 		return false;
 	}
 	if (xlen)
@@ -451,23 +458,23 @@ static enum zip_status read_cen(struct zip *z, struct rd *r, const struct endrec
 		return ZIP_OK;
 	}
 	if (e->cenlen > e->endpos) {
-		buf_adds(err, "invalid END header (bad central directory size)");
+		jdk_bad(err, "invalid END header (bad central directory size)");
 		return ZIP_BAD;
 	}
 	uint64_t cenpos = e->endpos - e->cenlen;
 	if (e->cenoff > cenpos) {
-		buf_adds(err, "invalid END header (bad central directory offset)");
+		jdk_bad(err, "invalid END header (bad central directory offset)");
 		return ZIP_BAD;
 	}
 	if (e->cenlen + ENDHDR >= INT32_MAX) {
-		buf_adds(err, "invalid END header (central directory size too large)");
+		jdk_bad(err, "invalid END header (central directory size too large)");
 		return ZIP_BAD;
 	}
 	/* the JDK allocates three ints per declared entry */
 	int32_t tot = (int32_t)(uint32_t)e->total;
 	if (tot < 0 || (int32_t)((uint32_t)tot * 3u) < 0) {
-		buf_printf(err, "ZIP64 entry count %llu is more than the JDK can allocate for",
-			   (unsigned long long)e->total);
+		buf_printf(err, "the JVM cannot open this archive: its ZIP64 entry count %llu is more than the JDK "
+			   "can allocate for", (unsigned long long)e->total);
 		return ZIP_BAD;
 	}
 	if (e->cenlen > lim->max_cd_bytes) {
@@ -497,7 +504,7 @@ static enum zip_status read_cen(struct zip *z, struct rd *r, const struct endrec
 		if (!add_entry(z, pos, err))
 			return ZIP_BAD;
 	if (pos != z->cd_len) {
-		buf_adds(err, "invalid CEN header (bad header size)");
+		jdk_bad(err, "invalid CEN header (bad header size)");
 		return ZIP_BAD;
 	}
 	return ZIP_OK;

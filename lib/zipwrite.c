@@ -493,7 +493,7 @@ static bool write_end(const struct zip *z, uint64_t count, uint64_t cd_decl, uin
 		put64(r + 48, cd_decl);
 		put32(r + 56, SIG_Z64LOC);
 		put32(r + 60, 0);
-		put64(r + 64, (uint64_t)((int64_t)rec - z->shift));
+		put64(r + 64, rec); /* from the file's start: the JDK does not correct it for a prefix */
 		put32(r + 72, 1);
 		sink_put(s, r, sizeof r);
 	}
