@@ -67,7 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (zip_open(&zp, &src, &lim, &err) == ZIP_OK && zp.nentries == 1) {
 		struct stream_result r;
 		buf_reset(&err);
-		zipstream_read(&zp, &zp.entries[0], 4u << 20, size & 1, want, NULL, &r, &err);
+		struct zip_limits slim = {1 << 20, 1000};
+		zipstream_read(&zp, &zp.entries[0], 4u << 20, &slim, size & 1, want, NULL, &r, &err);
 		stream_result_free(&r);
 		zip_close(&zp);
 	}

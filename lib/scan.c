@@ -352,11 +352,17 @@ static void scan_streamed(struct scanner *s, const struct zip *z, const struct z
 	struct stream_view v = {s, &r};
 	const char *which;
 	uint64_t budget = inflate_left(s, &which);
-	bool ok = zipstream_read(z, e, budget, false, stream_want, &v, &r, &err);
+	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
+	/* the entries that count are the central directory's (zipstream.h); when
+	 * it is out of reach, err says so, and what r holds, if anything, is
+	 * what the local headers show */
+	bool ok = zipstream_read(z, e, budget, &lim, false, stream_want, &v, &r, &err);
 	inflate_charge(s, r.bytes);
 	atomic_fetch_add(&s->st->archives, 1);
 	if (!ok)
 		count_error(s, out, buf_cstr(path), buf_cstr(&err));
+	else if (r.refused[0])
+		report_refusal(s, out, buf_cstr(path), r.refused);
 	buf_free(&err);
 
 	struct container c = {r.n, sv_name, sv_read, &v};
@@ -366,7 +372,7 @@ static void scan_streamed(struct scanner *s, const struct zip *z, const struct z
 	if (found && s->o->want_sha256 && ok) {
 		struct stream_result h;
 		struct buf herr = BUF_INIT;
-		if (zipstream_read(z, e, budget, true, stream_nothing, NULL, &h, &herr))
+		if (zipstream_read(z, e, budget, &lim, true, stream_nothing, NULL, &h, &herr))
 			for (size_t i = out->n - found; i < out->n; i++)
 				memcpy(out->rec[i].f.sha256, h.sha256, sizeof h.sha256);
 		stream_result_free(&h);

@@ -1,10 +1,16 @@
-/* zipstream.c - front-to-back ZIP reading over an inflated stream (see
- * zipstream.h).
+/* zipstream.c - front-to-back ZIP reading over an inflated stream, and the
+ * entry list decided at its end from the central directory (zipstream.h).
  *
- * Two layers: `pull` turns the parent's compressed bytes (read with pread in
- * 64 KiB chunks) into the nested archive's bytes on demand, with a small
- * push-back so that an inner DEFLATE stream that ends mid-buffer can return
- * what it did not use; the local-header walk then takes bytes from `pull`. */
+ * Three layers:
+ *   pull    the parent's compressed bytes (pread in 64 KiB chunks) inflated
+ *           into the nested archive's bytes, 256 KiB at a time; it keeps
+ *           the chunk before the current one, the first bytes, and once the
+ *           walk asks, everything from a point on (the tail, trimmed to what
+ *           can still be the central directory);
+ *   walk    local headers front to back; what is seen of each wanted entry
+ *           (and its data, capped) is recorded by local header offset;
+ *   decide  zip_open_reader over what pull kept, then the central
+ *           directory's entries matched with the records. */
 #include "zipstream.h"
 
 #include <nettle/sha2.h>
@@ -15,6 +21,26 @@
 
 #define CHUNK 65536
 #define OUT_CHUNK (256 << 10) /* inflate copies 32 KiB to its window per call: fewer calls, less copying */
+#define SLACK 64              /* unread bytes a refill carries over (peek) */
+#define HEAD 64               /* first bytes of the stream kept */
+#define END_WINDOW (65636 + 76) /* the JDK's end-record window, with the ZIP64 records before it */
+#define TRIM_FIRST (1u << 20)
+#define KEEP_DEFLATED_MAX (64u << 20)
+
+#define SIG_LOC 0x04034b50u
+#define SIG_CEN 0x02014b50u
+#define SIG_END 0x06054b50u
+#define SIG_END64 0x06064b50u
+#define SIG_DD 0x08074b50u
+
+static uint16_t le16(const unsigned char *b) { return (uint16_t)(b[0] | b[1] << 8); }
+static uint32_t le32(const unsigned char *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+static uint64_t le64(const unsigned char *b) { return le32(b) | (uint64_t)le32(b + 4) << 32; }
+
+/* ---- pull */
 
 struct pull {
 	const struct zsrc *src;
@@ -22,23 +48,115 @@ struct pull {
 	unsigned char in[CHUNK];
 	z_stream z;
 	bool z_done;
-	unsigned char out[OUT_CHUNK];   /* inflated, not yet consumed */
-	size_t out_pos, out_len;
+	unsigned char *chunk[2];        /* the current chunk and the one before */
+	int cur;
+	size_t pos, len;                /* unread: chunk[cur][pos..len) */
+	uint64_t at;                    /* stream offset of chunk[cur][0] */
+	uint64_t prev_at;               /* chunk[!cur] holds [prev_at, prev_at + prev_len) */
+	size_t prev_len;
+	unsigned char head[HEAD];
+	size_t head_len;
+	bool keeping;                   /* the tail: [tail_at, tail_at + tail.len) */
+	struct buf tail;
+	uint64_t tail_at, tail_max;
+	size_t trim_next;
 	uint64_t total, max_total;
 	bool hash;
 	struct sha256_ctx sha;
 	const char *error;
+	bool limit;                     /* the error is a bound of log4scan's own */
 };
 
-/* Refill out[] with more inflated bytes; false at end or on error. */
+static uint64_t here(const struct pull *p) { return p->at + p->pos; }
+
+/* Headers of a central directory from t[s]: 0 open (it may go on), 1
+ * broken, 2 complete (an end record follows, at *end). */
+static int cen_chain(const unsigned char *t, size_t n, size_t s, size_t *end)
+{
+	for (size_t q = s;;) {
+		if (q + 4 > n)
+			return 0;
+		uint32_t sig = le32(t + q);
+		if (sig == SIG_END || sig == SIG_END64) {
+			*end = q;
+			return 2;
+		}
+		if (sig != SIG_CEN)
+			return 1;
+		if (q + 46 > n)
+			return 0;
+		q += 46 + (size_t)le16(t + q + 28) + le16(t + q + 30) + le16(t + q + 32);
+	}
+}
+
+/* Drop the tail's bytes before the first place a central directory can
+ * still start: a central header from which headers follow one another to
+ * the end of what is kept, or to an end record within the JDK's window. */
+static void trim_tail(struct pull *p)
+{
+	unsigned char *t = (unsigned char *)p->tail.data;
+	size_t n = p->tail.len, s = 0;
+	for (;;) {
+		unsigned char *f = s + 4 <= n ? memmem(t + s, n - s, "PK\1\2", 4) : NULL;
+		if (!f) {
+			s = n > 3 ? n - 3 : 0; /* a signature may be split */
+			break;
+		}
+		s = (size_t)(f - t);
+		size_t end;
+		int c = cen_chain(t, n, s, &end);
+		if (c == 0 || (c == 2 && n - end <= END_WINDOW))
+			break;
+		s++;
+	}
+	if (s) {
+		memmove(t, t + s, n - s);
+		p->tail.len = n - s;
+		p->tail_at += s;
+	}
+	p->trim_next = p->tail.len * 2 > TRIM_FIRST ? p->tail.len * 2 : TRIM_FIRST;
+}
+
+static void tail_add(struct pull *p, const unsigned char *b, size_t n)
+{
+	buf_add(&p->tail, b, n);
+	if (p->tail.len > p->trim_next)
+		trim_tail(p);
+	if (p->tail.len > p->tail_max && !p->error) {
+		p->error = "the central directory is larger than the limit (kept while streaming)";
+		p->limit = true;
+	}
+}
+
+/* Keep every byte from here on (the walk has stopped). */
+static void keep_tail(struct pull *p)
+{
+	if (p->keeping)
+		return;
+	p->keeping = true;
+	p->tail_at = here(p);
+	p->trim_next = TRIM_FIRST;
+	tail_add(p, p->chunk[p->cur] + p->pos, p->len - p->pos);
+}
+
+/* Inflate the next chunk, carrying the unread bytes over (at most SLACK).
+ * False at the end of the stream or on an error (p->error). */
 static bool refill(struct pull *p)
 {
-	if (p->z_done)
+	if (p->z_done || p->error)
 		return false;
-	p->out_pos = p->out_len = 0;
-	p->z.next_out = p->out;
+	size_t keep = p->len - p->pos;
+	unsigned char *o = p->chunk[!p->cur];
+	memcpy(o, p->chunk[p->cur] + p->pos, keep);
+	p->prev_at = p->at;
+	p->prev_len = p->len;
+	p->at += p->pos;
+	p->cur = !p->cur;
+	p->pos = 0;
+	p->len = keep;
+	p->z.next_out = o + keep;
 	p->z.avail_out = OUT_CHUNK;
-	while (p->z.avail_out == OUT_CHUNK) {
+	while (p->z.avail_out) {
 		if (p->z.avail_in == 0 && p->in_at < p->in_end) {
 			size_t n = p->in_end - p->in_at < CHUNK ? (size_t)(p->in_end - p->in_at) : CHUNK;
 			if (zsrc_read(p->src, p->in, n, p->in_at) < 0) {
@@ -54,38 +172,48 @@ static bool refill(struct pull *p)
 			p->z_done = true;
 			break;
 		}
-		if (r != Z_OK && !(r == Z_BUF_ERROR && p->z.avail_in == 0 && p->in_at < p->in_end)) {
-			p->error = "corrupt deflate data";
-			return false;
-		}
-		if (r == Z_BUF_ERROR && p->in_at >= p->in_end) {
+		if (r == Z_BUF_ERROR && p->z.avail_in == 0 && p->in_at < p->in_end)
+			continue;
+		if (r == Z_BUF_ERROR) {
 			p->error = "truncated deflate data";
 			return false;
 		}
+		if (r != Z_OK) {
+			p->error = "corrupt deflate data";
+			return false;
+		}
 	}
-	p->out_len = OUT_CHUNK - p->z.avail_out;
-	p->total += p->out_len;
+	size_t fresh = OUT_CHUNK - p->z.avail_out;
+	p->len = keep + fresh;
+	p->total += fresh;
 	if (p->hash)
-		sha256_update(&p->sha, p->out_len, p->out);
+		sha256_update(&p->sha, fresh, o + keep);
+	if (p->head_len < HEAD && p->at + keep == p->head_len) {
+		size_t k = HEAD - p->head_len < fresh ? HEAD - p->head_len : fresh;
+		memcpy(p->head + p->head_len, o + keep, k);
+		p->head_len += k;
+	}
+	if (p->keeping)
+		tail_add(p, o + keep, fresh);
 	if (p->total > p->max_total) {
 		p->error = "inflation budget for this file exhausted (--max-inflate)";
-		return false;
+		p->limit = true;
 	}
-	return p->out_len > 0;
+	return !p->error && fresh > 0;
 }
 
 /* Copy n bytes (dst may be NULL to skip). */
 static bool take(struct pull *p, unsigned char *dst, size_t n)
 {
 	while (n) {
-		if (p->out_pos == p->out_len && !refill(p))
+		if (p->pos == p->len && !refill(p))
 			return false;
-		size_t k = p->out_len - p->out_pos < n ? p->out_len - p->out_pos : n;
+		size_t k = p->len - p->pos < n ? p->len - p->pos : n;
 		if (dst) {
-			memcpy(dst, p->out + p->out_pos, k);
+			memcpy(dst, p->chunk[p->cur] + p->pos, k);
 			dst += k;
 		}
-		p->out_pos += k;
+		p->pos += k;
 		n -= k;
 	}
 	return true;
@@ -102,55 +230,103 @@ static bool skip_bytes(struct pull *p, uint64_t n)
 	return true;
 }
 
+/* n (at most SLACK) unread bytes in a row at chunk[cur] + pos: how many
+ * there are (fewer only at the end of the stream). */
+static size_t peek(struct pull *p, size_t n)
+{
+	while (p->len - p->pos < n && refill(p))
+		;
+	return p->len - p->pos < n ? p->len - p->pos : n;
+}
+
 /* Archives may have data before the first entry (a launch script, or
  * anything): move to the first local-header signature. */
 static bool seek_first_header(struct pull *p)
 {
-	static const unsigned char sig[4] = {'P', 'K', 3, 4};
-	unsigned char carry[3];
-	size_t ncarry = 0;
 	for (;;) {
-		if (p->out_pos == p->out_len) {
-			size_t keep = p->out_len >= 3 ? 3 : p->out_len;
-			if (keep) {
-				memcpy(carry, p->out + p->out_len - keep, keep);
-				ncarry = keep;
-			}
-			if (!refill(p))
-				return false;
-			/* a signature split across the two buffers */
-			for (size_t k = 1; k <= ncarry; k++) {
-				size_t from_head = 4 - k;
-				if (p->out_len >= from_head && !memcmp(carry + ncarry - k, sig, k) &&
-				    !memcmp(p->out, sig + k, from_head)) {
-					p->out_pos = from_head;
-					return true; /* signature consumed */
-				}
-			}
-		}
+		if (peek(p, 4) < 4)
+			return false;
 		/* memchr for the 'P' runs at memory speed over the long runs of
 		 * one byte that prepended data tends to be; memmem does not. */
-		unsigned char *q = p->out + p->out_pos, *end = p->out + p->out_len;
-		while ((q = memchr(q, 'P', (size_t)(end - q)))) {
-			if (end - q < 4)
-				break;
-			if (!memcmp(q, sig, 4)) {
-				p->out_pos = (size_t)(q - p->out) + 4;
+		unsigned char *b = p->chunk[p->cur], *q = b + p->pos, *end = b + p->len;
+		while ((q = memchr(q, 'P', (size_t)(end - q))) && end - q >= 4) {
+			if (le32(q) == SIG_LOC) {
+				p->pos = (size_t)(q - b);
 				return true;
 			}
 			q++;
 		}
-		/* a 'P' in the last 3 bytes is picked up by the carry above */
-		p->out_pos = p->out_len;
+		p->pos = p->len - 3; /* a signature may be split: carried over */
 	}
 }
 
-static uint16_t le16(const unsigned char *b) { return (uint16_t)(b[0] | b[1] << 8); }
-static uint32_t le32(const unsigned char *b)
+/* ---- data descriptors */
+
+static uint64_t size_at(const unsigned char *d, bool w8) { return w8 ? le64(d) : le32(d); }
+
+/* A data descriptor at d (avail bytes) for an entry of csize/usize bytes:
+ * its length and *crc, or 0.  With or without its signature; the width of
+ * its sizes the APPNOTE's (wide: a ZIP64 extra in the local header) first,
+ * then the other. */
+static size_t descriptor_at(const unsigned char *d, size_t avail, uint64_t csize, uint64_t usize, bool wide,
+			    uint32_t *crc)
 {
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	for (int k = 0; k < 2; k++) {
+		bool w8 = k == 0 ? wide : !wide;
+		size_t sz = w8 ? 8 : 4;
+		if (avail >= 8 + 2 * sz && le32(d) == SIG_DD && size_at(d + 8, w8) == csize &&
+		    size_at(d + 8 + sz, w8) == usize) {
+			*crc = le32(d + 4);
+			return 8 + 2 * sz;
+		}
+		if (avail >= 4 + 2 * sz && size_at(d + 4, w8) == csize && size_at(d + 4 + sz, w8) == usize) {
+			*crc = le32(d);
+			return 4 + 2 * sz;
+		}
+	}
+	return 0;
 }
-static uint64_t le64(const unsigned char *b) { return le32(b) | (uint64_t)le32(b + 4) << 32; }
+
+#define DD_MAX 24
+
+/* A STORED entry with a data descriptor: it ends where a descriptor follows
+ * whose sizes are the bytes before it and whose CRC is theirs.  Scans at
+ * most the rest of the stream; keeps up to `keep` bytes in out. */
+static bool stored_to_descriptor(struct pull *p, bool wide, uint64_t keep, struct buf *out, uint32_t *crc_out,
+				 uint64_t *size_out, const char **why)
+{
+	uint32_t crc = (uint32_t)crc32(0, NULL, 0);
+	uint64_t done = 0;
+	for (;;) {
+		bool last = peek(p, DD_MAX) < DD_MAX;
+		const unsigned char *b = p->chunk[p->cur] + p->pos;
+		size_t m = p->len - p->pos, scan = last ? m : m - DD_MAX + 1;
+		for (size_t i = 0; i < scan; i++) {
+			uint32_t dcrc;
+			size_t dl = descriptor_at(b + i, m - i, done + i, done + i, wide, &dcrc);
+			if (!dl)
+				continue;
+			uint32_t c = (uint32_t)crc32(crc, b, (uInt)i);
+			if (c != dcrc)
+				continue;
+			if (out && out->len < keep)
+				buf_add(out, b, out->len + i > keep ? (size_t)(keep - out->len) : i);
+			*crc_out = c;
+			*size_out = done + i;
+			p->pos += i + dl;
+			return true;
+		}
+		if (last) {
+			*why = p->error ? p->error : "archive ends inside an entry";
+			return false;
+		}
+		if (out && out->len < keep)
+			buf_add(out, b, out->len + scan > keep ? (size_t)(keep - out->len) : scan);
+		crc = (uint32_t)crc32(crc, b, (uInt)scan);
+		done += scan;
+		p->pos += scan;
+	}
+}
 
 /* Inflate an entry of unknown compressed size (data descriptor) straight
  * from the pull stream; keep up to `keep` bytes of its output in *out. */
@@ -167,17 +343,17 @@ static bool inflate_unknown(struct pull *p, uint64_t keep, struct buf *out, uint
 	*csize = *usize = 0;
 	bool ok = false;
 	for (;;) {
-		if (p->out_pos == p->out_len && !refill(p)) {
+		if (p->pos == p->len && !refill(p)) {
 			*why = p->error ? p->error : "archive ends inside an entry";
 			break;
 		}
-		z.next_in = p->out + p->out_pos;
-		z.avail_in = (uInt)(p->out_len - p->out_pos);
+		z.next_in = p->chunk[p->cur] + p->pos;
+		z.avail_in = (uInt)(p->len - p->pos);
 		z.next_out = tmp;
 		z.avail_out = sizeof tmp;
 		int r = inflate(&z, Z_NO_FLUSH);
-		size_t used = (p->out_len - p->out_pos) - z.avail_in;
-		p->out_pos += used;
+		size_t used = (p->len - p->pos) - z.avail_in;
+		p->pos += used;
 		*csize += used;
 		size_t got = sizeof tmp - z.avail_out;
 		if (out && out->len < keep)
@@ -200,18 +376,420 @@ static bool inflate_unknown(struct pull *p, uint64_t keep, struct buf *out, uint
 	return ok;
 }
 
-static void add_entry(struct stream_result *res, const char *name, size_t nlen)
+/* ---- walk: what the local headers show */
+
+struct seen {
+	uint64_t off;            /* the local header's offset in the stream */
+	char *name;              /* the local header's name */
+	size_t name_len;
+	uint16_t method;
+	uint32_t crc;
+	uint64_t csize, usize;
+	unsigned char *data;     /* kept bytes, or NULL */
+	size_t len;
+	char *error;
+};
+
+struct walk {
+	struct pull *p;
+	stream_want_fn want;
+	void *ctx;
+	struct seen *seen;       /* entries the caller wanted, in stream order */
+	size_t n, cap;
+	uint64_t first_loc;
+	bool any_loc;
+	const char *stop;        /* why the walk stopped before the stream's end, if it did */
+};
+
+static struct seen *add_seen(struct walk *w, uint64_t off, const char *name, size_t nlen)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 64;
+		w->seen = xrealloc(w->seen, w->cap * sizeof *w->seen);
+	}
+	struct seen *s = &w->seen[w->n++];
+	memset(s, 0, sizeof *s);
+	s->off = off;
+	s->name = xstrndup(name, nlen);
+	s->name_len = nlen;
+	return s;
+}
+
+static bool zip64_extra(const unsigned char *x, size_t xlen, uint64_t *csize, uint64_t *usize)
+{
+	bool found = false;
+	for (size_t i = 0; i + 4 <= xlen;) {
+		uint16_t id = le16(x + i), len = le16(x + i + 2);
+		if (i + 4 + len > xlen)
+			break;
+		if (id == 1) {
+			found = true;
+			if (len >= 16) {
+				if (*usize == 0xFFFFFFFF)
+					*usize = le64(x + i + 4);
+				if (*csize == 0xFFFFFFFF)
+					*csize = le64(x + i + 12);
+			}
+		}
+		i += 4 + (size_t)len;
+	}
+	return found;
+}
+
+/* Inflate a DEFLATED entry of known size that is kept. */
+static const char *inflate_known(struct pull *p, uint64_t csize, uint64_t usize, struct buf *data, bool *cut)
+{
+	if (csize > KEEP_DEFLATED_MAX) {
+		*cut = !skip_bytes(p, csize);
+		return "compressed entry too large to keep";
+	}
+	unsigned char *cbuf = xmalloc(csize ? (size_t)csize : 1);
+	const char *why = NULL;
+	*cut = !take(p, cbuf, (size_t)csize);
+	if (!*cut) {
+		z_stream z;
+		memset(&z, 0, sizeof z);
+		buf_reserve(data, (size_t)usize);
+		if (inflateInit2(&z, -15) == Z_OK) {
+			z.next_in = cbuf;
+			z.avail_in = (uInt)csize;
+			z.next_out = (unsigned char *)data->data;
+			z.avail_out = (uInt)usize;
+			int r = inflate(&z, Z_FINISH);
+			if (r == Z_STREAM_END && z.total_out == usize)
+				data->len = (size_t)usize;
+			else
+				why = "corrupt deflate data";
+			inflateEnd(&z);
+		}
+	}
+	free(cbuf);
+	return why;
+}
+
+/* One entry, its local header's signature read at `at`.  False when the
+ * walk cannot go on past it (w->stop says why). */
+static bool walk_entry(struct walk *w, uint64_t at)
+{
+	struct pull *p = w->p;
+	unsigned char h[30];
+	if (!take(p, h + 4, 26)) {
+		w->stop = "truncated local header";
+		return false;
+	}
+	uint16_t flags = le16(h + 6), method = le16(h + 8), nlen = le16(h + 26), xlen = le16(h + 28);
+	uint32_t crc = le32(h + 14);
+	uint64_t csize = le32(h + 18), usize = le32(h + 22);
+	char *name = xmalloc((size_t)nlen + 1);
+	unsigned char *extra = xmalloc((size_t)xlen + 1);
+	bool got = take(p, (unsigned char *)name, nlen) && take(p, extra, xlen);
+	bool wide = got && zip64_extra(extra, xlen, &csize, &usize);
+	free(extra);
+	if (!got) {
+		free(name);
+		w->stop = "truncated local header";
+		return false;
+	}
+	if (!w->any_loc) {
+		w->any_loc = true;
+		w->first_loc = at;
+	}
+	uint64_t keep_max = 0;
+	struct seen *s = w->want(name, nlen, &keep_max, w->ctx) ? add_seen(w, at, name, nlen) : NULL;
+	free(name);
+	bool keep = s && keep_max > 0;
+	struct buf data = BUF_INIT;
+	const char *why = NULL;
+	bool cut = false; /* the stream ended or failed inside the entry */
+	bool lost = false; /* its end is not known */
+	if (flags & 1) {
+		why = "encrypted entry";
+		if (flags & 8)
+			lost = true;
+		else
+			cut = !skip_bytes(p, csize);
+	} else if (flags & 8) {
+		uint64_t cs = 0, us = 0;
+		bool done;
+		if (method == 8) {
+			done = inflate_unknown(p, keep ? keep_max : 0, keep ? &data : NULL, &cs, &us, &why);
+			if (done) {
+				size_t avail = peek(p, DD_MAX);
+				size_t dl = descriptor_at(p->chunk[p->cur] + p->pos, avail, cs, us, wide, &crc);
+				if (dl)
+					p->pos += dl;
+				else
+					why = "its data descriptor does not match it";
+				done = dl > 0;
+			}
+		} else if (method == 0) {
+			done = stored_to_descriptor(p, wide, keep ? keep_max : 0, keep ? &data : NULL, &crc, &us, &why);
+			cs = us;
+		} else {
+			done = false;
+			why = "unsupported compression method with a data descriptor";
+		}
+		if (!done) {
+			lost = true;
+		} else {
+			csize = cs;
+			usize = us;
+			if (keep && us > keep_max)
+				why = "entry exceeds the size limit";
+		}
+	} else if (keep && usize > keep_max) {
+		why = "entry exceeds the size limit";
+		cut = !skip_bytes(p, csize);
+	} else if (keep && method == 8) {
+		why = inflate_known(p, csize, usize, &data, &cut);
+	} else if (keep && method == 0) {
+		buf_reserve(&data, (size_t)usize);
+		cut = !take(p, (unsigned char *)data.data, (size_t)usize);
+		if (!cut)
+			data.len = (size_t)usize;
+		csize = usize;
+	} else {
+		if (keep && method != 0 && method != 8)
+			why = "unsupported compression method";
+		cut = !skip_bytes(p, csize);
+	}
+	if (s) {
+		s->method = method;
+		s->crc = crc;
+		s->csize = csize;
+		s->usize = usize;
+		if (!why && keep && data.len && crc32(0, (const Bytef *)data.data, (uInt)data.len) != crc)
+			why = "CRC mismatch";
+		if (lost || cut)
+			why = why ? why : "archive ends inside an entry";
+		if (why) {
+			s->error = xstrdup(why);
+		} else if (keep) {
+			s->len = data.len;
+			s->data = (unsigned char *)buf_detach(&data);
+		}
+	}
+	buf_free(&data);
+	if (lost || cut) {
+		w->stop = why ? why : "archive ends inside an entry";
+		return false;
+	}
+	return true;
+}
+
+/* Walk the local headers until something else comes (the central
+ * directory, or bytes that are no entry) or the stream ends. */
+static void walk(struct walk *w)
+{
+	struct pull *p = w->p;
+	bool first = true;
+	for (;;) {
+		size_t got = peek(p, 4);
+		if (got < 4) {
+			p->pos = p->len; /* fewer than 4 bytes left: nothing more to walk */
+			return;
+		}
+		uint32_t sig = le32(p->chunk[p->cur] + p->pos);
+		if (first && sig != SIG_LOC) {
+			if (!seek_first_header(p))
+				return;
+			sig = SIG_LOC;
+		}
+		first = false;
+		if (sig != SIG_LOC) {
+			keep_tail(p);
+			return;
+		}
+		uint64_t at = here(p);
+		p->pos += 4;
+		if (!walk_entry(w, at)) {
+			keep_tail(p);
+			return;
+		}
+	}
+}
+
+/* ---- decide: the central directory over what was kept */
+
+struct kept {
+	struct pull *p;
+	struct walk *w;
+	bool missed;
+};
+
+static size_t copy_from(const unsigned char *b, uint64_t b_at, size_t b_len, uint64_t at, unsigned char *d,
+			size_t n)
+{
+	if (at < b_at || at - b_at >= b_len)
+		return 0;
+	size_t k = b_len - (size_t)(at - b_at) < n ? b_len - (size_t)(at - b_at) : n;
+	memcpy(d, b + (at - b_at), k);
+	return k;
+}
+
+static const struct seen *seen_at(const struct walk *w, uint64_t off)
+{
+	size_t lo = 0, hi = w->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->seen[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->n && w->seen[lo].off == off ? &w->seen[lo] : NULL;
+}
+
+static int kept_read(void *ctx, void *dst, size_t n, uint64_t at)
+{
+	struct kept *k = ctx;
+	struct pull *p = k->p;
+	unsigned char *d = dst;
+	/* a signature read at a local header the walk went through */
+	if (n == 4 && ((k->w->any_loc && at == k->w->first_loc) || seen_at(k->w, at))) {
+		memcpy(d, "PK\3\4", 4);
+		return 0;
+	}
+	while (n) {
+		size_t got = copy_from(p->chunk[p->cur], p->at, p->len, at, d, n);
+		if (!got)
+			got = copy_from(p->chunk[!p->cur], p->prev_at, p->prev_len, at, d, n);
+		if (!got)
+			got = copy_from((const unsigned char *)p->tail.data, p->tail_at, p->tail.len, at, d, n);
+		if (!got)
+			got = copy_from(p->head, 0, p->head_len, at, d, n);
+		if (!got) {
+			k->missed = true;
+			return 1;
+		}
+		at += got;
+		d += got;
+		n -= got;
+	}
+	return 0;
+}
+
+static struct stream_entry *add_entry(struct stream_result *res, const char *name, size_t nlen)
 {
 	res->entries = xrealloc(res->entries, (res->n + 1) * sizeof *res->entries);
 	struct stream_entry *se = &res->entries[res->n++];
 	memset(se, 0, sizeof *se);
 	se->name = xstrndup(name, nlen);
 	se->name_len = nlen;
+	return se;
+}
+
+/* The central directory's entries that the caller wants, with the data the
+ * walk kept at their local headers. */
+static void from_cen(const struct zip *z, struct walk *w, struct stream_result *res)
+{
+	for (size_t i = 0; i < z->nentries; i++) {
+		const struct zip_entry *e = &z->entries[i];
+		uint64_t max = 0;
+		if (!w->want(e->name, e->name_len, &max, w->ctx))
+			continue;
+		struct stream_entry *se = add_entry(res, e->name, e->name_len);
+		se->crc = e->crc;
+		se->usize = e->usize;
+		if (max == 0)
+			continue;
+		const struct seen *s = seen_at(w, e->local_off);
+		const char *why = NULL;
+		if (!s)
+			why = "not kept while streaming (its local header names another entry, or was not reached)";
+		else if (s->error)
+			why = s->error;
+		else if (!s->data)
+			why = "not kept while streaming (its local header names another entry)";
+		else if (s->method != e->method || s->crc != e->crc || s->csize != e->csize || s->usize != e->usize)
+			why = "its local header and the central directory disagree";
+		else if (s->len > max)
+			why = "entry exceeds the size limit";
+		if (why) {
+			se->error = xstrdup(why);
+		} else {
+			se->data = xmalloc(s->len ? s->len : 1);
+			memcpy(se->data, s->data, s->len);
+			se->len = s->len;
+		}
+	}
+}
+
+/* The walk's entries as they are: when the central directory is out of
+ * reach because of a bound of log4scan's own. */
+static void from_walk(struct walk *w, struct stream_result *res)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct seen *s = &w->seen[i];
+		struct stream_entry *se = add_entry(res, s->name, s->name_len);
+		se->crc = s->crc;
+		se->usize = s->usize;
+		se->data = s->data;
+		se->len = s->len;
+		se->error = s->error;
+		s->data = NULL;
+		s->error = NULL;
+	}
+	res->unchecked = true;
+}
+
+static void walk_free(struct walk *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->seen[i].name);
+		free(w->seen[i].data);
+		free(w->seen[i].error);
+	}
+	free(w->seen);
+}
+
+/* After the walk: the rest of the stream, then the decision. */
+static bool decide(struct pull *p, struct walk *w, const struct zip_limits *lim, struct stream_result *res,
+		   struct buf *err)
+{
+	keep_tail(p);
+	p->pos = p->len;
+	while (refill(p))
+		p->pos = p->len;
+	const char *unchecked = "entries are as their local headers show them (not checked against the "
+				"central directory)";
+	if (p->error) {
+		if (p->limit) {
+			buf_printf(err, "%s before the end of the nested archive: %s", p->error, unchecked);
+			from_walk(w, res);
+		} else {
+			buf_printf(err, "%s in the nested archive's stream: the JVM cannot read it either", p->error);
+		}
+		return false;
+	}
+	struct kept k = {p, w, false};
+	struct zip_reader r = {p->at + p->len, kept_read, &k};
+	struct zip z;
+	struct buf why = BUF_INIT;
+	enum zip_status st = zip_open_reader(&z, &r, lim, &why);
+	bool ok = st == ZIP_OK;
+	if (ok) {
+		from_cen(&z, w, res);
+		memcpy(res->refused, z.refused, sizeof res->refused);
+		zip_close(&z);
+	} else if (k.missed) {
+		buf_printf(err, "%s: %s", buf_cstr(&why), unchecked);
+		from_walk(w, res);
+	} else if (st == ZIP_NOT_ZIP) {
+		buf_printf(err, "no end record: the nested archive is truncated or not a zip%s%s",
+			   w->stop ? " (" : "", w->stop ? w->stop : "");
+		if (w->stop)
+			buf_adds(err, ")");
+	} else {
+		buf_add(err, why.data, why.len);
+	}
+	buf_free(&why);
+	return ok;
 }
 
 bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_t max_total,
-		    bool want_sha256, stream_want_fn want, void *ctx, struct stream_result *res,
-		    struct buf *err)
+		    const struct zip_limits *lim, bool want_sha256, stream_want_fn want, void *ctx,
+		    struct stream_result *res, struct buf *err)
 {
 	memset(res, 0, sizeof *res);
 	uint64_t off;
@@ -226,182 +804,31 @@ bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_
 	p->in_at = off;
 	p->in_end = off + e->csize;
 	p->max_total = max_total;
+	p->tail_max = lim->max_cd_bytes + END_WINDOW + SLACK;
 	p->hash = want_sha256;
+	p->chunk[0] = xmalloc(OUT_CHUNK + SLACK);
+	p->chunk[1] = xmalloc(OUT_CHUNK + SLACK);
 	sha256_init(&p->sha);
-	if (inflateInit2(&p->z, -15) != Z_OK) {
-		free(p);
-		buf_adds(err, "out of memory");
-		return false;
-	}
 	bool ok = false;
-	unsigned char h[30];
-	char *name = NULL;
-	struct buf data = BUF_INIT; /* the kept bytes of the current entry */
-	bool first = true;
-	for (;;) {
-		if (!take(p, h, 4)) {
-			buf_adds(err, p->error ? p->error : "archive ends without a central directory");
-			break;
-		}
-		uint32_t sig = le32(h);
-		if (first && sig != 0x04034b50) {
-			if (!seek_first_header(p)) {
-				buf_adds(err, p->error ? p->error : "no local header: not a zip");
-				break;
-			}
-			sig = 0x04034b50;
-		}
-		first = false;
-		if (sig == 0x02014b50 || sig == 0x06054b50 || sig == 0x06064b50) {
-			ok = true; /* central directory reached: every entry seen */
-			break;
-		}
-		if (sig != 0x04034b50) {
-			buf_adds(err, "unexpected data between entries (not a plain zip stream)");
-			break;
-		}
-		if (!take(p, h + 4, 26)) {
-			buf_adds(err, "truncated local header");
-			break;
-		}
-		uint16_t flags = le16(h + 6), method = le16(h + 8), nlen = le16(h + 26), xlen = le16(h + 28);
-		uint32_t crc = le32(h + 14);
-		uint64_t csize = le32(h + 18), usize = le32(h + 22);
-		free(name);
-		name = xmalloc((size_t)nlen + 1);
-		unsigned char *extra = xmalloc((size_t)xlen + 1);
-		bool got = take(p, (unsigned char *)name, nlen) && take(p, extra, xlen);
-		name[nlen] = 0;
-		if (got && (csize == 0xFFFFFFFF || usize == 0xFFFFFFFF)) {
-			for (size_t i = 0; i + 4 <= xlen;) {
-				uint16_t id = le16(extra + i), len = le16(extra + i + 2);
-				if (id == 1 && len >= 16 && i + 4 + len <= xlen) {
-					usize = le64(extra + i + 4);
-					csize = le64(extra + i + 12);
-				}
-				i += 4 + (size_t)len;
-			}
-		}
-		free(extra);
-		if (!got) {
-			buf_adds(err, "truncated local header");
-			break;
-		}
-		uint64_t keep_max = 0;
-		bool keep = want(name, nlen, &keep_max, ctx);
-		bool name_only = keep && keep_max == 0;
-		if (name_only) {
-			/* the caller needs to know the entry exists, not its bytes */
-			add_entry(res, name, nlen);
-			keep = false;
-		}
-		buf_free(&data);
-		const char *why = NULL;
-		if (flags & 1) {
-			why = "encrypted entry";
-			if (!(flags & 8) && !skip_bytes(p, csize))
-				break;
-			if (flags & 8) {
-				buf_adds(err, "encrypted entry of unknown size; stream cannot continue");
-				break;
-			}
-		} else if (flags & 8) {
-			if (method != 8) {
-				buf_adds(err, "stored entry with a data descriptor; stream cannot continue");
-				break;
-			}
-			uint64_t cs, us;
-			if (!inflate_unknown(p, keep ? keep_max : 0, keep ? &data : NULL, &cs, &us, &why)) {
-				buf_adds(err, why);
-				break;
-			}
-			/* descriptor: optional signature, crc, then 4- or 8-byte sizes */
-			unsigned char d[24];
-			if (!take(p, d, 4))
-				break;
-			size_t at = le32(d) == 0x08074b50 ? 4 : 0;
-			if (at && !take(p, d + 4, 4))
-				break;
-			crc = le32(d + at);
-			bool big = cs > 0xFFFFFFFFu || us > 0xFFFFFFFFu;
-			if (!take(p, d + at + 4, big ? 16 : 8))
-				break;
-			usize = us;
-			if (keep && us > keep_max)
-				why = "entry exceeds the size limit";
-		} else if (keep && usize > keep_max) {
-			why = "entry exceeds the size limit";
-			if (!skip_bytes(p, csize))
-				break;
-		} else if (keep && method == 8) {
-			if (csize > (64u << 20)) {
-				why = "compressed entry too large to keep";
-				if (!skip_bytes(p, csize))
-					break;
-			} else {
-				unsigned char *cbuf = xmalloc(csize ? (size_t)csize : 1);
-				bool okc = take(p, cbuf, (size_t)csize);
-				if (okc) {
-					z_stream z;
-					memset(&z, 0, sizeof z);
-					buf_reserve(&data, (size_t)usize);
-					if (inflateInit2(&z, -15) == Z_OK) {
-						z.next_in = cbuf;
-						z.avail_in = (uInt)csize;
-						z.next_out = (unsigned char *)data.data;
-						z.avail_out = (uInt)usize;
-						int r = inflate(&z, Z_FINISH);
-						if (r == Z_STREAM_END && z.total_out == usize)
-							data.len = (size_t)usize;
-						else
-							why = "corrupt deflate data";
-						inflateEnd(&z);
-					}
-				}
-				free(cbuf);
-				if (!okc)
-					break;
-			}
-		} else if (keep && method == 0) {
-			buf_reserve(&data, (size_t)usize);
-			if (!take(p, (unsigned char *)data.data, (size_t)usize))
-				break;
-			data.len = (size_t)usize;
-		} else {
-			if (keep && method != 0 && method != 8)
-				why = "unsupported compression method";
-			if (!skip_bytes(p, csize))
-				break;
-		}
-		if (keep) {
-			add_entry(res, name, nlen);
-			struct stream_entry *se = &res->entries[res->n - 1];
-			se->crc = crc;
-			se->usize = usize;
-			if (!why && data.len && crc32(0, (const Bytef *)data.data, (uInt)data.len) != crc)
-				why = "CRC mismatch";
-			if (why) {
-				se->error = xstrdup(why);
-				buf_free(&data);
-			} else {
-				se->len = data.len;
-				se->data = (unsigned char *)buf_detach(&data);
-			}
-		}
+	if (inflateInit2(&p->z, -15) != Z_OK) {
+		buf_adds(err, "out of memory");
+	} else {
+		struct walk w = {.p = p, .want = want, .ctx = ctx};
+		walk(&w);
+		ok = decide(p, &w, lim, res, err);
+		walk_free(&w);
+		inflateEnd(&p->z);
 	}
-	free(name);
-	buf_free(&data);
 	if (ok && want_sha256) {
-		/* hash the rest of the stream (central directory) too */
-		while (refill(p))
-			;
 		unsigned char d[32];
 		sha256_digest(&p->sha, 32, d);
 		for (int i = 0; i < 32; i++)
 			snprintf(res->sha256 + 2 * i, 3, "%02x", d[i]);
 	}
 	res->bytes = p->total;
-	inflateEnd(&p->z);
+	buf_free(&p->tail);
+	free(p->chunk[0]);
+	free(p->chunk[1]);
 	free(p);
 	return ok;
 }

@@ -1,11 +1,41 @@
 /* zipstream.h - read a ZIP archive front to back from a stream, for nested
- * archives too large to inflate into memory.
+ * archives too large to inflate into memory, and decide its entries from its
+ * central directory as the JVM does.
  *
  * The central directory is at the end, so a stream is read by its local
- * headers instead: each entry's name, then its data, which is either of a
- * known size or (data descriptor, flag bit 3) inflated to find its end.
- * Only entries the caller wants are kept (capped); the rest are skipped
- * while streaming.  Memory is bounded by the kept entries, not the archive.
+ * headers first: each entry's name, then its data, which is either of a
+ * known size or (data descriptor, flag bit 3) found by inflating it
+ * (DEFLATED) or by the descriptor that ends it (STORED: its signature or
+ * position, CRC and sizes must match the bytes before it).  A descriptor's
+ * sizes are 8 bytes when the local header has a ZIP64 extra field, else 4
+ * (APPNOTE 4.3.9.2; the other width is accepted only when it, and not the
+ * first, matches the entry).  Only entries the caller wants are kept
+ * (capped); the rest are skipped while streaming.
+ *
+ * Where the local headers end (or stop making sense), the rest of the stream
+ * is kept: the central directory and end records.  At the end of the stream
+ * zip.c decides the entry list from them exactly as for an archive on disk
+ * (zip_open_reader), and that list is the result: an entry counts only if
+ * the central directory lists it (under its name there), and its data is
+ * the one read at the local header its offset points to, when that header
+ * was walked and agrees with it on method, CRC and sizes (else the entry is
+ * listed with an error).  So a local header the central directory does not
+ * list (a JndiLookup.class deleted by a tool that only rewrote the
+ * directory) does not count.
+ *
+ * Memory is bounded by the kept entries, two 256 KiB chunks (the JDK's
+ * end-record window is always among them) and the kept tail: from the first
+ * central header on, trimmed to the candidates that still read as a
+ * directory, at most zip_limits.max_cd_bytes plus that window.
+ *
+ * When the central directory cannot be decided:
+ *   - the stream is corrupt or ends early, or the end records or directory
+ *     fail the JDK's checks: false, with the reason, and no entries (a JVM
+ *     could not open it either);
+ *   - a bound of log4scan's own stops it (the inflation budget, the size of
+ *     the kept tail, end records pointing at bytes not kept): false, with the
+ *     reason, and the entries as their local headers show them, flagged by
+ *     res->unchecked, so that nothing is given an all-clear unseen.
  * With want_sha256, also computes the SHA-256 of the whole stream on the
  * way (a quarter of the cost of streaming, so callers ask only when the
  * archive turned out to hold something worth hashing). */
@@ -33,19 +63,24 @@ struct stream_result {
 	struct stream_entry *entries;
 	size_t n;
 	char sha256[65];
-	uint64_t bytes;   /* bytes of the nested archive streamed */
+	uint64_t bytes;      /* bytes of the nested archive streamed */
+	bool unchecked;      /* entries are as the local headers show them (see above) */
+	char refused[128];   /* as zip.refused: why OpenJDK 17 refuses the archive, or "" */
 };
 
 /* Which entries to keep, and how much of each: return true and set *max to
- * keep up to *max bytes of the data, or to 0 to record only the name. */
+ * keep up to *max bytes of the data, or to 0 to record only the name.  It
+ * is asked with the local header's name while streaming, and again with
+ * the central directory's at the end. */
 typedef bool (*stream_want_fn)(const char *name, size_t len, uint64_t *max, void *ctx);
 
 /* Stream the DEFLATE-compressed entry `e` of `parent` as a ZIP archive.
- * `max_total` caps the bytes inflated.  Returns false with a reason in err
- * when the stream is not a readable ZIP; entries kept so far stay in res. */
+ * `max_total` caps the bytes inflated; `lim` bounds the central directory
+ * as for zip_open.  Returns false with a reason in err when the entry list
+ * cannot be decided (see above for what res then holds). */
 bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_t max_total,
-		    bool want_sha256, stream_want_fn want, void *ctx, struct stream_result *res,
-		    struct buf *err);
+		    const struct zip_limits *lim, bool want_sha256, stream_want_fn want, void *ctx,
+		    struct stream_result *res, struct buf *err);
 void stream_result_free(struct stream_result *res);
 
 #endif
