@@ -239,8 +239,8 @@ static size_t peek(struct pull *p, size_t n)
 	return p->len - p->pos < n ? p->len - p->pos : n;
 }
 
-/* Archives may have data before the first entry (a launch script, or
- * anything): move to the first local-header signature. */
+/* Move to the next local-header signature: past data before the first
+ * entry (a launch script, or anything), or bytes that are no entry. */
 static bool seek_first_header(struct pull *p)
 {
 	for (;;) {
@@ -467,8 +467,8 @@ static const char *inflate_known(struct pull *p, uint64_t csize, uint64_t usize,
 	return why;
 }
 
-/* One entry, its local header's signature read at `at`.  False when the
- * walk cannot go on past it (w->stop says why). */
+/* One entry, its local header's signature read at `at`.  False when its
+ * end is not known, or the stream ends inside it (w->stop says why). */
 static bool walk_entry(struct walk *w, uint64_t at)
 {
 	struct pull *p = w->p;
@@ -577,35 +577,37 @@ static bool walk_entry(struct walk *w, uint64_t at)
 	return true;
 }
 
-/* Walk the local headers until something else comes (the central
- * directory, or bytes that are no entry) or the stream ends. */
+/* Walk the local headers until the central directory (or an end record)
+ * comes where a header is due, or the stream ends.  Bytes that are no
+ * header there (a local header whose sizes lie, junk between entries), or
+ * an entry whose end cannot be found, do not stop it: the tail is kept from
+ * that point on, since the central directory may be anywhere after it, and
+ * the walk goes on at the next local header signature.  A signature found
+ * so inside an entry's data (a STORED nested jar's own headers) does no
+ * harm: only the records the central directory points at are used. */
 static void walk(struct walk *w)
 {
 	struct pull *p = w->p;
-	bool first = true;
 	for (;;) {
-		size_t got = peek(p, 4);
-		if (got < 4) {
+		if (peek(p, 4) < 4) {
 			p->pos = p->len; /* fewer than 4 bytes left: nothing more to walk */
 			return;
 		}
 		uint32_t sig = le32(p->chunk[p->cur] + p->pos);
-		if (first && sig != SIG_LOC) {
-			if (!seek_first_header(p))
-				return;
-			sig = SIG_LOC;
-		}
-		first = false;
-		if (sig != SIG_LOC) {
+		if (sig == SIG_CEN || sig == SIG_END || sig == SIG_END64) {
 			keep_tail(p);
 			return;
+		}
+		if (sig != SIG_LOC) {
+			if (w->any_loc)
+				keep_tail(p); /* bytes that are no entry: not data before the first */
+			if (!seek_first_header(p))
+				return;
 		}
 		uint64_t at = here(p);
 		p->pos += 4;
-		if (!walk_entry(w, at)) {
+		if (!walk_entry(w, at))
 			keep_tail(p);
-			return;
-		}
 	}
 }
 
@@ -679,9 +681,20 @@ static struct stream_entry *add_entry(struct stream_result *res, const char *nam
 	return se;
 }
 
+/* An entry of the central directory whose data the walk did not give (its
+ * local header was not reached, lied about its sizes, or named another
+ * entry): read again by its offset (fetch). */
+struct need {
+	size_t ent;              /* index in the result */
+	uint64_t off, csize, usize;
+	uint16_t method;
+	uint32_t crc;
+};
+
 /* The central directory's entries that the caller wants, with the data the
- * walk kept at their local headers. */
-static void from_cen(const struct zip *z, struct walk *w, struct stream_result *res)
+ * walk kept at their local headers; those it did not keep go to *need. */
+static void from_cen(const struct zip *z, struct walk *w, struct stream_result *res, struct need **need,
+		     size_t *nneed)
 {
 	for (size_t i = 0; i < z->nentries; i++) {
 		const struct zip_entry *e = &z->entries[i];
@@ -695,16 +708,22 @@ static void from_cen(const struct zip *z, struct walk *w, struct stream_result *
 			continue;
 		const struct seen *s = seen_at(w, e->local_off);
 		const char *why = NULL;
-		if (!s)
-			why = "not kept while streaming (its local header names another entry, or was not reached)";
-		else if (s->error)
-			why = s->error;
-		else if (!s->data)
-			why = "not kept while streaming (its local header names another entry)";
-		else if (s->method != e->method || s->crc != e->crc || s->csize != e->csize || s->usize != e->usize)
-			why = "its local header and the central directory disagree";
-		else if (s->len > max)
+		if (e->flags & 1)
+			why = "encrypted entry";
+		else if (e->method == 0xFFFF)
+			why = "bad ZIP64 extra field";
+		else if (e->method != 0 && e->method != 8)
+			why = "unsupported compression method";
+		else if (e->usize > max)
 			why = "entry exceeds the size limit";
+		else if (s && s->method == e->method && s->crc == e->crc && s->csize == e->csize &&
+			 s->usize == e->usize && (s->data || s->error))
+			why = s->error; /* the walk read it as the central directory says */
+		else {
+			*need = xrealloc(*need, (*nneed + 1) * sizeof **need);
+			(*need)[(*nneed)++] = (struct need){res->n - 1, e->local_off, e->csize, e->usize, e->method, e->crc};
+			why = "not read while streaming";
+		}
 		if (why) {
 			se->error = xstrdup(why);
 		} else {
@@ -745,7 +764,7 @@ static void walk_free(struct walk *w)
 
 /* After the walk: the rest of the stream, then the decision. */
 static bool decide(struct pull *p, struct walk *w, const struct zip_limits *lim, struct stream_result *res,
-		   struct buf *err)
+		   struct need **need, size_t *nneed, struct buf *err)
 {
 	keep_tail(p);
 	p->pos = p->len;
@@ -769,7 +788,7 @@ static bool decide(struct pull *p, struct walk *w, const struct zip_limits *lim,
 	enum zip_status st = zip_open_reader(&z, &r, lim, &why);
 	bool ok = st == ZIP_OK;
 	if (ok) {
-		from_cen(&z, w, res);
+		from_cen(&z, w, res, need, nneed);
 		memcpy(res->refused, z.refused, sizeof res->refused);
 		zip_close(&z);
 	} else if (k.missed) {
@@ -787,6 +806,116 @@ static bool decide(struct pull *p, struct walk *w, const struct zip_limits *lim,
 	return ok;
 }
 
+static struct pull *pull_new(const struct zsrc *src, uint64_t off, uint64_t csize, uint64_t max_total,
+			     const struct zip_limits *lim, bool hash)
+{
+	struct pull *p = xcalloc(1, sizeof *p);
+	p->src = src;
+	p->in_at = off;
+	p->in_end = off + csize;
+	p->max_total = max_total;
+	p->tail_max = lim->max_cd_bytes + END_WINDOW + SLACK;
+	p->hash = hash;
+	p->chunk[0] = xmalloc(OUT_CHUNK + SLACK);
+	p->chunk[1] = xmalloc(OUT_CHUNK + SLACK);
+	sha256_init(&p->sha);
+	if (inflateInit2(&p->z, -15) != Z_OK) {
+		free(p->chunk[0]);
+		free(p->chunk[1]);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void pull_free(struct pull *p)
+{
+	inflateEnd(&p->z);
+	buf_free(&p->tail);
+	free(p->chunk[0]);
+	free(p->chunk[1]);
+	free(p);
+}
+
+static int by_offset(const void *a, const void *b)
+{
+	const struct need *x = a, *y = b;
+	return x->off < y->off ? -1 : x->off > y->off ? 1 : (x->ent > y->ent) - (x->ent < y->ent);
+}
+
+/* One entry at its offset, sized as the central directory says (the JDK's
+ * way: only the local header's name and extra lengths are used). */
+static const char *fetch_one(struct pull *p, const struct need *n, struct buf *data)
+{
+	unsigned char h[30];
+	if (!skip_bytes(p, n->off - here(p)) || !take(p, h, 30))
+		return p->error ? p->error : "archive ends before its local header";
+	if (le32(h) != SIG_LOC)
+		return "local header missing";
+	bool cut = !skip_bytes(p, (uint64_t)le16(h + 26) + le16(h + 28));
+	const char *why = NULL;
+	if (!cut && n->method == 8) {
+		why = inflate_known(p, n->csize, n->usize, data, &cut);
+	} else if (!cut) {
+		if (n->csize != n->usize)
+			return "stored entry with different sizes";
+		buf_reserve(data, (size_t)n->usize);
+		cut = !take(p, (unsigned char *)data->data, (size_t)n->usize);
+		if (!cut)
+			data->len = (size_t)n->usize;
+	}
+	if (cut)
+		return p->error ? p->error : "archive ends inside an entry";
+	if (!why && crc32(0, (const Bytef *)data->data, (uInt)data->len) != n->crc)
+		why = "CRC mismatch";
+	return why;
+}
+
+/* A second pass over the stream for the entries the walk did not give,
+ * in offset order; an entry whose local header lies before the one read
+ * last (overlapping entries) keeps its error. */
+static void fetch(const struct zip *parent, const struct zip_entry *e, uint64_t off, uint64_t budget,
+		  const struct zip_limits *lim, struct need *need, size_t nneed, struct stream_result *res)
+{
+	struct pull *p = pull_new(&parent->src, off, e->csize, budget, lim, false);
+	if (!p)
+		return;
+	qsort(need, nneed, sizeof *need, by_offset);
+	for (size_t i = 0; i < nneed && !p->error; i++) {
+		struct stream_entry *se = &res->entries[need[i].ent];
+		if (i && need[i].off == need[i - 1].off) {
+			/* a second central entry for the same local header */
+			const struct stream_entry *o = &res->entries[need[i - 1].ent];
+			free(se->error);
+			se->error = o->error ? xstrdup(o->error) : NULL;
+			if (o->data) {
+				se->data = xmalloc(o->len ? o->len : 1);
+				memcpy(se->data, o->data, o->len);
+				se->len = o->len;
+			}
+			continue;
+		}
+		if (need[i].off < here(p)) {
+			free(se->error);
+			se->error = xstrdup("its local header lies inside another entry; not read while streaming");
+			continue;
+		}
+		struct buf data = BUF_INIT;
+		const char *why = fetch_one(p, &need[i], &data);
+		free(se->error);
+		se->error = NULL;
+		if (why) {
+			se->error = xstrdup(why);
+		} else {
+			se->len = data.len;
+			se->data = (unsigned char *)buf_detach(&data);
+		}
+		buf_free(&data);
+	}
+	res->bytes += p->total;
+	pull_free(p);
+}
+
 bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_t max_total,
 		    const struct zip_limits *lim, bool want_sha256, stream_want_fn want, void *ctx,
 		    struct stream_result *res, struct buf *err)
@@ -799,26 +928,17 @@ bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_
 	}
 	if (!zip_data_offset(parent, e, &off, err))
 		return false;
-	struct pull *p = xcalloc(1, sizeof *p);
-	p->src = &parent->src;
-	p->in_at = off;
-	p->in_end = off + e->csize;
-	p->max_total = max_total;
-	p->tail_max = lim->max_cd_bytes + END_WINDOW + SLACK;
-	p->hash = want_sha256;
-	p->chunk[0] = xmalloc(OUT_CHUNK + SLACK);
-	p->chunk[1] = xmalloc(OUT_CHUNK + SLACK);
-	sha256_init(&p->sha);
-	bool ok = false;
-	if (inflateInit2(&p->z, -15) != Z_OK) {
+	struct pull *p = pull_new(&parent->src, off, e->csize, max_total, lim, want_sha256);
+	if (!p) {
 		buf_adds(err, "out of memory");
-	} else {
-		struct walk w = {.p = p, .want = want, .ctx = ctx};
-		walk(&w);
-		ok = decide(p, &w, lim, res, err);
-		walk_free(&w);
-		inflateEnd(&p->z);
+		return false;
 	}
+	struct walk w = {.p = p, .want = want, .ctx = ctx};
+	struct need *need = NULL;
+	size_t nneed = 0;
+	walk(&w);
+	bool ok = decide(p, &w, lim, res, &need, &nneed, err);
+	walk_free(&w);
 	if (ok && want_sha256) {
 		unsigned char d[32];
 		sha256_digest(&p->sha, 32, d);
@@ -826,10 +946,10 @@ bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_
 			snprintf(res->sha256 + 2 * i, 3, "%02x", d[i]);
 	}
 	res->bytes = p->total;
-	buf_free(&p->tail);
-	free(p->chunk[0]);
-	free(p->chunk[1]);
-	free(p);
+	pull_free(p);
+	if (ok && nneed && res->bytes < max_total)
+		fetch(parent, e, off, max_total - res->bytes, lim, need, nneed, res);
+	free(need);
 	return ok;
 }
 

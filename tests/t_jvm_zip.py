@@ -12,8 +12,9 @@ launch scripts (offsets relative to the archive or to the file), JndiLookup
 removed from the central directory with its local header left, local
 headers that no central directory entry names, duplicate names, local
 header names that differ from the central directory's, data descriptors
-(STORED and DEFLATED, with and without signature, ZIP64-sized), entries
-reordered, added and dropped; and shapes the JDK refuses (encrypted flag,
+(STORED and DEFLATED, with and without signature, ZIP64-sized), local
+headers whose sizes lie (the JDK reads the central directory's), bytes no
+header points at between entries, entries reordered, added and dropped; and shapes the JDK refuses (encrypted flag,
 unknown method, a name that is not UTF-8, a malformed ZIP64 extra field,
 slack in the central directory, truncation).
 
@@ -71,6 +72,10 @@ def ok(name, cond, why=""):
     results.append(cond)
 
 
+def rbytes(rng, n):
+    return bytes(rng.randrange(256) for _ in range(n))
+
+
 def deflate(data):
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
     return c.compress(data) + c.flush()
@@ -90,6 +95,8 @@ class Ent:
         self.cen_flags = 0        # ORed into the central directory's flags
         self.cen_method = None
         self.cen_extra = b""
+        self.junk_before = b""    # bytes no header points at, before the local header
+        self.loc_size_delta = 0   # added to the local header's compressed size (the JDK ignores it)
 
     def copy(self):
         e = Ent(self.name, self.data, self.method)
@@ -140,12 +147,14 @@ def build(ents, o):
         comp = deflate(e.data) if e.method == 8 else e.data
         crc = zlib.crc32(e.data)
         e.crc, e.csize, e.usize = crc, len(comp), len(e.data)
+        out += e.junk_before
         e.off = len(out)
         flags = 0x8 if e.desc else 0
         extra = b""
         lc, ls, lu = crc, len(comp), len(e.data)
         if e.desc:
             lc, ls, lu = 0, 0, 0
+        ls = (ls + e.loc_size_delta) & 0xFFFFFFFF
         if e.zip64:
             extra = struct.pack("<HHQQ", 1, 16, 0 if e.desc else len(e.data), 0 if e.desc else len(comp))
             ls = lu = 0xFFFFFFFF
@@ -252,7 +261,7 @@ def m_fake_end_comment(ents, o, rng, c):
 
     def fn(out, cen_at, cen_len, base):
         if kind == "garbage":
-            return b"built by ant " + b"PK\x05\x06" + bytes(rng.randrange(0, 256) for _ in range(18)) + b" end"
+            return b"built by ant " + b"PK\x05\x06" + rbytes(rng, 18) + b" end"
         fc, n = fake_cen(ents, kind != "exact-with-all", base)
         at = len(out) + 22            # where the comment starts
         fend = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, len(fc), at - base, 0)
@@ -267,11 +276,11 @@ def m_trailing(ents, o, rng, c):
     kind = rng.choice(["junk", "junk-with-end-sig", "fake-end-valid", "fake-end-bad-cen", "fake-empty-end"])
 
     def fn(out, cen_at, cen_len, base):
-        junk = bytes(rng.randrange(0, 256) for _ in range(rng.randrange(1, 400)))
+        junk = rbytes(rng, rng.randrange(1, 400))
         if kind == "junk":
             return junk
         if kind == "junk-with-end-sig":
-            return junk + b"PK\x05\x06" + bytes(rng.randrange(0, 256) for _ in range(rng.randrange(0, 30)))
+            return junk + b"PK\x05\x06" + rbytes(rng, rng.randrange(0, 30))
         if kind == "fake-empty-end":
             return junk + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0, 0, 0, 0, 0) + b"x"
         fc, n = fake_cen(ents, True, base)
@@ -363,9 +372,22 @@ def m_add_drop(ents, o, rng, c):
             del ents[i]
         else:
             i = rng.randrange(len(ents) + 1)
-            ents.insert(i, Ent(b"com/example/Extra%d.txt" % rng.randrange(1 << 20), os.urandom(rng.randrange(0, 900))))
+            ents.insert(i, Ent(b"com/example/Extra%d.txt" % rng.randrange(1 << 20), rbytes(rng, rng.randrange(0, 900))))
             desc.append("add@%d" % i)
     return "entries:" + ",".join(desc)
+
+
+def m_local_lies(ents, o, rng, c):
+    e = rng.choice([x for x in ents if not x.desc] or ents)
+    e.loc_size_delta = rng.choice([-7, -1, 1, 13, 4000])
+    return "local-size-lies(%s,%+d)" % (e.name.decode()[-20:], e.loc_size_delta)
+
+
+def m_junk_between(ents, o, rng, c):
+    e = rng.choice(ents)
+    e.junk_before = rng.choice([b"\0" * rng.randrange(1, 300), rbytes(rng, rng.randrange(1, 300)),
+                                b"PK\x01\x02" + rbytes(rng, 60), b"PK\x03\x04" + rbytes(rng, 40)])
+    return "junk-before(%s,%d)" % (e.name.decode()[-20:], len(e.junk_before))
 
 
 def m_cen64(ents, o, rng, c):
@@ -410,7 +432,7 @@ def m_bad_extra(ents, o, rng, c):
 
 # structural damage: nothing can be read the way the JDK reads
 def m_cen_slack(ents, o, rng, c):
-    o.cen_slack = bytes(rng.randrange(0, 256) for _ in range(rng.randrange(1, 60)))
+    o.cen_slack = rbytes(rng, rng.randrange(1, 60))
     return "central-directory-slack=%d" % len(o.cen_slack)
 
 
@@ -421,7 +443,7 @@ def m_truncate(ents, o, rng, c):
 
 SHAPE = [m_count_low, m_count_high, m_disk, m_prepend, m_zip64, m_fake_end_comment, m_trailing,
          m_remove_jndi_cen, m_add_jndi, m_rename_local, m_duplicate, m_descriptors, m_stored, m_reorder,
-         m_add_drop, m_cen64]
+         m_add_drop, m_cen64, m_local_lies, m_junk_between]
 ENTRY_REFUSED = [m_encrypted, m_bad_method, m_bad_name, m_bad_extra]
 BROKEN = [m_cen_slack, m_truncate]
 
@@ -444,7 +466,7 @@ def make_case(i, pad):
         muts = [m_many, rng.choice([m_count_low, m_reorder, m_prepend])]
     # structure-level changes run last (they see the final entry list)
     order = [m_many, m_add_drop, m_add_jndi, m_duplicate, m_reorder, m_remove_jndi_cen, m_rename_local,
-             m_descriptors, m_stored, m_cen64, m_encrypted, m_bad_method, m_bad_name, m_bad_extra]
+             m_descriptors, m_stored, m_cen64, m_local_lies, m_junk_between, m_encrypted, m_bad_method, m_bad_name, m_bad_extra]
     muts.sort(key=lambda m: order.index(m) if m in order else len(order))
     desc = [m(ents, o, rng, i) for m in muts]
     data = build(ents, o)
