@@ -17,7 +17,13 @@
  * skipped, the search window's exact bound, ZIP64 locators that lead nowhere
  * or to a record that disagrees, slack and overruns in the directory, the
  * entry-level refusals (encrypted, method, UTF-8 names, extra fields) that
- * still list every entry, and a reader that lacks some bytes. */
+ * still list every entry, and a reader that lacks some bytes.  And the
+ * streaming reader (zipstream.c) over nested archives: a local header the
+ * central directory does not list does not count, STORED and DEFLATED
+ * entries with data descriptors (signature or not, 4- or 8-byte sizes as the
+ * local header's ZIP64 extra says), lying local sizes, renamed local
+ * headers and junk between entries, truncation (nothing counts) and a budget
+ * that runs out (the local headers' entries, flagged). */
 #include <libdeflate.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -25,6 +31,7 @@
 #include "buf.h"
 #include "unit.h"
 #include "zip.h"
+#include "zipstream.h"
 
 static void w16(struct buf *b, unsigned v) { buf_addc(b, (char)(v & 255)); buf_addc(b, (char)(v >> 8 & 255)); }
 static void w32(struct buf *b, uint32_t v) { w16(b, v & 0xFFFF); w16(b, v >> 16); }
@@ -41,6 +48,10 @@ struct ent {
 	bool zip64;         /* 0xFFFFFFFF in the central directory + ZIP64 extra */
 	long crc_delta;     /* added to the real CRC */
 	long usize_delta;   /* added to the declared uncompressed size */
+	bool dd_nosig;      /* the data descriptor without its signature */
+	bool local64;       /* a ZIP64 extra in the local header (and 8-byte descriptor sizes) */
+	const char *local_name; /* the local header's name, when not the central directory's */
+	long local_csize_delta; /* added to the local header's compressed size */
 };
 
 struct zw {
@@ -77,23 +88,37 @@ static void zw_add(struct zw *z, const struct ent *e)
 	/* offsets are written as if the archive started after the prefix */
 	uint64_t local = z->out.len - z->prefix;
 	unsigned flags = e->flags | (e->descriptor ? 8 : 0);
+	const char *lname = e->local_name ? e->local_name : e->name;
+	size_t lnl = e->local_name ? strlen(e->local_name) : nl;
 	w32(&z->out, 0x04034b50);
 	w16(&z->out, 20);
 	w16(&z->out, flags);
 	w16(&z->out, (unsigned)e->method);
 	w32(&z->out, 0);
 	w32(&z->out, e->descriptor ? 0 : crc);
-	w32(&z->out, e->descriptor ? 0 : (uint32_t)clen);
-	w32(&z->out, e->descriptor ? 0 : (uint32_t)usize);
-	w16(&z->out, (unsigned)nl);
-	w16(&z->out, 0);
-	buf_add(&z->out, e->name, nl);
+	w32(&z->out, e->local64 ? 0xFFFFFFFF : e->descriptor ? 0 : (uint32_t)(clen + (size_t)e->local_csize_delta));
+	w32(&z->out, e->local64 ? 0xFFFFFFFF : e->descriptor ? 0 : (uint32_t)usize);
+	w16(&z->out, (unsigned)lnl);
+	w16(&z->out, e->local64 ? 20 : 0);
+	buf_add(&z->out, lname, lnl);
+	if (e->local64) {
+		w16(&z->out, 1);
+		w16(&z->out, 16);
+		w64(&z->out, e->descriptor ? 0 : usize);
+		w64(&z->out, e->descriptor ? 0 : clen);
+	}
 	buf_add(&z->out, payload, clen);
 	if (e->descriptor) {
-		w32(&z->out, 0x08074b50);
+		if (!e->dd_nosig)
+			w32(&z->out, 0x08074b50);
 		w32(&z->out, crc);
-		w32(&z->out, (uint32_t)clen);
-		w32(&z->out, (uint32_t)usize);
+		if (e->local64) {
+			w64(&z->out, clen);
+			w64(&z->out, usize);
+		} else {
+			w32(&z->out, (uint32_t)clen);
+			w32(&z->out, (uint32_t)usize);
+		}
 	}
 	w32(&z->cd, 0x02014b50);
 	w16(&z->cd, 45);
@@ -1080,6 +1105,180 @@ static void test_reader(void)
 	buf_free(&b);
 }
 
+/* ---- streaming (zipstream.c): the same decisions over a nested archive
+ * read front to back */
+
+static bool want_all(const char *name, size_t len, uint64_t *max, void *ctx)
+{
+	(void)ctx;
+	*max = len && name[0] == 'n' ? 0 : 1 << 20; /* names starting with n: the name only */
+	return !(len && name[0] == 'x');          /* names starting with x: not wanted */
+}
+
+/* An entry added to the local headers only (no central directory entry). */
+static void zw_add_local_only(struct zw *z, const struct ent *e)
+{
+	size_t cd = z->cd.len;
+	unsigned n = z->n;
+	zw_add(z, e);
+	z->cd.len = cd;
+	z->n = n;
+}
+
+/* Stream `inner` as the DEFLATED entry of a parent archive. */
+static bool stream(const struct buf *inner, uint64_t budget, struct stream_result *r, struct buf *err)
+{
+	struct zw w;
+	zw_begin(&w, NULL);
+	struct ent e = {.name = "inner.jar", .data = inner->data, .len = inner->len, .method = 8};
+	zw_add(&w, &e);
+	struct buf parent = zw_end(&w, false, NULL);
+	struct zsrc s = memsrc(&parent);
+	struct zip pz;
+	bool ok = false;
+	buf_reset(err);
+	memset(r, 0, sizeof *r);
+	if (zip_open(&pz, &s, &LIM, err) == ZIP_OK) {
+		ok = zipstream_read(&pz, &pz.entries[0], budget, &LIM, false, want_all, NULL, r, err);
+		zip_close(&pz);
+	}
+	buf_free(&parent);
+	return ok;
+}
+
+static const struct stream_entry *sentry(const struct stream_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->entries[i].name_len == strlen(name) && !memcmp(r->entries[i].name, name, strlen(name)))
+			return &r->entries[i];
+	return NULL;
+}
+
+static bool sdata_is(const struct stream_result *r, const char *name, const char *data)
+{
+	const struct stream_entry *e = sentry(r, name);
+	return e && !e->error && e->len == strlen(data) && (!e->len || !memcmp(e->data, data, e->len));
+}
+
+static void test_stream_rules(void)
+{
+	struct stream_result r;
+	struct buf err = BUF_INIT;
+	struct zw z;
+	struct ent a = {.name = "a.txt", .data = "hello", .len = 5};
+	struct ent b = {.name = "dir/b.class", .data = LOREM, .len = sizeof LOREM - 1, .method = 8};
+	struct ent gone = {.name = "dir/Gone.class", .data = "removed", .len = 7};
+	struct ent nm = {.name = "name-only", .data = "zz", .len = 2};
+
+	/* a local header the central directory does not list does not count */
+	zw_begin(&z, NULL);
+	zw_add(&z, &a);
+	zw_add_local_only(&z, &gone);
+	zw_add(&z, &b);
+	zw_add(&z, &nm);
+	struct buf in = zw_end(&z, false, NULL);
+	bool ok = stream(&in, 1 << 24, &r, &err);
+	CHECK("stream: entries are the central directory's, not the local headers'",
+	      ok && r.n == 3 && !sentry(&r, "dir/Gone.class") && sdata_is(&r, "a.txt", "hello") &&
+		      sdata_is(&r, "dir/b.class", LOREM) && sentry(&r, "name-only") && !r.unchecked);
+	stream_result_free(&r);
+	/* the same archive cut short: the directory is out of reach, nothing counts */
+	in.len -= 30;
+	ok = stream(&in, 1 << 24, &r, &err);
+	CHECK("stream: a truncated archive is an error with no entries", !ok && r.n == 0 &&
+									  strstr(buf_cstr(&err), "no end record"));
+	stream_result_free(&r);
+	in.len += 30;
+	/* an inflation budget that runs out before the directory: the local
+	 * headers' entries, flagged unchecked, and the reason */
+	ok = stream(&in, 20, &r, &err);
+	CHECK("stream: a budget that runs out gives the local headers' entries, unchecked",
+	      !ok && r.unchecked && strstr(buf_cstr(&err), "not checked against the central directory"));
+	stream_result_free(&r);
+	buf_free(&in);
+
+	/* STORED entries with data descriptors, with and without signature,
+	 * 4- and 8-byte sizes (the local header's ZIP64 extra decides) */
+	for (int k = 0; k < 4; k++) {
+		zw_begin(&z, NULL);
+		struct ent sa = a, sb = {.name = "dir/b.class", .data = LOREM, .len = sizeof LOREM - 1};
+		sa.descriptor = sb.descriptor = true;
+		sa.dd_nosig = sb.dd_nosig = k & 1;
+		sa.local64 = sb.local64 = k & 2;
+		zw_add(&z, &sa);
+		zw_add(&z, &sb);
+		zw_add(&z, &b);
+		in = zw_end(&z, false, NULL);
+		ok = stream(&in, 1 << 24, &r, &err);
+		char label[128];
+		snprintf(label, sizeof label, "stream: STORED entries with data descriptors (%s signature, %s sizes)",
+			 k & 1 ? "no" : "a", k & 2 ? "8-byte (ZIP64 extra)" : "4-byte");
+		CHECK(label, ok && r.n == 3 && sdata_is(&r, "a.txt", "hello") && r.entries[1].len == sizeof LOREM - 1 &&
+				     !r.entries[1].error && sdata_is(&r, "dir/b.class", LOREM));
+		if (!ok)
+			printf("# %s\n", buf_cstr(&err));
+		stream_result_free(&r);
+		/* DEFLATED the same */
+		buf_free(&in);
+		zw_begin(&z, NULL);
+		struct ent da = {.name = "d.class", .data = LOREM, .len = sizeof LOREM - 1, .method = 8,
+				 .descriptor = true, .dd_nosig = k & 1, .local64 = k & 2};
+		zw_add(&z, &da);
+		zw_add(&z, &a);
+		in = zw_end(&z, false, NULL);
+		ok = stream(&in, 1 << 24, &r, &err);
+		snprintf(label, sizeof label, "stream: DEFLATED entry with a data descriptor (%s signature, %s sizes)",
+			 k & 1 ? "no" : "a", k & 2 ? "8-byte (ZIP64 extra)" : "4-byte");
+		CHECK(label, ok && sdata_is(&r, "d.class", LOREM) && sdata_is(&r, "a.txt", "hello"));
+		stream_result_free(&r);
+		buf_free(&in);
+	}
+
+	/* local headers that lie about sizes, a local name that is not the
+	 * directory's, junk between entries: the data is the directory's */
+	zw_begin(&z, NULL);
+	struct ent lie = a;
+	lie.local_csize_delta = 3;
+	struct ent other = {.name = "dir/Real.class", .data = "real", .len = 4, .local_name = "x/other.bin"};
+	zw_add(&z, &lie);
+	buf_adds(&z.out, "junk between entries PK\x03\x04 more junk");
+	zw_add(&z, &other);
+	zw_add(&z, &b);
+	in = zw_end(&z, false, NULL);
+	ok = stream(&in, 1 << 24, &r, &err);
+	CHECK("stream: lying sizes, another local name, junk: entries and data as the central directory says",
+	      ok && r.n == 3 && sdata_is(&r, "a.txt", "hello") && sdata_is(&r, "dir/Real.class", "real") &&
+		      sdata_is(&r, "dir/b.class", LOREM));
+	stream_result_free(&r);
+	buf_free(&in);
+
+	/* an entry the JDK refuses: listed, the reason kept */
+	zw_begin(&z, NULL);
+	struct ent enc = {.name = "e.bin", .data = "x", .len = 1, .flags = 1};
+	zw_add(&z, &a);
+	zw_add(&z, &enc);
+	in = zw_end(&z, false, NULL);
+	ok = stream(&in, 1 << 24, &r, &err);
+	CHECK("stream: the JDK's refusal of an entry is kept, entries listed",
+	      ok && r.n == 2 && strstr(r.refused, "encrypted entry") && sdata_is(&r, "a.txt", "hello"));
+	stream_result_free(&r);
+	buf_free(&in);
+
+	/* the directory's end record found past trailing junk, and a fake one
+	 * in the comment taken as the JDK takes it */
+	zw_begin(&z, NULL);
+	zw_add(&z, &a);
+	zw_add(&z, &b);
+	struct endopt o = {0};
+	in = zw_end_opt(&z, &o);
+	buf_adds(&in, "trailing PK\x05\x06 junk");
+	ok = stream(&in, 1 << 24, &r, &err);
+	CHECK("stream: an end record found past trailing junk", ok && r.n == 2 && sdata_is(&r, "dir/b.class", LOREM));
+	stream_result_free(&r);
+	buf_free(&in);
+	buf_free(&err);
+}
+
 int main(void)
 {
 	D = libdeflate_alloc_decompressor();
@@ -1093,6 +1292,7 @@ int main(void)
 	test_directory_structure();
 	test_entry_refusals();
 	test_reader();
+	test_stream_rules();
 	libdeflate_free_decompressor(D);
 	UNIT_EXIT();
 }
