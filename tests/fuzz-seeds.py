@@ -2,8 +2,8 @@
 """fuzz-seeds.py - build the fuzzers' seed corpora from ../shared/corpus.
 
 Usage: fuzz-seeds.py CORPUS OUTDIR
-Writes OUTDIR/seeds-zip, OUTDIR/seeds-classfile, OUTDIR/seeds-rules and
-OUTDIR/seeds-tar.
+Writes OUTDIR/seeds-zip, OUTDIR/seeds-zipstream, OUTDIR/seeds-classfile,
+OUTDIR/seeds-rules and OUTDIR/seeds-tar.
 Seeds are built at run time (nothing binary is committed) and kept small
 (a few KiB each) so that libFuzzer's mutations stay fast:
   zip:       small corpus jars as they are, and mini jars re-packed from the
@@ -11,6 +11,13 @@ Seeds are built at run time (nothing binary is committed) and kept small
              manifest, the fingerprinted classes) in every shape the reader
              handles: DEFLATED, STORED, ZIP64, prepended script, data
              descriptors, a STORED nested jar, an encrypted-flag entry;
+             and 60 mini jars in the shapes of the JDK differential test
+             (zipshapes.py: wrong counts, disk numbers, fake end records,
+             ZIP64 locators that lead nowhere, local headers the central
+             directory does not list, data descriptors STORED and DEFLATED,
+             lying local sizes, entries the JDK refuses...);
+  zipstream: the same 60 shapes (the harness streams them as a nested jar)
+             and the streamed mini jars;
   classfile: the fingerprinted classes of several releases, plus a minimal
              hand-made class;
   rules:     the real rules file, and each of its sections on its own;
@@ -149,6 +156,19 @@ def main():
         inner = pack(small[:2], zipfile.ZIP_STORED)
         open(os.path.join(zd, base + "-nested.jar"), "wb").write(
             pack([("BOOT-INF/lib/" + base + ".jar", inner)], zipfile.ZIP_STORED))
+    # The JDK differential test's shapes, over the evidence of 2.14.1.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from zipshapes import Ent, make_case
+    sd = mkdir(OUT + "/seeds-zipstream")
+    ev = [Ent(n.encode(), d) for n, d in evidence(RELEASES[0]) if len(d) < 8192]
+    for i in range(60):
+        desc, data, _ = make_case(7, i, {"2.14.1": ev}, many=False)
+        if len(data) < 60000:
+            for d in (zd, sd):
+                open(os.path.join(d, "shape-%02d.jar" % i), "wb").write(data)
+    for n in os.listdir(zd):
+        if n.endswith("-streamed.jar"):
+            open(os.path.join(sd, n), "wb").write(open(os.path.join(zd, n), "rb").read())
     # An entry with the encrypted flag set.
     enc = bytearray(pack([("a.class", b"\xca\xfe\xba\xbe" + bytes(20))], zipfile.ZIP_STORED))
     for sig, off in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
