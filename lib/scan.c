@@ -278,14 +278,15 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 				    int depth, const struct chain *chain, bool report_bad,
 				    struct scan_batch *out);
 
-/* An archive OpenJDK 17 refuses for one entry's fields, which older JVMs
- * open (zip.h): scanned, and the refusal reported beside what it holds. */
+/* An archive OpenJDK 17 refuses for one entry's fields, whose other
+ * entries still reach JVMs (zip.h): scanned, and the refusal reported
+ * beside what it holds. */
 static void report_refusal(struct scanner *s, struct scan_batch *out, const char *path,
 			   const char *why)
 {
 	struct buf m = BUF_INIT;
-	buf_printf(&m, "OpenJDK 17 refuses to open this archive (%s); older JVMs open it, "
-		       "so it was scanned as they read it", why);
+	buf_printf(&m, "OpenJDK 17 refuses to open this archive (%s); other readers still read "
+		       "its entries, so it was scanned as they read it", why);
 	count_error(s, out, path, buf_cstr(&m));
 	buf_free(&m);
 }

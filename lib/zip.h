@@ -38,11 +38,15 @@
  *     STORED/DEFLATED, a name that is not valid UTF-8, a malformed extra
  *     field): ZIP_OK, every entry listed as a lenient reader lists it, and
  *     z->refused holds the JDK's reason.  OpenJDK 17.0.15 refuses such an
- *     archive, but older JVMs (the extra-field checks came in 17.0.8, the
- *     UTF-8 check in 15; Java 8 has neither) and JVMs run with
- *     -Djdk.util.zip.disableZip64ExtraFieldValidation=true open it: callers
- *     scan it and report the refusal beside what they find, rather than give
- *     an all-clear for an archive some JVM loads.
+ *     archive, but its other entries still reach JVMs: readers other than
+ *     java.util.zip.ZipFile (ZipInputStream, which extraction and deployment
+ *     tools use; class loaders with a ZIP reader of their own) read them, a
+ *     malformed extra field passes OpenJDK from before the July 2023 updates
+ *     (17.0.8, 11.0.20, 8u381) and any JVM run with
+ *     -Djdk.util.zip.disableZip64ExtraFieldValidation=true, and Java 8's
+ *     reader does not check names.  Callers scan it and report the refusal
+ *     beside what they find, rather than give an all-clear for an archive
+ *     whose classes can be loaded.
  * Bounds of log4scan's own: a central directory larger than
  * zip_limits.max_cd_bytes or with more entries than max_entries is ZIP_BAD.
  * Also handled: ZIP64 extra fields, data descriptors, STORED and DEFLATED
