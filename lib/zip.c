@@ -284,7 +284,14 @@ static enum zip_status find_end(struct rd *r, bool quick, unsigned char **own, s
 
 static bool utf8_valid(const unsigned char *s, size_t n)
 {
-	for (size_t i = 0; i < n;) {
+	size_t i = 0;
+	/* names are nearly always ASCII: eight bytes at a time */
+	for (uint64_t w; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	while (i < n) {
 		unsigned char c = s[i];
 		if (c < 0x80) {
 			i++;
@@ -490,19 +497,19 @@ static enum zip_status read_cen(struct zip *z, struct rd *r, const struct endrec
 	if (rd_read(r, z->cd, z->cd_len + ENDHDR, cenpos, err))
 		return ZIP_BAD;
 
-	size_t n = 0, pos = 0;
-	while (pos + CENHDR <= z->cd_len) {
-		pos += hdr_len(z->cd + pos);
-		n++;
-	}
-	if (n > lim->max_entries) {
-		buf_printf(err, "%zu entries exceed the limit", n);
-		return ZIP_BAD;
-	}
-	z->entries = xcalloc(n ? n : 1, sizeof *z->entries);
-	for (pos = 0; pos + CENHDR <= z->cd_len; pos += hdr_len(z->cd + pos))
+	/* one pass: every header is at least CENHDR bytes, which bounds the
+	 * count (add_entry sets every field; pages never touched cost nothing) */
+	z->entries = xmalloc((z->cd_len / CENHDR + 1) * sizeof *z->entries);
+	size_t pos;
+	for (pos = 0; pos + CENHDR <= z->cd_len; pos += hdr_len(z->cd + pos)) {
+		if (z->nentries == lim->max_entries) {
+			buf_printf(err, "more than %llu entries exceed the limit",
+				   (unsigned long long)lim->max_entries);
+			return ZIP_BAD;
+		}
 		if (!add_entry(z, pos, err))
 			return ZIP_BAD;
+	}
 	if (pos != z->cd_len) {
 		jdk_bad(err, "invalid CEN header (bad header size)");
 		return ZIP_BAD;
