@@ -673,7 +673,8 @@ static int kept_read(void *ctx, void *dst, size_t n, uint64_t at)
 
 static struct stream_entry *add_entry(struct stream_result *res, const char *name, size_t nlen)
 {
-	res->entries = xrealloc(res->entries, (res->n + 1) * sizeof *res->entries);
+	if ((res->n & (res->n - 1)) == 0) /* 0, 1, 2, 4...: double */
+		res->entries = xrealloc(res->entries, (res->n ? 2 * res->n : 1) * sizeof *res->entries);
 	struct stream_entry *se = &res->entries[res->n++];
 	memset(se, 0, sizeof *se);
 	se->name = xstrndup(name, nlen);
@@ -720,7 +721,8 @@ static void from_cen(const struct zip *z, struct walk *w, struct stream_result *
 			 s->usize == e->usize && (s->data || s->error))
 			why = s->error; /* the walk read it as the central directory says */
 		else {
-			*need = xrealloc(*need, (*nneed + 1) * sizeof **need);
+			if ((*nneed & (*nneed - 1)) == 0) /* 0, 1, 2, 4...: double */
+				*need = xrealloc(*need, (*nneed ? 2 * *nneed : 1) * sizeof **need);
 			(*need)[(*nneed)++] = (struct need){res->n - 1, e->local_off, e->csize, e->usize, e->method, e->crc};
 			why = "not read while streaming";
 		}
