@@ -15,6 +15,7 @@
 #include "zip.h"
 
 #include "govern.h"
+#include "zipfmt.h"
 
 #include <errno.h>
 #include <libdeflate.h>
@@ -27,24 +28,12 @@
 #define CENHDR 46
 #define LOC64HDR 20
 #define END64HDR 56
-#define SIG_LOC 0x04034b50u
-#define SIG_CEN 0x02014b50u
-#define SIG_END 0x06054b50u
-#define SIG_END64 0x06064b50u
-#define SIG_LOC64 0x07064b50u
 #define M16 0xFFFFu
 #define M32 0xFFFFFFFFu
 /* The JDK reads its tail in blocks of 128 bytes that overlap by an end
  * record, back to 65,535 + 22 bytes before the end (and a block further). */
 #define READBLOCK 128
 #define END_MAXLEN (0xFFFF + ENDHDR)
-
-static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 int zsrc_read(const struct zsrc *s, void *dst, size_t n, uint64_t at)
 {

@@ -13,6 +13,8 @@
  *           directory's entries matched with the records. */
 #include "zipstream.h"
 
+#include "zipfmt.h"
+
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +28,6 @@
 #define END_WINDOW (65636 + 76) /* the JDK's end-record window, with the ZIP64 records before it */
 #define TRIM_FIRST (1u << 20)
 #define KEEP_DEFLATED_MAX (64u << 20)
-
-#define SIG_LOC 0x04034b50u
-#define SIG_CEN 0x02014b50u
-#define SIG_END 0x06054b50u
-#define SIG_END64 0x06064b50u
-#define SIG_DD 0x08074b50u
-
-static uint16_t le16(const unsigned char *b) { return (uint16_t)(b[0] | b[1] << 8); }
-static uint32_t le32(const unsigned char *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-static uint64_t le64(const unsigned char *b) { return le32(b) | (uint64_t)le32(b + 4) << 32; }
 
 /* ---- pull */
 

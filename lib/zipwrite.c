@@ -15,6 +15,8 @@
  * sizes; central header "PK\1\2" 46 bytes + name + extra + comment). */
 #include "zipwrite.h"
 
+#include "zipfmt.h"
+
 #include <errno.h>
 #include <libdeflate.h>
 #include <stdlib.h>
@@ -24,20 +26,8 @@
 
 #define STAGE (64u << 10)
 #define CHUNK (1u << 20)
-#define SIG_LOCAL 0x04034b50u
-#define SIG_CD 0x02014b50u
-#define SIG_DD 0x08074b50u
-#define SIG_EOCD 0x06054b50u
-#define SIG_Z64 0x06064b50u
-#define SIG_Z64LOC 0x07064b50u
 #define U32MAX 0xFFFFFFFFu
 
-static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 static void put16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8); }
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -251,7 +241,7 @@ static bool locate(const struct zip *z, size_t i, struct rec *r, struct buf *err
 		buf_adds(err, ": unreadable ZIP64 extra field");
 		return false;
 	}
-	if (zsrc_read(&z->src, h, 30, e->local_off) < 0 || le32(h) != SIG_LOCAL) {
+	if (zsrc_read(&z->src, h, 30, e->local_off) < 0 || le32(h) != SIG_LOC) {
 		buf_adds(err, "entry ");
 		entry_name(err, e);
 		buf_adds(err, ": local header missing or truncated");
@@ -309,8 +299,8 @@ static bool locate(const struct zip *z, size_t i, struct rec *r, struct buf *err
 	if (got >= 4 && le32(d) == SIG_DD) {
 		r->dd_sig = true;
 		r->dd_len = 4 + (prefer64 ? 20 : 12);
-	} else if (got >= 4 && (le32(d) == SIG_LOCAL || le32(d) == SIG_CD || le32(d) == SIG_Z64 ||
-				le32(d) == SIG_EOCD)) {
+	} else if (got >= 4 && (le32(d) == SIG_LOC || le32(d) == SIG_CEN || le32(d) == SIG_END64 ||
+				le32(d) == SIG_END)) {
 		r->dd_len = 0;
 	} else {
 		r->dd_len = prefer64 ? 20 : 12;
@@ -476,12 +466,12 @@ static bool write_end(const struct zip *z, uint64_t count, uint64_t cd_decl, uin
 	/* Bytes that happen to look like a ZIP64 locator right before the end
 	 * record (launch-script junk, a comment) would be read as one: write
 	 * real ZIP64 records then, which readers find first. */
-	if (!need64 && s->pos >= 20 && le32(s->tail) == SIG_Z64LOC)
+	if (!need64 && s->pos >= 20 && le32(s->tail) == SIG_LOC64)
 		need64 = true;
 	if (need64) {
 		uint64_t rec = s->pos;
 		unsigned char r[56 + 20];
-		put32(r, SIG_Z64);
+		put32(r, SIG_END64);
 		put64(r + 4, 44);
 		put16(r + 12, 45);
 		put16(r + 14, 45);
@@ -491,7 +481,7 @@ static bool write_end(const struct zip *z, uint64_t count, uint64_t cd_decl, uin
 		put64(r + 32, count);
 		put64(r + 40, cd_size);
 		put64(r + 48, cd_decl);
-		put32(r + 56, SIG_Z64LOC);
+		put32(r + 56, SIG_LOC64);
 		put32(r + 60, 0);
 		put64(r + 64, rec); /* from the file's start: the JDK does not correct it for a prefix */
 		put32(r + 72, 1);
@@ -506,7 +496,7 @@ static bool write_end(const struct zip *z, uint64_t count, uint64_t cd_decl, uin
 	if (cl > avail)
 		cl = (size_t)avail;
 	unsigned char o[22];
-	put32(o, SIG_EOCD);
+	put32(o, SIG_END);
 	put16(o + 4, 0);
 	put16(o + 6, 0);
 	put16(o + 8, mcount ? 0xFFFF : (uint16_t)count);

@@ -678,6 +678,21 @@ static void expect_status(const char *label, const struct buf *b, enum zip_statu
 	buf_free(&err);
 }
 
+/* three() with o, then expect_status / expect_open (3 entries). */
+static void three_status(const char *label, const struct endopt *o, enum zip_status want, const char *why)
+{
+	struct buf b = three(NULL, o);
+	expect_status(label, &b, want, why);
+	buf_free(&b);
+}
+
+static void three_open(const char *label, const struct endopt *o, bool zip64)
+{
+	struct buf b = three(NULL, o);
+	expect_open(label, &b, 3, zip64);
+	buf_free(&b);
+}
+
 /* Opens (every entry listed) but records the JDK's refusal. */
 static void expect_refused_entry(const char *label, const struct buf *b, size_t n, const char *why)
 {
@@ -703,19 +718,13 @@ static void put16at(struct buf *b, size_t at, unsigned v)
 static void test_counts_and_disks(void)
 {
 	struct endopt o = {.count = 1};
-	struct buf b = three(NULL, &o);
-	expect_open("count: 16-bit count too low is not trusted (all 3 entries)", &b, 3, false);
-	buf_free(&b);
+	three_open("count: 16-bit count too low is not trusted (all 3 entries)", &o, false);
 	o.count = 500;
-	b = three(NULL, &o);
-	expect_open("count: 16-bit count too high is not trusted", &b, 3, false);
-	buf_free(&b);
+	three_open("count: 16-bit count too high is not trusted", &o, false);
 	o.count = -1;
-	b = three(NULL, &o);
-	expect_open("count: a count of 0 is not trusted", &b, 3, false);
-	buf_free(&b);
+	three_open("count: a count of 0 is not trusted", &o, false);
 	struct endopt d = {.disk = 3};
-	b = three(NULL, &d);
+	struct buf b = three(NULL, &d);
 	/* the central headers' disk-start field too */
 	size_t cd = b.len - 22 - (3 * 46 + 5 + 11 + 5);
 	put16at(&b, cd + 34, 7);
@@ -874,20 +883,16 @@ static void with_fake_locator(struct buf *b, uint64_t target)
 static void test_zip64_records(void)
 {
 	struct endopt o = {.zip64 = true};
-	struct buf b = three(NULL, &o);
-	expect_open("zip64: a valid record is used", &b, 3, true);
-	buf_free(&b);
+	three_open("zip64: a valid record is used", &o, true);
 	o.real = true;
-	b = three(NULL, &o);
-	expect_open("zip64: a valid record beside real classic values is used", &b, 3, true);
-	buf_free(&b);
+	three_open("zip64: a valid record beside real classic values is used", &o, true);
 	/* bytes that read as a ZIP64 locator right before a classic end record
 	 * (the end of the last header's comment) and lead to no valid record:
 	 * the classic record is used */
 	static const uint64_t targets[] = {0, 30, 1 << 20, (uint64_t)1 << 63, UINT64_MAX - 10};
 	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
 		struct endopt c = {0};
-		b = three(NULL, &c);
+		struct buf b = three(NULL, &c);
 		with_fake_locator(&b, targets[i]);
 		char label[120];
 		snprintf(label, sizeof label, "zip64: a locator leading to no record (at %llu) falls back to the classic record",
@@ -899,53 +904,35 @@ static void test_zip64_records(void)
 	 * used either; the classic record then does not reach the directory
 	 * across the ZIP64 records: refused (the JDK's bad signature) */
 	o.len_delta = 5;
-	b = three(NULL, &o);
-	/* the classic record says where the directory ends: at the end record,
-	 * behind the ZIP64 records: its size does not reach the first header */
-	expect_status("zip64: a record that disagrees with the classic values is ignored", &b, ZIP_BAD,
-		      "bad signature");
-	buf_free(&b);
+	three_status("zip64: a record that disagrees with the classic values is ignored", &o, ZIP_BAD,
+		     "bad signature");
 	o.len_delta = 0;
 	o.z64_count = 7;
-	b = three(NULL, &o);
-	expect_status("zip64: a record whose count disagrees with a real classic count is ignored", &b, ZIP_BAD,
-		      "bad signature");
-	buf_free(&b);
+	three_status("zip64: a record whose count disagrees with a real classic count is ignored", &o, ZIP_BAD,
+		     "bad signature");
 	o.real = false;
-	b = three(NULL, &o);
-	expect_open("zip64: a record whose count differs from a 0xFFFF classic count is used", &b, 3, true);
-	buf_free(&b);
+	three_open("zip64: a record whose count differs from a 0xFFFF classic count is used", &o, true);
 	o.z64_count = 0;
 	o.loc_delta = 7;
-	b = three(NULL, &o);
-	expect_status("zip64: no record and 0xFFFFFFFF classic values: refused", &b, ZIP_BAD,
-		      "bad central directory size");
-	buf_free(&b);
+	three_status("zip64: no record and 0xFFFFFFFF classic values: refused", &o, ZIP_BAD,
+		     "bad central directory size");
 	o.loc_delta = 0;
 	o.z64_count = (int64_t)0x80000000;
-	b = three(NULL, &o);
-	expect_status("zip64: an entry count the JDK cannot allocate for is refused", &b, ZIP_BAD, "allocate");
-	buf_free(&b);
+	three_status("zip64: an entry count the JDK cannot allocate for is refused", &o, ZIP_BAD, "allocate");
 	o.z64_count = 1;
-	b = three(NULL, &o);
-	expect_open("zip64: a low ZIP64 count is not trusted either", &b, 3, true);
-	buf_free(&b);
+	three_open("zip64: a low ZIP64 count is not trusted either", &o, true);
 }
 
 static void test_directory_structure(void)
 {
 	struct endopt o = {.slack = 1};
-	struct buf b = three(NULL, &o);
-	expect_status("directory: one byte of slack after the last header is refused", &b, ZIP_BAD,
-		      "bad header size");
-	buf_free(&b);
+	three_status("directory: one byte of slack after the last header is refused", &o, ZIP_BAD,
+		     "bad header size");
 	o.slack = 46;
-	b = three(NULL, &o);
-	expect_status("directory: a header-sized slack without a signature is refused", &b, ZIP_BAD,
-		      "bad signature");
-	buf_free(&b);
+	three_status("directory: a header-sized slack without a signature is refused", &o, ZIP_BAD,
+		     "bad signature");
 	o.slack = 0;
-	b = three(NULL, &o);
+	struct buf b = three(NULL, &o);
 	size_t cd = b.len - 22 - (3 * 46 + 5 + 11 + 5);
 	put16at(&b, cd + 46 + 5 + 46 + 11 + 28, 6); /* the last name runs past the directory */
 	expect_status("directory: a name running past the directory is refused", &b, ZIP_BAD, "bad header size");
