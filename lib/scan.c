@@ -20,7 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "classroot.h"
+#include "sniff.h"
 #include "tarscan.h"
+#include "zentry.h"
 #include "zip.h"
 #include "zipstream.h"
 
@@ -30,7 +33,12 @@ struct scanner {
 	struct scan_stats *st;
 	struct libdeflate_decompressor *d;
 	uint64_t inflated; /* for the current top-level file */
+	uint64_t cap;      /* ceiling on `inflated` for the subtree being scanned */
+	bool abandoned;    /* that subtree ran out of its share */
+	struct classroots *roots;
 };
+
+const char scan_budget_msg[] = "inflation budget exhausted (--max-inflate)";
 
 void scan_opts_default(struct scan_opts *o)
 {
@@ -57,6 +65,7 @@ struct scanner *scanner_new(const struct rules *r, const struct scan_opts *o, st
 		free(s);
 		return NULL;
 	}
+	s->roots = classroots_new(r);
 	return s;
 }
 
@@ -65,6 +74,7 @@ void scanner_free(struct scanner *s)
 	if (!s)
 		return;
 	libdeflate_free_decompressor(s->d);
+	classroots_free(s->roots);
 	free(s);
 }
 
@@ -200,16 +210,27 @@ static const char *zv_name(void *ctx, size_t i, size_t *len)
 	return v->z->entries[i].name;
 }
 
-/* What may still be inflated: the smaller of what is left of this file's
- * budget (--max-inflate) and of the whole scan's (--max-inflate-total). */
-static uint64_t inflate_left(const struct scanner *s, const char **which)
+/* ---- the inflation budget: a tree of shares
+ *
+ * A top-level file may inflate --max-inflate bytes in all (and the whole
+ * scan --max-inflate-total).  Each nested archive is scanned as a subtree
+ * with a share of what its parent has left: an equal part per sibling not
+ * yet scanned, the siblings taken smallest first (scan_children); a member
+ * of a tarball gets a whole --max-inflate of its own, as a file in a
+ * directory does (tarscan.c).  A subtree that runs out of its share is
+ * abandoned: nothing more is read in it and one error record names it, so
+ * a bomb costs its share and hides none of its siblings. */
+
+static uint64_t scan_left(const struct scanner *s)
 {
-	uint64_t file = s->o->max_file_inflate > s->inflated ? s->o->max_file_inflate - s->inflated : 0;
 	uint64_t done = atomic_load(&s->st->inflated);
-	uint64_t scan = s->o->max_scan_inflate > done ? s->o->max_scan_inflate - done : 0;
-	*which = file <= scan ? "inflation budget for this file exhausted (--max-inflate)"
-			      : "inflation budget for the scan exhausted (--max-inflate-total)";
-	return file < scan ? file : scan;
+	return s->o->max_scan_inflate > done ? s->o->max_scan_inflate - done : 0;
+}
+
+static uint64_t inflate_left(const struct scanner *s)
+{
+	uint64_t sub = s->cap > s->inflated ? s->cap - s->inflated : 0, scan = scan_left(s);
+	return sub < scan ? sub : scan;
 }
 
 static void inflate_charge(struct scanner *s, uint64_t n)
@@ -218,14 +239,55 @@ static void inflate_charge(struct scanner *s, uint64_t n)
 	atomic_fetch_add(&s->st->inflated, n);
 }
 
+static void budget_start(struct scanner *s)
+{
+	s->inflated = 0;
+	s->cap = s->o->max_file_inflate;
+	s->abandoned = false;
+}
+
+void scanner_share_begin(struct scanner *s, uint64_t share, bool fresh, struct budget_frame *saved)
+{
+	saved->cap = s->cap;
+	saved->abandoned = s->abandoned;
+	uint64_t left = s->cap > s->inflated ? s->cap - s->inflated : 0;
+	saved->share = fresh || share < left ? share : left;
+	s->cap = s->inflated + saved->share;
+	s->abandoned = false;
+}
+
+bool scanner_share_end(struct scanner *s, const struct budget_frame *saved, struct scan_batch *out,
+		       const char *path)
+{
+	bool ran_out = s->abandoned;
+	s->cap = saved->cap;
+	s->abandoned = saved->abandoned;
+	if (!ran_out || !out)
+		return ran_out;
+	if (!scan_left(s))
+		scanner_error(s, out, path, "inflation budget for the scan exhausted (--max-inflate-total); "
+			      "the rest of it is not scanned");
+	else
+		scanner_error(s, out, path, "inflation budget exhausted: its share of --max-inflate (%llu KiB) "
+			      "is used up (a zip bomb?); the rest of it is not scanned",
+			      (unsigned long long)(saved->share >> 10));
+	return true;
+}
+
+static void budget_finish(struct scanner *s, struct scan_batch *out, const char *path)
+{
+	struct budget_frame top = {s->o->max_file_inflate, false, s->o->max_file_inflate};
+	scanner_share_end(s, &top, out, path);
+}
+
 static bool zv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size_t *len,
 		    struct buf *err)
 {
 	struct zip_view *v = ctx;
 	const struct zip_entry *e = &v->z->entries[i];
-	const char *which;
-	if (e->usize > inflate_left(v->s, &which)) {
-		buf_adds(err, which);
+	if (e->usize > inflate_left(v->s)) {
+		v->s->abandoned = true;
+		buf_adds(err, scan_budget_msg);
 		return false;
 	}
 	if (!zip_read(v->z, e, max, v->s->d, out, len, err))
@@ -270,12 +332,13 @@ static void emit_findings(struct scanner *s, struct detect_result *res, const ch
 	res->nfindings = 0;
 }
 
-/* A top-level file whose name does not claim to be an archive and whose
- * tail only looks like a ZIP end record (a .pyc or an object file embedding
- * zip bytes) is not an archive: report_bad is false for those, so a broken
- * end record there is not an error. */
+/* How an archive is opened: `loud` reports a broken end record (a name or
+ * a local header said archive); `quick` looks for the end record in the
+ * last ZIP_TAIL_FIRST bytes only (a file nothing says is an archive). */
+enum open_mode { OPEN_LOUD, OPEN_QUIET, OPEN_QUICK };
+
 static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct buf *path,
-				    int depth, const struct chain *chain, bool report_bad,
+				    int depth, const struct chain *chain, enum open_mode mode,
 				    struct scan_batch *out);
 
 /* An archive OpenJDK 17 refuses for one entry's fields, whose other
@@ -291,6 +354,87 @@ static void report_refusal(struct scanner *s, struct scan_batch *out, const char
 	buf_free(&m);
 }
 
+static void not_a_zip(struct scanner *s, struct scan_batch *out, const char *path)
+{
+	count_error(s, out, path, "not a readable zip (no end-of-central-directory record)");
+}
+
+/* ---- what a nested archive is: its name, then its first bytes */
+
+struct child {
+	size_t i;              /* entry index (or kept stream entry) */
+	uint64_t size;         /* bytes it takes in its parent (the order of sharing) */
+	enum sniff_kind kind;  /* from the head */
+	bool zname, tname;     /* the name says zip-type archive / tarball */
+};
+
+/* A child whose name says archive is reported when it is none; one found
+ * by its bytes alone (a local header, a launch script) is quietly passed
+ * over then. */
+static bool child_loud(const struct child *c)
+{
+	return c->zname;
+}
+
+static bool child_tar(const struct child *c)
+{
+	return c->kind == SNIFF_TAR || (c->tname && c->kind == SNIFF_NONE);
+}
+
+/* An entry worth reading the head of: not a directory, class file or the
+ * metadata the detector reads, and large enough to hold an archive with a
+ * Log4j class in it (a fingerprinted class alone compresses to more). */
+#define SNIFF_MIN 512
+
+static bool worth_sniffing(const char *name, size_t len, uint64_t usize)
+{
+	return usize >= SNIFF_MIN && len && name[len - 1] != '/' && !detect_wants(name, len);
+}
+
+static bool classify(struct child *c, const char *name, size_t len, const unsigned char *head,
+		     size_t hn, uint64_t usize)
+{
+	c->zname = archive_name(name, len);
+	c->tname = tar_name(name, len);
+	c->kind = head ? sniff(head, hn, usize) : SNIFF_NONE;
+	return c->zname || c->tname || c->kind != SNIFF_NONE;
+}
+
+static bool zip_child(const struct zip *z, size_t i, struct child *c)
+{
+	const struct zip_entry *e = &z->entries[i];
+	unsigned char head[SNIFF_HEAD];
+	size_t hn = 0;
+	c->i = i;
+	c->size = e->csize;
+	bool named = archive_name(e->name, e->name_len) || tar_name(e->name, e->name_len);
+	if (!named && !worth_sniffing(e->name, e->name_len, e->usize))
+		return false;
+	bool got = zentry_head(z, e, head, sizeof head, &hn);
+	return classify(c, e->name, e->name_len, got ? head : NULL, hn, e->usize);
+}
+
+/* ---- bytes in memory (a DEFLATED nested archive, or one kept while
+ * streaming): a zip, or a tarball */
+
+static void follow_mem(struct scanner *s, const unsigned char *data, size_t len, const struct child *c,
+		       uint32_t crc, struct buf *path, int depth, const struct chain *chain,
+		       struct scan_batch *out)
+{
+	struct child k = *c;
+	k.kind = sniff(data, len < SNIFF_HEAD ? len : SNIFF_HEAD, len);
+	if (child_tar(&k)) {
+		tar_scan_buffer(s, data, len, buf_cstr(path), depth, k.tname, out);
+		return;
+	}
+	struct zsrc child = {.fd = -1, .mem = data, .off = 0, .size = len};
+	struct chain link = {chain, crc, len};
+	if (scan_archive(s, &child, path, depth, &link, child_loud(&k) ? OPEN_LOUD : OPEN_QUIET, out) ==
+		    ZIP_NOT_ZIP &&
+	    child_loud(&k))
+		not_a_zip(s, out, buf_cstr(path));
+}
+
 /* ---- nested archives too large for memory: streamed front to back */
 
 struct stream_view {
@@ -301,7 +445,7 @@ struct stream_view {
 static bool stream_want(const char *name, size_t len, uint64_t *max, void *ctx)
 {
 	struct stream_view *v = ctx;
-	if (archive_name(name, len)) {
+	if (archive_name(name, len) || tar_name(name, len)) {
 		*max = v->s->o->max_nested_bytes;
 		return true;
 	}
@@ -345,45 +489,73 @@ static bool sv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 	return true;
 }
 
-static void scan_streamed(struct scanner *s, const struct zip *z, const struct zip_entry *e,
-			  struct buf *path, int depth, const struct chain *chain, struct scan_batch *out)
+/* Where a streamed archive's bytes come from: a DEFLATED entry of a zip
+ * (read twice when a finding needs its hash), or a reader that can be read
+ * only once (a tarball's member; hashed on the way). */
+struct stream_src {
+	const struct zip *z;
+	const struct zip_entry *e;
+	byte_read_fn rd;
+	void *rctx;
+};
+
+static bool stream_run(const struct stream_src *src, uint64_t budget, const struct zip_limits *lim, bool hash,
+		       stream_want_fn want, void *ctx, struct stream_result *r, struct buf *err)
+{
+	if (src->rd)
+		return zipstream_read_fn(src->rd, src->rctx, budget, lim, hash, want, ctx, r, err);
+	return zipstream_read(src->z, src->e, budget, lim, hash, want, ctx, r, err);
+}
+
+static void scan_streamed(struct scanner *s, const struct stream_src *src, struct buf *path, int depth,
+			  const struct chain *chain, bool loud, struct scan_batch *out)
 {
 	struct stream_result r;
 	struct buf err = BUF_INIT;
 	struct stream_view v = {s, &r};
-	const char *which;
-	uint64_t budget = inflate_left(s, &which);
+	uint64_t budget = inflate_left(s);
 	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
+	bool once = src->rd != NULL;
 	/* the entries that count are the central directory's (zipstream.h); when
 	 * it is out of reach, err says so, and what r holds, if anything, is
 	 * what the local headers show */
-	bool ok = zipstream_read(z, e, budget, &lim, false, stream_want, &v, &r, &err);
+	bool ok = stream_run(src, budget, &lim, once && s->o->want_sha256, stream_want, &v, &r, &err);
 	inflate_charge(s, r.bytes);
-	atomic_fetch_add(&s->st->archives, 1);
-	if (!ok)
+	if (!ok && r.bytes > budget)
+		s->abandoned = true; /* reported once, by whoever gave the share */
+	else if (!ok && (loud || r.n))
 		count_error(s, out, buf_cstr(path), buf_cstr(&err));
 	else if (r.refused[0])
 		report_refusal(s, out, buf_cstr(path), r.refused);
 	buf_free(&err);
+	if (ok || r.n)
+		atomic_fetch_add(&s->st->archives, 1);
 
 	struct container c = {r.n, sv_name, sv_read, &v};
 	size_t found = scan_container(s, &c, buf_cstr(path), "!/", NULL, out);
 	/* Hash only an archive that holds a finding (rare): stream it once more,
-	 * keeping nothing but the digest. */
+	 * keeping nothing but the digest; a reader read once hashed on the way. */
 	if (found && s->o->want_sha256 && ok) {
 		struct stream_result h;
 		struct buf herr = BUF_INIT;
-		if (zipstream_read(z, e, budget, &lim, true, stream_nothing, NULL, &h, &herr))
+		bool hok = once ? (h = r, true)
+				: stream_run(src, budget, &lim, true, stream_nothing, NULL, &h, &herr);
+		if (hok)
 			for (size_t i = out->n - found; i < out->n; i++)
 				memcpy(out->rec[i].f.sha256, h.sha256, sizeof h.sha256);
-		stream_result_free(&h);
+		if (!once)
+			stream_result_free(&h);
 		buf_free(&herr);
 	}
 
-	size_t plen = path->len;
-	for (size_t i = 0; i < r.n; i++) {
+	size_t plen = path->len, left = 0;
+	for (size_t i = 0; i < r.n; i++)
+		left += r.entries[i].data && (archive_name(r.entries[i].name, r.entries[i].name_len) ||
+					      tar_name(r.entries[i].name, r.entries[i].name_len));
+	for (size_t i = 0; i < r.n && !s->abandoned; i++) {
 		struct stream_entry *se = &r.entries[i];
-		if (!archive_name(se->name, se->name_len))
+		struct child k = {i, se->len, SNIFF_NONE, false, false};
+		if (!classify(&k, se->name, se->name_len, NULL, 0, se->usize))
 			continue;
 		path_join(path, se->name, se->name_len);
 		if (contains_itself(chain, se->crc, se->usize)) {
@@ -393,11 +565,11 @@ static void scan_streamed(struct scanner *s, const struct zip *z, const struct z
 		} else if (depth + 1 > s->o->max_depth) {
 			count_error(s, out, buf_cstr(path), "nested deeper than --max-depth; not followed");
 		} else if (se->data) {
-			struct zsrc child = {.fd = -1, .mem = se->data, .off = 0, .size = se->len};
-			struct chain link = {chain, se->crc, se->usize};
-			if (scan_archive(s, &child, path, depth + 1, &link, true, out) == ZIP_NOT_ZIP)
-				count_error(s, out, buf_cstr(path),
-					    "not a readable zip (no end-of-central-directory record)");
+			struct budget_frame f;
+			scanner_share_begin(s, inflate_left(s) / (left ? left : 1), false, &f);
+			left -= left > 0;
+			follow_mem(s, se->data, se->len, &k, se->crc, path, depth + 1, chain, out);
+			scanner_share_end(s, &f, out, buf_cstr(path));
 		}
 		path->len = plen;
 		path->data[plen] = 0;
@@ -405,15 +577,202 @@ static void scan_streamed(struct scanner *s, const struct zip *z, const struct z
 	stream_result_free(&r);
 }
 
+void scan_stream_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth,
+			bool loud, struct scan_batch *out)
+{
+	struct stream_src src = {NULL, NULL, rd, ctx};
+	struct buf p = BUF_INIT;
+	buf_adds(&p, path);
+	scan_streamed(s, &src, &p, depth, NULL, loud, out);
+	buf_free(&p);
+}
+
+/* ---- one nested archive of a zip, in its own share of the budget */
+
+/* A tarball inside a zip: read as a stream, inflated on the way. */
+static void follow_tar(struct scanner *s, const struct zip *z, const struct zip_entry *e,
+		       const struct child *c, const char *path, int depth, struct scan_batch *out)
+{
+	struct buf err = BUF_INIT;
+	uint64_t left = inflate_left(s);
+	struct zentry *r = zentry_open(z, e, e->usize < left ? e->usize : left, &err);
+	if (!r) {
+		if (c->tname)
+			count_error(s, out, path, buf_cstr(&err));
+	} else {
+		tar_scan_reader(s, zentry_read, r, path, depth, c->tname, out);
+		inflate_charge(s, e->method == 8 ? zentry_produced(r) : 0);
+		if (zentry_over_budget(r) && left <= e->usize)
+			s->abandoned = true;
+		zentry_close(r);
+	}
+	buf_free(&err);
+}
+
+static void follow_child(struct scanner *s, const struct zsrc *src, struct zip *z, struct zip_view *view,
+			 const struct child *c, struct buf *path, int depth, const struct chain *chain,
+			 struct scan_batch *out)
+{
+	const struct zip_entry *e = &z->entries[c->i];
+	const char *p = buf_cstr(path);
+	bool loud = child_loud(c) || child_tar(c);
+	if (contains_itself(chain, e->crc, e->usize)) {
+		count_error(s, out, p, "archive contains itself (recursive zip); not followed");
+		return;
+	}
+	if (depth + 1 > s->o->max_depth) {
+		if (loud)
+			count_error(s, out, p, "nested deeper than --max-depth; not followed");
+		return;
+	}
+	if (child_tar(c)) {
+		follow_tar(s, z, e, c, p, depth + 1, out);
+		return;
+	}
+	loud = child_loud(c);
+	struct chain link = {chain, e->crc, e->usize};
+	struct buf why = BUF_INIT;
+	unsigned char *mem = NULL;
+	size_t memlen = 0;
+	if (e->method == 0 && e->csize == e->usize) {
+		uint64_t off;
+		if (!zip_data_offset(z, e, &off, &why)) {
+			if (loud)
+				count_error(s, out, p, buf_cstr(&why));
+		} else {
+			struct zsrc child = *src;
+			if (src->mem)
+				child.mem = src->mem + off;
+			else
+				child.off = src->off + off;
+			child.size = e->csize;
+			if (scan_archive(s, &child, path, depth + 1, &link, loud ? OPEN_LOUD : OPEN_QUIET, out) ==
+				    ZIP_NOT_ZIP && loud)
+				not_a_zip(s, out, p);
+		}
+	} else if (e->usize > s->o->max_nested_bytes && e->method == 8) {
+		struct stream_src ss = {z, e, NULL, NULL};
+		scan_streamed(s, &ss, path, depth + 1, chain, loud, out);
+	} else if (zv_read(view, c->i, s->o->max_nested_bytes, &mem, &memlen, &why)) {
+		follow_mem(s, mem, memlen, c, e->crc, path, depth + 1, chain, out);
+		free(mem);
+	} else if (loud && !s->abandoned) {
+		count_error(s, out, p, buf_cstr(&why));
+	}
+	buf_free(&why);
+}
+
+static int by_size(const void *a, const void *b)
+{
+	const struct child *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int by_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Does another entry's local header lie inside this entry's data?  The
+ * mark of an overlapping-entry bomb (zbsm): each entry's data quotes the
+ * next entry, so each looks like a zip.  offs: every entry's local header
+ * offset, sorted. */
+static bool overlaps(const uint64_t *offs, size_t n, const struct zip_entry *e)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (offs[mid] <= e->local_off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && offs[lo] < e->local_off + 30 + e->name_len + e->csize;
+}
+
+/* One record for the nested archives of an archive that ran out of their
+ * shares (each is abandoned; its siblings were still scanned). */
+static void report_abandoned(struct scanner *s, struct scan_batch *out, const char *path, size_t n,
+			     const char *first, uint64_t share)
+{
+	if (!n)
+		return;
+	if (!scan_left(s))
+		scanner_error(s, out, path, "inflation budget for the scan exhausted (--max-inflate-total); "
+			      "%zu nested archive%s not scanned in full (first: %s)", n, n == 1 ? "" : "s", first);
+	else
+		scanner_error(s, out, path, "inflation budget exhausted in %zu nested archive%s (a zip bomb?): "
+			      "each used up its share of --max-inflate (%llu KiB or less) and the rest of it is not "
+			      "scanned (first: %s); every other nested archive was scanned",
+			      n, n == 1 ? "" : "s", (unsigned long long)(share >> 10), first);
+}
+
+/* Follow the nested archives of z, smallest first, each with an equal
+ * share of what is left (see "the inflation budget" above). */
+static void scan_children(struct scanner *s, const struct zsrc *src, struct zip *z, struct zip_view *view,
+			  struct buf *path, int depth, const struct chain *chain, struct scan_batch *out)
+{
+	struct child *kids = NULL;
+	size_t n = 0, overlapping = 0;
+	uint64_t *offs = NULL;
+	for (size_t i = 0; i < z->nentries; i++) {
+		struct child c;
+		if (!zip_child(z, i, &c))
+			continue;
+		if (!c.zname && !c.tname) {
+			if (!offs) {
+				offs = xmalloc(z->nentries * sizeof *offs);
+				for (size_t k = 0; k < z->nentries; k++)
+					offs[k] = z->entries[k].local_off;
+				qsort(offs, z->nentries, sizeof *offs, by_u64);
+			}
+			if (overlaps(offs, z->nentries, &z->entries[i])) {
+				overlapping++;
+				continue;
+			}
+		}
+		kids = xrealloc(kids, (n + 1) * sizeof *kids);
+		kids[n++] = c;
+	}
+	free(offs);
+	if (overlapping)
+		scanner_error(s, out, buf_cstr(path), "%zu entr%s overlap the data of other entries (a zip bomb?); "
+			      "not followed", overlapping, overlapping == 1 ? "y" : "ies");
+	qsort(kids, n, sizeof *kids, by_size);
+	size_t plen = path->len, abandoned = 0;
+	uint64_t max_share = 0;
+	struct buf first = BUF_INIT;
+	for (size_t k = 0; k < n && !s->abandoned; k++) {
+		const struct zip_entry *e = &z->entries[kids[k].i];
+		path_join(path, e->name, e->name_len);
+		struct budget_frame f;
+		scanner_share_begin(s, inflate_left(s) / (n - k), false, &f);
+		follow_child(s, src, z, view, &kids[k], path, depth, chain, out);
+		if (scanner_share_end(s, &f, NULL, NULL)) {
+			if (!abandoned++)
+				buf_adds(&first, buf_cstr(path));
+			max_share = f.share > max_share ? f.share : max_share;
+		}
+		path->len = plen;
+		path->data[plen] = 0;
+	}
+	report_abandoned(s, out, buf_cstr(path), abandoned, buf_cstr(&first), max_share);
+	buf_free(&first);
+	free(kids);
+}
+
 static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct buf *path,
-				    int depth, const struct chain *chain, bool report_bad,
+				    int depth, const struct chain *chain, enum open_mode mode,
 				    struct scan_batch *out)
 {
 	struct zip z;
 	struct buf err = BUF_INIT;
 	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
-	enum zip_status st = zip_open_quick(&z, src, &lim, !report_bad, &err);
-	if (st == ZIP_BAD && report_bad)
+	enum zip_status st = zip_open_quick(&z, src, &lim, mode == OPEN_QUICK, &err);
+	if (st == ZIP_BAD && mode == OPEN_LOUD)
 		count_error(s, out, buf_cstr(path), buf_cstr(&err));
 	buf_free(&err);
 	if (st != ZIP_OK)
@@ -425,55 +784,54 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 	struct zip_view view = {s, &z};
 	struct container c = {z.nentries, zv_name, zv_read, &view};
 	scan_container(s, &c, buf_cstr(path), "!/", src, out);
-
-	size_t plen = path->len;
-	for (size_t i = 0; i < z.nentries; i++) {
-		const struct zip_entry *e = &z.entries[i];
-		if (!archive_name(e->name, e->name_len))
-			continue;
-		path_join(path, e->name, e->name_len);
-		const char *p = buf_cstr(path);
-		struct buf why = BUF_INIT;
-		unsigned char *mem = NULL;
-		size_t memlen = 0;
-		if (contains_itself(chain, e->crc, e->usize)) {
-			count_error(s, out, p, "archive contains itself (recursive zip); not followed");
-		} else if (depth + 1 > s->o->max_depth) {
-			count_error(s, out, p, "nested deeper than --max-depth; not followed");
-		} else if (e->method == 0 && e->csize == e->usize) {
-			uint64_t off;
-			if (!zip_data_offset(&z, e, &off, &why)) {
-				count_error(s, out, p, buf_cstr(&why));
-			} else {
-				struct zsrc child = *src;
-				if (src->mem)
-					child.mem = src->mem + off;
-				else
-					child.off = src->off + off;
-				child.size = e->csize;
-				struct chain link = {chain, e->crc, e->usize};
-				if (scan_archive(s, &child, path, depth + 1, &link, true, out) == ZIP_NOT_ZIP)
-					count_error(s, out, buf_cstr(path),
-						    "not a readable zip (no end-of-central-directory record)");
-			}
-		} else if (e->usize > s->o->max_nested_bytes && e->method == 8) {
-			scan_streamed(s, &z, e, path, depth + 1, chain, out);
-		} else if (zv_read(&view, i, s->o->max_nested_bytes, &mem, &memlen, &why)) {
-			struct zsrc child = {.fd = -1, .mem = mem, .off = 0, .size = memlen};
-			struct chain link = {chain, e->crc, e->usize};
-			if (scan_archive(s, &child, path, depth + 1, &link, true, out) == ZIP_NOT_ZIP)
-				count_error(s, out, buf_cstr(path),
-					    "not a readable zip (no end-of-central-directory record)");
-			free(mem);
-		} else {
-			count_error(s, out, p, buf_cstr(&why));
-		}
-		buf_free(&why);
-		path->len = plen;
-		path->data[plen] = 0;
-	}
+	if (!s->abandoned)
+		scan_children(s, src, &z, &view, path, depth, chain, out);
 	zip_close(&z);
 	return ZIP_OK;
+}
+
+/* ---- top level */
+
+/* A file that is a tarball may be a zip as well: a self-extracting
+ * installer (a tar.gz, then a jar the JVM loads from the tail).  A plain
+ * tar whose last member is a jar also ends in that jar's end record: that
+ * zip is the member, scanned already (its local headers start right after
+ * a tar header block). */
+static bool zip_is_tar_member(const struct zsrc *src, const struct zip_limits *lim)
+{
+	struct zip z;
+	struct buf err = BUF_INIT;
+	bool member = true; /* no readable zip: nothing more to scan */
+	if (zip_open_quick(&z, src, lim, false, &err) == ZIP_OK) {
+		uint64_t start = UINT64_MAX;
+		for (size_t i = 0; i < z.nentries; i++)
+			if (z.entries[i].local_off < start)
+				start = z.entries[i].local_off;
+		unsigned char h[512];
+		member = z.nentries == 0 ||
+			 (start >= 512 && start != UINT64_MAX && zsrc_read(src, h, 512, start - 512) == 0 &&
+			  tar_header_block(h));
+		zip_close(&z);
+	}
+	buf_free(&err);
+	return member;
+}
+
+static void scan_top(struct scanner *s, const struct zsrc *src, const unsigned char *head, size_t hn,
+		     const char *path, bool named_archive, bool is_tar, struct scan_batch *out)
+{
+	enum sniff_kind k = sniff(head, hn, src->size);
+	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
+	if (is_tar && zip_is_tar_member(src, &lim))
+		return;
+	enum open_mode mode = named_archive && !is_tar ? OPEN_LOUD
+			      : is_tar || sniff_zip_behind(k) ? OPEN_QUIET
+							      : OPEN_QUICK;
+	struct buf p = BUF_INIT;
+	buf_adds(&p, path);
+	if (scan_archive(s, src, &p, 0, NULL, mode, out) == ZIP_NOT_ZIP && mode == OPEN_LOUD)
+		count_error(s, out, path, "not a zip archive (no end-of-central-directory record)");
+	buf_free(&p);
 }
 
 void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path, bool named_archive,
@@ -481,20 +839,17 @@ void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path,
 {
 	atomic_fetch_add(&s->st->files, 1);
 	atomic_fetch_add(&s->st->bytes, (unsigned long long)st->st_size);
-	s->inflated = 0;
+	budget_start(s);
 	/* A tarball (plain or compressed) is told by its first bytes, and is
-	 * tried before the zip reader: that one accepts trailing junk, so a tar
-	 * whose last member is a jar would pass for that jar. */
-	unsigned char head[TAR_PROBE_LEN];
+	 * read as one before the zip reader looks at its tail. */
+	unsigned char head[SNIFF_HEAD];
 	ssize_t hn = pread(fd, head, sizeof head, 0);
-	if (hn > 0 && tar_probe(head, (size_t)hn) && tar_scan_fd(s, fd, head, (size_t)hn, path, out))
-		return;
+	if (hn < 0)
+		hn = 0;
+	bool is_tar = tar_probe(head, (size_t)hn) && tar_scan_fd(s, fd, head, (size_t)hn, path, out);
 	struct zsrc src = {.fd = fd, .mem = NULL, .off = 0, .size = (uint64_t)st->st_size};
-	struct buf p = BUF_INIT;
-	buf_adds(&p, path);
-	if (scan_archive(s, &src, &p, 0, NULL, named_archive, out) == ZIP_NOT_ZIP && named_archive)
-		count_error(s, out, path, "not a zip archive (no end-of-central-directory record)");
-	buf_free(&p);
+	scan_top(s, &src, head, (size_t)hn, path, named_archive, is_tar, out);
+	budget_finish(s, out, path);
 }
 
 void scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
@@ -502,22 +857,18 @@ void scan_mem(struct scanner *s, const unsigned char *data, size_t len, const ch
 {
 	atomic_fetch_add(&s->st->files, 1);
 	atomic_fetch_add(&s->st->bytes, (unsigned long long)len);
-	s->inflated = 0;
-	if (tar_probe(data, len) && tar_scan_mem(s, data, len, path, out))
-		return;
+	budget_start(s);
+	bool is_tar = tar_probe(data, len) && tar_scan_mem(s, data, len, path, out);
 	struct zsrc src = {.fd = -1, .mem = data, .off = 0, .size = len};
-	struct buf p = BUF_INIT;
-	buf_adds(&p, path);
-	if (scan_archive(s, &src, &p, 0, NULL, named_archive, out) == ZIP_NOT_ZIP && named_archive)
-		count_error(s, out, path, "not a zip archive (no end-of-central-directory record)");
-	buf_free(&p);
+	scan_top(s, &src, data, len < SNIFF_HEAD ? len : SNIFF_HEAD, path, named_archive, is_tar, out);
+	budget_finish(s, out, path);
 }
 
 void scanner_begin(struct scanner *s, uint64_t bytes)
 {
 	atomic_fetch_add(&s->st->files, 1);
 	atomic_fetch_add(&s->st->bytes, (unsigned long long)bytes);
-	s->inflated = 0;
+	budget_start(s);
 }
 
 const struct scan_opts *scanner_opts(const struct scanner *s)
@@ -530,22 +881,28 @@ struct scan_stats *scanner_stats(struct scanner *s)
 	return s->st;
 }
 
+const struct classroots *scanner_classroots(const struct scanner *s)
+{
+	return s->roots;
+}
+
 bool scanner_charge(struct scanner *s, uint64_t n)
 {
-	const char *which;
-	if (n > inflate_left(s, &which))
+	if (n > inflate_left(s)) {
+		s->abandoned = true;
 		return false;
+	}
 	inflate_charge(s, n);
 	return true;
 }
 
 bool scan_mem_nested(struct scanner *s, const unsigned char *data, size_t len, const char *path,
-		     int depth, struct scan_batch *out)
+		     int depth, bool loud, struct scan_batch *out)
 {
 	struct zsrc src = {.fd = -1, .mem = data, .off = 0, .size = len};
 	struct buf p = BUF_INIT;
 	buf_adds(&p, path);
-	enum zip_status st = scan_archive(s, &src, &p, depth, NULL, true, out);
+	enum zip_status st = scan_archive(s, &src, &p, depth, NULL, loud ? OPEN_LOUD : OPEN_QUIET, out);
 	buf_free(&p);
 	return st != ZIP_NOT_ZIP;
 }
@@ -740,6 +1097,10 @@ size_t scan_container(struct scanner *s, const struct container *c, const char *
 	detect_run(s->rules, &dopt, c, &res);
 	struct buf p = BUF_INIT;
 	for (size_t i = 0; i < res.nerrors; i++) {
+		if (!strcmp(res.errors[i].msg, scan_budget_msg)) {
+			s->abandoned = true; /* one record for the subtree, not one per entry */
+			continue;
+		}
 		size_t len;
 		const char *n = c->name(c->ctx, res.errors[i].entry, &len);
 		buf_reset(&p);

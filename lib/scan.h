@@ -22,6 +22,7 @@
 
 #include "detect.h"
 #include "rules.h"
+#include "zentry.h"
 #include "zip.h"
 
 struct scan_opts {
@@ -107,14 +108,42 @@ bool is_class_root(int dirfd);
 void scanner_begin(struct scanner *s, uint64_t bytes);
 const struct scan_opts *scanner_opts(const struct scanner *s);
 struct scan_stats *scanner_stats(struct scanner *s);
-/* Charge n bytes to the current input's --max-inflate budget; false (and
- * nothing charged) when that would exceed it. */
+/* The detector's classes, to root exploded copies by name (classroot.h). */
+struct classroots;
+const struct classroots *scanner_classroots(const struct scanner *s);
+/* Charge n bytes to the current subtree's share of the --max-inflate
+ * budget; false (nothing charged, the subtree marked as out of budget)
+ * when that would exceed it. */
 bool scanner_charge(struct scanner *s, uint64_t n);
+/* The message of an entry read refused for the budget: such errors are not
+ * reported one by one (the subtree gets one record, scanner_share_end). */
+extern const char scan_budget_msg[];
+/* A subtree of the current input (a nested archive, a tarball's member)
+ * scanned with its own share of the inflation budget: at most `share` more
+ * bytes, and never more than the enclosing subtree has left unless fresh
+ * (a tarball's member gets a whole --max-inflate, as a file does).
+ * scanner_share_end restores the enclosing subtree and, when this one ran
+ * out of its share, adds one error record for it at path (true then). */
+struct budget_frame {
+	uint64_t cap;
+	bool abandoned;
+	uint64_t share;
+};
+void scanner_share_begin(struct scanner *s, uint64_t share, bool fresh, struct budget_frame *saved);
+bool scanner_share_end(struct scanner *s, const struct budget_frame *saved, struct scan_batch *out,
+		       const char *path);
 /* Scan bytes found `depth` levels down inside the current top-level input
  * as a zip archive (budget kept, input not counted again).  False when they
- * hold no ZIP end record (nothing reported then: the caller decides). */
+ * hold no ZIP end record (nothing reported then: the caller decides); a
+ * damaged end record is reported when loud. */
 bool scan_mem_nested(struct scanner *s, const unsigned char *data, size_t len, const char *path,
-		     int depth, struct scan_batch *out);
+		     int depth, bool loud, struct scan_batch *out);
+/* Scan a zip read front to back from rd (a tarball's member too large for
+ * memory), like a streamed nested archive: the entries are kept by name,
+ * the archive is hashed on the way; `loud` reports a stream that holds no
+ * zip (a launch script that had no jar behind it stays silent). */
+void scan_stream_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth,
+			bool loud, struct scan_batch *out);
 /* Run the detector over a container (a zip, a streamed zip, a directory, a
  * tar's class root): findings get `path`, read errors "path<sep>entry"
  * ("!/" inside archives, "/" on disk).  Findings are hashed from src when

@@ -20,8 +20,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "classroot.h"
 #include "detect.h"
 #include "image.h"
+#include "report.h"
+#include "sniff.h"
+#include "zipstream.h"
 
 #define NEST_BUF (64 << 10)
 #define BOMB_MIN (64ULL << 20)   /* decompressed bytes before the ratio guard applies */
@@ -31,15 +35,7 @@
 
 bool tar_probe(const unsigned char *h, size_t n)
 {
-	if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
-		return true; /* gzip */
-	if (n >= 6 && !memcmp(h, "\xfd" "7zXZ\0", 6))
-		return true; /* xz */
-	if (n >= 4 && !memcmp(h, "\x28\xb5\x2f\xfd", 4))
-		return true; /* zstd */
-	if (n >= 4 && !memcmp(h, "BZh", 3) && h[3] >= '1' && h[3] <= '9')
-		return true; /* bzip2 */
-	return n >= 262 && !memcmp(h + 257, "ustar", 5);
+	return sniff_tar(h, n);
 }
 
 bool tar_name(const char *name, size_t len)
@@ -214,7 +210,8 @@ struct croot {
 	char *root;           /* with its trailing '/', or "" */
 	struct centry *e;
 	size_t n;
-	bool has_org;
+	bool anchored;        /* holds a class that makes it worth detecting */
+	bool relocated;       /* rooted at a package root (classroot.h), not before org/ */
 };
 
 struct croots {
@@ -286,43 +283,66 @@ struct tstream {
 	struct croots *roots;
 };
 
-/* Is this regular entry evidence for an exploded class root?  Then keep it
- * (bytes when small enough and within the budgets) and say true. */
-static bool class_evidence(struct tstream *t, struct archive_entry *e, const char *name)
+/* Where a member's class evidence goes: a new slot in its class root, or
+ * NULL when the name is no evidence (*full: it is, but the tables are full,
+ * reported once). */
+static struct centry *class_slot(struct tstream *t, const char *name, bool *full)
 {
+	*full = false;
 	size_t len = strlen(name);
 	if (!detect_wants(name, len))
-		return false;
+		return NULL;
 	const char *rel = find_seg(name, "org/apache/logging/log4j/");
 	if (!rel)
 		rel = find_seg(name, "org/apache/log4j/");
-	bool org = rel != NULL;
+	bool anchor = rel != NULL, relocated = false;
+	if (!rel) {
+		/* a copy relocated to another package: rooted where its package
+		 * path starts, told by the classes the detector asks about */
+		long rl = classroot_of(scanner_classroots(t->s), name, len, &anchor);
+		if (rl >= 0) {
+			rel = name + rl;
+			relocated = true;
+		}
+	}
 	if (!rel) {
 		rel = find_seg(name, "META-INF/");
 		if (!rel || (strcmp(rel, "META-INF/MANIFEST.MF") && strncmp(rel, "META-INF/maven/", 15)))
-			return false;
+			return NULL;
 	}
 	const struct scan_opts *o = scanner_opts(t->s);
 	struct croots *c = t->roots;
-	if (c->nentries >= o->max_dir_classes) {
-		if (!c->full_reported)
-			scanner_error(t->s, t->out, t->path, "too many class files in this tarball; rest not examined");
-		c->full_reported = true;
-		return true;
-	}
-	struct croot *r = root_get(c, name, (size_t)(rel - name));
+	struct croot *r = c->nentries < o->max_dir_classes ? root_get(c, name, (size_t)(rel - name)) : NULL;
 	if (!r) {
 		if (!c->full_reported)
-			scanner_error(t->s, t->out, t->path, "too many exploded class roots in this tarball; rest not examined");
+			scanner_error(t->s, t->out, t->path, "%s",
+				      c->nentries >= o->max_dir_classes
+					      ? "too many class files in this tarball; rest not examined"
+					      : "too many exploded class roots in this tarball; rest not examined");
 		c->full_reported = true;
-		return true;
+		*full = true;
+		return NULL;
 	}
-	r->has_org |= org;
+	r->anchored |= anchor;
+	r->relocated |= relocated;
 	r->e = xrealloc(r->e, (r->n + 1) * sizeof *r->e);
 	struct centry *ce = &r->e[r->n++];
 	memset(ce, 0, sizeof *ce);
 	ce->name = xstrdup(rel);
 	c->nentries++;
+	return ce;
+}
+
+/* Is this regular entry evidence for an exploded class root?  Then keep it
+ * (bytes when small enough and within the budgets) and say true. */
+static bool class_evidence(struct tstream *t, struct archive_entry *e, const char *name)
+{
+	bool full;
+	struct centry *ce = class_slot(t, name, &full);
+	if (!ce)
+		return full;
+	const struct scan_opts *o = scanner_opts(t->s);
+	struct croots *c = t->roots;
 	int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
 	struct buf err = BUF_INIT;
 	if (size < 0 || (uint64_t)size > o->max_class_bytes) {
@@ -330,13 +350,45 @@ static bool class_evidence(struct tstream *t, struct archive_entry *e, const cha
 	} else if (c->kept + (uint64_t)size > KEEP_MAX) {
 		ce->why = "class files kept for this tarball exceed the memory cap; not read";
 	} else if (!scanner_charge(t->s, (uint64_t)size)) {
-		ce->why = "inflation budget for this file exhausted (--max-inflate)";
+		ce->why = scan_budget_msg;
 	} else if (!read_rest(t->a, NULL, 0, o->max_class_bytes, &ce->data, &ce->len, &err)) {
 		ce->why = "read error";
 	} else {
 		c->kept += ce->len;
 	}
 	buf_free(&err);
+	return true;
+}
+
+/* A hard link to class evidence: the same bytes under a second name. */
+static bool class_link(struct tstream *t, const char *name, const char *target)
+{
+	bool full;
+	const struct centry *from = NULL;
+	for (size_t i = 0; i < t->roots->n && !from; i++) {
+		const struct croot *r = &t->roots->r[i];
+		size_t rl = strlen(r->root);
+		if (strncmp(target, r->root, rl))
+			continue;
+		for (size_t k = 0; k < r->n && !from; k++)
+			if (!strcmp(target + rl, r->e[k].name))
+				from = &r->e[k];
+	}
+	/* (class_slot may move the table: copy what is needed first) */
+	unsigned char *data = from && from->data ? xmalloc(from->len ? from->len : 1) : NULL;
+	size_t len = from ? from->len : 0;
+	const char *why = from ? from->why : "hard link to a file that was not kept";
+	if (data)
+		memcpy(data, from->data, len);
+	struct centry *ce = class_slot(t, name, &full);
+	if (!ce) {
+		free(data);
+		return full;
+	}
+	ce->data = data;
+	ce->len = len;
+	ce->why = data ? NULL : why;
+	t->roots->kept += len;
 	return true;
 }
 
@@ -374,7 +426,7 @@ static void roots_detect(struct tstream *t, const struct tar_hook *hook)
 {
 	for (size_t i = 0; i < t->roots->n; i++) {
 		struct croot *r = &t->roots->r[i];
-		if (!r->has_org)
+		if (!r->anchored)
 			continue;
 		struct buf p = BUF_INIT, in = BUF_INIT;
 		buf_adds(&p, t->path);
@@ -383,7 +435,10 @@ static void roots_detect(struct tstream *t, const struct tar_hook *hook)
 			buf_adds(&p, "!/");
 			buf_add(&p, r->root, rl - 1);
 		}
-		buf_printf(&in, "%sorg", r->root);
+		if (r->relocated && rl)
+			buf_add(&in, r->root, rl - 1); /* the package root itself */
+		else
+			buf_printf(&in, "%sorg", r->root);
 		struct root_view v = {r};
 		struct container c = {r->n, rv_name, rv_read, &v};
 		size_t from = t->out->n;
@@ -395,10 +450,13 @@ static void roots_detect(struct tstream *t, const struct tar_hook *hook)
 	}
 }
 
-/* ---- nested tar streams: a reader fed by the parent's entry data */
+/* ---- nested tar streams: a reader fed by the parent's entry data, or by
+ * a byte reader (a tarball inside a zip) */
 
 struct nest {
-	struct archive *outer;
+	struct archive *outer;   /* the member of an outer tar ... */
+	byte_read_fn rd;         /* ... or a reader */
+	void *rctx;
 	const unsigned char *head;
 	size_t headlen;
 	bool head_given;
@@ -415,6 +473,16 @@ static la_ssize_t nest_read(struct archive *a, void *ctx, const void **p)
 			return (la_ssize_t)n->headlen;
 		}
 	}
+	if (n->rd) {
+		const char *why = "read error";
+		ssize_t r = n->rd(n->rctx, n->buf, NEST_BUF, &why);
+		if (r < 0) {
+			archive_set_error(a, EIO, "%s", why);
+			return -1;
+		}
+		*p = n->buf;
+		return (la_ssize_t)r;
+	}
 	struct buf err = BUF_INIT;
 	if (tar_bomb(n->outer, &err)) {
 		archive_set_error(a, EIO, "%s", buf_cstr(&err));
@@ -430,18 +498,17 @@ static la_ssize_t nest_read(struct archive *a, void *ctx, const void **p)
 	return r;
 }
 
-static bool nested(struct scanner *s, struct archive *outer, const unsigned char *head, size_t hn,
-		   const char *path, int depth, bool named, const struct tar_hook *hook,
-		   struct scan_batch *out)
+static bool nested(struct scanner *s, struct nest *n, const char *path, int depth, bool named,
+		   const struct tar_hook *hook, struct scan_batch *out)
 {
 	struct archive *in = reader_new();
 	if (!in) {
 		scanner_error(s, out, path, "out of memory for an archive reader");
 		return true;
 	}
-	struct nest n = {outer, head, hn, false, xmalloc(NEST_BUF)};
+	n->buf = xmalloc(NEST_BUF);
 	bool r;
-	if (archive_read_open(in, &n, NULL, nest_read, NULL) != ARCHIVE_OK) {
+	if (archive_read_open(in, n, NULL, nest_read, NULL) != ARCHIVE_OK) {
 		if (named)
 			scanner_error(s, out, path, "%s", aerr(in));
 		r = named;
@@ -449,17 +516,117 @@ static bool nested(struct scanner *s, struct archive *outer, const unsigned char
 		r = tar_scan_stream(s, in, path, depth, named, hook, out);
 	}
 	archive_read_free(in);
-	free(n.buf);
+	free(n->buf);
 	return r;
 }
 
 bool tar_scan_nested(struct scanner *s, struct archive *a, const char *path, int depth, bool named,
 		     const struct tar_hook *hook, struct scan_batch *out)
 {
-	return nested(s, a, NULL, 0, path, depth, named, hook, out);
+	struct nest n = {.outer = a};
+	return nested(s, &n, path, depth, named, hook, out);
+}
+
+bool tar_scan_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth, bool named,
+		     struct scan_batch *out)
+{
+	if (depth > TAR_MAX_NEST) {
+		scanner_error(s, out, path, "tarball nested deeper than %d levels; not followed", TAR_MAX_NEST);
+		return true;
+	}
+	struct nest n = {.rd = rd, .rctx = ctx};
+	return nested(s, &n, path, depth, named, NULL, out);
+}
+
+bool tar_scan_buffer(struct scanner *s, const unsigned char *data, size_t len, const char *path, int depth,
+		     bool named, struct scan_batch *out)
+{
+	struct tar_src src = {-1, data, len};
+	struct buf err = BUF_INIT;
+	struct archive *a = depth > TAR_MAX_NEST ? NULL : tar_open(&src, &err);
+	bool r = named;
+	if (depth > TAR_MAX_NEST)
+		scanner_error(s, out, path, "tarball nested deeper than %d levels; not followed", TAR_MAX_NEST);
+	else if (!a && named)
+		scanner_error(s, out, path, "%s", buf_cstr(&err));
+	else if (a)
+		r = tar_scan_stream(s, a, path, depth, named, NULL, out);
+	tar_close(a);
+	buf_free(&err);
+	return r;
 }
 
 /* ---- one entry */
+
+/* A zip member too large for memory, read front to back from the stream:
+ * the head already read first, then the rest of the member's data. */
+struct member {
+	struct archive *a;
+	const unsigned char *head;
+	size_t hn, hoff;
+	struct buf err;
+};
+
+static ssize_t member_read(void *ctx, unsigned char *buf, size_t cap, const char **why)
+{
+	struct member *m = ctx;
+	if (m->hoff < m->hn) {
+		size_t k = m->hn - m->hoff < cap ? m->hn - m->hoff : cap;
+		memcpy(buf, m->head + m->hoff, k);
+		m->hoff += k;
+		return (ssize_t)k;
+	}
+	buf_reset(&m->err);
+	if (tar_bomb(m->a, &m->err)) {
+		*why = buf_cstr(&m->err);
+		return -1;
+	}
+	la_ssize_t r = archive_read_data(m->a, buf, cap);
+	if (r < 0) {
+		buf_reset(&m->err);
+		buf_adds(&m->err, aerr(m->a));
+		*why = buf_cstr(&m->err);
+		return -1;
+	}
+	return (ssize_t)r;
+}
+
+/* A member that is (or may hide) a zip: held in memory up to
+ * --max-nested-size, streamed beyond; with a whole --max-inflate of its
+ * own, as a file in a directory has. */
+static void zip_member(struct scanner *s, struct archive *a, const unsigned char *head, size_t hn,
+		       int64_t size, const char *path, bool loud, int depth, struct scan_batch *out)
+{
+	const struct scan_opts *o = scanner_opts(s);
+	if (depth + 1 > o->max_depth) {
+		if (loud)
+			scanner_error(s, out, path, "nested deeper than --max-depth; not followed");
+		return;
+	}
+	struct budget_frame f;
+	scanner_share_begin(s, o->max_file_inflate, true, &f);
+	unsigned char *mem = NULL;
+	size_t len = 0;
+	struct buf why = BUF_INIT;
+	if (size >= 0 && (uint64_t)size <= o->max_nested_bytes) {
+		if (!scanner_charge(s, (uint64_t)size)) {
+			/* reported once, below */
+		} else if (!read_rest(a, head, hn, o->max_nested_bytes, &mem, &len, &why)) {
+			if (strcmp(buf_cstr(&why), scan_budget_msg))
+				scanner_error(s, out, path, "%s", buf_cstr(&why));
+		} else {
+			if (!scan_mem_nested(s, mem, len, path, depth + 1, loud, out) && loud)
+				scanner_error(s, out, path, "not a zip archive (no end-of-central-directory record)");
+			free(mem);
+		}
+	} else {
+		struct member m = {a, head, hn, 0, BUF_INIT};
+		scan_stream_reader(s, member_read, &m, path, depth + 1, loud, out);
+		buf_free(&m.err);
+	}
+	buf_free(&why);
+	scanner_share_end(s, &f, out, path);
+}
 
 void tar_scan_entry(struct scanner *s, struct archive *a, struct archive_entry *e, const char *path,
 		    const char *name, int depth, struct scan_batch *out)
@@ -469,41 +636,26 @@ void tar_scan_entry(struct scanner *s, struct archive *a, struct archive_entry *
 		return;
 	size_t nl = strlen(name);
 	bool zname = archive_name(name, nl), tname = tar_name(name, nl);
-	unsigned char head[TAR_PROBE_LEN];
+	unsigned char head[SNIFF_HEAD];
 	la_ssize_t r = archive_read_data(a, head, sizeof head);
 	if (r < 0) {
-		scanner_error(s, out, path, "%s", aerr(a));
+		if (strcmp(aerr(a), scan_budget_msg))
+			scanner_error(s, out, path, "%s", aerr(a));
 		return;
 	}
 	size_t hn = (size_t)r;
-	bool zmagic = hn >= 4 && !memcmp(head, "PK\3\4", 4);
-	bool tmagic = tar_probe(head, hn);
-	if (zmagic || (zname && !tmagic)) {
-		int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : (int64_t)hn;
-		unsigned char *mem = NULL;
-		size_t len = 0;
-		struct buf why = BUF_INIT;
-		if (depth + 1 > o->max_depth) {
-			scanner_error(s, out, path, "nested deeper than --max-depth; not followed");
-		} else if (size < 0 || (uint64_t)size > o->max_nested_bytes) {
-			scanner_error(s, out, path, "nested archive of %lld bytes exceeds --max-nested-size; not scanned",
-			      (long long)size);
-		} else if (!scanner_charge(s, (uint64_t)size)) {
-			scanner_error(s, out, path, "inflation budget for this file exhausted (--max-inflate)");
-		} else if (!read_rest(a, head, hn, o->max_nested_bytes, &mem, &len, &why)) {
-			scanner_error(s, out, path, "%s", buf_cstr(&why));
-		} else {
-			if (!scan_mem_nested(s, mem, len, path, depth + 1, out) && zname)
-				scanner_error(s, out, path, "not a zip archive (no end-of-central-directory record)");
-			free(mem);
-		}
-		buf_free(&why);
-	} else if (tmagic || tname) {
-		if (depth + 1 > o->max_depth || depth + 1 > TAR_MAX_NEST)
+	int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	enum sniff_kind k = sniff(head, hn, size >= 0 ? (uint64_t)size : hn);
+	if (k == SNIFF_TAR || (tname && k == SNIFF_NONE)) {
+		if (depth + 1 > o->max_depth || depth + 1 > TAR_MAX_NEST) {
 			scanner_error(s, out, path, "tarball nested deeper than %d levels; not followed",
-			      o->max_depth < TAR_MAX_NEST ? o->max_depth : TAR_MAX_NEST);
-		else
-			nested(s, a, head, hn, path, depth + 1, tname, NULL, out);
+				      o->max_depth < TAR_MAX_NEST ? o->max_depth : TAR_MAX_NEST);
+		} else {
+			struct nest n = {.outer = a, .head = head, .headlen = hn};
+			nested(s, &n, path, depth + 1, tname, NULL, out);
+		}
+	} else if (zname || k != SNIFF_NONE) {
+		zip_member(s, a, head, hn, size, path, zname || k == SNIFF_ZIP || k == SNIFF_JMOD, depth, out);
 	}
 }
 
@@ -528,12 +680,92 @@ static int skip_data(struct archive *a, struct buf *err)
 	}
 }
 
+/* ---- hard links: the bytes of an earlier member under a second name
+ *
+ * A member that produced findings is remembered with the range of its
+ * records; a later hard link to it gets copies of those findings under its
+ * own path (the bytes ship at both paths).  A hard link to class evidence
+ * joins its own class root with the target's bytes. */
+
+struct linked {
+	char *name;
+	size_t from, to;
+};
+
+struct links {
+	struct linked *l;
+	size_t n;
+};
+
+static void links_note(struct links *k, const char *name, size_t from, const struct scan_batch *out)
+{
+	bool any = false;
+	for (size_t i = from; i < out->n && !any; i++)
+		any = out->rec[i].kind == REC_FINDING;
+	if (!any)
+		return;
+	k->l = xrealloc(k->l, (k->n + 1) * sizeof *k->l);
+	k->l[k->n++] = (struct linked){xstrdup(name), from, out->n};
+}
+
+static void links_free(struct links *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->l[i].name);
+	free(k->l);
+	memset(k, 0, sizeof *k);
+}
+
+static void member_link(struct tstream *t, const char *name, const char *target, struct links *k)
+{
+	struct buf tn = BUF_INIT, from = BUF_INIT, to = BUF_INIT;
+	while (target[0] == '/' || (target[0] == '.' && target[1] == '/'))
+		target += target[0] == '/' ? 1 : 2;
+	buf_adds(&tn, target);
+	while (tn.len && tn.data[tn.len - 1] == '/')
+		tn.data[--tn.len] = 0;
+	if (class_link(t, name, buf_cstr(&tn)))
+		goto out;
+	const struct linked *l = NULL;
+	for (size_t i = k->n; i-- > 0 && !l;)
+		if (!strcmp(k->l[i].name, buf_cstr(&tn)))
+			l = &k->l[i];
+	if (!l)
+		goto out;
+	buf_printf(&from, "%s!/%s", t->path, buf_cstr(&tn));
+	buf_printf(&to, "%s!/%s", t->path, name);
+	size_t lfrom = l->from, lto = l->to;
+	for (size_t i = lfrom; i < lto; i++) {
+		const struct scan_record *r = &t->out->rec[i];
+		if (r->kind != REC_FINDING || strncmp(r->f.path, from.data, from.len))
+			continue;
+		struct scan_record *d;
+		t->out->rec = xrealloc(t->out->rec, (t->out->n + 1) * sizeof *t->out->rec);
+		r = &t->out->rec[i];
+		d = &t->out->rec[t->out->n++];
+		memset(d, 0, sizeof *d);
+		d->kind = REC_FINDING;
+		finding_copy(&d->f, &r->f);
+		free(d->f.path);
+		struct buf np = BUF_INIT;
+		buf_add(&np, to.data, to.len);
+		buf_adds(&np, r->f.path + from.len);
+		d->f.path = buf_detach(&np);
+		atomic_fetch_add(&scanner_stats(t->s)->findings[d->f.status], 1);
+	}
+out:
+	buf_free(&tn);
+	buf_free(&from);
+	buf_free(&to);
+}
+
 bool tar_scan_stream(struct scanner *s, struct archive *a, const char *path, int depth, bool named,
 		     const struct tar_hook *hook, struct scan_batch *out)
 {
 	const struct scan_opts *o = scanner_opts(s);
 	struct croots *roots = xcalloc(1, sizeof *roots);
 	struct tstream t = {s, a, path, depth, out, roots};
+	struct links links = {0};
 	struct buf nb = BUF_INIT, ep = BUF_INIT, err = BUF_INIT;
 	bool any = false, quiet = hook && hook->quiet;
 	uint64_t count = 0;
@@ -549,13 +781,14 @@ bool tar_scan_stream(struct scanner *s, struct archive *a, const char *path, int
 			/* Not a tar at all (a .gz of a log file): silence unless the
 			 * name claimed a tarball or the bytes said "ustar". */
 			if (!any && !named && archive_filter_count(a) > 1) {
+				links_free(&links);
 				free(roots);
 				buf_free(&nb);
 				buf_free(&ep);
 				buf_free(&err);
 				return false;
 			}
-			if (!quiet)
+			if (!quiet && strcmp(aerr(a), scan_budget_msg))
 				scanner_error(s, out, path, "%s%s", any ? "" : "not a readable tar archive: ", aerr(a));
 			break;
 		}
@@ -575,17 +808,21 @@ bool tar_scan_stream(struct scanner *s, struct archive *a, const char *path, int
 			break;
 		}
 		const char *name = tar_entry_name(e, &nb);
-		if (!(hook && hook->entry && hook->entry(hook->ctx, a, e, name)) &&
-		    archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e) && *name) {
-			size_t from = out->n;
-			if (!class_evidence(&t, e, name)) {
-				buf_reset(&ep);
-				buf_printf(&ep, "%s!/%s", path, name);
-				tar_scan_entry(s, a, e, buf_cstr(&ep), name, depth, out);
-			}
-			if (hook && hook->records && out->n > from)
-				hook->records(hook->ctx, name, from, out->n);
+		bool taken = hook && hook->entry && hook->entry(hook->ctx, a, e, name);
+		const char *link = archive_entry_hardlink(e);
+		size_t from = out->n;
+		if (taken || !*name) {
+			/* the hook's (image documents, whiteouts) */
+		} else if (link) {
+			member_link(&t, name, link, &links);
+		} else if (archive_entry_filetype(e) == AE_IFREG && !class_evidence(&t, e, name)) {
+			buf_reset(&ep);
+			buf_printf(&ep, "%s!/%s", path, name);
+			tar_scan_entry(s, a, e, buf_cstr(&ep), name, depth, out);
+			links_note(&links, name, from, out);
 		}
+		if (hook && hook->records && out->n > from)
+			hook->records(hook->ctx, name, from, out->n);
 		buf_reset(&err);
 		if (skip_data(a, &err) > 0) {
 			if (!quiet)
@@ -596,6 +833,7 @@ bool tar_scan_stream(struct scanner *s, struct archive *a, const char *path, int
 	roots_detect(&t, hook);
 	roots_free(roots);
 	free(roots);
+	links_free(&links);
 	buf_free(&nb);
 	buf_free(&ep);
 	buf_free(&err);
@@ -613,7 +851,7 @@ static bool path_named(const char *path)
 
 /* Does this 512-byte block look like a tar header: "ustar" magic, or (old
  * v7 archives) a header checksum that adds up? */
-static bool tar_header_like(const unsigned char *h)
+bool tar_header_block(const unsigned char *h)
 {
 	if (!memcmp(h + 257, "ustar", 5))
 		return true;
@@ -651,7 +889,7 @@ static bool gzip_may_hold_tar(int fd, const unsigned char *head, size_t hn)
 	for (;;) {
 		int r = inflate(&z, Z_NO_FLUSH);
 		if (z.avail_out == 0) {
-			verdict = tar_header_like(out);
+			verdict = tar_header_block(out);
 			break;
 		}
 		if (r == Z_STREAM_END) {

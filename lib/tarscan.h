@@ -48,6 +48,9 @@
 
 /* Could these first bytes start a tarball (compressed or not)? */
 bool tar_probe(const unsigned char *head, size_t n);
+/* Is this 512-byte block a tar header ("ustar", or an old v7 header whose
+ * checksum adds up)? */
+bool tar_header_block(const unsigned char *h);
 /* Does the name say tarball (.tar .tgz .tar.gz .tar.xz .tar.zst ...)? */
 bool tar_name(const char *name, size_t len);
 
@@ -61,6 +64,15 @@ bool tar_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn
 /* The same for a tarball in memory. */
 bool tar_scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
 		  struct scan_batch *out);
+
+/* A tarball nested in another archive, `depth` levels down, as a stream
+ * from rd (a zip entry, inflated on the way) or from memory: its members
+ * are scanned as a tarball's are.  `named` as above; false when the bytes
+ * hold no tar (nothing reported then unless named). */
+bool tar_scan_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth, bool named,
+		     struct scan_batch *out);
+bool tar_scan_buffer(struct scanner *s, const unsigned char *data, size_t len, const char *path, int depth,
+		     bool named, struct scan_batch *out);
 
 /* ---- used by image.c */
 

@@ -2,8 +2,9 @@
  * entry list decided at its end from the central directory (zipstream.h).
  *
  * Three layers:
- *   pull    the parent's compressed bytes (pread in 64 KiB chunks) inflated
- *           into the nested archive's bytes, 256 KiB at a time; it keeps
+ *   pull    the nested archive's bytes, 256 KiB at a time: the parent's
+ *           compressed bytes (pread in 64 KiB chunks) inflated, or a reader's
+ *           bytes as they come (a tarball's member); it keeps
  *           the chunk before the current one, the first bytes, and once the
  *           walk asks, everything from a point on (the tail, trimmed to what
  *           can still be the central directory);
@@ -54,6 +55,8 @@ struct pull {
 	struct sha256_ctx sha;
 	const char *error;
 	bool limit;                     /* the error is a bound of log4scan's own */
+	byte_read_fn rd;                /* bytes from a reader instead (zipstream_read_fn) */
+	void *rctx;
 };
 
 static uint64_t here(const struct pull *p) { return p->at + p->pos; }
@@ -128,29 +131,18 @@ static void keep_tail(struct pull *p)
 	tail_add(p, p->chunk[p->cur] + p->pos, p->len - p->pos);
 }
 
-/* Inflate the next chunk, carrying the unread bytes over (at most SLACK).
- * False at the end of the stream or on an error (p->error). */
-static bool refill(struct pull *p)
+/* Inflate the parent's bytes into o: OUT_CHUNK bytes, fewer at the end of
+ * the stream; how many, or 0 with p->error set. */
+static size_t fill_inflated(struct pull *p, unsigned char *o)
 {
-	if (p->z_done || p->error)
-		return false;
-	size_t keep = p->len - p->pos;
-	unsigned char *o = p->chunk[!p->cur];
-	memcpy(o, p->chunk[p->cur] + p->pos, keep);
-	p->prev_at = p->at;
-	p->prev_len = p->len;
-	p->at += p->pos;
-	p->cur = !p->cur;
-	p->pos = 0;
-	p->len = keep;
-	p->z.next_out = o + keep;
+	p->z.next_out = o;
 	p->z.avail_out = OUT_CHUNK;
 	while (p->z.avail_out) {
 		if (p->z.avail_in == 0 && p->in_at < p->in_end) {
 			size_t n = p->in_end - p->in_at < CHUNK ? (size_t)(p->in_end - p->in_at) : CHUNK;
 			if (zsrc_read(p->src, p->in, n, p->in_at) < 0) {
 				p->error = "read error";
-				return false;
+				return 0;
 			}
 			p->in_at += n;
 			p->z.next_in = p->in;
@@ -165,14 +157,56 @@ static bool refill(struct pull *p)
 			continue;
 		if (r == Z_BUF_ERROR) {
 			p->error = "truncated deflate data";
-			return false;
+			return 0;
 		}
 		if (r != Z_OK) {
 			p->error = "corrupt deflate data";
-			return false;
+			return 0;
 		}
 	}
-	size_t fresh = OUT_CHUNK - p->z.avail_out;
+	return OUT_CHUNK - p->z.avail_out;
+}
+
+/* The reader's bytes into o, OUT_CHUNK of them unless it ends first (a
+ * full chunk keeps the end-record window within the two kept); how many,
+ * or 0 with p->error set. */
+static size_t fill_reader(struct pull *p, unsigned char *o)
+{
+	size_t got = 0;
+	while (got < OUT_CHUNK) {
+		const char *why = "read error";
+		ssize_t n = p->rd(p->rctx, o + got, OUT_CHUNK - got, &why);
+		if (n < 0) {
+			p->error = why;
+			return 0;
+		}
+		if (n == 0) {
+			p->z_done = true;
+			break;
+		}
+		got += (size_t)n;
+	}
+	return got;
+}
+
+/* The next chunk of the archive's bytes, carrying the unread ones over (at
+ * most SLACK).  False at the end of the stream or on an error (p->error). */
+static bool refill(struct pull *p)
+{
+	if (p->z_done || p->error)
+		return false;
+	size_t keep = p->len - p->pos;
+	unsigned char *o = p->chunk[!p->cur];
+	memcpy(o, p->chunk[p->cur] + p->pos, keep);
+	p->prev_at = p->at;
+	p->prev_len = p->len;
+	p->at += p->pos;
+	p->cur = !p->cur;
+	p->pos = 0;
+	p->len = keep;
+	size_t fresh = p->rd ? fill_reader(p, o + keep) : fill_inflated(p, o + keep);
+	if (p->error)
+		return false;
 	p->len = keep + fresh;
 	p->total += fresh;
 	if (p->hash)
@@ -797,20 +831,24 @@ static bool decide(struct pull *p, struct walk *w, const struct zip_limits *lim,
 	return ok;
 }
 
-static struct pull *pull_new(const struct zsrc *src, uint64_t off, uint64_t csize, uint64_t max_total,
-			     const struct zip_limits *lim, bool hash)
+/* A pull over the parent's bytes [off, off + csize) (src) or a reader's
+ * (rd, rctx; src NULL). */
+static struct pull *pull_new(const struct zsrc *src, uint64_t off, uint64_t csize, byte_read_fn rd, void *rctx,
+			     uint64_t max_total, const struct zip_limits *lim, bool hash)
 {
 	struct pull *p = xcalloc(1, sizeof *p);
 	p->src = src;
 	p->in_at = off;
 	p->in_end = off + csize;
+	p->rd = rd;
+	p->rctx = rctx;
 	p->max_total = max_total;
 	p->tail_max = lim->max_cd_bytes + END_WINDOW + SLACK;
 	p->hash = hash;
 	p->chunk[0] = xmalloc(OUT_CHUNK + SLACK);
 	p->chunk[1] = xmalloc(OUT_CHUNK + SLACK);
 	sha256_init(&p->sha);
-	if (inflateInit2(&p->z, -15) != Z_OK) {
+	if (!rd && inflateInit2(&p->z, -15) != Z_OK) {
 		free(p->chunk[0]);
 		free(p->chunk[1]);
 		free(p);
@@ -821,7 +859,8 @@ static struct pull *pull_new(const struct zsrc *src, uint64_t off, uint64_t csiz
 
 static void pull_free(struct pull *p)
 {
-	inflateEnd(&p->z);
+	if (!p->rd)
+		inflateEnd(&p->z);
 	buf_free(&p->tail);
 	free(p->chunk[0]);
 	free(p->chunk[1]);
@@ -868,7 +907,7 @@ static const char *fetch_one(struct pull *p, const struct need *n, struct buf *d
 static void fetch(const struct zip *parent, const struct zip_entry *e, uint64_t off, uint64_t budget,
 		  const struct zip_limits *lim, struct need *need, size_t nneed, struct stream_result *res)
 {
-	struct pull *p = pull_new(&parent->src, off, e->csize, budget, lim, false);
+	struct pull *p = pull_new(&parent->src, off, e->csize, NULL, NULL, budget, lim, false);
 	if (!p)
 		return;
 	qsort(need, nneed, sizeof *need, by_offset);
@@ -907,6 +946,25 @@ static void fetch(const struct zip *parent, const struct zip_entry *e, uint64_t 
 	pull_free(p);
 }
 
+/* Walk, decide, hash: what both sources share.  The entries to fetch
+ * again are left in *need (for a source that can be read twice). */
+static bool stream(struct pull *p, const struct zip_limits *lim, bool want_sha256, stream_want_fn want,
+		   void *ctx, struct stream_result *res, struct need **need, size_t *nneed, struct buf *err)
+{
+	struct walk w = {.p = p, .want = want, .ctx = ctx};
+	walk(&w);
+	bool ok = decide(p, &w, lim, res, need, nneed, err);
+	walk_free(&w);
+	if (ok && want_sha256) {
+		unsigned char d[32];
+		sha256_digest(&p->sha, 32, d);
+		for (int i = 0; i < 32; i++)
+			snprintf(res->sha256 + 2 * i, 3, "%02x", d[i]);
+	}
+	res->bytes = p->total;
+	return ok;
+}
+
 bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_t max_total,
 		    const struct zip_limits *lim, bool want_sha256, stream_want_fn want, void *ctx,
 		    struct stream_result *res, struct buf *err)
@@ -919,27 +977,38 @@ bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_
 	}
 	if (!zip_data_offset(parent, e, &off, err))
 		return false;
-	struct pull *p = pull_new(&parent->src, off, e->csize, max_total, lim, want_sha256);
+	struct pull *p = pull_new(&parent->src, off, e->csize, NULL, NULL, max_total, lim, want_sha256);
 	if (!p) {
 		buf_adds(err, "out of memory");
 		return false;
 	}
-	struct walk w = {.p = p, .want = want, .ctx = ctx};
 	struct need *need = NULL;
 	size_t nneed = 0;
-	walk(&w);
-	bool ok = decide(p, &w, lim, res, &need, &nneed, err);
-	walk_free(&w);
-	if (ok && want_sha256) {
-		unsigned char d[32];
-		sha256_digest(&p->sha, 32, d);
-		for (int i = 0; i < 32; i++)
-			snprintf(res->sha256 + 2 * i, 3, "%02x", d[i]);
-	}
-	res->bytes = p->total;
+	bool ok = stream(p, lim, want_sha256, want, ctx, res, &need, &nneed, err);
 	pull_free(p);
 	if (ok && nneed && res->bytes < max_total)
 		fetch(parent, e, off, max_total - res->bytes, lim, need, nneed, res);
+	free(need);
+	return ok;
+}
+
+bool zipstream_read_fn(byte_read_fn rd, void *rctx, uint64_t max_total, const struct zip_limits *lim,
+		       bool want_sha256, stream_want_fn want, void *ctx, struct stream_result *res,
+		       struct buf *err)
+{
+	memset(res, 0, sizeof *res);
+	struct pull *p = pull_new(NULL, 0, 0, rd, rctx, max_total, lim, want_sha256);
+	struct need *need = NULL;
+	size_t nneed = 0;
+	bool ok = stream(p, lim, want_sha256, want, ctx, res, &need, &nneed, err);
+	pull_free(p);
+	/* read once: the entries the walk did not give keep their error */
+	for (size_t i = 0; i < nneed; i++) {
+		struct stream_entry *se = &res->entries[need[i].ent];
+		free(se->error);
+		se->error = xstrdup("its local header does not agree with the central directory; a stream read "
+				    "once cannot be read again");
+	}
 	free(need);
 	return ok;
 }

@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "zentry.h"
 #include "zip.h"
 
 struct stream_entry {
@@ -81,6 +82,13 @@ typedef bool (*stream_want_fn)(const char *name, size_t len, uint64_t *max, void
 bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_t max_total,
 		    const struct zip_limits *lim, bool want_sha256, stream_want_fn want, void *ctx,
 		    struct stream_result *res, struct buf *err);
+/* The same over a reader's bytes (a zip read out of a tarball's member):
+ * max_total caps the bytes read from it.  A reader is read once, so the
+ * entries whose local headers do not agree with the central directory
+ * (which zipstream_read reads again by offset) are listed with an error. */
+bool zipstream_read_fn(byte_read_fn rd, void *rctx, uint64_t max_total, const struct zip_limits *lim,
+		       bool want_sha256, stream_want_fn want, void *ctx, struct stream_result *res,
+		       struct buf *err);
 void stream_result_free(struct stream_result *res);
 
 #endif
