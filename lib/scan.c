@@ -435,6 +435,38 @@ static void follow_mem(struct scanner *s, const unsigned char *data, size_t len,
 		not_a_zip(s, out, buf_cstr(path));
 }
 
+/* The nested archives of one archive that ran out of their shares: each
+ * is abandoned (its siblings are still scanned) and the archive gets one
+ * record for all of them. */
+struct abandoned {
+	size_t n, of;
+	uint64_t share;
+	struct buf first;
+};
+
+static void abandoned_note(struct abandoned *a, const struct budget_frame *f, struct buf *path)
+{
+	if (!a->n++)
+		buf_adds(&a->first, buf_cstr(path));
+	a->share = f->share > a->share ? f->share : a->share;
+}
+
+static void abandoned_report(struct scanner *s, struct scan_batch *out, const char *path, struct abandoned *a)
+{
+	if (!a->n) {
+	} else if (!scan_left(s)) {
+		scanner_error(s, out, path, "inflation budget for the scan exhausted (--max-inflate-total): "
+			      "%zu of %zu nested archives not scanned in full (first: %s)", a->n, a->of,
+			      buf_cstr(&a->first));
+	} else {
+		scanner_error(s, out, path, "inflation budget exhausted in %zu of %zu nested archives (a zip "
+			      "bomb?): each used up its share of --max-inflate (at most %llu KiB) and was not "
+			      "scanned in full (first: %s)",
+			      a->n, a->of, (unsigned long long)(a->share >> 10), buf_cstr(&a->first));
+	}
+	buf_free(&a->first);
+}
+
 /* ---- nested archives too large for memory: streamed front to back */
 
 struct stream_view {
@@ -552,6 +584,7 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 	for (size_t i = 0; i < r.n; i++)
 		left += r.entries[i].data && (archive_name(r.entries[i].name, r.entries[i].name_len) ||
 					      tar_name(r.entries[i].name, r.entries[i].name_len));
+	struct abandoned ab = {0, left, 0, BUF_INIT};
 	for (size_t i = 0; i < r.n && !s->abandoned; i++) {
 		struct stream_entry *se = &r.entries[i];
 		struct child k = {i, se->len, SNIFF_NONE, false, false};
@@ -569,11 +602,13 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 			scanner_share_begin(s, inflate_left(s) / (left ? left : 1), false, &f);
 			left -= left > 0;
 			follow_mem(s, se->data, se->len, &k, se->crc, path, depth + 1, chain, out);
-			scanner_share_end(s, &f, out, buf_cstr(path));
+			if (scanner_share_end(s, &f, NULL, NULL))
+				abandoned_note(&ab, &f, path);
 		}
 		path->len = plen;
 		path->data[plen] = 0;
 	}
+	abandoned_report(s, out, buf_cstr(path), &ab);
 	stream_result_free(&r);
 }
 
@@ -693,23 +728,6 @@ static bool overlaps(const uint64_t *offs, size_t n, const struct zip_entry *e)
 	return lo < n && offs[lo] < e->local_off + 30 + e->name_len + e->csize;
 }
 
-/* One record for the nested archives of an archive that ran out of their
- * shares (each is abandoned; its siblings were still scanned). */
-static void report_abandoned(struct scanner *s, struct scan_batch *out, const char *path, size_t n,
-			     const char *first, uint64_t share)
-{
-	if (!n)
-		return;
-	if (!scan_left(s))
-		scanner_error(s, out, path, "inflation budget for the scan exhausted (--max-inflate-total); "
-			      "%zu nested archive%s not scanned in full (first: %s)", n, n == 1 ? "" : "s", first);
-	else
-		scanner_error(s, out, path, "inflation budget exhausted in %zu nested archive%s (a zip bomb?): "
-			      "each used up its share of --max-inflate (%llu KiB or less) and the rest of it is not "
-			      "scanned (first: %s); every other nested archive was scanned",
-			      n, n == 1 ? "" : "s", (unsigned long long)(share >> 10), first);
-}
-
 /* Follow the nested archives of z, smallest first, each with an equal
  * share of what is left (see "the inflation budget" above). */
 static void scan_children(struct scanner *s, const struct zsrc *src, struct zip *z, struct zip_view *view,
@@ -741,26 +759,22 @@ static void scan_children(struct scanner *s, const struct zsrc *src, struct zip 
 	if (overlapping)
 		scanner_error(s, out, buf_cstr(path), "%zu entr%s overlap the data of other entries (a zip bomb?); "
 			      "not followed", overlapping, overlapping == 1 ? "y" : "ies");
-	qsort(kids, n, sizeof *kids, by_size);
-	size_t plen = path->len, abandoned = 0;
-	uint64_t max_share = 0;
-	struct buf first = BUF_INIT;
+	if (n)
+		qsort(kids, n, sizeof *kids, by_size);
+	size_t plen = path->len;
+	struct abandoned ab = {0, n, 0, BUF_INIT};
 	for (size_t k = 0; k < n && !s->abandoned; k++) {
 		const struct zip_entry *e = &z->entries[kids[k].i];
 		path_join(path, e->name, e->name_len);
 		struct budget_frame f;
 		scanner_share_begin(s, inflate_left(s) / (n - k), false, &f);
 		follow_child(s, src, z, view, &kids[k], path, depth, chain, out);
-		if (scanner_share_end(s, &f, NULL, NULL)) {
-			if (!abandoned++)
-				buf_adds(&first, buf_cstr(path));
-			max_share = f.share > max_share ? f.share : max_share;
-		}
+		if (scanner_share_end(s, &f, NULL, NULL))
+			abandoned_note(&ab, &f, path);
 		path->len = plen;
 		path->data[plen] = 0;
 	}
-	report_abandoned(s, out, buf_cstr(path), abandoned, buf_cstr(&first), max_share);
-	buf_free(&first);
+	abandoned_report(s, out, buf_cstr(path), &ab);
 	free(kids);
 }
 
