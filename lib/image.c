@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "longpath.h"
 #include "report.h"
 
 #define META_MAX (4u << 20)          /* one JSON document */
@@ -172,7 +173,7 @@ static json_t *doc_json(struct docs *ds, const char *name)
 		return NULL;
 	struct buf p = BUF_INIT;
 	buf_printf(&p, "%s/%s", ds->dir, name);
-	int fd = open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	int fd = lp_open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	buf_free(&p);
 	struct stat st;
 	if (fd < 0)
@@ -780,7 +781,7 @@ void image_scan_dir(struct scanner *s, const char *dir, struct scan_batch *out)
 		struct buf lp = BUF_INIT, fp = BUF_INIT, err = BUF_INIT;
 		buf_printf(&lp, "%s!/%s", dir, l->digest);
 		buf_printf(&fp, "%s/%s", dir, l->entry);
-		int fd = open(buf_cstr(&fp), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+		int fd = lp_open(buf_cstr(&fp), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 		struct stat st;
 		if (fd < 0 && errno == ENOENT) {
 			/* left unscanned: reported as missing with the images */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "classroot.h"
+#include "longpath.h"
 #include "sniff.h"
 #include "tarscan.h"
 #include "zentry.h"
@@ -941,7 +942,7 @@ static const char *file_type(mode_t m)
 void scan_path(struct scanner *s, const char *path, bool follow, struct scan_batch *out)
 {
 	struct stat st;
-	if ((follow ? stat(path, &st) : lstat(path, &st)) < 0) {
+	if (lp_stat(path, &st, follow) < 0) {
 		count_error(s, out, path, strerror(errno));
 		return;
 	}
@@ -952,7 +953,7 @@ void scan_path(struct scanner *s, const char *path, bool follow, struct scan_bat
 		buf_free(&m);
 		return;
 	}
-	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	int fd = lp_open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0) {
 		count_error(s, out, path, strerror(errno));
 		return;
@@ -973,7 +974,7 @@ void scan_path(struct scanner *s, const char *path, bool follow, struct scan_bat
 bool scan_regular(struct scanner *s, const char *path, bool follow, struct stat *st,
 		  struct scan_batch *out)
 {
-	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	int fd = lp_open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0) {
 		count_error(s, out, path, strerror(errno));
 		return false;
@@ -1020,7 +1021,7 @@ static bool dv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 	struct dir_view *v = ctx;
 	struct buf p = BUF_INIT;
 	buf_printf(&p, "%s/%s", v->dir, v->names[i]);
-	int fd = open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	int fd = lp_open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	buf_free(&p);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -1055,7 +1056,7 @@ static void collect(struct scanner *s, struct dir_view *v, struct buf *rel, int 
 		return;
 	struct buf p = BUF_INIT;
 	buf_printf(&p, "%s/%s", v->dir, buf_cstr(rel));
-	DIR *d = opendir(buf_cstr(&p));
+	DIR *d = lp_opendir(buf_cstr(&p));
 	if (!d) {
 		if (errno != ENOENT)
 			count_error(s, out, buf_cstr(&p), strerror(errno));
@@ -1068,7 +1069,9 @@ static void collect(struct scanner *s, struct dir_view *v, struct buf *rel, int 
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		buf_printf(rel, "/%s", de->d_name);
+		if (rel->len)
+			buf_addc(rel, '/');
+		buf_adds(rel, de->d_name);
 		if (de->d_type == DT_DIR) {
 			collect(s, v, rel, depth + 1, out);
 		} else if ((de->d_type == DT_REG || de->d_type == DT_UNKNOWN) &&
@@ -1084,11 +1087,11 @@ static void collect(struct scanner *s, struct dir_view *v, struct buf *rel, int 
 	closedir(d);
 }
 
-void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out)
+static void scan_dir_tops(struct scanner *s, const char *dir, const char *const *tops, size_t ntops,
+			  struct scan_batch *out)
 {
 	struct dir_view v = {s, dir, NULL, 0};
-	static const char *tops[] = {"org", "META-INF"};
-	for (int t = 0; t < 2; t++) {
+	for (size_t t = 0; t < ntops; t++) {
 		struct buf rel = BUF_INIT;
 		buf_adds(&rel, tops[t]);
 		collect(s, &v, &rel, 0, out);
@@ -1101,6 +1104,18 @@ void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out)
 	for (size_t i = 0; i < v.n; i++)
 		free(v.names[i]);
 	free(v.names);
+}
+
+void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out)
+{
+	static const char *const tops[] = {"org", "META-INF"};
+	scan_dir_tops(s, dir, tops, 2, out);
+}
+
+void scan_package_dir(struct scanner *s, const char *dir, struct scan_batch *out)
+{
+	static const char *const tops[] = {""};
+	scan_dir_tops(s, dir, tops, 1, out);
 }
 
 size_t scan_container(struct scanner *s, const struct container *c, const char *path,

@@ -87,6 +87,10 @@ bool scan_regular(struct scanner *s, const char *path, bool follow, struct stat 
 		  struct scan_batch *out);
 /* Scan an exploded class directory (a directory containing org/...). */
 void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out);
+/* Scan the package root of an exploded copy relocated to another package
+ * (".../com/acme/shaded/log4j/core", holding lookup/, net/ ...): every
+ * class file below it, named relative to it (classroot.h). */
+void scan_package_dir(struct scanner *s, const char *dir, struct scan_batch *out);
 
 /* Add an error record to the batch and count it (for readers of other
  * container formats: tarscan.c, image.c). */

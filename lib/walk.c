@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "classroot.h"
 #include "image.h"
+#include "longpath.h"
 #include "walk_queue.h"
 
 #define DIRBUF_SIZE 32768
@@ -37,6 +39,15 @@ struct walker {
 
 	struct mount_skip *mounts;
 	size_t nmounts;
+
+	/* relocated exploded copies: the detector's class names, the package
+	 * roots queued already, the org/ subtrees of canonical class roots
+	 * being walked (a stack) */
+	struct classroots *roots;
+	uint64_t *pkgroots;
+	size_t nroots;
+	char **covered;
+	size_t ncovered;
 };
 
 /* --cache: a file whose identity matches the cache is answered by the
@@ -129,13 +140,16 @@ static const char *mount_reason(struct walker *w, const char *path)
 	return NULL;
 }
 
-/* The directory at path, opened without following a final symlink (unless
- * follow): its descriptor and identity, or -1 when it is not a
- * directory any more (replaced by a file or a link since it was listed),
- * or -2 on an error, with errno set. */
-static int open_dir(const char *path, bool follow, struct stat *st)
+/* The directory `name` of the directory parent (or the root at path when
+ * parent is -1), opened without following a final symlink (unless follow):
+ * its descriptor and identity, or -1 when it is not a directory any more
+ * (replaced by a file or a link since it was listed), or -2 on an error,
+ * with errno set.  Opening relative to the parent is what lets a tree be
+ * walked below PATH_MAX: no call is given the full path. */
+static int open_dir(int parent, const char *name, const char *path, bool follow, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW));
+	int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW);
+	int fd = parent < 0 ? lp_open(path, flags) : openat(parent, name, flags);
 	if (fd < 0)
 		return errno == ENOTDIR || errno == ELOOP || errno == ENOENT ? -1 : -2;
 	if (fstat(fd, st) < 0) {
@@ -147,13 +161,54 @@ static int open_dir(const char *path, bool follow, struct stat *st)
 	return fd;
 }
 
+/* ---- exploded copies under relocated packages (classroot.h)
+ *
+ * A directory is a class root when it holds org/apache/... (is_class_root);
+ * a copy relocated to com/acme/shaded/log4j/... is found from the names
+ * the walk lists anyway: a class file the detector asks about
+ * (lookup/JndiLookup.class, net/JndiManager.class, Category.class ...) makes
+ * its package root a job, once per root, unless a canonical class root
+ * above it covers it (its org/ subtree is scanned whole). */
+
+static bool covered(const struct walker *w, const char *root)
+{
+	for (size_t i = 0; i < w->ncovered; i++)
+		if (!strncmp(root, w->covered[i], strlen(w->covered[i])))
+			return true;
+	return false;
+}
+
+static void note_class(struct walker *w, const char *full, size_t len)
+{
+	bool anchor;
+	long rl = classroot_of(w->roots, full, len, &anchor);
+	if (rl <= 0 || !anchor)
+		return;
+	struct buf r = BUF_INIT;
+	buf_add(&r, full, (size_t)rl - 1); /* without its trailing '/' */
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < r.len; i++)
+		h = (h ^ (unsigned char)r.data[i]) * 1099511628211ULL;
+	h = h ? h : 1;
+	bool seen = false;
+	for (size_t i = 0; i < w->nroots && !seen; i++)
+		seen = w->pkgroots[i] == h;
+	if (!seen && !covered(w, buf_cstr(&r)) && r.len) {
+		w->pkgroots = xrealloc(w->pkgroots, (w->nroots + 1) * sizeof *w->pkgroots);
+		w->pkgroots[w->nroots++] = h;
+		walkq_push(&w->q, JOB_PKGROOT, buf_detach(&r));
+	}
+	buf_free(&r);
+}
+
 /* Walks the directory at path (the caller checked it is not a mount to
- * pass over when depth > 0).  The listing is read with getdents64 into one
- * buffer (no DIR stream: fdopendir costs an fstat and an fcntl per
+ * pass over when depth > 0): `name` in the open directory `parent`, or the
+ * root itself when parent is -1.  The listing is read with getdents64 into
+ * one buffer (no DIR stream: fdopendir costs an fstat and an fcntl per
  * directory) and the file names are queued for the workers; sub-directories
- * are walked after the listing is closed, so that open descriptors stay
- * bounded by the depth of one branch. */
-static void walk_dir(struct walker *w, struct buf *path, int depth)
+ * are walked after the listing, each opened relative to this one, so open
+ * descriptors stay bounded by the depth of one branch. */
+static void walk_dir(struct walker *w, struct buf *path, int parent, const char *name, int depth)
 {
 	struct walkq *q = &w->q;
 	const struct walk_opts *wo = q->wo;
@@ -166,7 +221,7 @@ static void walk_dir(struct walker *w, struct buf *path, int depth)
 	}
 	/* A root named on the command line is followed if it is a link. */
 	struct stat dst;
-	int fd = open_dir(p, wo->follow_symlinks || depth == 0, &dst);
+	int fd = open_dir(parent, name, p, wo->follow_symlinks || depth == 0, &dst);
 	if (fd == -1 && depth > 0) {
 		free(self);
 		return;
@@ -231,10 +286,11 @@ static void walk_dir(struct walker *w, struct buf *path, int depth)
 				if (!strcmp(n, "org"))
 					saw_org = true;
 				subdirs = xrealloc(subdirs, (nsub + 1) * sizeof *subdirs);
-				subdirs[nsub++] = xstrdup(full);
+				subdirs[nsub++] = xstrdup(n);
 			} else {
 				if (!strcmp(n, "oci-layout"))
 					saw_layout = true;
+				note_class(w, full, path->len);
 				if (!cached_here(w, fd, n, full))
 					walkq_push(q, JOB_FILE, xstrdup(full));
 			}
@@ -242,39 +298,47 @@ static void walk_dir(struct walker *w, struct buf *path, int depth)
 			path->data[plen] = 0;
 		}
 	}
-	if (saw_org && is_class_root(fd))
+	bool root = saw_org && is_class_root(fd);
+	if (root) {
 		walkq_push(q, JOB_CLASSDIR, xstrdup(p));
+		/* its org/ subtree is scanned whole, relocated copies in it too */
+		struct buf c = BUF_INIT;
+		buf_printf(&c, "%s%sorg/", p, plen && p[plen - 1] == '/' ? "" : "/");
+		w->covered = xrealloc(w->covered, (w->ncovered + 1) * sizeof *w->covered);
+		w->covered[w->ncovered++] = buf_detach(&c);
+	}
 	/* An OCI image layout is one job: its layers are read in manifest
 	 * order by image.c, and blobs/ is not walked as loose files. */
 	if (saw_layout && image_is_layout(fd)) {
 		walkq_push(q, JOB_IMAGEDIR, xstrdup(p));
 		size_t k = 0;
 		for (size_t i = 0; i < nsub; i++) {
-			const char *b = strrchr(subdirs[i], '/');
-			if (b && !strcmp(b + 1, "blobs"))
+			if (!strcmp(subdirs[i], "blobs"))
 				free(subdirs[i]);
 			else
 				subdirs[k++] = subdirs[i];
 		}
 		nsub = k;
 	}
-	close(fd);
 	walkq_flush(q);
 	governor_pace(wo->gov);
 	for (size_t i = 0; i < nsub; i++) {
 		const char *why;
+		buf_reset(path);
+		buf_printf(path, "%s%s%s", p, plen && p[plen - 1] == '/' ? "" : "/", subdirs[i]);
 		if (governor_expired(wo->gov)) {
-			walkq_skip(q, subdirs[i], "time budget exhausted (--time-budget)%s", NULL);
-		} else if ((why = mount_reason(w, subdirs[i]))) {
+			walkq_skip(q, buf_cstr(path), "time budget exhausted (--time-budget)%s", NULL);
+		} else if ((why = mount_reason(w, buf_cstr(path)))) {
 			/* checked before opening: a hung network mount is never touched */
-			walkq_skip(q, subdirs[i], "%s", why);
+			walkq_skip(q, buf_cstr(path), "%s", why);
 		} else {
-			buf_reset(path);
-			buf_adds(path, subdirs[i]);
-			walk_dir(w, path, depth + 1);
+			walk_dir(w, path, fd, subdirs[i], depth + 1);
 		}
 		free(subdirs[i]);
 	}
+	if (root)
+		free(w->covered[--w->ncovered]);
+	close(fd);
 	free(subdirs);
 	free(self);
 }
@@ -283,7 +347,7 @@ static void list_root(void *arg, const char *root)
 {
 	struct buf p = BUF_INIT;
 	buf_adds(&p, root);
-	walk_dir(arg, &p, 0);
+	walk_dir(arg, &p, -1, NULL, 0);
 	buf_free(&p);
 }
 
@@ -297,6 +361,7 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 		return -1;
 	}
 	w->dirbuf = xmalloc(DIRBUF_SIZE);
+	w->roots = classroots_new(r);
 	load_mounts(w);
 	for (size_t i = 0; i < nroots; i++)
 		walkq_root(&w->q, roots[i], list_root, w);
@@ -307,6 +372,9 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 	}
 	free(w->mounts);
 	free(w->dirbuf);
+	classroots_free(w->roots);
+	free(w->pkgroots);
+	free(w->covered);
 	free(w);
 	return 0;
 }

@@ -145,6 +145,8 @@ static void run_job(struct walkq *q, struct scanner *s, struct walk_job j)
 		scan_path(s, j.path, true, &b);
 	else if (j.kind == JOB_IMAGEDIR)
 		image_scan_dir(s, j.path, &b);
+	else if (j.kind == JOB_PKGROOT)
+		scan_package_dir(s, j.path, &b);
 	else
 		scan_class_dir(s, j.path, &b);
 	if (b.n)

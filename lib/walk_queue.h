@@ -35,9 +35,10 @@
  * (a lister that does not stat what it lists).
  * JOB_NAMED: a path named on the command line, which may be anything (a
  * FIFO, a device) and is checked before it is opened.
- * JOB_CLASSDIR: an exploded class directory; JOB_IMAGEDIR: an OCI image
+ * JOB_CLASSDIR: an exploded class directory; JOB_PKGROOT: the package root
+ * of an exploded copy relocated to another package; JOB_IMAGEDIR: an OCI image
  * layout directory (one job: see image.h). */
-enum walk_job_kind { JOB_FILE, JOB_FILE_LOOKUP, JOB_NAMED, JOB_CLASSDIR, JOB_IMAGEDIR, JOB_STOP };
+enum walk_job_kind { JOB_FILE, JOB_FILE_LOOKUP, JOB_NAMED, JOB_CLASSDIR, JOB_PKGROOT, JOB_IMAGEDIR, JOB_STOP };
 
 struct walk_job {
 	enum walk_job_kind kind;
