@@ -807,15 +807,39 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 
 /* ---- top level */
 
-/* A file that is a tarball may be a zip as well, and is then scanned as
- * both: a self-extracting installer (a tar.gz, then a jar the JVM loads
- * from the tail), or a plain tar whose last member is a jar (its end record
- * is within the tar's tail: `java -cp x.tar` loads from it, so x.tar is
- * reported besides x.tar!/member). */
+/* A file that is a tarball may be a zip as well: a self-extracting
+ * installer (a tar.gz, then a jar the JVM loads from the tail) is scanned
+ * both ways.  A plain tar whose last member is a jar also ends in that
+ * jar's end record (`java -cp x.tar` loads from it), but that zip is the
+ * member, reported already at its own path: its local headers start right
+ * after a tar header block. */
+static bool zip_is_tar_member(const struct zsrc *src, const struct zip_limits *lim)
+{
+	struct zip z;
+	struct buf err = BUF_INIT;
+	bool member = true; /* no readable zip: nothing more to scan */
+	if (zip_open_quick(&z, src, lim, false, &err) == ZIP_OK) {
+		uint64_t start = UINT64_MAX;
+		for (size_t i = 0; i < z.nentries; i++)
+			if (z.entries[i].local_off < start)
+				start = z.entries[i].local_off;
+		unsigned char h[512];
+		member = z.nentries == 0 ||
+			 (start >= 512 && start != UINT64_MAX && zsrc_read(src, h, 512, start - 512) == 0 &&
+			  tar_header_block(h));
+		zip_close(&z);
+	}
+	buf_free(&err);
+	return member;
+}
+
 static void scan_top(struct scanner *s, const struct zsrc *src, const unsigned char *head, size_t hn,
 		     const char *path, bool named_archive, bool is_tar, struct scan_batch *out)
 {
 	enum sniff_kind k = sniff(head, hn, src->size);
+	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
+	if (is_tar && zip_is_tar_member(src, &lim))
+		return;
 	enum open_mode mode = named_archive && !is_tar ? OPEN_LOUD
 			      : is_tar || sniff_zip_behind(k) ? OPEN_QUIET
 							      : OPEN_QUICK;

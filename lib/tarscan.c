@@ -851,7 +851,7 @@ static bool path_named(const char *path)
 
 /* Does this 512-byte block look like a tar header: "ustar" magic, or (old
  * v7 archives) a header checksum that adds up? */
-static bool tar_header_block(const unsigned char *h)
+bool tar_header_block(const unsigned char *h)
 {
 	if (!memcmp(h + 257, "ustar", 5))
 		return true;

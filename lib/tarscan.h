@@ -48,6 +48,9 @@
 
 /* Could these first bytes start a tarball (compressed or not)? */
 bool tar_probe(const unsigned char *head, size_t n);
+/* Is this 512-byte block a tar header ("ustar", or an old v7 header whose
+ * checksum adds up)? */
+bool tar_header_block(const unsigned char *h);
 /* Does the name say tarball (.tar .tgz .tar.gz .tar.xz .tar.zst ...)? */
 bool tar_name(const char *name, size_t len);
 
