@@ -1,10 +1,13 @@
 /* fuzz_tar.c - libFuzzer harness for the tarball and image readers.
  *
  * The input is a tarball in memory (any compression libarchive is given:
- * gzip, bzip2, xz, lzma, zstd, lz4, compress).  It goes through
- * tar_scan_mem() exactly as a top-level file would: pass 1 over the entries
- * (zips read into memory and scanned, nested tarballs streamed, exploded
- * classes gathered, image documents kept), and when it holds manifest.json /
+ * gzip, bzip2, xz, lzma, zstd, lz4, compress).  It goes through scan_mem()
+ * exactly as a top-level file would (a tarball that is also a zip, such as
+ * a self-extracting installer, is read both ways): pass 1 over the entries
+ * (members told by content: zips, jmods and executable jars read into
+ * memory or streamed, nested tarballs streamed, hard links copied,
+ * exploded classes gathered by class root, relocated or not, image
+ * documents kept), and when it holds manifest.json /
  * index.json and layer candidates, pass 2 over the layers with whiteouts and
  * the per-image report.  Caps are small so that one input stays fast.
  * Any crash, sanitizer report or leak is a bug; every record must carry a
@@ -45,8 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned char *copy = malloc(size ? size : 1);
 	memcpy(copy, data, size);
 	struct scan_batch b = {0};
-	scanner_begin(scanner, size);
-	tar_scan_mem(scanner, copy, size, "f.tar.gz", &b);
+	scan_mem(scanner, copy, size, "f.tar.gz", false, &b);
 	for (size_t i = 0; i < b.n; i++) {
 		const struct scan_record *r = &b.rec[i];
 		const char *p = r->kind == REC_FINDING ? r->f.path : r->path;

@@ -23,7 +23,13 @@ Seeds are built at run time (nothing binary is committed) and kept small
   rules:     the real rules file, and each of its sections on its own;
   tar:       a mini jar in a tar in every compression, a tar in a tar.gz,
              exploded classes in a tar, a `docker save` image with a
-             whiteout layer, an OCI layout tarball with a gzip layer."""
+             whiteout layer, an OCI layout tarball with a gzip layer, and the
+             shapes of issue 16: a jmod, an executable jar without a name, a
+             hard link to a jar, relocated exploded classes, a zip holding a
+             tar.gz, a tar.gz followed by a jar;
+  sniff:     heads of every kind the sniffer tells (zip, jmod, gzip, xz,
+             zstd, bzip2, ustar, #!, ELF and PE with and without data after
+             their image) and the seed jars."""
 import gzip
 import hashlib
 import io
@@ -169,6 +175,20 @@ def main():
     for n in os.listdir(zd):
         if n.endswith("-streamed.jar"):
             open(os.path.join(sd, n), "wb").write(open(os.path.join(zd, n), "rb").read())
+    # Issue 16: archives inside zips told by content.
+    ev = [(n, d) for n, d in evidence(RELEASES[0]) if len(d) < 8192][:3]
+    mini = pack(ev)
+    tb = io.BytesIO()
+    with tarfile.open(fileobj=tb, mode="w") as t:
+        ti = tarfile.TarInfo("app/lib/core.jar")
+        ti.size = len(mini)
+        t.addfile(ti, io.BytesIO(mini))
+    open(os.path.join(zd, "release-with-tgz.zip"), "wb").write(
+        pack([("app-1.0.tar.gz", gzip.compress(tb.getvalue())), ("payload", gzip.compress(tb.getvalue()))]))
+    open(os.path.join(zd, "with-jmod.zip"), "wb").write(
+        pack([("jmods/app", b"JM\x01\x00" + pack([("classes/" + n, d) for n, d in ev]))], zipfile.ZIP_STORED))
+    open(os.path.join(zd, "with-exe.zip"), "wb").write(
+        pack([("bin/orders-service", b"#!/bin/sh\nexec java -jar $0\n" + mini)]))
     # An entry with the encrypted flag set.
     enc = bytearray(pack([("a.class", b"\xca\xfe\xba\xbe" + bytes(20))], zipfile.ZIP_STORED))
     for sig, off in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
@@ -240,9 +260,48 @@ def tar_seeds(td):
     idx = json.dumps({"manifests": [{"digest": md, "annotations": {"org.opencontainers.image.ref.name": "1"}}]})
     seeds["oci.tar"] = mktar([("blobs/sha256/" + ld[7:], lg), ("blobs/sha256/" + md[7:], m),
                               ("index.json", idx.encode()), ("oci-layout", b"{}")])
+    # issue 16: content, not names; hard links; relocated classes
+    jmod = b"JM\x01\x00" + pack([("classes/" + n, d) for n, d in ev])
+    exe = b"#!/bin/sh\nexec java -jar $0\n" + mini
+    reloc = [("opt/c/com/acme/" + n.split("org/apache/logging/log4j/", 1)[-1], d) for n, d in ev]
+    seeds["jmod.tar"] = mktar([("jmods/app.jmod", jmod)])
+    seeds["exe.tar"] = mktar([("bin/orders-service", exe)])
+    seeds["reloc.tar"] = mktar(reloc)
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        ti = tarfile.TarInfo("lib/a.jar")
+        ti.size = len(mini)
+        t.addfile(ti, io.BytesIO(mini))
+        ln = tarfile.TarInfo("lib/b.jar")
+        ln.type, ln.linkname = tarfile.LNKTYPE, "lib/a.jar"
+        t.addfile(ln)
+    seeds["hardlink.tar"] = b.getvalue()
+    seeds["installer.tar.gz"] = gzip.compress(plain) + mini
+    seeds["zip-in-tar.tar"] = mktar([("release.zip", pack([("app.tar.gz", gzip.compress(plain))],
+                                                           zipfile.ZIP_STORED))])
     for n, d in seeds.items():
         open(os.path.join(td, n), "wb").write(d)
+    return seeds
+
+
+def sniff_seeds(sd, tar):
+    elf = bytearray(64)
+    elf[:7] = b"\x7fELF\x02\x01\x01"
+    struct.pack_into("<QQ", elf, 0x20, 64, 4096)  # phoff, shoff
+    struct.pack_into("<HHHH", elf, 0x36, 56, 1, 64, 3)
+    pe = bytearray(512)
+    pe[:2] = b"MZ"
+    struct.pack_into("<I", pe, 0x3C, 0x80)
+    pe[0x80:0x84] = b"PE\0\0"
+    struct.pack_into("<HH", pe, 0x84 + 2, 1, 0)
+    struct.pack_into("<H", pe, 0x84 + 16, 0xE0)
+    heads = {"elf": bytes(elf) + bytes(4096 + 192 - 64) + b"PK\x05\x06" + bytes(18), "pe": bytes(pe),
+             "script": b"#!/bin/sh\necho hi\n" + bytes(100), "jmod": b"JM\x01\x00PK\x03\x04" + bytes(40)}
+    for n, d in list(tar.items())[:12]:
+        heads["tar-" + n] = d[:4096]
+    for n, d in heads.items():
+        open(os.path.join(sd, n), "wb").write(d)
 
 
 main()
-tar_seeds(mkdir(OUT + "/seeds-tar"))
+sniff_seeds(mkdir(OUT + "/seeds-sniff"), tar_seeds(mkdir(OUT + "/seeds-tar")))
