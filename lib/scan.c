@@ -392,12 +392,20 @@ static bool worth_sniffing(const char *name, size_t len, uint64_t usize)
 	return usize >= SNIFF_MIN && len && name[len - 1] != '/' && !detect_wants(name, len);
 }
 
+static bool never_archive(const char *name, size_t len)
+{
+	return !len || name[len - 1] == '/' || class_stem(name, len);
+}
+
 static bool classify(struct child *c, const char *name, size_t len, const unsigned char *head,
 		     size_t hn, uint64_t usize)
 {
 	c->zname = archive_name(name, len);
-	c->tname = tar_name(name, len);
+	c->tname = !c->zname && tar_name(name, len);
 	c->kind = head ? sniff(head, hn, usize) : SNIFF_NONE;
+	/* a .gz of a text file is no tarball: told from its head, not read */
+	if (c->kind == SNIFF_TAR && !c->tname && !tar_head_plausible(head, hn))
+		c->kind = SNIFF_NONE;
 	return c->zname || c->tname || c->kind != SNIFF_NONE;
 }
 
@@ -408,8 +416,10 @@ static bool zip_child(const struct zip *z, size_t i, struct child *c)
 	size_t hn = 0;
 	c->i = i;
 	c->size = e->csize;
-	bool named = archive_name(e->name, e->name_len) || tar_name(e->name, e->name_len);
-	if (!named && !worth_sniffing(e->name, e->name_len, e->usize))
+	/* most entries are classes: told apart before any name table is tried */
+	if (never_archive(e->name, e->name_len) ||
+	    (!worth_sniffing(e->name, e->name_len, e->usize) && !archive_name(e->name, e->name_len) &&
+	     !tar_name(e->name, e->name_len)))
 		return false;
 	bool got = zentry_head(z, e, head, sizeof head, &hn);
 	return classify(c, e->name, e->name_len, got ? head : NULL, hn, e->usize);

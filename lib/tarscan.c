@@ -646,7 +646,7 @@ void tar_scan_entry(struct scanner *s, struct archive *a, struct archive_entry *
 	size_t hn = (size_t)r;
 	int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
 	enum sniff_kind k = sniff(head, hn, size >= 0 ? (uint64_t)size : hn);
-	if (k == SNIFF_TAR || (tname && k == SNIFF_NONE)) {
+	if ((k == SNIFF_TAR && (tname || tar_head_plausible(head, hn))) || (tname && k == SNIFF_NONE)) {
 		if (depth + 1 > o->max_depth || depth + 1 > TAR_MAX_NEST) {
 			scanner_error(s, out, path, "tarball nested deeper than %d levels; not followed",
 				      o->max_depth < TAR_MAX_NEST ? o->max_depth : TAR_MAX_NEST);
@@ -871,8 +871,10 @@ bool tar_header_block(const unsigned char *h)
  * not tarballs; handing each to libarchive reads it whole (64 KiB blocks).
  * Inflating just the first 512 bytes tells: false only when they are
  * certainly not a tar header (or the stream is shorter than one); true
- * when they are, or when that cannot be told cheaply. */
-static bool gzip_may_hold_tar(int fd, const unsigned char *head, size_t hn)
+ * when they are, or when that cannot be told cheaply.  The bytes come from
+ * head (hn bytes), then from more() while it gives some. */
+static bool gzip_holds_tar(const unsigned char *head, size_t hn,
+			   ssize_t (*more)(void *ctx, unsigned char *buf, size_t cap), void *ctx)
 {
 	enum { IN_CHUNK = 4096, IN_MAX = 256 << 10 };
 	unsigned char out[512], in[IN_CHUNK];
@@ -884,7 +886,7 @@ static bool gzip_may_hold_tar(int fd, const unsigned char *head, size_t hn)
 	z.avail_in = (uInt)hn;
 	z.next_out = out;
 	z.avail_out = sizeof out;
-	off_t at = (off_t)hn;
+	size_t at = hn;
 	bool verdict = true;
 	for (;;) {
 		int r = inflate(&z, Z_NO_FLUSH);
@@ -896,17 +898,44 @@ static bool gzip_may_hold_tar(int fd, const unsigned char *head, size_t hn)
 			verdict = false; /* fewer than 512 bytes: no tar header */
 			break;
 		}
-		if ((r != Z_OK && r != Z_BUF_ERROR) || z.avail_in || at >= IN_MAX)
+		if ((r != Z_OK && r != Z_BUF_ERROR) || z.avail_in || at >= IN_MAX || !more)
 			break; /* corrupt, or not told cheaply: let libarchive say */
-		ssize_t n = pread(fd, in, sizeof in, at);
+		ssize_t n = more(ctx, in, sizeof in);
 		if (n <= 0)
 			break;
-		at += n;
+		at += (size_t)n;
 		z.next_in = in;
 		z.avail_in = (uInt)n;
 	}
 	inflateEnd(&z);
 	return verdict;
+}
+
+struct fd_at {
+	int fd;
+	off_t at;
+};
+
+static ssize_t fd_more(void *ctx, unsigned char *buf, size_t cap)
+{
+	struct fd_at *f = ctx;
+	ssize_t n = pread(f->fd, buf, cap, f->at);
+	if (n > 0)
+		f->at += n;
+	return n;
+}
+
+static bool gzip_may_hold_tar(int fd, const unsigned char *head, size_t hn)
+{
+	struct fd_at f = {fd, (off_t)hn};
+	return gzip_holds_tar(head, hn, fd_more, &f);
+}
+
+bool tar_head_plausible(const unsigned char *head, size_t hn)
+{
+	if (hn >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+		return gzip_holds_tar(head, hn, NULL, NULL);
+	return true;
 }
 
 bool tar_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,

@@ -51,6 +51,10 @@ bool tar_probe(const unsigned char *head, size_t n);
 /* Is this 512-byte block a tar header ("ustar", or an old v7 header whose
  * checksum adds up)? */
 bool tar_header_block(const unsigned char *h);
+/* Could this head of a compressed stream start a tarball?  False only for
+ * a gzip stream whose first 512 inflated bytes are no tar header (a .gz of
+ * a text file), told from the head alone. */
+bool tar_head_plausible(const unsigned char *head, size_t hn);
 /* Does the name say tarball (.tar .tgz .tar.gz .tar.xz .tar.zst ...)? */
 bool tar_name(const char *name, size_t len);
 

@@ -12,7 +12,8 @@
 #include <zlib.h>
 
 #define IN_CHUNK (64u << 10)
-#define HEAD_IN 2048u   /* compressed bytes read with the local header for a head */
+#define HEAD_IN 768u    /* compressed bytes read with the local header for a head */
+#define HEAD_OUT 512u   /* enough to tell every kind but a PE (its tables may lie further) */
 #define HEAD_IN_MAX (32u << 10)
 
 struct zentry {
@@ -209,7 +210,8 @@ bool zentry_head(const struct zip *z, const struct zip_entry *e, unsigned char *
 	if (e->local_off > src->size || src->size - e->local_off < 30)
 		return false;
 	/* local header + name + a guess at the extra field + the data head */
-	size_t want = 30 + e->name_len + 64 + (e->method == 8 ? HEAD_IN : cap);
+	size_t out = cap < HEAD_OUT ? cap : HEAD_OUT;
+	size_t want = 30 + e->name_len + 64 + (e->method == 8 ? HEAD_IN : out);
 	uint64_t avail = src->size - e->local_off;
 	size_t len = want < avail ? want : (size_t)avail;
 	unsigned char *b = xmalloc(len);
@@ -219,19 +221,25 @@ bool zentry_head(const struct zip *z, const struct zip_entry *e, unsigned char *
 	uint64_t data = e->local_off + 30 + le16(b + 26) + le16(b + 28);
 	if (data > src->size || e->csize > src->size - data)
 		goto out;
-	size_t in_buf = data - e->local_off < len ? len - (size_t)(data - e->local_off) : 0;
-	const unsigned char *p = b + (len - in_buf);
+	size_t rel = data - e->local_off < len ? (size_t)(data - e->local_off) : len;
+	size_t in_buf = len - rel;
 	if (in_buf > e->csize)
 		in_buf = (size_t)e->csize;
-	if (e->method == 0) {
-		size_t k = e->csize < cap ? (size_t)e->csize : cap;
-		if (k <= in_buf)
-			memcpy(head, p, k);
-		else if (zsrc_read(src, head, k, data) < 0)
-			goto out;
-		*n = k;
-	} else {
-		*n = inflate_head(src, p, in_buf, data + in_buf, data + e->csize, head, cap);
+	for (;;) {
+		if (e->method == 0) {
+			size_t k = e->csize < out ? (size_t)e->csize : out;
+			if (k <= in_buf)
+				memcpy(head, b + rel, k);
+			else if (zsrc_read(src, head, k, data) < 0)
+				goto out;
+			*n = k;
+		} else {
+			*n = inflate_head(src, b + rel, in_buf, data + in_buf, data + e->csize, head, out);
+		}
+		/* a PE's section table may lie past the first bytes */
+		if (out == cap || *n < out || head[0] != 'M' || head[1] != 'Z')
+			break;
+		out = cap;
 	}
 	ok = true;
 out:
