@@ -1,13 +1,20 @@
 /* scan.h - scan one file or one exploded class directory for Log4j.
  *
  * A file is an archive when its content says so (a ZIP end record in its
- * tail), whatever its name.  Archives nested inside it are followed to any
- * depth up to a limit, in memory, never extracted to disk: a STORED nested
- * archive is read in place (a window onto its parent), a DEFLATED one is
- * inflated once into a buffer capped by max_nested_bytes, and the bytes
- * inflated for one top-level file are capped by max_file_inflate, so memory
- * stays bounded whatever the input.  An archive that contains itself (a
- * quine such as r.zip) is detected and reported, not followed.
+ * tail, looked for further when its first bytes are a local header, a
+ * launch script, a jmod or an executable with data behind its image: see
+ * sniff.h), whatever its name.  Archives nested inside it are told the same
+ * way, by name or by their first bytes (zips, jmods, executable jars,
+ * tarballs), and followed to any depth up to a limit, in memory, never
+ * extracted to disk: a STORED nested archive is read in place (a window
+ * onto its parent), a DEFLATED one is inflated once into a buffer capped by
+ * max_nested_bytes or streamed beyond that, a tarball is read as a stream.
+ * The bytes inflated for one top-level file are capped by max_file_inflate,
+ * shared out as a tree (scanner_share_begin): each nested archive gets an
+ * equal part of what its parent has left, so a bomb cannot starve its
+ * siblings, and memory stays bounded whatever the input.  An archive that
+ * contains itself (a quine such as r.zip) is detected and reported, not
+ * followed; entries that overlap other entries' data are not followed.
  *
  * Results for one top-level file are gathered in a batch and handed to the
  * caller's emit function in one piece, so concurrent scanners never

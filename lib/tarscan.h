@@ -10,14 +10,21 @@
  *
  * Entries are looked at as they stream past:
  *   - a regular file whose name says archive (.jar .war ...) or whose first
- *     bytes are a zip local header is read into memory (at most
- *     --max-nested-size, charged to the --max-inflate budget) and scanned
- *     by the zip engine, so nesting crosses formats (tar.gz -> war -> jar);
+ *     bytes say zip (sniff.h: a local header, a jmod, a launch script, an
+ *     executable with data behind its image) is scanned by the zip engine
+ *     with a whole --max-inflate of its own (as a file in a directory):
+ *     read into memory when at most --max-nested-size, streamed front to
+ *     back beyond, so nesting crosses formats (tar.gz -> war -> jar) and a
+ *     fat jar in an image layer is read in bounded memory;
  *   - a regular file that is itself a tarball is read as a nested stream
- *     pulled from its parent (no copy, any size), up to TAR_MAX_NEST levels;
- *   - exploded classes (.../org/apache/logging/log4j/..., org/apache/log4j/
- *     and the META-INF evidence beside them) are gathered per class root
- *     into an in-memory container for the detector;
+ *     pulled from its parent (no copy, any size), up to TAR_MAX_NEST levels
+ *     (tar_scan_reader/tar_scan_buffer do the same for a tarball inside a
+ *     zip);
+ *   - a hard link gets copies of its target's findings under its own path;
+ *   - exploded classes (.../org/apache/logging/log4j/..., org/apache/log4j/,
+ *     a relocated copy's package root told by the detector's class names
+ *     (classroot.h), and the META-INF evidence beside them) are gathered
+ *     per class root into an in-memory container for the detector;
  *   - everything else is skipped (seeked over when the stream is not
  *     compressed).
  * Display paths join levels with "!/": app.tar.gz!/lib/x.war!/WEB-INF/lib/y.jar.
