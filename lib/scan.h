@@ -32,6 +32,12 @@
 #include "zentry.h"
 #include "zip.h"
 
+/* The engine's revision: bumped when the same bytes may now get different
+ * records (a cache made by an earlier engine is then void).  2: archives
+ * told by content at every level, budget shares, relocated exploded copies,
+ * long paths (issue 16). */
+#define SCAN_ENGINE_REV 2
+
 struct scan_opts {
 	int max_depth;               /* nesting levels followed (default 16) */
 	uint64_t max_nested_bytes;   /* largest DEFLATED nested archive held in memory;

@@ -13,7 +13,6 @@
 
 #define IN_CHUNK (64u << 10)
 #define HEAD_IN 768u    /* compressed bytes read with the local header for a head */
-#define HEAD_OUT 512u   /* enough to tell every kind but a PE (its tables may lie further) */
 #define HEAD_IN_MAX (32u << 10)
 
 struct zentry {
@@ -210,7 +209,7 @@ bool zentry_head(const struct zip *z, const struct zip_entry *e, unsigned char *
 	if (e->local_off > src->size || src->size - e->local_off < 30)
 		return false;
 	/* local header + name + a guess at the extra field + the data head */
-	size_t out = cap < HEAD_OUT ? cap : HEAD_OUT;
+	size_t out = cap < ZENTRY_HEAD_FIRST ? cap : ZENTRY_HEAD_FIRST;
 	size_t want = 30 + e->name_len + 64 + (e->method == 8 ? HEAD_IN : out);
 	uint64_t avail = src->size - e->local_off;
 	size_t len = want < avail ? want : (size_t)avail;

@@ -37,10 +37,13 @@ uint64_t zentry_produced(const struct zentry *r);
 bool zentry_over_budget(const struct zentry *r);
 void zentry_close(struct zentry *r);
 
-/* The first bytes of an entry (up to cap), read with as little I/O as can
- * be: one read of the local header with the data after it; a DEFLATED
- * entry is inflated only as far as cap.  False when the entry cannot be
- * read (the caller then treats it as not sniffable). */
+/* The first bytes of an entry, read with as little I/O as can be: one
+ * read of the local header with the data after it; a DEFLATED entry is
+ * inflated only that far.  ZENTRY_HEAD_FIRST bytes (fewer when the entry is
+ * shorter), up to cap when they start with "MZ" (a PE's section table may
+ * lie further).  False when the entry cannot be read (the caller then
+ * treats it as not sniffable). */
+#define ZENTRY_HEAD_FIRST 512
 bool zentry_head(const struct zip *z, const struct zip_entry *e, unsigned char *head, size_t cap,
 		 size_t *n);
 

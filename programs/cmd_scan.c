@@ -376,7 +376,7 @@ static int scan_main(int argc, char **argv)
 		uint64_t knobs[] = {(uint64_t)so.max_depth, so.max_nested_bytes, so.max_file_inflate,
 				    so.max_class_bytes, so.max_cd_bytes, so.max_entries, so.bytecode_only,
 				    so.max_scan_inflate,
-				    so.want_sha256};
+				    so.want_sha256, SCAN_ENGINE_REV};
 		digest = hash64(digest, knobs, sizeof knobs);
 		cache = cache_open(cache_file, digest, &err);
 		if (err.len)

@@ -44,6 +44,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATE = (2021, 12, 10, 12, 0, 0)
 
 
+# ---------------------------------------------------------------- files
+
+def write(root, rel, data):
+    """Write data at root/rel (directories made); returns the path."""
+    p = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "wb") as f:
+        f.write(data)
+    return p
+
+
 # ---------------------------------------------------------------- zips
 
 def zip_bytes(entries, method=zipfile.ZIP_DEFLATED, prefix=b"", comment=b"", fix_offsets=True):
