@@ -24,7 +24,18 @@ static void put32(unsigned char *p, uint32_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* A zip of one entry "e" holding data (method 0 or 8); NULL on no room. */
+/* method, crc, sizes and a one-byte name length: the same run of fields
+ * in a local header (from offset 8) and a central one (from offset 10) */
+static void put_fields(unsigned char *p, int method, uint32_t crc, size_t clen, size_t size)
+{
+	put16(p, (unsigned)method);
+	put32(p + 6, crc);
+	put32(p + 10, (uint32_t)clen);
+	put32(p + 14, (uint32_t)size);
+	put16(p + 18, 1);
+}
+
+/* A zip of one entry "e" holding data (method 0 or 8). */
 static unsigned char *one_entry(const uint8_t *data, size_t size, int method, size_t *len, size_t *clen_out)
 {
 	struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
@@ -38,19 +49,11 @@ static unsigned char *one_entry(const uint8_t *data, size_t size, int method, si
 	libdeflate_free_compressor(c);
 	uint32_t crc = libdeflate_crc32(0, data, size);
 	put32(z, 0x04034b50);
-	put16(z + 8, (unsigned)method);
-	put32(z + 14, crc);
-	put32(z + 18, (uint32_t)clen);
-	put32(z + 22, (uint32_t)size);
-	put16(z + 26, 1);
+	put_fields(z + 8, method, crc, clen, size);
 	z[30] = 'e';
 	unsigned char *cd = z + 31 + clen;
 	put32(cd, 0x02014b50);
-	put16(cd + 10, (unsigned)method);
-	put32(cd + 16, crc);
-	put32(cd + 20, (uint32_t)clen);
-	put32(cd + 24, (uint32_t)size);
-	put16(cd + 28, 1);
+	put_fields(cd + 10, method, crc, clen, size);
 	cd[46] = 'e';
 	unsigned char *eocd = cd + 47;
 	put32(eocd, 0x06054b50);
