@@ -11,12 +11,14 @@ host's own /var/log) must give no attempt.  Then the hostile inputs:
 truncated gzip, binary garbage, a gigabyte single line (bounded memory and
 time), and the command line contract (exit status, --output, stdin)."""
 import gzip
+import http.server
 import json
 import os
 import random
 import resource
 import subprocess
 import sys
+import threading
 import time
 
 L4S = os.environ.get("L4S", "build/san/log4scan")
@@ -239,6 +241,35 @@ ok("statuses: text output names each status",
    "broken attempt jndi:" in text and "when logged apart from the line's earlier text" in text and
    "possible attempt, not evaluated: expression length bound" in text and
    "%d broken attempts" % n_broken in text, text[-600:])
+
+# what --submit sends: every record but broken attempts
+bodies = []
+
+
+class Collector(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        answer = b'{"accepted":true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+collector = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+threading.Thread(target=collector.serve_forever, daemon=True).start()
+rc, out, err = run(["--format", "json", "--submit", "http://127.0.0.1:%d" % collector.server_port, "--token", "t",
+                    "--spool-dir", os.path.join(sdir, "spool"), os.path.join(sdir, "app.log")])
+collector.shutdown()
+sent = [json.loads(l) for b in bodies for l in b.decode().splitlines() if l.strip()]
+sent_att = [r for r in sent if r.get("kind") == "attempt"]
+ok("statuses: --submit sends the attempts, broken ones excepted",
+   rc == 1 and len(sent_att) == len(statuses) - n_broken + 1 and
+   not [r for r in sent_att if r["status"] == "broken"], "rc=%d %d sent %s" % (rc, len(sent_att), err[-300:]))
 
 # ---- near misses and benign logs --------------------------------------
 
