@@ -467,11 +467,11 @@ static void summary(struct logs *L)
 			tally_json(b, "by_day", "day", &L->by_day);
 			buf_addc(b, '}');
 		} else {
-			buf_printf(b, "summary: %llu attempt%s in %llu lines of %llu file%s (%llu bytes), %llu error%s",
-				   st->attempts, st->attempts == 1 ? "" : "s", st->lines, L->files,
-				   L->files == 1 ? "" : "s", st->bytes, L->errors, L->errors == 1 ? "" : "s");
+			buf_printf(b, "summary: %llu attempt%s", st->attempts, st->attempts == 1 ? "" : "s");
 			if (st->bound)
-				buf_printf(b, " (%llu not evaluated to the end: bound)", st->bound);
+				buf_printf(b, " (%llu at a bound)", st->bound);
+			buf_printf(b, " in %llu lines of %llu file%s (%llu bytes), %llu error%s", st->lines, L->files,
+				   L->files == 1 ? "" : "s", st->bytes, L->errors, L->errors == 1 ? "" : "s");
 			if (st->broken)
 				buf_printf(b, ", %llu broken attempt%s", st->broken, st->broken == 1 ? "" : "s");
 			buf_printf(b, ", %.1f s", seconds);
