@@ -154,8 +154,8 @@ attempts = [r for r in recs if r["kind"] == "attempt"]
 errors = [r for r in recs if r["kind"] == "error"]
 summary = [r for r in recs if r["kind"] == "summary"]
 ok("tree: exit status 1 when attempts found", rc == 1, "rc=%d %s" % (rc, err[-300:]))
-ok("tree: every payload reported exactly once, performed", len(attempts) == len(payloads) and
-   all(a["status"] == "performed" for a in attempts),
+ok("tree: every attempt performed", attempts and all(a["status"] == "performed" for a in attempts))
+ok("tree: every payload reported exactly once", len(attempts) == len(payloads),
    "%d attempts for %d payloads" % (len(attempts), len(payloads)))
 got = {(a["path"], a["line"]): a for a in attempts}
 for (path, line), (row, fmt) in expect.items():
@@ -260,16 +260,18 @@ class Collector(http.server.BaseHTTPRequestHandler):
         pass
 
 
-collector = http.server.HTTPServer(("127.0.0.1", 0), Collector)
-threading.Thread(target=collector.serve_forever, daemon=True).start()
-rc, out, err = run(["--format", "json", "--submit", "http://127.0.0.1:%d" % collector.server_port, "--token", "t",
-                    "--spool-dir", os.path.join(sdir, "spool"), os.path.join(sdir, "app.log")])
-collector.shutdown()
-sent = [json.loads(l) for b in bodies for l in b.decode().splitlines() if l.strip()]
-sent_att = [r for r in sent if r.get("kind") == "attempt"]
-ok("statuses: --submit sends the attempts, broken ones excepted",
-   rc == 1 and len(sent_att) == len(statuses) - n_broken + 1 and
-   not [r for r in sent_att if r["status"] == "broken"], "rc=%d %d sent %s" % (rc, len(sent_att), err[-300:]))
+# (the Windows build, which t_windows runs this test with, has no --submit)
+if not os.environ.get("L4S_WIN_EXE"):
+    collector = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    rc, out, err = run(["--format", "json", "--submit", "http://127.0.0.1:%d" % collector.server_port, "--token", "t",
+                        "--spool-dir", os.path.join(sdir, "spool"), os.path.join(sdir, "app.log")])
+    collector.shutdown()
+    sent = [json.loads(l) for b in bodies for l in b.decode().splitlines() if l.strip()]
+    sent_att = [r for r in sent if r.get("kind") == "attempt"]
+    ok("statuses: --submit sends the attempts, broken ones excepted",
+       rc == 1 and len(sent_att) == len(statuses) - n_broken + 1 and
+       not [r for r in sent_att if r["status"] == "broken"], "rc=%d %d sent %s" % (rc, len(sent_att), err[-300:]))
 
 # ---- near misses and benign logs --------------------------------------
 
