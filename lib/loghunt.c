@@ -973,6 +973,7 @@ struct msg {
 	bool blocked;           /* Log4j stopped early */
 	bool found, forced, open_at_start, limited;
 	bool noted;             /* the unclosed stretch was noted */
+	unsigned naive_differs; /* layers where LK_NAIVE may find more (bits) */
 	enum lk_bound lk_bound;
 	int layer;              /* the layer being evaluated */
 	struct {                /* what was reported, from which layer */
@@ -1044,6 +1045,54 @@ static bool may_close(const struct loghunt *h, const struct msg *m)
 	return false;
 }
 
+/* Does the "${...}" text[0..n) hold a '$' or '{' besides its "${"s?  Its
+ * value may then hold one, and make syntax for another pass. */
+static bool stray_syntax(const char *text, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (text[i] == '$' && i + 1 < n && text[i + 1] == '{')
+			i++;
+		else if (text[i] == '$' || text[i] == '{')
+			return true;
+	}
+	return false;
+}
+
+/* Can Log4j make a jndi lookup of the message text[0..len)?  In the first
+ * pass only a "${...}" holding the letters of "jndi" can (every letter of a
+ * lookup's name comes from its text); another pass finds something new
+ * only where the first made syntax: an escape "$${" undone, or a value
+ * with '$' or '{' in it.  Messages that have neither (most of the "${...}"
+ * in benign logs) need no evaluation. */
+static bool may_make_lookup(const char *text, size_t len)
+{
+	size_t i = 0;
+	while (i + 1 < len) {
+		const char *d = memchr(text + i, '$', len - i - 1);
+		if (!d)
+			return false;
+		i = (size_t)(d - text);
+		if (text[i + 1] == '$') {
+			while (i < len && text[i] == '$')
+				i++;
+			if (i < len && text[i] == '{')
+				return true;    /* an escape */
+			continue;
+		}
+		if (text[i + 1] != '{') {
+			i++;
+			continue;
+		}
+		size_t e = lookup_expr_len(text + i, len - i);
+		if (!e)
+			return false;           /* the pass ends there */
+		if (may_spell_jndi(text + i, e) || stray_syntax(text + i, e))
+			return true;
+		i += e;
+	}
+	return false;
+}
+
 /* Where the first pass of Log4j meets an unclosed "${" in text[0..len)
  * (its top-level expressions and escapes only), or len. */
 static size_t first_unclosed(const char *text, size_t len)
@@ -1087,7 +1136,8 @@ static void eval_layer(struct loghunt *h, struct msg *m, const char *text, size_
 		       const uint32_t *map)
 {
 	size_t resume = m->wend;
-	if (!may_spell_jndi(text, len)) {
+	/* (a cut window goes on past what is seen: it needs only the letters) */
+	if (m->cut ? !may_spell_jndi(text, len) : !may_make_lookup(text, len)) {
 		/* no lookup to find, but where Log4j would stop matters */
 		size_t q = first_unclosed(text, len);
 		h->budget_used += len;
@@ -1102,6 +1152,8 @@ static void eval_layer(struct loghunt *h, struct msg *m, const char *text, size_
 	h->budget_used += r.steps;
 	enum lh_status status = h->alone_line == h->line_no ? LH_PERFORMED_ALONE : LH_PERFORMED;
 	report_found(h, m, &r, map, len, status, SIZE_MAX);
+	if (r.naive_differs)
+		m->naive_differs |= 1u << m->layer;
 	for (size_t i = 0; i < r.n_found; i++)
 		m->forced |= r.found[i].forced;
 	if (r.limited) {
@@ -1140,7 +1192,7 @@ static void settle(struct loghunt *h, struct msg *m, const char *const *layers,
 		return;
 	}
 	for (int k = n_layers - 1; k >= 0 && !m->found; k--) {
-		if (!may_spell_jndi(layers[k], lens[k]))
+		if (!(m->naive_differs & 1u << k))
 			continue;
 		m->layer = k;
 		struct lk_result r;

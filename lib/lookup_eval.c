@@ -23,6 +23,7 @@
  * a contiguous range of it. */
 #include "lookup_eval.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,8 @@ struct eval {
 	bool thrown;            /* Log4j threw: formatting stops */
 	unsigned pass;
 	bool forced;
+	bool reshaped;          /* this pass made a "${" of another pass: an escape
+				   undone, a value holding '$' or '{' */
 	bool in_top;            /* inside a top-level expression of the pass ... */
 	size_t top_start, top_end; /* ... here (input offsets in pass 1) */
 };
@@ -161,24 +164,26 @@ static void add_ref(struct eval *x, const char *name, size_t n, bool has_default
 	x->n_refs++;
 }
 
+/* s[0..n) is word, ASCII letters in any case. */
 static bool ieq(const char *s, size_t n, const char *word)
 {
-	size_t w = strlen(word);
-	if (n != w)
-		return false;
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	for (; i < n && word[i]; i++) {
 		char c = s[i];
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (c != word[i])
 			return false;
 	}
-	return true;
+	return i == n && !word[i];
 }
 
 static bool eq(const char *s, size_t n, const char *word)
 {
-	return strlen(word) == n && memcmp(s, word, n) == 0;
+	if (n && s[0] != word[0])
+		return false;   /* most words of a list differ at once */
+	size_t l = strlen(word);
+	return l == n && !memcmp(s, word, n);
 }
 
 static bool in_list(const char *s, size_t n, const char *const *list)
@@ -466,6 +471,7 @@ static enum value_kind lookup(struct eval *x, const char *var, size_t n, bool ha
 				for (size_t i = 0; !naive && i < sizeof sys_literal / sizeof sys_literal[0]; i++) {
 					if (eq(key, kn, sys_literal[i].key)) {
 						/* a constant: it spells, leaks nothing */
+						x->res->naive_differs |= has_default;
 						buf_adds(val, sys_literal[i].value);
 						return VALUE_TEXT;
 					}
@@ -485,6 +491,8 @@ static enum value_kind lookup(struct eval *x, const char *var, size_t n, bool ha
 			}
 			if (kind != K_JNDI)
 				add_ref(x, var, n, has_default, default_len, resolved);
+			/* naively, its default would be used */
+			x->res->naive_differs |= resolved && has_default;
 			if (resolved) {
 				put_marker(x, var, n, val);
 				return VALUE_TEXT;
@@ -495,6 +503,7 @@ static enum value_kind lookup(struct eval *x, const char *var, size_t n, bool ha
 	}
 	if (!naive && (eq(key, kn, "hostName") || eq(key, kn, "contextName"))) {
 		add_ref(x, key, kn, has_default, default_len, true);
+		x->res->naive_differs |= has_default;
 		put_marker(x, key, kn, val);
 		return VALUE_TEXT;
 	}
@@ -504,40 +513,44 @@ static enum value_kind lookup(struct eval *x, const char *var, size_t n, bool ha
 static void substitute(struct eval *x, const char *s, size_t n, const struct prior *prior,
 		       int depth, struct buf *out, struct kids *kids, bool top);
 
-/* StrSubstitutor's split of a substituted name into variable and default:
- * the first ":-", or the first ":\-" (an escaped delimiter), after which
- * 2.14.1 makes the variable "<before>:<after ':\'>" up to a later ":-",
- * and the rest the default. */
-static void split_name(const char *s, size_t n, struct buf *var, const char **def,
-		       size_t *def_len)
+/* StrSubstitutor's split of a substituted name s[0..n) into variable
+ * (*var, *var_len) and default: the first ":-", or the first ":\-" (an
+ * escaped delimiter), after which 2.14.1 makes the variable "<before>:<after
+ * ':\'>" up to a later ":-" (built in quirk), and the rest the default. */
+static void split_name(const char *s, size_t n, struct buf *quirk, const char **var,
+		       size_t *var_len, const char **def, size_t *def_len)
 {
+	*var = s;
+	*var_len = n;
 	*def = NULL;
 	*def_len = 0;
 	for (size_t i = 0; i + 1 < n; i++) {
 		if (s[i] != ':')
 			continue;
 		if (i + 2 < n && s[i + 1] == '\\' && s[i + 2] == '-') {
-			buf_add(var, s, i);
-			buf_addc(var, ':');
-			for (size_t j = i + 3; j + 1 < n; j++) {
-				if (s[j] == ':' && s[j + 1] == '-') {
-					buf_add(var, s + i + 3, j - i - 3);
-					*def = s + j + 2;
-					*def_len = n - j - 2;
-					return;
-				}
+			buf_add(quirk, s, i);
+			buf_addc(quirk, ':');
+			size_t j = i + 3;
+			while (j + 1 < n && !(s[j] == ':' && s[j + 1] == '-'))
+				j++;
+			if (j + 1 < n) {
+				buf_add(quirk, s + i + 3, j - i - 3);
+				*def = s + j + 2;
+				*def_len = n - j - 2;
+			} else {
+				buf_add(quirk, s + i + 2, n - i - 2);
 			}
-			buf_add(var, s + i + 2, n - i - 2);
+			*var = buf_cstr(quirk);
+			*var_len = quirk->len;
 			return;
 		}
 		if (s[i + 1] == '-') {
-			buf_add(var, s, i);
+			*var_len = i;
 			*def = s + i + 2;
 			*def_len = n - i - 2;
 			return;
 		}
 	}
-	buf_add(var, s, n);
 }
 
 static bool in_prior(const struct prior *p, const char *name, size_t n)
@@ -551,6 +564,7 @@ static bool in_prior(const struct prior *p, const char *name, size_t n)
 static void throw_here(struct eval *x)
 {
 	x->thrown = true;
+	x->res->naive_differs = true;
 	struct lk_result *r = x->res;
 	r->stop = LK_STOP_THROW;
 	r->stop_pass = x->pass;
@@ -572,20 +586,19 @@ static void resolve(struct eval *x, const char *name_expr, size_t name_len, cons
 	struct kids kids = {0};
 	/* the name is a substitution of its own: fresh priorVariables */
 	substitute(x, name_expr, name_len, NULL, depth, &name, &kids, false);
-	const char *def = NULL;
-	size_t def_len = 0;
+	const char *def = NULL, *v = "";
+	size_t def_len = 0, vn = 0;
 	enum value_kind kind = VALUE_NULL;
 	if (!halted(x)) {
-		split_name(name.data ? name.data : "", name.len, &var, &def, &def_len);
-		const char *v = var.data ? var.data : "";
-		if (in_prior(prior, v, var.len)) {
+		split_name(name.data ? name.data : "", name.len, &var, &v, &vn, &def, &def_len);
+		if (in_prior(prior, v, vn)) {
 			/* Log4j throws (infinite loop); naively, it is
 			 * only unresolved */
 			if (!(x->flags & LK_NAIVE))
 				throw_here(x);
 			def = NULL;
 		} else {
-			kind = lookup(x, v, var.len, def != NULL, def_len, &kids, &val);
+			kind = lookup(x, v, vn, def != NULL, def_len, &kids, &val);
 			if (kind == VALUE_THROW)
 				throw_here(x);
 		}
@@ -593,7 +606,7 @@ static void resolve(struct eval *x, const char *name_expr, size_t name_len, cons
 	if (halted(x)) {
 		buf_add(out, raw, raw_len);
 	} else if (kind == VALUE_TEXT || def) {
-		struct prior me = {var.data ? var.data : "", var.len, prior};
+		struct prior me = {v, vn, prior};
 		if (kind == VALUE_TEXT)
 			substitute(x, val.data ? val.data : "", val.len, &me, depth + 1, out, NULL, false);
 		else
@@ -632,8 +645,9 @@ static void substitute(struct eval *x, const char *s, size_t n, const struct pri
 		}
 		if (out->len > region && out->data[out->len - 1] == '$') {
 			/* "$${": the escape already written stands for the '$'
-			 * of a literal "${", which is not evaluated. */
+			 * of a literal "${", which is not evaluated (this pass). */
 			buf_addc(out, '{');
+			x->reshaped |= top;
 			i += 2;
 			continue;
 		}
@@ -658,6 +672,11 @@ static void substitute(struct eval *x, const char *s, size_t n, const struct pri
 		resolve(x, s + i + 2, e - 3, s + i, e, prior, depth + 1, out);
 		if (top) {
 			x->in_top = false;
+			/* a value (not the variable's own text) with '$' or '{' */
+			size_t vn = out->len - out_start;
+			if (vn != e || memcmp(out->data + out_start, s + i, e))
+				x->reshaped |= memchr(out->data + out_start, '$', vn) ||
+					       memchr(out->data + out_start, '{', vn);
 			if (x->pass == 1 && !halted(x))
 				r->last_expr_end = i + e;
 		}
@@ -681,10 +700,18 @@ static size_t find_open(const char *s, size_t n, size_t from)
 	return n;
 }
 
+/* The result's fields but the found array, of which n_found are used. */
+static void result_init(struct lk_result *res)
+{
+	size_t n = offsetof(struct lk_result, found);
+	memset(res, 0, n);
+	memset((char *)res + n + sizeof res->found, 0, sizeof *res - n - sizeof res->found);
+	res->stop_at = SIZE_MAX;
+}
+
 size_t lookup_eval(const char *s, size_t n, unsigned flags, struct lk_result *res)
 {
-	memset(res, 0, sizeof *res);
-	res->stop_at = SIZE_MAX;
+	result_init(res);
 	struct eval x = {.res = res, .flags = flags};
 	struct buf t = BUF_INIT, o = BUF_INIT;
 	/* 0xFF is the marker byte: an input 0xFF (never in UTF-8) is read
@@ -705,6 +732,7 @@ size_t lookup_eval(const char *s, size_t n, unsigned flags, struct lk_result *re
 		x.pass++;
 		buf_reset(&o);
 		spend(&x, t.len);
+		x.reshaped = false;
 		substitute(&x, t.data, t.len, NULL, 0, &o, NULL, true);
 		if (halted(&x))
 			break;
@@ -712,7 +740,10 @@ size_t lookup_eval(const char *s, size_t n, unsigned flags, struct lk_result *re
 		struct buf tmp = t;
 		t = o;
 		o = tmp;
-		if (!changed)
+		/* Another pass sees the same unresolved variables in the same
+		 * places, and the values of this one, which hold no syntax:
+		 * it would make the same lookups. */
+		if (!changed || !x.reshaped)
 			break;
 		at = j + 1;
 	}
@@ -745,5 +776,5 @@ void lookup_result_free(struct lk_result *res)
 		for (size_t k = 0; k < res->found[i].n_exfil; k++)
 			free(res->found[i].exfil[k]);
 	}
-	memset(res, 0, sizeof *res);
+	result_init(res);
 }

@@ -26,7 +26,7 @@
  * ſ -> S, K -> k, ligatures); date formats its pattern (quoted text is the
  * attacker's, fields are not); lookups that always resolve on a JVM
  * (sys:java.version and the other standard properties, java:version/
- * runtime/vm/os/hw/locale, env:PATH and env:HOME, hostName, contextName,
+ * runtime/vm/os/hw/locale, env:PATH, hostName, contextName,
  * event:Level ...) give an opaque host value (path.separator,
  * file.separator and line.separator give their Linux values); other host
  * lookups (env:NOPE, sys:nope, ctx, main, map, marker, bundle, k8s ...)
@@ -84,6 +84,8 @@ struct lk_result {
 				   top-level expression that threw */
 	size_t last_expr_end;   /* end of the last closed top-level "${...}" of pass 1 */
 	unsigned passes;
+	bool naive_differs;     /* a lookup that resolves on a JVM had a default,
+				   or something threw: LK_NAIVE may find more */
 	size_t steps;           /* work done, for the caller's own budget */
 };
 
