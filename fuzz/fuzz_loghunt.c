@@ -5,9 +5,11 @@
  * lh_unescape, and fed to a hunter in pieces whose sizes come from the
  * first byte (so lines and escapes straddle feeds).  Besides the
  * sanitizers, it traps when an invariant breaks: every reported lookup
- * starts with "jndi:", raw text stays within LH_EXPR_MAX, offsets are
- * inside the input, evaluation work stays bounded, and the unescape map
- * is monotonic and ends at the input length.  One hunter serves every
+ * starts with "jndi:" (a bound one has none and names its bound), raw text
+ * stays within LH_MSG_MAX, offsets are inside the input, evaluation work
+ * stays bounded (the message passes included), what the evaluator reports
+ * as a top-level expression or a stop lies inside the message, and the
+ * unescape map is monotonic and ends at the input length.  One hunter serves every
  * input (as one serves every file of a scan).
  *
  *   make fuzz && build/fuzz/fuzz_loghunt -max_total_time=300 fuzz/corpus-loghunt */
@@ -26,9 +28,10 @@ struct fuzz_ctx {
 static void check_attempt(void *ctx, const struct lh_attempt *a)
 {
 	const struct fuzz_ctx *f = ctx;
-	if (strncmp(a->decoded, "jndi:", 5) != 0)
+	if (a->status == LH_BOUND ? a->decoded[0] || a->bound == LH_BOUND_NONE
+				  : strncmp(a->decoded, "jndi:", 5) != 0 || a->bound != LH_BOUND_NONE)
 		__builtin_trap();
-	if (a->raw_len == 0 || a->raw_len > LH_EXPR_MAX)
+	if (a->raw_len == 0 || a->raw_len > LH_MSG_MAX)
 		__builtin_trap();
 	if (a->offset + a->raw_len > f->size || a->line == 0)
 		__builtin_trap();
@@ -43,14 +46,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
 
-	struct lk_result r;
-	size_t n = lookup_eval(s, size, &r);
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(r.found[i].decoded, "jndi:", 5) != 0)
+	/* as the hunter evaluates, and naively with the forced pass (the
+	 * other two combinations add no code) */
+	for (unsigned flags = 0; flags <= (LK_NAIVE | LK_FORCE); flags += LK_NAIVE | LK_FORCE) {
+		struct lk_result r;
+		size_t n = lookup_eval(s, size, flags, &r);
+		for (size_t i = 0; i < n; i++) {
+			const struct lk_jndi *j = &r.found[i];
+			if (strncmp(j->decoded, "jndi:", 5) != 0 || j->pass == 0 || j->pass > r.passes)
+				__builtin_trap();
+			if (j->pass == 1 && !j->forced &&
+			    (j->expr_end > size || j->expr_start + 3 > j->expr_end))
+				__builtin_trap();
+		}
+		if (r.stop == LK_STOP_UNCLOSED && (r.stop_pass != 1 || r.stop_at + 2 > size))
 			__builtin_trap();
-	if (r.steps > LK_MAX_STEPS + 4 * size + 64)
-		__builtin_trap();
-	lookup_result_free(&r);
+		if (r.last_expr_end > size)
+			__builtin_trap();
+		/* each pass examines the message about twice, and stops at the
+		 * step bound; the last one may overshoot by one message */
+		if (r.steps > LK_MAX_STEPS + 8 * size + 64)
+			__builtin_trap();
+		lookup_result_free(&r);
+	}
 
 	char *out = malloc(size + 1);
 	uint32_t *map = malloc((size + 1) * sizeof *map);

