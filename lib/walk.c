@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backup_tag.h"
 #include "image.h"
 #include "walk_queue.h"
 
@@ -177,6 +178,12 @@ static void walk_dir(struct walker *w, struct buf *path, int depth)
 		return;
 	}
 	if (!walkq_enter(q, p, &dst)) {
+		close(fd);
+		free(self);
+		return;
+	}
+	if (!wo->scan_backups && backup_tag_at(fd)) {
+		walkq_skip(q, p, BACKUP_TAG_SKIP_REASON "%s", NULL);
 		close(fd);
 		free(self);
 		return;
