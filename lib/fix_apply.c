@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backup_tag.h"
 #include "tarscan.h"
 
 const char *fix_action_name(enum fix_action a)
@@ -75,29 +76,16 @@ static bool build(struct node *n, struct zw_sink *s, struct buf *err)
 
 /* ---- verification by rescanning */
 
-static bool rescan(struct fixer *fx, int fd, const struct stat *st, const char *path,
-		   const struct plan *p, struct fix_result *res, struct buf *err)
+bool fix_check_rescan(const struct plan *p, const struct scan_batch *b, struct fix_result *res, struct buf *err)
 {
-	struct scan_stats stats;
-	memset(&stats, 0, sizeof stats);
-	struct scan_opts so = *fx->o.so;
-	so.want_sha256 = false;
-	struct scanner *sc = scanner_new(fx->o.rules, &so, &stats);
-	if (!sc) {
-		buf_adds(err, "cannot allocate a scanner");
-		return false;
-	}
-	struct scan_batch b = {0};
-	scan_fd(sc, fd, st, path, true, &b);
-	scanner_free(sc);
 	bool ok = true;
 	enum status worst = ST_SAFE;
 	for (size_t t = 0; t < p->nt && ok; t++) {
 		const struct target *tg = &p->t[t];
 		bool found = false;
-		for (size_t i = 0; i < b.n && ok; i++) {
-			const struct finding *f = &b.rec[i].f;
-			if (b.rec[i].kind != REC_FINDING || f->comp != tg->comp || strcmp(f->path, tg->path) ||
+		for (size_t i = 0; i < b->n && ok; i++) {
+			const struct finding *f = &b->rec[i].f;
+			if (b->rec[i].kind != REC_FINDING || f->comp != tg->comp || strcmp(f->path, tg->path) ||
 			    strcmp(f->root ? f->root : "", tg->root))
 				continue;
 			found = true;
@@ -117,17 +105,43 @@ static bool rescan(struct fixer *fx, int fd, const struct stat *st, const char *
 			ok = false;
 		}
 	}
-	batch_free(&b);
-	if (ok)
+	if (ok) {
+		free(res->status);
 		res->status = xstrdup(status_name(worst));
+	}
+	return ok;
+}
+
+struct scanner *fix_scanner(struct fixer *fx, struct scan_opts *so, struct scan_stats *stats, struct buf *err)
+{
+	memset(stats, 0, sizeof *stats);
+	*so = *fx->o.so;
+	so->want_sha256 = false;
+	struct scanner *sc = scanner_new(fx->o.rules, so, stats);
+	if (!sc)
+		buf_adds(err, "cannot allocate a scanner");
+	return sc;
+}
+
+static bool rescan(struct fixer *fx, int fd, const struct stat *st, const char *path,
+		   const struct plan *p, struct fix_result *res, struct buf *err)
+{
+	struct scan_stats stats;
+	struct scan_opts so;
+	struct scanner *sc = fix_scanner(fx, &so, &stats, err);
+	if (!sc)
+		return false;
+	struct scan_batch b = {0};
+	scan_fd(sc, fd, st, path, true, &b);
+	scanner_free(sc);
+	bool ok = fix_check_rescan(p, &b, res, err);
+	batch_free(&b);
 	return ok;
 }
 
 /* ---- one file */
 
-static void set_msg(struct fix_result *res, enum fix_action a, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_msg(struct fix_result *res, enum fix_action a, const char *fmt, ...)
+void fix_set_msg(struct fix_result *res, enum fix_action a, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
 	if (res->message)
@@ -155,7 +169,7 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 	struct buf err = BUF_INIT, note = BUF_INIT, who = BUF_INIT;
 	tfd = fix_make_temp(dfd, tmpname, &named);
 	if (tfd < 0) {
-		set_msg(res, FIX_FAILED, "cannot create the fixed copy in %s: %s; original untouched", dir,
+		fix_set_msg(res, FIX_FAILED, "cannot create the fixed copy in %s: %s; original untouched", dir,
 			fix_errtext(errno));
 		goto out;
 	}
@@ -166,20 +180,20 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 	zw_sink_finish(&s);
 	if (!ok || werr) {
 		if (werr)
-			set_msg(res, FIX_FAILED, "cannot write the fixed copy: %s; original untouched",
+			fix_set_msg(res, FIX_FAILED, "cannot write the fixed copy: %s; original untouched",
 				fix_errtext(werr));
 		else
-			set_msg(res, FIX_FAILED, "%s; original untouched", buf_cstr(&err));
+			fix_set_msg(res, FIX_FAILED, "%s; original untouched", buf_cstr(&err));
 		goto out;
 	}
 	/* Owner first (it clears set-id bits), then mode, attributes, times. */
 	if (fchown(tfd, st->st_uid, st->st_gid) < 0) {
-		set_msg(res, FIX_FAILED, "cannot give the fixed copy the original's owner: %s; original untouched",
+		fix_set_msg(res, FIX_FAILED, "cannot give the fixed copy the original's owner: %s; original untouched",
 			strerror(errno));
 		goto out;
 	}
 	if (fchmod(tfd, st->st_mode & 07777) < 0) {
-		set_msg(res, FIX_FAILED, "cannot set the mode of the fixed copy: %s; original untouched",
+		fix_set_msg(res, FIX_FAILED, "cannot set the mode of the fixed copy: %s; original untouched",
 			strerror(errno));
 		goto out;
 	}
@@ -188,7 +202,7 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 	if (!fx->o.keep_mtime)
 		ts[1].tv_nsec = UTIME_NOW;
 	if (futimens(tfd, ts) < 0 || fsync(tfd) < 0) {
-		set_msg(res, FIX_FAILED, "cannot write the fixed copy: %s; original untouched", fix_errtext(errno));
+		fix_set_msg(res, FIX_FAILED, "cannot write the fixed copy: %s; original untouched", fix_errtext(errno));
 		goto out;
 	}
 
@@ -196,24 +210,24 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 	vfd = fix_reopen(tfd);
 	struct stat vst;
 	if (vfd < 0 || fstat(vfd, &vst) < 0) {
-		set_msg(res, FIX_FAILED, "cannot reopen the fixed copy: %s; original untouched", strerror(errno));
+		fix_set_msg(res, FIX_FAILED, "cannot reopen the fixed copy: %s; original untouched", strerror(errno));
 		goto out;
 	}
 	struct zsrc vs = {.fd = vfd, .mem = NULL, .off = 0, .size = (uint64_t)vst.st_size};
 	if (!zw_verify(&top->z, &top->ed, &vs, &err) || !rescan(fx, vfd, &vst, path, p, res, &err)) {
-		set_msg(res, FIX_FAILED, "the fixed copy failed verification (%s); original untouched",
+		fix_set_msg(res, FIX_FAILED, "the fixed copy failed verification (%s); original untouched",
 			buf_cstr(&err));
 		goto out;
 	}
 	char sha_o[65], sha_n[65];
 	if (!fix_sha256_fd(fd, sha_o) || !fix_sha256_fd(vfd, sha_n)) {
-		set_msg(res, FIX_FAILED, "read error while hashing: %s; original untouched", strerror(errno));
+		fix_set_msg(res, FIX_FAILED, "read error while hashing: %s; original untouched", strerror(errno));
 		goto out;
 	}
 	fix_holders_of(fx, st, path, res, &who);
 
 	if (!fix_backup_file(fx, fd, st, abs, sha_o, sha_n, id, sizeof id, &err)) {
-		set_msg(res, FIX_FAILED, "%s; original untouched", buf_cstr(&err));
+		fix_set_msg(res, FIX_FAILED, "%s; original untouched", buf_cstr(&err));
 		goto out;
 	}
 	backed_up = true;
@@ -221,7 +235,7 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 	if (fstatat(dfd, base, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_dev != st->st_dev ||
 	    now.st_ino != st->st_ino || now.st_size != st->st_size ||
 	    now.st_mtim.tv_sec != st->st_mtim.tv_sec || now.st_mtim.tv_nsec != st->st_mtim.tv_nsec) {
-		set_msg(res, FIX_FAILED, "the file changed while it was being fixed; not replaced");
+		fix_set_msg(res, FIX_FAILED, "the file changed while it was being fixed; not replaced");
 		goto out;
 	}
 	if (!fix_install(tfd, named, dfd, tmpname, base)) {
@@ -229,11 +243,11 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 		/* Windows: a file a running program holds open (a JVM's jar) cannot
 		 * be replaced, and is never forced. */
 		if (errno == EBUSY)
-			set_msg(res, FIX_SKIPPED, "in use by %s: not replaced, original untouched; restart "
+			fix_set_msg(res, FIX_SKIPPED, "in use by %s: not replaced, original untouched; restart "
 				"required: stop it, then run fix again", who.len ? buf_cstr(&who) : "another process");
 		else
 #endif
-			set_msg(res, FIX_FAILED, "cannot replace the original: %s; original untouched",
+			fix_set_msg(res, FIX_FAILED, "cannot replace the original: %s; original untouched",
 				fix_errtext(errno));
 		goto out;
 	}
@@ -244,10 +258,10 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 	res->backup = buf_detach(&bp);
 	res->action = FIX_FIXED;
 	if (st->st_nlink > 1)
-		set_msg(res, FIX_FIXED, "the original had %lu hard links: the other names still hold the old copy",
+		fix_set_msg(res, FIX_FIXED, "the original had %lu hard links: the other names still hold the old copy",
 			(unsigned long)st->st_nlink);
 	if (note.len)
-		set_msg(res, FIX_FIXED, "%s", buf_cstr(&note));
+		fix_set_msg(res, FIX_FIXED, "%s", buf_cstr(&note));
 out:
 	if (backed_up) {
 		/* Not replaced: the backup and its record are withdrawn. */
@@ -273,7 +287,7 @@ out:
 /* The path with its directory made absolute (symbolic links in the
  * directory resolved, the file name itself kept), so that the manifest
  * names the file whatever the working directory of `restore`. */
-static char *absolute(const char *path)
+char *fix_absolute(const char *path)
 {
 	char *dir;
 	const char *base;
@@ -289,6 +303,21 @@ static char *absolute(const char *path)
 	return buf_detach(&b);
 }
 
+void fix_result_cves(struct fix_result *res, const struct plan *p)
+{
+	for (size_t t = 0; t < p->nt; t++)
+		for (size_t k = 0; k < p->t[t].ncves; k++) {
+			bool dup = false;
+			for (size_t j = 0; j < res->ncves && !dup; j++)
+				dup = !strcmp(res->cves[j], p->t[t].cves[k]->id);
+			if (!dup && res->ncves < MAX_CVES)
+				res->cves[res->ncves++] = p->t[t].cves[k]->id;
+		}
+}
+
+static void fix_one_file(struct fixer *fx, const char *path, const char *abs, int dfd, const char *dir,
+			 const char *base, int fd, const struct stat *st, struct fix_result *res);
+
 void fix_file(struct fixer *fx, const char *path, struct fix_result *res)
 {
 	memset(res, 0, sizeof *res);
@@ -303,7 +332,7 @@ void fix_file(struct fixer *fx, const char *path, struct fix_result *res)
 	struct stat st;
 	if (dfd < 0 || (fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
 	    fstat(fd, &st) < 0) {
-		set_msg(res, FIX_FAILED, "cannot open: %s", strerror(errno));
+		fix_set_msg(res, FIX_FAILED, "cannot open: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		if (dfd >= 0)
@@ -311,76 +340,72 @@ void fix_file(struct fixer *fx, const char *path, struct fix_result *res)
 		free(dir);
 		return;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		set_msg(res, FIX_FAILED, "not a regular file");
-		close(fd);
-		close(dfd);
-		free(dir);
-		return;
-	}
 	struct stat bst, dst;
-	if (fx->bdir >= 0 && fstat(fx->bdir, &bst) == 0 && fstat(dfd, &dst) == 0 && bst.st_dev == dst.st_dev &&
-	    bst.st_ino == dst.st_ino) {
-		set_msg(res, FIX_NOTHING, "an original kept in the backup directory; left alone");
-		close(fd);
-		close(dfd);
-		free(dir);
-		return;
+	char *abs = NULL;
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		fix_set_msg(res, FIX_FAILED, "not a regular file");
+	} else if (fx->bdir >= 0 && fstat(fx->bdir, &bst) == 0 && fstat(dfd, &dst) == 0 &&
+		   bst.st_dev == dst.st_dev && bst.st_ino == dst.st_ino) {
+		fix_set_msg(res, FIX_NOTHING, "an original kept in the backup directory; left alone");
+	} else if (backup_tag_above((abs = fix_absolute(path)))) {
+		fix_set_msg(res, FIX_NOTHING, "in a log4scan backup directory (" BACKUP_TAG_NAME "); left alone");
+	} else if (S_ISDIR(st.st_mode)) {
+		fix_dir(fx, path, abs, res);
+	} else {
+		fix_one_file(fx, path, abs, dfd, dir, base, fd, &st, res);
 	}
-	char *abs = absolute(path);
+	free(abs);
+	close(fd);
+	close(dfd);
+	free(dir);
+}
+
+/* Plan and, unless a dry run, apply the fix of the regular file open as fd. */
+static void fix_one_file(struct fixer *fx, const char *path, const char *abs, int dfd, const char *dir,
+			 const char *base, int fd, const struct stat *st, struct fix_result *res)
+{
 	struct plan p = {.fx = fx};
 	/* The scanner reads a tarball as a tarball even when its last member is
 	 * a jar whose end record sits in the tar's tail; so does the fixer. */
 	unsigned char head[TAR_PROBE_LEN];
 	ssize_t hn = pread(fd, head, sizeof head, 0);
 	p.not_zip = hn > 0 && tar_probe(head, (size_t)hn);
-	struct zsrc src = {.fd = fd, .mem = NULL, .off = 0, .size = (uint64_t)st.st_size};
+	struct zsrc src = {.fd = fd, .mem = NULL, .off = 0, .size = (uint64_t)st->st_size};
 	struct buf pb = BUF_INIT;
 	buf_adds(&pb, path);
 	struct node *top = p.not_zip ? NULL : fix_plan_archive(&p, &src, &pb, 0, NULL);
 	buf_free(&pb);
 	if (!top) {
 		if (p.not_zip)
-			set_msg(res, FIX_SKIPPED, "not a zip archive: fix rewrites zip, jar, war and ear files only "
+			fix_set_msg(res, FIX_SKIPPED, "not a zip archive: fix rewrites zip, jar, war and ear files only "
 				"(tar archives and container images are left as they are)");
 		else if (p.err.len)
-			set_msg(res, FIX_FAILED, "%s", buf_cstr(&p.err));
+			fix_set_msg(res, FIX_FAILED, "%s", buf_cstr(&p.err));
 		else
-			set_msg(res, FIX_NOTHING, "nothing to remove");
+			fix_set_msg(res, FIX_NOTHING, "nothing to remove");
 		goto out;
 	}
 	res->removed = p.removed;
 	res->nremoved = p.nremoved;
 	p.removed = NULL;
 	p.nremoved = 0;
-	for (size_t t = 0; t < p.nt; t++)
-		for (size_t k = 0; k < p.t[t].ncves; k++) {
-			bool dup = false;
-			for (size_t j = 0; j < res->ncves && !dup; j++)
-				dup = !strcmp(res->cves[j], p.t[t].cves[k]->id);
-			if (!dup && res->ncves < MAX_CVES)
-				res->cves[res->ncves++] = p.t[t].cves[k]->id;
-		}
+	fix_result_cves(res, &p);
 	const struct node *sg = fix_signed_node(top);
 	if (sg && !fx->o.fix_signed) {
-		set_msg(res, FIX_SKIPPED,
+		fix_set_msg(res, FIX_SKIPPED,
 			"signed archive %s (%s): not changed; --fix-signed removes the classes and keeps "
 			"the other entries' signatures valid", sg->path, sg->signer);
 	} else if (sg && sg->nkids) {
-		set_msg(res, FIX_SKIPPED,
+		fix_set_msg(res, FIX_SKIPPED,
 			"signed archive %s holds a nested archive that would change (%s): its signed digest "
 			"would no longer match; not changed", sg->path, sg->kids[0].n->path);
 	} else if (fx->o.dry_run) {
 		res->action = FIX_WOULD_FIX;
 	} else {
-		apply(fx, &p, top, dfd, dir, base, fd, &st, path, abs, res);
+		apply(fx, &p, top, dfd, dir, base, fd, st, path, abs, res);
 	}
 	fix_node_free(top);
 out:
 	fix_plan_free(&p);
-	close(fd);
-	close(dfd);
-	free(abs);
-	free(dir);
 }
 

@@ -5,7 +5,10 @@
  * it backs up is replaced. */
 #include "fix_internal.h"
 
+#include "backup_tag.h"
+
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libdeflate.h>
@@ -24,6 +27,31 @@ int fix_open_manifest(int bdir, int flags, struct buf *err)
 		return -1;
 	}
 	return fd;
+}
+
+/* The backup directory is marked, and scans then pass it over: so it must
+ * be log4scan's own (a manifest or a tag in it) or empty, never a
+ * directory that holds something else. */
+static bool backup_dir_ours(const char *path, struct buf *err)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		buf_printf(err, "cannot read backup directory %s: %s", path, strerror(errno));
+		return false;
+	}
+	bool ours = false, other = false;
+	for (struct dirent *de; !ours && (de = readdir(d));) {
+		const char *n = de->d_name;
+		if (!strcmp(n, FIX_MANIFEST) || !strcmp(n, BACKUP_TAG_NAME))
+			ours = true;
+		else if (strcmp(n, ".") && strcmp(n, "..") && strncmp(n, ".probe-", 7))
+			other = true;
+	}
+	closedir(d);
+	if (other && !ours)
+		buf_printf(err, "backup directory %s is not empty and holds no log4scan backup: give a new or "
+			   "empty directory (it is marked with " BACKUP_TAG_NAME ", and scans pass it over)", path);
+	return ours || !other;
 }
 
 struct fixer *fixer_new(const struct fix_opts *o, struct buf *err)
@@ -62,6 +90,8 @@ struct fixer *fixer_new(const struct fix_opts *o, struct buf *err)
 	}
 	close(pfd);
 	unlinkat(fx->bdir, probe, 0);
+	if (!backup_dir_ours(o->backup_dir, err) || !backup_tag_write(fx->bdir, err))
+		goto fail;
 	fx->mfd = fix_open_manifest(fx->bdir, O_RDWR | O_APPEND | O_CREAT, err);
 	if (fx->mfd < 0)
 		goto fail;
@@ -90,6 +120,15 @@ void fixer_free(struct fixer *fx)
 	if (fx->mfd >= 0)
 		close(fx->mfd);
 	free(fx->holders);
+	for (size_t i = 0; i < fx->njvms; i++) {
+		struct fix_jvm *j = &fx->jvms[i];
+		free(j->cwd);
+		free(j->cmdline);
+		for (size_t k = 0; k < j->nfiles; k++)
+			free(j->files[k]);
+		free(j->files);
+	}
+	free(fx->jvms);
 	free(fx);
 }
 
@@ -143,7 +182,7 @@ char *fix_unesc(const char *s, size_t n)
 	return buf_detach(&b);
 }
 
-static bool manifest_append(int mfd, const char *line, struct buf *err)
+bool fix_manifest_append(int mfd, const char *line, struct buf *err)
 {
 	flock(mfd, LOCK_EX);
 	/* A line cut short by a crash is ended first, so it cannot swallow
@@ -166,15 +205,12 @@ void fix_manifest_mark(int mfd, const char *what, const char *id)
 	buf_printf(&l, "%s\t", what);
 	fix_esc(&l, id);
 	buf_printf(&l, "\t%lld\n", (long long)time(NULL));
-	manifest_append(mfd, buf_cstr(&l), &e);
+	fix_manifest_append(mfd, buf_cstr(&l), &e);
 	buf_free(&l);
 	buf_free(&e);
 }
 
-/* Back up the file open as fd: a hard link to the same inode when the
- * backup directory is on the same filesystem, else a verified copy. */
-bool fix_backup_file(struct fixer *fx, int fd, const struct stat *st, const char *path,
-		   const char *sha_o, const char *sha_n, char *id, size_t idlen, struct buf *err)
+void fix_backup_id(struct fixer *fx, const char *path, char *id, size_t idlen)
 {
 	char stamp[32];
 	time_t now = time(NULL);
@@ -183,36 +219,48 @@ bool fix_backup_file(struct fixer *fx, int fd, const struct stat *st, const char
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	const char *base = fix_last_sep(path);
 	base = base ? base + 1 : path;
-	int k = snprintf(id, idlen, "%s-%ld-%u-", stamp, (long)getpid(), fx->seq);
+	int k = snprintf(id, idlen, "%s-%ld-%u-", stamp, (long)getpid(), ++fx->seq);
 	for (size_t i = 0; base[i] && (size_t)k + 1 < idlen && i < 100; i++, k++)
 		id[k] = isalnum((unsigned char)base[i]) || strchr("._-+", base[i]) ? base[i] : '_';
 	id[k] = 0;
+}
 
+bool fix_copy_verified(int fd, int dirfd, const char *name, const char *sha, struct buf *err)
+{
+	int bfd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (bfd < 0) {
+		buf_printf(err, "cannot write the backup: %s", fix_errtext(errno));
+		return false;
+	}
+	char sha_b[65];
+	bool ok = fix_copy_fd(fd, bfd) && fsync(bfd) == 0;
+	int e = errno;
+	close(bfd);
+	if (ok) {
+		bfd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+		ok = bfd >= 0 && fix_sha256_fd(bfd, sha_b) && !strcmp(sha_b, sha);
+		e = ok ? 0 : errno ? errno : EIO;
+		if (bfd >= 0)
+			close(bfd);
+	}
+	if (!ok) {
+		unlinkat(dirfd, name, 0);
+		buf_printf(err, "cannot write the backup: %s", fix_errtext(e));
+	}
+	return ok;
+}
+
+/* Back up the file open as fd: a hard link to the same inode when the
+ * backup directory is on the same filesystem, else a verified copy. */
+bool fix_backup_file(struct fixer *fx, int fd, const struct stat *st, const char *path,
+		     const char *sha_o, const char *sha_n, char *id, size_t idlen, struct buf *err)
+{
+	fix_backup_id(fx, path, id, idlen);
 	char proc[64];
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	if (linkat(AT_FDCWD, proc, fx->bdir, id, AT_SYMLINK_FOLLOW) < 0) {
-		int bfd = openat(fx->bdir, id, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-		if (bfd < 0) {
-			buf_printf(err, "cannot write the backup: %s", strerror(errno));
-			return false;
-		}
-		char sha_b[65];
-		bool ok = fix_copy_fd(fd, bfd) && fsync(bfd) == 0;
-		int e = errno;
-		close(bfd);
-		if (ok) {
-			bfd = openat(fx->bdir, id, O_RDONLY | O_CLOEXEC);
-			ok = bfd >= 0 && fix_sha256_fd(bfd, sha_b) && !strcmp(sha_b, sha_o);
-			e = ok ? 0 : errno ? errno : EIO;
-			if (bfd >= 0)
-				close(bfd);
-		}
-		if (!ok) {
-			unlinkat(fx->bdir, id, 0);
-			buf_printf(err, "cannot write the backup: %s", strerror(e));
-			return false;
-		}
-	}
+	if (linkat(AT_FDCWD, proc, fx->bdir, id, AT_SYMLINK_FOLLOW) < 0 &&
+	    !fix_copy_verified(fd, fx->bdir, id, sha_o, err))
+		return false;
 	if (fsync(fx->bdir) < 0) {
 		buf_printf(err, "cannot sync the backup directory: %s", strerror(errno));
 		unlinkat(fx->bdir, id, 0);
@@ -221,17 +269,23 @@ bool fix_backup_file(struct fixer *fx, int fd, const struct stat *st, const char
 	struct buf l = BUF_INIT;
 	buf_adds(&l, "fix\t");
 	fix_esc(&l, id);
-	buf_printf(&l, "\t%lld\t", (long long)now);
+	buf_printf(&l, "\t%lld\t", (long long)time(NULL));
 	fix_esc(&l, path);
 	buf_addc(&l, '\t');
 	fix_esc(&l, id);
-	buf_printf(&l, "\t%s\t%s\t%lu\t%lu\t%o\t%lld\t%ld\n", sha_o, sha_n, (unsigned long)st->st_uid,
-		   (unsigned long)st->st_gid, (unsigned)(st->st_mode & 07777),
-		   (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
-	bool ok = manifest_append(fx->mfd, buf_cstr(&l), err);
+	buf_printf(&l, "\t%s\t%s\t", sha_o, sha_n);
+	fix_meta_fields(&l, st);
+	buf_addc(&l, '\n');
+	bool ok = fix_manifest_append(fx->mfd, buf_cstr(&l), err);
 	buf_free(&l);
 	if (!ok)
 		unlinkat(fx->bdir, id, 0);
 	return ok;
+}
+
+void fix_meta_fields(struct buf *l, const struct stat *st)
+{
+	buf_printf(l, "%lu\t%lu\t%o\t%lld\t%ld", (unsigned long)st->st_uid, (unsigned long)st->st_gid,
+		   (unsigned)(st->st_mode & 07777), (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
 }
 

@@ -33,6 +33,16 @@ struct fix_holder {
 	long pid;
 };
 
+/* One running JVM, for the holders of exploded class directories (Linux). */
+struct fix_jvm {
+	long pid;
+	char *cwd;
+	char *cmdline;      /* NUL-separated arguments */
+	size_t cmdlen;
+	char **files;       /* the files it has open or mapped */
+	size_t nfiles;
+};
+
 struct fixer {
 	struct fix_opts o;
 	struct libdeflate_decompressor *d;
@@ -41,6 +51,9 @@ struct fixer {
 	struct fix_holder *holders;
 	size_t nholders;
 	bool holders_read;
+	struct fix_jvm *jvms;
+	size_t njvms;
+	bool jvms_read;
 };
 
 /* ---- planning (fix_plan.c) */
@@ -89,6 +102,10 @@ struct plan {
 
 /* Does removing classes mitigate this CVE of a finding of this component? */
 bool fix_targetable(const struct fix_opts *o, enum component comp, const struct rule_cve *cve);
+/* Run the detector over c (the archive or directory named path), add a
+ * target for each finding a removal mitigates, and mark in drop (c->n
+ * flags) the entries to remove; returns how many were newly marked. */
+size_t fix_plan_drops(struct plan *p, const struct container *c, const char *path, bool *drop);
 /* The archive read from src (named path), and the nested archives in it,
  * that change; NULL when nothing does (or on an error: p->err at depth 0). */
 struct node *fix_plan_archive(struct plan *p, const struct zsrc *src, struct buf *path, int depth,
@@ -97,6 +114,44 @@ struct node *fix_plan_archive(struct plan *p, const struct zsrc *src, struct buf
 const struct node *fix_signed_node(const struct node *n);
 void fix_node_free(struct node *n);
 void fix_plan_free(struct plan *p);
+
+/* ---- one file (fix_apply.c) */
+
+void fix_set_msg(struct fix_result *res, enum fix_action a, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The CVEs the plan's targets are fixed for, into res->cves. */
+void fix_result_cves(struct fix_result *res, const struct plan *p);
+/* The path with its directory made absolute (the manifest's form). */
+char *fix_absolute(const char *path);
+
+/* A scanner with the fixer's options (no hashing), kept in *so, which must
+ * outlive it. */
+struct scanner *fix_scanner(struct fixer *fx, struct scan_opts *so, struct scan_stats *stats, struct buf *err);
+/* Every target of the plan is in the batch (a rescan of what was written)
+ * and shows none of the CVEs it was fixed for; res->status gets the worst
+ * status seen.  false with the reason in err. */
+bool fix_check_rescan(const struct plan *p, const struct scan_batch *b, struct fix_result *res, struct buf *err);
+
+/* ---- exploded class directories (fix_dir.c) */
+
+/* What the manifest says of a file besides its hash: owner, mode, mtime. */
+struct fix_attrs {
+	unsigned long uid, gid;
+	unsigned mode;
+	long long mtime_s;
+	long mtime_ns;
+};
+
+/* Fix the class directory dir (abs: its absolute form, for the manifest). */
+void fix_dir(struct fixer *fx, const char *dir, const char *abs, struct fix_result *res);
+/* The directory holding rel (a '/'-separated path below rootfd), each
+ * component opened with O_NOFOLLOW; *base is rel's last component. */
+int fix_open_parent(int rootfd, const char *rel, const char **base);
+/* Put rel back from the backup bname in bfd, with meta, never over an
+ * existing file (EEXIST: "a file is in its place"); the backup is removed
+ * unless keep_backup. */
+bool fix_dir_put_back(int rootfd, const char *rel, int bfd, const char *bname, const struct fix_attrs *a,
+		      const char *sha, bool keep_backup, struct buf *err);
 
 /* ---- file helpers (fix_io.c) */
 
@@ -115,9 +170,19 @@ void fix_copy_xattrs(int src, int dst, struct buf *note);
 int fix_make_temp(int dfd, const char *tmpname, bool *named);
 /* Name the temporary file tmpname if needed, rename it over base, fsync dfd. */
 bool fix_install(int tfd, bool named, int dfd, const char *tmpname, const char *base);
+/* The same, but never over an existing file: EEXIST if base exists. */
+bool fix_install_new(int tfd, bool named, int dfd, const char *tmpname, const char *base);
 void fix_split_path(const char *path, char **dir, const char **base);
 /* Reopen fd as a new reader would see it. */
 int fix_reopen(int fd);
+/* A copy of the file open as sfd in a new temporary file in dfd, with the
+ * attributes a, fsync'd and checked against sha: its descriptor, or -1
+ * (reason in err, nothing left behind). */
+int fix_restored_copy(int sfd, int dfd, const char *tmpname, bool *named, const struct fix_attrs *a, const char *sha,
+		      struct buf *err);
+/* Remove path and, when it is a directory, everything below it (links
+ * are removed, never followed). */
+bool fix_remove_tree(const char *path, int depth);
 /* strerror, with "read-only filesystem" for EROFS */
 const char *fix_errtext(int e);
 
@@ -127,11 +192,53 @@ int fix_open_manifest(int bdir, int flags, struct buf *err);
 /* Manifest field escaping: \\ \t \n \r and \xNN. */
 void fix_esc(struct buf *b, const char *s);
 char *fix_unesc(const char *s, size_t n);
-/* Append "WHAT\tID\tTIME" (restored, abandoned). */
+/* Append a line (or lines) to the manifest under its lock, fsync'd. */
+bool fix_manifest_append(int mfd, const char *line, struct buf *err);
+/* Append "WHAT\tID\tTIME" (restored, abandoned, forgotten, pruned). */
 void fix_manifest_mark(int mfd, const char *what, const char *id);
+/* A new backup id: time, pid, sequence number and the file name of path. */
+void fix_backup_id(struct fixer *fx, const char *path, char *id, size_t idlen);
+/* Copy the file open as fd into a new file name in dirfd, fsync it and
+ * check its SHA-256 against sha; on failure nothing is left. */
+bool fix_copy_verified(int fd, int dirfd, const char *name, const char *sha, struct buf *err);
+/* The manifest's UID GID MODE MTIME-S MTIME-NS fields of st. */
+void fix_meta_fields(struct buf *l, const struct stat *st);
 /* Back up the file open as fd and record it; its id goes in id. */
 bool fix_backup_file(struct fixer *fx, int fd, const struct stat *st, const char *path, const char *sha_o,
 		     const char *sha_n, char *id, size_t idlen, struct buf *err);
+
+/* ---- the manifest read back (fix_manifest.c) */
+
+enum mstate { M_ACTIVE, M_RESTORED, M_ABANDONED, M_FORGOTTEN, M_PRUNED };
+
+struct mfile {          /* a class file moved out of a directory */
+	char *rel;          /* '/'-separated, below the directory */
+	char sha[65];
+	long long size;
+	struct fix_attrs a;
+};
+
+struct mrec {           /* one fix: a file (`fix` line) or a directory (`dir`) */
+	char *id, *path, *backup;
+	bool dir;
+	long long time;
+	char sha_o[65], sha_n[65]; /* file */
+	struct fix_attrs a;        /* file */
+	struct mfile *files;       /* directory */
+	size_t nfiles, nexpected;
+	enum mstate state;         /* from the restored/abandoned/forgotten/pruned lines */
+	long long state_time;
+};
+
+struct manifest {
+	struct mrec *r;     /* in the order written */
+	size_t n;
+	size_t bad_lines;   /* not understood, ignored */
+};
+
+void fix_manifest_parse(const char *text, size_t len, struct manifest *m);
+void fix_manifest_free(struct manifest *m);
+const char *fix_manifest_state_name(enum mstate s);
 
 /* ---- processes holding a file (fix_holders.c, lib/win32/fix_holders.c) */
 
@@ -139,5 +246,8 @@ bool fix_backup_file(struct fixer *fx, int fd, const struct stat *st, const char
  * who gets their description. */
 void fix_holders_of(struct fixer *fx, const struct stat *st, const char *path, struct fix_result *res,
 		    struct buf *who);
+/* Add to res->pids the JVMs that hold the exploded class directory dir
+ * (absolute): see fix_holders.c for what counts; none on Windows. */
+void fix_holders_of_dir(struct fixer *fx, const char *dir, struct fix_result *res);
 
 #endif

@@ -2,6 +2,7 @@
  * extended attributes, temporary files and their atomic install. */
 #include "fix_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <nettle/sha2.h>
@@ -177,6 +178,31 @@ bool fix_install(int tfd, bool named, int dfd, const char *tmpname, const char *
 	return fsync(dfd) == 0;
 }
 
+bool fix_install_new(int tfd, bool named, int dfd, const char *tmpname, const char *base)
+{
+	if (!named) {
+		char proc[64];
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", tfd);
+		if (linkat(AT_FDCWD, proc, dfd, base, AT_SYMLINK_FOLLOW) < 0 &&
+		    (errno == EEXIST || linkat(tfd, "", dfd, base, AT_EMPTY_PATH) < 0))
+			return false;
+		return fsync(dfd) == 0;
+	}
+	bool ok = linkat(dfd, tmpname, dfd, base, 0) == 0;
+	if (!ok && errno != EEXIST) {
+		/* a filesystem without hard links: rename, if the name is free */
+		struct stat st;
+		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			errno = EEXIST;
+		else if (errno == ENOENT && renameat(dfd, tmpname, dfd, base) == 0)
+			return fsync(dfd) == 0;
+	}
+	int e = errno;
+	unlinkat(dfd, tmpname, 0);
+	errno = e;
+	return ok && fsync(dfd) == 0;
+}
+
 void fix_split_path(const char *path, char **dir, const char **base)
 {
 	const char *sl = fix_last_sep(path);
@@ -208,4 +234,51 @@ const char *fix_errtext(int e)
 	if (e == EROFS)
 		return "read-only filesystem";
 	return strerror(e);
+}
+
+int fix_restored_copy(int sfd, int dfd, const char *tmpname, bool *named, const struct fix_attrs *a, const char *sha,
+		      struct buf *err)
+{
+	char got[65];
+	struct timespec ts[2] = {{0, UTIME_OMIT}, {(time_t)a->mtime_s, a->mtime_ns}};
+	int tfd = fix_make_temp(dfd, tmpname, named);
+	if (tfd < 0) {
+		buf_printf(err, "cannot create a file there: %s", fix_errtext(errno));
+		return -1;
+	}
+	if (!fix_copy_fd(sfd, tfd) || fchown(tfd, (uid_t)a->uid, (gid_t)a->gid) < 0 ||
+	    fchmod(tfd, (mode_t)a->mode) < 0 || futimens(tfd, ts) < 0 || fsync(tfd) < 0 ||
+	    !fix_sha256_fd(tfd, got) || strcmp(got, sha)) {
+		int e = errno;
+		buf_printf(err, "cannot write the restored copy: %s", e ? fix_errtext(e) : "it does not match");
+		if (*named)
+			unlinkat(dfd, tmpname, 0);
+		close(tfd);
+		return -1;
+	}
+	fix_copy_xattrs(sfd, tfd, err);
+	return tfd;
+}
+
+bool fix_remove_tree(const char *path, int depth)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) == 0;
+	DIR *d = depth < 256 ? opendir(path) : NULL;
+	if (!d)
+		return false;
+	bool ok = true;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		struct buf p = BUF_INIT;
+		buf_printf(&p, "%s%c%s", path, L4S_PATH_SEP, de->d_name);
+		ok &= fix_remove_tree(buf_cstr(&p), depth + 1);
+		buf_free(&p);
+	}
+	closedir(d);
+	return ok && rmdir(path) == 0;
 }

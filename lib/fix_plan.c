@@ -51,22 +51,24 @@ char *fix_top_path(const char *p)
 			return cand;
 		free(cand);
 	}
-	if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+	if (lstat(p, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
 		return xstrdup(p);
 	return NULL;
 }
 
-/* Count (and mark in drop, when not NULL) the entries that are class `cls`
- * under `root`; a trailing '/' names a whole package: every entry below it. */
-static size_t match_class(const struct zip *z, const char *root, const char *cls, bool *drop)
+/* Count (and mark in drop, when not NULL) the entries of c that are class
+ * `cls` under `root`; a trailing '/' names a whole package: every entry
+ * below it. */
+static size_t match_class(const struct container *c, const char *root, const char *cls, bool *drop)
 {
 	size_t rl = strlen(root), cl = strlen(cls), n = 0;
 	bool pkg = cl && cls[cl - 1] == '/';
-	for (size_t i = 0; i < z->nentries; i++) {
-		const struct zip_entry *e = &z->entries[i];
-		if (e->name_len < rl + cl || memcmp(e->name, root, rl) || memcmp(e->name + rl, cls, cl))
+	for (size_t i = 0; i < c->n; i++) {
+		size_t len;
+		const char *name = c->name(c->ctx, i, &len);
+		if (len < rl + cl || memcmp(name, root, rl) || memcmp(name + rl, cls, cl))
 			continue;
-		if (!pkg && class_stem(e->name, e->name_len) != rl + cl)
+		if (!pkg && class_stem(name, len) != rl + cl)
 			continue;
 		if (drop && !drop[i])
 			drop[i] = true, n++;
@@ -76,6 +78,45 @@ static size_t match_class(const struct zip *z, const char *root, const char *cls
 	return n;
 }
 
+size_t fix_plan_drops(struct plan *p, const struct container *c, const char *path, bool *drop)
+{
+	const struct fix_opts *o = &p->fx->o;
+	struct detect_opts dopt = {o->so->bytecode_only, o->so->max_class_bytes};
+	struct detect_result res;
+	detect_run(o->rules, &dopt, c, &res);
+	size_t ndrop = 0;
+	for (size_t i = 0; i < res.nfindings; i++) {
+		const struct finding *f = &res.findings[i];
+		if (!fix_wanted(o, f, NULL))
+			continue;
+		p->t = xrealloc(p->t, (p->nt + 1) * sizeof *p->t);
+		struct target *t = &p->t[p->nt++];
+		memset(t, 0, sizeof *t);
+		t->path = xstrdup(path);
+		t->root = xstrdup(f->root ? f->root : "");
+		t->comp = f->comp;
+		for (size_t k = 0; k < f->ncves; k++) {
+			const struct rule_cve *cve = f->cves[k];
+			if (!fix_targetable(o, f->comp, cve))
+				continue;
+			if (cve->nmitigated) {
+				/* Any one absent class mitigates it: remove the first present. */
+				for (size_t m = 0; m < cve->nmitigated; m++)
+					if (match_class(c, t->root, cve->mitigated_if_absent[m], NULL)) {
+						ndrop += match_class(c, t->root, cve->mitigated_if_absent[m], drop);
+						break;
+					}
+			} else {
+				/* Log4j 1.x: the CVE applies only while one of these is present. */
+				for (size_t m = 0; m < cve->nrequires; m++)
+					ndrop += match_class(c, t->root, cve->requires_class[m], drop);
+			}
+			t->cves[t->ncves++] = cve;
+		}
+	}
+	detect_result_free(&res);
+	return ndrop;
+}
 
 void fix_node_free(struct node *n)
 {
@@ -179,41 +220,8 @@ struct node *fix_plan_archive(struct plan *p, const struct zsrc *src, struct buf
 	buf_free(&e);
 	struct zview v = {p, &z};
 	struct container c = {z.nentries, zv_name, zv_read, &v};
-	struct detect_opts dopt = {o->so->bytecode_only, o->so->max_class_bytes};
-	struct detect_result res;
-	detect_run(o->rules, &dopt, &c, &res);
 	bool *drop = xcalloc(z.nentries ? z.nentries : 1, sizeof *drop);
-	size_t ndrop = 0;
-	for (size_t i = 0; i < res.nfindings; i++) {
-		const struct finding *f = &res.findings[i];
-		if (!fix_wanted(o, f, NULL))
-			continue;
-		p->t = xrealloc(p->t, (p->nt + 1) * sizeof *p->t);
-		struct target *t = &p->t[p->nt++];
-		memset(t, 0, sizeof *t);
-		t->path = xstrdup(buf_cstr(path));
-		t->root = xstrdup(f->root ? f->root : "");
-		t->comp = f->comp;
-		for (size_t k = 0; k < f->ncves; k++) {
-			const struct rule_cve *cve = f->cves[k];
-			if (!fix_targetable(o, f->comp, cve))
-				continue;
-			if (cve->nmitigated) {
-				/* Any one absent class mitigates it: remove the first present. */
-				for (size_t m = 0; m < cve->nmitigated; m++)
-					if (match_class(&z, t->root, cve->mitigated_if_absent[m], NULL)) {
-						ndrop += match_class(&z, t->root, cve->mitigated_if_absent[m], drop);
-						break;
-					}
-			} else {
-				/* Log4j 1.x: the CVE applies only while one of these is present. */
-				for (size_t m = 0; m < cve->nrequires; m++)
-					ndrop += match_class(&z, t->root, cve->requires_class[m], drop);
-			}
-			t->cves[t->ncves++] = cve;
-		}
-	}
-	detect_result_free(&res);
+	size_t ndrop = fix_plan_drops(p, &c, buf_cstr(path), drop);
 
 	size_t plen = path->len;
 	struct kid *kids = NULL;
