@@ -335,38 +335,39 @@ bool fix_dir_put_back(int rootfd, const char *rel, int bfd, const char *bname, c
 		buf_printf(err, "%s: its directory is gone: %s", rel, strerror(errno));
 		return false;
 	}
+	char sha[65];
 	bool ok = false;
-	if (!keep_backup) {
-		/* same filesystem: the backup's inode goes back under its name */
-		if (linkat(bfd, bname, pfd, base, 0) == 0) {
-			ok = unlinkat(bfd, bname, 0) == 0 && fsync(pfd) == 0;
-			if (!ok)
-				buf_printf(err, "%s: put back, but the backup copy stays: %s", rel, strerror(errno));
-			close(pfd);
-			return ok;
-		}
-		if (errno == EEXIST) {
-			buf_printf(err, "%s: a file is in its place", rel);
-			close(pfd);
-			return false;
-		}
+	int sfd = openat(bfd, bname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), tfd = -1;
+	if (sfd < 0 || !fix_sha256_fd(sfd, sha) || strcmp(sha, want_sha)) {
+		buf_printf(err, "%s: backup %s", rel, sfd < 0 ? strerror(errno) : "does not match its recorded sha256");
+		goto out;
 	}
-	/* A copy with the recorded owner, mode and mtime, linked in only if
-	 * the name is still free. */
+	/* Same filesystem: the backup's inode (the original, moved by rename)
+	 * goes back under its name, never over another file. */
+	if (linkat(bfd, bname, pfd, base, 0) == 0) {
+		ok = (keep_backup || unlinkat(bfd, bname, 0) == 0) && fsync(pfd) == 0;
+		if (!ok)
+			buf_printf(err, "%s: put back, but: %s", rel, strerror(errno));
+		goto out;
+	}
+	if (errno == EEXIST) {
+		buf_printf(err, "%s: a file is in its place", rel);
+		goto out;
+	}
+	/* Another filesystem: a copy with the recorded owner, mode and mtime,
+	 * linked in only if the name is still free. */
 	char tmpname[64];
 	snprintf(tmpname, sizeof tmpname, ".l4s-restore-%ld.tmp", (long)getpid());
 	bool named = false;
-	int sfd = openat(bfd, bname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), tfd = -1;
 	struct buf why = BUF_INIT;
-	if (sfd < 0)
-		buf_printf(err, "%s: backup %s", rel, strerror(errno));
-	else if ((tfd = fix_restored_copy(sfd, pfd, tmpname, &named, a, want_sha, &why)) < 0)
+	if ((tfd = fix_restored_copy(sfd, pfd, tmpname, &named, a, want_sha, &why)) < 0)
 		buf_printf(err, "%s: %s", rel, buf_cstr(&why));
 	else if (!fix_install_new(tfd, named, pfd, tmpname, base))
 		buf_printf(err, "%s: %s", rel, errno == EEXIST ? "a file is in its place" : fix_errtext(errno));
 	else
 		ok = keep_backup || unlinkat(bfd, bname, 0) == 0;
 	buf_free(&why);
+out:
 	if (tfd >= 0)
 		close(tfd);
 	if (sfd >= 0)
@@ -465,6 +466,7 @@ static void apply_dir(struct fixer *fx, struct plan *p, const char *dir, const c
 		goto out;
 	}
 	if (undo(rootfd, buf_cstr(&bp), m, n, &err)) {
+		fix_remove_tree(buf_cstr(&bp), 0); /* only empty directories are left there */
 		fix_manifest_mark(fx->mfd, "abandoned", id);
 		fix_set_msg(res, FIX_FAILED, "%s; every file is back in its place", buf_cstr(&err));
 	} else {

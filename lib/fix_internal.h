@@ -147,9 +147,10 @@ void fix_dir(struct fixer *fx, const char *dir, const char *abs, struct fix_resu
 /* The directory holding rel (a '/'-separated path below rootfd), each
  * component opened with O_NOFOLLOW; *base is rel's last component. */
 int fix_open_parent(int rootfd, const char *rel, const char **base);
-/* Put rel back from the backup bname in bfd, with meta, never over an
- * existing file (EEXIST: "a file is in its place"); the backup is removed
- * unless keep_backup. */
+/* Put rel back from the backup bname in bfd, once that is checked against
+ * sha: a hard link to it (same filesystem), else a copy with the attributes
+ * a; never over an existing file ("a file is in its place").  The backup's
+ * name is removed unless keep_backup. */
 bool fix_dir_put_back(int rootfd, const char *rel, int bfd, const char *bname, const struct fix_attrs *a,
 		      const char *sha, bool keep_backup, struct buf *err);
 

@@ -148,6 +148,30 @@ static void on_batch(void *ctx, struct scan_batch *b)
 	}
 }
 
+/* The directories the walk passed over, and why (a backup directory,
+ * --exclude, another filesystem...): a JSON array ending the summary
+ * record, or one text line each before the summary line. */
+static void not_scanned(struct fix_out *o, const struct walk_result *wr)
+{
+	struct buf *b = &o->line;
+	if (o->json)
+		buf_adds(b, ",\"not_scanned\":[");
+	for (size_t i = 0; i < wr->nskipped; i++) {
+		if (o->json) {
+			buf_adds(b, i ? ",{" : "{");
+			json_field_str(b, false, "path", wr->skipped[i].path);
+			json_field_str(b, true, "reason", wr->skipped[i].reason);
+			buf_addc(b, '}');
+		} else {
+			buf_adds(b, "not scanned: ");
+			text_escape(b, wr->skipped[i].path);
+			buf_printf(b, " (%s)\n", wr->skipped[i].reason);
+		}
+	}
+	if (o->json)
+		buf_adds(b, "]}\n");
+}
+
 static void print_result(struct fix_out *o, const struct fix_result *r)
 {
 	struct buf *b = &o->line;
@@ -336,10 +360,12 @@ int cmd_fix(int argc, char **argv)
 		buf_printf(&o.line,
 			   "{\"kind\":\"fix-summary\",\"fixed\":%lu,\"would_fix\":%lu,\"skipped\":%lu,"
 			   "\"failed\":%lu,\"unchanged\":%lu,\"not_fixable\":%lu,\"restart_required\":%lu,"
-			   "\"scan_errors\":%llu,\"dry_run\":%s}\n",
+			   "\"scan_errors\":%llu,\"dry_run\":%s",
 			   cnt[FIX_FIXED], cnt[FIX_WOULD_FIX], cnt[FIX_SKIPPED], cnt[FIX_FAILED], cnt[FIX_NOTHING],
 			   o.unfixable, restart, (unsigned long long)st.errors, fo.dry_run ? "true" : "false");
+		not_scanned(&o, &wr);
 	} else {
+		not_scanned(&o, &wr);
 		buf_printf(&o.line, "%lu %s, %lu skipped, %lu failed, %lu not fixable (of %llu files scanned)",
 			   fo.dry_run ? cnt[FIX_WOULD_FIX] : cnt[FIX_FIXED], fo.dry_run ? "would be fixed" : "fixed",
 			   cnt[FIX_SKIPPED], cnt[FIX_FAILED], o.unfixable, (unsigned long long)st.files);
