@@ -187,8 +187,8 @@ def hostile():
        len([i for i in ids if not i.startswith("evil")]) == 3 and "evil1" not in ids and "evil2" not in ids
        and "evil3" not in ids, ids)
     p = run("restore", "--format", "json", "--backup-dir", bk)
-    ok("hostile: restore puts the real fixes back and touches nothing outside",
-       snapshot(d) == before and open(victim).read() == "do not overwrite me"
+    ok("hostile: restore puts the real fixes back, exit 0 (no unsafe line acted on), touches nothing outside",
+       p.returncode == 0 and snapshot(d) == before and open(victim).read() == "do not overwrite me"
        and open(secret).read() == "do not copy me", (p.stdout[-400:], diff(before, snapshot(d))))
 
 
