@@ -508,8 +508,10 @@ void fix_dir(struct fixer *fx, const char *dir, const char *abs, struct fix_resu
 		if (!drop[i])
 			continue;
 		m[nm++].rel = l.names[i];
-		struct buf r = BUF_INIT;
-		buf_printf(&r, "%s/%s", dir, l.names[i]);
+		struct buf r = BUF_INIT; /* the path as the platform writes it */
+		buf_printf(&r, "%s%c", dir, L4S_PATH_SEP);
+		for (const char *ch = l.names[i]; *ch; ch++)
+			buf_addc(&r, *ch == '/' ? L4S_PATH_SEP : *ch);
 		res->removed = xrealloc(res->removed, (res->nremoved + 1) * sizeof *res->removed);
 		res->removed[res->nremoved++] = buf_detach(&r);
 	}
