@@ -84,13 +84,20 @@ fi
 mkdir -p "$OUT/fixme/app/WEB-INF/classes"
 cp "$core" "$OUT/fixme/"
 (cd "$OUT/fixme/app/WEB-INF/classes" && unzip -q "$core")
-calls_w="$calls,rename,renameat,renameat2,link,linkat,unlink,unlinkat,fchmod,fchown"
+calls_w="$calls,rename,renameat,renameat2,link,linkat,unlink,unlinkat,fchmod,fchown,setpriority,ioprio_set"
 strace -f -qq -s 256 -o "$OUT/fix.trace" -e trace=$calls_w "$L4S_PLAIN" fix --format json \
 	--backup-dir "$OUT/fixbk" "$OUT/fixme" > "$OUT/fix.json" 2> "$OUT/fix.err"
 check_eq "fix fixed the jar and the class directory" "$(grep -c '"action":"fixed"' "$OUT/fix.json")" 2
 check_contains "control: strace saw fix read the JVM's fd directory" "$(cat "$OUT/fix.trace")" "/proc/$jpid/fd"
 check "control: strace saw fix rename (the replace and the class move)" grep -qE 'renameat2?\(' "$OUT/fix.trace"
 assert_clean fix "$OUT/fix.trace"
+check "fix lowers its priority as scan does (nice 10, best-effort I/O 7)" \
+	grep -qE 'setpriority\(PRIO_PROCESS, 0, 10\) += 0' "$OUT/fix.trace"
+check "fix lowers its I/O priority" grep -qE 'ioprio_set\(.*\) += 0' "$OUT/fix.trace"
+strace -f -qq -o "$OUT/fix-normal.trace" -e trace=setpriority,ioprio_set,seccomp "$L4S_PLAIN" fix --dry-run \
+	--priority normal "$OUT/fixme" > /dev/null 2>&1
+check_eq "fix --priority normal keeps its priority (and still installs the filter)" \
+	"$(grep -cE '^[0-9]+ +(setpriority|ioprio_set)\(' "$OUT/fix-normal.trace"):$(grep -cE 'seccomp\(SECCOMP_SET_MODE_FILTER, .*filter=.*\) = 0' "$OUT/fix-normal.trace")" "0:1"
 strace -f -qq -s 256 -o "$OUT/restore.trace" -e trace=$calls_w "$L4S_PLAIN" restore --format json \
 	--backup-dir "$OUT/fixbk" > "$OUT/restore.json" 2> "$OUT/restore.err"
 check_eq "restore put both back" "$(grep -c '"action":"restored"' "$OUT/restore.json")" 2
