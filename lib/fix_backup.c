@@ -267,12 +267,7 @@ bool fix_backup_file(struct fixer *fx, int fd, const struct stat *st, const char
 		return false;
 	}
 	struct buf l = BUF_INIT;
-	buf_adds(&l, "fix\t");
-	fix_esc(&l, id);
-	buf_printf(&l, "\t%lld\t", (long long)time(NULL));
-	fix_esc(&l, path);
-	buf_addc(&l, '\t');
-	fix_esc(&l, id);
+	fix_record_head(&l, "fix", id, path);
 	buf_printf(&l, "\t%s\t%s\t", sha_o, sha_n);
 	fix_meta_fields(&l, st);
 	buf_addc(&l, '\n');
@@ -281,6 +276,16 @@ bool fix_backup_file(struct fixer *fx, int fd, const struct stat *st, const char
 	if (!ok)
 		unlinkat(fx->bdir, id, 0);
 	return ok;
+}
+
+void fix_record_head(struct buf *l, const char *kind, const char *id, const char *path)
+{
+	buf_printf(l, "%s\t", kind);
+	fix_esc(l, id);
+	buf_printf(l, "\t%lld\t", (long long)time(NULL));
+	fix_esc(l, path);
+	buf_addc(l, '\t');
+	fix_esc(l, id); /* the backup's name in the backup directory */
 }
 
 void fix_meta_fields(struct buf *l, const struct stat *st)

@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DIR_MAX_DEPTH 64
@@ -405,12 +404,7 @@ static bool record(struct fixer *fx, const char *id, const char *abs, const stru
 		   struct buf *err)
 {
 	struct buf l = BUF_INIT;
-	buf_adds(&l, "dir\t");
-	fix_esc(&l, id);
-	buf_printf(&l, "\t%lld\t", (long long)time(NULL));
-	fix_esc(&l, abs);
-	buf_addc(&l, '\t');
-	fix_esc(&l, id);
+	fix_record_head(&l, "dir", id, abs);
 	buf_printf(&l, "\t%zu\n", n);
 	for (size_t i = 0; i < n; i++) {
 		buf_adds(&l, "dirfile\t");

@@ -202,6 +202,8 @@ void fix_backup_id(struct fixer *fx, const char *path, char *id, size_t idlen);
 /* Copy the file open as fd into a new file name in dirfd, fsync it and
  * check its SHA-256 against sha; on failure nothing is left. */
 bool fix_copy_verified(int fd, int dirfd, const char *name, const char *sha, struct buf *err);
+/* A fix or dir line's first fields: KIND ID TIME PATH BACKUP (= ID). */
+void fix_record_head(struct buf *l, const char *kind, const char *id, const char *path);
 /* The manifest's UID GID MODE MTIME-S MTIME-NS fields of st. */
 void fix_meta_fields(struct buf *l, const struct stat *st);
 /* Back up the file open as fd and record it; its id goes in id. */

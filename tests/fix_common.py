@@ -7,6 +7,9 @@ import json
 import os
 import stat
 import subprocess
+import sys
+import time
+import traceback
 import zipfile
 
 L4S = os.environ["L4S"]
@@ -109,3 +112,78 @@ def mount_tmpfs(path, size, extra=""):
 
 def umount(path):
     subprocess.run(["umount", "-l", path], capture_output=True)
+
+
+def run_parts(parts):
+    """Run each part; one that raises is one failed check and the others
+    still run.  PART=name (in the environment) runs only that part."""
+    for part in parts:
+        if os.environ.get("PART", part.__name__) != part.__name__:
+            continue
+        t0 = time.time()
+        try:
+            part()
+            sys.stderr.write("%s: %.1f s\n" % (part.__name__, time.time() - t0))
+        except Exception:
+            ok(part.__name__ + " ran", False, traceback.format_exc()[-800:])
+
+
+def backup_dir_ready(bk):
+    """A backup directory as fix leaves it before its first backup: the tag
+    and an empty manifest (so that filling its filesystem afterwards leaves
+    room for nothing but the manifest lines)."""
+    os.makedirs(bk, exist_ok=True)
+    with open(os.path.join(bk, "LOG4SCAN-BACKUP.TAG"), "w") as f:
+        f.write("Signature: f871a864224b0b7e31b161feb5b99318\n")
+    with open(os.path.join(bk, "manifest.tsv"), "w") as f:
+        f.write("# log4scan backup manifest 1\n")
+
+
+# A program that logs through Log4j, says whether JndiLookup can be loaded,
+# and, given a flag file, waits for it and logs once more (a running JVM
+# while fix works).
+HELLO = r"""
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+public class Hello {
+    public static void main(String[] a) throws Exception {
+        Logger log = LogManager.getLogger(Hello.class);
+        log.error("hello from log4j ${jndi:ldap://127.0.0.1:1/x}");
+        try {
+            Class.forName("org.apache.logging.log4j.core.lookup.JndiLookup");
+            System.out.println("JndiLookup present");
+        } catch (ClassNotFoundException e) {
+            System.out.println("JndiLookup absent");
+        }
+        if (a.length > 0) {
+            System.out.println("READY");
+            System.out.flush();
+            java.nio.file.Path p = java.nio.file.Paths.get(a[0]);
+            while (!java.nio.file.Files.exists(p)) Thread.sleep(50);
+            log.error("still logging after the fix");
+        }
+    }
+}
+"""
+
+
+def hello_compile(d, cp):
+    """Compile HELLO into d (on the class path cp); the javac result."""
+    with open(os.path.join(d, "Hello.java"), "w") as f:
+        f.write(HELLO)
+    return subprocess.run(["javac", "-cp", cp, "-d", d, os.path.join(d, "Hello.java")], capture_output=True, text=True)
+
+
+def hello_start(cp, flag):
+    """Start Hello waiting for flag; the process and what it printed until
+    READY (or until it stopped, or two minutes passed)."""
+    java = subprocess.Popen(["java", "-cp", cp, "Hello", flag], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    seen = ""
+    deadline = time.time() + 120
+    while time.time() < deadline and "READY" not in seen:
+        line = java.stdout.readline()
+        if not line:
+            break
+        seen += line
+    return java, seen

@@ -23,52 +23,22 @@
    large rewrite, 50 times; the file is always either the original or a
    complete fixed archive, and restore always gives the original back.
 """
-import hashlib
 import io
-import json
 import os
 import random
 import shutil
 import signal
 import struct
 import subprocess
-import sys
 import time
 import warnings
 import zipfile
 import zlib
 
-L4S = os.environ["L4S"]
-PLAIN = os.environ.get("L4S_PLAIN") if os.access(os.environ.get("L4S_PLAIN", ""), os.X_OK) else L4S
-CORPUS = os.environ["CORPUS"].rstrip("/") + "/"
-OUT = os.environ["OUT"]
-CORE = CORPUS + "log4j-samples/true-hits/log4j-core-2.14.1.jar"
-API = CORPUS + "log4j-samples/false-hits/log4j-api-2.14.1.jar"
+from fix_common import (API, CORE, CORPUS, L4S, OUT, PLAIN, hello_compile, hello_start, mount_tmpfs, ok, recs, run,
+                        run_parts, sha)
+
 warnings.simplefilter("ignore")  # zipfile warns about the duplicate names we write on purpose
-
-
-def ok(name, cond, why=""):
-    print(("ok " if cond else "not ok ") + name + ("" if cond else " - " + str(why)[:600]))
-    return cond
-
-
-def run(*args, binary=None, **kw):
-    return subprocess.run([binary or L4S, *args], capture_output=True, text=True, **kw)
-
-
-def recs(p):
-    out = []
-    for line in p.stdout.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass
-    return out
-
-
-def sha(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def unzip_rc(path):
@@ -310,55 +280,23 @@ def signed():
 
 
 # ----------------------------------------------------------------- 4. JVM
-HELLO = r"""
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
-public class Hello {
-    public static void main(String[] a) throws Exception {
-        Logger log = LogManager.getLogger(Hello.class);
-        log.error("hello from log4j ${jndi:ldap://127.0.0.1:1/x}");
-        try {
-            Class.forName("org.apache.logging.log4j.core.lookup.JndiLookup");
-            System.out.println("JndiLookup present");
-        } catch (ClassNotFoundException e) {
-            System.out.println("JndiLookup absent");
-        }
-        if (a.length > 0) {
-            System.out.println("READY");
-            System.out.flush();
-            java.nio.file.Path p = java.nio.file.Paths.get(a[0]);
-            while (!java.nio.file.Files.exists(p)) Thread.sleep(50);
-            log.error("still logging after the fix");
-        }
-    }
-}
-"""
 
 
 def jvm():
     d = os.path.join(OUT, "jvm")
     os.makedirs(d)
-    with open(os.path.join(d, "Hello.java"), "w") as f:
-        f.write(HELLO)
     lib = os.path.join(d, "lib")
     os.makedirs(lib)
     jar = os.path.join(lib, "log4j-core-2.14.1.jar")
     shutil.copy(CORE, jar)
     shutil.copy(API, d)
     cp = ":".join([d, jar, os.path.join(d, "log4j-api-2.14.1.jar")])
-    r = subprocess.run(["javac", "-cp", cp, "-d", d, os.path.join(d, "Hello.java")], capture_output=True, text=True)
+    r = hello_compile(d, cp)
     if not ok("jvm: test program compiles", r.returncode == 0, r.stderr):
         return
     flag = os.path.join(d, "go")
-    java = subprocess.Popen(["java", "-cp", cp, "Hello", flag], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    java, seen = hello_start(cp, flag)
     try:
-        seen = ""
-        deadline = time.time() + 120
-        while time.time() < deadline and "READY" not in seen:
-            line = java.stdout.readline()
-            if not line:
-                break
-            seen += line
         ok("jvm: running JVM loaded the vulnerable jar (JndiLookup present)",
            "READY" in seen and "JndiLookup present" in seen, seen[-300:])
         p = run("fix", "--format", "json", "--backup-dir", os.path.join(OUT, "bk-jvm"), lib)
@@ -383,9 +321,6 @@ def jvm():
 
 
 # -------------------------------------------------------------- 5. errors
-def mount_tmpfs(path, size):
-    os.makedirs(path)
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path], capture_output=True).returncode == 0
 
 
 def errors():
@@ -533,15 +468,4 @@ def crash():
     ok("crash: kills landed both before and after the replace", outcomes["original"] and outcomes["fixed"], outcomes)
 
 
-def main():
-    for part in (corpus_tests, generated, signed, jvm, errors, backup_inside, tarball, crash):
-        t0 = time.time()
-        try:
-            part()
-            sys.stderr.write("%s: %.1f s\n" % (part.__name__, time.time() - t0))
-        except Exception as e:  # one broken part must not hide the others
-            import traceback
-            ok(part.__name__ + " ran", False, traceback.format_exc()[-800:])
-
-
-main()
+run_parts([corpus_tests, generated, signed, jvm, errors, backup_inside, tarball, crash])

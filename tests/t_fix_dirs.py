@@ -30,12 +30,11 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 import time
 import zipfile
 
-from fix_common import (API, CORE, CORE16, CORPUS, JNDI, LOG4J1, OUT, diff, extract, mount_tmpfs, ok, recs,
-                        run, sha, shell_vulnerable, snapshot, summary)
+from fix_common import (API, CORE, CORE16, CORPUS, JNDI, LOG4J1, OUT, diff, extract, ok, recs, run,
+                        hello_compile, hello_start, run_parts, sha, shell_vulnerable, snapshot, summary)
 
 SIGNATURE = "Signature: f871a864224b0b7e31b161feb5b99318"
 
@@ -252,29 +251,6 @@ def tag():
 
 
 # ------------------------------------------------------------------- 4. JVM
-HELLO = r"""
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
-public class Hello {
-    public static void main(String[] a) throws Exception {
-        Logger log = LogManager.getLogger(Hello.class);
-        log.error("hello from log4j ${jndi:ldap://127.0.0.1:1/x}");
-        try {
-            Class.forName("org.apache.logging.log4j.core.lookup.JndiLookup");
-            System.out.println("JndiLookup present");
-        } catch (ClassNotFoundException e) {
-            System.out.println("JndiLookup absent");
-        }
-        if (a.length > 0) {
-            System.out.println("READY");
-            System.out.flush();
-            java.nio.file.Path p = java.nio.file.Paths.get(a[0]);
-            while (!java.nio.file.Files.exists(p)) Thread.sleep(50);
-            log.error("still logging after the fix");
-        }
-    }
-}
-"""
 
 
 def jvm():
@@ -283,24 +259,13 @@ def jvm():
     extract(CORE, cls)
     hello = os.path.join(d, "hello")
     os.makedirs(hello)
-    with open(os.path.join(hello, "Hello.java"), "w") as f:
-        f.write(HELLO)
     cp = ":".join([hello, cls, API])
-    r = subprocess.run(["javac", "-cp", cp, "-d", hello, os.path.join(hello, "Hello.java")], capture_output=True,
-                       text=True)
+    r = hello_compile(hello, cp)
     if not ok("jvm: test program compiles", r.returncode == 0, r.stderr):
         return
     flag = os.path.join(d, "go")
-    java = subprocess.Popen(["java", "-cp", cp, "Hello", flag], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    java, seen = hello_start(cp, flag)
     try:
-        seen = ""
-        deadline = time.time() + 120
-        while time.time() < deadline and "READY" not in seen:
-            line = java.stdout.readline()
-            if not line:
-                break
-            seen += line
         ok("jvm: a JVM runs Log4j from the exploded directory (JndiLookup present)",
            "READY" in seen and "JndiLookup present" in seen, seen[-300:])
         p = run("fix", "--format", "json", "--backup-dir", os.path.join(OUT, "bk-jvm"), os.path.join(d, "app"))
@@ -328,17 +293,4 @@ def jvm():
        p.returncode == 0 and recs(p, "fix") and not recs(p, "fix")[0].get("restart_required"), p.stdout[-400:])
 
 
-def main():
-    for part in (exploded, done_when, tag, jvm):
-        if os.environ.get("PART", part.__name__) != part.__name__:  # PART=name runs one part
-            continue
-        t0 = time.time()
-        try:
-            part()
-            sys.stderr.write("%s: %.1f s\n" % (part.__name__, time.time() - t0))
-        except Exception:
-            import traceback
-            ok(part.__name__ + " ran", False, traceback.format_exc()[-800:])
-
-
-main()
+run_parts([exploded, done_when, tag, jvm])

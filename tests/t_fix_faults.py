@@ -31,8 +31,8 @@ import subprocess
 import sys
 import time
 
-from fix_common import (CORE, JNDI, LOG4J1, OUT, PLAIN, diff, extract, mount_tmpfs, ok, recs, run, sha,
-                        snapshot, summary, umount)
+from fix_common import (CORE, JNDI, LOG4J1, OUT, PLAIN, backup_dir_ready, diff, extract, mount_tmpfs, ok,
+                        recs, run, run_parts, snapshot, summary, umount)
 
 
 def fill(path):
@@ -85,9 +85,7 @@ def full():
         shutil.copy(CORE, d)
         extract(CORE, os.path.join(d, "classes"))
         bk = os.path.join(fb, "bk")
-        os.makedirs(bk)
-        open(os.path.join(bk, "LOG4SCAN-BACKUP.TAG"), "w").write("Signature: f871a864224b0b7e31b161feb5b99318\n")
-        open(os.path.join(bk, "manifest.tsv"), "w").write("# log4scan backup manifest 1\n")
+        backup_dir_ready(bk)
         fill(fb)
         before = snapshot(d)
         p = run("fix", "--format", "json", "--backup-dir", bk, d)
@@ -106,9 +104,7 @@ def full():
     try:
         extract(CORE, os.path.join(fs, "app", "classes"))
         bk = os.path.join(fs, "bk")
-        os.makedirs(bk)
-        open(os.path.join(bk, "LOG4SCAN-BACKUP.TAG"), "w").write("Signature: f871a864224b0b7e31b161feb5b99318\n")
-        open(os.path.join(bk, "manifest.tsv"), "w").write("# log4scan backup manifest 1\n")
+        backup_dir_ready(bk)
         before = snapshot(os.path.join(fs, "app"))
         fill(fs)
         p = run("fix", "--format", "json", "--backup-dir", bk, os.path.join(fs, "app"))
@@ -294,17 +290,4 @@ def many():
     ok("many: restore gives back every byte", p.returncode == 0 and snapshot(os.path.join(OUT, "many")) == before)
 
 
-def main():
-    for part in (readonly, full, replaced, crash, other_fs, many):
-        if os.environ.get("PART", part.__name__) != part.__name__:  # PART=name runs one part
-            continue
-        t0 = time.time()
-        try:
-            part()
-            sys.stderr.write("%s: %.1f s\n" % (part.__name__, time.time() - t0))
-        except Exception:
-            import traceback
-            ok(part.__name__ + " ran", False, traceback.format_exc()[-800:])
-
-
-main()
+run_parts([readonly, full, replaced, crash, other_fs, many])

@@ -21,10 +21,9 @@ and 6, issue 23 point 5).
 """
 import os
 import shutil
-import sys
 import time
 
-from fix_common import CORE, JNDI, OUT, diff, extract, ok, recs, run, sha, snapshot, summary
+from fix_common import CORE, JNDI, OUT, diff, extract, ok, recs, run, run_parts, sha, snapshot, summary
 
 
 def setup(name):
@@ -192,15 +191,4 @@ def hostile():
        and open(secret).read() == "do not copy me", (p.stdout[-400:], diff(before, snapshot(d))))
 
 
-def main():
-    for part in (listing, changed, prune, empty, hostile):
-        if os.environ.get("PART", part.__name__) != part.__name__:  # PART=name runs one part
-            continue
-        try:
-            part()
-        except Exception:
-            import traceback
-            ok(part.__name__ + " ran", False, traceback.format_exc()[-800:])
-
-
-main()
+run_parts([listing, changed, prune, empty, hostile])
