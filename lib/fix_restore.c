@@ -306,13 +306,21 @@ static bool still_needed(const struct mrec *m, struct buf *why)
 	for (size_t i = 0; i < m->nfiles && !needed; i++) {
 		const char *base;
 		struct stat st;
-		int pfd = fix_open_parent(rootfd, m->files[i].rel, &base);
+		char sha[65];
+		int pfd = fix_open_parent(rootfd, m->files[i].rel, &base), fd = -1;
 		bool there = pfd >= 0 && fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		/* restored: the class in its place must still be the original */
+		bool same = there && want_original &&
+			    (fd = openat(pfd, base, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
+			    fix_sha256_fd(fd, sha) && !strcmp(sha, m->files[i].sha);
+		if (fd >= 0)
+			close(fd);
 		if (pfd >= 0)
 			close(pfd);
-		if (there != want_original) {
+		if (want_original ? !same : there) {
 			needed = true;
-			buf_printf(why, "%s is %s", m->files[i].rel, there ? "back in its place" : "missing");
+			buf_printf(why, "%s is %s", m->files[i].rel,
+				   !there ? "missing" : want_original ? "not the original any more" : "back in its place");
 		}
 	}
 	close(rootfd);
