@@ -80,6 +80,14 @@ bool fix_check_rescan(const struct plan *p, const struct scan_batch *b, struct f
 {
 	bool ok = true;
 	enum status worst = ST_SAFE;
+	/* Nothing a class removal would mitigate may remain anywhere in it (a
+	 * copy in a nested archive the plan could not follow, say). */
+	for (size_t i = 0; i < b->n && ok; i++)
+		if (b->rec[i].kind == REC_FINDING && fix_wanted(&p->fx->o, &b->rec[i].f, NULL)) {
+			buf_printf(err, "rescan: %s is still vulnerable%s%s", b->rec[i].f.path,
+				   p->nunfollowed ? "; not followed: " : "", p->nunfollowed ? p->unfollowed.data : "");
+			ok = false;
+		}
 	for (size_t t = 0; t < p->nt && ok; t++) {
 		const struct target *tg = &p->t[t];
 		bool found = false;
@@ -381,6 +389,9 @@ static void fix_one_file(struct fixer *fx, const char *path, const char *abs, in
 				"(tar archives and container images are left as they are)");
 		else if (p.err.len)
 			fix_set_msg(res, FIX_FAILED, "%s", buf_cstr(&p.err));
+		else if (p.nunfollowed)
+			fix_set_msg(res, FIX_SKIPPED, "%zu nested archive%s not followed, nothing changed: %s",
+				    p.nunfollowed, p.nunfollowed == 1 ? "" : "s", buf_cstr(&p.unfollowed));
 		else
 			fix_set_msg(res, FIX_NOTHING, "nothing to remove");
 		goto out;

@@ -98,6 +98,8 @@ struct plan {
 	size_t nremoved;
 	struct buf err;
 	bool not_zip;       /* the top-level file is not a zip (a tar, an image) */
+	struct buf unfollowed; /* nested archives not followed, and why (the first 3) */
+	size_t nunfollowed;
 };
 
 /* Does removing classes mitigate this CVE of a finding of this component? */

@@ -146,6 +146,7 @@ void fix_plan_free(struct plan *p)
 		free(p->removed[i]);
 	free(p->removed);
 	buf_free(&p->err);
+	buf_free(&p->unfollowed);
 }
 
 
@@ -195,6 +196,16 @@ static char *find_signer(const struct zip *z)
 	return NULL;
 }
 
+/* A nested archive the plan cannot follow, though scan reads it: a copy of
+ * Log4j in it would stay as it is, so the file's result says so. */
+static void not_followed(struct plan *p, struct buf *path, const struct zip_entry *e, const char *why)
+{
+	if (p->nunfollowed++ >= 3)
+		return;
+	buf_printf(&p->unfollowed, "%s%s!/%.*s (%s)", p->unfollowed.len ? "; " : "", buf_cstr(path),
+		   (int)e->name_len, e->name, why);
+}
+
 struct chain {
 	const struct chain *up;
 	uint32_t crc;
@@ -242,6 +253,7 @@ struct node *fix_plan_archive(struct plan *p, const struct zsrc *src, struct buf
 		uint64_t off;
 		if (en->method == 0 && en->csize == en->usize) {
 			if (!zip_data_offset(&z, en, &off, &why)) {
+				not_followed(p, path, en, buf_cstr(&why));
 				buf_free(&why);
 				continue;
 			}
@@ -255,6 +267,10 @@ struct node *fix_plan_archive(struct plan *p, const struct zsrc *src, struct buf
 			   zv_read(&v, i, o->so->max_nested_bytes, &mem, &memlen, &why)) {
 			child = (struct zsrc){.fd = -1, .mem = mem, .off = 0, .size = memlen};
 		} else {
+			/* scan streams such an archive (zipstream.c); a rewrite needs it whole */
+			not_followed(p, path, en, en->usize > o->so->max_nested_bytes
+						  ? "larger than --max-nested-size, so it cannot be rewritten"
+						  : buf_cstr(&why));
 			buf_free(&why);
 			continue;
 		}

@@ -21,6 +21,8 @@ that stop counting (issue 18, points 1, 2 and 4).
    passed over by every scan, one with a wrong signature is not; a backup
    directory that holds something else is refused; fix never changes a file
    below a tagged directory, even with --scan-backups.
+   A nested archive too large to hold (over --max-nested-size, which scan
+   streams) is never called fixed: skipped, or the rescan refuses the fix.
 4. A JVM running from an exploded directory: fix moves JndiLookup out, says
    "restart required" with the JVM's pid and exits 3; the JVM keeps
    logging; a new JVM finds no JndiLookup and logs through the fixed
@@ -198,6 +200,46 @@ def done_when():
        p.returncode == 0 and after == before, (p.returncode, diff(before, after)))
 
 
+# ------------------------------------------------ 2b. nested too large
+def trimmed_core():
+    """log4j-core 2.14.1 cut to what the detector reads: under 1 MiB."""
+    keep = ("lookup/", "net/JndiManager", "pattern/MessagePatternConverter", "META-INF/maven/")
+    with zipfile.ZipFile(CORE) as z:
+        return zbytes([(zi.filename, z.read(zi), 8) for zi in z.infolist()
+                       if not zi.is_dir() and any(k in zi.filename for k in keep)])
+
+
+def too_large():
+    """A nested archive larger than --max-nested-size is streamed by scan,
+    which finds the copy in it; fix cannot rewrite what it does not hold,
+    and must say so instead of calling the file fixed."""
+    d = os.path.join(OUT, "toolarge")
+    os.makedirs(d)
+    core = open(CORE, "rb").read()
+    small = trimmed_core()
+    with open(os.path.join(d, "only-big.war"), "wb") as f:
+        f.write(zbytes([("WEB-INF/lib/log4j-core-2.14.1.jar", core, 8)]))
+    with open(os.path.join(d, "big-and-small.war"), "wb") as f:
+        f.write(zbytes([("WEB-INF/lib/log4j-core-2.14.1.jar", core, 8), ("WEB-INF/lib/small.jar", small, 0)]))
+    before = snapshot(d)
+    p = run("scan", "--max-nested-size", "1", "--format", "json", d)
+    vul = sorted(shell_vulnerable(p))
+    ok("too large: scan streams the 1.7 MiB nested jars and finds them (control), and the small one",
+       len(vul) == 3 and len(small) < 1 << 20, vul)
+    p = run("fix", "--max-nested-size", "1", "--format", "json", "--backup-dir", os.path.join(OUT, "bk-big"), d)
+    rs = {os.path.basename(r["path"]): r for r in recs(p, "fix")}
+    a, b = rs.get("only-big.war", {}), rs.get("big-and-small.war", {})
+    ok("too large: a file whose only copy is in a nested archive it cannot hold is skipped, saying why",
+       a.get("action") == "skipped" and "--max-nested-size" in a.get("message", ""), a)
+    ok("too large: a file it could fix only in part is not changed: the rescan still finds the big copy",
+       b.get("action") == "failed" and "still vulnerable" in b.get("message", "")
+       and "--max-nested-size" in b.get("message", ""), b)
+    ok("too large: exit 2, nothing changed", p.returncode == 2 and snapshot(d) == before, p.returncode)
+    p = run("fix", "--format", "json", "--backup-dir", os.path.join(OUT, "bk-big"), d)
+    ok("too large: with the default --max-nested-size both are fixed", p.returncode == 0 and
+       [r["action"] for r in recs(p, "fix")] == ["fixed", "fixed"], p.stdout[-400:])
+
+
 # ------------------------------------------------------------------ 3. tag
 def tag():
     d = os.path.join(OUT, "tag")
@@ -293,4 +335,4 @@ def jvm():
        p.returncode == 0 and recs(p, "fix") and not recs(p, "fix")[0].get("restart_required"), p.stdout[-400:])
 
 
-run_parts([exploded, done_when, tag, jvm])
+run_parts([exploded, done_when, too_large, tag, jvm])
