@@ -46,10 +46,15 @@
  * one record a line, fields separated by TABs, with \\ \t \n \r and \xNN
  * escapes in paths:
  *   fix ID TIME PATH BACKUP SHA256-ORIGINAL SHA256-FIXED UID GID MODE MTIME-S MTIME-NS
- *   restored ID TIME
+ *   dir ID TIME DIR BACKUP NFILES                      (an exploded class directory,
+ *   dirfile ID REL SHA256 SIZE UID GID MODE MTIME-S MTIME-NS   then one line per class moved)
+ *   restored|abandoned|forgotten|pruned ID TIME
  * Restore undoes fixes newest first, and only when the file is still the
  * one the fix wrote (its SHA-256), so a file changed since is never
- * overwritten. */
+ * overwritten unless asked (--force).
+ *
+ * An exploded class directory (fix_dir.c) is fixed by moving the classes
+ * into BACKUP/ID/ under their relative names, recorded before they move. */
 #ifndef L4S_FIX_H
 #define L4S_FIX_H
 
@@ -60,6 +65,8 @@
 #include "detect.h"
 #include "rules.h"
 #include "scan.h"
+
+#define FIX_DEFAULT_BACKUP_DIR "/var/backups/log4scan"
 
 struct fix_opts {
 	const struct rules *rules;
@@ -107,30 +114,72 @@ void fixer_free(struct fixer *fx);
  * finding, why says what stands in the way (to upgrade, or --fix-log4j1). */
 bool fix_wanted(const struct fix_opts *o, const struct finding *f, struct buf *why);
 
-/* The top-level file that holds a finding: the longest prefix of its path,
- * ending where a "!/" separator starts, that is a regular file on disk (a
- * directory may itself be named "x!"); NULL when there is none. */
+/* What fix_file() is given for a finding: the top-level file that holds
+ * it - the shortest prefix of its path, ending where a "!/" separator
+ * starts, that is a regular file on disk (a directory may itself be named
+ * "x!") - or, for an exploded class directory, the directory itself; NULL
+ * when there is none. */
 char *fix_top_path(const char *finding_path);
 
-/* Plan, rewrite, verify, back up and replace one top-level file. */
+/* Plan, rewrite, verify, back up and replace one top-level file; or move
+ * the mitigating classes of an exploded class directory into the backup. */
 void fix_file(struct fixer *fx, const char *path, struct fix_result *res);
 
-enum restore_action { RESTORE_DONE, RESTORE_WOULD, RESTORE_ALREADY, RESTORE_REFUSED, RESTORE_FAILED };
+enum restore_action {
+	RESTORE_DONE, RESTORE_WOULD, RESTORE_ALREADY, RESTORE_REFUSED, RESTORE_FAILED,
+	RESTORE_FORGOTTEN, RESTORE_WOULD_FORGET, RESTORE_PRUNED, RESTORE_WOULD_PRUNE, RESTORE_KEPT,
+	RESTORE_LISTED,
+};
 const char *restore_action_name(enum restore_action a);
 
-struct restore_result {
-	const char *path;
-	const char *backup;
-	enum restore_action action;
-	const char *message;
+enum restore_mode {
+	RESTORE_PUT_BACK, /* the originals back */
+	RESTORE_LIST,     /* every fix the manifest records, with its state */
+	RESTORE_FORGET,   /* drop the entries (the backups stay on disk) */
+	RESTORE_PRUNE,    /* remove the backups no longer needed */
 };
 
-/* Put originals back from a backup directory, newest fix first; only the
- * paths listed in `only` (exact, or below a listed directory) when nonly > 0.
- * Calls cb once per fix record not yet restored.  Returns -1 (reason in err)
- * when the manifest cannot be read, else the number of refusals and
- * failures. */
-int fix_restore(const char *backup_dir, const char *const *only, size_t nonly, bool dry_run,
-		void (*cb)(void *ctx, const struct restore_result *r), void *ctx, struct buf *err);
+struct restore_opts {
+	const char *backup_dir;
+	const char *const *only;  /* paths (exact, or below a listed directory); nonly 0: all */
+	size_t nonly;
+	enum restore_mode mode;
+	bool dry_run;
+	bool force;               /* put back over a file changed since the fix (kept as PATH.replaced) */
+	long long prune_before;   /* RESTORE_PRUNE: fixes made before this time (seconds since 1970) */
+};
+
+struct restore_result {
+	const char *path;         /* the fixed file or class directory */
+	const char *backup;       /* its backup (a file, or a directory of classes) */
+	enum restore_action action;
+	const char *message;
+	const char *id;
+	bool dir;                 /* an exploded class directory */
+	size_t nfiles;            /* dir: class files moved */
+	long long time;           /* of the fix */
+	const char *state;        /* active, restored, abandoned, forgotten, pruned */
+};
+
+/* fix_restore(): the backup directory has no manifest and nothing else:
+ * no fix got as far as backing up a file. */
+#define FIX_RESTORE_NOTHING (-2)
+
+/* Act on the fixes recorded in a backup directory, newest first (LIST:
+ * oldest first), each only when selected by o->only.  Calls cb once per
+ * record acted on.
+ *
+ * PUT_BACK puts an original back only while the file is still the one the
+ * fix wrote (SHA-256) - for a directory, while the classes are still absent
+ * or already back - unless force, which keeps the current file as
+ * PATH.replaced.  PRUNE removes the backups of fixes made before
+ * prune_before whose file is still the one fix wrote (or, once restored,
+ * still the original), and marks them pruned.
+ *
+ * Returns the number of refusals and failures; -1 (reason in err) when the
+ * manifest cannot be read; FIX_RESTORE_NOTHING (the reason in err) when
+ * there is nothing to restore. */
+int fix_restore(const struct restore_opts *o, void (*cb)(void *ctx, const struct restore_result *r), void *ctx,
+		struct buf *err);
 
 #endif

@@ -1,4 +1,5 @@
-/* sandbox.c - seccomp filter and scheduling priority (design in sandbox.h). */
+/* sandbox.c - seccomp filter per role, and scheduling priority (design and
+ * the table of roles in sandbox.h; the table itself is roles[] below). */
 #include "sandbox.h"
 
 #include <errno.h>
@@ -19,6 +20,8 @@
 #endif
 #endif
 
+/* Denied to every role: reading or steering other processes, and the back
+ * doors around that and around this filter. */
 static const char *const denied[] = {
 	"process_vm_readv", "process_vm_writev", "pidfd_open",      "pidfd_getfd",
 	"pidfd_send_signal", "process_madvise",  "process_mrelease", "kcmp",
@@ -26,8 +29,55 @@ static const char *const denied[] = {
 	"io_uring_register",
 };
 
+/* The privileges a role may be given (sandbox.h). */
+enum { PRIV_NAMES = 1, PRIV_ATTRS = 2, PRIV_NET = 4 };
+
+static const char *const names_calls[] = {
+	"link", "linkat", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir", "mkdirat",
+	"rmdir", "symlink", "symlinkat", "mknod", "mknodat",
+};
+static const char *const attrs_calls[] = {
+	"chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+	"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+	"utime", "utimes", "futimesat", "utimensat", "truncate", "ftruncate",
+};
+
+/* Each role's privileges, in one place.  PRIV_NET is granted only when the
+ * caller also says a collector was given (allow_network). */
+static const struct {
+	const char *name;
+	unsigned privs;
+} roles[] = {
+	[SANDBOX_SCAN] = {"scan", PRIV_NAMES | PRIV_NET},
+	[SANDBOX_LOGS] = {"logs", PRIV_NAMES | PRIV_NET},
+	[SANDBOX_PS] = {"ps", 0},
+	[SANDBOX_FIX] = {"fix", PRIV_NAMES | PRIV_ATTRS},
+	[SANDBOX_RESTORE] = {"restore", PRIV_NAMES | PRIV_ATTRS},
+};
+
+/* EPERM for each named syscall this libseccomp knows (an unknown one is
+ * newer than it, and so than the kernel it was built for). */
+static int deny_all(scmp_filter_ctx ctx, const char *const *calls, size_t n, const char **what)
+{
+	for (size_t i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(calls[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		*what = calls[i];
+		int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+#define COUNT(a) (sizeof (a) / sizeof (a)[0])
+
 int sandbox_install(const struct sandbox_opts *o, struct buf *err)
 {
+	unsigned privs = roles[o->role].privs;
+	if (!o->allow_network)
+		privs &= ~(unsigned)PRIV_NET;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx) {
 		buf_adds(err, "seccomp_init failed");
@@ -39,13 +89,12 @@ int sandbox_install(const struct sandbox_opts *o, struct buf *err)
 	if (!rc)
 		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	const char *what = "filter attributes";
-	for (size_t i = 0; !rc && i < sizeof denied / sizeof denied[0]; i++) {
-		int nr = seccomp_syscall_resolve_name(denied[i]);
-		if (nr == __NR_SCMP_ERROR)
-			continue; /* unknown to this libseccomp: the kernel is older still */
-		what = denied[i];
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
-	}
+	if (!rc)
+		rc = deny_all(ctx, denied, COUNT(denied), &what);
+	if (!rc && !(privs & PRIV_NAMES))
+		rc = deny_all(ctx, names_calls, COUNT(names_calls), &what);
+	if (!rc && !(privs & PRIV_ATTRS))
+		rc = deny_all(ctx, attrs_calls, COUNT(attrs_calls), &what);
 	if (!rc) {
 		what = "ptrace";
 #ifdef L4S_LSAN
@@ -55,13 +104,13 @@ int sandbox_install(const struct sandbox_opts *o, struct buf *err)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ptrace), 0);
 #endif
 	}
-	if (!rc && !o->allow_network) {
+	if (!rc && !(privs & PRIV_NET)) {
 		what = "socket";
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_NE, AF_UNIX, 0));
 	}
 	if (rc) {
-		buf_printf(err, "seccomp rule for %s: %s", what, strerror(-rc));
+		buf_printf(err, "%s role: seccomp rule for %s: %s", roles[o->role].name, what, strerror(-rc));
 		seccomp_release(ctx);
 		return -1;
 	}

@@ -42,6 +42,29 @@
  * is the process's own main thread (pid == getpid() when the filter is
  * installed); ptrace of any other process still fails.
  *
+ * Roles.  Each subcommand installs the filter for its role, and what a
+ * role may do is stated in one table (sandbox.c `roles[]`), as an OpenBSD
+ * daemon states its pledge(2) where it starts.  Beyond the denials above,
+ * which hold for every role, a role may have:
+ *
+ *   names   create, remove or rename directory entries: link, unlink,
+ *           rename, mkdir, rmdir, symlink, mknod (and their *at forms)
+ *   attrs   change a file's owner, mode, extended attributes, times or
+ *           length: chown, chmod, setxattr, removexattr, utimensat,
+ *           truncate (and their f* / l* / *at forms)
+ *   net     network sockets, and only when a collector was given
+ *
+ *   role      names  attrs  net           why
+ *   scan      yes    no     --submit      the cache file, the submission spool
+ *   logs      yes    no     --submit      the submission spool
+ *   ps        no     no     no            reads /proc and files, writes stdout
+ *   fix       yes    yes    no            replaces files keeping owner, mode,
+ *   restore   yes    yes    no            xattrs and mtime; the backup directory
+ *
+ * A denied call fails with EPERM.  Opening a file for writing (open with
+ * O_CREAT) stays possible for every role: `-o FILE` is opened when the
+ * report is written, and seccomp cannot tell that path from another.
+ *
  * priority_lower() makes the scan polite: nice 10 and the best-effort I/O
  * class at its lowest level (7).  The idle I/O class is not used: on a busy
  * disk it can starve a scan indefinitely. */
@@ -52,8 +75,11 @@
 
 #include "buf.h"
 
+enum sandbox_role { SANDBOX_SCAN, SANDBOX_LOGS, SANDBOX_PS, SANDBOX_FIX, SANDBOX_RESTORE };
+
 struct sandbox_opts {
-	bool allow_network; /* a collector or other server was given */
+	enum sandbox_role role;
+	bool allow_network; /* a collector or other server was given (scan, logs) */
 };
 
 /* 0 when the filter is in place; -1 with the reason in err. */

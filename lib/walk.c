@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backup_tag.h"
 #include "classroot.h"
 #include "image.h"
 #include "longpath.h"
@@ -232,6 +233,12 @@ static void walk_dir(struct walker *w, struct buf *path, int parent, const char 
 		return;
 	}
 	if (!walkq_enter(q, p, &dst)) {
+		close(fd);
+		free(self);
+		return;
+	}
+	if (!wo->scan_backups && backup_tag_at(fd)) {
+		walkq_skip(q, p, BACKUP_TAG_SKIP_REASON "%s", NULL);
 		close(fd);
 		free(self);
 		return;

@@ -21,6 +21,7 @@ struct walk_opts {
 	bool one_file_system;
 	bool follow_symlinks;
 	bool whole_host;       /* skip pseudo and network filesystems */
+	bool scan_backups;     /* enter log4scan backup directories (backup_tag.h) */
 	int threads;
 	struct cache *cache;   /* optional: --cache */
 	struct governor *gov;  /* optional: --max-cpu, --max-io, --time-budget */

@@ -24,7 +24,7 @@ WIN_CFLAGS  = -std=c17 $(WARN) -Wno-format -O2 -g0 -Ilib/win32/include -Ilib -in
 WIN_LIBS    = -lz -lbcrypt -lrstrtmgr -lpthread
 
 # Linux-only: replaced by lib/win32/*.c, or absent on Windows.
-WIN_SKIP    = lib/walk.c lib/longpath.c lib/proc.c lib/procfs.c lib/sandbox.c lib/tarscan.c lib/image.c \
+WIN_SKIP    = lib/walk.c lib/longpath.c lib/proc.c lib/procfs.c lib/sandbox.c lib/tarscan.c lib/image.c lib/fix_holders.c \
 	      lib/submit.c lib/hostinfo.c lib/http_curl.c
 WIN_LIB_SRC = $(filter-out $(WIN_SKIP) lib/win32/main.c,$(LIB_SRC) $(sort $(wildcard lib/win32/*.c)))
 WIN_LIB_OBJ = $(WIN_LIB_SRC:%.c=$(WIN_BUILD)/%.o) $(WIN_BUILD)/gen/rules_default.o

@@ -77,6 +77,9 @@ int cli_scan_option(int code, const char *arg, struct scan_opts *so, struct walk
 		else
 			so->max_scan_inflate = (uint64_t)n << 20;
 		return 1;
+	case CLI_OPT_SCAN_BACKUPS:
+		wo->scan_backups = true;
+		return 1;
 	case CLI_OPT_THREADS:
 		if (!cli_parse_num(arg, 1, 256, &n)) {
 			cli_error("--threads takes a number from 1 to 256");
@@ -86,6 +89,28 @@ int cli_scan_option(int code, const char *arg, struct scan_opts *so, struct walk
 		return 1;
 	}
 	return 0;
+}
+
+bool cli_priority(const char *arg, bool *low)
+{
+	if (strcmp(arg, "low") && strcmp(arg, "normal")) {
+		cli_error("--priority takes low or normal, not '%s'", arg);
+		return false;
+	}
+	*low = !strcmp(arg, "low");
+	return true;
+}
+
+void cli_confine(enum sandbox_role role, bool low_priority, bool allow_network)
+{
+	struct buf err = BUF_INIT;
+	if (low_priority && priority_lower(&err) < 0)
+		cli_error("could not lower priority: %s", buf_cstr(&err));
+	buf_reset(&err);
+	struct sandbox_opts sbo = {.role = role, .allow_network = allow_network};
+	if (sandbox_install(&sbo, &err) < 0)
+		cli_error("warning: seccomp sandbox not installed: %s", buf_cstr(&err));
+	buf_free(&err);
 }
 
 /* A rules file is small; 64 MiB bounds a mistaken --rules /dev/zero. */

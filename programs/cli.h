@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "rules.h"
+#include "sandbox.h"
 #include "scan.h"
 #include "walk.h"
 
@@ -39,7 +40,7 @@ struct rules *cli_load_rules(const char *file);
  * cli_scan_option() handles their codes: 1 handled, 0 not one of them,
  * -1 a bad value (the message is printed). */
 enum { CLI_OPT_EXCLUDE = 1000, CLI_OPT_ONEFS, CLI_OPT_FOLLOW, CLI_OPT_MAXDEPTH, CLI_OPT_NESTED,
-       CLI_OPT_INFLATE, CLI_OPT_INFLATE_TOTAL, CLI_OPT_THREADS };
+       CLI_OPT_INFLATE, CLI_OPT_INFLATE_TOTAL, CLI_OPT_THREADS, CLI_OPT_SCAN_BACKUPS };
 #define CLI_SCAN_OPTIONS \
 	{"exclude", required_argument, NULL, CLI_OPT_EXCLUDE}, \
 	{"one-file-system", no_argument, NULL, CLI_OPT_ONEFS}, \
@@ -48,7 +49,16 @@ enum { CLI_OPT_EXCLUDE = 1000, CLI_OPT_ONEFS, CLI_OPT_FOLLOW, CLI_OPT_MAXDEPTH, 
 	{"max-nested-size", required_argument, NULL, CLI_OPT_NESTED}, \
 	{"max-inflate", required_argument, NULL, CLI_OPT_INFLATE}, \
 	{"max-inflate-total", required_argument, NULL, CLI_OPT_INFLATE_TOTAL}, \
-	{"threads", required_argument, NULL, CLI_OPT_THREADS}
+	{"threads", required_argument, NULL, CLI_OPT_THREADS}, \
+	{"scan-backups", no_argument, NULL, CLI_OPT_SCAN_BACKUPS}
 int cli_scan_option(int code, const char *arg, struct scan_opts *so, struct walk_opts *wo);
+
+/* --priority low|normal of scan, ps and fix: false (the error said) for
+ * anything else. */
+bool cli_priority(const char *arg, bool *low);
+/* What every command that reads the host does first: lower its priority
+ * (unless --priority normal), then install the seccomp filter of its role
+ * (lib/sandbox.h).  Either failing is a warning: the command goes on. */
+void cli_confine(enum sandbox_role role, bool low_priority, bool allow_network);
 
 #endif

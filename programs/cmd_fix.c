@@ -1,16 +1,18 @@
-/* cmd_fix.c - `log4scan fix` and `log4scan restore`: options and output.
+/* cmd_fix.c - `log4scan fix`: options and output.
  *
- * fix scans the given paths exactly as `scan` does (same walk, same
- * detector), collects the top-level files that hold a finding a class
- * removal mitigates, then fixes them one at a time with lib/fix.c and prints
- * one line (or JSON record) per file.  restore reads the backup manifest and
- * puts the originals back.  All the work is in lib/fix.c. */
+ * fix lowers its priority and confines itself (sandbox.h, role fix) like
+ * scan, scans the given paths exactly as `scan` does (same walk, same
+ * detector), collects the top-level files and exploded class directories
+ * that hold a finding a class removal mitigates, then fixes them one at a
+ * time with lib/fix_*.c and prints one line (or JSON record) per file.
+ * `restore` is cmd_restore.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "backup_tag.h"
 #include "cli.h"
 #include "fix.h"
 #include "jsonw.h"
@@ -18,8 +20,6 @@
 #include "rules.h"
 #include "scan.h"
 #include "walk.h"
-
-#define DEFAULT_BACKUP_DIR "/var/backups/log4scan"
 
 static const char fix_usage[] =
 	"usage: log4scan fix [OPTIONS] PATH...\n"
@@ -30,14 +30,17 @@ static const char fix_usage[] =
 	"rules lookup/JndiLookup.class, under any relocated package too.  Every other\n"
 	"entry keeps its bytes (copied raw, never recompressed), the file keeps its\n"
 	"owner, group, mode and mtime, and it is replaced atomically only after the new\n"
-	"copy is verified and the original is backed up.\n"
+	"copy is verified and the original is backed up.  From an exploded class\n"
+	"directory (WEB-INF/classes, shaded classes) the same classes are moved into\n"
+	"the backup directory.\n"
 	"\n"
 	"  --dry-run              say what would change; write nothing\n"
 	"  --backup-dir DIR       where originals go, with manifest.tsv for `restore`\n"
-	"                         (default " DEFAULT_BACKUP_DIR "; mode 0700).  On the\n"
-	"                         same filesystem a backup is a hard link (no copy).\n"
-	"                         The backups are the vulnerable originals: a later scan\n"
-	"                         of the backup directory reports them.\n"
+	"                         (default " FIX_DEFAULT_BACKUP_DIR "; mode 0700; a new or\n"
+	"                         empty directory, or one fix used before).  On the same\n"
+	"                         filesystem a backup is a hard link (no copy).  It is\n"
+	"                         marked with " BACKUP_TAG_NAME ": scans pass it over\n"
+	"                         (--scan-backups includes it)\n"
 	"  --fix-log4j1           also remove, from Log4j 1.x, the classes its CVEs need:\n"
 	"                         JMSAppender, SocketServer, JMSSink, JDBCAppender and the\n"
 	"                         chainsaw package.  Off by default: applications that\n"
@@ -48,36 +51,31 @@ static const char fix_usage[] =
 	"                         removed ones.  A signed archive whose nested archive\n"
 	"                         would change is never fixed (its digest would break).\n"
 	"  --mtime keep|now       modification time of the fixed file (default keep)\n"
+	"  --priority low|normal  low (default): nice 10 and low I/O priority, as scan\n"
 	"  --format text|json     text on a terminal, JSON Lines otherwise\n"
 	"  -o, --output FILE      write the report to FILE\n"
 	"  --exclude GLOB         skip paths matching GLOB (repeatable)\n"
 	"  --one-file-system, --follow-symlinks, --max-depth N, --max-nested-size N,\n"
-	"  --max-inflate N, --max-inflate-total N, --threads N, --rules FILE\n"
-	"                         as for `log4scan scan`\n"
+	"  --max-inflate N, --max-inflate-total N, --threads N, --rules FILE,\n"
+	"  --scan-backups         as for `log4scan scan`\n"
 	"  -h, --help\n"
 	"\n"
-	"Exit status: 0 everything found is fixed (or was not vulnerable), 1 something\n"
-	"vulnerable remains (dry run, skipped, or not fixable by removing classes),\n"
-	"2 a fix failed (the original is untouched) or the command failed.\n";
-
-static const char restore_usage[] =
-	"usage: log4scan restore [OPTIONS] [PATH...]\n"
-	"\n"
-	"Put back the originals that `log4scan fix` replaced, byte for byte, newest\n"
-	"fix first (only those at or below PATH when given).  A file is restored only\n"
-	"if it is still exactly what the fix wrote (sha256); one changed since is left\n"
-	"alone and reported.\n"
-	"\n"
-	"  --backup-dir DIR       the fix's backup directory (default " DEFAULT_BACKUP_DIR ")\n"
-	"  --dry-run              say what would be restored; write nothing\n"
-	"  --format text|json     text on a terminal, JSON Lines otherwise\n"
-	"  -h, --help\n"
-	"\n"
-	"Exit status: 0 everything restored (or already original), 2 a file was\n"
-	"refused or could not be restored, or the command failed.\n";
+	"Exit status:\n"
+	"  0  everything found is fixed (or was not vulnerable), and no running process\n"
+	"     holds an old copy\n"
+	"  1  something vulnerable remains on disk: dry run, skipped (signed, tar, in use\n"
+	"     on Windows), or not fixable by removing classes (upgrade it)\n"
+	"  2  a fix failed (the original is untouched) or the command failed\n"
+	"  3  everything on disk is fixed, but a running JVM still has an old, vulnerable\n"
+	"     copy open or loaded (\"restart required\", with its pids): the host stays\n"
+	"     exploitable until it restarts\n"
+	"When several hold, the first of 2, 1, 3 is the status.\n";
 
 enum { OPT_FORMAT = 256, OPT_RULES, OPT_DRYRUN, OPT_BACKUP, OPT_L1, OPT_SIGNED,
-       OPT_MTIME };
+       OPT_MTIME, OPT_PRIORITY };
+
+/* fix's exit status beyond cli.h's: fixed on disk, restart required */
+enum { EXIT_RESTART = 3 };
 
 struct fix_out {
 	FILE *f;
@@ -136,7 +134,7 @@ static void on_batch(void *ctx, struct scan_batch *b)
 		if (fix_wanted(o->fo, &r->f, &why)) {
 			char *top = fix_top_path(r->f.path);
 			if (!top) {
-				report_unfixed(o, r->f.path, "exploded class directory: remove the classes by hand");
+				report_unfixed(o, r->f.path, "no longer on disk");
 			} else if (o->ntops && !strcmp(o->tops[o->ntops - 1], top)) {
 				free(top);
 			} else {
@@ -148,6 +146,30 @@ static void on_batch(void *ctx, struct scan_batch *b)
 		}
 		buf_free(&why);
 	}
+}
+
+/* The directories the walk passed over, and why (a backup directory,
+ * --exclude, another filesystem...): a JSON array ending the summary
+ * record, or one text line each before the summary line. */
+static void not_scanned(struct fix_out *o, const struct walk_result *wr)
+{
+	struct buf *b = &o->line;
+	if (o->json)
+		buf_adds(b, ",\"not_scanned\":[");
+	for (size_t i = 0; i < wr->nskipped; i++) {
+		if (o->json) {
+			buf_adds(b, i ? ",{" : "{");
+			json_field_str(b, false, "path", wr->skipped[i].path);
+			json_field_str(b, true, "reason", wr->skipped[i].reason);
+			buf_addc(b, '}');
+		} else {
+			buf_adds(b, "not scanned: ");
+			text_escape(b, wr->skipped[i].path);
+			buf_printf(b, " (%s)\n", wr->skipped[i].reason);
+		}
+	}
+	if (o->json)
+		buf_adds(b, "]}\n");
 }
 
 static void print_result(struct fix_out *o, const struct fix_result *r)
@@ -231,6 +253,7 @@ int cmd_fix(int argc, char **argv)
 		{"fix-log4j1", no_argument, NULL, OPT_L1},
 		{"fix-signed", no_argument, NULL, OPT_SIGNED},
 		{"mtime", required_argument, NULL, OPT_MTIME},
+		{"priority", required_argument, NULL, OPT_PRIORITY},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"output", required_argument, NULL, 'o'},
 		CLI_SCAN_OPTIONS,
@@ -243,8 +266,9 @@ int cmd_fix(int argc, char **argv)
 	so.want_sha256 = false;
 	struct walk_opts wo = {0};
 	wo.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	struct fix_opts fo = {.so = &so, .backup_dir = DEFAULT_BACKUP_DIR, .keep_mtime = true};
+	struct fix_opts fo = {.so = &so, .backup_dir = FIX_DEFAULT_BACKUP_DIR, .keep_mtime = true};
 	const char *format = NULL, *output = NULL, *rules_file = NULL;
+	bool low_priority = true;
 	int c, status = EXIT_FAILED;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -263,6 +287,10 @@ int cmd_fix(int argc, char **argv)
 		case OPT_FORMAT:
 			format = optarg;
 			if (!cli_text_or_json("fix", format))
+				goto out;
+			break;
+		case OPT_PRIORITY:
+			if (!cli_priority(optarg, &low_priority))
 				goto out;
 			break;
 		case 'o': output = optarg; break;
@@ -286,6 +314,10 @@ int cmd_fix(int argc, char **argv)
 		fputs(fix_usage, stderr);
 		goto out;
 	}
+	/* Before reading anything: priority as scan's, and the fix role's
+	 * sandbox (sandbox.h: writing files, never ptrace, other processes'
+	 * memory or the network). */
+	cli_confine(SANDBOX_FIX, low_priority, false);
 	struct rules *rules = cli_load_rules(rules_file);
 	if (!rules)
 		goto out;
@@ -313,11 +345,12 @@ int cmd_fix(int argc, char **argv)
 	size_t nroots = (size_t)(argc - optind);
 	int rc = walk_run((const char *const *)(argv + optind), nroots, &wo, rules, &so, &st, on_batch, &o,
 			  &wr);
-	unsigned long cnt[5] = {0};
+	unsigned long cnt[5] = {0}, restart = 0;
 	for (size_t i = 0; i < o.ntops; i++) {
 		struct fix_result r;
 		fix_file(fx, o.tops[i], &r);
 		cnt[r.action]++;
+		restart += r.action == FIX_FIXED && r.npids;
 		print_result(&o, &r);
 		fix_result_free(&r);
 		free(o.tops[i]);
@@ -326,13 +359,20 @@ int cmd_fix(int argc, char **argv)
 	if (o.json) {
 		buf_printf(&o.line,
 			   "{\"kind\":\"fix-summary\",\"fixed\":%lu,\"would_fix\":%lu,\"skipped\":%lu,"
-			   "\"failed\":%lu,\"unchanged\":%lu,\"not_fixable\":%lu,\"scan_errors\":%llu,\"dry_run\":%s}\n",
+			   "\"failed\":%lu,\"unchanged\":%lu,\"not_fixable\":%lu,\"restart_required\":%lu,"
+			   "\"scan_errors\":%llu,\"dry_run\":%s",
 			   cnt[FIX_FIXED], cnt[FIX_WOULD_FIX], cnt[FIX_SKIPPED], cnt[FIX_FAILED], cnt[FIX_NOTHING],
-			   o.unfixable, (unsigned long long)st.errors, fo.dry_run ? "true" : "false");
+			   o.unfixable, restart, (unsigned long long)st.errors, fo.dry_run ? "true" : "false");
+		not_scanned(&o, &wr);
 	} else {
-		buf_printf(&o.line, "%lu %s, %lu skipped, %lu failed, %lu not fixable (of %llu files scanned)\n",
+		not_scanned(&o, &wr);
+		buf_printf(&o.line, "%lu %s, %lu skipped, %lu failed, %lu not fixable (of %llu files scanned)",
 			   fo.dry_run ? cnt[FIX_WOULD_FIX] : cnt[FIX_FIXED], fo.dry_run ? "would be fixed" : "fixed",
 			   cnt[FIX_SKIPPED], cnt[FIX_FAILED], o.unfixable, (unsigned long long)st.files);
+		if (restart)
+			buf_printf(&o.line, "; restart required: %lu fixed %s still held by a running JVM", restart,
+				   restart == 1 ? "file is" : "files are");
+		buf_addc(&o.line, '\n');
 	}
 	print_line(&o);
 	buf_free(&o.line);
@@ -345,6 +385,8 @@ int cmd_fix(int argc, char **argv)
 		status = EXIT_FAILED;
 	else if (cnt[FIX_WOULD_FIX] || cnt[FIX_SKIPPED] || o.unfixable)
 		status = EXIT_FOUND;
+	else if (restart)
+		status = EXIT_RESTART;
 	else
 		status = EXIT_CLEAN;
 	walk_result_free(&wr);
@@ -353,89 +395,4 @@ int cmd_fix(int argc, char **argv)
 out:
 	free(wo.excludes);
 	return status;
-}
-
-struct restore_out {
-	FILE *f;
-	bool json;
-	unsigned long count[5];
-};
-
-static void on_restore(void *ctx, const struct restore_result *r)
-{
-	struct restore_out *o = ctx;
-	struct buf b = BUF_INIT;
-	o->count[r->action]++;
-	if (o->json) {
-		buf_adds(&b, "{\"kind\":\"restore\"");
-		json_field_str(&b, true, "path", r->path);
-		json_field_str(&b, true, "action", restore_action_name(r->action));
-		json_field_str(&b, true, "backup", r->backup);
-		if (r->message)
-			json_field_str(&b, true, "message", r->message);
-		buf_adds(&b, "}\n");
-	} else {
-		static const char *verb[] = {"restored", "would restore", "unchanged", "REFUSED", "FAILED"};
-		buf_printf(&b, "%s ", verb[r->action]);
-		text_escape(&b, r->path);
-		buf_adds(&b, " from ");
-		text_escape(&b, r->backup);
-		if (r->message) {
-			buf_adds(&b, ": ");
-			text_escape(&b, r->message);
-		}
-		buf_addc(&b, '\n');
-	}
-	fwrite(b.data, 1, b.len, o->f);
-	buf_free(&b);
-}
-
-int cmd_restore(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"backup-dir", required_argument, NULL, OPT_BACKUP},
-		{"dry-run", no_argument, NULL, OPT_DRYRUN},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *dir = DEFAULT_BACKUP_DIR, *format = NULL;
-	bool dry = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_BACKUP: dir = optarg; break;
-		case OPT_DRYRUN: dry = true; break;
-		case OPT_FORMAT:
-			format = optarg;
-			if (!cli_text_or_json("restore", format))
-				return EXIT_FAILED;
-			break;
-		case 'h': fputs(restore_usage, stdout); return EXIT_CLEAN;
-		default: fputs(restore_usage, stderr); return EXIT_FAILED;
-		}
-	}
-	struct restore_out o = {.f = stdout};
-	o.json = format ? !strcmp(format, "json") : !isatty(fileno(stdout));
-	struct buf err = BUF_INIT;
-	int bad = fix_restore(dir, (const char *const *)(argv + optind), (size_t)(argc - optind), dry,
-			      on_restore, &o, &err);
-	if (bad < 0) {
-		cli_error("%s", buf_cstr(&err));
-		buf_free(&err);
-		return EXIT_FAILED;
-	}
-	buf_free(&err);
-	if (o.json)
-		printf("{\"kind\":\"restore-summary\",\"restored\":%lu,\"would_restore\":%lu,\"already\":%lu,"
-		       "\"refused\":%lu,\"failed\":%lu}\n",
-		       o.count[RESTORE_DONE], o.count[RESTORE_WOULD], o.count[RESTORE_ALREADY],
-		       o.count[RESTORE_REFUSED], o.count[RESTORE_FAILED]);
-	else
-		printf("%lu restored, %lu already original, %lu refused, %lu failed\n", o.count[RESTORE_DONE],
-		       o.count[RESTORE_ALREADY], o.count[RESTORE_REFUSED], o.count[RESTORE_FAILED]);
-	if (fflush(stdout) != 0)
-		return EXIT_FAILED;
-	return bad ? EXIT_FAILED : EXIT_CLEAN;
 }

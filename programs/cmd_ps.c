@@ -114,14 +114,8 @@ int cmd_ps(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case OPT_ENVIRON: po.read_environ = true; break;
 		case OPT_PRIORITY:
-			if (!strcmp(optarg, "low")) {
-				low = true;
-			} else if (!strcmp(optarg, "normal")) {
-				low = false;
-			} else {
-				cli_error("--priority must be low or normal");
+			if (!cli_priority(optarg, &low))
 				return EXIT_FAILED;
-			}
 			break;
 		case 'h': fputs(ps_usage, stdout); return EXIT_CLEAN;
 		default: fputs(ps_usage, stderr); return EXIT_FAILED;
@@ -139,14 +133,8 @@ int cmd_ps(int argc, char **argv)
 	}
 #endif
 
+	cli_confine(SANDBOX_PS, low, false);
 	struct buf err = BUF_INIT;
-	if (low && priority_lower(&err) < 0)
-		cli_error("could not lower priority: %s", buf_cstr(&err));
-	buf_reset(&err);
-	struct sandbox_opts sb = {.allow_network = false};
-	if (sandbox_install(&sb, &err) < 0)
-		cli_error("warning: seccomp sandbox not installed: %s", buf_cstr(&err));
-	buf_reset(&err);
 
 	struct rules *rules = rules_default(&err);
 	if (!rules) {

@@ -35,6 +35,9 @@ static const char scan_usage[] =
 	"  --exclude GLOB         skip paths matching GLOB (fnmatch; repeatable)\n"
 	"  --one-file-system      do not cross into other filesystems\n"
 	"  --follow-symlinks      follow symbolic links (loop-safe); off by default\n"
+	"  --scan-backups         also scan log4scan backup directories (marked with\n"
+	"                         LOG4SCAN-BACKUP.TAG by `log4scan fix`); passed over and\n"
+	"                         listed as skipped by default\n"
 	"  --max-depth N          archive nesting levels to follow (default 16)\n"
 	"  --max-nested-size N    largest compressed nested archive held in memory, MiB\n"
 	"                         (default 32); larger ones are streamed\n"
@@ -242,11 +245,8 @@ static int scan_main(int argc, char **argv)
 		case OPT_NOPROC: processes = false; break;
 		case OPT_ENVIRON: read_environ = true; break;
 		case OPT_PRIORITY:
-			if (strcmp(optarg, "low") && strcmp(optarg, "normal")) {
-				cli_error("--priority takes low or normal");
+			if (!cli_priority(optarg, &low_priority))
 				return EXIT_FAILED;
-			}
-			low_priority = !strcmp(optarg, "low");
 			break;
 		case OPT_CACHE:
 			use_cache = true;
@@ -293,23 +293,16 @@ static int scan_main(int argc, char **argv)
 	/* Before the sandbox: openlog(LOG_NDELAY) connects to /dev/log now. */
 	if (use_syslog)
 		syslog_open();
-	/* Restrict ourselves before reading anything: no ptrace, no other
-	 * process's memory, no network socket (sandbox.c). */
-	struct buf sberr = BUF_INIT;
-	if (low_priority && priority_lower(&sberr) < 0)
-		cli_error("could not lower priority: %s", buf_cstr(&sberr));
-	buf_reset(&sberr);
 #ifndef L4S_NO_SUBMIT
 	if (!submit_cli_ready(&sc)) {
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
 #endif
-	/* The network is needed only to reach a collector the user named. */
-	struct sandbox_opts sbo = {.allow_network = sc.url != NULL};
-	if (sandbox_install(&sbo, &sberr) < 0)
-		cli_error("warning: seccomp sandbox not installed: %s", buf_cstr(&sberr));
-	buf_free(&sberr);
+	/* Restrict ourselves before reading anything: no ptrace, no other
+	 * process's memory, no network socket unless a collector was named
+	 * (sandbox.h, role scan). */
+	cli_confine(SANDBOX_SCAN, low_priority, sc.url != NULL);
 
 	if (max_mem && shrink_to_memory(&so, &wo, max_mem) < 0) {
 		cli_error("--max-memory %ld MiB is too small to scan (at least 16)", max_mem);

@@ -136,7 +136,36 @@ def detector_seeds(zd, cd):
     open(os.path.join(zd, "pom-vendor-version.jar"), "wb").write(pack(lying))
 
 
+def manifest_seeds(out):
+    """Backup manifests as `log4scan fix` writes them: files, exploded
+    directories, every state line, escaped names, a line cut by a crash."""
+    md = mkdir(out + "/seeds-manifest")
+    a, b = "ab" * 32, "cd" * 32
+    head = "# log4scan backup manifest 1 (see `log4scan restore --help`)\n"
+    fix = "fix\t20240101T000000Z-42-1-app.jar\t1704067200\t/srv/app.jar\t20240101T000000Z-42-1-app.jar\t" \
+          "%s\t%s\t0\t0\t644\t1600000000\t123456789\n" % (a, b)
+    d = "dir\t20240101T000000Z-42-2-classes\t1704067200\t/srv/web/WEB-INF/classes\t" \
+        "20240101T000000Z-42-2-classes\t2\n" \
+        "dirfile\t20240101T000000Z-42-2-classes\torg/apache/logging/log4j/core/lookup/JndiLookup.class\t" \
+        "%s\t2937\t0\t0\t644\t1615068726\t0\n" \
+        "dirfile\t20240101T000000Z-42-2-classes\torg/apache/log4j/chainsaw/Main$1.class\t%s\t10\t1000\t1000" \
+        "\t600\t1\t2\n" % (a, b)
+    esc = "fix\tid-esc\t1\t/srv/t\\tab\\nnew\\x01line\\\\.jar\tid-esc\t%s\t%s\t0\t0\t644\t0\t0\n" % (a, b)
+    seeds = {
+        "file": head + fix,
+        "dir": head + d,
+        "states": head + fix + d + "restored\t20240101T000000Z-42-1-app.jar\t1704067300\n"
+        "abandoned\t20240101T000000Z-42-2-classes\t1704067300\nforgotten\tx\t1\npruned\ty\t2\n",
+        "escaped": head + esc,
+        "cut": head + fix + fix[:57],
+        "windows": head + fix.replace("/srv/app.jar", "C:\\srv\\app.jar"),
+    }
+    for n, text in seeds.items():
+        open(os.path.join(md, n + ".tsv"), "wb").write(text.encode())
+
+
 def main():
+    manifest_seeds(OUT)
     zd, cd, rd = mkdir(OUT + "/seeds-zip"), mkdir(OUT + "/seeds-classfile"), mkdir(OUT + "/seeds-rules")
     detector_seeds(zd, cd)
     for p in SMALL:

@@ -14,59 +14,31 @@
    JDK's jar tool (data descriptors) nested in a war, a not-fixable 2.16.0.
 3. Signed jars: skipped by default, --fix-signed keeps `jarsigner -verify`.
 4. A real JVM logs through a fixed log4j-core 2.14.1; a JVM holding the jar
-   open while it is fixed keeps running and is reported (restart required).
+   open while it is fixed keeps running and is reported (restart required,
+   exit status 3).
 5. Errors: read-only filesystem, full filesystem (the run goes on with the
-   next file), unwritable backup directory, permission denied.
+   next file), unwritable backup directory, permission denied.  A backup
+   directory inside the tree is passed over by the next run (its tag).
 6. Crash safety: the fixer is killed with SIGKILL at random points of a
    large rewrite, 50 times; the file is always either the original or a
    complete fixed archive, and restore always gives the original back.
 """
-import hashlib
 import io
-import json
 import os
 import random
 import shutil
 import signal
 import struct
 import subprocess
-import sys
 import time
 import warnings
 import zipfile
 import zlib
 
-L4S = os.environ["L4S"]
-PLAIN = os.environ.get("L4S_PLAIN") if os.access(os.environ.get("L4S_PLAIN", ""), os.X_OK) else L4S
-CORPUS = os.environ["CORPUS"].rstrip("/") + "/"
-OUT = os.environ["OUT"]
-CORE = CORPUS + "log4j-samples/true-hits/log4j-core-2.14.1.jar"
-API = CORPUS + "log4j-samples/false-hits/log4j-api-2.14.1.jar"
+from fix_common import (API, CORE, CORPUS, L4S, OUT, PLAIN, hello_compile, hello_start, mount_tmpfs, ok, recs, run,
+                        run_parts, sha)
+
 warnings.simplefilter("ignore")  # zipfile warns about the duplicate names we write on purpose
-
-
-def ok(name, cond, why=""):
-    print(("ok " if cond else "not ok ") + name + ("" if cond else " - " + str(why)[:600]))
-    return cond
-
-
-def run(*args, binary=None, **kw):
-    return subprocess.run([binary or L4S, *args], capture_output=True, text=True, **kw)
-
-
-def recs(p):
-    out = []
-    for line in p.stdout.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass
-    return out
-
-
-def sha(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def unzip_rc(path):
@@ -308,55 +280,23 @@ def signed():
 
 
 # ----------------------------------------------------------------- 4. JVM
-HELLO = r"""
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
-public class Hello {
-    public static void main(String[] a) throws Exception {
-        Logger log = LogManager.getLogger(Hello.class);
-        log.error("hello from log4j ${jndi:ldap://127.0.0.1:1/x}");
-        try {
-            Class.forName("org.apache.logging.log4j.core.lookup.JndiLookup");
-            System.out.println("JndiLookup present");
-        } catch (ClassNotFoundException e) {
-            System.out.println("JndiLookup absent");
-        }
-        if (a.length > 0) {
-            System.out.println("READY");
-            System.out.flush();
-            java.nio.file.Path p = java.nio.file.Paths.get(a[0]);
-            while (!java.nio.file.Files.exists(p)) Thread.sleep(50);
-            log.error("still logging after the fix");
-        }
-    }
-}
-"""
 
 
 def jvm():
     d = os.path.join(OUT, "jvm")
     os.makedirs(d)
-    with open(os.path.join(d, "Hello.java"), "w") as f:
-        f.write(HELLO)
     lib = os.path.join(d, "lib")
     os.makedirs(lib)
     jar = os.path.join(lib, "log4j-core-2.14.1.jar")
     shutil.copy(CORE, jar)
     shutil.copy(API, d)
     cp = ":".join([d, jar, os.path.join(d, "log4j-api-2.14.1.jar")])
-    r = subprocess.run(["javac", "-cp", cp, "-d", d, os.path.join(d, "Hello.java")], capture_output=True, text=True)
+    r = hello_compile(d, cp)
     if not ok("jvm: test program compiles", r.returncode == 0, r.stderr):
         return
     flag = os.path.join(d, "go")
-    java = subprocess.Popen(["java", "-cp", cp, "Hello", flag], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    java, seen = hello_start(cp, flag)
     try:
-        seen = ""
-        deadline = time.time() + 120
-        while time.time() < deadline and "READY" not in seen:
-            line = java.stdout.readline()
-            if not line:
-                break
-            seen += line
         ok("jvm: running JVM loaded the vulnerable jar (JndiLookup present)",
            "READY" in seen and "JndiLookup present" in seen, seen[-300:])
         p = run("fix", "--format", "json", "--backup-dir", os.path.join(OUT, "bk-jvm"), lib)
@@ -364,6 +304,7 @@ def jvm():
         ok("jvm: jar held by a running JVM is fixed and reported 'restart required' with its pid",
            rec and rec[0]["action"] == "fixed" and rec[0].get("restart_required") and java.pid in rec[0].get("pids", []),
            rec)
+        ok("jvm: fix exits 3 (fixed on disk, restart required), not 0", p.returncode == 3, p.returncode)
         open(flag, "w").close()
         out, _ = java.communicate(timeout=60)
         ok("jvm: the running JVM keeps logging from its open copy", java.returncode == 0 and "still logging" in out,
@@ -380,9 +321,6 @@ def jvm():
 
 
 # -------------------------------------------------------------- 5. errors
-def mount_tmpfs(path, size):
-    os.makedirs(path)
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path], capture_output=True).returncode == 0
 
 
 def errors():
@@ -447,10 +385,13 @@ def backup_inside():
     p1 = run("fix", "--format", "json", "--backup-dir", bk, d)
     p2 = run("fix", "--format", "json", "--backup-dir", bk, d)
     r2 = [r for r in recs(p2) if r.get("kind") == "fix"]
-    kept = [os.path.join(bk, n) for n in os.listdir(bk) if n != "manifest.tsv"] if os.path.isdir(bk) else []
-    ok("backup inside the scanned tree: a second run leaves the backup alone",
+    kept = [os.path.join(bk, n) for n in os.listdir(bk) if n not in ("manifest.tsv", "LOG4SCAN-BACKUP.TAG")] \
+        if os.path.isdir(bk) else []
+    s2 = [r for r in recs(p2) if r.get("kind") == "fix-summary"]
+    ok("backup inside the scanned tree: a second run passes the backup over, says so, leaves it alone",
        p1.returncode == 0 and p2.returncode == 0 and len(kept) == 1 and sha(kept[0]) == sha(CORE)
-       and all(r["action"] == "nothing" for r in r2), (p1.returncode, p2.returncode, r2))
+       and not r2 and s2 and [x["path"] for x in s2[0].get("not_scanned", [])] == [bk],
+       (p1.returncode, p2.returncode, r2, s2))
 
 
 def tarball():
@@ -496,7 +437,9 @@ def crash():
         bk = os.path.join(OUT, "bk-crash%d" % (i + 1))
         proc = subprocess.Popen([PLAIN, "fix", "--format", "json", "--backup-dir", bk, d],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(0, full * 1.1))
+        # the replace comes last: on a loaded host a run can take longer than
+        # the one timed, so the later half of the kills reaches past it
+        time.sleep(rnd.uniform(0, full * (1.1 if i < 25 else 2.5)))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         h = sha(f)
@@ -525,15 +468,4 @@ def crash():
     ok("crash: kills landed both before and after the replace", outcomes["original"] and outcomes["fixed"], outcomes)
 
 
-def main():
-    for part in (corpus_tests, generated, signed, jvm, errors, backup_inside, tarball, crash):
-        t0 = time.time()
-        try:
-            part()
-            sys.stderr.write("%s: %.1f s\n" % (part.__name__, time.time() - t0))
-        except Exception as e:  # one broken part must not hide the others
-            import traceback
-            ok(part.__name__ + " ran", False, traceback.format_exc()[-800:])
-
-
-main()
+run_parts([corpus_tests, generated, signed, jvm, errors, backup_inside, tarball, crash])

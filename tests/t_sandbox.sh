@@ -1,8 +1,8 @@
 #!/bin/sh
 # t_sandbox.sh - log4scan never reads another process's memory (issue #4).
 #
-# Runs `ps` and `scan` under `strace -f` while a JVM with Log4j is running,
-# and asserts that no forbidden syscall (ptrace, process_vm_readv/writev,
+# Runs `ps`, `scan`, `fix` and `restore` under `strace -f` while a JVM with
+# Log4j is running, and asserts that no forbidden syscall (ptrace, process_vm_readv/writev,
 # pidfd_open/getfd, kcmp) and no open of /proc/*/mem, pagemap or (without
 # --read-environ) environ appears, that the seccomp filter is loaded, and
 # that no network socket is created.  Positive controls make sure strace
@@ -76,6 +76,32 @@ if grep -qE 'seccomp\(SECCOMP_SET_MODE_FILTER, .*filter=.*\) = 0' "$OUT/scan.tra
 else
 	not_ok "scan: seccomp filter loaded - scan does not install the sandbox yet (see issue #4 report)"
 fi
+
+# ---- fix and restore: they write files, yet never trace, read another
+# process's memory or open a network socket (sandbox.h, roles fix and
+# restore).  A jar and an exploded class directory are fixed while the JVM
+# runs, so fix reads the JVM's /proc entries for "restart required".
+mkdir -p "$OUT/fixme/app/WEB-INF/classes"
+cp "$core" "$OUT/fixme/"
+(cd "$OUT/fixme/app/WEB-INF/classes" && unzip -q "$core")
+calls_w="$calls,rename,renameat,renameat2,link,linkat,unlink,unlinkat,fchmod,fchown,setpriority,ioprio_set"
+strace -f -qq -s 256 -o "$OUT/fix.trace" -e trace=$calls_w "$L4S_PLAIN" fix --format json \
+	--backup-dir "$OUT/fixbk" "$OUT/fixme" > "$OUT/fix.json" 2> "$OUT/fix.err"
+check_eq "fix fixed the jar and the class directory" "$(grep -c '"action":"fixed"' "$OUT/fix.json")" 2
+check_contains "control: strace saw fix read the JVM's fd directory" "$(cat "$OUT/fix.trace")" "/proc/$jpid/fd"
+check "control: strace saw fix rename (the replace and the class move)" grep -qE 'renameat2?\(' "$OUT/fix.trace"
+assert_clean fix "$OUT/fix.trace"
+check "fix lowers its priority as scan does (nice 10, best-effort I/O 7)" \
+	grep -qE 'setpriority\(PRIO_PROCESS, 0, 10\) += 0' "$OUT/fix.trace"
+check "fix lowers its I/O priority" grep -qE 'ioprio_set\(.*\) += 0' "$OUT/fix.trace"
+strace -f -qq -o "$OUT/fix-normal.trace" -e trace=setpriority,ioprio_set,seccomp "$L4S_PLAIN" fix --dry-run \
+	--priority normal "$OUT/fixme" > /dev/null 2>&1
+check_eq "fix --priority normal keeps its priority (and still installs the filter)" \
+	"$(grep -cE '^[0-9]+ +(setpriority|ioprio_set)\(' "$OUT/fix-normal.trace"):$(grep -cE 'seccomp\(SECCOMP_SET_MODE_FILTER, .*filter=.*\) = 0' "$OUT/fix-normal.trace")" "0:1"
+strace -f -qq -s 256 -o "$OUT/restore.trace" -e trace=$calls_w "$L4S_PLAIN" restore --format json \
+	--backup-dir "$OUT/fixbk" > "$OUT/restore.json" 2> "$OUT/restore.err"
+check_eq "restore put both back" "$(grep -c '"action":"restored"' "$OUT/restore.json")" 2
+assert_clean restore "$OUT/restore.trace"
 
 # ---- the only opener of /proc/<pid>/ paths in the source is lib/procfs.c
 others=$(grep -lE '"/proc/%|"/proc/[0-9]|opendir\("/proc"\)' "$TOP"/lib/*.c "$TOP"/programs/*.c 2>/dev/null |

@@ -8,7 +8,7 @@
  * `int fd` works unchanged; all I/O on them goes straight to ReadFile /
  * WriteFile, pread with an OVERLAPPED offset.  Each descriptor remembers the
  * path it was opened with, which is what the *at() calls and the
- * "/proc/self/fd/N" idiom of fix.c resolve against. */
+ * "/proc/self/fd/N" idiom of fix_io.c and fix_backup.c resolve against. */
 #undef gethostname /* winsock declares the real one */
 #include <windows.h>
 #include <bcrypt.h>
@@ -293,7 +293,7 @@ static int open_mode(const char *path, int flags)
 
 int l4s_open(const char *path, int flags, ...)
 {
-	/* fix.c reopens a descriptor through /proc/self/fd/N to see what a new
+	/* fix_io.c reopens a descriptor through /proc/self/fd/N to see what a new
 	 * reader sees: here the descriptor's own path is opened again (and a
 	 * path under /proc is never looked up, which Wine would map to Linux's). */
 	if (!strncmp(path, "/proc/self/fd/", 14)) {
@@ -610,7 +610,7 @@ int l4s_unlinkat(int dirfd, const char *name, int flags)
 /* POSIX replaces a file that is open; Windows does not, not even for the
  * process that has it open.  This process's own descriptors on the file
  * being replaced are therefore pointed at NUL first (_dup2): callers never
- * read a file after replacing it (fix.c reads the original before, and
+ * read a file after replacing it (fix_apply.c reads the original before, and
  * only closes it after). */
 static void release_own(const wchar_t *wt)
 {

@@ -29,6 +29,7 @@
 
 #include <pthread.h>
 
+#include "backup_tag.h"
 #include "walk.h"
 #include "walk_queue.h"
 #include "win32/walk_win32.h"
@@ -134,6 +135,10 @@ static void walk_dir(struct walkq *q, const char *p, int depth)
 		return;
 	if (depth > 256) {
 		walkq_skip(q, p, "directory nesting deeper than 256 levels%s", NULL);
+		return;
+	}
+	if (!wo->scan_backups && backup_tag_in(p)) {
+		walkq_skip(q, p, BACKUP_TAG_SKIP_REASON "%s", NULL);
 		return;
 	}
 	wchar_t *pat = l4s_wlist_pattern(p);

@@ -4,7 +4,9 @@
  * a real child process, while Unix sockets still work.  Each case that
  * installs a filter runs in its own forked child (a filter cannot be
  * removed), which reports back through its exit status; the first one also
- * prints its checks itself.  priority_lower() is checked too. */
+ * prints its checks itself.  Each role of the table in sandbox.h gets
+ * exactly the privileges it lists (rename, chmod, network), and
+ * priority_lower() is checked too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/ioprio.h>
@@ -149,6 +151,75 @@ static void network_allowed(void)
 	kill_victim(victim);
 }
 
+/* The role table: what each role may change on disk, and that fix and
+ * restore, which write, still get neither ptrace nor the network. */
+static int role_child(enum sandbox_role role, const char *dir)
+{
+	struct buf err = BUF_INIT;
+	struct sandbox_opts o = {.role = role, .allow_network = role == SANDBOX_SCAN};
+	if (sandbox_install(&o, &err) != 0)
+		return 10;
+	char a[512], b[512];
+	snprintf(a, sizeof a, "%s/a", dir);
+	snprintf(b, sizeof b, "%s/b", dir);
+	int fd = open(a, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	if (fd < 0)
+		return 11; /* creating a file (-o FILE) stays possible for every role */
+	errno = 0;
+	int chmod_rc = fchmod(fd, 0600), chmod_errno = errno;
+	close(fd);
+	errno = 0;
+	int ren = rename(a, b), ren_errno = errno;
+	errno = 0;
+	int sock = socket(AF_INET, SOCK_STREAM, 0), sock_errno = errno;
+	if (sock >= 0)
+		close(sock);
+	errno = 0;
+	long tr = ptrace(PTRACE_TRACEME, 0, 0, 0);
+	bool names = role != SANDBOX_PS, attrs = role == SANDBOX_FIX || role == SANDBOX_RESTORE;
+	if (names ? ren != 0 : !(ren == -1 && ren_errno == EPERM))
+		return 12;
+	if (attrs ? chmod_rc != 0 : !(chmod_rc == -1 && chmod_errno == EPERM))
+		return 13;
+	if (role == SANDBOX_SCAN ? sock < 0 : !(sock == -1 && sock_errno == EPERM))
+		return 14;
+	if (!(tr == -1 && errno == EPERM))
+		return 15;
+	return 0;
+}
+
+static void roles(void)
+{
+	static const struct {
+		enum sandbox_role role;
+		const char *name;
+	} r[] = {{SANDBOX_SCAN, "scan (with a collector)"}, {SANDBOX_LOGS, "logs"}, {SANDBOX_PS, "ps"},
+		 {SANDBOX_FIX, "fix"}, {SANDBOX_RESTORE, "restore"}};
+	for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+		char dir[] = "/tmp/l4s-sandbox-role-XXXXXX";
+		if (!mkdtemp(dir)) {
+			CHECK("mkdtemp", false);
+			return;
+		}
+		fflush(stdout);
+		pid_t child = fork();
+		if (child == 0)
+			_exit(role_child(r[i].role, dir));
+		int st = 0;
+		waitpid(child, &st, 0);
+		char name[160];
+		snprintf(name, sizeof name, "role %s: names, attributes, network and ptrace as the table says (child status %d)",
+			 r[i].name, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		CHECK(name, WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		char p[600];
+		snprintf(p, sizeof p, "%s/a", dir);
+		unlink(p);
+		snprintf(p, sizeof p, "%s/b", dir);
+		unlink(p);
+		rmdir(dir);
+	}
+}
+
 static void priority(void)
 {
 	fflush(stdout);
@@ -174,6 +245,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	denials();
 	network_allowed();
+	roles();
 	priority();
 	UNIT_EXIT();
 }

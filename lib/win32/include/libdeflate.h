@@ -3,7 +3,7 @@
  * whole-buffer raw DEFLATE decompression into a buffer of known size,
  * whole-buffer compression (for a nested archive that fix rewrites), and
  * CRC-32.  Same names and results as libdeflate, so zip.c, zipwrite.c,
- * scan.c and fix.c are unchanged.  Compressed output differs from
+ * scan.c and fix_*.c are unchanged.  Compressed output differs from
  * libdeflate's (another encoder): only fix's recompressed nested archives
  * are affected, and their content (and CRC) is the same. */
 #ifndef L4S_WIN32_LIBDEFLATE_H
