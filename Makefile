@@ -28,15 +28,18 @@ ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS)
 # is not linked at all: lib/http_curl.c loads it only for --submit.
 ARCHIVE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic -llzma -lzstd -llz4 -lbz2
 AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp $(ARCHIVE_LIBS) -ljansson -lpthread -ldl
-SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lz -lpthread
+SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lpthread
 
 LIB_SRC    = $(sort $(wildcard lib/*.c))
+# the part of lib/ that knows no log4scan concept: all the collector links
+UTIL_SRC   = lib/buf.c lib/jsonw.c lib/uuid.c
 AGENT_SRC  = $(sort $(wildcard programs/*.c))
 SERVER_SRC = $(sort $(wildcard programs/server/*.c))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   = $(sort $(wildcard fuzz/fuzz_*.c))
 
 LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
+UTIL_OBJ   = $(UTIL_SRC:%.c=$(BUILD)/%.o)
 AGENT_OBJ  = $(AGENT_SRC:%.c=$(BUILD)/%.o)
 SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -69,8 +72,13 @@ $(BUILD)/liblog4scan.a: $(LIB_OBJ) $(RULES_OBJ)
 $(BUILD)/log4scan: $(AGENT_OBJ) $(BUILD)/liblog4scan.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(AGENT_OBJ) $(BUILD)/liblog4scan.a $(AGENT_LIBS) $(LDFLAGS)
 
-$(BUILD)/log4scan-server: $(SERVER_OBJ) $(BUILD)/liblog4scan.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(SERVER_OBJ) $(BUILD)/liblog4scan.a $(SERVER_LIBS) $(AGENT_LIBS) $(LDFLAGS)
+$(BUILD)/libutil.a: $(UTIL_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+# the collector links lib/'s util part only: no scanner, no upload client
+$(BUILD)/log4scan-server: $(SERVER_OBJ) $(BUILD)/libutil.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(SERVER_OBJ) $(BUILD)/libutil.a $(SERVER_LIBS) $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblog4scan.a
 	@mkdir -p $(dir $@)

@@ -8,6 +8,7 @@
 #include "submit.h"
 
 #include "http_client.h"
+#include "uuid.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -21,19 +22,6 @@
 #include <unistd.h>
 
 #define MAX_ANSWER (1u << 20)
-
-bool uuid_at(const char *s)
-{
-	for (int i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return false;
-		}
-	}
-	return true;
-}
 
 bool l4s_report_id(const char *body, size_t len, char id[37])
 {

@@ -57,7 +57,5 @@ int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, si
 
 /* The report id of a body (from its envelope line); false when absent. */
 bool l4s_report_id(const char *body, size_t len, char id[37]);
-/* s starts with a UUID in its 8-4-4-4-12 hex form (36 characters) */
-bool uuid_at(const char *s);
 
 #endif

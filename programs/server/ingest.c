@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "jsonw.h"
-#include "submit.h"
+#include "uuid.h"
 
 struct pctx {
 	struct report *r;
