@@ -1,7 +1,7 @@
 /* fuzz_report.c - libFuzzer harness for the collector's report parser.
  *
  * Every byte of a report reaching POST /api/v1/reports is attacker-chosen;
- * this feeds arbitrary bodies to report_parse() (programs/server/ingest.c,
+ * this feeds arbitrary bodies to report_parse() (programs/server/report_parse.c,
  * compiled in here: it needs jansson but no HTTP and no database) with small
  * limits so the size and record caps are exercised too.  A parsed report is
  * walked field by field so that every pointer it hands out is read, and the
@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../programs/server/ingest.c"
+#include "../programs/server/report_parse.c"
 
 static size_t touch(const char *s) { return s ? strlen(s) : 0; }
 

@@ -66,7 +66,7 @@ const char *dbc_error(const struct dbc *c);
 /* first column of the first row as an integer (dflt when no row) */
 int dbc_int(struct dbc *c, const char *sql, const struct dbv *p, int np, long long dflt, long long *out);
 
-/* ---- backend drivers (store_sqlite.c, store_pg.c) ---- */
+/* ---- backend drivers (db_sqlite.c, db_pg.c) ---- */
 struct db_driver {
 	void *(*open)(const char *url, struct buf *err);
 	void (*close)(void *conn);

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 
 #include "buf.h"
-#include "ingest.h"
+#include "report_parse.h"
 #include "store.h"
 
 struct ratelimit;

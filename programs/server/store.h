@@ -30,7 +30,7 @@
 #include <stdbool.h>
 
 #include "db.h"
-#include "ingest.h"
+#include "report_parse.h"
 
 struct gc_item;
 struct archmap;

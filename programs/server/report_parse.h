@@ -1,4 +1,4 @@
-/* ingest.h - parsing and validating an agent's NDJSON report.
+/* report_parse.h - parsing and validating an agent's NDJSON report.
  *
  * report_parse() needs neither HTTP nor a database, so the fuzzer
  * (fuzz/fuzz_report.c), `log4scan-server check-report` and the ingest
@@ -12,8 +12,8 @@
  * live until report_free().  Arrays (cves, ips, jars...) are kept as compact
  * JSON text re-serialised by jansson, so the database stores only JSON this
  * program wrote. */
-#ifndef L4S_SERVER_INGEST_H
-#define L4S_SERVER_INGEST_H
+#ifndef L4S_SERVER_REPORT_PARSE_H
+#define L4S_SERVER_REPORT_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,10 +1,10 @@
-/* ingest.c - parse and validate one NDJSON report (see ingest.h).
+/* report_parse.c - parse and validate one NDJSON report (see report_parse.h).
  *
  * The body is split on '\n'; each non-empty line must be one JSON object
  * (jansson rejects invalid UTF-8 and NUL bytes in strings).  Line 1 is the
  * envelope; the rest are records dispatched on "kind".  Every check failure
  * names the line and the field. */
-#include "ingest.h"
+#include "report_parse.h"
 
 #include <ctype.h>
 #include <jansson.h>

@@ -1,4 +1,4 @@
-/* store_pg.c - the PostgreSQL (libpq) driver behind db.h.
+/* db_pg.c - the PostgreSQL (libpq) driver behind db.h.
  *
  * The collector's SQL uses `?` placeholders; they are rewritten to $1..$n
  * here.  Each connection prepares a statement the first time it sees a SQL

@@ -1,4 +1,4 @@
-/* store_sqlite.c - the SQLite driver behind db.h.
+/* db_sqlite.c - the SQLite driver behind db.h.
  *
  * One sqlite3 handle per pooled connection, in WAL mode so that dashboard
  * reads never wait for an ingest.  synchronous=NORMAL: in WAL mode a commit
