@@ -35,13 +35,15 @@ LIB_SRC    = $(sort $(wildcard lib/*.c))
 UTIL_SRC   = lib/buf.c lib/jsonw.c lib/uuid.c
 AGENT_SRC  = $(sort $(wildcard programs/*.c))
 SERVER_SRC = $(sort $(wildcard programs/server/*.c))
+# the collector as a library (all but its main), for its unit tests and fuzzers
+SERVER_LIB_SRC = $(filter-out programs/server/server_main.c,$(SERVER_SRC))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   = $(sort $(wildcard fuzz/fuzz_*.c))
 
 LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
 UTIL_OBJ   = $(UTIL_SRC:%.c=$(BUILD)/%.o)
 AGENT_OBJ  = $(AGENT_SRC:%.c=$(BUILD)/%.o)
-SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o)
+SERVER_LIB_OBJ = $(SERVER_LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # The default rules file is compiled in (rules/log4j.rules -> C array).
@@ -76,18 +78,38 @@ $(BUILD)/libutil.a: $(UTIL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-# the collector links lib/'s util part only: no scanner, no upload client
-$(BUILD)/log4scan-server: $(SERVER_OBJ) $(BUILD)/libutil.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(SERVER_OBJ) $(BUILD)/libutil.a $(SERVER_LIBS) $(LDFLAGS)
+# ---- the collector ----------------------------------------------------------
+# programs/server/assets/* are compiled into log4scan-server as C arrays named
+# l4s_asset_<file name with . and - as _> (see programs/server/dashboard.c),
+# so the collector is one file and the dashboard needs no CDN.  It links
+# lib/'s util part only: no scanner, no upload client, no agent library.
+SERVER_ASSETS   = $(sort $(wildcard programs/server/assets/*))
+SERVER_ASSETS_C = $(BUILD)/gen/server_assets.c
+SERVER_ASSETS_O = $(BUILD)/gen/server_assets.o
+$(SERVER_ASSETS_C): $(SERVER_ASSETS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	for f in $(SERVER_ASSETS); do \
+	  sh scripts/embed.sh l4s_asset_$$(basename $$f | tr '.-' '__') < $$f || exit 1; done > $@
+$(SERVER_ASSETS_O): $(SERVER_ASSETS_C)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libserver.a: $(SERVER_LIB_OBJ) $(SERVER_ASSETS_O)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/log4scan-server: $(BUILD)/programs/server/server_main.o $(BUILD)/libserver.a $(BUILD)/libutil.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(SERVER_LIBS) $(LDFLAGS)
+
+# Unit tests link the agent's library; those of the collector's parts
+# (SERVER_UNITS) link the collector's instead.
+UNIT_LIBS    = $(BUILD)/liblog4scan.a $(AGENT_LIBS)
+SERVER_UNITS = $(BUILD)/tests/test_sqlite_pcache
+$(SERVER_UNITS): UNIT_LIBS = $(BUILD)/libserver.a $(BUILD)/libutil.a $(SERVER_LIBS)
+$(SERVER_UNITS): $(BUILD)/libserver.a $(BUILD)/libutil.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblog4scan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblog4scan.a $(AGENT_LIBS) $(LDFLAGS)
-
-# the collector's SQLite page-cache wrapper, tested on its own
-$(BUILD)/tests/test_sqlite_pcache: tests/unit/test_sqlite_pcache.c $(BUILD)/programs/server/sqlite_pcache.o
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/programs/server/sqlite_pcache.o -lsqlite3 -lpthread $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_LIBS) $(LDFLAGS)
 
 units: $(UNIT_BIN)
 
@@ -111,11 +133,12 @@ scan: deps
 # libFuzzer harnesses: each fuzz/fuzz_X.c links the library built with clang.
 FUZZ_BUILD = build/fuzz
 fuzz:
-	$(MAKE) BUILD=$(FUZZ_BUILD)/obj CC=$(CLANG) CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/obj/liblog4scan.a
+	$(MAKE) BUILD=$(FUZZ_BUILD)/obj CC=$(CLANG) CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" \
+	  $(FUZZ_BUILD)/obj/liblog4scan.a $(FUZZ_BUILD)/obj/libserver.a
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "  FUZZ $$n"; \
 	  $(CLANG) $(CFLAGS_COMMON) -O1 -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/$$n $$f \
-	    $(FUZZ_BUILD)/obj/liblog4scan.a $(AGENT_LIBS) $(SERVER_LIBS) || exit 1; done
+	    $(FUZZ_BUILD)/obj/libserver.a $(FUZZ_BUILD)/obj/liblog4scan.a $(AGENT_LIBS) $(SERVER_LIBS) || exit 1; done
 
 # Run each harness briefly (FUZZ_SECONDS each) over its seed corpus.
 FUZZ_SECONDS ?= 20
@@ -136,22 +159,6 @@ clean:
 	rm -rf build tests/out
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
-
-# ---- collector dashboard (issue #7) ----------------------------------------
-# programs/server/assets/* are compiled into log4scan-server as C arrays named
-# l4s_asset_<file name with . and - as _> (see programs/server/dashboard.c),
-# so the collector is one file and the dashboard needs no CDN.
-SERVER_ASSETS   = $(sort $(wildcard programs/server/assets/*))
-SERVER_ASSETS_C = $(BUILD)/gen/server_assets.c
-SERVER_ASSETS_O = $(BUILD)/gen/server_assets.o
-$(SERVER_ASSETS_C): $(SERVER_ASSETS) scripts/embed.sh
-	@mkdir -p $(dir $@)
-	for f in $(SERVER_ASSETS); do \
-	  sh scripts/embed.sh l4s_asset_$$(basename $$f | tr '.-' '__') < $$f || exit 1; done > $@
-$(SERVER_ASSETS_O): $(SERVER_ASSETS_C)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
-SERVER_OBJ += $(SERVER_ASSETS_O)
-$(BUILD)/log4scan-server: $(SERVER_ASSETS_O)
 
 # ---- ecosystem (issue #8): man pages, static agent, installed extras --------
 # `make man` converts man/*.md (pandoc) into build/man/log4scan.1 and

@@ -2,16 +2,18 @@
  *
  * Every byte of a report reaching POST /api/v1/reports is attacker-chosen;
  * this feeds arbitrary bodies to report_parse() (programs/server/report_parse.c,
- * compiled in here: it needs jansson but no HTTP and no database) with small
- * limits so the size and record caps are exercised too.  A parsed report is
- * walked field by field so that every pointer it hands out is read, and the
- * arrays it re-serialises (cves, evidence, ips, tags, jars, exfil...) must
- * parse back as JSON arrays of strings. */
+ * from the collector's library build/libserver.a: it needs jansson but no
+ * HTTP and no database) with small limits so the size and record caps are
+ * exercised too.  A parsed report is walked field by field so that every
+ * pointer it hands out is read, and the arrays it re-serialises (cves,
+ * evidence, ips, tags, jars, exfil...) must parse back as JSON arrays of
+ * strings. */
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../programs/server/report_parse.c"
+#include "../programs/server/report_parse.h"
 
 static size_t touch(const char *s) { return s ? strlen(s) : 0; }
 
