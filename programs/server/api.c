@@ -17,14 +17,14 @@
  * Every filter value is a bound parameter; LIKE patterns are escaped.  Rows
  * are written generically from the column names: a column named X_json
  * holds JSON text this server wrote and is emitted as the value of "X". */
-#include "server.h"
+#include "api.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsonw.h"
+#include "store.h"
 
 /* ---- writing rows ---- */
 
@@ -204,7 +204,7 @@ static bool parse_num(const char *s, long long *out)
 
 static const char *arg(struct req *rq, const char *name)
 {
-	const char *v = req_arg(rq, name);
+	const char *v = http_req_arg(rq, name);
 	return v && *v ? v : NULL;
 }
 
@@ -223,7 +223,7 @@ static bool valid_status(const char *s)
 static void query_failed(struct req *rq, struct buf *err)
 {
 	fprintf(stderr, "log4scan-server: query failed: %s\n", buf_cstr(err));
-	req_error(rq, 500, "query failed");
+	http_req_error(rq, 500, "query failed");
 }
 
 /* Run a list query (q->sql without ORDER/LIMIT) and answer it. */
@@ -233,18 +233,18 @@ static void run_list(struct req *rq, struct qb *q, const char *order, const char
 	long long limit = csv ? 100000 : 50, offset = 0, page = 0, v;
 	if (arg(rq, "limit")) {
 		if (!parse_num(arg(rq, "limit"), &v) || v < 1 || v > (csv ? 100000 : 500)) {
-			req_error(rq, 400, "limit must be 1..%d", csv ? 100000 : 500);
+			http_req_error(rq, 400, "limit must be 1..%d", csv ? 100000 : 500);
 			return;
 		}
 		limit = v;
 	}
 	if (arg(rq, "offset") && !parse_num(arg(rq, "offset"), &offset)) {
-		req_error(rq, 400, "offset must be a number");
+		http_req_error(rq, 400, "offset must be a number");
 		return;
 	}
 	if (arg(rq, "page")) {
 		if (!parse_num(arg(rq, "page"), &page) || page < 1) {
-			req_error(rq, 400, "page must be 1 or more");
+			http_req_error(rq, 400, "page must be 1 or more");
 			return;
 		}
 		offset = (page - 1) * limit;
@@ -408,7 +408,7 @@ static void cve_narrow_sql(struct qb *q, struct cve_narrow *c, const char *col, 
 
 static long long stale_cutoff(struct req *rq)
 {
-	return now_s() - (long long)rq->srv->cfg.stale_days * 86400;
+	return http_req_now() - (long long)rq->srv->cfg.stale_days * 86400;
 }
 
 /* ---- lists ---- */
@@ -424,7 +424,7 @@ static bool status_arg(struct req *rq, const char **status)
 {
 	*status = arg(rq, "status");
 	if (*status && !valid_status(*status)) {
-		req_error(rq, 400, "status must be vulnerable, mitigated or safe");
+		http_req_error(rq, 400, "status must be vulnerable, mitigated or safe");
 		return false;
 	}
 	return true;
@@ -540,7 +540,7 @@ static bool device_arg(struct req *rq, struct qb *q, const char *col)
 	if (!v)
 		return true;
 	if (!parse_num(v, &id)) {
-		req_error(rq, 400, "device must be a device id");
+		http_req_error(rq, 400, "device must be a device id");
 		return false;
 	}
 	struct buf c = BUF_INIT;
@@ -842,7 +842,7 @@ static void overview(struct req *rq)
 	buf_adds(o, "}\n");
 	buf_free(&sql);
 	if (rc) {
-		req_error(rq, 500, "query failed");
+		http_req_error(rq, 500, "query failed");
 		return;
 	}
 	rq->status = 200;
@@ -853,7 +853,7 @@ static void device_one(struct req *rq, const char *idtext)
 {
 	long long id;
 	if (!parse_num(idtext, &id)) {
-		req_error(rq, 404, "no such device");
+		http_req_error(rq, 404, "no such device");
 		return;
 	}
 	struct buf sql = BUF_INIT, err = BUF_INIT;
@@ -864,9 +864,9 @@ static void device_one(struct req *rq, const char *idtext)
 	buf_free(&sql);
 	buf_free(&err);
 	if (rc)
-		req_error(rq, 500, "query failed");
+		http_req_error(rq, 500, "query failed");
 	else if (!o.found)
-		req_error(rq, 404, "no such device");
+		http_req_error(rq, 404, "no such device");
 	else {
 		buf_addc(&rq->out, '\n');
 		rq->status = 200;
@@ -878,8 +878,8 @@ void api_get(struct req *rq, const char *path)
 {
 	/* filters are compared with stored text, which is valid UTF-8 (and
 	 * PostgreSQL refuses a parameter that is not): say so instead of a 500 */
-	if (!req_args_utf8(rq)) {
-		req_error(rq, 400, "query parameter is not valid UTF-8");
+	if (!http_req_args_utf8(rq)) {
+		http_req_error(rq, 400, "query parameter is not valid UTF-8");
 		return;
 	}
 	static const struct { const char *name; void (*fn)(struct req *); } lists[] = {
@@ -890,7 +890,7 @@ void api_get(struct req *rq, const char *path)
 	};
 	if (!strcmp(path, "summary")) {
 		if (summary(rq, &rq->out)) {
-			req_error(rq, 500, "query failed");
+			http_req_error(rq, 500, "query failed");
 			return;
 		}
 		buf_addc(&rq->out, '\n');
@@ -912,7 +912,7 @@ void api_get(struct req *rq, const char *path)
 			return;
 		}
 	}
-	req_error(rq, 404, "no such endpoint");
+	http_req_error(rq, 404, "no such endpoint");
 }
 
 /* ---- ingest ---- */
@@ -922,19 +922,19 @@ void api_ingest(struct req *rq)
 	struct report r;
 	struct buf err = BUF_INIT;
 	if (!rq->body.len) {
-		req_error(rq, 400, "empty body: expected an NDJSON report");
+		http_req_error(rq, 400, "empty body: expected an NDJSON report");
 		return;
 	}
 	if (report_parse(&r, rq->body.data, rq->body.len, &rq->srv->cfg.limits, &err)) {
-		req_error(rq, 400, "%s", buf_cstr(&err));
+		http_req_error(rq, 400, "%s", buf_cstr(&err));
 		buf_free(&err);
 		return;
 	}
 	struct ingest_result res;
-	if (store_ingest(rq->srv->st, &r, rq->token_id, now_s(), &res, &err)) {
+	if (store_ingest(rq->srv->st, &r, rq->token_id, http_req_now(), &res, &err)) {
 		fprintf(stderr, "log4scan-server: ingest of %s failed: %s\n", r.report_id, buf_cstr(&err));
 		rq->retry_after = 5;
-		req_error(rq, 503, "the report could not be stored; retry later");
+		http_req_error(rq, 503, "the report could not be stored; retry later");
 	} else {
 		rq->status = 200;
 		rq->ctype = "application/json";
@@ -956,9 +956,9 @@ static int known_row(void *ctx, const struct dbrow *r)
 
 void api_known(struct req *rq)
 {
-	const char *ids = req_arg(rq, "ids");
+	const char *ids = http_req_arg(rq, "ids");
 	if (!ids) {
-		req_error(rq, 400, "ids=ID,ID,... is required");
+		http_req_error(rq, 400, "ids=ID,ID,... is required");
 		return;
 	}
 	char *copy = xstrdup(ids), *save = NULL;
@@ -967,12 +967,12 @@ void api_known(struct req *rq)
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (n == 1000) {
 			free(copy);
-			req_error(rq, 400, "at most 1000 ids per request");
+			http_req_error(rq, 400, "at most 1000 ids per request");
 			return;
 		}
 		if (!is_uuid(t)) {
 			free(copy);
-			req_error(rq, 400, "ids must be report UUIDs");
+			http_req_error(rq, 400, "ids must be report UUIDs");
 			return;
 		}
 		for (char *c = t; *c; c++)
@@ -998,7 +998,7 @@ void api_known(struct req *rq)
 		if (rc) {
 			free(copy);
 			buf_free(&err);
-			req_error(rq, 503, "database unavailable");
+			http_req_error(rq, 503, "database unavailable");
 			return;
 		}
 	}
@@ -1007,17 +1007,4 @@ void api_known(struct req *rq)
 	buf_free(&err);
 	rq->status = 200;
 	rq->ctype = "application/json";
-}
-
-bool json_login_fields(const char *body, size_t len, struct buf *user, struct buf *pw)
-{
-	json_t *o = json_loadb(body, len, 0, NULL);
-	json_t *u = json_object_get(o, "user"), *p = json_object_get(o, "password");
-	bool ok = json_is_string(u) && json_is_string(p) && json_string_length(u) < 256 && json_string_length(p) < 1024;
-	if (ok) {
-		buf_adds(user, json_string_value(u));
-		buf_adds(pw, json_string_value(p));
-	}
-	json_decref(o);
-	return ok;
 }

@@ -19,11 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
+#include "http.h"
 #include "jsonw.h"
+#include "report_parse.h"
 #include "server.h"
+#include "store.h"
 
 static const char USAGE[] =
 	"usage: log4scan-server [serve] [--listen HOST:PORT] [--db URL] [options]\n"
@@ -159,7 +163,7 @@ static int cmd_token(struct opts *o)
 	if (!st)
 		return 1;
 	if (!strcmp(sub, "revoke")) {
-		rc = store_token_revoke(st, o->name, now_s(), &err) ? 1 : 0;
+		rc = store_token_revoke(st, o->name, (long long)time(NULL), &err) ? 1 : 0;
 		if (rc)
 			fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 		else
@@ -177,7 +181,7 @@ static int cmd_token(struct opts *o)
 			rc = 1;
 		} else {
 			auth_sha256_hex(tok.data, tok.len, hex);
-			if (store_token_add(st, o->name, role, hex, now_s(), &err)) {
+			if (store_token_add(st, o->name, role, hex, (long long)time(NULL), &err)) {
 				fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 				rc = 1;
 			} else {
