@@ -34,7 +34,7 @@ static size_t str_array(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ingest_limits lim = {1u << 16, 64, 4096};
+	struct report_limits lim = {1u << 16, 64, 4096};
 	struct report r;
 	struct buf err = BUF_INIT;
 	volatile size_t sink = 0;

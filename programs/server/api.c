@@ -970,7 +970,7 @@ void api_known(struct req *rq)
 			http_req_error(rq, 400, "at most 1000 ids per request");
 			return;
 		}
-		if (!is_uuid(t)) {
+		if (!report_id_valid(t)) {
 			free(copy);
 			http_req_error(rq, 400, "ids must be report UUIDs");
 			return;

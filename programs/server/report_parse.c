@@ -18,7 +18,7 @@
 
 struct pctx {
 	struct report *r;
-	const struct ingest_limits *lim;
+	const struct report_limits *lim;
 	struct buf *err;
 	size_t lineno;
 	const char *kind;
@@ -151,7 +151,7 @@ static bool all_hex(const char *s, size_t n)
 	return s[n] == 0;
 }
 
-bool is_uuid(const char *s)
+bool report_id_valid(const char *s)
 {
 	return strlen(s) == 36 && uuid_at(s);
 }
@@ -167,7 +167,8 @@ static int digits(const char *s, int n)
 	return v;
 }
 
-long long parse_rfc3339(const char *s)
+/* RFC 3339 timestamp -> seconds since the epoch; -1 when malformed. */
+static long long parse_rfc3339(const char *s)
 {
 	/* YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm) */
 	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
@@ -218,7 +219,7 @@ static int parse_envelope(struct pctx *c, json_t *o)
 		return fail(c, "the first line must be the report envelope ({\"kind\":\"report\",...})");
 	if (get_str(c, o, "report_id", true, &id))
 		return -1;
-	if (!is_uuid(id))
+	if (!report_id_valid(id))
 		return fail(c, "\"report_id\" must be a UUID");
 	for (int i = 0; i < 36; i++)
 		r->report_id[i] = (char)tolower((unsigned char)id[i]);
@@ -375,9 +376,9 @@ static int parse_error(struct pctx *c, json_t *o, struct caps *cap)
 	return get_str(c, o, "path", false, &e->path) || get_str(c, o, "error", false, &e->error) ? -1 : 0;
 }
 
-int report_parse(struct report *r, const char *body, size_t len, const struct ingest_limits *lim, struct buf *err)
+int report_parse(struct report *r, const char *body, size_t len, const struct report_limits *lim, struct buf *err)
 {
-	struct ingest_limits dflt = INGEST_LIMITS_DEFAULT;
+	struct report_limits dflt = REPORT_LIMITS_DEFAULT;
 	struct caps cap = {0, 0, 0, 0, 0};
 	struct pctx c = {r, lim ? lim : &dflt, err, 0, "report"};
 	memset(r, 0, sizeof *r);

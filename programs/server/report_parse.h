@@ -69,22 +69,21 @@ struct report {
 	size_t n_lines;
 };
 
-struct ingest_limits {
+struct report_limits {
 	size_t max_bytes;      /* whole body */
 	size_t max_records;    /* records after the envelope */
 	size_t max_field;      /* one string field */
 };
-#define INGEST_LIMITS_DEFAULT {16u << 20, 100000, 65536}
+#define REPORT_LIMITS_DEFAULT {16u << 20, 100000, 65536}
 
 /* 0 on success; -1 with a reason in err (the report is then freed). */
-int report_parse(struct report *r, const char *body, size_t len, const struct ingest_limits *lim, struct buf *err);
+int report_parse(struct report *r, const char *body, size_t len, const struct report_limits *lim, struct buf *err);
 void report_free(struct report *r);
 
 /* Device identity: machine_id, or "host:<hostname>" when there is none. */
 void report_device_ident(const struct report *r, struct buf *out);
 
-/* RFC 3339 timestamp -> seconds since the epoch; -1 when malformed. */
-long long parse_rfc3339(const char *s);
-bool is_uuid(const char *s);
+/* s is a report id: a UUID (36 characters, either case) and nothing more */
+bool report_id_valid(const char *s);
 
 #endif

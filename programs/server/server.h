@@ -24,7 +24,7 @@ struct server_config {
 	int pool;                    /* database connections */
 	int max_connections;
 	int session_hours;
-	struct ingest_limits limits;
+	struct report_limits limits;
 };
 
 struct server {

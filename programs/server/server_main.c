@@ -380,7 +380,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	memset(&o, 0, sizeof o);
-	struct ingest_limits lim = INGEST_LIMITS_DEFAULT;
+	struct report_limits lim = REPORT_LIMITS_DEFAULT;
 	o.cfg.limits = lim;
 	o.cfg.listen = "127.0.0.1:8080";
 	o.cfg.db_url = getenv("LOG4SCAN_DB") ? getenv("LOG4SCAN_DB") : "log4scan.db";
