@@ -274,231 +274,299 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
 	return rc;
 }
 
-int ingest_tx(struct dbc *c, const struct report *r, const struct plan *pl, long long token_id, long long now,
-	      struct ingest_result *res, struct deltas *dl, struct arch_new *an, bool archives_known)
-{
-	const char *ident = buf_cstr((struct buf *)&pl->ident);
-	int rc;
-	struct dev_state d = {0};
-	struct fkeys before = {0};
-	struct akeys ak = {0};
-	memset(res, 0, sizeof *res);
-
-	/* 1. the device row, locked */
-	{
-		struct dbv p[3] = {dv_text(ident), dv_int(now), dv_int(now)};
-		if ((rc = dbc_exec(c, "INSERT INTO devices(ident, first_seen, last_seen) VALUES(?, ?, ?)"
-				      " ON CONFLICT(ident) DO UPDATE SET ident = excluded.ident"
-				      " RETURNING id, scan_created, ps_created, last_created, n_reports, n_vulnerable,"
-				      " n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked,"
-				      " findings_hash", p, 3, dev_cb, &d)))
-			goto out;
-		if (!d.found) {
-			rc = DB_ERR;
-			goto out;
-		}
-		res->device_id = d.id;
-	}
+/* One report's transaction as it goes: what it was given, the device row
+ * before it, what it replaces, and the device's counters after it. */
+struct tx {
+	struct dbc *c;
+	const struct report *r;
+	const struct plan *pl;
+	long long token_id, now;
+	struct ingest_result *res;
+	struct deltas *dl;
+	struct arch_new *an;         /* SQLite: the writer's archive ids; NULL on PostgreSQL */
+	bool archives_known;
+	struct dev_state d;          /* the device row before this report */
 	/* what this report replaces */
-	bool is_scan = pl->is_scan, is_ps = pl->is_ps;
-	bool repl_findings_all = is_scan && r->created_epoch >= d.scan_created;
-	bool repl_findings_pid = is_ps && r->created_epoch >= d.ps_created;
-	bool repl_processes = (is_scan && r->created_epoch >= d.scan_created) || repl_findings_pid;
-	bool repl_errors = repl_findings_all;
-	/* findings in a report of another command (or an older one) are not current state */
-	bool store_findings = repl_findings_all || repl_findings_pid;
-	res->applied = repl_findings_all || repl_processes || r->n_attempts;
+	bool repl_findings_all, repl_findings_pid, repl_processes, repl_errors;
+	bool store_findings;         /* its findings become the current state */
+	bool fresh;                  /* the device's first report: nothing to replace */
+	struct fkeys before;         /* the device's findings it replaces */
+	struct akeys ak;             /* their aggregate keys, and those of the new state */
+	/* the device after this report */
+	long long nv, nm, ns, nproc, nrestart, exposed, nerr, natt;
+	char fhash[65];
+};
 
-	/* 3. history */
-	{
-		struct dbv p[13] = {dv_int(d.id), dv_text(r->report_id), dv_text(r->command), dv_int(r->created_epoch),
-				    dv_int(now), dv_int(token_id), dv_text(r->agent_version ? r->agent_version : ""),
-				    dv_int((long long)r->n_findings), dv_int(pl->vuln), dv_int((long long)r->n_processes),
-				    dv_int((long long)r->n_attempts), dv_int((long long)r->n_errors),
-				    dv_int(res->applied ? 1 : 0)};
-		struct dbv q[14];
-		memcpy(q, p, sizeof p);
-		q[13] = dv_text(r->summary_json);
-		/* 2. idempotency: a report id the device already sent inserts nothing */
-		long long id = 0;
-		if ((rc = dbc_int(c, "INSERT INTO reports(device_id, report_id, command, created, received, token_id,"
-				     " agent_version, n_findings, n_vulnerable, n_processes, n_attempts, n_errors, applied,"
-				     " summary_json) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-				     " ON CONFLICT(device_id, report_id) DO NOTHING RETURNING id", q, 14, 0, &id)))
-			goto out;
-		if (!id) {
-			memset(res, 0, sizeof *res);
-			res->device_id = d.id;
-			res->duplicate = true;
-			goto out;
-		}
+/* 1. the device row, locked; then what this report replaces */
+static int tx_device(struct tx *t)
+{
+	const struct report *r = t->r;
+	struct dev_state *d = &t->d;
+	struct dbv p[3] = {dv_text(buf_cstr((struct buf *)&t->pl->ident)), dv_int(t->now), dv_int(t->now)};
+	int rc = dbc_exec(t->c, "INSERT INTO devices(ident, first_seen, last_seen) VALUES(?, ?, ?)"
+				" ON CONFLICT(ident) DO UPDATE SET ident = excluded.ident"
+				" RETURNING id, scan_created, ps_created, last_created, n_reports, n_vulnerable,"
+				" n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked,"
+				" findings_hash", p, 3, dev_cb, d);
+	if (rc)
+		return rc;
+	if (!d->found)
+		return DB_ERR;
+	t->res->device_id = d->id;
+	bool is_scan = t->pl->is_scan, is_ps = t->pl->is_ps;
+	t->repl_findings_all = is_scan && r->created_epoch >= d->scan_created;
+	t->repl_findings_pid = is_ps && r->created_epoch >= d->ps_created;
+	t->repl_processes = (is_scan && r->created_epoch >= d->scan_created) || t->repl_findings_pid;
+	t->repl_errors = t->repl_findings_all;
+	/* findings in a report of another command (or an older one) are not current state */
+	t->store_findings = t->repl_findings_all || t->repl_findings_pid;
+	t->res->applied = t->repl_findings_all || t->repl_processes || r->n_attempts;
+	return DB_OK;
+}
+
+/* 3. history; 2. idempotency: a report id the device already sent inserts
+ * nothing (res->duplicate) */
+static int tx_history(struct tx *t)
+{
+	const struct report *r = t->r;
+	struct dbv q[14] = {dv_int(t->d.id), dv_text(r->report_id), dv_text(r->command), dv_int(r->created_epoch),
+			    dv_int(t->now), dv_int(t->token_id), dv_text(r->agent_version ? r->agent_version : ""),
+			    dv_int((long long)r->n_findings), dv_int(t->pl->vuln), dv_int((long long)r->n_processes),
+			    dv_int((long long)r->n_attempts), dv_int((long long)r->n_errors),
+			    dv_int(t->res->applied ? 1 : 0), dv_text(r->summary_json)};
+	long long id = 0;
+	int rc = dbc_int(t->c, "INSERT INTO reports(device_id, report_id, command, created, received, token_id,"
+			       " agent_version, n_findings, n_vulnerable, n_processes, n_attempts, n_errors, applied,"
+			       " summary_json) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			       " ON CONFLICT(device_id, report_id) DO NOTHING RETURNING id", q, 14, 0, &id);
+	if (rc)
+		return rc;
+	if (!id) {
+		memset(t->res, 0, sizeof *t->res);
+		t->res->device_id = t->d.id;
+		t->res->duplicate = true;
 	}
 	/* a device's first report: it has no findings, processes or errors yet */
-	bool fresh = d.n_reports == 0;
-	/* 4a. findings */
-	long long nv = d.n_vulnerable, nm = d.n_mitigated, ns = d.n_safe;
-	char fhash[65];
-	snprintf(fhash, sizeof fhash, "%s", d.findings_hash);
-	if (repl_findings_all) {
-		memcpy(fhash, pl->fhash, sizeof fhash);
-		if (!strcmp(fhash, d.findings_hash) && d.n_reports > 0)
-			store_findings = false;   /* the same findings as now: nothing to rewrite */
-	} else if (repl_findings_pid) {
-		fhash[0] = 0;                     /* changed in part: no longer the hash of a scan */
+	t->fresh = t->d.n_reports == 0;
+	return DB_OK;
+}
+
+/* 4a. findings: those the report replaces out (their keys counted before),
+ * its own in (keyed by ingest_plan_make()) */
+static int tx_findings(struct tx *t)
+{
+	const struct dev_state *d = &t->d;
+	int rc;
+	t->nv = d->n_vulnerable;
+	t->nm = d->n_mitigated;
+	t->ns = d->n_safe;
+	snprintf(t->fhash, sizeof t->fhash, "%s", d->findings_hash);
+	if (t->repl_findings_all) {
+		memcpy(t->fhash, t->pl->fhash, sizeof t->fhash);
+		if (!strcmp(t->fhash, d->findings_hash) && d->n_reports > 0)
+			t->store_findings = false;   /* the same findings as now: nothing to rewrite */
+	} else if (t->repl_findings_pid) {
+		t->fhash[0] = 0;                 /* changed in part: no longer the hash of a scan */
 	}
-	if (store_findings) {
-		struct dbv p[1] = {dv_int(d.id)};
-		if (!fresh && (rc = dbc_exec(c, "SELECT status, component, version, sha256, cves_json,"
-					       " CASE WHEN pid IS NULL THEN 0 ELSE 1 END FROM findings WHERE device_id = ?",
-					    p, 1, ingest_fkeys_row, &before)))
-			goto out;
-		if (!fresh && (rc = dbc_exec(c, repl_findings_all ? "DELETE FROM findings WHERE device_id = ?"
-								  : "DELETE FROM findings WHERE device_id = ? AND pid IS NOT NULL",
-					     p, 1, NULL, NULL)))
-			goto out;
-		nv = nm = ns = 0;
-		for (size_t i = 0; i < before.n; i++) {
-			ingest_akeys_from(&ak, &before.v[i], false);
-			bool kept = !repl_findings_all && !before.v[i].has_pid;
-			if (kept) {
-				ingest_akeys_from(&ak, &before.v[i], true);
-				const char *s = before.v[i].status;
-				nv += !strcmp(s, "vulnerable");
-				nm += !strcmp(s, "mitigated");
-				ns += !strcmp(s, "safe");
-			}
-		}
-		if ((rc = an ? insert_findings_sqlite(c, r, pl, d.id, repl_findings_pid, an)
-			     : insert_findings(c, r, pl, d.id, repl_findings_pid, archives_known)))
-			goto out;
-		/* the new findings: counted and keyed by ingest_plan_make() */
-		for (size_t i = 0; i < pl->after.n; i++)
-			*ingest_akeys_add(&ak, "", "", "", "", "", true) = pl->after.v[i];
-		nv += pl->nv;
-		nm += pl->nm;
-		ns += pl->ns;
-	}
-	/* 4b. processes */
-	long long nproc = d.n_processes, nrestart = d.n_restart, exposed = d.exposed;
-	if (repl_processes) {
-		struct dbv p[1] = {dv_int(d.id)};
-		if (!fresh && (rc = dbc_exec(c, "DELETE FROM processes WHERE device_id = ?", p, 1, NULL, NULL)))
-			goto out;
-		nproc = (long long)r->n_processes;
-		nrestart = exposed = 0;
-		for (size_t i = 0; i < r->n_processes; i++) {
-			const struct rp_process *pr = &r->processes[i];
-			struct dbv q[12] = {dv_int(d.id), dv_int(pr->pid), dv_text(pr->user), dv_text(pr->command),
-					    dv_text(pr->start_time), dv_text(pr->container), dv_text(pr->status),
-					    dv_int(pr->restart_required), dv_text(pr->listening_json),
-					    dv_int(pr->n_listening), dv_text(pr->jars_json), dv_text(pr->mitigations_json)};
-			if ((rc = dbc_exec(c, "INSERT INTO processes(device_id, pid, username, command, start_time, container,"
-					      " status, restart_required, listening_json, n_listening, jars_json, mitigations_json)"
-					      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q, 12, NULL, NULL)))
-				goto out;
-			nrestart += pr->restart_required;
-			if (!strcmp(pr->status, "vulnerable") && pr->n_listening > 0)
-				exposed = 1;
+	if (!t->store_findings)
+		return DB_OK;
+	struct dbv p[1] = {dv_int(d->id)};
+	if (!t->fresh && (rc = dbc_exec(t->c, "SELECT status, component, version, sha256, cves_json,"
+					      " CASE WHEN pid IS NULL THEN 0 ELSE 1 END FROM findings WHERE device_id = ?",
+					   p, 1, ingest_fkeys_row, &t->before)))
+		return rc;
+	if (!t->fresh && (rc = dbc_exec(t->c, t->repl_findings_all ? "DELETE FROM findings WHERE device_id = ?"
+					 : "DELETE FROM findings WHERE device_id = ? AND pid IS NOT NULL",
+					p, 1, NULL, NULL)))
+		return rc;
+	t->nv = t->nm = t->ns = 0;
+	for (size_t i = 0; i < t->before.n; i++) {
+		const struct fkey *f = &t->before.v[i];
+		ingest_akeys_from(&t->ak, f, false);
+		bool kept = !t->repl_findings_all && !f->has_pid;
+		if (kept) {
+			ingest_akeys_from(&t->ak, f, true);
+			t->nv += !strcmp(f->status, "vulnerable");
+			t->nm += !strcmp(f->status, "mitigated");
+			t->ns += !strcmp(f->status, "safe");
 		}
 	}
-	/* 4c. errors */
-	long long nerr = d.n_errors;
-	if (repl_errors) {
-		struct dbv p[1] = {dv_int(d.id)};
-		if (!fresh && (rc = dbc_exec(c, "DELETE FROM scan_errors WHERE device_id = ?", p, 1, NULL, NULL)))
-			goto out;
-		nerr = (long long)r->n_errors;
-		for (size_t i = 0; i < r->n_errors && i < 1000; i++) {
-			struct dbv q[3] = {dv_int(d.id), dv_text(r->errors[i].path), dv_text(r->errors[i].error)};
-			if ((rc = dbc_exec(c, "INSERT INTO scan_errors(device_id, path, error) VALUES(?, ?, ?)", q, 3,
-					   NULL, NULL)))
-				goto out;
-		}
+	if ((rc = t->an ? insert_findings_sqlite(t->c, t->r, t->pl, d->id, t->repl_findings_pid, t->an)
+			: insert_findings(t->c, t->r, t->pl, d->id, t->repl_findings_pid, t->archives_known)))
+		return rc;
+	for (size_t i = 0; i < t->pl->after.n; i++)
+		*ingest_akeys_add(&t->ak, "", "", "", "", "", true) = t->pl->after.v[i];
+	t->nv += t->pl->nv;
+	t->nm += t->pl->nm;
+	t->ns += t->pl->ns;
+	return DB_OK;
+}
+
+/* 4b. processes */
+static int tx_processes(struct tx *t)
+{
+	const struct report *r = t->r;
+	int rc;
+	t->nproc = t->d.n_processes;
+	t->nrestart = t->d.n_restart;
+	t->exposed = t->d.exposed;
+	if (!t->repl_processes)
+		return DB_OK;
+	struct dbv p[1] = {dv_int(t->d.id)};
+	if (!t->fresh && (rc = dbc_exec(t->c, "DELETE FROM processes WHERE device_id = ?", p, 1, NULL, NULL)))
+		return rc;
+	t->nproc = (long long)r->n_processes;
+	t->nrestart = t->exposed = 0;
+	for (size_t i = 0; i < r->n_processes; i++) {
+		const struct rp_process *pr = &r->processes[i];
+		struct dbv q[12] = {dv_int(t->d.id), dv_int(pr->pid), dv_text(pr->user), dv_text(pr->command),
+				    dv_text(pr->start_time), dv_text(pr->container), dv_text(pr->status),
+				    dv_int(pr->restart_required), dv_text(pr->listening_json),
+				    dv_int(pr->n_listening), dv_text(pr->jars_json), dv_text(pr->mitigations_json)};
+		if ((rc = dbc_exec(t->c, "INSERT INTO processes(device_id, pid, username, command, start_time, container,"
+					 " status, restart_required, listening_json, n_listening, jars_json, mitigations_json)"
+					 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q, 12, NULL, NULL)))
+			return rc;
+		t->nrestart += pr->restart_required;
+		if (!strcmp(pr->status, "vulnerable") && pr->n_listening > 0)
+			t->exposed = 1;
 	}
-	/* 4d. attempts (appended, de-duplicated).  "seen": the device already had
-	 * an attempt calling back to that host before this report. */
-	long long natt = d.n_attempts;
-	bool *seen = xcalloc(r->n_attempts ? r->n_attempts : 1, sizeof *seen);
-	for (size_t i = 0; i < r->n_attempts; i++) {
-		const struct rp_attempt *a = &r->attempts[i];
+	return DB_OK;
+}
+
+/* 4c. errors (the first 1,000 stored, all counted) */
+static int tx_errors(struct tx *t)
+{
+	const struct report *r = t->r;
+	int rc;
+	t->nerr = t->d.n_errors;
+	if (!t->repl_errors)
+		return DB_OK;
+	struct dbv p[1] = {dv_int(t->d.id)};
+	if (!t->fresh && (rc = dbc_exec(t->c, "DELETE FROM scan_errors WHERE device_id = ?", p, 1, NULL, NULL)))
+		return rc;
+	t->nerr = (long long)r->n_errors;
+	for (size_t i = 0; i < r->n_errors && i < 1000; i++) {
+		struct dbv q[3] = {dv_int(t->d.id), dv_text(r->errors[i].path), dv_text(r->errors[i].error)};
+		if ((rc = dbc_exec(t->c, "INSERT INTO scan_errors(device_id, path, error) VALUES(?, ?, ?)", q, 3,
+				   NULL, NULL)))
+			return rc;
+	}
+	return DB_OK;
+}
+
+/* seen[i]: the device already had an attempt calling back to the host of
+ * attempt i before this report */
+static int attempts_seen(struct tx *t, bool *seen)
+{
+	for (size_t i = 0; i < t->r->n_attempts; i++) {
+		const struct rp_attempt *a = &t->r->attempts[i];
 		long long n = 0;
-		struct dbv hp[2] = {dv_text(a->host ? a->host : ""), dv_int(d.id)};
+		struct dbv hp[2] = {dv_text(a->host ? a->host : ""), dv_int(t->d.id)};
 		if (!a->host)
 			continue;
-		if ((rc = dbc_int(c, "SELECT COUNT(*) FROM (SELECT 1 FROM attempts WHERE host = ? AND device_id = ?"
-				     " LIMIT 1) t", hp, 2, 0, &n))) {
-			free(seen);
-			goto out;
-		}
+		int rc = dbc_int(t->c, "SELECT COUNT(*) FROM (SELECT 1 FROM attempts WHERE host = ? AND device_id = ?"
+				       " LIMIT 1) t", hp, 2, 0, &n);
+		if (rc)
+			return rc;
 		seen[i] = n > 0;
 	}
-	for (size_t i = 0; i < r->n_attempts; i++) {
+	return DB_OK;
+}
+
+/* 4d. attempts (appended, de-duplicated); each new one counts for its
+ * callback host, and its device too unless seen before */
+static int tx_attempts(struct tx *t)
+{
+	const struct report *r = t->r;
+	t->natt = t->d.n_attempts;
+	bool *seen = xcalloc(r->n_attempts ? r->n_attempts : 1, sizeof *seen);
+	int rc = attempts_seen(t, seen);
+	for (size_t i = 0; i < r->n_attempts && rc == DB_OK; i++) {
 		const struct rp_attempt *a = &r->attempts[i];
-		struct dbv q[15] = {dv_int(d.id), dv_text(r->report_id), dv_text(pl->fps[i]), dv_text(a->path),
+		struct dbv q[15] = {dv_int(t->d.id), dv_text(r->report_id), dv_text(t->pl->fps[i]), dv_text(a->path),
 				    opt_int(a->has_line, a->line), opt_int(a->has_offset, a->offset), dv_text(a->timestamp),
 				    dv_text(a->raw), dv_text(a->decoded), dv_text(a->protocol),
 				    dv_text(a->host ? a->host : ""), opt_int(a->has_port, a->port), dv_text(a->client),
-				    dv_text(a->exfil_json), dv_int(now)};
+				    dv_text(a->exfil_json), dv_int(t->now)};
 		long long inserted = 0;
-		if ((rc = dbc_int(c, "INSERT INTO attempts(device_id, report_id, fp, path, line, byte_offset, ts, raw,"
-				     " decoded, protocol, host, port, client, exfil_json, received)"
-				     " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-				     " ON CONFLICT(device_id, fp) DO NOTHING RETURNING id", q, 15, 0, &inserted))) {
-			free(seen);
-			goto out;
-		}
+		if ((rc = dbc_int(t->c, "INSERT INTO attempts(device_id, report_id, fp, path, line, byte_offset, ts, raw,"
+					" decoded, protocol, host, port, client, exfil_json, received)"
+					" VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+					" ON CONFLICT(device_id, fp) DO NOTHING RETURNING id", q, 15, 0, &inserted)))
+			break;
 		if (!inserted)
 			continue;
-		natt++;
-		res->attempts_new++;
+		t->natt++;
+		t->res->attempts_new++;
 		if (a->host) {
 			/* one more attempt for the host; one more device unless seen before */
-			ingest_akeys_add(&ak, "callback", a->host, "", "", "", true);
+			ingest_akeys_add(&t->ak, "callback", a->host, "", "", "", true);
 			if (seen[i]) {
-				ingest_akeys_add(&ak, "callback", a->host, "", "", "", true);
-				ak.v[ak.n - 1].before = 1;
+				ingest_akeys_add(&t->ak, "callback", a->host, "", "", "", true);
+				t->ak.v[t->ak.n - 1].before = 1;
 			}
 		}
 	}
 	free(seen);
-	/* 5. counters, aggregates, trend */
-	{
-		long long attacked = natt > 0;
-		long long priority = exposed * 2 + attacked;
-		bool newer = r->created_epoch >= d.last_created;
-		struct dbv p[] = {
-			dv_int(now), dv_text(r->report_id), dv_int(d.n_reports + 1),
-			dv_int(repl_findings_all ? r->created_epoch : d.scan_created),
-			dv_int(repl_processes && is_ps ? r->created_epoch : d.ps_created),
-			dv_int(nv), dv_int(nm), dv_int(ns), dv_int(nproc), dv_int(nrestart), dv_int(natt), dv_int(nerr),
-			dv_int(exposed), dv_int(attacked), dv_int(priority),
-			dv_int(newer), dv_text(r->hostname ? r->hostname : ""), dv_text(r->machine_id),
-			dv_text(r->os ? r->os : ""), dv_text(r->kernel ? r->kernel : ""), dv_text(r->ips_json),
-			dv_text(r->tags_json), dv_text(r->agent_version ? r->agent_version : ""),
-			dv_int(r->created_epoch), dv_text(fhash), dv_int(d.id)};
-		if ((rc = dbc_exec(c, "UPDATE devices SET last_seen = ?, last_report_id = ?, n_reports = ?,"
-				      " scan_created = ?, ps_created = ?, n_vulnerable = ?, n_mitigated = ?, n_safe = ?,"
-				      " n_processes = ?, n_restart = ?, n_attempts = ?, n_errors = ?, exposed = ?,"
-				      " attacked = ?, priority = ?,"
-				      " hostname = CASE WHEN ? = 1 THEN ? ELSE hostname END, machine_id = ?,"
-				      " os = ?, kernel = ?, ips_json = ?, tags_json = ?, agent_version = ?,"
-				      " last_created = CASE WHEN last_created > ? THEN last_created ELSE ? END,"
-				      " findings_hash = ? WHERE id = ?",
-				   (struct dbv[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11],
-						  p[12], p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21],
-						  p[22], p[23], p[23], p[24], p[25]},
-				   27, NULL, NULL)))
-			goto out;
-		ingest_akeys_reduce(&ak, &dl->agg);
-		long long dv[9] = {
-			d.n_reports == 0, (nv > 0) - (d.n_vulnerable > 0), exposed - d.exposed, attacked - d.attacked,
-			nv - d.n_vulnerable, nm - d.n_mitigated, ns - d.n_safe, nrestart - d.n_restart, natt - d.n_attempts};
-		for (int i = 0; i < 9; i++)
-			dl->trend[i] += dv[i];
-	}
-	rc = DB_OK;
-out:
-	ingest_fkeys_free(&before);
-	ingest_akeys_free(&ak);
+	return rc;
+}
+
+/* 5. the device's counters; the aggregates' and trend's deltas to dl */
+static int tx_counters(struct tx *t)
+{
+	const struct report *r = t->r;
+	const struct dev_state *d = &t->d;
+	long long attacked = t->natt > 0;
+	long long priority = t->exposed * 2 + attacked;
+	bool newer = r->created_epoch >= d->last_created;
+	struct dbv p[] = {
+		dv_int(t->now), dv_text(r->report_id), dv_int(d->n_reports + 1),
+		dv_int(t->repl_findings_all ? r->created_epoch : d->scan_created),
+		dv_int(t->repl_processes && t->pl->is_ps ? r->created_epoch : d->ps_created),
+		dv_int(t->nv), dv_int(t->nm), dv_int(t->ns), dv_int(t->nproc), dv_int(t->nrestart), dv_int(t->natt),
+		dv_int(t->nerr), dv_int(t->exposed), dv_int(attacked), dv_int(priority),
+		dv_int(newer), dv_text(r->hostname ? r->hostname : ""), dv_text(r->machine_id),
+		dv_text(r->os ? r->os : ""), dv_text(r->kernel ? r->kernel : ""), dv_text(r->ips_json),
+		dv_text(r->tags_json), dv_text(r->agent_version ? r->agent_version : ""),
+		dv_int(r->created_epoch), dv_text(t->fhash), dv_int(d->id)};
+	int rc = dbc_exec(t->c, "UPDATE devices SET last_seen = ?, last_report_id = ?, n_reports = ?,"
+				" scan_created = ?, ps_created = ?, n_vulnerable = ?, n_mitigated = ?, n_safe = ?,"
+				" n_processes = ?, n_restart = ?, n_attempts = ?, n_errors = ?, exposed = ?,"
+				" attacked = ?, priority = ?,"
+				" hostname = CASE WHEN ? = 1 THEN ? ELSE hostname END, machine_id = ?,"
+				" os = ?, kernel = ?, ips_json = ?, tags_json = ?, agent_version = ?,"
+				" last_created = CASE WHEN last_created > ? THEN last_created ELSE ? END,"
+				" findings_hash = ? WHERE id = ?",
+			  (struct dbv[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11],
+					 p[12], p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21],
+					 p[22], p[23], p[23], p[24], p[25]},
+			  27, NULL, NULL);
+	if (rc)
+		return rc;
+	ingest_akeys_reduce(&t->ak, &t->dl->agg);
+	long long dv[9] = {
+		d->n_reports == 0, (t->nv > 0) - (d->n_vulnerable > 0), t->exposed - d->exposed, attacked - d->attacked,
+		t->nv - d->n_vulnerable, t->nm - d->n_mitigated, t->ns - d->n_safe, t->nrestart - d->n_restart,
+		t->natt - d->n_attempts};
+	for (int i = 0; i < 9; i++)
+		t->dl->trend[i] += dv[i];
+	return DB_OK;
+}
+
+int ingest_tx(struct dbc *c, const struct report *r, const struct plan *pl, long long token_id, long long now,
+	      struct ingest_result *res, struct deltas *dl, struct arch_new *an, bool archives_known)
+{
+	static int (*const step[])(struct tx *) = {
+		tx_device, tx_history, tx_findings, tx_processes, tx_errors, tx_attempts, tx_counters,
+	};
+	struct tx t = {.c = c, .r = r, .pl = pl, .token_id = token_id, .now = now, .res = res, .dl = dl, .an = an,
+		       .archives_known = archives_known};
+	int rc = DB_OK;
+	memset(res, 0, sizeof *res);
+	for (size_t i = 0; i < sizeof step / sizeof step[0] && rc == DB_OK && !res->duplicate; i++)
+		rc = step[i](&t);
+	ingest_fkeys_free(&t.before);
+	ingest_akeys_free(&t.ak);
 	return rc;
 }
