@@ -7,7 +7,7 @@
  * Serialization failures and deadlocks come back as DB_RETRY; a lost
  * connection is reset and also reported as DB_RETRY so the caller re-runs
  * its transaction on the fresh connection. */
-#include "db.h"
+#include "db_internal.h"
 
 #include <postgresql/libpq-fe.h>   /* Debian: /usr/include/postgresql */
 #include <stdint.h>

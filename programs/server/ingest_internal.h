@@ -14,7 +14,7 @@
 #include "buf.h"
 #include "db.h"
 #include "report_parse.h"
-#include "store.h"
+#include "store_internal.h"
 
 /* One finding as the aggregates see it. */
 struct fkey {

@@ -86,7 +86,7 @@ struct gc_item {
 	struct buf *err;
 	int rc;
 	bool done, solo;
-	bool queued;          /* in st->gc_head's list, not yet taken by a leader */
+	bool queued;          /* in st->ing->gc_head's list, not yet taken by a leader */
 	pthread_cond_t cv;
 	struct gc_item *next;
 };
@@ -185,9 +185,9 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 	if (pg)
 		qsort(v, n, sizeof *v, item_ident_cmp);   /* device rows in one order */
 	struct dbc *c = db_acquire_writer(st->db);
-	if (!pg && !st->archmap)
-		st->archmap = ingest_archmap_new();
-	struct arch_new an = {st->archmap, NULL, 0, 0};
+	if (!pg && !st->ing->archmap)
+		st->ing->archmap = ingest_archmap_new();
+	struct arch_new an = {st->ing->archmap, NULL, 0, 0};
 	int rc = DB_ERR;
 	for (int attempt = 0; attempt < 8; attempt++) {
 		an.n = 0;
@@ -198,7 +198,7 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 	}
 	if (rc == DB_OK)
 		for (size_t i = 0; i < an.n; i++)
-			ingest_archmap_put(st->archmap, an.v[i].sha, an.v[i].id);
+			ingest_archmap_put(st->ing->archmap, an.v[i].sha, an.v[i].id);
 	free(an.v);
 	for (size_t i = 0; i < n; i++) {
 		if (rc && !v[i]->rc) {
@@ -217,13 +217,13 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
  * touches a woken item again. */
 static void gc_wake(struct store *st, struct gc_item **v, size_t n, const struct gc_item *me)
 {
-	pthread_mutex_lock(&st->gc_mu);
+	pthread_mutex_lock(&st->ing->gc_mu);
 	for (size_t i = 0; i < n; i++) {
 		v[i]->done = true;
 		if (v[i] != me)
 			pthread_cond_signal(&v[i]->cv);
 	}
-	pthread_mutex_unlock(&st->gc_mu);
+	pthread_mutex_unlock(&st->ing->gc_mu);
 }
 
 static int ingest_grouped(struct store *st, const struct report *r, const struct plan *pl, long long token_id,
@@ -233,38 +233,38 @@ static int ingest_grouped(struct store *st, const struct report *r, const struct
 	int max_batch = pg ? GC_PG_BATCH : GC_MAX_BATCH, max_leaders = pg ? GC_PG_LEADERS : 1;
 	struct gc_item me = {r, pl, token_id, now, res, err, DB_ERR, false, false, true, PTHREAD_COND_INITIALIZER,
 			     NULL};
-	pthread_mutex_lock(&st->gc_mu);
-	*st->gc_tail = &me;
-	st->gc_tail = &me.next;
+	pthread_mutex_lock(&st->ing->gc_mu);
+	*st->ing->gc_tail = &me;
+	st->ing->gc_tail = &me.next;
 	while (!me.done) {
 		/* lead only while this report is still queued: a leader's own report
 		 * is always in its batch, so a wake-up sent to the queue's head never
 		 * reaches a thread busy leading */
-		if (!me.queued || st->gc_leaders >= max_leaders) {
-			pthread_cond_wait(&me.cv, &st->gc_mu);
+		if (!me.queued || st->ing->gc_leaders >= max_leaders) {
+			pthread_cond_wait(&me.cv, &st->ing->gc_mu);
 			continue;
 		}
-		st->gc_leaders++;
-		struct gc_item **pp = &st->gc_head;
+		st->ing->gc_leaders++;
+		struct gc_item **pp = &st->ing->gc_head;
 		while (*pp != &me)
 			pp = &(*pp)->next;
 		*pp = me.next;
-		if (st->gc_tail == &me.next)
-			st->gc_tail = pp;
+		if (st->ing->gc_tail == &me.next)
+			st->ing->gc_tail = pp;
 		/* this report, then up to max_batch - 1 from the head */
 		struct gc_item *v[GC_MAX_BATCH] = {&me};
 		size_t n = 1;
-		while (st->gc_head && n < (size_t)max_batch) {
-			v[n++] = st->gc_head;
-			st->gc_head = st->gc_head->next;
+		while (st->ing->gc_head && n < (size_t)max_batch) {
+			v[n++] = st->ing->gc_head;
+			st->ing->gc_head = st->ing->gc_head->next;
 		}
-		if (!st->gc_head)
-			st->gc_tail = &st->gc_head;
+		if (!st->ing->gc_head)
+			st->ing->gc_tail = &st->ing->gc_head;
 		for (size_t i = 0; i < n; i++)
 			v[i]->queued = false;
-		if (st->gc_head && st->gc_leaders < max_leaders)
-			pthread_cond_signal(&st->gc_head->cv);   /* another writer slot is free */
-		pthread_mutex_unlock(&st->gc_mu);
+		if (st->ing->gc_head && st->ing->gc_leaders < max_leaders)
+			pthread_cond_signal(&st->ing->gc_head->cv);   /* another writer slot is free */
+		pthread_mutex_unlock(&st->ing->gc_mu);
 		gc_run(st, v, n);
 		/* the committed reports are answered first; a report the batch left
 		 * out (a deadlock) then runs alone */
@@ -283,12 +283,12 @@ static int ingest_grouped(struct store *st, const struct report *r, const struct
 						    solo[i]->res, solo[i]->err);
 		}
 		gc_wake(st, solo, ns, &me);
-		pthread_mutex_lock(&st->gc_mu);
-		st->gc_leaders--;
-		if (st->gc_head)
-			pthread_cond_signal(&st->gc_head->cv);   /* the next leader */
+		pthread_mutex_lock(&st->ing->gc_mu);
+		st->ing->gc_leaders--;
+		if (st->ing->gc_head)
+			pthread_cond_signal(&st->ing->gc_head->cv);   /* the next leader */
 	}
-	pthread_mutex_unlock(&st->gc_mu);
+	pthread_mutex_unlock(&st->ing->gc_mu);
 	pthread_cond_destroy(&me.cv);
 	return me.rc ? DB_ERR : DB_OK;
 }
@@ -304,8 +304,20 @@ int store_ingest(struct store *st, const struct report *r, long long token_id, l
 	return rc;
 }
 
+void store_ingest_open(struct store *st)
+{
+	st->ing = xcalloc(1, sizeof *st->ing);
+	pthread_mutex_init(&st->ing->gc_mu, NULL);
+	pthread_cond_init(&st->ing->merge_cv, NULL);
+	st->ing->gc_tail = &st->ing->gc_head;
+}
+
 void store_ingest_close(struct store *st)
 {
-	ingest_archmap_free(st->archmap);
-	st->archmap = NULL;
+	ingest_archmap_free(st->ing->archmap);
+	st->ing->archmap = NULL;
+	pthread_cond_destroy(&st->ing->merge_cv);
+	pthread_mutex_destroy(&st->ing->gc_mu);
+	free(st->ing);
+	st->ing = NULL;
 }

@@ -188,8 +188,8 @@ int store_merge(struct store *st, struct buf *err)
 static void *merger(void *arg)
 {
 	struct store *st = arg;
-	pthread_mutex_lock(&st->gc_mu);
-	while (!st->merge_stop) {
+	pthread_mutex_lock(&st->ing->gc_mu);
+	while (!st->ing->merge_stop) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += MERGE_MS * 1000000L;
@@ -197,20 +197,32 @@ static void *merger(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		pthread_cond_timedwait(&st->merge_cv, &st->gc_mu, &ts);
-		if (st->merge_stop)
+		pthread_cond_timedwait(&st->ing->merge_cv, &st->ing->gc_mu, &ts);
+		if (st->ing->merge_stop)
 			break;
-		pthread_mutex_unlock(&st->gc_mu);
+		pthread_mutex_unlock(&st->ing->gc_mu);
 		store_merge(st, NULL);
-		pthread_mutex_lock(&st->gc_mu);
+		pthread_mutex_lock(&st->ing->gc_mu);
 	}
-	pthread_mutex_unlock(&st->gc_mu);
+	pthread_mutex_unlock(&st->ing->gc_mu);
 	return NULL;
 }
 
 void store_start_merger(struct store *st)
 {
-	if (db_kind(st->db) != DB_PG || st->merge_running)
+	if (db_kind(st->db) != DB_PG || st->ing->merge_running)
 		return;
-	st->merge_running = pthread_create(&st->merge_thread, NULL, merger, st) == 0;
+	st->ing->merge_running = pthread_create(&st->ing->merge_thread, NULL, merger, st) == 0;
+}
+
+void store_merge_stop(struct store *st)
+{
+	if (!st->ing->merge_running)
+		return;
+	pthread_mutex_lock(&st->ing->gc_mu);
+	st->ing->merge_stop = true;
+	pthread_cond_signal(&st->ing->merge_cv);
+	pthread_mutex_unlock(&st->ing->gc_mu);
+	pthread_join(st->ing->merge_thread, NULL);
+	store_merge(st, NULL);
 }
