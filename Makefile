@@ -100,14 +100,19 @@ $(BUILD)/libserver.a: $(SERVER_LIB_OBJ) $(SERVER_ASSETS_O)
 $(BUILD)/log4scan-server: $(BUILD)/programs/server/server_main.o $(BUILD)/libserver.a $(BUILD)/libutil.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(SERVER_LIBS) $(LDFLAGS)
 
-# Unit tests link the agent's library; those of the collector's parts
+# Unit tests link the agent's library and its command line's (libcli.a:
+# programs/ but the entry point); those of the collector's parts
 # (SERVER_UNITS) link the collector's instead.
-UNIT_LIBS    = $(BUILD)/liblog4scan.a $(AGENT_LIBS)
+UNIT_LIBS    = $(BUILD)/libcli.a $(BUILD)/liblog4scan.a $(AGENT_LIBS)
 SERVER_UNITS = $(BUILD)/tests/test_sqlite_pcache
 $(SERVER_UNITS): UNIT_LIBS = $(BUILD)/libserver.a $(BUILD)/libutil.a $(SERVER_LIBS)
 $(SERVER_UNITS): $(BUILD)/libserver.a $(BUILD)/libutil.a
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblog4scan.a
+$(BUILD)/libcli.a: $(filter-out $(BUILD)/programs/log4scan.o,$(AGENT_OBJ))
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcli.a $(BUILD)/liblog4scan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_LIBS) $(LDFLAGS)
 

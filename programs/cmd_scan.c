@@ -11,10 +11,10 @@
 
 #include "cache.h"
 #include "cli.h"
-#include "config.h"
-#include "formats.h"
+#include "cli_config.h"
+#include "cli_progress.h"
+#include "cli_syslog.h"
 #include "govern.h"
-#include "progress.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "submit_cli.h"

@@ -1,12 +1,13 @@
 /* test_fmt.c - unit tests of the ecosystem helpers: the configuration file
- * (config.c), the syslog message (syslog_out.c), the progress line
- * (progress.c) and URI escaping (fmt_csv.c). */
+ * (programs/cli_config.c), the syslog message (programs/cli_syslog.c), the
+ * progress line (programs/cli_progress.c) and URI escaping (fmt_csv.c). */
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "../../programs/cli_config.h"
+#include "../../programs/cli_progress.h"
+#include "../../programs/cli_syslog.h"
 #include "formats.h"
-#include "progress.h"
 #include "unit.h"
 
 static const struct option opts[] = {

@@ -1,4 +1,4 @@
-/* progress.h - a progress line on a terminal while a scan runs.
+/* cli_progress.h - a progress line on a terminal while a scan runs.
  *
  * A reporter thread wakes every 100 ms, reads the scan's counters (atomics,
  * so no lock with the workers) and redraws one line on the terminal with
@@ -8,8 +8,8 @@
  * else written to the same terminal while it runs must be bracketed by
  * progress_hold()/progress_release(), which erase the line and keep it
  * erased until released; the next tick draws it again. */
-#ifndef L4S_PROGRESS_H
-#define L4S_PROGRESS_H
+#ifndef L4S_CLI_PROGRESS_H
+#define L4S_CLI_PROGRESS_H
 
 #include "scan.h"
 

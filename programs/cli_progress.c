@@ -1,4 +1,4 @@
-/* progress.c - the progress line (see progress.h).
+/* cli_progress.c - the progress line (see cli_progress.h).
  *
  * One mutex guards the current-directory slot, the "drawn" flag and the
  * hold state; the thread draws under it, so a hold is certain to leave the
@@ -6,7 +6,7 @@
  * text_escape() (a file name cannot smuggle terminal escapes) and trimmed
  * from the left to fit the terminal width, which is read at every tick so
  * a resized window is followed.  Rates are averages since the start. */
-#include "progress.h"
+#include "cli_progress.h"
 
 #include <errno.h>
 #include <pthread.h>

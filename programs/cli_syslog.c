@@ -1,5 +1,5 @@
-/* syslog_out.c - findings to the local syslog / journald, one message per
- * finding, for SIEM pickup (see formats.h for the message layout).
+/* cli_syslog.c - findings to the local syslog / journald, one message per
+ * finding, for SIEM pickup (see cli_syslog.h for the message layout).
  *
  * Uses syslog(3) (facility LOG_AUTHPRIV, ident "log4scan", with the pid):
  * the C library writes to /dev/log, which journald or rsyslog serve.  The
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "formats.h"
+#include "cli_syslog.h"
 #include "jsonw.h"
 
 void syslog_open(void)

@@ -1,4 +1,4 @@
-/* config.c - configuration file to arguments (see config.h).
+/* cli_config.c - configuration file to arguments (see cli_config.h).
  *
  * The file is read whole (at most 1 MiB), split into lines, and each line
  * becomes at most one argument: "--name=value" for an option that takes a
@@ -7,7 +7,7 @@
  * says which names exist and which take values, so a typo in the file is
  * reported with its line number instead of surfacing as a confusing
  * command-line error. */
-#include "config.h"
+#include "cli_config.h"
 
 #include <errno.h>
 #include <stdio.h>

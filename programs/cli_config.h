@@ -1,4 +1,4 @@
-/* config.h - the agent's configuration file, as options.
+/* cli_config.h - the agent's configuration file, as options.
  *
  * /etc/log4scan/agent.conf holds one option per line, named exactly like
  * the long command-line options of `log4scan scan`:
@@ -19,8 +19,8 @@
  * turned off from the command line; leave it out of the file instead.
  * `--config FILE` reads another file, `--no-config` none; both are taken out
  * of the arguments before the command parses them. */
-#ifndef L4S_CONFIG_H
-#define L4S_CONFIG_H
+#ifndef L4S_CLI_CONFIG_H
+#define L4S_CLI_CONFIG_H
 
 #include <getopt.h>
 #include <stdbool.h>
