@@ -17,7 +17,7 @@
 
 #define MAX_CONF (1 << 20)
 
-static void push(struct config_args *a, char *s, bool owned)
+static void push(struct cli_config_args *a, char *s, bool owned)
 {
 	a->argv = xrealloc(a->argv, (size_t)(a->argc + 2) * sizeof *a->argv);
 	a->argv[a->argc++] = s;
@@ -28,7 +28,7 @@ static void push(struct config_args *a, char *s, bool owned)
 	}
 }
 
-void config_args_free(struct config_args *a)
+void cli_config_args_free(struct cli_config_args *a)
 {
 	for (size_t i = 0; i < a->nowned; i++)
 		free(a->owned[i]);
@@ -62,8 +62,8 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-int config_parse(const char *text, size_t len, const char *name, const struct option *opts,
-		 struct config_args *out, struct buf *err)
+int cli_config_parse(const char *text, size_t len, const char *name, const struct option *opts,
+		     struct cli_config_args *out, struct buf *err)
 {
 	size_t lineno = 0, pos = 0;
 	while (pos < len) {
@@ -151,8 +151,8 @@ static bool short_needs_next(const char *arg, const struct option *opts)
 	return false;
 }
 
-int config_args_build(int argc, char **argv, const char *default_path, const struct option *opts,
-		      struct config_args *out, struct buf *err)
+int cli_config_args_build(int argc, char **argv, const char *default_path, const struct option *opts,
+			  struct cli_config_args *out, struct buf *err)
 {
 	memset(out, 0, sizeof *out);
 	const char *path = default_path;
@@ -189,7 +189,7 @@ int config_args_build(int argc, char **argv, const char *default_path, const str
 		if (!f) {
 			if (named || errno != ENOENT) {
 				buf_printf(err, "cannot read configuration file %s: %s", path, strerror(errno));
-				config_args_free(out);
+				cli_config_args_free(out);
 				return -1;
 			}
 		} else {
@@ -208,11 +208,11 @@ int config_args_build(int argc, char **argv, const char *default_path, const str
 				buf_printf(err, "configuration file %s is larger than 1 MiB", path);
 				rc = -1;
 			} else {
-				rc = config_parse(text.data ? text.data : "", text.len, path, opts, out, err);
+				rc = cli_config_parse(text.data ? text.data : "", text.len, path, opts, out, err);
 			}
 			buf_free(&text);
 			if (rc) {
-				config_args_free(out);
+				cli_config_args_free(out);
 				return -1;
 			}
 		}

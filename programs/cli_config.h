@@ -31,7 +31,7 @@
 #define L4S_AGENT_CONF "/etc/log4scan/agent.conf"
 #endif
 
-struct config_args {
+struct cli_config_args {
 	int argc;
 	char **argv;  /* NULL-terminated; argv[0] is the caller's argv[0] */
 	char **owned; /* the strings made from the file */
@@ -44,14 +44,14 @@ struct config_args {
  * file is no error, a missing named one is.  Each name is checked against
  * `opts` (the command's getopt_long table).  Returns 0, or -1 with
  * "FILE:LINE: reason" in err. */
-int config_args_build(int argc, char **argv, const char *default_path, const struct option *opts,
-		      struct config_args *out, struct buf *err);
-void config_args_free(struct config_args *a);
+int cli_config_args_build(int argc, char **argv, const char *default_path, const struct option *opts,
+			  struct cli_config_args *out, struct buf *err);
+void cli_config_args_free(struct cli_config_args *a);
 
-/* Parse configuration text (for tests and for config_args_build): append
+/* Parse configuration text (for tests and for cli_config_args_build): append
  * the arguments it stands for to out (owned strings).  `name` labels
  * errors.  Returns 0 or -1 with err set. */
-int config_parse(const char *text, size_t len, const char *name, const struct option *opts,
-		 struct config_args *out, struct buf *err);
+int cli_config_parse(const char *text, size_t len, const char *name, const struct option *opts,
+		     struct cli_config_args *out, struct buf *err);
 
 #endif

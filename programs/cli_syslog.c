@@ -16,12 +16,12 @@
 #include "cli_syslog.h"
 #include "jsonw.h"
 
-void syslog_open(void)
+void cli_syslog_open(void)
 {
 	openlog("log4scan", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 }
 
-void syslog_close(void)
+void cli_syslog_close(void)
 {
 	closelog();
 }
@@ -75,7 +75,7 @@ static void cve_param(struct buf *b, const char *name, const struct rule_cve *co
 	buf_free(&l);
 }
 
-void syslog_format(struct buf *b, const struct finding *f)
+void cli_syslog_format(struct buf *b, const struct finding *f)
 {
 	const char *path = f->path ? f->path : "";
 	buf_adds(b, "[log4scan@32473 path=\"");
@@ -107,10 +107,10 @@ void syslog_format(struct buf *b, const struct finding *f)
 	sd_value(b, path);
 }
 
-void syslog_finding(const struct finding *f)
+void cli_syslog_finding(const struct finding *f)
 {
 	struct buf b = BUF_INIT;
-	syslog_format(&b, f);
+	cli_syslog_format(&b, f);
 	int pri = f->status == ST_VULNERABLE ? LOG_WARNING : f->status == ST_MITIGATED ? LOG_NOTICE : LOG_INFO;
 	syslog(LOG_AUTHPRIV | pri, "%s", buf_cstr(&b));
 	buf_free(&b);

@@ -79,13 +79,13 @@ struct scan_out {
 	int fail_rank;         /* -1: any vulnerable */
 	bool failed_threshold;
 	bool syslog;
-	struct progress *progress;
+	struct cli_progress *progress;
 };
 
 static void on_batch(void *ctx, struct scan_batch *b)
 {
 	struct scan_out *o = ctx;
-	progress_hold(o->progress);
+	cli_progress_hold(o->progress);
 	for (size_t i = 0; i < b->n; i++) {
 		struct scan_record *r = &b->rec[i];
 		if (r->kind == REC_FINDING) {
@@ -97,14 +97,14 @@ static void on_batch(void *ctx, struct scan_batch *b)
 			if (o->sub)
 				o->sub->ops->finding(o->sub, f);
 			if (o->syslog)
-				syslog_finding(f);
+				cli_syslog_finding(f);
 		} else {
 			o->w->ops->error(o->w, r->path, r->msg);
 			if (o->sub)
 				o->sub->ops->error(o->sub, r->path, r->msg);
 		}
 	}
-	progress_release(o->progress);
+	cli_progress_release(o->progress);
 }
 
 /* The process view: one "process" record per JVM, then its findings. */
@@ -172,7 +172,8 @@ static const char *default_cache_path(char *out, size_t n)
 	return out;
 }
 
-/* --config and --no-config are handled by config_args_build() before getopt. */
+/* --config and --no-config are handled by cli_config_args_build() before
+ * getopt. */
 static const struct option opts[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
@@ -292,7 +293,7 @@ static int scan_main(int argc, char **argv)
 
 	/* Before the sandbox: openlog(LOG_NDELAY) connects to /dev/log now. */
 	if (use_syslog)
-		syslog_open();
+		cli_syslog_open();
 	/* Restrict ourselves before reading anything: no ptrace, no other
 	 * process's memory, no network socket (sandbox.c). */
 	struct buf sberr = BUF_INIT;
@@ -394,11 +395,11 @@ static int scan_main(int argc, char **argv)
 	struct walk_result wr;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	out.progress = quiet || no_progress ? NULL : progress_start(&st, STDERR_FILENO);
-	wo.on_dir = progress_dir;
+	out.progress = quiet || no_progress ? NULL : cli_progress_start(&st, STDERR_FILENO);
+	wo.on_dir = cli_progress_dir;
 	wo.on_dir_ctx = out.progress;
 	int rc = walk_run(roots, nroots, &wo, rules, &so, &st, on_batch, &out, &wr);
-	progress_stop(out.progress);
+	cli_progress_stop(out.progress);
 	struct proc_summary psum = {0};
 	if (wo.whole_host && processes && rc == 0) {
 		struct proc_opts popts = {.read_environ = read_environ};
@@ -454,14 +455,14 @@ static int scan_main(int argc, char **argv)
 
 int cmd_scan(int argc, char **argv)
 {
-	struct config_args ca;
+	struct cli_config_args ca;
 	struct buf err = BUF_INIT;
-	if (config_args_build(argc, argv, L4S_AGENT_CONF, opts, &ca, &err) < 0) {
+	if (cli_config_args_build(argc, argv, L4S_AGENT_CONF, opts, &ca, &err) < 0) {
 		cli_error("%s", buf_cstr(&err));
 		buf_free(&err);
 		return EXIT_FAILED;
 	}
 	int rc = scan_main(ca.argc, ca.argv);
-	config_args_free(&ca);
+	cli_config_args_free(&ca);
 	return rc;
 }
