@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_common import (Server, attempt, check, check_eq, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            make_user, mid, new_db, not_ok, ok, process, report)
 
-SCHEMA = 7  # the number of migrations in programs/server/store.c
+SCHEMA = 7  # the number of migrations in programs/server/store_schema.c
 SHARED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
@@ -253,7 +253,7 @@ def run(kind):
     st, h, data = s.get("/api/v1/summary", cookie=sess)
     check_eq(t + "session-gone-after-logout", st, 401)
     p = cli(db, "token", "revoke", "--name", "siem")
-    # the server caches a valid token for at most 10 s (http.c TOKEN_TTL)
+    # the server caches a valid token for at most 10 s (http_limit.c TOKEN_TTL)
     deadline = time.time() + 15
     while True:
         st, h, data = s.get("/api/v1/summary", reader)

@@ -134,7 +134,7 @@ static int pg_exec1(struct pg_conn *c, const char *sql, const struct dbv *v, int
 static int pg_exec(void *p, const char *sql, const struct dbv *v, int np, db_row_fn fn, void *ctx, struct buf *err)
 {
 	struct pg_conn *c = p;
-	/* multi-row INSERTs (store.c insert_rows) bind up to 16 rows at once */
+	/* multi-row INSERTs (ingest_tx.c insert_rows) bind up to 16 rows at once */
 	char snums[64][24], (*nums)[24] = snums;
 	const char *svals[64], **vals = svals;
 	if (np > 1024) {

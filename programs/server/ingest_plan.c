@@ -119,7 +119,7 @@ static const char *intern_status(const char *s)
 }
 
 /* A CVE's keys: its files, and its files per version (what lets the API
- * answer a CVE filter from the version index, see api.c) */
+ * answer a CVE filter from the version index, see api_list.c) */
 static void add_cve(struct akeys *a, const char *cve, const char *version, const char *status, bool after)
 {
 	ingest_akeys_add(a, "cve", cve, "", status, "", after);
@@ -137,8 +137,8 @@ void ingest_akeys_from(struct akeys *a, const struct fkey *f, bool after)
 		ingest_akeys_add(a, "sha256", f->sha256, "", status, akeys_str(a, buf_cstr(&label)), after);
 		buf_free(&label);
 	}
-	/* cves_json is ingest's compact serialisation of an array of strings:
-	 * read it directly unless a string has an escape (then jansson) */
+	/* cves_json is report_parse's compact serialisation of an array of
+	 * strings: read it directly unless a string has an escape (then jansson) */
 	const char *p = f->cves_json;
 	if (*p == '[' && !strchr(p, '\\')) {
 		size_t mark = a->n;
