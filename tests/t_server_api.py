@@ -98,6 +98,19 @@ def run(kind):
           vers[("log4j-core", "2.0-beta9")]["files_vulnerable"] == 2 and
           vers[("log4j-core", "2.17.1")]["devices_safe"] == 1, ov["by_version"])
     check(t + "callbacks", ov["callbacks"] == [{"host": "203.0.113.7", "devices": 1, "attempts": 1}], ov["callbacks"])
+    # the lists behind the overview's tables, filtered
+    st, _, data = s.get("/api/v1/remediation", reader)
+    rl = json.loads(data)["items"] if st == 200 else []
+    check(t + "remediation-list", st == 200 and [(x["sha256"], x["devices"], x["files"]) for x in rl
+                                                 if x["sha256"] == SHARED] == [(SHARED, 3, 3)], (st, data[:300]))
+    st, _, data = s.get("/api/v1/remediation?status=safe", reader)
+    rl = json.loads(data)["items"] if st == 200 else []
+    check(t + "remediation-list-by-status", st == 200 and len(rl) == 1 and rl[0]["status"] == "safe",
+          (st, data[:300]))
+    st, _, data = s.get("/api/v1/versions?component=log4j-core", reader)
+    vl = json.loads(data)["items"] if st == 200 else []
+    check(t + "versions-by-component", st == 200 and sorted(x["version"] for x in vl) == ["2.0-beta9", "2.14.1", "2.17.1"]
+          and all(x["component"] == "log4j-core" for x in vl), (st, data[:300]))
     check(t + "exposed-attacked-first", ov["top_devices"] and ov["top_devices"][0]["hostname"] == "web1",
           ov["top_devices"][:1])
     check(t + "trend-today", ov["trend"] and ov["trend"][0]["devices"] == 4 and ov["trend"][0]["vulnerable"] == 5,

@@ -365,7 +365,7 @@ static void list_cves(struct req *rq)
 
 static void list_versions(struct req *rq)
 {
-	struct qb q = {0};
+	struct qb q = {.where = true};   /* the text below has its WHERE */
 	buf_printf(&q.sql, "SELECT sub AS component, akey AS version,%s FROM agg WHERE kind = 'version' AND files > 0",
 		   api_agg_status_cols);
 	const char *v;
@@ -378,7 +378,7 @@ static void list_versions(struct req *rq)
 
 static void list_remediation(struct req *rq)
 {
-	struct qb q = {0};
+	struct qb q = {.where = true};   /* the text below has its WHERE */
 	const char *status;
 	if (!api_status_arg(rq, &status))
 		return;
