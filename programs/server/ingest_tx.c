@@ -351,6 +351,14 @@ static int tx_history(struct tx *t)
 	return DB_OK;
 }
 
+/* The device's rows of one table that this report replaces, out: sql is a
+ * DELETE with the device id as its one parameter (a first report has none) */
+static int tx_clear(struct tx *t, const char *sql)
+{
+	struct dbv p[1] = {dv_int(t->d.id)};
+	return t->fresh ? DB_OK : dbc_exec(t->c, sql, p, 1, NULL, NULL);
+}
+
 /* 4a. findings: those the report replaces out (their keys counted before),
  * its own in (keyed by ingest_plan_make()) */
 static int tx_findings(struct tx *t)
@@ -375,9 +383,8 @@ static int tx_findings(struct tx *t)
 					      " CASE WHEN pid IS NULL THEN 0 ELSE 1 END FROM findings WHERE device_id = ?",
 					   p, 1, ingest_fkeys_row, &t->before)))
 		return rc;
-	if (!t->fresh && (rc = dbc_exec(t->c, t->repl_findings_all ? "DELETE FROM findings WHERE device_id = ?"
-					 : "DELETE FROM findings WHERE device_id = ? AND pid IS NOT NULL",
-					p, 1, NULL, NULL)))
+	if ((rc = tx_clear(t, t->repl_findings_all ? "DELETE FROM findings WHERE device_id = ?"
+					: "DELETE FROM findings WHERE device_id = ? AND pid IS NOT NULL")))
 		return rc;
 	t->nv = t->nm = t->ns = 0;
 	for (size_t i = 0; i < t->before.n; i++) {
@@ -412,8 +419,7 @@ static int tx_processes(struct tx *t)
 	t->exposed = t->d.exposed;
 	if (!t->repl_processes)
 		return DB_OK;
-	struct dbv p[1] = {dv_int(t->d.id)};
-	if (!t->fresh && (rc = dbc_exec(t->c, "DELETE FROM processes WHERE device_id = ?", p, 1, NULL, NULL)))
+	if ((rc = tx_clear(t, "DELETE FROM processes WHERE device_id = ?")))
 		return rc;
 	t->nproc = (long long)r->n_processes;
 	t->nrestart = t->exposed = 0;
@@ -442,8 +448,7 @@ static int tx_errors(struct tx *t)
 	t->nerr = t->d.n_errors;
 	if (!t->repl_errors)
 		return DB_OK;
-	struct dbv p[1] = {dv_int(t->d.id)};
-	if (!t->fresh && (rc = dbc_exec(t->c, "DELETE FROM scan_errors WHERE device_id = ?", p, 1, NULL, NULL)))
+	if ((rc = tx_clear(t, "DELETE FROM scan_errors WHERE device_id = ?")))
 		return rc;
 	t->nerr = (long long)r->n_errors;
 	for (size_t i = 0; i < r->n_errors && i < 1000; i++) {
