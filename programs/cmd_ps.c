@@ -28,6 +28,7 @@ static const char ps_usage[] =
 	"  --format text|json     text on a terminal, JSON Lines otherwise\n"
 	"  -o, --output FILE      write the report to FILE\n"
 	"  --priority low|normal  low (default): background processing mode\n"
+	FAIL_ON_USAGE
 	"  -h, --help\n"
 	"\n"
 	"Exit status: 0 no vulnerable process, 1 a vulnerable one found, 2 the command failed.\n";
@@ -46,26 +47,33 @@ static const char ps_usage[] =
 	"                         and JAVA_TOOL_OPTIONS (off by default: environments hold\n"
 	"                         secrets; only those names are looked at, nothing is printed)\n"
 	"  --priority low|normal  low (default): nice 10 and lowest best-effort I/O priority\n"
+	FAIL_ON_USAGE
 	"  -h, --help\n"
 	"\n"
-	"Run as root to see other users' JVMs; otherwise they are listed as \"unknown\".\n"
-	"Exit status: 0 no vulnerable JVM, 1 a vulnerable JVM found, 2 the command failed.\n";
+	"A JVM whose fd/ or maps cannot be read is listed as \"unknown\" with the file and\n"
+	"the error, never as safe: run as root (with CAP_SYS_PTRACE) to inspect them all.\n"
+	"Exit status: 0 no vulnerable JVM, 1 a vulnerable JVM found (or one of unknown\n"
+	"status; see --fail-on), 2 the command failed.\n";
 #endif
 
-enum { OPT_FORMAT = 256, OPT_ENVIRON, OPT_PRIORITY };
+enum { OPT_FORMAT = 256, OPT_ENVIRON, OPT_PRIORITY, OPT_FAILON };
 
 struct ps_out {
 	FILE *f;
 	bool json;
-	bool vulnerable;
+	struct fail_on fail;
+	bool failed;        /* something --fail-on counts */
 	struct buf text[5]; /* exposed, vulnerable, unknown, mitigated, safe */
 };
 
 static void on_jvm(void *ctx, struct proc_jvm *j)
 {
 	struct ps_out *o = ctx;
-	if (j->status == PST_VULNERABLE)
-		o->vulnerable = true;
+	for (size_t i = 0; i < j->batch.n; i++)
+		if (j->batch.rec[i].kind == REC_FINDING && fail_on_finding(&o->fail, &j->batch.rec[i].f))
+			o->failed = true;
+	if (fail_on_jvm(&o->fail, j->status))
+		o->failed = true;
 	if (!o->json) {
 		int bucket = j->status == PST_VULNERABLE ? (j->nlistening ? 0 : 1)
 			     : j->status == PST_UNKNOWN  ? 2
@@ -96,12 +104,14 @@ int cmd_ps(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"read-environ", no_argument, NULL, OPT_ENVIRON},
 		{"priority", required_argument, NULL, OPT_PRIORITY},
+		{"fail-on", required_argument, NULL, OPT_FAILON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *format = NULL, *output = NULL;
 	struct proc_opts po = {0};
 	bool low = true;
+	struct fail_on fail = FAIL_ON_DEFAULT;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -122,6 +132,10 @@ int cmd_ps(int argc, char **argv)
 				cli_error("--priority must be low or normal");
 				return EXIT_FAILED;
 			}
+			break;
+		case OPT_FAILON:
+			if (!cli_fail_on(optarg, &fail))
+				return EXIT_FAILED;
 			break;
 		case 'h': fputs(ps_usage, stdout); return EXIT_CLEAN;
 		default: fputs(ps_usage, stderr); return EXIT_FAILED;
@@ -156,7 +170,7 @@ int cmd_ps(int argc, char **argv)
 	}
 	buf_free(&err);
 
-	struct ps_out out = {.f = stdout};
+	struct ps_out out = {.f = stdout, .fail = fail};
 	if (output && !(out.f = fopen(output, "w"))) {
 		cli_error("cannot write %s: %s", output, strerror(errno));
 		rules_free(rules);
@@ -205,5 +219,5 @@ int cmd_ps(int argc, char **argv)
 	rules_free(rules);
 	if (rc < 0 || write_failed)
 		return EXIT_FAILED;
-	return out.vulnerable ? EXIT_FOUND : EXIT_CLEAN;
+	return out.failed ? EXIT_FOUND : EXIT_CLEAN;
 }

@@ -42,8 +42,7 @@ static const char scan_usage[] =
 	"  --max-inflate-total N  bytes inflated in the whole scan, MiB (default 65536)\n"
 	"  --threads N            worker threads (default: online CPUs)\n"
 	"  --rules FILE           use this rules file instead of the built-in one\n"
-	"  --fail-on SEVERITY     lowest severity that makes the exit status 1:\n"
-	"                         critical, high, medium or low (default: any vulnerable)\n"
+	FAIL_ON_USAGE
 	"  --bytecode-only        ignore pom.properties and MANIFEST.MF (audit mode)\n"
 	"  --cache[=FILE]         reuse results for files unchanged since the last run\n"
 	"                         (default FILE: /var/lib/log4scan/scan.cache, or\n"
@@ -67,7 +66,8 @@ static const char scan_usage[] =
 	"                         no progress line\n"
 	"  -h, --help\n"
 	"\n"
-	"Exit status: 0 nothing vulnerable, 1 vulnerable found, 2 the scan failed.\n";
+	"Exit status: 0 nothing vulnerable, 1 vulnerable found (or a JVM of unknown status;\n"
+	"see --fail-on), 2 the scan failed.\n";
 
 enum { OPT_FORMAT = 256, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_CACHE,
        OPT_MAXCPU, OPT_MAXIO, OPT_MAXMEM, OPT_BUDGET, OPT_NOPROC, OPT_ENVIRON, OPT_PRIORITY,
@@ -76,7 +76,7 @@ enum { OPT_FORMAT = 256, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_CAC
 struct scan_out {
 	struct report_writer *sub; /* --submit: the same records as JSON, in memory */
 	struct report_writer *w;
-	int fail_rank;         /* -1: any vulnerable */
+	struct fail_on fail;
 	bool failed_threshold;
 	bool syslog;
 	struct cli_progress *progress;
@@ -90,8 +90,7 @@ static void on_batch(void *ctx, struct scan_batch *b)
 		struct scan_record *r = &b->rec[i];
 		if (r->kind == REC_FINDING) {
 			const struct finding *f = &r->f;
-			if (f->status == ST_VULNERABLE &&
-			    (o->fail_rank < 0 || severity_rank(f->severity) >= o->fail_rank))
+			if (fail_on_finding(&o->fail, f))
 				o->failed_threshold = true;
 			o->w->ops->finding(o->w, f);
 			if (o->sub)
@@ -111,6 +110,8 @@ static void on_batch(void *ctx, struct scan_batch *b)
 static void on_jvm(void *ctx, struct proc_jvm *j)
 {
 	struct scan_out *o = ctx;
+	if (fail_on_jvm(&o->fail, j->status))
+		o->failed_threshold = true;
 	struct buf b = BUF_INIT;
 	proc_jvm_json(&b, j);
 	o->w->ops->record(o->w, "process", buf_cstr(&b));
@@ -213,7 +214,7 @@ static int scan_main(int argc, char **argv)
 	long n;
 	wo.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	const char *format = NULL, *output = NULL, *rules_file = NULL;
-	int fail_rank = -1;
+	struct fail_on fail = FAIL_ON_DEFAULT;
 	bool quiet = false;
 	const char *cache_file = NULL;
 	bool use_cache = false;
@@ -232,11 +233,8 @@ static int scan_main(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case OPT_RULES: rules_file = optarg; break;
 		case OPT_FAILON:
-			fail_rank = severity_rank(optarg);
-			if (fail_rank < 1) {
-				cli_error("--fail-on takes critical, high, medium or low");
+			if (!cli_fail_on(optarg, &fail))
 				return EXIT_FAILED;
-			}
 			break;
 		case OPT_BYTECODE: so.bytecode_only = true; break;
 		case OPT_NOSHA: so.want_sha256 = false; break;
@@ -333,7 +331,7 @@ static int scan_main(int argc, char **argv)
 	}
 	if (!format)
 		format = isatty(fileno(f)) ? "text" : "json";
-	struct scan_out out = {.fail_rank = fail_rank, .syslog = use_syslog};
+	struct scan_out out = {.fail = fail, .syslog = use_syslog};
 	out.w = report_writer_new(format, f, quiet, &err);
 	if (!out.w) {
 		cli_error("%s", buf_cstr(&err));
