@@ -130,15 +130,18 @@ int submit_cli_send(struct submit_cli *c, const char *command, const char *recor
 	so.cacert = c->cacert;
 	struct l4s_submit_stats stats = {0};
 	int rc = l4s_submit(&so, body.data, body.len, &stats, &msg);
-	if (msg.len)
-		fprintf(stderr, "log4scan: submit: %s%s", buf_cstr(&msg),
-			msg.data[msg.len - 1] == '\n' ? "" : "\n");
+	/* each line of msg already says what it is about ("submit: ...",
+	 * "warning: ...") */
+	for (const char *p = buf_cstr(&msg); *p;) {
+		size_t n = strcspn(p, "\n");
+		fprintf(stderr, "log4scan: %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
 	int out = 0;
 	if (rc == L4S_SUBMIT_SENT)
 		fprintf(stderr, "log4scan: report %s sent to %s\n", id, c->url);
 	else if (rc == L4S_SUBMIT_SPOOLED)
-		fprintf(stderr, "log4scan: collector not reached; report %s kept in %s for the next run\n", id,
-			so.spool_dir);
+		;
 	else
 		out = -1;
 	buf_free(&body);

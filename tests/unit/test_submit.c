@@ -211,12 +211,51 @@ int main(void)
 	const char *bad = "{\"kind\":\"report\",\"report_id\":\"6f1c0e2a-1b2c-4d3e-8f40-112233445566\",\"created\":\"x\"}\n";
 	CHECK("rejected", l4s_submit(&o, bad, strlen(bad), &st, &msg) == L4S_SUBMIT_FAILED);
 	CHECK("rejected-reason", strstr(buf_cstr(&msg), "created") != NULL && count_spool(spool) == 0);
-	/* a wrong token is an operator problem: keep the report */
+	/* a wrong token is an operator problem: fail loudly, spool nothing */
 	o.token = "l4s_wrong";
 	make_report(&body, ids[0], mid);
 	buf_reset(&msg);
-	CHECK("unauthorized-spooled", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SPOOLED &&
-					      strstr(buf_cstr(&msg), "401") != NULL && count_spool(spool) == 1);
+	CHECK("unauthorized-refused", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
+					      strstr(buf_cstr(&msg), "HTTP 401") != NULL &&
+					      strstr(buf_cstr(&msg), "unknown or revoked token") != NULL &&
+					      count_spool(spool) == 0);
+	CHECK("unauthorized-message-once", strstr(buf_cstr(&msg), "submit: submit:") == NULL &&
+						   strstr(buf_cstr(&msg), "not spooled") != NULL);
+	/* what an earlier run spooled stays for when the token is mended */
+	snprintf(name, sizeof name, "%s/%019lld-%s.ndjson", spool, 2LL, ids[0]);
+	write_file(name, body.data);
+	make_report(&body, ids[1], mid);
+	buf_reset(&msg);
+	CHECK("unauthorized-spool-kept", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
+						 count_spool(spool) == 1 && st.spool_dropped == 0);
+	o.token = token;
+	buf_reset(&msg);
+	CHECK("mended-token-delivers-spool", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SENT &&
+						     st.spool_sent == 1 && count_spool(spool) == 0);
+	/* a read token is refused the same way (403) */
+	char rtoken[128] = "";
+	snprintf(cmd, sizeof cmd, "%s token create --name unit-read --role read --db %s 2>/dev/null", server, db);
+	p = popen(cmd, "r");
+	if (p) {
+		if (!fgets(rtoken, sizeof rtoken, p))
+			rtoken[0] = 0;
+		pclose(p);
+	}
+	rtoken[strcspn(rtoken, "\n")] = 0;
+	o.token = rtoken;
+	make_report(&body, ids[2], mid);
+	buf_reset(&msg);
+	CHECK("read-token-refused", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
+					    strstr(buf_cstr(&msg), "HTTP 403") != NULL && count_spool(spool) == 0);
+	/* a server error is worth retrying: spooled */
+	kill(pid, SIGSTOP);
+	o.timeout_s = 2;
+	o.token = token;
+	make_report(&body, ids[3], mid);
+	buf_reset(&msg);
+	CHECK("timeout-spooled", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SPOOLED &&
+					 count_spool(spool) == 1);
+	kill(pid, SIGCONT);
 
 	if (pid > 0) {
 		kill(pid, SIGTERM);
