@@ -7,6 +7,7 @@
  * renamed, so a crash never leaves half a report under a spool name. */
 #include "submit.h"
 
+#include "envelope.h"
 #include "http_client.h"
 #include "uuid.h"
 
@@ -22,25 +23,6 @@
 #include <unistd.h>
 
 #define MAX_ANSWER (1u << 20)
-
-bool l4s_report_id(const char *body, size_t len, char id[37])
-{
-	const char *nl = memchr(body, '\n', len);
-	size_t n = nl ? (size_t)(nl - body) : len;
-	static const char key[] = "\"report_id\":\"";
-	for (size_t i = 0; i + sizeof key - 1 + 37 <= n; i++) {
-		if (memcmp(body + i, key, sizeof key - 1))
-			continue;
-		const char *v = body + i + sizeof key - 1;
-		if (uuid_at(v) && v[36] == '"') {
-			for (int k = 0; k < 36; k++)
-				id[k] = (char)tolower((unsigned char)v[k]);
-			id[36] = 0;
-			return true;
-		}
-	}
-	return false;
-}
 
 /* ---- HTTP ---- */
 

@@ -1,7 +1,7 @@
 /* submit.h - send a report to log4scan-server, never losing it.
  *
  * The agent buffers its NDJSON records (envelope line first, see
- * hostinfo.h) and hands the whole body to l4s_submit(), which:
+ * envelope.h) and hands the whole body to l4s_submit(), which:
  *   1. sends reports left in the spool directory by earlier runs, oldest
  *      first, after asking the server which of their ids it already has
  *      (GET /api/v1/reports/known), so a report whose answer was lost is
@@ -59,7 +59,5 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
  * the reason in msg. */
 int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg);
 
-/* The report id of a body (from its envelope line); false when absent. */
-bool l4s_report_id(const char *body, size_t len, char id[37]);
 
 #endif

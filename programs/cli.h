@@ -22,6 +22,7 @@ int cmd_logs(int argc, char **argv);
 int cmd_fix(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
 
 /* Print "log4scan: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -16,6 +16,7 @@
 #include "rules.h"
 #include "sandbox.h"
 #include "scan.h"
+#include "submit_cli.h"
 
 static const char ps_usage[] =
 #ifdef _WIN32
@@ -29,6 +30,7 @@ static const char ps_usage[] =
 	"  -o, --output FILE      write the report to FILE\n"
 	"  --priority low|normal  low (default): background processing mode\n"
 	FAIL_ON_USAGE
+	SUBMIT_USAGE
 	"  -h, --help\n"
 	"\n"
 	"Exit status: 0 no vulnerable process, 1 a vulnerable one found, 2 the command failed.\n";
@@ -48,6 +50,7 @@ static const char ps_usage[] =
 	"                         secrets; only those names are looked at, nothing is printed)\n"
 	"  --priority low|normal  low (default): nice 10 and lowest best-effort I/O priority\n"
 	FAIL_ON_USAGE
+	SUBMIT_USAGE
 	"  -h, --help\n"
 	"\n"
 	"A JVM whose fd/ or maps cannot be read is listed as \"unknown\" with the file and\n"
@@ -56,13 +59,14 @@ static const char ps_usage[] =
 	"status; see --fail-on), 2 the command failed.\n";
 #endif
 
-enum { OPT_FORMAT = 256, OPT_ENVIRON, OPT_PRIORITY, OPT_FAILON };
+enum { OPT_FORMAT = 256, OPT_ENVIRON, OPT_PRIORITY, OPT_FAILON, OPT_SUBMITOPT };
 
 struct ps_out {
 	FILE *f;
 	bool json;
 	struct fail_on fail;
 	bool failed;        /* something --fail-on counts */
+	struct buf *sub;    /* --submit: the JSON report, for the collector */
 	struct buf text[5]; /* exposed, vulnerable, unknown, mitigated, safe */
 };
 
@@ -81,7 +85,8 @@ static void on_jvm(void *ctx, struct proc_jvm *j)
 							  : 4;
 		proc_jvm_text(&o->text[bucket], j);
 		buf_addc(&o->text[bucket], '\n');
-		return;
+		if (!o->sub)
+			return;
 	}
 	struct buf b = BUF_INIT;
 	proc_jvm_json(&b, j);
@@ -93,7 +98,10 @@ static void on_jvm(void *ctx, struct proc_jvm *j)
 		else
 			report_error_json(&b, r->path, r->msg);
 	}
-	fwrite(b.data, 1, b.len, o->f);
+	if (o->json)
+		fwrite(b.data, 1, b.len, o->f);
+	if (o->sub)
+		buf_add(o->sub, b.data, b.len);
 	buf_free(&b);
 }
 
@@ -105,6 +113,7 @@ int cmd_ps(int argc, char **argv)
 		{"read-environ", no_argument, NULL, OPT_ENVIRON},
 		{"priority", required_argument, NULL, OPT_PRIORITY},
 		{"fail-on", required_argument, NULL, OPT_FAILON},
+		SUBMIT_OPTIONS(OPT_SUBMITOPT),
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -112,9 +121,10 @@ int cmd_ps(int argc, char **argv)
 	struct proc_opts po = {0};
 	bool low = true;
 	struct fail_on fail = FAIL_ON_DEFAULT;
-	int c;
+	struct submit_cli sc = {0};
+	int c, li = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", opts, &li)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -137,6 +147,13 @@ int cmd_ps(int argc, char **argv)
 			if (!cli_fail_on(optarg, &fail))
 				return EXIT_FAILED;
 			break;
+		case OPT_SUBMITOPT: {
+			bool bad;
+			submit_cli_option(&sc, opts[li].name, optarg, &bad);
+			if (bad)
+				return EXIT_FAILED;
+			break;
+		}
 		case 'h': fputs(ps_usage, stdout); return EXIT_CLEAN;
 		default: fputs(ps_usage, stderr); return EXIT_FAILED;
 		}
@@ -153,11 +170,14 @@ int cmd_ps(int argc, char **argv)
 	}
 #endif
 
+	bool json = format ? !strcmp(format, "json") : output ? true : !isatty(STDOUT_FILENO);
+	if (!submit_cli_ready(&sc, json))
+		return EXIT_FAILED;
 	struct buf err = BUF_INIT;
 	if (low && priority_lower(&err) < 0)
 		cli_error("could not lower priority: %s", buf_cstr(&err));
 	buf_reset(&err);
-	struct sandbox_opts sb = {.allow_network = false};
+	struct sandbox_opts sb = {.allow_network = sc.url != NULL};
 	if (sandbox_install(&sb, &err) < 0)
 		cli_error("warning: seccomp sandbox not installed: %s", buf_cstr(&err));
 	buf_reset(&err);
@@ -170,13 +190,31 @@ int cmd_ps(int argc, char **argv)
 	}
 	buf_free(&err);
 
-	struct ps_out out = {.f = stdout, .fail = fail};
+	struct ps_out out = {.f = stdout, .fail = fail, .json = json};
+	struct buf envelope = BUF_INIT, sub = BUF_INIT;
+	if (submit_cli_wants_envelope(&sc, json)) {
+		char id[37];
+		char options[64];
+		snprintf(options, sizeof options, "{\"read_environ\":%s}", po.read_environ ? "true" : "false");
+		if (submit_cli_envelope(&sc, "ps", options, "{\"processes\":true}", &envelope, id) < 0) {
+			rules_free(rules);
+			return EXIT_FAILED;
+		}
+	}
+	if (sc.url) {
+		out.sub = &sub;
+		buf_add(&sub, envelope.data, envelope.len);
+	}
 	if (output && !(out.f = fopen(output, "w"))) {
 		cli_error("cannot write %s: %s", output, strerror(errno));
 		rules_free(rules);
+		buf_free(&envelope);
+		buf_free(&sub);
 		return EXIT_FAILED;
 	}
-	out.json = format ? !strcmp(format, "json") : !isatty(fileno(out.f));
+	if (json)
+		fwrite(envelope.data, 1, envelope.len, out.f);
+	buf_free(&envelope);
 
 	struct scan_opts so;
 	scan_opts_default(&so);
@@ -190,14 +228,15 @@ int cmd_ps(int argc, char **argv)
 	if (rc < 0)
 		cli_error("cannot list /proc: %s", strerror(errno));
 
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, sj = BUF_INIT;
+	report_summary_json(&sj, &st, secs, NULL);
+	/* the scan summary's fields, then the process counts */
+	if (sj.len >= 2 && sj.data[sj.len - 2] == '}')
+		sj.len -= 2;
+	proc_summary_json_fields(&sj, &sum);
+	buf_adds(&sj, "}\n");
 	if (out.json) {
-		report_summary_json(&b, &st, secs, NULL);
-		/* the scan summary's fields, then the process counts */
-		if (b.len >= 2 && b.data[b.len - 2] == '}')
-			b.len -= 2;
-		proc_summary_json_fields(&b, &sum);
-		buf_adds(&b, "}\n");
+		buf_add(&b, sj.data, sj.len);
 	} else {
 		for (int i = 0; i < 5; i++)
 			buf_add(&b, out.text[i].data, out.text[i].len);
@@ -207,6 +246,14 @@ int cmd_ps(int argc, char **argv)
 		buf_printf(&b, "%llu archives opened, %llu errors; %.2f s\n",
 			   (unsigned long long)st.archives, (unsigned long long)st.errors, secs);
 	}
+	bool submit_failed = false;
+	if (out.sub) {
+		buf_add(out.sub, sj.data, sj.len);
+		submit_failed = submit_cli_send(&sc, sub.data, sub.len) < 0;
+	}
+	submit_cli_free(&sc);
+	buf_free(&sub);
+	buf_free(&sj);
 	fwrite(b.data, 1, b.len, out.f);
 	buf_free(&b);
 	for (int i = 0; i < 5; i++)
@@ -217,7 +264,7 @@ int cmd_ps(int argc, char **argv)
 	if (write_failed)
 		cli_error("error writing the report");
 	rules_free(rules);
-	if (rc < 0 || write_failed)
+	if (rc < 0 || write_failed || submit_failed)
 		return EXIT_FAILED;
 	return out.failed ? EXIT_FOUND : EXIT_CLEAN;
 }

@@ -14,6 +14,8 @@
 #include "cli_config.h"
 #include "cli_progress.h"
 #include "cli_syslog.h"
+#include "hostinfo.h"
+#include "jsonw.h"
 #include "govern.h"
 #include "proc.h"
 #include "sandbox.h"
@@ -56,9 +58,7 @@ static const char scan_usage[] =
 	"  --read-environ         process view: also read LOG4J_* variables of JVMs\n"
 	"  --priority low|normal  low (default): nice 10 and low I/O priority\n"
 	"  --syslog               also send each finding to syslog/journald (authpriv)\n"
-#ifndef L4S_NO_SUBMIT
 	SUBMIT_USAGE
-#endif
 	"  --config FILE          read options from FILE (default " L4S_AGENT_CONF ")\n"
 	"  --no-config            read no configuration file\n"
 	"  --no-progress          no progress line on a terminal\n"
@@ -150,27 +150,45 @@ static int shrink_to_memory(struct scan_opts *so, struct walk_opts *wo, long mb)
 
 static const char *default_cache_path(char *out, size_t n)
 {
-	if (geteuid() == 0) {
-		mkdir("/var/lib/log4scan", 0700);
-		snprintf(out, n, "/var/lib/log4scan/scan.cache");
-		return out;
-	}
-	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 	char dir[3000];
-	if (state && *state)
-		snprintf(dir, sizeof dir, "%s/log4scan", state);
-	else
-		snprintf(dir, sizeof dir, "%s/.local/state/log4scan", home ? home : "/tmp");
-	char parent[3000];
-	snprintf(parent, sizeof parent, "%s", dir);
-	char *slash = strrchr(parent, '/');
-	if (slash) {
-		*slash = 0;
-		mkdir(parent, 0700);
-	}
-	mkdir(dir, 0700);
-	snprintf(out, n, "%s/scan.cache", dir);
+	snprintf(out, n, "%s/scan.cache", l4s_state_dir(dir, sizeof dir));
 	return out;
+}
+
+static void json_strings(struct buf *b, const char *key, const char *const *v, size_t n)
+{
+	buf_printf(b, ",\"%s\":[", key);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_addc(b, ',');
+		json_cstr(b, v[i]);
+	}
+	buf_addc(b, ']');
+}
+
+/* The envelope's "options" (what changes the verdicts and the cost) and
+ * "coverage" (what the run was asked to look at; what it could not reach
+ * is in the summary's "skipped" and "not_reached"). */
+static void scan_envelope_fields(struct buf *options, struct buf *coverage, const struct scan_opts *so,
+				 const struct walk_opts *wo, const char *const *roots, size_t nroots, bool processes,
+				 const char *rules_file, bool cache, long budget)
+{
+	buf_printf(coverage, "{\"whole_host\":%s", wo->whole_host ? "true" : "false");
+	json_strings(coverage, "paths", roots, nroots);
+	json_field_bool(coverage, true, "processes", wo->whole_host && processes);
+	json_strings(coverage, "exclude", wo->excludes, wo->nexcludes);
+	json_field_bool(coverage, true, "one_file_system", wo->one_file_system);
+	json_field_bool(coverage, true, "follow_symlinks", wo->follow_symlinks);
+	buf_addc(coverage, '}');
+	buf_adds(options, "{");
+	json_field_str(options, false, "rules", rules_file ? rules_file : "built-in");
+	json_field_int(options, true, "max_depth", so->max_depth);
+	json_field_bool(options, true, "bytecode_only", so->bytecode_only);
+	json_field_bool(options, true, "sha256", so->want_sha256);
+	json_field_bool(options, true, "cache", cache);
+	json_field_int(options, true, "time_budget", budget);
+	json_field_int(options, true, "threads", wo->threads);
+	buf_addc(options, '}');
 }
 
 /* --config and --no-config are handled by cli_config_args_build() before
@@ -192,14 +210,7 @@ static const struct option opts[] = {
 	{"read-environ", no_argument, NULL, OPT_ENVIRON},
 	{"priority", required_argument, NULL, OPT_PRIORITY},
 	{"syslog", no_argument, NULL, OPT_SYSLOG},
-#ifndef L4S_NO_SUBMIT
-	{"submit", required_argument, NULL, OPT_SUBMITOPT},
-	{"token", required_argument, NULL, OPT_SUBMITOPT},
-	{"token-file", required_argument, NULL, OPT_SUBMITOPT},
-	{"spool-dir", required_argument, NULL, OPT_SUBMITOPT},
-	{"cacert", required_argument, NULL, OPT_SUBMITOPT},
-	{"tag", required_argument, NULL, OPT_SUBMITOPT},
-#endif
+	SUBMIT_OPTIONS(OPT_SUBMITOPT),
 	{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -262,7 +273,6 @@ static int scan_main(int argc, char **argv)
 			*(c == OPT_MAXCPU ? &max_cpu : c == OPT_MAXIO ? &max_io : c == OPT_MAXMEM ? &max_mem : &budget) = n;
 			break;
 		case OPT_SYSLOG: use_syslog = true; break;
-#ifndef L4S_NO_SUBMIT
 		case OPT_SUBMITOPT: {
 			bool bad;
 			submit_cli_option(&sc, opts[li].name, optarg, &bad);
@@ -270,7 +280,6 @@ static int scan_main(int argc, char **argv)
 				return EXIT_FAILED;
 			break;
 		}
-#endif
 		case OPT_NOPROGRESS: no_progress = true; break;
 		case 'q': quiet = true; break;
 		case 'h':
@@ -298,12 +307,16 @@ static int scan_main(int argc, char **argv)
 	if (low_priority && priority_lower(&sberr) < 0)
 		cli_error("could not lower priority: %s", buf_cstr(&sberr));
 	buf_reset(&sberr);
-#ifndef L4S_NO_SUBMIT
-	if (!submit_cli_ready(&sc)) {
+	/* JSON when asked, or by default when the report does not go to a
+	 * terminal (decided here: --submit loads its transport before the
+	 * sandbox) */
+	bool json = format ? !strcmp(format, "json") : output ? true : !isatty(STDOUT_FILENO);
+	if (!format)
+		format = json ? "json" : "text";
+	if (!submit_cli_ready(&sc, json)) {
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
-#endif
 	/* The network is needed only to reach a collector the user named. */
 	struct sandbox_opts sbo = {.allow_network = sc.url != NULL};
 	if (sandbox_install(&sbo, &sberr) < 0)
@@ -329,8 +342,6 @@ static int scan_main(int argc, char **argv)
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
-	if (!format)
-		format = isatty(fileno(f)) ? "text" : "json";
 	struct scan_out out = {.fail = fail, .syslog = use_syslog};
 	out.w = report_writer_new(format, f, quiet, &err);
 	if (!out.w) {
@@ -341,6 +352,37 @@ static int scan_main(int argc, char **argv)
 		rules_free(rules);
 		free(wo.excludes);
 		return EXIT_FAILED;
+	}
+
+	const char *host_root[] = {"/"};
+	const char *const *roots = (const char *const *)(argv + optind);
+	size_t nroots = (size_t)(argc - optind);
+	if (!nroots) {
+		roots = host_root;
+		nroots = 1;
+		wo.whole_host = true;
+	}
+
+	/* The envelope opens the JSON report and what --submit sends. */
+	struct buf envelope = BUF_INIT;
+	char report_id[37];
+	if (submit_cli_wants_envelope(&sc, json)) {
+		struct buf options = BUF_INIT, coverage = BUF_INIT;
+		scan_envelope_fields(&options, &coverage, &so, &wo, roots, nroots, processes, rules_file, use_cache,
+				     budget);
+		int erc = submit_cli_envelope(&sc, "scan", buf_cstr(&options), buf_cstr(&coverage), &envelope, report_id);
+		buf_free(&options);
+		buf_free(&coverage);
+		if (erc < 0) {
+			report_writer_free(out.w);
+			if (output)
+				fclose(f);
+			rules_free(rules);
+			free(wo.excludes);
+			return EXIT_FAILED;
+		}
+		if (json)
+			fwrite(envelope.data, 1, envelope.len, f);
 	}
 
 	/* --submit: the same records, as JSON Lines, into memory. */
@@ -354,16 +396,9 @@ static int scan_main(int argc, char **argv)
 			cli_error("cannot prepare the report for --submit");
 			return EXIT_FAILED;
 		}
+		fwrite(envelope.data, 1, envelope.len, sub_f);
 	}
-
-	const char *host_root[] = {"/"};
-	const char *const *roots = (const char *const *)(argv + optind);
-	size_t nroots = (size_t)(argc - optind);
-	if (!nroots) {
-		roots = host_root;
-		nroots = 1;
-		wo.whole_host = true;
-	}
+	buf_free(&envelope);
 
 	struct cache *cache = NULL;
 	if (use_cache) {
@@ -426,14 +461,10 @@ static int scan_main(int argc, char **argv)
 		out.sub->ops->finish(out.sub, &st, secs, &wr);
 		report_writer_free(out.sub);
 		fclose(sub_f);
-#ifndef L4S_NO_SUBMIT
-		submit_failed = submit_cli_send(&sc, "scan", sub_body, sub_len) < 0;
-#endif
+		submit_failed = submit_cli_send(&sc, sub_body, sub_len) < 0;
 		free(sub_body);
 	}
-#ifndef L4S_NO_SUBMIT
 	submit_cli_free(&sc);
-#endif
 	bool write_failed = fflush(f) != 0 || ferror(f);
 	if (output)
 		write_failed |= fclose(f) != 0;
