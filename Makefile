@@ -30,7 +30,8 @@ ARCHIVE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic -llzma -lzstd -llz4 -lbz2
 AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp $(ARCHIVE_LIBS) -ljansson -lpthread -ldl
 SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lpthread
 
-LIB_SRC    = $(sort $(wildcard lib/*.c))
+# lib/http_winhttp.c is the Windows transport (mk/windows.mk)
+LIB_SRC    = $(filter-out lib/http_winhttp.c,$(sort $(wildcard lib/*.c)))
 # the part of lib/ that knows no log4scan concept: all the collector links
 UTIL_SRC   = lib/buf.c lib/jsonw.c lib/uuid.c
 AGENT_SRC  = $(sort $(wildcard programs/*.c))

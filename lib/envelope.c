@@ -4,8 +4,13 @@
 #include "envelope.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hostinfo.h"
 #include "jsonw.h"
@@ -14,6 +19,26 @@
 #ifndef L4S_VERSION
 #define L4S_VERSION "0.0.0"
 #endif
+
+int l4s_uuid4(char out[37])
+{
+	uint8_t b[16];
+	size_t got = 0;
+	while (got < sizeof b) {
+		ssize_t r = getrandom(b + got, sizeof b - got, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);   /* version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return 0;
+}
 
 int l4s_envelope(struct buf *out, const struct l4s_envelope_opts *o, char report_id[37], struct buf *warn)
 {

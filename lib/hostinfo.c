@@ -16,33 +16,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "jsonw.h"
 #include "uuid.h"
-
-int l4s_uuid4(char out[37])
-{
-	uint8_t b[16];
-	size_t got = 0;
-	while (got < sizeof b) {
-		ssize_t r = getrandom(b + got, sizeof b - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)r;
-	}
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);   /* version 4 */
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-	return 0;
-}
 
 /* first line of a small file, without the newline; false when unreadable */
 static bool read_line(const char *root, const char *path, char *out, size_t n)

@@ -9,8 +9,10 @@
 # interfaces served by zlib and CNG.  The Linux-only parts are replaced by
 # their lib/win32/ counterparts: the walk's listing (FindFirstFileExW; its
 # queue and workers, lib/walk_queue.c, are shared), the process view
-# (Restart Manager), priority (background mode); tar/image reading and
-# --submit are absent (see the README's "Windows" section).
+# (Restart Manager), priority (background mode), host identity
+# (lib/win32/hostinfo.c: MachineGuid, the agent id in the registry) and the
+# --submit transport (lib/http_winhttp.c, WinHTTP); tar/image reading is
+# absent (see the README's "Windows" section).
 
 WIN_CC     ?= x86_64-w64-mingw32-gcc-posix
 WIN_AR     ?= x86_64-w64-mingw32-gcc-ar-posix
@@ -19,14 +21,14 @@ WIN_BUILD  ?= build/win
 # printf here, while __USE_MINGW_ANSI_STDIO gives C99's (%zu, %llu); the
 # Linux build checks the same format strings.
 WIN_CFLAGS  = -std=c17 $(WARN) -Wno-format -O2 -g0 -Ilib/win32/include -Ilib -include lib/win32/posix.h \
-	      -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 -DWINVER=0x0601 -DL4S_NO_SUBMIT \
+	      -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 -DWINVER=0x0601 \
 	      -DL4S_VERSION='"$(VERSION)"'
-WIN_LIBS    = -lz -lbcrypt -lrstrtmgr -lpthread
+WIN_LIBS    = -lz -lbcrypt -lrstrtmgr -lwinhttp -liphlpapi -lws2_32 -lpthread
 
 # Linux-only: replaced by lib/win32/*.c, or absent on Windows.
 WIN_SKIP    = lib/walk.c lib/proc.c lib/procfs.c lib/sandbox.c lib/tarscan.c lib/image.c \
-	      lib/submit.c lib/hostinfo.c lib/http_curl.c
-WIN_LIB_SRC = $(filter-out $(WIN_SKIP) lib/win32/main.c,$(LIB_SRC) $(sort $(wildcard lib/win32/*.c)))
+	      lib/hostinfo.c lib/http_curl.c
+WIN_LIB_SRC = $(filter-out $(WIN_SKIP) lib/win32/main.c,$(LIB_SRC) lib/http_winhttp.c $(sort $(wildcard lib/win32/*.c)))
 WIN_LIB_OBJ = $(WIN_LIB_SRC:%.c=$(WIN_BUILD)/%.o) $(WIN_BUILD)/gen/rules_default.o
 WIN_AGENT_OBJ = $(AGENT_SRC:%.c=$(WIN_BUILD)/%.o) $(WIN_BUILD)/lib/win32/main.o
 WIN_UNIT_SRC = tests/unit/test_holders.c

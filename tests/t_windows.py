@@ -21,7 +21,12 @@ needed: WINEDEBUG=-all, Mono and Gecko installers disabled), where Z:\\ is /.
    recompressed, zlib here and libdeflate on Linux - the same entries with
    the same CRCs, sizes and methods), restore (every file byte-identical to
    its original).
-3. Windows-only: a file held open the way a JVM holds its jar is not
+3. Windows-only: --submit over WinHTTP (lib/http_winhttp.c, Wine's
+   winhttp.dll) to a local log4scan-server: the device appears in the API
+   with its MachineGuid, its agent id (from the registry) and its findings;
+   a wrong token fails loudly (exit 2, HTTP 401, nothing spooled); with the
+   collector down the report is spooled and the next run delivers it;
+   `submit FILE` sends a saved report.  A file held open the way a JVM holds its jar is not
    replaced (skipped, "in use", restart required, original untouched) and is
    fixed once released; the Restart Manager logic's unit test (fake RM)
    built with mingw; `ps` runs; a whole-host scan lists drives and honours
@@ -31,6 +36,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -69,7 +75,7 @@ ok("windows: log4scan.exe is static (imports Windows DLLs only)",
                                   text=True).stdout.splitlines()
         if "DLL Name:" in l and l.split()[-1].lower() not in
         ("kernel32.dll", "msvcrt.dll", "bcrypt.dll", "rstrtmgr.dll", "advapi32.dll", "user32.dll",
-         "ws2_32.dll", "winhttp.dll", "ntdll.dll", "shell32.dll", "ole32.dll")])
+         "ws2_32.dll", "winhttp.dll", "iphlpapi.dll", "ntdll.dll", "shell32.dll", "ole32.dll")])
 
 env = dict(os.environ)
 env["WINEPREFIX"] = os.path.join(OUT, "wineprefix")
@@ -396,6 +402,78 @@ ok("whole host: Z:\\ excluded by the user, listed in skipped",
    (sk[:4], p.returncode, p.stderr[-500:]))
 ok("whole host: C:\\ scanned", p.returncode == 0 and s and s[-1].get("files", 0) > 100,
    (p.returncode, s[-1:], p.stderr[-500:]))
+
+# ---- --submit over WinHTTP, against a local collector (issue 19)
+sys.path.insert(0, os.path.join(TOP, "tests"))
+import server_common  # noqa: E402
+
+db = server_common.new_db("sqlite", "win-submit")
+token = server_common.make_token(db, "win-agent")
+reader = server_common.make_token(db, "win-reader", role="read")
+srv = server_common.Server(db, "--rate", "0", name="win-server")
+url = "http://127.0.0.1:%d" % srv.port
+wtree = os.path.join(OUT, "submit-tree")
+os.makedirs(wtree, exist_ok=True)
+shutil.copy(CORPUS + "log4j-samples/true-hits/log4j-core-2.14.1.jar", os.path.join(wtree, "a.jar"))
+shutil.copy(CORPUS + "log4j-samples/false-hits/log4j-core-2.17.1.jar", os.path.join(wtree, "b.jar"))
+wspool = os.path.join(OUT, "win-state")
+env["LOG4SCAN_STATE_DIR"] = win(wspool)
+env["WINEDEBUG"] = "-all"
+env.pop("LOG4SCAN_TOKEN", None)
+
+
+def spooled():
+    d = os.path.join(wspool, "spool")
+    return [f for f in os.listdir(d) if f.endswith(".ndjson")] if os.path.isdir(d) else []
+
+
+p = wine("scan", "--format", "json", "--no-config", "--submit", url, "--token", token, win(wtree))
+err = p.stderr.decode("utf-8", "replace")
+envl = recs(p.stdout)[:1]
+ok("submit: scan --submit over WinHTTP exits 1 and says sent", p.returncode == 1 and "sent to" in err, err[-400:])
+devs = srv.get_json("/api/v1/devices", token=reader).get("items", [])
+e0 = envl[0] if envl else {}
+ok("submit: the Windows device is in the collector with its MachineGuid",
+   len(devs) == 1 and devs[0].get("machine_id") == e0.get("host", {}).get("machine_id") and
+   len(devs[0].get("machine_id") or "") == 32, (devs, e0.get("host")))
+ok("submit: its findings arrived (1 vulnerable, 1 safe)",
+   devs and devs[0].get("vulnerable") == 1 and devs[0].get("safe") == 1, devs)
+ok("submit: the envelope carries the agent id kept in the registry, the same on every run",
+   len(e0.get("host", {}).get("agent_id", "")) == 36 and
+   recs(wine("scan", "--format", "json", "--no-config", win(wtree)).stdout)[0]["host"]["agent_id"] ==
+   e0["host"]["agent_id"], e0.get("host"))
+ok("submit: Windows names itself (os, kernel)", e0.get("host", {}).get("os", "").startswith(("Microsoft Windows", "Windows"))
+   and e0.get("host", {}).get("kernel"), e0.get("host"))
+
+p = wine("scan", "--format", "json", "--no-config", "--submit", url, "--token", "l4s_wrong", win(wtree))
+err = p.stderr.decode("utf-8", "replace")
+ok("submit: a wrong token fails loudly (exit 2, HTTP 401 and the reason)",
+   p.returncode == 2 and "HTTP 401" in err and "unknown or revoked token" in err, (p.returncode, err[-400:]))
+ok("submit: a wrong token spools nothing", not spooled(), spooled())
+
+with socket.socket() as so:
+    so.bind(("127.0.0.1", 0))
+    dead = "http://127.0.0.1:%d" % so.getsockname()[1]
+p = wine("scan", "--format", "json", "--no-config", "--submit", dead, "--token", token, win(wtree))
+err = p.stderr.decode("utf-8", "replace")
+ok("submit: collector down: the scan's exit status, the report spooled", p.returncode == 1 and len(spooled()) == 1 and
+   "kept in" in err, (p.returncode, err[-400:], spooled()))
+def nreports():
+    return len(srv.get_json("/api/v1/reports?limit=500", token=reader).get("items", []))
+
+
+before = nreports()
+p = wine("scan", "--format", "json", "--no-config", "--submit", url, "--token", token, win(wtree))
+after = nreports()
+ok("submit: the next run delivers the spooled report too", p.returncode == 1 and not spooled() and
+   after == before + 2, (before, after, spooled(), p.stderr[-300:]))
+
+saved = os.path.join(OUT, "win-saved.json")
+p = wine("scan", "--format", "json", "--no-config", "-o", win(saved), win(wtree))
+p = wine("submit", "--submit", url, "--token", token, win(saved))
+ok("submit: `submit FILE` of a saved report", p.returncode == 0 and
+   nreports() == after + 1, p.stderr[-300:])
+ok("submit: the collector exits cleanly", srv.stop() == 0)
 
 # (tests assert behaviour, not wall-clock time: the duration is only printed)
 print("# windows: all of the above in %.0f s" % (time.time() - t0), flush=True)
