@@ -1,7 +1,8 @@
 # log4scan - build, test, install.
 #
 #   make            agent (build/log4scan) and collector (build/log4scan-server)
-#   make scan       install missing Debian packages, build, scan this host
+#   make scan       install the packages the agent needs, build it, scan this host
+#                   (text; exit status 1 - something found - is explained, not an error)
 #   make check      install missing packages, build, run every test under
 #                   ASan+UBSan; last line "N passed, N failed"
 #   make fuzz       libFuzzer harnesses (clang) into build/fuzz/
@@ -51,7 +52,7 @@ UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 RULES_C    = $(BUILD)/gen/rules_default.c
 RULES_OBJ  = $(BUILD)/gen/rules_default.o
 
-.PHONY: all agent server check scan deps fuzz fuzz-run san clean install bench
+.PHONY: all agent server check scan deps deps-agent fuzz fuzz-run san clean install bench
 all: agent $(if $(SERVER_SRC),server)
 
 agent: $(BUILD)/log4scan
@@ -130,11 +131,23 @@ check: deps
 
 
 deps:
-	sh scripts/install-deps.sh
+	sh scripts/install-deps.sh all
 
-scan: deps
-	@$(MAKE) --no-print-directory all
-	$(BUILD)/log4scan scan
+deps-agent:
+	@sh scripts/install-deps.sh agent
+
+# The scan's own exit status is its answer (0 nothing, 1 something found, 2
+# the scan failed): make says which, and fails only for 2.
+SCAN_ARGS ?=
+scan: deps-agent
+	@$(MAKE) --no-print-directory agent
+	@rc=0; $(BUILD)/log4scan scan --format text $(SCAN_ARGS) || rc=$$?; echo; \
+	case $$rc in \
+	0) echo "make scan: log4scan exited 0: no vulnerable Log4j found on this host." ;; \
+	1) echo "make scan: log4scan exited 1: vulnerable Log4j (or a JVM it could not inspect) found, listed above."; \
+	   echo "           That is the scan's answer, not a build failure (see 'Exit status' in the README)." ;; \
+	*) echo "make scan: log4scan exited $$rc: the scan itself failed (see the messages above)."; exit $$rc ;; \
+	esac
 
 # libFuzzer harnesses: each fuzz/fuzz_X.c links the library built with clang.
 FUZZ_BUILD = build/fuzz
