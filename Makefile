@@ -217,7 +217,7 @@ install-extra: man
 	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/log4scan
 	install -m 644 $(BUILD)/man/log4scan.1 $(DESTDIR)$(MANDIR)/man1/log4scan.1
 	install -m 644 $(BUILD)/man/log4scan-server.8 $(DESTDIR)$(MANDIR)/man8/log4scan-server.8
-	for u in log4scan.service log4scan.timer log4scan-server.service; do \
+	for u in log4scan.service log4scan.timer log4scan-logs.service log4scan-logs.timer log4scan-server.service; do \
 	  sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SBINDIR@|$(PREFIX)/sbin|g' \
 	      -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
 	  chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
@@ -226,4 +226,22 @@ install-extra: man
 	install -m 644 dist/agent.conf.example $(DESTDIR)$(DOCDIR)/agent.conf.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/log4scan/agent.conf ] || \
 	  install -m 600 dist/agent.conf.example $(DESTDIR)$(SYSCONFDIR)/log4scan/agent.conf
+
+# ---- packages (issue 19) ------------------------------------------------------
+# `make deb`: build/deb/log4scan_VERSION-1_ARCH.deb (agent, units, man page,
+# example configuration) and log4scan-server_... (collector), built with
+# dpkg-deb by scripts/mkdeb.sh and checked with lintian (no error, no
+# warning).  `make msi`: build/win/log4scan.msi (mk/windows.mk).
+# The binaries are built apart, in build/deb-build, with Debian's hardening
+# flags (dpkg-buildflags with hardening=+all: fortify, stack protector,
+# PIE, full RELRO, bind now).
+.PHONY: deb
+DEB_BUILD = build/deb-build
+deb:
+	$(MAKE) BUILD=$(DEB_BUILD) \
+	  CFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS) $$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)" \
+	  LDFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS)" all man
+	sh scripts/mkdeb.sh $(DEB_BUILD) build/deb
+	lintian --fail-on error,warning --suppress-tags-from-file dist/debian/lintian-suppress build/deb/*_$(VERSION)-1_*.deb
+
 include mk/windows.mk

@@ -2,6 +2,8 @@
 #
 #   make windows         build/win/log4scan.exe (static: no DLL beyond Windows' own)
 #   make check-windows   build it and run tests/t_windows.py under Wine
+#   make msi             build/win/log4scan.msi (wixl, from dist/windows/): installs
+#                        log4scan.exe and registers a daily task running as SYSTEM
 #
 # The shared code is compiled unchanged: lib/win32/posix.h is force-included
 # and maps the POSIX calls it makes onto lib/win32/os.c (UTF-8 paths in,
@@ -38,8 +40,8 @@ WIN_UNIT_BIN = $(WIN_UNIT_SRC:tests/unit/%.c=$(WIN_BUILD)/tests/%.exe)
 # (tests/t_windows.py then runs it under Wine, or says why it is skipped).
 WINDOWS_IF_AVAILABLE = $(if $(shell command -v $(WIN_CC) 2>/dev/null),windows)
 
-.PHONY: windows check-windows
-windows: $(WIN_BUILD)/log4scan.exe $(WIN_UNIT_BIN) $(WIN_BUILD)/tests/hold.exe
+.PHONY: windows check-windows msi
+windows: $(WIN_BUILD)/log4scan.exe $(WIN_UNIT_BIN) $(WIN_BUILD)/tests/hold.exe $(if $(shell command -v wixl 2>/dev/null),$(WIN_BUILD)/log4scan.msi)
 
 $(WIN_BUILD)/%.o: %.c lib/win32/posix.h
 	@mkdir -p $(dir $@)
@@ -75,3 +77,14 @@ check-windows: windows
 	@ONLY=t_windows sh tests/run.sh
 
 -include $(shell find $(WIN_BUILD) -name '*.d' 2>/dev/null)
+
+# The MSI: dist/windows/log4scan.wxs with the paths and version filled in,
+# the task definition converted to UTF-16 (what schtasks /XML reads).
+$(WIN_BUILD)/log4scan.msi: $(WIN_BUILD)/log4scan.exe dist/windows/log4scan.wxs dist/windows/log4scan-task.xml \
+		dist/agent.conf.example VERSION
+	@mkdir -p $(WIN_BUILD)/msi
+	iconv -f UTF-8 -t UTF-16 dist/windows/log4scan-task.xml > $(WIN_BUILD)/msi/log4scan-task.xml
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@EXE@|$(WIN_BUILD)/log4scan.exe|' -e 's|@CONF@|dist/agent.conf.example|' \
+	    -e 's|@TASK@|$(WIN_BUILD)/msi/log4scan-task.xml|' dist/windows/log4scan.wxs > $(WIN_BUILD)/msi/log4scan.wxs
+	wixl -a x64 -o $@ $(WIN_BUILD)/msi/log4scan.wxs
+msi: $(WIN_BUILD)/log4scan.msi

@@ -19,7 +19,7 @@ ALL_PKGS="$AGENT_PKGS clang libclang-rt-14-dev
  pandoc time zstd xz-utils bzip2 chromium
  mingw-w64 wine64 wine libz-mingw-w64-dev
  liblog4j2-java
- dpkg-dev fakeroot lintian msitools systemd-container debootstrap"
+ dpkg-dev fakeroot lintian msitools wixl systemd-container debootstrap"
 case "${1:-all}" in
 agent) PKGS=$AGENT_PKGS ;;
 all) PKGS=$ALL_PKGS ;;
