@@ -9,6 +9,7 @@
 #define L4S_CLI_H
 
 #include <stdbool.h>
+#include <getopt.h>
 #include <stdio.h>
 
 #include "rules.h"
@@ -51,6 +52,7 @@ bool cli_fail_on(const char *arg, struct fail_on *out);
 /* does this finding / this JVM status fail the run? */
 bool fail_on_finding(const struct fail_on *f, const struct finding *x);
 bool fail_on_jvm(const struct fail_on *f, int proc_status);
+
 
 /* The rules: FILE (--rules), or the built-in ones when file is NULL.  NULL,
  * with the reason printed, when they cannot be loaded. */

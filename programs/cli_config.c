@@ -9,6 +9,8 @@
  * command-line error. */
 #include "cli_config.h"
 
+#include "cli.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,5 +247,85 @@ int cli_config_args_build(int argc, char **argv, const char *default_path, const
 		}
 		push(out, argv[i], false);
 	}
+	return 0;
+}
+
+/* ---- the configuration of one command ---- */
+
+static struct cli_config_args conf_args;
+static struct option *conf_union;
+
+static void conf_free(void)
+{
+	cli_config_args_free(&conf_args);
+	free(conf_union);
+}
+
+static bool has_option(const struct option *t, const char *name, size_t n)
+{
+	for (; t && t->name; t++)
+		if (strlen(t->name) == n && !strncmp(t->name, name, n))
+			return true;
+	return false;
+}
+
+/* every command's options, each name once */
+static struct option *union_of_options(void)
+{
+	const struct option *tables[] = {scan_options, ps_options, logs_options, fix_options, restore_options,
+					 submit_options};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		for (const struct option *o = tables[i]; o->name; o++)
+			n++;
+	struct option *u = xcalloc(n + 1, sizeof *u);
+	size_t k = 0;
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		for (const struct option *o = tables[i]; o->name; o++)
+			if (!has_option(u, o->name, strlen(o->name)))
+				u[k++] = *o;
+	return u;
+}
+
+static const char *agent_conf_path(char *out, size_t n)
+{
+#ifdef _WIN32
+	const char *pd = getenv("ProgramData");
+	snprintf(out, n, "%s\\log4scan\\agent.conf", pd && *pd ? pd : "C:\\ProgramData");
+#else
+	snprintf(out, n, "%s", L4S_AGENT_CONF);
+#endif
+	return out;
+}
+
+int cli_config_command(int *argc, char ***argv, const struct option *mine)
+{
+	struct buf err = BUF_INIT;
+	char path[4096];
+	conf_union = union_of_options();
+	if (cli_config_args_build(*argc, *argv, agent_conf_path(path, sizeof path), conf_union, &conf_args, &err) < 0) {
+		cli_error("%s", buf_cstr(&err));
+		buf_free(&err);
+		free(conf_union);
+		conf_union = NULL;
+		return -1;
+	}
+	buf_free(&err);
+	atexit(conf_free);
+	/* options from the file that this command does not have are passed over */
+	int k = 1;
+	for (int i = 1; i < conf_args.argc; i++) {
+		const char *a = conf_args.argv[i];
+		bool from_file = false;
+		for (size_t j = 0; j < conf_args.nowned && !from_file; j++)
+			from_file = conf_args.owned[j] == a;
+		if (from_file && !has_option(mine, a + 2, strcspn(a + 2, "=")))
+			continue;
+		conf_args.argv[k++] = conf_args.argv[i];
+	}
+	conf_args.argv[k] = NULL;
+	conf_args.argc = k;
+	*argc = conf_args.argc;
+	*argv = conf_args.argv;
 	return 0;
 }

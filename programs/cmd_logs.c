@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_config.h"
 #include "jsonw.h"
 #include "loghunt.h"
 #include "sandbox.h"
@@ -464,6 +465,7 @@ static void usage(FILE *f)
 	      "                      \"summary\"\n"
 	      "  -o, --output FILE   write there instead of standard output\n"
 	      SUBMIT_USAGE
+	      CLI_CONFIG_USAGE
 	      "\n"
 	      "Exit status: 0 no attempt found, 1 attempts found, 2 the command failed.\n",
 	      f);
@@ -471,7 +473,7 @@ static void usage(FILE *f)
 
 enum { OPT_FORMAT = 256, OPT_SUBMITOPT };
 
-static const struct option logs_opts[] = {
+const struct option logs_options[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
 	SUBMIT_OPTIONS(OPT_SUBMITOPT),
@@ -493,17 +495,19 @@ static void logs_coverage(struct buf *b, char **paths, size_t n)
 
 int cmd_logs(int argc, char **argv)
 {
+	if (cli_config_command(&argc, &argv, logs_options) < 0)
+		return EXIT_FAILED;
 	const char *format = "text", *output = NULL;
 	struct submit_cli sc = {0};
 	int c, li = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", logs_opts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", logs_options, &li)) != -1) {
 		switch (c) {
 		case OPT_FORMAT: format = optarg; break;
 		case 'o': output = optarg; break;
 		case OPT_SUBMITOPT: {
 			bool bad;
-			submit_cli_option(&sc, logs_opts[li].name, optarg, &bad);
+			submit_cli_option(&sc, logs_options[li].name, optarg, &bad);
 			if (bad)
 				return EXIT_FAILED;
 			break;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_config.h"
 #include "proc.h"
 #include "report.h"
 #include "rules.h"
@@ -31,6 +32,7 @@ static const char ps_usage[] =
 	"  --priority low|normal  low (default): background processing mode\n"
 	FAIL_ON_USAGE
 	SUBMIT_USAGE
+	CLI_CONFIG_USAGE
 	"  -h, --help\n"
 	"\n"
 	"Exit status: 0 no vulnerable process, 1 a vulnerable one found, 2 the command failed.\n";
@@ -51,6 +53,7 @@ static const char ps_usage[] =
 	"  --priority low|normal  low (default): nice 10 and lowest best-effort I/O priority\n"
 	FAIL_ON_USAGE
 	SUBMIT_USAGE
+	CLI_CONFIG_USAGE
 	"  -h, --help\n"
 	"\n"
 	"A JVM whose fd/ or maps cannot be read is listed as \"unknown\" with the file and\n"
@@ -105,18 +108,21 @@ static void on_jvm(void *ctx, struct proc_jvm *j)
 	buf_free(&b);
 }
 
+const struct option ps_options[] = {
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	{"read-environ", no_argument, NULL, OPT_ENVIRON},
+	{"priority", required_argument, NULL, OPT_PRIORITY},
+	{"fail-on", required_argument, NULL, OPT_FAILON},
+	SUBMIT_OPTIONS(OPT_SUBMITOPT),
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 int cmd_ps(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"output", required_argument, NULL, 'o'},
-		{"read-environ", no_argument, NULL, OPT_ENVIRON},
-		{"priority", required_argument, NULL, OPT_PRIORITY},
-		{"fail-on", required_argument, NULL, OPT_FAILON},
-		SUBMIT_OPTIONS(OPT_SUBMITOPT),
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	if (cli_config_command(&argc, &argv, ps_options) < 0)
+		return EXIT_FAILED;
 	const char *format = NULL, *output = NULL;
 	struct proc_opts po = {0};
 	bool low = true;
@@ -124,7 +130,7 @@ int cmd_ps(int argc, char **argv)
 	struct submit_cli sc = {0};
 	int c, li = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", ps_options, &li)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -149,7 +155,7 @@ int cmd_ps(int argc, char **argv)
 			break;
 		case OPT_SUBMITOPT: {
 			bool bad;
-			submit_cli_option(&sc, opts[li].name, optarg, &bad);
+			submit_cli_option(&sc, ps_options[li].name, optarg, &bad);
 			if (bad)
 				return EXIT_FAILED;
 			break;

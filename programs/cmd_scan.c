@@ -59,8 +59,7 @@ static const char scan_usage[] =
 	"  --priority low|normal  low (default): nice 10 and low I/O priority\n"
 	"  --syslog               also send each finding to syslog/journald (authpriv)\n"
 	SUBMIT_USAGE
-	"  --config FILE          read options from FILE (default " L4S_AGENT_CONF ")\n"
-	"  --no-config            read no configuration file\n"
+	CLI_CONFIG_USAGE
 	"  --no-progress          no progress line on a terminal\n"
 	"  -q, --quiet            text format: print only vulnerable and mitigated findings;\n"
 	"                         no progress line\n"
@@ -191,9 +190,8 @@ static void scan_envelope_fields(struct buf *options, struct buf *coverage, cons
 	buf_addc(options, '}');
 }
 
-/* --config and --no-config are handled by cli_config_args_build() before
- * getopt. */
-static const struct option opts[] = {
+/* --config and --no-config are handled by cli_config() before getopt. */
+const struct option scan_options[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
 	CLI_SCAN_OPTIONS,
@@ -236,7 +234,7 @@ static int scan_main(int argc, char **argv)
 	optind = 1;
 	struct submit_cli sc = {0};
 	int li = 0;
-	while ((c = getopt_long(argc, argv, "o:qh", opts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qh", scan_options, &li)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -275,7 +273,7 @@ static int scan_main(int argc, char **argv)
 		case OPT_SYSLOG: use_syslog = true; break;
 		case OPT_SUBMITOPT: {
 			bool bad;
-			submit_cli_option(&sc, opts[li].name, optarg, &bad);
+			submit_cli_option(&sc, scan_options[li].name, optarg, &bad);
 			if (bad)
 				return EXIT_FAILED;
 			break;
@@ -484,14 +482,7 @@ static int scan_main(int argc, char **argv)
 
 int cmd_scan(int argc, char **argv)
 {
-	struct cli_config_args ca;
-	struct buf err = BUF_INIT;
-	if (cli_config_args_build(argc, argv, L4S_AGENT_CONF, opts, &ca, &err) < 0) {
-		cli_error("%s", buf_cstr(&err));
-		buf_free(&err);
+	if (cli_config_command(&argc, &argv, scan_options) < 0)
 		return EXIT_FAILED;
-	}
-	int rc = scan_main(ca.argc, ca.argv);
-	cli_config_args_free(&ca);
-	return rc;
+	return scan_main(argc, argv);
 }

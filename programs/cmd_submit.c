@@ -22,9 +22,17 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_config.h"
 #include "envelope.h"
 #include "sandbox.h"
 #include "submit_cli.h"
+
+enum { OPT_SUBMITOPT = 256 };
+const struct option submit_options[] = {
+	SUBMIT_SEND_OPTIONS(OPT_SUBMITOPT)
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
 
 #ifdef L4S_NO_SUBMIT
 int cmd_submit(int argc, char **argv)
@@ -49,6 +57,7 @@ static const char submit_usage[] =
 	"run, as with --submit.\n"
 	"\n"
 	SUBMIT_SEND_USAGE
+	CLI_CONFIG_USAGE
 	"  -h, --help\n"
 	"\n"
 	"Exit status: 0 every report sent or spooled, 2 a file could not be read, was not\n"
@@ -128,20 +137,16 @@ static bool submit_file(struct submit_cli *sc, const char *path)
 
 int cmd_submit(int argc, char **argv)
 {
-	enum { OPT_SUBMITOPT = 256 };
-	static const struct option opts[] = {
-		SUBMIT_SEND_OPTIONS(OPT_SUBMITOPT)
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	if (cli_config_command(&argc, &argv, submit_options) < 0)
+		return EXIT_FAILED;
 	struct submit_cli sc = {0};
 	int c, li = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", submit_options, &li)) != -1) {
 		switch (c) {
 		case OPT_SUBMITOPT: {
 			bool bad;
-			submit_cli_option(&sc, opts[li].name, optarg, &bad);
+			submit_cli_option(&sc, submit_options[li].name, optarg, &bad);
 			if (bad)
 				return EXIT_FAILED;
 			break;

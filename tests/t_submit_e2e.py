@@ -160,6 +160,33 @@ check("ps --submit: sent", p.returncode in (0, 1) and "sent to" in p.stderr, p.s
 rep = srv.get_json("/api/v1/reports", token=reader)
 check("ps --submit: a ps report in the collector", '"ps"' in json.dumps(rep), str(rep)[:300])
 
+# ---- one agent.conf for every command (issue 19, point 5)
+CONF = os.path.join(OUT, "agent.conf")
+TOKF = os.path.join(OUT, "token")
+with open(TOKF, "w") as f:
+    f.write(token + "\n")
+with open(CONF, "w") as f:
+    f.write("# shared by every command\nsubmit = %s\ntoken-file = %s\nspool-dir = %s\ntag = conf-tag\n"
+            "exclude = %s/b.jar\nbackup-dir = %s/backups\nfail-on = high,unknown\n" % (url, TOKF, SPOOL, TREE, OUT))
+for cmd in (["scan", "--format", "json", TREE], ["ps", "--format", "json"], ["logs", "--format", "json", LOG]):
+    p = agent(cmd[0], "--config", CONF, *cmd[1:])
+    check("%s reads agent.conf: its report is sent" % cmd[0], p.returncode in (0, 1) and "sent to" in p.stderr,
+          (p.returncode, p.stderr[-300:]))
+    first = json.loads(p.stdout.splitlines()[0]) if p.stdout else {}
+    check("%s reads agent.conf: the tag is in its envelope" % cmd[0], first.get("host", {}).get("tags") == ["conf-tag"],
+          str(first)[:300])
+p = agent("scan", "--config", CONF, "--format", "json", TREE)
+paths = [json.loads(l).get("path", "") for l in p.stdout.splitlines() if '"kind":"finding"' in l]
+check("scan applies the file's exclude", paths and not [x for x in paths if x.endswith("b.jar")], paths)
+p = agent("submit", "--config", CONF, SAVED)
+check_eq("submit reads the collector and token from agent.conf", p.returncode, 0)
+with open(CONF, "a") as f:
+    f.write("exclud = typo\n")
+for cmd in ("scan", "ps", "logs", "submit", "fix", "restore"):
+    p = agent(cmd, "--config", CONF, "--help")
+    check("%s: a wrong name in agent.conf stops it with file and line" % cmd,
+          p.returncode == 2 and CONF + ":9: unknown option 'exclud'" in p.stderr, p.stderr[-200:])
+
 p = agent("scan", "--no-config", "--submit", url, TREE)
 check_eq("--submit without a token is refused", p.returncode, 2)
 p = agent("scan", "--no-config", "--token", "x", TREE)
