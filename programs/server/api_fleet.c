@@ -25,22 +25,26 @@ static const char SUMMARY_SQL[] =
 	" COALESCE(t.devices_vulnerable, 0),"
 	" (SELECT COUNT(*) FROM devices WHERE last_seen < ?),"
 	" COALESCE(t.vulnerable, 0), COALESCE(t.mitigated, 0), COALESCE(t.safe, 0), COALESCE(t.restart, 0),"
-	" COALESCE(t.attempts, 0), (SELECT COALESCE(MAX(last_seen), 0) FROM devices)"
+	" COALESCE(t.attempts, 0), (SELECT COALESCE(MAX(last_seen), 0) FROM devices),"
+	/* machine ids that several devices (installs) share: clones */
+	" (SELECT COUNT(*) FROM (SELECT machine_id FROM devices WHERE machine_id <> ''"
+	"  GROUP BY machine_id HAVING COUNT(*) > 1) s)"
 	" FROM (SELECT 1 AS one) o LEFT JOIN (SELECT * FROM trend ORDER BY day DESC LIMIT 1) t ON 1 = 1";
 
 struct summary_ctx { struct buf *out; int stale_days; };
 static int summary_row(void *ctx, const struct dbrow *r)
 {
 	struct summary_ctx *s = ctx;
-	long long v[12];
-	for (int i = 0; i < 12; i++)
+	long long v[13];
+	for (int i = 0; i < 13; i++)
 		v[i] = dbrow_int(r, i);
 	buf_printf(s->out,
 		   "{\"devices\":%lld,\"devices_exposed\":%lld,\"devices_attacked\":%lld,"
 		   "\"devices_exposed_attacked\":%lld,\"devices_vulnerable\":%lld,\"devices_stale\":%lld,"
 		   "\"stale_days\":%d,\"findings\":{\"vulnerable\":%lld,\"mitigated\":%lld,\"safe\":%lld},"
-		   "\"processes_restart_required\":%lld,\"attempts\":%lld,\"last_report\":%lld}",
-		   v[0], v[1], v[2], v[3], v[4], v[5], s->stale_days, v[6], v[7], v[8], v[9], v[10], v[11]);
+		   "\"processes_restart_required\":%lld,\"attempts\":%lld,\"last_report\":%lld,"
+		   "\"shared_machine_ids\":%lld}",
+		   v[0], v[1], v[2], v[3], v[4], v[5], s->stale_days, v[6], v[7], v[8], v[9], v[10], v[11], v[12]);
 	return 1;
 }
 

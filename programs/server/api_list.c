@@ -211,6 +211,11 @@ static void list_devices(struct req *rq)
 		qb_cond(&q, "d.last_seen < ?", 1, dv_int(api_stale_cutoff(rq)));
 	if (api_flag(rq, "errors"))
 		qb_cond(&q, "d.n_errors > 0", 0);
+	if (api_flag(rq, "shared_machine_id"))
+		qb_cond(&q, "d.machine_id <> '' AND EXISTS (SELECT 1 FROM devices d2 WHERE d2.machine_id = d.machine_id"
+			    " AND d2.id <> d.id)", 0);
+	if ((v = api_arg(rq, "machine_id")))
+		qb_cond(&q, "d.machine_id = ?", 1, dv_text(v));
 	const char *sort = api_arg(rq, "sort");
 	const char *order = "d.priority DESC, d.n_vulnerable DESC, d.id";
 	if (api_flag(rq, "stale") && !sort)

@@ -131,7 +131,10 @@ const char api_device_cols[] =
 	" d.first_seen, d.last_seen, d.last_report_id, d.n_reports AS reports, d.n_vulnerable AS vulnerable,"
 	" d.n_mitigated AS mitigated, d.n_safe AS safe, d.n_processes AS processes,"
 	" d.n_restart AS restart_required, d.n_attempts AS attempts, d.n_errors AS errors, d.exposed, d.attacked,"
-	" CASE WHEN d.last_seen < ? THEN 1 ELSE 0 END AS stale FROM devices d";
+	" CASE WHEN d.last_seen < ? THEN 1 ELSE 0 END AS stale, d.agent_id,"
+	/* other devices with this machine id: clones, never merged (issue 19) */
+	" CASE WHEN d.machine_id = '' THEN 0 ELSE (SELECT COUNT(*) FROM devices d2"
+	"  WHERE d2.machine_id = d.machine_id AND d2.id <> d.id) END AS shared_machine_id FROM devices d";
 
 bool api_status_arg(struct req *rq, const char **status)
 {

@@ -100,6 +100,10 @@ void ingest_deltas_free(struct deltas *d);
 
 /* "YYYY-MM-DD" of t, in UTC: a trend row's day */
 void ingest_utc_day(long long t, char out[11]);
+/* A device's tags after a report (compact JSON array, caller frees): the
+ * report's replace them when replace, else they are added to the device's
+ * (each tag once, the device's first, in their order; at most 64). */
+char *ingest_tags_merge(const char *device_json, const char *report_json, bool replace);
 /* strcmp of two const char * in an array (qsort, bsearch) */
 int ingest_str_cmp(const void *a, const void *b);
 /* A PostgreSQL array literal, one element at a time: "..." with \ and "

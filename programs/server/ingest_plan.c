@@ -384,3 +384,34 @@ const char *ingest_pg_array_end(struct buf *b)
 	buf_addc(b, '}');
 	return buf_cstr(b);
 }
+
+char *ingest_tags_merge(const char *device_json, const char *report_json, bool replace)
+{
+	json_t *dev = replace ? NULL : json_loads(device_json ? device_json : "[]", 0, NULL);
+	json_t *rep = json_loads(report_json ? report_json : "[]", 0, NULL);
+	json_t *all = json_array();
+	json_t *lists[2] = {dev, rep};
+	for (int l = 0; l < 2; l++) {
+		size_t i;
+		json_t *v;
+		if (!json_is_array(lists[l]))
+			continue;
+		json_array_foreach(lists[l], i, v) {
+			bool seen = !json_is_string(v) || json_array_size(all) >= 64;
+			size_t k;
+			json_t *w;
+			json_array_foreach(all, k, w) {
+				seen |= json_equal(v, w);
+			}
+			if (!seen)
+				json_array_append(all, v);
+		}
+	}
+	char *s = json_dumps(all, JSON_COMPACT);
+	char *out = xstrdup(s ? s : "[]");
+	free(s);
+	json_decref(all);
+	json_decref(dev);
+	json_decref(rep);
+	return out;
+}

@@ -29,6 +29,7 @@ struct dev_state {
 	long long id, scan_created, ps_created, last_created, n_reports;
 	long long n_vulnerable, n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked;
 	char findings_hash[65];
+	char *tags_json;             /* the device's tags (owned) */
 	bool found;
 };
 
@@ -42,6 +43,8 @@ static int dev_cb(void *ctx, const struct dbrow *r)
 	for (int i = 0; i < n; i++)
 		*f[i] = dbrow_int(r, i);
 	snprintf(d->findings_hash, sizeof d->findings_hash, "%s", dbrow_text(r, n));
+	free(d->tags_json);
+	d->tags_json = xstrdup(dbrow_text(r, n + 1) ? dbrow_text(r, n + 1) : "[]");
 	d->found = true;
 	return 1;
 }
@@ -295,7 +298,41 @@ struct tx {
 	/* the device after this report */
 	long long nv, nm, ns, nproc, nrestart, exposed, nerr, natt;
 	char fhash[65];
+	char *tags;                  /* the device's tags after this report (owned) */
 };
+
+static const char DEVICE_UPSERT[] =
+	"INSERT INTO devices(ident, first_seen, last_seen) VALUES(?, ?, ?)"
+	" ON CONFLICT(ident) DO UPDATE SET ident = excluded.ident"
+	" RETURNING id, scan_created, ps_created, last_created, n_reports, n_vulnerable,"
+	" n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked,"
+	" findings_hash, tags_json";
+
+/* The first report of an agent id from a machine whose device was made by
+ * agents without one: that device becomes this install's (its history and
+ * state go on), and the row just made is dropped.  A second install of the
+ * same machine id (a clone) then gets a device of its own. */
+static int adopt_legacy(struct tx *t)
+{
+	struct buf legacy = BUF_INIT;
+	report_device_legacy_ident(t->r, &legacy);
+	long long old = 0;
+	struct dbv q[1] = {dv_text(buf_cstr(&legacy))};
+	int rc = dbc_int(t->c, "SELECT id FROM devices WHERE ident = ? AND agent_id = ''", q, 1, 0, &old);
+	buf_free(&legacy);
+	if (rc || !old)
+		return rc;
+	struct dbv del[1] = {dv_int(t->d.id)};
+	struct dbv up[2] = {dv_text(buf_cstr((struct buf *)&t->pl->ident)), dv_int(old)};
+	struct dbv p[3] = {dv_text(buf_cstr((struct buf *)&t->pl->ident)), dv_int(t->now), dv_int(t->now)};
+	if ((rc = dbc_exec(t->c, "DELETE FROM devices WHERE id = ?", del, 1, NULL, NULL)) ||
+	    (rc = dbc_exec(t->c, "UPDATE devices SET ident = ? WHERE id = ?", up, 2, NULL, NULL)))
+		return rc;
+	t->d.found = false;
+	if ((rc = dbc_exec(t->c, DEVICE_UPSERT, p, 3, dev_cb, &t->d)))
+		return rc;
+	return t->d.found ? DB_OK : DB_ERR;
+}
 
 /* 1. the device row, locked; then what this report replaces */
 static int tx_device(struct tx *t)
@@ -303,15 +340,13 @@ static int tx_device(struct tx *t)
 	const struct report *r = t->r;
 	struct dev_state *d = &t->d;
 	struct dbv p[3] = {dv_text(buf_cstr((struct buf *)&t->pl->ident)), dv_int(t->now), dv_int(t->now)};
-	int rc = dbc_exec(t->c, "INSERT INTO devices(ident, first_seen, last_seen) VALUES(?, ?, ?)"
-				" ON CONFLICT(ident) DO UPDATE SET ident = excluded.ident"
-				" RETURNING id, scan_created, ps_created, last_created, n_reports, n_vulnerable,"
-				" n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked,"
-				" findings_hash", p, 3, dev_cb, d);
+	int rc = dbc_exec(t->c, DEVICE_UPSERT, p, 3, dev_cb, d);
 	if (rc)
 		return rc;
 	if (!d->found)
 		return DB_ERR;
+	if (d->n_reports == 0 && r->agent_id[0] && (rc = adopt_legacy(t)))
+		return rc;
 	t->res->device_id = d->id;
 	bool is_scan = t->pl->is_scan, is_ps = t->pl->is_ps;
 	t->repl_findings_all = is_scan && r->created_epoch >= d->scan_created;
@@ -522,6 +557,10 @@ static int tx_counters(struct tx *t)
 {
 	const struct report *r = t->r;
 	const struct dev_state *d = &t->d;
+	/* tags belong to the device: a report adds its own unless it says
+	 * they replace them (--replace-tags) */
+	free(t->tags);
+	t->tags = ingest_tags_merge(d->tags_json, r->tags_json, r->replace_tags);
 	long long attacked = t->natt > 0;
 	long long priority = t->exposed * 2 + attacked;
 	bool newer = r->created_epoch >= d->last_created;
@@ -533,20 +572,20 @@ static int tx_counters(struct tx *t)
 		dv_int(t->nerr), dv_int(t->exposed), dv_int(attacked), dv_int(priority),
 		dv_int(newer), dv_text(r->hostname ? r->hostname : ""), dv_text(r->machine_id),
 		dv_text(r->os ? r->os : ""), dv_text(r->kernel ? r->kernel : ""), dv_text(r->ips_json),
-		dv_text(r->tags_json), dv_text(r->agent_version ? r->agent_version : ""),
-		dv_int(r->created_epoch), dv_text(t->fhash), dv_int(d->id)};
+		dv_text(t->tags), dv_text(r->agent_version ? r->agent_version : ""),
+		dv_int(r->created_epoch), dv_text(t->fhash), dv_int(d->id), dv_text(r->agent_id)};
 	int rc = dbc_exec(t->c, "UPDATE devices SET last_seen = ?, last_report_id = ?, n_reports = ?,"
 				" scan_created = ?, ps_created = ?, n_vulnerable = ?, n_mitigated = ?, n_safe = ?,"
 				" n_processes = ?, n_restart = ?, n_attempts = ?, n_errors = ?, exposed = ?,"
 				" attacked = ?, priority = ?,"
 				" hostname = CASE WHEN ? = 1 THEN ? ELSE hostname END, machine_id = ?,"
-				" os = ?, kernel = ?, ips_json = ?, tags_json = ?, agent_version = ?,"
+				" os = ?, kernel = ?, ips_json = ?, tags_json = ?, agent_version = ?, agent_id = ?,"
 				" last_created = CASE WHEN last_created > ? THEN last_created ELSE ? END,"
 				" findings_hash = ? WHERE id = ?",
 			  (struct dbv[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11],
 					 p[12], p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21],
-					 p[22], p[23], p[23], p[24], p[25]},
-			  27, NULL, NULL);
+					 p[22], p[26], p[23], p[23], p[24], p[25]},
+			  28, NULL, NULL);
 	if (rc)
 		return rc;
 	ingest_akeys_reduce(&t->ak, &t->dl->agg);
@@ -573,5 +612,7 @@ int ingest_tx(struct dbc *c, const struct report *r, const struct plan *pl, long
 		rc = step[i](&t);
 	ingest_fkeys_free(&t.before);
 	ingest_akeys_free(&t.ak);
+	free(t.tags);
+	free(t.d.tags_json);
 	return rc;
 }

@@ -215,8 +215,18 @@ static int parse_envelope(struct pctx *c, json_t *o)
 	c->kind = "envelope";
 	if (get_str(c, o, "kind", false, &kind))
 		return -1;
-	if (!kind || strcmp(kind, "report"))
-		return fail(c, "the first line must be the report envelope ({\"kind\":\"report\",...})");
+	if (!kind || strcmp(kind, "report")) {
+		/* say what came instead: most often a --format json file from an
+		 * agent before 0.2, whose first record is a finding */
+		if (kind && strlen(kind) < 32)
+			return fail(c, "the report envelope is missing: the first line must be {\"kind\":\"report\","
+				       "\"report_id\":...,\"created\":...,\"command\":...,\"host\":{...}} (docs/schema.md), "
+				       "not a \"%s\" record; write the report with `log4scan scan --format json` and send "
+				       "it with `log4scan submit FILE`",
+				    kind);
+		return fail(c, "the report envelope is missing: the first line must be {\"kind\":\"report\","
+			       "\"report_id\":...,\"created\":...,\"command\":...,\"host\":{...}} (docs/schema.md)");
+	}
 	if (get_str(c, o, "report_id", true, &id))
 		return -1;
 	if (!report_id_valid(id))
@@ -235,7 +245,15 @@ static int parse_envelope(struct pctx *c, json_t *o)
 	json_t *h = json_object_get(o, "host");
 	if (!h || !json_is_object(h))
 		return fail(c, "\"host\" must be an object");
-	const char *mid = NULL;
+	const char *mid = NULL, *aid = NULL;
+	if (get_bool(c, o, "replace_tags", &r->replace_tags) || get_str(c, h, "agent_id", false, &aid))
+		return -1;
+	if (aid && *aid) {
+		if (!report_id_valid(aid))
+			return fail(c, "\"host.agent_id\" must be a UUID");
+		for (int i = 0; i < 36; i++)
+			r->agent_id[i] = (char)tolower((unsigned char)aid[i]);
+	}
 	if (get_str(c, h, "hostname", false, &r->hostname) || get_str(c, h, "machine_id", false, &mid) ||
 	    get_str(c, h, "os", false, &r->os) || get_str(c, h, "kernel", false, &r->kernel) ||
 	    get_str_array(c, h, "ips", 256, &r->ips_json) || get_str_array(c, h, "tags", 64, &r->tags_json))
@@ -485,10 +503,17 @@ void report_free(struct report *r)
 	memset(r, 0, sizeof *r);
 }
 
-void report_device_ident(const struct report *r, struct buf *out)
+void report_device_legacy_ident(const struct report *r, struct buf *out)
 {
 	if (r->machine_id[0])
 		buf_adds(out, r->machine_id);
 	else
 		buf_printf(out, "host:%s", r->hostname ? r->hostname : "");
+}
+
+void report_device_ident(const struct report *r, struct buf *out)
+{
+	report_device_legacy_ident(r, out);
+	if (r->agent_id[0])
+		buf_printf(out, "/%s", r->agent_id);
 }

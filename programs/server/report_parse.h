@@ -51,6 +51,8 @@ struct rp_error {
 struct report {
 	char report_id[37];            /* lower-case uuid */
 	char machine_id[33];           /* lower-case hex, "" when absent */
+	char agent_id[37];             /* the install's id, lower-case UUID, "" when absent */
+	bool replace_tags;             /* the report's tags replace the device's (default: added) */
 	const char *created, *command, *agent_version;
 	long long created_epoch;
 	const char *hostname, *os, *kernel;
@@ -80,8 +82,14 @@ struct report_limits {
 int report_parse(struct report *r, const char *body, size_t len, const struct report_limits *lim, struct buf *err);
 void report_free(struct report *r);
 
-/* Device identity: machine_id, or "host:<hostname>" when there is none. */
+/* Device identity: the machine ("machine_id", or "host:<hostname>" when
+ * there is none) and, from agents that send one, "/<agent_id>": two
+ * installs that share a machine id (clones) are two devices. */
 void report_device_ident(const struct report *r, struct buf *out);
+/* The identity the same machine had before agents sent an agent id (the
+ * machine part alone): a device under it is adopted by the first report
+ * that carries an agent id. */
+void report_device_legacy_ident(const struct report *r, struct buf *out);
 
 /* s is a report id: a UUID (36 characters, either case) and nothing more */
 bool report_id_valid(const char *s);

@@ -123,6 +123,11 @@ static const char *const MIGRATIONS[] = {
 	" FROM findings f, %PG{jsonb_array_elements_text(f.cves_json::jsonb)}%%SQLITE{json_each(f.cves_json)}% c"
 	" WHERE %PG{true}%%SQLITE{json_valid(f.cves_json) AND c.type = 'text'}%"
 	" GROUP BY 2, 3, 4;",
+	/* 8: each install's own id (issue 19): a device is a machine id and an
+	 * agent id, so clones that share a machine id stay apart; devices of
+	 * one machine id are found by it to flag the sharing */
+	"ALTER TABLE devices ADD COLUMN agent_id TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX devices_machine_id ON devices(machine_id);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
