@@ -183,9 +183,10 @@ clean:
 # `make man` converts man/*.md (pandoc) into build/man/log4scan.1 and
 # build/man/log4scan-server.8.  `make static` builds build/static/log4scan,
 # one self-contained file (static glibc, stripped) to copy to old hosts; it is
-# built with -DL4S_NO_SUBMIT because libcurl cannot reasonably be linked
-# statically: the static agent has no report submission (scan, write the
-# report, copy it or submit it from another host).  `install-extra` (a
+# built with -DL4S_NO_SUBMIT because Debian's libcurl.a cannot be linked
+# statically (several of its dependencies ship no .a): the static agent
+# writes reports with their envelope (--format json) and `log4scan submit`
+# sends them from another host (README, "Enrolling hosts").  `install-extra` (a
 # prerequisite of `install`) adds the man pages, the systemd units (paths
 # filled in), bash completion, the example configuration and
 # /etc/log4scan/agent.conf (mode 0600, only when absent).

@@ -29,25 +29,6 @@
 
 #ifndef L4S_AGENT_CONF
 #define L4S_AGENT_CONF "/etc/log4scan/agent.conf"
-/* Every command reads the agent's configuration file (agent.conf): its
- * options come before the command line's (which wins), --config FILE reads
- * another, --no-config none.  A name in the file must be an option of some
- * log4scan command (a typo stops the command with file and line); each
- * command takes the ones it has and passes over the others, so one file
- * serves scan, ps, logs, fix, restore and submit (e.g. submit = URL and
- * tag = prod for all that report, exclude for scan and fix).
- * cli_config_command() replaces *argc and *argv with the combined
- * arguments (kept until the program exits); -1 with the reason printed. */
-int cli_config_command(int *argc, char ***argv, const struct option *mine);
-/* each command's getopt table, for the check above */
-extern const struct option scan_options[], ps_options[], logs_options[], fix_options[], restore_options[],
-	submit_options[];
-/* where the configuration is read from by default, for --help */
-#ifdef _WIN32
-#define L4S_AGENT_CONF_SHOWN "%ProgramData%\\log4scan\\agent.conf"
-#else
-#define L4S_AGENT_CONF_SHOWN "/etc/log4scan/agent.conf"
-#endif
 #endif
 
 struct cli_config_args {

@@ -154,17 +154,6 @@ static const char *default_cache_path(char *out, size_t n)
 	return out;
 }
 
-static void json_strings(struct buf *b, const char *key, const char *const *v, size_t n)
-{
-	buf_printf(b, ",\"%s\":[", key);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_addc(b, ',');
-		json_cstr(b, v[i]);
-	}
-	buf_addc(b, ']');
-}
-
 /* The envelope's "options" (what changes the verdicts and the cost) and
  * "coverage" (what the run was asked to look at; what it could not reach
  * is in the summary's "skipped" and "not_reached"). */
@@ -173,9 +162,9 @@ static void scan_envelope_fields(struct buf *options, struct buf *coverage, cons
 				 const char *rules_file, bool cache, long budget)
 {
 	buf_printf(coverage, "{\"whole_host\":%s", wo->whole_host ? "true" : "false");
-	json_strings(coverage, "paths", roots, nroots);
+	json_field_strv(coverage, "paths", roots, nroots);
 	json_field_bool(coverage, true, "processes", wo->whole_host && processes);
-	json_strings(coverage, "exclude", wo->excludes, wo->nexcludes);
+	json_field_strv(coverage, "exclude", wo->excludes, wo->nexcludes);
 	json_field_bool(coverage, true, "one_file_system", wo->one_file_system);
 	json_field_bool(coverage, true, "follow_symlinks", wo->follow_symlinks);
 	buf_addc(coverage, '}');
