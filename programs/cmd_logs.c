@@ -527,14 +527,8 @@ int cmd_logs(int argc, char **argv)
 	bool json = !strcmp(format, "json");
 	if (!submit_cli_ready(&sc, json))
 		return EXIT_FAILED;
-	/* Restrict ourselves before reading anything (sandbox.c); the network
-	 * only when a collector was named. */
-	struct buf sberr = BUF_INIT;
-	struct sandbox_opts sbo = {.allow_network = sc.url != NULL};
-	if (sandbox_install(&sbo, &sberr) < 0)
-		cli_error("warning: seccomp sandbox not installed: %s", buf_cstr(&sberr));
-	buf_free(&sberr);
-	struct logs L = {.json = json, .line = BUF_INIT};
+	/* the envelope before the sandbox: the host's addresses come over a
+	 * netlink socket, which the sandbox forbids */
 	struct buf submit_body = BUF_INIT, envelope = BUF_INIT;
 	if (submit_cli_wants_envelope(&sc, json)) {
 		struct buf coverage = BUF_INIT;
@@ -545,6 +539,14 @@ int cmd_logs(int argc, char **argv)
 		if (erc < 0)
 			return EXIT_FAILED;
 	}
+	/* Restrict ourselves before reading anything (sandbox.c); the network
+	 * only when a collector was named. */
+	struct buf sberr = BUF_INIT;
+	struct sandbox_opts sbo = {.allow_network = sc.url != NULL};
+	if (sandbox_install(&sbo, &sberr) < 0)
+		cli_error("warning: seccomp sandbox not installed: %s", buf_cstr(&sberr));
+	buf_free(&sberr);
+	struct logs L = {.json = json, .line = BUF_INIT};
 	if (sc.url) {
 		L.submit = &submit_body;
 		buf_add(&submit_body, envelope.data, envelope.len);

@@ -179,6 +179,16 @@ int cmd_ps(int argc, char **argv)
 	bool json = format ? !strcmp(format, "json") : output ? true : !isatty(STDOUT_FILENO);
 	if (!submit_cli_ready(&sc, json))
 		return EXIT_FAILED;
+	/* the envelope before the sandbox: the host's addresses come over a
+	 * netlink socket, which the sandbox forbids */
+	struct buf envelope = BUF_INIT;
+	if (submit_cli_wants_envelope(&sc, json)) {
+		char id[37];
+		char options[64];
+		snprintf(options, sizeof options, "{\"read_environ\":%s}", po.read_environ ? "true" : "false");
+		if (submit_cli_envelope(&sc, "ps", options, "{\"processes\":true}", &envelope, id) < 0)
+			return EXIT_FAILED;
+	}
 	struct buf err = BUF_INIT;
 	if (low && priority_lower(&err) < 0)
 		cli_error("could not lower priority: %s", buf_cstr(&err));
@@ -192,21 +202,13 @@ int cmd_ps(int argc, char **argv)
 	if (!rules) {
 		cli_error("built-in rules: %s", buf_cstr(&err));
 		buf_free(&err);
+		buf_free(&envelope);
 		return EXIT_FAILED;
 	}
 	buf_free(&err);
 
 	struct ps_out out = {.f = stdout, .fail = fail, .json = json};
-	struct buf envelope = BUF_INIT, sub = BUF_INIT;
-	if (submit_cli_wants_envelope(&sc, json)) {
-		char id[37];
-		char options[64];
-		snprintf(options, sizeof options, "{\"read_environ\":%s}", po.read_environ ? "true" : "false");
-		if (submit_cli_envelope(&sc, "ps", options, "{\"processes\":true}", &envelope, id) < 0) {
-			rules_free(rules);
-			return EXIT_FAILED;
-		}
-	}
+	struct buf sub = BUF_INIT;
 	if (sc.url) {
 		out.sub = &sub;
 		buf_add(&sub, envelope.data, envelope.len);

@@ -304,20 +304,49 @@ static int scan_main(int argc, char **argv)
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
+	if (max_mem && shrink_to_memory(&so, &wo, max_mem) < 0) {
+		cli_error("--max-memory %ld MiB is too small to scan (at least 16)", max_mem);
+		free(wo.excludes);
+		return EXIT_FAILED;
+	}
+
+	const char *host_root[] = {"/"};
+	const char *const *roots = (const char *const *)(argv + optind);
+	size_t nroots = (size_t)(argc - optind);
+	if (!nroots) {
+		roots = host_root;
+		nroots = 1;
+		wo.whole_host = true;
+	}
+
+	/* The envelope opens the JSON report and what --submit sends.  Made
+	 * before the sandbox: the host's addresses are read over a netlink
+	 * socket, which the sandbox forbids like any socket but AF_UNIX. */
+	struct buf envelope = BUF_INIT;
+	char report_id[37];
+	if (submit_cli_wants_envelope(&sc, json)) {
+		struct buf options = BUF_INIT, coverage = BUF_INIT;
+		scan_envelope_fields(&options, &coverage, &so, &wo, roots, nroots, processes, rules_file, use_cache,
+				     budget);
+		int erc = submit_cli_envelope(&sc, "scan", buf_cstr(&options), buf_cstr(&coverage), &envelope, report_id);
+		buf_free(&options);
+		buf_free(&coverage);
+		if (erc < 0) {
+			free(wo.excludes);
+			return EXIT_FAILED;
+		}
+	}
+
 	/* The network is needed only to reach a collector the user named. */
 	struct sandbox_opts sbo = {.allow_network = sc.url != NULL};
 	if (sandbox_install(&sbo, &sberr) < 0)
 		cli_error("warning: seccomp sandbox not installed: %s", buf_cstr(&sberr));
 	buf_free(&sberr);
 
-	if (max_mem && shrink_to_memory(&so, &wo, max_mem) < 0) {
-		cli_error("--max-memory %ld MiB is too small to scan (at least 16)", max_mem);
-		free(wo.excludes);
-		return EXIT_FAILED;
-	}
 	struct buf err = BUF_INIT;
 	struct rules *rules = cli_load_rules(rules_file);
 	if (!rules) {
+		buf_free(&envelope);
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
@@ -325,6 +354,7 @@ static int scan_main(int argc, char **argv)
 	FILE *f = stdout;
 	if (output && !(f = fopen(output, "w"))) {
 		cli_error("cannot write %s: %s", output, strerror(errno));
+		buf_free(&envelope);
 		rules_free(rules);
 		free(wo.excludes);
 		return EXIT_FAILED;
@@ -341,36 +371,8 @@ static int scan_main(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 
-	const char *host_root[] = {"/"};
-	const char *const *roots = (const char *const *)(argv + optind);
-	size_t nroots = (size_t)(argc - optind);
-	if (!nroots) {
-		roots = host_root;
-		nroots = 1;
-		wo.whole_host = true;
-	}
-
-	/* The envelope opens the JSON report and what --submit sends. */
-	struct buf envelope = BUF_INIT;
-	char report_id[37];
-	if (submit_cli_wants_envelope(&sc, json)) {
-		struct buf options = BUF_INIT, coverage = BUF_INIT;
-		scan_envelope_fields(&options, &coverage, &so, &wo, roots, nroots, processes, rules_file, use_cache,
-				     budget);
-		int erc = submit_cli_envelope(&sc, "scan", buf_cstr(&options), buf_cstr(&coverage), &envelope, report_id);
-		buf_free(&options);
-		buf_free(&coverage);
-		if (erc < 0) {
-			report_writer_free(out.w);
-			if (output)
-				fclose(f);
-			rules_free(rules);
-			free(wo.excludes);
-			return EXIT_FAILED;
-		}
-		if (json)
-			fwrite(envelope.data, 1, envelope.len, f);
-	}
+	if (json)
+		fwrite(envelope.data, 1, envelope.len, f);
 
 	/* --submit: the same records, as JSON Lines, into memory. */
 	char *sub_body = NULL;
