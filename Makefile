@@ -1,7 +1,8 @@
 # log4scan - build, test, install.
 #
 #   make            agent (build/log4scan) and collector (build/log4scan-server)
-#   make scan       install missing Debian packages, build, scan this host
+#   make scan       install the packages the agent needs, build it, scan this host
+#                   (text; exit status 1 - something found - is explained, not an error)
 #   make check      install missing packages, build, run every test under
 #                   ASan+UBSan; last line "N passed, N failed"
 #   make fuzz       libFuzzer harnesses (clang) into build/fuzz/
@@ -28,24 +29,30 @@ ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS)
 # is not linked at all: lib/http_curl.c loads it only for --submit.
 ARCHIVE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic -llzma -lzstd -llz4 -lbz2
 AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp $(ARCHIVE_LIBS) -ljansson -lpthread -ldl
-SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lz -lpthread
+SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lpthread
 
-LIB_SRC    = $(sort $(wildcard lib/*.c))
+# lib/http_winhttp.c is the Windows transport (mk/windows.mk)
+LIB_SRC    = $(filter-out lib/http_winhttp.c,$(sort $(wildcard lib/*.c)))
+# the part of lib/ that knows no log4scan concept: all the collector links
+UTIL_SRC   = lib/buf.c lib/jsonw.c lib/uuid.c
 AGENT_SRC  = $(sort $(wildcard programs/*.c))
 SERVER_SRC = $(sort $(wildcard programs/server/*.c))
+# the collector as a library (all but its main), for its unit tests and fuzzers
+SERVER_LIB_SRC = $(filter-out programs/server/server_main.c,$(SERVER_SRC))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   = $(sort $(wildcard fuzz/fuzz_*.c))
 
 LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
+UTIL_OBJ   = $(UTIL_SRC:%.c=$(BUILD)/%.o)
 AGENT_OBJ  = $(AGENT_SRC:%.c=$(BUILD)/%.o)
-SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o)
+SERVER_LIB_OBJ = $(SERVER_LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # The default rules file is compiled in (rules/log4j.rules -> C array).
 RULES_C    = $(BUILD)/gen/rules_default.c
 RULES_OBJ  = $(BUILD)/gen/rules_default.o
 
-.PHONY: all agent server check scan deps fuzz fuzz-run san clean install bench
+.PHONY: all agent server check scan deps deps-agent fuzz fuzz-run san clean install bench
 all: agent $(if $(SERVER_SRC),server)
 
 agent: $(BUILD)/log4scan
@@ -69,17 +76,47 @@ $(BUILD)/liblog4scan.a: $(LIB_OBJ) $(RULES_OBJ)
 $(BUILD)/log4scan: $(AGENT_OBJ) $(BUILD)/liblog4scan.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(AGENT_OBJ) $(BUILD)/liblog4scan.a $(AGENT_LIBS) $(LDFLAGS)
 
-$(BUILD)/log4scan-server: $(SERVER_OBJ) $(BUILD)/liblog4scan.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(SERVER_OBJ) $(BUILD)/liblog4scan.a $(SERVER_LIBS) $(AGENT_LIBS) $(LDFLAGS)
+$(BUILD)/libutil.a: $(UTIL_OBJ)
+	rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblog4scan.a
+# ---- the collector ----------------------------------------------------------
+# programs/server/assets/* are compiled into log4scan-server as C arrays named
+# l4s_asset_<file name with . and - as _> (see programs/server/dashboard.c),
+# so the collector is one file and the dashboard needs no CDN.  It links
+# lib/'s util part only: no scanner, no upload client, no agent library.
+SERVER_ASSETS   = $(sort $(wildcard programs/server/assets/*))
+SERVER_ASSETS_C = $(BUILD)/gen/server_assets.c
+SERVER_ASSETS_O = $(BUILD)/gen/server_assets.o
+$(SERVER_ASSETS_C): $(SERVER_ASSETS) scripts/embed.sh
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblog4scan.a $(AGENT_LIBS) $(LDFLAGS)
+	for f in $(SERVER_ASSETS); do \
+	  sh scripts/embed.sh l4s_asset_$$(basename $$f | tr '.-' '__') < $$f || exit 1; done > $@
+$(SERVER_ASSETS_O): $(SERVER_ASSETS_C)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-# the collector's SQLite page-cache wrapper, tested on its own
-$(BUILD)/tests/test_sqlite_pcache: tests/unit/test_sqlite_pcache.c $(BUILD)/programs/server/sqlite_pcache.o
+$(BUILD)/libserver.a: $(SERVER_LIB_OBJ) $(SERVER_ASSETS_O)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/log4scan-server: $(BUILD)/programs/server/server_main.o $(BUILD)/libserver.a $(BUILD)/libutil.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(SERVER_LIBS) $(LDFLAGS)
+
+# Unit tests link the agent's library and its command line's (libcli.a:
+# programs/ but the entry point); those of the collector's parts
+# (SERVER_UNITS) link the collector's instead.
+UNIT_LIBS    = $(BUILD)/libcli.a $(BUILD)/liblog4scan.a $(AGENT_LIBS)
+SERVER_UNITS = $(BUILD)/tests/test_sqlite_pcache
+$(SERVER_UNITS): UNIT_LIBS = $(BUILD)/libserver.a $(BUILD)/libutil.a $(SERVER_LIBS)
+$(SERVER_UNITS): $(BUILD)/libserver.a $(BUILD)/libutil.a
+
+$(BUILD)/libcli.a: $(filter-out $(BUILD)/programs/log4scan.o,$(AGENT_OBJ))
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcli.a $(BUILD)/liblog4scan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/programs/server/sqlite_pcache.o -lsqlite3 -lpthread $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_LIBS) $(LDFLAGS)
 
 units: $(UNIT_BIN)
 
@@ -94,20 +131,33 @@ check: deps
 
 
 deps:
-	sh scripts/install-deps.sh
+	sh scripts/install-deps.sh all
 
-scan: deps
-	@$(MAKE) --no-print-directory all
-	$(BUILD)/log4scan scan
+deps-agent:
+	@sh scripts/install-deps.sh agent
+
+# The scan's own exit status is its answer (0 nothing, 1 something found, 2
+# the scan failed): make says which, and fails only for 2.
+SCAN_ARGS ?=
+scan: deps-agent
+	@$(MAKE) --no-print-directory agent
+	@rc=0; $(BUILD)/log4scan scan --format text $(SCAN_ARGS) || rc=$$?; echo; \
+	case $$rc in \
+	0) echo "make scan: log4scan exited 0: no vulnerable Log4j found on this host." ;; \
+	1) echo "make scan: log4scan exited 1: vulnerable Log4j (or a JVM it could not inspect) found, listed above."; \
+	   echo "           That is the scan's answer, not a build failure (see 'Exit status' in the README)." ;; \
+	*) echo "make scan: log4scan exited $$rc: the scan itself failed (see the messages above)."; exit $$rc ;; \
+	esac
 
 # libFuzzer harnesses: each fuzz/fuzz_X.c links the library built with clang.
 FUZZ_BUILD = build/fuzz
 fuzz:
-	$(MAKE) BUILD=$(FUZZ_BUILD)/obj CC=$(CLANG) CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/obj/liblog4scan.a
+	$(MAKE) BUILD=$(FUZZ_BUILD)/obj CC=$(CLANG) CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" \
+	  $(FUZZ_BUILD)/obj/liblog4scan.a $(FUZZ_BUILD)/obj/libserver.a
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "  FUZZ $$n"; \
 	  $(CLANG) $(CFLAGS_COMMON) -O1 -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/$$n $$f \
-	    $(FUZZ_BUILD)/obj/liblog4scan.a $(AGENT_LIBS) $(SERVER_LIBS) || exit 1; done
+	    $(FUZZ_BUILD)/obj/libserver.a $(FUZZ_BUILD)/obj/liblog4scan.a $(AGENT_LIBS) $(SERVER_LIBS) || exit 1; done
 
 # Run each harness briefly (FUZZ_SECONDS each) over its seed corpus.
 FUZZ_SECONDS ?= 20
@@ -129,29 +179,14 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# ---- collector dashboard (issue #7) ----------------------------------------
-# programs/server/assets/* are compiled into log4scan-server as C arrays named
-# l4s_asset_<file name with . and - as _> (see programs/server/dashboard.c),
-# so the collector is one file and the dashboard needs no CDN.
-SERVER_ASSETS   = $(sort $(wildcard programs/server/assets/*))
-SERVER_ASSETS_C = $(BUILD)/gen/server_assets.c
-SERVER_ASSETS_O = $(BUILD)/gen/server_assets.o
-$(SERVER_ASSETS_C): $(SERVER_ASSETS) scripts/embed.sh
-	@mkdir -p $(dir $@)
-	for f in $(SERVER_ASSETS); do \
-	  sh scripts/embed.sh l4s_asset_$$(basename $$f | tr '.-' '__') < $$f || exit 1; done > $@
-$(SERVER_ASSETS_O): $(SERVER_ASSETS_C)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
-SERVER_OBJ += $(SERVER_ASSETS_O)
-$(BUILD)/log4scan-server: $(SERVER_ASSETS_O)
-
 # ---- ecosystem (issue #8): man pages, static agent, installed extras --------
 # `make man` converts man/*.md (pandoc) into build/man/log4scan.1 and
 # build/man/log4scan-server.8.  `make static` builds build/static/log4scan,
 # one self-contained file (static glibc, stripped) to copy to old hosts; it is
-# built with -DL4S_NO_SUBMIT because libcurl cannot reasonably be linked
-# statically: the static agent has no report submission (scan, write the
-# report, copy it or submit it from another host).  `install-extra` (a
+# built with -DL4S_NO_SUBMIT because Debian's libcurl.a cannot be linked
+# statically (several of its dependencies ship no .a): the static agent
+# writes reports with their envelope (--format json) and `log4scan submit`
+# sends them from another host (README, "Enrolling hosts").  `install-extra` (a
 # prerequisite of `install`) adds the man pages, the systemd units (paths
 # filled in), bash completion, the example configuration and
 # /etc/log4scan/agent.conf (mode 0600, only when absent).
@@ -183,7 +218,7 @@ install-extra: man
 	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/log4scan
 	install -m 644 $(BUILD)/man/log4scan.1 $(DESTDIR)$(MANDIR)/man1/log4scan.1
 	install -m 644 $(BUILD)/man/log4scan-server.8 $(DESTDIR)$(MANDIR)/man8/log4scan-server.8
-	for u in log4scan.service log4scan.timer log4scan-server.service; do \
+	for u in log4scan.service log4scan.timer log4scan-logs.service log4scan-logs.timer log4scan-server.service; do \
 	  sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SBINDIR@|$(PREFIX)/sbin|g' \
 	      -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
 	  chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
@@ -192,4 +227,22 @@ install-extra: man
 	install -m 644 dist/agent.conf.example $(DESTDIR)$(DOCDIR)/agent.conf.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/log4scan/agent.conf ] || \
 	  install -m 600 dist/agent.conf.example $(DESTDIR)$(SYSCONFDIR)/log4scan/agent.conf
+
+# ---- packages (issue 19) ------------------------------------------------------
+# `make deb`: build/deb/log4scan_VERSION-1_ARCH.deb (agent, units, man page,
+# example configuration) and log4scan-server_... (collector), built with
+# dpkg-deb by scripts/mkdeb.sh and checked with lintian (no error, no
+# warning).  `make msi`: build/win/log4scan.msi (mk/windows.mk).
+# The binaries are built apart, in build/deb-build, with Debian's hardening
+# flags (dpkg-buildflags with hardening=+all: fortify, stack protector,
+# PIE, full RELRO, bind now).
+.PHONY: deb
+DEB_BUILD = build/deb-build
+deb:
+	$(MAKE) BUILD=$(DEB_BUILD) \
+	  CFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS) $$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)" \
+	  LDFLAGS="$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS)" all man
+	sh scripts/mkdeb.sh $(DEB_BUILD) build/deb
+	lintian --fail-on error,warning --suppress-tags-from-file dist/debian/lintian-suppress build/deb/*_$(VERSION)-1_*.deb
+
 include mk/windows.mk

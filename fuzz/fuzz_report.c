@@ -1,17 +1,19 @@
 /* fuzz_report.c - libFuzzer harness for the collector's report parser.
  *
  * Every byte of a report reaching POST /api/v1/reports is attacker-chosen;
- * this feeds arbitrary bodies to report_parse() (programs/server/ingest.c,
- * compiled in here: it needs jansson but no HTTP and no database) with small
- * limits so the size and record caps are exercised too.  A parsed report is
- * walked field by field so that every pointer it hands out is read, and the
- * arrays it re-serialises (cves, evidence, ips, tags, jars, exfil...) must
- * parse back as JSON arrays of strings. */
+ * this feeds arbitrary bodies to report_parse() (programs/server/report_parse.c,
+ * from the collector's library build/libserver.a: it needs jansson but no
+ * HTTP and no database) with small limits so the size and record caps are
+ * exercised too.  A parsed report is walked field by field so that every
+ * pointer it hands out is read, and the arrays it re-serialises (cves,
+ * evidence, ips, tags, jars, exfil...) must parse back as JSON arrays of
+ * strings. */
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../programs/server/ingest.c"
+#include "../programs/server/report_parse.h"
 
 static size_t touch(const char *s) { return s ? strlen(s) : 0; }
 
@@ -32,7 +34,7 @@ static size_t str_array(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ingest_limits lim = {1u << 16, 64, 4096};
+	struct report_limits lim = {1u << 16, 64, 4096};
 	struct report r;
 	struct buf err = BUF_INIT;
 	volatile size_t sink = 0;

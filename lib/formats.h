@@ -1,6 +1,5 @@
 /* formats.h - the constructors of the ecosystem report formats (csv, sarif,
- * cyclonedx; registered in report.c's formats[] table) and the syslog
- * output of findings.
+ * cyclonedx; registered in report.c's formats[] table).
  *
  * A constructor receives a report_writer whose `out` and `quiet` are set,
  * fills in `ops` and `state`, and returns it.  csv streams one row per
@@ -32,27 +31,5 @@ void finding_list_free(struct finding_list *l);
  * A-Z a-z 0-9 - . _ ~ (and '/' when keep_slash) becomes %XX, so arbitrary
  * file-name bytes survive exactly. */
 void uri_escape(struct buf *b, const char *s, size_t n, bool keep_slash);
-
-/* ---- syslog (lib/syslog_out.c)
- *
- * syslog_open() calls openlog("log4scan", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV):
- * LOG_NDELAY connects to /dev/log at once, so it must be called before a
- * seccomp filter that forbids socket()/connect() is installed; later
- * syslog() calls only send() on the connected socket.
- * syslog_finding() sends one message per finding, priority LOG_WARNING for
- * vulnerable, LOG_NOTICE for mitigated, LOG_INFO for safe, e.g.
- *   [log4scan@32473 path="/srv/a.jar" component="log4j-core" version="2.14.1"
- *    status="vulnerable" severity="critical" cves="CVE-2021-44228 ..."
- *    sha256="..."] log4j-core 2.14.1 vulnerable: /srv/a.jar
- * an RFC 5424 STRUCTURED-DATA element (32473 is the example enterprise
- * number of RFC 5612) followed by a human summary.  PARAM-VALUEs escape
- * '"', '\' and ']' with a backslash; a path that is not valid UTF-8 or that
- * holds control characters is written with '?' for those bytes and its exact
- * bytes in path_b64. */
-void syslog_open(void);
-void syslog_finding(const struct finding *f);
-void syslog_close(void);
-/* The message text without the syslog header (for tests). */
-void syslog_format(struct buf *b, const struct finding *f);
 
 #endif

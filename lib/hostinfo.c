@@ -1,10 +1,14 @@
-/* hostinfo.c - the report envelope: host identity and report id (see
- * hostinfo.h). */
+/* hostinfo.c - who this Linux host and this install are (see hostinfo.h):
+ * /etc files, uname, getifaddrs, and the agent id file in the state
+ * directory.  The Windows counterpart is lib/win32/hostinfo.c. */
 #include "hostinfo.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -12,36 +16,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "jsonw.h"
-
-#ifndef L4S_VERSION
-#define L4S_VERSION "0.0.0"
-#endif
-
-int l4s_uuid4(char out[37])
-{
-	uint8_t b[16];
-	size_t got = 0;
-	while (got < sizeof b) {
-		ssize_t r = getrandom(b + got, sizeof b - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)r;
-	}
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);   /* version 4 */
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-	return 0;
-}
+#include "uuid.h"
 
 /* first line of a small file, without the newline; false when unreadable */
 static bool read_line(const char *root, const char *path, char *out, size_t n)
@@ -149,58 +129,133 @@ static void add_ips(struct buf *b)
 	buf_addc(b, ']');
 }
 
-int l4s_envelope(struct buf *out, const struct l4s_envelope_opts *o, char report_id[37], struct buf *err)
-{
-	const char *root = o->root ? o->root : "";
-	if (!o->command || !*o->command) {
-		buf_printf(err, "report envelope: no command");
-		return -1;
-	}
-	if (l4s_uuid4(report_id)) {
-		buf_printf(err, "report envelope: no randomness for the report id");
-		return -1;
-	}
-	char host[256] = "", mid[33] = "", os[512] = "", created[32];
-	if (gethostname(host, sizeof host - 1))
-		host[0] = 0;
-	bool have_mid = machine_id(root, mid);
-	if (!have_mid && !host[0]) {
-		buf_printf(err, "report envelope: neither a machine id nor a host name");
-		return -1;
-	}
-	bool have_os = os_name(root, os, sizeof os);
-	struct utsname u;
-	bool have_uname = uname(&u) == 0;
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+/* ---- the state directory and the agent id ---- */
 
-	buf_printf(out, "{\"kind\":\"report\",\"report_id\":\"%s\",\"created\":\"%s\",\"agent_version\":", report_id,
-		   created);
-	json_cstr(out, L4S_VERSION);
-	buf_adds(out, ",\"command\":");
-	json_cstr(out, o->command);
-	buf_adds(out, ",\"host\":{\"hostname\":");
-	json_cstr(out, host);
-	if (have_mid)
-		buf_printf(out, ",\"machine_id\":\"%s\"", mid);
-	if (have_os) {
-		buf_adds(out, ",\"os\":");
-		json_cstr(out, os);
+const char *l4s_state_dir(char *out, size_t n)
+{
+	const char *env = getenv("LOG4SCAN_STATE_DIR");
+	if (env && *env) {
+		snprintf(out, n, "%s", env);
+		mkdir(out, 0700);
+		return out;
 	}
-	if (have_uname) {
-		buf_adds(out, ",\"kernel\":");
-		json_cstr(out, u.release);
+	if (geteuid() == 0) {
+		mkdir("/var/lib/log4scan", 0755);
+		snprintf(out, n, "/var/lib/log4scan");
+		return out;
 	}
-	buf_adds(out, ",\"ips\":");
-	add_ips(out);
-	buf_adds(out, ",\"tags\":[");
-	for (size_t i = 0; i < o->ntags; i++) {
-		if (i)
-			buf_addc(out, ',');
-		json_cstr(out, o->tags[i]);
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char parent[3000];
+	if (state && *state) {
+		snprintf(out, n, "%s/log4scan", state);
+		mkdir(state, 0700);
+	} else {
+		snprintf(parent, sizeof parent, "%s/.local", home ? home : "/tmp");
+		mkdir(parent, 0700);
+		snprintf(parent, sizeof parent, "%s/.local/state", home ? home : "/tmp");
+		mkdir(parent, 0700);
+		snprintf(out, n, "%s/log4scan", parent);
 	}
-	buf_adds(out, "]}}\n");
+	mkdir(out, 0700);
+	return out;
+}
+
+/* A file holding one UUID (and a newline): true and the UUID, lower case. */
+static bool read_uuid_file(const char *path, char out[37])
+{
+	char line[64];
+	if (!read_line("", path, line, sizeof line) || strlen(line) != 36 || !uuid_at(line))
+		return false;
+	for (int i = 0; i < 37; i++)
+		out[i] = (char)tolower((unsigned char)line[i]);
+	return true;
+}
+
+/* Create dir/agent-id: written under a temporary name, then linked into
+ * place, so two first runs at once agree on one id (the loser reads the
+ * winner's). */
+static bool create_agent_id(const char *dir, const char *path, char out[37], struct buf *warn)
+{
+	char tmp[4200], id[37];
+	if (l4s_uuid4(id)) {
+		buf_printf(warn, "agent id: no randomness to create one\n");
+		return false;
+	}
+	snprintf(tmp, sizeof tmp, "%s/.agent-id-%s", dir, id);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	bool ok = fd >= 0;
+	if (ok) {
+		fchmod(fd, 0644); /* whatever the umask: other users' runs read it */
+		char line[38];
+		snprintf(line, sizeof line, "%s\n", id);
+		ok = write(fd, line, 37) == 37 && fsync(fd) == 0;
+		ok &= close(fd) == 0;
+	}
+	if (ok && link(tmp, path) < 0) {
+		if (errno == EEXIST) /* another run was first: use its id */
+			ok = read_uuid_file(path, id) || rename(tmp, path) == 0;
+		else
+			ok = false;
+	}
+	int e = errno;
+	if (fd >= 0)
+		unlink(tmp);
+	if (!ok) {
+		buf_printf(warn, "agent id: cannot create %s: %s; the report carries none\n", path, strerror(e));
+		return false;
+	}
+	memcpy(out, id, 37);
+	return true;
+}
+
+static bool agent_id(char out[37], struct buf *warn)
+{
+	const char *env = getenv("LOG4SCAN_STATE_DIR");
+	/* A user's run on a host where root's agent has an id sends that one. */
+	if (!(env && *env) && geteuid() != 0 && read_uuid_file("/var/lib/log4scan/agent-id", out))
+		return true;
+	char dir[4096], path[4200];
+	l4s_state_dir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/agent-id", dir);
+	if (read_uuid_file(path, out))
+		return true;
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		/* there, but not an id: say so, and put a good one in its place */
+		buf_printf(warn, "agent id: %s does not hold a UUID; a new id replaces it\n", path);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			buf_printf(warn, "agent id: cannot replace %s: %s; the report carries none\n", path,
+				   strerror(errno));
+			return false;
+		}
+	}
+	return create_agent_id(dir, path, out, warn);
+}
+
+int l4s_host_read(struct l4s_host *h, const char *root, struct buf *warn)
+{
+	memset(h, 0, sizeof *h);
+	if (!root)
+		root = "";
+	if (gethostname(h->hostname, sizeof h->hostname - 1))
+		h->hostname[0] = 0;
+	bool have_mid = machine_id(root, h->machine_id);
+	if (!have_mid && !h->hostname[0]) {
+		buf_printf(warn, "host identity: neither a machine id nor a host name\n");
+		return -1;
+	}
+	if (!agent_id(h->agent_id, warn))
+		h->agent_id[0] = 0;
+	if (!os_name(root, h->os, sizeof h->os))
+		h->os[0] = 0;
+	struct utsname u;
+	if (uname(&u) == 0)
+		snprintf(h->kernel, sizeof h->kernel, "%s", u.release);
+	add_ips(&h->ips_json);
 	return 0;
+}
+
+void l4s_host_free(struct l4s_host *h)
+{
+	buf_free(&h->ips_json);
 }

@@ -190,3 +190,14 @@ void text_escape(struct buf *b, const char *s)
 		i++;
 	}
 }
+
+void json_field_strv(struct buf *b, const char *key, const char *const *v, size_t n)
+{
+	buf_printf(b, ",\"%s\":[", key);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_addc(b, ',');
+		json_cstr(b, v[i]);
+	}
+	buf_addc(b, ']');
+}

@@ -30,6 +30,8 @@ void json_field_plain(struct buf *b, bool comma, const char *key, const char *va
 /* json_field_str, or  "key":null  when value is NULL */
 void json_field_str_or_null(struct buf *b, bool comma, const char *key, const char *value);
 void json_field_int(struct buf *b, bool comma, const char *key, long long v);
+/* ,"key":["a","b"] : n strings (a leading comma always) */
+void json_field_strv(struct buf *b, const char *key, const char *const *v, size_t n);
 void json_field_bool(struct buf *b, bool comma, const char *key, bool v);
 
 void base64_encode(struct buf *b, const unsigned char *p, size_t n);

@@ -295,20 +295,31 @@ struct ulongs {
 	size_t n;
 };
 
-/* Returns 0, or -1 with errno from opening the fd directory. */
-static int read_fds(long pid, struct cands *cs, struct ulongs *socks)
+/* Returns 0, or -1 with errno and the name that could not be read in
+ * failed ("fd" itself, or the first fd/N whose link the kernel refused: on
+ * Linux both are ptrace-read checks, so without CAP_SYS_PTRACE another
+ * user's or a more privileged process's fds list but do not resolve). */
+static int read_fds(long pid, struct cands *cs, struct ulongs *socks, char failed[64])
 {
+	snprintf(failed, 64, "fd");
 	DIR *d = procfs_opendir(pid, "fd");
 	if (!d)
 		return -1;
 	struct dirent *de;
 	char what[64], target[4096];
+	int err = 0;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || strlen(de->d_name) > 20)
 			continue;
 		snprintf(what, sizeof what, "fd/%.20s", de->d_name);
-		if (procfs_readlink(pid, what, target, sizeof target) < 0)
+		if (procfs_readlink(pid, what, target, sizeof target) < 0) {
+			/* ENOENT: closed since the listing; anything else hides a file */
+			if (!gone(errno) && !err) {
+				err = errno;
+				snprintf(failed, 64, "%s", what);
+			}
 			continue;
+		}
 		unsigned long ino;
 		char tail;
 		if (sscanf(target, "socket:[%lu%c", &ino, &tail) == 2 && tail == ']') {
@@ -327,7 +338,27 @@ static int read_fds(long pid, struct cands *cs, struct ulongs *socks)
 		cand_add(cs, target, del, what, id, id ? st.st_dev : 0, id ? st.st_ino : 0, id ? &st : NULL);
 	}
 	closedir(d);
+	if (err) {
+		errno = err;
+		return -1;
+	}
 	return 0;
+}
+
+/* What to do about a /proc file the kernel would not let us read. */
+static const char *privilege_hint(int e)
+{
+	if (e != EACCES && e != EPERM)
+		return "";
+	return geteuid() ? "; run log4scan as root to inspect it"
+			 : "; reading another process's fd/, maps and map_files/ needs CAP_SYS_PTRACE "
+			   "(map_files/ also CAP_CHECKPOINT_RESTORE), which this run lacks";
+}
+
+static const char *errno_name(int e)
+{
+	const char *n = strerrorname_np(e);
+	return n ? n : "?";
 }
 
 /* Parse maps: archives mapped (Java 8), and whether libjvm.so is. */
@@ -743,7 +774,9 @@ static void examine(struct pctx *c, struct proc_jvm *j, const struct cand *cd, d
 		if (!e)
 			e = scan_once(c, j->pid, cd->what, cd->path);
 		if (!e) {
-			note(j, "%s: cannot be read (%s)", cd->path, strerror(errno));
+			int err = errno;
+			note(j, "%s: cannot be read through /proc/%ld/%s: %s (%s)%s", cd->path, j->pid, cd->what,
+			     strerror(err), errno_name(err), privilege_hint(err));
 			*incomplete = true;
 			return;
 		}
@@ -762,8 +795,10 @@ static void examine(struct pctx *c, struct proc_jvm *j, const struct cand *cd, d
 	/* The loaded copy is not the file at its path any more. */
 	struct cached *old = scan_once(c, j->pid, cd->what, cd->path);
 	if (!old) {
-		note(j, "%s: the loaded copy (%s on disk) cannot be read through /proc/%ld/%s: %s", cd->path,
-		     on_disk ? "replaced" : "deleted", j->pid, cd->what, strerror(errno));
+		int e = errno;
+		note(j, "%s: the loaded copy (%s on disk) cannot be read through /proc/%ld/%s: %s (%s)%s", cd->path,
+		     on_disk ? "replaced" : "deleted", j->pid, cd->what, strerror(e), errno_name(e),
+		     privilege_hint(e));
 		*incomplete = true;
 		return;
 	}
@@ -780,7 +815,8 @@ static void examine(struct pctx *c, struct proc_jvm *j, const struct cand *cd, d
 	struct cached *now = on_disk ? scan_once(c, j->pid, rootwhat, cd->path) : NULL;
 	int now_worst = now ? now->worst : -1;
 	if (on_disk && !now) {
-		note(j, "%s: the disk copy cannot be read (%s)", cd->path, strerror(errno));
+		int e = errno;
+		note(j, "%s: the disk copy cannot be read: %s (%s)", cd->path, strerror(e), errno_name(e));
 		return;
 	}
 	if (old->worst > (now_worst < 0 ? (int)ST_SAFE : now_worst) && old->worst > (int)ST_SAFE) {
@@ -938,22 +974,31 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 	if (c->po && c->po->read_environ)
 		check_environ(&j);
 
-	/* What it has open and mapped. */
+	/* What it has open and mapped.  Anything here that cannot be read
+	 * leaves the JVM "unknown", never "safe": its jars are not known. */
 	struct cands cs = {0};
 	struct ulongs socks = {0};
-	if (read_fds(pid, &cs, &socks) < 0) {
-		if (gone(errno)) {
+	char failed[64];
+	if (read_fds(pid, &cs, &socks, failed) < 0) {
+		int e = errno;
+		if (gone(e)) {
 			note(&j, "the process exited while being inspected");
 		} else {
-			note(&j, "cannot list /proc/%ld/fd (%s): its open jars are unknown%s", pid,
-			     strerror(errno), geteuid() ? "; run log4scan as root to inspect it" : "");
+			note(&j, "cannot read /proc/%ld/%s: %s (%s): its open jars and ports are unknown%s", pid,
+			     failed, strerror(e), errno_name(e), privilege_hint(e));
 			sum->denied++;
 		}
 		incomplete = true;
 	}
 	if (!maps && procfs_read(pid, "maps", TEXT_MAX, &maps) < 0) {
-		if (!gone(errno) && !denied)
-			note(&j, "cannot read /proc/%ld/maps (%s)", pid, strerror(errno));
+		int e = errno;
+		if (gone(e)) {
+			note(&j, "the process exited while being inspected");
+		} else {
+			note(&j, "cannot read /proc/%ld/maps: %s (%s): its mapped jars are unknown%s", pid, strerror(e),
+			     errno_name(e), privilege_hint(e));
+		}
+		incomplete = true;
 		maps = NULL;
 	}
 	if (maps)

@@ -17,17 +17,6 @@ const char *proc_status_name(enum proc_status s)
 
 /* ---- output ---------------------------------------------------------- */
 
-static void json_strv(struct buf *b, const char *key, char **v, size_t n)
-{
-	buf_printf(b, ",\"%s\":[", key);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_addc(b, ',');
-		json_cstr(b, v[i]);
-	}
-	buf_addc(b, ']');
-}
-
 void proc_jvm_json(struct buf *b, const struct proc_jvm *j)
 {
 	buf_adds(b, "{\"kind\":\"process\"");
@@ -45,11 +34,11 @@ void proc_jvm_json(struct buf *b, const struct proc_jvm *j)
 		buf_addc(b, '}');
 	}
 	buf_addc(b, ']');
-	json_strv(b, "jars", j->jars, j->njars);
+	json_field_strv(b, "jars", (const char *const *)j->jars, j->njars);
 	json_field_str(b, true, "status", proc_status_name(j->status));
 	json_field_bool(b, true, "restart_required", j->restart_required);
-	json_strv(b, "mitigations", j->mitigations, j->nmitigations);
-	json_strv(b, "notes", j->notes, j->nnotes);
+	json_field_strv(b, "mitigations", (const char *const *)j->mitigations, j->nmitigations);
+	json_field_strv(b, "notes", (const char *const *)j->notes, j->nnotes);
 	buf_addc(b, '}');
 }
 

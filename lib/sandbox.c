@@ -30,7 +30,7 @@ static const char *const denied[] = {
 };
 
 /* The privileges a role may be given (sandbox.h). */
-enum { PRIV_NAMES = 1, PRIV_ATTRS = 2, PRIV_NET = 4 };
+enum { PRIV_NAMES = 1, PRIV_ATTRS = 2, PRIV_NET = 4, PRIV_SPOOL = 8 };
 
 static const char *const names_calls[] = {
 	"link", "linkat", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir", "mkdirat",
@@ -43,16 +43,18 @@ static const char *const attrs_calls[] = {
 };
 
 /* Each role's privileges, in one place.  PRIV_NET is granted only when the
- * caller also says a collector was given (allow_network). */
+ * caller also says a collector was given (allow_network); PRIV_SPOOL is
+ * PRIV_NAMES under the same condition (the submission spool). */
 static const struct {
 	const char *name;
 	unsigned privs;
 } roles[] = {
 	[SANDBOX_SCAN] = {"scan", PRIV_NAMES | PRIV_NET},
 	[SANDBOX_LOGS] = {"logs", PRIV_NAMES | PRIV_NET},
-	[SANDBOX_PS] = {"ps", 0},
+	[SANDBOX_PS] = {"ps", PRIV_SPOOL | PRIV_NET},
 	[SANDBOX_FIX] = {"fix", PRIV_NAMES | PRIV_ATTRS},
 	[SANDBOX_RESTORE] = {"restore", PRIV_NAMES | PRIV_ATTRS},
+	[SANDBOX_SUBMIT] = {"submit", PRIV_SPOOL | PRIV_NET},
 };
 
 /* EPERM for each named syscall this libseccomp knows (an unknown one is
@@ -77,7 +79,9 @@ int sandbox_install(const struct sandbox_opts *o, struct buf *err)
 {
 	unsigned privs = roles[o->role].privs;
 	if (!o->allow_network)
-		privs &= ~(unsigned)PRIV_NET;
+		privs &= ~(unsigned)(PRIV_NET | PRIV_SPOOL);
+	if (privs & PRIV_SPOOL)
+		privs |= PRIV_NAMES;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx) {
 		buf_adds(err, "seccomp_init failed");

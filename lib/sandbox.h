@@ -53,13 +53,17 @@
  *           length: chown, chmod, setxattr, removexattr, utimensat,
  *           truncate (and their f* / l* / *at forms)
  *   net     network sockets, and only when a collector was given
+ *   spool   names, but only when a collector was given (the submission
+ *           spool is written and renamed)
  *
  *   role      names  attrs  net           why
  *   scan      yes    no     --submit      the cache file, the submission spool
  *   logs      yes    no     --submit      the submission spool
- *   ps        no     no     no            reads /proc and files, writes stdout
+ *   ps        spool  no     --submit      reads /proc and files, writes stdout;
+ *                                         --submit spools what it cannot send
  *   fix       yes    yes    no            replaces files keeping owner, mode,
  *   restore   yes    yes    no            xattrs and mtime; the backup directory
+ *   submit    spool  no     yes           sends saved reports, spools the rest
  *
  * A denied call fails with EPERM.  Opening a file for writing (open with
  * O_CREAT) stays possible for every role: `-o FILE` is opened when the
@@ -75,11 +79,11 @@
 
 #include "buf.h"
 
-enum sandbox_role { SANDBOX_SCAN, SANDBOX_LOGS, SANDBOX_PS, SANDBOX_FIX, SANDBOX_RESTORE };
+enum sandbox_role { SANDBOX_SCAN, SANDBOX_LOGS, SANDBOX_PS, SANDBOX_FIX, SANDBOX_RESTORE, SANDBOX_SUBMIT };
 
 struct sandbox_opts {
 	enum sandbox_role role;
-	bool allow_network; /* a collector or other server was given (scan, logs) */
+	bool allow_network; /* a collector or other server was given (scan, logs, ps) */
 };
 
 /* 0 when the filter is in place; -1 with the reason in err. */

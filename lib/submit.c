@@ -7,7 +7,9 @@
  * renamed, so a crash never leaves half a report under a spool name. */
 #include "submit.h"
 
+#include "envelope.h"
 #include "http_client.h"
+#include "uuid.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -21,38 +23,6 @@
 #include <unistd.h>
 
 #define MAX_ANSWER (1u << 20)
-
-bool uuid_at(const char *s)
-{
-	for (int i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return false;
-		}
-	}
-	return true;
-}
-
-bool l4s_report_id(const char *body, size_t len, char id[37])
-{
-	const char *nl = memchr(body, '\n', len);
-	size_t n = nl ? (size_t)(nl - body) : len;
-	static const char key[] = "\"report_id\":\"";
-	for (size_t i = 0; i + sizeof key - 1 + 37 <= n; i++) {
-		if (memcmp(body + i, key, sizeof key - 1))
-			continue;
-		const char *v = body + i + sizeof key - 1;
-		if (uuid_at(v) && v[36] == '"') {
-			for (int k = 0; k < 36; k++)
-				id[k] = (char)tolower((unsigned char)v[k]);
-			id[36] = 0;
-			return true;
-		}
-	}
-	return false;
-}
 
 /* ---- HTTP ---- */
 
@@ -108,21 +78,57 @@ static void reason(const struct buf *answer, struct buf *out)
 	}
 }
 
-enum post_result { POST_OK, POST_REJECTED, POST_RETRY };
+/* What an answer means for the report.  Only what may succeed later is
+ * worth keeping: no answer at all (network), 408, 429 and 5xx.  A report the
+ * server finds invalid (400, 413, 422) would be refused again; any other
+ * answer (401 unknown token, 403 a read token, 404 a wrong URL, a redirect)
+ * is a configuration error an operator must see now, not a spool that fills
+ * up quietly. */
+enum post_result { POST_OK, POST_INVALID, POST_REFUSED, POST_RETRY };
+
+static enum post_result classify(long st)
+{
+	if (st >= 200 && st < 300)
+		return POST_OK;
+	if (st == 0 || st == 408 || st == 429 || st >= 500)
+		return POST_RETRY;
+	if (st == 400 || st == 413 || st == 422)
+		return POST_INVALID;
+	return POST_REFUSED;
+}
+
+static const char *refusal_hint(long st)
+{
+	switch (st) {
+	case 401: return " (is the token right? log4scan-server token create --name HOST makes one)";
+	case 403: return " (an agent token is needed to submit: this one is not)";
+	case 404: return " (is the URL that of a log4scan-server collector?)";
+	default: return st >= 300 && st < 400 ? " (redirects are not followed: give the final URL)" : "";
+	}
+}
 
 static enum post_result post(const struct l4s_submit_opts *o, const char *body, size_t len, const char *id,
 			     struct buf *msg)
 {
 	struct buf answer = BUF_INIT;
 	long st = http(o, "/api/v1/reports", body, len, &answer, msg);
-	enum post_result r = POST_RETRY;
-	if (st == 200 && answer.len && strstr(buf_cstr(&answer), "\"accepted\":true")) {
-		r = POST_OK;
-	} else if (st == 400 || st == 413 || st == 422) {
+	enum post_result r = classify(st);
+	bool accepted = st == 200 && answer.len && strstr(buf_cstr(&answer), "\"accepted\":true");
+	if (r == POST_OK && !accepted)
+		r = POST_RETRY; /* a success that is not the collector's answer */
+	if (accepted) {
+		/* nothing to say */
+	} else if (r == POST_RETRY && st >= 200 && st < 300) {
+		buf_printf(msg, "submit: the server's answer for report %s is not a collector's: %.100s\n", id,
+			   buf_cstr(&answer));
+	} else if (r == POST_INVALID) {
 		buf_printf(msg, "submit: the server rejected report %s (HTTP %ld): ", id, st);
 		reason(&answer, msg);
 		buf_addc(msg, '\n');
-		r = POST_REJECTED;
+	} else if (r == POST_REFUSED) {
+		buf_printf(msg, "submit: the server refused report %s (HTTP %ld): ", id, st);
+		reason(&answer, msg);
+		buf_printf(msg, "%s\n", refusal_hint(st));
 	} else if (st) {
 		buf_printf(msg, "submit: the server could not take report %s now (HTTP %ld): ", id, st);
 		reason(&answer, msg);
@@ -132,7 +138,10 @@ static enum post_result post(const struct l4s_submit_opts *o, const char *body, 
 	return r;
 }
 
-int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg)
+/* The known-query; returns the HTTP status of the first failing request
+ * (0: not reached), or 200 when every answer came. */
+static long known_query(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known,
+			struct buf *msg)
 {
 	for (size_t i = 0; i < n; i++)
 		known[i] = false;
@@ -145,10 +154,13 @@ int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, si
 		long st = http(o, buf_cstr(&path), NULL, 0, &answer, msg);
 		buf_free(&path);
 		if (st != 200) {
-			if (st)
-				buf_printf(msg, "submit: cannot ask the server which reports it has (HTTP %ld)\n", st);
+			if (st) {
+				buf_printf(msg, "submit: cannot ask the server which reports it has (HTTP %ld): ", st);
+				reason(&answer, msg);
+				buf_printf(msg, "%s\n", classify(st) == POST_REFUSED ? refusal_hint(st) : "");
+			}
 			buf_free(&answer);
-			return -1;
+			return st;
 		}
 		/* {"known":["uuid",...]} */
 		const char *s = buf_cstr(&answer);
@@ -162,7 +174,12 @@ int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, si
 		}
 		buf_free(&answer);
 	}
-	return 0;
+	return 200;
+}
+
+int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg)
+{
+	return known_query(o, ids, n, known, msg) == 200 ? 0 : -1;
 }
 
 /* ---- spool ---- */
@@ -283,19 +300,22 @@ static void spool_trim(const struct l4s_submit_opts *o, struct l4s_submit_stats 
 	free(e);
 }
 
-/* Send what earlier runs left.  false when the server cannot be used now. */
-static bool spool_flush(const struct l4s_submit_opts *o, struct l4s_submit_stats *st, struct buf *msg)
+/* Send what earlier runs left.  POST_OK when the server took them all (or
+ * there were none), POST_RETRY when it cannot be used now, POST_REFUSED when
+ * it refuses this agent (the spool is kept for when that is mended). */
+static enum post_result spool_flush(const struct l4s_submit_opts *o, struct l4s_submit_stats *st, struct buf *msg)
 {
 	struct entry *e;
 	size_t n = list_spool(o->spool_dir, &e);
 	if (!n)
-		return true;
+		return POST_OK;
 	const char **ids = xcalloc(n, sizeof *ids);
 	bool *known = xcalloc(n, sizeof *known);
 	for (size_t i = 0; i < n; i++)
 		ids[i] = e[i].id;
-	bool usable = l4s_submit_known(o, ids, n, known, msg) == 0;
-	for (size_t i = 0; usable && i < n; i++) {
+	long qs = known_query(o, ids, n, known, msg);
+	enum post_result state = qs == 200 ? POST_OK : classify(qs) == POST_RETRY ? POST_RETRY : POST_REFUSED;
+	for (size_t i = 0; state == POST_OK && i < n; i++) {
 		char path[4096];
 		spool_path(o->spool_dir, e[i].name, path, sizeof path);
 		if (known[i]) {
@@ -313,18 +333,18 @@ static bool spool_flush(const struct l4s_submit_opts *o, struct l4s_submit_stats
 		if (r == POST_OK) {
 			unlink(path);
 			st->spool_sent++;
-		} else if (r == POST_REJECTED) {
+		} else if (r == POST_INVALID) {
 			unlink(path);
 			buf_printf(msg, "warning: dropped spooled report %s that the server refuses\n", e[i].id);
 			st->spool_dropped++;
 		} else {
-			usable = false;
+			state = r;
 		}
 	}
 	free(ids);
 	free(known);
 	free(e);
-	return usable;
+	return state;
 }
 
 int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, struct l4s_submit_stats *stats,
@@ -355,12 +375,18 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
 	if (!strncmp(o->url, "http://", 7) && strncmp(o->url, "http://127.", 11) && strncmp(o->url, "http://localhost", 16) &&
 	    strncmp(o->url, "http://[::1]", 12))
 		buf_printf(msg, "warning: sending the report without TLS (http://)\n");
-	bool usable = o->spool_dir ? spool_flush(o, st, msg) : true;
-	enum post_result r = usable ? post(o, body, len, id, msg) : POST_RETRY;
+	enum post_result r = o->spool_dir ? spool_flush(o, st, msg) : POST_OK;
+	if (r == POST_OK)
+		r = post(o, body, len, id, msg);
 	int result;
 	if (r == POST_OK) {
 		result = L4S_SUBMIT_SENT;
-	} else if (r == POST_REJECTED) {
+	} else if (r == POST_INVALID) {
+		result = L4S_SUBMIT_FAILED;
+	} else if (r == POST_REFUSED) {
+		buf_printf(msg, "submit: report %s was not sent and not spooled: mend the configuration, then "
+				"send the saved report with `log4scan submit FILE`\n",
+			   id);
 		result = L4S_SUBMIT_FAILED;
 	} else if (!o->spool_dir) {
 		buf_printf(msg, "submit: report %s not delivered and no spool directory is set\n", id);
@@ -371,7 +397,8 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
 	} else if (spool_write(o, body, len, id, msg)) {
 		result = L4S_SUBMIT_FAILED;
 	} else {
-		buf_printf(msg, "submit: report %s spooled in %s; it will be sent by the next run\n", id, o->spool_dir);
+		buf_printf(msg, "submit: collector not reached; report %s kept in %s for the next run\n", id,
+			   o->spool_dir);
 		spool_trim(o, st, msg);
 		result = L4S_SUBMIT_SPOOLED;
 	}

@@ -1,18 +1,22 @@
 /* submit.h - send a report to log4scan-server, never losing it.
  *
  * The agent buffers its NDJSON records (envelope line first, see
- * hostinfo.h) and hands the whole body to l4s_submit(), which:
+ * envelope.h) and hands the whole body to l4s_submit(), which:
  *   1. sends reports left in the spool directory by earlier runs, oldest
  *      first, after asking the server which of their ids it already has
  *      (GET /api/v1/reports/known), so a report whose answer was lost is
  *      not sent twice (and the server is idempotent anyway);
  *   2. POSTs the new report (libcurl, Authorization: Bearer TOKEN, TLS
  *      verified against the system CAs or --cacert);
- *   3. if the server cannot take it now (unreachable, 5xx, 429, 401/403),
- *      writes it to the spool (mode 0600, atomic rename), then trims the
- *      spool to its bounds, dropping the oldest reports with a warning.
- * A report the server rejects as invalid (400, 413) is not spooled: sending
- * it again would not help; the server's reason is returned.
+ *   3. if the server cannot take it now (not reached, 408, 429, 5xx), writes
+ *      it to the spool (mode 0600, atomic rename), then trims the spool to
+ *      its bounds, dropping the oldest reports with a warning.
+ * A report the server finds invalid (400, 413, 422) is not spooled (sending
+ * it again would not help) and a spooled one is dropped.  Any other answer
+ * (401 unknown token, 403 not an agent token, 404 not a collector, a
+ * redirect) is a configuration error: nothing is spooled or dropped, and
+ * L4S_SUBMIT_FAILED comes back with the server's reason, so the caller fails
+ * loudly instead of spooling forever.
  *
  * Nothing is printed: warnings and errors are appended to msg, one per
  * line. */
@@ -38,7 +42,7 @@ struct l4s_submit_opts {
 enum {
 	L4S_SUBMIT_SENT = 0,       /* the server has it */
 	L4S_SUBMIT_SPOOLED = 1,    /* kept on disk, sent by a later run */
-	L4S_SUBMIT_FAILED = -1,    /* rejected or could not be kept; see msg */
+	L4S_SUBMIT_FAILED = -1,    /* refused, rejected, or could not be kept; see msg */
 };
 
 struct l4s_submit_stats {
@@ -55,9 +59,5 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
  * the reason in msg. */
 int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg);
 
-/* The report id of a body (from its envelope line); false when absent. */
-bool l4s_report_id(const char *body, size_t len, char id[37]);
-/* s starts with a UUID in its 8-4-4-4-12 hex form (36 characters) */
-bool uuid_at(const char *s);
 
 #endif

@@ -26,7 +26,7 @@ struct walk_opts {
 	struct cache *cache;   /* optional: --cache */
 	struct governor *gov;  /* optional: --max-cpu, --max-io, --time-budget */
 	/* optional: called by the walking thread with each directory it enters
-	 * (the progress display's "current directory"; see progress.h) */
+	 * (the progress display's "current directory") */
 	void (*on_dir)(void *ctx, const char *dir);
 	void *on_dir_ctx;
 };

@@ -2,6 +2,8 @@
 #
 #   make windows         build/win/log4scan.exe (static: no DLL beyond Windows' own)
 #   make check-windows   build it and run tests/t_windows.py under Wine
+#   make msi             build/win/log4scan.msi (wixl, from dist/windows/): installs
+#                        log4scan.exe and registers a daily task running as SYSTEM
 #
 # The shared code is compiled unchanged: lib/win32/posix.h is force-included
 # and maps the POSIX calls it makes onto lib/win32/os.c (UTF-8 paths in,
@@ -9,8 +11,10 @@
 # interfaces served by zlib and CNG.  The Linux-only parts are replaced by
 # their lib/win32/ counterparts: the walk's listing (FindFirstFileExW; its
 # queue and workers, lib/walk_queue.c, are shared), the process view
-# (Restart Manager), priority (background mode); tar/image reading and
-# --submit are absent (see the README's "Windows" section).
+# (Restart Manager), priority (background mode), host identity
+# (lib/win32/hostinfo.c: MachineGuid, the agent id in the registry) and the
+# --submit transport (lib/http_winhttp.c, WinHTTP); tar/image reading is
+# absent (see the README's "Windows" section).
 
 WIN_CC     ?= x86_64-w64-mingw32-gcc-posix
 WIN_AR     ?= x86_64-w64-mingw32-gcc-ar-posix
@@ -19,14 +23,14 @@ WIN_BUILD  ?= build/win
 # printf here, while __USE_MINGW_ANSI_STDIO gives C99's (%zu, %llu); the
 # Linux build checks the same format strings.
 WIN_CFLAGS  = -std=c17 $(WARN) -Wno-format -O2 -g0 -Ilib/win32/include -Ilib -include lib/win32/posix.h \
-	      -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 -DWINVER=0x0601 -DL4S_NO_SUBMIT \
+	      -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 -DWINVER=0x0601 \
 	      -DL4S_VERSION='"$(VERSION)"'
-WIN_LIBS    = -lz -lbcrypt -lrstrtmgr -lpthread
+WIN_LIBS    = -lz -lbcrypt -lrstrtmgr -lwinhttp -liphlpapi -lws2_32 -lpthread
 
 # Linux-only: replaced by lib/win32/*.c, or absent on Windows.
 WIN_SKIP    = lib/walk.c lib/longpath.c lib/proc.c lib/procfs.c lib/sandbox.c lib/tarscan.c lib/image.c lib/fix_holders.c \
-	      lib/submit.c lib/hostinfo.c lib/http_curl.c
-WIN_LIB_SRC = $(filter-out $(WIN_SKIP) lib/win32/main.c,$(LIB_SRC) $(sort $(wildcard lib/win32/*.c)))
+	      lib/hostinfo.c lib/http_curl.c
+WIN_LIB_SRC = $(filter-out $(WIN_SKIP) lib/win32/main.c,$(LIB_SRC) lib/http_winhttp.c $(sort $(wildcard lib/win32/*.c)))
 WIN_LIB_OBJ = $(WIN_LIB_SRC:%.c=$(WIN_BUILD)/%.o) $(WIN_BUILD)/gen/rules_default.o
 WIN_AGENT_OBJ = $(AGENT_SRC:%.c=$(WIN_BUILD)/%.o) $(WIN_BUILD)/lib/win32/main.o
 WIN_UNIT_SRC = tests/unit/test_holders.c
@@ -36,8 +40,8 @@ WIN_UNIT_BIN = $(WIN_UNIT_SRC:tests/unit/%.c=$(WIN_BUILD)/tests/%.exe)
 # (tests/t_windows.py then runs it under Wine, or says why it is skipped).
 WINDOWS_IF_AVAILABLE = $(if $(shell command -v $(WIN_CC) 2>/dev/null),windows)
 
-.PHONY: windows check-windows
-windows: $(WIN_BUILD)/log4scan.exe $(WIN_UNIT_BIN) $(WIN_BUILD)/tests/hold.exe
+.PHONY: windows check-windows msi
+windows: $(WIN_BUILD)/log4scan.exe $(WIN_UNIT_BIN) $(WIN_BUILD)/tests/hold.exe $(if $(shell command -v wixl 2>/dev/null),$(WIN_BUILD)/log4scan.msi)
 
 $(WIN_BUILD)/%.o: %.c lib/win32/posix.h
 	@mkdir -p $(dir $@)
@@ -73,3 +77,14 @@ check-windows: windows
 	@ONLY=t_windows sh tests/run.sh
 
 -include $(shell find $(WIN_BUILD) -name '*.d' 2>/dev/null)
+
+# The MSI: dist/windows/log4scan.wxs with the paths and version filled in,
+# the task definition converted to UTF-16 (what schtasks /XML reads).
+$(WIN_BUILD)/log4scan.msi: $(WIN_BUILD)/log4scan.exe dist/windows/log4scan.wxs dist/windows/log4scan-task.xml \
+		dist/agent.conf.example VERSION
+	@mkdir -p $(WIN_BUILD)/msi
+	iconv -f UTF-8 -t UTF-16 dist/windows/log4scan-task.xml > $(WIN_BUILD)/msi/log4scan-task.xml
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@EXE@|$(WIN_BUILD)/log4scan.exe|' -e 's|@CONF@|dist/agent.conf.example|' \
+	    -e 's|@TASK@|$(WIN_BUILD)/msi/log4scan-task.xml|' dist/windows/log4scan.wxs > $(WIN_BUILD)/msi/log4scan.wxs
+	wixl -a x64 -o $@ $(WIN_BUILD)/msi/log4scan.wxs
+msi: $(WIN_BUILD)/log4scan.msi

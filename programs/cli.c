@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "proc.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -36,6 +37,46 @@ bool cli_text_or_json(const char *cmd, const char *format)
 		return true;
 	cli_error("%s: --format must be text or json, not '%s'", cmd, format);
 	return false;
+}
+
+bool cli_fail_on(const char *arg, struct fail_on *out)
+{
+	struct fail_on f = {-1, false};
+	bool any = false;
+	for (const char *p = arg; *p;) {
+		size_t n = strcspn(p, ",");
+		char word[16];
+		snprintf(word, sizeof word, "%.*s", (int)(n < sizeof word ? n : sizeof word - 1), p);
+		int rank = n < sizeof word ? severity_rank(word) : -1;
+		if (n < sizeof word && !strcmp(word, "unknown")) {
+			f.unknown = true;
+		} else if (rank >= 1 && f.rank < 0) {
+			f.rank = rank;
+		} else {
+			cli_error("--fail-on takes a severity (critical, high, medium, low) and/or unknown, "
+				  "comma-separated, not '%s'",
+				  arg);
+			return false;
+		}
+		any = true;
+		p += n + (p[n] == ',');
+	}
+	if (!any) {
+		cli_error("--fail-on needs a value: critical, high, medium, low and/or unknown");
+		return false;
+	}
+	*out = f;
+	return true;
+}
+
+bool fail_on_finding(const struct fail_on *f, const struct finding *x)
+{
+	return x->status == ST_VULNERABLE && (f->rank < 0 || severity_rank(x->severity) >= f->rank);
+}
+
+bool fail_on_jvm(const struct fail_on *f, int proc_status)
+{
+	return proc_status == PST_UNKNOWN && f->unknown;
 }
 
 int cli_scan_option(int code, const char *arg, struct scan_opts *so, struct walk_opts *wo)

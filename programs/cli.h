@@ -9,6 +9,7 @@
 #define L4S_CLI_H
 
 #include <stdbool.h>
+#include <getopt.h>
 #include <stdio.h>
 
 #include "rules.h"
@@ -23,6 +24,7 @@ int cmd_logs(int argc, char **argv);
 int cmd_fix(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
 
 /* Print "log4scan: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -31,6 +33,28 @@ bool cli_parse_num(const char *s, long lo, long hi, long *out);
 /* --format of the commands that write text or JSON: false (and the error
  * said, naming cmd) for anything else */
 bool cli_text_or_json(const char *cmd, const char *format);
+/* --fail-on LIST: what makes the exit status 1.  LIST is comma-separated:
+ * at most one severity (critical, high, medium, low: a vulnerable finding
+ * rated at least that) and/or "unknown" (a JVM that could not be inspected:
+ * its jars are not known).  Without the option: any vulnerable finding, and
+ * unknown.  With it: exactly what it lists (no severity listed: any). */
+struct fail_on {
+	int rank;     /* lowest severity_rank that fails; -1: any vulnerable */
+	bool unknown; /* a JVM of unknown status fails */
+};
+#define FAIL_ON_DEFAULT {-1, true}
+#define FAIL_ON_USAGE \
+	"  --fail-on LIST         what makes the exit status 1, comma-separated: a severity\n" \
+	"                         (critical, high, medium, low: vulnerable at least that)\n" \
+	"                         and/or unknown (a JVM that could not be inspected);\n" \
+	"                         default: any vulnerable finding, and unknown\n"
+/* false (the error said) for a bad LIST */
+bool cli_fail_on(const char *arg, struct fail_on *out);
+/* does this finding / this JVM status fail the run? */
+bool fail_on_finding(const struct fail_on *f, const struct finding *x);
+bool fail_on_jvm(const struct fail_on *f, int proc_status);
+
+
 /* The rules: FILE (--rules), or the built-in ones when file is NULL.  NULL,
  * with the reason printed, when they cannot be loaded. */
 struct rules *cli_load_rules(const char *file);

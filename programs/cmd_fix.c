@@ -14,6 +14,7 @@
 
 #include "backup_tag.h"
 #include "cli.h"
+#include "cli_config.h"
 #include "fix.h"
 #include "jsonw.h"
 #include "report.h"
@@ -245,22 +246,26 @@ static void print_result(struct fix_out *o, const struct fix_result *r)
 	print_line(o);
 }
 
+const struct option fix_options[] = {
+	{"dry-run", no_argument, NULL, OPT_DRYRUN},
+	{"backup-dir", required_argument, NULL, OPT_BACKUP},
+	{"fix-log4j1", no_argument, NULL, OPT_L1},
+	{"fix-signed", no_argument, NULL, OPT_SIGNED},
+	{"mtime", required_argument, NULL, OPT_MTIME},
+	{"priority", required_argument, NULL, OPT_PRIORITY},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	CLI_SCAN_OPTIONS,
+	{"rules", required_argument, NULL, OPT_RULES},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 int cmd_fix(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"dry-run", no_argument, NULL, OPT_DRYRUN},
-		{"backup-dir", required_argument, NULL, OPT_BACKUP},
-		{"fix-log4j1", no_argument, NULL, OPT_L1},
-		{"fix-signed", no_argument, NULL, OPT_SIGNED},
-		{"mtime", required_argument, NULL, OPT_MTIME},
-		{"priority", required_argument, NULL, OPT_PRIORITY},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"output", required_argument, NULL, 'o'},
-		CLI_SCAN_OPTIONS,
-		{"rules", required_argument, NULL, OPT_RULES},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	const struct option *opts = fix_options;
+	if (cli_config_command(&argc, &argv, opts) < 0)
+		return EXIT_FAILED;
 	struct scan_opts so;
 	scan_opts_default(&so);
 	so.want_sha256 = false;

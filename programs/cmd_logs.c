@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_config.h"
 #include "jsonw.h"
 #include "loghunt.h"
 #include "sandbox.h"
@@ -492,101 +494,110 @@ static void summary(struct logs *L)
 
 static void usage(FILE *f)
 {
-	fputs("usage: log4scan logs [--format text|json] [--output FILE] PATH|- ...\n"
+	fputs("usage: log4scan logs [OPTIONS] PATH|- ...\n"
 	      "\n"
 	      "Find Log4Shell exploitation attempts (${jndi:...} lookups, obfuscated or\n"
 	      "URL/unicode/HTML-escaped) in log files.  Directories are read recursively\n"
 	      "(symbolic links inside them are not followed); gzip files are recognised by\n"
 	      "content; - reads standard input.\n"
 	      "\n"
-	      "  --format text|json  text (default) or JSON Lines: one \"attempt\" record per\n"
-	      "                      attempt, \"error\" records, a final \"summary\"\n"
-	      "  --output FILE       write there instead of standard output\n"
-#ifndef L4S_NO_SUBMIT
+	      "  --format text|json  text (default) or JSON Lines: the report envelope, one\n"
+	      "                      \"attempt\" record per attempt, \"error\" records, a final\n"
+	      "                      \"summary\"\n"
+	      "  -o, --output FILE   write there instead of standard output\n"
 	      SUBMIT_USAGE
-#endif
+	      CLI_CONFIG_USAGE
 	      "\n"
 	      "Exit status: 0 no attempt found, 1 attempts found, 2 the command failed.\n",
 	      f);
 }
 
+enum { OPT_FORMAT = 256, OPT_SUBMITOPT };
+
+const struct option logs_options[] = {
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	SUBMIT_OPTIONS(OPT_SUBMITOPT),
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* The envelope's "coverage": the inputs named. */
+static void logs_coverage(struct buf *b, char **paths, size_t n)
+{
+	buf_adds(b, "{\"paths\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_addc(b, ',');
+		json_cstr(b, paths[i]);
+	}
+	buf_adds(b, "]}");
+}
+
 int cmd_logs(int argc, char **argv)
 {
+	if (cli_config_command(&argc, &argv, logs_options) < 0)
+		return EXIT_FAILED;
 	const char *format = "text", *output = NULL;
 	struct submit_cli sc = {0};
-#ifndef L4S_NO_SUBMIT
-	bool bad = false;
-#endif
-	char **paths = xcalloc((size_t)argc + 1, sizeof *paths);
-	size_t n_paths = 0;
-	bool opts = true;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (opts && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
-			usage(stdout);
-			free(paths);
-			return EXIT_CLEAN;
-		} else if (opts && !strcmp(a, "--")) {
-			opts = false;
-		} else if (opts && (!strcmp(a, "--format") || !strcmp(a, "--output") || !strcmp(a, "-o"))) {
-			if (i + 1 >= argc) {
-				cli_error("%s needs a value", a);
-				free(paths);
+	int c, li = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", logs_options, &li)) != -1) {
+		switch (c) {
+		case OPT_FORMAT: format = optarg; break;
+		case 'o': output = optarg; break;
+		case OPT_SUBMITOPT: {
+			bool bad;
+			submit_cli_option(&sc, logs_options[li].name, optarg, &bad);
+			if (bad)
 				return EXIT_FAILED;
-			}
-			if (!strcmp(a, "--format"))
-				format = argv[++i];
-			else
-				output = argv[++i];
-#ifndef L4S_NO_SUBMIT
-		} else if (opts && a[0] == '-' && a[1] == '-' && i + 1 < argc &&
-			   submit_cli_option(&sc, a + 2, argv[i + 1], &bad)) {
-			i++;
-			if (bad) {
-				free(paths);
-				return EXIT_FAILED;
-			}
-#endif
-		} else if (opts && !strncmp(a, "--format=", 9)) {
-			format = a + 9;
-		} else if (opts && !strncmp(a, "--output=", 9)) {
-			output = a + 9;
-		} else if (opts && a[0] == '-' && a[1]) {
-			cli_error("logs: unknown option '%s' (try --help)", a);
-			free(paths);
-			return EXIT_FAILED;
-		} else {
-			paths[n_paths++] = argv[i];
+			break;
+		}
+		case 'h': usage(stdout); return EXIT_CLEAN;
+		default: usage(stderr); return EXIT_FAILED;
 		}
 	}
-	if (!cli_text_or_json("logs", format)) {
-		free(paths);
+	char **paths = argv + optind;
+	size_t n_paths = (size_t)(argc - optind);
+	if (!cli_text_or_json("logs", format))
 		return EXIT_FAILED;
-	}
 	if (!n_paths) {
 		cli_error("logs: no path given (use - for standard input; try --help)");
-		free(paths);
 		return EXIT_FAILED;
 	}
-#ifndef L4S_NO_SUBMIT
-	if (!submit_cli_ready(&sc)) {
-		free(paths);
+	bool json = !strcmp(format, "json");
+	if (!submit_cli_ready(&sc, json))
 		return EXIT_FAILED;
+	/* the envelope before the sandbox: the host's addresses come over a
+	 * netlink socket, which the sandbox forbids */
+	struct buf submit_body = BUF_INIT, envelope = BUF_INIT;
+	if (submit_cli_wants_envelope(&sc, json)) {
+		struct buf coverage = BUF_INIT;
+		char id[37];
+		logs_coverage(&coverage, paths, n_paths);
+		int erc = submit_cli_envelope(&sc, "logs", NULL, buf_cstr(&coverage), &envelope, id);
+		buf_free(&coverage);
+		if (erc < 0)
+			return EXIT_FAILED;
 	}
-#endif
 	/* Restrict ourselves before reading anything (sandbox.h, role logs);
 	 * the network only when a collector was named.  Priority unchanged. */
 	cli_confine(SANDBOX_LOGS, false, sc.url != NULL);
-	struct logs L = {.json = !strcmp(format, "json"), .line = BUF_INIT};
-	struct buf submit_body = BUF_INIT;
-	if (sc.url)
+	struct logs L = {.json = json, .line = BUF_INIT};
+	if (sc.url) {
 		L.submit = &submit_body;
+		buf_add(&submit_body, envelope.data, envelope.len);
+	}
 	L.out = stdout;
 	if (output && !(L.out = fopen(output, "w"))) {
 		cli_error("logs: cannot write %s: %s", output, strerror(errno));
-		free(paths);
+		buf_free(&envelope);
+		buf_free(&submit_body);
 		return EXIT_FAILED;
 	}
+	if (json && fwrite(envelope.data, 1, envelope.len, L.out) != envelope.len)
+		L.write_failed = true;
+	buf_free(&envelope);
 	clock_gettime(CLOCK_MONOTONIC, &L.start);
 	L.hunter = loghunt_new(on_attempt, &L);
 	L.in = xmalloc(READ_SIZE);
@@ -601,11 +612,9 @@ int cmd_logs(int argc, char **argv)
 	summary(&L);
 	unsigned long long attempts = loghunt_stats(L.hunter)->attempts;
 	bool submit_failed = false;
-#ifndef L4S_NO_SUBMIT
 	if (sc.url)
-		submit_failed = submit_cli_send(&sc, "logs", buf_cstr(&submit_body), submit_body.len) < 0;
+		submit_failed = submit_cli_send(&sc, buf_cstr(&submit_body), submit_body.len) < 0;
 	submit_cli_free(&sc);
-#endif
 	buf_free(&submit_body);
 	if (fflush(L.out) != 0 || L.write_failed)
 		L.write_failed = true;
@@ -617,7 +626,6 @@ int cmd_logs(int argc, char **argv)
 	buf_free(&L.line);
 	free(L.in);
 	free(L.inflated);
-	free(paths);
 	if (L.write_failed) {
 		cli_error("logs: cannot write the report");
 		return EXIT_FAILED;

@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_config.h"
 #include "proc.h"
 #include "report.h"
 #include "rules.h"
 #include "sandbox.h"
 #include "scan.h"
+#include "submit_cli.h"
 
 static const char ps_usage[] =
 #ifdef _WIN32
@@ -28,6 +30,9 @@ static const char ps_usage[] =
 	"  --format text|json     text on a terminal, JSON Lines otherwise\n"
 	"  -o, --output FILE      write the report to FILE\n"
 	"  --priority low|normal  low (default): background processing mode\n"
+	FAIL_ON_USAGE
+	SUBMIT_USAGE
+	CLI_CONFIG_USAGE
 	"  -h, --help\n"
 	"\n"
 	"Exit status: 0 no vulnerable process, 1 a vulnerable one found, 2 the command failed.\n";
@@ -46,26 +51,36 @@ static const char ps_usage[] =
 	"                         and JAVA_TOOL_OPTIONS (off by default: environments hold\n"
 	"                         secrets; only those names are looked at, nothing is printed)\n"
 	"  --priority low|normal  low (default): nice 10 and lowest best-effort I/O priority\n"
+	FAIL_ON_USAGE
+	SUBMIT_USAGE
+	CLI_CONFIG_USAGE
 	"  -h, --help\n"
 	"\n"
-	"Run as root to see other users' JVMs; otherwise they are listed as \"unknown\".\n"
-	"Exit status: 0 no vulnerable JVM, 1 a vulnerable JVM found, 2 the command failed.\n";
+	"A JVM whose fd/ or maps cannot be read is listed as \"unknown\" with the file and\n"
+	"the error, never as safe: run as root (with CAP_SYS_PTRACE) to inspect them all.\n"
+	"Exit status: 0 no vulnerable JVM, 1 a vulnerable JVM found (or one of unknown\n"
+	"status; see --fail-on), 2 the command failed.\n";
 #endif
 
-enum { OPT_FORMAT = 256, OPT_ENVIRON, OPT_PRIORITY };
+enum { OPT_FORMAT = 256, OPT_ENVIRON, OPT_PRIORITY, OPT_FAILON, OPT_SUBMITOPT };
 
 struct ps_out {
 	FILE *f;
 	bool json;
-	bool vulnerable;
+	struct fail_on fail;
+	bool failed;        /* something --fail-on counts */
+	struct buf *sub;    /* --submit: the JSON report, for the collector */
 	struct buf text[5]; /* exposed, vulnerable, unknown, mitigated, safe */
 };
 
 static void on_jvm(void *ctx, struct proc_jvm *j)
 {
 	struct ps_out *o = ctx;
-	if (j->status == PST_VULNERABLE)
-		o->vulnerable = true;
+	for (size_t i = 0; i < j->batch.n; i++)
+		if (j->batch.rec[i].kind == REC_FINDING && fail_on_finding(&o->fail, &j->batch.rec[i].f))
+			o->failed = true;
+	if (fail_on_jvm(&o->fail, j->status))
+		o->failed = true;
 	if (!o->json) {
 		int bucket = j->status == PST_VULNERABLE ? (j->nlistening ? 0 : 1)
 			     : j->status == PST_UNKNOWN  ? 2
@@ -73,7 +88,8 @@ static void on_jvm(void *ctx, struct proc_jvm *j)
 							  : 4;
 		proc_jvm_text(&o->text[bucket], j);
 		buf_addc(&o->text[bucket], '\n');
-		return;
+		if (!o->sub)
+			return;
 	}
 	struct buf b = BUF_INIT;
 	proc_jvm_json(&b, j);
@@ -85,26 +101,36 @@ static void on_jvm(void *ctx, struct proc_jvm *j)
 		else
 			report_error_json(&b, r->path, r->msg);
 	}
-	fwrite(b.data, 1, b.len, o->f);
+	if (o->json)
+		fwrite(b.data, 1, b.len, o->f);
+	if (o->sub)
+		buf_add(o->sub, b.data, b.len);
 	buf_free(&b);
 }
 
+const struct option ps_options[] = {
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	{"read-environ", no_argument, NULL, OPT_ENVIRON},
+	{"priority", required_argument, NULL, OPT_PRIORITY},
+	{"fail-on", required_argument, NULL, OPT_FAILON},
+	SUBMIT_OPTIONS(OPT_SUBMITOPT),
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 int cmd_ps(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"output", required_argument, NULL, 'o'},
-		{"read-environ", no_argument, NULL, OPT_ENVIRON},
-		{"priority", required_argument, NULL, OPT_PRIORITY},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	if (cli_config_command(&argc, &argv, ps_options) < 0)
+		return EXIT_FAILED;
 	const char *format = NULL, *output = NULL;
 	struct proc_opts po = {0};
 	bool low = true;
-	int c;
+	struct fail_on fail = FAIL_ON_DEFAULT;
+	struct submit_cli sc = {0};
+	int c, li = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", ps_options, &li)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -117,6 +143,17 @@ int cmd_ps(int argc, char **argv)
 			if (!cli_priority(optarg, &low))
 				return EXIT_FAILED;
 			break;
+		case OPT_FAILON:
+			if (!cli_fail_on(optarg, &fail))
+				return EXIT_FAILED;
+			break;
+		case OPT_SUBMITOPT: {
+			bool bad;
+			submit_cli_option(&sc, ps_options[li].name, optarg, &bad);
+			if (bad)
+				return EXIT_FAILED;
+			break;
+		}
 		case 'h': fputs(ps_usage, stdout); return EXIT_CLEAN;
 		default: fputs(ps_usage, stderr); return EXIT_FAILED;
 		}
@@ -133,24 +170,49 @@ int cmd_ps(int argc, char **argv)
 	}
 #endif
 
-	cli_confine(SANDBOX_PS, low, false);
+	bool json = format ? !strcmp(format, "json") : output ? true : !isatty(STDOUT_FILENO);
+	if (!submit_cli_ready(&sc, json))
+		return EXIT_FAILED;
+	/* the envelope before the sandbox: the host's addresses come over a
+	 * netlink socket, which the sandbox forbids */
+	struct buf envelope = BUF_INIT;
+	if (submit_cli_wants_envelope(&sc, json)) {
+		char id[37];
+		char options[64];
+		snprintf(options, sizeof options, "{\"read_environ\":%s}", po.read_environ ? "true" : "false");
+		if (submit_cli_envelope(&sc, "ps", options, "{\"processes\":true}", &envelope, id) < 0)
+			return EXIT_FAILED;
+	}
+	/* Restrict ourselves before reading anything (sandbox.h, role ps): the
+	 * network and the spool only when a collector was named. */
+	cli_confine(SANDBOX_PS, low, sc.url != NULL);
 	struct buf err = BUF_INIT;
 
 	struct rules *rules = rules_default(&err);
 	if (!rules) {
 		cli_error("built-in rules: %s", buf_cstr(&err));
 		buf_free(&err);
+		buf_free(&envelope);
 		return EXIT_FAILED;
 	}
 	buf_free(&err);
 
-	struct ps_out out = {.f = stdout};
+	struct ps_out out = {.f = stdout, .fail = fail, .json = json};
+	struct buf sub = BUF_INIT;
+	if (sc.url) {
+		out.sub = &sub;
+		buf_add(&sub, envelope.data, envelope.len);
+	}
 	if (output && !(out.f = fopen(output, "w"))) {
 		cli_error("cannot write %s: %s", output, strerror(errno));
 		rules_free(rules);
+		buf_free(&envelope);
+		buf_free(&sub);
 		return EXIT_FAILED;
 	}
-	out.json = format ? !strcmp(format, "json") : !isatty(fileno(out.f));
+	if (json)
+		fwrite(envelope.data, 1, envelope.len, out.f);
+	buf_free(&envelope);
 
 	struct scan_opts so;
 	scan_opts_default(&so);
@@ -164,14 +226,15 @@ int cmd_ps(int argc, char **argv)
 	if (rc < 0)
 		cli_error("cannot list /proc: %s", strerror(errno));
 
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, sj = BUF_INIT;
+	report_summary_json(&sj, &st, secs, NULL);
+	/* the scan summary's fields, then the process counts */
+	if (sj.len >= 2 && sj.data[sj.len - 2] == '}')
+		sj.len -= 2;
+	proc_summary_json_fields(&sj, &sum);
+	buf_adds(&sj, "}\n");
 	if (out.json) {
-		report_summary_json(&b, &st, secs, NULL);
-		/* the scan summary's fields, then the process counts */
-		if (b.len >= 2 && b.data[b.len - 2] == '}')
-			b.len -= 2;
-		proc_summary_json_fields(&b, &sum);
-		buf_adds(&b, "}\n");
+		buf_add(&b, sj.data, sj.len);
 	} else {
 		for (int i = 0; i < 5; i++)
 			buf_add(&b, out.text[i].data, out.text[i].len);
@@ -181,6 +244,14 @@ int cmd_ps(int argc, char **argv)
 		buf_printf(&b, "%llu archives opened, %llu errors; %.2f s\n",
 			   (unsigned long long)st.archives, (unsigned long long)st.errors, secs);
 	}
+	bool submit_failed = false;
+	if (out.sub) {
+		buf_add(out.sub, sj.data, sj.len);
+		submit_failed = submit_cli_send(&sc, sub.data, sub.len) < 0;
+	}
+	submit_cli_free(&sc);
+	buf_free(&sub);
+	buf_free(&sj);
 	fwrite(b.data, 1, b.len, out.f);
 	buf_free(&b);
 	for (int i = 0; i < 5; i++)
@@ -191,7 +262,7 @@ int cmd_ps(int argc, char **argv)
 	if (write_failed)
 		cli_error("error writing the report");
 	rules_free(rules);
-	if (rc < 0 || write_failed)
+	if (rc < 0 || write_failed || submit_failed)
 		return EXIT_FAILED;
-	return out.vulnerable ? EXIT_FOUND : EXIT_CLEAN;
+	return out.failed ? EXIT_FOUND : EXIT_CLEAN;
 }

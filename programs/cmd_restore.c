@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_config.h"
 #include "fix.h"
 #include "jsonw.h"
 #include "report.h"
@@ -148,19 +149,23 @@ static bool set_mode(struct restore_opts *ro, enum restore_mode m, const char *o
 	return true;
 }
 
+const struct option restore_options[] = {
+	{"backup-dir", required_argument, NULL, OPT_BACKUP},
+	{"dry-run", no_argument, NULL, OPT_DRYRUN},
+	{"list", no_argument, NULL, OPT_LIST},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"forget", no_argument, NULL, OPT_FORGET},
+	{"prune-older-than", required_argument, NULL, OPT_PRUNE},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 int cmd_restore(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"backup-dir", required_argument, NULL, OPT_BACKUP},
-		{"dry-run", no_argument, NULL, OPT_DRYRUN},
-		{"list", no_argument, NULL, OPT_LIST},
-		{"force", no_argument, NULL, OPT_FORCE},
-		{"forget", no_argument, NULL, OPT_FORGET},
-		{"prune-older-than", required_argument, NULL, OPT_PRUNE},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	const struct option *opts = restore_options;
+	if (cli_config_command(&argc, &argv, opts) < 0)
+		return EXIT_FAILED;
 	struct restore_opts ro = {.backup_dir = FIX_DEFAULT_BACKUP_DIR, .mode = RESTORE_PUT_BACK};
 	const char *format = NULL;
 	long days;

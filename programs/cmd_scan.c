@@ -11,10 +11,12 @@
 
 #include "cache.h"
 #include "cli.h"
-#include "config.h"
-#include "formats.h"
+#include "cli_config.h"
+#include "cli_progress.h"
+#include "cli_syslog.h"
+#include "hostinfo.h"
+#include "jsonw.h"
 #include "govern.h"
-#include "progress.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "submit_cli.h"
@@ -45,8 +47,7 @@ static const char scan_usage[] =
 	"  --max-inflate-total N  bytes inflated in the whole scan, MiB (default 65536)\n"
 	"  --threads N            worker threads (default: online CPUs)\n"
 	"  --rules FILE           use this rules file instead of the built-in one\n"
-	"  --fail-on SEVERITY     lowest severity that makes the exit status 1:\n"
-	"                         critical, high, medium or low (default: any vulnerable)\n"
+	FAIL_ON_USAGE
 	"  --bytecode-only        ignore pom.properties and MANIFEST.MF (audit mode)\n"
 	"  --cache[=FILE]         reuse results for files unchanged since the last run\n"
 	"                         (default FILE: /var/lib/log4scan/scan.cache, or\n"
@@ -60,17 +61,15 @@ static const char scan_usage[] =
 	"  --read-environ         process view: also read LOG4J_* variables of JVMs\n"
 	"  --priority low|normal  low (default): nice 10 and low I/O priority\n"
 	"  --syslog               also send each finding to syslog/journald (authpriv)\n"
-#ifndef L4S_NO_SUBMIT
 	SUBMIT_USAGE
-#endif
-	"  --config FILE          read options from FILE (default " L4S_AGENT_CONF ")\n"
-	"  --no-config            read no configuration file\n"
+	CLI_CONFIG_USAGE
 	"  --no-progress          no progress line on a terminal\n"
 	"  -q, --quiet            text format: print only vulnerable and mitigated findings;\n"
 	"                         no progress line\n"
 	"  -h, --help\n"
 	"\n"
-	"Exit status: 0 nothing vulnerable, 1 vulnerable found, 2 the scan failed.\n";
+	"Exit status: 0 nothing vulnerable, 1 vulnerable found (or a JVM of unknown status;\n"
+	"see --fail-on), 2 the scan failed.\n";
 
 enum { OPT_FORMAT = 256, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_CACHE,
        OPT_MAXCPU, OPT_MAXIO, OPT_MAXMEM, OPT_BUDGET, OPT_NOPROC, OPT_ENVIRON, OPT_PRIORITY,
@@ -79,41 +78,42 @@ enum { OPT_FORMAT = 256, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_CAC
 struct scan_out {
 	struct report_writer *sub; /* --submit: the same records as JSON, in memory */
 	struct report_writer *w;
-	int fail_rank;         /* -1: any vulnerable */
+	struct fail_on fail;
 	bool failed_threshold;
 	bool syslog;
-	struct progress *progress;
+	struct cli_progress *progress;
 };
 
 static void on_batch(void *ctx, struct scan_batch *b)
 {
 	struct scan_out *o = ctx;
-	progress_hold(o->progress);
+	cli_progress_hold(o->progress);
 	for (size_t i = 0; i < b->n; i++) {
 		struct scan_record *r = &b->rec[i];
 		if (r->kind == REC_FINDING) {
 			const struct finding *f = &r->f;
-			if (f->status == ST_VULNERABLE &&
-			    (o->fail_rank < 0 || severity_rank(f->severity) >= o->fail_rank))
+			if (fail_on_finding(&o->fail, f))
 				o->failed_threshold = true;
 			o->w->ops->finding(o->w, f);
 			if (o->sub)
 				o->sub->ops->finding(o->sub, f);
 			if (o->syslog)
-				syslog_finding(f);
+				cli_syslog_finding(f);
 		} else {
 			o->w->ops->error(o->w, r->path, r->msg);
 			if (o->sub)
 				o->sub->ops->error(o->sub, r->path, r->msg);
 		}
 	}
-	progress_release(o->progress);
+	cli_progress_release(o->progress);
 }
 
 /* The process view: one "process" record per JVM, then its findings. */
 static void on_jvm(void *ctx, struct proc_jvm *j)
 {
 	struct scan_out *o = ctx;
+	if (fail_on_jvm(&o->fail, j->status))
+		o->failed_threshold = true;
 	struct buf b = BUF_INIT;
 	proc_jvm_json(&b, j);
 	o->w->ops->record(o->w, "process", buf_cstr(&b));
@@ -152,31 +152,38 @@ static int shrink_to_memory(struct scan_opts *so, struct walk_opts *wo, long mb)
 
 static const char *default_cache_path(char *out, size_t n)
 {
-	if (geteuid() == 0) {
-		mkdir("/var/lib/log4scan", 0700);
-		snprintf(out, n, "/var/lib/log4scan/scan.cache");
-		return out;
-	}
-	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 	char dir[3000];
-	if (state && *state)
-		snprintf(dir, sizeof dir, "%s/log4scan", state);
-	else
-		snprintf(dir, sizeof dir, "%s/.local/state/log4scan", home ? home : "/tmp");
-	char parent[3000];
-	snprintf(parent, sizeof parent, "%s", dir);
-	char *slash = strrchr(parent, '/');
-	if (slash) {
-		*slash = 0;
-		mkdir(parent, 0700);
-	}
-	mkdir(dir, 0700);
-	snprintf(out, n, "%s/scan.cache", dir);
+	snprintf(out, n, "%s/scan.cache", l4s_state_dir(dir, sizeof dir));
 	return out;
 }
 
-/* --config and --no-config are handled by config_args_build() before getopt. */
-static const struct option opts[] = {
+/* The envelope's "options" (what changes the verdicts and the cost) and
+ * "coverage" (what the run was asked to look at; what it could not reach
+ * is in the summary's "skipped" and "not_reached"). */
+static void scan_envelope_fields(struct buf *options, struct buf *coverage, const struct scan_opts *so,
+				 const struct walk_opts *wo, const char *const *roots, size_t nroots, bool processes,
+				 const char *rules_file, bool cache, long budget)
+{
+	buf_printf(coverage, "{\"whole_host\":%s", wo->whole_host ? "true" : "false");
+	json_field_strv(coverage, "paths", roots, nroots);
+	json_field_bool(coverage, true, "processes", wo->whole_host && processes);
+	json_field_strv(coverage, "exclude", wo->excludes, wo->nexcludes);
+	json_field_bool(coverage, true, "one_file_system", wo->one_file_system);
+	json_field_bool(coverage, true, "follow_symlinks", wo->follow_symlinks);
+	buf_addc(coverage, '}');
+	buf_adds(options, "{");
+	json_field_str(options, false, "rules", rules_file ? rules_file : "built-in");
+	json_field_int(options, true, "max_depth", so->max_depth);
+	json_field_bool(options, true, "bytecode_only", so->bytecode_only);
+	json_field_bool(options, true, "sha256", so->want_sha256);
+	json_field_bool(options, true, "cache", cache);
+	json_field_int(options, true, "time_budget", budget);
+	json_field_int(options, true, "threads", wo->threads);
+	buf_addc(options, '}');
+}
+
+/* --config and --no-config are handled by cli_config() before getopt. */
+const struct option scan_options[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
 	CLI_SCAN_OPTIONS,
@@ -193,14 +200,7 @@ static const struct option opts[] = {
 	{"read-environ", no_argument, NULL, OPT_ENVIRON},
 	{"priority", required_argument, NULL, OPT_PRIORITY},
 	{"syslog", no_argument, NULL, OPT_SYSLOG},
-#ifndef L4S_NO_SUBMIT
-	{"submit", required_argument, NULL, OPT_SUBMITOPT},
-	{"token", required_argument, NULL, OPT_SUBMITOPT},
-	{"token-file", required_argument, NULL, OPT_SUBMITOPT},
-	{"spool-dir", required_argument, NULL, OPT_SUBMITOPT},
-	{"cacert", required_argument, NULL, OPT_SUBMITOPT},
-	{"tag", required_argument, NULL, OPT_SUBMITOPT},
-#endif
+	SUBMIT_OPTIONS(OPT_SUBMITOPT),
 	{"no-progress", no_argument, NULL, OPT_NOPROGRESS},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -215,7 +215,7 @@ static int scan_main(int argc, char **argv)
 	long n;
 	wo.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	const char *format = NULL, *output = NULL, *rules_file = NULL;
-	int fail_rank = -1;
+	struct fail_on fail = FAIL_ON_DEFAULT;
 	bool quiet = false;
 	const char *cache_file = NULL;
 	bool use_cache = false;
@@ -226,7 +226,7 @@ static int scan_main(int argc, char **argv)
 	optind = 1;
 	struct submit_cli sc = {0};
 	int li = 0;
-	while ((c = getopt_long(argc, argv, "o:qh", opts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qh", scan_options, &li)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -234,11 +234,8 @@ static int scan_main(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case OPT_RULES: rules_file = optarg; break;
 		case OPT_FAILON:
-			fail_rank = severity_rank(optarg);
-			if (fail_rank < 1) {
-				cli_error("--fail-on takes critical, high, medium or low");
+			if (!cli_fail_on(optarg, &fail))
 				return EXIT_FAILED;
-			}
 			break;
 		case OPT_BYTECODE: so.bytecode_only = true; break;
 		case OPT_NOSHA: so.want_sha256 = false; break;
@@ -263,15 +260,13 @@ static int scan_main(int argc, char **argv)
 			*(c == OPT_MAXCPU ? &max_cpu : c == OPT_MAXIO ? &max_io : c == OPT_MAXMEM ? &max_mem : &budget) = n;
 			break;
 		case OPT_SYSLOG: use_syslog = true; break;
-#ifndef L4S_NO_SUBMIT
 		case OPT_SUBMITOPT: {
 			bool bad;
-			submit_cli_option(&sc, opts[li].name, optarg, &bad);
+			submit_cli_option(&sc, scan_options[li].name, optarg, &bad);
 			if (bad)
 				return EXIT_FAILED;
 			break;
 		}
-#endif
 		case OPT_NOPROGRESS: no_progress = true; break;
 		case 'q': quiet = true; break;
 		case 'h':
@@ -292,26 +287,59 @@ static int scan_main(int argc, char **argv)
 
 	/* Before the sandbox: openlog(LOG_NDELAY) connects to /dev/log now. */
 	if (use_syslog)
-		syslog_open();
-#ifndef L4S_NO_SUBMIT
-	if (!submit_cli_ready(&sc)) {
+		cli_syslog_open();
+	/* JSON when asked, or by default when the report does not go to a
+	 * terminal (decided here: --submit loads its transport before the
+	 * sandbox) */
+	bool json = format ? !strcmp(format, "json") : output ? true : !isatty(STDOUT_FILENO);
+	if (!format)
+		format = json ? "json" : "text";
+	if (!submit_cli_ready(&sc, json)) {
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
-#endif
-	/* Restrict ourselves before reading anything: no ptrace, no other
-	 * process's memory, no network socket unless a collector was named
-	 * (sandbox.h, role scan). */
-	cli_confine(SANDBOX_SCAN, low_priority, sc.url != NULL);
-
 	if (max_mem && shrink_to_memory(&so, &wo, max_mem) < 0) {
 		cli_error("--max-memory %ld MiB is too small to scan (at least 16)", max_mem);
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
+
+	const char *host_root[] = {"/"};
+	const char *const *roots = (const char *const *)(argv + optind);
+	size_t nroots = (size_t)(argc - optind);
+	if (!nroots) {
+		roots = host_root;
+		nroots = 1;
+		wo.whole_host = true;
+	}
+
+	/* The envelope opens the JSON report and what --submit sends.  Made
+	 * before the sandbox: the host's addresses are read over a netlink
+	 * socket, which the sandbox forbids like any socket but AF_UNIX. */
+	struct buf envelope = BUF_INIT;
+	char report_id[37];
+	if (submit_cli_wants_envelope(&sc, json)) {
+		struct buf options = BUF_INIT, coverage = BUF_INIT;
+		scan_envelope_fields(&options, &coverage, &so, &wo, roots, nroots, processes, rules_file, use_cache,
+				     budget);
+		int erc = submit_cli_envelope(&sc, "scan", buf_cstr(&options), buf_cstr(&coverage), &envelope, report_id);
+		buf_free(&options);
+		buf_free(&coverage);
+		if (erc < 0) {
+			free(wo.excludes);
+			return EXIT_FAILED;
+		}
+	}
+
+	/* Restrict ourselves before reading anything: no ptrace, no other
+	 * process's memory, no network socket unless a collector was named
+	 * (sandbox.h, role scan). */
+	cli_confine(SANDBOX_SCAN, low_priority, sc.url != NULL);
+
 	struct buf err = BUF_INIT;
 	struct rules *rules = cli_load_rules(rules_file);
 	if (!rules) {
+		buf_free(&envelope);
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
@@ -319,13 +347,12 @@ static int scan_main(int argc, char **argv)
 	FILE *f = stdout;
 	if (output && !(f = fopen(output, "w"))) {
 		cli_error("cannot write %s: %s", output, strerror(errno));
+		buf_free(&envelope);
 		rules_free(rules);
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
-	if (!format)
-		format = isatty(fileno(f)) ? "text" : "json";
-	struct scan_out out = {.fail_rank = fail_rank, .syslog = use_syslog};
+	struct scan_out out = {.fail = fail, .syslog = use_syslog};
 	out.w = report_writer_new(format, f, quiet, &err);
 	if (!out.w) {
 		cli_error("%s", buf_cstr(&err));
@@ -336,6 +363,9 @@ static int scan_main(int argc, char **argv)
 		free(wo.excludes);
 		return EXIT_FAILED;
 	}
+
+	if (json)
+		fwrite(envelope.data, 1, envelope.len, f);
 
 	/* --submit: the same records, as JSON Lines, into memory. */
 	char *sub_body = NULL;
@@ -348,16 +378,9 @@ static int scan_main(int argc, char **argv)
 			cli_error("cannot prepare the report for --submit");
 			return EXIT_FAILED;
 		}
+		fwrite(envelope.data, 1, envelope.len, sub_f);
 	}
-
-	const char *host_root[] = {"/"};
-	const char *const *roots = (const char *const *)(argv + optind);
-	size_t nroots = (size_t)(argc - optind);
-	if (!nroots) {
-		roots = host_root;
-		nroots = 1;
-		wo.whole_host = true;
-	}
+	buf_free(&envelope);
 
 	struct cache *cache = NULL;
 	if (use_cache) {
@@ -387,11 +410,11 @@ static int scan_main(int argc, char **argv)
 	struct walk_result wr;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	out.progress = quiet || no_progress ? NULL : progress_start(&st, STDERR_FILENO);
-	wo.on_dir = progress_dir;
+	out.progress = quiet || no_progress ? NULL : cli_progress_start(&st, STDERR_FILENO);
+	wo.on_dir = cli_progress_dir;
 	wo.on_dir_ctx = out.progress;
 	int rc = walk_run(roots, nroots, &wo, rules, &so, &st, on_batch, &out, &wr);
-	progress_stop(out.progress);
+	cli_progress_stop(out.progress);
 	struct proc_summary psum = {0};
 	if (wo.whole_host && processes && rc == 0) {
 		struct proc_opts popts = {.read_environ = read_environ};
@@ -420,14 +443,10 @@ static int scan_main(int argc, char **argv)
 		out.sub->ops->finish(out.sub, &st, secs, &wr);
 		report_writer_free(out.sub);
 		fclose(sub_f);
-#ifndef L4S_NO_SUBMIT
-		submit_failed = submit_cli_send(&sc, "scan", sub_body, sub_len) < 0;
-#endif
+		submit_failed = submit_cli_send(&sc, sub_body, sub_len) < 0;
 		free(sub_body);
 	}
-#ifndef L4S_NO_SUBMIT
 	submit_cli_free(&sc);
-#endif
 	bool write_failed = fflush(f) != 0 || ferror(f);
 	if (output)
 		write_failed |= fclose(f) != 0;
@@ -447,14 +466,7 @@ static int scan_main(int argc, char **argv)
 
 int cmd_scan(int argc, char **argv)
 {
-	struct config_args ca;
-	struct buf err = BUF_INIT;
-	if (config_args_build(argc, argv, L4S_AGENT_CONF, opts, &ca, &err) < 0) {
-		cli_error("%s", buf_cstr(&err));
-		buf_free(&err);
+	if (cli_config_command(&argc, &argv, scan_options) < 0)
 		return EXIT_FAILED;
-	}
-	int rc = scan_main(ca.argc, ca.argv);
-	config_args_free(&ca);
-	return rc;
+	return scan_main(argc, argv);
 }

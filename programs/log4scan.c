@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{"fix", cmd_fix, "remove the vulnerable classes from archives in place (with backup)"},
 	{"restore", cmd_restore, "put back the originals that fix replaced"},
 	{"ps", cmd_ps, "running JVMs and the Log4j they have loaded (reads /proc, never memory)"},
+	{"submit", cmd_submit, "send saved JSON reports (from this host or another) to the collector"},
 };
 
 static void usage(FILE *f)

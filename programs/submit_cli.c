@@ -1,8 +1,6 @@
-/* submit_cli.c - the --submit options shared by `scan` and `logs` (see
- * submit_cli.h). */
+/* submit_cli.c - the report envelope, --tag and the --submit options shared
+ * by `scan`, `ps` and `logs` (see submit_cli.h). */
 #include "submit_cli.h"
-
-#ifndef L4S_NO_SUBMIT /* the static agent has no libcurl, hence no --submit */
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +11,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "envelope.h"
 #include "hostinfo.h"
 #include "http_client.h"
 #include "submit.h"
@@ -20,6 +19,20 @@
 bool submit_cli_option(struct submit_cli *c, const char *name, const char *value, bool *bad)
 {
 	*bad = false;
+	if (!strcmp(name, "tag")) {
+		if (c->ntags == sizeof c->tags / sizeof c->tags[0]) {
+			cli_error("at most %zu --tag options", c->ntags);
+			*bad = true;
+		} else {
+			c->tags[c->ntags++] = value;
+		}
+		return true;
+	}
+	if (!strcmp(name, "replace-tags")) {
+		c->replace_tags = true;
+		return true;
+	}
+#ifndef L4S_NO_SUBMIT
 	if (!strcmp(name, "submit"))
 		c->url = value;
 	else if (!strcmp(name, "token"))
@@ -30,41 +43,64 @@ bool submit_cli_option(struct submit_cli *c, const char *name, const char *value
 		c->spool_dir = value;
 	else if (!strcmp(name, "cacert"))
 		c->cacert = value;
-	else if (!strcmp(name, "tag")) {
-		if (c->ntags == sizeof c->tags / sizeof c->tags[0]) {
-			cli_error("at most %zu --tag options", c->ntags);
-			*bad = true;
-		} else {
-			c->tags[c->ntags++] = value;
-		}
-	} else
+	else
 		return false;
 	return true;
+#else
+	return false;
+#endif
 }
 
+bool submit_cli_wants_envelope(const struct submit_cli *c, bool json)
+{
+	return json || c->url;
+}
+
+#ifndef L4S_NO_SUBMIT
 static char *read_token(const char *path)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = fopen(path, "r");
 	if (!f)
 		return NULL;
 	char line[512];
 	char *r = fgets(line, sizeof line, f);
 	fclose(f);
-	if (!r)
+	if (!r) {
+		errno = 0;
 		return NULL;
+	}
 	line[strcspn(line, "\r\n")] = 0;
 	return xstrdup(line);
 }
+#endif
 
-bool submit_cli_ready(struct submit_cli *c)
+bool submit_cli_ready(struct submit_cli *c, bool json)
 {
+	if ((c->ntags || c->replace_tags) && !submit_cli_wants_envelope(c, json)) {
+		cli_error("--tag and --replace-tags label the report envelope: they go with --format json"
+#ifndef L4S_NO_SUBMIT
+			  " or --submit URL"
+#endif
+		);
+		return false;
+	}
+#ifdef L4S_NO_SUBMIT
+	return true;
+#else
 	if (!c->url) {
-		if (c->token || c->token_file || c->spool_dir || c->cacert || c->ntags) {
-			cli_error("--token, --spool-dir, --cacert and --tag go with --submit URL");
+		if (c->token || c->token_file || c->spool_dir || c->cacert) {
+			cli_error("--token, --token-file, --spool-dir and --cacert go with --submit URL");
 			return false;
 		}
 		return true;
 	}
+#ifdef _WIN32
+	if (c->cacert) {
+		cli_error("--cacert is not used on Windows: the collector's certificate is checked against "
+			  "the Windows certificate store (put its CA in Trusted Root Certification Authorities)");
+		return false;
+	}
+#endif
 	if (c->token_file) {
 		if (!(c->token_buf = read_token(c->token_file))) {
 			cli_error("cannot read a token from %s: %s", c->token_file, errno ? strerror(errno) : "empty file");
@@ -88,68 +124,77 @@ bool submit_cli_ready(struct submit_cli *c)
 	}
 	buf_free(&msg);
 	return ok;
+#endif
 }
 
-static const char *default_spool(char *out, size_t n)
+/* each line of msg already says what it is about ("submit: ...",
+ * "warning: ...") */
+static void print_lines(struct buf *msg)
 {
-	if (geteuid() == 0) {
-		mkdir("/var/lib/log4scan", 0700);
-		snprintf(out, n, "/var/lib/log4scan/spool");
-	} else {
-		const char *home = getenv("HOME");
-		snprintf(out, n, "%s/.local/state/log4scan/spool", home ? home : "/tmp");
-		char parent[4096];
-		snprintf(parent, sizeof parent, "%s/.local", home ? home : "/tmp");
-		mkdir(parent, 0700);
-		snprintf(parent, sizeof parent, "%s/.local/state", home ? home : "/tmp");
-		mkdir(parent, 0700);
-		snprintf(parent, sizeof parent, "%s/.local/state/log4scan", home ? home : "/tmp");
-		mkdir(parent, 0700);
+	for (const char *p = buf_cstr(msg); *p;) {
+		size_t n = strcspn(p, "\n");
+		fprintf(stderr, "log4scan: %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
 	}
-	mkdir(out, 0700);
-	return out;
 }
 
-int submit_cli_send(struct submit_cli *c, const char *command, const char *records, size_t len)
+int submit_cli_envelope(struct submit_cli *c, const char *command, const char *options_json,
+			const char *coverage_json, struct buf *out, char id[37])
 {
-	struct buf body = BUF_INIT, msg = BUF_INIT;
-	char id[37];
-	struct l4s_envelope_opts eo = {command, c->tags, c->ntags, NULL};
-	if (l4s_envelope(&body, &eo, id, &msg) < 0) {
-		cli_error("cannot build the report envelope: %s", buf_cstr(&msg));
-		buf_free(&body);
-		buf_free(&msg);
-		return -1;
-	}
-	buf_add(&body, records, len);
-	char spool[4096];
+	struct buf warn = BUF_INIT;
+	struct l4s_envelope_opts eo = {
+		.command = command,
+		.tags = c->tags,
+		.ntags = c->ntags,
+		.replace_tags = c->replace_tags,
+		.options_json = options_json,
+		.coverage_json = coverage_json,
+	};
+	int rc = l4s_envelope(out, &eo, id, &warn);
+	print_lines(&warn);
+	if (rc < 0)
+		cli_error("cannot write the report envelope");
+	buf_free(&warn);
+	return rc;
+}
+
+#ifndef L4S_NO_SUBMIT
+int submit_cli_send(struct submit_cli *c, const char *body, size_t len)
+{
+	struct buf msg = BUF_INIT;
+	char spool[4096], id[37] = "?";
+	l4s_report_id(body, len, id);
 	struct l4s_submit_opts so = {0};
 	so.url = c->url;
 	so.token = c->token;
-	so.spool_dir = c->spool_dir ? c->spool_dir : default_spool(spool, sizeof spool);
+	if (c->spool_dir) {
+		so.spool_dir = c->spool_dir;
+	} else {
+		char state[4000];
+		snprintf(spool, sizeof spool, "%s/spool", l4s_state_dir(state, sizeof state));
+		mkdir(spool, 0700);
+		so.spool_dir = spool;
+	}
 	so.cacert = c->cacert;
 	struct l4s_submit_stats stats = {0};
-	int rc = l4s_submit(&so, body.data, body.len, &stats, &msg);
-	if (msg.len)
-		fprintf(stderr, "log4scan: submit: %s%s", buf_cstr(&msg),
-			msg.data[msg.len - 1] == '\n' ? "" : "\n");
-	int out = 0;
+	int rc = l4s_submit(&so, body, len, &stats, &msg);
+	print_lines(&msg);
 	if (rc == L4S_SUBMIT_SENT)
 		fprintf(stderr, "log4scan: report %s sent to %s\n", id, c->url);
-	else if (rc == L4S_SUBMIT_SPOOLED)
-		fprintf(stderr, "log4scan: collector not reached; report %s kept in %s for the next run\n", id,
-			so.spool_dir);
-	else
-		out = -1;
-	buf_free(&body);
 	buf_free(&msg);
-	return out;
+	return rc == L4S_SUBMIT_FAILED ? -1 : 0;
 }
+#else
+int submit_cli_send(struct submit_cli *c, const char *body, size_t len)
+{
+	(void)c, (void)body, (void)len;
+	cli_error("this build of log4scan cannot send reports");
+	return -1;
+}
+#endif
 
 void submit_cli_free(struct submit_cli *c)
 {
 	free(c->token_buf);
 	c->token_buf = NULL;
 }
-
-#endif

@@ -13,6 +13,7 @@
 #   L4S      the sanitizer-built agent     L4S_PLAIN  the optimised agent
 #   L4S_SERVER  the collector              CORPUS     ../shared/corpus
 #   OUT      a scratch directory for this test (tests/out/NAME)
+#   LOG4SCAN_STATE_DIR  the agent's state directory (tests/out/state)
 #   ONLY     (optional) run only tests whose file name contains this word
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -27,6 +28,10 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export PYTHONDONTWRITEBYTECODE=1
 rm -rf tests/out
 mkdir -p tests/out
+# the agent's state (agent id, spool, cache) stays in the tree, not in the
+# machine's /var/lib/log4scan (tests that look at the default unset it)
+export LOG4SCAN_STATE_DIR="$top/tests/out/state"
+mkdir -p "$LOG4SCAN_STATE_DIR"
 
 passed=0
 failed=0

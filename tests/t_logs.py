@@ -403,13 +403,15 @@ ok("unknown option: exit 2", rc == 2)
 rc, out, err = run([])
 ok("no path: exit 2", rc == 2)
 rc, out, err = run(["--format", "json", os.path.join(OUT, "does-not-exist")])
-ok("nothing readable: exit 2 with an error record", rc == 2 and records(out)[0]["kind"] == "error")
+ok("nothing readable: exit 2 with an error record (after the envelope)",
+   rc == 2 and [r["kind"] for r in records(out)][:2] == ["report", "error"])
 rc, out, err = run(["--help"])
 ok("--help: exit 0 and usage", rc == 0 and b"usage: log4scan logs" in out)
 rc, out, err = run(["--format", "json", "-"], stdin=gzip.compress(attack))
 recs = records(out)
 ok("stdin gzip: attempts found", rc == 1 and recs[-1]["attempts"] == 3000, "%r" % recs[-1:])
-ok("stdin: path is -", recs[0]["path"] == "-")
+ok("stdin: the envelope first, then attempts whose path is -",
+   recs and recs[0]["kind"] == "report" and recs[1]["path"] == "-")
 outfile = os.path.join(OUT, "report.jsonl")
 rc, out, err = run(["--format=json", "--output", outfile, tree])
 with open(outfile, "rb") as f:

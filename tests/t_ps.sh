@@ -7,8 +7,10 @@
 #   nolook  -Dlog4j2.formatMsgNoLookups=true (listed, but not enough)
 #   swap    a copy of core 2.14.1 in $OUT, later replaced by 2.17.1 (write + rename)
 #   nobody  run as user nobody, for the permission test
-# and checks the JSON Lines of `ps` (run as root, then as another non-root
-# user, and while processes come and go).  Every JVM is killed on exit.
+# and checks the JSON Lines of `ps` (run as root; as root with exactly the
+# capabilities dist/systemd/log4scan.service grants, read from the unit;
+# with the unit's old set, CAP_DAC_READ_SEARCH alone; as another non-root
+# user; and while processes come and go).  Every JVM is killed on exit.
 . "$TOP/tests/lib.sh"
 
 core="$CORPUS/log4j-samples/true-hits/log4j-core-2.14.1.jar"
@@ -115,7 +117,7 @@ def fins(pid): return [f for f in finds if f.get("pid") == pid]
 def pid(n): return int(env["pid_" + n])
 core, fat, lib = env["core"], env["fatjar"], env["swapjar"]
 
-if mode in ("root", "swapped"):
+if mode in ("root", "swapped", "unit"):
     for n in ("cp", "fat", "nolook", "swap", "nobody"):
         ok(n + " listed", pid(n) in procs, "pid %d missing" % pid(n))
     ok("jvms counted", s.get("jvms", 0) >= 5, str(s.get("jvms")))
@@ -152,7 +154,7 @@ if mode in ("root", "swapped"):
     f = fins(pid("swap"))
     ok("swap: jar path", p.get("jars") == [lib], str(p.get("jars")))
     ok("swap: vulnerable", p.get("status") == "vulnerable", str(p.get("status")))
-    if mode == "root":
+    if mode in ("root", "unit"):
         ok("swap: no restart needed yet", p.get("restart_required") is False)
         ok("swap: finding 2.14.1", any(x["path"] == lib and x["version"] == "2.14.1" for x in f))
         ok("no restart counted", s.get("restart_required") == 0, str(s.get("restart_required")))
@@ -177,6 +179,21 @@ if mode == "user":
     ok("nobody: no finding claimed", fins(pid("nobody")) == [])
     ok("denied counted", s.get("denied", 0) > 0)
 
+if mode == "oldcaps":
+    # root without CAP_SYS_PTRACE: every JVM's fd links and maps are refused
+    # by the kernel.  None may be called safe; each says which file and why.
+    for n in ("cp", "fat", "nolook", "swap", "nobody"):
+        p = procs.get(pid(n))
+        ok(n + " listed", p is not None, "pid %d missing" % pid(n))
+        p = p or {}
+        ok(n + ": unknown, never safe", p.get("status") == "unknown", str(p.get("status")))
+        ok(n + ": note names the file and the errno",
+           any(("/proc/%d/fd" % pid(n)) in x and "EACCES" in x for x in p.get("notes", [])), str(p.get("notes")))
+        ok(n + ": note names the capability", any("CAP_SYS_PTRACE" in x for x in p.get("notes", [])))
+        ok(n + ": no finding claimed", fins(pid(n)) == [])
+    ok("no JVM counted safe", s.get("jvm_status", {}).get("safe", -1) == 0, str(s.get("jvm_status")))
+    ok("unknown counted", s.get("jvm_status", {}).get("unknown", 0) >= 5, str(s.get("jvm_status")))
+
 if mode == "churn":
     ok("summary has exited count", "exited" in s)
 EOF
@@ -192,6 +209,37 @@ python3 "$OUT/check.py" "$OUT/ps-root.json" root
 "$L4S" ps --format text > "$OUT/ps-root.txt" 2>&1
 check_contains "text output names the fat jar finding" "$(cat "$OUT/ps-root.txt")" "fat.jar!/BOOT-INF/lib/log4j-core-2.14.1.jar"
 check_contains "text output has the summary" "$(cat "$OUT/ps-root.txt")" "JVMs:"
+
+# ---- as root with exactly the systemd unit's capabilities (issue 19): the
+# bounding set of dist/systemd/log4scan.service, no inheritable or ambient
+# capabilities, no new privileges - what systemd gives the daily scan.
+unitcaps=$(sed -n 's/^CapabilityBoundingSet=//p' "$TOP/dist/systemd/log4scan.service")
+setcaps=-all
+for cap in $unitcaps; do setcaps="$setcaps,+$(echo "$cap" | sed 's/^CAP_//' | tr 'A-Z' 'a-z')"; done
+check_contains "the unit grants CAP_SYS_PTRACE" "$unitcaps" CAP_SYS_PTRACE
+setpriv --bounding-set="$setcaps" --inh-caps=-all --ambient-caps=-all --no-new-privs \
+	"$L4S" ps --format json > "$OUT/ps-unit.json" 2> "$OUT/ps-unit.err"
+check_eq "ps with the unit's capabilities ($setcaps): exit status 1" "$?" 1
+python3 "$OUT/check.py" "$OUT/ps-unit.json" unit
+
+# ---- the unit's old set, CAP_DAC_READ_SEARCH alone: unknown, never safe
+setpriv --bounding-set=-all,+dac_read_search --inh-caps=-all --ambient-caps=-all --no-new-privs \
+	"$L4S" ps --format json > "$OUT/ps-oldcaps.json" 2> "$OUT/ps-oldcaps.err"
+check_eq "ps with CAP_DAC_READ_SEARCH only: exit status 1 (unknown JVMs)" "$?" 1
+python3 "$OUT/check.py" "$OUT/ps-oldcaps.json" oldcaps
+setpriv --bounding-set=-all,+dac_read_search --inh-caps=-all --ambient-caps=-all --no-new-privs \
+	"$L4S" ps --format text > "$OUT/ps-oldcaps.txt" 2>&1
+check_contains "text: the JVMs are UNKNOWN" "$(cat "$OUT/ps-oldcaps.txt")" "UNKNOWN    pid $pid_cp"
+check_absent "text: none is SAFE" "$(cat "$OUT/ps-oldcaps.txt")" "SAFE       pid"
+setpriv --bounding-set=-all,+dac_read_search --inh-caps=-all --ambient-caps=-all --no-new-privs \
+	"$L4S" ps --format json --fail-on low > /dev/null 2>&1
+check_eq "--fail-on low: unknown JVMs do not fail" "$?" 0
+setpriv --bounding-set=-all,+dac_read_search --inh-caps=-all --ambient-caps=-all --no-new-privs \
+	"$L4S" ps --format json --fail-on critical,unknown > /dev/null 2>&1
+check_eq "--fail-on critical,unknown: they do" "$?" 1
+setpriv --bounding-set=-all,+dac_read_search --inh-caps=-all --ambient-caps=-all --no-new-privs \
+	"$L4S" scan --no-config --format json "$OUT/cls" > "$OUT/scan-oldcaps.json" 2>&1
+check_eq "a scan of given paths has no process view: exit status 0" "$?" 0
 
 # ---- as another non-root user: nobody's JVM cannot be read
 setpriv --reuid=64123 --regid=64123 --clear-groups "$L4S" ps --format json > "$OUT/ps-user.json" 2> "$OUT/ps-user.err"
@@ -236,6 +284,10 @@ check_absent "exited JVM no longer listed" "$(grep '"kind":"process"' "$OUT/ps-a
 check_eq "unknown option: exit 2" "$?" 2
 "$L4S" ps --priority sometimes > /dev/null 2>&1
 check_eq "bad --priority: exit 2" "$?" 2
+"$L4S" ps --fail-on severe > /dev/null 2>&1
+check_eq "bad --fail-on: exit 2" "$?" 2
+"$L4S" ps --fail-on high,medium > /dev/null 2>&1
+check_eq "--fail-on with two severities: exit 2" "$?" 2
 "$L4S" ps --help > "$OUT/help.txt" 2>&1
 check_contains "help mentions --read-environ" "$(cat "$OUT/help.txt")" "--read-environ"
 "$L4S" ps --format json --priority normal -o "$OUT/ps-o.json" > /dev/null 2>&1

@@ -94,7 +94,10 @@ def run(kind):
                            " FROM findings f, " + recount_from + " GROUP BY c.value, f.version, f.status"))
     ingest_cvever = rows(db_sql(db, "SELECT akey, sub, status, files, devices FROM agg WHERE kind = 'cvever' AND files <> 0"))
     db_sql(db, "DELETE FROM agg WHERE kind = 'cvever'")
-    db_sql(db, "DELETE FROM schema_migrations WHERE version = 7")
+    # (and migration 8 after it, undone, so that both run again in order)
+    db_sql(db, "DELETE FROM schema_migrations WHERE version >= 7")
+    db_sql(db, "DROP INDEX devices_machine_id")
+    db_sql(db, "ALTER TABLE devices DROP COLUMN agent_id")
     if kind == "pg":
         db_sql(db, "ALTER TABLE agg_batch DROP COLUMN gen; ALTER TABLE agg_delta DROP COLUMN gen")
     p = cli(db, "migrate")

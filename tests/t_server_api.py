@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_common import (Server, attempt, check, check_eq, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            make_user, mid, new_db, not_ok, ok, process, report)
 
-SCHEMA = 7  # the number of migrations in programs/server/store.c
+SCHEMA = 8  # the number of migrations in programs/server/store_schema.c
 SHARED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
@@ -98,6 +98,19 @@ def run(kind):
           vers[("log4j-core", "2.0-beta9")]["files_vulnerable"] == 2 and
           vers[("log4j-core", "2.17.1")]["devices_safe"] == 1, ov["by_version"])
     check(t + "callbacks", ov["callbacks"] == [{"host": "203.0.113.7", "devices": 1, "attempts": 1}], ov["callbacks"])
+    # the lists behind the overview's tables, filtered
+    st, _, data = s.get("/api/v1/remediation", reader)
+    rl = json.loads(data)["items"] if st == 200 else []
+    check(t + "remediation-list", st == 200 and [(x["sha256"], x["devices"], x["files"]) for x in rl
+                                                 if x["sha256"] == SHARED] == [(SHARED, 3, 3)], (st, data[:300]))
+    st, _, data = s.get("/api/v1/remediation?status=safe", reader)
+    rl = json.loads(data)["items"] if st == 200 else []
+    check(t + "remediation-list-by-status", st == 200 and len(rl) == 1 and rl[0]["status"] == "safe",
+          (st, data[:300]))
+    st, _, data = s.get("/api/v1/versions?component=log4j-core", reader)
+    vl = json.loads(data)["items"] if st == 200 else []
+    check(t + "versions-by-component", st == 200 and sorted(x["version"] for x in vl) == ["2.0-beta9", "2.14.1", "2.17.1"]
+          and all(x["component"] == "log4j-core" for x in vl), (st, data[:300]))
     check(t + "exposed-attacked-first", ov["top_devices"] and ov["top_devices"][0]["hostname"] == "web1",
           ov["top_devices"][:1])
     check(t + "trend-today", ov["trend"] and ov["trend"][0]["devices"] == 4 and ov["trend"][0]["vulnerable"] == 5,
@@ -253,7 +266,7 @@ def run(kind):
     st, h, data = s.get("/api/v1/summary", cookie=sess)
     check_eq(t + "session-gone-after-logout", st, 401)
     p = cli(db, "token", "revoke", "--name", "siem")
-    # the server caches a valid token for at most 10 s (http.c TOKEN_TTL)
+    # the server caches a valid token for at most 10 s (http_limit.c TOKEN_TTL)
     deadline = time.time() + 15
     while True:
         st, h, data = s.get("/api/v1/summary", reader)

@@ -21,7 +21,12 @@ needed: WINEDEBUG=-all, Mono and Gecko installers disabled), where Z:\\ is /.
    recompressed, zlib here and libdeflate on Linux - the same entries with
    the same CRCs, sizes and methods), restore (every file byte-identical to
    its original).
-3. Windows-only: a file held open the way a JVM holds its jar is not
+3. Windows-only: --submit over WinHTTP (lib/http_winhttp.c, Wine's
+   winhttp.dll) to a local log4scan-server: the device appears in the API
+   with its MachineGuid, its agent id (from the registry) and its findings;
+   a wrong token fails loudly (exit 2, HTTP 401, nothing spooled); with the
+   collector down the report is spooled and the next run delivers it;
+   `submit FILE` sends a saved report.  A file held open the way a JVM holds its jar is not
    replaced (skipped, "in use", restart required, original untouched) and is
    fixed once released; the Restart Manager logic's unit test (fake RM)
    built with mingw; `ps` runs; a whole-host scan lists drives and honours
@@ -31,6 +36,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -69,7 +75,7 @@ ok("windows: log4scan.exe is static (imports Windows DLLs only)",
                                   text=True).stdout.splitlines()
         if "DLL Name:" in l and l.split()[-1].lower() not in
         ("kernel32.dll", "msvcrt.dll", "bcrypt.dll", "rstrtmgr.dll", "advapi32.dll", "user32.dll",
-         "ws2_32.dll", "winhttp.dll", "ntdll.dll", "shell32.dll", "ole32.dll")])
+         "ws2_32.dll", "winhttp.dll", "iphlpapi.dll", "ntdll.dll", "shell32.dll", "ole32.dll")])
 
 env = dict(os.environ)
 env["WINEPREFIX"] = os.path.join(OUT, "wineprefix")
@@ -396,6 +402,135 @@ ok("whole host: Z:\\ excluded by the user, listed in skipped",
    (sk[:4], p.returncode, p.stderr[-500:]))
 ok("whole host: C:\\ scanned", p.returncode == 0 and s and s[-1].get("files", 0) > 100,
    (p.returncode, s[-1:], p.stderr[-500:]))
+
+# ---- --submit over WinHTTP, against a local collector (issue 19)
+sys.path.insert(0, os.path.join(TOP, "tests"))
+import server_common  # noqa: E402
+
+db = server_common.new_db("sqlite", "win-submit")
+token = server_common.make_token(db, "win-agent")
+reader = server_common.make_token(db, "win-reader", role="read")
+srv = server_common.Server(db, "--rate", "0", name="win-server")
+url = "http://127.0.0.1:%d" % srv.port
+wtree = os.path.join(OUT, "submit-tree")
+os.makedirs(wtree, exist_ok=True)
+shutil.copy(CORPUS + "log4j-samples/true-hits/log4j-core-2.14.1.jar", os.path.join(wtree, "a.jar"))
+shutil.copy(CORPUS + "log4j-samples/false-hits/log4j-core-2.17.1.jar", os.path.join(wtree, "b.jar"))
+wspool = os.path.join(OUT, "win-state")
+env["LOG4SCAN_STATE_DIR"] = win(wspool)
+env["WINEDEBUG"] = "-all"
+env.pop("LOG4SCAN_TOKEN", None)
+
+
+def spooled():
+    d = os.path.join(wspool, "spool")
+    return [f for f in os.listdir(d) if f.endswith(".ndjson")] if os.path.isdir(d) else []
+
+
+p = wine("scan", "--format", "json", "--no-config", "--submit", url, "--token", token, win(wtree))
+err = p.stderr.decode("utf-8", "replace")
+envl = recs(p.stdout)[:1]
+ok("submit: scan --submit over WinHTTP exits 1 and says sent", p.returncode == 1 and "sent to" in err, err[-400:])
+devs = srv.get_json("/api/v1/devices", token=reader).get("items", [])
+e0 = envl[0] if envl else {}
+ok("submit: the Windows device is in the collector with its MachineGuid",
+   len(devs) == 1 and devs[0].get("machine_id") == e0.get("host", {}).get("machine_id") and
+   len(devs[0].get("machine_id") or "") == 32, (devs, e0.get("host")))
+ok("submit: its findings arrived (1 vulnerable, 1 safe)",
+   devs and devs[0].get("vulnerable") == 1 and devs[0].get("safe") == 1, devs)
+ok("submit: the envelope carries the agent id kept in the registry, the same on every run",
+   len(e0.get("host", {}).get("agent_id", "")) == 36 and
+   recs(wine("scan", "--format", "json", "--no-config", win(wtree)).stdout)[0]["host"]["agent_id"] ==
+   e0["host"]["agent_id"], e0.get("host"))
+ok("submit: Windows names itself (os, kernel)", e0.get("host", {}).get("os", "").startswith(("Microsoft Windows", "Windows"))
+   and e0.get("host", {}).get("kernel"), e0.get("host"))
+
+p = wine("scan", "--format", "json", "--no-config", "--submit", url, "--token", "l4s_wrong", win(wtree))
+err = p.stderr.decode("utf-8", "replace")
+ok("submit: a wrong token fails loudly (exit 2, HTTP 401 and the reason)",
+   p.returncode == 2 and "HTTP 401" in err and "unknown or revoked token" in err, (p.returncode, err[-400:]))
+ok("submit: a wrong token spools nothing", not spooled(), spooled())
+
+with socket.socket() as so:
+    so.bind(("127.0.0.1", 0))
+    dead = "http://127.0.0.1:%d" % so.getsockname()[1]
+p = wine("scan", "--format", "json", "--no-config", "--submit", dead, "--token", token, win(wtree))
+err = p.stderr.decode("utf-8", "replace")
+ok("submit: collector down: the scan's exit status, the report spooled", p.returncode == 1 and len(spooled()) == 1 and
+   "kept in" in err, (p.returncode, err[-400:], spooled()))
+def nreports():
+    return len(srv.get_json("/api/v1/reports?limit=500", token=reader).get("items", []))
+
+
+before = nreports()
+p = wine("scan", "--format", "json", "--no-config", "--submit", url, "--token", token, win(wtree))
+after = nreports()
+ok("submit: the next run delivers the spooled report too", p.returncode == 1 and not spooled() and
+   after == before + 2, (before, after, spooled(), p.stderr[-300:]))
+
+saved = os.path.join(OUT, "win-saved.json")
+p = wine("scan", "--format", "json", "--no-config", "-o", win(saved), win(wtree))
+p = wine("submit", "--submit", url, "--token", token, win(saved))
+ok("submit: `submit FILE` of a saved report", p.returncode == 0 and
+   nreports() == after + 1, p.stderr[-300:])
+ok("submit: the collector exits cleanly", srv.stop() == 0)
+
+# ---- the MSI (make msi, wixl): installed by Wine's msiexec in a fresh prefix
+MSI = os.path.join(TOP, "build/win/log4scan.msi")
+if not have("wixl"):
+    ok("msi: skipped - wixl not installed (apt-get install wixl)", True)
+else:
+    p = subprocess.run(["make", "-s", "msi"], cwd=TOP, capture_output=True, text=True)
+    ok("msi: make msi builds build/win/log4scan.msi", p.returncode == 0 and os.path.exists(MSI), p.stderr[-500:])
+    menv = dict(env)
+    menv["WINEPREFIX"] = os.path.join(OUT, "msiprefix")
+    menv.pop("LOG4SCAN_STATE_DIR", None)
+    shutil.rmtree(menv["WINEPREFIX"], ignore_errors=True)
+    subprocess.run(["wine", "wineboot", "--init"], env=menv, capture_output=True, timeout=300)
+    subprocess.run(["wineserver", "-w"], env=menv, timeout=300)
+    drive = os.path.join(menv["WINEPREFIX"], "drive_c")
+    p = subprocess.run(["wine", "msiexec", "/i", win(MSI), "/qn"], env=menv, capture_output=True, timeout=300)
+    exe = os.path.join(drive, "Program Files/log4scan/log4scan.exe")
+    ok("msi: msiexec /i /qn installs log4scan.exe in Program Files", p.returncode == 0 and os.path.isfile(exe),
+       p.stderr[-300:])
+    ok("msi: the data folder %ProgramData%\\log4scan is made", os.path.isdir(os.path.join(drive, "ProgramData/log4scan")))
+    task = os.path.join(drive, "windows/system32/tasks/log4scan/daily scan")
+    ok("msi: the scheduled task \\log4scan\\daily scan is registered", os.path.isfile(task))
+    # Wine's Task Scheduler keeps a task's name and settings but drops its
+    # trigger, principal and action when it stores it: those are checked in
+    # the definition the MSI registered, and the action is run by hand.
+    import xml.etree.ElementTree as ET
+    defn = os.path.join(drive, "Program Files/log4scan/log4scan-task.xml")
+    ns = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
+    try:
+        tree = ET.fromstring(open(defn, "rb").read().decode("utf-16"))
+    except (OSError, ValueError, ET.ParseError) as e:
+        tree = None
+        ok("msi: the task definition parses", False, e)
+    if tree is not None:
+        ok("msi: the task runs as SYSTEM", tree.findtext(".//t:Principal/t:UserId", namespaces=ns) == "S-1-5-18")
+        ok("msi: the task is daily, spread over an hour, and catches up",
+           tree.findtext(".//t:ScheduleByDay/t:DaysInterval", namespaces=ns) == "1" and
+           tree.findtext(".//t:RandomDelay", namespaces=ns) == "PT1H" and
+           tree.findtext(".//t:StartWhenAvailable", namespaces=ns) == "true")
+        cmd = tree.findtext(".//t:Exec/t:Command", namespaces=ns)
+        args = tree.findtext(".//t:Exec/t:Arguments", namespaces=ns)
+        ok("msi: the task runs the installed log4scan.exe scan", cmd == "%ProgramFiles%\\log4scan\\log4scan.exe" and
+           args.startswith("scan "), (cmd, args))
+        # the action, as the Task Scheduler would run it (variables expanded)
+        import shlex
+        argv = [a.replace("%ProgramData%", "C:\\ProgramData") for a in shlex.split(args.replace("\\", "/"))]
+        argv = [a.replace("/", "\\") if a.startswith("C:") else a for a in argv]
+        p = subprocess.run(["wine", "C:\\Program Files\\log4scan\\log4scan.exe", *argv,
+                            "--no-processes", "--exclude", "Z:\\", "--exclude", "C:\\users"],
+                           env=menv, capture_output=True, timeout=900)
+        last = os.path.join(drive, "ProgramData/log4scan/last-scan.json")
+        first = open(last, encoding="utf-8").readline() if os.path.exists(last) else ""
+        ok("msi: the task's action writes the report with its envelope",
+           p.returncode in (0, 1) and first.startswith('{"kind":"report"'), (p.returncode, p.stderr[-300:], first[:100]))
+    p = subprocess.run(["wine", "msiexec", "/x", win(MSI), "/qn"], env=menv, capture_output=True, timeout=300)
+    ok("msi: msiexec /x removes the program and the task", p.returncode == 0 and not os.path.exists(exe) and
+       not os.path.exists(task), p.stderr[-300:])
 
 # (tests assert behaviour, not wall-clock time: the duration is only printed)
 print("# windows: all of the above in %.0f s" % (time.time() - t0), flush=True)

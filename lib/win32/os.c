@@ -1068,15 +1068,85 @@ int l4s_fnmatch(const char *p, const char *s, int flags)
 	}
 }
 
-/* open_memstream: a temporary file whose content is copied out when the
- * stream is closed would need fclose hooks; the only user (--submit's report
- * body) is absent on Windows, so this reports failure. */
+/* open_memstream: a temporary file (in %TEMP%, deleted when closed) whose
+ * content is copied into *ptr and *size when the stream is closed, by
+ * l4s_fclose, which stands for fclose everywhere in the program.  The few
+ * open memstreams (one per --submit run) are kept in a short list. */
+static pthread_mutex_t memlock = PTHREAD_MUTEX_INITIALIZER;
+static struct memstream {
+	FILE *f;
+	char **ptr;
+	size_t *size;
+} mems[8];
+
 FILE *l4s_open_memstream(char **ptr, size_t *size)
 {
 	*ptr = NULL;
 	*size = 0;
-	errno = EOPNOTSUPP;
-	return NULL;
+	wchar_t dir[MAX_PATH + 1], name[MAX_PATH + 1];
+	if (!GetTempPathW(MAX_PATH + 1, dir) || !GetTempFileNameW(dir, L"l4s", 0, name)) {
+		fail();
+		return NULL;
+	}
+	HANDLE h = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
+			       FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE, NULL);
+	if (h == INVALID_HANDLE_VALUE) {
+		fail();
+		DeleteFileW(name);
+		return NULL;
+	}
+	int fd = _open_osfhandle((intptr_t)h, _O_RDWR | _O_BINARY);
+	FILE *f = fd < 0 ? NULL : _fdopen(fd, "w+b");
+	if (!f) {
+		if (fd >= 0)
+			_close(fd);
+		else
+			CloseHandle(h);
+		errno = EIO;
+		return NULL;
+	}
+	pthread_mutex_lock(&memlock);
+	size_t i = 0;
+	while (i < sizeof mems / sizeof mems[0] && mems[i].f)
+		i++;
+	if (i < sizeof mems / sizeof mems[0])
+		mems[i] = (struct memstream){f, ptr, size};
+	pthread_mutex_unlock(&memlock);
+	if (i == sizeof mems / sizeof mems[0]) {
+		fclose(f);
+		errno = EMFILE;
+		return NULL;
+	}
+	return f;
+}
+
+#undef fclose
+int l4s_fclose(FILE *f)
+{
+	struct memstream m = {0};
+	pthread_mutex_lock(&memlock);
+	for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
+		if (f && mems[i].f == f) {
+			m = mems[i];
+			mems[i].f = NULL;
+		}
+	pthread_mutex_unlock(&memlock);
+	if (m.f) {
+		/* copy the content out, as a memstream's reader expects */
+		struct buf b = BUF_INIT;
+		char chunk[65536];
+		size_t n;
+		bool ok = fflush(f) == 0 && fseek(f, 0, SEEK_SET) == 0;
+		while (ok && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+			buf_add(&b, chunk, n);
+		ok &= !ferror(f);
+		*m.size = b.len;
+		buf_addc(&b, 0);
+		*m.ptr = buf_detach(&b);
+		int rc = fclose(f);
+		return ok ? rc : EOF;
+	}
+	return fclose(f);
 }
 
 /* ---- sys/mman.h and sys/ioctl.h stand-ins */

@@ -234,6 +234,8 @@ int l4s_fnmatch(const char *pat, const char *s, int flags);
 #define fnmatch l4s_fnmatch
 FILE *l4s_open_memstream(char **ptr, size_t *size);
 #define open_memstream l4s_open_memstream
+int l4s_fclose(FILE *f); /* fclose, which also finishes an open_memstream */
+#define fclose l4s_fclose
 
 /* ---- used by the Windows-only files */
 /* UTF-8 -> UTF-16 with the \\?\ prefix for absolute paths ('/' become '\');

@@ -6,7 +6,7 @@
  * builds every element with createElement/textContent, so data from reports
  * is never parsed as HTML, and the Content-Security-Policy set by http.c
  * (script-src 'self') refuses any script that was not served from here. */
-#include "server.h"
+#include "dashboard.h"
 
 #include <string.h>
 

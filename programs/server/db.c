@@ -8,7 +8,7 @@
  * server (pool > 1) checkpoints the WAL from a background thread every
  * 250 ms, so no request pays for a checkpoint and its fsync (see
  * checkpoint() for how the WAL is kept from growing). */
-#include "db.h"
+#include "db_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>

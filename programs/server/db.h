@@ -66,26 +66,4 @@ const char *dbc_error(const struct dbc *c);
 /* first column of the first row as an integer (dflt when no row) */
 int dbc_int(struct dbc *c, const char *sql, const struct dbv *p, int np, long long dflt, long long *out);
 
-/* ---- backend drivers (store_sqlite.c, store_pg.c) ---- */
-struct db_driver {
-	void *(*open)(const char *url, struct buf *err);
-	void (*close)(void *conn);
-	int (*exec)(void *conn, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx, struct buf *err);
-	int (*script)(void *conn, const char *sql, struct buf *err);
-	const char *begin_sql;
-};
-extern const struct db_driver db_sqlite_driver;
-extern const struct db_driver db_pg_driver;
-
-/* row access, implemented by each driver behind struct dbrow */
-struct dbrow {
-	const void *impl;
-	int ncols;
-	const char *(*name)(const struct dbrow *r, int col);
-	enum dbt (*type)(const struct dbrow *r, int col);
-	long long (*get_int)(const struct dbrow *r, int col);
-	const char *(*get_text)(const struct dbrow *r, int col);
-	int rowno;
-};
-
 #endif

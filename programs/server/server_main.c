@@ -7,6 +7,7 @@
  *   log4scan-server user add NAME [--password-file FILE] [--replace]
  *   log4scan-server migrate                  create / upgrade the schema
  *   log4scan-server check-report [FILE]      validate a report offline
+ *   log4scan-server import FILE...           store reports carried in by hand
  *
  * --db is a SQLite file (default log4scan.db, or $LOG4SCAN_DB) or a
  * postgresql:// URL.  Every subcommand opens the database, which applies any
@@ -19,11 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
+#include "http.h"
 #include "jsonw.h"
+#include "report_parse.h"
 #include "server.h"
+#include "store.h"
 
 static const char USAGE[] =
 	"usage: log4scan-server [serve] [--listen HOST:PORT] [--db URL] [options]\n"
@@ -33,6 +38,7 @@ static const char USAGE[] =
 	"       log4scan-server user add NAME [--password-file FILE] [--replace]\n"
 	"       log4scan-server migrate\n"
 	"       log4scan-server check-report [FILE]\n"
+	"       log4scan-server import FILE|- ...   store saved reports (air-gapped hosts)\n"
 	"\n"
 	"options:\n"
 	"  --db URL               SQLite file (default log4scan.db) or postgresql://user@host/db\n"
@@ -73,7 +79,7 @@ struct opts {
 	struct server_config cfg;
 	const char *name, *role, *password_file;
 	bool replace;
-	const char *positional[4];
+	const char *positional[64];  /* the command, its words, import's files */
 	int npos;
 };
 
@@ -127,7 +133,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		} else if (a[0] == '-' && a[1]) {
 			return die_usage("unknown option %s", a);
 		} else {
-			if (o->npos == 4)
+			if (o->npos == 64)
 				return die_usage("too many arguments (%s)", a);
 			o->positional[o->npos++] = a;
 		}
@@ -159,7 +165,7 @@ static int cmd_token(struct opts *o)
 	if (!st)
 		return 1;
 	if (!strcmp(sub, "revoke")) {
-		rc = store_token_revoke(st, o->name, now_s(), &err) ? 1 : 0;
+		rc = store_token_revoke(st, o->name, (long long)time(NULL), &err) ? 1 : 0;
 		if (rc)
 			fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 		else
@@ -177,7 +183,7 @@ static int cmd_token(struct opts *o)
 			rc = 1;
 		} else {
 			auth_sha256_hex(tok.data, tok.len, hex);
-			if (store_token_add(st, o->name, role, hex, now_s(), &err)) {
+			if (store_token_add(st, o->name, role, hex, (long long)time(NULL), &err)) {
 				fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 				rc = 1;
 			} else {
@@ -326,6 +332,76 @@ static int cmd_check(struct opts *o)
 	return rc;
 }
 
+/* a line that starts a report envelope starts a report (several reports
+ * may follow one another in a file, as `cat *.json` makes them) */
+static bool envelope_line(const char *p, size_t n)
+{
+	static const char start[] = "{\"kind\":\"report\"";
+	return n >= sizeof start - 1 && !memcmp(p, start, sizeof start - 1);
+}
+
+/* Store the reports of one file as if their agents had sent them (token id
+ * 0 in their history: imported).  Returns how many failed. */
+static int import_file(struct opts *o, struct store *st, const char *file)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "rb") : stdin;
+	if (!f) {
+		fprintf(stderr, "log4scan-server: import: cannot read %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	struct buf body = BUF_INIT;
+	char tmp[65536];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0 && body.len <= 16 * o->cfg.limits.max_bytes)
+		buf_add(&body, tmp, n);
+	if (f != stdin)
+		fclose(f);
+	int failed = 0, index = 0;
+	const char *p = body.data ? body.data : "";
+	for (size_t at = 0, end; at < body.len || !index; at = end) {
+		end = at;
+		do {
+			const char *nl = memchr(p + end, '\n', body.len - end);
+			end = nl ? (size_t)(nl - p) + 1 : body.len;
+		} while (end < body.len && !envelope_line(p + end, body.len - end));
+		index++;
+		struct report r;
+		struct buf err = BUF_INIT;
+		struct ingest_result res;
+		if (report_parse(&r, p + at, end - at, &o->cfg.limits, &err)) {
+			fprintf(stderr, "log4scan-server: import: %s: report %d: %s\n", file, index, buf_cstr(&err));
+			failed++;
+		} else if (store_ingest(st, &r, 0, (long long)time(NULL), &res, &err)) {
+			fprintf(stderr, "log4scan-server: import: %s: report %s: %s\n", file, r.report_id, buf_cstr(&err));
+			failed++;
+			report_free(&r);
+		} else {
+			printf("{\"imported\":true,\"report_id\":\"%s\",\"duplicate\":%s,\"device_id\":%lld}\n", r.report_id,
+			       res.duplicate ? "true" : "false", res.device_id);
+			report_free(&r);
+		}
+		buf_free(&err);
+		if (!body.len)
+			break;
+	}
+	buf_free(&body);
+	return failed;
+}
+
+static int cmd_import(struct opts *o)
+{
+	if (o->npos < 2)
+		return die_usage("import needs %s", "a FILE (or - for standard input)");
+	struct store *st = open_store(o, 1);
+	if (!st)
+		return 1;
+	int failed = 0;
+	for (int i = 1; i < o->npos; i++)
+		failed += import_file(o, st, o->positional[i]);
+	store_close(st);
+	return failed ? 1 : 0;
+}
+
 static int cmd_serve(struct opts *o)
 {
 	struct server srv;
@@ -376,7 +452,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	memset(&o, 0, sizeof o);
-	struct ingest_limits lim = INGEST_LIMITS_DEFAULT;
+	struct report_limits lim = REPORT_LIMITS_DEFAULT;
 	o.cfg.limits = lim;
 	o.cfg.listen = "127.0.0.1:8080";
 	o.cfg.db_url = getenv("LOG4SCAN_DB") ? getenv("LOG4SCAN_DB") : "log4scan.db";
@@ -406,6 +482,8 @@ int main(int argc, char **argv)
 		return cmd_user(&o);
 	if (!strcmp(cmd, "check-report"))
 		return cmd_check(&o);
+	if (!strcmp(cmd, "import"))
+		return cmd_import(&o);
 	if (!strcmp(cmd, "migrate")) {
 		struct store *st = open_store(&o, 1);
 		if (!st)

@@ -2,8 +2,8 @@
  *
  * Built on db.h, so the same code runs on SQLite and PostgreSQL.  The
  * schema is created and upgraded by the server itself: MIGRATIONS in
- * store.c is an append-only list of versioned steps, each applied once in
- * its own transaction and recorded in schema_migrations.
+ * store_schema.c is an append-only list of versioned steps, each applied
+ * once in its own transaction and recorded in schema_migrations.
  *
  * Data model (the "current state" of the fleet plus history):
  *   devices   one row per device (identity: machine-id, else hostname), with
@@ -18,7 +18,7 @@
  *   reports   every accepted report (history; idempotency by device+id)
  *   agg       per (CVE | version | sha256 | callback host, status): how many
  *             files and devices, kept exact incrementally at ingest
- *             (PostgreSQL: through agg_delta, see store_merge)
+ *             (PostgreSQL: through agg_batch, see store_merge.c)
  *   archives  each distinct sha256 once; findings.archive_id points here
  *   trend     fleet totals per UTC day, updated at ingest
  * A report older (by "created") than the device's current state of the same
@@ -26,26 +26,16 @@
 #ifndef L4S_SERVER_STORE_H
 #define L4S_SERVER_STORE_H
 
-#include <pthread.h>
 #include <stdbool.h>
 
 #include "db.h"
-#include "ingest.h"
+#include "report_parse.h"
 
-struct gc_item;
-struct archmap;
+struct ingest_state;
 struct store {
 	struct db *db;
 	int schema_version;
-	/* group commit queue (store_ingest.c) */
-	pthread_mutex_t gc_mu;
-	struct gc_item *gc_head, **gc_tail;
-	int gc_leaders;
-	struct archmap *archmap;       /* the writer's sha256 -> archives.id (store_ingest.c) */
-	/* PostgreSQL: merges agg_delta into agg / trend (store_merge) */
-	pthread_t merge_thread;
-	pthread_cond_t merge_cv;
-	bool merge_running, merge_stop;
+	struct ingest_state *ing;      /* group commit, archive ids, merger (store_internal.h) */
 };
 
 struct store *store_open(const char *url, int pool_size, struct buf *err);
@@ -56,8 +46,6 @@ int store_latest_schema(void);
  * starts a thread that does it every second. */
 int store_merge(struct store *st, struct buf *err);
 void store_start_merger(struct store *st);
-/* frees what ingest keeps between reports (store_close calls it) */
-void store_ingest_close(struct store *st);
 
 /* Run fn on every row of one query; DB_OK / DB_ERR with err set. */
 int store_query(struct store *st, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx,

@@ -1,12 +1,13 @@
 /* test_fmt.c - unit tests of the ecosystem helpers: the configuration file
- * (config.c), the syslog message (syslog_out.c), the progress line
- * (progress.c) and URI escaping (fmt_csv.c). */
+ * (programs/cli_config.c), the syslog message (programs/cli_syslog.c), the
+ * progress line (programs/cli_progress.c) and URI escaping (fmt_csv.c). */
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "../../programs/cli_config.h"
+#include "../../programs/cli_progress.h"
+#include "../../programs/cli_syslog.h"
 #include "formats.h"
-#include "progress.h"
 #include "unit.h"
 
 static const struct option opts[] = {
@@ -19,7 +20,7 @@ static const struct option opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static char *joined(const struct config_args *a)
+static char *joined(const struct cli_config_args *a)
 {
 	struct buf b = BUF_INIT;
 	for (int i = 0; i < a->argc; i++)
@@ -29,7 +30,7 @@ static char *joined(const struct config_args *a)
 
 static void test_config(void)
 {
-	struct config_args a = {0};
+	struct cli_config_args a = {0};
 	struct buf err = BUF_INIT;
 	const char *text = "# comment\n"
 			   "  format = csv  \n"
@@ -40,13 +41,13 @@ static void test_config(void)
 			   "cache = no\n"
 			   "output = \" spaced \"\r\n"
 			   "quiet off";
-	int rc = config_parse(text, strlen(text), "t.conf", opts, &a, &err);
+	int rc = cli_config_parse(text, strlen(text), "t.conf", opts, &a, &err);
 	char *j = joined(&a);
 	CHECK("config parses", rc == 0);
 	CHECK_STR("config arguments", j,
 		  "--format=csv|--exclude=/srv/a b/*|--exclude=-x|--one-file-system|--output= spaced ");
 	free(j);
-	config_args_free(&a);
+	cli_config_args_free(&a);
 
 	static const struct {
 		const char *text, *want;
@@ -59,25 +60,25 @@ static void test_config(void)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		buf_reset(&err);
-		struct config_args z = {0};
-		rc = config_parse(bad[i].text, strlen(bad[i].text), "t.conf", opts, &z, &err);
+		struct cli_config_args z = {0};
+		rc = cli_config_parse(bad[i].text, strlen(bad[i].text), "t.conf", opts, &z, &err);
 		char name[64];
 		snprintf(name, sizeof name, "config rejects case %zu", i);
 		CHECK(name, rc < 0);
 		snprintf(name, sizeof name, "config rejects case %zu: message", i);
 		CHECK_STR(name, buf_cstr(&err), bad[i].want);
-		config_args_free(&z);
+		cli_config_args_free(&z);
 	}
 
 	/* cache = yes: the option without a value; cache = FILE: with it. */
 	const char *c2 = "cache = yes\ncache = /var/x\n";
-	config_args_free(&a);
+	cli_config_args_free(&a);
 	buf_reset(&err);
-	config_parse(c2, strlen(c2), "t.conf", opts, &a, &err);
+	cli_config_parse(c2, strlen(c2), "t.conf", opts, &a, &err);
 	j = joined(&a);
 	CHECK_STR("config optional values", j, "--cache|--cache=/var/x");
 	free(j);
-	config_args_free(&a);
+	cli_config_args_free(&a);
 
 	/* Building argv: file options first, --config/--no-config removed, an
 	 * option value that looks like --config is left alone. */
@@ -88,33 +89,33 @@ static void test_config(void)
 	close(fd);
 	char *argv1[] = {"scan", "--exclude", "--config", "--config", tmpl, "-o", "--no-config", "/srv", NULL};
 	buf_reset(&err);
-	rc = config_args_build(8, argv1, "/nonexistent/agent.conf", opts, &a, &err);
+	rc = cli_config_args_build(8, argv1, "/nonexistent/agent.conf", opts, &a, &err);
 	j = joined(&a);
 	CHECK("config build ok", rc == 0);
 	CHECK_STR("config build argv", j, "scan|--format=sarif|--exclude=/a|--exclude|--config|-o|--no-config|/srv");
 	CHECK("config build argv NULL-terminated", a.argv[a.argc] == NULL);
 	free(j);
-	config_args_free(&a);
+	cli_config_args_free(&a);
 
 	char *argv2[] = {"scan", "--no-config", "--format", "json", NULL};
 	buf_reset(&err);
-	rc = config_args_build(4, argv2, tmpl, opts, &a, &err);
+	rc = cli_config_args_build(4, argv2, tmpl, opts, &a, &err);
 	j = joined(&a);
 	CHECK_STR("--no-config reads nothing", j, "scan|--format|json");
 	free(j);
-	config_args_free(&a);
+	cli_config_args_free(&a);
 
 	char *argv3[] = {"scan", "/srv", NULL};
 	buf_reset(&err);
-	rc = config_args_build(2, argv3, "/nonexistent/agent.conf", opts, &a, &err);
+	rc = cli_config_args_build(2, argv3, "/nonexistent/agent.conf", opts, &a, &err);
 	CHECK("missing default config is fine", rc == 0 && a.argc == 2);
-	config_args_free(&a);
+	cli_config_args_free(&a);
 
 	char *argv4[] = {"scan", "--config=/nonexistent/x.conf", NULL};
 	buf_reset(&err);
-	rc = config_args_build(2, argv4, NULL, opts, &a, &err);
+	rc = cli_config_args_build(2, argv4, NULL, opts, &a, &err);
 	CHECK("missing named config is an error", rc < 0 && strstr(buf_cstr(&err), "/nonexistent/x.conf"));
-	config_args_free(&a);
+	cli_config_args_free(&a);
 	unlink(tmpl);
 	buf_free(&err);
 }
@@ -134,7 +135,7 @@ static void test_syslog(void)
 	f.severity = "critical";
 	f.path = "/srv/a \"b\" ]c\\d.jar!/x.jar";
 	struct buf b = BUF_INIT;
-	syslog_format(&b, &f);
+	cli_syslog_format(&b, &f);
 	CHECK_STR("syslog message", buf_cstr(&b),
 		  "[log4scan@32473 path=\"/srv/a \\\"b\\\" \\]c\\\\d.jar!/x.jar\" component=\"log4j-core\" "
 		  "version=\"2.14.1\" status=\"vulnerable\" severity=\"critical\" cves=\"CVE-2021-44228\" "
@@ -142,7 +143,7 @@ static void test_syslog(void)
 		  "/srv/a \\\"b\\\" \\]c\\\\d.jar!/x.jar");
 	buf_reset(&b);
 	f.path = "/srv/caf\xe9\n.jar";
-	syslog_format(&b, &f);
+	cli_syslog_format(&b, &f);
 	CHECK("syslog hostile path: no newline", !strchr(buf_cstr(&b), '\n'));
 	CHECK("syslog hostile path: replaced and b64",
 	      strstr(buf_cstr(&b), "path=\"/srv/caf??.jar\" path_b64=\"L3Nydi9jYWbpCi5qYXI=\""));
@@ -152,19 +153,19 @@ static void test_syslog(void)
 static void test_progress(void)
 {
 	struct buf b = BUF_INIT;
-	progress_line(&b, 1500, 20, 3 << 20, 2.0, "/usr/share/java", 120);
+	cli_progress_line(&b, 1500, 20, 3 << 20, 2.0, "/usr/share/java", 120);
 	CHECK_STR("progress line", buf_cstr(&b),
 		  "1500 files, 20 archives, 3.0 MiB (750 files/s, 1.5 MiB/s)  /usr/share/java");
 	buf_reset(&b);
-	progress_line(&b, 1500, 20, 3 << 20, 2.0, "/very/long/directory/name/that/does/not/fit/here", 70);
+	cli_progress_line(&b, 1500, 20, 3 << 20, 2.0, "/very/long/directory/name/that/does/not/fit/here", 70);
 	CHECK("progress line fits 70 columns", b.len <= 69);
 	CHECK("progress line keeps the tail of the directory", strstr(buf_cstr(&b), "...") &&
 	      b.len >= 5 && !strcmp(b.data + b.len - 5, "/here"));
 	buf_reset(&b);
-	progress_line(&b, 1, 0, 10, 1.0, "/tmp/\x1b[31mred", 120);
+	cli_progress_line(&b, 1, 0, 10, 1.0, "/tmp/\x1b[31mred", 120);
 	CHECK("progress line escapes terminal controls", !strchr(buf_cstr(&b), '\x1b'));
 	buf_reset(&b);
-	progress_line(&b, 123456789, 1234567, 1ULL << 40, 1000.0, "/x", 20);
+	cli_progress_line(&b, 123456789, 1234567, 1ULL << 40, 1000.0, "/x", 20);
 	CHECK("progress line narrow terminal", b.len <= 19);
 	buf_free(&b);
 }

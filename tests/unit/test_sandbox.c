@@ -153,10 +153,10 @@ static void network_allowed(void)
 
 /* The role table: what each role may change on disk, and that fix and
  * restore, which write, still get neither ptrace nor the network. */
-static int role_child(enum sandbox_role role, const char *dir)
+static int role_child(enum sandbox_role role, bool net, const char *dir)
 {
 	struct buf err = BUF_INIT;
-	struct sandbox_opts o = {.role = role, .allow_network = role == SANDBOX_SCAN};
+	struct sandbox_opts o = {.role = role, .allow_network = net};
 	if (sandbox_install(&o, &err) != 0)
 		return 10;
 	char a[512], b[512];
@@ -176,12 +176,13 @@ static int role_child(enum sandbox_role role, const char *dir)
 		close(sock);
 	errno = 0;
 	long tr = ptrace(PTRACE_TRACEME, 0, 0, 0);
-	bool names = role != SANDBOX_PS, attrs = role == SANDBOX_FIX || role == SANDBOX_RESTORE;
+	bool names = role != SANDBOX_PS || net, attrs = role == SANDBOX_FIX || role == SANDBOX_RESTORE;
+	bool netok = net && role != SANDBOX_FIX && role != SANDBOX_RESTORE;
 	if (names ? ren != 0 : !(ren == -1 && ren_errno == EPERM))
 		return 12;
 	if (attrs ? chmod_rc != 0 : !(chmod_rc == -1 && chmod_errno == EPERM))
 		return 13;
-	if (role == SANDBOX_SCAN ? sock < 0 : !(sock == -1 && sock_errno == EPERM))
+	if (netok ? sock < 0 : !(sock == -1 && sock_errno == EPERM))
 		return 14;
 	if (!(tr == -1 && errno == EPERM))
 		return 15;
@@ -192,9 +193,13 @@ static void roles(void)
 {
 	static const struct {
 		enum sandbox_role role;
+		bool net;
 		const char *name;
-	} r[] = {{SANDBOX_SCAN, "scan (with a collector)"}, {SANDBOX_LOGS, "logs"}, {SANDBOX_PS, "ps"},
-		 {SANDBOX_FIX, "fix"}, {SANDBOX_RESTORE, "restore"}};
+	} r[] = {{SANDBOX_SCAN, true, "scan (with a collector)"}, {SANDBOX_SCAN, false, "scan"},
+		 {SANDBOX_LOGS, false, "logs"}, {SANDBOX_PS, false, "ps"},
+		 {SANDBOX_PS, true, "ps --submit (spool and network)"}, {SANDBOX_FIX, false, "fix"},
+		 {SANDBOX_FIX, true, "fix (network asked, never given)"}, {SANDBOX_RESTORE, false, "restore"},
+		 {SANDBOX_SUBMIT, true, "submit"}};
 	for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
 		char dir[] = "/tmp/l4s-sandbox-role-XXXXXX";
 		if (!mkdtemp(dir)) {
@@ -204,7 +209,7 @@ static void roles(void)
 		fflush(stdout);
 		pid_t child = fork();
 		if (child == 0)
-			_exit(role_child(r[i].role, dir));
+			_exit(role_child(r[i].role, r[i].net, dir));
 		int st = 0;
 		waitpid(child, &st, 0);
 		char name[160];

@@ -1,8 +1,10 @@
-/* test_submit.c - lib/hostinfo.c and lib/submit.c, the second against a real
+/* test_submit.c - lib/hostinfo.c, lib/envelope.c and lib/submit.c, the last against a real
  * log4scan-server ($L4S_SERVER, started here on a free loopback port with a
  * throwaway SQLite database).
  *
- * Checks: uuid v4 format; the envelope from a fake /etc; reports spooled
+ * Checks: uuid v4 format; the envelope from a fake /etc; the agent id
+ * (created once, kept, readable, one per state directory, a damaged one
+ * replaced); reports spooled
  * while the server is down and bounded (oldest dropped with a warning);
  * spooled reports delivered first on the next run; a spooled report the
  * server already has (answer lost) is not sent again; a report the server
@@ -17,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "envelope.h"
 #include "hostinfo.h"
 #include "submit.h"
 #include "unit.h"
@@ -120,7 +123,7 @@ int main(void)
 	write_file(path, "NAME=\"Debian\"\nPRETTY_NAME=\"Debian GNU/Linux 12 \\\"bookworm\\\"\"\nID=debian\n");
 	struct buf env = BUF_INIT, err = BUF_INIT;
 	const char *tags[] = {"prod", "we\"ird"};
-	struct l4s_envelope_opts eo = {"scan", tags, 2, tmpdir};
+	struct l4s_envelope_opts eo = {.command = "scan", .tags = tags, .ntags = 2, .root = tmpdir};
 	CHECK("envelope-ok", l4s_envelope(&env, &eo, id, &err) == 0);
 	const char *e = buf_cstr(&env);
 	CHECK("envelope-one-line", strchr(e, '\n') == e + env.len - 1);
@@ -130,6 +133,49 @@ int main(void)
 	CHECK("envelope-tags-escaped", strstr(e, "\"tags\":[\"prod\",\"we\\\"ird\"]") != NULL);
 	CHECK("envelope-fields", strstr(e, "\"kind\":\"report\"") && strstr(e, "\"kernel\":") && strstr(e, "\"ips\":[") &&
 					 strstr(e, "\"command\":\"scan\""));
+	CHECK("envelope-options-coverage", strstr(e, "\"options\":{},\"coverage\":{}") && strstr(e, "\"replace_tags\":false"));
+
+	/* ---- the agent id: one per state directory, created once ---- */
+	char state[300], aid[37], aid2[37];
+	snprintf(state, sizeof state, "%s/state", tmpdir);
+	setenv("LOG4SCAN_STATE_DIR", state, 1);
+	struct l4s_host h;
+	CHECK("agent-id-created", l4s_host_read(&h, tmpdir, &err) == 0 && strlen(h.agent_id) == 36 && h.agent_id[14] == '4');
+	memcpy(aid, h.agent_id, 37);
+	l4s_host_free(&h);
+	CHECK("agent-id-kept", l4s_host_read(&h, tmpdir, &err) == 0 && !strcmp(h.agent_id, aid));
+	l4s_host_free(&h);
+	snprintf(path, sizeof path, "%s/agent-id", state);
+	struct stat ast;
+	CHECK("agent-id-file-readable", stat(path, &ast) == 0 && (ast.st_mode & 0777) == 0644 && ast.st_size == 37);
+	buf_reset(&env);
+	CHECK("envelope-agent-id", l4s_envelope(&env, &eo, id, &err) == 0 && strstr(buf_cstr(&env), aid));
+	char state2[300];
+	snprintf(state2, sizeof state2, "%s/state2", tmpdir);
+	setenv("LOG4SCAN_STATE_DIR", state2, 1);
+	CHECK("agent-id-per-install", l4s_host_read(&h, tmpdir, &err) == 0 && strlen(h.agent_id) == 36 &&
+					      strcmp(h.agent_id, aid) != 0 && !strcmp(h.machine_id, "0123456789abcdef0123456789abcdef"));
+	memcpy(aid2, h.agent_id, 37);
+	l4s_host_free(&h);
+	snprintf(path, sizeof path, "%s/agent-id", state2);
+	write_file(path, "not an id\n");
+	buf_reset(&err);
+	CHECK("agent-id-damaged-replaced", l4s_host_read(&h, tmpdir, &err) == 0 && strlen(h.agent_id) == 36 &&
+						   strcmp(h.agent_id, aid2) != 0 && strstr(buf_cstr(&err), "does not hold a UUID"));
+	l4s_host_free(&h);
+	chmod(state2, 0500);
+	unlink(path);
+	buf_reset(&err);
+	if (geteuid() != 0) /* root writes anyway */
+		CHECK("agent-id-unwritable-said", l4s_host_read(&h, tmpdir, &err) == 0 && h.agent_id[0] == 0 &&
+							  strstr(buf_cstr(&err), "cannot create"));
+	else
+		CHECK("agent-id-unwritable-said (root: written)", l4s_host_read(&h, tmpdir, &err) == 0);
+	l4s_host_free(&h);
+	chmod(state2, 0700);
+	setenv("LOG4SCAN_STATE_DIR", state, 1);
+	buf_reset(&err);
+
 	snprintf(path, sizeof path, "%s/etc/machine-id", tmpdir);
 	unlink(path);
 	buf_reset(&env);
@@ -211,12 +257,51 @@ int main(void)
 	const char *bad = "{\"kind\":\"report\",\"report_id\":\"6f1c0e2a-1b2c-4d3e-8f40-112233445566\",\"created\":\"x\"}\n";
 	CHECK("rejected", l4s_submit(&o, bad, strlen(bad), &st, &msg) == L4S_SUBMIT_FAILED);
 	CHECK("rejected-reason", strstr(buf_cstr(&msg), "created") != NULL && count_spool(spool) == 0);
-	/* a wrong token is an operator problem: keep the report */
+	/* a wrong token is an operator problem: fail loudly, spool nothing */
 	o.token = "l4s_wrong";
 	make_report(&body, ids[0], mid);
 	buf_reset(&msg);
-	CHECK("unauthorized-spooled", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SPOOLED &&
-					      strstr(buf_cstr(&msg), "401") != NULL && count_spool(spool) == 1);
+	CHECK("unauthorized-refused", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
+					      strstr(buf_cstr(&msg), "HTTP 401") != NULL &&
+					      strstr(buf_cstr(&msg), "unknown or revoked token") != NULL &&
+					      count_spool(spool) == 0);
+	CHECK("unauthorized-message-once", strstr(buf_cstr(&msg), "submit: submit:") == NULL &&
+						   strstr(buf_cstr(&msg), "not spooled") != NULL);
+	/* what an earlier run spooled stays for when the token is mended */
+	snprintf(name, sizeof name, "%s/%019lld-%s.ndjson", spool, 2LL, ids[0]);
+	write_file(name, body.data);
+	make_report(&body, ids[1], mid);
+	buf_reset(&msg);
+	CHECK("unauthorized-spool-kept", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
+						 count_spool(spool) == 1 && st.spool_dropped == 0);
+	o.token = token;
+	buf_reset(&msg);
+	CHECK("mended-token-delivers-spool", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SENT &&
+						     st.spool_sent == 1 && count_spool(spool) == 0);
+	/* a read token is refused the same way (403) */
+	char rtoken[128] = "";
+	snprintf(cmd, sizeof cmd, "%s token create --name unit-read --role read --db %s 2>/dev/null", server, db);
+	p = popen(cmd, "r");
+	if (p) {
+		if (!fgets(rtoken, sizeof rtoken, p))
+			rtoken[0] = 0;
+		pclose(p);
+	}
+	rtoken[strcspn(rtoken, "\n")] = 0;
+	o.token = rtoken;
+	make_report(&body, ids[2], mid);
+	buf_reset(&msg);
+	CHECK("read-token-refused", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
+					    strstr(buf_cstr(&msg), "HTTP 403") != NULL && count_spool(spool) == 0);
+	/* a server error is worth retrying: spooled */
+	kill(pid, SIGSTOP);
+	o.timeout_s = 2;
+	o.token = token;
+	make_report(&body, ids[3], mid);
+	buf_reset(&msg);
+	CHECK("timeout-spooled", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SPOOLED &&
+					 count_spool(spool) == 1);
+	kill(pid, SIGCONT);
 
 	if (pid > 0) {
 		kill(pid, SIGTERM);

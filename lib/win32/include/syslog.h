@@ -1,5 +1,5 @@
 /* lib/win32/include/syslog.h - Windows has no syslog: the three calls
- * lib/syslog_out.c makes, as a notice that --syslog is absent on Windows
+ * programs/cli_syslog.c makes, as a notice that --syslog is absent on Windows
  * (the report itself is unaffected). */
 #ifndef L4S_WIN32_SYSLOG_H
 #define L4S_WIN32_SYSLOG_H

@@ -245,7 +245,8 @@
         card('restart', 'Restart required', sm.processes_restart_required, 'processes', { restart: 1 }, 'warn'),
         card('attempts', 'Attempts seen', sm.attempts, 'attempts', {}, 'bad'),
         card('devices_attacked', 'Attacked devices', sm.devices_attacked, 'devices', { attacked: 1 }, 'bad'),
-        card('devices_stale', 'Stale (' + sm.stale_days + ' days)', sm.devices_stale, 'devices', { stale: 1 }, 'warn')));
+        card('devices_stale', 'Stale (' + sm.stale_days + ' days)', sm.devices_stale, 'devices', { stale: 1 }, 'warn'),
+        card('shared_machine_ids', 'Shared machine ids (clones)', sm.shared_machine_ids, 'devices', { shared_machine_id: 1 }, 'warn')));
 
       var total = (f.vulnerable + f.mitigated + f.safe) || 1;
       var bar = h('div', { class: 'bar' });
@@ -294,7 +295,8 @@
 
   function deviceFlags(d) {
     return [d.exposed ? tag('exposed', 'exposed') : null, d.attacked ? tag('attacked', 'attacked') : null,
-      d.stale ? tag('stale', 'stale') : null, d.restart_required ? tag('restart', 'restart') : null];
+      d.stale ? tag('stale', 'stale') : null, d.restart_required ? tag('restart', 'restart') : null,
+      d.shared_machine_id ? link('devices', { machine_id: d.machine_id }, 'machine id shared by ' + (d.shared_machine_id + 1) + ' devices', 'tag shared') : null];
   }
   function deviceCols() {
     return [
@@ -315,7 +317,8 @@
       { name: 'q', label: 'host name contains' }, { name: 'tag', label: 'tag' }, { name: 'cve', label: 'CVE' },
       { name: 'version', label: 'version' }, { name: 'status', type: 'status' },
       { name: 'exposed', type: 'check', label: 'exposed' }, { name: 'attacked', type: 'check', label: 'attacked' },
-      { name: 'stale', type: 'check', label: 'stale' }, { name: 'restart', type: 'check', label: 'restart required' }] }, p);
+      { name: 'stale', type: 'check', label: 'stale' }, { name: 'restart', type: 'check', label: 'restart required' },
+      { name: 'shared_machine_id', type: 'check', label: 'shared machine id' }, { name: 'machine_id', label: 'machine id' }] }, p);
   }
   function fileCols(withDevice) {
     var cols = [
@@ -397,7 +400,9 @@
       holder.textContent = '';
       add(holder, h('h1', { id: 'device-title' }, d.hostname || d.machine_id, ' ', deviceFlags(d)));
       add(holder, h('dl', { class: 'kv' },
-        h('dt', null, 'Machine id'), h('dd', null, d.machine_id || '(none: identified by host name)'),
+        h('dt', null, 'Machine id'), h('dd', null, d.machine_id || '(none: identified by host name)',
+          d.shared_machine_id ? [' ', link('devices', { machine_id: d.machine_id }, 'shared with ' + d.shared_machine_id + ' other device' + (d.shared_machine_id > 1 ? 's' : '') + ' (cloned machines: each install is its own device)', 'tag shared')] : null),
+        h('dt', null, 'Agent id'), h('dd', null, d.agent_id || '(none: an agent before 0.2)'),
         h('dt', null, 'OS / kernel'), h('dd', null, d.os + ' / ' + d.kernel),
         h('dt', null, 'IP addresses'), h('dd', null, (d.ips || []).join(', ')),
         h('dt', null, 'Tags'), h('dd', null, (d.tags || []).map(function (t) { return link('devices', { tag: t }, t, 'tag'); })),

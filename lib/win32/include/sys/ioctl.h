@@ -1,4 +1,4 @@
-/* lib/win32/include/sys/ioctl.h - terminal width for lib/progress.c: the
+/* lib/win32/include/sys/ioctl.h - terminal width for programs/cli_progress.c: the
  * Windows console's, through l4s_ioctl (lib/win32/os.c). */
 #ifndef L4S_WIN32_IOCTL_H
 #define L4S_WIN32_IOCTL_H

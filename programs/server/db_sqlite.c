@@ -1,4 +1,4 @@
-/* store_sqlite.c - the SQLite driver behind db.h.
+/* db_sqlite.c - the SQLite driver behind db.h.
  *
  * One sqlite3 handle per pooled connection, in WAL mode so that dashboard
  * reads never wait for an ingest.  synchronous=NORMAL: in WAL mode a commit
@@ -8,7 +8,7 @@
  * Prepared statements are cached per connection, keyed by the SQL text, so
  * the hot ingest statements are parsed once.  SQLite's page cache is
  * wrapped (sqlite_pcache.c) before the first open. */
-#include "db.h"
+#include "db_internal.h"
 #include "sqlite_pcache.h"
 
 #include <pthread.h>

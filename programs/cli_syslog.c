@@ -1,5 +1,5 @@
-/* syslog_out.c - findings to the local syslog / journald, one message per
- * finding, for SIEM pickup (see formats.h for the message layout).
+/* cli_syslog.c - findings to the local syslog / journald, one message per
+ * finding, for SIEM pickup (see cli_syslog.h for the message layout).
  *
  * Uses syslog(3) (facility LOG_AUTHPRIV, ident "log4scan", with the pid):
  * the C library writes to /dev/log, which journald or rsyslog serve.  The
@@ -13,15 +13,15 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "formats.h"
+#include "cli_syslog.h"
 #include "jsonw.h"
 
-void syslog_open(void)
+void cli_syslog_open(void)
 {
 	openlog("log4scan", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 }
 
-void syslog_close(void)
+void cli_syslog_close(void)
 {
 	closelog();
 }
@@ -75,7 +75,7 @@ static void cve_param(struct buf *b, const char *name, const struct rule_cve *co
 	buf_free(&l);
 }
 
-void syslog_format(struct buf *b, const struct finding *f)
+void cli_syslog_format(struct buf *b, const struct finding *f)
 {
 	const char *path = f->path ? f->path : "";
 	buf_adds(b, "[log4scan@32473 path=\"");
@@ -107,10 +107,10 @@ void syslog_format(struct buf *b, const struct finding *f)
 	sd_value(b, path);
 }
 
-void syslog_finding(const struct finding *f)
+void cli_syslog_finding(const struct finding *f)
 {
 	struct buf b = BUF_INIT;
-	syslog_format(&b, f);
+	cli_syslog_format(&b, f);
 	int pri = f->status == ST_VULNERABLE ? LOG_WARNING : f->status == ST_MITIGATED ? LOG_NOTICE : LOG_INFO;
 	syslog(LOG_AUTHPRIV | pri, "%s", buf_cstr(&b));
 	buf_free(&b);

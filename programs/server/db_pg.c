@@ -1,4 +1,4 @@
-/* store_pg.c - the PostgreSQL (libpq) driver behind db.h.
+/* db_pg.c - the PostgreSQL (libpq) driver behind db.h.
  *
  * The collector's SQL uses `?` placeholders; they are rewritten to $1..$n
  * here.  Each connection prepares a statement the first time it sees a SQL
@@ -7,7 +7,7 @@
  * Serialization failures and deadlocks come back as DB_RETRY; a lost
  * connection is reset and also reported as DB_RETRY so the caller re-runs
  * its transaction on the fresh connection. */
-#include "db.h"
+#include "db_internal.h"
 
 #include <postgresql/libpq-fe.h>   /* Debian: /usr/include/postgresql */
 #include <stdint.h>
@@ -134,7 +134,7 @@ static int pg_exec1(struct pg_conn *c, const char *sql, const struct dbv *v, int
 static int pg_exec(void *p, const char *sql, const struct dbv *v, int np, db_row_fn fn, void *ctx, struct buf *err)
 {
 	struct pg_conn *c = p;
-	/* multi-row INSERTs (store.c insert_rows) bind up to 16 rows at once */
+	/* multi-row INSERTs (ingest_tx.c insert_rows) bind up to 16 rows at once */
 	char snums[64][24], (*nums)[24] = snums;
 	const char *svals[64], **vals = svals;
 	if (np > 1024) {

@@ -1,10 +1,10 @@
-/* ingest.c - parse and validate one NDJSON report (see ingest.h).
+/* report_parse.c - parse and validate one NDJSON report (see report_parse.h).
  *
  * The body is split on '\n'; each non-empty line must be one JSON object
  * (jansson rejects invalid UTF-8 and NUL bytes in strings).  Line 1 is the
  * envelope; the rest are records dispatched on "kind".  Every check failure
  * names the line and the field. */
-#include "ingest.h"
+#include "report_parse.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -14,11 +14,11 @@
 #include <time.h>
 
 #include "jsonw.h"
-#include "submit.h"
+#include "uuid.h"
 
 struct pctx {
 	struct report *r;
-	const struct ingest_limits *lim;
+	const struct report_limits *lim;
 	struct buf *err;
 	size_t lineno;
 	const char *kind;
@@ -151,7 +151,7 @@ static bool all_hex(const char *s, size_t n)
 	return s[n] == 0;
 }
 
-bool is_uuid(const char *s)
+bool report_id_valid(const char *s)
 {
 	return strlen(s) == 36 && uuid_at(s);
 }
@@ -167,7 +167,8 @@ static int digits(const char *s, int n)
 	return v;
 }
 
-long long parse_rfc3339(const char *s)
+/* RFC 3339 timestamp -> seconds since the epoch; -1 when malformed. */
+static long long parse_rfc3339(const char *s)
 {
 	/* YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm) */
 	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
@@ -214,11 +215,21 @@ static int parse_envelope(struct pctx *c, json_t *o)
 	c->kind = "envelope";
 	if (get_str(c, o, "kind", false, &kind))
 		return -1;
-	if (!kind || strcmp(kind, "report"))
-		return fail(c, "the first line must be the report envelope ({\"kind\":\"report\",...})");
+	if (!kind || strcmp(kind, "report")) {
+		/* say what came instead: most often a --format json file from an
+		 * agent before 0.2, whose first record is a finding */
+		if (kind && strlen(kind) < 32)
+			return fail(c, "the report envelope is missing: the first line must be {\"kind\":\"report\","
+				       "\"report_id\":...,\"created\":...,\"command\":...,\"host\":{...}} (docs/schema.md), "
+				       "not a \"%s\" record; write the report with `log4scan scan --format json` and send "
+				       "it with `log4scan submit FILE`",
+				    kind);
+		return fail(c, "the report envelope is missing: the first line must be {\"kind\":\"report\","
+			       "\"report_id\":...,\"created\":...,\"command\":...,\"host\":{...}} (docs/schema.md)");
+	}
 	if (get_str(c, o, "report_id", true, &id))
 		return -1;
-	if (!is_uuid(id))
+	if (!report_id_valid(id))
 		return fail(c, "\"report_id\" must be a UUID");
 	for (int i = 0; i < 36; i++)
 		r->report_id[i] = (char)tolower((unsigned char)id[i]);
@@ -234,7 +245,15 @@ static int parse_envelope(struct pctx *c, json_t *o)
 	json_t *h = json_object_get(o, "host");
 	if (!h || !json_is_object(h))
 		return fail(c, "\"host\" must be an object");
-	const char *mid = NULL;
+	const char *mid = NULL, *aid = NULL;
+	if (get_bool(c, o, "replace_tags", &r->replace_tags) || get_str(c, h, "agent_id", false, &aid))
+		return -1;
+	if (aid && *aid) {
+		if (!report_id_valid(aid))
+			return fail(c, "\"host.agent_id\" must be a UUID");
+		for (int i = 0; i < 36; i++)
+			r->agent_id[i] = (char)tolower((unsigned char)aid[i]);
+	}
 	if (get_str(c, h, "hostname", false, &r->hostname) || get_str(c, h, "machine_id", false, &mid) ||
 	    get_str(c, h, "os", false, &r->os) || get_str(c, h, "kernel", false, &r->kernel) ||
 	    get_str_array(c, h, "ips", 256, &r->ips_json) || get_str_array(c, h, "tags", 64, &r->tags_json))
@@ -375,9 +394,9 @@ static int parse_error(struct pctx *c, json_t *o, struct caps *cap)
 	return get_str(c, o, "path", false, &e->path) || get_str(c, o, "error", false, &e->error) ? -1 : 0;
 }
 
-int report_parse(struct report *r, const char *body, size_t len, const struct ingest_limits *lim, struct buf *err)
+int report_parse(struct report *r, const char *body, size_t len, const struct report_limits *lim, struct buf *err)
 {
-	struct ingest_limits dflt = INGEST_LIMITS_DEFAULT;
+	struct report_limits dflt = REPORT_LIMITS_DEFAULT;
 	struct caps cap = {0, 0, 0, 0, 0};
 	struct pctx c = {r, lim ? lim : &dflt, err, 0, "report"};
 	memset(r, 0, sizeof *r);
@@ -484,10 +503,17 @@ void report_free(struct report *r)
 	memset(r, 0, sizeof *r);
 }
 
-void report_device_ident(const struct report *r, struct buf *out)
+void report_device_legacy_ident(const struct report *r, struct buf *out)
 {
 	if (r->machine_id[0])
 		buf_adds(out, r->machine_id);
 	else
 		buf_printf(out, "host:%s", r->hostname ? r->hostname : "");
+}
+
+void report_device_ident(const struct report *r, struct buf *out)
+{
+	report_device_legacy_ident(r, out);
+	if (r->agent_id[0])
+		buf_printf(out, "/%s", r->agent_id);
 }

@@ -1,4 +1,4 @@
-/* config.c - configuration file to arguments (see config.h).
+/* cli_config.c - configuration file to arguments (see cli_config.h).
  *
  * The file is read whole (at most 1 MiB), split into lines, and each line
  * becomes at most one argument: "--name=value" for an option that takes a
@@ -7,7 +7,9 @@
  * says which names exist and which take values, so a typo in the file is
  * reported with its line number instead of surfacing as a confusing
  * command-line error. */
-#include "config.h"
+#include "cli_config.h"
+
+#include "cli.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +19,7 @@
 
 #define MAX_CONF (1 << 20)
 
-static void push(struct config_args *a, char *s, bool owned)
+static void push(struct cli_config_args *a, char *s, bool owned)
 {
 	a->argv = xrealloc(a->argv, (size_t)(a->argc + 2) * sizeof *a->argv);
 	a->argv[a->argc++] = s;
@@ -28,7 +30,7 @@ static void push(struct config_args *a, char *s, bool owned)
 	}
 }
 
-void config_args_free(struct config_args *a)
+void cli_config_args_free(struct cli_config_args *a)
 {
 	for (size_t i = 0; i < a->nowned; i++)
 		free(a->owned[i]);
@@ -62,8 +64,8 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-int config_parse(const char *text, size_t len, const char *name, const struct option *opts,
-		 struct config_args *out, struct buf *err)
+int cli_config_parse(const char *text, size_t len, const char *name, const struct option *opts,
+		     struct cli_config_args *out, struct buf *err)
 {
 	size_t lineno = 0, pos = 0;
 	while (pos < len) {
@@ -151,8 +153,8 @@ static bool short_needs_next(const char *arg, const struct option *opts)
 	return false;
 }
 
-int config_args_build(int argc, char **argv, const char *default_path, const struct option *opts,
-		      struct config_args *out, struct buf *err)
+int cli_config_args_build(int argc, char **argv, const char *default_path, const struct option *opts,
+			  struct cli_config_args *out, struct buf *err)
 {
 	memset(out, 0, sizeof *out);
 	const char *path = default_path;
@@ -189,7 +191,7 @@ int config_args_build(int argc, char **argv, const char *default_path, const str
 		if (!f) {
 			if (named || errno != ENOENT) {
 				buf_printf(err, "cannot read configuration file %s: %s", path, strerror(errno));
-				config_args_free(out);
+				cli_config_args_free(out);
 				return -1;
 			}
 		} else {
@@ -208,11 +210,11 @@ int config_args_build(int argc, char **argv, const char *default_path, const str
 				buf_printf(err, "configuration file %s is larger than 1 MiB", path);
 				rc = -1;
 			} else {
-				rc = config_parse(text.data ? text.data : "", text.len, path, opts, out, err);
+				rc = cli_config_parse(text.data ? text.data : "", text.len, path, opts, out, err);
 			}
 			buf_free(&text);
 			if (rc) {
-				config_args_free(out);
+				cli_config_args_free(out);
 				return -1;
 			}
 		}
@@ -245,5 +247,85 @@ int config_args_build(int argc, char **argv, const char *default_path, const str
 		}
 		push(out, argv[i], false);
 	}
+	return 0;
+}
+
+/* ---- the configuration of one command ---- */
+
+static struct cli_config_args conf_args;
+static struct option *conf_union;
+
+static void conf_free(void)
+{
+	cli_config_args_free(&conf_args);
+	free(conf_union);
+}
+
+static bool has_option(const struct option *t, const char *name, size_t n)
+{
+	for (; t && t->name; t++)
+		if (strlen(t->name) == n && !strncmp(t->name, name, n))
+			return true;
+	return false;
+}
+
+/* every command's options, each name once */
+static struct option *union_of_options(void)
+{
+	const struct option *tables[] = {scan_options, ps_options, logs_options, fix_options, restore_options,
+					 submit_options};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		for (const struct option *o = tables[i]; o->name; o++)
+			n++;
+	struct option *u = xcalloc(n + 1, sizeof *u);
+	size_t k = 0;
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		for (const struct option *o = tables[i]; o->name; o++)
+			if (!has_option(u, o->name, strlen(o->name)))
+				u[k++] = *o;
+	return u;
+}
+
+static const char *agent_conf_path(char *out, size_t n)
+{
+#ifdef _WIN32
+	const char *pd = getenv("ProgramData");
+	snprintf(out, n, "%s\\log4scan\\agent.conf", pd && *pd ? pd : "C:\\ProgramData");
+#else
+	snprintf(out, n, "%s", L4S_AGENT_CONF);
+#endif
+	return out;
+}
+
+int cli_config_command(int *argc, char ***argv, const struct option *mine)
+{
+	struct buf err = BUF_INIT;
+	char path[4096];
+	conf_union = union_of_options();
+	if (cli_config_args_build(*argc, *argv, agent_conf_path(path, sizeof path), conf_union, &conf_args, &err) < 0) {
+		cli_error("%s", buf_cstr(&err));
+		buf_free(&err);
+		free(conf_union);
+		conf_union = NULL;
+		return -1;
+	}
+	buf_free(&err);
+	atexit(conf_free);
+	/* options from the file that this command does not have are passed over */
+	int k = 1;
+	for (int i = 1; i < conf_args.argc; i++) {
+		const char *a = conf_args.argv[i];
+		bool from_file = false;
+		for (size_t j = 0; j < conf_args.nowned && !from_file; j++)
+			from_file = conf_args.owned[j] == a;
+		if (from_file && !has_option(mine, a + 2, strcspn(a + 2, "=")))
+			continue;
+		conf_args.argv[k++] = conf_args.argv[i];
+	}
+	conf_args.argv[k] = NULL;
+	conf_args.argc = k;
+	*argc = conf_args.argc;
+	*argv = conf_args.argv;
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* progress.c - the progress line (see progress.h).
+/* cli_progress.c - the progress line (see cli_progress.h).
  *
  * One mutex guards the current-directory slot, the "drawn" flag and the
  * hold state; the thread draws under it, so a hold is certain to leave the
@@ -6,7 +6,7 @@
  * text_escape() (a file name cannot smuggle terminal escapes) and trimmed
  * from the left to fit the terminal width, which is read at every tick so
  * a resized window is followed.  Rates are averages since the start. */
-#include "progress.h"
+#include "cli_progress.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -19,7 +19,7 @@
 
 #include "jsonw.h"
 
-struct progress {
+struct cli_progress {
 	const struct scan_stats *st;
 	int fd;
 	pthread_t tid;
@@ -52,8 +52,8 @@ static size_t columns(const char *s, size_t n)
 	return c;
 }
 
-void progress_line(struct buf *b, unsigned long long files, unsigned long long archives,
-		   unsigned long long bytes, double seconds, const char *dir, int width)
+void cli_progress_line(struct buf *b, unsigned long long files, unsigned long long archives,
+		       unsigned long long bytes, double seconds, const char *dir, int width)
 {
 	size_t start = b->len;
 	buf_printf(b, "%llu files, %llu archives, ", files, archives);
@@ -113,7 +113,7 @@ static void put(int fd, const char *s, size_t n)
 	}
 }
 
-static void erase_locked(struct progress *p)
+static void erase_locked(struct cli_progress *p)
 {
 	if (p->drawn) {
 		put(p->fd, "\r\033[K", 4);
@@ -121,7 +121,7 @@ static void erase_locked(struct progress *p)
 	}
 }
 
-static void draw_locked(struct progress *p)
+static void draw_locked(struct cli_progress *p)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -130,8 +130,8 @@ static void draw_locked(struct progress *p)
 	int width = ioctl(p->fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
 	struct buf b = BUF_INIT;
 	buf_adds(&b, "\r");
-	progress_line(&b, atomic_load(&p->st->files), atomic_load(&p->st->archives),
-		      atomic_load(&p->st->bytes), secs, p->dir, width);
+	cli_progress_line(&b, atomic_load(&p->st->files), atomic_load(&p->st->archives),
+			  atomic_load(&p->st->bytes), secs, p->dir, width);
 	buf_adds(&b, "\033[K");
 	put(p->fd, b.data, b.len);
 	buf_free(&b);
@@ -140,7 +140,7 @@ static void draw_locked(struct progress *p)
 
 static void *run(void *arg)
 {
-	struct progress *p = arg;
+	struct cli_progress *p = arg;
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
 		struct timespec dl;
@@ -160,11 +160,11 @@ static void *run(void *arg)
 	return NULL;
 }
 
-struct progress *progress_start(const struct scan_stats *st, int fd)
+struct cli_progress *cli_progress_start(const struct scan_stats *st, int fd)
 {
 	if (!isatty(fd))
 		return NULL;
-	struct progress *p = xcalloc(1, sizeof *p);
+	struct cli_progress *p = xcalloc(1, sizeof *p);
 	p->st = st;
 	p->fd = fd;
 	clock_gettime(CLOCK_MONOTONIC, &p->t0);
@@ -183,9 +183,9 @@ struct progress *progress_start(const struct scan_stats *st, int fd)
 	return p;
 }
 
-void progress_dir(void *progress, const char *dir)
+void cli_progress_dir(void *progress, const char *dir)
 {
-	struct progress *p = progress;
+	struct cli_progress *p = progress;
 	if (!p)
 		return;
 	pthread_mutex_lock(&p->lock);
@@ -193,7 +193,7 @@ void progress_dir(void *progress, const char *dir)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void progress_hold(struct progress *p)
+void cli_progress_hold(struct cli_progress *p)
 {
 	if (!p)
 		return;
@@ -203,7 +203,7 @@ void progress_hold(struct progress *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void progress_release(struct progress *p)
+void cli_progress_release(struct cli_progress *p)
 {
 	if (!p)
 		return;
@@ -213,7 +213,7 @@ void progress_release(struct progress *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void progress_stop(struct progress *p)
+void cli_progress_stop(struct cli_progress *p)
 {
 	if (!p)
 		return;

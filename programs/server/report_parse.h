@@ -1,4 +1,4 @@
-/* ingest.h - parsing and validating an agent's NDJSON report.
+/* report_parse.h - parsing and validating an agent's NDJSON report.
  *
  * report_parse() needs neither HTTP nor a database, so the fuzzer
  * (fuzz/fuzz_report.c), `log4scan-server check-report` and the ingest
@@ -12,8 +12,8 @@
  * live until report_free().  Arrays (cves, ips, jars...) are kept as compact
  * JSON text re-serialised by jansson, so the database stores only JSON this
  * program wrote. */
-#ifndef L4S_SERVER_INGEST_H
-#define L4S_SERVER_INGEST_H
+#ifndef L4S_SERVER_REPORT_PARSE_H
+#define L4S_SERVER_REPORT_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,6 +51,8 @@ struct rp_error {
 struct report {
 	char report_id[37];            /* lower-case uuid */
 	char machine_id[33];           /* lower-case hex, "" when absent */
+	char agent_id[37];             /* the install's id, lower-case UUID, "" when absent */
+	bool replace_tags;             /* the report's tags replace the device's (default: added) */
 	const char *created, *command, *agent_version;
 	long long created_epoch;
 	const char *hostname, *os, *kernel;
@@ -69,22 +71,27 @@ struct report {
 	size_t n_lines;
 };
 
-struct ingest_limits {
+struct report_limits {
 	size_t max_bytes;      /* whole body */
 	size_t max_records;    /* records after the envelope */
 	size_t max_field;      /* one string field */
 };
-#define INGEST_LIMITS_DEFAULT {16u << 20, 100000, 65536}
+#define REPORT_LIMITS_DEFAULT {16u << 20, 100000, 65536}
 
 /* 0 on success; -1 with a reason in err (the report is then freed). */
-int report_parse(struct report *r, const char *body, size_t len, const struct ingest_limits *lim, struct buf *err);
+int report_parse(struct report *r, const char *body, size_t len, const struct report_limits *lim, struct buf *err);
 void report_free(struct report *r);
 
-/* Device identity: machine_id, or "host:<hostname>" when there is none. */
+/* Device identity: the machine ("machine_id", or "host:<hostname>" when
+ * there is none) and, from agents that send one, "/<agent_id>": two
+ * installs that share a machine id (clones) are two devices. */
 void report_device_ident(const struct report *r, struct buf *out);
+/* The identity the same machine had before agents sent an agent id (the
+ * machine part alone): a device under it is adopted by the first report
+ * that carries an agent id. */
+void report_device_legacy_ident(const struct report *r, struct buf *out);
 
-/* RFC 3339 timestamp -> seconds since the epoch; -1 when malformed. */
-long long parse_rfc3339(const char *s);
-bool is_uuid(const char *s);
+/* s is a report id: a UUID (36 characters, either case) and nothing more */
+bool report_id_valid(const char *s);
 
 #endif

@@ -1,0 +1,13 @@
+/* api.h - the handlers of /api/v1/..., as http_route.c calls them once it
+ * has decided the caller may (see api_*.c).  Each fills in the request's
+ * answer: status, content type, body. */
+#ifndef L4S_SERVER_API_H
+#define L4S_SERVER_API_H
+
+#include "http_req.h"
+
+void api_ingest(struct req *rq);                   /* POST reports (agent token) */
+void api_known(struct req *rq);                    /* GET reports/known?ids=... */
+void api_get(struct req *rq, const char *path);    /* GET, path after /api/v1/ */
+
+#endif

@@ -1,0 +1,52 @@
+/* api_internal.h - what the handlers of /api/v1/ share (api_query.c), for
+ * the files api_*.c only.
+ *
+ * The handlers see a request through http_req.h and the database through
+ * store_query() only (no connection, no transaction of their own); the SQL
+ * they build is a struct qb (qb.h).  Who calls what: api_fleet.c (api_get:
+ * summary, overview, one device, else a list) -> api_list.c (the lists) ->
+ * api_query.c (parameters, paging, the archive and device filters);
+ * api_ingest.c (reports, reports/known) stands beside them. */
+#ifndef L4S_SERVER_API_INTERNAL_H
+#define L4S_SERVER_API_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "api.h"
+#include "qb.h"
+#include "store.h"
+
+/* A query parameter: NULL when absent or empty. */
+const char *api_arg(struct req *rq, const char *name);
+/* A flag parameter: 1, true or yes. */
+bool api_flag(struct req *rq, const char *name);
+/* A whole number of at most 15 digits (no sign). */
+bool api_parse_num(const char *s, long long *out);
+/* status=vulnerable|mitigated|safe, or absent (NULL); false after
+ * answering 400 for anything else. */
+bool api_status_arg(struct req *rq, const char **status);
+/* device=ID as a condition on col; false after answering 400. */
+bool api_device_arg(struct req *rq, struct qb *q, const char *col);
+/* sha256=... as its archives row id (0: no such archive); false after
+ * answering 500. */
+bool api_archive_arg(struct req *rq, const char *sha, long long *id);
+/* Devices last seen before this are stale (--stale-days). */
+long long api_stale_cutoff(struct req *rq);
+/* A query that failed: logged, answered 500. */
+void api_query_failed(struct req *rq, struct buf *err);
+/* A db_row_fn: the first column of the first row into *(long long *)ctx. */
+int api_first_int(void *ctx, const struct dbrow *r);
+
+/* Run a list query (q->sql without ORDER/LIMIT) and answer it: limit,
+ * offset or page, format=csv (a file download called name.csv). */
+void api_run_list(struct req *rq, struct qb *q, const char *order, const char *name);
+
+/* The columns of a device (its first parameter is api_stale_cutoff()). */
+extern const char api_device_cols[];
+/* Aggregate rows per key: files and devices by status. */
+extern const char api_agg_status_cols[];
+
+/* api_list.c: answer the list called path; false when there is none. */
+bool api_list(struct req *rq, const char *path);
+
+#endif

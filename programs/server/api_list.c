@@ -1,0 +1,430 @@
+/* api_list.c - the lists under /api/v1/: devices, findings, processes,
+ * attempts, errors, reports (the fleet's rows, with filters) and cves,
+ * versions, remediation, callbacks, trend (its aggregates).
+ *
+ * Filters: device, cve, status, version, component, sha256, tag, q, host,
+ * hostname, severity, path, protocol, client, stale, exposed, attacked,
+ * restart, errors, running (each list its own; see the README); paging and
+ * format=csv as every list (api_query.c). */
+#include "api_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the CVE filter ----
+ *
+ * A finding's CVEs are a JSON array in its row, so a CVE filter is a LIKE
+ * over the findings: quick for a CVE many findings have (a page fills at
+ * once), a walk through all of them for one that few or none have (0.5 s at
+ * 2,000,000 findings).  CVEs follow versions, and the fleet aggregates keep
+ * each CVE's files per version (kind 'cvever'); when the versions that have
+ * the CVE hold few findings in all, the filter also names them and the
+ * version index does the work.  The aggregates are trusted only when the
+ * cvever rows account for every file the 'cve' rows count: findings taken
+ * in by a server from before schema 7 (a rolling upgrade) carry none, and
+ * then the plain walk answers. */
+#define NARROW_VERSIONS 16
+#define NARROW_ROWS 50000
+
+struct cve_narrow {
+	char *ver[NARROW_VERSIONS];
+	int n;
+	long long files, total;   /* per version summed; the 'cve' count */
+	bool unusable;            /* too many versions, or a negative count */
+};
+
+/* rows (kind, sub, files) */
+static int narrow_row(void *ctx, const struct dbrow *r)
+{
+	struct cve_narrow *c = ctx;
+	long long files = dbrow_int(r, 2);
+	if (!strcmp(dbrow_text(r, 0), "cve")) {
+		c->total += files;
+		return 0;
+	}
+	if (files < 0 || c->n == NARROW_VERSIONS) {
+		c->unusable = true;
+		return 1;
+	}
+	c->ver[c->n++] = xstrdup(dbrow_text(r, 1));
+	c->files += files;
+	return 0;
+}
+
+static void cve_narrow_free(struct cve_narrow *c)
+{
+	for (int i = 0; i < c->n; i++)
+		free(c->ver[i]);
+	c->n = 0;
+}
+
+/* -1: a query failed (answered); 0: no narrowing; 1: c->ver[0..n) are the
+ * only versions with the CVE (n = 0: no finding has it). */
+static int cve_narrow(struct req *rq, const char *cve, const char *status, struct cve_narrow *c)
+{
+	memset(c, 0, sizeof *c);
+	const char *st = status ? status : "";
+	struct dbv p[3] = {dv_text(cve), dv_text(st), dv_text(st)};
+	long long rows = 0;
+	struct buf err = BUF_INIT, in = BUF_INIT;
+	/* one query, one snapshot (on PostgreSQL one merge) for both counts;
+	 * SQLite's LIKE, the filter itself, folds ASCII case, so must this */
+	int rc = store_query(rq->srv->st, db_kind(rq->srv->st->db) == DB_SQLITE
+			     ? "SELECT kind, sub, SUM(files) FROM agg WHERE kind IN ('cve', 'cvever')"
+			       " AND akey = ? COLLATE NOCASE AND (? = '' OR status = ?) GROUP BY kind, sub"
+			       " HAVING SUM(files) <> 0"
+			     : "SELECT kind, sub, SUM(files) FROM agg WHERE kind IN ('cve', 'cvever')"
+			       " AND akey = ? AND (? = '' OR status = ?) GROUP BY kind, sub HAVING SUM(files) <> 0",
+			     p, 3, narrow_row, c, &err);
+	int k = !rc && !c->unusable && c->files == c->total;
+	if (k && c->n) {
+		struct dbv vp[NARROW_VERSIONS];
+		buf_adds(&in, "SELECT COALESCE(SUM(files), 0) FROM agg WHERE kind = 'version' AND akey IN (");
+		for (int i = 0; i < c->n; i++) {
+			buf_adds(&in, i ? ", ?" : "?");
+			vp[i] = dv_text(c->ver[i]);
+		}
+		buf_addc(&in, ')');
+		rc = store_query(rq->srv->st, buf_cstr(&in), vp, c->n, api_first_int, &rows, &err);
+		k = !rc && rows <= NARROW_ROWS;
+	}
+	if (rc) {
+		api_query_failed(rq, &err);
+		k = -1;
+	}
+	if (k <= 0)
+		cve_narrow_free(c);
+	buf_free(&err);
+	buf_free(&in);
+	return k;
+}
+
+/* " AND col IN (?, ...)" (or " AND 1 = 0") into sql, the versions into
+ * p[*n...] (their strings then belong to q) */
+static void cve_narrow_sql(struct qb *q, struct cve_narrow *c, const char *col, struct buf *sql, struct dbv *p,
+			   int *n)
+{
+	if (!c->n) {
+		buf_adds(sql, " AND 1 = 0");
+		return;
+	}
+	buf_printf(sql, " AND %s IN (", col);
+	for (int i = 0; i < c->n; i++) {
+		buf_adds(sql, i ? ", ?" : "?");
+		p[(*n)++] = dv_text(qb_keep(q, c->ver[i]));
+		c->ver[i] = NULL;
+	}
+	buf_addc(sql, ')');
+	c->n = 0;
+}
+
+/* ---- lists ---- */
+
+static void list_devices(struct req *rq)
+{
+	struct qb q = {0};
+	const char *status, *v;
+	if (!api_status_arg(rq, &status))
+		return;
+	buf_adds(&q.sql, api_device_cols);
+	qb_param(&q, dv_int(api_stale_cutoff(rq)));
+	/* finding-level filters: devices with such a finding (status applies to it) */
+	const char *cve = api_arg(rq, "cve"), *ver = api_arg(rq, "version"), *comp = api_arg(rq, "component");
+	const char *sha = api_arg(rq, "sha256");
+	if (cve || ver || comp || sha) {
+		struct buf sub = BUF_INIT;
+		struct dbv pv[8 + NARROW_VERSIONS];   /* cve, version, component, sha, status, the versions */
+		int n = 0;
+		struct cve_narrow cn = {0};
+		int narrow = cve ? cve_narrow(rq, cve, status, &cn) : 0;
+		if (narrow < 0) {
+			qb_free(&q);
+			return;
+		}
+		/* by archive: the devices from that archive's findings (its index),
+		 * looked up once (PostgreSQL: OFFSET 0 keeps the planner from turning
+		 * it back into a probe per device, 1 s at 100,000 devices when few
+		 * hold the archive); otherwise probe each device in list order, which
+		 * stops at a page */
+		bool by_index = sha || narrow > 0;
+		buf_adds(&sub, by_index ? "d.id IN (SELECT f.device_id FROM findings f WHERE 1 = 1"
+					: "EXISTS (SELECT 1 FROM findings f WHERE f.device_id = d.id");
+		if (cve) {
+			buf_adds(&sub, " AND f.cves_json LIKE ? ESCAPE '\\'");
+			pv[n++] = qb_json_like(&q, cve);
+			if (narrow > 0)
+				cve_narrow_sql(&q, &cn, "f.version", &sub, pv, &n);
+		}
+		if (ver) {
+			buf_adds(&sub, " AND f.version = ?");
+			pv[n++] = dv_text(ver);
+		}
+		if (comp) {
+			buf_adds(&sub, " AND f.component = ?");
+			pv[n++] = dv_text(comp);
+		}
+		if (sha) {
+			long long archive;
+			if (!api_archive_arg(rq, sha, &archive)) {
+				buf_free(&sub);
+				qb_free(&q);
+				return;
+			}
+			buf_adds(&sub, " AND f.archive_id = ?");
+			pv[n++] = dv_int(archive);
+		}
+		if (status) {
+			buf_adds(&sub, " AND f.status = ?");
+			pv[n++] = dv_text(status);
+		}
+		if (by_index && db_kind(rq->srv->st->db) == DB_PG)
+			buf_adds(&sub, " OFFSET 0");
+		buf_addc(&sub, ')');
+		buf_adds(&q.sql, q.where ? " AND " : " WHERE ");
+		q.where = true;
+		buf_adds(&q.sql, buf_cstr(&sub));
+		for (int i = 0; i < n; i++)
+			qb_param(&q, pv[i]);
+		buf_free(&sub);
+	} else if (status) {
+		qb_cond(&q, !strcmp(status, "vulnerable") ? "d.n_vulnerable > 0"
+			    : !strcmp(status, "mitigated") ? "d.n_mitigated > 0" : "d.n_safe > 0", 0);
+	}
+	if ((v = api_arg(rq, "host")))
+		qb_cond(&q, "EXISTS (SELECT 1 FROM attempts a WHERE a.host = ? AND a.device_id = d.id)", 1, dv_text(v));
+	if ((v = api_arg(rq, "tag")))
+		qb_cond(&q, "d.tags_json LIKE ? ESCAPE '\\'", 1, qb_json_like(&q, v));
+	if ((v = api_arg(rq, "q")))
+		qb_cond(&q, "d.hostname LIKE ? ESCAPE '\\'", 1, qb_like(&q, "%", v, "%"));
+	if ((v = api_arg(rq, "hostname")))
+		qb_cond(&q, "d.hostname = ?", 1, dv_text(v));
+	/* priority = 2 * exposed + attacked: these filters are ranges of the index */
+	if (api_flag(rq, "exposed") && api_flag(rq, "attacked"))
+		qb_cond(&q, "d.priority = 3", 0);
+	else if (api_flag(rq, "exposed"))
+		qb_cond(&q, "d.priority >= 2", 0);
+	else if (api_flag(rq, "attacked"))
+		qb_cond(&q, "d.priority IN (1, 3)", 0);
+	if (api_flag(rq, "restart"))
+		qb_cond(&q, "d.n_restart > 0", 0);
+	if (api_flag(rq, "stale"))
+		qb_cond(&q, "d.last_seen < ?", 1, dv_int(api_stale_cutoff(rq)));
+	if (api_flag(rq, "errors"))
+		qb_cond(&q, "d.n_errors > 0", 0);
+	if (api_flag(rq, "shared_machine_id"))
+		qb_cond(&q, "d.machine_id <> '' AND EXISTS (SELECT 1 FROM devices d2 WHERE d2.machine_id = d.machine_id"
+			    " AND d2.id <> d.id)", 0);
+	if ((v = api_arg(rq, "machine_id")))
+		qb_cond(&q, "d.machine_id = ?", 1, dv_text(v));
+	const char *sort = api_arg(rq, "sort");
+	const char *order = "d.priority DESC, d.n_vulnerable DESC, d.id";
+	if (api_flag(rq, "stale") && !sort)
+		order = "d.last_seen, d.id";   /* oldest first, on the last_seen index */
+	if (sort && !strcmp(sort, "hostname"))
+		order = "d.hostname, d.id";
+	else if (sort && !strcmp(sort, "last_seen"))
+		order = "d.last_seen, d.id";
+	api_run_list(rq, &q, order, "devices");
+	qb_free(&q);
+}
+
+static void list_findings(struct req *rq)
+{
+	struct qb q = {0};
+	const char *status, *v;
+	if (!api_status_arg(rq, &status))
+		return;
+	buf_adds(&q.sql, "SELECT f.id, f.device_id, d.hostname, f.path, f.path_b64, f.component, f.version,"
+			 " f.version_source, f.status, f.severity, f.fixed_in, f.sha256, f.cves_json, f.evidence_json,"
+			 " f.pid FROM findings f JOIN devices d ON d.id = f.device_id");
+	if (!api_device_arg(rq, &q, "f.device_id")) {
+		qb_free(&q);
+		return;
+	}
+	if (status)
+		qb_cond(&q, "f.status = ?", 1, dv_text(status));
+	if ((v = api_arg(rq, "cve"))) {
+		qb_cond(&q, "f.cves_json LIKE ? ESCAPE '\\'", 1, qb_json_like(&q, v));
+		struct cve_narrow cn;
+		int narrow = cve_narrow(rq, v, status, &cn);
+		if (narrow < 0) {
+			qb_free(&q);
+			return;
+		}
+		if (narrow > 0) {
+			struct buf c = BUF_INIT;
+			struct dbv vp[NARROW_VERSIONS];
+			int n = 0;
+			cve_narrow_sql(&q, &cn, "f.version", &c, vp, &n);
+			buf_adds(&q.sql, buf_cstr(&c));   /* begins with " AND ": a WHERE is already there */
+			for (int i = 0; i < n; i++)
+				qb_param(&q, vp[i]);
+			buf_free(&c);
+		}
+	}
+	if ((v = api_arg(rq, "version")))
+		qb_cond(&q, "f.version = ?", 1, dv_text(v));
+	if ((v = api_arg(rq, "component")))
+		qb_cond(&q, "f.component = ?", 1, dv_text(v));
+	long long archive = 0;
+	if ((v = api_arg(rq, "sha256"))) {
+		if (!api_archive_arg(rq, v, &archive)) {
+			qb_free(&q);
+			return;
+		}
+		qb_cond(&q, "f.archive_id = ?", 1, dv_int(archive));
+	}
+	if ((v = api_arg(rq, "severity")))
+		qb_cond(&q, "f.severity = ?", 1, dv_text(v));
+	if ((v = api_arg(rq, "path")))
+		qb_cond(&q, "f.path LIKE ? ESCAPE '\\'", 1, qb_like(&q, "%", v, "%"));
+	if ((v = api_arg(rq, "tag")))
+		qb_cond(&q, "d.tags_json LIKE ? ESCAPE '\\'", 1, qb_json_like(&q, v));
+	if (api_flag(rq, "running"))
+		qb_cond(&q, "f.pid IS NOT NULL", 0);
+	/* with one archive, the same order as f.id alone, and that of the
+	 * findings_archive index (archive_id, id) */
+	api_run_list(rq, &q, api_arg(rq, "sha256") ? "f.archive_id, f.id" : "f.id", "findings");
+	qb_free(&q);
+}
+
+static void list_processes(struct req *rq)
+{
+	struct qb q = {0};
+	const char *status, *v;
+	if (!api_status_arg(rq, &status))
+		return;
+	buf_adds(&q.sql, "SELECT p.id, p.device_id, d.hostname, p.pid, p.username AS \"user\", p.command, p.start_time,"
+			 " p.container, p.status, p.restart_required, p.listening_json, p.jars_json, p.mitigations_json,"
+			 " CASE WHEN p.status = 'vulnerable' AND p.n_listening > 0 THEN 1 ELSE 0 END AS exposed"
+			 " FROM processes p JOIN devices d ON d.id = p.device_id");
+	if (!api_device_arg(rq, &q, "p.device_id")) {
+		qb_free(&q);
+		return;
+	}
+	if (status)
+		qb_cond(&q, "p.status = ?", 1, dv_text(status));
+	if (api_flag(rq, "restart"))
+		qb_cond(&q, "p.restart_required = 1", 0);
+	if (api_flag(rq, "exposed"))
+		qb_cond(&q, "p.status = 'vulnerable' AND p.n_listening > 0", 0);
+	if ((v = api_arg(rq, "tag")))
+		qb_cond(&q, "d.tags_json LIKE ? ESCAPE '\\'", 1, qb_json_like(&q, v));
+	api_run_list(rq, &q, "p.device_id, p.pid", "processes");
+	qb_free(&q);
+}
+
+static void list_attempts(struct req *rq)
+{
+	struct qb q = {0};
+	const char *v;
+	buf_adds(&q.sql, "SELECT a.id, a.device_id, d.hostname, a.path, a.line, a.byte_offset AS \"offset\","
+			 " a.ts AS \"timestamp\", a.raw, a.decoded, a.protocol, a.host, a.port, a.client, a.exfil_json,"
+			 " a.report_id, a.received FROM attempts a JOIN devices d ON d.id = a.device_id");
+	if (!api_device_arg(rq, &q, "a.device_id")) {
+		qb_free(&q);
+		return;
+	}
+	if ((v = api_arg(rq, "host")))
+		qb_cond(&q, "a.host = ?", 1, dv_text(v));
+	if ((v = api_arg(rq, "protocol")))
+		qb_cond(&q, "a.protocol = ?", 1, dv_text(v));
+	if ((v = api_arg(rq, "client")))
+		qb_cond(&q, "a.client = ?", 1, dv_text(v));
+	if ((v = api_arg(rq, "tag")))
+		qb_cond(&q, "d.tags_json LIKE ? ESCAPE '\\'", 1, qb_json_like(&q, v));
+	api_run_list(rq, &q, "a.id DESC", "attempts");
+	qb_free(&q);
+}
+
+static void list_errors(struct req *rq)
+{
+	struct qb q = {0};
+	buf_adds(&q.sql, "SELECT e.id, e.device_id, d.hostname, e.path, e.error FROM scan_errors e"
+			 " JOIN devices d ON d.id = e.device_id");
+	if (api_device_arg(rq, &q, "e.device_id"))
+		api_run_list(rq, &q, "e.id", "errors");
+	qb_free(&q);
+}
+
+static void list_reports(struct req *rq)
+{
+	struct qb q = {0};
+	buf_adds(&q.sql, "SELECT r.id, r.device_id, d.hostname, r.report_id, r.command, r.created, r.received,"
+			 " r.agent_version, r.n_findings AS findings, r.n_vulnerable AS vulnerable,"
+			 " r.n_processes AS processes, r.n_attempts AS attempts, r.n_errors AS errors, r.applied,"
+			 " r.summary_json FROM reports r JOIN devices d ON d.id = r.device_id");
+	if (api_device_arg(rq, &q, "r.device_id"))
+		api_run_list(rq, &q, "r.id DESC", "reports");
+	qb_free(&q);
+}
+
+static void list_cves(struct req *rq)
+{
+	struct qb q = {0};
+	buf_printf(&q.sql, "SELECT akey AS cve,%s FROM agg WHERE kind = 'cve' AND files > 0 GROUP BY akey",
+		   api_agg_status_cols);
+	api_run_list(rq, &q, "2 DESC, 3 DESC, 1", "cves");
+	qb_free(&q);
+}
+
+static void list_versions(struct req *rq)
+{
+	struct qb q = {.where = true};   /* the text below has its WHERE */
+	buf_printf(&q.sql, "SELECT sub AS component, akey AS version,%s FROM agg WHERE kind = 'version' AND files > 0",
+		   api_agg_status_cols);
+	const char *v;
+	if ((v = api_arg(rq, "component")))
+		qb_cond(&q, "sub = ?", 1, dv_text(v));
+	buf_adds(&q.sql, " GROUP BY sub, akey");
+	api_run_list(rq, &q, "3 DESC, 4 DESC, 1, 2", "versions");
+	qb_free(&q);
+}
+
+static void list_remediation(struct req *rq)
+{
+	struct qb q = {.where = true};   /* the text below has its WHERE */
+	const char *status;
+	if (!api_status_arg(rq, &status))
+		return;
+	buf_adds(&q.sql, "SELECT akey AS sha256, label, status, devices, files FROM agg WHERE kind = 'sha256'"
+			 " AND devices > 0");
+	qb_cond(&q, "status = ?", 1, dv_text(status ? status : "vulnerable"));
+	api_run_list(rq, &q, "devices DESC, files DESC, akey", "remediation");
+	qb_free(&q);
+}
+
+static void list_callbacks(struct req *rq)
+{
+	struct qb q = {0};
+	buf_adds(&q.sql, "SELECT akey AS host, devices, files AS attempts FROM agg WHERE kind = 'callback'"
+			 " AND devices > 0");
+	api_run_list(rq, &q, "devices DESC, files DESC, akey", "callbacks");
+	qb_free(&q);
+}
+
+static void list_trend(struct req *rq)
+{
+	struct qb q = {0};
+	buf_adds(&q.sql, "SELECT day, devices, devices_vulnerable, exposed, attacked, vulnerable, mitigated, safe,"
+			 " restart, attempts FROM trend");
+	api_run_list(rq, &q, "day DESC", "trend");
+	qb_free(&q);
+}
+
+bool api_list(struct req *rq, const char *path)
+{
+	static const struct { const char *name; void (*fn)(struct req *); } lists[] = {
+		{"devices", list_devices}, {"findings", list_findings}, {"processes", list_processes},
+		{"attempts", list_attempts}, {"errors", list_errors}, {"reports", list_reports},
+		{"cves", list_cves}, {"versions", list_versions}, {"remediation", list_remediation},
+		{"callbacks", list_callbacks}, {"trend", list_trend},
+	};
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+		if (!strcmp(path, lists[i].name)) {
+			lists[i].fn(rq);
+			return true;
+		}
+	}
+	return false;
+}

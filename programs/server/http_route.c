@@ -1,0 +1,298 @@
+/* http_route.c - who may call what: authentication (tokens, sessions), rate
+ * limits, login and logout, and the routing to the handlers.
+ *
+ *   POST /api/v1/reports, GET /api/v1/reports/known   agent token (Bearer)
+ *   GET  /api/v1/...                                   read token or session
+ *   POST /api/v1/login                                 anyone (rate limited per IP)
+ *   POST /api/v1/logout                                session + CSRF header
+ *   GET  / and /assets/...                             anyone (static files)
+ * An unknown or revoked token is 401; a known token used outside its role is
+ * 403; a session can never submit reports; more than --rate requests per
+ * second (bucket of --burst) from one token is 429 with Retry-After. */
+#include "http_route.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "auth.h"
+#include "dashboard.h"
+#include "http_limit.h"
+#include "jsonw.h"
+#include "store.h"
+
+static const char *cookie_name(struct server *srv)
+{
+	return srv->cfg.secure_cookies ? "__Host-l4s_session" : "l4s_session";
+}
+
+/* Resolve the credentials the request carries.  Returns false after
+ * answering (401 / 429). */
+static bool authenticate(struct req *rq)
+{
+	struct server *srv = rq->srv;
+	struct buf err = BUF_INIT;
+	const char *authz = http_req_header(rq, "Authorization");
+	if (authz) {
+		if (strncasecmp(authz, "Bearer ", 7) || strlen(authz + 7) > 256) {
+			http_req_error(rq, 401, "Authorization must be \"Bearer <token>\"");
+			return false;
+		}
+		const char *tok = authz + 7;
+		while (*tok == ' ')
+			tok++;
+		char hex[65], role[16];
+		auth_sha256_hex(tok, strlen(tok), hex);
+		int found = http_limit_token(srv, hex, &rq->token_id, role, &err);
+		buf_free(&err);
+		if (found < 0) {
+			http_req_error(rq, 503, "database unavailable");
+			return false;
+		}
+		if (!found) {
+			http_req_error(rq, 401, "unknown or revoked token");
+			return false;
+		}
+		rq->auth = !strcmp(role, "agent") ? AUTH_AGENT : AUTH_READ;
+		char key[32];
+		snprintf(key, sizeof key, "t%lld", rq->token_id);
+		long wait = http_limit_take(srv->rl, key, srv->cfg.rate, srv->cfg.burst);
+		if (wait) {
+			rq->retry_after = wait;
+			http_req_error(rq, 429, "too many requests for this token; retry after %ld s", wait);
+			return false;
+		}
+		return true;
+	}
+	const char *sid = http_req_cookie(rq, cookie_name(srv));
+	if (sid && strlen(sid) == 64) {
+		char hex[65];
+		auth_sha256_hex(sid, strlen(sid), hex);
+		int found = store_session_get(srv->st, hex, http_req_now(), &rq->user_id, &rq->user, &rq->csrf, &err);
+		if (found > 0)
+			rq->auth = AUTH_SESSION;
+	}
+	buf_free(&err);
+	return true;
+}
+
+#define BODY_RESERVE_MAX (1024 * 1024)
+
+bool http_route_upload(struct req *rq)
+{
+	struct server *srv = rq->srv;
+	if (!authenticate(rq))
+		return false;
+	if (rq->auth != AUTH_AGENT) {
+		http_req_error(rq, rq->auth == AUTH_NONE ? 401 : 403,
+			       rq->auth == AUTH_NONE ? "an agent token is required (Authorization: Bearer ...)"
+						     : "only agent tokens may submit reports");
+		return false;
+	}
+	const char *cl = http_req_header(rq, "Content-Length");
+	unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+	if (len > srv->cfg.limits.max_bytes) {
+		http_req_error(rq, 413, "report is larger than %zu bytes", srv->cfg.limits.max_bytes);
+		return false;
+	}
+	/* the body in one allocation, not a dozen growing ones; a claimed
+	 * length is a claim, so at most 1 MiB up front */
+	if (len)
+		buf_reserve(&rq->body, (size_t)(len < BODY_RESERVE_MAX ? len : BODY_RESERVE_MAX));
+	return true;
+}
+
+/* State changes by a session: the CSRF token in a header (which another
+ * site cannot set without a CORS preflight we never allow), and an Origin,
+ * when the browser sends one, that is this server. */
+static bool same_origin(struct req *rq)
+{
+	const char *origin = http_req_header(rq, "Origin"), *host = http_req_header(rq, "Host");
+	if (!origin)
+		return true;
+	if (!host)
+		return false;
+	const char *p = strstr(origin, "://");
+	return p && !strcmp(p + 3, host);
+}
+
+/* {"user":..,"password":..} from a login body */
+static bool login_fields(const char *body, size_t len, struct buf *user, struct buf *pw)
+{
+	json_t *o = json_loadb(body, len, 0, NULL);
+	json_t *u = json_object_get(o, "user"), *p = json_object_get(o, "password");
+	bool ok = json_is_string(u) && json_is_string(p) && json_string_length(u) < 256 && json_string_length(p) < 1024;
+	if (ok) {
+		buf_adds(user, json_string_value(u));
+		buf_adds(pw, json_string_value(p));
+	}
+	json_decref(o);
+	return ok;
+}
+
+static void do_login(struct req *rq)
+{
+	struct server *srv = rq->srv;
+	char ip[64], key[80];
+	http_req_client_ip(rq, ip, sizeof ip);
+	snprintf(key, sizeof key, "login:%s", ip);
+	long wait = http_limit_take(srv->rl, key, 0.2, 10);
+	if (wait) {
+		rq->retry_after = wait;
+		http_req_error(rq, 429, "too many login attempts; retry after %ld s", wait);
+		return;
+	}
+	const char *ct = http_req_header(rq, "Content-Type");
+	if (!ct || strncmp(ct, "application/json", 16) || !same_origin(rq)) {
+		http_req_error(rq, 403, "login must be a same-origin JSON request");
+		return;
+	}
+	struct buf user = BUF_INIT, pw = BUF_INIT, hash = BUF_INIT, err = BUF_INIT;
+	if (!login_fields(buf_cstr(&rq->body), rq->body.len, &user, &pw)) {
+		http_req_error(rq, 400, "expected {\"user\":\"...\",\"password\":\"...\"}");
+		goto out;
+	}
+	long long uid = 0;
+	int found = store_user_get(srv->st, buf_cstr(&user), &uid, &hash, &err);
+	if (found < 0) {
+		http_req_error(rq, 503, "database unavailable");
+		goto out;
+	}
+	/* verify against a dummy hash for unknown users: same cost either way */
+	static const char dummy[] = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+				    "0Ybkcb3V2hWQs5lZDAjV9bTrDQRG0wqvkKs4Lm3xTyE";
+	bool ok = auth_password_verify(found ? buf_cstr(&hash) : dummy, buf_cstr(&pw)) && found;
+	if (!ok) {
+		http_req_error(rq, 401, "wrong user name or password");
+		goto out;
+	}
+	char sid[65], csrf[65], sidhash[65];
+	if (auth_random_hex(sid, 32) || auth_random_hex(csrf, 32)) {
+		http_req_error(rq, 500, "no randomness");
+		goto out;
+	}
+	auth_sha256_hex(sid, 64, sidhash);
+	long long now = http_req_now(), ttl = (long long)srv->cfg.session_hours * 3600;
+	if (store_session_add(srv->st, sidhash, uid, csrf, now, now + ttl, &err)) {
+		http_req_error(rq, 503, "database unavailable");
+		goto out;
+	}
+	buf_printf(&rq->cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", cookie_name(srv), sid, ttl,
+		   srv->cfg.secure_cookies ? "; Secure" : "");
+	rq->status = 200;
+	rq->ctype = "application/json";
+	buf_adds(&rq->out, "{\"user\":");
+	json_cstr(&rq->out, buf_cstr(&user));
+	buf_printf(&rq->out, ",\"csrf\":\"%s\"}\n", csrf);
+out:
+	buf_free(&user);
+	buf_free(&pw);
+	buf_free(&hash);
+	buf_free(&err);
+}
+
+static void do_logout(struct req *rq)
+{
+	const char *sid = http_req_cookie(rq, cookie_name(rq->srv));
+	char hex[65];
+	struct buf err = BUF_INIT;
+	auth_sha256_hex(sid, strlen(sid), hex);
+	store_session_del(rq->srv->st, hex, &err);
+	buf_free(&err);
+	buf_printf(&rq->cookie, "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", cookie_name(rq->srv),
+		   rq->srv->cfg.secure_cookies ? "; Secure" : "");
+	rq->status = 200;
+	rq->ctype = "application/json";
+	buf_adds(&rq->out, "{\"logged_out\":true}\n");
+}
+
+void http_route(struct req *rq)
+{
+	const char *url = rq->url;
+	bool get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
+	bool post = !strcmp(rq->method, "POST");
+	if (strncmp(url, "/api/", 5)) {
+		if (!get) {
+			http_req_error(rq, 405, "method not allowed");
+			return;
+		}
+		if (!dashboard_serve(rq, url))
+			http_req_error(rq, 404, "not found");
+		return;
+	}
+	if (strncmp(url, "/api/v1/", 8)) {
+		http_req_error(rq, 404, "unknown API version");
+		return;
+	}
+	const char *p = url + 8;
+	if (!strcmp(p, "login")) {
+		if (!post)
+			http_req_error(rq, 405, "use POST");
+		else
+			do_login(rq);
+		return;
+	}
+	if (rq->auth == AUTH_NONE && !authenticate(rq))
+		return;
+	if (!strcmp(p, "reports") && !get) {
+		if (!post)
+			http_req_error(rq, 405, "use POST");
+		else if (rq->auth == AUTH_AGENT)
+			api_ingest(rq);
+		else if (rq->auth == AUTH_NONE)
+			http_req_error(rq, 401, "an agent token is required (Authorization: Bearer ...)");
+		else
+			http_req_error(rq, 403, "only agent tokens may submit reports");
+		return;
+	}
+	if (!strcmp(p, "reports/known")) {
+		if (!get)
+			http_req_error(rq, 405, "use GET");
+		else if (rq->auth == AUTH_AGENT || rq->auth == AUTH_READ)
+			api_known(rq);
+		else if (rq->auth == AUTH_NONE)
+			http_req_error(rq, 401, "a token is required");
+		else
+			http_req_error(rq, 403, "a token is required");
+		return;
+	}
+	if (!strcmp(p, "logout")) {
+		const char *tok = http_req_header(rq, "X-CSRF-Token");
+		if (!post)
+			http_req_error(rq, 405, "use POST");
+		else if (rq->auth != AUTH_SESSION)
+			http_req_error(rq, 401, "not logged in");
+		else if (!tok || !auth_ct_equal(tok, buf_cstr(&rq->csrf)) || !same_origin(rq))
+			http_req_error(rq, 403, "missing or wrong CSRF token");
+		else
+			do_logout(rq);
+		return;
+	}
+	if (!get) {
+		http_req_error(rq, 405, "method not allowed");
+		return;
+	}
+	if (rq->auth == AUTH_NONE) {
+		http_req_error(rq, 401, "login or a read token is required");
+		return;
+	}
+	if (rq->auth == AUTH_AGENT) {
+		http_req_error(rq, 403, "agent tokens cannot read the dashboard API");
+		return;
+	}
+	if (!strcmp(p, "session")) {
+		if (rq->auth != AUTH_SESSION) {
+			http_req_error(rq, 403, "not a session");
+			return;
+		}
+		rq->status = 200;
+		rq->ctype = "application/json";
+		buf_adds(&rq->out, "{\"user\":");
+		json_cstr(&rq->out, buf_cstr(&rq->user));
+		buf_printf(&rq->out, ",\"csrf\":\"%s\"}\n", buf_cstr(&rq->csrf));
+		return;
+	}
+	api_get(rq, p);
+}

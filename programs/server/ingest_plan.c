@@ -1,0 +1,417 @@
+/* ingest_plan.c - what storing a report needs and no database: the
+ * report's plan (device identity, counts, findings hash, the aggregate keys
+ * of the findings it would store, their distinct archives, the attempts'
+ * fingerprints), worked out by the request's own thread before it queues
+ * for the writer (SQLite has one; its time is the ingest rate); and the
+ * aggregate keys and deltas the transactions add up (see ingest_internal.h). */
+#include "ingest_internal.h"
+
+#include <jansson.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void fkeys_add(struct fkeys *k, const char *status, const char *component, const char *version,
+		      const char *sha256, const char *cves_json, bool has_pid)
+{
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 32;
+		k->v = xrealloc(k->v, k->cap * sizeof *k->v);
+	}
+	struct fkey *f = &k->v[k->n++];
+	f->status = xstrdup(status ? status : "");
+	f->component = xstrdup(component ? component : "");
+	f->version = xstrdup(version ? version : "");
+	f->sha256 = sha256 && *sha256 ? xstrdup(sha256) : NULL;
+	f->cves_json = xstrdup(cves_json ? cves_json : "[]");
+	f->has_pid = has_pid;
+}
+
+void ingest_fkeys_free(struct fkeys *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		free(k->v[i].status);
+		free(k->v[i].component);
+		free(k->v[i].version);
+		free(k->v[i].sha256);
+		free(k->v[i].cves_json);
+	}
+	free(k->v);
+	k->v = NULL;
+	k->n = k->cap = 0;
+}
+
+int ingest_fkeys_row(void *ctx, const struct dbrow *r)
+{
+	fkeys_add(ctx, dbrow_text(r, 0), dbrow_text(r, 1), dbrow_text(r, 2),
+		  dbrow_type(r, 3) == DBV_NULL ? NULL : dbrow_text(r, 3), dbrow_text(r, 4), dbrow_int(r, 5) != 0);
+	return 0;
+}
+
+static const char *spool_dup(struct spool *p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	if (!p->head || p->head->cap - p->head->used < n) {
+		size_t cap = n > 4000 ? n : 4000;
+		struct spchunk *c = xmalloc(sizeof *c + cap);
+		c->next = p->head;
+		c->used = 0;
+		c->cap = cap;
+		p->head = c;
+	}
+	char *d = p->head->data + p->head->used;
+	memcpy(d, s, n);
+	p->head->used += n;
+	return d;
+}
+
+static void spool_free(struct spool *p)
+{
+	for (struct spchunk *c = p->head, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	p->head = NULL;
+}
+
+static const char *akeys_str(struct akeys *a, const char *s) { return spool_dup(&a->pool, s); }
+
+struct akey *ingest_akeys_add(struct akeys *a, const char *kind, const char *key, const char *sub,
+			      const char *status, const char *label, bool after)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 64;
+		a->v = xrealloc(a->v, a->cap * sizeof *a->v);
+	}
+	struct akey *k = &a->v[a->n++];
+	k->kind = kind;
+	k->key = key;
+	k->sub = sub;
+	k->label = label;
+	k->status = status;
+	k->before = after ? 0 : 1;
+	k->after = after ? 1 : 0;
+	k->dfiles = k->ddev = 0;
+	return k;
+}
+
+/* a copy of e (its strings into a's pool) */
+struct akey *ingest_akeys_copy(struct akeys *a, const struct akey *e)
+{
+	struct akey *k = ingest_akeys_add(a, e->kind, akeys_str(a, e->key), akeys_str(a, e->sub), e->status,
+				   *e->label ? akeys_str(a, e->label) : "", true);
+	k->before = e->before;
+	k->after = e->after;
+	k->dfiles = e->dfiles;
+	k->ddev = e->ddev;
+	return k;
+}
+
+static const char *intern_status(const char *s)
+{
+	if (!strcmp(s, "vulnerable"))
+		return "vulnerable";
+	if (!strcmp(s, "mitigated"))
+		return "mitigated";
+	return "safe";
+}
+
+/* A CVE's keys: its files, and its files per version (what lets the API
+ * answer a CVE filter from the version index, see api_list.c) */
+static void add_cve(struct akeys *a, const char *cve, const char *version, const char *status, bool after)
+{
+	ingest_akeys_add(a, "cve", cve, "", status, "", after);
+	ingest_akeys_add(a, "cvever", cve, version, status, "", after);
+}
+
+/* The keys of one finding (its strings must outlive a). */
+void ingest_akeys_from(struct akeys *a, const struct fkey *f, bool after)
+{
+	const char *status = intern_status(f->status);
+	ingest_akeys_add(a, "version", f->version, f->component, status, "", after);
+	if (f->sha256) {
+		struct buf label = BUF_INIT;
+		buf_printf(&label, "%s %s", f->component, f->version);
+		ingest_akeys_add(a, "sha256", f->sha256, "", status, akeys_str(a, buf_cstr(&label)), after);
+		buf_free(&label);
+	}
+	/* cves_json is report_parse's compact serialisation of an array of
+	 * strings: read it directly unless a string has an escape (then jansson) */
+	const char *p = f->cves_json;
+	if (*p == '[' && !strchr(p, '\\')) {
+		size_t mark = a->n;
+		char tmp[256];
+		p++;
+		while (*p == '"') {
+			const char *q = strchr(p + 1, '"');
+			if (!q || (size_t)(q - p - 1) >= sizeof tmp)
+				break;
+			memcpy(tmp, p + 1, (size_t)(q - p - 1));
+			tmp[q - p - 1] = 0;
+			add_cve(a, akeys_str(a, tmp), f->version, status, after);
+			p = q + 1;
+			if (*p == ',' && p[1] == '"')
+				p++;
+		}
+		if (*p == ']' && !p[1])
+			return;
+		a->n = mark;   /* not that shape after all */
+	}
+	json_t *cves = json_loads(f->cves_json, 0, NULL);
+	size_t i;
+	json_t *e;
+	if (cves && json_is_array(cves))
+		json_array_foreach(cves, i, e)
+			if (json_is_string(e))
+				add_cve(a, akeys_str(a, json_string_value(e)), f->version, status, after);
+	json_decref(cves);
+}
+
+static int akey_cmp(const void *x, const void *y)
+{
+	const struct akey *a = x, *b = y;
+	int c = strcmp(a->kind, b->kind);
+	if (!c)
+		c = strcmp(a->key, b->key);
+	if (!c)
+		c = strcmp(a->sub, b->sub);
+	if (!c)
+		c = strcmp(a->status, b->status);
+	return c;
+}
+
+void ingest_akeys_free(struct akeys *a)
+{
+	spool_free(&a->pool);
+	free(a->v);
+	memset(a, 0, sizeof *a);
+}
+
+/* SHA-256 over every stored field of a report's findings, in order */
+static void findings_hash(const struct report *r, char out[65])
+{
+	struct sha256_ctx h;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	sha256_init(&h);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct rp_finding *f = &r->findings[i];
+		const char *parts[] = {f->path, f->path_b64, f->component, f->version, f->version_source, f->status,
+				       f->severity, f->fixed_in, f->sha256, f->cves_json, f->evidence_json};
+		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+			const char *p = parts[k] ? parts[k] : "\x01";
+			sha256_update(&h, strlen(p) + 1, (const uint8_t *)p);
+		}
+		char pid[32];
+		snprintf(pid, sizeof pid, "%lld", f->has_pid ? f->pid : -1);
+		sha256_update(&h, strlen(pid) + 1, (const uint8_t *)pid);
+	}
+	sha256_digest(&h, sizeof d, d);
+	for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* Sort, and sum the entries of each key into one (pointers stay valid). */
+static void akeys_sum(struct akeys *a)
+{
+	if (a->n)
+		qsort(a->v, a->n, sizeof *a->v, akey_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		if (u && !akey_cmp(&a->v[u - 1], &a->v[i])) {
+			a->v[u - 1].before += a->v[i].before;
+			a->v[u - 1].after += a->v[i].after;
+		} else {
+			a->v[u++] = a->v[i];
+		}
+	}
+	a->n = u;
+}
+
+static void attempt_fp(const struct rp_attempt *a, char out[33])
+{
+	struct sha256_ctx h;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	char num[64];
+	sha256_init(&h);
+	const char *parts[] = {a->path, a->raw, a->decoded};
+	for (int i = 0; i < 3; i++) {
+		const char *s = parts[i] ? parts[i] : "";
+		sha256_update(&h, strlen(s) + 1, (const uint8_t *)s);
+	}
+	snprintf(num, sizeof num, "%lld:%lld", a->has_line ? a->line : -1, a->has_offset ? a->offset : -1);
+	sha256_update(&h, strlen(num), (const uint8_t *)num);
+	sha256_digest(&h, sizeof d, d);
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+int ingest_str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void ingest_plan_make(struct plan *pl, const struct report *r)
+{
+	memset(pl, 0, sizeof *pl);
+	report_device_ident(r, &pl->ident);
+	pl->is_scan = !strcmp(r->command, "scan");
+	pl->is_ps = !strcmp(r->command, "ps");
+	if (pl->is_scan)
+		findings_hash(r, pl->fhash);
+	pl->shas = xcalloc(r->n_findings + 1, sizeof *pl->shas);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct rp_finding *f = &r->findings[i];
+		bool v = !strcmp(f->status, "vulnerable"), m = !strcmp(f->status, "mitigated");
+		pl->vuln += v;
+		if (!(pl->is_scan || (pl->is_ps && f->has_pid)))
+			continue;   /* a ps report speaks only for running processes */
+		pl->nv += v;
+		pl->nm += m;
+		pl->ns += !v && !m;
+		struct fkey fk = {(char *)f->status, (char *)(f->component ? f->component : ""),
+				  (char *)(f->version ? f->version : ""), (char *)f->sha256, f->cves_json, f->has_pid};
+		ingest_akeys_from(&pl->after, &fk, true);
+		if (f->sha256)
+			pl->shas[pl->n_shas++] = f->sha256;
+	}
+	akeys_sum(&pl->after);
+	if (pl->n_shas)
+		qsort(pl->shas, pl->n_shas, sizeof *pl->shas, ingest_str_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < pl->n_shas; i++)
+		if (!u || strcmp(pl->shas[u - 1], pl->shas[i]))
+			pl->shas[u++] = pl->shas[i];
+	pl->n_shas = u;
+	pl->fps = xcalloc(r->n_attempts + 1, sizeof *pl->fps);
+	for (size_t i = 0; i < r->n_attempts; i++)
+		attempt_fp(&r->attempts[i], pl->fps[i]);
+}
+
+void ingest_plan_free(struct plan *pl)
+{
+	buf_free(&pl->ident);
+	ingest_akeys_free(&pl->after);
+	free(pl->shas);
+	free(pl->fps);
+}
+
+void ingest_utc_day(long long t, char out[11])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* One device's before/after entries -> (key, files delta, devices delta),
+ * appended to out (strings copied into out's pool). */
+void ingest_akeys_reduce(struct akeys *a, struct akeys *out)
+{
+	if (a->n)
+		qsort(a->v, a->n, sizeof *a->v, akey_cmp);
+	size_t i = 0;
+	while (i < a->n) {
+		size_t j = i;
+		long long before = 0, after = 0;
+		while (j < a->n && !akey_cmp(&a->v[i], &a->v[j])) {
+			before += a->v[j].before;
+			after += a->v[j].after;
+			j++;
+		}
+		long long dfiles = after - before, ddev = (after > 0) - (before > 0);
+		if (dfiles || ddev) {
+			struct akey *k = ingest_akeys_copy(out, &a->v[i]);
+			k->dfiles = dfiles;
+			k->ddev = ddev;
+		}
+		i = j;
+	}
+}
+
+void ingest_deltas_free(struct deltas *d)
+{
+	ingest_akeys_free(&d->agg);
+	memset(d, 0, sizeof *d);
+}
+
+/* Sort the entries and sum those of each key into one; keys whose sum is
+ * zero are dropped. */
+void ingest_deltas_sum(struct deltas *dl)
+{
+	struct akeys *a = &dl->agg;
+	if (a->n)
+		qsort(a->v, a->n, sizeof *a->v, akey_cmp);
+	size_t u = 0;
+	for (size_t i = 0, j; i < a->n; i = j) {
+		long long dfiles = 0, ddev = 0;
+		for (j = i; j < a->n && !akey_cmp(&a->v[i], &a->v[j]); j++) {
+			dfiles += a->v[j].dfiles;
+			ddev += a->v[j].ddev;
+		}
+		if (!dfiles && !ddev)
+			continue;
+		a->v[u] = a->v[i];
+		a->v[u].dfiles = dfiles;
+		a->v[u].ddev = ddev;
+		u++;
+	}
+	a->n = u;
+}
+
+void ingest_pg_array_add(struct buf *b, const char *s)
+{
+	buf_addc(b, b->len ? ',' : '{');
+	if (!s) {
+		buf_adds(b, "NULL");
+		return;
+	}
+	buf_addc(b, '"');
+	while (*s) {
+		size_t n = strcspn(s, "\"\\");   /* the runs between characters to escape, whole */
+		buf_add(b, s, n);
+		s += n;
+		if (*s) {
+			buf_addc(b, '\\');
+			buf_addc(b, *s++);
+		}
+	}
+	buf_addc(b, '"');
+}
+
+const char *ingest_pg_array_end(struct buf *b)
+{
+	if (!b->len)
+		buf_addc(b, '{');
+	buf_addc(b, '}');
+	return buf_cstr(b);
+}
+
+char *ingest_tags_merge(const char *device_json, const char *report_json, bool replace)
+{
+	json_t *dev = replace ? NULL : json_loads(device_json ? device_json : "[]", 0, NULL);
+	json_t *rep = json_loads(report_json ? report_json : "[]", 0, NULL);
+	json_t *all = json_array();
+	json_t *lists[2] = {dev, rep};
+	for (int l = 0; l < 2; l++) {
+		size_t i;
+		json_t *v;
+		if (!json_is_array(lists[l]))
+			continue;
+		json_array_foreach(lists[l], i, v) {
+			bool seen = !json_is_string(v) || json_array_size(all) >= 64;
+			size_t k;
+			json_t *w;
+			json_array_foreach(all, k, w) {
+				seen |= json_equal(v, w);
+			}
+			if (!seen)
+				json_array_append(all, v);
+		}
+	}
+	char *s = json_dumps(all, JSON_COMPACT);
+	char *out = xstrdup(s ? s : "[]");
+	free(s);
+	json_decref(all);
+	json_decref(dev);
+	json_decref(rep);
+	return out;
+}

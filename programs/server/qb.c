@@ -1,0 +1,150 @@
+/* qb.c - the API's query builder and row writers (see qb.h). */
+#include "qb.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonw.h"
+
+/* ---- writing rows ---- */
+
+static void csv_cell(struct buf *b, const char *s)
+{
+	buf_addc(b, '"');
+	/* a cell that a spreadsheet would run as a formula gets a quote first */
+	if (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r')
+		buf_addc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_addc(b, '"');
+		buf_addc(b, *s);
+	}
+	buf_addc(b, '"');
+}
+
+static void col_key(struct buf *b, const char *name, bool *raw)
+{
+	size_t n = strlen(name);
+	*raw = n > 5 && !strcmp(name + n - 5, "_json");
+	json_str(b, name, *raw ? n - 5 : n);
+}
+
+void qb_row_json(struct buf *b, const struct dbrow *r)
+{
+	buf_addc(b, '{');
+	for (int i = 0; i < dbrow_ncols(r); i++) {
+		bool raw;
+		if (i)
+			buf_addc(b, ',');
+		col_key(b, dbrow_name(r, i), &raw);
+		buf_addc(b, ':');
+		switch (dbrow_type(r, i)) {
+		case DBV_NULL: buf_adds(b, "null"); break;
+		case DBV_INT: buf_printf(b, "%lld", dbrow_int(r, i)); break;
+		case DBV_TEXT:
+			if (raw)
+				buf_adds(b, dbrow_text(r, i));
+			else
+				json_cstr(b, dbrow_text(r, i));
+			break;
+		}
+	}
+	buf_addc(b, '}');
+}
+
+int qb_sink_row(void *ctx, const struct dbrow *r)
+{
+	struct qb_sink *s = ctx;
+	if (s->rows >= s->limit) {
+		s->more = true;
+		return 1;
+	}
+	if (s->csv) {
+		if (!s->rows) {
+			for (int i = 0; i < dbrow_ncols(r); i++) {
+				const char *n = dbrow_name(r, i);
+				size_t len = strlen(n);
+				if (i)
+					buf_addc(s->out, ',');
+				if (len > 5 && !strcmp(n + len - 5, "_json"))
+					len -= 5;
+				buf_add(s->out, n, len);
+			}
+			buf_adds(s->out, "\r\n");
+		}
+		for (int i = 0; i < dbrow_ncols(r); i++) {
+			if (i)
+				buf_addc(s->out, ',');
+			if (dbrow_type(r, i) == DBV_INT)
+				buf_printf(s->out, "%lld", dbrow_int(r, i));
+			else
+				csv_cell(s->out, dbrow_text(r, i));
+		}
+		buf_adds(s->out, "\r\n");
+	} else {
+		if (s->rows)
+			buf_addc(s->out, ',');
+		qb_row_json(s->out, r);
+	}
+	s->rows++;
+	return 0;
+}
+
+/* ---- query building ---- */
+
+const char *qb_keep(struct qb *q, char *s)
+{
+	if (q->nowned < QB_MAX)   /* each kept string is one of at most QB_MAX values */
+		q->owned[q->nowned++] = s;
+	return s;
+}
+
+void qb_param(struct qb *q, struct dbv v)
+{
+	if (q->np < QB_MAX)
+		q->p[q->np++] = v;
+}
+
+void qb_cond(struct qb *q, const char *cond, int n, ...)
+{
+	va_list ap;
+	buf_adds(&q->sql, q->where ? " AND " : " WHERE ");
+	q->where = true;
+	buf_adds(&q->sql, cond);
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		qb_param(q, va_arg(ap, struct dbv));
+	va_end(ap);
+}
+
+struct dbv qb_like(struct qb *q, const char *pre, const char *val, const char *suf)
+{
+	struct buf b = BUF_INIT;
+	buf_adds(&b, pre);
+	for (const char *s = val; *s; s++) {
+		if (*s == '%' || *s == '_' || *s == '\\')
+			buf_addc(&b, '\\');
+		buf_addc(&b, *s);
+	}
+	buf_adds(&b, suf);
+	buf_cstr(&b);
+	return dv_text(qb_keep(q, buf_detach(&b)));
+}
+
+struct dbv qb_json_like(struct qb *q, const char *val)
+{
+	struct buf j = BUF_INIT;
+	json_cstr(&j, val);
+	struct dbv v = qb_like(q, "%", buf_cstr(&j), "%");
+	buf_free(&j);
+	return v;
+}
+
+void qb_free(struct qb *q)
+{
+	buf_free(&q->sql);
+	for (int i = 0; i < q->nowned; i++)
+		free(q->owned[i]);
+}
+

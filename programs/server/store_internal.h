@@ -1,0 +1,43 @@
+/* store_internal.h - how the store's files fit together, for store*.c and
+ * ingest_*.c only: the state ingest keeps between reports, and the life
+ * cycle hooks store.c calls.
+ *
+ * store.c opens the database, then store_ingest_open() and the migrations
+ * (store_schema.c); store_close() stops the merger (store_merge_stop), closes
+ * the database, then store_ingest_close(). */
+#ifndef L4S_SERVER_STORE_INTERNAL_H
+#define L4S_SERVER_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "buf.h"
+#include "store.h"
+
+struct gc_item;
+struct archmap;
+struct ingest_state {
+	/* group commit queue (store_ingest.c) */
+	pthread_mutex_t gc_mu;
+	struct gc_item *gc_head, **gc_tail;
+	int gc_leaders;
+	struct archmap *archmap;       /* the writer's sha256 -> archives.id (ingest_tx.c) */
+	/* PostgreSQL: merges agg_batch into agg / trend (store_merge.c); waits
+	 * on gc_mu */
+	pthread_t merge_thread;
+	pthread_cond_t merge_cv;
+	bool merge_running, merge_stop;
+};
+
+/* store_schema.c: create or upgrade the schema (st->schema_version set) */
+int store_schema_migrate(struct store *st, struct buf *err);
+
+/* store_ingest.c: st->ing made, and freed (with what ingest keeps between
+ * reports) */
+void store_ingest_open(struct store *st);
+void store_ingest_close(struct store *st);
+
+/* store_merge.c: stop the merger thread, if running, after a last merge */
+void store_merge_stop(struct store *st);
+
+#endif

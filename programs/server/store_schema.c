@@ -1,0 +1,207 @@
+/* store_schema.c - the collector's schema: MIGRATIONS, an append-only list
+ * of versioned steps, each applied once in its own transaction and
+ * recorded in schema_migrations (see store.h for the data model). */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* %ID% is the auto-increment primary key of the backend; %PG{...}% is
+ * there on PostgreSQL only, %SQLITE{...}% on SQLite only. */
+static const char *const MIGRATIONS[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE users (id %ID%, name TEXT NOT NULL UNIQUE, pwhash TEXT NOT NULL, created BIGINT NOT NULL);"
+	"CREATE TABLE tokens (id %ID%, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
+	"  created BIGINT NOT NULL, revoked BIGINT NOT NULL DEFAULT 0);"
+	"CREATE TABLE sessions (hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL, csrf TEXT NOT NULL,"
+	"  created BIGINT NOT NULL, expires BIGINT NOT NULL);"
+	"CREATE TABLE devices (id %ID%, ident TEXT NOT NULL UNIQUE, hostname TEXT NOT NULL DEFAULT '',"
+	"  machine_id TEXT NOT NULL DEFAULT '', os TEXT NOT NULL DEFAULT '', kernel TEXT NOT NULL DEFAULT '',"
+	"  ips_json TEXT NOT NULL DEFAULT '[]', tags_json TEXT NOT NULL DEFAULT '[]',"
+	"  agent_version TEXT NOT NULL DEFAULT '', first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,"
+	"  last_created BIGINT NOT NULL DEFAULT 0, scan_created BIGINT NOT NULL DEFAULT 0,"
+	"  ps_created BIGINT NOT NULL DEFAULT 0, logs_created BIGINT NOT NULL DEFAULT 0,"
+	"  last_report_id TEXT NOT NULL DEFAULT '', n_reports BIGINT NOT NULL DEFAULT 0,"
+	"  n_vulnerable BIGINT NOT NULL DEFAULT 0, n_mitigated BIGINT NOT NULL DEFAULT 0,"
+	"  n_safe BIGINT NOT NULL DEFAULT 0, n_processes BIGINT NOT NULL DEFAULT 0,"
+	"  n_restart BIGINT NOT NULL DEFAULT 0, n_attempts BIGINT NOT NULL DEFAULT 0,"
+	"  n_errors BIGINT NOT NULL DEFAULT 0, exposed BIGINT NOT NULL DEFAULT 0,"
+	"  attacked BIGINT NOT NULL DEFAULT 0, priority BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX devices_priority ON devices(priority DESC, n_vulnerable DESC, id);"
+	"CREATE INDEX devices_last_seen ON devices(last_seen);"
+	"CREATE INDEX devices_hostname ON devices(hostname);"
+	"CREATE TABLE reports (id %ID%, device_id BIGINT NOT NULL, report_id TEXT NOT NULL, command TEXT NOT NULL,"
+	"  created BIGINT NOT NULL, received BIGINT NOT NULL, token_id BIGINT NOT NULL,"
+	"  agent_version TEXT NOT NULL DEFAULT '', n_findings BIGINT NOT NULL, n_vulnerable BIGINT NOT NULL,"
+	"  n_processes BIGINT NOT NULL, n_attempts BIGINT NOT NULL, n_errors BIGINT NOT NULL,"
+	"  applied BIGINT NOT NULL, summary_json TEXT, UNIQUE(device_id, report_id));"
+	"CREATE INDEX reports_report_id ON reports(report_id);"
+	"CREATE TABLE findings (id %ID%, device_id BIGINT NOT NULL, report_id TEXT NOT NULL, path TEXT NOT NULL,"
+	"  path_b64 TEXT, component TEXT NOT NULL DEFAULT '', version TEXT NOT NULL DEFAULT '',"
+	"  version_source TEXT, status TEXT NOT NULL, severity TEXT, fixed_in TEXT, sha256 TEXT,"
+	"  cves_json TEXT NOT NULL DEFAULT '[]', evidence_json TEXT NOT NULL DEFAULT '[]', pid BIGINT);"
+	"CREATE INDEX findings_device ON findings(device_id);"
+	"CREATE INDEX findings_version ON findings(version, id);"
+
+	"CREATE TABLE processes (id %ID%, device_id BIGINT NOT NULL, pid BIGINT NOT NULL, username TEXT,"
+	"  command TEXT, start_time TEXT, container TEXT, status TEXT NOT NULL, restart_required BIGINT NOT NULL,"
+	"  listening_json TEXT NOT NULL, n_listening BIGINT NOT NULL, jars_json TEXT NOT NULL,"
+	"  mitigations_json TEXT NOT NULL);"
+	"CREATE INDEX processes_device ON processes(device_id);"
+	"CREATE TABLE attempts (id %ID%, device_id BIGINT NOT NULL, report_id TEXT NOT NULL, fp TEXT NOT NULL,"
+	"  path TEXT, line BIGINT, byte_offset BIGINT, ts TEXT, raw TEXT, decoded TEXT, protocol TEXT,"
+	"  host TEXT NOT NULL DEFAULT '', port BIGINT, client TEXT, exfil_json TEXT NOT NULL, received BIGINT NOT NULL,"
+	"  UNIQUE(device_id, fp));"
+	"CREATE INDEX attempts_host ON attempts(host, device_id);"
+	"CREATE TABLE scan_errors (id %ID%, device_id BIGINT NOT NULL, path TEXT, error TEXT);"
+	"CREATE INDEX scan_errors_device ON scan_errors(device_id);"
+	"CREATE TABLE agg (kind TEXT NOT NULL, akey TEXT NOT NULL, sub TEXT NOT NULL, status TEXT NOT NULL,"
+	"  files BIGINT NOT NULL, devices BIGINT NOT NULL, label TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY(kind, akey, sub, status));"
+	"CREATE INDEX agg_rank ON agg(kind, devices DESC);"
+	"CREATE TABLE trend (day TEXT PRIMARY KEY, devices BIGINT NOT NULL DEFAULT 0,"
+	"  devices_vulnerable BIGINT NOT NULL DEFAULT 0, exposed BIGINT NOT NULL DEFAULT 0,"
+	"  attacked BIGINT NOT NULL DEFAULT 0, vulnerable BIGINT NOT NULL DEFAULT 0,"
+	"  mitigated BIGINT NOT NULL DEFAULT 0, safe BIGINT NOT NULL DEFAULT 0,"
+	"  restart BIGINT NOT NULL DEFAULT 0, attempts BIGINT NOT NULL DEFAULT 0);",
+	/* 2: a device's attempts, newest first */
+	"CREATE INDEX attempts_device ON attempts(device_id, id);",
+	/* 3: hash of the device's current findings: an unchanged re-report
+	 * (the common case) does not rewrite them */
+	"ALTER TABLE devices ADD COLUMN findings_hash TEXT NOT NULL DEFAULT '';",
+	/* 4: drill-down by archive: each distinct sha256 once in `archives`, an
+	 * integer archive_id on findings (an index of small integers is far
+	 * cheaper to maintain at ingest than one of 64-character strings);
+	 * agg_delta: PostgreSQL ingest appends its aggregate and trend deltas
+	 * here (no shared row is locked), merged into agg/trend by
+	 * store_merge() (see store_merge.c) */
+	"CREATE TABLE archives (id %ID%, sha256 TEXT NOT NULL UNIQUE);"
+	"ALTER TABLE findings ADD COLUMN archive_id BIGINT;"
+	"INSERT INTO archives(sha256) SELECT DISTINCT sha256 FROM findings WHERE sha256 IS NOT NULL;"
+	"UPDATE findings SET archive_id = (SELECT a.id FROM archives a WHERE a.sha256 = findings.sha256)"
+	"  WHERE sha256 IS NOT NULL;"
+	"CREATE INDEX findings_archive ON findings(archive_id);"
+	"CREATE TABLE agg_delta (id %ID%, kind TEXT NOT NULL, akey TEXT NOT NULL, sub TEXT NOT NULL,"
+	"  status TEXT NOT NULL, files BIGINT NOT NULL, devices BIGINT NOT NULL, label TEXT NOT NULL DEFAULT '');",
+	/* 5: PostgreSQL ingest appends one row per transaction, its deltas as
+	 * parallel arrays (array literals in TEXT columns, so that the one
+	 * schema also creates on SQLite, which never uses the table), instead of
+	 * one agg_delta row per aggregate key: 1 row instead of about 150 per
+	 * batch, and store_merge() deletes 1 instead of 150.  agg_delta stays
+	 * and is still merged: an older server may write it during an upgrade. */
+	"CREATE TABLE agg_batch (id %ID%, kinds TEXT NOT NULL, akeys TEXT NOT NULL, subs TEXT NOT NULL,"
+	"  statuses TEXT NOT NULL, files TEXT NOT NULL, devices TEXT NOT NULL, labels TEXT NOT NULL);"
+	/* PostgreSQL: each merge updates every agg row it touches; without an
+	 * index on the changing `devices` column and with room on each page,
+	 * those updates are HOT (no index entry, dead versions pruned in place)
+	 * instead of piling up versions every lookup has to step over (a merge
+	 * took 100 ms for 500 rows).  The top-N reads sort agg's few rows. */
+	"%PG{DROP INDEX agg_rank; ALTER TABLE agg SET (fillfactor = 50);}%",
+	/* 6: PostgreSQL: the drill-down by archive in id order straight from
+	 * the index, and the devices holding an archive without a visit to
+	 * each finding's row (SQLite's index on archive_id already ends in the
+	 * rowid, and 100,000 devices by archive take 10 ms there) */
+	"%PG{DROP INDEX findings_archive;"
+	" CREATE INDEX findings_archive ON findings(archive_id, id) INCLUDE (device_id);}%",
+	/* 7: each CVE's files per version (agg kind 'cvever', kept by ingest
+	 * from now on; the API narrows a CVE filter to those versions), counted
+	 * here for the findings already stored (those of deltas still pending
+	 * too: they are committed).  PostgreSQL: a server from before this
+	 * schema still running in a rolling upgrade would ingest without cvever
+	 * deltas, so the delta tables gain a column it does not fill: its
+	 * ingest fails (503, the agent retries) instead of skewing cvever; its
+	 * merges and reads go on. */
+	"%PG{ALTER TABLE agg_batch ADD COLUMN gen BIGINT NOT NULL DEFAULT 7;"
+	" ALTER TABLE agg_batch ALTER COLUMN gen DROP DEFAULT;"
+	" ALTER TABLE agg_delta ADD COLUMN gen BIGINT NOT NULL DEFAULT 4;"
+	" ALTER TABLE agg_delta ALTER COLUMN gen DROP DEFAULT;}%"
+	"INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
+	" SELECT 'cvever', c.value, f.version,"
+	"  CASE WHEN f.status IN ('vulnerable', 'mitigated') THEN f.status ELSE 'safe' END,"
+	"  COUNT(*), COUNT(DISTINCT f.device_id), ''"
+	" FROM findings f, %PG{jsonb_array_elements_text(f.cves_json::jsonb)}%%SQLITE{json_each(f.cves_json)}% c"
+	" WHERE %PG{true}%%SQLITE{json_valid(f.cves_json) AND c.type = 'text'}%"
+	" GROUP BY 2, 3, 4;",
+	/* 8: each install's own id (issue 19): a device is a machine id and an
+	 * agent id, so clones that share a machine id stay apart; devices of
+	 * one machine id are found by it to flag the sharing */
+	"ALTER TABLE devices ADD COLUMN agent_id TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX devices_machine_id ON devices(machine_id);",
+};
+#define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+
+int store_latest_schema(void) { return N_MIGRATIONS; }
+
+static void expand(struct buf *out, const char *sql, enum db_kind k)
+{
+	const char *id = k == DB_PG ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+	static const struct { const char *open; enum db_kind kind; } only[] = {{"%PG{", DB_PG}, {"%SQLITE{", DB_SQLITE}};
+	for (const char *s = sql; *s;) {
+		const char *end = NULL;
+		size_t o = 0, len = 0;
+		for (; o < sizeof only / sizeof only[0]; o++) {
+			len = strlen(only[o].open);
+			if (!strncmp(s, only[o].open, len) && (end = strstr(s, "}%")))
+				break;
+		}
+		if (end) {
+			if (k == only[o].kind)
+				buf_add(out, s + len, (size_t)(end - s - len));
+			s = end + 2;
+		} else if (!strncmp(s, "%ID%", 4)) {
+			buf_adds(out, id);
+			s += 4;
+		} else {
+			buf_addc(out, *s++);
+		}
+	}
+}
+
+int store_schema_migrate(struct store *st, struct buf *err)
+{
+	struct dbc *c = db_acquire(st->db);
+	int rc = DB_ERR;
+	bool pg = db_kind(st->db) == DB_PG;
+	if (pg && dbc_exec(c, "SELECT pg_advisory_lock(7444001)", NULL, 0, NULL, NULL)) {
+		buf_printf(err, "migration lock: %s", dbc_error(c));
+		goto out;
+	}
+	if (dbc_script(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY,"
+			  " applied BIGINT NOT NULL)")) {
+		buf_printf(err, "cannot create schema_migrations: %s", dbc_error(c));
+		goto unlock;
+	}
+	long long have = 0;
+	if (dbc_int(c, "SELECT COALESCE(MAX(version),0) FROM schema_migrations", NULL, 0, 0, &have)) {
+		buf_printf(err, "cannot read schema version: %s", dbc_error(c));
+		goto unlock;
+	}
+	if (have > N_MIGRATIONS) {
+		buf_printf(err, "the database schema (version %lld) is newer than this server (%d); upgrade the server",
+			   have, N_MIGRATIONS);
+		goto unlock;
+	}
+	for (int v = (int)have + 1; v <= N_MIGRATIONS; v++) {
+		struct buf sql = BUF_INIT;
+		expand(&sql, MIGRATIONS[v - 1], db_kind(st->db));
+		struct dbv p[2] = {dv_int(v), dv_int((long long)time(NULL))};
+		if (dbc_begin(c) || dbc_script(c, buf_cstr(&sql)) ||
+		    dbc_exec(c, "INSERT INTO schema_migrations(version, applied) VALUES(?, ?)", p, 2, NULL, NULL) ||
+		    dbc_commit(c)) {
+			buf_printf(err, "migration %d failed: %s", v, dbc_error(c));
+			dbc_rollback(c);
+			buf_free(&sql);
+			goto unlock;
+		}
+		buf_free(&sql);
+	}
+	st->schema_version = N_MIGRATIONS;
+	rc = DB_OK;
+unlock:
+	if (pg)
+		dbc_exec(c, "SELECT pg_advisory_unlock(7444001)", NULL, 0, NULL, NULL);
+out:
+	db_release(st->db, c);
+	return rc;
+}
