@@ -495,6 +495,23 @@ static bool write_end(const struct zip *z, uint64_t count, uint64_t cd_decl, uin
 	size_t cl = le16(e + 20);
 	if (cl > avail)
 		cl = (size_t)avail;
+	/* The comment is written last, so the rewritten file ends with it: an
+	 * end record inside it whose own comment length reaches that end would
+	 * be the one a reader finds first (in the source, bytes after the
+	 * comment may have hidden it).  Such an archive is not rewritten. */
+	unsigned char *com = xmalloc(cl ? cl : 1);
+	if (cl && zsrc_read(&z->src, com, cl, z->eocd_off + 22) < 0) {
+		free(com);
+		buf_adds(err, "cannot reread the archive comment");
+		return false;
+	}
+	static const unsigned char endsig[4] = {'P', 'K', 5, 6};
+	if (cl >= 4 && memmem(com, cl, endsig, 4)) {
+		free(com);
+		buf_adds(err, "the archive comment holds an end-record signature, which a reader of the rewritten file "
+			      "could take for the archive's own; not rewritten");
+		return false;
+	}
 	unsigned char o[22];
 	put32(o, SIG_END);
 	put16(o + 4, 0);
@@ -505,7 +522,9 @@ static bool write_end(const struct zip *z, uint64_t count, uint64_t cd_decl, uin
 	put32(o + 16, moff ? U32MAX : (uint32_t)cd_decl);
 	put16(o + 20, (uint16_t)cl);
 	sink_put(s, o, 22);
-	return copy_src(&z->src, z->eocd_off + 22, cl, s, err);
+	sink_put(s, com, cl);
+	free(com);
+	return true;
 }
 
 bool zw_write(const struct zip *z, const struct zw_edit *ed, struct zw_sink *s, struct buf *err)
