@@ -306,6 +306,10 @@ def fixrecs(p, d):
         for k in ("path",):
             r[k] = r[k].replace(d, "<D>")
         r["removed"] = [x.replace(d, "<D>") for x in r.get("removed", [])]
+        if "message" in r:   # a failure message starts with the file's name: same normalisation as the path
+            m = r["message"]
+            head, sep, tail = m.partition(": ")
+            r["message"] = unwin(head).replace(d, "<D>") + sep + tail
         r.pop("backup", None)
         out.append(json.dumps(r, sort_keys=True))
     return sorted(out)
