@@ -18,8 +18,9 @@
 
 /* One finding as the aggregates see it. */
 struct fkey {
-	char *status, *component, *version, *sha256, *cves_json;
+	char *status, *component, *version, *sha256, *cves_json, *severity, *path;
 	bool has_pid;
+	bool shadowed;               /* a running JVM's copy of a file the disk scan lists: not counted */
 };
 
 struct fkeys { struct fkey *v; size_t n, cap; };
@@ -54,6 +55,12 @@ struct plan {
 	const char **shas;           /* their distinct sha256 values, sorted */
 	size_t n_shas;
 	char (*fps)[33];             /* attempt_fp() of each attempt */
+	bool *shadow;                /* scan: finding i is a JVM's copy of one of the report's disk findings */
+	long long ncrit;             /* the critical vulnerable files it stores (not shadowed) */
+	/* scan: what the run covered (docs/api.md, "Coverage"): "full",
+	 * "partial" or "unknown", and the details as a JSON object */
+	const char *coverage;
+	char *coverage_json;
 };
 
 /* The fleet-wide changes of one or more reports, applied together. */
@@ -77,7 +84,7 @@ void ingest_plan_make(struct plan *pl, const struct report *r);
 void ingest_plan_free(struct plan *pl);
 
 /* A db_row_fn: a row (status, component, version, sha256, cves_json,
- * has_pid) appended to the struct fkeys ctx. */
+ * has_pid, severity, path, shadowed) appended to the struct fkeys ctx. */
 int ingest_fkeys_row(void *ctx, const struct dbrow *r);
 void ingest_fkeys_free(struct fkeys *k);
 
@@ -86,6 +93,9 @@ struct akey *ingest_akeys_add(struct akeys *a, const char *kind, const char *key
 			      const char *status, const char *label, bool after);
 /* a copy of e (its strings into a's pool) */
 struct akey *ingest_akeys_copy(struct akeys *a, const struct akey *e);
+/* a finding's severity as an aggregate key: critical, high, medium, low,
+ * none (also when absent) or unknown */
+const char *ingest_severity_key(const char *s);
 /* the keys of one finding (its strings must outlive a) */
 void ingest_akeys_from(struct akeys *a, const struct fkey *f, bool after);
 /* one device's before/after entries -> (key, files delta, devices delta),

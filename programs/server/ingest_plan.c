@@ -14,7 +14,8 @@
 #include <time.h>
 
 static void fkeys_add(struct fkeys *k, const char *status, const char *component, const char *version,
-		      const char *sha256, const char *cves_json, bool has_pid)
+		      const char *sha256, const char *cves_json, bool has_pid, const char *severity, const char *path,
+		      bool shadowed)
 {
 	if (k->n == k->cap) {
 		k->cap = k->cap ? 2 * k->cap : 32;
@@ -27,6 +28,9 @@ static void fkeys_add(struct fkeys *k, const char *status, const char *component
 	f->sha256 = sha256 && *sha256 ? xstrdup(sha256) : NULL;
 	f->cves_json = xstrdup(cves_json ? cves_json : "[]");
 	f->has_pid = has_pid;
+	f->severity = severity ? xstrdup(severity) : NULL;
+	f->path = xstrdup(path ? path : "");
+	f->shadowed = shadowed;
 }
 
 void ingest_fkeys_free(struct fkeys *k)
@@ -37,6 +41,8 @@ void ingest_fkeys_free(struct fkeys *k)
 		free(k->v[i].version);
 		free(k->v[i].sha256);
 		free(k->v[i].cves_json);
+		free(k->v[i].severity);
+		free(k->v[i].path);
 	}
 	free(k->v);
 	k->v = NULL;
@@ -46,7 +52,8 @@ void ingest_fkeys_free(struct fkeys *k)
 int ingest_fkeys_row(void *ctx, const struct dbrow *r)
 {
 	fkeys_add(ctx, dbrow_text(r, 0), dbrow_text(r, 1), dbrow_text(r, 2),
-		  dbrow_type(r, 3) == DBV_NULL ? NULL : dbrow_text(r, 3), dbrow_text(r, 4), dbrow_int(r, 5) != 0);
+		  dbrow_type(r, 3) == DBV_NULL ? NULL : dbrow_text(r, 3), dbrow_text(r, 4), dbrow_int(r, 5) != 0,
+		  dbrow_type(r, 6) == DBV_NULL ? NULL : dbrow_text(r, 6), dbrow_text(r, 7), dbrow_int(r, 8) != 0);
 	return 0;
 }
 
@@ -126,11 +133,23 @@ static void add_cve(struct akeys *a, const char *cve, const char *version, const
 	ingest_akeys_add(a, "cvever", cve, version, status, "", after);
 }
 
+const char *ingest_severity_key(const char *s)
+{
+	static const char *const known[] = {"critical", "high", "medium", "low", "none"};
+	if (!s)
+		return "none";
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(s, known[i]))
+			return known[i];
+	return "unknown";
+}
+
 /* The keys of one finding (its strings must outlive a). */
 void ingest_akeys_from(struct akeys *a, const struct fkey *f, bool after)
 {
 	const char *status = intern_status(f->status);
 	ingest_akeys_add(a, "version", f->version, f->component, status, "", after);
+	ingest_akeys_add(a, "severity", ingest_severity_key(f->severity), "", status, "", after);
 	if (f->sha256) {
 		struct buf label = BUF_INIT;
 		buf_printf(&label, "%s %s", f->component, f->version);
@@ -198,7 +217,9 @@ static void findings_hash(const struct report *r, char out[65])
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct rp_finding *f = &r->findings[i];
 		const char *parts[] = {f->path, f->path_b64, f->component, f->version, f->version_source, f->status,
-				       f->severity, f->fixed_in, f->sha256, f->cves_json, f->evidence_json};
+				       f->severity, f->fixed_in, f->sha256, f->cves_json, f->evidence_json,
+				       f->image, f->tag, f->layer, f->note,
+				       f->has_in_final ? (f->in_final_image ? "1" : "0") : NULL};
 		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
 			const char *p = parts[k] ? parts[k] : "\x01";
 			sha256_update(&h, strlen(p) + 1, (const uint8_t *)p);
@@ -249,29 +270,154 @@ static void attempt_fp(const struct rp_attempt *a, char out[33])
 
 int ingest_str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* scan: shadow[i] for each finding with a pid whose path is that of a
+ * finding without one (the JVM's copy of a file the disk scan lists) */
+static void plan_shadow(struct plan *pl, const struct report *r)
+{
+	const char **disk = xcalloc(r->n_findings + 1, sizeof *disk);
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (!r->findings[i].has_pid)
+			disk[n++] = r->findings[i].path;
+	if (n) {
+		qsort(disk, n, sizeof *disk, ingest_str_cmp);
+		for (size_t i = 0; i < r->n_findings; i++)
+			if (r->findings[i].has_pid)
+				pl->shadow[i] = bsearch(&r->findings[i].path, disk, n, sizeof *disk, ingest_str_cmp) != NULL;
+	}
+	free(disk);
+}
+
+/* A skipped directory or mount that still leaves the scan whole: a pseudo
+ * filesystem, the user's own exclusion, a second way to the same place,
+ * log4scan's backups */
+static bool skip_benign(const char *reason)
+{
+	static const char *const ok[] = {"pseudo filesystem", "excluded by the user", "already visited",
+					 "log4scan backup directory"};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (!strncmp(reason, ok[i], strlen(ok[i])))
+			return true;
+	return false;
+}
+
+static long long jint(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (long long)json_integer_value(v) : 0;
+}
+
+/* scan: what the run covered, from the envelope's "coverage" and the
+ * summary's skipped, not_reached and errors: pl->coverage, coverage_json */
+static void plan_coverage(struct plan *pl, const struct report *r)
+{
+	json_t *o = json_object(), *reasons = json_array(), *skipped = json_array();
+	json_t *sum = r->summary_json ? json_loads(r->summary_json, 0, NULL) : NULL;
+	bool partial = false, unknown = !r->has_coverage;
+	if (r->has_coverage) {
+		json_object_set_new(o, "whole_host", json_boolean(r->cov_whole_host));
+		json_object_set_new(o, "processes", json_boolean(r->cov_processes));
+		json_object_set_new(o, "paths", json_loads(r->cov_paths_json ? r->cov_paths_json : "[]", 0, NULL));
+		json_object_set_new(o, "exclude", json_loads(r->cov_exclude_json ? r->cov_exclude_json : "[]", 0, NULL));
+		if (!r->cov_whole_host) {
+			partial = true;
+			json_array_append_new(reasons, json_string("not a whole-host scan (only the paths listed)"));
+		}
+	} else {
+		json_array_append_new(reasons, json_string("the agent did not say what it covered (no \"coverage\" "
+							   "in its report: an agent from before coverage reporting)"));
+	}
+	long long not_reached = 0, n_skipped = 0, n_gaps = 0;
+	if (json_is_object(sum)) {
+		not_reached = jint(sum, "not_reached");
+		json_t *sk = json_object_get(sum, "skipped"), *e;
+		size_t i;
+		if (json_is_array(sk))
+			json_array_foreach(sk, i, e) {
+				json_t *path = json_object_get(e, "path"), *why = json_object_get(e, "reason");
+				if (!json_is_string(path) || !json_is_string(why))
+					continue;
+				bool gap = !skip_benign(json_string_value(why));
+				n_skipped++;
+				n_gaps += gap;
+				if (json_array_size(skipped) < 100)
+					json_array_append_new(skipped, json_pack("{s:O,s:O,s:b}", "path", path, "reason", why,
+										 "gap", gap));
+			}
+		json_t *sec = json_object_get(sum, "seconds");
+		if (json_is_number(sec))
+			json_object_set_new(o, "seconds", json_real(json_number_value(sec)));
+		json_object_set_new(o, "files", json_integer(jint(sum, "files")));
+	} else {
+		partial = true;
+		json_array_append_new(reasons, json_string("the report has no summary: the scan may not have finished"));
+	}
+	char msg[160];
+	if (not_reached) {
+		partial = true;
+		snprintf(msg, sizeof msg, "%lld files found but not scanned (time budget)", not_reached);
+		json_array_append_new(reasons, json_string(msg));
+	}
+	if (n_gaps) {
+		partial = true;
+		snprintf(msg, sizeof msg, "%lld directories or mounts not scanned (network or other filesystem, "
+			 "unreadable, too deep, time budget)", n_gaps);
+		json_array_append_new(reasons, json_string(msg));
+	}
+	if (r->n_errors) {
+		partial = true;
+		snprintf(msg, sizeof msg, "%zu files could not be read", r->n_errors);
+		json_array_append_new(reasons, json_string(msg));
+	}
+	pl->coverage = partial ? "partial" : unknown ? "unknown" : "full";
+	json_object_set_new(o, "state", json_string(pl->coverage));
+	json_object_set_new(o, "reasons", reasons);
+	json_object_set_new(o, "skipped", skipped);
+	json_object_set_new(o, "skipped_total", json_integer(n_skipped));
+	json_object_set_new(o, "not_reached", json_integer(not_reached));
+	json_object_set_new(o, "errors", json_integer((json_int_t)r->n_errors));
+	json_object_set_new(o, "agent_version", json_string(r->agent_version ? r->agent_version : ""));
+	json_object_set_new(o, "created", json_integer(r->created_epoch));
+	json_object_set_new(o, "report_id", json_string(r->report_id));
+	char *txt = json_dumps(o, JSON_COMPACT);
+	pl->coverage_json = xstrdup(txt ? txt : "{}");
+	free(txt);
+	json_decref(o);
+	json_decref(sum);
+}
+
 void ingest_plan_make(struct plan *pl, const struct report *r)
 {
 	memset(pl, 0, sizeof *pl);
 	report_device_ident(r, &pl->ident);
 	pl->is_scan = !strcmp(r->command, "scan");
 	pl->is_ps = !strcmp(r->command, "ps");
-	if (pl->is_scan)
+	pl->shadow = xcalloc(r->n_findings + 1, sizeof *pl->shadow);
+	if (pl->is_scan) {
 		findings_hash(r, pl->fhash);
+		plan_shadow(pl, r);
+		plan_coverage(pl, r);
+	}
 	pl->shas = xcalloc(r->n_findings + 1, sizeof *pl->shas);
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct rp_finding *f = &r->findings[i];
 		bool v = !strcmp(f->status, "vulnerable"), m = !strcmp(f->status, "mitigated");
-		pl->vuln += v;
+		if (!pl->shadow[i])
+			pl->vuln += v;
 		if (!(pl->is_scan || (pl->is_ps && f->has_pid)))
 			continue;   /* a ps report speaks only for running processes */
+		if (f->sha256)
+			pl->shas[pl->n_shas++] = f->sha256;   /* stored all the same: its row needs the archive */
+		if (pl->shadow[i])
+			continue;   /* the file is counted once, on its disk row */
 		pl->nv += v;
 		pl->nm += m;
 		pl->ns += !v && !m;
+		pl->ncrit += v && f->severity && !strcmp(f->severity, "critical");
 		struct fkey fk = {(char *)f->status, (char *)(f->component ? f->component : ""),
-				  (char *)(f->version ? f->version : ""), (char *)f->sha256, f->cves_json, f->has_pid};
+				  (char *)(f->version ? f->version : ""), (char *)f->sha256, f->cves_json,
+				  (char *)f->severity, (char *)f->path, f->has_pid, false};
 		ingest_akeys_from(&pl->after, &fk, true);
-		if (f->sha256)
-			pl->shas[pl->n_shas++] = f->sha256;
 	}
 	akeys_sum(&pl->after);
 	if (pl->n_shas)
@@ -292,6 +438,8 @@ void ingest_plan_free(struct plan *pl)
 	ingest_akeys_free(&pl->after);
 	free(pl->shas);
 	free(pl->fps);
+	free(pl->shadow);
+	free(pl->coverage_json);
 }
 
 void ingest_utc_day(long long t, char out[11])

@@ -28,6 +28,7 @@
 struct dev_state {
 	long long id, scan_created, ps_created, last_created, n_reports;
 	long long n_vulnerable, n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked;
+	long long n_critical, critical_exposed;
 	char findings_hash[65];
 	char *tags_json;             /* the device's tags (owned) */
 	bool found;
@@ -38,7 +39,7 @@ static int dev_cb(void *ctx, const struct dbrow *r)
 	struct dev_state *d = ctx;
 	long long *f[] = {&d->id, &d->scan_created, &d->ps_created, &d->last_created, &d->n_reports,
 			  &d->n_vulnerable, &d->n_mitigated, &d->n_safe, &d->n_processes, &d->n_restart,
-			  &d->n_attempts, &d->n_errors, &d->exposed, &d->attacked};
+			  &d->n_attempts, &d->n_errors, &d->exposed, &d->attacked, &d->n_critical, &d->critical_exposed};
 	int n = (int)(sizeof f / sizeof f[0]);
 	for (int i = 0; i < n; i++)
 		*f[i] = dbrow_int(r, i);
@@ -105,10 +106,10 @@ int ingest_insert_archives(struct dbc *c, const char *const *shas, size_t n)
  * archives in one before it: the distinct sha256 values in sorted order
  * (concurrent transactions adding the same new archives take them in one
  * order and cannot deadlock; an existing one is not locked). */
-static int insert_findings(struct dbc *c, const struct report *r, const struct plan *pl, long long device_id,
-			   bool ps_only, bool archives_known)
+static int insert_findings(struct dbc *c, const struct report *r, const struct plan *pl, const bool *shadow,
+			   long long device_id, bool ps_only, bool archives_known)
 {
-	enum { NCOL = 12 };
+	enum { NCOL = 18 };
 	struct buf col[NCOL];
 	for (int k = 0; k < NCOL; k++)
 		col[k] = (struct buf)BUF_INIT;
@@ -121,7 +122,8 @@ static int insert_findings(struct dbc *c, const struct report *r, const struct p
 		snprintf(num, sizeof num, "%lld", f->pid);
 		const char *v[NCOL] = {f->path, f->path_b64, f->component ? f->component : "", f->version ? f->version : "",
 				       f->version_source, f->status, f->severity, f->fixed_in, f->sha256, f->cves_json,
-				       f->evidence_json, f->has_pid ? num : NULL};
+				       f->evidence_json, f->has_pid ? num : NULL, shadow[i] ? "1" : "0", f->image, f->tag,
+				       f->layer, f->has_in_final ? (f->in_final_image ? "1" : "0") : NULL, f->note};
 		for (int k = 0; k < NCOL; k++)
 			ingest_pg_array_add(&col[k], v[k]);
 		n++;
@@ -133,14 +135,15 @@ static int insert_findings(struct dbc *c, const struct report *r, const struct p
 			p[2 + k] = dv_text(ingest_pg_array_end(&col[k]));
 		rc = dbc_exec(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
 				 " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid,"
-				 " archive_id)"
+				 " shadowed, image, image_tag, layer, in_final_image, note, archive_id)"
 				 " SELECT ?, ?, u.path, u.path_b64, u.component, u.version, u.vs, u.status, u.severity,"
-				 " u.fixed_in, u.sha256, u.cves, u.evidence, u.pid,"
-				 " (SELECT a.id FROM archives a WHERE a.sha256 = u.sha256)"
+				 " u.fixed_in, u.sha256, u.cves, u.evidence, u.pid, u.shadowed, u.image, u.tag, u.layer,"
+				 " u.in_final, u.note, (SELECT a.id FROM archives a WHERE a.sha256 = u.sha256)"
 				 " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
-				 " ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[]) WITH ORDINALITY"
+				 " ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::text[],"
+				 " ?::text[], ?::bigint[], ?::text[]) WITH ORDINALITY"
 				 " AS u(path, path_b64, component, version, vs, status, severity, fixed_in, sha256, cves,"
-				 " evidence, pid, ord)"
+				 " evidence, pid, shadowed, image, tag, layer, in_final, note, ord)"
 				 " ORDER BY u.ord",
 			      p, 2 + NCOL, NULL, NULL);
 	}
@@ -240,13 +243,14 @@ static int archive_id(struct dbc *c, struct arch_new *an, const char *sha, long 
 
 /* SQLite: the findings with their archive ids bound (see above). */
 static int insert_findings_sqlite(struct dbc *c, const struct report *r, const struct plan *pl,
-				  long long device_id, bool ps_only, struct arch_new *an)
+				  const bool *shadow, long long device_id, bool ps_only, struct arch_new *an)
 {
 	int rc = DB_OK;
 	long long *ids = xcalloc(pl->n_shas + 1, sizeof *ids);
 	for (size_t i = 0; i < pl->n_shas && rc == DB_OK; i++)
 		rc = archive_id(c, an, pl->shas[i], &ids[i]);
-	struct dbv *q = xcalloc(15 * (r->n_findings + 1), sizeof *q);
+	enum { NP = 21 };
+	struct dbv *q = xcalloc(NP * (r->n_findings + 1), sizeof *q);
 	size_t n = 0;
 	for (size_t i = 0; i < r->n_findings && rc == DB_OK; i++) {
 		const struct rp_finding *f = &r->findings[i];
@@ -261,17 +265,20 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
 			}
 			aid = dv_int(ids[k - pl->shas]);
 		}
-		struct dbv row[15] = {dv_int(device_id), dv_text(r->report_id), dv_text(f->path), dv_text(f->path_b64),
+		struct dbv row[NP] = {dv_int(device_id), dv_text(r->report_id), dv_text(f->path), dv_text(f->path_b64),
 				      dv_text(f->component ? f->component : ""), dv_text(f->version ? f->version : ""),
 				      dv_text(f->version_source), dv_text(f->status), dv_text(f->severity),
 				      dv_text(f->fixed_in), dv_text(f->sha256), dv_text(f->cves_json),
-				      dv_text(f->evidence_json), opt_int(f->has_pid, f->pid), aid};
-		memcpy(q + 15 * n++, row, sizeof row);
+				      dv_text(f->evidence_json), opt_int(f->has_pid, f->pid), aid, dv_int(shadow[i]),
+				      dv_text(f->image), dv_text(f->tag), dv_text(f->layer),
+				      opt_int(f->has_in_final, f->in_final_image), dv_text(f->note)};
+		memcpy(q + NP * n++, row, sizeof row);
 	}
 	if (rc == DB_OK && n)
 		rc = insert_rows(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
 				    " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid,"
-				    " archive_id)", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "", 15, q, n);
+				    " archive_id, shadowed, image, image_tag, layer, in_final_image, note)",
+				 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "", NP, q, n);
 	free(ids);
 	free(q);
 	return rc;
@@ -296,7 +303,8 @@ struct tx {
 	struct fkeys before;         /* the device's findings it replaces */
 	struct akeys ak;             /* their aggregate keys, and those of the new state */
 	/* the device after this report */
-	long long nv, nm, ns, nproc, nrestart, exposed, nerr, natt;
+	long long nv, nm, ns, nproc, nrestart, exposed, nerr, natt, ncrit, crit_exposed;
+	bool *shadow;                /* the report's findings that are a JVM's copy of a disk finding (owned) */
 	char fhash[65];
 	char *tags;                  /* the device's tags after this report (owned) */
 };
@@ -306,7 +314,7 @@ static const char DEVICE_UPSERT[] =
 	" ON CONFLICT(ident) DO UPDATE SET ident = excluded.ident"
 	" RETURNING id, scan_created, ps_created, last_created, n_reports, n_vulnerable,"
 	" n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked,"
-	" findings_hash, tags_json";
+	" n_critical, critical_exposed, findings_hash, tags_json";
 
 /* The first report of an agent id from a machine whose device was made by
  * agents without one: that device becomes this install's (its history and
@@ -364,16 +372,17 @@ static int tx_device(struct tx *t)
 static int tx_history(struct tx *t)
 {
 	const struct report *r = t->r;
-	struct dbv q[14] = {dv_int(t->d.id), dv_text(r->report_id), dv_text(r->command), dv_int(r->created_epoch),
+	struct dbv q[15] = {dv_int(t->d.id), dv_text(r->report_id), dv_text(r->command), dv_int(r->created_epoch),
 			    dv_int(t->now), dv_int(t->token_id), dv_text(r->agent_version ? r->agent_version : ""),
 			    dv_int((long long)r->n_findings), dv_int(t->pl->vuln), dv_int((long long)r->n_processes),
 			    dv_int((long long)r->n_attempts), dv_int((long long)r->n_errors),
-			    dv_int(t->res->applied ? 1 : 0), dv_text(r->summary_json)};
+			    dv_int(t->res->applied ? 1 : 0), dv_text(r->summary_json),
+			    dv_text(t->pl->is_scan ? t->pl->coverage : NULL)};
 	long long id = 0;
 	int rc = dbc_int(t->c, "INSERT INTO reports(device_id, report_id, command, created, received, token_id,"
 			       " agent_version, n_findings, n_vulnerable, n_processes, n_attempts, n_errors, applied,"
-			       " summary_json) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-			       " ON CONFLICT(device_id, report_id) DO NOTHING RETURNING id", q, 14, 0, &id);
+			       " summary_json, coverage) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			       " ON CONFLICT(device_id, report_id) DO NOTHING RETURNING id", q, 15, 0, &id);
 	if (rc)
 		return rc;
 	if (!id) {
@@ -394,8 +403,43 @@ static int tx_clear(struct tx *t, const char *sql)
 	return t->fresh ? DB_OK : dbc_exec(t->c, sql, p, 1, NULL, NULL);
 }
 
+/* A ps report's copies of files the device's disk scan lists (kept, not
+ * replaced): shadowed, and their keys and counts taken back out of what
+ * ingest_plan_make() counted for them */
+static void tx_shadow_ps(struct tx *t)
+{
+	const struct report *r = t->r;
+	const char **disk = xcalloc(t->before.n + 1, sizeof *disk);
+	size_t n = 0;
+	for (size_t i = 0; i < t->before.n; i++)
+		if (!t->before.v[i].has_pid)
+			disk[n++] = t->before.v[i].path;
+	if (n)
+		qsort(disk, n, sizeof *disk, ingest_str_cmp);
+	for (size_t i = 0; n && i < r->n_findings; i++) {
+		const struct rp_finding *f = &r->findings[i];
+		if (!f->has_pid || !bsearch(&f->path, disk, n, sizeof *disk, ingest_str_cmp))
+			continue;
+		t->shadow[i] = true;
+		struct fkey fk = {(char *)f->status, (char *)(f->component ? f->component : ""),
+				  (char *)(f->version ? f->version : ""), (char *)f->sha256, f->cves_json,
+				  (char *)f->severity, (char *)f->path, true, false};
+		size_t mark = t->ak.n;
+		ingest_akeys_from(&t->ak, &fk, true);
+		for (size_t k = mark; k < t->ak.n; k++)
+			t->ak.v[k].after = -1;
+		bool v = !strcmp(f->status, "vulnerable"), m = !strcmp(f->status, "mitigated");
+		t->nv -= v;
+		t->nm -= m;
+		t->ns -= !v && !m;
+		t->ncrit -= v && f->severity && !strcmp(f->severity, "critical");
+	}
+	free(disk);
+}
+
 /* 4a. findings: those the report replaces out (their keys counted before),
- * its own in (keyed by ingest_plan_make()) */
+ * its own in (keyed by ingest_plan_make()); a running JVM's copy of a file
+ * the disk scan lists is stored shadowed, counted once on the disk row */
 static int tx_findings(struct tx *t)
 {
 	const struct dev_state *d = &t->d;
@@ -403,6 +447,9 @@ static int tx_findings(struct tx *t)
 	t->nv = d->n_vulnerable;
 	t->nm = d->n_mitigated;
 	t->ns = d->n_safe;
+	t->ncrit = d->n_critical;
+	t->shadow = xcalloc(t->r->n_findings + 1, sizeof *t->shadow);
+	memcpy(t->shadow, t->pl->shadow, t->r->n_findings * sizeof *t->shadow);
 	snprintf(t->fhash, sizeof t->fhash, "%s", d->findings_hash);
 	if (t->repl_findings_all) {
 		memcpy(t->fhash, t->pl->fhash, sizeof t->fhash);
@@ -415,33 +462,47 @@ static int tx_findings(struct tx *t)
 		return DB_OK;
 	struct dbv p[1] = {dv_int(d->id)};
 	if (!t->fresh && (rc = dbc_exec(t->c, "SELECT status, component, version, sha256, cves_json,"
-					      " CASE WHEN pid IS NULL THEN 0 ELSE 1 END FROM findings WHERE device_id = ?",
+					      " CASE WHEN pid IS NULL THEN 0 ELSE 1 END, severity, path, shadowed"
+					      " FROM findings WHERE device_id = ?",
 					   p, 1, ingest_fkeys_row, &t->before)))
 		return rc;
 	if ((rc = tx_clear(t, t->repl_findings_all ? "DELETE FROM findings WHERE device_id = ?"
 					: "DELETE FROM findings WHERE device_id = ? AND pid IS NOT NULL")))
 		return rc;
-	t->nv = t->nm = t->ns = 0;
+	t->nv = t->nm = t->ns = t->ncrit = 0;
 	for (size_t i = 0; i < t->before.n; i++) {
 		const struct fkey *f = &t->before.v[i];
+		if (f->shadowed)
+			continue;   /* never counted */
 		ingest_akeys_from(&t->ak, f, false);
 		bool kept = !t->repl_findings_all && !f->has_pid;
 		if (kept) {
 			ingest_akeys_from(&t->ak, f, true);
-			t->nv += !strcmp(f->status, "vulnerable");
+			bool v = !strcmp(f->status, "vulnerable");
+			t->nv += v;
 			t->nm += !strcmp(f->status, "mitigated");
 			t->ns += !strcmp(f->status, "safe");
+			t->ncrit += v && f->severity && !strcmp(f->severity, "critical");
 		}
 	}
-	if ((rc = t->an ? insert_findings_sqlite(t->c, t->r, t->pl, d->id, t->repl_findings_pid, t->an)
-			: insert_findings(t->c, t->r, t->pl, d->id, t->repl_findings_pid, t->archives_known)))
+	if (t->repl_findings_pid)
+		tx_shadow_ps(t);
+	if ((rc = t->an ? insert_findings_sqlite(t->c, t->r, t->pl, t->shadow, d->id, t->repl_findings_pid, t->an)
+			: insert_findings(t->c, t->r, t->pl, t->shadow, d->id, t->repl_findings_pid, t->archives_known)))
 		return rc;
 	for (size_t i = 0; i < t->pl->after.n; i++)
 		*ingest_akeys_add(&t->ak, "", "", "", "", "", true) = t->pl->after.v[i];
 	t->nv += t->pl->nv;
 	t->nm += t->pl->nm;
 	t->ns += t->pl->ns;
+	t->ncrit += t->pl->ncrit;
 	return DB_OK;
+}
+
+static int ll_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
 }
 
 /* 4b. processes */
@@ -452,27 +513,44 @@ static int tx_processes(struct tx *t)
 	t->nproc = t->d.n_processes;
 	t->nrestart = t->d.n_restart;
 	t->exposed = t->d.exposed;
+	t->crit_exposed = t->d.critical_exposed;
 	if (!t->repl_processes)
 		return DB_OK;
 	if ((rc = tx_clear(t, "DELETE FROM processes WHERE device_id = ?")))
 		return rc;
 	t->nproc = (long long)r->n_processes;
-	t->nrestart = t->exposed = 0;
-	for (size_t i = 0; i < r->n_processes; i++) {
+	t->nrestart = t->exposed = t->crit_exposed = 0;
+	/* the pids with a critical vulnerable copy loaded, sorted */
+	long long *crit = xcalloc(r->n_findings + 1, sizeof *crit);
+	size_t ncrit = 0;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct rp_finding *f = &r->findings[i];
+		if (f->has_pid && !strcmp(f->status, "vulnerable") && f->severity && !strcmp(f->severity, "critical"))
+			crit[ncrit++] = f->pid;
+	}
+	if (ncrit)
+		qsort(crit, ncrit, sizeof *crit, ll_cmp);
+	for (size_t i = 0; i < r->n_processes && rc == DB_OK; i++) {
 		const struct rp_process *pr = &r->processes[i];
-		struct dbv q[12] = {dv_int(t->d.id), dv_int(pr->pid), dv_text(pr->user), dv_text(pr->command),
+		struct dbv q[13] = {dv_int(t->d.id), dv_int(pr->pid), dv_text(pr->user), dv_text(pr->command),
 				    dv_text(pr->start_time), dv_text(pr->container), dv_text(pr->status),
 				    dv_int(pr->restart_required), dv_text(pr->listening_json),
-				    dv_int(pr->n_listening), dv_text(pr->jars_json), dv_text(pr->mitigations_json)};
+				    dv_int(pr->n_listening), dv_text(pr->jars_json), dv_text(pr->mitigations_json),
+				    dv_int(pr->n_public)};
 		if ((rc = dbc_exec(t->c, "INSERT INTO processes(device_id, pid, username, command, start_time, container,"
-					 " status, restart_required, listening_json, n_listening, jars_json, mitigations_json)"
-					 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q, 12, NULL, NULL)))
-			return rc;
+					 " status, restart_required, listening_json, n_listening, jars_json, mitigations_json,"
+					 " n_public) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", q, 13, NULL, NULL)))
+			break;
 		t->nrestart += pr->restart_required;
-		if (!strcmp(pr->status, "vulnerable") && pr->n_listening > 0)
+		/* exposed: reachable, a listener on an address other than loopback */
+		if (!strcmp(pr->status, "vulnerable") && pr->n_public > 0) {
 			t->exposed = 1;
+			if (ncrit && bsearch(&pr->pid, crit, ncrit, sizeof *crit, ll_cmp))
+				t->crit_exposed = 1;
+		}
 	}
-	return DB_OK;
+	free(crit);
+	return rc;
 }
 
 /* 4c. errors (the first 1,000 stored, all counted) */
@@ -562,7 +640,9 @@ static int tx_counters(struct tx *t)
 	free(t->tags);
 	t->tags = ingest_tags_merge(d->tags_json, r->tags_json, r->replace_tags);
 	long long attacked = t->natt > 0;
-	long long priority = t->exposed * 2 + attacked;
+	long long priority = t->crit_exposed * 4 + t->exposed * 2 + attacked;
+	/* what the last scan covered: replaced with the findings */
+	bool cov = t->repl_findings_all && t->pl->coverage;
 	bool newer = r->created_epoch >= d->last_created;
 	struct dbv p[] = {
 		dv_int(t->now), dv_text(r->report_id), dv_int(d->n_reports + 1),
@@ -581,11 +661,16 @@ static int tx_counters(struct tx *t)
 				" hostname = CASE WHEN ? = 1 THEN ? ELSE hostname END, machine_id = ?,"
 				" os = ?, kernel = ?, ips_json = ?, tags_json = ?, agent_version = ?, agent_id = ?,"
 				" last_created = CASE WHEN last_created > ? THEN last_created ELSE ? END,"
-				" findings_hash = ? WHERE id = ?",
+				" findings_hash = ?, n_critical = ?, critical_exposed = ?,"
+				" coverage = CASE WHEN ? = 1 THEN ? ELSE coverage END,"
+				" coverage_json = CASE WHEN ? = 1 THEN ? ELSE coverage_json END WHERE id = ?",
 			  (struct dbv[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11],
 					 p[12], p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21],
-					 p[22], p[26], p[23], p[23], p[24], p[25]},
-			  28, NULL, NULL);
+					 p[22], p[26], p[23], p[23], p[24], dv_int(t->ncrit), dv_int(t->crit_exposed),
+					 dv_int(cov), dv_text(t->pl->coverage), dv_int(cov), dv_text(t->pl->coverage_json),
+					 p[25]},
+			  35, NULL, NULL);
+
 	if (rc)
 		return rc;
 	ingest_akeys_reduce(&t->ak, &t->dl->agg);
@@ -612,6 +697,7 @@ int ingest_tx(struct dbc *c, const struct report *r, const struct plan *pl, long
 		rc = step[i](&t);
 	ingest_fkeys_free(&t.before);
 	ingest_akeys_free(&t.ak);
+	free(t.shadow);
 	free(t.tags);
 	free(t.d.tags_json);
 	return rc;

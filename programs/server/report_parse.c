@@ -266,6 +266,16 @@ static int parse_envelope(struct pctx *c, json_t *o)
 	}
 	if (r->hostname && strlen(r->hostname) > 255)
 		return fail(c, "\"host.hostname\" is longer than 255 bytes");
+	json_t *cov = json_object_get(o, "coverage");
+	if (cov && !json_is_null(cov)) {
+		if (!json_is_object(cov))
+			return fail(c, "\"coverage\" must be an object");
+		r->has_coverage = true;
+		if (get_bool(c, cov, "whole_host", &r->cov_whole_host) || get_bool(c, cov, "processes", &r->cov_processes) ||
+		    get_str_array(c, cov, "paths", 256, &r->cov_paths_json) ||
+		    get_str_array(c, cov, "exclude", 256, &r->cov_exclude_json))
+			return -1;
+	}
 	if (!r->machine_id[0] && (!r->hostname || !*r->hostname))
 		return fail(c, "\"host\" needs a machine_id or a hostname");
 	return 0;
@@ -291,10 +301,24 @@ static int parse_finding(struct pctx *c, json_t *o, struct caps *cap)
 	    get_str(c, o, "severity", false, &f->severity) || get_str(c, o, "fixed_in", false, &f->fixed_in) ||
 	    get_str(c, o, "sha256", false, &f->sha256) ||
 	    get_int(c, o, "pid", false, 0, 0x7fffffff, &f->pid, &f->has_pid) ||
+	    get_str(c, o, "image", false, &f->image) || get_str(c, o, "tag", false, &f->tag) ||
+	    get_str(c, o, "layer", false, &f->layer) || get_str(c, o, "note", false, &f->note) ||
 	    get_str_array(c, o, "cves", 64, &f->cves_json) || get_str_array(c, o, "evidence", 64, &f->evidence_json))
 		return -1;
 	if (f->sha256 && !*f->sha256)
 		f->sha256 = NULL;
+	json_t *fin = json_object_get(o, "in_final_image");
+	if (fin && !json_is_null(fin)) {
+		if (!json_is_boolean(fin))
+			return fail(c, "\"in_final_image\" must be true or false");
+		f->has_in_final = true;
+		f->in_final_image = json_is_true(fin);
+	}
+	if (f->image && !*f->image)
+		f->image = NULL;
+	if ((f->image && strlen(f->image) > 512) || (f->tag && strlen(f->tag) > 256) ||
+	    (f->layer && strlen(f->layer) > 256))
+		return fail(c, "\"image\", \"tag\" or \"layer\" is too long (512, 256, 256 bytes)");
 	if (f->sha256 && (strlen(f->sha256) != 64 || !all_hex(f->sha256, 64)))
 		return fail(c, "\"sha256\" must be 64 hexadecimal digits");
 	if (f->component && strlen(f->component) > 64)
@@ -346,6 +370,8 @@ static int parse_process(struct pctx *c, json_t *o, struct caps *cap)
 				json_decref(out);
 				return fail(c, "\"listening\" must be an array of {proto,addr,port} objects");
 			}
+			if (!report_addr_loopback(addr ? json_string_value(addr) : ""))
+				p->n_public++;
 			json_array_append_new(out, json_pack("{s:s,s:s,s:I}", "proto", proto ? json_string_value(proto) : "tcp",
 							     "addr", addr ? json_string_value(addr) : "",
 							     "port", (json_int_t)json_integer_value(port)));
@@ -500,7 +526,25 @@ void report_free(struct report *r)
 	free(r->ips_json);
 	free(r->tags_json);
 	free(r->summary_json);
+	free(r->cov_paths_json);
+	free(r->cov_exclude_json);
 	memset(r, 0, sizeof *r);
+}
+
+bool report_addr_loopback(const char *a)
+{
+	if (!strncmp(a, "::ffff:", 7) || !strncmp(a, "::FFFF:", 7))
+		a += 7;
+	if (!strncmp(a, "127.", 4) || !strcmp(a, "localhost"))
+		return true;
+	/* ::1 in any spelling: only zero groups, then a final 1 */
+	size_t n = strlen(a);
+	if (n < 3 || a[n - 1] != '1' || a[n - 2] != ':')
+		return false;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (a[i] != '0' && a[i] != ':')
+			return false;
+	return true;
 }
 
 void report_device_legacy_ident(const struct report *r, struct buf *out)

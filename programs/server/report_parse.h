@@ -23,9 +23,11 @@
 struct rp_finding {
 	const char *path, *path_b64, *component, *version, *version_source;
 	const char *status, *severity, *fixed_in, *sha256;
+	const char *image, *tag, *layer, *note;    /* from a container image (docs/schema.md) */
 	char *cves_json, *evidence_json;
 	long long pid;
 	bool has_pid;
+	bool has_in_final, in_final_image;         /* in_final_image, when sent */
 	int line;
 };
 
@@ -34,6 +36,7 @@ struct rp_process {
 	const char *user, *command, *start_time, *container, *status;
 	char *listening_json, *jars_json, *mitigations_json;
 	int n_listening;
+	int n_public;                  /* listeners on an address other than loopback */
 	bool restart_required;
 };
 
@@ -66,6 +69,9 @@ struct report {
 	struct rp_error *errors;
 	size_t n_errors;
 	char *summary_json;            /* the summary record as sent, or NULL */
+	/* the envelope's "coverage" (what the run was asked to look at) */
+	bool has_coverage, cov_whole_host, cov_processes;
+	char *cov_paths_json, *cov_exclude_json;   /* JSON arrays of strings, or NULL */
 	size_t n_records, n_unknown;
 	void **lines;                  /* json_t *, owners of the strings */
 	size_t n_lines;
@@ -90,6 +96,10 @@ void report_device_ident(const struct report *r, struct buf *out);
  * machine part alone): a device under it is adopted by the first report
  * that carries an agent id. */
 void report_device_legacy_ident(const struct report *r, struct buf *out);
+
+/* addr (a listener's address) is a loopback one: 127.0.0.0/8, ::1,
+ * ::ffff:127.x.y.z or "localhost"; "" and wildcards are not */
+bool report_addr_loopback(const char *addr);
 
 /* s is a report id: a UUID (36 characters, either case) and nothing more */
 bool report_id_valid(const char *s);

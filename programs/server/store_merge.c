@@ -112,9 +112,9 @@ int store_merge_append(struct dbc *c, struct deltas *dl, long long now)
 			buf_addc(&col[k], '}');
 			p[k] = dv_text(buf_cstr(&col[k]));
 		}
-		/* gen: see migration 7 */
+		/* gen: see migrations 7 and the one of issue 20 (9 or more) */
 		rc = dbc_exec(c, "INSERT INTO agg_batch(gen, kinds, akeys, subs, statuses, files, devices, labels)"
-				 " VALUES(7, ?, ?, ?, ?, ?, ?, ?)", p, 7, NULL, NULL);
+				 " VALUES(9, ?, ?, ?, ?, ?, ?, ?)", p, 7, NULL, NULL);
 	}
 	for (int k = 0; k < 7; k++)
 		buf_free(&col[k]);

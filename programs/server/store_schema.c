@@ -128,6 +128,66 @@ static const char *const MIGRATIONS[] = {
 	 * one machine id are found by it to flag the sharing */
 	"ALTER TABLE devices ADD COLUMN agent_id TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX devices_machine_id ON devices(machine_id);",
+	/* issue 20, the dashboard's answers (self-contained; renumber freely):
+	 * - findings: `shadowed` = 1 on a running JVM's copy of a file that the
+	 *   device's disk scan lists at the same path (the file is counted once,
+	 *   on its disk row, "loaded by pid N"); the container context of a
+	 *   finding from an image (image, tag, layer, in_final_image, note).
+	 *   Rows stored before are not shadowed: findings_hash is cleared so
+	 *   that each device's next scan rewrites (and recounts) them.
+	 * - agg kind 'severity' (akey: the rating, status): files and devices.
+	 * - processes.n_public: listeners on a non-loopback address; a device
+	 *   is exposed only by those (recounted here from listening_json), and
+	 *   critically exposed (critical_exposed) when such a JVM has a critical
+	 *   vulnerable copy loaded; priority = 4 * critical_exposed
+	 *   + 2 * exposed + attacked.
+	 * - devices: n_critical (critical vulnerable files), coverage (of the
+	 *   last scan: full, partial, unknown, none) and its details.
+	 * - cve_info: each CVE's CVSS and title, from the rules the server was
+	 *   built with (refreshed at every start).
+	 * PostgreSQL: a server from before this schema would ingest without
+	 * these keys; its agg_batch rows (gen 7) are refused from now on, so
+	 * its ingest fails (503, the agent retries) instead of skewing them. */
+	"ALTER TABLE findings ADD COLUMN shadowed BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE findings ADD COLUMN image TEXT;"
+	"ALTER TABLE findings ADD COLUMN image_tag TEXT;"
+	"ALTER TABLE findings ADD COLUMN layer TEXT;"
+	"ALTER TABLE findings ADD COLUMN in_final_image BIGINT;"
+	"ALTER TABLE findings ADD COLUMN note TEXT;"
+	"CREATE INDEX findings_image ON findings(image, device_id) WHERE image IS NOT NULL;"
+	"ALTER TABLE processes ADD COLUMN n_public BIGINT NOT NULL DEFAULT 0;"
+	"UPDATE processes SET n_public = (SELECT COUNT(*) FROM"
+	" %PG{jsonb_array_elements(processes.listening_json::jsonb) j WHERE NOT (j->>'addr' LIKE '127.%'"
+	"  OR j->>'addr' LIKE '::ffff:127.%' OR j->>'addr' IN ('::1', 'localhost'))}%"
+	"%SQLITE{json_each(processes.listening_json) j WHERE NOT (json_extract(j.value, '$.addr') LIKE '127.%'"
+	"  OR json_extract(j.value, '$.addr') LIKE '::ffff:127.%'"
+	"  OR json_extract(j.value, '$.addr') IN ('::1', 'localhost'))}%);"
+	"ALTER TABLE devices ADD COLUMN n_critical BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE devices ADD COLUMN critical_exposed BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE devices ADD COLUMN coverage TEXT NOT NULL DEFAULT 'none';"
+	"ALTER TABLE devices ADD COLUMN coverage_json TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE reports ADD COLUMN coverage TEXT;"
+	"UPDATE devices SET findings_hash = '',"
+	" n_critical = (SELECT COUNT(*) FROM findings f WHERE f.device_id = devices.id AND f.status = 'vulnerable'"
+	"  AND f.severity = 'critical'),"
+	" exposed = CASE WHEN EXISTS (SELECT 1 FROM processes p WHERE p.device_id = devices.id"
+	"  AND p.status = 'vulnerable' AND p.n_public > 0) THEN 1 ELSE 0 END,"
+	" critical_exposed = CASE WHEN EXISTS (SELECT 1 FROM processes p JOIN findings f ON f.device_id = p.device_id"
+	"  AND f.pid = p.pid WHERE p.device_id = devices.id AND p.status = 'vulnerable' AND p.n_public > 0"
+	"  AND f.status = 'vulnerable' AND f.severity = 'critical') THEN 1 ELSE 0 END;"
+	"UPDATE devices SET priority = 4 * critical_exposed + 2 * exposed + attacked;"
+	"UPDATE trend SET exposed = (SELECT COUNT(*) FROM devices WHERE exposed = 1)"
+	" WHERE day = (SELECT MAX(day) FROM trend);"
+	"CREATE INDEX devices_critical_exposed ON devices(critical_exposed);"
+	"CREATE INDEX devices_coverage ON devices(coverage);"
+	"INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
+	" SELECT 'severity', CASE WHEN f.severity IN ('critical', 'high', 'medium', 'low', 'none') THEN f.severity"
+	"  WHEN f.severity IS NULL THEN 'none' ELSE 'unknown' END, '',"
+	"  CASE WHEN f.status IN ('vulnerable', 'mitigated') THEN f.status ELSE 'safe' END,"
+	"  COUNT(*), COUNT(DISTINCT f.device_id), '' FROM findings f GROUP BY 2, 4;"
+	"CREATE TABLE cve_info (cve TEXT PRIMARY KEY, component TEXT NOT NULL, cvss TEXT NOT NULL,"
+	"  cvss10 BIGINT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL);"
+	"%PG{ALTER TABLE agg_batch ADD CONSTRAINT agg_batch_gen9 CHECK (gen >= 9) NOT VALID;}%",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
