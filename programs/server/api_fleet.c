@@ -21,30 +21,44 @@ static int one_obj(void *ctx, const struct dbrow *r)
  * an index (last_seen, priority). */
 static const char SUMMARY_SQL[] =
 	"SELECT COALESCE(t.devices, 0), COALESCE(t.exposed, 0), COALESCE(t.attacked, 0),"
-	" (SELECT COUNT(*) FROM devices WHERE priority = 3),"
+	" (SELECT COUNT(*) FROM devices WHERE priority IN (3, 7)),"
 	" COALESCE(t.devices_vulnerable, 0),"
 	" (SELECT COUNT(*) FROM devices WHERE last_seen < ?),"
 	" COALESCE(t.vulnerable, 0), COALESCE(t.mitigated, 0), COALESCE(t.safe, 0), COALESCE(t.restart, 0),"
 	" COALESCE(t.attempts, 0), (SELECT COALESCE(MAX(last_seen), 0) FROM devices),"
 	/* machine ids that several devices (installs) share: clones */
 	" (SELECT COUNT(*) FROM (SELECT machine_id FROM devices WHERE machine_id <> ''"
-	"  GROUP BY machine_id HAVING COUNT(*) > 1) s)"
+	"  GROUP BY machine_id HAVING COUNT(*) > 1) s),"
+	/* issue 20: critically exposed (priority 6, 7: its index), devices
+	 * with a critical vulnerable file, coverage of the last scan */
+	" (SELECT COUNT(*) FROM devices WHERE priority >= 6),"
+	" (SELECT COALESCE(SUM(devices), 0) FROM agg WHERE kind = 'severity' AND akey = 'critical'"
+	"  AND status = 'vulnerable'),"
+	" (SELECT COALESCE(SUM(files), 0) FROM agg WHERE kind = 'severity' AND akey = 'critical'"
+	"  AND status = 'vulnerable'),"
+	" (SELECT COUNT(*) FROM devices WHERE coverage = 'full'),"
+	" (SELECT COUNT(*) FROM devices WHERE coverage = 'partial'),"
+	" (SELECT COUNT(*) FROM devices WHERE coverage = 'unknown'),"
+	" (SELECT COUNT(*) FROM devices WHERE coverage = 'none')"
 	" FROM (SELECT 1 AS one) o LEFT JOIN (SELECT * FROM trend ORDER BY day DESC LIMIT 1) t ON 1 = 1";
 
 struct summary_ctx { struct buf *out; int stale_days; };
 static int summary_row(void *ctx, const struct dbrow *r)
 {
 	struct summary_ctx *s = ctx;
-	long long v[13];
-	for (int i = 0; i < 13; i++)
+	long long v[20];
+	for (int i = 0; i < 20; i++)
 		v[i] = dbrow_int(r, i);
 	buf_printf(s->out,
 		   "{\"devices\":%lld,\"devices_exposed\":%lld,\"devices_attacked\":%lld,"
 		   "\"devices_exposed_attacked\":%lld,\"devices_vulnerable\":%lld,\"devices_stale\":%lld,"
 		   "\"stale_days\":%d,\"findings\":{\"vulnerable\":%lld,\"mitigated\":%lld,\"safe\":%lld},"
 		   "\"processes_restart_required\":%lld,\"attempts\":%lld,\"last_report\":%lld,"
-		   "\"shared_machine_ids\":%lld}",
-		   v[0], v[1], v[2], v[3], v[4], v[5], s->stale_days, v[6], v[7], v[8], v[9], v[10], v[11], v[12]);
+		   "\"shared_machine_ids\":%lld,\"devices_critical_exposed\":%lld,\"devices_critical\":%lld,"
+		   "\"files_critical\":%lld,\"coverage\":{\"full\":%lld,\"partial\":%lld,\"unknown\":%lld,"
+		   "\"none\":%lld},\"devices_not_fully_scanned\":%lld}",
+		   v[0], v[1], v[2], v[3], v[4], v[5], s->stale_days, v[6], v[7], v[8], v[9], v[10], v[11], v[12],
+		   v[13], v[14], v[15], v[16], v[17], v[18], v[19], v[17] + v[18] + v[19]);
 	return 1;
 }
 
@@ -81,16 +95,24 @@ static void overview(struct req *rq)
 	int rc = summary(rq, o);
 	struct buf sql = BUF_INIT;
 	buf_adds(o, ",\"by_cve\":");
-	buf_printf(&sql, "SELECT akey AS cve,%s FROM agg WHERE kind = 'cve' AND files > 0 GROUP BY akey"
-			 " ORDER BY 2 DESC, 3 DESC, 1", api_agg_status_cols);
+	buf_printf(&sql, "%s ORDER BY 4 DESC, 7 DESC, 6 DESC, 1", api_cve_sql);
 	rc |= array(rq, o, buf_cstr(&sql), NULL, 0, 50);
+	buf_reset(&sql);
+	buf_adds(o, ",\"by_severity\":");
+	buf_printf(&sql, "SELECT akey AS severity,%s FROM agg WHERE kind = 'severity' AND files > 0 GROUP BY akey"
+			 " ORDER BY CASE akey WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3"
+			 " WHEN 'low' THEN 2 WHEN 'unknown' THEN 1 ELSE 0 END DESC", api_agg_status_cols);
+	rc |= array(rq, o, buf_cstr(&sql), NULL, 0, 10);
 	buf_reset(&sql);
 	buf_adds(o, ",\"by_version\":");
 	buf_printf(&sql, "SELECT sub AS component, akey AS version,%s FROM agg WHERE kind = 'version' AND files > 0"
 			 " GROUP BY sub, akey ORDER BY 3 DESC, 4 DESC, 1, 2", api_agg_status_cols);
 	rc |= array(rq, o, buf_cstr(&sql), NULL, 0, 20);
 	buf_adds(o, ",\"remediation\":");
-	rc |= array(rq, o, "SELECT akey AS sha256, label, devices, files FROM agg WHERE kind = 'sha256'"
+	/* each item's severity from one of its findings (the archive's index) */
+	rc |= array(rq, o, "SELECT akey AS sha256, label, devices, files, (SELECT f.severity FROM findings f"
+			   " WHERE f.archive_id = (SELECT ar.id FROM archives ar WHERE ar.sha256 = agg.akey)"
+			   " AND f.status = 'vulnerable' LIMIT 1) AS severity FROM agg WHERE kind = 'sha256'"
 			   " AND status = 'vulnerable' AND devices > 0 ORDER BY devices DESC, files DESC, akey LIMIT 10",
 		    NULL, 0, 10);
 	buf_adds(o, ",\"callbacks\":");
@@ -123,7 +145,7 @@ static void device_one(struct req *rq, const char *idtext)
 		return;
 	}
 	struct buf sql = BUF_INIT, err = BUF_INIT;
-	buf_printf(&sql, "%s WHERE d.id = ?", api_device_cols);
+	buf_printf(&sql, "%s WHERE d.id = ?", api_device_one_cols);
 	struct dbv p[2] = {dv_int(api_stale_cutoff(rq)), dv_int(id)};
 	struct one o = {&rq->out, false};
 	int rc = store_query(rq->srv->st, buf_cstr(&sql), p, 2, one_obj, &o, &err);

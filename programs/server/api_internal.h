@@ -43,8 +43,14 @@ void api_run_list(struct req *rq, struct qb *q, const char *order, const char *n
 
 /* The columns of a device (its first parameter is api_stale_cutoff()). */
 extern const char api_device_cols[];
+/* The same and what the device's last scan covered (coverage_detail). */
+extern const char api_device_one_cols[];
 /* Aggregate rows per key: files and devices by status. */
 extern const char api_agg_status_cols[];
+
+/* Per CVE (agg kind 'cve' with cve_info): cve, severity, cvss, cvss10,
+ * title, then api_agg_status_cols; without ORDER BY. */
+extern const char api_cve_sql[];
 
 /* api_list.c: answer the list called path; false when there is none. */
 bool api_list(struct req *rq, const char *path);

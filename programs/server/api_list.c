@@ -1,10 +1,11 @@
 /* api_list.c - the lists under /api/v1/: devices, findings, processes,
  * attempts, errors, reports (the fleet's rows, with filters) and cves,
- * versions, remediation, callbacks, trend (its aggregates).
+ * versions, remediation, callbacks, trend, images, layers (its aggregates).
  *
  * Filters: device, cve, status, version, component, sha256, tag, q, host,
  * hostname, severity, path, protocol, client, stale, exposed, attacked,
- * restart, errors, running (each list its own; see the README); paging and
+ * restart, errors, running, critical_exposed, coverage, partial, image,
+ * image_tag, layer, sort (each list its own; see docs/api.md); paging and
  * format=csv as every list (api_query.c). */
 #include "api_internal.h"
 
@@ -198,13 +199,36 @@ static void list_devices(struct req *rq)
 		qb_cond(&q, "d.hostname LIKE ? ESCAPE '\\'", 1, qb_like(&q, "%", v, "%"));
 	if ((v = api_arg(rq, "hostname")))
 		qb_cond(&q, "d.hostname = ?", 1, dv_text(v));
-	/* priority = 2 * exposed + attacked: these filters are ranges of the index */
+	/* priority = 4 * critical_exposed + 2 * exposed + attacked (critical_exposed
+	 * implies exposed: 0, 1, 2, 3, 6, 7): these filters are ranges of the index */
+	if (api_flag(rq, "critical_exposed"))
+		qb_cond(&q, "d.priority >= 6", 0);
 	if (api_flag(rq, "exposed") && api_flag(rq, "attacked"))
-		qb_cond(&q, "d.priority = 3", 0);
+		qb_cond(&q, "d.priority IN (3, 7)", 0);
 	else if (api_flag(rq, "exposed"))
 		qb_cond(&q, "d.priority >= 2", 0);
 	else if (api_flag(rq, "attacked"))
-		qb_cond(&q, "d.priority IN (1, 3)", 0);
+		qb_cond(&q, "d.priority IN (1, 3, 7)", 0);
+	/* what the last scan covered; partial=1: anything but a full scan */
+	if ((v = api_arg(rq, "coverage"))) {
+		if (strcmp(v, "full") && strcmp(v, "partial") && strcmp(v, "unknown") && strcmp(v, "none")) {
+			http_req_error(rq, 400, "coverage must be full, partial, unknown or none");
+			qb_free(&q);
+			return;
+		}
+		qb_cond(&q, "d.coverage = ?", 1, dv_text(v));
+	}
+	if (api_flag(rq, "partial"))
+		qb_cond(&q, "d.coverage <> 'full'", 0);
+	if ((v = api_arg(rq, "severity"))) {
+		if (!strcmp(v, "critical"))
+			qb_cond(&q, "d.n_critical > 0", 0);
+		else
+			qb_cond(&q, "EXISTS (SELECT 1 FROM findings f WHERE f.device_id = d.id AND f.severity = ?"
+				    " AND f.shadowed = 0)", 1, dv_text(v));
+	}
+	if ((v = api_arg(rq, "image")))
+		qb_cond(&q, "d.id IN (SELECT f.device_id FROM findings f WHERE f.image = ?)", 1, dv_text(v));
 	if (api_flag(rq, "restart"))
 		qb_cond(&q, "d.n_restart > 0", 0);
 	if (api_flag(rq, "stale"))
@@ -234,13 +258,32 @@ static void list_findings(struct req *rq)
 	const char *status, *v;
 	if (!api_status_arg(rq, &status))
 		return;
+	bool pg = db_kind(rq->srv->st->db) == DB_PG;
 	buf_adds(&q.sql, "SELECT f.id, f.device_id, d.hostname, f.path, f.path_b64, f.component, f.version,"
 			 " f.version_source, f.status, f.severity, f.fixed_in, f.sha256, f.cves_json, f.evidence_json,"
-			 " f.pid FROM findings f JOIN devices d ON d.id = f.device_id");
+			 " f.pid, f.shadowed, f.image, f.image_tag, f.layer, f.in_final_image, f.note,");
+	/* a file the disk scan lists is one row; the running JVMs that have it
+	 * loaded (their copies are stored shadowed) are listed on it, and a
+	 * restart is required when a copy differs from the file now on disk
+	 * (fixed under a running JVM) or its process says so */
+	buf_adds(&q.sql, pg ? " (SELECT COALESCE(json_agg(json_build_object('pid', s.pid, 'status', s.status)"
+			      " ORDER BY s.pid), '[]')::text"
+			    : " (SELECT json_group_array(json_object('pid', s.pid, 'status', s.status))");
+	buf_adds(&q.sql, " FROM findings s WHERE s.device_id = f.device_id AND s.shadowed = 1 AND s.path = f.path"
+			 " AND f.pid IS NULL) AS loaded_by_json,"
+			 " CASE WHEN f.pid IS NULL AND EXISTS (SELECT 1 FROM findings s LEFT JOIN processes p"
+			 "  ON p.device_id = s.device_id AND p.pid = s.pid WHERE s.device_id = f.device_id"
+			 "  AND s.shadowed = 1 AND s.path = f.path AND (s.status <> f.status OR p.restart_required = 1))"
+			 " THEN 1 ELSE 0 END AS restart_required"
+			 " FROM findings f JOIN devices d ON d.id = f.device_id");
 	if (!api_device_arg(rq, &q, "f.device_id")) {
 		qb_free(&q);
 		return;
 	}
+	/* a running JVM's copy of a listed file is not a file of its own;
+	 * running=1 lists every copy a JVM has loaded */
+	if (!api_flag(rq, "running"))
+		qb_cond(&q, "f.shadowed = 0", 0);
 	if (status)
 		qb_cond(&q, "f.status = ?", 1, dv_text(status));
 	if ((v = api_arg(rq, "cve"))) {
@@ -276,6 +319,12 @@ static void list_findings(struct req *rq)
 	}
 	if ((v = api_arg(rq, "severity")))
 		qb_cond(&q, "f.severity = ?", 1, dv_text(v));
+	if ((v = api_arg(rq, "image")))
+		qb_cond(&q, "f.image = ?", 1, dv_text(v));
+	if ((v = api_arg(rq, "image_tag")))
+		qb_cond(&q, "f.image_tag = ?", 1, dv_text(v));
+	if ((v = api_arg(rq, "layer")))
+		qb_cond(&q, "f.layer = ?", 1, dv_text(v));
 	if ((v = api_arg(rq, "path")))
 		qb_cond(&q, "f.path LIKE ? ESCAPE '\\'", 1, qb_like(&q, "%", v, "%"));
 	if ((v = api_arg(rq, "tag")))
@@ -283,8 +332,19 @@ static void list_findings(struct req *rq)
 	if (api_flag(rq, "running"))
 		qb_cond(&q, "f.pid IS NOT NULL", 0);
 	/* with one archive, the same order as f.id alone, and that of the
-	 * findings_archive index (archive_id, id) */
-	api_run_list(rq, &q, api_arg(rq, "sha256") ? "f.archive_id, f.id" : "f.id", "findings");
+	 * findings_archive index (archive_id, id); sort=severity: the worst
+	 * first (a sort of every matching row: use it with a narrowing filter) */
+	const char *sort = api_arg(rq, "sort"), *order = api_arg(rq, "sha256") ? "f.archive_id, f.id" : "f.id";
+	if (sort && !strcmp(sort, "severity"))
+		order = "CASE f.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' THEN 2"
+			" WHEN 'none' THEN 0 ELSE 1 END DESC, CASE f.status WHEN 'vulnerable' THEN 2 WHEN 'mitigated'"
+			" THEN 1 ELSE 0 END DESC, f.id";
+	else if (sort && strcmp(sort, "id")) {
+		http_req_error(rq, 400, "sort must be severity or id");
+		qb_free(&q);
+		return;
+	}
+	api_run_list(rq, &q, order, "findings");
 	qb_free(&q);
 }
 
@@ -296,7 +356,9 @@ static void list_processes(struct req *rq)
 		return;
 	buf_adds(&q.sql, "SELECT p.id, p.device_id, d.hostname, p.pid, p.username AS \"user\", p.command, p.start_time,"
 			 " p.container, p.status, p.restart_required, p.listening_json, p.jars_json, p.mitigations_json,"
-			 " CASE WHEN p.status = 'vulnerable' AND p.n_listening > 0 THEN 1 ELSE 0 END AS exposed"
+			 " p.n_public AS public_listeners,"
+			 /* exposed: reachable, a listener on a non-loopback address */
+			 " CASE WHEN p.status = 'vulnerable' AND p.n_public > 0 THEN 1 ELSE 0 END AS exposed"
 			 " FROM processes p JOIN devices d ON d.id = p.device_id");
 	if (!api_device_arg(rq, &q, "p.device_id")) {
 		qb_free(&q);
@@ -307,7 +369,7 @@ static void list_processes(struct req *rq)
 	if (api_flag(rq, "restart"))
 		qb_cond(&q, "p.restart_required = 1", 0);
 	if (api_flag(rq, "exposed"))
-		qb_cond(&q, "p.status = 'vulnerable' AND p.n_listening > 0", 0);
+		qb_cond(&q, "p.status = 'vulnerable' AND p.n_public > 0", 0);
 	if ((v = api_arg(rq, "tag")))
 		qb_cond(&q, "d.tags_json LIKE ? ESCAPE '\\'", 1, qb_json_like(&q, v));
 	api_run_list(rq, &q, "p.device_id, p.pid", "processes");
@@ -353,7 +415,7 @@ static void list_reports(struct req *rq)
 	buf_adds(&q.sql, "SELECT r.id, r.device_id, d.hostname, r.report_id, r.command, r.created, r.received,"
 			 " r.agent_version, r.n_findings AS findings, r.n_vulnerable AS vulnerable,"
 			 " r.n_processes AS processes, r.n_attempts AS attempts, r.n_errors AS errors, r.applied,"
-			 " r.summary_json FROM reports r JOIN devices d ON d.id = r.device_id");
+			 " r.summary_json, r.coverage FROM reports r JOIN devices d ON d.id = r.device_id");
 	if (api_device_arg(rq, &q, "r.device_id"))
 		api_run_list(rq, &q, "r.id DESC", "reports");
 	qb_free(&q);
@@ -362,9 +424,9 @@ static void list_reports(struct req *rq)
 static void list_cves(struct req *rq)
 {
 	struct qb q = {0};
-	buf_printf(&q.sql, "SELECT akey AS cve,%s FROM agg WHERE kind = 'cve' AND files > 0 GROUP BY akey",
-		   api_agg_status_cols);
-	api_run_list(rq, &q, "2 DESC, 3 DESC, 1", "cves");
+	buf_adds(&q.sql, api_cve_sql);
+	/* the most severe first (CVSS), then by devices */
+	api_run_list(rq, &q, "4 DESC, 7 DESC, 6 DESC, 1", "cves");
 	qb_free(&q);
 }
 
@@ -394,6 +456,53 @@ static void list_remediation(struct req *rq)
 	qb_free(&q);
 }
 
+/* Container images (findings with an image, from `log4scan scan` of image
+ * tarballs or a registry's): per image and tag, the devices and files; a
+ * file a later layer deleted or replaced (in_final_image false) is counted
+ * apart, as in the image's bytes but not in its containers.  Counted at
+ * query time over the findings that have an image (a partial index). */
+#define IMAGE_COUNTS \
+	" COUNT(DISTINCT f.device_id) AS devices," \
+	" COUNT(DISTINCT CASE WHEN f.status = 'vulnerable' AND COALESCE(f.in_final_image, 1) = 1" \
+	"  THEN f.device_id END) AS devices_vulnerable," \
+	" SUM(CASE WHEN f.status = 'vulnerable' AND COALESCE(f.in_final_image, 1) = 1 THEN 1 ELSE 0 END)" \
+	"  AS files_vulnerable," \
+	" SUM(CASE WHEN f.status = 'vulnerable' AND f.in_final_image = 0 THEN 1 ELSE 0 END) AS files_vulnerable_removed," \
+	" SUM(CASE WHEN f.status = 'mitigated' THEN 1 ELSE 0 END) AS files_mitigated," \
+	" SUM(CASE WHEN f.status = 'safe' THEN 1 ELSE 0 END) AS files_safe," \
+	" MAX(CASE WHEN f.status <> 'vulnerable' THEN 0 WHEN f.severity = 'critical' THEN 4 WHEN f.severity = 'high'" \
+	"  THEN 3 WHEN f.severity = 'medium' THEN 2 ELSE 1 END) AS severity_rank"
+
+static void list_images(struct req *rq)
+{
+	struct qb q = {.where = true};   /* the text below has its WHERE */
+	const char *v;
+	buf_adds(&q.sql, "SELECT f.image, COALESCE(f.image_tag, '') AS tag," IMAGE_COUNTS
+			 " FROM findings f WHERE f.image IS NOT NULL AND f.shadowed = 0");
+	if ((v = api_arg(rq, "image")))
+		qb_cond(&q, "f.image = ?", 1, dv_text(v));
+	buf_adds(&q.sql, " GROUP BY f.image, COALESCE(f.image_tag, '')");
+	api_run_list(rq, &q, "devices_vulnerable DESC, severity_rank DESC, files_vulnerable DESC, 1, 2", "images");
+	qb_free(&q);
+}
+
+/* which layer of an image brought its Log4j: per layer, the versions and counts */
+static void list_layers(struct req *rq)
+{
+	struct qb q = {.where = true};
+	const char *v;
+	buf_adds(&q.sql, "SELECT f.image, COALESCE(f.image_tag, '') AS tag, COALESCE(f.layer, '') AS layer,"
+			 " MIN(f.component) AS component, MIN(f.version) AS version_min, MAX(f.version) AS version_max,"
+			 IMAGE_COUNTS " FROM findings f WHERE f.image IS NOT NULL AND f.shadowed = 0");
+	if ((v = api_arg(rq, "image")))
+		qb_cond(&q, "f.image = ?", 1, dv_text(v));
+	if ((v = api_arg(rq, "image_tag")))
+		qb_cond(&q, "COALESCE(f.image_tag, '') = ?", 1, dv_text(v));
+	buf_adds(&q.sql, " GROUP BY f.image, COALESCE(f.image_tag, ''), COALESCE(f.layer, '')");
+	api_run_list(rq, &q, "1, 2, devices_vulnerable DESC, files_vulnerable DESC, 3", "layers");
+	qb_free(&q);
+}
+
 static void list_callbacks(struct req *rq)
 {
 	struct qb q = {0};
@@ -418,7 +527,7 @@ bool api_list(struct req *rq, const char *path)
 		{"devices", list_devices}, {"findings", list_findings}, {"processes", list_processes},
 		{"attempts", list_attempts}, {"errors", list_errors}, {"reports", list_reports},
 		{"cves", list_cves}, {"versions", list_versions}, {"remediation", list_remediation},
-		{"callbacks", list_callbacks}, {"trend", list_trend},
+		{"callbacks", list_callbacks}, {"trend", list_trend}, {"images", list_images}, {"layers", list_layers},
 	};
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
 		if (!strcmp(path, lists[i].name)) {

@@ -126,15 +126,20 @@ long long api_stale_cutoff(struct req *rq)
 	return http_req_now() - (long long)rq->srv->cfg.stale_days * 86400;
 }
 
-const char api_device_cols[] =
-	"SELECT d.id, d.hostname, d.machine_id, d.os, d.kernel, d.ips_json, d.tags_json, d.agent_version,"
-	" d.first_seen, d.last_seen, d.last_report_id, d.n_reports AS reports, d.n_vulnerable AS vulnerable,"
-	" d.n_mitigated AS mitigated, d.n_safe AS safe, d.n_processes AS processes,"
-	" d.n_restart AS restart_required, d.n_attempts AS attempts, d.n_errors AS errors, d.exposed, d.attacked,"
-	" CASE WHEN d.last_seen < ? THEN 1 ELSE 0 END AS stale, d.agent_id,"
-	/* other devices with this machine id: clones, never merged (issue 19) */
-	" CASE WHEN d.machine_id = '' THEN 0 ELSE (SELECT COUNT(*) FROM devices d2"
-	"  WHERE d2.machine_id = d.machine_id AND d2.id <> d.id) END AS shared_machine_id FROM devices d";
+#define DEVICE_COLS \
+	"SELECT d.id, d.hostname, d.machine_id, d.os, d.kernel, d.ips_json, d.tags_json, d.agent_version," \
+	" d.first_seen, d.last_seen, d.last_report_id, d.n_reports AS reports, d.n_vulnerable AS vulnerable," \
+	" d.n_mitigated AS mitigated, d.n_safe AS safe, d.n_processes AS processes," \
+	" d.n_restart AS restart_required, d.n_attempts AS attempts, d.n_errors AS errors, d.exposed, d.attacked," \
+	" CASE WHEN d.last_seen < ? THEN 1 ELSE 0 END AS stale, d.agent_id," \
+	/* issue 20: critical vulnerable files, a reachable JVM running one, \
+	 * what the last scan covered (full, partial, unknown, none) */ \
+	" d.n_critical AS critical, d.critical_exposed, d.coverage," \
+	/* other devices with this machine id: clones, never merged (issue 19) */ \
+	" CASE WHEN d.machine_id = '' THEN 0 ELSE (SELECT COUNT(*) FROM devices d2" \
+	"  WHERE d2.machine_id = d.machine_id AND d2.id <> d.id) END AS shared_machine_id"
+const char api_device_cols[] = DEVICE_COLS " FROM devices d";
+const char api_device_one_cols[] = DEVICE_COLS ", d.coverage_json AS coverage_detail_json FROM devices d";
 
 bool api_status_arg(struct req *rq, const char **status)
 {
@@ -171,3 +176,16 @@ const char api_agg_status_cols[] =
 	" SUM(CASE WHEN status = 'mitigated' THEN files ELSE 0 END) AS files_mitigated,"
 	" SUM(CASE WHEN status = 'safe' THEN devices ELSE 0 END) AS devices_safe,"
 	" SUM(CASE WHEN status = 'safe' THEN files ELSE 0 END) AS files_safe";
+
+/* per CVE, with its score and title from the rules (cve_info.c); a CVE the
+ * rules do not know (a newer agent's) has none and sorts last */
+const char api_cve_sql[] =
+	"SELECT a.akey AS cve, MAX(ci.severity) AS severity, MAX(ci.cvss) AS cvss,"
+	" COALESCE(MAX(ci.cvss10), -1) AS cvss10, MAX(ci.title) AS title,"
+	" SUM(CASE WHEN a.status = 'vulnerable' THEN a.devices ELSE 0 END) AS devices_vulnerable,"
+	" SUM(CASE WHEN a.status = 'vulnerable' THEN a.files ELSE 0 END) AS files_vulnerable,"
+	" SUM(CASE WHEN a.status = 'mitigated' THEN a.devices ELSE 0 END) AS devices_mitigated,"
+	" SUM(CASE WHEN a.status = 'mitigated' THEN a.files ELSE 0 END) AS files_mitigated,"
+	" SUM(CASE WHEN a.status = 'safe' THEN a.devices ELSE 0 END) AS devices_safe,"
+	" SUM(CASE WHEN a.status = 'safe' THEN a.files ELSE 0 END) AS files_safe"
+	" FROM agg a LEFT JOIN cve_info ci ON ci.cve = a.akey WHERE a.kind = 'cve' AND a.files > 0 GROUP BY a.akey";

@@ -140,7 +140,7 @@ static const char *const MIGRATIONS[] = {
 	 *   is exposed only by those (recounted here from listening_json), and
 	 *   critically exposed (critical_exposed) when such a JVM has a critical
 	 *   vulnerable copy loaded; priority = 4 * critical_exposed
-	 *   + 2 * exposed + attacked.
+	 *   + 2 * exposed + attacked (its index answers both).
 	 * - devices: n_critical (critical vulnerable files), coverage (of the
 	 *   last scan: full, partial, unknown, none) and its details.
 	 * - cve_info: each CVE's CVSS and title, from the rules the server was
@@ -178,7 +178,6 @@ static const char *const MIGRATIONS[] = {
 	"UPDATE devices SET priority = 4 * critical_exposed + 2 * exposed + attacked;"
 	"UPDATE trend SET exposed = (SELECT COUNT(*) FROM devices WHERE exposed = 1)"
 	" WHERE day = (SELECT MAX(day) FROM trend);"
-	"CREATE INDEX devices_critical_exposed ON devices(critical_exposed);"
 	"CREATE INDEX devices_coverage ON devices(coverage);"
 	"INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
 	" SELECT 'severity', CASE WHEN f.severity IN ('critical', 'high', 'medium', 'low', 'none') THEN f.severity"
