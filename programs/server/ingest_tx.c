@@ -669,7 +669,7 @@ static int tx_counters(struct tx *t)
 					 p[22], p[26], p[23], p[23], p[24], dv_int(t->ncrit), dv_int(t->crit_exposed),
 					 dv_int(cov), dv_text(t->pl->coverage), dv_int(cov), dv_text(t->pl->coverage_json),
 					 p[25]},
-			  35, NULL, NULL);
+			  34, NULL, NULL);
 
 	if (rc)
 		return rc;
