@@ -3,8 +3,11 @@
 Seeds a collector (SQLite) with reports - among them hostile file and host
 names - computes the overview numbers from those reports, and runs
 tests/browser/dashboard.test.js, which logs in, compares, drills down and
-checks that nothing hostile runs.  The screenshot of the overview is saved
-as $OUT/overview.png.  playwright-core is installed from the npm registry
+checks that nothing hostile runs; then the views of issue 20 (severity,
+files counted once, exposure, coverage, images).  Screenshots of the
+overview, a device's coverage, the files by severity and the images view are
+saved as $OUT/overview.png, device-coverage.png, files-severity.png and
+images.png.  playwright-core is installed from the npm registry
 (tests/browser/package-lock.json) when tests/browser/node_modules is missing.
 """
 import json
@@ -43,6 +46,8 @@ reports = []
 # app1 mitigated, lap1 safe, and the hostile one
 reports.append(report(envelope(mid(1), "web1"), [
     finding("/srv/shop.war!/WEB-INF/lib/log4j-core-2.14.1.jar", sha256=SHARED),
+    # the running JVM's copy of the same file: one file, "loaded by pid 101"
+    finding("/srv/shop.war!/WEB-INF/lib/log4j-core-2.14.1.jar", sha256=SHARED, pid=101),
     finding("/opt/tools/log4j-core-2.16.0.jar", version="2.16.0", status="mitigated", cves=["CVE-2021-45105"]),
     process(pid=101, status="vulnerable", ports=[8080], restart=True), attempt(10), attempt(11, host="evil.example")]))
 reports.append(report(envelope(mid(2), "web2"), [
@@ -56,17 +61,61 @@ reports.append(report(envelope(mid(4), "app1", tags=["staging"]), [
 reports.append(report(envelope(mid(5), "lap1", tags=["dev"]), [
     finding("/home/u/log4j-core-2.17.1.jar", version="2.17.1", status="safe", cves=[])]))
 reports.append(report(envelope(mid(6), HOSTILE_HOST), [finding(p) for p in HOSTILE_PATHS]))
+# issue 20: a JVM listening on loopback only (not exposed), a partly scanned
+# device without findings (never "clean"), a fully scanned clean one, and a
+# container node whose image has a jar a later layer deleted
+WHOLE = {"whole_host": True, "paths": ["/"], "processes": True, "exclude": []}
+IMG = "registry.example:5000/shop/web"
+HOSTILE_IMAGE = "<img src=x onerror=alert(4)>"
+lo = process(pid=505, status="vulnerable", ports=[])
+lo["listening"] = [{"proto": "tcp", "addr": "127.0.0.1", "port": 8005}, {"proto": "tcp", "addr": "::1", "port": 8005}]
+reports.append(report(envelope(mid(7), "lo1"), [finding("/opt/lo/log4j-core-2.14.1.jar"), lo]))
+part = envelope(mid(8), "part1")
+part["coverage"] = {"whole_host": False, "paths": ["/srv"], "processes": False}
+reports.append(report(part, []))
+full = envelope(mid(9), "full1")
+full["coverage"] = WHOLE
+reports.append(report(full, [finding("/home/f/log4j-core-2.17.1.jar", version="2.17.1", status="safe", cves=[])]))
+node = envelope(mid(10), "k8s-node")
+node["coverage"] = WHOLE
+img1 = finding("web.tar!/sha256:aaa!/app/log4j-core-2.14.1.jar")
+img1.update(image=IMG, tag="2.3", layer="sha256:aaa", in_final_image=True)
+img2 = finding("web.tar!/sha256:bbb!/old/log4j-core-2.14.1.jar")
+img2.update(image=IMG, tag="2.3", layer="sha256:bbb", in_final_image=False, note="deleted by a later layer")
+img3 = finding("x.tar!/sha256:ccc!/log4j-core-2.17.1.jar", version="2.17.1", status="safe", cves=[])
+img3.update(image=HOSTILE_IMAGE, tag="1", layer="sha256:ccc")
+reports.append(report(node, [img1, img2, img3]))
 for i, r in enumerate(reports):
     st, js = s.submit(agent, r)
     check("seed-report-%d" % i, st == 200, (st, js))
 
 # the numbers the overview must show, computed from the reports above
 recs = [json.loads(line) for r in reports for line in r.splitlines()]
-fnd = [x for x in recs if x["kind"] == "finding"]
+# a file is counted once: a JVM's copy of a file its device lists is not one
+fnd = []
+for r in reports:
+    rr = [json.loads(line) for line in r.splitlines()]
+    disk = {x["path"] for x in rr if x["kind"] == "finding" and "pid" not in x}
+    fnd += [x for x in rr if x["kind"] == "finding" and not ("pid" in x and x["path"] in disk)]
 procs = [x for x in recs if x["kind"] == "process"]
+
+
+def reachable(p):
+    return p["status"] == "vulnerable" and any(not (a["addr"].startswith("127.") or a["addr"] == "::1")
+                                               for a in p["listening"])
+
+
+crit_exposed = 0
+for r in reports:
+    rr = [json.loads(line) for line in r.splitlines()]
+    crit = {x["pid"] for x in rr if x["kind"] == "finding" and "pid" in x and x["severity"] == "critical"
+            and x["status"] == "vulnerable"}
+    crit_exposed += any(reachable(x) and x["pid"] in crit for x in rr if x["kind"] == "process")
 expect = {
     "devices": len(reports),
-    "devices_exposed": 2, "devices_exposed_attacked": 1, "devices_attacked": 1,
+    "devices_exposed": sum(1 for r in reports if any(reachable(x) for x in map(json.loads, r.splitlines())
+                                                     if x["kind"] == "process")),
+    "devices_exposed_attacked": 1, "devices_attacked": 1,
     "vulnerable": sum(1 for f in fnd if f["status"] == "vulnerable"),
     "mitigated": sum(1 for f in fnd if f["status"] == "mitigated"),
     "safe": sum(1 for f in fnd if f["status"] == "safe"),
@@ -76,6 +125,10 @@ expect = {
     "exposed_path": "/srv/shop.war!/WEB-INF/lib/log4j-core-2.14.1.jar",
     "shared_label": "log4j-core 2.14.1",
     "hostile_host": HOSTILE_HOST, "hostile_host_query": "evil", "hostile_paths": HOSTILE_PATHS,
+    "devices_critical_exposed": crit_exposed,
+    "loaded_pid": 101, "loopback_host": "lo1", "partial_host": "part1", "clean_host": "full1",
+    "image": IMG, "hostile_image": HOSTILE_IMAGE, "image_host": "k8s-node",
+    "top_cve": "CVE-2021-44228", "top_cve_title_word": "Log4Shell", "top_cve_cvss": "10.0",
 }
 exp_file = os.path.join(OUT, "expect.json")
 with open(exp_file, "w") as f:

@@ -76,6 +76,17 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
     await page.screenshot({ path: path.join(outDir, 'overview.png'), fullPage: true });
     check('screenshot-saved', fs.statSync(path.join(outDir, 'overview.png')).size > 10000);
 
+    // issue 20: the headline's first number is the critical exposure
+    const firstCard = page.locator('#headline .card').first();
+    check('headline-first-is-critical-exposure', (await firstCard.getAttribute('data-k')) === 'devices_critical_exposed',
+      await firstCard.getAttribute('data-k'));
+    const crit = await num('#headline [data-k=devices_critical_exposed] .num');
+    check('headline-critical-exposed', crit === want.devices_critical_exposed, 'got ' + crit + ', want ' + want.devices_critical_exposed);
+    const firstCve = await page.locator('#by-cve tbody tr').first().innerText();
+    check('by-cve-most-severe-first-with-title', firstCve.includes(want.top_cve) && firstCve.includes(want.top_cve_title_word) &&
+      firstCve.includes(want.top_cve_cvss) && firstCve.includes('critical'), firstCve);
+    check('by-severity-table', (await page.locator('#by-severity .tag.sev-critical').count()) >= 1);
+
     // drill down: exposed devices -> the device -> one of its paths
     await page.click('#cards [data-k=devices_exposed] .num');
     await page.waitForFunction(() => location.hash.startsWith('#/devices?exposed=1'));
@@ -94,6 +105,61 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
     await page.waitForSelector('main table a.file-path');
     const one = await page.locator('main table a.file-path').allInnerTexts();
     check('drill-to-path', one.length === 1 && one[0] === want.exposed_path, JSON.stringify(one));
+    // counted once: the file's one row says which JVM has it loaded; severity badges
+    await page.goto(base + '/#/files?status=vulnerable&sort=severity');
+    await page.waitForSelector('main table tbody tr td .tag');
+    const rows = await page.locator('main table tbody tr', { hasText: want.exposed_path }).allInnerTexts();
+    check('file-counted-once', rows.length === 2, JSON.stringify(rows));   // web1 and web2 each have it once
+    check('file-loaded-by-pid', rows.some(r => r.includes('loaded by pid ' + want.loaded_pid)), JSON.stringify(rows));
+    check('files-severity-badges', (await page.locator('main table .tag.sev-critical').count()) >= 1);
+    check('files-severity-filter', (await page.locator('form.filters select[name=severity]').count()) === 1);
+    await page.screenshot({ path: path.join(outDir, 'files-severity.png'), fullPage: true });
+
+    // exposure: loopback listeners shown, not counted
+    await page.goto(base + '/#/devices?q=' + want.loopback_host);
+    await page.waitForSelector('main table a.device-link');
+    const loRow = await page.locator('main table tbody tr').first().innerText();
+    check('loopback-device-not-exposed', !/\bexposed\b/.test(loRow), loRow);
+    await page.locator('main table a.device-link').first().click();
+    await page.waitForSelector('#device-processes table tbody tr td');
+    const loProc = await page.locator('#device-processes').innerText();
+    check('loopback-listener-shown', loProc.includes('loopback: not exposed') && loProc.includes('127.0.0.1'), loProc);
+
+    // coverage: a partly scanned device is never "clean"
+    await page.goto(base + '/#/devices?partial=1');
+    await page.waitForSelector('main table a.device-link');
+    const partialHosts = await page.locator('main table a.device-link').allInnerTexts();
+    check('partial-devices-listed', partialHosts.includes(want.partial_host) && !partialHosts.includes(want.clean_host),
+      JSON.stringify(partialHosts));
+    const partRow = await page.locator('main table tbody tr', { hasText: want.partial_host }).first().innerText();
+    check('partial-not-clean', partRow.includes('partial scan') && !partRow.includes('clean'), partRow);
+    await page.locator('main table a.device-link', { hasText: want.partial_host }).first().click();
+    await page.waitForSelector('#device-coverage');
+    const cov = await page.locator('#device-coverage').innerText();
+    check('device-coverage-shown', cov.includes('partial') && cov.includes('/srv') && cov.includes('whole-host'), cov);
+    await page.screenshot({ path: path.join(outDir, 'device-coverage.png'), fullPage: true });
+    await page.goto(base + '/#/devices?q=' + want.clean_host);
+    await page.waitForSelector('main table a.device-link');
+    const cleanRow = await page.locator('main table tbody tr').first().innerText();
+    check('full-scan-clean', cleanRow.includes('clean (full scan)'), cleanRow);
+
+    // images: which images hold vulnerable Log4j, on how many devices, which layer brought it
+    await page.click('nav a[data-route=images]');
+    await page.waitForSelector('main table a.image-link');
+    const imgs = await page.locator('main table a.image-link').allInnerTexts();
+    check('images-listed', imgs[0] === want.image && imgs.includes(want.hostile_image), JSON.stringify(imgs));
+    await page.locator('main table a.image-link', { hasText: want.image }).first().click();
+    await page.waitForSelector('#image-layers table a.layer-link');
+    const layers = await page.locator('#image-layers').innerText();
+    check('image-layers', layers.includes('sha256:aaa') && layers.includes('sha256:bbb') && layers.includes('deleted later'), layers);
+    await page.screenshot({ path: path.join(outDir, 'images.png'), fullPage: true });
+    await page.locator('#image-layers a.layer-link', { hasText: 'sha256:bbb' }).first().click();
+    await page.waitForSelector('main table a.file-path');
+    const delRow = await page.locator('main table tbody tr').first().innerText();
+    check('deleted-layer-file-marked', delRow.includes('deleted in a later layer'), delRow);
+    const injected2 = await page.evaluate(() => document.querySelectorAll('main img, main script').length);
+    check('hostile-image-name-as-text', injected2 === 0, injected2);
+
     const procs = await page.goto(base + '/#/processes?restart=1').then(() =>
       page.waitForSelector('main table tbody tr td')).then(() => page.locator('main table tbody tr').count());
     check('restart-processes-view', procs === want.restart, procs);

@@ -8,7 +8,8 @@
  * inline script (the server's Content-Security-Policy forbids it anyway).
  *
  * Routes (location.hash): #/ overview, #/devices?filters, #/device/ID,
- * #/files?filters, #/versions, #/processes?filters, #/attempts?filters.
+ * #/files?filters, #/versions, #/processes?filters, #/attempts?filters,
+ * #/images?filters (container images and the layers that brought Log4j).
  * Every number on the overview is a link to the rows it counts. */
 'use strict';
 
@@ -113,7 +114,7 @@
     var nav = document.getElementById('nav');
     nav.textContent = '';
     [['', 'Overview'], ['devices', 'Devices'], ['files', 'Files'], ['versions', 'Software'],
-     ['processes', 'Processes'], ['attempts', 'Attempts']].forEach(function (x) {
+     ['images', 'Images'], ['processes', 'Processes'], ['attempts', 'Attempts']].forEach(function (x) {
       add(nav, h('a', { href: '#/' + x[0], 'data-route': x[0] }, x[1]));
     });
     var who = document.getElementById('who');
@@ -135,6 +136,27 @@
     return h('table', null, h('thead', null, head), h('tbody', null, body));
   }
   function statusTag(s) { return tag(s, s); }
+  /* severity badge: a class only for the ratings the rules use (the text is
+   * the report's, shown as text) */
+  var SEVERITIES = ['critical', 'high', 'medium', 'low', 'none'];
+  function sevTag(s) {
+    if (!s) return tag('unrated', 'sev-none');
+    return tag(s, 'sev-' + (SEVERITIES.indexOf(s) >= 0 ? s : 'unknown'));
+  }
+  var LOOPBACK = /^(::ffff:)?127\.|^(0*:)*:0*1$|^localhost$/i;
+  function isLoopback(addr) { return LOOPBACK.test(addr || ''); }
+  /* a file's status with what changes its meaning: the running JVMs that
+   * have it loaded, and a copy a later image layer deleted */
+  function fileStatus(f) {
+    var out = [statusTag(f.status)];
+    if (f.in_final_image === 0) out.push(tag('deleted in a later layer', 'removed'));
+    (f.loaded_by || []).forEach(function (l) {
+      out.push(tag('loaded by pid ' + l.pid + (l.status !== f.status ? ' (' + l.status + ')' : ''), 'loaded'));
+    });
+    if (f.restart_required) out.push(tag('restart required', 'restart'));
+    if (f.shadowed) out.push(tag('running copy of a listed file', 'loaded'));
+    return out;
+  }
   function cveList(list) { return (list || []).map(function (c) { return link('files', { cve: c }, c, 'tag'); }); }
 
   /* list view with filters, paging and CSV export */
@@ -155,6 +177,11 @@
     } }, opts.filters.map(function (f) {
       if (f.type === 'check') {
         return h('label', null, h('input', { type: 'checkbox', name: f.name, checked: q[f.name] ? true : null }), ' ', f.label);
+      }
+      if (f.type === 'select') {
+        return h('select', { name: f.name, 'aria-label': f.label }, [''].concat(f.values).map(function (s) {
+          return h('option', { value: s, selected: q[f.name] === s ? true : null }, s || f.label);
+        }));
       }
       if (f.type === 'status') {
         var sel = h('select', { name: f.name }, ['', 'vulnerable', 'mitigated', 'safe'].map(function (s) {
@@ -233,6 +260,14 @@
     api('overview').then(function (o) {
       var sm = o.summary, f = sm.findings;
       holder.textContent = '';
+      /* the headline: critically exposed first (a reachable JVM running a
+       * critical copy), then the rest of the exposure and what was not seen */
+      add(holder, h('div', { class: 'cards headline', id: 'headline' },
+        card('devices_critical_exposed', 'Critically exposed devices', sm.devices_critical_exposed, 'devices',
+          { critical_exposed: 1 }, 'bad big'),
+        card('devices_critical', 'Devices with critical files', sm.devices_critical, 'devices', { severity: 'critical' }, 'bad'),
+        card('files_critical', 'Critical vulnerable files', sm.files_critical, 'files', { severity: 'critical', status: 'vulnerable' }, 'bad'),
+        card('devices_not_fully_scanned', 'Not fully scanned', sm.devices_not_fully_scanned, 'devices', { partial: 1 }, 'warn')));
       add(holder, h('div', { class: 'cards', id: 'cards' },
         card('devices', 'Devices', sm.devices, 'devices', {}),
         card('devices_exposed', 'Exposed devices', sm.devices_exposed, 'devices', { exposed: 1 }, 'bad'),
@@ -260,8 +295,18 @@
 
       add(holder, h('h2', null, 'Trend'), chart(o.trend));
 
+      add(holder, h('div', { id: 'by-severity' }, h('h2', null, 'Vulnerable files by severity'), table([
+        { t: 'Severity', v: function (r) { return link('files', { severity: r.severity, status: 'vulnerable' }, sevTag(r.severity)); } },
+        { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { severity: r.severity }, num(r.devices_vulnerable)); } },
+        { t: 'Vulnerable files', n: 1, v: function (r) { return link('files', { severity: r.severity, status: 'vulnerable' }, num(r.files_vulnerable)); } },
+        { t: 'Mitigated files', n: 1, v: function (r) { return link('files', { severity: r.severity, status: 'mitigated' }, num(r.files_mitigated)); } }
+      ], o.by_severity || [], 'No file.')));
+
       var byCve = table([
         { t: 'CVE', v: function (r) { return link('files', { cve: r.cve }, r.cve); } },
+        { t: 'Severity', v: function (r) { return sevTag(r.severity); } },
+        { t: 'CVSS', n: 1, v: function (r) { return r.cvss || ''; } },
+        { t: 'Title', v: function (r) { return r.title || '(not in this server\'s CVE table)'; } },
         { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { cve: r.cve, status: 'vulnerable' }, num(r.devices_vulnerable)); } },
         { t: 'Vulnerable files', n: 1, v: function (r) { return link('files', { cve: r.cve, status: 'vulnerable' }, num(r.files_vulnerable)); } },
         { t: 'Mitigated files', n: 1, v: function (r) { return link('files', { cve: r.cve, status: 'mitigated' }, num(r.files_mitigated)); } }
@@ -272,12 +317,13 @@
         { t: 'Files', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version }, num(r.files_vulnerable + r.files_mitigated + r.files_safe)); } }
       ], o.by_version);
       add(holder, h('div', { class: 'grid2' },
-        h('div', { id: 'by-cve' }, h('h2', null, 'By CVE'), byCve),
+        h('div', { id: 'by-cve' }, h('h2', null, 'By CVE (most severe first)'), byCve),
         h('div', { id: 'by-version' }, h('h2', null, 'By version ', link('versions', {}, '(all)')), byVer)));
 
       var rem = table([
         { t: 'Archive (sha256)', path: 1, v: function (r) { return link('files', { sha256: r.sha256 }, r.sha256.slice(0, 16) + '…'); } },
         { t: 'Software', v: function (r) { return r.label; } },
+        { t: 'Severity', v: function (r) { return sevTag(r.severity); } },
         { t: 'Devices', n: 1, v: function (r) { return link('devices', { sha256: r.sha256, status: 'vulnerable' }, num(r.devices)); } },
         { t: 'Files', n: 1, v: function (r) { return link('files', { sha256: r.sha256, status: 'vulnerable' }, num(r.files)); } }
       ], o.remediation, 'No vulnerable archive.');
@@ -293,8 +339,16 @@
     }).catch(fail(holder));
   }
 
+  var COVERAGE = { partial: 'partial scan', unknown: 'coverage unknown', none: 'not scanned' };
+  /* a device without findings is "clean" only after a full scan */
+  function coverageTag(d) {
+    if (d.coverage === 'full') return (d.vulnerable || d.mitigated) ? null : tag('clean (full scan)', 'safe');
+    return link('device/' + d.id, {}, COVERAGE[d.coverage] || 'partial scan', 'tag partial');
+  }
   function deviceFlags(d) {
-    return [d.exposed ? tag('exposed', 'exposed') : null, d.attacked ? tag('attacked', 'attacked') : null,
+    return [d.critical_exposed ? tag('critically exposed', 'critical') : null,
+      d.exposed ? tag('exposed', 'exposed') : null, d.attacked ? tag('attacked', 'attacked') : null,
+      d.critical ? tag(num(d.critical) + ' critical', 'sev-critical') : null, coverageTag(d),
       d.stale ? tag('stale', 'stale') : null, d.restart_required ? tag('restart', 'restart') : null,
       d.shared_machine_id ? link('devices', { machine_id: d.machine_id }, 'machine id shared by ' + (d.shared_machine_id + 1) + ' devices', 'tag shared') : null];
   }
@@ -316,6 +370,10 @@
     listView({ route: 'devices', api: 'devices', title: 'Devices', cols: deviceCols(), filters: [
       { name: 'q', label: 'host name contains' }, { name: 'tag', label: 'tag' }, { name: 'cve', label: 'CVE' },
       { name: 'version', label: 'version' }, { name: 'status', type: 'status' },
+      { name: 'severity', type: 'select', label: 'any severity', values: SEVERITIES },
+      { name: 'coverage', type: 'select', label: 'any coverage', values: ['full', 'partial', 'unknown', 'none'] },
+      { name: 'critical_exposed', type: 'check', label: 'critically exposed' },
+      { name: 'partial', type: 'check', label: 'not fully scanned' },
       { name: 'exposed', type: 'check', label: 'exposed' }, { name: 'attacked', type: 'check', label: 'attacked' },
       { name: 'stale', type: 'check', label: 'stale' }, { name: 'restart', type: 'check', label: 'restart required' },
       { name: 'shared_machine_id', type: 'check', label: 'shared machine id' }, { name: 'machine_id', label: 'machine id' }] }, p);
@@ -324,8 +382,10 @@
     var cols = [
       { t: 'Path', path: 1, v: function (f) { return link('files', { device: f.device_id, path: f.path }, f.path, 'file-path'); } },
       { t: 'Software', v: function (f) { return (f.component || '?') + ' ' + (f.version || '(unknown)'); } },
-      { t: 'Status', v: function (f) { return statusTag(f.status); } },
+      { t: 'Severity', v: function (f) { return link('files', { severity: f.severity || '' }, sevTag(f.severity)); } },
+      { t: 'Status', v: function (f) { return fileStatus(f); } },
       { t: 'CVEs', v: function (f) { return cveList(f.cves); } },
+      { t: 'Image', v: function (f) { return f.image ? [link('images', { image: f.image }, f.image + (f.image_tag ? ':' + f.image_tag : ''), 'image-link'), f.layer ? h('div', { class: 'muted path' }, 'layer ' + f.layer) : null] : ''; } },
       { t: 'Fixed in', v: function (f) { return f.fixed_in || ''; } },
       { t: 'sha256', path: 1, v: function (f) { return f.sha256 ? link('files', { sha256: f.sha256 }, f.sha256.slice(0, 12) + '…') : ''; } },
       { t: 'Evidence', v: function (f) { return (f.evidence || []).join('; ') + (f.pid ? ' (pid ' + f.pid + ')' : ''); } }
@@ -336,7 +396,10 @@
   function files(p) {
     listView({ route: 'files', api: 'findings', title: 'Files', cols: fileCols(true), filters: [
       { name: 'path', label: 'path contains' }, { name: 'cve', label: 'CVE' }, { name: 'version', label: 'version' },
-      { name: 'sha256', label: 'sha256' }, { name: 'tag', label: 'device tag' }, { name: 'status', type: 'status' }] }, p);
+      { name: 'sha256', label: 'sha256' }, { name: 'tag', label: 'device tag' }, { name: 'image', label: 'image' },
+      { name: 'status', type: 'status' }, { name: 'severity', type: 'select', label: 'any severity', values: SEVERITIES },
+      { name: 'sort', type: 'select', label: 'sort: newest', values: ['severity'] },
+      { name: 'running', type: 'check', label: 'loaded by a JVM (each copy)' }] }, p);
   }
   function versions(p) {
     listView({ route: 'versions', api: 'versions', title: 'Software: each Log4j version', filters: [
@@ -354,7 +417,12 @@
       { t: 'User', v: function (r) { return r.user || ''; } },
       { t: 'Command', path: 1, v: function (r) { return r.command || ''; } },
       { t: 'Status', v: function (r) { return [statusTag(r.status), r.exposed ? tag('exposed', 'exposed') : null, r.restart_required ? tag('restart required', 'restart') : null]; } },
-      { t: 'Listening', v: function (r) { return (r.listening || []).map(function (l) { return l.proto + ' ' + l.addr + ':' + l.port; }).join(', '); } },
+      { t: 'Listening', v: function (r) {
+        return (r.listening || []).map(function (l) {
+          var text = l.proto + ' ' + (l.addr.indexOf(':') >= 0 ? '[' + l.addr + ']' : l.addr) + ':' + l.port;
+          return isLoopback(l.addr) ? tag(text + ' (loopback: not exposed)', 'loopback') : tag(text, r.status === 'vulnerable' ? 'exposed' : '');
+        });
+      } },
       { t: 'Jars', path: 1, v: function (r) { return (r.jars || []).join('\n'); } },
       { t: 'Container', v: function (r) { return r.container || ''; } }
     ];
@@ -412,8 +480,9 @@
         h('dt', null, 'Files'), h('dd', null, link('files', { device: d.id, status: 'vulnerable' }, num(d.vulnerable) + ' vulnerable'), ', ',
           link('files', { device: d.id, status: 'mitigated' }, num(d.mitigated) + ' mitigated'), ', ',
           link('files', { device: d.id, status: 'safe' }, num(d.safe) + ' safe'))));
+      add(holder, h('h2', null, 'What the last scan covered'), coverageBox(d));
       var sections = [
-        ['Files', 'findings?device=' + d.id + '&limit=500', fileCols(false), 'device-files'],
+        ['Files (most severe first)', 'findings?device=' + d.id + '&sort=severity&limit=500', fileCols(false), 'device-files'],
         ['Java processes', 'processes?device=' + d.id + '&limit=500', procCols(false), 'device-processes'],
         ['Attempts', 'attempts?device=' + d.id + '&limit=500', attemptCols(false), 'device-attempts'],
         ['Scan errors', 'errors?device=' + d.id + '&limit=500', [
@@ -429,6 +498,62 @@
         api(s[1]).then(function (r) { box.textContent = ''; add(box, table(s[2], r.items)); }).catch(fail(box));
       });
     }).catch(fail(holder));
+  }
+
+  function coverageBox(d) {
+    var c = d.coverage_detail || {};
+    var states = { full: 'Full: the whole host, nothing that matters skipped',
+      partial: 'Partial: this device is not known to be clean', unknown: 'Unknown: the agent did not say what it covered',
+      none: 'No scan yet (only processes or logs were reported)' };
+    var box = h('div', { id: 'device-coverage', class: 'coverage ' + (d.coverage === 'full' ? 'full' : 'partial') },
+      h('p', { id: 'coverage-state' }, tag(d.coverage || 'none', d.coverage === 'full' ? 'safe' : 'partial'), ' ',
+        states[d.coverage] || ''));
+    if (c.reasons && c.reasons.length) add(box, h('ul', { id: 'coverage-reasons' }, c.reasons.map(function (r) { return h('li', null, r); })));
+    if (d.coverage !== 'none') {
+      add(box, h('dl', { class: 'kv' },
+        h('dt', null, 'Roots'), h('dd', { class: 'path' }, c.whole_host ? 'whole host (' + (c.paths || []).join(', ') + ')' : (c.paths || []).join(', ') || '(not said)'),
+        h('dt', null, 'Excluded'), h('dd', { class: 'path' }, (c.exclude || []).join(', ') || 'nothing'),
+        h('dt', null, 'Running JVMs'), h('dd', null, c.processes === undefined ? '(not said)' : c.processes ? 'included' : 'not included'),
+        h('dt', null, 'Files examined'), h('dd', null, num(c.files)),
+        h('dt', null, 'Not reached'), h('dd', null, num(c.not_reached) + ' files (time budget)'),
+        h('dt', null, 'Unreadable'), h('dd', null, link('device/' + d.id, {}, num(c.errors) + ' files (see Scan errors below)')),
+        h('dt', null, 'Time'), h('dd', null, c.seconds !== undefined ? c.seconds.toFixed(1) + ' s' : '-'),
+        h('dt', null, 'Agent'), h('dd', null, c.agent_version || '-'),
+        h('dt', null, 'Scan made'), h('dd', null, when(c.created))));
+      var sk = c.skipped || [];
+      add(box, h('h3', null, 'Skipped (' + num(c.skipped_total || sk.length) + ')'), table([
+        { t: 'Path', path: 1, v: function (x) { return x.path; } },
+        { t: 'Reason', v: function (x) { return x.reason; } },
+        { t: 'Leaves a gap', v: function (x) { return x.gap ? tag('yes', 'partial') : tag('no', 'safe'); } }], sk, 'Nothing skipped.'));
+    }
+    return box;
+  }
+
+  /* ---------------------------------------------------------------- images */
+  function images(p) {
+    listView({ route: 'images', api: 'images', title: 'Container images with Log4j', filters: [
+      { name: 'image', label: 'image' }], cols: [
+      { t: 'Image', path: 1, v: function (r) { return link('images', { image: r.image }, r.image, 'image-link'); } },
+      { t: 'Tag', v: function (r) { return r.tag; } },
+      { t: 'Severity', v: function (r) { return r.severity_rank ? sevTag(SEVERITIES[4 - r.severity_rank]) : tag('no vulnerable file', 'safe'); } },
+      { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { image: r.image }, num(r.devices_vulnerable)); } },
+      { t: 'Devices', n: 1, v: function (r) { return num(r.devices); } },
+      { t: 'Vulnerable files', n: 1, v: function (r) { return link('files', { image: r.image, status: 'vulnerable' }, num(r.files_vulnerable)); } },
+      { t: 'Deleted in a later layer', n: 1, v: function (r) { return num(r.files_vulnerable_removed); } },
+      { t: 'Mitigated / safe files', n: 1, v: function (r) { return num(r.files_mitigated) + ' / ' + num(r.files_safe); } }] }, p);
+    if (!p.image) return;
+    var box = h('div', { id: 'image-layers' }, h('p', { class: 'muted' }, 'Loading…'));
+    add(main, h('h2', null, 'Layers of ', h('span', { class: 'path' }, p.image), ' that brought Log4j'), box);
+    api('layers' + qs({ image: p.image, limit: 500 })).then(function (r) {
+      box.textContent = '';
+      add(box, table([
+        { t: 'Tag', v: function (x) { return x.tag; } },
+        { t: 'Layer', path: 1, v: function (x) { return link('files', { image: p.image, layer: x.layer }, x.layer || '(none)', 'layer-link'); } },
+        { t: 'Software', v: function (x) { return x.component + ' ' + (x.version_min === x.version_max ? x.version_min : x.version_min + '…' + x.version_max); } },
+        { t: 'Vulnerable in the image', n: 1, v: function (x) { return num(x.files_vulnerable); } },
+        { t: 'Deleted by a later layer', n: 1, v: function (x) { return x.files_vulnerable_removed ? tag(num(x.files_vulnerable_removed) + ' deleted later', 'removed') : '0'; } },
+        { t: 'Devices', n: 1, v: function (x) { return num(x.devices); } }], r.items, 'No layer.'));
+    }).catch(fail(box));
   }
 
   /* ---------------------------------------------------------------- router */
@@ -462,6 +587,7 @@
       case 'versions': return versions(r.params);
       case 'processes': return processes(r.params);
       case 'attempts': return attempts(r.params);
+      case 'images': return images(r.params);
       default: return overview();
     }
   }
