@@ -94,8 +94,17 @@ def run(kind):
                            " FROM findings f, " + recount_from + " GROUP BY c.value, f.version, f.status"))
     ingest_cvever = rows(db_sql(db, "SELECT akey, sub, status, files, devices FROM agg WHERE kind = 'cvever' AND files <> 0"))
     db_sql(db, "DELETE FROM agg WHERE kind = 'cvever'")
-    # (and migration 8 after it, undone, so that both run again in order)
+    # (and the migrations after it, undone, so that all run again in order)
     db_sql(db, "DELETE FROM schema_migrations WHERE version >= 7")
+    # (and the migration of issue 20 after it)
+    for sql in ("DROP INDEX findings_image", "DROP INDEX findings_loaded", "DROP INDEX devices_coverage",
+                "DROP TABLE cve_info", "DELETE FROM agg WHERE kind = 'severity'") + tuple(
+            "ALTER TABLE %s DROP COLUMN %s" % tc for tc in (
+                ("findings", "shadowed"), ("findings", "image"), ("findings", "image_tag"), ("findings", "layer"),
+                ("findings", "in_final_image"), ("findings", "note"), ("processes", "n_public"),
+                ("devices", "n_critical"), ("devices", "critical_exposed"), ("devices", "coverage"),
+                ("devices", "coverage_json"), ("reports", "coverage"))):
+        db_sql(db, sql)
     db_sql(db, "DROP INDEX devices_machine_id")
     db_sql(db, "ALTER TABLE devices DROP COLUMN agent_id")
     if kind == "pg":
@@ -105,6 +114,13 @@ def run(kind):
     got = rows(db_sql(db, "SELECT akey, sub, status, files, devices FROM agg WHERE kind = 'cvever'"))
     check_eq(t + "backfill-equals-recount", got, want)
     check_eq(t + "backfill-equals-ingest", got, ingest_cvever)
+    # issue 20's migration over stored findings: the severity counters equal a recount
+    check_eq(t + "severity-backfill-equals-recount",
+             rows(db_sql(db, "SELECT akey, status, files, devices FROM agg WHERE kind = 'severity'")),
+             rows(db_sql(db, "SELECT COALESCE(severity, 'none'), status, COUNT(*), COUNT(DISTINCT device_id)"
+                             " FROM findings GROUP BY 1, 2")))
+    check_eq(t + "migration-clears-findings-hash", db_sql(db, "SELECT COUNT(*) FROM devices WHERE findings_hash <> ''"),
+             "0")
 
 
 kinds = sys.argv[1:] or ["sqlite", "pg"]

@@ -155,6 +155,9 @@ static const char *const MIGRATIONS[] = {
 	"ALTER TABLE findings ADD COLUMN in_final_image BIGINT;"
 	"ALTER TABLE findings ADD COLUMN note TEXT;"
 	"CREATE INDEX findings_image ON findings(image, device_id) WHERE image IS NOT NULL;"
+	/* a file's loaded copies, looked up for each row a findings list shows
+	 * (only the shadowed rows: small, cheap to keep) */
+	"CREATE INDEX findings_loaded ON findings(device_id, path) WHERE shadowed = 1;"
 	"ALTER TABLE processes ADD COLUMN n_public BIGINT NOT NULL DEFAULT 0;"
 	"UPDATE processes SET n_public = (SELECT COUNT(*) FROM"
 	" %PG{jsonb_array_elements(processes.listening_json::jsonb) j WHERE NOT (j->>'addr' LIKE '127.%'"
