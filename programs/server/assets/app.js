@@ -394,12 +394,18 @@
     return cols;
   }
   function files(p) {
-    listView({ route: 'files', api: 'findings', title: 'Files', cols: fileCols(true), filters: [
+    var filters = [
       { name: 'path', label: 'path contains' }, { name: 'cve', label: 'CVE' }, { name: 'version', label: 'version' },
       { name: 'sha256', label: 'sha256' }, { name: 'tag', label: 'device tag' }, { name: 'image', label: 'image' },
       { name: 'status', type: 'status' }, { name: 'severity', type: 'select', label: 'any severity', values: SEVERITIES },
-      { name: 'sort', type: 'select', label: 'sort: newest', values: ['severity'] },
-      { name: 'running', type: 'check', label: 'loaded by a JVM (each copy)' }] }, p);
+      { name: 'running', type: 'check', label: 'loaded by a JVM (each copy)' }];
+    /* most severe first sorts every matching row: offered once a filter
+     * narrows the list to a device, an archive, a version or an image (the
+     * whole fleet's files are narrowed by severity instead) */
+    if (p.device || p.sha256 || p.version || p.image || p.cve || p.sort) {
+      filters.push({ name: 'sort', type: 'select', label: 'oldest first', values: ['severity'] });
+    }
+    listView({ route: 'files', api: 'findings', title: 'Files', cols: fileCols(true), filters: filters }, p);
   }
   function versions(p) {
     listView({ route: 'versions', api: 'versions', title: 'Software: each Log4j version', filters: [
