@@ -304,6 +304,9 @@ def run(kind):
     bp = s.get_json("/api/v1/processes?device=%d" % ids["B"], reader)["items"]
     check(t + "loopback-listed-not-exposed", len(bp) == 1 and len(bp[0]["listening"]) == 4 and
           bp[0]["exposed"] == 0 and bp[0]["public_listeners"] == 0, bp)
+    kp = s.get_json("/api/v1/processes?device=%d" % ids["K"], reader)["items"]
+    check(t + "process-severity-of-loaded-copies", len(kp) == 1 and kp[0]["severity"] == "high" and
+          bp[0]["severity"] == "critical", (kp, bp))
     exp = s.get_json("/api/v1/devices?exposed=1&limit=500", reader)["items"]
     check_eq(t + "exposed-devices", sorted(d["hostname"] for d in exp),
              sorted(x["hostname"] for x in devs.values() if x["exposed"]))

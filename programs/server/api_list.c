@@ -357,6 +357,10 @@ static void list_processes(struct req *rq)
 	buf_adds(&q.sql, "SELECT p.id, p.device_id, d.hostname, p.pid, p.username AS \"user\", p.command, p.start_time,"
 			 " p.container, p.status, p.restart_required, p.listening_json, p.jars_json, p.mitigations_json,"
 			 " p.n_public AS public_listeners,"
+			 /* the most severe vulnerable copy it has loaded (its device's findings) */
+			 " (SELECT f.severity FROM findings f WHERE f.device_id = p.device_id AND f.pid = p.pid"
+			 "  AND f.status = 'vulnerable' ORDER BY CASE f.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4"
+			 "  WHEN 'medium' THEN 3 WHEN 'low' THEN 2 WHEN 'none' THEN 0 ELSE 1 END DESC LIMIT 1) AS severity,"
 			 /* exposed: reachable, a listener on a non-loopback address */
 			 " CASE WHEN p.status = 'vulnerable' AND p.n_public > 0 THEN 1 ELSE 0 END AS exposed"
 			 " FROM processes p JOIN devices d ON d.id = p.device_id");

@@ -423,6 +423,7 @@
       { t: 'User', v: function (r) { return r.user || ''; } },
       { t: 'Command', path: 1, v: function (r) { return r.command || ''; } },
       { t: 'Status', v: function (r) { return [statusTag(r.status), r.exposed ? tag('exposed', 'exposed') : null, r.restart_required ? tag('restart required', 'restart') : null]; } },
+      { t: 'Severity', v: function (r) { return r.severity ? sevTag(r.severity) : ''; } },
       { t: 'Listening', v: function (r) {
         return (r.listening || []).map(function (l) {
           var text = l.proto + ' ' + (l.addr.indexOf(':') >= 0 ? '[' + l.addr + ']' : l.addr) + ':' + l.port;
