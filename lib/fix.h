@@ -15,9 +15,10 @@
  * startup, so it is a decision for whoever knows the application.
  *
  * How, for one top-level file:
- *   plan    re-read the file, run the detector on it and on every nested
- *           archive (as the scanner does), mark the entries to drop and the
- *           nested archives that change;
+ *   plan    scan the file again through scan's own descent (the same
+ *           archives, order and inflation budgets; scan.h "the descent,
+ *           watched"), mark the entries to drop and the nested archives
+ *           that change;
  *   build   rewrite the innermost archives first, in memory, each one
  *           checked with zw_verify; then the file itself into an unnamed
  *           temporary file in the same directory (O_TMPFILE; a dot-named
@@ -71,6 +72,9 @@
 struct fix_opts {
 	const struct rules *rules;
 	const struct scan_opts *so;  /* limits for reading nested archives */
+	struct scan_stats *run_stats; /* the run's walk: planning and rescanning inflate
+				      * against its --max-inflate-total too (NULL: each
+				      * file's own) */
 	const char *backup_dir;      /* needed unless dry_run */
 	bool dry_run;
 	bool fix_log4j1;

@@ -85,7 +85,7 @@ bool fix_check_rescan(const struct plan *p, const struct scan_batch *b, struct f
 	for (size_t i = 0; i < b->n && ok; i++)
 		if (b->rec[i].kind == REC_FINDING && fix_wanted(&p->fx->o, &b->rec[i].f, NULL)) {
 			buf_printf(err, "rescan: %s is still vulnerable%s%s", b->rec[i].f.path,
-				   p->nunfollowed ? "; not followed: " : "", p->nunfollowed ? p->unfollowed.data : "");
+				   p->nunfollowed ? "; not rewritable: " : "", p->nunfollowed ? p->unfollowed.data : "");
 			ok = false;
 		}
 	for (size_t t = 0; t < p->nt && ok; t++) {
@@ -123,12 +123,22 @@ bool fix_check_rescan(const struct plan *p, const struct scan_batch *b, struct f
 struct scanner *fix_scanner(struct fixer *fx, struct scan_opts *so, struct scan_stats *stats, struct buf *err)
 {
 	memset(stats, 0, sizeof *stats);
+	if (fx->o.run_stats)
+		atomic_store(&stats->inflated, atomic_load(&fx->o.run_stats->inflated));
 	*so = *fx->o.so;
 	so->want_sha256 = false;
 	struct scanner *sc = scanner_new(fx->o.rules, so, stats);
 	if (!sc)
 		buf_adds(err, "cannot allocate a scanner");
 	return sc;
+}
+
+void fix_scanner_free(struct fixer *fx, struct scanner *sc, struct scan_stats *stats)
+{
+	/* fixes run one at a time, after the walk: nothing else counts meanwhile */
+	if (fx->o.run_stats)
+		atomic_store(&fx->o.run_stats->inflated, atomic_load(&stats->inflated));
+	scanner_free(sc);
 }
 
 static bool rescan(struct fixer *fx, int fd, const struct stat *st, const char *path,
@@ -141,8 +151,11 @@ static bool rescan(struct fixer *fx, int fd, const struct stat *st, const char *
 		return false;
 	struct scan_batch b = {0};
 	scan_fd(sc, fd, st, path, true, &b);
-	scanner_free(sc);
-	bool ok = fix_check_rescan(p, &b, res, err);
+	bool total = scanner_total_exhausted(sc);
+	fix_scanner_free(fx, sc, &stats);
+	bool ok = !total && fix_check_rescan(p, &b, res, err);
+	if (total)
+		buf_adds(err, "rescan incomplete: the run's inflation budget (--max-inflate-total) ran out");
 	batch_free(&b);
 	return ok;
 }
@@ -378,11 +391,15 @@ static void fix_one_file(struct fixer *fx, const char *path, const char *abs, in
 	unsigned char head[TAR_PROBE_LEN];
 	ssize_t hn = pread(fd, head, sizeof head, 0);
 	p.not_zip = hn > 0 && tar_probe(head, (size_t)hn);
-	struct zsrc src = {.fd = fd, .mem = NULL, .off = 0, .size = (uint64_t)st->st_size};
-	struct buf pb = BUF_INIT;
-	buf_adds(&pb, path);
-	struct node *top = p.not_zip ? NULL : fix_plan_archive(&p, &src, &pb, 0, NULL);
-	buf_free(&pb);
+	struct node *top = p.not_zip ? NULL : fix_plan_file(&p, fd, st, path);
+	if (p.total_out) {
+		/* what the plan saw is incomplete: nothing is changed on its word */
+		fix_node_free(top);
+		top = NULL;
+		fix_set_msg(res, FIX_SKIPPED, "the run's inflation budget (--max-inflate-total) ran out while "
+			    "planning the fix; not changed");
+		goto out;
+	}
 	if (!top) {
 		if (p.not_zip)
 			fix_set_msg(res, FIX_SKIPPED, "not a zip archive: fix rewrites zip, jar, war and ear files only "
@@ -390,8 +407,8 @@ static void fix_one_file(struct fixer *fx, const char *path, const char *abs, in
 		else if (p.err.len)
 			fix_set_msg(res, FIX_FAILED, "%s", buf_cstr(&p.err));
 		else if (p.nunfollowed)
-			fix_set_msg(res, FIX_SKIPPED, "%zu nested archive%s not followed, nothing changed: %s",
-				    p.nunfollowed, p.nunfollowed == 1 ? "" : "s", buf_cstr(&p.unfollowed));
+			fix_set_msg(res, FIX_SKIPPED, "%zu cop%s in nested archives it cannot rewrite, nothing changed: %s",
+				    p.nunfollowed, p.nunfollowed == 1 ? "y" : "ies", buf_cstr(&p.unfollowed));
 		else
 			fix_set_msg(res, FIX_NOTHING, "nothing to remove");
 		goto out;

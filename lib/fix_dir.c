@@ -449,7 +449,7 @@ static void apply_dir(struct fixer *fx, struct plan *p, const char *dir, const c
 		struct scan_batch b = {0};
 		if (sc)
 			scan_class_dir(sc, dir, &b);
-		scanner_free(sc);
+		fix_scanner_free(fx, sc, &stats);
 		ok = sc && fix_check_rescan(p, &b, res, &err);
 		batch_free(&b);
 	}

@@ -2,7 +2,8 @@
  * lib/win32/fix_holders.c only (the API is fix.h).
  *
  *   fix_plan.c     which findings, which classes; the tree of archives that
- *                  change (struct node) for one top-level file
+ *                  change (struct node) for one top-level file, planned by
+ *                  watching scan's own descent (scan.h) with its budgets
  *   fix_apply.c    build, verify, rescan, back up and replace one file
  *   fix_io.c       file helpers: hashing, copying, temporary files, paths
  *   fix_backup.c   the fixer, its backup directory and manifest, backup()
@@ -67,7 +68,6 @@ struct target {
 };
 
 struct node;
-struct chain; /* fix_plan.c: the archives above one, to refuse a quine */
 struct kid {
 	size_t index;
 	struct node *n;
@@ -91,15 +91,19 @@ struct node {
 
 struct plan {
 	struct fixer *fx;
-	uint64_t inflated;
 	struct target *t;
 	size_t nt;
 	char **removed;
 	size_t nremoved;
 	struct buf err;
 	bool not_zip;       /* the top-level file is not a zip (a tar, an image) */
-	struct buf unfollowed; /* nested archives not followed, and why (the first 3) */
+	struct buf unfollowed; /* copies in nested archives the plan cannot rewrite, and why (the first 3) */
 	size_t nunfollowed;
+	struct { char *path, *why; } *passed; /* nested archives scan read other than whole (scan_watch) */
+	size_t npassed;
+	char **planned;     /* the archives the plan could rewrite (read whole, not in a stream) */
+	size_t nplanned;
+	bool total_out;     /* --max-inflate-total refused a read while planning */
 };
 
 /* Does removing classes mitigate this CVE of a finding of this component? */
@@ -108,10 +112,11 @@ bool fix_targetable(const struct fix_opts *o, enum component comp, const struct 
  * target for each finding a removal mitigates, and mark in drop (c->n
  * flags) the entries to remove; returns how many were newly marked. */
 size_t fix_plan_drops(struct plan *p, const struct container *c, const char *path, bool *drop);
-/* The archive read from src (named path), and the nested archives in it,
- * that change; NULL when nothing does (or on an error: p->err at depth 0). */
-struct node *fix_plan_archive(struct plan *p, const struct zsrc *src, struct buf *path, int depth,
-			      const struct chain *chain);
+/* The top-level file open as fd (stat st, named path), and the nested
+ * archives in it, that change, found by scanning it as `scan` does (same
+ * descent, same budgets); NULL when nothing does, p->not_zip when it is no
+ * zip, p->err when it cannot be read. */
+struct node *fix_plan_file(struct plan *p, int fd, const struct stat *st, const char *path);
 /* The first signed archive that changes, or NULL. */
 const struct node *fix_signed_node(const struct node *n);
 void fix_node_free(struct node *n);
@@ -127,8 +132,10 @@ void fix_result_cves(struct fix_result *res, const struct plan *p);
 char *fix_absolute(const char *path);
 
 /* A scanner with the fixer's options (no hashing), kept in *so, which must
- * outlive it. */
+ * outlive it; its inflation counts against the run's --max-inflate-total
+ * (fix_opts.run_stats), handed back by fix_scanner_free. */
 struct scanner *fix_scanner(struct fixer *fx, struct scan_opts *so, struct scan_stats *stats, struct buf *err);
+void fix_scanner_free(struct fixer *fx, struct scanner *sc, struct scan_stats *stats);
 /* Every target of the plan is in the batch (a rescan of what was written)
  * and shows none of the CVEs it was fixed for; res->status gets the worst
  * status seen.  false with the reason in err. */

@@ -78,6 +78,42 @@ static size_t match_class(const struct container *c, const char *root, const cha
 	return n;
 }
 
+/* Add a target for finding f (in the archive or directory c, named path)
+ * when a removal mitigates it, and mark its classes in drop. */
+static size_t plan_finding(struct plan *p, const struct finding *f, const struct container *c, const char *path,
+			   bool *drop)
+{
+	const struct fix_opts *o = &p->fx->o;
+	if (!fix_wanted(o, f, NULL))
+		return 0;
+	size_t ndrop = 0;
+	p->t = xrealloc(p->t, (p->nt + 1) * sizeof *p->t);
+	struct target *t = &p->t[p->nt++];
+	memset(t, 0, sizeof *t);
+	t->path = xstrdup(path);
+	t->root = xstrdup(f->root ? f->root : "");
+	t->comp = f->comp;
+	for (size_t k = 0; k < f->ncves; k++) {
+		const struct rule_cve *cve = f->cves[k];
+		if (!fix_targetable(o, f->comp, cve))
+			continue;
+		if (cve->nmitigated) {
+			/* Any one absent class mitigates it: remove the first present. */
+			for (size_t m = 0; m < cve->nmitigated; m++)
+				if (match_class(c, t->root, cve->mitigated_if_absent[m], NULL)) {
+					ndrop += match_class(c, t->root, cve->mitigated_if_absent[m], drop);
+					break;
+				}
+		} else {
+			/* Log4j 1.x: the CVE applies only while one of these is present. */
+			for (size_t m = 0; m < cve->nrequires; m++)
+				ndrop += match_class(c, t->root, cve->requires_class[m], drop);
+		}
+		t->cves[t->ncves++] = cve;
+	}
+	return ndrop;
+}
+
 size_t fix_plan_drops(struct plan *p, const struct container *c, const char *path, bool *drop)
 {
 	const struct fix_opts *o = &p->fx->o;
@@ -85,35 +121,8 @@ size_t fix_plan_drops(struct plan *p, const struct container *c, const char *pat
 	struct detect_result res;
 	detect_run(o->rules, &dopt, c, &res);
 	size_t ndrop = 0;
-	for (size_t i = 0; i < res.nfindings; i++) {
-		const struct finding *f = &res.findings[i];
-		if (!fix_wanted(o, f, NULL))
-			continue;
-		p->t = xrealloc(p->t, (p->nt + 1) * sizeof *p->t);
-		struct target *t = &p->t[p->nt++];
-		memset(t, 0, sizeof *t);
-		t->path = xstrdup(path);
-		t->root = xstrdup(f->root ? f->root : "");
-		t->comp = f->comp;
-		for (size_t k = 0; k < f->ncves; k++) {
-			const struct rule_cve *cve = f->cves[k];
-			if (!fix_targetable(o, f->comp, cve))
-				continue;
-			if (cve->nmitigated) {
-				/* Any one absent class mitigates it: remove the first present. */
-				for (size_t m = 0; m < cve->nmitigated; m++)
-					if (match_class(c, t->root, cve->mitigated_if_absent[m], NULL)) {
-						ndrop += match_class(c, t->root, cve->mitigated_if_absent[m], drop);
-						break;
-					}
-			} else {
-				/* Log4j 1.x: the CVE applies only while one of these is present. */
-				for (size_t m = 0; m < cve->nrequires; m++)
-					ndrop += match_class(c, t->root, cve->requires_class[m], drop);
-			}
-			t->cves[t->ncves++] = cve;
-		}
-	}
+	for (size_t i = 0; i < res.nfindings; i++)
+		ndrop += plan_finding(p, &res.findings[i], c, path, drop);
 	detect_result_free(&res);
 	return ndrop;
 }
@@ -147,42 +156,45 @@ void fix_plan_free(struct plan *p)
 	free(p->removed);
 	buf_free(&p->err);
 	buf_free(&p->unfollowed);
+	for (size_t i = 0; i < p->npassed; i++) {
+		free(p->passed[i].path);
+		free(p->passed[i].why);
+	}
+	free(p->passed);
+	for (size_t i = 0; i < p->nplanned; i++)
+		free(p->planned[i]);
+	free(p->planned);
 }
 
 
-struct zview {
-	struct plan *p;
-	struct zip *z;
+/* ---- the descent: scan's own (scan.h, "the descent, watched")
+ *
+ * The file is scanned as `scan` scans it - archives told by name or by
+ * their first bytes, siblings taken smallest first, each with its share of
+ * --max-inflate, all of it counted against the run's --max-inflate-total -
+ * and the planner watches: each zip read whole gets a frame holding the
+ * entries to drop (from the findings the detector made there) and the
+ * nested archives that change; when the descent is done with it, a frame
+ * that changes becomes a node of the plan (the zip and its bytes kept) and
+ * goes to its parent as a kid.  An archive below a stream or a tarball is
+ * scanned but cannot be rewritten: a copy found there is named. */
+
+struct frame {
+	const struct zip *z; /* the descent's zip, while it is open */
+	bool detached;       /* in a stream or tarball: not rewritable */
+	bool *drop;
+	size_t ndrop;
+	struct kid *kids;
+	size_t nkids;
+	char *path;
 };
 
-static const char *zv_name(void *ctx, size_t i, size_t *len)
-{
-	struct zview *v = ctx;
-	*len = v->z->entries[i].name_len;
-	return v->z->entries[i].name;
-}
-
-static bool zv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size_t *len,
-		    struct buf *err)
-{
-	struct zview *v = ctx;
-	const struct zip_entry *e = &v->z->entries[i];
-	if (v->p->inflated + e->usize > v->p->fx->o.so->max_file_inflate) {
-		buf_adds(err, "inflation budget for this file exhausted (--max-inflate)");
-		return false;
-	}
-	if (!zip_read(v->z, e, max, v->p->fx->d, out, len, err))
-		return false;
-	v->p->inflated += *len;
-	return true;
-}
-
-static void path_cut(struct buf *p, size_t len)
-{
-	p->len = len;
-	if (p->data)
-		p->data[len] = 0;
-}
+struct planner {
+	struct plan *p;
+	struct frame *f;
+	size_t n;
+	struct node *top;
+};
 
 static char *find_signer(const struct zip *z)
 {
@@ -196,120 +208,154 @@ static char *find_signer(const struct zip *z)
 	return NULL;
 }
 
-/* A nested archive the plan cannot follow, though scan reads it: a copy of
- * Log4j in it would stay as it is, so the file's result says so. */
-static void not_followed(struct plan *p, struct buf *path, const struct zip_entry *e, const char *why)
+static const char *zn_name(void *ctx, size_t i, size_t *len)
 {
-	if (p->nunfollowed++ >= 3)
-		return;
-	buf_printf(&p->unfollowed, "%s%s!/%.*s (%s)", p->unfollowed.len ? "; " : "", buf_cstr(path),
-		   (int)e->name_len, e->name, why);
+	const struct zip *z = ctx;
+	*len = z->entries[i].name_len;
+	return z->entries[i].name;
 }
 
-struct chain {
-	const struct chain *up;
-	uint32_t crc;
-	uint64_t size;
-};
-
-struct node *fix_plan_archive(struct plan *p, const struct zsrc *src, struct buf *path, int depth,
-				 const struct chain *chain)
+static void pl_opened(void *ctx, const struct zip *z, const char *path, int depth, const struct scan_nest *at,
+		      const struct scan_record *found, size_t nfound)
 {
-	const struct fix_opts *o = &p->fx->o;
-	struct zip z;
-	struct buf e = BUF_INIT;
-	struct zip_limits lim = {o->so->max_cd_bytes, o->so->max_entries};
-	enum zip_status st = zip_open(&z, src, &lim, &e);
-	if (st != ZIP_OK) {
-		if (!depth && st == ZIP_NOT_ZIP)
-			p->not_zip = true;
-		else if (!depth)
-			buf_printf(&p->err, "not a readable archive: %s", buf_cstr(&e));
-		buf_free(&e);
-		return NULL;
-	}
-	buf_free(&e);
-	struct zview v = {p, &z};
-	struct container c = {z.nentries, zv_name, zv_read, &v};
-	bool *drop = xcalloc(z.nentries ? z.nentries : 1, sizeof *drop);
-	size_t ndrop = fix_plan_drops(p, &c, buf_cstr(path), drop);
+	struct planner *pl = ctx;
+	struct plan *p = pl->p;
+	const struct frame *up = pl->n ? &pl->f[pl->n - 1] : NULL;
+	bool detached = depth ? !up || up->detached || at->parent != up->z : up != NULL;
+	pl->f = xrealloc(pl->f, (pl->n + 1) * sizeof *pl->f);
+	struct frame *fr = &pl->f[pl->n++];
+	memset(fr, 0, sizeof *fr);
+	fr->z = z;
+	fr->path = xstrdup(path);
+	fr->detached = detached;
+	if (fr->detached)
+		return;
+	fr->drop = xcalloc(z->nentries ? z->nentries : 1, sizeof *fr->drop);
+	struct container c = {z->nentries, zn_name, NULL, (void *)z};
+	for (size_t i = 0; i < nfound; i++)
+		if (found[i].kind == REC_FINDING)
+			fr->ndrop += plan_finding(p, &found[i].f, &c, path, fr->drop);
+	p->planned = xrealloc(p->planned, (p->nplanned + 1) * sizeof *p->planned);
+	p->planned[p->nplanned++] = xstrdup(path);
+}
 
-	size_t plen = path->len;
-	struct kid *kids = NULL;
-	size_t nkids = 0;
-	for (size_t i = 0; i < z.nentries; i++) {
-		const struct zip_entry *en = &z.entries[i];
-		if (drop[i] || !archive_name(en->name, en->name_len))
-			continue;
-		bool self = false;
-		for (const struct chain *a = chain; a && !self; a = a->up)
-			self = a->crc == en->crc && a->size == en->usize;
-		if (self || depth + 1 > o->so->max_depth)
-			continue;
-		struct zsrc child;
-		unsigned char *mem = NULL;
-		size_t memlen = 0;
-		struct buf why = BUF_INIT;
-		uint64_t off;
-		if (en->method == 0 && en->csize == en->usize) {
-			if (!zip_data_offset(&z, en, &off, &why)) {
-				not_followed(p, path, en, buf_cstr(&why));
-				buf_free(&why);
-				continue;
-			}
-			child = *src;
-			if (src->mem)
-				child.mem = src->mem + off;
-			else
-				child.off = src->off + off;
-			child.size = en->csize;
-		} else if (en->usize <= o->so->max_nested_bytes &&
-			   zv_read(&v, i, o->so->max_nested_bytes, &mem, &memlen, &why)) {
-			child = (struct zsrc){.fd = -1, .mem = mem, .off = 0, .size = memlen};
-		} else {
-			/* scan streams such an archive (zipstream.c); a rewrite needs it whole */
-			not_followed(p, path, en, en->usize > o->so->max_nested_bytes
-						  ? "larger than --max-nested-size, so it cannot be rewritten"
-						  : buf_cstr(&why));
-			buf_free(&why);
-			continue;
-		}
-		buf_free(&why);
-		path_join(path, en->name, en->name_len);
-		struct chain link = {chain, en->crc, en->usize};
-		struct node *k = fix_plan_archive(p, &child, path, depth + 1, &link);
-		path_cut(path, plen);
-		if (k) {
-			k->own = mem;
-			kids = xrealloc(kids, (nkids + 1) * sizeof *kids);
-			kids[nkids++] = (struct kid){i, k};
-		} else {
-			free(mem);
-		}
+static void frame_free(struct frame *fr)
+{
+	for (size_t i = 0; i < fr->nkids; i++)
+		fix_node_free(fr->kids[i].n);
+	free(fr->kids);
+	free(fr->drop);
+	free(fr->path);
+}
+
+static bool pl_closed(void *ctx, struct zip *z, const struct scan_nest *at)
+{
+	struct planner *pl = ctx;
+	struct frame fr = pl->f[--pl->n];
+	struct frame *up = pl->n ? &pl->f[pl->n - 1] : NULL;
+	if (fr.detached || (!fr.ndrop && !fr.nkids) || (up && (up->detached || up->drop[at->index]))) {
+		frame_free(&fr); /* unchanged, or not rewritable, or dropped whole */
+		return false;
 	}
-	if (!ndrop && !nkids) {
-		zip_close(&z);
-		free(drop);
-		return NULL;
+	struct node *n = xcalloc(1, sizeof *n);
+	n->z = *z;
+	if (at->own) {
+		n->own = *at->own;
+		*at->own = NULL;
 	}
-	for (size_t i = 0; i < z.nentries; i++) {
-		if (!drop[i])
+	n->drop = fr.drop;
+	n->ndrop = fr.ndrop;
+	n->kids = fr.kids;
+	n->nkids = fr.nkids;
+	n->path = fr.path;
+	n->signer = find_signer(&n->z);
+	if (up) {
+		up->kids = xrealloc(up->kids, (up->nkids + 1) * sizeof *up->kids);
+		up->kids[up->nkids++] = (struct kid){at->index, n};
+	} else {
+		fix_node_free(pl->top);
+		pl->top = n;
+	}
+	return true;
+}
+
+static void pl_passed(void *ctx, const char *path, const char *why)
+{
+	struct plan *p = ((struct planner *)ctx)->p;
+	p->passed = xrealloc(p->passed, (p->npassed + 1) * sizeof *p->passed);
+	p->passed[p->npassed].path = xstrdup(path);
+	p->passed[p->npassed++].why = xstrdup(why);
+}
+
+/* The entries the plan removes, innermost archives first. */
+static void collect_removed(struct plan *p, const struct node *n)
+{
+	for (size_t i = 0; i < n->nkids; i++)
+		collect_removed(p, n->kids[i].n);
+	for (size_t i = 0; i < n->z.nentries; i++) {
+		if (!n->drop[i])
 			continue;
 		struct buf r = BUF_INIT;
-		buf_add(&r, path->data, plen);
-		path_join(&r, z.entries[i].name, z.entries[i].name_len);
+		buf_adds(&r, n->path);
+		path_join(&r, n->z.entries[i].name, n->z.entries[i].name_len);
 		p->removed = xrealloc(p->removed, (p->nremoved + 1) * sizeof *p->removed);
 		p->removed[p->nremoved++] = buf_detach(&r);
 	}
-	struct node *n = xcalloc(1, sizeof *n);
-	n->z = z;
-	n->drop = drop;
-	n->ndrop = ndrop;
-	n->kids = kids;
-	n->nkids = nkids;
-	n->path = xstrdup(buf_cstr(path));
-	n->signer = find_signer(&n->z);
-	return n;
+}
+
+/* A copy the plan does not hold (in a stream, a tarball, an archive it could
+ * not read): named, with the nested archive it is in and why. */
+static void not_held(struct plan *p, const char *fpath)
+{
+	const char *at = fpath, *why = "not read as a zip, so it cannot be rewritten";
+	size_t best = 0;
+	for (size_t i = 0; i < p->npassed; i++) {
+		size_t l = strlen(p->passed[i].path);
+		if (l > best && !strncmp(fpath, p->passed[i].path, l) && (!fpath[l] || !strncmp(fpath + l, "!/", 2)))
+			best = l, at = p->passed[i].path, why = p->passed[i].why;
+	}
+	if (p->nunfollowed++ >= 3)
+		return;
+	buf_printf(&p->unfollowed, "%s%s (%s%s)", p->unfollowed.len ? "; " : "", at, why,
+		   best ? ", so it cannot be rewritten" : "");
+}
+
+struct node *fix_plan_file(struct plan *p, int fd, const struct stat *st, const char *path)
+{
+	struct scan_stats stats;
+	struct scan_opts so;
+	struct scanner *sc = fix_scanner(p->fx, &so, &stats, &p->err);
+	if (!sc)
+		return NULL;
+	struct planner pl = {p, NULL, 0, NULL};
+	struct scan_watch w = {&pl, pl_opened, pl_closed, pl_passed};
+	scanner_watch(sc, &w);
+	struct scan_batch b = {0};
+	const char *base = fix_last_sep(path);
+	base = base ? base + 1 : path;
+	scan_fd(sc, fd, st, path, archive_name(base, strlen(base)), &b);
+	p->total_out = scanner_total_exhausted(sc);
+	fix_scanner_free(p->fx, sc, &stats);
+	free(pl.f); /* every frame opened was closed */
+	bool opened = p->nplanned || pl.top;
+	for (size_t i = 0; i < b.n; i++) {
+		const struct scan_record *r = &b.rec[i];
+		if (r->kind == REC_FINDING && fix_wanted(&p->fx->o, &r->f, NULL)) {
+			bool held = false;
+			for (size_t k = 0; k < p->nplanned && !held; k++)
+				held = !strcmp(p->planned[k], r->f.path);
+			if (!held)
+				not_held(p, r->f.path);
+		} else if (r->kind == REC_ERROR && !opened && !p->err.len && !strcmp(r->path, path)) {
+			buf_printf(&p->err, "not a readable archive: %s", r->msg);
+		}
+	}
+	if (!opened && !p->err.len)
+		p->not_zip = true;
+	batch_free(&b);
+	if (pl.top)
+		collect_removed(p, pl.top);
+	return pl.top;
 }
 
 /* The first signed archive that changes, or NULL. */

@@ -36,7 +36,10 @@ struct scanner {
 	uint64_t inflated; /* for the current top-level file */
 	uint64_t cap;      /* ceiling on `inflated` for the subtree being scanned */
 	bool abandoned;    /* that subtree ran out of its share */
+	bool total_hit;    /* a read was refused for --max-inflate-total */
 	struct classroots *roots;
+	const struct scan_watch *watch; /* fix's planner, following the descent */
+	const struct scan_nest *nest;   /* where the next zip opened sits (follow_child) */
 };
 
 const char scan_budget_msg[] = "inflation budget exhausted (--max-inflate)";
@@ -234,6 +237,16 @@ static uint64_t inflate_left(const struct scanner *s)
 	return sub < scan ? sub : scan;
 }
 
+/* A read of n more bytes is refused: the subtree is abandoned, and when it
+ * is the scan-wide total that refuses, the scan says so (and fix, which
+ * reads through the same budget, knows its view is incomplete). */
+static void refuse(struct scanner *s, uint64_t n)
+{
+	s->abandoned = true;
+	if (n > scan_left(s))
+		s->total_hit = true;
+}
+
 static void inflate_charge(struct scanner *s, uint64_t n)
 {
 	s->inflated += n;
@@ -245,6 +258,7 @@ static void budget_start(struct scanner *s)
 	s->inflated = 0;
 	s->cap = s->o->max_file_inflate;
 	s->abandoned = false;
+	s->total_hit = false;
 }
 
 void scanner_share_begin(struct scanner *s, uint64_t share, bool fresh, struct budget_frame *saved)
@@ -265,7 +279,7 @@ bool scanner_share_end(struct scanner *s, const struct budget_frame *saved, stru
 	s->abandoned = saved->abandoned;
 	if (!ran_out || !out)
 		return ran_out;
-	if (!scan_left(s))
+	if (s->total_hit)
 		scanner_error(s, out, path, "inflation budget for the scan exhausted (--max-inflate-total); "
 			      "the rest of it is not scanned");
 	else
@@ -287,7 +301,7 @@ static bool zv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 	struct zip_view *v = ctx;
 	const struct zip_entry *e = &v->z->entries[i];
 	if (e->usize > inflate_left(v->s)) {
-		v->s->abandoned = true;
+		refuse(v->s, e->usize);
 		buf_adds(err, scan_budget_msg);
 		return false;
 	}
@@ -425,6 +439,14 @@ static bool zip_child(const struct zip *z, size_t i, struct child *c)
 	return classify(c, e->name, e->name_len, got ? head : NULL, hn, e->usize);
 }
 
+/* A nested archive the descent follows other than as a zip read whole (a
+ * stream, a tarball), or cannot read: a watcher hears of it. */
+static void scan_passed(struct scanner *s, const char *path, const char *why)
+{
+	if (s->watch && s->watch->passed)
+		s->watch->passed(s->watch->ctx, path, why);
+}
+
 /* ---- bytes in memory (a DEFLATED nested archive, or one kept while
  * streaming): a zip, or a tarball */
 
@@ -435,6 +457,8 @@ static void follow_mem(struct scanner *s, const unsigned char *data, size_t len,
 	struct child k = *c;
 	k.kind = sniff(data, len < SNIFF_HEAD ? len : SNIFF_HEAD, len);
 	if (child_tar(&k)) {
+		s->nest = NULL; /* not a zip read whole */
+		scan_passed(s, buf_cstr(path), "a tarball");
 		tar_scan_buffer(s, data, len, buf_cstr(path), depth, k.tname, out);
 		return;
 	}
@@ -465,7 +489,7 @@ static void abandoned_note(struct abandoned *a, const struct budget_frame *f, st
 static void abandoned_report(struct scanner *s, struct scan_batch *out, const char *path, struct abandoned *a)
 {
 	if (!a->n) {
-	} else if (!scan_left(s)) {
+	} else if (s->total_hit) {
 		scanner_error(s, out, path, "inflation budget for the scan exhausted (--max-inflate-total): "
 			      "%zu of %zu nested archives not scanned in full (first: %s)", a->n, a->of,
 			      buf_cstr(&a->first));
@@ -565,7 +589,7 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 	bool ok = stream_run(src, budget, &lim, once && s->o->want_sha256, stream_want, &v, &r, &err);
 	inflate_charge(s, r.bytes);
 	if (!ok && r.bytes > budget)
-		s->abandoned = true; /* reported once, by whoever gave the share */
+		s->abandoned = true, s->total_hit |= !scan_left(s); /* reported once, by whoever gave the share */
 	else if (!ok && (loud || r.n))
 		count_error(s, out, buf_cstr(path), buf_cstr(&err));
 	else if (r.refused[0])
@@ -649,7 +673,7 @@ static void follow_tar(struct scanner *s, const struct zip *z, const struct zip_
 		tar_scan_reader(s, zentry_read, r, path, depth, c->tname, out);
 		inflate_charge(s, e->method == 8 ? zentry_produced(r) : 0);
 		if (zentry_over_budget(r) && left <= e->usize)
-			s->abandoned = true;
+			refuse(s, e->usize);
 		zentry_close(r);
 	}
 	buf_free(&err);
@@ -672,6 +696,7 @@ static void follow_child(struct scanner *s, const struct zsrc *src, struct zip *
 		return;
 	}
 	if (child_tar(c)) {
+		scan_passed(s, p, "a tarball");
 		follow_tar(s, z, e, c, p, depth + 1, out);
 		return;
 	}
@@ -680,12 +705,15 @@ static void follow_child(struct scanner *s, const struct zsrc *src, struct zip *
 	struct buf why = BUF_INIT;
 	unsigned char *mem = NULL;
 	size_t memlen = 0;
+	struct scan_nest at = {z, c->i, NULL};
 	if (e->method == 0 && e->csize == e->usize) {
 		uint64_t off;
 		if (!zip_data_offset(z, e, &off, &why)) {
 			if (loud)
 				count_error(s, out, p, buf_cstr(&why));
+			scan_passed(s, p, buf_cstr(&why));
 		} else {
+			s->nest = &at;
 			struct zsrc child = *src;
 			if (src->mem)
 				child.mem = src->mem + off;
@@ -698,12 +726,18 @@ static void follow_child(struct scanner *s, const struct zsrc *src, struct zip *
 		}
 	} else if (e->usize > s->o->max_nested_bytes && e->method == 8) {
 		struct stream_src ss = {z, e, NULL, NULL};
+		scan_passed(s, p, "larger than --max-nested-size: read as a stream");
 		scan_streamed(s, &ss, path, depth + 1, chain, loud, out);
 	} else if (zv_read(view, c->i, s->o->max_nested_bytes, &mem, &memlen, &why)) {
+		at.own = &mem; /* a watcher that keeps the archive takes its bytes */
+		s->nest = &at;
 		follow_mem(s, mem, memlen, c, e->crc, path, depth + 1, chain, out);
+		s->nest = NULL;
 		free(mem);
-	} else if (loud && !s->abandoned) {
-		count_error(s, out, p, buf_cstr(&why));
+	} else {
+		if (loud && !s->abandoned)
+			count_error(s, out, p, buf_cstr(&why));
+		scan_passed(s, p, buf_cstr(&why));
 	}
 	buf_free(&why);
 }
@@ -793,6 +827,8 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 				    int depth, const struct chain *chain, enum open_mode mode,
 				    struct scan_batch *out)
 {
+	const struct scan_nest *at = s->nest;
+	s->nest = NULL;
 	struct zip z;
 	struct buf err = BUF_INIT;
 	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
@@ -808,11 +844,26 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 
 	struct zip_view view = {s, &z};
 	struct container c = {z.nentries, zv_name, zv_read, &view};
-	scan_container(s, &c, buf_cstr(path), "!/", src, out);
+	size_t found = scan_container(s, &c, buf_cstr(path), "!/", src, out);
+	const struct scan_watch *w = s->watch;
+	struct scan_nest none = {NULL, 0, NULL};
+	if (w)
+		w->opened(w->ctx, &z, buf_cstr(path), depth, at ? at : &none, out->rec + (out->n - found), found);
 	if (!s->abandoned)
 		scan_children(s, src, &z, &view, path, depth, chain, out);
-	zip_close(&z);
+	if (!w || !w->closed(w->ctx, &z, at ? at : &none))
+		zip_close(&z);
 	return ZIP_OK;
+}
+
+void scanner_watch(struct scanner *s, const struct scan_watch *w)
+{
+	s->watch = w;
+}
+
+bool scanner_total_exhausted(const struct scanner *s)
+{
+	return s->total_hit;
 }
 
 /* ---- top level */
@@ -915,7 +966,7 @@ const struct classroots *scanner_classroots(const struct scanner *s)
 bool scanner_charge(struct scanner *s, uint64_t n)
 {
 	if (n > inflate_left(s)) {
-		s->abandoned = true;
+		refuse(s, n);
 		return false;
 	}
 	inflate_charge(s, n);

@@ -161,6 +161,42 @@ bool scan_mem_nested(struct scanner *s, const unsigned char *data, size_t len, c
  * zip (a launch script that had no jar behind it stays silent). */
 void scan_stream_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth,
 			bool loud, struct scan_batch *out);
+/* ---- the descent, watched (fix's planner, fix_plan.c)
+ *
+ * fix plans its rewrite by following the very descent scan makes - the
+ * same archives told the same way, the same order, the same inflation
+ * budget tree - and keeping the archives that change.  A watcher hears of
+ * each zip archive read whole (the file itself, a nested archive read in
+ * place or inflated into memory) once its detector has run, and again when
+ * its nested archives have been followed; and of each nested archive the
+ * descent follows some other way (a stream, a tarball) or cannot read. */
+struct scan_nest {
+	const struct zip *parent; /* the zip it is an entry of, when that was read whole;
+				   * NULL: the file itself, or inside a stream or tarball */
+	size_t index;             /* its entry in parent */
+	unsigned char **own;      /* the inflated bytes it is read from, when the caller
+				   * frees them: a watcher keeping the archive takes them
+				   * (and sets *own to NULL) */
+};
+struct scan_watch {
+	void *ctx;
+	/* Zip z, named path, depth levels down (0: the file), read; its findings
+	 * are found[0..nfound) (records of the batch being filled). */
+	void (*opened)(void *ctx, const struct zip *z, const char *path, int depth, const struct scan_nest *at,
+		       const struct scan_record *found, size_t nfound);
+	/* Its nested archives followed: true when the watcher keeps z (a copy of
+	 * *z, which the descent then does not close). */
+	bool (*closed)(void *ctx, struct zip *z, const struct scan_nest *at);
+	/* A nested archive at path followed other than as a zip read whole, or
+	 * not read (why); may be NULL. */
+	void (*passed)(void *ctx, const char *path, const char *why);
+};
+/* Watch the descent of every later scan_fd/scan_mem (NULL: stop). */
+void scanner_watch(struct scanner *s, const struct scan_watch *w);
+/* Did the scan-wide budget (--max-inflate-total) refuse a read in the
+ * current top-level input?  (Its view of that input is incomplete then.) */
+bool scanner_total_exhausted(const struct scanner *s);
+
 /* Run the detector over a container (a zip, a streamed zip, a directory, a
  * tar's class root): findings get `path`, read errors "path<sep>entry"
  * ("!/" inside archives, "/" on disk).  Findings are hashed from src when

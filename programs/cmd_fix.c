@@ -327,6 +327,10 @@ int cmd_fix(int argc, char **argv)
 	if (!rules)
 		goto out;
 	fo.rules = rules;
+	/* one --max-inflate-total for the whole run: the walk, then each file's
+	 * plan and rescan */
+	struct scan_stats st = {0};
+	fo.run_stats = &st;
 	struct buf err = BUF_INIT;
 	struct fixer *fx = fixer_new(&fo, &err);
 	if (!fx) {
@@ -345,7 +349,6 @@ int cmd_fix(int argc, char **argv)
 	}
 	o.json = format ? !strcmp(format, "json") : !isatty(fileno(o.f));
 
-	struct scan_stats st = {0};
 	struct walk_result wr;
 	size_t nroots = (size_t)(argc - optind);
 	int rc = walk_run((const char *const *)(argv + optind), nroots, &wo, rules, &so, &st, on_batch, &o,
