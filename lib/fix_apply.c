@@ -42,14 +42,14 @@ void fix_result_free(struct fix_result *r)
 
 /* ---- building */
 
-static bool build(struct node *n, struct zw_sink *s, struct buf *err)
+bool fix_build(struct node *n, struct zw_sink *s, struct buf *err)
 {
 	n->rep = xcalloc(n->nkids ? n->nkids : 1, sizeof *n->rep);
 	for (size_t i = 0; i < n->nkids; i++) {
 		struct node *k = n->kids[i].n;
 		struct zw_sink ks;
 		zw_sink_mem(&ks, &k->out);
-		bool ok = build(k, &ks, err);
+		bool ok = fix_build(k, &ks, err);
 		zw_sink_finish(&ks);
 		if (!ok)
 			return false;
@@ -196,7 +196,7 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 	}
 	struct zw_sink s;
 	zw_sink_fd(&s, tfd);
-	bool ok = build(top, &s, &err);
+	bool ok = fix_build(top, &s, &err);
 	int werr = s.err;
 	zw_sink_finish(&s);
 	if (!ok || werr) {

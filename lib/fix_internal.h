@@ -124,6 +124,11 @@ void fix_plan_free(struct plan *p);
 
 /* ---- one file (fix_apply.c) */
 
+/* Write the plan's tree into s: the innermost archives first, in memory,
+ * each checked with zw_verify before its parent takes it; n->ed is then
+ * the edit of n (for the caller's zw_verify of what s received). */
+bool fix_build(struct node *n, struct zw_sink *s, struct buf *err);
+
 void fix_set_msg(struct fix_result *res, enum fix_action a, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The CVEs the plan's targets are fixed for, into res->cves. */

@@ -6,7 +6,9 @@
  * parent's bytes when STORED (no copy, no read beyond its own tail and
  * central directory), or a buffer when DEFLATED.  The chain of (CRC, size)
  * of the nested archives being followed detects an archive that contains
- * itself. */
+ * itself.  A watcher (scan_watch, scan.h) may follow the descent: fix plans
+ * its rewrites by watching it, so it reads what scan reads, with the same
+ * budgets. */
 #include "scan.h"
 
 #include <dirent.h>

@@ -27,14 +27,14 @@ for h in "$F"/fuzz_*; do
 	found=1
 	mkdir -p "$F/corpus-$kind" "$F/artifacts-$kind" "$F/seeds-$kind"
 	case $kind in
-	zip|zipwrite) maxlen=65536 ;;
+	zip|zipwrite|fixplan) maxlen=65536 ;;
 	classfile) maxlen=16384 ;;
 	*) maxlen=32768 ;;
 	esac
 	log="$F/$n.log"
 	"$h" -max_total_time="$secs" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$F/artifacts-$kind/" \
-		"$F/corpus-$kind" "$F/seeds-$kind" $([ "$kind" = zipwrite ] && echo "$F/seeds-zip") > "$log" 2>&1
+		"$F/corpus-$kind" "$F/seeds-$kind" $(case $kind in zipwrite|fixplan) echo "$F/seeds-zip" ;; esac) > "$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	if [ "$rc" -eq 0 ]; then
