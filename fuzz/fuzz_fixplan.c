@@ -10,7 +10,6 @@
  *   - a build that succeeds passes zw_verify (the writer never produces an
  *     archive its own check rejects);
  *   - nothing leaks, nothing reads out of bounds (ASan). */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -67,9 +67,9 @@ static const char fix_usage[] =
 	"  1  something vulnerable remains on disk: dry run, skipped (signed, tar, in use\n"
 	"     on Windows), or not fixable by removing classes (upgrade it)\n"
 	"  2  a fix failed (the original is untouched) or the command failed\n"
-	"  3  everything on disk is fixed, but a running JVM still has an old, vulnerable\n"
-	"     copy open or loaded (\"restart required\", with its pids): the host stays\n"
-	"     exploitable until it restarts\n"
+	"  3  everything on disk is fixed, but a running process (a JVM) still has an\n"
+	"     old, vulnerable copy open or loaded (\"restart required\", with its pids):\n"
+	"     the host stays exploitable until it restarts\n"
 	"When several hold, the first of 2, 1, 3 is the status.\n";
 
 enum { OPT_FORMAT = 256, OPT_RULES, OPT_DRYRUN, OPT_BACKUP, OPT_L1, OPT_SIGNED,

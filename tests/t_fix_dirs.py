@@ -11,8 +11,9 @@ that stop counting (issue 18, points 1, 2 and 4).
    bytes, mode and mtime, scan then says mitigated (or safe), and restore
    gives back every byte.
 2. The issue's "done when": a tree with corpus jars, nested archives (jar in
-   war in ear, a fat jar with a STORED nested jar, the shaded uber jar) and
-   exploded directories, with the backup directory beside it.  After fix no
+   war in ear, a fat jar with a STORED nested jar, the shaded uber jar, a jar
+   in a war under a name that does not say archive) and exploded
+   directories, with the backup directory beside it.  After fix no
    Log4Shell-affected finding is left, a scan of the parent (backups
    included) reports nothing vulnerable and lists the backup directory as
    skipped; --scan-backups shows the originals there (control); restore
@@ -161,6 +162,9 @@ def build_tree(t):
     with open(os.path.join(t, "apps", "fat.jar"), "wb") as f:
         f.write(zbytes([("BOOT-INF/classes/app/Main.class", b"\xca\xfe\xba\xbe" * 50, 8),
                         ("BOOT-INF/lib/log4j-core-2.14.1.jar", core, 0)]))
+    # a copy that only its bytes say is a jar (scan reads the first bytes)
+    with open(os.path.join(t, "apps", "plugins.war"), "wb") as f:
+        f.write(zbytes([("WEB-INF/plugins/core.bin", core, 8)]))
     extract(CORE, os.path.join(t, "webapps", "shop", "WEB-INF", "classes"))
     extract(CORE, os.path.join(t, "webapps", "shop2", "WEB-INF", "classes"), "com/acme/shaded")
     return n
@@ -174,12 +178,13 @@ def done_when():
     before = snapshot(t)
     p = run("scan", "--format", "json", parent)
     vul0 = shell_vulnerable(p)
-    ok("done-when: the tree has Log4Shell findings in jars, nested archives and directories (%d corpus items)" % n,
+    ok("done-when: the tree has Log4Shell findings in jars, nested archives and directories (%d corpus items, "
+       "%d findings)" % (n, len(vul0)),
        n >= 20 and any("!/" in x for x in vul0) and any(x.endswith("classes") or x.endswith("shaded") for x in vul0),
        vul0[:5])
     p = run("fix", "--format", "json", "--backup-dir", bk, t)
     s = summary(p, "fix-summary")
-    ok("done-when: fix exits 0, nothing failed or left unfixed",
+    ok("done-when: fix exits 0, nothing failed or left unfixed (%s fixed)" % s.get("fixed"),
        p.returncode == 0 and s.get("failed") == 0 and s.get("not_fixable") == 0 and s.get("fixed", 0) >= n,
        (p.returncode, s, [r for r in recs(p, "fix") if r["action"] != "fixed"][:3]))
     p = run("scan", "--format", "json", parent)
