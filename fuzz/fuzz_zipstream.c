@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct stream_result r;
 		buf_reset(&err);
 		struct zip_limits slim = {1 << 20, 1000};
-		zipstream_read(&zp, &zp.entries[0], 4u << 20, &slim, size & 1, want, NULL, &r, &err);
+		zipstream_read(&zp, &zp.entries[0], 4u << 20, &slim, size & 1, want, NULL, NULL, &r, &err);
 		stream_result_free(&r);
 		zip_close(&zp);
 	}

@@ -1126,7 +1126,7 @@ static bool stream(const struct buf *inner, uint64_t budget, struct stream_resul
 	buf_reset(err);
 	memset(r, 0, sizeof *r);
 	if (zip_open(&pz, &s, &LIM, err) == ZIP_OK) {
-		ok = zipstream_read(&pz, &pz.entries[0], budget, &LIM, false, want_all, NULL, r, err);
+		ok = zipstream_read(&pz, &pz.entries[0], budget, &LIM, false, want_all, NULL, NULL, r, err);
 		zip_close(&pz);
 	}
 	buf_free(&parent);
