@@ -436,6 +436,16 @@ static bool ent_init(struct ent_rd *r, struct pull *p, uint16_t method, bool kno
 	return true;
 }
 
+/* What stream_nest.open spent below, counted against the budget. */
+static void spend(struct pull *p, uint64_t spent)
+{
+	p->extra += spent;
+	if (p->total + p->extra > p->max_total && !p->error) {
+		p->error = "inflation budget for this file exhausted (--max-inflate)";
+		p->limit = true;
+	}
+}
+
 static void ent_fini(struct ent_rd *r)
 {
 	if (r->zinit)
@@ -648,7 +658,7 @@ static const char *offer_entry(struct walk *w, struct seen *s, const char *name,
 	uint64_t spent = 0;
 	void *tok = w->nest->open(w->nest->ctx, name, nlen, *crc, dd ? UINT64_MAX : *usize, p->base + p->total,
 				  ent_read, &r, &spent);
-	p->extra += spent;
+	spend(p, spent);
 	ent_drain(&r);
 	ent_fini(&r);
 	const char *why = NULL;
@@ -1147,7 +1157,7 @@ static const char *fetch_nested(struct pull *p, const struct need *n, const stru
 	uint64_t spent = 0;
 	void *t = nest->open(nest->ctx, se->name, se->name_len, n->crc, n->usize, p->base + p->total, ent_read, &r,
 			     &spent);
-	p->extra += spent;
+	spend(p, spent);
 	ent_drain(&r);
 	ent_fini(&r);
 	const char *why = r.why;
