@@ -26,7 +26,9 @@
  * Memory is bounded by the kept entries, two 256 KiB chunks (the JDK's
  * end-record window is always among them) and the kept tail: from the first
  * central header on, trimmed to the candidates that still read as a
- * directory, at most zip_limits.max_cd_bytes plus that window.
+ * directory, at most zip_limits.max_cd_bytes plus that window; an entry
+ * offered to stream_nest (below) is read through a 32 KiB inflate window
+ * and costs what the caller makes of it.
  *
  * When the central directory cannot be decided:
  *   - the stream is corrupt or ends early, or the end records or directory

@@ -30,7 +30,10 @@ extracting installers (tar.gz followed by a jar) and plain tars ending in
 a jar (2); fat Spring Boot jars, plain and executable, in image layers,
 with hard links (3); relocated exploded classes in directories and in
 tarballs (7); zip bombs beside vulnerable jars in wars and tarballs (9);
-directories deeper than PATH_MAX (10).
+directories deeper than PATH_MAX (10); nested archives inside streamed ones,
+with the parent's central directory deciding (3, 4: g_stream_nest; three
+layouts per PER, and a check that nothing is reported under a name the
+central directory does not give).
 
 L4S_DIFF_COUNT=1 prints only "disagreements N of M" (for comparing builds)."""
 import hashlib

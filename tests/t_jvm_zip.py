@@ -32,7 +32,10 @@ loads from it, and log4scan's verdict must agree:
          parse) -> an error record and no vulnerable finding
 Each archive is also wrapped, DEFLATED, in a war and scanned with a tiny
 --max-nested-size so that the streaming reader (zipstream.c) is held to the
-same truth.  One `not ok` per disagreement names the case's seed and shape;
+same truth; and that war, made larger than 1 MiB by a STORED filler, is put
+in a tarball, so that the war is streamed (a tarball's member, read once)
+and the archive inside it is streamed in its turn as its bytes go by
+(stream_nest).  One `not ok` per disagreement names the case's seed and shape;
 SEED=n and CASES=n change the run, ONLY_CASE=i re-runs one case (and keeps
 its files in $OUT/cases)."""
 import io
