@@ -639,6 +639,22 @@ static const char *inflate_known(struct pull *p, uint64_t csize, uint64_t usize,
 	return why;
 }
 
+/* Bytes in memory as a reader (an entry kept, then offered). */
+struct memrd {
+	const unsigned char *d;
+	size_t n, off;
+};
+
+static ssize_t mem_read(void *ctx, unsigned char *buf, size_t cap, const char **why)
+{
+	(void)why;
+	struct memrd *m = ctx;
+	size_t k = m->n - m->off < cap ? m->n - m->off : cap;
+	memcpy(buf, m->d + m->off, k);
+	m->off += k;
+	return (ssize_t)k;
+}
+
 /* An entry offered to stream_nest.open (zipstream.h), then read through:
  * its end found as for any entry, its CRC and size checked when its bytes
  * were all produced.  The token is kept in s only when they were sound. */
@@ -727,9 +743,12 @@ static bool walk_entry(struct walk *w, uint64_t at)
 	}
 	uint64_t keep_max = 0;
 	struct seen *s = w->want(name, nlen, &keep_max, w->ctx) ? add_seen(w, at, name, nlen) : NULL;
-	bool offer = false;
+	bool offer = false, offer_kept = false;
 	if (keep_max == STREAM_NEST) {
 		offer = s && w->nest && !(flags & 1) && (method == 8 || (method == 0 && !(flags & 8)));
+		/* STORED with a data descriptor: its end is known only at the
+		 * descriptor, so it is kept (up to keep_max) and offered from memory */
+		offer_kept = s && w->nest && !offer && !(flags & 1);
 		keep_max = offer || !w->nest ? 0 : w->nest->keep_max;
 	}
 	bool keep = s && keep_max > 0;
@@ -790,7 +809,6 @@ static bool walk_entry(struct walk *w, uint64_t at)
 			why = "unsupported compression method";
 		cut = !skip_bytes(p, csize);
 	}
-	free(name);
 	if (s) {
 		s->method = method;
 		s->crc = crc;
@@ -805,11 +823,19 @@ static bool walk_entry(struct walk *w, uint64_t at)
 			if (s->token)
 				w->nest->drop(w->nest->ctx, s->token);
 			s->token = NULL;
+		} else if (offer_kept) {
+			struct memrd m = {(const unsigned char *)data.data, data.len, 0};
+			uint64_t spent = 0;
+			s->offered = true;
+			s->token = w->nest->open(w->nest->ctx, name, nlen, crc, data.len, p->base + p->total, mem_read,
+						 &m, &spent);
+			spend(p, spent);
 		} else if (keep) {
 			s->len = data.len;
 			s->data = (unsigned char *)buf_detach(&data);
 		}
 	}
+	free(name);
 	buf_free(&data);
 	if (lost || cut) {
 		w->stop = why ? why : "archive ends inside an entry";

@@ -1339,8 +1339,10 @@ static void test_stream_nest(void)
 	struct ent lie = {.name = "lib/lie.jar", .data = "lying sizes", .len = 11, .method = 8,
 			  .local_csize_delta = 2};
 	struct ent c = {.name = "dir/c.class", .data = "class", .len = 5};
+	struct ent sd = {.name = "lib/sd.jar", .data = "stored, with a descriptor", .len = 25, .descriptor = true};
 	zw_begin(&z, NULL);
 	zw_add(&z, &a);
+	zw_add(&z, &sd);
 	zw_add_local_only(&z, &ghost);
 	zw_add(&z, &d);
 	zw_add(&z, &ren);
@@ -1365,6 +1367,8 @@ static void test_stream_nest(void)
 	      ok && nested_is(&r, "lib/a.jar", "lib/a.jar", LOREM) &&
 		      nested_is(&r, "lib/d.jar", "lib/d.jar", "with a descriptor") &&
 		      nested_is(&r, "lib/real.jar", "lib/x.bin", "renamed") && sdata_is(&r, "dir/c.class", "class"));
+	CHECK("stream nest: a STORED entry with a data descriptor is offered once read to its descriptor",
+	      ok && nested_is(&r, "lib/sd.jar", "lib/sd.jar", "stored, with a descriptor"));
 	CHECK("stream nest: a local header the directory does not list: its token dropped",
 	      ok && !sentry(&r, "lib/ghost.jar") && nest_dropped >= 1);
 	CHECK("stream nest: an entry whose local header lies is read again by the directory's sizes",
