@@ -1,7 +1,9 @@
 /* fuzz_zipstream.c - libFuzzer harness for the front-to-back ZIP stream
  * reader (zipstream.c).  The input is the nested archive's bytes; the
  * harness deflates it and wraps it as the one entry of a small parent zip,
- * which is how the scanner meets such streams. */
+ * which is how the scanner meets such streams.  With the input's size
+ * odd in its second bit, the entries named "n..." or "...r" are offered as
+ * nested archives and read as zip streams in turn (stream_nest). */
 #include <libdeflate.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +25,60 @@ static bool want(const char *name, size_t len, uint64_t *max, void *ctx)
 	*max = len % 3 == 0 ? 0 : 1 << 16; /* mix name-only and data entries */
 	return len > 0 && name[0] != 'x';
 }
+
+/* Nested archives inside the stream (stream_nest): each entry offered is
+ * read as a zip stream in its turn, three levels down at most; a token per
+ * entry read so, some read only in part (their first bytes). */
+static int depth;
+static const struct stream_nest *nest_of(void);
+
+static bool want_nest(const char *name, size_t len, uint64_t *max, void *ctx)
+{
+	(void)ctx;
+	if (len && (name[len - 1] == 'r' || name[0] == 'n')) {
+		*max = STREAM_NEST;
+		return true;
+	}
+	return want(name, len, max, ctx);
+}
+
+static void *nest_open(void *ctx, const char *name, size_t nlen, uint32_t crc, uint64_t usize, uint64_t used,
+		       byte_read_fn rd, void *rctx, uint64_t *spent)
+{
+	(void)ctx;
+	(void)crc;
+	(void)used;
+	*spent = 0;
+	if (nlen % 4 == 1) { /* the head only, as for a member that is no archive */
+		unsigned char head[512];
+		const char *why;
+		(void)rd(rctx, head, usize < sizeof head ? (size_t)usize : sizeof head, &why);
+		return NULL;
+	}
+	int *tok = malloc(sizeof *tok);
+	*tok = depth;
+	if (depth < 3) {
+		depth++;
+		struct stream_result r;
+		struct buf err = BUF_INIT;
+		struct zip_limits lim = {1 << 20, 1000};
+		zipstream_read_fn(rd, rctx, 4u << 20, &lim, nlen & 1, want_nest, NULL, nest_of(), &r, &err);
+		*spent = r.bytes + r.spent;
+		stream_result_drop(&r, nest_of());
+		buf_free(&err);
+		depth--;
+	}
+	return tok;
+}
+
+static void nest_drop(void *ctx, void *token)
+{
+	(void)ctx;
+	free(token);
+}
+
+static const struct stream_nest NEST = {nest_open, nest_drop, NULL, 1 << 16};
+static const struct stream_nest *nest_of(void) { return &NEST; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -68,8 +124,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct stream_result r;
 		buf_reset(&err);
 		struct zip_limits slim = {1 << 20, 1000};
-		zipstream_read(&zp, &zp.entries[0], 4u << 20, &slim, size & 1, want, NULL, &r, &err);
-		stream_result_free(&r);
+		bool nested = size & 2;
+		zipstream_read(&zp, &zp.entries[0], 4u << 20, &slim, size & 1, nested ? want_nest : want, NULL,
+			       nested ? &NEST : NULL, &r, &err);
+		stream_result_drop(&r, &NEST);
 		zip_close(&zp);
 	}
 	buf_free(&err);

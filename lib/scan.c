@@ -509,13 +509,20 @@ static void abandoned_report(struct scanner *s, struct scan_batch *out, const ch
 struct stream_view {
 	struct scanner *s;
 	struct stream_result *r;
+	struct buf *path;          /* the streamed archive's */
+	int depth;
+	const struct chain *chain;
+	uint64_t charged;          /* bytes of it charged to the budget so far */
 };
 
+/* Every entry that may be an archive (by name, or by its first bytes: all
+ * but class files, directories and the detector's metadata) is offered to
+ * nest_open as it streams by. */
 static bool stream_want(const char *name, size_t len, uint64_t *max, void *ctx)
 {
 	struct stream_view *v = ctx;
 	if (archive_name(name, len) || tar_name(name, len)) {
-		*max = v->s->o->max_nested_bytes;
+		*max = STREAM_NEST;
 		return true;
 	}
 	if (detect_needs_data(v->s->rules, name, len)) {
@@ -523,7 +530,12 @@ static bool stream_want(const char *name, size_t len, uint64_t *max, void *ctx)
 		return true;
 	}
 	*max = 0;
-	return detect_wants(name, len); /* the name alone: class presence */
+	if (detect_wants(name, len))
+		return true; /* the name alone: class presence */
+	if (never_archive(name, len))
+		return false;
+	*max = STREAM_NEST;
+	return true;
 }
 
 static bool stream_nothing(const char *name, size_t len, uint64_t *max, void *ctx)
@@ -569,11 +581,182 @@ struct stream_src {
 };
 
 static bool stream_run(const struct stream_src *src, uint64_t budget, const struct zip_limits *lim, bool hash,
-		       stream_want_fn want, void *ctx, struct stream_result *r, struct buf *err)
+		       stream_want_fn want, void *ctx, const struct stream_nest *nest, struct stream_result *r,
+		       struct buf *err)
 {
 	if (src->rd)
-		return zipstream_read_fn(src->rd, src->rctx, budget, lim, hash, want, ctx, r, err);
-	return zipstream_read(src->z, src->e, budget, lim, hash, want, ctx, r, err);
+		return zipstream_read_fn(src->rd, src->rctx, budget, lim, hash, want, ctx, nest, r, err);
+	return zipstream_read(src->z, src->e, budget, lim, hash, want, ctx, nest, r, err);
+}
+
+/* ---- archives nested in a streamed one: scanned as their bytes stream by
+ *
+ * Their records are provisional (a nest_token) until the central directory
+ * at the end of the streamed archive lists the entry at that local header
+ * (zipstream.h): then they are added under the directory's name for it
+ * (nest_commit), else dropped.  Each gets half of what the budget has left
+ * when it comes (how many follow is not known until the directory), and
+ * gives back what it does not use. */
+
+struct nest_token {
+	struct scan_batch batch;
+	char *name;                /* the local header's name, in the records' paths */
+	size_t nlen;
+};
+
+/* The first bytes, already read to tell what the entry is, then the rest. */
+struct replay {
+	const unsigned char *head;
+	size_t hn, hoff;
+	byte_read_fn rd;
+	void *rctx;
+	uint64_t n;                /* bytes given */
+};
+
+static ssize_t replay_read(void *ctx, unsigned char *buf, size_t cap, const char **why)
+{
+	struct replay *r = ctx;
+	ssize_t n;
+	if (r->hoff < r->hn) {
+		size_t k = r->hn - r->hoff < cap ? r->hn - r->hoff : cap;
+		memcpy(buf, r->head + r->hoff, k);
+		r->hoff += k;
+		n = (ssize_t)k;
+	} else {
+		n = r->rd(r->rctx, buf, cap, why);
+	}
+	if (n > 0)
+		r->n += (uint64_t)n;
+	return n;
+}
+
+static void scan_streamed(struct scanner *s, const struct stream_src *src, struct buf *path, int depth,
+			  const struct chain *chain, bool loud, struct scan_batch *out);
+
+/* One nested entry of known size within --max-nested-size: read whole, so
+ * that its central directory is read as on disk. */
+static void nest_mem(struct scanner *s, struct replay *rp, uint64_t usize, const struct child *k, uint32_t crc,
+		     struct stream_view *v, struct scan_batch *out)
+{
+	if (usize > inflate_left(s)) {
+		s->abandoned = true;
+		return;
+	}
+	unsigned char *mem = xmalloc(usize ? (size_t)usize : 1);
+	size_t got = 0;
+	for (;;) {
+		const char *why = NULL;
+		ssize_t n = got < usize ? replay_read(rp, mem + got, (size_t)usize - got, &why) : 0;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	inflate_charge(s, got);
+	if (got == usize) /* else the entry's data failed: zipstream records why */
+		follow_mem(s, mem, got, k, crc, v->path, v->depth + 1, v->chain, out);
+	free(mem);
+}
+
+static void *nest_open(void *ctx, const char *name, size_t nlen, uint32_t crc, uint64_t usize, uint64_t used,
+		       byte_read_fn rd, void *rctx, uint64_t *spent)
+{
+	struct stream_view *v = ctx;
+	struct scanner *s = v->s;
+	*spent = 0;
+	if (!archive_name(name, nlen) && !tar_name(name, nlen) && usize < SNIFF_MIN)
+		return NULL;
+	unsigned char head[SNIFF_HEAD];
+	size_t hn = 0;
+	for (;;) {
+		const char *why = NULL;
+		ssize_t n = hn < sizeof head ? rd(rctx, head + hn, sizeof head - hn, &why) : 0;
+		if (n < 0)
+			return NULL; /* the entry's data failed: zipstream records why */
+		if (n == 0)
+			break;
+		hn += (size_t)n;
+	}
+	struct child k = {0, usize, SNIFF_NONE, false, false};
+	if (!classify(&k, name, nlen, head, hn, usize == UINT64_MAX ? hn : usize))
+		return NULL;
+	struct nest_token *t = xcalloc(1, sizeof *t);
+	t->name = xstrndup(name, nlen);
+	t->nlen = nlen;
+	if (used > v->charged) { /* the streamed archive's own bytes so far */
+		inflate_charge(s, used - v->charged);
+		v->charged = used;
+	}
+	uint64_t before = s->inflated;
+	size_t plen = v->path->len;
+	path_join(v->path, name, nlen);
+	const char *p = buf_cstr(v->path);
+	bool tar = child_tar(&k), loud = child_loud(&k) || tar;
+	if (usize != UINT64_MAX && contains_itself(v->chain, crc, usize)) {
+		count_error(s, &t->batch, p, "archive contains itself (recursive zip); not followed");
+	} else if (v->depth + 1 > s->o->max_depth) {
+		if (loud)
+			count_error(s, &t->batch, p, "nested deeper than --max-depth; not followed");
+	} else {
+		struct budget_frame f;
+		scanner_share_begin(s, inflate_left(s) / 2, false, &f);
+		struct replay rp = {head, hn, 0, rd, rctx, 0};
+		if (tar) {
+			tar_scan_reader(s, replay_read, &rp, p, v->depth + 1, k.tname, &t->batch);
+			inflate_charge(s, rp.n);
+		} else if (usize <= s->o->max_nested_bytes) {
+			nest_mem(s, &rp, usize, &k, crc, v, &t->batch);
+		} else {
+			struct stream_src src = {NULL, NULL, replay_read, &rp};
+			scan_streamed(s, &src, v->path, v->depth + 1, v->chain, child_loud(&k), &t->batch);
+		}
+		scanner_share_end(s, &f, &t->batch, p);
+	}
+	*spent = s->inflated - before;
+	v->path->len = plen;
+	v->path->data[plen] = 0;
+	return t;
+}
+
+static void nest_drop(void *ctx, void *token)
+{
+	struct stream_view *v = ctx;
+	struct nest_token *t = token;
+	for (size_t i = 0; i < t->batch.n; i++)
+		if (t->batch.rec[i].kind == REC_ERROR)
+			atomic_fetch_sub(&v->s->st->errors, 1);
+	batch_free(&t->batch);
+	free(t->name);
+	free(t);
+}
+
+/* Its records go to out, under the central directory's name for the entry
+ * (the local header's may differ). */
+static void nest_commit(struct stream_view *v, struct nest_token *t, const char *name, size_t nlen,
+			struct scan_batch *out)
+{
+	struct buf from = BUF_INIT, to = BUF_INIT;
+	buf_adds(&from, buf_cstr(v->path));
+	buf_adds(&to, buf_cstr(v->path));
+	path_join(&from, t->name, t->nlen);
+	path_join(&to, name, nlen);
+	bool same = from.len == to.len && !memcmp(from.data, to.data, from.len);
+	for (size_t i = 0; i < t->batch.n; i++) {
+		struct scan_record *r = batch_new(out);
+		*r = t->batch.rec[i];
+		char **pp = r->kind == REC_FINDING ? &r->f.path : &r->path;
+		if (!same && *pp && !strncmp(*pp, from.data, from.len)) {
+			struct buf np = BUF_INIT;
+			buf_add(&np, to.data, to.len);
+			buf_adds(&np, *pp + from.len);
+			free(*pp);
+			*pp = buf_detach(&np);
+		}
+	}
+	free(t->batch.rec);
+	free(t->name);
+	free(t);
+	buf_free(&from);
+	buf_free(&to);
 }
 
 static void scan_streamed(struct scanner *s, const struct stream_src *src, struct buf *path, int depth,
@@ -581,16 +764,18 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 {
 	struct stream_result r;
 	struct buf err = BUF_INIT;
-	struct stream_view v = {s, &r};
+	struct stream_view v = {s, &r, path, depth, chain, 0};
+	struct stream_nest nest = {nest_open, nest_drop, &v, s->o->max_nested_bytes};
 	uint64_t budget = inflate_left(s);
 	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
 	bool once = src->rd != NULL;
 	/* the entries that count are the central directory's (zipstream.h); when
 	 * it is out of reach, err says so, and what r holds, if anything, is
 	 * what the local headers show */
-	bool ok = stream_run(src, budget, &lim, once && s->o->want_sha256, stream_want, &v, &r, &err);
-	inflate_charge(s, r.bytes);
-	if (!ok && r.bytes > budget)
+	bool ok = stream_run(src, budget, &lim, once && s->o->want_sha256, stream_want, &v, &nest, &r, &err);
+	if (r.bytes > v.charged)
+		inflate_charge(s, r.bytes - v.charged);
+	if (!ok && r.bytes + r.spent > budget)
 		s->abandoned = true, s->total_hit |= !scan_left(s); /* reported once, by whoever gave the share */
 	else if (!ok && (loud || r.n))
 		count_error(s, out, buf_cstr(path), buf_cstr(&err));
@@ -608,7 +793,7 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 		struct stream_result h;
 		struct buf herr = BUF_INIT;
 		bool hok = once ? (h = r, true)
-				: stream_run(src, budget, &lim, true, stream_nothing, NULL, &h, &herr);
+				: stream_run(src, budget, &lim, true, stream_nothing, NULL, NULL, &h, &herr);
 		if (hok)
 			for (size_t i = out->n - found; i < out->n; i++)
 				memcpy(out->rec[i].f.sha256, h.sha256, sizeof h.sha256);
@@ -617,6 +802,17 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 		buf_free(&herr);
 	}
 
+	/* the nested archives read as they streamed by, now that the central
+	 * directory lists them */
+	for (size_t i = 0; i < r.n; i++) {
+		struct stream_entry *se = &r.entries[i];
+		if (se->nested)
+			nest_commit(&v, se->nested, se->name, se->name_len, out);
+		se->nested = NULL;
+	}
+
+	/* those kept in memory instead (STORED with a data descriptor), and
+	 * the errors of the others */
 	size_t plen = path->len, left = 0;
 	for (size_t i = 0; i < r.n; i++)
 		left += r.entries[i].data && (archive_name(r.entries[i].name, r.entries[i].name_len) ||
@@ -625,7 +821,9 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 	for (size_t i = 0; i < r.n && !s->abandoned; i++) {
 		struct stream_entry *se = &r.entries[i];
 		struct child k = {i, se->len, SNIFF_NONE, false, false};
-		if (!classify(&k, se->name, se->name_len, NULL, 0, se->usize))
+		if ((!se->data && !se->error) ||
+		    !classify(&k, se->name, se->name_len, se->data, se->len < SNIFF_HEAD ? se->len : SNIFF_HEAD,
+			      se->usize))
 			continue;
 		path_join(path, se->name, se->name_len);
 		if (contains_itself(chain, se->crc, se->usize)) {

@@ -8,7 +8,8 @@
  * tarballs), and followed to any depth up to a limit, in memory, never
  * extracted to disk: a STORED nested archive is read in place (a window
  * onto its parent), a DEFLATED one is inflated once into a buffer capped by
- * max_nested_bytes or streamed beyond that, a tarball is read as a stream.
+ * max_nested_bytes or streamed beyond that (and the archives inside a
+ * streamed one as their bytes go by), a tarball is read as a stream.
  * The bytes inflated for one top-level file are capped by max_file_inflate,
  * shared out as a tree (scanner_share_begin): each nested archive gets an
  * equal part of what its parent has left, so a bomb cannot starve its
@@ -156,9 +157,11 @@ bool scanner_share_end(struct scanner *s, const struct budget_frame *saved, stru
 bool scan_mem_nested(struct scanner *s, const unsigned char *data, size_t len, const char *path,
 		     int depth, bool loud, struct scan_batch *out);
 /* Scan a zip read front to back from rd (a tarball's member too large for
- * memory), like a streamed nested archive: the entries are kept by name,
- * the archive is hashed on the way; `loud` reports a stream that holds no
- * zip (a launch script that had no jar behind it stays silent). */
+ * memory), like a streamed nested archive: the evidence entries are kept
+ * by name, the archives nested in it are scanned as their bytes stream by
+ * (told by name or content; provisional until its central directory lists
+ * them), the archive is hashed on the way; `loud` reports a stream that
+ * holds no zip (a launch script that had no jar behind it stays silent). */
 void scan_stream_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth,
 			bool loud, struct scan_batch *out);
 /* ---- the descent, watched (fix's planner, fix_plan.c)

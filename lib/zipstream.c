@@ -51,6 +51,8 @@ struct pull {
 	uint64_t tail_at, tail_max;
 	size_t trim_next;
 	uint64_t total, max_total;
+	uint64_t extra;                 /* spent below, by stream_nest.open: counted against max_total */
+	uint64_t base;                  /* bytes streamed before this pull (a second pass) */
 	bool hash;
 	struct sha256_ctx sha;
 	const char *error;
@@ -218,7 +220,7 @@ static bool refill(struct pull *p)
 	}
 	if (p->keeping)
 		tail_add(p, o + keep, fresh);
-	if (p->total > p->max_total) {
+	if (p->total + p->extra > p->max_total) {
 		p->error = "inflation budget for this file exhausted (--max-inflate)";
 		p->limit = true;
 	}
@@ -399,6 +401,150 @@ static bool inflate_unknown(struct pull *p, uint64_t keep, struct buf *out, uint
 	return ok;
 }
 
+/* ---- one entry's data as a reader (stream_nest) */
+
+struct ent_rd {
+	struct pull *p;
+	uint16_t method;
+	bool known;              /* the compressed size is known (no data descriptor) */
+	uint64_t cleft;          /* compressed bytes left, when known */
+	uint64_t csize, usize;   /* consumed, produced */
+	uint32_t crc;            /* of the bytes produced */
+	bool whole;              /* every byte was produced (crc and usize are the entry's) */
+	bool end;                /* the entry's data is over */
+	bool zinit;
+	z_stream z;
+	const char *why;         /* the data or the stream failed */
+	bool stream_failed;      /* the stream, not the entry's data (it ended, or a bound) */
+};
+
+static bool ent_init(struct ent_rd *r, struct pull *p, uint16_t method, bool known, uint64_t csize)
+{
+	memset(r, 0, sizeof *r);
+	r->p = p;
+	r->method = method;
+	r->known = known;
+	r->cleft = csize;
+	r->crc = (uint32_t)crc32(0, NULL, 0);
+	r->whole = true;
+	if (method == 8) {
+		if (inflateInit2(&r->z, -15) != Z_OK)
+			return false;
+		r->zinit = true;
+	}
+	r->end = method == 0 && known && csize == 0;
+	return true;
+}
+
+/* What stream_nest.open spent below, counted against the budget. */
+static void spend(struct pull *p, uint64_t spent)
+{
+	p->extra += spent;
+	if (p->total + p->extra > p->max_total && !p->error) {
+		p->error = "inflation budget for this file exhausted (--max-inflate)";
+		p->limit = true;
+	}
+}
+
+static void ent_fini(struct ent_rd *r)
+{
+	if (r->zinit)
+		inflateEnd(&r->z);
+	r->zinit = false;
+}
+
+static ssize_t ent_read(void *ctx, unsigned char *buf, size_t cap, const char **why)
+{
+	struct ent_rd *r = ctx;
+	struct pull *p = r->p;
+	if (cap > (1u << 30))
+		cap = 1u << 30;
+	while (!r->why && !r->end && cap) {
+		size_t avail = 0, used, got;
+		if (!r->known || r->cleft) {
+			if (p->pos == p->len && !refill(p)) {
+				r->why = p->error ? p->error : "archive ends inside an entry";
+				r->stream_failed = true;
+				break;
+			}
+			avail = p->len - p->pos;
+			if (r->known && avail > r->cleft)
+				avail = (size_t)r->cleft;
+		}
+		if (r->method == 0) {
+			used = got = avail < cap ? avail : cap;
+			memcpy(buf, p->chunk[p->cur] + p->pos, got);
+		} else {
+			r->z.next_in = p->chunk[p->cur] + p->pos;
+			r->z.avail_in = (uInt)avail;
+			r->z.next_out = buf;
+			r->z.avail_out = (uInt)cap;
+			int zr = inflate(&r->z, Z_NO_FLUSH);
+			used = avail - r->z.avail_in;
+			got = cap - r->z.avail_out;
+			if (zr == Z_STREAM_END)
+				r->end = true;
+			else if (zr != Z_OK && zr != Z_BUF_ERROR)
+				r->why = "corrupt deflate data";
+		}
+		p->pos += used;
+		r->csize += used;
+		if (r->known)
+			r->cleft -= used;
+		r->usize += got;
+		r->crc = (uint32_t)crc32(r->crc, buf, (uInt)got);
+		if (r->method == 0 && r->cleft == 0)
+			r->end = true;
+		if (got)
+			return (ssize_t)got;
+		if (r->known && r->cleft == 0 && !r->end)
+			r->why = "corrupt deflate data"; /* its bytes end before its deflate stream */
+	}
+	if (r->why) {
+		*why = r->why;
+		return -1;
+	}
+	return 0;
+}
+
+/* Read the rest of the entry after the caller: skipped when its size is
+ * known (not inflated: its CRC is then not checked, r->whole false), else
+ * inflated to find its end, counted against the budget. */
+static void ent_drain(struct ent_rd *r)
+{
+	struct pull *p = r->p;
+	if (r->end || r->why)
+		return;
+	if (r->known) {
+		r->whole = false;
+		if (!skip_bytes(p, r->cleft)) {
+			r->why = p->error ? p->error : "archive ends inside an entry";
+			r->stream_failed = true;
+		}
+		r->csize += r->cleft;
+		r->cleft = 0;
+		r->end = true;
+		return;
+	}
+	unsigned char tmp[16384];
+	const char *why;
+	while (!r->end && !r->why) {
+		ssize_t n = ent_read(r, tmp, sizeof tmp, &why);
+		if (n < 0)
+			break;
+		p->extra += (uint64_t)n;
+		if (p->total + p->extra > p->max_total) {
+			r->why = "inflation budget for this file exhausted (--max-inflate)";
+			r->stream_failed = true;
+			if (!p->error) {
+				p->error = r->why;
+				p->limit = true;
+			}
+			break;
+		}
+	}
+}
+
 /* ---- walk: what the local headers show */
 
 struct seen {
@@ -411,12 +557,15 @@ struct seen {
 	unsigned char *data;     /* kept bytes, or NULL */
 	size_t len;
 	char *error;
+	bool offered;            /* offered to stream_nest.open */
+	void *token;             /* what it returned */
 };
 
 struct walk {
 	struct pull *p;
 	stream_want_fn want;
 	void *ctx;
+	const struct stream_nest *nest;
 	struct seen *seen;       /* entries the caller wanted, in stream order */
 	size_t n, cap;
 	uint64_t first_loc;
@@ -490,6 +639,81 @@ static const char *inflate_known(struct pull *p, uint64_t csize, uint64_t usize,
 	return why;
 }
 
+/* Bytes in memory as a reader (an entry kept, then offered). */
+struct memrd {
+	const unsigned char *d;
+	size_t n, off;
+};
+
+static ssize_t mem_read(void *ctx, unsigned char *buf, size_t cap, const char **why)
+{
+	(void)why;
+	struct memrd *m = ctx;
+	size_t k = m->n - m->off < cap ? m->n - m->off : cap;
+	memcpy(buf, m->d + m->off, k);
+	m->off += k;
+	return (ssize_t)k;
+}
+
+/* An entry offered to stream_nest.open (zipstream.h), then read through:
+ * its end found as for any entry, its CRC and size checked when its bytes
+ * were all produced.  The token is kept in s only when they were sound. */
+static const char *offer_entry(struct walk *w, struct seen *s, const char *name, size_t nlen, uint16_t flags,
+			       uint16_t method, uint32_t *crc, uint64_t *csize, uint64_t *usize, bool wide,
+			       bool *cut, bool *lost)
+{
+	struct pull *p = w->p;
+	bool dd = flags & 8;
+	struct ent_rd r;
+	s->offered = true;
+	if (!ent_init(&r, p, method, !dd, *csize)) {
+		*lost = dd;
+		*cut = !dd && !skip_bytes(p, *csize);
+		return "out of memory";
+	}
+	uint64_t spent = 0;
+	void *tok = w->nest->open(w->nest->ctx, name, nlen, *crc, dd ? UINT64_MAX : *usize, p->base + p->total,
+				  ent_read, &r, &spent);
+	spend(p, spent);
+	ent_drain(&r);
+	ent_fini(&r);
+	const char *why = NULL;
+	if (r.why) {
+		why = r.why;
+		if (r.stream_failed)
+			*cut = true;
+		else if (dd)
+			*lost = true;
+		else
+			*cut = !skip_bytes(p, r.cleft);
+	} else if (dd) {
+		size_t avail = peek(p, DD_MAX);
+		size_t dl = descriptor_at(p->chunk[p->cur] + p->pos, avail, r.csize, r.usize, wide, crc);
+		if (dl) {
+			p->pos += dl;
+			*csize = r.csize;
+			*usize = r.usize;
+		} else {
+			why = "its data descriptor does not match it";
+			*lost = true;
+		}
+	} else if (r.cleft) {
+		/* its deflate stream ends before its compressed size: the rest is
+		 * skipped, as the JDK reads the size it is given */
+		*cut = !skip_bytes(p, r.cleft);
+	}
+	if (!why && r.whole && r.usize != *usize)
+		why = method == 0 ? "stored entry with different sizes" : "corrupt deflate data";
+	if (!why && r.whole && r.crc != *crc)
+		why = "CRC mismatch";
+	if (why && tok) {
+		w->nest->drop(w->nest->ctx, tok);
+		tok = NULL;
+	}
+	s->token = tok;
+	return why;
+}
+
 /* One entry, its local header's signature read at `at`.  False when its
  * end is not known, or the stream ends inside it (w->stop says why). */
 static bool walk_entry(struct walk *w, uint64_t at)
@@ -519,13 +743,22 @@ static bool walk_entry(struct walk *w, uint64_t at)
 	}
 	uint64_t keep_max = 0;
 	struct seen *s = w->want(name, nlen, &keep_max, w->ctx) ? add_seen(w, at, name, nlen) : NULL;
-	free(name);
+	bool offer = false, offer_kept = false;
+	if (keep_max == STREAM_NEST) {
+		offer = s && w->nest && !(flags & 1) && (method == 8 || (method == 0 && !(flags & 8)));
+		/* STORED with a data descriptor: its end is known only at the
+		 * descriptor, so it is kept (up to keep_max) and offered from memory */
+		offer_kept = s && w->nest && !offer && !(flags & 1);
+		keep_max = offer || !w->nest ? 0 : w->nest->keep_max;
+	}
 	bool keep = s && keep_max > 0;
 	struct buf data = BUF_INIT;
 	const char *why = NULL;
 	bool cut = false; /* the stream ended or failed inside the entry */
 	bool lost = false; /* its end is not known */
-	if (flags & 1) {
+	if (offer) {
+		why = offer_entry(w, s, name, nlen, flags, method, &crc, &csize, &usize, wide, &cut, &lost);
+	} else if (flags & 1) {
 		why = "encrypted entry";
 		if (flags & 8)
 			lost = true;
@@ -587,11 +820,22 @@ static bool walk_entry(struct walk *w, uint64_t at)
 			why = why ? why : "archive ends inside an entry";
 		if (why) {
 			s->error = xstrdup(why);
+			if (s->token)
+				w->nest->drop(w->nest->ctx, s->token);
+			s->token = NULL;
+		} else if (offer_kept) {
+			struct memrd m = {(const unsigned char *)data.data, data.len, 0};
+			uint64_t spent = 0;
+			s->offered = true;
+			s->token = w->nest->open(w->nest->ctx, name, nlen, crc, data.len, p->base + p->total, mem_read,
+						 &m, &spent);
+			spend(p, spent);
 		} else if (keep) {
 			s->len = data.len;
 			s->data = (unsigned char *)buf_detach(&data);
 		}
 	}
+	free(name);
 	buf_free(&data);
 	if (lost || cut) {
 		w->stop = why ? why : "archive ends inside an entry";
@@ -713,6 +957,7 @@ struct need {
 	uint64_t off, csize, usize;
 	uint16_t method;
 	uint32_t crc;
+	bool nest;               /* offered to stream_nest.open when read */
 };
 
 /* The central directory's entries that the caller wants, with the data the
@@ -728,9 +973,22 @@ static void from_cen(const struct zip *z, struct walk *w, struct stream_result *
 		struct stream_entry *se = add_entry(res, e->name, e->name_len);
 		se->crc = e->crc;
 		se->usize = e->usize;
-		if (max == 0)
+		bool nest = max == STREAM_NEST;
+		if (nest)
+			max = w->nest ? w->nest->keep_max : 0;
+		if (max == 0 && !(nest && w->nest))
 			continue;
-		const struct seen *s = seen_at(w, e->local_off);
+		struct seen *s = (struct seen *)seen_at(w, e->local_off);
+		bool agree = s && s->method == e->method && s->crc == e->crc && s->csize == e->csize &&
+			     s->usize == e->usize;
+		if (nest && w->nest && agree && s->offered) {
+			/* read as it streamed by: its token counts (once) */
+			se->nested = s->token;
+			s->token = NULL;
+			se->error = s->error ? xstrdup(s->error) : NULL;
+			continue;
+		}
+		bool refetch = nest && w->nest && !(agree && (s->data || s->error));
 		const char *why = NULL;
 		if (e->flags & 1)
 			why = "encrypted entry";
@@ -738,15 +996,15 @@ static void from_cen(const struct zip *z, struct walk *w, struct stream_result *
 			why = "bad ZIP64 extra field";
 		else if (e->method != 0 && e->method != 8)
 			why = "unsupported compression method";
-		else if (e->usize > max)
+		else if (!refetch && e->usize > max)
 			why = "entry exceeds the size limit";
-		else if (s && s->method == e->method && s->crc == e->crc && s->csize == e->csize &&
-			 s->usize == e->usize && (s->data || s->error))
+		else if (agree && (s->data || s->error))
 			why = s->error; /* the walk read it as the central directory says */
 		else {
 			if ((*nneed & (*nneed - 1)) == 0) /* 0, 1, 2, 4...: double */
 				*need = xrealloc(*need, (*nneed ? 2 * *nneed : 1) * sizeof **need);
-			(*need)[(*nneed)++] = (struct need){res->n - 1, e->local_off, e->csize, e->usize, e->method, e->crc};
+			(*need)[(*nneed)++] = (struct need){res->n - 1, e->local_off, e->csize, e->usize, e->method,
+							    e->crc, refetch};
 			why = "not read while streaming";
 		}
 		if (why) {
@@ -771,8 +1029,10 @@ static void from_walk(struct walk *w, struct stream_result *res)
 		se->data = s->data;
 		se->len = s->len;
 		se->error = s->error;
+		se->nested = s->token;
 		s->data = NULL;
 		s->error = NULL;
+		s->token = NULL;
 	}
 	res->unchecked = true;
 }
@@ -780,6 +1040,8 @@ static void from_walk(struct walk *w, struct stream_result *res)
 static void walk_free(struct walk *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
+		if (w->seen[i].token) /* a local header the central directory does not list */
+			w->nest->drop(w->nest->ctx, w->seen[i].token);
 		free(w->seen[i].name);
 		free(w->seen[i].data);
 		free(w->seen[i].error);
@@ -901,15 +1163,52 @@ static const char *fetch_one(struct pull *p, const struct need *n, struct buf *d
 	return why;
 }
 
+/* The same for an entry offered to stream_nest.open (*tok: what it gave). */
+static const char *fetch_nested(struct pull *p, const struct need *n, const struct stream_nest *nest,
+				const struct stream_entry *se, void **tok)
+{
+	unsigned char h[30];
+	*tok = NULL;
+	if (!skip_bytes(p, n->off - here(p)) || !take(p, h, 30))
+		return p->error ? p->error : "archive ends before its local header";
+	if (le32(h) != SIG_LOC)
+		return "local header missing";
+	if (!skip_bytes(p, (uint64_t)le16(h + 26) + le16(h + 28)))
+		return p->error ? p->error : "archive ends inside an entry";
+	if (n->method == 0 && n->csize != n->usize)
+		return "stored entry with different sizes";
+	struct ent_rd r;
+	if (!ent_init(&r, p, n->method, true, n->csize))
+		return "out of memory";
+	uint64_t spent = 0;
+	void *t = nest->open(nest->ctx, se->name, se->name_len, n->crc, n->usize, p->base + p->total, ent_read, &r,
+			     &spent);
+	spend(p, spent);
+	ent_drain(&r);
+	ent_fini(&r);
+	const char *why = r.why;
+	if (!why && r.whole && r.usize != n->usize)
+		why = "corrupt deflate data";
+	if (!why && r.whole && r.crc != n->crc)
+		why = "CRC mismatch";
+	if (why && t)
+		nest->drop(nest->ctx, t);
+	else
+		*tok = t;
+	return why;
+}
+
 /* A second pass over the stream for the entries the walk did not give,
  * in offset order; an entry whose local header lies before the one read
  * last (overlapping entries) keeps its error. */
 static void fetch(const struct zip *parent, const struct zip_entry *e, uint64_t off, uint64_t budget,
-		  const struct zip_limits *lim, struct need *need, size_t nneed, struct stream_result *res)
+		  const struct zip_limits *lim, const struct stream_nest *nest, struct need *need, size_t nneed,
+		  struct stream_result *res)
 {
 	struct pull *p = pull_new(&parent->src, off, e->csize, NULL, NULL, budget, lim, false);
 	if (!p)
 		return;
+	p->base = res->bytes;
 	qsort(need, nneed, sizeof *need, by_offset);
 	for (size_t i = 0; i < nneed && !p->error; i++) {
 		struct stream_entry *se = &res->entries[need[i].ent];
@@ -930,6 +1229,12 @@ static void fetch(const struct zip *parent, const struct zip_entry *e, uint64_t 
 			se->error = xstrdup("its local header lies inside another entry; not read while streaming");
 			continue;
 		}
+		if (need[i].nest && nest) {
+			free(se->error);
+			const char *why = fetch_nested(p, &need[i], nest, se, &se->nested);
+			se->error = why ? xstrdup(why) : NULL;
+			continue;
+		}
 		struct buf data = BUF_INIT;
 		const char *why = fetch_one(p, &need[i], &data);
 		free(se->error);
@@ -943,15 +1248,17 @@ static void fetch(const struct zip *parent, const struct zip_entry *e, uint64_t 
 		buf_free(&data);
 	}
 	res->bytes += p->total;
+	res->spent += p->extra;
 	pull_free(p);
 }
 
 /* Walk, decide, hash: what both sources share.  The entries to fetch
  * again are left in *need (for a source that can be read twice). */
 static bool stream(struct pull *p, const struct zip_limits *lim, bool want_sha256, stream_want_fn want,
-		   void *ctx, struct stream_result *res, struct need **need, size_t *nneed, struct buf *err)
+		   void *ctx, const struct stream_nest *nest, struct stream_result *res, struct need **need,
+		   size_t *nneed, struct buf *err)
 {
-	struct walk w = {.p = p, .want = want, .ctx = ctx};
+	struct walk w = {.p = p, .want = want, .ctx = ctx, .nest = nest};
 	walk(&w);
 	bool ok = decide(p, &w, lim, res, need, nneed, err);
 	walk_free(&w);
@@ -962,12 +1269,13 @@ static bool stream(struct pull *p, const struct zip_limits *lim, bool want_sha25
 			snprintf(res->sha256 + 2 * i, 3, "%02x", d[i]);
 	}
 	res->bytes = p->total;
+	res->spent = p->extra;
 	return ok;
 }
 
 bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_t max_total,
 		    const struct zip_limits *lim, bool want_sha256, stream_want_fn want, void *ctx,
-		    struct stream_result *res, struct buf *err)
+		    const struct stream_nest *nest, struct stream_result *res, struct buf *err)
 {
 	memset(res, 0, sizeof *res);
 	uint64_t off;
@@ -984,23 +1292,23 @@ bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_
 	}
 	struct need *need = NULL;
 	size_t nneed = 0;
-	bool ok = stream(p, lim, want_sha256, want, ctx, res, &need, &nneed, err);
+	bool ok = stream(p, lim, want_sha256, want, ctx, nest, res, &need, &nneed, err);
 	pull_free(p);
-	if (ok && nneed && res->bytes < max_total)
-		fetch(parent, e, off, max_total - res->bytes, lim, need, nneed, res);
+	if (ok && nneed && res->bytes + res->spent < max_total)
+		fetch(parent, e, off, max_total - res->bytes - res->spent, lim, nest, need, nneed, res);
 	free(need);
 	return ok;
 }
 
 bool zipstream_read_fn(byte_read_fn rd, void *rctx, uint64_t max_total, const struct zip_limits *lim,
-		       bool want_sha256, stream_want_fn want, void *ctx, struct stream_result *res,
-		       struct buf *err)
+		       bool want_sha256, stream_want_fn want, void *ctx, const struct stream_nest *nest,
+		       struct stream_result *res, struct buf *err)
 {
 	memset(res, 0, sizeof *res);
 	struct pull *p = pull_new(NULL, 0, 0, rd, rctx, max_total, lim, want_sha256);
 	struct need *need = NULL;
 	size_t nneed = 0;
-	bool ok = stream(p, lim, want_sha256, want, ctx, res, &need, &nneed, err);
+	bool ok = stream(p, lim, want_sha256, want, ctx, nest, res, &need, &nneed, err);
 	pull_free(p);
 	/* read once: the entries the walk did not give keep their error */
 	for (size_t i = 0; i < nneed; i++) {
@@ -1011,6 +1319,14 @@ bool zipstream_read_fn(byte_read_fn rd, void *rctx, uint64_t max_total, const st
 	}
 	free(need);
 	return ok;
+}
+
+void stream_result_drop(struct stream_result *res, const struct stream_nest *nest)
+{
+	for (size_t i = 0; i < res->n; i++)
+		if (res->entries[i].nested && nest)
+			nest->drop(nest->ctx, res->entries[i].nested);
+	stream_result_free(res);
 }
 
 void stream_result_free(struct stream_result *res)

@@ -26,7 +26,9 @@
  * Memory is bounded by the kept entries, two 256 KiB chunks (the JDK's
  * end-record window is always among them) and the kept tail: from the first
  * central header on, trimmed to the candidates that still read as a
- * directory, at most zip_limits.max_cd_bytes plus that window.
+ * directory, at most zip_limits.max_cd_bytes plus that window; an entry
+ * offered to stream_nest (below) is read through a 32 KiB inflate window
+ * and costs what the caller makes of it.
  *
  * When the central directory cannot be decided:
  *   - the stream is corrupt or ends early, or the end records or directory
@@ -58,6 +60,8 @@ struct stream_entry {
 	uint32_t crc;
 	uint64_t usize;
 	char *error;   /* why it could not be kept, or NULL */
+	void *nested;  /* what stream_nest.open returned for it, confirmed by the
+			* central directory; the caller's to take (see below) */
 };
 
 struct stream_result {
@@ -65,6 +69,7 @@ struct stream_result {
 	size_t n;
 	char sha256[65];
 	uint64_t bytes;      /* bytes of the nested archive streamed */
+	uint64_t spent;      /* bytes stream_nest.open reported spent below it */
 	bool unchecked;      /* entries are as the local headers show them (see above) */
 	char refused[128];   /* as zip.refused: why OpenJDK 17 refuses the archive, or "" */
 };
@@ -75,20 +80,52 @@ struct stream_result {
  * the central directory's at the end. */
 typedef bool (*stream_want_fn)(const char *name, size_t len, uint64_t *max, void *ctx);
 
+/* Archives nested in the stream, read as their bytes stream by (so that
+ * one larger than memory is read in bounded memory, recursively).  When
+ * `want` sets *max to STREAM_NEST, the entry's data is offered to `open`
+ * while the walk is at it: a reader over its bytes (inflated when
+ * DEFLATED), its local header's CRC and size (UINT64_MAX when a data
+ * descriptor follows), and `used`, the bytes of this archive streamed so
+ * far.  `open` reads as much as it wants (its first bytes to tell what it
+ * is, or all of it) and returns a token for what it found, or NULL; *spent
+ * is what it inflated below, counted against this stream's budget.  The
+ * rest of the entry is then read through (CRC and sizes checked).  The
+ * token is provisional: at the end it goes to the stream_entry (->nested)
+ * of the central directory entry whose local header it was read at, when
+ * that header agrees with it (method, CRC, sizes) and its data was sound;
+ * else it is handed back to `drop` (an entry the central directory does
+ * not list does not count).  zipstream_read also reads, in its second
+ * pass, the entries the walk did not give (their local header lied), and
+ * offers them the same way.  An entry that cannot be offered (STORED with
+ * a data descriptor: its end is found only by looking back from a
+ * descriptor) is kept in memory up to keep_max instead.  Without a
+ * stream_nest, STREAM_NEST means the name alone. */
+#define STREAM_NEST UINT64_MAX
+struct stream_nest {
+	void *(*open)(void *ctx, const char *name, size_t nlen, uint32_t crc, uint64_t usize, uint64_t used,
+		      byte_read_fn rd, void *rctx, uint64_t *spent);
+	void (*drop)(void *ctx, void *token);
+	void *ctx;
+	uint64_t keep_max;
+};
+
 /* Stream the DEFLATE-compressed entry `e` of `parent` as a ZIP archive.
  * `max_total` caps the bytes inflated; `lim` bounds the central directory
  * as for zip_open.  Returns false with a reason in err when the entry list
  * cannot be decided (see above for what res then holds). */
 bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_t max_total,
 		    const struct zip_limits *lim, bool want_sha256, stream_want_fn want, void *ctx,
-		    struct stream_result *res, struct buf *err);
+		    const struct stream_nest *nest, struct stream_result *res, struct buf *err);
 /* The same over a reader's bytes (a zip read out of a tarball's member):
  * max_total caps the bytes read from it.  A reader is read once, so the
  * entries whose local headers do not agree with the central directory
  * (which zipstream_read reads again by offset) are listed with an error. */
 bool zipstream_read_fn(byte_read_fn rd, void *rctx, uint64_t max_total, const struct zip_limits *lim,
-		       bool want_sha256, stream_want_fn want, void *ctx, struct stream_result *res,
-		       struct buf *err);
+		       bool want_sha256, stream_want_fn want, void *ctx, const struct stream_nest *nest,
+		       struct stream_result *res, struct buf *err);
+/* Frees what res holds but the tokens (->nested): the caller takes them
+ * first, or calls stream_result_drop. */
 void stream_result_free(struct stream_result *res);
+void stream_result_drop(struct stream_result *res, const struct stream_nest *nest);
 
 #endif

@@ -204,6 +204,22 @@ def main():
     for n in os.listdir(zd):
         if n.endswith("-streamed.jar"):
             open(os.path.join(sd, n), "wb").write(open(os.path.join(zd, n), "rb").read())
+    # Nested archives inside the stream (stream_nest): the harness offers
+    # entries named "n..." or "...r" when the input's size has bit 1 set, so
+    # each seed comes with both sizes (trailing bytes after the end record).
+    evn = [(n, d) for n, d in evidence(RELEASES[0]) if len(d) < 8192][:3]
+    inner = pack(evn)
+    two = pack([("nested/inner.jar", inner), ("x.txt", b"x" * 600)])
+    shapes = {"nest-deflated": pack([("a.txt", b"a" * 700), ("nested.jar", inner)]),
+              "nest-stored": pack([("nested.jar", inner)], zipfile.ZIP_STORED),
+              "nest-descriptor": pack_streamed([("nested.jar", inner), ("b.txt", b"b" * 900)]),
+              "nest-two-levels": pack([("n/mid.jar", two)]),
+              "nest-unlisted": pack([("nested.jar", inner)])[:-22 - 46 - 10] + pack([("q.txt", b"q")])}
+    for n, d in shapes.items():
+        for k in range(4):
+            if (len(d) + k) & 2:
+                open(os.path.join(sd, "%s-%d.jar" % (n, k)), "wb").write(d + b"\0" * k)
+                break
     # Issue 16: archives inside zips told by content.
     ev = [(n, d) for n, d in evidence(RELEASES[0]) if len(d) < 8192][:3]
     mini = pack(ev)
@@ -316,7 +332,22 @@ def tar_seeds(td):
     seeds["installer.tar.gz"] = gzip.compress(plain) + mini
     seeds["zip-in-tar.tar"] = mktar([("release.zip", pack([("app.tar.gz", gzip.compress(plain))],
                                                            zipfile.ZIP_STORED))])
+    # nested archives inside a streamed one (the harness streams every
+    # member over 2 KiB when the input's size is even): a fat jar holding a
+    # DEFLATED jar, named or not, with a data descriptor, two levels down
+    two = pack([("BOOT-INF/lib/core.jar", mini), ("pad.bin", os.urandom(2500))])
+    seeds["fat-nested.tar"] = mktar([("opt/app.jar", pack([("BOOT-INF/lib/core.jar", mini),
+                                                            ("pad.bin", os.urandom(2500))]))])
+    seeds["fat-unnamed.tar"] = mktar([("opt/app.jar", pack([("BOOT-INF/lib/blob", mini),
+                                                            ("pad.bin", os.urandom(2500))]))])
+    seeds["fat-descriptor.tar"] = mktar([("opt/app.jar", pack_streamed([("lib/core.jar", mini),
+                                                                        ("pad.bin", os.urandom(2500))]))])
+    seeds["fat-two.tar.gz"] = gzip.compress(mktar([("opt/app.jar", pack([("lib/mid.jar", two)]))]))
+    seeds["fat-tgz-in.tar"] = mktar([("opt/app.jar", pack([("rel/app.tar.gz", gzip.compress(plain)),
+                                                           ("pad.bin", os.urandom(2500))]))])
     for n, d in seeds.items():
+        if n.startswith("fat-") and len(d) & 1:
+            d += b"\0" * 512  # an even size: streamed
         open(os.path.join(td, n), "wb").write(d)
     return seeds
 

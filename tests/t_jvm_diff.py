@@ -30,7 +30,10 @@ extracting installers (tar.gz followed by a jar) and plain tars ending in
 a jar (2); fat Spring Boot jars, plain and executable, in image layers,
 with hard links (3); relocated exploded classes in directories and in
 tarballs (7); zip bombs beside vulnerable jars in wars and tarballs (9);
-directories deeper than PATH_MAX (10).
+directories deeper than PATH_MAX (10); nested archives inside streamed ones,
+with the parent's central directory deciding (3, 4: g_stream_nest; three
+layouts per PER, and a check that nothing is reported under a name the
+central directory does not give).
 
 L4S_DIFF_COUNT=1 prints only "disagreements N of M" (for comparing builds)."""
 import hashlib
@@ -69,6 +72,7 @@ MAP = [("org/apache/logging/log4j/", "com/acme/shaded/log4j/")]
 RELOCATED = "com.acme.shaded.log4j.core.lookup.JndiLookup"
 
 cases = []   # dict(label, jvm, cls, path, version)
+stray = []   # (label, path prefix): no finding may be reported under it (the JVM cannot see it)
 
 
 def release_order():
@@ -400,8 +404,95 @@ def g_deep():
     case("deep directory (%d bytes) %s" % (len(path), tag), side(data, "deep.jar"), cls, path, v)
 
 
+def raw_zip(entries, dd=(), local_names=None, ghosts=()):
+    """A zip written by hand: entries (name, data, method); the names in dd
+    get a data descriptor (sizes and CRC zero in the local header); a local
+    header may carry another name than the central directory's
+    (local_names); ghosts (name, data, method) are local headers that no
+    central directory entry lists."""
+    out, cd = bytearray(), bytearray()
+    local_names = local_names or {}
+    allents = [(e, False) for e in entries] + [(g, True) for g in ghosts]
+    rng.shuffle(allents)
+    for (name, data, m), ghost in allents:
+        comp = data if m == 0 else (lambda c: c.compress(data) + c.flush())(zlib.compressobj(6, zlib.DEFLATED, -15))
+        crc = zlib.crc32(data)
+        flag = 8 if name in dd and m == 8 else 0
+        ln = local_names.get(name, name).encode()
+        off = len(out)
+        hc, hs, hz = (0, 0, 0) if flag else (crc, len(comp), len(data))
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flag, m, 0, 0, hc, hs, hz, len(ln), 0) + ln + comp
+        if flag:
+            out += struct.pack("<IIII", 0x08074B50, crc, len(comp), len(data))
+        if ghost:
+            continue
+        nb = name.encode()
+        cd += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flag, m, 0, 0, crc, len(comp), len(data),
+                          len(nb), 0, 0, 0, 0, 0, off) + nb
+    n = len(entries)
+    return bytes(out + cd + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, len(cd), len(out), 0))
+
+
+def padded(ents, mib):
+    """Entries plus incompressible padding: an archive that stays larger
+    than --max-nested-size 2 when DEFLATED inside another."""
+    return ents + [("pad/blob%d.bin" % i, rng.randbytes(1 << 19), 0) for i in range(int(mib * 2))]
+
+
+def g_stream_nest():
+    """Nested archives inside a streamed one (point 3): a fat jar or war
+    over --max-nested-size 2, in a tarball (read once) or DEFLATED in a
+    zip, holding a DEFLATED nested jar itself over 2 MiB, named or told by
+    its bytes alone (a launch script before it, no extension), one or two
+    levels deep, with a data descriptor, a local header naming it otherwise
+    than the central directory, a stale local header of a vulnerable jar
+    the central directory does not list, and zip bombs before it."""
+    ents, cls, v, tag = payload()
+    exe = rng.random() < 0.3
+    inner = jar_of(padded(ents, 2.2), prefix=SCRIPT if exe else b"")
+    n_in = rng.choice(["BOOT-INF/lib/log4j-core-2.x.jar", "BOOT-INF/lib/core-blob", "lib/orders-service"])
+    chain = [n_in]
+    data = inner
+    if rng.random() < 0.4:  # one more level: a DEFLATED jar holding it
+        mid = jar_of(padded([("inner/" + n_in.split("/")[-1], inner, 8)], 0.5))
+        chain = ["BOOT-INF/lib/mid.jar", "inner/" + n_in.split("/")[-1]]
+        data = mid
+        n_in = chain[0]
+    top = [(n_in, data, 8)] + [(n, d, rng.choice([0, 8])) for n, d in filler(2)]
+    top += [("BOOT-INF/lib/x%d.jar" % i, jar_of([("x/%d.bin" % i, rng.randbytes(200000), 0)]), rng.choice([0, 8]))
+            for i in range(2)]
+    dd = [n_in] if rng.random() < 0.4 else []
+    lnames = {n_in: "BOOT-INF/lib/renamed.bin"} if rng.random() < 0.3 else {}
+    ghosts = []
+    if rng.random() < 0.4:
+        ghosts = [("BOOT-INF/lib/ghost-core.jar", jar_of(padded(jarlab.jar_entries(CORPUS + REL["2.14.1"]), 2.2)),
+                   8)]
+    bombed = rng.random() < 0.3
+    if bombed:
+        b = bombs()
+        top += [("BOOT-INF/lib/" + n, b[n], 8) for n in ("nested.jar", "zbsm.jar")]
+    fat = raw_zip(top, dd=dd, local_names=lnames, ghosts=ghosts)
+    where = rng.choice(["tar", "tar.gz", "zip"])
+    if where == "zip":
+        member = "dist/app.jar"
+        p = put(uniq("streamzip") + "/dist.zip", jar_of([(member, fat, 8)]))
+    else:
+        member = "opt/app/app.jar"
+        p = put(uniq("streamtar") + "/layer." + where,
+                jarlab.tar_bytes([("opt", None), ("opt/app", None), (member, fat)],
+                                 "gz" if where == "tar.gz" else None))
+    fat_side = side(fat, "fat.jar")
+    label = "streamed %s > fat > %s %s dd=%d renamed=%d ghost=%d bombs=%d exe=%d" % (
+        where, "!/".join(chain), tag, bool(dd), bool(lnames), bool(ghosts), bombed, exe)
+    case(label, fat_side + "!/" + "!/".join(chain), cls, p + "!/" + member + "!/" + "!/".join(chain), v)
+    for g in ghosts:
+        stray.append((label, p + "!/" + member + "!/" + g[0]))
+    if lnames:
+        stray.append((label, p + "!/" + member + "!/" + lnames[n_in]))
+
+
 GENERATORS = [g_plain, g_war, g_release_zip, g_jmod, g_exec_in_zip, g_installer, g_image, g_exploded, g_bomb,
-              g_deep]
+              g_deep, g_stream_nest]
 
 
 # ---------------------------------------------------------------- run
@@ -432,7 +523,7 @@ def main():
     shutil.rmtree(SIDE, ignore_errors=True)
     os.makedirs(GEN, exist_ok=True)
     for g in GENERATORS:
-        for _ in range(PER):
+        for _ in range(PER * (3 if g is g_stream_nest else 1)):  # the most varied: more layouts
             g()
     probe = jarlab.LoadProbe(OUT)
     answers = probe.ask([(c["jvm"], [c["cls"]]) for c in cases])
@@ -459,6 +550,12 @@ def main():
             ok("jvm diff (%s, seed %d): %s: JVM %s, log4scan %s" % (what, SEED, c["label"], ans,
                                                                      statuses or "nothing"),
                agree, "at %s" % c["path"])
+        for label, pre in stray:
+            hits = [r["path"] for r in recs if r.get("kind") == "finding" and
+                    (r.get("path") == pre or r.get("path", "").startswith(pre + "!/"))]
+            bad += bool(hits)
+            ok("jvm diff (%s, seed %d): %s: nothing reported under a name the central directory does not give"
+               % (what, SEED, label), not hits, hits)
         errs = [r for r in recs if r.get("kind") == "error"]
         ok("jvm diff (%s): at most one budget record per archive with bombs" % what,
            all(sum(1 for r in errs if r["path"] == q["path"]) <= 2 for q in errs), errs[:4])

@@ -32,7 +32,10 @@ loads from it, and log4scan's verdict must agree:
          parse) -> an error record and no vulnerable finding
 Each archive is also wrapped, DEFLATED, in a war and scanned with a tiny
 --max-nested-size so that the streaming reader (zipstream.c) is held to the
-same truth.  One `not ok` per disagreement names the case's seed and shape;
+same truth; and that war, made larger than 1 MiB by a STORED filler, is put
+in a tarball, so that the war is streamed (a tarball's member, read once)
+and the archive inside it is streamed in its turn as its bytes go by
+(stream_nest).  One `not ok` per disagreement names the case's seed and shape;
 SEED=n and CASES=n change the run, ONLY_CASE=i re-runs one case (and keeps
 its files in $OUT/cases)."""
 import io
@@ -43,6 +46,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -71,11 +75,22 @@ def ok(name, cond, why=""):
     results.append(cond)
 
 
-def war(inner):
+def war(inner, pad=None):
     b = io.BytesIO()
     with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("WEB-INF/web.xml", "<web-app/>")
+        if pad:
+            z.writestr(zipfile.ZipInfo("WEB-INF/pad.bin"), pad, compress_type=zipfile.ZIP_STORED)
         z.writestr("WEB-INF/lib/app.jar", inner)
+    return b.getvalue()
+
+
+def tar(name, data):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w") as t:
+        ti = tarfile.TarInfo(name)
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
     return b.getvalue()
 
 
@@ -89,6 +104,9 @@ def main():
     os.makedirs(cls, exist_ok=True)
     subprocess.run(["javac", "-d", cls, os.path.join(TOP, "tests/java/LoadProbe.java")], check=True)
 
+    side = os.path.join(OUT, "side")
+    shutil.rmtree(side, ignore_errors=True)
+    os.makedirs(side)
     cases = {}
     idx = [int(ONLY)] if ONLY else range(CASES)
     for i in idx:
@@ -97,14 +115,21 @@ def main():
         nested = os.path.join(d, "c%04d.war" % i)
         open(top, "wb").write(data)
         # the same shape behind a 1.1 MiB first entry, so that --max-nested-size 1 streams it
-        open(nested, "wb").write(war(make_case(SEED, i, bases, pad=True)[1]))
+        padded = make_case(SEED, i, bases, pad=True)[1]
+        open(nested, "wb").write(war(padded))
+        # and inside a war that is itself streamed (over 1 MiB, a tarball's
+        # member): a nested archive inside a streamed one
+        w2 = war(padded, pad=random.Random(i).randbytes(1100 << 10))
+        open(os.path.join(d, "c%04d.tar" % i), "wb").write(tar("opt/app.war", w2))
+        open(os.path.join(side, "c%04d.war" % i), "wb").write(w2)
         cases[i] = (desc, top, nested, in_cen)
 
     # the JVM: the archive itself, and extracted from the war
-    q = "".join("%s\t%s\n%s!/WEB-INF/lib/app.jar\t%s\n" % (t, CLASS, n, CLASS) for _, t, n, _ in cases.values())
+    q = "".join("%s\t%s\n%s!/WEB-INF/lib/app.jar\t%s\n%s!/WEB-INF/lib/app.jar\t%s\n" % (
+        t, CLASS, n, CLASS, os.path.join(side, "c%04d.war" % i), CLASS) for i, (_, t, n, _) in cases.items())
     p = subprocess.run(["java", "-Xss4m", "-cp", cls, "LoadProbe"], input=q, capture_output=True, text=True)
     jvm = dict(line.split("\t", 1) for line in p.stdout.splitlines())
-    ok("LoadProbe answered every case", len(jvm) == 2 * len(cases), p.stderr[-400:])
+    ok("LoadProbe answered every case", len(jvm) == 3 * len(cases), p.stderr[-400:])
 
     # log4scan: every top-level archive, and every war with its jar streamed
     p = subprocess.run([L4S, "scan", "--format", "json", "--max-nested-size", "1", d],
@@ -119,10 +144,14 @@ def main():
     ok("log4scan scanned the cases (exit %d)" % p.returncode, p.returncode in (0, 1, 2), p.stderr[-400:])
 
     tally = {"agree": 0, "disagree": 0}
+    by_where = {}
     kinds = {}
     for i, (desc, top, nested, in_cen) in sorted(cases.items()):
-        for where, path in (("top-level", top), ("streamed", nested + "!/WEB-INF/lib/app.jar")):
-            loc = top if where == "top-level" else nested + "!/WEB-INF/lib/app.jar"
+        t2 = os.path.join(d, "c%04d.tar" % i)
+        for where, path, loc in (("top-level", top, top),
+                                 ("streamed", nested + "!/WEB-INF/lib/app.jar", nested + "!/WEB-INF/lib/app.jar"),
+                                 ("streamed in streamed", t2 + "!/opt/app.war!/WEB-INF/lib/app.jar",
+                                  os.path.join(side, "c%04d.war" % i) + "!/WEB-INF/lib/app.jar")):
             ans = jvm.get(loc, "?").strip()
             fs = findings.get(path, [])
             es = errors.get(path, [])
@@ -143,13 +172,16 @@ def main():
             k = ans.split(":")[0] if not ans.startswith("error:") else ans[:60]
             kinds[k] = kinds.get(k, 0) + 1
             tally["agree" if good else "disagree"] += 1
+            by_where.setdefault(where, [0, 0])[0 if good else 1] += 1
             if not good:
                 ok("%s %s" % (where, desc), False, "JVM: %s; want %s; log4scan: findings %s errors %s" % (
                     ans, want, [(f["status"], sorted(f["cves"])) for f in fs], es))
     for k, v in sorted(kinds.items()):
         print("# JVM answered %-60s %d times" % (k, v))
+    for w, (a, dis) in sorted(by_where.items()):
+        print("# %-22s %d agree, %d disagree" % (w, a, dis))
     total = tally["agree"] + tally["disagree"]
-    print("# %d archives (%d cases, top-level and streamed): %d agree with the JVM, %d disagree" % (
+    print("# %d archives (%d cases: top-level, streamed, streamed in streamed): %d agree with the JVM, %d disagree" % (
         total, len(cases), tally["agree"], tally["disagree"]))
     ok("every archive agrees with the JVM (%d of %d)" % (tally["agree"], total), tally["disagree"] == 0)
     loaded = sum(1 for v in jvm.values() if v.strip() == "loaded")

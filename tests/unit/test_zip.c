@@ -1126,7 +1126,7 @@ static bool stream(const struct buf *inner, uint64_t budget, struct stream_resul
 	buf_reset(err);
 	memset(r, 0, sizeof *r);
 	if (zip_open(&pz, &s, &LIM, err) == ZIP_OK) {
-		ok = zipstream_read(&pz, &pz.entries[0], budget, &LIM, false, want_all, NULL, r, err);
+		ok = zipstream_read(&pz, &pz.entries[0], budget, &LIM, false, want_all, NULL, NULL, r, err);
 		zip_close(&pz);
 	}
 	buf_free(&parent);
@@ -1266,6 +1266,133 @@ static void test_stream_rules(void)
 	buf_free(&err);
 }
 
+/* ---- archives nested in the stream (stream_nest): offered as they
+ * stream by, kept only when the central directory lists them */
+
+struct tok {
+	char name[64];
+	struct buf data;   /* every byte the reader gave */
+};
+static int nest_opened, nest_dropped;
+
+static bool want_nest(const char *name, size_t len, uint64_t *max, void *ctx)
+{
+	(void)ctx;
+	*max = len > 4 && !memcmp(name, "lib/", 4) ? STREAM_NEST : 1 << 20;
+	return true;
+}
+
+static void *t_open(void *ctx, const char *name, size_t nlen, uint32_t crc, uint64_t usize, uint64_t used,
+		    byte_read_fn rd, void *rctx, uint64_t *spent)
+{
+	(void)ctx;
+	(void)crc;
+	(void)usize;
+	(void)used;
+	struct tok *t = calloc(1, sizeof *t);
+	snprintf(t->name, sizeof t->name, "%.*s", (int)nlen, name);
+	unsigned char b[7]; /* small reads: a reader's bytes come in any pieces */
+	const char *why;
+	ssize_t n;
+	while ((n = rd(rctx, b, sizeof b, &why)) > 0)
+		buf_add(&t->data, b, (size_t)n);
+	*spent = t->data.len;
+	nest_opened++;
+	return t;
+}
+
+static void t_drop(void *ctx, void *token)
+{
+	(void)ctx;
+	struct tok *t = token;
+	buf_free(&t->data);
+	free(t);
+	nest_dropped++;
+}
+
+static const struct stream_nest TNEST = {t_open, t_drop, NULL, 1 << 20};
+
+static bool nested_is(const struct stream_result *r, const char *name, const char *local, const char *data)
+{
+	const struct stream_entry *e = sentry(r, name);
+	const struct tok *t = e ? e->nested : NULL;
+	return t && !e->error && !strcmp(t->name, local) && t->data.len == strlen(data) &&
+	       !memcmp(t->data.data, data, t->data.len);
+}
+
+static void take_tokens(struct stream_result *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->entries[i].nested) {
+			t_drop(NULL, r->entries[i].nested);
+			r->entries[i].nested = NULL;
+		}
+}
+
+static void test_stream_nest(void)
+{
+	struct zw z;
+	struct ent a = {.name = "lib/a.jar", .data = LOREM, .len = sizeof LOREM - 1, .method = 8};
+	struct ent ghost = {.name = "lib/ghost.jar", .data = "ghost bytes", .len = 11, .method = 8};
+	struct ent d = {.name = "lib/d.jar", .data = "with a descriptor", .len = 17, .method = 8, .descriptor = true};
+	struct ent ren = {.name = "lib/real.jar", .data = "renamed", .len = 7, .local_name = "lib/x.bin"};
+	struct ent lie = {.name = "lib/lie.jar", .data = "lying sizes", .len = 11, .method = 8,
+			  .local_csize_delta = 2};
+	struct ent c = {.name = "dir/c.class", .data = "class", .len = 5};
+	struct ent sd = {.name = "lib/sd.jar", .data = "stored, with a descriptor", .len = 25, .descriptor = true};
+	zw_begin(&z, NULL);
+	zw_add(&z, &a);
+	zw_add(&z, &sd);
+	zw_add_local_only(&z, &ghost);
+	zw_add(&z, &d);
+	zw_add(&z, &ren);
+	zw_add(&z, &lie);
+	zw_add(&z, &c);
+	struct buf inner = zw_end(&z, false, NULL);
+
+	/* from a parent that can be read twice (a zip on disk) */
+	struct zw w;
+	zw_begin(&w, NULL);
+	struct ent e = {.name = "inner.jar", .data = inner.data, .len = inner.len, .method = 8};
+	zw_add(&w, &e);
+	struct buf parent = zw_end(&w, false, NULL);
+	struct zsrc src = memsrc(&parent);
+	struct zip pz;
+	struct buf err = BUF_INIT;
+	struct stream_result r;
+	nest_opened = nest_dropped = 0;
+	bool ok = zip_open(&pz, &src, &LIM, &err) == ZIP_OK &&
+		  zipstream_read(&pz, &pz.entries[0], 1 << 24, &LIM, false, want_nest, NULL, &TNEST, &r, &err);
+	CHECK("stream nest: entries read as they stream by, under the directory's names",
+	      ok && nested_is(&r, "lib/a.jar", "lib/a.jar", LOREM) &&
+		      nested_is(&r, "lib/d.jar", "lib/d.jar", "with a descriptor") &&
+		      nested_is(&r, "lib/real.jar", "lib/x.bin", "renamed") && sdata_is(&r, "dir/c.class", "class"));
+	CHECK("stream nest: a STORED entry with a data descriptor is offered once read to its descriptor",
+	      ok && nested_is(&r, "lib/sd.jar", "lib/sd.jar", "stored, with a descriptor"));
+	CHECK("stream nest: a local header the directory does not list: its token dropped",
+	      ok && !sentry(&r, "lib/ghost.jar") && nest_dropped >= 1);
+	CHECK("stream nest: an entry whose local header lies is read again by the directory's sizes",
+	      ok && nested_is(&r, "lib/lie.jar", "lib/lie.jar", "lying sizes"));
+	CHECK("stream nest: what the caller spent below is counted", ok && r.spent >= sizeof LOREM - 1 + 17 + 7 + 11);
+	take_tokens(&r);
+	CHECK("stream nest: every token either kept or dropped", nest_opened == nest_dropped);
+	stream_result_free(&r);
+	zip_close(&pz);
+
+	/* a budget too small for what the nested entries cost: the stream stops */
+	nest_opened = nest_dropped = 0;
+	ok = zip_open(&pz, &src, &LIM, &err) == ZIP_OK &&
+	     zipstream_read(&pz, &pz.entries[0], inner.len + 100, &LIM, false, want_nest, NULL, &TNEST, &r, &err);
+	CHECK("stream nest: what is spent below counts against the budget",
+	      !ok && strstr(buf_cstr(&err), "budget"));
+	stream_result_drop(&r, &TNEST);
+	CHECK("stream nest: tokens dropped with the result", nest_opened == nest_dropped);
+	zip_close(&pz);
+	buf_free(&parent);
+	buf_free(&inner);
+	buf_free(&err);
+}
+
 int main(void)
 {
 	D = libdeflate_alloc_decompressor();
@@ -1280,6 +1407,7 @@ int main(void)
 	test_entry_refusals();
 	test_reader();
 	test_stream_rules();
+	test_stream_nest();
 	libdeflate_free_decompressor(D);
 	UNIT_EXIT();
 }
