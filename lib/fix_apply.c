@@ -124,7 +124,7 @@ struct scanner *fix_scanner(struct fixer *fx, struct scan_opts *so, struct scan_
 {
 	memset(stats, 0, sizeof *stats);
 	*so = *fx->o.so;
-	so->want_sha256 = false;
+	so->sha256 = SHA_NONE;
 	struct scanner *sc = scanner_new(fx->o.rules, so, stats);
 	if (!sc)
 		buf_adds(err, "cannot allocate a scanner");

@@ -64,6 +64,7 @@ struct stream_result {
 	struct stream_entry *entries;
 	size_t n;
 	char sha256[65];
+	char cd_sha256[65];  /* zip_cd_sha256 of its central directory, or "" when it could not be decided */
 	uint64_t bytes;      /* bytes of the nested archive streamed */
 	bool unchecked;      /* entries are as the local headers show them (see above) */
 	char refused[128];   /* as zip.refused: why OpenJDK 17 refuses the archive, or "" */
