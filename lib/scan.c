@@ -993,13 +993,18 @@ void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path,
 	budget_start(s);
 	/* A tarball (plain or compressed) is told by its first bytes, and is
 	 * read as one before the zip reader looks at its tail. */
-	unsigned char head[SNIFF_HEAD];
-	ssize_t hn = pread(fd, head, sizeof head, 0);
-	if (hn < 0)
-		hn = 0;
-	bool is_tar = tar_probe(head, (size_t)hn) && tar_scan_fd(s, fd, head, (size_t)hn, path, out);
-	struct zsrc src = {.fd = fd, .mem = NULL, .off = 0, .size = (uint64_t)st->st_size};
-	scan_top(s, &src, head, (size_t)hn, path, named_archive, is_tar, out);
+	/* A file no longer than a head and a tail is read whole in one pread
+	 * and scanned from memory: one system call instead of two. */
+	unsigned char head[SNIFF_HEAD + ZIP_TAIL_FIRST];
+	bool whole = st->st_size <= (off_t)sizeof head;
+	ssize_t got = pread(fd, head, whole ? sizeof head : SNIFF_HEAD, 0);
+	if (got < 0)
+		got = 0;
+	whole = whole && got == st->st_size;
+	size_t hn = (size_t)got < SNIFF_HEAD ? (size_t)got : SNIFF_HEAD;
+	bool is_tar = tar_probe(head, hn) && tar_scan_fd(s, fd, head, hn, path, out);
+	struct zsrc src = {.fd = whole ? -1 : fd, .mem = whole ? head : NULL, .off = 0, .size = (uint64_t)st->st_size};
+	scan_top(s, &src, head, hn, path, named_archive, is_tar, out);
 	budget_finish(s, out, path);
 }
 
