@@ -5,6 +5,7 @@
 #                               bench/make-corpus.sh when missing or stale
 #   RUNS=N     runs per figure (median; default 5)
 #   L4S=PATH   the agent to measure (default build/log4scan, built if missing)
+#   L4S_BASE=PATH  another build to measure beside it (bench/hash-bench.py)
 #
 # Prints, page cache warm, side by side: log4scan with --threads 1 and 2 (and
 # the default when this machine does not have 2 CPUs), with --cache when the
@@ -29,6 +30,11 @@ mkdir -p bench/out/bin
 cc -O2 -Wall -o bench/out/bin/cdfloor bench/cdfloor.c
 cc -O2 -Wall -o bench/out/bin/measure bench/measure.c
 python3 bench/bench.py "$tree" "$corpus"
+# issue 17's figures: L4S beside the floor (and beside L4S_BASE, another
+# build, when given), in one run
+echo
+echo "== bench/hash-bench.py"
+python3 bench/hash-bench.py "$tree" ${L4S_BASE:+base=$L4S_BASE} "new=$L4S"
 
 for b in logs-bench.sh ps-bench.sh server-bench.sh; do
 	if [ -f "bench/$b" ]; then

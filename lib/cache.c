@@ -193,7 +193,7 @@ static bool restore_records(const struct rules *r, const char *p, size_t len, st
 		pos += ll + 1;
 		if (n >= 3 && !strcmp(f[0], "X")) {
 			batch_add_error(out, f[1], "%s", f[2]);
-		} else if (n >= 16 && !strcmp(f[0], "F")) {
+		} else if (n >= 18 && !strcmp(f[0], "F")) {
 			struct finding fd;
 			memset(&fd, 0, sizeof fd);
 			fd.path = xstrdup(f[1]);
@@ -208,6 +208,8 @@ static bool restore_records(const struct rules *r, const char *p, size_t len, st
 			parse_cves(r, f[8], fd.mitigated, &fd.nmitigated);
 			snprintf(fd.fixed_in, sizeof fd.fixed_in, "%s", f[9]);
 			snprintf(fd.sha256, sizeof fd.sha256, "%s", f[10]);
+			snprintf(fd.cd_sha256, sizeof fd.cd_sha256, "%s", f[11]);
+			fd.hash_note = f[12][0] ? xstrdup(f[12]) : NULL;
 			static const char *sev[] = {"none", "low", "medium", "high", "critical"};
 			int worst = 0;
 			for (size_t i = 0; i < fd.ncves; i++) {
@@ -217,12 +219,12 @@ static bool restore_records(const struct rules *r, const char *p, size_t len, st
 			fd.severity = sev[worst];
 			fd.advice = r->advice[fd.comp];
 			/* image fields: empty when the finding is not from an image */
-			fd.image = f[11][0] ? xstrdup(f[11]) : NULL;
-			fd.tag = f[12][0] ? xstrdup(f[12]) : NULL;
-			fd.layer = f[13][0] ? xstrdup(f[13]) : NULL;
-			fd.note = f[14][0] ? xstrdup(f[14]) : NULL;
-			fd.removed = f[15][0] == '1';
-			for (size_t i = 16; i < n; i++)
+			fd.image = f[13][0] ? xstrdup(f[13]) : NULL;
+			fd.tag = f[14][0] ? xstrdup(f[14]) : NULL;
+			fd.layer = f[15][0] ? xstrdup(f[15]) : NULL;
+			fd.note = f[16][0] ? xstrdup(f[16]) : NULL;
+			fd.removed = f[17][0] == '1';
+			for (size_t i = 18; i < n; i++)
 				finding_add_evidence(&fd, "%s", f[i]);
 			out->rec = xrealloc(out->rec, (out->n + 1) * sizeof *out->rec);
 			memset(&out->rec[out->n], 0, sizeof out->rec[out->n]);
@@ -318,6 +320,8 @@ void cache_store(struct cache *c, const char *path, const struct stat *st, const
 			buf_free(&ids);
 			put_field(&rec, f->fixed_in);
 			put_field(&rec, f->sha256);
+			put_field(&rec, f->cd_sha256);
+			put_field(&rec, f->hash_note ? f->hash_note : "");
 			put_field(&rec, f->image ? f->image : "");
 			put_field(&rec, f->tag ? f->tag : "");
 			put_field(&rec, f->layer ? f->layer : "");

@@ -87,6 +87,7 @@ void finding_free(struct finding *f)
 	free(f->tag);
 	free(f->layer);
 	free(f->note);
+	free(f->hash_note);
 	memset(f, 0, sizeof *f);
 }
 

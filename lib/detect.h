@@ -53,7 +53,9 @@ struct finding {
 	size_t nevidence;
 	/* Filled in by the scanner: */
 	char *path;
-	char sha256[65];
+	char sha256[65];             /* SHA-256 of the archive, per the hashing policy, or "" */
+	char cd_sha256[65];          /* SHA-256 of its central directory's bytes, or "" (scan.h) */
+	char *hash_note;             /* why sha256 is absent although the policy asked for it, or NULL */
 	long pid;                    /* process view: the JVM that has it loaded, else 0 */
 	/* Container images (image.c); all NULL otherwise: */
 	char *image;                 /* repository name, or the image id when untagged */

@@ -126,7 +126,7 @@ struct scanner *fix_scanner(struct fixer *fx, struct scan_opts *so, struct scan_
 	if (fx->o.run_stats)
 		atomic_store(&stats->inflated, atomic_load(&fx->o.run_stats->inflated));
 	*so = *fx->o.so;
-	so->want_sha256 = false;
+	so->sha256 = SHA_NONE;
 	struct scanner *sc = scanner_new(fx->o.rules, so, stats);
 	if (!sc)
 		buf_adds(err, "cannot allocate a scanner");

@@ -1,8 +1,8 @@
 /* fmt_csv.c - the csv format: one row per finding, RFC 4180.
  *
  * Columns: path, component, version, version_source, status, severity,
- * cves, mitigated_cves, fixed_in, sha256, advice (lists joined with one
- * space).  Rows end in CRLF; a field that holds a comma, a double quote, CR
+ * cves, mitigated_cves, fixed_in, sha256, advice, cd_sha256 (lists joined
+ * with one space; cd_sha256 last, so that readers by position still work).  Rows end in CRLF; a field that holds a comma, a double quote, CR
  * or LF is quoted and its quotes doubled, so any file name survives a
  * round trip through a CSV parser.  Fields are the exact bytes: a file name
  * that is not UTF-8 stays as it is on disk (read the file as bytes, or with
@@ -94,6 +94,7 @@ static void csv_finding(struct report_writer *w, const struct finding *f)
 	csv_field(&b, true, f->fixed_in);
 	csv_field(&b, true, f->sha256);
 	csv_field(&b, true, f->advice);
+	csv_field(&b, true, f->cd_sha256);
 	buf_adds(&b, "\r\n");
 	fwrite(b.data, 1, b.len, w->out);
 	buf_free(&b);
@@ -119,7 +120,7 @@ struct report_writer *report_new_csv(struct report_writer *w)
 {
 	w->ops = &csv_ops;
 	fputs("path,component,version,version_source,status,severity,cves,mitigated_cves,fixed_in,"
-	      "sha256,advice\r\n",
+	      "sha256,advice,cd_sha256\r\n",
 	      w->out);
 	return w;
 }

@@ -145,6 +145,10 @@ static void component(struct buf *b, const struct finding *f, size_t idx)
 	bool first = true;
 	prop(b, &first, "log4scan:status", status_name(f->status));
 	prop(b, &first, "log4scan:version-source", f->version_source ? f->version_source : "unknown");
+	if (f->cd_sha256[0])
+		prop(b, &first, "log4scan:cd-sha256", f->cd_sha256);
+	if (f->hash_note)
+		prop(b, &first, "log4scan:sha256-note", f->hash_note);
 	if (f->version[0] && is_range(f->version))
 		prop(b, &first, "log4scan:version-range", f->version);
 	if (f->fixed_in[0])

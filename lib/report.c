@@ -17,6 +17,7 @@ void finding_copy(struct finding *dst, const struct finding *src)
 	dst->tag = src->tag ? xstrdup(src->tag) : NULL;
 	dst->layer = src->layer ? xstrdup(src->layer) : NULL;
 	dst->note = src->note ? xstrdup(src->note) : NULL;
+	dst->hash_note = src->hash_note ? xstrdup(src->hash_note) : NULL;
 	dst->evidence = src->nevidence ? xcalloc(src->nevidence, sizeof *dst->evidence) : NULL;
 	for (size_t i = 0; i < src->nevidence; i++)
 		dst->evidence[i] = xstrdup(src->evidence[i]);
@@ -60,6 +61,10 @@ void report_finding_json(struct buf *b, const struct finding *f)
 		json_field_str(b, true, "sha256", f->sha256);
 	else
 		buf_adds(b, ",\"sha256\":null");
+	if (f->hash_note)
+		json_field_str(b, true, "sha256_note", f->hash_note);
+	if (f->cd_sha256[0])
+		json_field_str(b, true, "cd_sha256", f->cd_sha256);
 	if (f->pid)
 		json_field_int(b, true, "pid", f->pid);
 	if (f->image) {

@@ -56,8 +56,9 @@ void scan_opts_default(struct scan_opts *o)
 	o->max_cd_bytes = 256ULL << 20;
 	o->max_entries = 4000000;
 	o->max_dir_classes = 500000;
+	o->max_hash_bytes = 1ULL << 30;
 	o->bytecode_only = false;
-	o->want_sha256 = true;
+	o->sha256 = SHA_AFFECTED;
 }
 
 struct scanner *scanner_new(const struct rules *r, const struct scan_opts *o, struct scan_stats *st)
@@ -173,35 +174,154 @@ void path_join(struct buf *p, const char *name, size_t len)
 	join_entry(p, "!/", name, len);
 }
 
-static void sha256_source(const struct zsrc *src, char out[65])
+const char *sha_policy_name(enum sha_policy p)
 {
-	struct sha256_ctx c;
-	unsigned char d[32];
-	sha256_init(&c);
-	if (src->mem) {
-		sha256_update(&c, (size_t)src->size, src->mem);
-	} else {
-		unsigned char *b = xmalloc(1 << 20);
-		for (uint64_t at = 0; at < src->size;) {
-			size_t n = src->size - at < (1 << 20) ? (size_t)(src->size - at) : (1 << 20);
-			if (zsrc_read(src, b, n, at) < 0) {
-				free(b);
-				out[0] = 0;
-				return;
-			}
-			sha256_update(&c, n, b);
-			at += n;
+	return p == SHA_ALL ? "all" : p == SHA_NONE ? "none" : "affected";
+}
+
+bool sha_policy_parse(const char *s, enum sha_policy *p)
+{
+	static const enum sha_policy v[] = {SHA_AFFECTED, SHA_ALL, SHA_NONE};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		if (!strcmp(s, sha_policy_name(v[i]))) {
+			*p = v[i];
+			return true;
 		}
-		free(b);
+	return false;
+}
+
+/* The holes of [off, off + size) of fd (SEEK_DATA/SEEK_HOLE; a file system
+ * without them has none), as alternating data and hole extents: calls
+ * fn(at, len, hole) in order; stops early when fn returns false. */
+static bool extents(int fd, uint64_t off, uint64_t size, bool (*fn)(void *, uint64_t, uint64_t, bool),
+		    void *ctx)
+{
+#if !defined(SEEK_DATA) || !defined(SEEK_HOLE)
+	/* (Windows: no SEEK_DATA; a sparse file's holes are read as zeros, and
+	 * --max-hash-size bounds the hashing) */
+	return fn(ctx, off, size, false);
+#else
+	uint64_t end = off + size;
+	for (uint64_t at = off; at < end;) {
+		off_t d = lseek(fd, (off_t)at, SEEK_DATA);
+		uint64_t data = d < 0 ? (errno == ENXIO ? end : at) : (uint64_t)d;
+		if (data > end)
+			data = end;
+		if (data > at && !fn(ctx, at, data - at, true))
+			return false;
+		if (data >= end)
+			break;
+		off_t h = d < 0 ? (off_t)end : lseek(fd, (off_t)data, SEEK_HOLE);
+		uint64_t hole = h < 0 || (uint64_t)h > end ? end : (uint64_t)h;
+		if (hole <= data)
+			hole = end; /* the file changed under us: the rest as data */
+		if (!fn(ctx, data, hole - data, false))
+			return false;
+		at = hole;
+	}
+	return true;
+#endif
+}
+
+static bool count_holes(void *ctx, uint64_t at, uint64_t len, bool hole)
+{
+	(void)at;
+	if (hole)
+		*(uint64_t *)ctx += len;
+	return true;
+}
+
+struct hash_walk {
+	struct sha256_ctx c;
+	const struct zsrc *src;
+	unsigned char *b;   /* 1 MiB; all zeros while a hole is hashed */
+};
+
+static bool hash_extent(void *ctx, uint64_t at, uint64_t len, bool hole)
+{
+	struct hash_walk *w = ctx;
+	if (hole)
+		memset(w->b, 0, 1 << 20);
+	for (uint64_t done = 0; done < len;) {
+		size_t n = len - done < (1 << 20) ? (size_t)(len - done) : (1 << 20);
+		if (!hole && zsrc_read(w->src, w->b, n, at - w->src->off + done) < 0)
+			return false;
+		sha256_update(&w->c, n, w->b);
+		done += n;
+	}
+	return true;
+}
+
+/* The SHA-256 of an archive's bytes into out, or "" and the reason in why
+ * when it is past a bound: larger than --max-hash-size, or a sparse file
+ * whose holes add up to more than SCAN_MAX_HASH_HOLES (they would be hashed
+ * as zeros: seconds of CPU for a file that takes no disk).  The holes of a
+ * smaller one are not read, only hashed. */
+static void sha256_source(const struct scanner *s, const struct zsrc *src, char out[65], struct buf *why)
+{
+	struct hash_walk w;
+	unsigned char d[32];
+	out[0] = 0;
+	uint64_t holes = 0;
+	if (!src->mem)
+		extents(src->fd, src->off, src->size, count_holes, &holes);
+	if (holes > SCAN_MAX_HASH_HOLES) {
+		buf_printf(why, "not hashed: a sparse file, %llu MiB of its %llu MiB are holes (more than %llu MiB)",
+			   (unsigned long long)(holes >> 20), (unsigned long long)(src->size >> 20),
+			   (unsigned long long)(SCAN_MAX_HASH_HOLES >> 20));
+		return;
+	}
+	if (src->size > s->o->max_hash_bytes) {
+		buf_printf(why, "not hashed: %llu MiB, more than --max-hash-size (%llu MiB)",
+			   (unsigned long long)(src->size >> 20), (unsigned long long)(s->o->max_hash_bytes >> 20));
+		return;
+	}
+	sha256_init(&w.c);
+	if (src->mem) {
+		sha256_update(&w.c, (size_t)src->size, src->mem);
+	} else {
+		w.src = src;
+		w.b = xmalloc(1 << 20);
+		bool ok = extents(src->fd, src->off, src->size, hash_extent, &w);
+		free(w.b);
+		if (!ok) {
+			buf_printf(why, "not hashed: read error: %s", strerror(errno));
+			return;
+		}
 		/* The one place a large file is read whole (only when it holds a
 		 * finding): do not leave it in the page cache at the expense of
 		 * the host's own working set.  Pages the JVM has mapped stay. */
 		if (src->size > (64u << 20) && src->off == 0)
 			posix_fadvise(src->fd, 0, 0, POSIX_FADV_DONTNEED);
 	}
-	sha256_digest(&c, 32, d);
+	sha256_digest(&w.c, 32, d);
 	for (int i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+bool scan_wants_hash(const struct scanner *s, const struct scan_batch *out, size_t n)
+{
+	if (s->o->sha256 == SHA_NONE || !n)
+		return false;
+	if (s->o->sha256 == SHA_ALL)
+		return true;
+	for (size_t i = out->n - n; i < out->n; i++)
+		if (out->rec[i].kind == REC_FINDING && out->rec[i].f.status != ST_SAFE)
+			return true;
+	return false;
+}
+
+/* Give the last n records of out (one archive's findings) its hash, or
+ * the reason it has none. */
+static void set_hash(struct scan_batch *out, size_t n, const char *sha, const char *why)
+{
+	for (size_t i = out->n - n; i < out->n; i++) {
+		if (out->rec[i].kind != REC_FINDING)
+			continue;
+		snprintf(out->rec[i].f.sha256, sizeof out->rec[i].f.sha256, "%s", sha);
+		if (why && *why && !out->rec[i].f.hash_note)
+			out->rec[i].f.hash_note = xstrdup(why);
+	}
 }
 
 struct zip_view {
@@ -330,18 +450,27 @@ static bool contains_itself(const struct chain *chain, uint32_t crc, uint64_t si
 }
 
 static void emit_findings(struct scanner *s, struct detect_result *res, const char *path,
-			  const struct zsrc *src, struct scan_batch *out)
+			  const struct arch_ident *id, struct scan_batch *out)
 {
-	char sha[65] = "";
-	if (res->nfindings && src && s->o->want_sha256)
-		sha256_source(src, sha);
+	char cd[65] = "";
+	if (res->nfindings && id && id->cd)
+		zip_cd_sha256(id->cd, id->cd_len, cd);
+	else if (id && id->cd_sha256)
+		snprintf(cd, sizeof cd, "%s", id->cd_sha256);
 	for (size_t i = 0; i < res->nfindings; i++) {
 		struct scan_record *r = batch_new(out);
 		r->kind = REC_FINDING;
 		r->f = res->findings[i];
 		r->f.path = xstrdup(path);
-		memcpy(r->f.sha256, sha, sizeof sha);
+		memcpy(r->f.cd_sha256, cd, sizeof cd);
 		atomic_fetch_add(&s->st->findings[r->f.status], 1);
+	}
+	if (id && id->src && scan_wants_hash(s, out, res->nfindings)) {
+		char sha[65];
+		struct buf why = BUF_INIT;
+		sha256_source(s, id->src, sha, &why);
+		set_hash(out, res->nfindings, sha, buf_cstr(&why));
+		buf_free(&why);
 	}
 	/* ownership of the findings moved into the batch */
 	free(res->findings);
@@ -772,7 +901,7 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 	/* the entries that count are the central directory's (zipstream.h); when
 	 * it is out of reach, err says so, and what r holds, if anything, is
 	 * what the local headers show */
-	bool ok = stream_run(src, budget, &lim, once && s->o->want_sha256, stream_want, &v, &nest, &r, &err);
+	bool ok = stream_run(src, budget, &lim, once && s->o->sha256 != SHA_NONE, stream_want, &v, &nest, &r, &err);
 	if (r.bytes > v.charged)
 		inflate_charge(s, r.bytes - v.charged);
 	if (!ok && r.bytes + r.spent > budget)
@@ -786,17 +915,18 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 		atomic_fetch_add(&s->st->archives, 1);
 
 	struct container c = {r.n, sv_name, sv_read, &v};
-	size_t found = scan_container(s, &c, buf_cstr(path), "!/", NULL, out);
-	/* Hash only an archive that holds a finding (rare): stream it once more,
-	 * keeping nothing but the digest; a reader read once hashed on the way. */
-	if (found && s->o->want_sha256 && ok) {
+	struct arch_ident id = {NULL, NULL, 0, r.cd_sha256[0] ? r.cd_sha256 : NULL};
+	size_t found = scan_container(s, &c, buf_cstr(path), "!/", &id, out);
+	/* Hash only an archive the policy wants hashed (rare): stream it once
+	 * more, keeping nothing but the digest; a reader read once hashed on the
+	 * way.  It is inflated, not read from disk: no holes to mind. */
+	if (found && ok && scan_wants_hash(s, out, found)) {
 		struct stream_result h;
 		struct buf herr = BUF_INIT;
 		bool hok = once ? (h = r, true)
 				: stream_run(src, budget, &lim, true, stream_nothing, NULL, NULL, &h, &herr);
 		if (hok)
-			for (size_t i = out->n - found; i < out->n; i++)
-				memcpy(out->rec[i].f.sha256, h.sha256, sizeof h.sha256);
+			set_hash(out, found, h.sha256, NULL);
 		if (!once)
 			stream_result_free(&h);
 		buf_free(&herr);
@@ -1044,7 +1174,8 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 
 	struct zip_view view = {s, &z};
 	struct container c = {z.nentries, zv_name, zv_read, &view};
-	size_t found = scan_container(s, &c, buf_cstr(path), "!/", src, out);
+	struct arch_ident id = {src, z.cd, z.cd_len, NULL};
+	size_t found = scan_container(s, &c, buf_cstr(path), "!/", &id, out);
 	const struct scan_watch *w = s->watch;
 	struct scan_nest none = {NULL, 0, NULL};
 	if (w)
@@ -1119,13 +1250,18 @@ void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path,
 	budget_start(s);
 	/* A tarball (plain or compressed) is told by its first bytes, and is
 	 * read as one before the zip reader looks at its tail. */
-	unsigned char head[SNIFF_HEAD];
-	ssize_t hn = pread(fd, head, sizeof head, 0);
-	if (hn < 0)
-		hn = 0;
-	bool is_tar = tar_probe(head, (size_t)hn) && tar_scan_fd(s, fd, head, (size_t)hn, path, out);
-	struct zsrc src = {.fd = fd, .mem = NULL, .off = 0, .size = (uint64_t)st->st_size};
-	scan_top(s, &src, head, (size_t)hn, path, named_archive, is_tar, out);
+	/* A file no longer than a head and a tail is read whole in one pread
+	 * and scanned from memory: one system call instead of two. */
+	unsigned char head[SNIFF_HEAD + ZIP_TAIL_FIRST];
+	bool whole = st->st_size <= (off_t)sizeof head;
+	ssize_t got = pread(fd, head, whole ? sizeof head : SNIFF_HEAD, 0);
+	if (got < 0)
+		got = 0;
+	whole = whole && got == st->st_size;
+	size_t hn = (size_t)got < SNIFF_HEAD ? (size_t)got : SNIFF_HEAD;
+	bool is_tar = tar_probe(head, hn) && tar_scan_fd(s, fd, head, hn, path, out);
+	struct zsrc src = {.fd = whole ? -1 : fd, .mem = whole ? head : NULL, .off = 0, .size = (uint64_t)st->st_size};
+	scan_top(s, &src, head, hn, path, named_archive, is_tar, out);
 	budget_finish(s, out, path);
 }
 
@@ -1381,7 +1517,7 @@ void scan_package_dir(struct scanner *s, const char *dir, struct scan_batch *out
 }
 
 size_t scan_container(struct scanner *s, const struct container *c, const char *path,
-		      const char *sep, const struct zsrc *src, struct scan_batch *out)
+		      const char *sep, const struct arch_ident *id, struct scan_batch *out)
 {
 	struct detect_opts dopt = {s->o->bytecode_only, s->o->max_class_bytes};
 	struct detect_result res;
@@ -1401,7 +1537,7 @@ size_t scan_container(struct scanner *s, const struct container *c, const char *
 	}
 	buf_free(&p);
 	size_t found = res.nfindings;
-	emit_findings(s, &res, path, src, out);
+	emit_findings(s, &res, path, id, out);
 	detect_result_free(&res);
 	return found;
 }

@@ -37,7 +37,25 @@
  * records (a cache made by an earlier engine is then void).  2: archives
  * told by content at every level, budget shares, relocated exploded copies,
  * long paths (issue 16). */
-#define SCAN_ENGINE_REV 2
+#define SCAN_ENGINE_REV 3
+
+/* Which archives get the SHA-256 of their bytes (the `sha256` field).  Every
+ * archive finding gets `cd_sha256` whatever the policy: the SHA-256 of the
+ * archive's central directory, bytes already read, so it costs nothing but
+ * the digest of them (see docs/schema.md for what it identifies).
+ *   SHA_AFFECTED (default): archives holding a vulnerable or mitigated
+ *     finding, what the fleet's remediation needs;
+ *   SHA_ALL: every archive holding a finding (complete SBOMs);
+ *   SHA_NONE: none.
+ * Hashing reads the archive whole; it is bounded (scan_opts.max_hash_bytes,
+ * and holes of a sparse file are not read but never add up to more than
+ * SCAN_MAX_HASH_HOLES): an archive past a bound is not hashed, and its
+ * findings say why (finding.hash_note). */
+enum sha_policy { SHA_NONE = 0, SHA_AFFECTED = 1, SHA_ALL = 2 };
+const char *sha_policy_name(enum sha_policy p);
+/* "affected", "all", "none" -> policy; false when none of them */
+bool sha_policy_parse(const char *s, enum sha_policy *p);
+#define SCAN_MAX_HASH_HOLES (64ULL << 20)
 
 struct scan_opts {
 	int max_depth;               /* nesting levels followed (default 16) */
@@ -49,8 +67,9 @@ struct scan_opts {
 	uint64_t max_cd_bytes;
 	uint64_t max_entries;
 	uint64_t max_dir_classes;    /* entries collected from an exploded directory */
+	uint64_t max_hash_bytes;     /* largest archive hashed (default 1 GiB) */
 	bool bytecode_only;
-	bool want_sha256;
+	enum sha_policy sha256;      /* see above */
 };
 void scan_opts_default(struct scan_opts *o);
 
@@ -200,11 +219,24 @@ void scanner_watch(struct scanner *s, const struct scan_watch *w);
  * current top-level input?  (Its view of that input is incomplete then.) */
 bool scanner_total_exhausted(const struct scanner *s);
 
+/* What identifies the archive a container is, for its findings: src, its
+ * bytes, hashed when the policy asks (NULL: not hashable here); cd, its
+ * central directory's bytes (NULL for a directory or a tar's class root),
+ * or cd_sha256 already made from them (a streamed archive). */
+struct arch_ident {
+	const struct zsrc *src;
+	const unsigned char *cd;
+	size_t cd_len;
+	const char *cd_sha256;
+};
 /* Run the detector over a container (a zip, a streamed zip, a directory, a
  * tar's class root): findings get `path`, read errors "path<sep>entry"
- * ("!/" inside archives, "/" on disk).  Findings are hashed from src when
- * it is given.  Returns how many findings were added (the last records). */
+ * ("!/" inside archives, "/" on disk), and the archive's identity from id
+ * (may be NULL).  Returns how many findings were added (the last records). */
 size_t scan_container(struct scanner *s, const struct container *c, const char *path,
-		      const char *sep, const struct zsrc *src, struct scan_batch *out);
+		      const char *sep, const struct arch_ident *id, struct scan_batch *out);
+/* Does the hashing policy want the archive of these records hashed (the
+ * last n of out: one archive's findings)? */
+bool scan_wants_hash(const struct scanner *s, const struct scan_batch *out, size_t n);
 
 #endif

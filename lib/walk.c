@@ -36,7 +36,7 @@ struct walker {
 
 	/* getdents64 buffer: one listing is read at a time (sub-directories
 	 * are walked after their parent's listing is closed). */
-	char *dirbuf;
+	char *dirbuf, *dirbuf2;  /* a listing's first two getdents64 chunks */
 
 	struct mount_skip *mounts;
 	size_t nmounts;
@@ -202,6 +202,18 @@ static void note_class(struct walker *w, const char *full, size_t len)
 	buf_free(&r);
 }
 
+/* Does this getdents64 chunk name `name`? */
+static bool listing_names(const char *b, ssize_t got, const char *name)
+{
+	for (ssize_t off = 0; off < got;) {
+		const struct dirent64 *de = (const struct dirent64 *)(b + off);
+		off += de->d_reclen;
+		if (!strcmp(de->d_name, name))
+			return true;
+	}
+	return false;
+}
+
 /* Walks the directory at path (the caller checked it is not a mount to
  * pass over when depth > 0): `name` in the open directory `parent`, or the
  * root itself when parent is -1.  The listing is read with getdents64 into
@@ -237,7 +249,15 @@ static void walk_dir(struct walker *w, struct buf *path, int parent, const char 
 		free(self);
 		return;
 	}
-	if (!wo->scan_backups && backup_tag_at(fd)) {
+	/* A backup tag is looked for (an openat) only when the listing names
+	 * one: read first, in one or two chunks; a listing longer than that (or
+	 * one that fails) is not searched, the tag is tried as before. */
+	char *chunk[2] = {w->dirbuf, w->dirbuf2};
+	ssize_t first[2];
+	first[0] = getdents64(fd, chunk[0], DIRBUF_SIZE);
+	first[1] = first[0] > 0 ? getdents64(fd, chunk[1], DIRBUF_SIZE) : 0;
+	if (!wo->scan_backups && (first[0] < 0 || first[1] != 0 || listing_names(chunk[0], first[0], BACKUP_TAG_NAME)) &&
+	    backup_tag_at(fd)) {
 		walkq_skip(q, p, BACKUP_TAG_SKIP_REASON "%s", NULL);
 		close(fd);
 		free(self);
@@ -249,8 +269,9 @@ static void walk_dir(struct walker *w, struct buf *path, int parent, const char 
 	bool saw_org = false, saw_layout = false;
 	char **subdirs = NULL;
 	size_t nsub = 0;
-	for (;;) {
-		ssize_t got = getdents64(fd, w->dirbuf, DIRBUF_SIZE);
+	for (int k = 0;; k++) {
+		const char *b = chunk[k < 2 ? k : 0];
+		ssize_t got = k < 2 ? first[k] : getdents64(fd, chunk[0], DIRBUF_SIZE);
 		if (got < 0) {
 			walkq_dir_error(q, p, errno);
 			break;
@@ -258,7 +279,7 @@ static void walk_dir(struct walker *w, struct buf *path, int parent, const char 
 		if (got == 0)
 			break;
 		for (ssize_t off = 0; off < got;) {
-			const struct dirent64 *de = (const struct dirent64 *)(w->dirbuf + off);
+			const struct dirent64 *de = (const struct dirent64 *)(b + off);
 			off += de->d_reclen;
 			const char *n = de->d_name;
 			if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
@@ -368,6 +389,7 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 		return -1;
 	}
 	w->dirbuf = xmalloc(DIRBUF_SIZE);
+	w->dirbuf2 = xmalloc(DIRBUF_SIZE);
 	w->roots = classroots_new(r);
 	load_mounts(w);
 	for (size_t i = 0; i < nroots; i++)
@@ -379,6 +401,7 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 	}
 	free(w->mounts);
 	free(w->dirbuf);
+	free(w->dirbuf2);
 	classroots_free(w->roots);
 	free(w->pkgroots);
 	free(w->covered);

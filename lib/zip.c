@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <libdeflate.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -647,4 +648,16 @@ bool zip_read(const struct zip *z, const struct zip_entry *e, uint64_t max,
 	*out = o;
 	*out_len = (size_t)e->usize;
 	return true;
+}
+
+void zip_cd_sha256(const unsigned char *cd, size_t cd_len, char out[65])
+{
+	struct sha256_ctx c;
+	unsigned char d[SHA256_DIGEST_SIZE];
+	sha256_init(&c);
+	if (cd_len)
+		sha256_update(&c, cd_len, cd);
+	sha256_digest(&c, sizeof d, d);
+	for (size_t i = 0; i < sizeof d; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }

@@ -127,6 +127,14 @@ enum zip_status zip_open_quick(struct zip *z, const struct zsrc *src, const stru
 			       bool quick, struct buf *err);
 void zip_close(struct zip *z);
 
+/* The archive's identity that costs nothing more than a digest: SHA-256
+ * of the central directory's bytes (zip.cd, zip.cd_len), which every scan has
+ * read.  It covers every entry's name, method, CRC-32, sizes, offset, dates,
+ * extra fields and comment; it does not cover the entries' data beyond
+ * their CRC-32, the local headers, bytes before the first entry (a launch
+ * script) or the end record and archive comment.  out: 64 hex digits. */
+void zip_cd_sha256(const unsigned char *cd, size_t cd_len, char out[65]);
+
 /* A source that may answer only some reads: the parts of a streamed archive
  * that were kept (zipstream.c).  read copies n bytes at `at` and returns 0,
  * -1 on an error (errno set), or 1 when those bytes are not available. */

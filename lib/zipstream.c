@@ -1076,6 +1076,7 @@ static bool decide(struct pull *p, struct walk *w, const struct zip_limits *lim,
 	bool ok = st == ZIP_OK;
 	if (ok) {
 		from_cen(&z, w, res, need, nneed);
+		zip_cd_sha256(z.cd, z.cd_len, res->cd_sha256);
 		memcpy(res->refused, z.refused, sizeof res->refused);
 		zip_close(&z);
 	} else if (k.missed) {

@@ -68,6 +68,7 @@ struct stream_result {
 	struct stream_entry *entries;
 	size_t n;
 	char sha256[65];
+	char cd_sha256[65];  /* zip_cd_sha256 of its central directory, or "" when it could not be decided */
 	uint64_t bytes;      /* bytes of the nested archive streamed */
 	uint64_t spent;      /* bytes stream_nest.open reported spent below it */
 	bool unchecked;      /* entries are as the local headers show them (see above) */

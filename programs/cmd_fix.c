@@ -268,7 +268,7 @@ int cmd_fix(int argc, char **argv)
 		return EXIT_FAILED;
 	struct scan_opts so;
 	scan_opts_default(&so);
-	so.want_sha256 = false;
+	so.sha256 = SHA_NONE;
 	struct walk_opts wo = {0};
 	wo.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	struct fix_opts fo = {.so = &so, .backup_dir = FIX_DEFAULT_BACKUP_DIR, .keep_mtime = true};

@@ -56,7 +56,12 @@ static const char scan_usage[] =
 	"  --max-io MB            keep reads under MB MiB per second\n"
 	"  --max-memory MB        shrink the per-thread caps (and threads) to fit MB MiB\n"
 	"  --time-budget SECONDS  stop cleanly after SECONDS; what was not reached is listed\n"
-	"  --no-sha256            do not hash archives that hold findings\n"
+	"  --sha256=affected|all|none  which archives holding findings get the SHA-256\n"
+	"                         of their bytes: affected (default) those with a\n"
+	"                         vulnerable or mitigated finding, all (complete SBOMs),\n"
+	"                         none; every archive finding has cd_sha256 anyway\n"
+	"  --no-sha256            the same as --sha256=none\n"
+	"  --max-hash-size N      archives larger than N MiB are not hashed (default 1024)\n"
 	"  --no-processes         whole-host scan: leave out the running JVMs (see `log4scan ps`)\n"
 	"  --read-environ         process view: also read LOG4J_* variables of JVMs\n"
 	"  --priority low|normal  low (default): nice 10 and low I/O priority\n"
@@ -71,7 +76,7 @@ static const char scan_usage[] =
 	"Exit status: 0 nothing vulnerable, 1 vulnerable found (or a JVM of unknown status;\n"
 	"see --fail-on), 2 the scan failed.\n";
 
-enum { OPT_FORMAT = 256, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_CACHE,
+enum { OPT_FORMAT = 256, OPT_RULES, OPT_FAILON, OPT_BYTECODE, OPT_NOSHA, OPT_SHA, OPT_MAXHASH, OPT_CACHE,
        OPT_MAXCPU, OPT_MAXIO, OPT_MAXMEM, OPT_BUDGET, OPT_NOPROC, OPT_ENVIRON, OPT_PRIORITY,
        OPT_SYSLOG, OPT_NOPROGRESS, OPT_SUBMITOPT };
 
@@ -175,7 +180,8 @@ static void scan_envelope_fields(struct buf *options, struct buf *coverage, cons
 	json_field_str(options, false, "rules", rules_file ? rules_file : "built-in");
 	json_field_int(options, true, "max_depth", so->max_depth);
 	json_field_bool(options, true, "bytecode_only", so->bytecode_only);
-	json_field_bool(options, true, "sha256", so->want_sha256);
+	json_field_bool(options, true, "sha256", so->sha256 != SHA_NONE);
+	json_field_str(options, true, "sha256_policy", sha_policy_name(so->sha256));
 	json_field_bool(options, true, "cache", cache);
 	json_field_int(options, true, "time_budget", budget);
 	json_field_int(options, true, "threads", wo->threads);
@@ -191,6 +197,8 @@ const struct option scan_options[] = {
 	{"fail-on", required_argument, NULL, OPT_FAILON},
 	{"bytecode-only", no_argument, NULL, OPT_BYTECODE},
 	{"no-sha256", no_argument, NULL, OPT_NOSHA},
+	{"sha256", required_argument, NULL, OPT_SHA},
+	{"max-hash-size", required_argument, NULL, OPT_MAXHASH},
 	{"cache", optional_argument, NULL, OPT_CACHE},
 	{"max-cpu", required_argument, NULL, OPT_MAXCPU},
 	{"max-io", required_argument, NULL, OPT_MAXIO},
@@ -238,7 +246,20 @@ static int scan_main(int argc, char **argv)
 				return EXIT_FAILED;
 			break;
 		case OPT_BYTECODE: so.bytecode_only = true; break;
-		case OPT_NOSHA: so.want_sha256 = false; break;
+		case OPT_NOSHA: so.sha256 = SHA_NONE; break;
+		case OPT_SHA:
+			if (!sha_policy_parse(optarg, &so.sha256)) {
+				cli_error("--sha256 takes affected, all or none");
+				return EXIT_FAILED;
+			}
+			break;
+		case OPT_MAXHASH:
+			if (!cli_parse_num(optarg, 1, 1L << 30, &n)) {
+				cli_error("--max-hash-size takes a positive number");
+				return EXIT_FAILED;
+			}
+			so.max_hash_bytes = (uint64_t)n << 20;
+			break;
 		case OPT_NOPROC: processes = false; break;
 		case OPT_ENVIRON: read_environ = true; break;
 		case OPT_PRIORITY:
@@ -392,7 +413,7 @@ static int scan_main(int argc, char **argv)
 		uint64_t knobs[] = {(uint64_t)so.max_depth, so.max_nested_bytes, so.max_file_inflate,
 				    so.max_class_bytes, so.max_cd_bytes, so.max_entries, so.bytecode_only,
 				    so.max_scan_inflate,
-				    so.want_sha256, SCAN_ENGINE_REV};
+				    so.sha256, so.max_hash_bytes, SCAN_ENGINE_REV};
 		digest = hash64(digest, knobs, sizeof knobs);
 		cache = cache_open(cache_file, digest, &err);
 		if (err.len)

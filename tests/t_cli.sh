@@ -160,8 +160,10 @@ check_eq "cli: -o into a missing directory exits 2" "$rc" 2
 run scan --format json --no-sha256 "$T/clean"
 check_eq "cli: --no-sha256: sha256 null" "$(count 'r["kind"]=="finding" and r["sha256"] is None')" 1
 run scan --format json "$T/clean"
+check_eq "cli: default policy: a safe archive is not hashed" "$(count 'r["kind"]=="finding" and r["sha256"] is None')" 1
+run scan --format json --sha256=all "$T/clean"
 sum=$(sha256sum "$T/clean/log4j-core-2.17.1.jar" | cut -d' ' -f1)
-check_eq "cli: sha256 is the file's" "$(count 'r["kind"]=="finding" and r["sha256"]=="'"$sum"'"')" 1
+check_eq "cli: --sha256=all: sha256 is the file's" "$(count 'r["kind"]=="finding" and r["sha256"]=="'"$sum"'"')" 1
 run scan --format json --bytecode-only "$T/vuln/sub"
 check_eq "cli: --bytecode-only: version from bytecode" \
 	"$(count 'r["kind"]=="finding" and r["version_source"]=="bytecode" and r["status"]=="vulnerable"')" 1

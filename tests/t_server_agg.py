@@ -103,7 +103,8 @@ def run(kind):
                 ("findings", "shadowed"), ("findings", "image"), ("findings", "image_tag"), ("findings", "layer"),
                 ("findings", "in_final_image"), ("findings", "note"), ("processes", "n_public"),
                 ("devices", "n_critical"), ("devices", "critical_exposed"), ("devices", "coverage"),
-                ("devices", "coverage_json"), ("reports", "coverage"))):
+                ("devices", "coverage_json"), ("reports", "coverage"),
+                ("findings", "cd_sha256"))):   # (and issue 17's)
         db_sql(db, sql)
     db_sql(db, "DROP INDEX devices_machine_id")
     db_sql(db, "ALTER TABLE devices DROP COLUMN agent_id")

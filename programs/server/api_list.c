@@ -260,8 +260,8 @@ static void list_findings(struct req *rq)
 		return;
 	bool pg = db_kind(rq->srv->st->db) == DB_PG;
 	buf_adds(&q.sql, "SELECT f.id, f.device_id, d.hostname, f.path, f.path_b64, f.component, f.version,"
-			 " f.version_source, f.status, f.severity, f.fixed_in, f.sha256, f.cves_json, f.evidence_json,"
-			 " f.pid, f.shadowed, f.image, f.image_tag, f.layer, f.in_final_image, f.note,");
+			 " f.version_source, f.status, f.severity, f.fixed_in, f.sha256, f.cd_sha256, f.cves_json,"
+			 " f.evidence_json, f.pid, f.shadowed, f.image, f.image_tag, f.layer, f.in_final_image, f.note,");
 	/* a file the disk scan lists is one row; the running JVMs that have it
 	 * loaded (their copies are stored shadowed) are listed on it, and a
 	 * restart is required when a copy differs from the file now on disk

@@ -16,7 +16,8 @@
 #include "report_parse.h"
 #include "store_internal.h"
 
-/* One finding as the aggregates see it. */
+/* One finding as the aggregates see it (sha256: its archive key,
+ * rp_finding.archive_key: the agg kind 'sha256' and `archives` hold it). */
 struct fkey {
 	char *status, *component, *version, *sha256, *cves_json, *severity, *path;
 	bool has_pid;
@@ -52,7 +53,7 @@ struct plan {
 	long long nv, nm, ns;        /* the findings it stores (scan: all, ps: with a pid) by status */
 	char fhash[65];              /* scan: findings_hash() */
 	struct akeys after;          /* their aggregate keys, summed per key (after = files) */
-	const char **shas;           /* their distinct sha256 values, sorted */
+	const char **shas;           /* their distinct archive keys (rp_finding.archive_key), sorted */
 	size_t n_shas;
 	char (*fps)[33];             /* attempt_fp() of each attempt */
 	bool *shadow;                /* scan: finding i is a JVM's copy of one of the report's disk findings */

@@ -217,7 +217,7 @@ static void findings_hash(const struct report *r, char out[65])
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct rp_finding *f = &r->findings[i];
 		const char *parts[] = {f->path, f->path_b64, f->component, f->version, f->version_source, f->status,
-				       f->severity, f->fixed_in, f->sha256, f->cves_json, f->evidence_json,
+				       f->severity, f->fixed_in, f->sha256, f->cves_json, f->evidence_json, f->cd_sha256,
 				       f->image, f->tag, f->layer, f->note,
 				       f->has_in_final ? (f->in_final_image ? "1" : "0") : NULL};
 		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
@@ -406,8 +406,8 @@ void ingest_plan_make(struct plan *pl, const struct report *r)
 			pl->vuln += v;
 		if (!(pl->is_scan || (pl->is_ps && f->has_pid)))
 			continue;   /* a ps report speaks only for running processes */
-		if (f->sha256)
-			pl->shas[pl->n_shas++] = f->sha256;   /* stored all the same: its row needs the archive */
+		if (*f->archive_key)
+			pl->shas[pl->n_shas++] = f->archive_key;   /* stored all the same: its row needs the archive */
 		if (pl->shadow[i])
 			continue;   /* the file is counted once, on its disk row */
 		pl->nv += v;
@@ -415,8 +415,8 @@ void ingest_plan_make(struct plan *pl, const struct report *r)
 		pl->ns += !v && !m;
 		pl->ncrit += v && f->severity && !strcmp(f->severity, "critical");
 		struct fkey fk = {(char *)f->status, (char *)(f->component ? f->component : ""),
-				  (char *)(f->version ? f->version : ""), (char *)f->sha256, f->cves_json,
-				  (char *)f->severity, (char *)f->path, f->has_pid, false};
+				  (char *)(f->version ? f->version : ""), (char *)(*f->archive_key ? f->archive_key : NULL),
+				  f->cves_json, (char *)f->severity, (char *)f->path, f->has_pid, false};
 		ingest_akeys_from(&pl->after, &fk, true);
 	}
 	akeys_sum(&pl->after);

@@ -109,7 +109,7 @@ int ingest_insert_archives(struct dbc *c, const char *const *shas, size_t n)
 static int insert_findings(struct dbc *c, const struct report *r, const struct plan *pl, const bool *shadow,
 			   long long device_id, bool ps_only, bool archives_known)
 {
-	enum { NCOL = 18 };
+	enum { NCOL = 20 };
 	struct buf col[NCOL];
 	for (int k = 0; k < NCOL; k++)
 		col[k] = (struct buf)BUF_INIT;
@@ -123,7 +123,8 @@ static int insert_findings(struct dbc *c, const struct report *r, const struct p
 		const char *v[NCOL] = {f->path, f->path_b64, f->component ? f->component : "", f->version ? f->version : "",
 				       f->version_source, f->status, f->severity, f->fixed_in, f->sha256, f->cves_json,
 				       f->evidence_json, f->has_pid ? num : NULL, shadow[i] ? "1" : "0", f->image, f->tag,
-				       f->layer, f->has_in_final ? (f->in_final_image ? "1" : "0") : NULL, f->note};
+				       f->layer, f->has_in_final ? (f->in_final_image ? "1" : "0") : NULL, f->note, f->cd_sha256,
+				       *f->archive_key ? f->archive_key : NULL};
 		for (int k = 0; k < NCOL; k++)
 			ingest_pg_array_add(&col[k], v[k]);
 		n++;
@@ -135,15 +136,15 @@ static int insert_findings(struct dbc *c, const struct report *r, const struct p
 			p[2 + k] = dv_text(ingest_pg_array_end(&col[k]));
 		rc = dbc_exec(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
 				 " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid,"
-				 " shadowed, image, image_tag, layer, in_final_image, note, archive_id)"
+				 " shadowed, image, image_tag, layer, in_final_image, note, cd_sha256, archive_id)"
 				 " SELECT ?, ?, u.path, u.path_b64, u.component, u.version, u.vs, u.status, u.severity,"
 				 " u.fixed_in, u.sha256, u.cves, u.evidence, u.pid, u.shadowed, u.image, u.tag, u.layer,"
-				 " u.in_final, u.note, (SELECT a.id FROM archives a WHERE a.sha256 = u.sha256)"
+				 " u.in_final, u.note, u.cd_sha256, (SELECT a.id FROM archives a WHERE a.sha256 = u.akey)"
 				 " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
 				 " ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::text[],"
-				 " ?::text[], ?::bigint[], ?::text[]) WITH ORDINALITY"
+				 " ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY"
 				 " AS u(path, path_b64, component, version, vs, status, severity, fixed_in, sha256, cves,"
-				 " evidence, pid, shadowed, image, tag, layer, in_final, note, ord)"
+				 " evidence, pid, shadowed, image, tag, layer, in_final, note, cd_sha256, akey, ord)"
 				 " ORDER BY u.ord",
 			      p, 2 + NCOL, NULL, NULL);
 	}
@@ -166,7 +167,7 @@ static int insert_findings(struct dbc *c, const struct report *r, const struct p
 #define ARCHMAP_MAX (1u << 17)   /* slots; filled to half at most */
 
 struct archmap {
-	struct { char sha[65]; long long id; } *v;
+	struct { char sha[68]; long long id; } *v;   /* an archive key: sha256 or "cd:" cd_sha256 */
 	size_t cap, n;
 };
 
@@ -197,7 +198,7 @@ void ingest_archmap_free(struct archmap *m)
 
 void ingest_archmap_put(struct archmap *m, const char *sha, long long id)
 {
-	if (strlen(sha) > 64)
+	if (strlen(sha) >= sizeof m->v[0].sha)
 		return;
 	if (2 * (m->n + 1) > m->cap) {
 		if (m->cap >= ARCHMAP_MAX)
@@ -249,7 +250,7 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
 	long long *ids = xcalloc(pl->n_shas + 1, sizeof *ids);
 	for (size_t i = 0; i < pl->n_shas && rc == DB_OK; i++)
 		rc = archive_id(c, an, pl->shas[i], &ids[i]);
-	enum { NP = 21 };
+	enum { NP = 22 };
 	struct dbv *q = xcalloc(NP * (r->n_findings + 1), sizeof *q);
 	size_t n = 0;
 	for (size_t i = 0; i < r->n_findings && rc == DB_OK; i++) {
@@ -257,8 +258,9 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
 		if (ps_only && !f->has_pid)
 			continue;   /* a ps report speaks only for running processes */
 		struct dbv aid = dv_null();
-		if (f->sha256) {
-			const char **k = bsearch(&f->sha256, pl->shas, pl->n_shas, sizeof *pl->shas, ingest_str_cmp);
+		if (*f->archive_key) {
+			const char *key = f->archive_key;
+			const char **k = bsearch(&key, pl->shas, pl->n_shas, sizeof *pl->shas, ingest_str_cmp);
 			if (!k) {
 				rc = DB_ERR;
 				break;
@@ -271,14 +273,14 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
 				      dv_text(f->fixed_in), dv_text(f->sha256), dv_text(f->cves_json),
 				      dv_text(f->evidence_json), opt_int(f->has_pid, f->pid), aid, dv_int(shadow[i]),
 				      dv_text(f->image), dv_text(f->tag), dv_text(f->layer),
-				      opt_int(f->has_in_final, f->in_final_image), dv_text(f->note)};
+				      opt_int(f->has_in_final, f->in_final_image), dv_text(f->note), dv_text(f->cd_sha256)};
 		memcpy(q + NP * n++, row, sizeof row);
 	}
 	if (rc == DB_OK && n)
 		rc = insert_rows(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
 				    " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid,"
-				    " archive_id, shadowed, image, image_tag, layer, in_final_image, note)",
-				 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "", NP, q, n);
+				    " archive_id, shadowed, image, image_tag, layer, in_final_image, note, cd_sha256)",
+				 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "", NP, q, n);
 	free(ids);
 	free(q);
 	return rc;
@@ -422,8 +424,8 @@ static void tx_shadow_ps(struct tx *t)
 			continue;
 		t->shadow[i] = true;
 		struct fkey fk = {(char *)f->status, (char *)(f->component ? f->component : ""),
-				  (char *)(f->version ? f->version : ""), (char *)f->sha256, f->cves_json,
-				  (char *)f->severity, (char *)f->path, true, false};
+				  (char *)(f->version ? f->version : ""), (char *)(*f->archive_key ? f->archive_key : NULL),
+				  f->cves_json, (char *)f->severity, (char *)f->path, true, false};
 		size_t mark = t->ak.n;
 		ingest_akeys_from(&t->ak, &fk, true);
 		for (size_t k = mark; k < t->ak.n; k++)
@@ -461,7 +463,8 @@ static int tx_findings(struct tx *t)
 	if (!t->store_findings)
 		return DB_OK;
 	struct dbv p[1] = {dv_int(d->id)};
-	if (!t->fresh && (rc = dbc_exec(t->c, "SELECT status, component, version, sha256, cves_json,"
+	if (!t->fresh && (rc = dbc_exec(t->c, "SELECT status, component, version, COALESCE(sha256, 'cd:' || cd_sha256),"
+					      " cves_json,"
 					      " CASE WHEN pid IS NULL THEN 0 ELSE 1 END, severity, path, shadowed"
 					      " FROM findings WHERE device_id = ?",
 					   p, 1, ingest_fkeys_row, &t->before)))

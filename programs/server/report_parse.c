@@ -299,7 +299,7 @@ static int parse_finding(struct pctx *c, json_t *o, struct caps *cap)
 	    get_str(c, o, "component", false, &f->component) || get_str(c, o, "version", false, &f->version) ||
 	    get_str(c, o, "version_source", false, &f->version_source) || get_status(c, o, true, &f->status) ||
 	    get_str(c, o, "severity", false, &f->severity) || get_str(c, o, "fixed_in", false, &f->fixed_in) ||
-	    get_str(c, o, "sha256", false, &f->sha256) ||
+	    get_str(c, o, "sha256", false, &f->sha256) || get_str(c, o, "cd_sha256", false, &f->cd_sha256) ||
 	    get_int(c, o, "pid", false, 0, 0x7fffffff, &f->pid, &f->has_pid) ||
 	    get_str(c, o, "image", false, &f->image) || get_str(c, o, "tag", false, &f->tag) ||
 	    get_str(c, o, "layer", false, &f->layer) || get_str(c, o, "note", false, &f->note) ||
@@ -321,6 +321,14 @@ static int parse_finding(struct pctx *c, json_t *o, struct caps *cap)
 		return fail(c, "\"image\", \"tag\" or \"layer\" is too long (512, 256, 256 bytes)");
 	if (f->sha256 && (strlen(f->sha256) != 64 || !all_hex(f->sha256, 64)))
 		return fail(c, "\"sha256\" must be 64 hexadecimal digits");
+	if (f->cd_sha256 && !*f->cd_sha256)
+		f->cd_sha256 = NULL;
+	if (f->cd_sha256 && (strlen(f->cd_sha256) != 64 || !all_hex(f->cd_sha256, 64)))
+		return fail(c, "\"cd_sha256\" must be 64 hexadecimal digits");
+	if (f->sha256)
+		snprintf(f->archive_key, sizeof f->archive_key, "%s", f->sha256);
+	else if (f->cd_sha256)
+		snprintf(f->archive_key, sizeof f->archive_key, "cd:%s", f->cd_sha256);
 	if (f->component && strlen(f->component) > 64)
 		return fail(c, "\"component\" is longer than 64 bytes");
 	if (f->version && strlen(f->version) > 64)

@@ -23,6 +23,12 @@
 struct rp_finding {
 	const char *path, *path_b64, *component, *version, *version_source;
 	const char *status, *severity, *fixed_in, *sha256;
+	const char *cd_sha256;       /* digest of the archive's central directory (docs/schema.md) */
+	/* The archive it is in, as the collector groups findings (dedup,
+	 * remediation items, drill-down): its sha256 when the agent hashed it,
+	 * else "cd:" and its cd_sha256 (an agent's default hashes only affected
+	 * archives), else "" (an exploded directory) */
+	char archive_key[68];
 	const char *image, *tag, *layer, *note;    /* from a container image (docs/schema.md) */
 	char *cves_json, *evidence_json;
 	long long pid;

@@ -190,6 +190,13 @@ static const char *const MIGRATIONS[] = {
 	"CREATE TABLE cve_info (cve TEXT PRIMARY KEY, component TEXT NOT NULL, cvss TEXT NOT NULL,"
 	"  cvss10 BIGINT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL);"
 	"%PG{ALTER TABLE agg_batch ADD CONSTRAINT agg_batch_gen9 CHECK (gen >= 9) NOT VALID;}%",
+	/* 10: cd_sha256, the digest of an archive's central directory (issue
+	 * 17): agents hash by default only archives with a vulnerable or
+	 * mitigated finding, and every archive finding has cd_sha256.  Where a
+	 * finding has no sha256, its archive key (archives.sha256, agg kind
+	 * 'sha256') is "cd:" and its cd_sha256 (rp_finding.archive_key); rows
+	 * stored before have none, as before. */
+	"ALTER TABLE findings ADD COLUMN cd_sha256 TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

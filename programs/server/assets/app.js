@@ -387,7 +387,11 @@
       { t: 'CVEs', v: function (f) { return cveList(f.cves); } },
       { t: 'Image', v: function (f) { return f.image ? [link('images', { image: f.image }, f.image + (f.image_tag ? ':' + f.image_tag : ''), 'image-link'), f.layer ? h('div', { class: 'muted path' }, 'layer ' + f.layer) : null] : ''; } },
       { t: 'Fixed in', v: function (f) { return f.fixed_in || ''; } },
-      { t: 'sha256', path: 1, v: function (f) { return f.sha256 ? link('files', { sha256: f.sha256 }, f.sha256.slice(0, 12) + '…') : ''; } },
+      { t: 'sha256', path: 1, v: function (f) {
+        // unhashed (the agents' default hashes only affected archives): the archive by its central directory
+        var key = f.sha256 || (f.cd_sha256 ? 'cd:' + f.cd_sha256 : '');
+        return key ? link('files', { sha256: key }, key.slice(0, 12) + '…') : '';
+      } },
       { t: 'Evidence', v: function (f) { return (f.evidence || []).join('; ') + (f.pid ? ' (pid ' + f.pid + ')' : ''); } }
     ];
     if (withDevice) cols.unshift({ t: 'Device', v: function (f) { return link('device/' + f.device_id, {}, f.hostname, 'device-link'); } });
