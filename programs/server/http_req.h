@@ -34,10 +34,30 @@ struct req {
 	struct buf cookie;           /* Set-Cookie value, when not empty */
 	const char *disposition;     /* Content-Disposition, for CSV */
 	long retry_after;
+	/* the query parameters a handler asked for (http_req_arg): any other
+	 * is refused as unknown (http_req_args_check) */
+	const char *args_read[32];
+	int nargs_read;
+	/* those read as flags (1/true/yes or 0/false/no) */
+	const char *flags_read[16];
+	int nflags_read;
+	bool authed_early;           /* authenticate() ran on the first call (http.c) */
 };
 
+/* A query parameter (NULL when absent); the name is remembered as one this
+ * request's handler knows. */
 const char *http_req_arg(struct req *rq, const char *name);
-bool http_req_args_utf8(struct req *rq);    /* every query parameter (name and value) is valid UTF-8 */
+/* The same, read as a flag: "1", "true", "yes" true; absent, empty, "0",
+ * "false", "no" false; anything else is refused by http_req_args_check. */
+bool http_req_flag(struct req *rq, const char *name);
+/* Every query parameter (name and value) is valid UTF-8: false after
+ * answering 400 naming the first that is not. */
+bool http_req_args_utf8(struct req *rq);
+/* After a handler: a query parameter it never asked for, one given twice,
+ * or a flag that is not a flag replaces its answer with a 400 naming the
+ * parameter (a misspelt filter must not look like an answer).  An answer
+ * that is already an error is kept. */
+void http_req_args_check(struct req *rq);
 const char *http_req_header(struct req *rq, const char *name);
 const char *http_req_cookie(struct req *rq, const char *name);
 /* the client's address, numeric ("?" when unknown) */

@@ -250,8 +250,12 @@ void http_route(struct req *rq)
 	if (!strcmp(p, "reports/known")) {
 		if (!get)
 			http_req_error(rq, 405, "use GET");
-		else if (rq->auth == AUTH_AGENT || rq->auth == AUTH_READ)
-			api_known(rq);
+		else if (rq->auth == AUTH_AGENT || rq->auth == AUTH_READ) {
+			if (http_req_args_utf8(rq)) {
+				api_known(rq);
+				http_req_args_check(rq);
+			}
+		}
 		else if (rq->auth == AUTH_NONE)
 			http_req_error(rq, 401, "a token is required");
 		else
@@ -294,5 +298,10 @@ void http_route(struct req *rq)
 		buf_printf(&rq->out, ",\"csrf\":\"%s\"}\n", buf_cstr(&rq->csrf));
 		return;
 	}
+	/* filters are compared with stored text, which is valid UTF-8 (and
+	 * PostgreSQL refuses a parameter that is not): say so instead of a 500 */
+	if (!http_req_args_utf8(rq))
+		return;
 	api_get(rq, p);
+	http_req_args_check(rq);
 }
