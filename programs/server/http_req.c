@@ -3,6 +3,7 @@
  * error answer. */
 #include "http_req.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -145,14 +146,73 @@ const char *http_req_cookie(struct req *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
 }
 
+bool http_req_addr_norm(const char *s, char *out, size_t n)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char tmp[INET6_ADDRSTRLEN];
+	if (inet_pton(AF_INET, s, a) == 1)
+		inet_ntop(AF_INET, a, tmp, sizeof tmp);
+	else if (inet_pton(AF_INET6, s, a) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a))
+			inet_ntop(AF_INET, a + 12, tmp, sizeof tmp);
+		else
+			inet_ntop(AF_INET6, a, tmp, sizeof tmp);
+	} else
+		return false;
+	snprintf(out, n, "%s", tmp);
+	return true;
+}
+
+bool http_req_trusted_proxy(const struct server_config *cfg, const char *addr)
+{
+	for (int i = 0; i < cfg->ntrusted_proxies; i++)
+		if (!strcmp(cfg->trusted_proxy[i], addr))
+			return true;
+	return false;
+}
+
+void http_req_sockaddr_text(const void *sa_, char *out, size_t n)
+{
+	const struct sockaddr *sa = sa_;
+	char tmp[INET6_ADDRSTRLEN] = "?";
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, tmp, sizeof tmp);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, tmp, sizeof tmp);
+	if (!http_req_addr_norm(tmp, out, n))
+		snprintf(out, n, "?");
+}
+
 void http_req_client_ip(struct req *rq, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(out, n, "?");
-	if (ci && ci->client_addr) {
-		socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-								      : sizeof(struct sockaddr_in);
-		getnameinfo(ci->client_addr, len, out, (socklen_t)n, NULL, 0, NI_NUMERICHOST);
+	http_req_sockaddr_text(ci ? ci->client_addr : NULL, out, n);
+	const struct server_config *cfg = &rq->srv->cfg;
+	const char *xff = http_req_header(rq, "X-Forwarded-For");
+	if (!xff || !http_req_trusted_proxy(cfg, out))
+		return;
+	/* right to left: each hop appended the address it saw */
+	size_t end = strlen(xff);
+	while (end) {
+		size_t start = end;
+		while (start && xff[start - 1] != ',')
+			start--;
+		size_t a = start, b = end;
+		while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
+			a++;
+		while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
+			b--;
+		char hop[INET6_ADDRSTRLEN + 8], norm[INET6_ADDRSTRLEN];
+		if (b - a >= sizeof hop)
+			return;
+		memcpy(hop, xff + a, b - a);
+		hop[b - a] = 0;
+		if (!http_req_addr_norm(hop, norm, sizeof norm))
+			return;             /* not an address: the last trusted hop stands */
+		snprintf(out, n, "%s", norm);
+		if (!http_req_trusted_proxy(cfg, norm))
+			return;
+		end = start ? start - 1 : 0;
 	}
 }
 

@@ -60,8 +60,19 @@ bool http_req_args_utf8(struct req *rq);
 void http_req_args_check(struct req *rq);
 const char *http_req_header(struct req *rq, const char *name);
 const char *http_req_cookie(struct req *rq, const char *name);
-/* the client's address, numeric ("?" when unknown) */
+/* The client's address, numeric ("?" when unknown): the connection's peer,
+ * or, when the peer is a --trusted-proxy, the rightmost address of
+ * X-Forwarded-For that is not a trusted proxy itself (a header a client
+ * sends straight to the server is ignored; one that names no valid address
+ * leaves the peer). */
 void http_req_client_ip(struct req *rq, char *out, size_t n);
+/* A numeric IPv4 or IPv6 address in its canonical text (an IPv4-mapped
+ * IPv6 address as IPv4); false when s is not one. */
+bool http_req_addr_norm(const char *s, char *out, size_t n);
+/* addr (canonical) is one of cfg's trusted proxies */
+bool http_req_trusted_proxy(const struct server_config *cfg, const char *addr);
+/* A socket address in canonical text ("?" when unknown). */
+void http_req_sockaddr_text(const void *sa, char *out, size_t n);
 
 /* Error answer {"error":"..."} */
 void http_req_error(struct req *rq, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
