@@ -78,11 +78,18 @@ static bool authenticate(struct req *rq)
 	return true;
 }
 
+bool http_route_auth(struct req *rq)
+{
+	rq->authed_early = true;
+	return authenticate(rq);
+}
+
 #define BODY_RESERVE_MAX (1024 * 1024)
 
 bool http_route_upload(struct req *rq)
 {
 	struct server *srv = rq->srv;
+	rq->authed_early = true;
 	if (!authenticate(rq))
 		return false;
 	if (rq->auth != AUTH_AGENT) {
@@ -307,7 +314,7 @@ void http_route(struct req *rq)
 			do_login(rq);
 		return;
 	}
-	if (rq->auth == AUTH_NONE && !authenticate(rq))
+	if (rq->auth == AUTH_NONE && !rq->authed_early && !authenticate(rq))
 		return;
 	if (!strcmp(p, "reports") && !get) {
 		if (!post)
