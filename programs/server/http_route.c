@@ -3,12 +3,16 @@
  *
  *   POST /api/v1/reports, GET /api/v1/reports/known   agent token (Bearer)
  *   GET  /api/v1/...                                   read token or session
- *   POST /api/v1/login                                 anyone (rate limited per IP)
+ *   POST /api/v1/login                                 anyone (limited per client
+ *                                                      address and per account)
  *   POST /api/v1/logout                                session + CSRF header
  *   GET  / and /assets/...                             anyone (static files)
  * An unknown or revoked token is 401; a known token used outside its role is
  * 403; a session can never submit reports; more than --rate requests per
- * second (bucket of --burst) from one token is 429 with Retry-After. */
+ * second (bucket of --burst) from one token is 429 with Retry-After.
+ * Credentials are looked up as soon as the headers are in (http_route_auth,
+ * http_route_upload), so that the connection guard (http_conn.h) knows which
+ * connections carry them. */
 #include "http_route.h"
 
 #include <jansson.h>
