@@ -54,15 +54,16 @@ def login(s, user, pw, xff=None, src="127.0.0.1"):
 # ---------------------------------------------------------------- lockouts
 s = Server(db, "--trusted-proxy", "127.0.0.1", "--trusted-proxy", "::1", name="limits-login")
 
-codes = [login(s, "alice", "wrong", xff="198.51.100.66")[0] for _ in range(14)]
-check("attacker-address-throttled", codes[:10] == [401] * 10 and codes[10:] == [429] * 4, codes)
-st, body = login(s, "alice", "wrong", xff="198.51.100.66")
-check("throttle-names-the-address", st == 429 and "198.51.100.66" in body, (st, body))
+# (the address buckets refill at one per 5 s: a slow run may see one more 401 before the 429s)
+codes = [login(s, "alice", "wrong", xff="198.51.100.66") for _ in range(16)]
+check("attacker-address-throttled", [c for c, b in codes[:10]] == [401] * 10 and codes[-1][0] == 429,
+      [c for c, b in codes])
+check("throttle-names-the-address", "198.51.100.66" in codes[-1][1], codes[-1])
 st, body = login(s, "alice", RIGHT, xff="203.0.113.5")
 check_eq("right-password-from-another-address", st, 200)
 # the left of X-Forwarded-For is the client's to write: only the rightmost untrusted hop counts
-codes = [login(s, "bob", "wrong", xff="10.9.9.%d, 198.51.100.77" % i)[0] for i in range(12)]
-check("spoofed-left-hops-ignored", codes[10:] == [429, 429], codes)
+codes = [login(s, "bob", "wrong", xff="10.9.9.%d, 198.51.100.77" % i)[0] for i in range(14)]
+check("spoofed-left-hops-ignored", codes[-1] == 429, codes)
 st, body = login(s, "bob", RIGHT, xff="10.9.9.1, 198.51.100.78, 127.0.0.1")
 check_eq("trusted-hops-skipped", st, 200)
 
@@ -70,7 +71,7 @@ check_eq("trusted-hops-skipped", st, 200)
 codes = [login(s, "alice", "wrong", xff="198.18.0.%d" % i)[0] for i in range(1, 23)]
 check("account-failures-401", set(codes) == {401}, codes)
 check("account-lock-logged", 'account "alice" locked' in s.log_text(), s.log_text()[-600:])
-codes = [login(s, "alice", "wrong", xff="198.18.0.1")[0] for _ in range(3)]
+codes = [login(s, "alice", "wrong", xff="198.18.0.1")[0] for _ in range(4)]
 check("failing-address-locked-out-of-account", codes[-1] == 429 and codes[0] == 401, codes)
 st, body = login(s, "alice", RIGHT, xff="198.18.0.1")
 check("locked-address-waits-even-with-right-password", st == 429 and "account" in body, (st, body))
@@ -81,10 +82,9 @@ st, body = login(s, "bob", RIGHT, xff="198.18.0.1")
 check_eq("other-account-unaffected", st, 200)
 
 # untrusted peer: its X-Forwarded-For is ignored
-codes = [login(s, "bob", "wrong", xff="192.0.2.%d" % i, src="127.0.0.2")[0] for i in range(12)]
-check("untrusted-xff-ignored", codes[10:] == [429, 429], codes)
-st, body = login(s, "bob", "wrong", xff="192.0.2.200", src="127.0.0.2")
-check("untrusted-peer-named", st == 429 and "127.0.0.2" in body, (st, body))
+codes = [login(s, "bob", "wrong", xff="192.0.2.%d" % i, src="127.0.0.2") for i in range(14)]
+check("untrusted-xff-ignored", codes[-1][0] == 429, [c for c, b in codes])
+check("untrusted-peer-named", "127.0.0.2" in codes[-1][1], codes[-1])
 st, body = login(s, "bob", RIGHT, src="127.0.0.3")
 check_eq("untrusted-neighbour-unaffected", st, 200)
 rc = s.stop()
