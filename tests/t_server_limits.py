@@ -12,7 +12,7 @@ with --trusted-proxy, carry X-Forwarded-For):
     address that failed for it waits;
   - X-Forwarded-For from a peer that is not a trusted proxy (127.0.0.2) is
     ignored.
-Slow clients (--max-connections 8, --request-timeout 3):
+Slow clients (--max-connections 8, --request-timeout 5):
   - connections from other addresses trickling headers or a body do not
     stop a real request with a token (slots kept for authenticated work;
     the oldest unauthenticated connection makes room);
@@ -27,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_common import Server, check, check_eq, make_token, make_user, new_db  # noqa: E402
+from server_common import Server, check, check_eq, envelope, finding, make_token, make_user, mid, new_db, report  # noqa: E402,E501
 import http.client  # noqa: E402
 
 RIGHT = "correct horse battery"
@@ -35,6 +35,7 @@ db = new_db("sqlite", "limits")
 make_user(db, "alice", RIGHT)
 make_user(db, "bob", RIGHT)
 reader = make_token(db, "siem", "read")
+agent = make_token(db, "fleet")
 
 
 def login(s, user, pw, xff=None, src="127.0.0.1"):
@@ -92,7 +93,7 @@ check("clean-exit-login", rc == 0 and "Sanitizer" not in s.log_text() and "runti
       s.log_text()[-500:])
 
 # ---------------------------------------------------------------- slow clients
-s = Server(db, "--max-connections", "8", "--request-timeout", "3", "--max-per-address", "4", name="limits-slow")
+s = Server(db, "--max-connections", "8", "--request-timeout", "5", "--max-per-address", "4", name="limits-slow")
 
 
 def trickler(src, body=False):
@@ -156,7 +157,38 @@ for k in socks:
     k.close()
 time.sleep(1)
 
-# the deadline: a byte every 0.5 s never keeps a request open past --request-timeout (3 s)
+# a request with credentials is never the one closed to make room: an agent's
+# upload in progress survives a flood of connections without them
+body = report(envelope(mid(5), "up5"), [finding("/srv/a.jar")]).encode()
+up = socket.create_connection(("127.0.0.1", s.port))
+up.sendall(b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + agent.encode() +
+           b"\r\nContent-Type: application/x-ndjson\r\nContent-Length: %d\r\n\r\n" % len(body) + body[:10])
+time.sleep(0.2)
+flood = []
+for i in range(10):
+    try:
+        flood.append(trickler("127.0.0.%d" % (40 + i % 3)))
+    except OSError:
+        pass
+time.sleep(1.5)   # the server accepts the flood while the upload is still coming
+up.sendall(body[10:])
+up.settimeout(30)
+answer = b""
+try:
+    while b"\r\n\r\n" not in answer:
+        chunk = up.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+except OSError:
+    pass
+up.close()
+check("authenticated-upload-not-evicted", answer.startswith(b"HTTP/1.1 200"), answer[:100])
+for k in flood:
+    k.close()
+time.sleep(1)
+
+# the deadline: a byte every 0.5 s never keeps a request open past --request-timeout (5 s)
 late = [trickler("127.0.0.20"), trickler("127.0.0.21", body=True)]
 t0 = time.monotonic()
 time.sleep(0.5)
