@@ -183,14 +183,8 @@ void http_req_sockaddr_text(const void *sa_, char *out, size_t n)
 		snprintf(out, n, "?");
 }
 
-void http_req_client_ip(struct req *rq, char *out, size_t n)
+void http_req_forwarded(const struct server_config *cfg, const char *xff, char *out, size_t n)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	http_req_sockaddr_text(ci ? ci->client_addr : NULL, out, n);
-	const struct server_config *cfg = &rq->srv->cfg;
-	const char *xff = http_req_header(rq, "X-Forwarded-For");
-	if (!xff || !http_req_trusted_proxy(cfg, out))
-		return;
 	/* right to left: each hop appended the address it saw */
 	size_t end = strlen(xff);
 	while (end) {
@@ -214,6 +208,15 @@ void http_req_client_ip(struct req *rq, char *out, size_t n)
 			return;
 		end = start ? start - 1 : 0;
 	}
+}
+
+void http_req_client_ip(struct req *rq, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	http_req_sockaddr_text(ci ? ci->client_addr : NULL, out, n);
+	const char *xff = http_req_header(rq, "X-Forwarded-For");
+	if (xff && http_req_trusted_proxy(&rq->srv->cfg, out))
+		http_req_forwarded(&rq->srv->cfg, xff, out, n);
 }
 
 void http_req_error(struct req *rq, int status, const char *fmt, ...)

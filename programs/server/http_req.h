@@ -66,6 +66,10 @@ const char *http_req_cookie(struct req *rq, const char *name);
  * sends straight to the server is ignored; one that names no valid address
  * leaves the peer). */
 void http_req_client_ip(struct req *rq, char *out, size_t n);
+/* The client an X-Forwarded-For value names, out holding the trusted peer it
+ * came from: out becomes the rightmost hop that is not a trusted proxy (or
+ * stays the last trusted one when a hop is not an address). */
+void http_req_forwarded(const struct server_config *cfg, const char *xff, char *out, size_t n);
 /* A numeric IPv4 or IPv6 address in its canonical text (an IPv4-mapped
  * IPv6 address as IPv4); false when s is not one. */
 bool http_req_addr_norm(const char *s, char *out, size_t n);
