@@ -88,7 +88,7 @@ bool http_req_args_utf8(struct req *rq)
 
 struct args_walk {
 	struct req *rq;
-	int seen[32];
+	int seen[64];   /* as many as args_read */
 	const char *unknown, *twice, *notflag;
 };
 

@@ -36,10 +36,10 @@ struct req {
 	long retry_after;
 	/* the query parameters a handler asked for (http_req_arg): any other
 	 * is refused as unknown (http_req_args_check) */
-	const char *args_read[32];
+	const char *args_read[64];
 	int nargs_read;
 	/* those read as flags (1/true/yes or 0/false/no) */
-	const char *flags_read[16];
+	const char *flags_read[32];
 	int nflags_read;
 	bool authed_early;           /* authenticate() ran on the first call (http.c) */
 };
