@@ -13,8 +13,9 @@ For each backend, with a few reports stored:
     is 200 (valid JSON) or a 4xx whose error names the parameter;
   - the database is intact afterwards and the server exits cleanly under
     the sanitizers.
-The routes and parameters below are those of README.md's API paragraph and
-programs/server/api_list.c; a route or filter added there belongs here too.
+The routes and parameters below are those of docs/api.md, README.md's API
+paragraph and programs/server/api_list.c; a route or filter added there
+belongs here too.
 """
 import json
 import os
@@ -37,10 +38,13 @@ ROUTES = {
     "devices": {"status": "vulnerable", "cve": "CVE-2021-44228", "version": "2.14.1", "component": "log4j-core",
                 "sha256": SHA, "host": "203.0.113.7", "tag": "prod", "q": "web", "hostname": "web1",
                 "exposed": FLAG, "attacked": FLAG, "restart": FLAG, "stale": None, "errors": None,
-                "shared_machine_id": None, "machine_id": mid(1), "sort": "hostname"},
+                "shared_machine_id": None, "machine_id": mid(1), "sort": "hostname",
+                "critical_exposed": None, "coverage": None, "partial": None, "severity": "critical",
+                "image": None},
     "findings": {"device": "1", "status": "vulnerable", "cve": "CVE-2021-44228", "version": "2.14.1",
                  "component": "log4j-core", "sha256": SHA, "severity": "critical", "path": "log4j",
-                 "tag": "prod", "running": FLAG},
+                 "tag": "prod", "running": FLAG, "image": None, "image_tag": None, "layer": None,
+                 "sort": "severity"},
     "processes": {"device": "1", "status": "vulnerable", "restart": FLAG, "exposed": FLAG, "tag": "prod"},
     "attempts": {"device": "1", "host": "203.0.113.7", "protocol": "ldap", "client": "198.51.100.4", "tag": "prod"},
     "errors": {"device": None},
@@ -50,9 +54,12 @@ ROUTES = {
     "remediation": {"status": "vulnerable"},
     "callbacks": {},
     "trend": {},
+    "images": {"image": None},
+    "layers": {"image": None, "image_tag": None},
 }
 NOT_LISTS = ("summary", "overview", "devices/1")
-FLAGS = {"exposed", "attacked", "restart", "stale", "errors", "shared_machine_id", "running"}
+FLAGS = {"exposed", "attacked", "restart", "stale", "errors", "shared_machine_id", "running", "critical_exposed",
+         "partial"}
 
 HOSTILE = ["'", "''", "\"", "';--", "' OR '1'='1", "1; DROP TABLE devices; --", "%", "_", "\\", "%_\\'",
            "0", "-1", "1.5", "1e999", "99999999999999999999999", "999999999999999", "9223372036854775808",
@@ -112,7 +119,7 @@ def run(kind):
         for name, value in ROUTES[route].items():
             matching = value is not None and value is not FLAG and name not in ("sort",)
             if value is None:
-                value = "1"
+                value = {"coverage": "full"}.get(name, "1")
             if value is FLAG:
                 value = "1"
             st, h, body = get(route + "?" + urllib.parse.urlencode({name: value}))
