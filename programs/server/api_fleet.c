@@ -164,12 +164,6 @@ static void device_one(struct req *rq, const char *idtext)
 
 void api_get(struct req *rq, const char *path)
 {
-	/* filters are compared with stored text, which is valid UTF-8 (and
-	 * PostgreSQL refuses a parameter that is not): say so instead of a 500 */
-	if (!http_req_args_utf8(rq)) {
-		http_req_error(rq, 400, "query parameter is not valid UTF-8");
-		return;
-	}
 	if (!strcmp(path, "summary")) {
 		if (summary(rq, &rq->out)) {
 			http_req_error(rq, 500, "query failed");

@@ -18,7 +18,8 @@
 
 /* A query parameter: NULL when absent or empty. */
 const char *api_arg(struct req *rq, const char *name);
-/* A flag parameter: 1, true or yes. */
+/* A flag parameter: 1, true or yes (http_req_flag: anything but those
+ * and 0, false or no is refused after the handler). */
 bool api_flag(struct req *rq, const char *name);
 /* A whole number of at most 15 digits (no sign). */
 bool api_parse_num(const char *s, long long *out);

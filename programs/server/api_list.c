@@ -248,6 +248,11 @@ static void list_devices(struct req *rq)
 		order = "d.hostname, d.id";
 	else if (sort && !strcmp(sort, "last_seen"))
 		order = "d.last_seen, d.id";
+	else if (sort && strcmp(sort, "priority")) {
+		http_req_error(rq, 400, "sort must be priority, hostname or last_seen");
+		qb_free(&q);
+		return;
+	}
 	api_run_list(rq, &q, order, "devices");
 	qb_free(&q);
 }

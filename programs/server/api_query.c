@@ -32,8 +32,7 @@ const char *api_arg(struct req *rq, const char *name)
 
 bool api_flag(struct req *rq, const char *name)
 {
-	const char *v = api_arg(rq, name);
-	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"));
+	return http_req_flag(rq, name);
 }
 
 static bool valid_status(const char *s)
@@ -51,7 +50,12 @@ void api_query_failed(struct req *rq, struct buf *err)
 /* Run a list query (q->sql without ORDER/LIMIT) and answer it. */
 void api_run_list(struct req *rq, struct qb *q, const char *order, const char *name)
 {
-	bool csv = api_arg(rq, "format") && !strcmp(api_arg(rq, "format"), "csv");
+	const char *format = api_arg(rq, "format");
+	if (format && strcmp(format, "csv") && strcmp(format, "json")) {
+		http_req_error(rq, 400, "format must be csv or json");
+		return;
+	}
+	bool csv = format && !strcmp(format, "csv");
 	long long limit = csv ? 100000 : 50, offset = 0, page = 0, v;
 	if (api_arg(rq, "limit")) {
 		if (!api_parse_num(api_arg(rq, "limit"), &v) || v < 1 || v > (csv ? 100000 : 500)) {

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "http_conn.h"
 #include "http_limit.h"
 #include "http_req.h"
 #include "http_route.h"
@@ -28,6 +29,7 @@
 struct server_http {
 	struct MHD_Daemon *d;
 	struct server *srv;
+	struct conn_guard *guard;
 	char *cert, *key;
 };
 
@@ -79,10 +81,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->method = method;
 		rq->url = url;
 		*con_cls = rq;
-		/* refuse an upload before reading it */
-		if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/reports") && !http_route_upload(rq))
-			return respond(rq);
-		return MHD_YES;
+		/* refuse an upload before reading it; look credentials up now,
+		 * so that the connection guard knows which requests have them */
+		bool fine = true;
+		if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/reports"))
+			fine = http_route_upload(rq);
+		else if (!strncmp(url, "/api/v1/", 8) && strcmp(url, "/api/v1/login"))
+			fine = http_route_auth(rq);
+		if (rq->auth != AUTH_NONE)
+			conn_guard_authed(conn);
+		return fine ? MHD_YES : respond(rq);
 	}
 	if (rq->status) {          /* already answered; drop any body */
 		*upload_size = 0;
@@ -98,6 +106,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	conn_guard_received(conn);
 	http_route(rq);
 	return respond(rq);
 }
@@ -107,6 +116,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct req *rq = *con_cls;
 	if (!rq)
 		return;
+	conn_guard_next(conn);
 	buf_free(&rq->body);
 	buf_free(&rq->out);
 	buf_free(&rq->user);
@@ -184,6 +194,10 @@ struct server_http *http_start(struct server *srv, struct buf *err)
 	struct server_http *h = xcalloc(1, sizeof *h);
 	h->srv = srv;
 	srv->rl = http_limit_new();
+	if (!(h->guard = conn_guard_start(&srv->cfg))) {
+		buf_printf(err, "cannot start the connection watchdog thread");
+		goto fail;
+	}
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 			 MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
@@ -200,15 +214,17 @@ struct server_http *http_start(struct server *srv, struct buf *err)
 	struct MHD_OptionItem opts[] = {
 		{MHD_OPTION_SOCK_ADDR, 0, &ss},
 		{MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections, NULL},
-		{MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
+		/* idle; http_conn.c keeps the total deadline of a request */
+		{MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.request_timeout, NULL},
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
+		{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)conn_guard_notify, h->guard},
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	if (!h->cert)
-		opts[4].option = opts[5].option = MHD_OPTION_END;
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+		opts[5].option = opts[6].option = MHD_OPTION_END;
+	h->d = MHD_start_daemon(flags, 0, conn_guard_accept, h->guard, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
 				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!h->d) {
 		buf_printf(err, "cannot listen on %s (address in use, or TLS key/certificate not usable)", srv->cfg.listen);
@@ -216,6 +232,7 @@ struct server_http *http_start(struct server *srv, struct buf *err)
 	}
 	return h;
 fail:
+	conn_guard_stop(h->guard);
 	http_limit_free(srv->rl);
 	srv->rl = NULL;
 	free(h->cert);
@@ -235,6 +252,7 @@ void http_stop(struct server_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->d);
+	conn_guard_stop(h->guard);
 	http_limit_free(h->srv->rl);
 	h->srv->rl = NULL;
 	free(h->cert);

@@ -2,6 +2,7 @@
 #include "http_limit.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,16 +40,14 @@ void http_limit_free(struct ratelimit *rl)
 	free(rl);
 }
 
-long http_limit_take(struct ratelimit *rl, const char *key, double rate, double burst)
+/* the slot of key (rl->mu held), refilled to now; NULL when key has none
+ * and create is false */
+static struct rl_slot *rl_slot(struct ratelimit *rl, const char *key, double rate, double burst, bool create)
 {
-	if (rate <= 0)
-		return 0;
 	unsigned h = 2166136261u;
 	for (const char *p = key; *p; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
 	double now = mono();
-	long wait = 0;
-	pthread_mutex_lock(&rl->mu);
 	struct rl_slot *slot = NULL, *oldest = NULL;
 	for (int k = 0; k < RL_PROBE; k++) {
 		struct rl_slot *s = &rl->s[(h + (unsigned)k) % RL_SLOTS];
@@ -60,6 +59,8 @@ long http_limit_take(struct ratelimit *rl, const char *key, double rate, double 
 			oldest = s;
 	}
 	if (!slot) {
+		if (!create)
+			return NULL;
 		slot = oldest;
 		snprintf(slot->key, sizeof slot->key, "%s", key);
 		slot->tokens = burst;
@@ -69,9 +70,32 @@ long http_limit_take(struct ratelimit *rl, const char *key, double rate, double 
 	if (slot->tokens > burst)
 		slot->tokens = burst;
 	slot->last = now;
+	return slot;
+}
+
+long http_limit_take(struct ratelimit *rl, const char *key, double rate, double burst)
+{
+	if (rate <= 0)
+		return 0;
+	long wait = 0;
+	pthread_mutex_lock(&rl->mu);
+	struct rl_slot *slot = rl_slot(rl, key, rate, burst, true);
 	if (slot->tokens >= 1)
 		slot->tokens -= 1;
 	else
+		wait = (long)((1 - slot->tokens) / rate) + 1;
+	pthread_mutex_unlock(&rl->mu);
+	return wait;
+}
+
+long http_limit_wait(struct ratelimit *rl, const char *key, double rate, double burst)
+{
+	if (rate <= 0)
+		return 0;
+	long wait = 0;
+	pthread_mutex_lock(&rl->mu);
+	struct rl_slot *slot = rl_slot(rl, key, rate, burst, false);
+	if (slot && slot->tokens < 1)
 		wait = (long)((1 - slot->tokens) / rate) + 1;
 	pthread_mutex_unlock(&rl->mu);
 	return wait;

@@ -15,6 +15,9 @@ void http_limit_free(struct ratelimit *rl);
  * second: 0 allowed; otherwise the seconds to wait (nothing taken).
  * rate <= 0: no limit. */
 long http_limit_take(struct ratelimit *rl, const char *key, double rate, double burst);
+/* The same bucket looked at, nothing taken: 0 when a request would be
+ * allowed now, otherwise the seconds to wait. */
+long http_limit_wait(struct ratelimit *rl, const char *key, double rate, double burst);
 
 /* The token whose SHA-256 is hash (64 hex digits): 1 found (its id and
  * role), 0 unknown or revoked, -1 database error (err).  A token found in

@@ -3,12 +3,16 @@
  *
  *   POST /api/v1/reports, GET /api/v1/reports/known   agent token (Bearer)
  *   GET  /api/v1/...                                   read token or session
- *   POST /api/v1/login                                 anyone (rate limited per IP)
+ *   POST /api/v1/login                                 anyone (limited per client
+ *                                                      address and per account)
  *   POST /api/v1/logout                                session + CSRF header
  *   GET  / and /assets/...                             anyone (static files)
  * An unknown or revoked token is 401; a known token used outside its role is
  * 403; a session can never submit reports; more than --rate requests per
- * second (bucket of --burst) from one token is 429 with Retry-After. */
+ * second (bucket of --burst) from one token is 429 with Retry-After.
+ * Credentials are looked up as soon as the headers are in (http_route_auth,
+ * http_route_upload), so that the connection guard (http_conn.h) knows which
+ * connections carry them. */
 #include "http_route.h"
 
 #include <jansson.h>
@@ -78,11 +82,18 @@ static bool authenticate(struct req *rq)
 	return true;
 }
 
+bool http_route_auth(struct req *rq)
+{
+	rq->authed_early = true;
+	return authenticate(rq);
+}
+
 #define BODY_RESERVE_MAX (1024 * 1024)
 
 bool http_route_upload(struct req *rq)
 {
 	struct server *srv = rq->srv;
+	rq->authed_early = true;
 	if (!authenticate(rq))
 		return false;
 	if (rq->auth != AUTH_AGENT) {
@@ -132,26 +143,97 @@ static bool login_fields(const char *body, size_t len, struct buf *user, struct 
 	return ok;
 }
 
+/* Login limits.  Per client address (http_req_client_ip: X-Forwarded-For
+ * only from a --trusted-proxy): every attempt takes from a bucket of 10
+ * refilled at one per 5 s.  Per account: failures take from a bucket of 20
+ * refilled at one per 30 s; when it is empty the account is locked, but
+ * only against the addresses that have themselves failed for it (3 failures,
+ * one back per minute): a correct password from an address without
+ * failures of its own is never refused because of other addresses'
+ * failures.  A lockout is logged once, when it begins. */
+#define LOGIN_ADDR_RATE 0.2
+#define LOGIN_ADDR_BURST 10
+#define LOGIN_ACCT_RATE (1.0 / 30)
+#define LOGIN_ACCT_BURST 20
+#define LOGIN_PAIR_RATE (1.0 / 60)
+#define LOGIN_PAIR_BURST 3
+
+/* a user name for the log: printable ASCII, at most 64 bytes */
+static void log_name(const char *s, char out[68])
+{
+	size_t i = 0;
+	for (; s[i] && i < 64; i++)
+		out[i] = s[i] > 0x20 && s[i] < 0x7f && s[i] != '\\' && s[i] != '"' ? s[i] : '?';
+	out[i] = 0;
+	if (s[i])
+		memcpy(out + 64, "...", 4);
+}
+
+/* a lockout is logged when it begins, and again at most every 10 minutes
+ * while it lasts (an attacker must not fill the log) */
+static bool log_now(struct ratelimit *rl, const char *key)
+{
+	char k[96];
+	snprintf(k, sizeof k, "l%s", key);
+	return !http_limit_take(rl, k, 1.0 / 600, 1);
+}
+
+static void login_failed(struct req *rq, const char *user, const char *ip, const char *akey, const char *pkey)
+{
+	struct ratelimit *rl = rq->srv->rl;
+	char name[68];
+	if (!http_limit_take(rl, akey, LOGIN_ACCT_RATE, LOGIN_ACCT_BURST) &&
+	    http_limit_wait(rl, akey, LOGIN_ACCT_RATE, LOGIN_ACCT_BURST) && log_now(rl, akey)) {
+		log_name(user, name);
+		fprintf(stderr, "log4scan-server: login: account \"%s\" locked after %d failed logins (the last from %s):"
+			" addresses that failed for it wait, others may still log in\n", name, LOGIN_ACCT_BURST, ip);
+	}
+	if (!http_limit_take(rl, pkey, LOGIN_PAIR_RATE, LOGIN_PAIR_BURST) &&
+	    http_limit_wait(rl, pkey, LOGIN_PAIR_RATE, LOGIN_PAIR_BURST) &&
+	    http_limit_wait(rl, akey, LOGIN_ACCT_RATE, LOGIN_ACCT_BURST) && log_now(rl, pkey)) {
+		log_name(user, name);
+		fprintf(stderr, "log4scan-server: login: %s locked out of account \"%s\" after %d failures\n", ip, name,
+			LOGIN_PAIR_BURST);
+	}
+}
+
 static void do_login(struct req *rq)
 {
 	struct server *srv = rq->srv;
-	char ip[64], key[80];
+	char ip[64], key[80], akey[80], pkey[80], hex[65];
 	http_req_client_ip(rq, ip, sizeof ip);
 	snprintf(key, sizeof key, "login:%s", ip);
-	long wait = http_limit_take(srv->rl, key, 0.2, 10);
+	long wait = http_limit_take(srv->rl, key, LOGIN_ADDR_RATE, LOGIN_ADDR_BURST);
 	if (wait) {
 		rq->retry_after = wait;
-		http_req_error(rq, 429, "too many login attempts; retry after %ld s", wait);
+		http_req_error(rq, 429, "too many login attempts from %s; retry after %ld s", ip, wait);
 		return;
 	}
+	if (http_limit_wait(srv->rl, key, LOGIN_ADDR_RATE, LOGIN_ADDR_BURST) && log_now(srv->rl, key))
+		fprintf(stderr, "log4scan-server: login: %s used its %d attempts; one more each %d s\n", ip,
+			LOGIN_ADDR_BURST, (int)(1 / LOGIN_ADDR_RATE));
 	const char *ct = http_req_header(rq, "Content-Type");
 	if (!ct || strncmp(ct, "application/json", 16) || !same_origin(rq)) {
 		http_req_error(rq, 403, "login must be a same-origin JSON request");
 		return;
 	}
-	struct buf user = BUF_INIT, pw = BUF_INIT, hash = BUF_INIT, err = BUF_INIT;
+	struct buf user = BUF_INIT, pw = BUF_INIT, hash = BUF_INIT, err = BUF_INIT, pair = BUF_INIT;
 	if (!login_fields(buf_cstr(&rq->body), rq->body.len, &user, &pw)) {
 		http_req_error(rq, 400, "expected {\"user\":\"...\",\"password\":\"...\"}");
+		goto out;
+	}
+	/* bucket keys of a fixed size whatever the name */
+	auth_sha256_hex(user.data, user.len, hex);
+	snprintf(akey, sizeof akey, "a:%s", hex);
+	buf_printf(&pair, "%s", ip);
+	buf_addc(&pair, 0);
+	buf_add(&pair, user.data, user.len);
+	auth_sha256_hex(pair.data, pair.len, hex);
+	snprintf(pkey, sizeof pkey, "p:%s", hex);
+	if (http_limit_wait(srv->rl, akey, LOGIN_ACCT_RATE, LOGIN_ACCT_BURST) &&
+	    (wait = http_limit_wait(srv->rl, pkey, LOGIN_PAIR_RATE, LOGIN_PAIR_BURST))) {
+		rq->retry_after = wait;
+		http_req_error(rq, 429, "too many failed logins for this account from %s; retry after %ld s", ip, wait);
 		goto out;
 	}
 	long long uid = 0;
@@ -165,6 +247,7 @@ static void do_login(struct req *rq)
 				    "0Ybkcb3V2hWQs5lZDAjV9bTrDQRG0wqvkKs4Lm3xTyE";
 	bool ok = auth_password_verify(found ? buf_cstr(&hash) : dummy, buf_cstr(&pw)) && found;
 	if (!ok) {
+		login_failed(rq, buf_cstr(&user), ip, akey, pkey);
 		http_req_error(rq, 401, "wrong user name or password");
 		goto out;
 	}
@@ -187,6 +270,7 @@ static void do_login(struct req *rq)
 	json_cstr(&rq->out, buf_cstr(&user));
 	buf_printf(&rq->out, ",\"csrf\":\"%s\"}\n", csrf);
 out:
+	buf_free(&pair);
 	buf_free(&user);
 	buf_free(&pw);
 	buf_free(&hash);
@@ -234,7 +318,7 @@ void http_route(struct req *rq)
 			do_login(rq);
 		return;
 	}
-	if (rq->auth == AUTH_NONE && !authenticate(rq))
+	if (rq->auth == AUTH_NONE && !rq->authed_early && !authenticate(rq))
 		return;
 	if (!strcmp(p, "reports") && !get) {
 		if (!post)
@@ -250,8 +334,12 @@ void http_route(struct req *rq)
 	if (!strcmp(p, "reports/known")) {
 		if (!get)
 			http_req_error(rq, 405, "use GET");
-		else if (rq->auth == AUTH_AGENT || rq->auth == AUTH_READ)
-			api_known(rq);
+		else if (rq->auth == AUTH_AGENT || rq->auth == AUTH_READ) {
+			if (http_req_args_utf8(rq)) {
+				api_known(rq);
+				http_req_args_check(rq);
+			}
+		}
 		else if (rq->auth == AUTH_NONE)
 			http_req_error(rq, 401, "a token is required");
 		else
@@ -294,5 +382,10 @@ void http_route(struct req *rq)
 		buf_printf(&rq->out, ",\"csrf\":\"%s\"}\n", buf_cstr(&rq->csrf));
 		return;
 	}
+	/* filters are compared with stored text, which is valid UTF-8 (and
+	 * PostgreSQL refuses a parameter that is not): say so instead of a 500 */
+	if (!http_req_args_utf8(rq))
+		return;
 	api_get(rq, p);
+	http_req_args_check(rq);
 }

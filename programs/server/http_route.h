@@ -16,4 +16,9 @@ void http_route(struct req *rq);
  * body is read; true to read the body (its buffer reserved). */
 bool http_route_upload(struct req *rq);
 
+/* Any other request under /api/v1/ but login, when only its headers are
+ * in: its credentials looked up (so the connection guard, http_conn.h,
+ * knows it carries some); false after answering (401, 429, 503). */
+bool http_route_auth(struct req *rq);
+
 #endif

@@ -23,6 +23,12 @@ struct server_config {
 	double burst;
 	int pool;                    /* database connections */
 	int max_connections;
+	int max_per_address;         /* connections from one address (0: no limit) */
+	int request_timeout;         /* seconds for a request's headers and body */
+	/* proxies whose X-Forwarded-For names the client (numeric, as
+	 * inet_ntop writes them) */
+	char trusted_proxy[16][48];
+	int ntrusted_proxies;
 	int session_hours;
 	struct report_limits limits;
 };

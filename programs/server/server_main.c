@@ -25,6 +25,7 @@
 
 #include "auth.h"
 #include "http.h"
+#include "http_req.h"
 #include "jsonw.h"
 #include "report_parse.h"
 #include "server.h"
@@ -52,7 +53,15 @@ static const char USAGE[] =
 	"  --max-report-bytes N   largest accepted report (default 16 MiB)\n"
 	"  --max-records N        most records in one report (default 100000)\n"
 	"  --pool N               database connections (default 8 SQLite, 16 PostgreSQL)\n"
-	"  --max-connections N    concurrent HTTP connections (default 512)\n"
+	"  --max-connections N    concurrent HTTP connections (default 512); a quarter of\n"
+	"                         them is kept for requests with a token or a session\n"
+	"  --max-per-address N    concurrent connections from one client address\n"
+	"                         (default 32; 0 = no limit; trusted proxies are exempt)\n"
+	"  --request-timeout N    seconds a request has for its headers and body, however\n"
+	"                         it trickles (default 60)\n"
+	"  --trusted-proxy ADDR   a reverse proxy (numeric address; repeat for more) whose\n"
+	"                         X-Forwarded-For names the client; from any other peer\n"
+	"                         that header is ignored\n"
 	"  --session-hours N      dashboard session lifetime (default 12)\n";
 
 static int die_usage(const char *fmt, const char *arg)
@@ -126,6 +135,21 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			NEED();
 			if (!num_arg(v, 1, 100000, &n)) return die_usage("bad --max-connections %s", v);
 			o->cfg.max_connections = (int)n;
+		} else if (!strcmp(a, "--max-per-address")) {
+			NEED();
+			if (!num_arg(v, 0, 100000, &n)) return die_usage("bad --max-per-address %s", v);
+			o->cfg.max_per_address = (int)n;
+		} else if (!strcmp(a, "--request-timeout")) {
+			NEED();
+			if (!num_arg(v, 1, 86400, &n)) return die_usage("bad --request-timeout %s", v);
+			o->cfg.request_timeout = (int)n;
+		} else if (!strcmp(a, "--trusted-proxy")) {
+			NEED();
+			if (o->cfg.ntrusted_proxies == 16)
+				return die_usage("at most 16 --trusted-proxy (%s)", v);
+			if (!http_req_addr_norm(v, o->cfg.trusted_proxy[o->cfg.ntrusted_proxies], 48))
+				return die_usage("--trusted-proxy needs a numeric IPv4 or IPv6 address, not %s", v);
+			o->cfg.ntrusted_proxies++;
 		} else if (!strcmp(a, "--session-hours")) {
 			NEED();
 			if (!num_arg(v, 1, 24 * 365, &n)) return die_usage("bad --session-hours %s", v);
@@ -460,6 +484,8 @@ int main(int argc, char **argv)
 	o.cfg.rate = 100;
 	o.cfg.burst = 1000;
 	o.cfg.max_connections = 512;
+	o.cfg.max_per_address = 32;
+	o.cfg.request_timeout = 60;
 	o.cfg.session_hours = 12;
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(USAGE, stdout);
