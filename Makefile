@@ -156,11 +156,12 @@ scan: deps-agent
 FUZZ_BUILD = build/fuzz
 fuzz:
 	$(MAKE) BUILD=$(FUZZ_BUILD)/obj CC=$(CLANG) CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" \
-	  $(FUZZ_BUILD)/obj/liblog4scan.a $(FUZZ_BUILD)/obj/libserver.a
+	  $(FUZZ_BUILD)/obj/liblog4scan.a $(FUZZ_BUILD)/obj/libserver.a $(FUZZ_BUILD)/obj/libcli.a
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "  FUZZ $$n"; \
 	  $(CLANG) $(CFLAGS_COMMON) -O1 -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/$$n $$f \
-	    $(FUZZ_BUILD)/obj/libserver.a $(FUZZ_BUILD)/obj/liblog4scan.a $(AGENT_LIBS) $(SERVER_LIBS) || exit 1; done
+	    $(FUZZ_BUILD)/obj/libserver.a $(FUZZ_BUILD)/obj/libcli.a $(FUZZ_BUILD)/obj/liblog4scan.a \
+	    $(AGENT_LIBS) $(SERVER_LIBS) || exit 1; done
 
 # Run each harness briefly (FUZZ_SECONDS each) over its seed corpus.
 FUZZ_SECONDS ?= 20

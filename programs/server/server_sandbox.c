@@ -81,27 +81,27 @@ int server_sandbox_install(struct buf *err)
 	for (size_t i = 0; !rc && i < COUNT(families); i++) {
 		what = "socket";
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i], 0));
 	}
 	/* prctl: thread names (libmicrohttpd, glibc) and reading the own state */
 	static const int prctls[] = {PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_SET_VMA};
 	for (size_t i = 0; !rc && i < COUNT(prctls); i++) {
 		what = "prctl";
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctls[i]));
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctls[i], 0));
 	}
 #ifdef L4S_LSAN
 	/* LeakSanitizer's tracer attaches to the threads of this process only */
 	if (!rc) {
 		what = "ptrace";
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ptrace), 1,
-				      SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+				      SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
 	}
 	static const int lsan_prctls[] = {PR_SET_PTRACER, PR_SET_DUMPABLE, PR_SET_PDEATHSIG};
 	for (size_t i = 0; !rc && i < COUNT(lsan_prctls); i++) {
 		what = "prctl";
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)lsan_prctls[i]));
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)lsan_prctls[i], 0));
 	}
 #endif
 	if (rc) {
