@@ -386,7 +386,7 @@ void proc_parse_net(struct netns *ns, const char *text, const char *proto, bool 
 		unsigned long ino;
 		if (sscanf(line, "%*s %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*u %*u %lu", la, &lport, &st,
 			   &ino) == 4 &&
-		    st == want && ino) {
+		    st == want && ino && lport <= 0xFFFF) { /* a port, not a mangled line */
 			struct proc_listen l = {.port = lport};
 			snprintf(l.proto, sizeof l.proto, "%s", proto);
 			if (v6 && strlen(la) == 32) {
