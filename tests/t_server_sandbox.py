@@ -20,7 +20,10 @@ must reconnect under the filter.  Checks, on each backend:
     reconnection (PostgreSQL) after the filter, so an empty trace cannot pass.
 That the filter refuses execve, ptrace, bind... is checked against the
 filter itself by tests/unit/test_server_sandbox.c; --no-sandbox is checked
-to leave the process unfiltered (so the status check can fail)."""
+to leave the process unfiltered (so the status check can fail).  The
+shipped systemd unit must carry the hardening directives and pass
+`systemd-analyze verify` (no test runs the collector's unit under systemd
+itself)."""
 import json
 import os
 import re
@@ -133,6 +136,26 @@ def run(kind):
               re.search(r"\sconnect\(\d+, \{sa_family=AF_(INET6?|UNIX)", text) is not None, "")
 
 
+def unit():
+    """The shipped unit: systemd accepts it, and it has the hardening issue 23 asks for."""
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dist", "systemd",
+                            "log4scan-server.service")).read()
+    for d in ("ProtectSystem=strict", "ReadWritePaths=/var/lib/log4scan-server", "PrivateTmp=yes",
+              "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+              "SystemCallFilter=@system-service", "CapabilityBoundingSet=\n", "ProtectHome=yes"):
+        check("unit: %s" % d.replace("\n", ""), d.replace("\n", "\n") in src + "\n", "")
+    if not shutil.which("systemd-analyze"):
+        not_ok("unit: systemd-analyze verify", "systemd-analyze is missing")
+        return
+    d = os.path.join(OUT, "unit")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "log4scan-server.service")
+    with open(path, "w") as f:
+        f.write(src.replace("@SBINDIR@", os.path.dirname(os.path.abspath(PLAIN))).replace("@SYSCONFDIR@", "/etc"))
+    p = subprocess.run(["systemd-analyze", "verify", "--man=no", path], capture_output=True, text=True)
+    check_eq("unit: systemd-analyze verify says nothing", (p.returncode, (p.stdout + p.stderr).strip()), (0, ""))
+
+
 def unsandboxed():
     db = new_db("sqlite", "nosandbox")
     srv = Server(db, "--no-sandbox", name="server-nosandbox", binary=PLAIN)
@@ -147,4 +170,5 @@ try:
 except RuntimeError as e:
     not_ok("pg", str(e)[:300])
 unsandboxed()
+unit()
 finish()
