@@ -1,5 +1,5 @@
 /* fuzz_cache.c - libFuzzer harness for the scan cache's reader
- * (lib/cache.c through lib/cache_parse.h).
+ * (lib/cache.c through lib/cache_internal.h).
  *
  * The cache file is read back by every `scan --cache` run and may be
  * truncated, damaged or planted.  The input is a whole cache file: the
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache_parse.h"
+#include "cache_internal.h"
 
 static struct rules *rules;
 

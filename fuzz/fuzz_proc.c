@@ -1,5 +1,5 @@
 /* fuzz_proc.c - libFuzzer harness for the process view's parsers of /proc
- * text (lib/proc.c through lib/proc_parse.h, and proc_container_id() of
+ * text (lib/proc.c through lib/proc_internal.h, and proc_container_id() of
  * proc.h): cmdline (any local user chooses a JVM's arguments), maps (the
  * names of the files a JVM maps), net/tcp, tcp6, udp, udp6 and cgroup.
  *
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc_parse.h"
+#include "proc_internal.h"
 
 static void check_net(const char *text, const char *proto, bool v6, unsigned want)
 {

@@ -1,6 +1,6 @@
 /* cache.c - the incremental-scan cache (see cache.h for the design). */
 #include "cache.h"
-#include "cache_parse.h"
+#include "cache_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

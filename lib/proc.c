@@ -6,7 +6,7 @@
  * by (dev, inode) for the run, and each JVM gets its own copies of the
  * records with its pid and its path for the archive. */
 #include "proc.h"
-#include "proc_parse.h"
+#include "proc_internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -6,7 +6,7 @@
  * known without reading the file.  Nothing here prints or exits.  They are written as ".tmp-<uuid>" and
  * renamed, so a crash never leaves half a report under a spool name. */
 #include "submit.h"
-#include "submit_parse.h"
+#include "submit_internal.h"
 
 #include "envelope.h"
 #include "http_client.h"

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "proc.h"
-#include "proc_parse.h"
+#include "proc_internal.h"
 #include "procfs.h"
 #include "unit.h"
 

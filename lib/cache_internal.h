@@ -1,4 +1,4 @@
-/* cache_parse.h - the two parsers of the cache file (lib/cache.c), exposed
+/* cache_internal.h - the two parsers of the cache file (lib/cache.c), exposed
  * so that fuzz/fuzz_cache.c can feed them arbitrary bytes: the cache file is
  * read back on every run and may be damaged or planted (it lives in a
  * directory the operator chose).
@@ -7,8 +7,8 @@
  * offset of the records = 32 + 24 n, all native-endian u64), n entries of
  * 24 bytes (u64 key, u64 stamp, u32 offset and u32 length of the entry's
  * text within the records), then the records as escaped text lines. */
-#ifndef L4S_CACHE_PARSE_H
-#define L4S_CACHE_PARSE_H
+#ifndef L4S_CACHE_INTERNAL_H
+#define L4S_CACHE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

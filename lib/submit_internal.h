@@ -1,12 +1,12 @@
-/* submit_parse.h - what the agent's submission (lib/submit.c) reads that
+/* submit_internal.h - what the agent's submission (lib/submit.c) reads that
  * it did not write itself: the collector's answers (POST /api/v1/reports,
  * GET /api/v1/reports/known, error bodies) and the names in the spool
  * directory.  Pure functions over text in memory, exposed so that
  * fuzz/fuzz_submit.c can feed them arbitrary bytes.  (A spooled report's
  * body is sent as it is, never parsed by the agent: the collector's parser,
  * fuzz_report, is what reads it.) */
-#ifndef L4S_SUBMIT_PARSE_H
-#define L4S_SUBMIT_PARSE_H
+#ifndef L4S_SUBMIT_INTERNAL_H
+#define L4S_SUBMIT_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

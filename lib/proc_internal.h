@@ -1,10 +1,10 @@
-/* proc_parse.h - the parsers of the process view (lib/proc.c) for what any
+/* proc_internal.h - the parsers of the process view (lib/proc.c) for what any
  * local user controls: a JVM's /proc/PID/cmdline, maps (file names), the
  * net/tcp, tcp6, udp and udp6 tables, and cgroup (proc_container_id() in
  * proc.h).  They read text already in memory and do no I/O; they are
  * exposed so that fuzz/fuzz_proc.c can feed them arbitrary bytes. */
-#ifndef L4S_PROC_PARSE_H
-#define L4S_PROC_PARSE_H
+#ifndef L4S_PROC_INTERNAL_H
+#define L4S_PROC_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
