@@ -29,7 +29,7 @@ ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS)
 # is not linked at all: lib/http_curl.c loads it only for --submit.
 ARCHIVE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic -llzma -lzstd -llz4 -lbz2
 AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp $(ARCHIVE_LIBS) -ljansson -lpthread -ldl
-SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lpthread
+SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lseccomp -lpthread
 
 # lib/http_winhttp.c is the Windows transport (mk/windows.mk)
 LIB_SRC    = $(filter-out lib/http_winhttp.c,$(sort $(wildcard lib/*.c)))
@@ -109,7 +109,7 @@ $(BUILD)/log4scan-server: $(BUILD)/programs/server/server_main.o $(BUILD)/libser
 # programs/ but the entry point); those of the collector's parts
 # (SERVER_UNITS) link the collector's instead.
 UNIT_LIBS    = $(BUILD)/libcli.a $(BUILD)/liblog4scan.a $(AGENT_LIBS)
-SERVER_UNITS = $(BUILD)/tests/test_sqlite_pcache
+SERVER_UNITS = $(BUILD)/tests/test_sqlite_pcache $(BUILD)/tests/test_server_sandbox
 $(SERVER_UNITS): UNIT_LIBS = $(BUILD)/libserver.a $(BUILD)/libutil.a $(SERVER_LIBS)
 $(SERVER_UNITS): $(BUILD)/libserver.a $(BUILD)/libutil.a
 
@@ -156,11 +156,12 @@ scan: deps-agent
 FUZZ_BUILD = build/fuzz
 fuzz:
 	$(MAKE) BUILD=$(FUZZ_BUILD)/obj CC=$(CLANG) CFLAGS="-O1 -fsanitize=fuzzer-no-link,address,undefined" \
-	  $(FUZZ_BUILD)/obj/liblog4scan.a $(FUZZ_BUILD)/obj/libserver.a
+	  $(FUZZ_BUILD)/obj/liblog4scan.a $(FUZZ_BUILD)/obj/libserver.a $(FUZZ_BUILD)/obj/libcli.a
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "  FUZZ $$n"; \
 	  $(CLANG) $(CFLAGS_COMMON) -O1 -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/$$n $$f \
-	    $(FUZZ_BUILD)/obj/libserver.a $(FUZZ_BUILD)/obj/liblog4scan.a $(AGENT_LIBS) $(SERVER_LIBS) || exit 1; done
+	    $(FUZZ_BUILD)/obj/libserver.a $(FUZZ_BUILD)/obj/libcli.a $(FUZZ_BUILD)/obj/liblog4scan.a \
+	    $(AGENT_LIBS) $(SERVER_LIBS) || exit 1; done
 
 # Run each harness briefly (FUZZ_SECONDS each) over its seed corpus.
 FUZZ_SECONDS ?= 20

@@ -1,5 +1,6 @@
 /* cache.c - the incremental-scan cache (see cache.h for the design). */
 #include "cache.h"
+#include "cache_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,17 @@ static uint64_t rd64(const unsigned char *p)
 	return v;
 }
 
+bool cache_header_ok(const unsigned char *p, size_t len, uint64_t digest, uint64_t *n, uint64_t *roff)
+{
+	if (len < HEADER_LEN)
+		return false;
+	*n = rd64(p + 16);
+	*roff = rd64(p + 24);
+	return !memcmp(p, MAGIC, 8) && rd64(p + 8) == digest &&
+	       *n <= ((uint64_t)len - HEADER_LEN) / sizeof(struct entry) &&
+	       *roff == HEADER_LEN + *n * sizeof(struct entry) && *roff <= (uint64_t)len;
+}
+
 struct cache *cache_open(const char *path, uint64_t config_digest, struct buf *err)
 {
 	struct cache *c = xcalloc(1, sizeof *c);
@@ -89,11 +101,8 @@ struct cache *cache_open(const char *path, uint64_t config_digest, struct buf *e
 		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (m != MAP_FAILED) {
 			const unsigned char *p = m;
-			uint64_t n = rd64(p + 16), roff = rd64(p + 24);
-			bool sane = !memcmp(p, MAGIC, 8) && rd64(p + 8) == config_digest &&
-				    n <= ((uint64_t)st.st_size - HEADER_LEN) / sizeof(struct entry) &&
-				    roff == HEADER_LEN + n * sizeof(struct entry) && roff <= (uint64_t)st.st_size;
-			if (sane) {
+			uint64_t n, roff;
+			if (cache_header_ok(p, (size_t)st.st_size, config_digest, &n, &roff)) {
 				c->map = p;
 				c->map_len = (size_t)st.st_size;
 				c->old = (const struct entry *)(p + HEADER_LEN);
@@ -181,7 +190,7 @@ static void parse_cves(const struct rules *r, char *list, const struct rule_cve 
 	}
 }
 
-static bool restore_records(const struct rules *r, const char *p, size_t len, struct scan_batch *out)
+bool cache_restore_records(const struct rules *r, const char *p, size_t len, struct scan_batch *out)
 {
 	struct buf store = BUF_INIT;
 	char *f[512];
@@ -259,7 +268,7 @@ bool cache_lookup(struct cache *c, const struct rules *r, const char *path, cons
 	if ((uint64_t)e->off + e->len > c->old_records_len)
 		return false;
 	size_t before = out->n;
-	if (!restore_records(r, c->old_records + e->off, e->len, out)) {
+	if (!cache_restore_records(r, c->old_records + e->off, e->len, out)) {
 		/* a damaged entry: forget what was restored and rescan */
 		struct scan_batch tail = {out->rec + before, out->n - before};
 		for (size_t i = 0; i < tail.n; i++) {

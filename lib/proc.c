@@ -6,6 +6,7 @@
  * by (dev, inode) for the run, and each JVM gets its own copies of the
  * records with its pid and its path for the archive. */
 #include "proc.h"
+#include "proc_internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -83,11 +84,6 @@ struct cached {
 	char summary[160];      /* "log4j-core 2.14.1 (vulnerable)" */
 };
 
-struct netns {
-	char id[64];
-	struct sock { unsigned long ino; struct proc_listen l; } *socks;
-	size_t n;
-};
 
 struct pctx {
 	const struct rules *rules;
@@ -243,22 +239,6 @@ static void add_records(struct pctx *c, struct proc_jvm *j, const struct cached 
 
 /* ---- what the JVM has open or mapped --------------------------------- */
 
-struct cand {
-	char *path;          /* as the process sees it, " (deleted)" stripped */
-	bool deleted;
-	char what[64];       /* the kernel handle: fd/N or map_files/A-B */
-	dev_t dev;
-	ino_t ino;
-	bool have_id;
-	struct stat st;      /* of the loaded file, when have_st */
-	bool have_st;
-};
-
-struct cands {
-	struct cand *v;
-	size_t n;
-};
-
 static void cand_add(struct cands *cs, const char *path, bool deleted, const char *what, bool have_id,
 		     dev_t dev, ino_t ino, const struct stat *st)
 {
@@ -283,7 +263,7 @@ static void cand_add(struct cands *cs, const char *path, bool deleted, const cha
 	}
 }
 
-static void cands_free(struct cands *cs)
+void proc_cands_free(struct cands *cs)
 {
 	for (size_t i = 0; i < cs->n; i++)
 		free(cs->v[i].path);
@@ -362,7 +342,7 @@ static const char *errno_name(int e)
 }
 
 /* Parse maps: archives mapped (Java 8), and whether libjvm.so is. */
-static void parse_maps(char *maps, struct cands *cs, bool *libjvm)
+void proc_parse_maps(char *maps, struct cands *cs, bool *libjvm)
 {
 	for (char *line = maps, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
@@ -397,16 +377,22 @@ static void parse_maps(char *maps, struct cands *cs, bool *libjvm)
 
 /* ---- listening sockets ----------------------------------------------- */
 
-static void parse_net(struct netns *ns, const char *text, const char *proto, bool v6, unsigned want)
+void proc_parse_net(struct netns *ns, const char *text, const char *proto, bool v6, unsigned want)
 {
 	const char *line = strchr(text, '\n'); /* skip the header */
 	while (line && *++line) {
 		char la[40];
 		unsigned lport, st;
 		unsigned long ino;
-		if (sscanf(line, "%*s %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*u %*u %lu", la, &lport, &st,
+		/* sscanf() measures the string it is given: on the table itself,
+		 * each line would cost the length of the rest (quadratic on a host
+		 * with 100,000 sockets).  A line of the kernel's is < 200 bytes. */
+		char one[512];
+		size_t ll = strcspn(line, "\n");
+		snprintf(one, sizeof one, "%.*s", (int)(ll < sizeof one ? ll : sizeof one - 1), line);
+		if (sscanf(one, "%*s %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*u %*u %lu", la, &lport, &st,
 			   &ino) == 4 &&
-		    st == want && ino) {
+		    st == want && ino && lport <= 0xFFFF) { /* a port, not a mangled line */
 			struct proc_listen l = {.port = lport};
 			snprintf(l.proto, sizeof l.proto, "%s", proto);
 			if (v6 && strlen(la) == 32) {
@@ -460,7 +446,7 @@ static const struct netns *net_of(struct pctx *c, long pid)
 		char *t;
 		if (procfs_read(pid, tab[i].file, TEXT_MAX, &t) < 0)
 			continue;
-		parse_net(ns, t, tab[i].proto, tab[i].v6, tab[i].state);
+		proc_parse_net(ns, t, tab[i].proto, tab[i].v6, tab[i].state);
 		free(t);
 	}
 	return ns;
@@ -568,7 +554,7 @@ static bool takes_arg(const char *a)
 	return false;
 }
 
-static void parse_cmdline(struct proc_jvm *j, const char *cl, size_t len, const char *exe)
+void proc_parse_cmdline(struct proc_jvm *j, const char *cl, size_t len, const char *exe)
 {
 	const char **argv = NULL;
 	size_t argc = 0;
@@ -883,7 +869,7 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 		if (!java) {
 			if (procfs_read(pid, "maps", TEXT_MAX, &maps) >= 0) {
 				char *m = xstrdup(maps);
-				parse_maps(m, NULL, &libjvm);
+				proc_parse_maps(m, NULL, &libjvm);
 				free(m);
 				java = libjvm;
 			} else if (gone(errno)) {
@@ -928,7 +914,7 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 	struct proc_jvm j = {.pid = pid};
 	bool incomplete = false;
 	if (cllen > 0)
-		parse_cmdline(&j, cl, (size_t)cllen, exe[0] ? exe : NULL);
+		proc_parse_cmdline(&j, cl, (size_t)cllen, exe[0] ? exe : NULL);
 	else
 		j.command = xstrdup(exe[0] ? exe : comm);
 	free(cl);
@@ -1002,7 +988,7 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 		maps = NULL;
 	}
 	if (maps)
-		parse_maps(maps, &cs, NULL);
+		proc_parse_maps(maps, &cs, NULL);
 	free(maps);
 
 	int worst = -1;
@@ -1010,7 +996,7 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 	for (size_t i = 0; i < cs.n; i++)
 		examine(c, &j, &cs.v[i], started, &worst, &incomplete, &g);
 	free(g.v);
-	cands_free(&cs);
+	proc_cands_free(&cs);
 
 	find_listening(c, &j, &socks);
 	free(socks.v);

@@ -6,6 +6,7 @@
  * known without reading the file.  Nothing here prints or exits.  They are written as ".tmp-<uuid>" and
  * renamed, so a crash never leaves half a report under a spool name. */
 #include "submit.h"
+#include "submit_internal.h"
 
 #include "envelope.h"
 #include "http_client.h"
@@ -25,6 +26,34 @@
 #define MAX_ANSWER (1u << 20)
 
 /* ---- HTTP ---- */
+
+/* ---- what submit reads: the collector's answers, the spool's names ---- */
+
+bool submit_answer_accepted(const char *answer)
+{
+	return answer && strstr(answer, "\"accepted\":true") != NULL;
+}
+
+/* {"known":["uuid",...]}: every quoted UUID marks the ids equal to it */
+void submit_known_parse(const char *answer, const char *const *ids, size_t n, bool *known)
+{
+	for (const char *q = answer ? strchr(answer, '"') : NULL; q; q = strchr(q + 1, '"')) {
+		if (strlen(q + 1) < 37 || !uuid_at(q + 1) || q[37] != '"')
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (!strncasecmp(ids[i], q + 1, 36))
+				known[i] = true;
+		q += 37;
+	}
+}
+
+/* 19 digits, '-', uuid, ".ndjson" */
+bool submit_spool_name(const char *name)
+{
+	size_t len = strlen(name);
+	return len == 19 + 1 + 36 + 7 && !strcmp(name + len - 7, ".ndjson") && name[19] == '-' &&
+	       uuid_at(name + 20);
+}
 
 static void base_url(const struct l4s_submit_opts *o, struct buf *u, const char *path)
 {
@@ -64,9 +93,9 @@ static long http(const struct l4s_submit_opts *o, const char *path, const char *
 }
 
 /* the "error" text of a JSON answer, for messages */
-static void reason(const struct buf *answer, struct buf *out)
+void submit_answer_reason(const char *answer, struct buf *out)
 {
-	const char *s = answer->len ? strstr(answer->data, "\"error\":\"") : NULL;
+	const char *s = answer ? strstr(answer, "\"error\":\"") : NULL;
 	if (!s) {
 		buf_adds(out, "no reason given");
 		return;
@@ -113,7 +142,7 @@ static enum post_result post(const struct l4s_submit_opts *o, const char *body, 
 	struct buf answer = BUF_INIT;
 	long st = http(o, "/api/v1/reports", body, len, &answer, msg);
 	enum post_result r = classify(st);
-	bool accepted = st == 200 && answer.len && strstr(buf_cstr(&answer), "\"accepted\":true");
+	bool accepted = st == 200 && submit_answer_accepted(buf_cstr(&answer));
 	if (r == POST_OK && !accepted)
 		r = POST_RETRY; /* a success that is not the collector's answer */
 	if (accepted) {
@@ -123,15 +152,15 @@ static enum post_result post(const struct l4s_submit_opts *o, const char *body, 
 			   buf_cstr(&answer));
 	} else if (r == POST_INVALID) {
 		buf_printf(msg, "submit: the server rejected report %s (HTTP %ld): ", id, st);
-		reason(&answer, msg);
+		submit_answer_reason(answer.len ? answer.data : NULL, msg);
 		buf_addc(msg, '\n');
 	} else if (r == POST_REFUSED) {
 		buf_printf(msg, "submit: the server refused report %s (HTTP %ld): ", id, st);
-		reason(&answer, msg);
+		submit_answer_reason(answer.len ? answer.data : NULL, msg);
 		buf_printf(msg, "%s\n", refusal_hint(st));
 	} else if (st) {
 		buf_printf(msg, "submit: the server could not take report %s now (HTTP %ld): ", id, st);
-		reason(&answer, msg);
+		submit_answer_reason(answer.len ? answer.data : NULL, msg);
 		buf_addc(msg, '\n');
 	}
 	buf_free(&answer);
@@ -156,22 +185,13 @@ static long known_query(const struct l4s_submit_opts *o, const char *const *ids,
 		if (st != 200) {
 			if (st) {
 				buf_printf(msg, "submit: cannot ask the server which reports it has (HTTP %ld): ", st);
-				reason(&answer, msg);
+				submit_answer_reason(answer.len ? answer.data : NULL, msg);
 				buf_printf(msg, "%s\n", classify(st) == POST_REFUSED ? refusal_hint(st) : "");
 			}
 			buf_free(&answer);
 			return st;
 		}
-		/* {"known":["uuid",...]} */
-		const char *s = buf_cstr(&answer);
-		for (const char *q = strchr(s, '"'); q; q = strchr(q + 1, '"')) {
-			if (strlen(q + 1) < 37 || !uuid_at(q + 1) || q[37] != '"')
-				continue;
-			for (size_t i = start; i < end; i++)
-				if (!strncasecmp(ids[i], q + 1, 36))
-					known[i] = true;
-			q += 37;
-		}
+		submit_known_parse(buf_cstr(&answer), ids + start, end - start, known + start);
 		buf_free(&answer);
 	}
 	return 200;
@@ -198,9 +218,7 @@ static size_t list_spool(const char *dir, struct entry **out)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		/* 19 digits, '-', uuid, ".ndjson" */
-		if (len != 19 + 1 + 36 + 7 || strcmp(e->d_name + len - 7, ".ndjson") || e->d_name[19] != '-' ||
-		    !uuid_at(e->d_name + 20))
+		if (!submit_spool_name(e->d_name))
 			continue;
 		char path[4096];
 		struct stat stt;

@@ -6,8 +6,13 @@
 # Seeds are built at run time from ../shared/corpus (tests/fuzz-seeds.py)
 # into build/fuzz/seeds-*; each harness keeps its growing working corpus in
 # build/fuzz/corpus-X and writes crash inputs to build/fuzz/artifacts-X/.
-# Environment: CORPUS (default ../shared/corpus), FUZZ_JOBS (parallel
-# workers per harness, default 1).  Exit status 1 when any harness crashed.
+# Seeds also come from what the built agent produces (reports, cache files:
+# L4S_AGENT, default build/log4scan) and from fuzz/seeds/.  The line of each
+# harness gives its runs, the edges it reached (libFuzzer's "cov") and how
+# many seeds it started from, the figures of the README's table.
+# Environment: CORPUS (default ../shared/corpus), FUZZ_ONLY (space-separated
+# harness names, e.g. "proc cache": run only those).  Exit status 1 when any
+# harness crashed.
 secs=${1:-20}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -24,6 +29,9 @@ for h in "$F"/fuzz_*; do
 	[ -x "$h" ] || continue
 	n=$(basename "$h")
 	kind=${n#fuzz_}
+	if [ -n "${FUZZ_ONLY:-}" ]; then
+		case " $FUZZ_ONLY " in *" $kind "*) ;; *) continue ;; esac
+	fi
 	found=1
 	mkdir -p "$F/corpus-$kind" "$F/artifacts-$kind" "$F/seeds-$kind"
 	case $kind in
@@ -37,8 +45,10 @@ for h in "$F"/fuzz_*; do
 		"$F/corpus-$kind" "$F/seeds-$kind" $(case $kind in zipwrite|fixplan) echo "$F/seeds-zip" ;; esac) > "$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
+	seeds=$(ls "$F/seeds-$kind" 2>/dev/null | wc -l)
 	if [ "$rc" -eq 0 ]; then
-		echo "ok $n (${runs:-?} runs in ${secs}s)"
+		echo "ok $n (${runs:-?} runs in ${secs}s, ${cov:-?} edges, $seeds seeds)"
 	else
 		what=$(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|SUMMARY' "$log" | cut -c1-160)
 		art=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)

@@ -29,13 +29,29 @@ Seeds are built at run time (nothing binary is committed) and kept small
              tar.gz, a tar.gz followed by a jar;
   sniff:     heads of every kind the sniffer tells (zip, jmod, gzip, xz,
              zstd, bzip2, ustar, #!, ELF and PE with and without data after
-             their image) and the seed jars."""
+             their image) and the seed jars;
+and, from what the built agent ($L4S_AGENT, default build/log4scan)
+really produces when it is there (issue 23: a harness without seeds never
+got past the report envelope):
+  report:    the JSON reports of `scan` over each seed jar, tar and image,
+             of `logs` over the loghunt seeds, of `ps`, plus fuzz/seeds/report;
+  cache:     the cache file `scan --cache` writes for each of those scans;
+  config:    dist/agent.conf.example uncommented, and one file per option
+             kind of `scan` (flag, optional value, value, quoted, repeated);
+  proc:      this process's own /proc cmdline, maps, cgroup and the host's
+             net/tcp, tcp6, udp, udp6, plus JVM command lines with every
+             mitigation the parser knows and the cgroup lines of docker,
+             containerd, CRI-O, podman, kubepods and LXC;
+  submit:    the collector's answers as api_ingest.c writes them (accepted,
+             duplicate, known, errors) and spool file names;
+  login:     login bodies, and the query strings the API tests send."""
 import gzip
 import hashlib
 import io
 import json
 import lzma
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -43,6 +59,7 @@ import tarfile
 import zipfile
 
 CORPUS, OUT = sys.argv[1].rstrip("/"), sys.argv[2]
+TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 KEYS = ("lookup/JndiLookup.class", "net/JndiManager.class", "lookup/Interpolator.class",
         "pattern/MessagePatternConverter.class", "pom.properties", "META-INF/MANIFEST.MF")
 RELEASES = ["log4j-samples/true-hits/log4j-core-2.14.1.jar", "log4j-samples/false-hits/log4j-core-2.17.0.jar",
@@ -371,5 +388,158 @@ def sniff_seeds(sd, tar):
         open(os.path.join(sd, n), "wb").write(d)
 
 
+
+
+def run_agent(args, timeout=120):
+    """The agent's standard output for args, or None."""
+    agent = os.environ.get("L4S_AGENT") or os.path.join(TOP, "build", "log4scan")
+    if not os.access(agent, os.X_OK):
+        return None
+    try:
+        p = subprocess.run([agent] + args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return p.stdout if p.stdout else None
+
+
+def report_and_cache_seeds():
+    rd, cd = mkdir(OUT + "/seeds-report"), mkdir(OUT + "/seeds-cache")
+    committed = os.path.join(TOP, "fuzz", "seeds", "report")
+    for n in sorted(os.listdir(committed)) if os.path.isdir(committed) else []:
+        open(os.path.join(rd, "committed-" + n), "wb").write(open(os.path.join(committed, n), "rb").read())
+    targets = []
+    for d in ("seeds-zip", "seeds-tar"):
+        for n in sorted(os.listdir(os.path.join(OUT, d))):
+            if not n.startswith("shape-"):
+                targets.append(os.path.join(OUT, d, n))
+    import shutil
+    for i, t in enumerate(targets[:40]):
+        # a directory holding the file: the cache keeps what a walk found
+        work = os.path.join(OUT, "work-%d" % i)
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        shutil.copy(t, work)
+        cache = work + ".cache"
+        if os.path.exists(cache):
+            os.unlink(cache)
+        out = run_agent(["scan", "--no-config", "--format", "json", "--tag", "fuzz", "--cache=" + cache, work])
+        shutil.rmtree(work, ignore_errors=True)
+        if out and len(out) < 32768:
+            open(os.path.join(rd, "scan-%s.ndjson" % os.path.basename(t)), "wb").write(out)
+        if os.path.exists(cache) and os.path.getsize(cache) < 32768:
+            open(os.path.join(cd, "scan-%s.cache" % os.path.basename(t)), "wb").write(open(cache, "rb").read())
+            os.unlink(cache)
+    logs = sorted(os.listdir(os.path.join(OUT, "seeds-loghunt")))
+    for n in logs[:: max(1, len(logs) // 12)]:
+        out = run_agent(["logs", "--no-config", "--format", "json", os.path.join(OUT, "seeds-loghunt", n)])
+        if out and len(out) < 32768:
+            open(os.path.join(rd, "logs-%s.ndjson" % n), "wb").write(out)
+    out = run_agent(["ps", "--no-config", "--format", "json"])
+    if out and len(out) < 32768:
+        open(os.path.join(rd, "ps.ndjson"), "wb").write(out)
+
+
+def config_seeds():
+    d = mkdir(OUT + "/seeds-config")
+    ex = open(os.path.join(TOP, "dist", "agent.conf.example")).read()
+    open(os.path.join(d, "example.conf"), "w").write(ex)
+    open(os.path.join(d, "example-on.conf"), "w").write(
+        "\n".join(ln[1:] if ln.startswith("#") and "=" in ln and not ln.startswith("# ") else ln
+                  for ln in ex.splitlines()) + "\n")
+    kinds = {"flags": "one-file-system = yes\nfollow no\nquiet = on\n",
+             "optional": "cache = yes\ncache /var/tmp/l4s.cache\ncache = no\n",
+             "values": "threads = 2\nmax-cpu 50\nformat = json\nexclude = /srv/cache\nexclude /var/lib/docker/*\n",
+             "quoted": 'output = "/var/lib/log4scan/last scan.json"\ntag = "a b"\n',
+             "crlf": "threads = 2\r\n  # indented comment\r\n\t\r\nfail-on=high\r\n",
+             "errors": "no-such-option = 1\n", "flag-value": "one-file-system = maybe\n",
+             "empty-value": "exclude =\n"}
+    for n, t in kinds.items():
+        open(os.path.join(d, n + ".conf"), "w").write(t)
+
+
+def proc_seeds():
+    d = mkdir(OUT + "/seeds-proc")
+    for name, path in (("self-cmdline", "/proc/self/cmdline"), ("self-maps", "/proc/self/maps"),
+                       ("self-cgroup", "/proc/self/cgroup"), ("net-tcp", "/proc/net/tcp"),
+                       ("net-tcp6", "/proc/net/tcp6"), ("net-udp", "/proc/net/udp"),
+                       ("net-udp6", "/proc/net/udp6")):
+        try:
+            data = open(path, "rb").read()[:16384]
+        except OSError:
+            continue
+        open(os.path.join(d, name), "wb").write(data)
+    jvms = {
+        "java-jar": ["java", "-Xmx1g", "-Dlog4j2.formatMsgNoLookups=true", "-jar", "/srv/app.jar", "--port", "8080"],
+        "java-main": ["/usr/lib/jvm/java-17/bin/java", "-cp", "/opt/a.jar:/opt/lib/*", "-DLOG4J_FORMAT_MSG_NO_LOOKUPS=true",
+                      "-Dlog4j2.enableJndiLookup=false", "-javaagent:/opt/log4jhotpatch.jar", "org.acme.Main", "x"],
+        "java-module": ["java", "--module-path", "/opt/mods", "-m", "org.acme/org.acme.Main", "@/tmp/args"],
+        "java-module2": ["java", "--add-opens", "a/b=ALL", "--module=org.acme/x.Y", "-javaagent:/x/jndi-be-gone.jar"],
+        "java-enable": ["java", "-Dlog4j2.enableJndi=true", "-Dlog4j.format.msg.no.lookups=TRUE", "Main"],
+    }
+    for n, argv in jvms.items():
+        open(os.path.join(d, n), "wb").write(b"\0".join(a.encode() for a in argv) + b"\0")
+    open(os.path.join(d, "maps-jvm"), "w").write(
+        "7f0000000000-7f0000001000 r--s 00000000 fd:01 1234567                    /opt/app/lib/log4j-core-2.14.1.jar\n"
+        "7f0000002000-7f0000003000 r--s 00000000 fd:01 1234568                    /srv/app.war (deleted)\n"
+        "7f0000004000-7f0000005000 r-xp 00000000 fd:01 222                        /usr/lib/jvm/java-8/jre/lib/amd64/server/libjvm.so\n"
+        "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n")
+    h = "0123456789abcdef" * 4
+    cg = {"docker": "0::/system.slice/docker-%s.scope\n" % h, "docker-v1": "12:pids:/docker/%s\n" % h,
+          "containerd": "0::/kubepods.slice/kubepods-pod1.slice/cri-containerd-%s.scope\n" % h,
+          "crio": "0::/kubepods/burstable/pod1/crio-%s.scope\n" % h, "podman": "0::/machine.slice/libpod-%s.scope\n" % h,
+          "kubepods": "11:memory:/kubepods/besteffort/pod0/%s\n" % h, "lxc": "0::/lxc/web1/init.scope\n",
+          "lxc-payload": "0::/lxc.payload.web2/system.slice\n", "host": "0::/user.slice/user-1000.slice/session-1.scope\n"}
+    for n, t in cg.items():
+        open(os.path.join(d, "cgroup-" + n), "w").write(t)
+
+
+def submit_seeds():
+    d = mkdir(OUT + "/seeds-submit")
+    rid = "6f1c0e2a-1b2c-4d3e-8f40-112233445566"
+    answers = {
+        "accepted": '{"accepted":true,"report_id":"%s","duplicate":false,"device_id":12}\n' % rid,
+        "duplicate": '{"accepted":true,"report_id":"%s","duplicate":true,"device_id":12}\n' % rid,
+        "known": '{"known":["%s","00000000-0000-4000-8000-000000000000"]}\n' % rid,
+        "known-upper": '{"known":["ABCDEF01-2345-4678-9ABC-DEF012345678"]}\n',
+        "known-empty": '{"known":[]}\n',
+        "error-400": '{"error":"line 3: \\"kind\\" is missing"}\n',
+        "error-401": '{"error":"unknown token"}\n',
+        "error-413": '{"error":"report larger than 16777216 bytes"}\n',
+        "error-escapes": '{"error":"a\\tb\\nc\\\\d\\u0001"}\n',
+        "proxy-html": "<html><body><h1>502 Bad Gateway</h1></body></html>\n",
+        "spool-names": "0001733390000000001-%s.ndjson\n0001733390000000002-%s.ndjson.tmp\nREADME\n" % (rid, rid),
+    }
+    for n, t in answers.items():
+        open(os.path.join(d, n), "w").write(t)
+
+
+def login_seeds():
+    d = mkdir(OUT + "/seeds-login")
+    bodies = {"login": '{"user":"admin","password":"pw-sandbox-1"}', "login-unicode": '{"user":"\\u00e9mile","password":"p\\u00e4ss"}',
+              "login-extra": '{"user":"a","password":"b","remember":true}', "login-number": '{"user":1,"password":"x"}',
+              "login-long": '{"user":"%s","password":"x"}' % ("u" * 300)}
+    for n, t in bodies.items():
+        open(os.path.join(d, n), "w").write(t)
+    qs = set()
+    for f in sorted(os.listdir(os.path.dirname(os.path.abspath(__file__)))):
+        if f.endswith(".py"):
+            text = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), f), errors="replace").read()
+            for m in re.finditer(r'"/api/v1/[a-z/]*\?([^"]*)"', text):
+                qs.add(m.group(1).replace("%d", "12").replace("%s", "ab" * 32))
+    qs.add("ids=6f1c0e2a-1b2c-4d3e-8f40-112233445566,00000000-0000-4000-8000-000000000000")
+    qs.add("limit=500&offset=1000&page=3&days=30&format=csv&q=%E2%82%AC%20x+y")
+    for i, q in enumerate(sorted(qs)):
+        open(os.path.join(d, "query-%02d" % i), "w").write(q)
+
+
+def real_seeds():
+    config_seeds()
+    proc_seeds()
+    submit_seeds()
+    login_seeds()
+    report_and_cache_seeds()
+
+
 main()
 sniff_seeds(mkdir(OUT + "/seeds-sniff"), tar_seeds(mkdir(OUT + "/seeds-tar")))
+real_seeds()

@@ -10,4 +10,4 @@ if ! make -s fuzz > "$OUT/build.log" 2>&1; then
 	exit 1
 fi
 ok "fuzz harnesses build"
-sh tests/fuzz-run.sh "${FUZZ_SECONDS:-10}"
+L4S_AGENT=${L4S_AGENT:-$L4S_PLAIN} sh tests/fuzz-run.sh "${FUZZ_SECONDS:-10}"

@@ -129,8 +129,8 @@ static bool same_origin(struct req *rq)
 	return p && !strcmp(p + 3, host);
 }
 
-/* {"user":..,"password":..} from a login body */
-static bool login_fields(const char *body, size_t len, struct buf *user, struct buf *pw)
+/* {"user":..,"password":..} from a login body (http_route.h) */
+bool http_route_login_fields(const char *body, size_t len, struct buf *user, struct buf *pw)
 {
 	json_t *o = json_loadb(body, len, 0, NULL);
 	json_t *u = json_object_get(o, "user"), *p = json_object_get(o, "password");
@@ -218,7 +218,7 @@ static void do_login(struct req *rq)
 		return;
 	}
 	struct buf user = BUF_INIT, pw = BUF_INIT, hash = BUF_INIT, err = BUF_INIT, pair = BUF_INIT;
-	if (!login_fields(buf_cstr(&rq->body), rq->body.len, &user, &pw)) {
+	if (!http_route_login_fields(buf_cstr(&rq->body), rq->body.len, &user, &pw)) {
 		http_req_error(rq, 400, "expected {\"user\":\"...\",\"password\":\"...\"}");
 		goto out;
 	}

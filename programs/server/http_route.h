@@ -4,6 +4,7 @@
 #define L4S_SERVER_HTTP_ROUTE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "http_req.h"
 
@@ -20,5 +21,12 @@ bool http_route_upload(struct req *rq);
  * in: its credentials looked up (so the connection guard, http_conn.h,
  * knows it carries some); false after answering (401, 429, 503). */
 bool http_route_auth(struct req *rq);
+
+/* The fields of a login body, {"user":"...","password":"..."} (JSON, any
+ * bytes from anyone): true with both appended when both are strings,
+ * the user shorter than 256 bytes and the password than 1024.  Pure, for
+ * fuzz/fuzz_login.c. */
+struct buf;
+bool http_route_login_fields(const char *body, size_t len, struct buf *user, struct buf *pw);
 
 #endif

@@ -29,6 +29,7 @@
 #include "jsonw.h"
 #include "report_parse.h"
 #include "server.h"
+#include "server_sandbox.h"
 #include "store.h"
 
 static const char USAGE[] =
@@ -62,7 +63,8 @@ static const char USAGE[] =
 	"  --trusted-proxy ADDR   a reverse proxy (numeric address; repeat for more) whose\n"
 	"                         X-Forwarded-For names the client; from any other peer\n"
 	"                         that header is ignored\n"
-	"  --session-hours N      dashboard session lifetime (default 12)\n";
+	"  --session-hours N      dashboard session lifetime (default 12)\n"
+	"  --no-sandbox           serve without the seccomp allow-list (log4scan-server(8))\n";
 
 static int die_usage(const char *fmt, const char *arg)
 {
@@ -88,6 +90,7 @@ struct opts {
 	struct server_config cfg;
 	const char *name, *role, *password_file;
 	bool replace;
+	bool no_sandbox;            /* --no-sandbox */
 	const char *positional[64];  /* the command, its words, import's files */
 	int npos;
 };
@@ -108,6 +111,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		else if (!strcmp(a, "--role")) { NEED(); o->role = v; }
 		else if (!strcmp(a, "--password-file")) { NEED(); o->password_file = v; }
 		else if (!strcmp(a, "--replace")) o->replace = true;
+		else if (!strcmp(a, "--no-sandbox")) o->no_sandbox = true;
 		else if (!strcmp(a, "--stale-days")) {
 			NEED();
 			if (!num_arg(v, 1, 3650, &n)) return die_usage("bad --stale-days %s", v);
@@ -454,6 +458,14 @@ static int cmd_serve(struct opts *o)
 		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 		buf_free(&err);
 		store_close(srv.st);
+		return 1;
+	}
+	/* everything opened and bound: from here on, the allow-list (server_sandbox.h) */
+	if (!o->no_sandbox && server_sandbox_install(&err)) {
+		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+		http_stop(h);
+		store_close(srv.st);
+		buf_free(&err);
 		return 1;
 	}
 	char host[256];

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "proc_internal.h"
 #include "procfs.h"
 #include "unit.h"
 
@@ -18,8 +19,27 @@ static void on_jvm(void *ctx, struct proc_jvm *j)
 	emitted++;
 }
 
+/* net/tcp lines as the kernel writes them, and one whose port field does not
+ * fit a port (found by fuzz_proc): only real ports are listed. */
+static void net_table(void)
+{
+	static const char tcp[] =
+		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+		"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000   997        0 41234 1\n"
+		"   1: 00000000:0016 00000000:0000 01 00000000:00000000 00:00000000 00000000     0        0 555 1\n"
+		"   2: 0100007F:1F9000 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0        0 777 1\n";
+	struct netns ns;
+	memset(&ns, 0, sizeof ns);
+	proc_parse_net(&ns, tcp, "tcp", false, 0x0A);
+	CHECK("net/tcp: one listening socket", ns.n == 1);
+	CHECK("net/tcp: its port and address",
+	      ns.n == 1 && ns.socks[0].l.port == 8080 && !strcmp(ns.socks[0].l.addr, "127.0.0.1") && ns.socks[0].ino == 41234);
+	free(ns.socks);
+}
+
 int main(void)
 {
+	net_table();
 	struct buf err = BUF_INIT;
 	struct rules *r = rules_default(&err);
 	CHECK("rules", r != NULL);
