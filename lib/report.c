@@ -17,6 +17,7 @@ void finding_copy(struct finding *dst, const struct finding *src)
 	dst->tag = src->tag ? xstrdup(src->tag) : NULL;
 	dst->layer = src->layer ? xstrdup(src->layer) : NULL;
 	dst->note = src->note ? xstrdup(src->note) : NULL;
+	dst->facts = src->facts ? xstrdup(src->facts) : NULL;
 	dst->evidence = src->nevidence ? xcalloc(src->nevidence, sizeof *dst->evidence) : NULL;
 	for (size_t i = 0; i < src->nevidence; i++)
 		dst->evidence[i] = xstrdup(src->evidence[i]);
@@ -60,6 +61,8 @@ void report_finding_json(struct buf *b, const struct finding *f)
 		json_field_str(b, true, "sha256", f->sha256);
 	else
 		buf_adds(b, ",\"sha256\":null");
+	if (f->facts)
+		json_field_str(b, true, "facts", f->facts);
 	if (f->pid)
 		json_field_int(b, true, "pid", f->pid);
 	if (f->image) {

@@ -9,5 +9,7 @@
 void api_ingest(struct req *rq);                   /* POST reports (agent token) */
 void api_known(struct req *rq);                    /* GET reports/known?ids=... */
 void api_get(struct req *rq, const char *path);    /* GET, path after /api/v1/ */
+/* GET rules, rules/changes (api_rules.c); false: not one of them */
+bool api_rules(struct req *rq, const char *path);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "store_rules.h"
 
 void api_ingest(struct req *rq)
 {
@@ -24,6 +25,7 @@ void api_ingest(struct req *rq)
 		return;
 	}
 	struct ingest_result res;
+	store_rules_judge_report(rq->srv->st, &r); /* the collector's rules decide */
 	if (store_ingest(rq->srv->st, &r, rq->token_id, http_req_now(), &res, &err)) {
 		fprintf(stderr, "log4scan-server: ingest of %s failed: %s\n", r.report_id, buf_cstr(&err));
 		rq->retry_after = 5;

@@ -190,6 +190,27 @@ static const char *const MIGRATIONS[] = {
 	"CREATE TABLE cve_info (cve TEXT PRIMARY KEY, component TEXT NOT NULL, cvss TEXT NOT NULL,"
 	"  cvss10 BIGINT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL);"
 	"%PG{ALTER TABLE agg_batch ADD CONSTRAINT agg_batch_gen9 CHECK (gen >= 9) NOT VALID;}%",
+	/* (rules) the collector's rules and re-judging (issue 22, store_rules.c):
+	 * every rules file loaded, kept (id 0, the compiled-in default, is not
+	 * stored); which one is active and which one a re-judging is working
+	 * towards, with its progress; what each change did to each CVE's
+	 * devices.  Each finding keeps its facts (NULL: an agent older than
+	 * facts, not re-judgeable) and the rules that judged it (NULL: the
+	 * agent's own verdict). */
+	"CREATE TABLE rules (id %ID%, sha256 TEXT NOT NULL, body TEXT NOT NULL, source TEXT NOT NULL,"
+	"  loaded BIGINT NOT NULL, ncves BIGINT NOT NULL, cves TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE rules_state (one BIGINT PRIMARY KEY, active BIGINT NOT NULL, target BIGINT NOT NULL,"
+	"  judged BIGINT NOT NULL, total BIGINT NOT NULL, started BIGINT NOT NULL, finished BIGINT NOT NULL);"
+	"INSERT INTO rules_state VALUES(1, 0, 0, 0, 0, 0, 0);"
+	"CREATE TABLE rules_changes (id %ID%, rules_id BIGINT NOT NULL, prev_id BIGINT NOT NULL,"
+	"  at BIGINT NOT NULL, cve TEXT NOT NULL, newly BIGINT NOT NULL, no_longer BIGINT NOT NULL);"
+	"CREATE INDEX rules_changes_rules ON rules_changes(rules_id, id);"
+	"CREATE TABLE rules_before (cve TEXT NOT NULL, device_id BIGINT NOT NULL);"
+	"CREATE TABLE rules_after (cve TEXT NOT NULL, device_id BIGINT NOT NULL);"
+	"CREATE INDEX rules_before_k ON rules_before(cve, device_id);"
+	"CREATE INDEX rules_after_k ON rules_after(cve, device_id);"
+	"ALTER TABLE findings ADD COLUMN facts TEXT;"
+	"ALTER TABLE findings ADD COLUMN judged_by BIGINT;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
