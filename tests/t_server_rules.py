@@ -11,6 +11,7 @@ changes nothing; a report sent after the change is judged by the new rules;
 the agent, given the same rules file, reports the verdicts the collector
 shows.
 """
+import hashlib
 import json
 import os
 import subprocess
@@ -116,6 +117,10 @@ def run(kind, good, bad):
     time.sleep(1.2)  # a server re-reads the active rules at most once a second
     st, js = s.submit(agent, report(envelope(mid(9), "e"), [e]))
     check(t + "ingest-after-load", st == 200, js)
+    want_sha = hashlib.sha256(open(good, "rb").read()).hexdigest()
+    check_eq(t + "ingest-answer-names-rules", js.get("rules_sha256"), want_sha)
+    st, _, body = s.request("GET", "/api/v1/rules/active", headers={"Authorization": "Bearer " + agent})
+    check(t + "agent-fetches-active-rules", st == 200 and hashlib.sha256(body).hexdigest() == want_sha, st)
     check_eq(t + "new-report-judged-by-new-rules", device_counts(s, reader).get("e"), (1, 0, 0))
 
     # the agent with the collector's rules gives the verdicts the collector
@@ -148,6 +153,41 @@ def run(kind, good, bad):
     diff = [(k, want[k], theirs.get(k)) for k in want if theirs.get(k) != want[k]]
     check(t + "collector-verdicts-equal-agent (%d findings)" % len(want), not diff and len(theirs) == len(want),
           diff[:3])
+
+    # an agent that submits learns the collector's rules, keeps them, and
+    # its next run judges with them; --rules FILE still wins
+    state = os.path.join(OUT, "state-" + kind)
+    tree = os.path.join(OUT, "tree-" + kind)
+    os.makedirs(tree, exist_ok=True)
+    src = os.path.join(TOP, "..", "shared", "corpus", "log4j-samples", "false-hits", "log4j-core-2.17.1.jar")
+    with open(src, "rb") as f, open(os.path.join(tree, "app.jar"), "wb") as g:
+        g.write(f.read())
+    env = dict(os.environ, LOG4SCAN_STATE_DIR=state, LOG4SCAN_TOKEN=agent)
+
+    def scan(*extra):
+        p = subprocess.run([AGENT, "scan", "--format", "json", "--no-config", *extra, tree], capture_output=True,
+                           text=True, env=env, timeout=300)
+        recs = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+        fs = [x for x in recs if x.get("kind") == "finding"]
+        envl = [x for x in recs if x.get("kind") == "report"]
+        return p, fs, envl[0]["options"]["rules"] if envl else None
+
+    p, fs, used = scan("--submit", "http://127.0.0.1:%d" % s.port, "--spool-dir", os.path.join(OUT, "spool-" + kind))
+    check(t + "agent-first-run-built-in", used == "built-in" and fs and fs[0]["status"] == "safe",
+          (used, [x["status"] for x in fs], p.stderr[-300:]))
+    kept = os.path.join(state, "collector.rules")
+    check(t + "agent-kept-collector-rules", os.path.exists(kept) and
+          hashlib.sha256(open(kept, "rb").read()).hexdigest() == want_sha, p.stderr[-300:])
+    p, fs, used = scan()
+    check(t + "agent-next-run-collector-rules", used == "collector:" + want_sha, used)
+    check(t + "agent-next-run-same-verdict", fs and fs[0]["status"] == "vulnerable" and
+          fs[0]["cves"] == [FICTIONAL], [(x["status"], x["cves"]) for x in fs])
+    p, fs, used = scan("--rules", os.path.join(TOP, "rules", "log4j.rules"))
+    check(t + "agent-rules-file-wins", used.endswith("log4j.rules") and fs and fs[0]["status"] == "safe",
+          (used, [x["status"] for x in fs]))
+    # the file kept is not reused when the collector's rules are the same
+    p, fs, used = scan("--submit", "http://127.0.0.1:%d" % s.port, "--spool-dir", os.path.join(OUT, "spool-" + kind))
+    check(t + "agent-same-rules-not-fetched", "kept in" not in p.stderr, p.stderr[-300:])
 
     # rollback: the fictional CVE goes away again
     p = cli(db, "rules", "rollback", "0")

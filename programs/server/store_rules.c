@@ -3,6 +3,7 @@
 #include "store_rules.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ struct rules_cache {
 	struct {
 		long long id;
 		struct rules *r;
+		char sha256[65]; /* of the text */
+		char *text;
 	} *v;
 	size_t n;
 	long long active;
@@ -48,8 +51,10 @@ void store_rules_close(struct store *st)
 	struct rules_cache *rc = st->rules;
 	if (!rc)
 		return;
-	for (size_t i = 0; i < rc->n; i++)
+	for (size_t i = 0; i < rc->n; i++) {
 		rules_free(rc->v[i].r);
+		free(rc->v[i].text);
+	}
 	free(rc->v);
 	pthread_mutex_destroy(&rc->mu);
 	free(rc);
@@ -89,6 +94,7 @@ static struct rules *rules_of(struct store *st, struct rules_cache *rc, long lon
 	for (size_t i = 0; i < rc->n; i++)
 		if (rc->v[i].id == id)
 			return rc->v[i].r;
+	size_t at = rc->n;
 	struct buf body = BUF_INIT;
 	int found = store_rules_body(st, id, &body, err);
 	struct rules *r = NULL;
@@ -96,13 +102,15 @@ static struct rules *rules_of(struct store *st, struct rules_cache *rc, long lon
 		r = rules_parse(body.data ? body.data : "", body.len, err);
 	else if (found == 0)
 		buf_printf(err, "no rules %lld", id);
-	buf_free(&body);
 	if (r) {
 		rc->v = xrealloc(rc->v, (rc->n + 1) * sizeof *rc->v);
-		rc->v[rc->n].id = id;
-		rc->v[rc->n].r = r;
+		rc->v[at].id = id;
+		rc->v[at].r = r;
+		auth_sha256_hex(body.data ? body.data : "", body.len, rc->v[at].sha256);
+		rc->v[at].text = xstrndup(body.data ? body.data : "", body.len);
 		rc->n++;
 	}
+	buf_free(&body);
 	return r;
 }
 
@@ -112,7 +120,20 @@ static int int_row(void *ctx, const struct dbrow *r)
 	return 1;
 }
 
+static const struct rules *active(struct store *st, long long *id, char sha256[65], struct buf *text);
+
 const struct rules *store_rules_active(struct store *st, long long *id)
+{
+	return active(st, id, NULL, NULL);
+}
+
+bool store_rules_active_text(struct store *st, char sha256[65], struct buf *text)
+{
+	long long id;
+	return active(st, &id, sha256, text) != NULL;
+}
+
+static const struct rules *active(struct store *st, long long *id, char sha256[65], struct buf *text)
 {
 	struct rules_cache *rc = cache_of(st);
 	pthread_mutex_lock(&rc->mu);
@@ -135,6 +156,13 @@ const struct rules *store_rules_active(struct store *st, long long *id)
 		r = rules_of(st, rc, rc->active, &err);
 		buf_free(&err);
 		*id = rc->active;
+		for (size_t i = 0; r && i < rc->n; i++)
+			if (rc->v[i].r == r) {
+				if (sha256)
+					memcpy(sha256, rc->v[i].sha256, 65);
+				if (text)
+					buf_adds(text, rc->v[i].text);
+			}
 	}
 	pthread_mutex_unlock(&rc->mu);
 	return r;
@@ -321,30 +349,80 @@ static bool same(const char *a, const char *b)
 	return !strcmp(a ? a : "", b ? b : "");
 }
 
+/* Verdicts already computed in this re-judging, by component and facts
+ * (a fleet has few distinct facts: the same jars everywhere). */
+#define MEMO_SIZE 4096
+struct memo {
+	struct {
+		char *key;
+		struct judged j;
+		bool ok;
+	} v[MEMO_SIZE];
+	size_t n;
+};
+
+static void memo_free(struct memo *m)
+{
+	for (size_t i = 0; i < MEMO_SIZE; i++)
+		if (m->v[i].key) {
+			free(m->v[i].key);
+			buf_free(&m->v[i].j.cves);
+			m->v[i].key = NULL;
+		}
+	m->n = 0;
+}
+
+static const struct judged *memo_judge(struct memo *m, const struct rules *r, const char *component,
+				       const char *facts)
+{
+	if (!facts)
+		return NULL;
+	struct buf key = BUF_INIT;
+	buf_printf(&key, "%s\n%s", component ? component : "", facts);
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < key.len; i++)
+		h = (h ^ (unsigned char)key.data[i]) * 0x100000001b3ULL;
+	size_t at = (size_t)(h % MEMO_SIZE);
+	while (m->v[at].key && strcmp(m->v[at].key, key.data))
+		at = (at + 1) % MEMO_SIZE;
+	if (!m->v[at].key) {
+		if (m->n >= MEMO_SIZE / 2) { /* full enough: start over */
+			memo_free(m);
+			at = (size_t)(h % MEMO_SIZE);
+		}
+		m->v[at].key = buf_detach(&key);
+		m->v[at].j = (struct judged){.cves = BUF_INIT};
+		m->v[at].ok = judge_facts(r, component, facts, &m->v[at].j);
+		m->n++;
+	}
+	buf_free(&key);
+	return m->v[at].ok ? &m->v[at].j : NULL;
+}
+
 /* Judge rows under r and write those whose verdict changed, then mark the
  * whole id range [lo, hi] judged by id (the rows without facts excepted). */
 static int judge_rows(struct dbc *c, const struct rules *r, long long id, const struct rows *rs, long long lo,
-		      long long hi, long long *changed)
+		      long long hi, struct memo *memo, long long *changed)
 {
-	struct judged j = {.cves = BUF_INIT};
 	int rc = DB_OK;
 	for (size_t i = 0; i < rs->n && rc == DB_OK; i++) {
 		const struct row *w = &rs->v[i];
-		if (!judge_facts(r, w->component, w->facts, &j))
+		const struct judged *j = memo_judge(memo, r, w->component, w->facts);
+		if (!j)
 			continue;
-		const char *fixed = j.fixed_in[0] ? j.fixed_in : NULL;
-		if (same(w->status, j.status) && same(w->severity, j.severity) && same(w->fixed_in, fixed) &&
-		    same(w->cves, buf_cstr(&j.cves)) && same(w->version, j.version) &&
-		    same(w->vs, j.version_source))
+		const char *fixed = j->fixed_in[0] ? j->fixed_in : NULL;
+		if (same(w->status, j->status) && same(w->severity, j->severity) && same(w->fixed_in, fixed) &&
+		    same(w->cves, buf_cstr((struct buf *)&j->cves)) && same(w->version, j->version) &&
+		    same(w->vs, j->version_source))
 			continue;
-		struct dbv p[] = {dv_text(j.status), dv_text(j.severity), dv_text(fixed), dv_text(buf_cstr(&j.cves)),
-				  dv_text(j.version), dv_text(j.version_source), dv_int(w->id)};
+		struct dbv p[] = {dv_text(j->status), dv_text(j->severity), dv_text(fixed),
+				  dv_text(buf_cstr((struct buf *)&j->cves)), dv_text(j->version),
+				  dv_text(j->version_source), dv_int(w->id)};
 		rc = dbc_exec(c, "UPDATE findings SET status = ?, severity = ?, fixed_in = ?, cves_json = ?,"
 				 " version = ?, version_source = ? WHERE id = ?",
 			      p, 7, NULL, NULL);
 		(*changed)++;
 	}
-	buf_free(&j.cves);
 	if (rc == DB_OK) {
 		struct dbv p[] = {dv_int(id), dv_int(lo), dv_int(hi)};
 		rc = dbc_exec(c, "UPDATE findings SET judged_by = ? WHERE id >= ? AND id <= ? AND facts IS NOT NULL", p,
@@ -455,7 +533,7 @@ static int exec_dialect(struct dbc *c, const char *sql, bool pg, const struct db
 
 /* The final transaction (see store_rules.h). */
 static int finish(struct store *st, struct dbc *c, const struct rules *r, long long id, long long prev,
-		  long long now, long long *changed)
+		  long long now, struct memo *memo, long long *changed)
 {
 	bool pg = db_kind(st->db) == DB_PG;
 	int rc = dbc_begin(c);
@@ -480,7 +558,7 @@ static int finish(struct store *st, struct dbc *c, const struct rules *r, long l
 		rc = dbc_exec(c, buf_cstr(&sql), p1, 1, collect_row, &rs);
 	buf_free(&sql);
 	if (rc == DB_OK && rs.n)
-		rc = judge_rows(c, r, id, &rs, rs.v[0].id, rs.v[rs.n - 1].id, changed);
+		rc = judge_rows(c, r, id, &rs, rs.v[0].id, rs.v[rs.n - 1].id, memo, changed);
 	rows_clear(&rs);
 	free(rs.v);
 	for (size_t i = 0; i < sizeof REBUILD / sizeof REBUILD[0] && rc == DB_OK; i++)
@@ -520,6 +598,7 @@ int store_rules_activate(struct store *st, long long id, long long now,
 	if (!r)
 		return DB_ERR;
 	bool pg = db_kind(st->db) == DB_PG;
+	struct memo *memo = xcalloc(1, sizeof *memo);
 	struct dbc *c = db_acquire(st->db);
 	long long total = 0, prev = 0, done = 0, changed = 0;
 	int rc = dbc_int(c, "SELECT active FROM rules_state WHERE one = 1", NULL, 0, 0, &prev);
@@ -549,7 +628,7 @@ int store_rules_activate(struct store *st, long long id, long long now,
 		for (int attempt = 0; attempt < 5; attempt++) {
 			rc = dbc_begin(c);
 			if (rc == DB_OK)
-				rc = judge_rows(c, r, id, &rs, last + 1, rs.v[rs.n - 1].id, &changed);
+				rc = judge_rows(c, r, id, &rs, last + 1, rs.v[rs.n - 1].id, memo, &changed);
 			done += (long long)rs.n;
 			if (rc == DB_OK)
 				rc = dbc_exec(c, "UPDATE rules_state SET judged = ? WHERE one = 1",
@@ -580,7 +659,7 @@ int store_rules_activate(struct store *st, long long id, long long now,
 			if (mrc)
 				break;
 		}
-		rc = finish(st, c, r, id, prev, now, &changed);
+		rc = finish(st, c, r, id, prev, now, memo, &changed);
 		if (rc != DB_RETRY)
 			break;
 		rc = DB_OK;
@@ -592,6 +671,8 @@ int store_rules_activate(struct store *st, long long id, long long now,
 	else if (err->len)
 		rc = DB_ERR;
 	db_release(st->db, c);
+	memo_free(memo);
+	free(memo);
 	/* this process sees the switch at once */
 	pthread_mutex_lock(&cache->mu);
 	cache->have = false;

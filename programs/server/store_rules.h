@@ -13,6 +13,8 @@
 #ifndef L4S_SERVER_STORE_RULES_H
 #define L4S_SERVER_STORE_RULES_H
 
+#include <stdbool.h>
+
 #include "buf.h"
 #include "report_parse.h"
 #include "store.h"
@@ -23,6 +25,10 @@ struct rules;
  * second, so another process's switch is seen).  NULL when they cannot be
  * read (then findings keep the agent's verdict). */
 const struct rules *store_rules_active(struct store *st, long long *id);
+
+/* The active rules' text and its SHA-256 (hex): what agents fetch.  False
+ * when they cannot be read. */
+bool store_rules_active_text(struct store *st, char sha256[65], struct buf *text);
 
 /* Judge the findings of a parsed report that carry facts with the active
  * rules: status, version, severity, fixed_in and cves are replaced, and
