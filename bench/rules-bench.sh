@@ -2,12 +2,12 @@
 # rules-bench.sh - log4scan-server: re-judging the stored fleet when the
 # rules change (issue 22).
 #
-#   sh bench/rules-bench.sh [DEVICES] [FINDINGS_PER_DEVICE]
+#   sh bench/rules-bench.sh [DEVICES] [FINDINGS_PER_DEVICE] [PG_DEVICES]
 #
 # Fills a SQLite database (and, when psql and scripts/pg-cluster.sh can give
 # one, a PostgreSQL database) straight with SQL: DEVICES devices (default
 # 100000) of FINDINGS_PER_DEVICE findings (default 20: 2,000,000), each with
-# facts as the agent writes them (log4j-core releases 2.0-beta9..2.25.1
+# facts as the agent writes them (PostgreSQL: PG_DEVICES, default DEVICES) (log4j-core releases 2.0-beta9..2.25.1
 # cycling, JndiLookup present in 9 of 10), judged by the built-in rules.
 # Then times `log4scan-server rules load` of the built-in rules plus a
 # fictional CVE over 2.14.0..2.17.1 (every finding re-judged, about a
@@ -18,6 +18,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 N=${1:-100000}
 K=${2:-20}
+NPG=${3:-$N}
 out=bench/out/rules
 rm -rf "$out"
 mkdir -p "$out"
@@ -77,8 +78,9 @@ sqlite3 "$DB" <"$out/fill-sqlite.sql"
 echo "sqlite: filled in $(( $(date +%s) - t0 )) s"
 run sqlite "$DB"
 
-# ---- PostgreSQL
-if command -v psql >/dev/null 2>&1; then
+# ---- PostgreSQL (PG_DEVICES devices; 0: not measured)
+N=$NPG
+if [ "$N" -gt 0 ] && command -v psql >/dev/null 2>&1; then
 	if [ -n "${L4S_PG_URL:-}" ]; then
 		base=$L4S_PG_URL
 	else

@@ -567,13 +567,16 @@ static int finish(struct store *st, struct dbc *c, const struct rules *r, long l
 		rc = snapshot(c, pg, "rules_after");
 	struct dbv p[] = {dv_int(id), dv_int(prev), dv_int(now)};
 	if (rc == DB_OK)
+		/* (set differences: sorted once each, no index to keep while
+		 * the pairs go in) */
 		rc = dbc_exec(c, "INSERT INTO rules_changes(rules_id, prev_id, at, cve, newly, no_longer)"
-				 " SELECT ?, ?, ?, k.cve,"
-				 "  (SELECT COUNT(*) FROM rules_after a WHERE a.cve = k.cve AND NOT EXISTS"
-				 "   (SELECT 1 FROM rules_before b WHERE b.cve = a.cve AND b.device_id = a.device_id)),"
-				 "  (SELECT COUNT(*) FROM rules_before b WHERE b.cve = k.cve AND NOT EXISTS"
-				 "   (SELECT 1 FROM rules_after a WHERE a.cve = b.cve AND a.device_id = b.device_id))"
-				 " FROM (SELECT cve FROM rules_before UNION SELECT cve FROM rules_after) k",
+				 " SELECT ?, ?, ?, k.cve, SUM(k.newly), SUM(k.no_longer) FROM ("
+				 "  SELECT n.cve, 1 AS newly, 0 AS no_longer FROM"
+				 "   (SELECT cve, device_id FROM rules_after EXCEPT SELECT cve, device_id FROM rules_before) n"
+				 "  UNION ALL"
+				 "  SELECT g.cve, 0, 1 FROM"
+				 "   (SELECT cve, device_id FROM rules_before EXCEPT SELECT cve, device_id FROM rules_after) g"
+				 " ) k GROUP BY k.cve",
 			      p, 3, NULL, NULL);
 	if (rc == DB_OK)
 		rc = dbc_exec(c, "DELETE FROM rules_changes WHERE rules_id = ? AND at = ? AND newly = 0 AND no_longer = 0",

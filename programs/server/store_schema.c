@@ -207,8 +207,6 @@ static const char *const MIGRATIONS[] = {
 	"CREATE INDEX rules_changes_rules ON rules_changes(rules_id, id);"
 	"CREATE TABLE rules_before (cve TEXT NOT NULL, device_id BIGINT NOT NULL);"
 	"CREATE TABLE rules_after (cve TEXT NOT NULL, device_id BIGINT NOT NULL);"
-	"CREATE INDEX rules_before_k ON rules_before(cve, device_id);"
-	"CREATE INDEX rules_after_k ON rules_after(cve, device_id);"
 	"ALTER TABLE findings ADD COLUMN facts TEXT;"
 	"ALTER TABLE findings ADD COLUMN judged_by BIGINT;",
 };
