@@ -35,6 +35,10 @@ SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lseccomp 
 LIB_SRC    = $(filter-out lib/http_winhttp.c,$(sort $(wildcard lib/*.c)))
 # the part of lib/ that knows no log4scan concept: all the collector links
 UTIL_SRC   = lib/buf.c lib/jsonw.c lib/uuid.c
+# the rules and the pure verdict from a finding's facts: what the collector
+# links of the agent's knowledge (it re-judges stored findings, issue 22);
+# nothing here reads archives or processes
+VERDICT_SRC = lib/facts.c lib/finding.c lib/rules.c lib/verdict.c lib/version.c
 AGENT_SRC  = $(sort $(wildcard programs/*.c))
 SERVER_SRC = $(sort $(wildcard programs/server/*.c))
 # the collector as a library (all but its main), for its unit tests and fuzzers
@@ -44,6 +48,7 @@ FUZZ_SRC   = $(sort $(wildcard fuzz/fuzz_*.c))
 
 LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
 UTIL_OBJ   = $(UTIL_SRC:%.c=$(BUILD)/%.o)
+VERDICT_OBJ = $(VERDICT_SRC:%.c=$(BUILD)/%.o) $(RULES_OBJ)
 AGENT_OBJ  = $(AGENT_SRC:%.c=$(BUILD)/%.o)
 SERVER_LIB_OBJ = $(SERVER_LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -80,6 +85,10 @@ $(BUILD)/libutil.a: $(UTIL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/libverdict.a: $(VERDICT_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
 # ---- the collector ----------------------------------------------------------
 # programs/server/assets/* are compiled into log4scan-server as C arrays named
 # l4s_asset_<file name with . and - as _> (see programs/server/dashboard.c),
@@ -102,7 +111,7 @@ $(BUILD)/libserver.a: $(SERVER_LIB_OBJ) $(SERVER_ASSETS_O)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/log4scan-server: $(BUILD)/programs/server/server_main.o $(BUILD)/libserver.a $(BUILD)/libutil.a
+$(BUILD)/log4scan-server: $(BUILD)/programs/server/server_main.o $(BUILD)/libserver.a $(BUILD)/libverdict.a $(BUILD)/libutil.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(SERVER_LIBS) $(LDFLAGS)
 
 # Unit tests link the agent's library and its command line's (libcli.a:
@@ -110,8 +119,8 @@ $(BUILD)/log4scan-server: $(BUILD)/programs/server/server_main.o $(BUILD)/libser
 # (SERVER_UNITS) link the collector's instead.
 UNIT_LIBS    = $(BUILD)/libcli.a $(BUILD)/liblog4scan.a $(AGENT_LIBS)
 SERVER_UNITS = $(BUILD)/tests/test_sqlite_pcache $(BUILD)/tests/test_server_sandbox
-$(SERVER_UNITS): UNIT_LIBS = $(BUILD)/libserver.a $(BUILD)/libutil.a $(SERVER_LIBS)
-$(SERVER_UNITS): $(BUILD)/libserver.a $(BUILD)/libutil.a
+$(SERVER_UNITS): UNIT_LIBS = $(BUILD)/libserver.a $(BUILD)/libverdict.a $(BUILD)/libutil.a $(SERVER_LIBS)
+$(SERVER_UNITS): $(BUILD)/libserver.a $(BUILD)/libverdict.a $(BUILD)/libutil.a
 
 $(BUILD)/libcli.a: $(filter-out $(BUILD)/programs/log4scan.o,$(AGENT_OBJ))
 	rm -f $@

@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < r->nmarkers; i++)
 			if (r->markers[i].comp == (enum component)c && vset_last(&r->markers[i].versions) >= n)
 				abort();
-		struct class_probe probe = {no_class, refers, NULL};
+		struct class_probe probe = {no_class, refers, NULL, NULL};
 		for (int k = 0; k < n && k < 64; k++) {
 			struct finding f;
 			memset(&f, 0, sizeof f);

@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define MAGIC "L4SCACH2" /* version 2: image fields */
+#define MAGIC "L4SCACH3" /* version 3: facts */
 #define HEADER_LEN 32
 
 struct entry {
@@ -202,7 +202,7 @@ bool cache_restore_records(const struct rules *r, const char *p, size_t len, str
 		pos += ll + 1;
 		if (n >= 3 && !strcmp(f[0], "X")) {
 			batch_add_error(out, f[1], "%s", f[2]);
-		} else if (n >= 18 && !strcmp(f[0], "F")) {
+		} else if (n >= 19 && !strcmp(f[0], "F")) {
 			struct finding fd;
 			memset(&fd, 0, sizeof fd);
 			fd.path = xstrdup(f[1]);
@@ -233,7 +233,8 @@ bool cache_restore_records(const struct rules *r, const char *p, size_t len, str
 			fd.layer = f[15][0] ? xstrdup(f[15]) : NULL;
 			fd.note = f[16][0] ? xstrdup(f[16]) : NULL;
 			fd.removed = f[17][0] == '1';
-			for (size_t i = 18; i < n; i++)
+			fd.facts = f[18][0] ? xstrdup(f[18]) : NULL;
+			for (size_t i = 19; i < n; i++)
 				finding_add_evidence(&fd, "%s", f[i]);
 			out->rec = xrealloc(out->rec, (out->n + 1) * sizeof *out->rec);
 			memset(&out->rec[out->n], 0, sizeof out->rec[out->n]);
@@ -336,6 +337,7 @@ void cache_store(struct cache *c, const char *path, const struct stat *st, const
 			put_field(&rec, f->layer ? f->layer : "");
 			put_field(&rec, f->note ? f->note : "");
 			put_field(&rec, f->removed ? "1" : "0");
+			put_field(&rec, f->facts ? f->facts : "");
 			for (size_t k = 0; k < f->nevidence && k < 500; k++)
 				put_field(&rec, f->evidence[k]);
 		}

@@ -82,6 +82,11 @@ static bool version_text_ok(const char *v)
 	return true;
 }
 
+bool claim_is_version(const struct claim *c)
+{
+	return !c->cut && version_text_ok(c->text);
+}
+
 bool claim_judge(const struct rules *r, enum component comp, const struct vset *set, bool constrained,
 		 const struct claim *cl, struct finding *f)
 {

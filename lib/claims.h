@@ -22,6 +22,8 @@ struct claim {
 	bool cut;           /* it was longer than text */
 };
 
+/* Is the claim's text a version at all (whole, printable, no quotes)? */
+bool claim_is_version(const struct claim *c);
 /* The "version=" of a pom.properties text. */
 bool claim_from_pom(const char *text, struct claim *c);
 /* Implementation-Version (else Bundle-Version) of a manifest, when the

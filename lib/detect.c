@@ -42,8 +42,6 @@
 #define MAX_KEYS 16
 #define NONE ((size_t)-1)
 
-const char VS_BYTECODE_OVER_METADATA[] = "bytecode-over-metadata";
-
 /* Where each component's Maven metadata lives (reload4j, the maintained
  * fork of 1.2.17, is reported as log4j-1.x: same packages, same API). */
 static const struct {
@@ -59,37 +57,6 @@ static const struct {
 /* The package root a copy of each component has when it is not relocated. */
 static const char *const canonical_root[COMP_COUNT] = {"org/apache/logging/log4j/core/",
 						       "org/apache/log4j/"};
-
-const char *status_name(enum status s)
-{
-	return s == ST_VULNERABLE ? "vulnerable" : s == ST_MITIGATED ? "mitigated" : "safe";
-}
-
-void finding_add_evidence(struct finding *f, const char *fmt, ...)
-{
-	struct buf b = BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	f->evidence = xrealloc(f->evidence, (f->nevidence + 1) * sizeof *f->evidence);
-	f->evidence[f->nevidence++] = buf_detach(&b);
-}
-
-void finding_free(struct finding *f)
-{
-	for (size_t i = 0; i < f->nevidence; i++)
-		free(f->evidence[i]);
-	free(f->evidence);
-	free(f->root);
-	free(f->path);
-	free(f->image);
-	free(f->tag);
-	free(f->layer);
-	free(f->note);
-	free(f->hash_note);
-	memset(f, 0, sizeof *f);
-}
 
 /* ---- class entries and their suffixes */
 
@@ -537,6 +504,43 @@ static size_t gather_claims(struct ctx *x, const struct group *g, size_t ncopies
 
 /* ---- findings */
 
+/* The facts the rules act on (facts.h): the releases the classes allow, the
+ * claims, and every class the component's CVEs name. */
+static void gather_facts(struct ctx *x, const struct group *g, const struct claim *claims, size_t nclaims,
+			 const struct class_probe *p, struct facts *fx)
+{
+	const struct rules *r = x->r;
+	memset(fx, 0, sizeof *fx);
+	fx->constrained = g->constrained;
+	for (int k = 0; g->constrained && k < (int)r->nreleases[g->comp] && k < VSET_MAX; k++) {
+		if (!vset_has(&g->set, k))
+			continue;
+		int e = k;
+		while (e + 1 < (int)r->nreleases[g->comp] && e + 1 < VSET_MAX && vset_has(&g->set, e + 1))
+			e++;
+		facts_add_run(fx, r->releases[g->comp][k], r->releases[g->comp][e]);
+		k = e;
+	}
+	for (size_t i = 0; i < nclaims; i++)
+		facts_add_claim(fx, claims[i].source, claim_is_version(&claims[i]) ? claims[i].text : NULL);
+	for (size_t i = 0; i < r->ncves; i++) {
+		const struct rule_cve *cve = &r->cves[i];
+		if (cve->comp != g->comp)
+			continue;
+		for (size_t k = 0; k < cve->nmitigated; k++)
+			facts_add_class(fx, cve->mitigated_if_absent[k], p->has(p->ctx, cve->mitigated_if_absent[k]));
+		for (size_t k = 0; k < cve->nrequires; k++)
+			facts_add_class(fx, cve->requires_class[k], p->has(p->ctx, cve->requires_class[k]));
+		for (size_t k = 0; k < cve->nunless; k++)
+			facts_add_class(fx, cve->unless_class[k], p->has(p->ctx, cve->unless_class[k]));
+		for (size_t k = 0; k < cve->nunless_refs; k++) {
+			const struct rule_ref *rf = &cve->unless_refs[k];
+			if (facts_refers(fx, rf->cls, rf->ref) < 0)
+				facts_add_ref(fx, rf->cls, rf->ref, p->refers(p->ctx, rf->cls, rf->ref));
+		}
+	}
+}
+
 static void emit(struct ctx *x, struct group *g, size_t ncopies)
 {
 	struct detect_result *res = x->res;
@@ -575,9 +579,15 @@ static void emit(struct ctx *x, struct group *g, size_t ncopies)
 		w += n + (nl ? 1 : 0);
 	}
 	struct class_query q = {x, g};
-	struct class_probe p = {has_class, refers_class, &q};
-	detect_evaluate(x->r, f, believed ? believed->text : NULL,
-			believed ? NULL : (g->constrained ? &g->set : NULL), &p);
+	struct class_probe p = {has_class, refers_class, &q, NULL};
+	/* the verdict is decided on the facts alone, as the collector does */
+	struct facts fx;
+	gather_facts(x, g, claims, nclaims, &p, &fx);
+	verdict_judge(x->r, &fx, f);
+	struct buf ft = BUF_INIT;
+	facts_format(&fx, &ft);
+	f->facts = buf_detach(&ft);
+	facts_free(&fx);
 	detect_class_evidence(x->r, f, &p, suffix_name[g->suf]);
 }
 

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "facts.h"
 #include "rules.h"
 
 struct libdeflate_decompressor;
@@ -63,6 +64,7 @@ struct finding {
 	char *layer;                 /* digest of the layer that holds it */
 	char *note;                  /* why it is not in the final filesystem, or NULL */
 	bool removed;                /* deleted or replaced by a later layer */
+	char *facts;                 /* what the verdict was decided on, facts.h text form */
 };
 
 void finding_free(struct finding *f);
@@ -123,12 +125,25 @@ struct class_probe {
 	/* Does class cls refer to class ref?  NULL: no class refers to any. */
 	bool (*refers)(void *ctx, const char *cls, const char *ref);
 	void *ctx;
+	/* Does the probe know whether cls is present?  NULL: it knows every
+	 * class.  An unknown class never clears a CVE (unless-class). */
+	bool (*known)(void *ctx, const char *cls);
 };
 
 /* CVE evaluation for a known version string or a release set; exposed for
  * tests and for the fixer. */
 void detect_evaluate(const struct rules *r, struct finding *f, const char *exact,
 		     const struct vset *set, const struct class_probe *p);
+/* The verdict: facts + rules -> version (as far as the facts name one),
+ * version_source, status, CVEs, mitigated CVEs, severity, fixed_in and
+ * advice of f (comp set by the caller).  Pure: reads nothing else; the
+ * agent calls it for what it detects, the collector for stored findings
+ * when its rules change.  A class the facts do not mention counts as
+ * present for requires-class and mitigated-if-absent and as absent for
+ * unless-class; an unknown unless-refers as not referring: unknown facts
+ * never hide a CVE. */
+void verdict_judge(const struct rules *r, const struct facts *fx, struct finding *f);
+
 /* Evidence lines for the class-decided part of an evaluated finding: each
  * mitigated CVE's removed class, the classes the component's CVEs require
  * that are present, and why a CVE whose class is present does not apply.

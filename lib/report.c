@@ -18,6 +18,7 @@ void finding_copy(struct finding *dst, const struct finding *src)
 	dst->layer = src->layer ? xstrdup(src->layer) : NULL;
 	dst->note = src->note ? xstrdup(src->note) : NULL;
 	dst->hash_note = src->hash_note ? xstrdup(src->hash_note) : NULL;
+	dst->facts = src->facts ? xstrdup(src->facts) : NULL;
 	dst->evidence = src->nevidence ? xcalloc(src->nevidence, sizeof *dst->evidence) : NULL;
 	for (size_t i = 0; i < src->nevidence; i++)
 		dst->evidence[i] = xstrdup(src->evidence[i]);
@@ -65,6 +66,8 @@ void report_finding_json(struct buf *b, const struct finding *f)
 		json_field_str(b, true, "sha256_note", f->hash_note);
 	if (f->cd_sha256[0])
 		json_field_str(b, true, "cd_sha256", f->cd_sha256);
+	if (f->facts)
+		json_field_str(b, true, "facts", f->facts);
 	if (f->pid)
 		json_field_int(b, true, "pid", f->pid);
 	if (f->image) {

@@ -13,6 +13,7 @@
 #include "uuid.h"
 
 #include <ctype.h>
+#include <nettle/sha2.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -136,8 +137,24 @@ static const char *refusal_hint(long st)
 	}
 }
 
+/* The collector's rules hash in an accepted answer ("rules_sha256"). */
+static void answer_rules(const char *a, char out[65])
+{
+	const char *k = strstr(a, "\"rules_sha256\":\"");
+	if (!k)
+		return;
+	k += 16;
+	for (int i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)k[i]) || isupper((unsigned char)k[i]))
+			return;
+	if (k[64] != '"')
+		return;
+	memcpy(out, k, 64);
+	out[64] = 0;
+}
+
 static enum post_result post(const struct l4s_submit_opts *o, const char *body, size_t len, const char *id,
-			     struct buf *msg)
+			     struct buf *msg, char *rules_sha)
 {
 	struct buf answer = BUF_INIT;
 	long st = http(o, "/api/v1/reports", body, len, &answer, msg);
@@ -146,7 +163,8 @@ static enum post_result post(const struct l4s_submit_opts *o, const char *body, 
 	if (r == POST_OK && !accepted)
 		r = POST_RETRY; /* a success that is not the collector's answer */
 	if (accepted) {
-		/* nothing to say */
+		if (rules_sha)
+			answer_rules(buf_cstr(&answer), rules_sha);
 	} else if (r == POST_RETRY && st >= 200 && st < 300) {
 		buf_printf(msg, "submit: the server's answer for report %s is not a collector's: %.100s\n", id,
 			   buf_cstr(&answer));
@@ -346,7 +364,7 @@ static enum post_result spool_flush(const struct l4s_submit_opts *o, struct l4s_
 			buf_free(&body);
 			continue;
 		}
-		enum post_result r = post(o, body.data ? body.data : "", body.len, e[i].id, msg);
+		enum post_result r = post(o, body.data ? body.data : "", body.len, e[i].id, msg, NULL);
 		buf_free(&body);
 		if (r == POST_OK) {
 			unlink(path);
@@ -395,7 +413,7 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
 		buf_printf(msg, "warning: sending the report without TLS (http://)\n");
 	enum post_result r = o->spool_dir ? spool_flush(o, st, msg) : POST_OK;
 	if (r == POST_OK)
-		r = post(o, body, len, id, msg);
+		r = post(o, body, len, id, msg, st->rules_sha256);
 	int result;
 	if (r == POST_OK) {
 		result = L4S_SUBMIT_SENT;
@@ -426,4 +444,36 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
 		free(e);
 	}
 	return result;
+}
+
+int l4s_fetch_rules(const struct l4s_submit_opts *o, const char *want_sha256, struct buf *text, struct buf *msg)
+{
+	struct buf answer = BUF_INIT;
+	long st = http(o, "/api/v1/rules/active", NULL, 0, &answer, msg);
+	if (st != 200) {
+		if (st) {
+			buf_printf(msg, "submit: cannot fetch the collector's rules (HTTP %ld): ", st);
+			submit_answer_reason(answer.len ? answer.data : NULL, msg);
+			buf_addc(msg, '\n');
+		}
+		buf_free(&answer);
+		return -1;
+	}
+	struct sha256_ctx c;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	char hex[65];
+	sha256_init(&c);
+	sha256_update(&c, answer.len, (const uint8_t *)(answer.data ? answer.data : ""));
+	sha256_digest(&c, sizeof d, d);
+	for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	if (strcmp(hex, want_sha256)) {
+		buf_printf(msg, "submit: the collector's rules do not match their SHA-256 (%.12s..., announced %.12s...):"
+				" not used\n", hex, want_sha256);
+		buf_free(&answer);
+		return -1;
+	}
+	buf_add(text, answer.data ? answer.data : "", answer.len);
+	buf_free(&answer);
+	return 0;
 }

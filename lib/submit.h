@@ -50,6 +50,7 @@ struct l4s_submit_stats {
 	size_t spool_known;        /* spooled reports the server already had */
 	size_t spool_dropped;      /* dropped: spool full, or rejected by the server */
 	size_t spool_left;         /* still in the spool afterwards */
+	char rules_sha256[65];     /* the collector's rules, from its answer ("" when it did not say) */
 };
 
 int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, struct l4s_submit_stats *stats,
@@ -57,6 +58,11 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
 
 /* Which of ids (report UUIDs) the server has: known[i] set.  0, or -1 with
  * the reason in msg. */
+/* GET the collector's active rules (/api/v1/rules/active, with the token)
+ * into text, checked against want_sha256 (lower-case hex, from the answer
+ * to a report).  0, or -1 with the reason in msg. */
+int l4s_fetch_rules(const struct l4s_submit_opts *o, const char *want_sha256, struct buf *text, struct buf *msg);
+
 int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg);
 
 

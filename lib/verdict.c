@@ -6,8 +6,15 @@
  * a set; every CVE when the version is unknown), a class it requires is
  * present, and no class shows it fixed: an unless-class present, or an
  * unless-refers class that calls its fix.  When a class whose removal
- * mitigates it is absent, it is listed as mitigated instead. */
+ * mitigates it is absent, it is listed as mitigated instead.
+ *
+ * verdict_judge() is the same evaluation from a finding's recorded facts
+ * (facts.h): the claims are weighed as claims.c does, the release set is
+ * re-read against the rules in use.  This file, facts.c, rules.c and
+ * version.c are all the collector links of the agent's knowledge. */
 #include "detect.h"
+
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -60,7 +67,7 @@ static void compute_fixed_in(const struct rules *r, enum component comp, const s
 static bool cve_cleared(const struct rule_cve *cve, const struct class_probe *p, char *why, size_t wl)
 {
 	for (size_t k = 0; k < cve->nunless; k++)
-		if (p->has(p->ctx, cve->unless_class[k])) {
+		if ((!p->known || p->known(p->ctx, cve->unless_class[k])) && p->has(p->ctx, cve->unless_class[k])) {
 			snprintf(why, wl, "%s is present", cve->unless_class[k]);
 			return true;
 		}
@@ -170,3 +177,66 @@ void detect_class_evidence(const struct rules *r, struct finding *f, const struc
 	}
 }
 
+
+/* ---- judging from facts */
+
+static bool facts_probe_has(void *ctx, const char *cls)
+{
+	return facts_has(ctx, cls) != 0; /* unknown: present */
+}
+
+static bool facts_probe_known(void *ctx, const char *cls)
+{
+	return facts_has(ctx, cls) >= 0;
+}
+
+static bool facts_probe_refers(void *ctx, const char *cls, const char *ref)
+{
+	return facts_refers(ctx, cls, ref) == 1; /* unknown: does not */
+}
+
+static bool in_runs(const struct facts *fx, const struct version *v)
+{
+	for (size_t i = 0; i < fx->nruns; i++) {
+		struct version lo, hi;
+		if (version_parse(fx->runs[i].lo, &lo) && version_parse(fx->runs[i].hi, &hi) &&
+		    version_cmp(&lo, v) <= 0 && version_cmp(v, &hi) <= 0)
+			return true;
+	}
+	return false;
+}
+
+void verdict_judge(const struct rules *r, const struct facts *fx, struct finding *f)
+{
+	enum component comp = f->comp;
+	/* the releases of these rules that the class evidence allows */
+	struct vset set;
+	memset(&set, 0, sizeof set);
+	for (size_t k = 0; k < r->nreleases[comp] && k < VSET_MAX; k++)
+		if (in_runs(fx, &r->release_v[comp][k]))
+			vset_add(&set, (int)k);
+	/* the first claim that names a release of these rules the classes allow */
+	const struct facts_claim *believed = NULL;
+	for (size_t i = 0; i < fx->nclaims && !believed; i++) {
+		const struct facts_claim *c = &fx->claims[i];
+		struct version v;
+		if (!c->ok || !version_parse(c->text, &v) || rules_release_of(r, comp, &v) < 0)
+			continue;
+		if (fx->constrained && !in_runs(fx, &v))
+			continue;
+		believed = c;
+	}
+	f->version[0] = 0;
+	if (believed) {
+		snprintf(f->version, sizeof f->version, "%s", believed->text);
+		f->version_source = believed->source;
+	} else if (fx->constrained && !vset_empty(&set)) {
+		rules_set_text(r, comp, &set, f->version, sizeof f->version);
+		f->version_source = fx->nclaims ? VS_BYTECODE_OVER_METADATA : "bytecode";
+	} else {
+		f->version_source = "unknown";
+	}
+	struct class_probe p = {facts_probe_has, facts_probe_refers, (void *)fx, facts_probe_known};
+	detect_evaluate(r, f, believed ? believed->text : NULL,
+			believed ? NULL : (fx->constrained ? &set : NULL), &p);
+}

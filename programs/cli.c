@@ -1,6 +1,8 @@
 /* cli.c - small helpers the agent's subcommands share: error messages,
  * number options, and loading the rules (built-in or --rules FILE). */
 #include <errno.h>
+#include <nettle/sha2.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "hostinfo.h"
 #include "proc.h"
 
 void cli_error(const char *fmt, ...)
@@ -170,11 +173,64 @@ static char *slurp(const char *path, size_t *len)
 	return buf_detach(&b);
 }
 
+void cli_collector_rules_path(char *out, size_t n)
+{
+	char dir[4000];
+	snprintf(out, n, "%s/collector.rules", l4s_state_dir(dir, sizeof dir));
+}
+
+void cli_sha256_hex(const void *p, size_t n, char out[65])
+{
+	struct sha256_ctx c;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	sha256_init(&c);
+	sha256_update(&c, n, p);
+	sha256_digest(&c, sizeof d, d);
+	for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The collector's rules kept by --submit, when readable and valid: their
+ * text's SHA-256 in sha (may be NULL). */
+static struct rules *collector_rules(char sha[65])
+{
+	char path[4096];
+	cli_collector_rules_path(path, sizeof path);
+	size_t len;
+	char *text = slurp(path, &len);
+	if (!text)
+		return NULL;
+	struct buf err = BUF_INIT;
+	struct rules *r = rules_parse(text, len, &err);
+	if (!r)
+		cli_error("warning: %s: %s: using the built-in rules", path, buf_cstr(&err));
+	else if (sha)
+		cli_sha256_hex(text, len, sha);
+	buf_free(&err);
+	free(text);
+	return r;
+}
+
+const char *cli_rules_name(const char *file, char *out, size_t n)
+{
+	if (file)
+		return file;
+	char sha[65];
+	struct rules *r = collector_rules(sha);
+	if (!r)
+		return "built-in";
+	rules_free(r);
+	snprintf(out, n, "collector:%s", sha);
+	return out;
+}
+
 struct rules *cli_load_rules(const char *file)
 {
 	struct buf err = BUF_INIT;
 	struct rules *r;
-	if (file) {
+	if (!file && (r = collector_rules(NULL))) {
+		/* the collector's, fetched by an earlier --submit */
+	} else if (file) {
 		size_t len;
 		char *text = slurp(file, &len);
 		if (!text) {

@@ -55,9 +55,16 @@ bool fail_on_finding(const struct fail_on *f, const struct finding *x);
 bool fail_on_jvm(const struct fail_on *f, int proc_status);
 
 
-/* The rules: FILE (--rules), or the built-in ones when file is NULL.  NULL,
- * with the reason printed, when they cannot be loaded. */
+/* The rules: FILE (--rules); else the collector's, kept in the state
+ * directory by an earlier --submit (cli_collector_rules_path); else the
+ * built-in ones.  NULL, with the reason printed, when they cannot be
+ * loaded. */
 struct rules *cli_load_rules(const char *file);
+/* Which rules cli_load_rules(file) uses, for the report: FILE, "built-in"
+ * or "collector:SHA256" (in out). */
+const char *cli_rules_name(const char *file, char *out, size_t n);
+void cli_collector_rules_path(char *out, size_t n);
+void cli_sha256_hex(const void *p, size_t n, char out[65]);
 
 /* The walk and archive options `scan` and `fix` share (fix finds archives
  * exactly as scan does).  Put CLI_SCAN_OPTIONS in the getopt_long table;

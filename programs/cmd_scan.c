@@ -177,7 +177,8 @@ static void scan_envelope_fields(struct buf *options, struct buf *coverage, cons
 	json_field_bool(coverage, true, "follow_symlinks", wo->follow_symlinks);
 	buf_addc(coverage, '}');
 	buf_adds(options, "{");
-	json_field_str(options, false, "rules", rules_file ? rules_file : "built-in");
+	char name[128];
+	json_field_str(options, false, "rules", cli_rules_name(rules_file, name, sizeof name));
 	json_field_int(options, true, "max_depth", so->max_depth);
 	json_field_bool(options, true, "bytecode_only", so->bytecode_only);
 	json_field_bool(options, true, "sha256", so->sha256 != SHA_NONE);

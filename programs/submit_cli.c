@@ -3,6 +3,7 @@
 #include "submit_cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "envelope.h"
 #include "hostinfo.h"
+#include "rules.h"
 #include "http_client.h"
 #include "submit.h"
 
@@ -159,6 +161,58 @@ int submit_cli_envelope(struct submit_cli *c, const char *command, const char *o
 }
 
 #ifndef L4S_NO_SUBMIT
+/* The collector judges with rules whose SHA-256 is want: when ours (the
+ * collector's kept from before, else the built-in ones) differ, fetch
+ * them, check them, and keep them in the state directory for the next run
+ * (cli_load_rules).  A failure is a warning: this run's report is sent. */
+static void follow_rules(const struct l4s_submit_opts *so, const char *want)
+{
+	extern const char l4s_default_rules[];
+	char path[4096], have[65], tmp[4200];
+	cli_collector_rules_path(path, sizeof path);
+	FILE *f = fopen(path, "rb");
+	struct buf text = BUF_INIT, msg = BUF_INIT, err = BUF_INIT;
+	if (f) {
+		char chunk[65536];
+		size_t n;
+		while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < (64u << 20))
+			buf_add(&text, chunk, n);
+		fclose(f);
+		cli_sha256_hex(text.data ? text.data : "", text.len, have);
+	} else {
+		cli_sha256_hex(l4s_default_rules, strlen(l4s_default_rules), have);
+	}
+	buf_reset(&text);
+	if (!strcmp(have, want))
+		goto out;
+	if (l4s_fetch_rules(so, want, &text, &msg)) {
+		print_lines(&msg);
+		goto out;
+	}
+	struct rules *r = rules_parse(text.data ? text.data : "", text.len, &err);
+	if (!r) {
+		cli_error("warning: the collector's rules are not valid here (%s): not used", buf_cstr(&err));
+		goto out;
+	}
+	rules_free(r);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && write(fd, text.data, text.len) == (ssize_t)text.len && !fsync(fd);
+	if (fd >= 0 && close(fd))
+		ok = false;
+	if (ok && !rename(tmp, path)) {
+		fprintf(stderr, "log4scan: the collector's rules (%.12s...) kept in %s: used from the next run\n", want,
+			path);
+	} else {
+		cli_error("warning: cannot keep the collector's rules in %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+out:
+	buf_free(&text);
+	buf_free(&msg);
+	buf_free(&err);
+}
+
 int submit_cli_send(struct submit_cli *c, const char *body, size_t len)
 {
 	struct buf msg = BUF_INIT;
@@ -181,6 +235,8 @@ int submit_cli_send(struct submit_cli *c, const char *body, size_t len)
 	print_lines(&msg);
 	if (rc == L4S_SUBMIT_SENT)
 		fprintf(stderr, "log4scan: report %s sent to %s\n", id, c->url);
+	if (rc == L4S_SUBMIT_SENT && stats.rules_sha256[0])
+		follow_rules(&so, stats.rules_sha256);
 	buf_free(&msg);
 	return rc == L4S_SUBMIT_FAILED ? -1 : 0;
 }

@@ -543,3 +543,17 @@ def real_seeds():
 main()
 sniff_seeds(mkdir(OUT + "/seeds-sniff"), tar_seeds(mkdir(OUT + "/seeds-tar")))
 real_seeds()
+
+
+def facts_seeds(d):
+    """facts: the text forms a scan of the corpus writes (docs/schema.md)."""
+    seeds = ["v1", "v1 set=", "v1 set=2.14.0..2.14.1 +lookup/JndiLookup",
+             "v1 set=2.0-beta9..2.3.1,2.4..2.12.1 pom=2.14.1 mf? -lookup/JndiLookup",
+             "v1 pom=1.2.17 mf=1.2.17 +net/SocketServer -net/HardenedObjectInputStream +net/JMSAppender "
+             "+chainsaw/ !net/JMSAppender>net/JNDIUtil @chainsaw/LoggingReceiver$Slurper>net/X",
+             "v1 pom? mf=2.17.1.redhat-00001 set=2.17.1"]
+    for i, s in enumerate(seeds):
+        open(os.path.join(d, "facts-%d" % i), "w").write(s)
+
+
+facts_seeds(mkdir(OUT + "/seeds-facts"))

@@ -108,6 +108,11 @@ def run(kind):
         db_sql(db, sql)
     db_sql(db, "DROP INDEX devices_machine_id")
     db_sql(db, "ALTER TABLE devices DROP COLUMN agent_id")
+    # (and the rules migration, issue 22's, undone too)
+    db_sql(db, "DROP TABLE rules; DROP TABLE rules_state; DROP TABLE rules_changes; DROP TABLE rules_before;"
+               " DROP TABLE rules_after")
+    db_sql(db, "ALTER TABLE findings DROP COLUMN facts")
+    db_sql(db, "ALTER TABLE findings DROP COLUMN judged_by")
     if kind == "pg":
         db_sql(db, "ALTER TABLE agg_batch DROP COLUMN gen; ALTER TABLE agg_delta DROP COLUMN gen")
     p = cli(db, "migrate")

@@ -7,7 +7,10 @@
 #include "http_req.h"
 
 void api_ingest(struct req *rq);                   /* POST reports (agent token) */
-void api_known(struct req *rq);                    /* GET reports/known?ids=... */
+void api_known(struct req *rq);
+void api_rules_active(struct req *rq);             /* GET rules/active (agent or read token) */                    /* GET reports/known?ids=... */
 void api_get(struct req *rq, const char *path);    /* GET, path after /api/v1/ */
+/* GET rules, rules/changes (api_rules.c); false: not one of them */
+bool api_rules(struct req *rq, const char *path);
 
 #endif

@@ -182,6 +182,8 @@ void api_get(struct req *rq, const char *path)
 		device_one(rq, path + 8);
 		return;
 	}
+	if (api_rules(rq, path))
+		return;
 	if (!api_list(rq, path))
 		http_req_error(rq, 404, "no such endpoint");
 }

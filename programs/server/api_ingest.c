@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "store_rules.h"
 
 void api_ingest(struct req *rq)
 {
@@ -24,6 +25,7 @@ void api_ingest(struct req *rq)
 		return;
 	}
 	struct ingest_result res;
+	store_rules_judge_report(rq->srv->st, &r); /* the collector's rules decide */
 	if (store_ingest(rq->srv->st, &r, rq->token_id, http_req_now(), &res, &err)) {
 		fprintf(stderr, "log4scan-server: ingest of %s failed: %s\n", r.report_id, buf_cstr(&err));
 		rq->retry_after = 5;
@@ -31,8 +33,14 @@ void api_ingest(struct req *rq)
 	} else {
 		rq->status = 200;
 		rq->ctype = "application/json";
-		buf_printf(&rq->out, "{\"accepted\":true,\"report_id\":\"%s\",\"duplicate\":%s,\"device_id\":%lld}\n",
+		buf_printf(&rq->out, "{\"accepted\":true,\"report_id\":\"%s\",\"duplicate\":%s,\"device_id\":%lld",
 			   r.report_id, res.duplicate ? "true" : "false", res.device_id);
+		/* the rules that judge this fleet: an agent whose own differ
+		 * fetches them (GET /api/v1/rules/active) */
+		char sha[65];
+		if (store_rules_active_text(rq->srv->st, sha, NULL))
+			buf_printf(&rq->out, ",\"rules_sha256\":\"%s\"", sha);
+		buf_adds(&rq->out, "}\n");
 	}
 	report_free(&r);
 	buf_free(&err);
@@ -100,4 +108,19 @@ void api_known(struct req *rq)
 	buf_free(&err);
 	rq->status = 200;
 	rq->ctype = "application/json";
+}
+
+/* GET /api/v1/rules/active: the text of the rules that judge the fleet
+ * (agent and read tokens); its SHA-256 is in the ingest answer, against
+ * which an agent checks it before using it. */
+void api_rules_active(struct req *rq)
+{
+	char sha[65];
+	if (!store_rules_active_text(rq->srv->st, sha, &rq->out)) {
+		buf_reset(&rq->out);
+		http_req_error(rq, 503, "the active rules cannot be read; retry later");
+		return;
+	}
+	rq->status = 200;
+	rq->ctype = "text/plain; charset=utf-8";
 }

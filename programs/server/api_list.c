@@ -279,7 +279,8 @@ static void list_findings(struct req *rq)
 			 " CASE WHEN f.pid IS NULL AND EXISTS (SELECT 1 FROM findings s LEFT JOIN processes p"
 			 "  ON p.device_id = s.device_id AND p.pid = s.pid WHERE s.device_id = f.device_id"
 			 "  AND s.shadowed = 1 AND s.path = f.path AND (s.status <> f.status OR p.restart_required = 1))"
-			 " THEN 1 ELSE 0 END AS restart_required"
+			 " THEN 1 ELSE 0 END AS restart_required,"
+			 " f.judged_by, CASE WHEN f.facts IS NULL THEN 0 ELSE 1 END AS rejudgeable"
 			 " FROM findings f JOIN devices d ON d.id = f.device_id");
 	if (!api_device_arg(rq, &q, "f.device_id")) {
 		qb_free(&q);

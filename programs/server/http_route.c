@@ -346,6 +346,15 @@ void http_route(struct req *rq)
 			http_req_error(rq, 403, "a token is required");
 		return;
 	}
+	if (!strcmp(p, "rules/active")) {
+		if (!get)
+			http_req_error(rq, 405, "use GET");
+		else if (rq->auth != AUTH_NONE)
+			api_rules_active(rq);
+		else
+			http_req_error(rq, 401, "a token is required");
+		return;
+	}
 	if (!strcmp(p, "logout")) {
 		const char *tok = http_req_header(rq, "X-CSRF-Token");
 		if (!post)

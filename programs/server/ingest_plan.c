@@ -219,13 +219,15 @@ static void findings_hash(const struct report *r, char out[65])
 		const char *parts[] = {f->path, f->path_b64, f->component, f->version, f->version_source, f->status,
 				       f->severity, f->fixed_in, f->sha256, f->cves_json, f->evidence_json, f->cd_sha256,
 				       f->image, f->tag, f->layer, f->note,
-				       f->has_in_final ? (f->in_final_image ? "1" : "0") : NULL};
+				       f->has_in_final ? (f->in_final_image ? "1" : "0") : NULL, f->facts};
 		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
 			const char *p = parts[k] ? parts[k] : "\x01";
 			sha256_update(&h, strlen(p) + 1, (const uint8_t *)p);
 		}
 		char pid[32];
 		snprintf(pid, sizeof pid, "%lld", f->has_pid ? f->pid : -1);
+		sha256_update(&h, strlen(pid) + 1, (const uint8_t *)pid);
+		snprintf(pid, sizeof pid, "%lld", f->judged ? f->judged_by : -1);
 		sha256_update(&h, strlen(pid) + 1, (const uint8_t *)pid);
 	}
 	sha256_digest(&h, sizeof d, d);

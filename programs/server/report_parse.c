@@ -6,6 +6,8 @@
  * names the line and the field. */
 #include "report_parse.h"
 
+#include "facts.h"
+
 #include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -303,6 +305,7 @@ static int parse_finding(struct pctx *c, json_t *o, struct caps *cap)
 	    get_int(c, o, "pid", false, 0, 0x7fffffff, &f->pid, &f->has_pid) ||
 	    get_str(c, o, "image", false, &f->image) || get_str(c, o, "tag", false, &f->tag) ||
 	    get_str(c, o, "layer", false, &f->layer) || get_str(c, o, "note", false, &f->note) ||
+	    get_str(c, o, "facts", false, &f->facts) ||
 	    get_str_array(c, o, "cves", 64, &f->cves_json) || get_str_array(c, o, "evidence", 64, &f->evidence_json))
 		return -1;
 	if (f->sha256 && !*f->sha256)
@@ -333,6 +336,19 @@ static int parse_finding(struct pctx *c, json_t *o, struct caps *cap)
 		return fail(c, "\"component\" is longer than 64 bytes");
 	if (f->version && strlen(f->version) > 64)
 		return fail(c, "\"version\" is longer than 64 bytes");
+	if (f->facts) {
+		/* checked now, so the store holds only facts it can judge again */
+		struct facts fx;
+		struct buf why = BUF_INIT;
+		bool ok = facts_parse(f->facts, strlen(f->facts), &fx, &why);
+		facts_free(&fx);
+		if (!ok) {
+			fail(c, "\"facts\": %s", buf_cstr(&why));
+			buf_free(&why);
+			return -1;
+		}
+		buf_free(&why);
+	}
 	json_t *cv = json_object_get(o, "cves");
 	size_t i;
 	json_t *e;

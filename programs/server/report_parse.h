@@ -35,6 +35,15 @@ struct rp_finding {
 	bool has_pid;
 	bool has_in_final, in_final_image;         /* in_final_image, when sent */
 	int line;
+	/* What the verdict was decided on (lib/facts.h text form, checked), or
+	 * NULL: an agent older than facts; its verdict stands, not re-judgeable. */
+	const char *facts;
+	/* Set when the collector judged it with its rules (store_rules.c):
+	 * judged_by is their id (0 the compiled-in default), the strings below
+	 * are what status/version/... then point to. */
+	bool judged;
+	long long judged_by;
+	char judged_version[96], judged_fixed_in[32];
 };
 
 struct rp_process {

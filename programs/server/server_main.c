@@ -31,6 +31,7 @@
 #include "server.h"
 #include "server_sandbox.h"
 #include "store.h"
+#include "store_rules.h"
 
 static const char USAGE[] =
 	"usage: log4scan-server [serve] [--listen HOST:PORT] [--db URL] [options]\n"
@@ -41,6 +42,8 @@ static const char USAGE[] =
 	"       log4scan-server migrate\n"
 	"       log4scan-server check-report [FILE]\n"
 	"       log4scan-server import FILE|- ...   store saved reports (air-gapped hosts)\n"
+	"       log4scan-server rules load FILE | list | show ID | rollback ID\n"
+	"                              the rules that judge the fleet (re-judges stored findings)\n"
 	"\n"
 	"options:\n"
 	"  --db URL               SQLite file (default log4scan.db) or postgresql://user@host/db\n"
@@ -399,7 +402,7 @@ static int import_file(struct opts *o, struct store *st, const char *file)
 		if (report_parse(&r, p + at, end - at, &o->cfg.limits, &err)) {
 			fprintf(stderr, "log4scan-server: import: %s: report %d: %s\n", file, index, buf_cstr(&err));
 			failed++;
-		} else if (store_ingest(st, &r, 0, (long long)time(NULL), &res, &err)) {
+		} else if ((store_rules_judge_report(st, &r), store_ingest(st, &r, 0, (long long)time(NULL), &res, &err))) {
 			fprintf(stderr, "log4scan-server: import: %s: report %s: %s\n", file, r.report_id, buf_cstr(&err));
 			failed++;
 			report_free(&r);
@@ -428,6 +431,111 @@ static int cmd_import(struct opts *o)
 		failed += import_file(o, st, o->positional[i]);
 	store_close(st);
 	return failed ? 1 : 0;
+}
+
+static void rules_progress(void *ctx, long long done, long long total)
+{
+	(void)ctx;
+	fprintf(stderr, "log4scan-server: rules: %lld of %lld findings judged\n", done, total);
+}
+
+static int rules_activate(struct store *st, long long id)
+{
+	struct buf err = BUF_INIT;
+	int rc = store_rules_activate(st, id, (long long)time(NULL), rules_progress, NULL, &err);
+	if (rc)
+		fprintf(stderr, "log4scan-server: rules: %s\n", buf_cstr(&err));
+	else
+		fprintf(stderr, "log4scan-server: rules %lld active: every stored finding with facts judged by them\n", id);
+	buf_free(&err);
+	return rc ? 1 : 0;
+}
+
+static bool rules_id_arg(const char *s, long long *id)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 0)
+		return false;
+	*id = v;
+	return true;
+}
+
+/* rules load FILE | list | show ID | rollback ID (store_rules.h) */
+static int cmd_rules(struct opts *o)
+{
+	const char *sub = o->npos > 1 ? o->positional[1] : "";
+	const char *arg = o->npos > 2 ? o->positional[2] : NULL;
+	long long id = 0;
+	if (!strcmp(sub, "load") ? !arg
+	    : !strcmp(sub, "show") || !strcmp(sub, "rollback") ? !arg || !rules_id_arg(arg, &id)
+	    : strcmp(sub, "list"))
+		return die_usage("rules needs load FILE, list, show ID or rollback ID%s", "");
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	if (!strcmp(sub, "load")) {
+		/* read and check the file before touching the database */
+		FILE *f = fopen(arg, "rb");
+		if (!f) {
+			fprintf(stderr, "log4scan-server: %s: %s\n", arg, strerror(errno));
+			return 1;
+		}
+		char chunk[65536];
+		size_t n;
+		while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < (8u << 20))
+			buf_add(&text, chunk, n);
+		bool bad = ferror(f) || text.len >= (8u << 20);
+		fclose(f);
+		if (bad) {
+			fprintf(stderr, "log4scan-server: %s: cannot read it (or larger than 8 MiB)\n", arg);
+			buf_free(&text);
+			return 1;
+		}
+	}
+	struct store *st = open_store(o, 1);
+	if (!st) {
+		buf_free(&text);
+		return 1;
+	}
+	int rc = 0;
+	if (!strcmp(sub, "load")) {
+		if (store_rules_add(st, arg, text.data ? text.data : "", text.len, (long long)time(NULL), &id, &err)) {
+			fprintf(stderr, "log4scan-server: rules not loaded: %s\n", buf_cstr(&err));
+			rc = 1;
+		} else {
+			fprintf(stderr, "log4scan-server: %s loaded as rules %lld\n", arg, id);
+			rc = rules_activate(st, id);
+		}
+	} else if (!strcmp(sub, "rollback")) {
+		int found = store_rules_body(st, id, &text, &err);
+		if (found != 1) {
+			fprintf(stderr, "log4scan-server: rules: %s\n", found < 0 ? buf_cstr(&err) : "no rules with that id");
+			rc = 1;
+		} else {
+			rc = rules_activate(st, id);
+		}
+	} else if (!strcmp(sub, "show")) {
+		int found = store_rules_body(st, id, &text, &err);
+		if (found != 1) {
+			fprintf(stderr, "log4scan-server: rules: %s\n", found < 0 ? buf_cstr(&err) : "no rules with that id");
+			rc = 1;
+		} else {
+			fwrite(text.data, 1, text.len, stdout);
+		}
+	} else {
+		struct buf out = BUF_INIT;
+		if (store_rules_json(st, &out, &err)) {
+			fprintf(stderr, "log4scan-server: rules: %s\n", buf_cstr(&err));
+			rc = 1;
+		} else {
+			printf("%s\n", buf_cstr(&out));
+		}
+		buf_free(&out);
+	}
+	buf_free(&text);
+	buf_free(&err);
+	store_close(st);
+	return rc;
 }
 
 static int cmd_serve(struct opts *o)
@@ -522,6 +630,8 @@ int main(int argc, char **argv)
 		return cmd_check(&o);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(&o);
+	if (!strcmp(cmd, "rules"))
+		return cmd_rules(&o);
 	if (!strcmp(cmd, "migrate")) {
 		struct store *st = open_store(&o, 1);
 		if (!st)

@@ -2,6 +2,7 @@
  * store.h).  The schema is in store_schema.c, report ingest in
  * store_ingest.c. */
 #include "store_internal.h"
+#include "store_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ void store_close(struct store *st)
 	store_merge_stop(st);
 	db_close(st->db);
 	store_ingest_close(st);
+	store_rules_close(st);
 	free(st);
 }
 

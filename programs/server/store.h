@@ -32,10 +32,12 @@
 #include "report_parse.h"
 
 struct ingest_state;
+struct rules_cache;
 struct store {
 	struct db *db;
 	int schema_version;
 	struct ingest_state *ing;      /* group commit, archive ids, merger (store_internal.h) */
+	struct rules_cache *rules;     /* parsed rules, the active id (store_rules.c) */
 };
 
 struct store *store_open(const char *url, int pool_size, struct buf *err);

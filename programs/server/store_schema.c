@@ -128,7 +128,7 @@ static const char *const MIGRATIONS[] = {
 	 * one machine id are found by it to flag the sharing */
 	"ALTER TABLE devices ADD COLUMN agent_id TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX devices_machine_id ON devices(machine_id);",
-	/* issue 20, the dashboard's answers (self-contained; renumber freely):
+	/* 9: the dashboard's answers (issue 20):
 	 * - findings: `shadowed` = 1 on a running JVM's copy of a file that the
 	 *   device's disk scan lists at the same path (the file is counted once,
 	 *   on its disk row, "loaded by pid N"); the container context of a
@@ -197,6 +197,25 @@ static const char *const MIGRATIONS[] = {
 	 * 'sha256') is "cd:" and its cd_sha256 (rp_finding.archive_key); rows
 	 * stored before have none, as before. */
 	"ALTER TABLE findings ADD COLUMN cd_sha256 TEXT;",
+	/* 11: the collector's rules and re-judging (issue 22, store_rules.c):
+	 * every rules file loaded, kept (id 0, the compiled-in default, is not
+	 * stored); which one is active and which one a re-judging is working
+	 * towards, with its progress; what each change did to each CVE's
+	 * devices.  Each finding keeps its facts (NULL: an agent older than
+	 * facts, not re-judgeable) and the rules that judged it (NULL: the
+	 * agent's own verdict). */
+	"CREATE TABLE rules (id %ID%, sha256 TEXT NOT NULL, body TEXT NOT NULL, source TEXT NOT NULL,"
+	"  loaded BIGINT NOT NULL, ncves BIGINT NOT NULL, cves TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE rules_state (one BIGINT PRIMARY KEY, active BIGINT NOT NULL, target BIGINT NOT NULL,"
+	"  judged BIGINT NOT NULL, total BIGINT NOT NULL, started BIGINT NOT NULL, finished BIGINT NOT NULL);"
+	"INSERT INTO rules_state VALUES(1, 0, 0, 0, 0, 0, 0);"
+	"CREATE TABLE rules_changes (id %ID%, rules_id BIGINT NOT NULL, prev_id BIGINT NOT NULL,"
+	"  at BIGINT NOT NULL, cve TEXT NOT NULL, newly BIGINT NOT NULL, no_longer BIGINT NOT NULL);"
+	"CREATE INDEX rules_changes_rules ON rules_changes(rules_id, id);"
+	"CREATE TABLE rules_before (cve TEXT NOT NULL, device_id BIGINT NOT NULL);"
+	"CREATE TABLE rules_after (cve TEXT NOT NULL, device_id BIGINT NOT NULL);"
+	"ALTER TABLE findings ADD COLUMN facts TEXT;"
+	"ALTER TABLE findings ADD COLUMN judged_by BIGINT;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

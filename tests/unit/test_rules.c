@@ -203,16 +203,16 @@ static void test_edited_default(void)
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
 	if (r) {
-		detect_evaluate(r, &f, "2.17.0", NULL, &(struct class_probe){all_present, NULL, NULL});
+		detect_evaluate(r, &f, "2.17.0", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
 		CHECK("rules: without the range 2.17.0 is safe", f.status == ST_SAFE && f.ncves == 0);
-		detect_evaluate(r, &f, "2.12.3", NULL, &(struct class_probe){all_present, NULL, NULL});
+		detect_evaluate(r, &f, "2.12.3", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
 		CHECK("rules: without the range 2.12.3 still vulnerable", f.status == ST_VULNERABLE);
 	}
 	rules_free(r);
 	struct rules *d = rules_default(&err);
 	CHECK("rules: default parses", d != NULL);
 	if (d) {
-		detect_evaluate(d, &f, "2.17.0", NULL, &(struct class_probe){all_present, NULL, NULL});
+		detect_evaluate(d, &f, "2.17.0", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
 		CHECK("rules: default says 2.17.0 vulnerable", f.status == ST_VULNERABLE);
 		CHECK("rules: default has 11 CVEs", d->ncves == 11);
 		CHECK("rules: default knows 2.14.1", rules_release_index(d, COMP_CORE, "2.14.1") >= 0);

@@ -114,7 +114,7 @@ static void eval_exact(const char *v, enum component comp, bool (*has)(void *, c
 	struct finding f;
 	memset(&f, 0, sizeof f);
 	f.comp = comp;
-	detect_evaluate(R, &f, v, NULL, &(struct class_probe){has, NULL, NULL});
+	detect_evaluate(R, &f, v, NULL, &(struct class_probe){has, NULL, NULL, NULL});
 	char got[512], name[160];
 	cves_of(&f, got, sizeof got);
 	snprintf(name, sizeof name, "cve: %s %s cves", component_name(comp), v);
@@ -168,7 +168,7 @@ static void test_cves(void)
 	struct finding f;
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, "2.14.1", NULL, &(struct class_probe){jndilookup_absent, NULL, NULL});
+	detect_evaluate(R, &f, "2.14.1", NULL, &(struct class_probe){jndilookup_absent, NULL, NULL, NULL});
 	char got[512];
 	cves_of(&f, got, sizeof got);
 	CHECK_STR("cve: 2.14.1 without JndiLookup residual", got, "CVE-2021-45105,CVE-2021-44832");
@@ -181,13 +181,13 @@ static void test_cves(void)
 	/* 2.17.0 without JndiLookup: nothing to mitigate, still vulnerable */
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, "2.17.0", NULL, &(struct class_probe){jndilookup_absent, NULL, NULL});
+	detect_evaluate(R, &f, "2.17.0", NULL, &(struct class_probe){jndilookup_absent, NULL, NULL, NULL});
 	CHECK("cve: 2.17.0 without JndiLookup stays vulnerable", f.status == ST_VULNERABLE && f.nmitigated == 0);
 
 	/* version unknown: nothing rules a CVE out */
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, NULL, &(struct class_probe){all_present, NULL, NULL});
+	detect_evaluate(R, &f, NULL, NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
 	CHECK("cve: unknown version gets every core CVE", f.ncves == 6 && f.status == ST_VULNERABLE);
 	CHECK_STR("cve: unknown version has no fixed_in", f.fixed_in, "");
 
@@ -198,7 +198,7 @@ static void test_cves(void)
 	vset_add(&s, rules_release_index(R, COMP_CORE, "2.14.1"));
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL});
+	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL, NULL});
 	cves_of(&f, got, sizeof got);
 	CHECK_STR("cve: set 2.14.0..2.14.1", got, ALL4);
 	CHECK_STR("cve: set 2.14.0..2.14.1 fixed_in", f.fixed_in, "2.17.1");
@@ -208,7 +208,7 @@ static void test_cves(void)
 	vset_add(&s, rules_release_index(R, COMP_CORE, "2.17.1"));
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL});
+	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL, NULL});
 	cves_of(&f, got, sizeof got);
 	CHECK_STR("cve: set 2.17.0..2.17.1 keeps CVE-2021-44832", got, "CVE-2021-44832");
 	/* a safe-only set */
@@ -217,13 +217,13 @@ static void test_cves(void)
 	vset_add(&s, rules_release_index(R, COMP_CORE, "2.19.0"));
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL});
+	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL, NULL});
 	CHECK("cve: set 2.17.1..2.19.0 is safe", f.status == ST_SAFE && f.ncves == 0);
 
 	/* Log4j 1.x: decided by the classes present */
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_LOG4J1;
-	detect_evaluate(R, &f, "1.2.17", NULL, &(struct class_probe){all_present, NULL, NULL});
+	detect_evaluate(R, &f, "1.2.17", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
 	/* all_present includes the hardening classes, so only the CVEs without
 	 * an unless-class remain (with no refers callback, no class is seen to
 	 * call a fix) */
@@ -259,7 +259,7 @@ static void eval_probe(const char *name, const char *v, bool (*has)(void *, cons
 	struct finding f;
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_LOG4J1;
-	struct class_probe p = {has, calls ? refers_from : NULL, (void *)calls};
+	struct class_probe p = {has, calls ? refers_from : NULL, (void *)calls, NULL};
 	detect_evaluate(R, &f, v, NULL, &p);
 	char got[512];
 	cves_of(&f, got, sizeof got);

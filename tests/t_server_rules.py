@@ -1,0 +1,214 @@
+"""t_server_rules.py - the collector re-judges the fleet when its rules
+change (issue 22), on SQLite and PostgreSQL.
+
+Findings that carry facts (docs/schema.md) are judged by the collector's
+active rules, at ingest and again when `rules load` / `rules rollback`
+changes them; findings without facts (older agents) keep their own verdict
+and are marked not re-judgeable.  A rules file that adds a fictional CVE for
+a version range, mitigated by removing a class: the API shows the affected
+devices without any new report; rolling back removes them; a malformed file
+changes nothing; a report sent after the change is judged by the new rules;
+the agent, given the same rules file, reports the verdicts the collector
+shows.
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_common import (OUT, TOP, Server, check, check_eq, cli, envelope, finding, make_token,  # noqa: E402
+                           mid, new_db, not_ok, ok, report)
+
+AGENT = os.environ.get("L4S_AGENT") or os.path.join(TOP, "build/san/log4scan")
+FICTIONAL = "CVE-2099-0001"
+EXTRA = ('\ncve %s log4j-core 9.3 "fictional: a flaw in 2.17.x"\n'
+         "affected %s 2.17.0 2.18.0\n"
+         "fixed %s 2.18.0\n"
+         "mitigated-if-absent %s lookup/JndiLookup\n") % ((FICTIONAL,) * 4)
+
+
+def rules_files():
+    base = open(os.path.join(TOP, "rules/log4j.rules")).read()
+    good = os.path.join(OUT, "rules-fictional.rules")
+    with open(good, "w") as f:
+        f.write(base + EXTRA)
+    bad = os.path.join(OUT, "rules-bad.rules")
+    with open(bad, "w") as f:
+        f.write(base + "\naffected CVE-2099-0002 2.17.0 2.18.0\n")  # an undeclared CVE
+    return good, bad
+
+
+def fact_finding(path, facts, version, status="safe", cves=()):
+    f = finding(path, version=version, status=status, cves=cves)
+    f["facts"] = facts
+    return f
+
+
+def device_counts(s, token):
+    return {d["hostname"]: (d["vulnerable"], d["mitigated"], d["safe"])
+            for d in s.get_json("/api/v1/devices?limit=100", token)["items"]}
+
+
+def cve_devices(s, token, cve):
+    for c in s.get_json("/api/v1/cves?limit=100", token)["items"]:
+        if c["cve"] == cve:
+            return c
+    return None
+
+
+def run(kind, good, bad):
+    t = kind + "-rules-"
+    try:
+        db = new_db(kind, "rules")
+    except Exception as e:
+        not_ok(t + "backend-available", e)
+        return
+    agent = make_token(db, "fleet")
+    reader = make_token(db, "siem", "read")
+    s = Server(db, name="rules-" + kind)
+    # a: 2.17.1 with JndiLookup; b: 2.17.1 without it; c: an agent without
+    # facts (its verdict stands); d: 2.19.0
+    sent = {
+        "a": fact_finding("/srv/a/log4j-core-2.17.1.jar", "v1 set=2.17.1 pom=2.17.1 +lookup/JndiLookup", "2.17.1"),
+        "b": fact_finding("/srv/b/log4j-core-2.17.1.jar", "v1 set=2.17.1 pom=2.17.1 -lookup/JndiLookup", "2.17.1"),
+        "c": finding("/srv/c/log4j-core-2.17.1.jar", version="2.17.1", status="safe", cves=()),
+        "d": fact_finding("/srv/d/log4j-core-2.19.0.jar", "v1 set=2.19.0 pom=2.19.0 +lookup/JndiLookup", "2.19.0"),
+    }
+    for i, (host, f) in enumerate(sorted(sent.items())):
+        st, js = s.submit(agent, report(envelope(mid(i), host), [f]))
+        check(t + "ingest-" + host, st == 200, js)
+    before = device_counts(s, reader)
+    check_eq(t + "default-rules-all-safe", before,
+             {"a": (0, 0, 1), "b": (0, 0, 1), "c": (0, 0, 1), "d": (0, 0, 1)})
+    check_eq(t + "active-is-built-in", s.get_json("/api/v1/rules", reader)["active"], 0)
+
+    # a malformed file: refused with file and line, nothing changes
+    p = cli(db, "rules", "load", bad)
+    check(t + "bad-file-refused", p.returncode != 0 and bad + ": line " in p.stderr, p.stderr)
+    r = s.get_json("/api/v1/rules", reader)
+    check(t + "bad-file-changes-nothing", r["active"] == 0 and len(r["rules"]) == 1, r)
+    check_eq(t + "bad-file-counts-unchanged", device_counts(s, reader), before)
+
+    # the fictional CVE: affected devices without any new report
+    p = cli(db, "rules", "load", good)
+    check(t + "load", p.returncode == 0 and "rules 1 active" in p.stderr, p.stderr)
+    r = s.get_json("/api/v1/rules", reader)
+    check(t + "api-active", r["active"] == 1 and r["judging"] is None and
+          any(x["id"] == 1 and FICTIONAL in x["cves"] for x in r["rules"]), r)
+    after = device_counts(s, reader)
+    check_eq(t + "rejudged-counts", after,
+             {"a": (1, 0, 0), "b": (0, 1, 0), "c": (0, 0, 1), "d": (0, 0, 1)})
+    c = cve_devices(s, reader, FICTIONAL)
+    check(t + "cve-aggregate", c is not None and c["devices_vulnerable"] == 1, c)
+    fs = {f["hostname"]: f for f in s.get_json("/api/v1/findings?limit=100", reader)["items"]}
+    check_eq(t + "finding-a-cves", fs["a"]["cves"], [FICTIONAL])
+    check(t + "finding-a-judged-by-1", fs["a"]["judged_by"] == 1 and fs["a"]["rejudgeable"] == 1, fs["a"])
+    check(t + "finding-c-not-rejudgeable", fs["c"]["rejudgeable"] == 0 and fs["c"]["judged_by"] is None, fs["c"])
+    check_eq(t + "finding-a-fixed-in", fs["a"]["fixed_in"], "2.18.0")
+    ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
+    check(t + "changes-newly", any(x["cve"] == FICTIONAL and x["rules_id"] == 1 and x["newly"] == 1 and
+                                   x["no_longer"] == 0 for x in ch), ch)
+
+    # a report sent now is judged by the active rules
+    e = fact_finding("/srv/e/log4j-core-2.17.1.jar", "v1 set=2.17.1 pom=2.17.1 +lookup/JndiLookup", "2.17.1")
+    time.sleep(1.2)  # a server re-reads the active rules at most once a second
+    st, js = s.submit(agent, report(envelope(mid(9), "e"), [e]))
+    check(t + "ingest-after-load", st == 200, js)
+    want_sha = hashlib.sha256(open(good, "rb").read()).hexdigest()
+    check_eq(t + "ingest-answer-names-rules", js.get("rules_sha256"), want_sha)
+    st, _, body = s.request("GET", "/api/v1/rules/active", headers={"Authorization": "Bearer " + agent})
+    check(t + "agent-fetches-active-rules", st == 200 and hashlib.sha256(body).hexdigest() == want_sha, st)
+    check_eq(t + "new-report-judged-by-new-rules", device_counts(s, reader).get("e"), (1, 0, 0))
+
+    # the agent with the collector's rules gives the verdicts the collector
+    # computes from its facts (one function, same rules)
+    corpus = os.path.join(TOP, "..", "shared", "corpus", "log4j-samples")
+    p = subprocess.run([AGENT, "scan", "--format", "json", "--rules", good, corpus], capture_output=True,
+                       text=True, timeout=600)
+    mine = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+    mine_f = [x for x in mine if x.get("kind") == "finding"]
+    check(t + "agent-scan", mine_f and all(x.get("facts", "").startswith("v1") for x in mine_f), p.stderr[-300:])
+    check(t + "agent-sees-fictional", any(FICTIONAL in x["cves"] + x["mitigated_cves"] for x in mine_f),
+          [x["version"] for x in mine_f])
+    # the collector, told nothing of the agent's verdicts, judges the facts
+    blind = []
+    for x in mine:
+        if x.get("kind") == "report":
+            x["host"]["hostname"] = "agent-host"
+            x["host"]["machine_id"] = mid(20)
+        if x.get("kind") == "finding":
+            x = dict(x, status="safe", cves=[], severity="none", fixed_in=None)
+        blind.append(x)
+    st, js = s.submit(agent, "".join(json.dumps(x) + "\n" for x in blind))
+    check(t + "agent-report-ingested", st == 200, js)
+    theirs = {}
+    for f in s.get_json("/api/v1/findings?limit=500", reader)["items"]:
+        if f["hostname"] == "agent-host":
+            theirs[f["path"]] = (f["status"], sorted(f["cves"]),
+                                 f["severity"], f["fixed_in"], f["version"])
+    want = {x["path"]: (x["status"], sorted(x["cves"]), x["severity"], x["fixed_in"], x["version"]) for x in mine_f}
+    diff = [(k, want[k], theirs.get(k)) for k in want if theirs.get(k) != want[k]]
+    check(t + "collector-verdicts-equal-agent (%d findings)" % len(want), not diff and len(theirs) == len(want),
+          diff[:3])
+
+    # an agent that submits learns the collector's rules, keeps them, and
+    # its next run judges with them; --rules FILE still wins
+    state = os.path.join(OUT, "state-" + kind)
+    tree = os.path.join(OUT, "tree-" + kind)
+    os.makedirs(tree, exist_ok=True)
+    src = os.path.join(TOP, "..", "shared", "corpus", "log4j-samples", "false-hits", "log4j-core-2.17.1.jar")
+    with open(src, "rb") as f, open(os.path.join(tree, "app.jar"), "wb") as g:
+        g.write(f.read())
+    env = dict(os.environ, LOG4SCAN_STATE_DIR=state, LOG4SCAN_TOKEN=agent)
+
+    def scan(*extra):
+        p = subprocess.run([AGENT, "scan", "--format", "json", "--no-config", *extra, tree], capture_output=True,
+                           text=True, env=env, timeout=300)
+        recs = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+        fs = [x for x in recs if x.get("kind") == "finding"]
+        envl = [x for x in recs if x.get("kind") == "report"]
+        return p, fs, envl[0]["options"]["rules"] if envl else None
+
+    p, fs, used = scan("--submit", "http://127.0.0.1:%d" % s.port, "--spool-dir", os.path.join(OUT, "spool-" + kind))
+    check(t + "agent-first-run-built-in", used == "built-in" and fs and fs[0]["status"] == "safe",
+          (used, [x["status"] for x in fs], p.stderr[-300:]))
+    kept = os.path.join(state, "collector.rules")
+    check(t + "agent-kept-collector-rules", os.path.exists(kept) and
+          hashlib.sha256(open(kept, "rb").read()).hexdigest() == want_sha, p.stderr[-300:])
+    p, fs, used = scan()
+    check(t + "agent-next-run-collector-rules", used == "collector:" + want_sha, used)
+    check(t + "agent-next-run-same-verdict", fs and fs[0]["status"] == "vulnerable" and
+          fs[0]["cves"] == [FICTIONAL], [(x["status"], x["cves"]) for x in fs])
+    p, fs, used = scan("--rules", os.path.join(TOP, "rules", "log4j.rules"))
+    check(t + "agent-rules-file-wins", used.endswith("log4j.rules") and fs and fs[0]["status"] == "safe",
+          (used, [x["status"] for x in fs]))
+    # the file kept is not reused when the collector's rules are the same
+    p, fs, used = scan("--submit", "http://127.0.0.1:%d" % s.port, "--spool-dir", os.path.join(OUT, "spool-" + kind))
+    check(t + "agent-same-rules-not-fetched", "kept in" not in p.stderr, p.stderr[-300:])
+
+    # rollback: the fictional CVE goes away again
+    p = cli(db, "rules", "rollback", "0")
+    check(t + "rollback", p.returncode == 0, p.stderr)
+    back = device_counts(s, reader)
+    check(t + "rollback-counts", all(back[h] == (0, 0, 1) for h in "abcde"), back)
+    check(t + "rollback-cve-gone", cve_devices(s, reader, FICTIONAL) is None, cve_devices(s, reader, FICTIONAL))
+    ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
+    check(t + "changes-no-longer", any(x["cve"] == FICTIONAL and x["rules_id"] == 0 and x["no_longer"] >= 3
+                                       for x in ch), ch)
+    p = cli(db, "rules", "show", "1")
+    check(t + "show", p.returncode == 0 and FICTIONAL in p.stdout, p.stderr)
+    p = cli(db, "rules", "show", "7")
+    check(t + "show-unknown", p.returncode != 0, p.stdout)
+    check_eq(t + "clean-shutdown", s.stop(), 0)
+
+
+def main():
+    good, bad = rules_files()
+    for kind in ("sqlite", "pg"):
+        run(kind, good, bad)
+
+
+main()
