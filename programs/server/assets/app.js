@@ -448,7 +448,8 @@
       { t: 'Client', v: function (a) { return a.client || ''; } },
       { t: 'When', v: function (a) { return a.timestamp || ''; } },
       { t: 'Log', path: 1, v: function (a) { return (a.path || '') + (a.line ? ':' + a.line : ''); } },
-      { t: 'Exfiltrates', v: function (a) { return (a.exfil || []).join(', '); } }
+      { t: 'Leaks', v: function (a) { return (a.exfil || []).join(', '); } },
+      { t: 'Payload', path: 1, v: function (a) { return a.payload || (a.payload_b64 ? 'base64: ' + a.payload_b64 : ''); } }
     ];
     if (withDevice) cols.unshift({ t: 'Device', v: function (a) { return link('device/' + a.device_id, {}, a.hostname, 'device-link'); } });
     return cols;
