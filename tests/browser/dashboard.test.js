@@ -177,6 +177,19 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
     check('hostile-payload-as-text', injected3 === 0, injected3);
     await page.screenshot({ path: path.join(outDir, 'attempts.png'), fullPage: true });
 
+    // narrow width: the navigation wraps instead of overflowing
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.goto(base + '/#/');
+    await page.waitForSelector('nav a');
+    const over = await page.evaluate(() => {
+      const links = Array.from(document.querySelectorAll('header a, header button'));
+      return { page: document.documentElement.scrollWidth, view: window.innerWidth,
+        out: links.filter(a => a.getBoundingClientRect().right > window.innerWidth + 0.5).map(a => a.textContent) };
+    });
+    check('narrow-nav-no-overflow', over.out.length === 0, JSON.stringify(over));
+    await page.screenshot({ path: path.join(outDir, 'narrow.png') });
+    await page.setViewportSize({ width: 1360, height: 900 });
+
     // hostile names: shown as text, nothing runs
     await page.goto(base + '/#/devices?q=' + encodeURIComponent(want.hostile_host_query));
     await page.waitForSelector('main table a.device-link');
