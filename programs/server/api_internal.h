@@ -42,6 +42,10 @@ int api_first_int(void *ctx, const struct dbrow *r);
  * offset or page, format=csv (a file download called name.csv). */
 void api_run_list(struct req *rq, struct qb *q, const char *order, const char *name);
 
+/* A callback host's (agg.akey) domain to block, from one of its attempts
+ * (index attempts_host). */
+#define CALLBACK_DOMAIN "(SELECT a.domain FROM attempts a WHERE a.host = agg.akey LIMIT 1) AS domain"
+
 /* The columns of a device (its first parameter is api_stale_cutoff()). */
 extern const char api_device_cols[];
 /* The same and what the device's last scan covered (coverage_detail). */

@@ -391,8 +391,8 @@ static void list_attempts(struct req *rq)
 	struct qb q = {0};
 	const char *v;
 	buf_adds(&q.sql, "SELECT a.id, a.device_id, d.hostname, a.path, a.line, a.byte_offset AS \"offset\","
-			 " a.ts AS \"timestamp\", a.raw, a.decoded, a.protocol, a.host, a.port, a.client, a.exfil_json,"
-			 " a.report_id, a.received FROM attempts a JOIN devices d ON d.id = a.device_id");
+			 " a.ts AS \"timestamp\", a.raw, a.decoded, a.protocol, a.host, a.domain, a.port, a.client, a.exfil_json,"
+			 " a.payload, a.payload_b64, a.report_id, a.received FROM attempts a JOIN devices d ON d.id = a.device_id");
 	if (!api_device_arg(rq, &q, "a.device_id")) {
 		qb_free(&q);
 		return;
@@ -516,8 +516,8 @@ static void list_layers(struct req *rq)
 static void list_callbacks(struct req *rq)
 {
 	struct qb q = {0};
-	buf_adds(&q.sql, "SELECT akey AS host, devices, files AS attempts FROM agg WHERE kind = 'callback'"
-			 " AND devices > 0");
+	buf_adds(&q.sql, "SELECT akey AS host, " CALLBACK_DOMAIN ", devices, files AS attempts FROM agg"
+			 " WHERE kind = 'callback' AND devices > 0");
 	api_run_list(rq, &q, "devices DESC, files DESC, akey", "callbacks");
 	qb_free(&q);
 }

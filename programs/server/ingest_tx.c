@@ -19,6 +19,7 @@
  * A report older (by "created") than the device's current state of the
  * same kind is kept in the history but does not replace newer state. */
 #include "ingest_internal.h"
+#include "regdomain.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -609,16 +610,19 @@ static int tx_attempts(struct tx *t)
 	int rc = attempts_seen(t, seen);
 	for (size_t i = 0; i < r->n_attempts && rc == DB_OK; i++) {
 		const struct rp_attempt *a = &r->attempts[i];
-		struct dbv q[15] = {dv_int(t->d.id), dv_text(r->report_id), dv_text(t->pl->fps[i]), dv_text(a->path),
+		char dom[256];
+		bool has_dom = a->host && regdomain_of(a->host, dom, sizeof dom);
+		struct dbv q[18] = {dv_int(t->d.id), dv_text(r->report_id), dv_text(t->pl->fps[i]), dv_text(a->path),
 				    opt_int(a->has_line, a->line), opt_int(a->has_offset, a->offset), dv_text(a->timestamp),
 				    dv_text(a->raw), dv_text(a->decoded), dv_text(a->protocol),
 				    dv_text(a->host ? a->host : ""), opt_int(a->has_port, a->port), dv_text(a->client),
-				    dv_text(a->exfil_json), dv_int(t->now)};
+				    dv_text(a->exfil_json), dv_int(t->now), dv_text(a->payload), dv_text(a->payload_b64),
+				    dv_text(has_dom ? dom : NULL)};
 		long long inserted = 0;
 		if ((rc = dbc_int(t->c, "INSERT INTO attempts(device_id, report_id, fp, path, line, byte_offset, ts, raw,"
-					" decoded, protocol, host, port, client, exfil_json, received)"
-					" VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-					" ON CONFLICT(device_id, fp) DO NOTHING RETURNING id", q, 15, 0, &inserted)))
+					" decoded, protocol, host, port, client, exfil_json, received, payload, payload_b64, domain)"
+					" VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+					" ON CONFLICT(device_id, fp) DO NOTHING RETURNING id", q, 18, 0, &inserted)))
 			break;
 		if (!inserted)
 			continue;

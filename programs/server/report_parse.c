@@ -419,7 +419,8 @@ static int parse_attempt(struct pctx *c, json_t *o, struct caps *cap)
 	if (get_str(c, o, "path", false, &a->path) || get_str(c, o, "timestamp", false, &a->timestamp) ||
 	    get_str(c, o, "raw", false, &a->raw) || get_str(c, o, "decoded", false, &a->decoded) ||
 	    get_str(c, o, "protocol", false, &a->protocol) || get_str(c, o, "host", false, &a->host) ||
-	    get_str(c, o, "client", false, &a->client) ||
+	    get_str(c, o, "client", false, &a->client) || get_str(c, o, "payload", false, &a->payload) ||
+	    get_str(c, o, "payload_b64", false, &a->payload_b64) ||
 	    get_int(c, o, "line", false, 0, (1LL << 53), &a->line, &a->has_line) ||
 	    get_int(c, o, "offset", false, 0, (1LL << 62), &a->offset, &a->has_offset) ||
 	    get_int(c, o, "port", false, 0, 65535, &a->port, &a->has_port) ||

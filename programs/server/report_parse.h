@@ -57,6 +57,7 @@ struct rp_process {
 
 struct rp_attempt {
 	const char *path, *timestamp, *raw, *decoded, *protocol, *host, *client;
+	const char *payload, *payload_b64;   /* a Base64 URL's decoded command (issue 20) */
 	long long line, offset, port;
 	bool has_line, has_offset, has_port;
 	char *exfil_json;

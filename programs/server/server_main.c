@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "regdomain.h"
 #include "auth.h"
 #include "http.h"
 #include "http_req.h"
@@ -559,6 +560,10 @@ static int cmd_serve(struct opts *o)
 	srv.st = open_store(o, srv.cfg.pool);
 	if (!srv.st)
 		return 1;
+	/* callback hosts' domains to block (issue 20); read before the threads */
+	if (regdomain_load(REGDOMAIN_LIST))
+		fprintf(stderr, "log4scan-server: %s: cannot read (install publicsuffix); callback hosts get no domain\n",
+			REGDOMAIN_LIST);
 	store_start_merger(srv.st);
 	struct buf err = BUF_INIT;
 	struct server_http *h = http_start(&srv, &err);

@@ -216,6 +216,16 @@ static const char *const MIGRATIONS[] = {
 	"CREATE TABLE rules_after (cve TEXT NOT NULL, device_id BIGINT NOT NULL);"
 	"ALTER TABLE findings ADD COLUMN facts TEXT;"
 	"ALTER TABLE findings ADD COLUMN judged_by BIGINT;",
+	/* 12: an attempt keeps (issue 20 point 7)
+	 * what the agent decoded: the command of a Base64 URL (`payload`, and
+	 * `payload_b64` when it is not UTF-8).  Attempts stored before have
+	 * none (the agent's report did not keep them). */
+	"ALTER TABLE attempts ADD COLUMN payload TEXT;"
+	"ALTER TABLE attempts ADD COLUMN payload_b64 TEXT;"
+	/* the callback host's registrable domain, the name to block (Public
+	 * Suffix List, regdomain.c), worked out at ingest; older rows have
+	 * none */
+	"ALTER TABLE attempts ADD COLUMN domain TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

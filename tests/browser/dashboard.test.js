@@ -164,6 +164,32 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
       page.waitForSelector('main table tbody tr td')).then(() => page.locator('main table tbody tr').count());
     check('restart-processes-view', procs === want.restart, procs);
 
+    // attempts: the decoded payload (attacker text, shown as text), the
+    // leaked lookups and the domain to block
+    await page.goto(base + '/#/attempts');
+    await page.waitForSelector('main table a.device-link');
+    const att = await page.locator('main').innerText();
+    check('attempt-payload-shown', att.includes(want.hostile_payload), att.slice(0, 400));
+    check('attempt-exfil-shown', att.includes('env:AWS_SECRET_ACCESS_KEY'), att.slice(0, 400));
+    check('attempt-domain-to-block', att.includes(want.callback_domain + '\t') || att.includes(want.callback_domain + '\n'),
+      att.slice(0, 400));
+    const injected3 = await page.evaluate(() => document.querySelectorAll('main img, main script').length);
+    check('hostile-payload-as-text', injected3 === 0, injected3);
+    await page.screenshot({ path: path.join(outDir, 'attempts.png'), fullPage: true });
+
+    // narrow width: the navigation wraps instead of overflowing
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.goto(base + '/#/');
+    await page.waitForSelector('nav a');
+    const over = await page.evaluate(() => {
+      const links = Array.from(document.querySelectorAll('header a, header button'));
+      return { page: document.documentElement.scrollWidth, view: window.innerWidth,
+        out: links.filter(a => a.getBoundingClientRect().right > window.innerWidth + 0.5).map(a => a.textContent) };
+    });
+    check('narrow-nav-no-overflow', over.out.length === 0, JSON.stringify(over));
+    await page.screenshot({ path: path.join(outDir, 'narrow.png') });
+    await page.setViewportSize({ width: 1360, height: 900 });
+
     // hostile names: shown as text, nothing runs
     await page.goto(base + '/#/devices?q=' + encodeURIComponent(want.hostile_host_query));
     await page.waitForSelector('main table a.device-link');

@@ -329,6 +329,7 @@
       ], o.remediation, 'No vulnerable archive.');
       var cb = table([
         { t: 'Callback host', v: function (r) { return r.host; } },
+        { t: 'Domain to block', v: function (r) { return r.domain || ''; } },
         { t: 'Devices', n: 1, v: function (r) { return link('devices', { host: r.host }, num(r.devices)); } },
         { t: 'Attempts', n: 1, v: function (r) { return link('attempts', { host: r.host }, num(r.attempts)); } }
       ], o.callbacks, 'No attempt seen.');
@@ -448,11 +449,13 @@
   function attemptCols(withDevice) {
     var cols = [
       { t: 'Callback', v: function (a) { return a.host ? link('attempts', { host: a.host }, (a.protocol || '') + ' ' + a.host + (a.port ? ':' + a.port : '')) : ''; } },
+      { t: 'Block', v: function (a) { return a.domain || ''; } },
       { t: 'Decoded', path: 1, v: function (a) { return a.decoded || a.raw || ''; } },
       { t: 'Client', v: function (a) { return a.client || ''; } },
       { t: 'When', v: function (a) { return a.timestamp || ''; } },
       { t: 'Log', path: 1, v: function (a) { return (a.path || '') + (a.line ? ':' + a.line : ''); } },
-      { t: 'Exfiltrates', v: function (a) { return (a.exfil || []).join(', '); } }
+      { t: 'Leaks', v: function (a) { return (a.exfil || []).join(', '); } },
+      { t: 'Payload', path: 1, v: function (a) { return a.payload || (a.payload_b64 ? 'base64: ' + a.payload_b64 : ''); } }
     ];
     if (withDevice) cols.unshift({ t: 'Device', v: function (a) { return link('device/' + a.device_id, {}, a.hostname, 'device-link'); } });
     return cols;
@@ -466,6 +469,7 @@
     api('callbacks?limit=100').then(function (r) {
       add(cbHolder, table([
         { t: 'Host', v: function (x) { return link('attempts', { host: x.host }, x.host); } },
+        { t: 'Domain to block', v: function (x) { return x.domain || ''; } },
         { t: 'Devices', n: 1, v: function (x) { return link('devices', { host: x.host }, num(x.devices)); } },
         { t: 'Attempts', n: 1, v: function (x) { return link('attempts', { host: x.host }, num(x.attempts)); } }], r.items, 'No attempt seen.'));
     }).catch(fail(cbHolder));
