@@ -7,7 +7,7 @@
 # into build/fuzz/seeds-*; each harness keeps its growing working corpus in
 # build/fuzz/corpus-X and writes crash inputs to build/fuzz/artifacts-X/.
 # Seeds also come from what the built agent produces (reports, cache files:
-# L4S_AGENT, default build/log4scan) and from fuzz/seeds/.  The line of each
+# L4S_AGENT, default build/log4scan) and from fuzz/seeds/KIND, committed.  The line of each
 # harness gives its runs, the edges it reached (libFuzzer's "cov") and how
 # many seeds it started from, the figures of the README's table.
 # Environment: CORPUS (default ../shared/corpus), FUZZ_ONLY (space-separated
@@ -42,7 +42,8 @@ for h in "$F"/fuzz_*; do
 	log="$F/$n.log"
 	"$h" -max_total_time="$secs" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$F/artifacts-$kind/" \
-		"$F/corpus-$kind" "$F/seeds-$kind" $(case $kind in zipwrite|fixplan) echo "$F/seeds-zip" ;; esac) > "$log" 2>&1
+		"$F/corpus-$kind" "$F/seeds-$kind" $(case $kind in zipwrite|fixplan) echo "$F/seeds-zip" ;; esac) \
+		$([ -d "fuzz/seeds/$kind" ] && echo "fuzz/seeds/$kind") > "$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
