@@ -41,6 +41,7 @@ static struct rules_cache *cache_of(struct store *st)
 	if (!st->rules) {
 		st->rules = xcalloc(1, sizeof *st->rules);
 		pthread_mutex_init(&st->rules->mu, NULL);
+		st->rules_close = store_rules_close;
 	}
 	pthread_mutex_unlock(&init_mu);
 	return st->rules;
@@ -501,8 +502,8 @@ static const char *const REBUILD[] = {
 	"  ON f.device_id = p.device_id AND f.pid = p.pid WHERE p.device_id = devices.id AND p.status = 'vulnerable'"
 	"  AND p.n_public > 0 AND f.status = 'vulnerable' AND f.severity = 'critical') THEN 1 ELSE 0 END"
 	" WHERE exposed = 1 OR critical_exposed = 1",
-	"UPDATE devices SET priority = 4 * critical_exposed + 2 * exposed + attacked"
-	" WHERE priority <> 4 * critical_exposed + 2 * exposed + attacked",
+	("UPDATE devices SET priority = 4 * critical_exposed + 2 * exposed + attacked"
+	 " WHERE priority <> 4 * critical_exposed + 2 * exposed + attacked"),
 };
 
 /* %PG{...}% / %SQLITE{...}% as in store_schema.c */
