@@ -82,6 +82,15 @@ def after_filter(trace):
     for i, ln in enumerate(lines):
         if re.search(r"seccomp\(SECCOMP_SET_MODE_FILTER, [^)]*filter=.*\) = 0", ln):
             return lines[i + 1:], True
+        # another thread's call in between: strace splits the line into
+        # "<unfinished ...>" and, later, "<... seccomp resumed>) = 0"
+        m = re.match(r"(\d+) +seccomp\(SECCOMP_SET_MODE_FILTER, [^)]*filter=.*<unfinished \.\.\.>", ln)
+        if m:
+            for j in range(i + 1, len(lines)):
+                if re.match(m.group(1) + r" +<\.\.\. seccomp resumed>.*\) += 0", lines[j]):
+                    return lines[i + 1:], True
+                if lines[j].startswith(m.group(1) + " ") and "seccomp resumed" in lines[j]:
+                    break
     return lines, False
 
 
