@@ -90,6 +90,20 @@ void finding_free(struct finding *f)
 	memset(f, 0, sizeof *f);
 }
 
+void finding_copy(struct finding *dst, const struct finding *src)
+{
+	*dst = *src;
+	dst->root = src->root ? xstrdup(src->root) : NULL;
+	dst->path = src->path ? xstrdup(src->path) : NULL;
+	dst->image = src->image ? xstrdup(src->image) : NULL;
+	dst->tag = src->tag ? xstrdup(src->tag) : NULL;
+	dst->layer = src->layer ? xstrdup(src->layer) : NULL;
+	dst->note = src->note ? xstrdup(src->note) : NULL;
+	dst->evidence = src->nevidence ? xcalloc(src->nevidence, sizeof *dst->evidence) : NULL;
+	for (size_t i = 0; i < src->nevidence; i++)
+		dst->evidence[i] = xstrdup(src->evidence[i]);
+}
+
 /* ---- class entries and their suffixes */
 
 enum { SUF_CLASS, SUF_ESCLAZZ, SUF_CLASSDATA, NSUF };

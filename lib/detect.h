@@ -64,6 +64,9 @@ struct finding {
 };
 
 void finding_free(struct finding *f);
+/* Deep copy (for formats that render at the end, and for a finding
+ * reported under several paths). */
+void finding_copy(struct finding *dst, const struct finding *src);
 void finding_add_evidence(struct finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* What the detector needs from a container. */

@@ -3,7 +3,7 @@
 
 #include <time.h>
 
-atomic_ullong l4s_bytes_read;
+#include "iostat.h"
 
 double monotonic_seconds(void)
 {

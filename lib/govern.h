@@ -23,7 +23,4 @@ void governor_pace(struct governor *g);
 bool governor_expired(struct governor *g);
 double monotonic_seconds(void);
 
-/* Bytes read from files by the scanner (counted in zsrc_read). */
-extern atomic_ullong l4s_bytes_read;
-
 #endif

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "longpath.h"
-#include "report.h"
 
 #define META_MAX (4u << 20)          /* one JSON document */
 #define META_TOTAL (64ull << 20)     /* all documents of one tarball */
@@ -811,4 +810,30 @@ void image_scan_dir(struct scanner *s, const char *dir, struct scan_batch *out)
 done:
 	imgset_free(&set);
 	docs_free(&ds);
+}
+
+/* ---- top-level tarballs (scan.c's entry to tar and images) */
+
+static bool path_named(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	return tar_name(b, strlen(b));
+}
+
+bool tar_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,
+		 struct scan_batch *out)
+{
+	bool named = path_named(path);
+	if (!named && !tar_fd_plausible(fd, head, hn))
+		return false;
+	struct tar_src src = {fd, NULL, 0};
+	return image_scan_tar(s, &src, path, named, out);
+}
+
+bool tar_scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
+		  struct scan_batch *out)
+{
+	struct tar_src src = {-1, data, len};
+	return image_scan_tar(s, &src, path, path_named(path), out);
 }

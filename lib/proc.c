@@ -19,9 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jsonw.h"
 #include "procfs.h"
-#include "report.h"
 
 #define PF_KTHREAD_FLAG 0x00200000UL
 #define TEXT_MAX (16u << 20)

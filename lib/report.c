@@ -8,20 +8,6 @@
 #include "formats.h"
 #include "jsonw.h"
 
-void finding_copy(struct finding *dst, const struct finding *src)
-{
-	*dst = *src;
-	dst->root = src->root ? xstrdup(src->root) : NULL;
-	dst->path = src->path ? xstrdup(src->path) : NULL;
-	dst->image = src->image ? xstrdup(src->image) : NULL;
-	dst->tag = src->tag ? xstrdup(src->tag) : NULL;
-	dst->layer = src->layer ? xstrdup(src->layer) : NULL;
-	dst->note = src->note ? xstrdup(src->note) : NULL;
-	dst->evidence = src->nevidence ? xcalloc(src->nevidence, sizeof *dst->evidence) : NULL;
-	for (size_t i = 0; i < src->nevidence; i++)
-		dst->evidence[i] = xstrdup(src->evidence[i]);
-}
-
 void report_finding_json(struct buf *b, const struct finding *f)
 {
 	buf_adds(b, "{\"kind\":\"finding\"");

@@ -10,9 +10,9 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "coverage.h"
 #include "detect.h"
 #include "scan.h"
-#include "walk.h"
 
 struct report_writer;
 
@@ -50,9 +50,6 @@ const char *report_formats(void);
 /* Print an error record as a diagnostic on stderr (the text and csv
  * formats, whose stdout is for findings). */
 void report_error_stderr(struct report_writer *w, const char *path, const char *msg);
-
-/* Deep copy of a finding (for formats that render at the end). */
-void finding_copy(struct finding *dst, const struct finding *src);
 
 /* The JSON Lines renderings (docs/schema.md), also used by other commands. */
 void report_finding_json(struct buf *b, const struct finding *f);

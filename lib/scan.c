@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "classroot.h"
+#include "image.h"
 #include "longpath.h"
 #include "sniff.h"
 #include "tarscan.h"

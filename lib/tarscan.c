@@ -22,8 +22,6 @@
 
 #include "classroot.h"
 #include "detect.h"
-#include "image.h"
-#include "report.h"
 #include "sniff.h"
 #include "zipstream.h"
 
@@ -842,13 +840,6 @@ bool tar_scan_stream(struct scanner *s, struct archive *a, const char *path, int
 
 /* ---- top level */
 
-static bool path_named(const char *path)
-{
-	const char *b = strrchr(path, '/');
-	b = b ? b + 1 : path;
-	return tar_name(b, strlen(b));
-}
-
 /* Does this 512-byte block look like a tar header: "ustar" magic, or (old
  * v7 archives) a header checksum that adds up? */
 bool tar_header_block(const unsigned char *h)
@@ -925,10 +916,13 @@ static ssize_t fd_more(void *ctx, unsigned char *buf, size_t cap)
 	return n;
 }
 
-static bool gzip_may_hold_tar(int fd, const unsigned char *head, size_t hn)
+bool tar_fd_plausible(int fd, const unsigned char *head, size_t hn)
 {
-	struct fd_at f = {fd, (off_t)hn};
-	return gzip_holds_tar(head, hn, fd_more, &f);
+	if (hn >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
+		struct fd_at f = {fd, (off_t)hn};
+		return gzip_holds_tar(head, hn, fd_more, &f);
+	}
+	return true;
 }
 
 bool tar_head_plausible(const unsigned char *head, size_t hn)
@@ -936,21 +930,4 @@ bool tar_head_plausible(const unsigned char *head, size_t hn)
 	if (hn >= 2 && head[0] == 0x1f && head[1] == 0x8b)
 		return gzip_holds_tar(head, hn, NULL, NULL);
 	return true;
-}
-
-bool tar_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,
-		 struct scan_batch *out)
-{
-	bool named = path_named(path);
-	if (!named && hn >= 2 && head[0] == 0x1f && head[1] == 0x8b && !gzip_may_hold_tar(fd, head, hn))
-		return false;
-	struct tar_src src = {fd, NULL, 0};
-	return image_scan_tar(s, &src, path, named, out);
-}
-
-bool tar_scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
-		  struct scan_batch *out)
-{
-	struct tar_src src = {-1, data, len};
-	return image_scan_tar(s, &src, path, path_named(path), out);
 }

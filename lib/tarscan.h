@@ -34,9 +34,10 @@
  * compressed stream that has produced more than 64 MiB and more than
  * TAR_MAX_RATIO bytes per input byte is abandoned with an error record).
  *
- * A top-level tarball that is a container image (`docker save` output or an
- * OCI image layout in a tar) is handed to image.c, which drives the entry
- * scanner below over each layer. */
+ * A top-level tarball is scanned through image.h (tar_scan_fd,
+ * tar_scan_mem): when it is a container image (`docker save` output or an
+ * OCI image layout in a tar), image.c drives the entry scanner below over
+ * each layer. */
 #ifndef L4S_TARSCAN_H
 #define L4S_TARSCAN_H
 
@@ -62,19 +63,11 @@ bool tar_header_block(const unsigned char *h);
  * a gzip stream whose first 512 inflated bytes are no tar header (a .gz of
  * a text file), told from the head alone. */
 bool tar_head_plausible(const unsigned char *head, size_t hn);
+/* The same for a regular file whose first hn bytes are head: a gzip stream
+ * is inflated further from fd when the head alone does not tell. */
+bool tar_fd_plausible(int fd, const unsigned char *head, size_t hn);
 /* Does the name say tarball (.tar .tgz .tar.gz .tar.xz .tar.zst ...)? */
 bool tar_name(const char *name, size_t len);
-
-/* Scan a tarball (regular file, any offset: it is read from the start).
- * head holds its first hn bytes (what tar_probe() was given).  The caller
- * has started the input (scan_fd does).  False, with nothing
- * reported, when the bytes turn out not to hold a tar and the name does not
- * claim one (a .gz of a log file): the caller may try other readers. */
-bool tar_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,
-		 struct scan_batch *out);
-/* The same for a tarball in memory. */
-bool tar_scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
-		  struct scan_batch *out);
 
 /* A tarball nested in another archive, `depth` levels down, as a stream
  * from rd (a zip entry, inflated on the way) or from memory: its members

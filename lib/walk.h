@@ -4,7 +4,8 @@
  * walker) and queues work; `threads` workers scan the queued files, each
  * with its own scanner.  The queue is bounded, so memory does not grow with
  * the size of the tree.  Every directory or mount that is not scanned is
- * listed in `skipped` with the reason, so coverage is never silently lost. */
+ * listed in `skipped` (coverage.h) with the reason, so coverage is never
+ * silently lost. */
 #ifndef L4S_WALK_H
 #define L4S_WALK_H
 
@@ -12,6 +13,7 @@
 #include <stddef.h>
 
 #include "cache.h"
+#include "coverage.h"
 #include "govern.h"
 #include "scan.h"
 
@@ -29,20 +31,6 @@ struct walk_opts {
 	 * (the progress display's "current directory") */
 	void (*on_dir)(void *ctx, const char *dir);
 	void *on_dir_ctx;
-};
-
-struct skipped {
-	char *path;
-	char *reason;
-};
-
-struct walk_result {
-	struct skipped *skipped;
-	size_t nskipped;
-	unsigned long long not_regular; /* FIFOs, sockets, devices passed over */
-	unsigned long long symlinks;    /* symbolic links not followed */
-	size_t roots_failed;            /* roots that could not be read at all */
-	unsigned long long not_reached; /* files found but not scanned: time budget */
 };
 
 /* Called with the output lock held, once per scanned file (in any order

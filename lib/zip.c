@@ -14,7 +14,7 @@
  * kept parts of a stream. */
 #include "zip.h"
 
-#include "govern.h"
+#include "iostat.h"
 #include "zipfmt.h"
 
 #include <errno.h>

@@ -23,7 +23,6 @@
 
 #include "holders.h"
 #include "proc.h"
-#include "report.h"
 #include "walk.h"
 #include "win32/proc_win32.h"
 #include "win32/walk_win32.h"
