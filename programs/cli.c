@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "cli.h"
-#include "proc.h"
+#include "proc/proc.h"
+#include "util/buf.h"
 
 void cli_error(const char *fmt, ...)
 {

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 int l4s_main(int argc, char **argv);
 

@@ -6,7 +6,7 @@
  * and the certificate data directory (Microsoft PE format, "Section Table",
  * "The Attribute Certificate Table").  Whatever lies in the head is used;
  * a table beyond it counts as "may have more" (the caller then looks). */
-#include "sniff.h"
+#include "archive/sniff.h"
 
 #include <string.h>
 

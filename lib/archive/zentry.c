@@ -4,7 +4,7 @@
  * extra lengths; APPNOTE 4.3.7), checked to lie inside the parent, then
  * handed out in chunks: copied for STORED, inflated with zlib (raw deflate)
  * for DEFLATED. */
-#include "zentry.h"
+#include "archive/zentry.h"
 
 #include <errno.h>
 #include <stdlib.h>

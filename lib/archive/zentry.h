@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "buf.h"
-#include "zip.h"
+#include "archive/zip.h"
+#include "util/buf.h"
 
 /* A source of bytes read front to back: fills buf with up to cap bytes and
  * returns how many (0 at the end), or -1 with a reason in *why. */

@@ -12,10 +12,10 @@
  * (initCEN's walk, checkAndAddEntry, checkExtraFields).  Every read goes
  * through `struct rd`, so the same code runs over a file, a buffer, or the
  * kept parts of a stream. */
-#include "zip.h"
+#include "archive/zip.h"
 
-#include "iostat.h"
-#include "zipfmt.h"
+#include "archive/zipfmt.h"
+#include "util/iostat.h"
 
 #include <errno.h>
 #include <libdeflate.h>

@@ -12,9 +12,9 @@
  *           (and its data, capped) is recorded by local header offset;
  *   decide  zip_open_reader over what pull kept, then the central
  *           directory's entries matched with the records. */
-#include "zipstream.h"
+#include "archive/zipstream.h"
 
-#include "zipfmt.h"
+#include "archive/zipfmt.h"
 
 #include <nettle/sha2.h>
 #include <stdio.h>

@@ -46,9 +46,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "zentry.h"
-#include "zip.h"
+#include "archive/zentry.h"
+#include "archive/zip.h"
+#include "util/buf.h"
 
 struct stream_entry {
 	char *name;

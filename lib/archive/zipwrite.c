@@ -13,9 +13,9 @@
  * Record layouts: APPNOTE.TXT 4.3 (local header "PK\3\4" 30 bytes + name +
  * extra; data descriptor "PK\7\8" optional signature + CRC + 32- or 64-bit
  * sizes; central header "PK\1\2" 46 bytes + name + extra + comment). */
-#include "zipwrite.h"
+#include "archive/zipwrite.h"
 
-#include "zipfmt.h"
+#include "archive/zipfmt.h"
 
 #include <errno.h>
 #include <libdeflate.h>

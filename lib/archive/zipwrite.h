@@ -29,8 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "zip.h"
+#include "archive/zip.h"
+#include "util/buf.h"
 
 /* Where the new archive goes: a file descriptor written sequentially from
  * its current position, or a buffer in memory.  The first write error is

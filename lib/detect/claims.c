@@ -1,6 +1,6 @@
 /* claims.c - version claims from metadata, judged against the class
  * evidence (see claims.h). */
-#include "claims.h"
+#include "detect/claims.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -13,8 +13,8 @@
 
 #include <stdbool.h>
 
-#include "detect.h"
-#include "rules.h"
+#include "detect/detect.h"
+#include "rules/rules.h"
 
 struct claim {
 	const char *source; /* "pom.properties" or "manifest" */

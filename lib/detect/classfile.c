@@ -4,13 +4,13 @@
  * then count-1 entries whose size depends on their tag (Long and Double take
  * two slots), then access_flags, this_class, super_class.  Only the pool and
  * the two class indexes are read; methods and attributes are not needed. */
-#include "classfile.h"
+#include "detect/classfile.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #define MAX_POOL 65535
 

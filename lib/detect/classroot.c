@@ -1,12 +1,12 @@
 /* classroot.c - package roots of exploded copies from class names (see
  * classroot.h).  The class list is small (a dozen names): a linear match
  * per class file, after a cheap check that the name is a class at all. */
-#include "classroot.h"
+#include "detect/classroot.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect.h"
+#include "detect/detect.h"
 
 struct cls {
 	char *name;   /* relative to a package root; a trailing '/' is a package */

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "rules.h"
+#include "rules/rules.h"
 
 struct classroots;
 

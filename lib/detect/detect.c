@@ -27,7 +27,7 @@
  * their Category names the logging API it delegates to.  A bridge's
  * Category does not hide 1.x classes that the 1.x rules name (JMSAppender
  * and the like, which no bridge ships) when they are at the same root. */
-#include "detect.h"
+#include "detect/detect.h"
 
 #include <nettle/sha2.h>
 #include <stdarg.h>
@@ -35,8 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claims.h"
-#include "classfile.h"
+#include "detect/claims.h"
+#include "detect/classfile.h"
 
 #define MANIFEST "META-INF/MANIFEST.MF"
 #define MAX_KEYS 16

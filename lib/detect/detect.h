@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "rules.h"
+#include "rules/rules.h"
+#include "util/buf.h"
 
 struct libdeflate_decompressor;
 

@@ -7,7 +7,7 @@
  * present, and no class shows it fixed: an unless-class present, or an
  * unless-refers class that calls its fix.  When a class whose removal
  * mitigates it is absent, it is listed as mitigated instead. */
-#include "detect.h"
+#include "detect/detect.h"
 
 #include <stdio.h>
 #include <string.h>

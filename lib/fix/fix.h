@@ -61,10 +61,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
-#include "detect.h"
-#include "rules.h"
-#include "scan.h"
+#include "detect/detect.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
+#include "util/buf.h"
 
 #define FIX_DEFAULT_BACKUP_DIR "/var/backups/log4scan"
 

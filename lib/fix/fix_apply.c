@@ -7,7 +7,7 @@
  * file beside the original.  Every archive written is checked with
  * zw_verify before its parent uses it, the root again after fsync through
  * a fresh descriptor, and the root is rescanned. */
-#include "fix_internal.h"
+#include "fix/fix_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backup_tag.h"
-#include "tarscan.h"
+#include "scan/tarscan.h"
+#include "walk/backup_tag.h"
 
 const char *fix_action_name(enum fix_action a)
 {

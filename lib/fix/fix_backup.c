@@ -3,9 +3,9 @@
  * kept there (a hard link on the same filesystem, else a verified copy)
  * with a line in manifest.tsv (format in fix.h), fsync'd, before the file
  * it backs up is replaced. */
-#include "fix_internal.h"
+#include "fix/fix_internal.h"
 
-#include "backup_tag.h"
+#include "walk/backup_tag.h"
 
 #include <ctype.h>
 #include <dirent.h>

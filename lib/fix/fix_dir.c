@@ -21,7 +21,7 @@
  * At every moment each file exists in its place, in the backup, or both,
  * and the manifest names it before it leaves its place: a SIGKILL anywhere
  * loses nothing, and `restore` puts back whatever is missing. */
-#include "fix_internal.h"
+#include "fix/fix_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -3,9 +3,9 @@
  * through lib/procfs.c, the one audited opener of /proc paths, once per
  * run, into a table sorted by (device, inode).  Windows:
  * lib/win32/fix_holders.c asks the Restart Manager instead. */
-#include "fix_internal.h"
+#include "fix/fix_internal.h"
 
-#include "procfs.h"
+#include "proc/procfs.h"
 
 #include <dirent.h>
 #include <stdio.h>

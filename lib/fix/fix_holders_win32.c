@@ -4,8 +4,8 @@
  * description ("pid 4242 (java.exe, service Tomcat9)") in the message when
  * the file cannot be replaced because one of them has it open.  The Linux
  * counterpart is lib/fix_holders.c. */
-#include "fix_internal.h"
-#include "holders.h"
+#include "fix/fix_internal.h"
+#include "proc/holders.h"
 
 void fix_holders_of(struct fixer *fx, const struct stat *st, const char *path, struct fix_result *res,
 		    struct buf *who)

@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "buf.h"
-#include "fix.h"
-#include "zip.h"
-#include "zipwrite.h"
+#include "archive/zip.h"
+#include "archive/zipwrite.h"
+#include "fix/fix.h"
+#include "util/buf.h"
 
 #define FIX_MANIFEST "manifest.tsv"
 #define FIX_MANIFEST_HEADER "# log4scan backup manifest 1 (see `log4scan restore --help`)\n"

@@ -1,6 +1,6 @@
 /* fix_io.c - the fixer's helpers on files and paths: hashing, copying,
  * extended attributes, temporary files and their atomic install. */
-#include "fix_internal.h"
+#include "fix/fix_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

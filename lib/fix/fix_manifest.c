@@ -9,7 +9,7 @@
  * climbs out of its directory - is counted and ignored, never followed:
  * restore runs as root, and the names in the manifest decide what it
  * reads and writes. */
-#include "fix_internal.h"
+#include "fix/fix_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * archive, nested archives followed as windows onto their parent when
  * STORED or inflated into memory when DEFLATED - and keeps only the
  * branches that change (struct node, fix_internal.h). */
-#include "fix_internal.h"
+#include "fix/fix_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

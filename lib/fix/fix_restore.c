@@ -4,7 +4,7 @@
  * the fix wrote, unless --force), list the fixes, forget entries, or prune
  * backups no longer needed.  Whatever is done is appended to the manifest
  * (restored, forgotten, pruned), never rewritten. */
-#include "fix_internal.h"
+#include "fix/fix_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "backup_tag.h"
+#include "walk/backup_tag.h"
 
 const char *restore_action_name(enum restore_action a)
 {

@@ -19,7 +19,7 @@
  * bytes a pending candidate still needs (fewer than LH_LOOKAHEAD) plus a
  * short line start; the start of a line that is longer than that is kept
  * aside (LH_HEAD_MAX bytes) for its timestamp and client address. */
-#include "loghunt.h"
+#include "logs/loghunt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +29,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "lookup_eval.h"
+#include "logs/lookup_eval.h"
 
 struct loghunt {
 	lh_attempt_fn fn;

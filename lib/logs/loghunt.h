@@ -46,7 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #define LH_MSG_MAX     (16 << 10)   /* raw bytes of one message evaluated, at most */
 #define LH_LOOKAHEAD   (256 << 10)  /* bytes of a line looked at to tell where it ends */

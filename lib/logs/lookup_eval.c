@@ -21,14 +21,14 @@
  * child's value landed in the name ("kids"), and every host lookup is
  * appended to one list in evaluation order, so a child's host lookups are
  * a contiguous range of it. */
-#include "lookup_eval.h"
+#include "logs/lookup_eval.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #define MARK 0xFF               /* first byte of a host-value marker */
 #define MAX_MARKS 4096          /* names a marker can carry; more share the last */

@@ -6,7 +6,7 @@
  * 16, then with what the system said it needs (plus slack, since processes
  * may open the file in between); after 5 rounds of "more data" the question
  * is given up with an error rather than looping. */
-#include "holders.h"
+#include "proc/holders.h"
 
 #include <stdlib.h>
 #include <string.h>

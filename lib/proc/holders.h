@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 /* What the system says about one process (RM_PROCESS_INFO). */
 enum holder_kind { HK_UNKNOWN, HK_WINDOW, HK_OTHER_WINDOW, HK_SERVICE, HK_EXPLORER, HK_CONSOLE, HK_CRITICAL };

@@ -18,7 +18,7 @@
 #include <restartmanager.h>
 #include <tlhelp32.h>
 
-#include "holders.h"
+#include "proc/holders.h"
 
 static int rm_start(void *ctx, void **session)
 {

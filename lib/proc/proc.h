@@ -35,9 +35,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
-#include "rules.h"
-#include "scan.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
+#include "util/buf.h"
 
 struct proc_opts {
 	bool read_environ; /* also look at LOG4J_* and JAVA_TOOL_OPTIONS in environ */

@@ -5,7 +5,7 @@
  * processes costs a few small reads per process.  Scan results are cached
  * by (dev, inode) for the run, and each JVM gets its own copies of the
  * records with its pid and its path for the archive. */
-#include "proc.h"
+#include "proc/proc.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "procfs.h"
+#include "proc/procfs.h"
 
 #define PF_KTHREAD_FLAG 0x00200000UL
 #define TEXT_MAX (16u << 20)

@@ -21,11 +21,11 @@
 
 #include <stdatomic.h>
 
-#include "holders.h"
-#include "proc.h"
-#include "walk.h"
-#include "win32/proc_win32.h"
-#include "win32/walk_win32.h"
+#include "proc/holders.h"
+#include "proc/proc.h"
+#include "proc/proc_win32.h"
+#include "walk/walk.h"
+#include "walk/walk_win32.h"
 
 static void ignore_batch(void *ctx, struct scan_batch *b)
 {

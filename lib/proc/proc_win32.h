@@ -6,8 +6,8 @@
 #ifndef L4S_PROC_WIN32_H
 #define L4S_PROC_WIN32_H
 
-#include "holders.h"
-#include "proc.h"
+#include "proc/holders.h"
+#include "proc/proc.h"
 
 /* For each file (sorted; duplicates skipped), ask api which processes hold
  * it; emit one record per process (pid order) with the findings of the

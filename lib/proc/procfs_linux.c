@@ -5,7 +5,7 @@
  * O_PATH descriptor through /proc/self/fd/N in reopen_ro(), whose target
  * was checked to be a regular file outside procfs/sysfs first.  Nothing
  * here reads process memory, and nothing else in the program opens /proc. */
-#include "procfs.h"
+#include "proc/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #ifdef SYS_openat2
 #include <linux/openat2.h>

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats.h"
-#include "jsonw.h"
+#include "report/formats.h"
+#include "util/jsonw.h"
 
 void finding_list_add(struct finding_list *l, const struct finding *f)
 {

@@ -36,8 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "formats.h"
-#include "jsonw.h"
+#include "report/formats.h"
+#include "util/jsonw.h"
 
 struct cdx_state {
 	struct finding_list f;

@@ -28,8 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "formats.h"
-#include "jsonw.h"
+#include "report/formats.h"
+#include "util/jsonw.h"
 
 struct sarif_error {
 	char *path, *msg;

@@ -13,7 +13,7 @@
 #ifndef L4S_FORMATS_H
 #define L4S_FORMATS_H
 
-#include "report.h"
+#include "report/report.h"
 
 struct report_writer *report_new_csv(struct report_writer *w);
 struct report_writer *report_new_sarif(struct report_writer *w);

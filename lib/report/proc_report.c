@@ -2,12 +2,12 @@
  * the text block per JVM and the summary fields.  Split from proc.c so that
  * the Windows process view (lib/win32/proc.c, built on the Restart
  * Manager) writes exactly the same records. */
-#include "proc.h"
+#include "proc/proc.h"
 
 #include <string.h>
 
-#include "jsonw.h"
-#include "report.h"
+#include "report/report.h"
+#include "util/jsonw.h"
 
 const char *proc_status_name(enum proc_status s)
 {

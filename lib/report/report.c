@@ -1,12 +1,12 @@
 /* report.c - the JSON Lines and text formats, and the table of formats
  * (see report.h). */
-#include "report.h"
+#include "report/report.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats.h"
-#include "jsonw.h"
+#include "report/formats.h"
+#include "util/jsonw.h"
 
 void report_finding_json(struct buf *b, const struct finding *f)
 {

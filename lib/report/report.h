@@ -9,10 +9,10 @@
 
 #include <stdio.h>
 
-#include "buf.h"
-#include "coverage.h"
-#include "detect.h"
-#include "scan.h"
+#include "detect/detect.h"
+#include "scan/scan.h"
+#include "util/buf.h"
+#include "walk/coverage.h"
 
 struct report_writer;
 

@@ -6,7 +6,7 @@
  * directive, an unknown CVE id, a version that does not parse or a release
  * list out of order is an error naming the line, so a bad --rules file is
  * refused before any scan starts rather than silently weakening it. */
-#include "rules.h"
+#include "rules/rules.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "version.h"
+#include "rules/version.h"
+#include "util/buf.h"
 
 enum component { COMP_CORE = 0, COMP_LOG4J1 = 1, COMP_COUNT };
 

@@ -1,5 +1,5 @@
 /* version.c - version parsing and ordering, release sets (see version.h). */
-#include "version.h"
+#include "rules/version.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * entries of a layer, never with its bytes.  The hook given to the tar
  * entry scanner for a layer fills those sets and maps each record the
  * scanner adds back to the layer entry it came from. */
-#include "image.h"
+#include "scan/image.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "longpath.h"
+#include "util/longpath.h"
 
 #define META_MAX (4u << 20)          /* one JSON document */
 #define META_TOTAL (64ull << 20)     /* all documents of one tarball */

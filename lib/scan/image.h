@@ -25,8 +25,8 @@
 
 #include <stdbool.h>
 
-#include "scan.h"
-#include "tarscan.h"
+#include "scan/scan.h"
+#include "scan/tarscan.h"
 
 /* Scan a tarball (regular file, any offset: it is read from the start),
  * images and all.  head holds its first hn bytes (what tar_probe() was

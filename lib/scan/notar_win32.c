@@ -5,8 +5,8 @@
  * tar_probe() says no, so a .tar.gz is passed over like any other file that
  * is not a zip (and reported when its name claims a zip).  The README lists
  * this under "Windows".  A tarball inside a zip is passed over the same way. */
-#include "image.h"
-#include "tarscan.h"
+#include "scan/image.h"
+#include "scan/tarscan.h"
 
 bool tar_probe(const unsigned char *head, size_t n)
 {

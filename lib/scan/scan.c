@@ -7,7 +7,7 @@
  * central directory), or a buffer when DEFLATED.  The chain of (CRC, size)
  * of the nested archives being followed detects an archive that contains
  * itself. */
-#include "scan.h"
+#include "scan/scan.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,14 +20,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "classroot.h"
-#include "image.h"
-#include "longpath.h"
-#include "sniff.h"
-#include "tarscan.h"
-#include "zentry.h"
-#include "zip.h"
-#include "zipstream.h"
+#include "archive/sniff.h"
+#include "archive/zentry.h"
+#include "archive/zip.h"
+#include "archive/zipstream.h"
+#include "detect/classroot.h"
+#include "scan/image.h"
+#include "scan/tarscan.h"
+#include "util/longpath.h"
 
 struct scanner {
 	const struct rules *rules;

@@ -27,10 +27,10 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "detect.h"
-#include "rules.h"
-#include "zentry.h"
-#include "zip.h"
+#include "archive/zentry.h"
+#include "archive/zip.h"
+#include "detect/detect.h"
+#include "rules/rules.h"
 
 /* The engine's revision: bumped when the same bytes may now get different
  * records (a cache made by an earlier engine is then void).  2: archives

@@ -7,7 +7,7 @@
  * a small table (hashed by root) and handed to the detector at the end of
  * the stream.  Every stream checks the tar-bomb guard between entries and
  * while it skips compressed data. */
-#include "tarscan.h"
+#include "scan/tarscan.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -20,10 +20,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "classroot.h"
-#include "detect.h"
-#include "sniff.h"
-#include "zipstream.h"
+#include "archive/sniff.h"
+#include "archive/zipstream.h"
+#include "detect/classroot.h"
+#include "detect/detect.h"
 
 #define NEST_BUF (64 << 10)
 #define BOMB_MIN (64ULL << 20)   /* decompressed bytes before the ratio guard applies */

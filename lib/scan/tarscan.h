@@ -45,8 +45,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "scan.h"
+#include "scan/scan.h"
+#include "util/buf.h"
 
 /* Bytes tar_probe() wants to see ("ustar" ends at offset 262). */
 #define TAR_PROBE_LEN 512

@@ -1,7 +1,7 @@
 /* envelope.c - the report envelope, written from the host identity (see
  * envelope.h; the identity comes from lib/hostinfo.c or
  * lib/win32/hostinfo.c). */
-#include "envelope.h"
+#include "submit/envelope.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hostinfo.h"
-#include "jsonw.h"
-#include "uuid.h"
+#include "submit/hostinfo.h"
+#include "util/jsonw.h"
+#include "util/uuid.h"
 
 #ifndef L4S_VERSION
 #define L4S_VERSION "0.0.0"

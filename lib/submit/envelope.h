@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct l4s_envelope_opts {
 	const char *command;            /* "scan", "logs", "ps" */

@@ -33,7 +33,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct l4s_host {
 	char hostname[256];

@@ -1,7 +1,7 @@
 /* hostinfo.c - who this Linux host and this install are (see hostinfo.h):
  * /etc files, uname, getifaddrs, and the agent id file in the state
  * directory.  The Windows counterpart is lib/win32/hostinfo.c. */
-#include "hostinfo.h"
+#include "submit/hostinfo.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jsonw.h"
-#include "uuid.h"
+#include "util/jsonw.h"
+#include "util/uuid.h"
 
 /* first line of a small file, without the newline; false when unreadable */
 static bool read_line(const char *root, const char *path, char *out, size_t n)

@@ -30,9 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hostinfo.h"
-#include "jsonw.h"
-#include "uuid.h"
+#include "submit/hostinfo.h"
+#include "util/jsonw.h"
+#include "util/uuid.h"
 
 /* A REG_SZ value as UTF-8; false when absent. */
 static bool reg_string(HKEY root, const wchar_t *key, const wchar_t *name, char *out, size_t n)

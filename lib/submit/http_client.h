@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct l4s_http_request {
 	const char *url;            /* absolute http:// or https:// URL */

@@ -6,7 +6,7 @@
  * types and constants still come from <curl/curl.h>, so a mismatch is a
  * compile error, not a run-time surprise.  (The static agent, built with
  * L4S_NO_SUBMIT, never references this file.) */
-#include "http_client.h"
+#include "submit/http_client.h"
 
 #include <stdio.h>
 #include <string.h>

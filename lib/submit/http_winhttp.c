@@ -10,7 +10,7 @@
  * later, the `netsh winhttp set proxy` setting before.  Redirects are not
  * followed, like libcurl's setup on Linux.  Every failure comes back as a
  * message naming the URL and the WinHTTP error. */
-#include "http_client.h"
+#include "submit/http_client.h"
 
 #include <windows.h>
 #include <winhttp.h>

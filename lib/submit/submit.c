@@ -5,11 +5,11 @@
  * directory listing sorted by name is oldest first and the report id is
  * known without reading the file.  Nothing here prints or exits.  They are written as ".tmp-<uuid>" and
  * renamed, so a crash never leaves half a report under a spool name. */
-#include "submit.h"
+#include "submit/submit.h"
 
-#include "envelope.h"
-#include "http_client.h"
-#include "uuid.h"
+#include "submit/envelope.h"
+#include "submit/http_client.h"
+#include "util/uuid.h"
 
 #include <ctype.h>
 #include <dirent.h>

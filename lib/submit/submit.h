@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct l4s_submit_opts {
 	const char *url;           /* https://collector:8080 (path /api/v1/reports added) */

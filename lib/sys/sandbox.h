@@ -77,7 +77,7 @@
 
 #include <stdbool.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 enum sandbox_role { SANDBOX_SCAN, SANDBOX_LOGS, SANDBOX_PS, SANDBOX_FIX, SANDBOX_RESTORE, SANDBOX_SUBMIT };
 

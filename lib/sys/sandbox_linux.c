@@ -1,6 +1,6 @@
 /* sandbox.c - seccomp filter per role, and scheduling priority (design and
  * the table of roles in sandbox.h; the table itself is roles[] below). */
-#include "sandbox.h"
+#include "sys/sandbox.h"
 
 #include <errno.h>
 #include <linux/ioprio.h>

@@ -10,7 +10,7 @@
  * available it falls back to IDLE_PRIORITY_CLASS (CPU only). */
 #include <windows.h>
 
-#include "sandbox.h"
+#include "sys/sandbox.h"
 
 int sandbox_install(const struct sandbox_opts *o, struct buf *err)
 {

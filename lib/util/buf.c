@@ -1,5 +1,5 @@
 /* buf.c - growable byte buffer and checked allocation (see buf.h). */
-#include "buf.h"
+#include "util/buf.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* jsonw.c - JSON string escaping, UTF-8 validation and base64 (see jsonw.h). */
-#include "jsonw.h"
+#include "util/jsonw.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* longpath.c - paths longer than PATH_MAX (see longpath.h). */
-#include "longpath.h"
+#include "util/longpath.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* uuid.c - the text form of a UUID (see uuid.h). */
-#include "uuid.h"
+#include "util/uuid.h"
 
 #include <ctype.h>
 

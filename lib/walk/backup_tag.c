@@ -1,5 +1,5 @@
 /* backup_tag.c - the mark on a log4scan backup directory (see backup_tag.h). */
-#include "backup_tag.h"
+#include "walk/backup_tag.h"
 
 #include <errno.h>
 #include <fcntl.h>

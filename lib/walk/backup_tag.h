@@ -17,7 +17,7 @@
 
 #include <stdbool.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #define BACKUP_TAG_NAME "LOG4SCAN-BACKUP.TAG"
 #define BACKUP_TAG_SIGNATURE "Signature: f871a864224b0b7e31b161feb5b99318"

@@ -1,5 +1,5 @@
 /* cache.c - the incremental-scan cache (see cache.h for the design). */
-#include "cache.h"
+#include "walk/cache.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -17,9 +17,9 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "buf.h"
-#include "rules.h"
-#include "scan.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
+#include "util/buf.h"
 
 struct cache;
 

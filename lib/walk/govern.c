@@ -1,9 +1,9 @@
 /* govern.c - CPU, I/O and time budgets (see govern.h). */
-#include "govern.h"
+#include "walk/govern.h"
 
 #include <time.h>
 
-#include "iostat.h"
+#include "util/iostat.h"
 
 double monotonic_seconds(void)
 {

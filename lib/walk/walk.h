@@ -12,10 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cache.h"
-#include "coverage.h"
-#include "govern.h"
-#include "scan.h"
+#include "scan/scan.h"
+#include "walk/cache.h"
+#include "walk/coverage.h"
+#include "walk/govern.h"
 
 struct walk_opts {
 	const char **excludes; /* fnmatch(3) globs matched against full paths */

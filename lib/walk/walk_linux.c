@@ -6,7 +6,7 @@
  * roots, --exclude and the --follow-symlinks loop detection.  What is
  * Linux's here: pseudo and network mounts are passed over (mountinfo), and
  * with --cache the walker answers unchanged files itself (cached_here). */
-#include "walk.h"
+#include "walk/walk.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,11 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backup_tag.h"
-#include "classroot.h"
-#include "image.h"
-#include "longpath.h"
-#include "walk_queue.h"
+#include "detect/classroot.h"
+#include "scan/image.h"
+#include "util/longpath.h"
+#include "walk/backup_tag.h"
+#include "walk/walk_queue.h"
 
 #define DIRBUF_SIZE 32768
 

@@ -5,7 +5,7 @@
  * threads pop jobs, scan, and hand each file's batch to the emit callback
  * under one output mutex, the only lock on the hot path besides the
  * queue's.  The ring is handed over in batches (see walkq_flush). */
-#include "walk_queue.h"
+#include "walk/walk_queue.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "scan/image.h"
 
 /* The queue is handed over in batches: the lister collects up to
  * WALKQ_PUSH_BATCH jobs (or a directory's worth) before taking the lock

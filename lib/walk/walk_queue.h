@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-#include "walk.h"
+#include "walk/walk.h"
 
 #define WALKQ_CAP 4096
 #define WALKQ_PUSH_BATCH 64 /* see walkq_flush() */

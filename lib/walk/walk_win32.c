@@ -29,10 +29,10 @@
 
 #include <pthread.h>
 
-#include "backup_tag.h"
-#include "walk.h"
-#include "walk_queue.h"
-#include "win32/walk_win32.h"
+#include "walk/backup_tag.h"
+#include "walk/walk.h"
+#include "walk/walk_queue.h"
+#include "walk/walk_win32.h"
 
 /* ---- files with findings, for the process view */
 

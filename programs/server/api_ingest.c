@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonw.h"
+#include "util/jsonw.h"
 
 void api_ingest(struct req *rq)
 {

@@ -20,7 +20,7 @@
 #include "auth.h"
 #include "dashboard.h"
 #include "http_limit.h"
-#include "jsonw.h"
+#include "util/jsonw.h"
 #include "store.h"
 
 static const char *cookie_name(struct server *srv)

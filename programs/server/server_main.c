@@ -25,7 +25,7 @@
 
 #include "auth.h"
 #include "http.h"
-#include "jsonw.h"
+#include "util/jsonw.h"
 #include "report_parse.h"
 #include "server.h"
 #include "store.h"

@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "proc.h"
-#include "procfs.h"
+#include "proc/proc.h"
+#include "proc/procfs.h"
 #include "unit.h"
 
 static int emitted;
