@@ -1,5 +1,5 @@
 /* finding.c - a finding's life: its status names, its evidence lines,
- * freeing it.  Apart from detect.c so that the verdict (verdict.c), which
+ * freeing and copying it.  Apart from detect.c so that the verdict (verdict.c), which
  * the collector links, needs nothing that reads archives. */
 #include "detect.h"
 
@@ -41,3 +41,19 @@ void finding_free(struct finding *f)
 	memset(f, 0, sizeof *f);
 }
 
+
+void finding_copy(struct finding *dst, const struct finding *src)
+{
+	*dst = *src;
+	dst->root = src->root ? xstrdup(src->root) : NULL;
+	dst->path = src->path ? xstrdup(src->path) : NULL;
+	dst->image = src->image ? xstrdup(src->image) : NULL;
+	dst->tag = src->tag ? xstrdup(src->tag) : NULL;
+	dst->layer = src->layer ? xstrdup(src->layer) : NULL;
+	dst->note = src->note ? xstrdup(src->note) : NULL;
+	dst->hash_note = src->hash_note ? xstrdup(src->hash_note) : NULL;
+	dst->facts = src->facts ? xstrdup(src->facts) : NULL;
+	dst->evidence = src->nevidence ? xcalloc(src->nevidence, sizeof *dst->evidence) : NULL;
+	for (size_t i = 0; i < src->nevidence; i++)
+		dst->evidence[i] = xstrdup(src->evidence[i]);
+}

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "jsonw.h"
-#include "uuid.h"
+#include "util/jsonw.h"
+#include "util/uuid.h"
 
 struct pctx {
 	struct report *r;
