@@ -1,6 +1,6 @@
 /* facts.c - the facts a finding is judged on, and their text form (see
  * facts.h). */
-#include "facts.h"
+#include "detect/facts.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #define FACTS_MAX_TEXT 8192
 #define FACTS_MAX_ITEMS 256

@@ -1,7 +1,7 @@
 /* finding.c - a finding's life: its status names, its evidence lines,
  * freeing and copying it.  Apart from detect.c so that the verdict (verdict.c), which
  * the collector links, needs nothing that reads archives. */
-#include "detect.h"
+#include "detect/detect.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

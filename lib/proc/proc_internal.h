@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "proc.h"
+#include "proc/proc.h"
 
 /* An archive a JVM has open or mapped. */
 struct cand {

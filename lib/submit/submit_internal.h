@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 /* Does the answer say the report was accepted ("accepted":true)? */
 bool submit_answer_accepted(const char *answer);

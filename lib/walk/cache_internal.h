@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rules.h"
-#include "scan.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
 
 /* Is p[0..len) a cache made with `digest` whose table and records fit?
  * Fills *n (entries) and *roff (where the records start). */

@@ -6,7 +6,7 @@
  * names the line and the field. */
 #include "report_parse.h"
 
-#include "facts.h"
+#include "detect/facts.h"
 
 #include <ctype.h>
 #include <jansson.h>
