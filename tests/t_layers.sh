@@ -25,7 +25,8 @@
 #   lib-no-programs  no lib/ file includes a programs/ header
 #   lib-no-cli       lib/ has no command-line concern: no terminal, no
 #                    option parsing (they live in programs/cli_*.c)
-#   server-util      programs/server/ includes from lib/ the util headers only
+#   server-util      programs/server/ includes from lib/ the util headers and
+#                    the verdict's (SERVER_HEADERS below) only
 #   server-layers    inside the collector, every include goes down the
 #                    SERVER_LAYERS table below (or stays in its own row)
 #   server-boundary  report_parse.c, the untrusted-bytes boundary, includes
@@ -39,7 +40,8 @@
 #                    starts with the first word of its name (server_main.c:
 #                    main)
 #   programs-size    no collector or CLI source over 1,000 lines
-#   server-links     log4scan-server carries no lib/ object but util's, and
+#   server-links     log4scan-server carries no lib/ object but util's and
+#                    libverdict's (SERVER_VERDICT), and
 #                    no agent library (upload client, scanner, libarchive,
 #                    the agent's sandbox...; libseccomp itself it links for
 #                    its own allow-list, programs/server/server_sandbox.c)
@@ -72,16 +74,23 @@ WIN32_IFDEF='lib/fix/fix_apply.c lib/proc/holders.c'
 
 # The collector's layers, lowest first: a file may include headers of its
 # own row or of rows above it.  A new file belongs in a row.
-SERVER_LAYERS='report_parse auth sqlite_pcache server_sandbox
+SERVER_LAYERS='report_parse auth sqlite_pcache server_sandbox regdomain
 db db_sqlite db_pg
-store store_schema store_ingest store_merge ingest ingest_plan ingest_tx
+store store_schema store_ingest store_merge ingest ingest_plan ingest_tx cve_info store_rules
 server
 http_req
-qb api api_query api_list api_fleet api_ingest dashboard http_limit
-http_route
+qb api api_query api_list api_fleet api_ingest api_rules dashboard http_limit
+http_route http_conn
 http
 server_main'
 SERVER_UTIL='lib/util/buf lib/util/jsonw lib/util/uuid'
+# what the collector links of the agent's knowledge (libverdict.a, Makefile
+# VERDICT_SRC): the rules and the verdict from a finding's recorded facts,
+# to re-judge stored findings (issue 22); nothing that reads archives
+SERVER_VERDICT='lib/detect/facts lib/detect/finding lib/detect/verdict lib/rules/rules lib/rules/version'
+# headers it may include: util's, the verdict's, and detect/detect.h (the
+# finding and the verdict's declarations; detect.o itself is not linked)
+SERVER_HEADERS="$SERVER_UTIL $SERVER_VERDICT lib/detect/detect"
 
 # ---- the include graph: "from-module to-module" per #include "..." line.
 # A module is a file without its extension, and without "_internal",
@@ -197,7 +206,7 @@ bad=$(grep -lE '\b(isatty|getopt_long|getopt)\(|<getopt\.h>|struct option\b' lib
 if [ -z "$bad" ]; then ok "lib-no-cli"; else not_ok "lib-no-cli - terminal or option parsing in $bad"; fi
 
 # ---- server-util
-bad=$(awk -v util=" $SERVER_UTIL " '$1 ~ /^programs\/server\// && $2 ~ /^lib\// && index(util, " " $2 " ") == 0 {
+bad=$(awk -v util=" $SERVER_HEADERS " '$1 ~ /^programs\/server\// && $2 ~ /^lib\// && index(util, " " $2 " ") == 0 {
 	printf "%s->%s ", $1, $2 }' "$tmp/edges")
 if [ -z "$bad" ]; then ok "server-util"; else not_ok "server-util - $bad"; fi
 
@@ -270,7 +279,7 @@ else
 	nm "$S" | awk '$2 ~ /^[TDBR]$/ { print $3 }' | sort -u > "$tmp/server-syms"
 	libobjs=$(for f in lib/*.c lib/*/*.c; do
 		m=${f%.c}
-		case " $SERVER_UTIL " in *" $m "*) continue ;; esac
+		case " $SERVER_UTIL $SERVER_VERDICT " in *" $m "*) continue ;; esac
 		[ -f "$B/$m.o" ] && echo "$B/$m.o"
 	done)
 	nm -A --defined-only -g $libobjs | awk -F'[: ]+' 'NF >= 4 { print $NF, $1 }' | sort -u > "$tmp/lib-syms"

@@ -65,7 +65,7 @@ static const char *severity_of10(long long c)
 	return c >= 90 ? "critical" : c >= 70 ? "high" : c >= 40 ? "medium" : "low";
 }
 
-int store_cve_info_load(struct store *st, struct buf *err)
+int cve_info_load(struct store *st, struct buf *err)
 {
 	struct dbc *c = db_acquire(st->db);
 	struct buf tok[5] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};

@@ -2,7 +2,6 @@
  * store.h).  The schema is in store_schema.c, report ingest in
  * store_ingest.c. */
 #include "store_internal.h"
-#include "store_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@ struct store *store_open(const char *url, int pool_size, struct buf *err)
 	struct store *st = xcalloc(1, sizeof *st);
 	st->db = db;
 	store_ingest_open(st);
-	if (store_schema_migrate(st, err) || store_cve_info_load(st, err)) {
+	if (store_schema_migrate(st, err) || cve_info_load(st, err)) {
 		store_close(st);
 		return NULL;
 	}
@@ -31,7 +30,8 @@ void store_close(struct store *st)
 	store_merge_stop(st);
 	db_close(st->db);
 	store_ingest_close(st);
-	store_rules_close(st);
+	if (st->rules_close)
+		st->rules_close(st);
 	free(st);
 }
 

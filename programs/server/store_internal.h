@@ -32,7 +32,7 @@ struct ingest_state {
 /* store_schema.c: create or upgrade the schema (st->schema_version set) */
 int store_schema_migrate(struct store *st, struct buf *err);
 /* cve_info.c: the CVE table's scores and titles into cve_info */
-int store_cve_info_load(struct store *st, struct buf *err);
+int cve_info_load(struct store *st, struct buf *err);
 
 /* store_ingest.c: st->ing made, and freed (with what ingest keeps between
  * reports) */

@@ -41,6 +41,7 @@ static struct rules_cache *cache_of(struct store *st)
 	if (!st->rules) {
 		st->rules = xcalloc(1, sizeof *st->rules);
 		pthread_mutex_init(&st->rules->mu, NULL);
+		st->rules_close = store_rules_close;
 	}
 	pthread_mutex_unlock(&init_mu);
 	return st->rules;
