@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sopts.max_scan_inflate = 64ULL << 30;
 		sopts.max_cd_bytes = 1 << 20;
 		sopts.max_entries = 1 << 16;
-		sopts.want_sha256 = false;
+		sopts.sha256 = SHA_NONE;
 		struct fix_opts fo = {.rules = rules, .so = &sopts, .dry_run = true};
 		fx = fixer_new(&fo, &err);
 		memfd = memfd_create("fuzz_fixplan", MFD_CLOEXEC);
