@@ -1180,7 +1180,8 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 	const struct scan_watch *w = s->watch;
 	struct scan_nest none = {NULL, 0, NULL};
 	if (w)
-		w->opened(w->ctx, &z, buf_cstr(path), depth, at ? at : &none, out->rec + (out->n - found), found);
+		w->opened(w->ctx, &z, buf_cstr(path), depth, at ? at : &none,
+			  found ? out->rec + (out->n - found) : NULL, found); /* rec is NULL while empty */
 	if (!s->abandoned)
 		scan_children(s, src, &z, &view, path, depth, chain, out);
 	if (!w || !w->closed(w->ctx, &z, at ? at : &none))
