@@ -89,7 +89,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		else if (!strncmp(url, "/api/v1/", 8) && strcmp(url, "/api/v1/login"))
 			fine = http_route_auth(rq);
 		if (rq->auth != AUTH_NONE)
-			http_conn_guard_authed(conn);
+			http_conn_authed(conn);
 		return fine ? MHD_YES : respond(rq);
 	}
 	if (rq->status) {          /* already answered; drop any body */
@@ -106,7 +106,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	http_conn_guard_received(conn);
+	http_conn_received(conn);
 	http_route(rq);
 	return respond(rq);
 }
@@ -116,7 +116,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct req *rq = *con_cls;
 	if (!rq)
 		return;
-	http_conn_guard_next(conn);
+	http_conn_next(conn);
 	buf_free(&rq->body);
 	buf_free(&rq->out);
 	buf_free(&rq->user);
@@ -194,7 +194,7 @@ struct server_http *http_start(struct server *srv, struct buf *err)
 	struct server_http *h = xcalloc(1, sizeof *h);
 	h->srv = srv;
 	srv->rl = http_limit_new();
-	if (!(h->guard = http_conn_guard_start(&srv->cfg))) {
+	if (!(h->guard = http_conn_start(&srv->cfg))) {
 		buf_printf(err, "cannot start the connection watchdog thread");
 		goto fail;
 	}
@@ -217,14 +217,14 @@ struct server_http *http_start(struct server *srv, struct buf *err)
 		/* idle; http_conn.c keeps the total deadline of a request */
 		{MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.request_timeout, NULL},
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
-		{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)http_conn_guard_notify, h->guard},
+		{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)http_conn_notify, h->guard},
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	if (!h->cert)
 		opts[5].option = opts[6].option = MHD_OPTION_END;
-	h->d = MHD_start_daemon(flags, 0, http_conn_guard_accept, h->guard, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+	h->d = MHD_start_daemon(flags, 0, http_conn_accept, h->guard, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
 				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!h->d) {
 		buf_printf(err, "cannot listen on %s (address in use, or TLS key/certificate not usable)", srv->cfg.listen);
@@ -232,7 +232,7 @@ struct server_http *http_start(struct server *srv, struct buf *err)
 	}
 	return h;
 fail:
-	http_conn_guard_stop(h->guard);
+	http_conn_stop(h->guard);
 	http_limit_free(srv->rl);
 	srv->rl = NULL;
 	free(h->cert);
@@ -252,7 +252,7 @@ void http_stop(struct server_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->d);
-	http_conn_guard_stop(h->guard);
+	http_conn_stop(h->guard);
 	http_limit_free(h->srv->rl);
 	h->srv->rl = NULL;
 	free(h->cert);

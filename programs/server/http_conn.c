@@ -107,7 +107,7 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
-struct conn_guard *http_conn_guard_start(const struct server_config *cfg)
+struct conn_guard *http_conn_start(const struct server_config *cfg)
 {
 	struct conn_guard *g = xcalloc(1, sizeof *g);
 	pthread_mutex_init(&g->mu, NULL);
@@ -124,7 +124,7 @@ struct conn_guard *http_conn_guard_start(const struct server_config *cfg)
 	return g;
 }
 
-void http_conn_guard_stop(struct conn_guard *g)
+void http_conn_stop(struct conn_guard *g)
 {
 	if (!g)
 		return;
@@ -144,7 +144,7 @@ void http_conn_guard_stop(struct conn_guard *g)
 	free(g);
 }
 
-enum MHD_Result http_conn_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+enum MHD_Result http_conn_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	(void)addrlen;
 	struct conn_guard *g = cls;
@@ -182,7 +182,7 @@ static struct conn_entry *entry_of(struct MHD_Connection *c)
 	return ci ? ci->socket_context : NULL;
 }
 
-void http_conn_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+void http_conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		       enum MHD_ConnectionNotificationCode code)
 {
 	struct conn_guard *g = cls;
@@ -221,7 +221,7 @@ void http_conn_guard_notify(void *cls, struct MHD_Connection *c, void **socket_c
 	*socket_context = NULL;
 }
 
-void http_conn_guard_authed(struct MHD_Connection *c)
+void http_conn_authed(struct MHD_Connection *c)
 {
 	struct conn_entry *e = entry_of(c);
 	if (!e)
@@ -231,7 +231,7 @@ void http_conn_guard_authed(struct MHD_Connection *c)
 	pthread_mutex_unlock(&e->g->mu);
 }
 
-void http_conn_guard_received(struct MHD_Connection *c)
+void http_conn_received(struct MHD_Connection *c)
 {
 	struct conn_entry *e = entry_of(c);
 	if (!e)
@@ -241,7 +241,7 @@ void http_conn_guard_received(struct MHD_Connection *c)
 	pthread_mutex_unlock(&e->g->mu);
 }
 
-void http_conn_guard_next(struct MHD_Connection *c)
+void http_conn_next(struct MHD_Connection *c)
 {
 	struct conn_entry *e = entry_of(c);
 	if (!e)

@@ -38,9 +38,8 @@ struct store {
 	int schema_version;
 	struct ingest_state *ing;      /* group commit, archive ids, merger (store_internal.h) */
 	struct rules_cache *rules;     /* parsed rules, the active id (store_rules.c) */
-	/* set by store_rules.c with the cache: frees it at store_close (the
-	 * store calls no function of store_rules.c, which is above it) */
-	void (*rules_close)(struct store *st);
+	void (*rules_close)(struct store *); /* set with rules by store_rules.c, called by store_close
+	                                      * (store.c calls no store_rules function: no call cycle) */
 };
 
 struct store *store_open(const char *url, int pool_size, struct buf *err);

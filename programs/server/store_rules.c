@@ -502,8 +502,6 @@ static const char *const REBUILD[] = {
 	"  ON f.device_id = p.device_id AND f.pid = p.pid WHERE p.device_id = devices.id AND p.status = 'vulnerable'"
 	"  AND p.n_public > 0 AND f.status = 'vulnerable' AND f.severity = 'critical') THEN 1 ELSE 0 END"
 	" WHERE exposed = 1 OR critical_exposed = 1",
-	/* parenthesised: one statement in two literals (clang's
-	 * -Wstring-concatenation would take it for a missing comma) */
 	("UPDATE devices SET priority = 4 * critical_exposed + 2 * exposed + attacked"
 	 " WHERE priority <> 4 * critical_exposed + 2 * exposed + attacked"),
 };
