@@ -26,20 +26,22 @@ ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS)
 
 # libarchive is linked statically: the shared one drags in libxml2, ICU and
 # libstdc++ for formats the agent never reads (8 MB of start-up).  libcurl
-# is not linked at all: lib/http_curl.c loads it only for --submit.
+# is not linked at all: lib/submit/http_curl.c loads it only for --submit.
 ARCHIVE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic -llzma -lzstd -llz4 -lbz2
 AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp $(ARCHIVE_LIBS) -ljansson -lpthread -ldl
 SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lseccomp -lpthread
 
-# lib/http_winhttp.c is the Windows transport (mk/windows.mk)
-LIB_SRC    = $(filter-out lib/http_winhttp.c,$(sort $(wildcard lib/*.c)))
-# the part of lib/ that knows no log4scan concept: all the collector links
-UTIL_SRC   = lib/buf.c lib/jsonw.c lib/uuid.c
+# lib/ is in layer folders (lib/README.md).  The Windows halves, *_win32.c,
+# lib/win32/ (the POSIX seam) and lib/submit/http_winhttp.c (the Windows
+# transport) are built by mk/windows.mk only.
+LIB_SRC    = $(filter-out lib/win32/% lib/%_win32.c lib/submit/http_winhttp.c,$(sort $(wildcard lib/*/*.c)))
+# the part of lib/util/ that the collector links (no log4scan concept)
+UTIL_SRC   = lib/util/buf.c lib/util/jsonw.c lib/util/uuid.c
 # the rules and the pure verdict from a finding's facts: what the collector
 # links of the agent's knowledge (it re-judges stored findings, issue 22);
 # nothing here reads archives or processes
-VERDICT_SRC = lib/facts.c lib/finding.c lib/rules.c lib/verdict.c lib/version.c
-AGENT_SRC  = $(sort $(wildcard programs/*.c))
+VERDICT_SRC = lib/detect/facts.c lib/detect/finding.c lib/rules/rules.c lib/detect/verdict.c lib/rules/version.c
+AGENT_SRC  = $(filter-out programs/%_win32.c,$(sort $(wildcard programs/*.c)))
 SERVER_SRC = $(sort $(wildcard programs/server/*.c))
 # the collector as a library (all but its main), for its unit tests and fuzzers
 SERVER_LIB_SRC = $(filter-out programs/server/server_main.c,$(SERVER_SRC))
@@ -211,7 +213,7 @@ $(BUILD)/man/%: man/%.md VERSION
 	pandoc --standalone --from markdown --to man -M footer="log4scan $(VERSION)" -o $@ $<
 
 STATIC_BUILD = build/static
-# libarchive's tar reader with the decompression filters lib/tarscan.c enables
+# libarchive's tar reader with the decompression filters lib/scan/tarscan.c enables
 # (Debian: libzstd-dev, liblz4-dev for the .a files); no ACL/XML parts.
 STATIC_LIBS  = -ldeflate -lnettle -lseccomp -larchive -llzma -lzstd -llz4 -lbz2 -lz -ljansson -lpthread
 static:

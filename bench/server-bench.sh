@@ -27,7 +27,7 @@ rm -rf "$out"
 mkdir -p "$out" build/bench
 S=build/log4scan-server
 [ -x "$S" ] || make build/log4scan-server >/dev/null
-cc -std=c17 -D_GNU_SOURCE -O2 -Ilib -pthread -o build/bench/server-loadgen bench/server-loadgen.c lib/buf.c -lcurl
+cc -std=c17 -D_GNU_SOURCE -O2 -Ilib -pthread -o build/bench/server-loadgen bench/server-loadgen.c lib/util/buf.c -lcurl
 LG=build/bench/server-loadgen
 
 start() { # DB LOG -> sets PID PORT

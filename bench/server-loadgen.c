@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 static const char *url, *token;
 static long total, first_dev, nfind = 20, round_no;

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache_internal.h"
+#include "walk/cache_internal.h"
 
 static struct rules *rules;
 

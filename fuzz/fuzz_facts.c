@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect.h"
-#include "facts.h"
-#include "rules.h"
+#include "detect/detect.h"
+#include "detect/facts.h"
+#include "rules/rules.h"
 
 static struct rules *R;
 

@@ -16,9 +16,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fix_internal.h"
-#include "rules.h"
-#include "scan.h"
+#include "fix/fix_internal.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
 
 static struct rules *rules;
 static struct scan_opts sopts;

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "loghunt.h"
-#include "lookup_eval.h"
+#include "logs/loghunt.h"
+#include "logs/lookup_eval.h"
 
 struct fuzz_ctx {
 	size_t size;

@@ -19,8 +19,8 @@
 #include "../programs/server/api_internal.h"
 #include "../programs/server/http_route.h"
 #include "../programs/server/report_parse.h"
-#include "jsonw.h"
-#include "uuid.h"
+#include "util/jsonw.h"
+#include "util/uuid.h"
 
 static void value(char *v)
 {

@@ -1,5 +1,5 @@
 /* fuzz_manifest.c - libFuzzer harness for the backup manifest reader
- * (lib/fix_manifest.c), which `log4scan restore` runs as root over
+ * (lib/fix/fix_manifest.c), which `log4scan restore` runs as root over
  * manifest.tsv.
  *
  * Whatever the bytes, every record it returns must be one restore can act
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fix_internal.h"
+#include "fix/fix_internal.h"
 
 static void check_sha(const char *s)
 {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc_internal.h"
+#include "proc/proc_internal.h"
 
 static void check_net(const char *text, const char *proto, bool v6, unsigned want)
 {

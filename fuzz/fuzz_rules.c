@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect.h"
-#include "rules.h"
+#include "detect/detect.h"
+#include "rules/rules.h"
 
 static bool no_class(void *ctx, const char *cls)
 {

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sniff.h"
-#include "zentry.h"
-#include "zip.h"
+#include "archive/sniff.h"
+#include "archive/zentry.h"
+#include "archive/zip.h"
 
 static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
 static void put32(unsigned char *p, uint32_t v)

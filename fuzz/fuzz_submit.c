@@ -16,8 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "submit_internal.h"
-#include "uuid.h"
+#include "submit/submit_internal.h"
+#include "util/uuid.h"
 
 static const char *const ids[] = {
 	"6f1c0e2a-1b2c-4d3e-8f40-112233445566", "00000000-0000-4000-8000-000000000000",

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules.h"
-#include "scan.h"
-#include "tarscan.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
+#include "scan/tarscan.h"
 
 static const struct rules *rules;
 static struct scan_opts opts;

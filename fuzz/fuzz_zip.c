@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect.h"
-#include "rules.h"
-#include "scan.h"
-#include "zip.h"
+#include "archive/zip.h"
+#include "detect/detect.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
 
 #define READ_CAP (256 << 10)
 

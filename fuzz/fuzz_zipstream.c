@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zip.h"
-#include "zipstream.h"
+#include "archive/zip.h"
+#include "archive/zipstream.h"
 
 static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
 static void put32(unsigned char *p, uint32_t v)

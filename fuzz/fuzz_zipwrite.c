@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zip.h"
-#include "zipwrite.h"
+#include "archive/zip.h"
+#include "archive/zipwrite.h"
 
 static bool rewrite(const struct zip *z, const struct zw_edit *ed, struct buf *out)
 {

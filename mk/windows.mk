@@ -8,13 +8,14 @@
 # The shared code is compiled unchanged: lib/win32/posix.h is force-included
 # and maps the POSIX calls it makes onto lib/win32/os.c (UTF-8 paths in,
 # UTF-16 Win32 calls out); lib/win32/include/ holds the libdeflate and Nettle
-# interfaces served by zlib and CNG.  The Linux-only parts are replaced by
-# their lib/win32/ counterparts: the walk's listing (FindFirstFileExW; its
-# queue and workers, lib/walk_queue.c, are shared), the process view
-# (Restart Manager), priority (background mode), host identity
-# (lib/win32/hostinfo.c: MachineGuid, the agent id in the registry) and the
-# --submit transport (lib/http_winhttp.c, WinHTTP); tar/image reading is
-# absent (see the README's "Windows" section).
+# interfaces served by zlib and CNG.  Each Linux-only part, *_linux.c, is
+# replaced by the *_win32.c beside it: the walk's listing
+# (lib/walk/walk_win32.c, FindFirstFileExW; its queue and workers,
+# lib/walk/walk_queue.c, are shared), the process view (Restart Manager),
+# priority (background mode, lib/sys/sandbox_win32.c), host identity
+# (lib/submit/hostinfo_win32.c: MachineGuid, the agent id in the registry);
+# the --submit transport is lib/submit/http_winhttp.c (WinHTTP); tar/image
+# reading is absent (see the README's "Windows" section).
 
 WIN_CC     ?= x86_64-w64-mingw32-gcc-posix
 WIN_AR     ?= x86_64-w64-mingw32-gcc-ar-posix
@@ -27,12 +28,13 @@ WIN_CFLAGS  = -std=c17 $(WARN) -Wno-format -O2 -g0 -Ilib/win32/include -Ilib -in
 	      -DL4S_VERSION='"$(VERSION)"'
 WIN_LIBS    = -lz -lbcrypt -lrstrtmgr -lwinhttp -liphlpapi -lws2_32 -lpthread
 
-# Linux-only: replaced by lib/win32/*.c, or absent on Windows.
-WIN_SKIP    = lib/walk.c lib/longpath.c lib/proc.c lib/procfs.c lib/sandbox.c lib/tarscan.c lib/image.c lib/fix_holders.c \
-	      lib/hostinfo.c lib/http_curl.c
-WIN_LIB_SRC = $(filter-out $(WIN_SKIP) lib/win32/main.c,$(LIB_SRC) lib/http_winhttp.c $(sort $(wildcard lib/win32/*.c)))
+# The Linux halves (*_linux.c, replaced by the *_win32.c files), and what is
+# absent on Windows: tar and images (lib/scan/notar_win32.c stands in), the
+# libcurl transport (lib/submit/http_winhttp.c replaces it).
+WIN_SKIP    = lib/%_linux.c lib/scan/tarscan.c lib/scan/image.c lib/submit/http_curl.c
+WIN_LIB_SRC = $(filter-out $(WIN_SKIP),$(sort $(wildcard lib/*/*.c)))
 WIN_LIB_OBJ = $(WIN_LIB_SRC:%.c=$(WIN_BUILD)/%.o) $(WIN_BUILD)/gen/rules_default.o
-WIN_AGENT_OBJ = $(AGENT_SRC:%.c=$(WIN_BUILD)/%.o) $(WIN_BUILD)/lib/win32/main.o
+WIN_AGENT_OBJ = $(AGENT_SRC:%.c=$(WIN_BUILD)/%.o) $(WIN_BUILD)/programs/main_win32.o
 WIN_UNIT_SRC = tests/unit/test_holders.c
 WIN_UNIT_BIN = $(WIN_UNIT_SRC:tests/unit/%.c=$(WIN_BUILD)/tests/%.exe)
 
@@ -47,7 +49,7 @@ $(WIN_BUILD)/%.o: %.c lib/win32/posix.h
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -MMD -MP -c $< -o $@
 
-# The agent's main() becomes l4s_main(); lib/win32/main.c is wmain().
+# The agent's main() becomes l4s_main(); programs/main_win32.c is wmain().
 $(WIN_BUILD)/programs/log4scan.o: programs/log4scan.c lib/win32/posix.h
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -Dmain=l4s_main -MMD -MP -c $< -o $@

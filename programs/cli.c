@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "cli.h"
-#include "hostinfo.h"
-#include "proc.h"
+#include "proc/proc.h"
+#include "submit/hostinfo.h"
+#include "util/buf.h"
 
 void cli_error(const char *fmt, ...)
 {

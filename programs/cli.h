@@ -12,10 +12,10 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "rules.h"
-#include "sandbox.h"
-#include "scan.h"
-#include "walk.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
+#include "sys/sandbox.h"
+#include "walk/walk.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_FAILED = 2 };
 
@@ -89,7 +89,7 @@ int cli_scan_option(int code, const char *arg, struct scan_opts *so, struct walk
 bool cli_priority(const char *arg, bool *low);
 /* What every command that reads the host does first: lower its priority
  * (unless --priority normal), then install the seccomp filter of its role
- * (lib/sandbox.h).  Either failing is a warning: the command goes on. */
+ * (lib/sys/sandbox.h).  Either failing is a warning: the command goes on. */
 void cli_confine(enum sandbox_role role, bool low_priority, bool allow_network);
 
 #endif

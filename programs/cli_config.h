@@ -25,7 +25,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #ifndef L4S_AGENT_CONF
 #define L4S_AGENT_CONF "/etc/log4scan/agent.conf"

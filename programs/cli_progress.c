@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jsonw.h"
+#include "util/jsonw.h"
 
 struct cli_progress {
 	const struct scan_stats *st;

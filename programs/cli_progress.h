@@ -11,7 +11,7 @@
 #ifndef L4S_CLI_PROGRESS_H
 #define L4S_CLI_PROGRESS_H
 
-#include "scan.h"
+#include "scan/scan.h"
 
 struct cli_progress;
 

@@ -14,7 +14,7 @@
 #include <syslog.h>
 
 #include "cli_syslog.h"
-#include "jsonw.h"
+#include "util/jsonw.h"
 
 void cli_syslog_open(void)
 {

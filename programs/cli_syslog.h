@@ -18,8 +18,8 @@
 #ifndef L4S_CLI_SYSLOG_H
 #define L4S_CLI_SYSLOG_H
 
-#include "buf.h"
-#include "detect.h"
+#include "detect/detect.h"
+#include "util/buf.h"
 
 void cli_syslog_open(void);
 void cli_syslog_finding(const struct finding *f);

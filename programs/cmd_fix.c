@@ -4,7 +4,7 @@
  * scan, scans the given paths exactly as `scan` does (same walk, same
  * detector), collects the top-level files and exploded class directories
  * that hold a finding a class removal mitigates, then fixes them one at a
- * time with lib/fix_*.c and prints one line (or JSON record) per file.
+ * time with lib/fix/fix_*.c and prints one line (or JSON record) per file.
  * `restore` is cmd_restore.c. */
 #include <errno.h>
 #include <getopt.h>
@@ -12,15 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backup_tag.h"
 #include "cli.h"
 #include "cli_config.h"
-#include "fix.h"
-#include "jsonw.h"
-#include "report.h"
-#include "rules.h"
-#include "scan.h"
-#include "walk.h"
+#include "fix/fix.h"
+#include "report/report.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
+#include "util/jsonw.h"
+#include "walk/backup_tag.h"
+#include "walk/walk.h"
 
 static const char fix_usage[] =
 	"usage: log4scan fix [OPTIONS] PATH...\n"

@@ -2,7 +2,7 @@
  * log files, directories of them (recursively, symlinks not followed), or
  * standard input.
  *
- * Each input is read in large blocks and fed to a hunter (lib/loghunt.h);
+ * Each input is read in large blocks and fed to a hunter (lib/logs/loghunt.h);
  * gzip input is recognised by its magic bytes, not its name, and inflated
  * on the fly member after member.  The hunter's callback prints one record
  * per attempt (text, or JSON Lines with "kind":"attempt" and its status),
@@ -25,13 +25,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "buf.h"
 #include "cli.h"
 #include "cli_config.h"
-#include "jsonw.h"
-#include "loghunt.h"
-#include "sandbox.h"
+#include "logs/loghunt.h"
 #include "submit_cli.h"
+#include "sys/sandbox.h"
+#include "util/buf.h"
+#include "util/jsonw.h"
 
 #define READ_SIZE (256u << 10)
 #define MAX_DIR_DEPTH 64

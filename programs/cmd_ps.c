@@ -1,6 +1,6 @@
 /* cmd_ps.c - `log4scan ps`: which running JVMs have a vulnerable Log4j
  * loaded.  Lowers its own priority, locks itself down with the seccomp
- * sandbox, then lets lib/proc.c walk /proc (through lib/procfs.c only) and
+ * sandbox, then lets lib/proc/proc_linux.c walk /proc (through lib/proc/procfs_linux.c only) and
  * prints one block (text) or one "process" record plus its "finding"
  * records (JSON Lines) per JVM, and a summary. */
 #include <errno.h>
@@ -12,12 +12,12 @@
 
 #include "cli.h"
 #include "cli_config.h"
-#include "proc.h"
-#include "report.h"
-#include "rules.h"
-#include "sandbox.h"
-#include "scan.h"
+#include "proc/proc.h"
+#include "report/report.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
 #include "submit_cli.h"
+#include "sys/sandbox.h"
 
 static const char ps_usage[] =
 #ifdef _WIN32
@@ -159,7 +159,7 @@ int cmd_ps(int argc, char **argv)
 		}
 	}
 #ifdef _WIN32
-	/* Windows finds processes from files (lib/win32/proc.c): where to look
+	/* Windows finds processes from files (lib/proc/proc_win32.c): where to look
 	 * for the jars, every fixed drive by default. */
 	po.roots = (const char *const *)(argv + optind);
 	po.nroots = (size_t)(argc - optind);

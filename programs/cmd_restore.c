@@ -2,7 +2,7 @@
  *
  * Puts back the originals `log4scan fix` replaced, or lists, forgets or
  * prunes the fixes its backup manifest records; the work is in
- * lib/fix_restore.c.  restore confines itself like fix (sandbox.h, role
+ * lib/fix/fix_restore.c.  restore confines itself like fix (sandbox.h, role
  * restore): it writes files, and never needs ptrace, other processes'
  * memory or the network. */
 #include <getopt.h>
@@ -13,9 +13,9 @@
 
 #include "cli.h"
 #include "cli_config.h"
-#include "fix.h"
-#include "jsonw.h"
-#include "report.h"
+#include "fix/fix.h"
+#include "report/report.h"
+#include "util/jsonw.h"
 
 static const char restore_usage[] =
 	"usage: log4scan restore [OPTIONS] [PATH...]\n"

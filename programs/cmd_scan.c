@@ -9,21 +9,21 @@
 
 #include <sys/stat.h>
 
-#include "cache.h"
 #include "cli.h"
 #include "cli_config.h"
 #include "cli_progress.h"
 #include "cli_syslog.h"
-#include "hostinfo.h"
-#include "jsonw.h"
-#include "govern.h"
-#include "proc.h"
-#include "sandbox.h"
+#include "proc/proc.h"
+#include "report/report.h"
+#include "rules/rules.h"
+#include "scan/scan.h"
+#include "submit/hostinfo.h"
 #include "submit_cli.h"
-#include "report.h"
-#include "rules.h"
-#include "scan.h"
-#include "walk.h"
+#include "sys/sandbox.h"
+#include "util/jsonw.h"
+#include "walk/cache.h"
+#include "walk/govern.h"
+#include "walk/walk.h"
 
 static const char scan_usage[] =
 	"usage: log4scan scan [OPTIONS] [PATH...]\n"

@@ -8,7 +8,7 @@
  * its envelope names the host that wrote it, so it lands on that host's
  * device, not on the sender's.  A file may hold several reports one after
  * the other (`cat *.json | log4scan submit -`): each line that starts an
- * envelope starts a report.  Delivery is that of --submit (lib/submit.c):
+ * envelope starts a report.  Delivery is that of --submit (lib/submit/submit.c):
  * reports spooled when the collector cannot be reached, sent again with
  * their report id so the collector takes each once; refused reports and
  * wrong tokens fail loudly. */
@@ -20,12 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "cli.h"
 #include "cli_config.h"
-#include "envelope.h"
-#include "sandbox.h"
+#include "submit/envelope.h"
 #include "submit_cli.h"
+#include "sys/sandbox.h"
+#include "util/buf.h"
 
 enum { OPT_SUBMITOPT = 256 };
 const struct option submit_options[] = {

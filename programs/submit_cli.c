@@ -10,13 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "cli.h"
-#include "envelope.h"
-#include "hostinfo.h"
-#include "rules.h"
-#include "http_client.h"
-#include "submit.h"
+#include "rules/rules.h"
+#include "submit/envelope.h"
+#include "submit/hostinfo.h"
+#include "submit/http_client.h"
+#include "submit/submit.h"
+#include "util/buf.h"
 
 bool submit_cli_option(struct submit_cli *c, const char *name, const char *value, bool *bad)
 {

@@ -1,9 +1,9 @@
 /* submit_cli.h - what the agent's report-writing commands (scan, ps, logs)
  * share about reports: the envelope that opens every JSON report (host,
- * agent id, options, coverage; lib/envelope.h), the --tag options that go
+ * agent id, options, coverage; lib/submit/envelope.h), the --tag options that go
  * in it, and the --submit options with the call that sends a finished
  * report to the collector or spools it when the collector cannot be
- * reached (lib/submit.c does the work).
+ * reached (lib/submit/submit.c does the work).
  *
  * Builds without a transport (the static agent, -DL4S_NO_SUBMIT) have the
  * envelope and --tag but no --submit: their reports are sent by
@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct submit_cli {
 	const char *url;        /* --submit URL; NULL: not submitting */

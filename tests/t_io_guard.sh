@@ -88,7 +88,7 @@ rm -f "$fat"
 
 # 4. Start-up memory: the agent maps no shared object it does not use on
 #    every run.  libcurl (and its TLS, Kerberos and LDAP stack) is loaded
-#    only for --submit (lib/http_curl.c), and libarchive is linked
+#    only for --submit (lib/submit/http_curl.c), and libarchive is linked
 #    statically, without the libxml2/ICU/libstdc++ its shared build pulls
 #    in.  Together they were 8 MB of the 11.5 MB start-up RSS.
 libs=$(ldd "$L4S_PLAIN" 2>&1)

@@ -25,7 +25,7 @@ loads from it, and log4scan's verdict must agree:
   absent                      -> log4scan does not (mitigated or nothing)
   error: the JDK refuses an entry of an otherwise readable archive
          (encrypted, method, name, extra field: other readers still read
-         the other entries; lib/zip.h) -> an error record giving the JDK's
+         the other entries; lib/archive/zip.h) -> an error record giving the JDK's
          very reason, and the verdict of the central directory as read
          leniently
   error: anything else (no end record, a central directory that does not

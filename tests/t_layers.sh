@@ -4,16 +4,29 @@
 # cheap, which object may call or carry what (nm of the optimised build).
 # One ok / not ok line per rule; a failure lists the offending edges.
 #
-# Rules (README "Layout"):
-#   no-cycle         no include cycle among modules, but the lib/ cycles
-#                    listed in KNOWN_CYCLES below (the second half of issue
-#                    21, lib/ in folders, removes them)
+# Rules (README "Layout", lib/README.md):
+#   lib-folders      every lib/ file is in a layer folder (LIB_LAYERS below);
+#                    none is left at the top of lib/
+#   lib-named        every include of a lib/ header names its folder
+#                    ("scan/scan.h", resolved through -Ilib), in lib/,
+#                    programs/, tests/unit/ and fuzz/ alike
+#   lib-layers       a lib/ file includes headers of its own folder or of the
+#                    folders its row of LIB_LAYERS lists, nothing else
+#   lib-sink         no lib/ file outside lib/report/ includes a lib/report/
+#                    header (the output is a sink)
+#   lib-internal     an X_internal.h is included from its own folder only
+#                    (and by tests and fuzzers); programs/ includes no
+#                    *_internal.h, no report/formats.h, no archive/zipfmt.h
+#   lib-platform     _WIN32 is tested in lib/ only by *_win32.c, lib/win32/
+#                    and the files in WIN32_IFDEF below
+#   no-cycle         no include cycle among modules but inside one lib/
+#                    folder (a platform half, X_linux.c or X_win32.c, is
+#                    one module with X)
 #   lib-no-programs  no lib/ file includes a programs/ header
 #   lib-no-cli       lib/ has no command-line concern: no terminal, no
 #                    option parsing (they live in programs/cli_*.c)
-#   server-util      programs/server/ includes from lib/ the util headers, and
-#                    the verdict library's (issue 22: facts + rules -> verdict,
-#                    re-judged in the collector) with detect.h for its types
+#   server-util      programs/server/ includes from lib/ the util headers and
+#                    the verdict's (SERVER_HEADERS below) only
 #   server-layers    inside the collector, every include goes down the
 #                    SERVER_LAYERS table below (or stays in its own row)
 #   server-boundary  report_parse.c, the untrusted-bytes boundary, includes
@@ -27,8 +40,8 @@
 #                    starts with the first word of its name (server_main.c:
 #                    main)
 #   programs-size    no collector or CLI source over 1,000 lines
-#   server-links     log4scan-server carries no lib/ object but util's and the
-#                    verdict library's (VERDICT_SRC in the Makefile), and
+#   server-links     log4scan-server carries no lib/ object but util's and
+#                    libverdict's (SERVER_VERDICT), and
 #                    no agent library (upload client, scanner, libarchive,
 #                    the agent's sandbox...; libseccomp itself it links for
 #                    its own allow-list, programs/server/server_sandbox.c)
@@ -38,16 +51,26 @@ B=${LAYERS_BUILD:-build}
 tmp=$OUT/layers
 mkdir -p "$tmp"
 
-# lib/ cycles that exist today (one per line, members sorted by name).  An
-# include cycle passes only if its members all belong to one line here.
-# Remove a line when its cycle is gone.
-#   1. the scan stack's: scan -> tarscan (tar before zip), tarscan ->
-#      image (its wrappers), image -> report (finding_copy), report -> walk
-#      (struct walk_result), report <-> formats, walk <-> walk_queue
-#   2. detect.c -> claims.h -> detect.h: claims.c, the detector's metadata
-#      half, is declared over detect.h's types and called by detect.c
-KNOWN_CYCLES='lib/cache lib/formats lib/image lib/report lib/scan lib/tarscan lib/walk lib/walk_queue
-lib/claims lib/detect'
+# lib/'s layers: each row is a folder and the folders it may include
+# besides its own (lib/README.md gives the reasons).  A new folder needs a
+# row here and a line in lib/README.md.
+LIB_LAYERS='util
+rules util
+archive util
+detect util rules
+scan util rules archive detect
+walk util rules archive detect scan
+proc util rules archive detect scan walk
+fix util rules archive detect scan walk proc
+logs util
+submit util
+sys util
+report util rules archive detect scan walk proc fix logs submit sys
+win32 util'
+# the lib/ files that may test _WIN32 though not *_win32.c: the two places
+# that choose behaviour per OS (fix's in-use message; holders.c's "no
+# system view" stand-in, which the Windows build replaces)
+WIN32_IFDEF='lib/fix/fix_apply.c lib/proc/holders.c'
 
 # The collector's layers, lowest first: a file may include headers of its
 # own row or of rows above it.  A new file belongs in a row.
@@ -56,22 +79,28 @@ db db_sqlite db_pg
 store store_schema store_ingest store_merge ingest ingest_plan ingest_tx cve_info store_rules
 server
 http_req
-qb api api_query api_list api_fleet api_ingest api_rules dashboard http_limit http_conn
-http_route
+qb api api_query api_list api_fleet api_ingest api_rules dashboard http_limit
+http_route http_conn
 http
 server_main'
-SERVER_UTIL='lib/buf lib/jsonw lib/uuid'
-# the verdict library the collector links (Makefile VERDICT_SRC: libverdict.a);
-# detect.h it includes for the finding's types only (server-links keeps
-# detect.o, the detector that reads archives, out of the collector)
-SERVER_VERDICT=$(sed -n 's/^VERDICT_SRC *= *//p' Makefile | sed 's/\.c//g')
+SERVER_UTIL='lib/util/buf lib/util/jsonw lib/util/uuid'
+# what the collector links of the agent's knowledge (libverdict.a, Makefile
+# VERDICT_SRC): the rules and the verdict from a finding's recorded facts,
+# to re-judge stored findings (issue 22); nothing that reads archives
+SERVER_VERDICT='lib/detect/facts lib/detect/finding lib/detect/verdict lib/rules/rules lib/rules/version'
+# headers it may include: util's, the verdict's, and detect/detect.h (the
+# finding and the verdict's declarations; detect.o itself is not linked)
+SERVER_HEADERS="$SERVER_UTIL $SERVER_VERDICT lib/detect/detect"
 
 # ---- the include graph: "from-module to-module" per #include "..." line.
-# A module is a file without its extension, and without "_internal": a
-# .c/.h pair is one module, and X_internal.h is the private half of X's
-# header.  An include is looked up beside the file, then in lib/ (-Ilib);
-# one found in neither is a system stand-in (lib/win32/include) and left out.
-ls lib/*.[ch] lib/win32/*.[ch] programs/*.[ch] programs/server/*.[ch] 2>/dev/null > "$tmp/files"
+# A module is a file without its extension, and without "_internal",
+# "_linux" or "_win32": a .c/.h pair is one module, X_internal.h is the
+# private half of X's header, X_linux.c and X_win32.c its platform halves.
+# An include is looked up beside the file, then in lib/ (-Ilib); one found
+# in neither is a system stand-in (lib/win32/include) and left out.
+# incs: "file spelled-name resolved-path" per include that resolves.
+ls lib/*.[ch] lib/*/*.[ch] programs/*.[ch] programs/server/*.[ch] 2>/dev/null > "$tmp/files"
+ls tests/unit/*.[ch] fuzz/*.c 2>/dev/null > "$tmp/testfiles"
 awk 'function norm(p,   n, a, o, i, k) {
 		n = split(p, a, "/"); k = 0
 		for (i = 1; i <= n; i++) {
@@ -83,15 +112,19 @@ awk 'function norm(p,   n, a, o, i, k) {
 		return p
 	}
 	function exists(p,   r, line) { r = (getline line < p); close(p); return r >= 0 }
-	function module(p) { sub(/\.[ch]$/, "", p); sub(/_internal$/, "", p); return p }
+	function module(p) { sub(/\.[ch]$/, "", p); sub(/_(internal|linux|win32)$/, "", p); return p }
 	FNR == 1 { dir = FILENAME; sub(/\/[^\/]*$/, "", dir) }
 	/^[ \t]*#[ \t]*include[ \t]*"/ {
 		inc = $0; sub(/^[^"]*"/, "", inc); sub(/".*$/, "", inc)
 		t = norm(dir "/" inc)
 		if (!exists(t)) { t = norm("lib/" inc); if (!exists(t)) next }
-		from = module(FILENAME); to = module(t)
-		if (from != to) print from, to
-	}' $(cat "$tmp/files") | sort -u > "$tmp/edges"
+		print FILENAME, inc, t
+	}' $(cat "$tmp/files" "$tmp/testfiles") > "$tmp/incs"
+grep -vFf "$tmp/testfiles" "$tmp/incs" | awk '
+	function module(p) { sub(/\.[ch]$/, "", p); sub(/_(internal|linux|win32)$/, "", p); return p }
+	{ from = module($1); to = module($3); if (from != to) print from, to }' | sort -u > "$tmp/edges"
+# a lib/ path's layer: its folder (lib/scan/scan.c: scan), "-" at the top
+layer_awk='function layer(p, a) { if (p !~ /^lib\//) return ""; if (split(p, a, "/") < 3) return "-"; return a[2] }'
 
 # strongly connected components of size > 1, one per line, members sorted
 scc() { # edges file
@@ -115,33 +148,65 @@ scc() { # edges file
 	}' "$1" | while read -r line; do echo "$line" | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//'; echo; done | sort
 }
 
+# ---- lib-folders
+bad=$(ls lib/*.[ch] 2>/dev/null | tr '\n' ' ')
+for d in lib/*/; do
+	f=$(basename "$d")
+	echo "$LIB_LAYERS" | awk -v f="$f" '$1 == f { found = 1 } END { exit !found }' || bad="$bad$d(no layer) "
+done
+if [ -z "$bad" ]; then ok "lib-folders"; else not_ok "lib-folders - not in a layer folder: $(echo "$bad" | cut -c1-400)"; fi
+
+# ---- lib-named
+bad=$(awk '$3 ~ /^lib\// && $3 !~ /^lib\/win32\/include\// {
+	want = $3; sub(/^lib\//, "", want)
+	if ($2 != want || want !~ /\//) printf "%s:\"%s\" ", $1, $2 }' "$tmp/incs")
+if [ -z "$bad" ]; then ok "lib-named"; else not_ok "lib-named - $(echo "$bad" | cut -c1-400)"; fi
+
+# ---- lib-layers
+echo "$LIB_LAYERS" > "$tmp/lib-layers"
+bad=$(awk "$layer_awk"'
+	NR == FNR { for (i = 2; i <= NF; i++) may[$1 SUBSEP $i]; row[$1]; next }
+	$1 ~ /^lib\// && $3 ~ /^lib\// {
+		a = layer($1); b = layer($3)
+		if (a == b && a != "-") next
+		if (!(a in row) || !((a SUBSEP b) in may)) printf "%s->%s\n", $1, $3
+	}' "$tmp/lib-layers" "$tmp/incs" | sort -u | tr '\n' ' ')
+if [ -z "$bad" ]; then ok "lib-layers"; else not_ok "lib-layers - $(echo "$bad" | cut -c1-400)"; fi
+
+# ---- lib-sink
+bad=$(awk "$layer_awk"'$1 ~ /^lib\// && layer($1) != "report" && layer($3) == "report" { printf "%s->%s ", $1, $3 }' \
+	"$tmp/incs")
+if [ -z "$bad" ]; then ok "lib-sink"; else not_ok "lib-sink - $bad"; fi
+
+# ---- lib-internal
+bad=$(grep -vFf "$tmp/testfiles" "$tmp/incs" | awk "$layer_awk"'
+	$3 ~ /_internal\.h$/ && $3 ~ /^lib\// && layer($1) != layer($3) { printf "%s->%s ", $1, $3 }
+	$1 ~ /^programs\/[^\/]*$/ && $3 ~ /^lib\/(report\/formats|archive\/zipfmt)\.h$/ { printf "%s->%s ", $1, $3 }')
+if [ -z "$bad" ]; then ok "lib-internal"; else not_ok "lib-internal - $bad"; fi
+
+# ---- lib-platform
+bad=$(grep -lE '^[ \t]*#[ \t]*(if|ifdef|ifndef|elif)\b.*_WIN32' lib/*.[ch] lib/*/*.[ch] 2>/dev/null |
+	grep -vE '_win32\.[ch]$|^lib/win32/' | while read -r f; do
+		case " $WIN32_IFDEF " in *" $f "*) ;; *) printf '%s ' "$f" ;; esac
+	done)
+if [ -z "$bad" ]; then ok "lib-platform"; else not_ok "lib-platform - _WIN32 tested in $bad"; fi
+
 # ---- no-cycle
 scc "$tmp/edges" > "$tmp/cycles"
-bad=$(while read -r c; do
-	[ -n "$c" ] || continue
-	known=no
-	while read -r k; do
-		[ -n "$k" ] || continue
-		inall=yes
-		for m in $c; do case " $k " in *" $m "*) ;; *) inall=no ;; esac; done
-		[ $inall = yes ] && known=yes
-	done <<EOF
-$KNOWN_CYCLES
-EOF
-	[ $known = no ] && printf '{%s} ' "$c"
-done < "$tmp/cycles")
-if [ -z "$bad" ]; then ok "no-cycle ($(grep -c . "$tmp/cycles") known lib/ cycle(s) left)"; else not_ok "no-cycle - $bad"; fi
+bad=$(awk "$layer_awk"'{ l = layer($1); for (i = 2; i <= NF; i++) if (layer($i) != l) l = "?"
+	if (l == "" || l == "-" || l == "?") printf "{%s} ", $0 }' "$tmp/cycles")
+if [ -z "$bad" ]; then ok "no-cycle ($(grep -c . "$tmp/cycles") inside one lib/ folder)"; else not_ok "no-cycle - $bad"; fi
 
 # ---- lib-no-programs
 bad=$(awk '$1 ~ /^lib\// && $2 ~ /^programs\// { printf "%s->%s ", $1, $2 }' "$tmp/edges")
 if [ -z "$bad" ]; then ok "lib-no-programs"; else not_ok "lib-no-programs - $bad"; fi
 
 # ---- lib-no-cli
-bad=$(grep -lE '\b(isatty|getopt_long|getopt)\(|<getopt\.h>|struct option\b' lib/*.[ch] 2>/dev/null | tr '\n' ' ')
+bad=$(grep -lE '\b(isatty|getopt_long|getopt)\(|<getopt\.h>|struct option\b' lib/*.[ch] lib/*/*.[ch] 2>/dev/null | tr '\n' ' ')
 if [ -z "$bad" ]; then ok "lib-no-cli"; else not_ok "lib-no-cli - terminal or option parsing in $bad"; fi
 
 # ---- server-util
-bad=$(awk -v util=" $SERVER_UTIL $SERVER_VERDICT lib/detect " '$1 ~ /^programs\/server\// && $2 ~ /^lib\// && index(util, " " $2 " ") == 0 {
+bad=$(awk -v util=" $SERVER_HEADERS " '$1 ~ /^programs\/server\// && $2 ~ /^lib\// && index(util, " " $2 " ") == 0 {
 	printf "%s->%s ", $1, $2 }' "$tmp/edges")
 if [ -z "$bad" ]; then ok "server-util"; else not_ok "server-util - $bad"; fi
 
@@ -212,7 +277,7 @@ if [ ! -x "$S" ]; then
 	not_ok "server-links - $S not built"
 else
 	nm "$S" | awk '$2 ~ /^[TDBR]$/ { print $3 }' | sort -u > "$tmp/server-syms"
-	libobjs=$(for f in lib/*.c; do
+	libobjs=$(for f in lib/*.c lib/*/*.c; do
 		m=${f%.c}
 		case " $SERVER_UTIL $SERVER_VERDICT " in *" $m "*) continue ;; esac
 		[ -f "$B/$m.o" ] && echo "$B/$m.o"

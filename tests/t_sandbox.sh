@@ -108,8 +108,8 @@ strace -f -qq -s 256 -o "$OUT/restore.trace" -e trace=$calls_w "$L4S_PLAIN" rest
 check_eq "restore put both back" "$(grep -c '"action":"restored"' "$OUT/restore.json")" 2
 assert_clean restore "$OUT/restore.trace"
 
-# ---- the only opener of /proc/<pid>/ paths in the source is lib/procfs.c
-others=$(grep -lE '"/proc/%|"/proc/[0-9]|opendir\("/proc"\)' "$TOP"/lib/*.c "$TOP"/programs/*.c 2>/dev/null |
-	grep -v '/lib/procfs.c$' | tr '\n' ' ')
-check_eq "no file but lib/procfs.c builds /proc/PID paths" "$others" ""
+# ---- the only opener of /proc/<pid>/ paths in the source is lib/proc/procfs_linux.c
+others=$(grep -lE '"/proc/%|"/proc/[0-9]|opendir\("/proc"\)' "$TOP"/lib/*/*.c "$TOP"/programs/*.c 2>/dev/null |
+	grep -v '/lib/proc/procfs_linux.c$' | tr '\n' ' ')
+check_eq "no file but lib/proc/procfs_linux.c builds /proc/PID paths" "$others" ""
 exit 0

@@ -21,7 +21,7 @@ needed: WINEDEBUG=-all, Mono and Gecko installers disabled), where Z:\\ is /.
    recompressed, zlib here and libdeflate on Linux - the same entries with
    the same CRCs, sizes and methods), restore (every file byte-identical to
    its original).
-3. Windows-only: --submit over WinHTTP (lib/http_winhttp.c, Wine's
+3. Windows-only: --submit over WinHTTP (lib/submit/http_winhttp.c, Wine's
    winhttp.dll) to a local log4scan-server: the device appears in the API
    with its MachineGuid, its agent id (from the registry) and its findings;
    a wrong token fails loudly (exit 2, HTTP 401, nothing spooled); with the

@@ -18,7 +18,7 @@
 #include <stdarg.h>
 #include <wchar.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 /* The shared code's names are macros; here the real CRT ones are needed. */
 #undef open

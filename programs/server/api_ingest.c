@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonw.h"
 #include "store_rules.h"
+#include "util/jsonw.h"
 
 void api_ingest(struct req *rq)
 {

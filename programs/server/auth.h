@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 void auth_sha256_hex(const void *p, size_t n, char out[65]);
 /* 2*nbytes hex digits of randomness; -1 when the kernel gives none */

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 enum { DB_OK = 0, DB_ERR = -1, DB_RETRY = -2 };
 enum dbt { DBV_NULL, DBV_INT, DBV_TEXT };

@@ -3,7 +3,7 @@
 #ifndef L4S_SERVER_HTTP_H
 #define L4S_SERVER_HTTP_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "server.h"
 
 struct server_http;

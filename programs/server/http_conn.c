@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "http_req.h"
 
 struct conn_entry {

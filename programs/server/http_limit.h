@@ -4,7 +4,7 @@
 #ifndef L4S_SERVER_HTTP_LIMIT_H
 #define L4S_SERVER_HTTP_LIMIT_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "server.h"
 
 /* Token buckets keyed by a short string: a fixed table (4,096 slots, a key

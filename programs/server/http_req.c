@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "jsonw.h"
+#include "util/jsonw.h"
 
 long long http_req_now(void) { return (long long)time(NULL); }
 

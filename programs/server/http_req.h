@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "server.h"
 
 enum auth_kind { AUTH_NONE, AUTH_AGENT, AUTH_READ, AUTH_SESSION };

@@ -24,7 +24,7 @@
 #include "auth.h"
 #include "dashboard.h"
 #include "http_limit.h"
-#include "jsonw.h"
+#include "util/jsonw.h"
 #include "store.h"
 
 static const char *cookie_name(struct server *srv)

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "db.h"
 #include "report_parse.h"
 #include "store_internal.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonw.h"
+#include "util/jsonw.h"
 
 /* ---- writing rows ---- */
 

@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "db.h"
 
 #define QB_MAX 40

@@ -10,7 +10,7 @@
  * given.  Host text comes from reports (hostile): it is only compared. */
 #include "regdomain.h"
 
-#include "buf.h"
+#include "util/buf.h"
 
 #include <ctype.h>
 #include <stdio.h>

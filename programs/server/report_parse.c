@@ -6,7 +6,7 @@
  * names the line and the field. */
 #include "report_parse.h"
 
-#include "facts.h"
+#include "detect/facts.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "jsonw.h"
-#include "uuid.h"
+#include "util/jsonw.h"
+#include "util/uuid.h"
 
 struct pctx {
 	struct report *r;

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct rp_finding {
 	const char *path, *path_b64, *component, *version, *version_source;

@@ -27,7 +27,7 @@
 #include "auth.h"
 #include "http.h"
 #include "http_req.h"
-#include "jsonw.h"
+#include "util/jsonw.h"
 #include "report_parse.h"
 #include "server.h"
 #include "server_sandbox.h"

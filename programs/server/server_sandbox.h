@@ -34,7 +34,7 @@
 #ifndef L4S_SERVER_SANDBOX_H
 #define L4S_SERVER_SANDBOX_H
 
-#include "buf.h"
+#include "util/buf.h"
 
 int server_sandbox_install(struct buf *err);
 

@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "store.h"
 
 struct gc_item;

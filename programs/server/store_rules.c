@@ -10,10 +10,10 @@
 #include <time.h>
 
 #include "auth.h"
-#include "detect.h"
-#include "facts.h"
-#include "jsonw.h"
-#include "rules.h"
+#include "detect/detect.h"
+#include "detect/facts.h"
+#include "util/jsonw.h"
+#include "rules/rules.h"
 #include "store_internal.h"
 
 extern const char l4s_default_rules[];

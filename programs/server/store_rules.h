@@ -15,7 +15,7 @@
 
 #include <stdbool.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "report_parse.h"
 #include "store.h"
 

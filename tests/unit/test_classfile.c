@@ -1,4 +1,4 @@
-/* test_classfile.c - unit tests for the class-file reader (lib/classfile.c):
+/* test_classfile.c - unit tests for the class-file reader (lib/detect/classfile.c):
  * a hand-assembled class with every constant-pool tag (Long and Double take
  * two slots), this/super names resolved through Class entries, strings
  * copied, the Class entries listed (and nothing else); and refusal (never a crash or an over-read) of bad magic, unknown
@@ -6,9 +6,9 @@
  * truncation of a valid class. */
 #include <stdlib.h>
 
-#include "buf.h"
-#include "classfile.h"
+#include "detect/classfile.h"
 #include "unit.h"
+#include "util/buf.h"
 
 static void u1(struct buf *b, unsigned v) { buf_addc(b, (char)v); }
 static void u2(struct buf *b, unsigned v) { u1(b, v >> 8 & 255); u1(b, v & 255); }

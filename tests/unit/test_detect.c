@@ -1,4 +1,4 @@
-/* test_detect.c - unit tests for the detector's decisions (lib/detect.c,
+/* test_detect.c - unit tests for the detector's decisions (lib/detect/detect.c,
  * claims.c, verdict.c) over an in-memory container of hand-made class
  * files and metadata, with the built-in rules:
  *   - a copy's classes are the entries with its own suffix (the most used
@@ -18,9 +18,9 @@
  *   - one error record per unreadable entry. */
 #include <stdlib.h>
 
-#include "buf.h"
-#include "detect.h"
+#include "detect/detect.h"
 #include "unit.h"
+#include "util/buf.h"
 
 /* ---- class files */
 

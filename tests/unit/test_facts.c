@@ -6,9 +6,9 @@
  * facts do not know never hides a CVE. */
 #include <stdlib.h>
 
-#include "detect.h"
-#include "facts.h"
-#include "rules.h"
+#include "detect/detect.h"
+#include "detect/facts.h"
+#include "rules/rules.h"
 #include "unit.h"
 
 static bool all_present(void *ctx, const char *cls)

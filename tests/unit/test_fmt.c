@@ -7,7 +7,7 @@
 #include "../../programs/cli_config.h"
 #include "../../programs/cli_progress.h"
 #include "../../programs/cli_syslog.h"
-#include "formats.h"
+#include "report/formats.h"
 #include "unit.h"
 
 static const struct option opts[] = {

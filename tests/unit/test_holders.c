@@ -1,4 +1,4 @@
-/* test_holders.c - the logic around the Restart Manager (lib/holders.c),
+/* test_holders.c - the logic around the Restart Manager (lib/proc/holders.c),
  * with a fake in its place: the real one cannot be exercised under Wine
  * (and does not exist on Linux), so this is how the Windows process view
  * and fix's "restart required" are tested.  Built for Linux by `make
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "holders.h"
+#include "proc/holders.h"
 #include "unit.h"
+#include "util/buf.h"
 
 struct fake_proc {
 	const char *file;

@@ -1,12 +1,12 @@
-/* test_jsonw.c - unit tests for the JSON writer (lib/jsonw.c): escaping,
+/* test_jsonw.c - unit tests for the JSON writer (lib/util/jsonw.c): escaping,
  * UTF-8 validation (overlong forms, surrogates, > U+10FFFF, truncated
  * sequences), U+FFFD replacement plus the exact bytes in a "<key>_b64"
  * sibling (decoded here to check the round trip), base64 padding, and the
  * text escaper that keeps file names from forging output lines. */
 #include <stdlib.h>
 
-#include "jsonw.h"
 #include "unit.h"
+#include "util/jsonw.h"
 
 static int b64val(int c)
 {

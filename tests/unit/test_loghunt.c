@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "loghunt.h"
-#include "lookup_eval.h"
+#include "logs/loghunt.h"
+#include "logs/lookup_eval.h"
 #include "unit.h"
 
 struct seen {

@@ -8,9 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "proc.h"
-#include "proc_internal.h"
-#include "procfs.h"
+#include "proc/proc.h"
+#include "proc/proc_internal.h"
+#include "proc/procfs.h"
 #include "unit.h"
 
 static int emitted;

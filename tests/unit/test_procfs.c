@@ -1,4 +1,4 @@
-/* test_procfs.c - the /proc allow-list (lib/procfs.c): names that must be
+/* test_procfs.c - the /proc allow-list (lib/proc/procfs_linux.c): names that must be
  * refused (mem, environ unless allowed, pagemap, escapes with ".." or
  * symlinks), names that must work, and the file checks of
  * procfs_open_file (no FIFO, nothing on procfs, the loaded copy of a
@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "procfs.h"
+#include "proc/procfs.h"
 #include "unit.h"
 
 static void policy(void)

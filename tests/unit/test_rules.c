@@ -1,12 +1,12 @@
-/* test_rules.c - unit tests for the rules parser (lib/rules.c): the built-in
+/* test_rules.c - unit tests for the rules parser (lib/rules/rules.c): the built-in
  * rules load and hold what the code relies on; every kind of mistake in a
  * rules file is refused with "line N: reason" naming the right line; quoting,
  * comments and CRLF work; and an edited rules file changes verdicts (a
  * CVE range removed makes a release safe) with no rebuild. */
 #include <stdlib.h>
 
-#include "detect.h"
-#include "rules.h"
+#include "detect/detect.h"
+#include "rules/rules.h"
 #include "unit.h"
 
 /* A small valid rules text that the error cases below modify. */

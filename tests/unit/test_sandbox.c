@@ -1,4 +1,4 @@
-/* test_sandbox.c - the seccomp filter of lib/sandbox.c really blocks what
+/* test_sandbox.c - the seccomp filter of lib/sys/sandbox_linux.c really blocks what
  * it says: after sandbox_install(), ptrace, process_vm_readv, pidfd_open,
  * pidfd_getfd, kcmp, io_uring and network sockets fail with EPERM against
  * a real child process, while Unix sockets still work.  Each case that
@@ -23,8 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "procfs.h"
-#include "sandbox.h"
+#include "proc/procfs.h"
+#include "sys/sandbox.h"
 #include "unit.h"
 
 static pid_t spawn_victim(void)

@@ -1,4 +1,4 @@
-/* test_submit.c - lib/hostinfo.c, lib/envelope.c and lib/submit.c, the last against a real
+/* test_submit.c - lib/submit/hostinfo_linux.c, lib/submit/envelope.c and lib/submit/submit.c, the last against a real
  * log4scan-server ($L4S_SERVER, started here on a free loopback port with a
  * throwaway SQLite database).
  *
@@ -19,9 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "envelope.h"
-#include "hostinfo.h"
-#include "submit.h"
+#include "submit/envelope.h"
+#include "submit/hostinfo.h"
+#include "submit/submit.h"
 #include "unit.h"
 
 static char tmpdir[256];

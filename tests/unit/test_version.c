@@ -1,4 +1,4 @@
-/* test_version.c - unit tests for version parsing/ordering (lib/version.c)
+/* test_version.c - unit tests for version parsing/ordering (lib/rules/version.c)
  * and the CVE evaluation over the built-in rules (detect_evaluate): for each
  * release shape, which CVEs apply, the status, the severity and the release
  * to upgrade to; release sets (bytecode ranges) and removed-class mitigation.
@@ -6,10 +6,10 @@
  * ../shared/corpus/manifest.tsv. */
 #include <stdlib.h>
 
-#include "detect.h"
-#include "rules.h"
+#include "detect/detect.h"
+#include "rules/rules.h"
+#include "rules/version.h"
 #include "unit.h"
-#include "version.h"
 
 static int cmp(const char *a, const char *b)
 {

@@ -1,4 +1,4 @@
-/* test_zip.c - unit tests for the ZIP reader (lib/zip.c).
+/* test_zip.c - unit tests for the ZIP reader (lib/archive/zip.c).
  *
  * Archives are assembled byte by byte by a small writer below (so every
  * field can be set wrong on purpose), then opened both from memory and from
@@ -28,10 +28,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "archive/zip.h"
+#include "archive/zipstream.h"
 #include "unit.h"
-#include "zip.h"
-#include "zipstream.h"
+#include "util/buf.h"
 
 static void w16(struct buf *b, unsigned v) { buf_addc(b, (char)(v & 255)); buf_addc(b, (char)(v >> 8 & 255)); }
 static void w32(struct buf *b, uint32_t v) { w16(b, v & 0xFFFF); w16(b, v >> 16); }

@@ -1,4 +1,4 @@
-/* test_zipwrite.c - unit tests for the raw-copy ZIP rewriter (lib/zipwrite.c).
+/* test_zipwrite.c - unit tests for the raw-copy ZIP rewriter (lib/archive/zipwrite.c).
  *
  * Archives are built byte by byte here (so every odd case is exactly what
  * the test says: a launch script before the archive, offsets relative to
@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive/zip.h"
+#include "archive/zipwrite.h"
 #include "unit.h"
-#include "zip.h"
-#include "zipwrite.h"
 
 struct ent {
 	const char *name;
