@@ -102,10 +102,26 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 	return *got > 65536 ? 0 : size * n;
 }
 
+static bool stopping(struct webhook_sender *s)
+{
+	pthread_mutex_lock(&s->mu);
+	bool stop = s->stop;
+	pthread_mutex_unlock(&s->mu);
+	return stop;
+}
+
+/* a transfer in flight is cut when the server stops */
+static int progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return stopping(ctx) ? 1 : 0;
+}
+
 /* One POST: the HTTP status (0 when there was none) and, for a failure,
  * a short reason in err. */
-static long post(const struct webhook_opts *o, const struct due *d, struct buf *err)
+static long post(struct webhook_sender *s, const struct due *d, struct buf *err)
 {
+	const struct webhook_opts *o = &s->o;
 	struct buf body = BUF_INIT, h = BUF_INIT;
 	webhook_body(&body, d->event_id, d->kind, d->created, d->data);
 	long long ts = (long long)time(NULL);
@@ -149,6 +165,9 @@ static long post(const struct webhook_opts *o, const struct due *d, struct buf *
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
 		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 		rc = curl_easy_perform(c);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		curl_easy_cleanup(c);
@@ -173,11 +192,13 @@ static long long backoff(const struct webhook_opts *o, long long attempts)
 	return s < 3600 ? s : 3600;
 }
 
-/* send one claimed delivery and record what happened */
-static void deliver(struct webhook_sender *s, struct dbc *c, struct due *d)
+/* send one claimed delivery (no database connection held meanwhile) and
+ * record what happened */
+static void deliver(struct webhook_sender *s, struct due *d)
 {
 	struct buf err = BUF_INIT, shown = BUF_INIT;
-	long status = post(&s->o, d, &err);
+	long status = post(s, d, &err);
+	struct dbc *c = db_acquire(s->st->db);
 	long long now = (long long)time(NULL), n = d->attempts + 1;
 	bool ok = !err.len;
 	const char *state = ok ? "delivered" : n >= s->o.max_attempts ? "failed" : "pending";
@@ -202,9 +223,11 @@ static void deliver(struct webhook_sender *s, struct dbc *c, struct due *d)
 			d->hook_id, d->id, dbc_error(c));
 		dbc_rollback(c);
 	} else if (!ok) {
+		/* the error is libcurl's or "HTTP N": never the URL's query or the secret */
 		fprintf(stderr, "log4scan-server: webhook %lld: delivery %lld (%s) attempt %lld %s: %s\n", d->hook_id, d->id,
 			d->kind, n, !strcmp(state, "failed") ? "failed for good" : "failed, will retry", buf_cstr(&err));
 	}
+	db_release(s->st->db, c);
 	buf_free(&err);
 	buf_free(&shown);
 }
@@ -223,24 +246,26 @@ static int pass(struct webhook_sender *s)
 			  p, 2, due_row, &l);
 	if (rc)
 		fprintf(stderr, "log4scan-server: webhooks: reading the due deliveries: %s\n", dbc_error(c));
+	db_release(s->st->db, c);
 	int sent = 0;
 	for (int i = 0; i < l.n; i++) {
-		bool stop;
-		pthread_mutex_lock(&s->mu);
-		stop = s->stop;
-		pthread_mutex_unlock(&s->mu);
+		bool stop = stopping(s);
 		long long won = 0;
 		now = (long long)time(NULL);
 		struct dbv q[3] = {dv_int(now + LEASE), dv_int(l.v[i].id), dv_int(now)};
-		if (!stop && rc == DB_OK &&
-		    dbc_int(c, "UPDATE webhook_deliveries SET lease = ? WHERE id = ? AND state = 'pending' AND lease < ?"
-			       " RETURNING id", q, 3, 0, &won) == DB_OK && won) {
-			deliver(s, c, &l.v[i]);
+		if (!stop && rc == DB_OK) {
+			c = db_acquire(s->st->db);
+			if (dbc_int(c, "UPDATE webhook_deliveries SET lease = ? WHERE id = ? AND state = 'pending'"
+				       " AND lease < ? RETURNING id", q, 3, 0, &won) != DB_OK)
+				won = 0;
+			db_release(s->st->db, c);
+		}
+		if (won) {
+			deliver(s, &l.v[i]);
 			sent++;
 		}
 		due_free(&l.v[i]);
 	}
-	db_release(s->st->db, c);
 	return sent;
 }
 
@@ -262,10 +287,7 @@ static void *run(void *arg)
 	struct webhook_sender *s = arg;
 	long long last_prune = 0;
 	for (;;) {
-		pthread_mutex_lock(&s->mu);
-		bool stop = s->stop;
-		pthread_mutex_unlock(&s->mu);
-		if (stop)
+		if (stopping(s))
 			break;
 		long long now = (long long)time(NULL);
 		if (now - last_prune >= 3600) {
