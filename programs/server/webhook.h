@@ -46,6 +46,7 @@ struct store;
 
 struct webhook_tx {
 	struct dbc *c;
+	bool pg;                     /* PostgreSQL (else SQLite) */
 	const struct report *r;
 	const char *ident;           /* the device's identity */
 	long long device_id, now;

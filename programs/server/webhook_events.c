@@ -138,8 +138,22 @@ static int archive_event(const struct webhook_tx *w, const struct rp_finding *f)
 	return rc;
 }
 
-/* the report's vulnerable archives, each once (sorted by key): those the
- * fleet never had as vulnerable get an event */
+struct keys { char **v; size_t n; };
+static int key_row(void *ctx, const struct dbrow *r)
+{
+	struct keys *k = ctx;
+	strv_add(&k->v, &k->n, dbrow_text(r, 0));
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the report's vulnerable archives, each once (sorted by key), in one
+ * INSERT of them all: those the fleet never had as vulnerable come back
+ * (RETURNING) and get an event */
 static int new_archives(const struct webhook_tx *w)
 {
 	const struct report *r = w->r;
@@ -149,19 +163,38 @@ static int new_archives(const struct webhook_tx *w)
 		if (*r->findings[i].archive_key && !strcmp(r->findings[i].status, "vulnerable") &&
 		    (!w->ps_only || r->findings[i].has_pid))
 			v[n++] = &r->findings[i];
-	if (n)
-		qsort(v, n, sizeof *v, finding_cmp);
 	int rc = DB_OK;
-	for (size_t i = 0; i < n && rc == DB_OK; i++) {
+	if (!n)
+		goto out;
+	qsort(v, n, sizeof *v, finding_cmp);
+	struct buf arr = BUF_INIT;
+	buf_addc(&arr, '[');
+	for (size_t i = 0; i < n; i++) {
 		if (i && !strcmp(v[i]->archive_key, v[i - 1]->archive_key))
 			continue;
-		long long fresh = 0;
-		struct dbv p[2] = {dv_text(v[i]->archive_key), dv_int(w->now)};
-		rc = dbc_int(w->c, "INSERT INTO vuln_archives(akey, first_seen) VALUES(?, ?)"
-				   " ON CONFLICT(akey) DO NOTHING RETURNING 1", p, 2, 0, &fresh);
-		if (rc == DB_OK && fresh)
-			rc = archive_event(w, v[i]);
+		if (arr.len > 1)
+			buf_addc(&arr, ',');
+		json_cstr(&arr, v[i]->archive_key);
 	}
+	buf_addc(&arr, ']');
+	struct keys fresh = {NULL, 0};
+	struct dbv p[2] = {dv_int(w->now), dv_text(buf_cstr(&arr))};
+	rc = dbc_exec(w->c, w->pg ? "INSERT INTO vuln_archives(akey, first_seen) SELECT k, ?"
+				    " FROM json_array_elements_text(?::json) AS k ON CONFLICT(akey) DO NOTHING RETURNING akey"
+				  : "INSERT INTO vuln_archives(akey, first_seen) SELECT value, ? FROM json_each(?) WHERE true"
+				    " ON CONFLICT(akey) DO NOTHING RETURNING akey",
+		      p, 2, key_row, &fresh);
+	buf_free(&arr);
+	if (fresh.n)
+		qsort(fresh.v, fresh.n, sizeof *fresh.v, key_cmp);
+	for (size_t i = 0; i < fresh.n && rc == DB_OK; i++) {
+		struct rp_finding probe;
+		snprintf(probe.archive_key, sizeof probe.archive_key, "%s", fresh.v[i]);
+		const struct rp_finding *pp = &probe, **f = bsearch(&pp, v, n, sizeof *v, finding_cmp);
+		rc = f ? archive_event(w, *f) : DB_ERR;
+	}
+	strv_free(fresh.v, fresh.n);
+out:
 	free(v);
 	return rc;
 }
