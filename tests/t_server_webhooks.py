@@ -25,11 +25,17 @@ Local receivers only (Python http.server on 127.0.0.1).  For each backend:
     restart is retried and delivered after it;
   - delete: the target is gone, its pending deliveries cancelled;
   - the secrets appear nowhere in API answers or the server's log.
+Then the dashboard's Webhooks page in Debian's chromium (playwright-core,
+tests/browser/webhooks.test.js, SQLite): add a target through the form, the
+secret never on the page, "Send test" reaching the receiver (signed) and its
+attempt in the page's delivery log, delete; screenshot $OUT/webhooks.png.
 """
 import hashlib
 import hmac
 import json
 import os
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -37,7 +43,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_common import (OUT, Server, attempt, check, check_eq, cli, envelope, finding, finish,  # noqa: E402
+from server_common import (OUT, TOP, Server, attempt, check, check_eq, cli, envelope, finding, finish,  # noqa: E402
                            make_token, make_user, mid, new_db, not_ok, ok, process, report, sha)
 
 SECRET_A = "secret-of-receiver-A-" + uuid.uuid4().hex
@@ -354,6 +360,39 @@ def run(kind):
         r.close()
 
 
+def browser():
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    bdir = os.path.join(TOP, "tests/browser")
+    if not check("browser-chromium-installed", shutil.which(chromium) or os.path.exists(chromium),
+                 "install Debian's chromium (scripts/install-deps.sh)"):
+        return
+    if not os.path.isdir(os.path.join(bdir, "node_modules", "playwright-core")):
+        p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=bdir, capture_output=True, text=True)
+        if p.returncode != 0:
+            not_ok("browser-playwright-core-installed", p.stderr[-300:])
+            return
+    db = new_db("sqlite", "webhooks_browser")
+    make_user(db, "alice", "s3cret-passw0rd")
+    s = Server(db, "--webhook-backoff", "1", name="webhooks-browser")
+    rx = Receiver()
+    secret = "browser-secret-" + uuid.uuid4().hex
+    p = subprocess.run(["node", "webhooks.test.js", "http://127.0.0.1:%d" % s.port, "alice", "s3cret-passw0rd",
+                        rx.url, secret, OUT], cwd=bdir, capture_output=True, text=True, timeout=600)
+    for line in p.stdout.splitlines():
+        if line.startswith("ok "):
+            ok("browser-" + line[3:])
+        elif line.startswith("not ok "):
+            not_ok("browser-" + line[7:].split(" - ")[0], line.split(" - ", 1)[-1])
+    check("browser-run", p.returncode == 0, (p.stdout + p.stderr)[-400:])
+    got = [(h, b) for h, b, path in rx.got]
+    check("browser-test-event-received-signed", any(json.loads(b)["event"] == "test" and verify(secret, h, b)
+                                                    for h, b in got), len(got))
+    rc = s.stop()
+    check("browser-clean-exit", rc == 0 and secret not in s.log_text(), "status %s" % rc)
+    rx.close()
+
+
 for backend in ("sqlite", "pg"):
     run(backend)
+browser()
 finish()

@@ -30,7 +30,7 @@
       var events = boxes.map(function (b) { return b.firstChild; })
         .filter(function (c) { return c.checked; }).map(function (c) { return c.value; });
       l4s.post('webhooks', { url: url.value, secret: secret.value, events: events }).then(answer).then(function (j) {
-        secret.value = '';
+        secret.value = ''; url.value = '';
         msg.textContent = 'Webhook ' + j.id + ' added.';
         reload();
       }).catch(function (e) { msg.textContent = 'Error: ' + (e.message || e); });
@@ -44,6 +44,8 @@
         msg.textContent = what === 'test' ? 'Test queued for webhook ' + id + '; see the log below.'
           : 'Webhook ' + id + ' deleted.';
         reload();
+        /* the delivery thread sends within a second or two: show its attempt */
+        if (what === 'test') { setTimeout(reload, 2000); setTimeout(reload, 6000); }
       }).catch(function (e) { msg.textContent = 'Error: ' + (e.message || e); });
     } }, what === 'test' ? 'Send test' : 'Delete');
   }
