@@ -13,7 +13,6 @@
  * its route_admin() check. */
 #include "api_internal.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,47 +73,22 @@ bool api_webhooks_get(struct req *rq, const char *path)
 
 static void add(struct req *rq)
 {
-	json_t *o = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, 0, NULL);
-	json_t *url = json_object_get(o, "url"), *secret = json_object_get(o, "secret"), *ev = json_object_get(o, "events");
-	struct buf kinds = BUF_INIT, err = BUF_INIT;
-	if (!json_is_object(o) || !json_is_string(url) || !json_is_string(secret) || (ev && !json_is_array(ev))) {
-		http_req_error(rq, 400, "expected {\"url\":\"https://...\",\"secret\":\"...\",\"events\":[...]}");
-		goto out;
-	}
-	size_t i;
-	json_t *e;
-	json_array_foreach(ev, i, e) {
-		if (!json_is_string(e)) {
-			http_req_error(rq, 400, "events must be strings");
-			goto out;
-		}
-		if (kinds.len)
-			buf_addc(&kinds, ',');
-		buf_adds(&kinds, json_string_value(e));
-	}
-	if (ev && !json_array_size(ev)) {
-		http_req_error(rq, 400, "events is empty (leave it out for all: %s)", WEBHOOK_KINDS);
-		goto out;
-	}
+	struct buf url = BUF_INIT, secret = BUF_INIT, kinds = BUF_INIT, err = BUF_INIT;
 	long long id = 0;
-	struct buf canon = BUF_INIT;
-	bool good = webhook_kinds_parse(buf_cstr(&kinds), &canon, &err) && webhook_url_check(json_string_value(url), &err) &&
-		    webhook_secret_check(json_string_value(secret), &err);
-	buf_free(&canon);
-	if (!good) {
+	if (!webhook_add_fields(rq->body.data ? rq->body.data : "", rq->body.len, &url, &secret, &kinds, &err))
 		http_req_error(rq, 400, "%s", buf_cstr(&err));
-		goto out;
-	}
-	if (webhook_add(rq->srv->st, json_string_value(url), json_string_value(secret), buf_cstr(&kinds),
-			buf_cstr(&rq->user), http_req_now(), &id, &err)) {
+	else if (webhook_add(rq->srv->st, buf_cstr(&url), buf_cstr(&secret), buf_cstr(&kinds), buf_cstr(&rq->user),
+			     http_req_now(), &id, &err))
 		api_query_failed(rq, &err);
-		goto out;
+	else {
+		fprintf(stderr, "log4scan-server: webhook %lld added by %s\n", id, buf_cstr(&rq->user));
+		buf_printf(&rq->out, "{\"id\":%lld}\n", id);
+		answer_json(rq, 201);
 	}
-	fprintf(stderr, "log4scan-server: webhook %lld added by %s\n", id, buf_cstr(&rq->user));
-	buf_printf(&rq->out, "{\"id\":%lld}\n", id);
-	answer_json(rq, 201);
-out:
-	json_decref(o);
+	if (secret.data)
+		memset(secret.data, 0, secret.len);
+	buf_free(&url);
+	buf_free(&secret);
 	buf_free(&kinds);
 	buf_free(&err);
 }

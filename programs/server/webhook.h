@@ -78,6 +78,14 @@ bool webhook_secret_check(const char *secret, struct buf *err);
  * string is replaced by "?..." (it may carry a token). */
 void webhook_url_shown(const char *url, struct buf *out);
 
+/* The body of POST /api/v1/webhooks, {"url":"...","secret":"...",
+ * "events":["...",...]} (events optional: all), any bytes from a logged-in
+ * user: true with the three appended (kinds in WEBHOOK_KINDS order) when
+ * every check above passes; false with err set and nothing appended.  Pure
+ * (jansson), for fuzz/fuzz_webhook.c. */
+bool webhook_add_fields(const char *body, size_t len, struct buf *url, struct buf *secret, struct buf *kinds,
+			struct buf *err);
+
 int webhook_add(struct store *st, const char *url, const char *secret, const char *kinds, const char *by,
 		long long now, long long *id, struct buf *err);
 /* 1 deleted (its pending deliveries cancelled), 0 no such target, -1 error */

@@ -4,6 +4,7 @@
 #include "webhook.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,6 +98,51 @@ bool webhook_secret_check(const char *secret, struct buf *err)
 			return false;
 		}
 	return true;
+}
+
+bool webhook_add_fields(const char *body, size_t len, struct buf *url, struct buf *secret, struct buf *kinds,
+			struct buf *err)
+{
+	json_t *o = json_loadb(body, len, 0, NULL);
+	json_t *u = json_object_get(o, "url"), *s = json_object_get(o, "secret"), *ev = json_object_get(o, "events");
+	struct buf list = BUF_INIT, canon = BUF_INIT;
+	bool ok = false;
+	if (!json_is_object(o) || !json_is_string(u) || !json_is_string(s) || (ev && !json_is_array(ev))) {
+		buf_adds(err, "expected {\"url\":\"https://...\",\"secret\":\"...\",\"events\":[...]}");
+		goto out;
+	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(ev, i, e) {
+		if (!json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e)) {
+			buf_adds(err, "events must be strings");
+			goto out;
+		}
+		if (list.len)
+			buf_addc(&list, ',');
+		buf_adds(&list, json_string_value(e));
+	}
+	if (ev && !json_array_size(ev)) {
+		buf_printf(err, "events is empty (leave it out for all: %s)", WEBHOOK_KINDS);
+		goto out;
+	}
+	/* a NUL inside a string would cut it short further on: refused */
+	if (strlen(json_string_value(u)) != json_string_length(u) || strlen(json_string_value(s)) != json_string_length(s)) {
+		buf_adds(err, "a NUL in the URL or the secret");
+		goto out;
+	}
+	if (!webhook_kinds_parse(buf_cstr(&list), &canon, err) || !webhook_url_check(json_string_value(u), err) ||
+	    !webhook_secret_check(json_string_value(s), err))
+		goto out;
+	buf_adds(url, json_string_value(u));
+	buf_adds(secret, json_string_value(s));
+	buf_add(kinds, canon.data, canon.len);
+	ok = true;
+out:
+	json_decref(o);
+	buf_free(&list);
+	buf_free(&canon);
+	return ok;
 }
 
 int webhook_add(struct store *st, const char *url, const char *secret, const char *kinds, const char *by,
