@@ -222,7 +222,8 @@ def run(kind):
     ev = {e["event"]: e for e in A.events()}
     ce = ev.get("device_critical_exposed", {})
     check(t + "exposed-event-body", ce.get("data", {}).get("device", {}).get("hostname") == "web1"
-          and ce["data"]["critical_files"] >= 1 and ce["data"]["processes"][0]["pid"] == 1234, ce)
+          and ce["data"]["critical_files"] >= 1 and ce["data"]["processes"][0]["pid"] == 1234
+          and ce["data"]["device"]["tags"] == ["prod"] and ce["data"]["device"]["machine_id"] == mid(1), ce)
     av = ev.get("archive_vulnerable", {})
     check(t + "archive-event-body", av.get("data", {}).get("archive", {}).get("sha256") == sha(1)
           and av["data"]["archive"]["cves"] == ["CVE-2021-44228"], av)

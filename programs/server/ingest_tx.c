@@ -703,6 +703,7 @@ static int tx_webhooks(struct tx *t)
 {
 	/* SQLite ingest always has the writer's archive ids (an), PostgreSQL never */
 	struct webhook_tx w = {.c = t->c, .pg = !t->an, .r = t->r, .ident = buf_cstr((struct buf *)&t->pl->ident),
+			       .tags_json = t->tags,
 			       .device_id = t->d.id, .now = t->now,
 			       .became_critical_exposed = t->crit_exposed && !t->d.critical_exposed,
 			       .n_critical = t->ncrit, .attempt_new = t->att_new, .attempts_new = t->res->attempts_new,

@@ -49,6 +49,7 @@ struct webhook_tx {
 	bool pg;                     /* PostgreSQL (else SQLite) */
 	const struct report *r;
 	const char *ident;           /* the device's identity */
+	const char *tags_json;       /* its tags after the report (JSON array) */
 	long long device_id, now;
 	bool became_critical_exposed;
 	long long n_critical;        /* its critical vulnerable files after the report */

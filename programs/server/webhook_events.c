@@ -47,7 +47,7 @@ static void device_json(struct buf *b, const struct webhook_tx *w)
 	json_field_str_or_null(b, true, "machine_id", *r->machine_id ? r->machine_id : NULL);
 	json_field_str_or_null(b, true, "agent_id", *r->agent_id ? r->agent_id : NULL);
 	buf_adds(b, ",\"tags\":");
-	buf_adds(b, r->tags_json ? r->tags_json : "[]");
+	buf_adds(b, w->tags_json ? w->tags_json : "[]");
 	buf_addc(b, '}');
 }
 

@@ -128,7 +128,7 @@ static long post(struct webhook_sender *s, const struct due *d, struct buf *err)
 	char sig[72];
 	webhook_sign(d->secret, ts, body.data, body.len, sig);
 	struct curl_slist *hs = NULL;
-	const char *hv[] = {"Content-Type: application/json", "User-Agent: log4scan-server/" L4S_VERSION, "Expect:"};
+	const char *hv[] = {"Content-Type: application/json", ("User-Agent: log4scan-server/" L4S_VERSION), "Expect:"};
 	for (size_t i = 0; i < sizeof hv / sizeof hv[0]; i++)
 		hs = curl_slist_append(hs, hv[i]);
 	buf_printf(&h, "X-Log4scan-Event: %s", d->kind);
