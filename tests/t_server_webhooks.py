@@ -25,6 +25,7 @@ Local receivers only (Python http.server on 127.0.0.1).  For each backend:
     restart is retried and delivered after it;
   - delete: the target is gone, its pending deliveries cancelled;
   - the secrets appear nowhere in API answers or the server's log.
+Two servers on one PostgreSQL database: each delivery is sent once.
 Then the dashboard's Webhooks page in Debian's chromium (playwright-core,
 tests/browser/webhooks.test.js, SQLite): add a target through the form, the
 secret never on the page, "Send test" reaching the receiver (signed) and its
@@ -361,6 +362,39 @@ def run(kind):
         r.close()
 
 
+def two_servers():
+    """PostgreSQL: two servers on one database send each delivery once"""
+    t = "pg-two-servers-"
+    try:
+        db = new_db("pg", "webhooks_two")
+    except Exception as e:
+        not_ok(t + "backend-available", e)
+        return
+    agent = make_token(db, "fleet")
+    rx = Receiver()
+    sfile = os.path.join(OUT, "wh-secret-two")
+    with open(sfile, "w") as f:
+        f.write(SECRET_A + "\n")
+    p = cli(db, "webhook", "add", rx.url, "--secret-file", sfile, "--events", "device_attacked")
+    check(t + "add", p.returncode == 0, p.stderr)
+    s1 = Server(db, "--webhook-backoff", "1", name="webhooks-two-1")
+    s2 = Server(db, "--webhook-backoff", "1", name="webhooks-two-2")
+    n = 30
+    codes = [(s1 if i % 2 else s2).submit(agent, report(envelope(mid(100 + i), "two%d" % i, command="logs"),
+                                                        [attempt(i + 1, "203.0.113.%d" % (i + 1))],
+                                                        summary=False))[0] for i in range(n)]
+    check_eq(t + "ingested", codes, [200] * n)
+    wait_for(lambda: len(rx.got) >= n)
+    time.sleep(3)  # a second copy would come within the next pass
+    ids = [h.get("x-log4scan-delivery") for h, b, path in rx.got]
+    check(t + "each-delivery-once", len(ids) == n and len(set(ids)) == n, (len(ids), len(set(ids))))
+    check(t + "signed", all(verify(SECRET_A, h, b) for h, b, path in rx.got))
+    for srv in (s1, s2):
+        rc = srv.stop()
+        check(t + "clean-exit", rc == 0 and "ERROR: AddressSanitizer" not in srv.log_text(), "status %s" % rc)
+    rx.close()
+
+
 def browser():
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     bdir = os.path.join(TOP, "tests/browser")
@@ -395,5 +429,6 @@ def browser():
 
 for backend in ("sqlite", "pg"):
     run(backend)
+two_servers()
 browser()
 finish()
