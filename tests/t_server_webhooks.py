@@ -56,8 +56,9 @@ class Receiver:
     """A local webhook receiver: records each request; answers from a
     script of statuses (then 200); `redirect` answers 302 to that URL."""
 
-    def __init__(self, script=(), redirect=None):
+    def __init__(self, script=(), redirect=None, delay=0):
         self.got = []
+        self.delay = delay
         self.script = list(script)
         self.redirect = redirect
         self.lock = threading.Lock()
@@ -67,6 +68,7 @@ class Receiver:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
+                time.sleep(rx.delay)
                 with rx.lock:
                     rx.got.append((dict((k.lower(), v) for k, v in self.headers.items()), body, self.path))
                     status = rx.script.pop(0) if rx.script else 200
@@ -371,7 +373,9 @@ def two_servers():
         not_ok(t + "backend-available", e)
         return
     agent = make_token(db, "fleet")
-    rx = Receiver()
+    # a slow receiver: while one server is sending its batch, the other reads
+    # the same due deliveries; only the claim keeps them from both sending
+    rx = Receiver(delay=0.2)
     sfile = os.path.join(OUT, "wh-secret-two")
     with open(sfile, "w") as f:
         f.write(SECRET_A + "\n")
@@ -384,7 +388,7 @@ def two_servers():
                                                         [attempt(i + 1, "203.0.113.%d" % (i + 1))],
                                                         summary=False))[0] for i in range(n)]
     check_eq(t + "ingested", codes, [200] * n)
-    wait_for(lambda: len(rx.got) >= n)
+    wait_for(lambda: len(rx.got) >= n, 120)
     time.sleep(3)  # a second copy would come within the next pass
     ids = [h.get("x-log4scan-delivery") for h, b, path in rx.got]
     check(t + "each-delivery-once", len(ids) == n and len(set(ids)) == n, (len(ids), len(set(ids))))
