@@ -198,6 +198,17 @@ def run(kind):
     check_eq(t + "api-add-bad-event-400", st, 400)
     st, js = post(s, "/api/v1/webhooks", dict(body_r, secret="x"), sess, csrf)
     check_eq(t + "api-add-short-secret-400", st, 400)
+    for name, bad in (("not-json", "{"), ("not-object", "[1]"), ("url-newline", dict(body_r, url=R.url + "\n")),
+                      ("secret-nul", dict(body_r, secret="0123456789abcdef\u0000x")),
+                      ("events-not-array", dict(body_r, events="device_attacked")),
+                      ("events-empty", dict(body_r, events=[])), ("events-number", dict(body_r, events=[1])),
+                      ("url-javascript", dict(body_r, url="javascript:alert(1)")),
+                      ("url-file", dict(body_r, url="file:///etc/passwd"))):
+        h = {"Content-Type": "application/json", "Cookie": sess, "X-CSRF-Token": csrf}
+        st, hd, data = s.request("POST", "/api/v1/webhooks", bad if isinstance(bad, str) else json.dumps(bad), h)
+        check(t + "api-add-refuses-" + name, st == 400 and b"error" in data, (st, data[:200]))
+    st, js = post(s, "/api/v1/webhooks/%d/nope" % hook_a, None, sess, csrf)
+    check_eq(t + "api-unknown-action-404", st, 404)
     st, js = post(s, "/api/v1/webhooks", body_r, sess, csrf)
     check(t + "api-add", st == 201 and js.get("id"), (st, js))
     hook_r = js.get("id") if isinstance(js, dict) else 0
