@@ -35,6 +35,7 @@ struct webhook_sender {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
+	long long last_error;        /* when the last failed read was logged */
 };
 
 void webhook_sign(const char *secret, long long ts, const char *body, size_t len, char out[72])
@@ -244,8 +245,10 @@ static int pass(struct webhook_sender *s)
 			     " JOIN webhook_events e ON e.id = d.event_id"
 			     " WHERE d.state = 'pending' AND d.next_at <= ? AND d.lease < ? ORDER BY d.next_at, d.id LIMIT 16",
 			  p, 2, due_row, &l);
-	if (rc)
+	if (rc && now - s->last_error >= 60) {   /* a database that is down: once a minute */
 		fprintf(stderr, "log4scan-server: webhooks: reading the due deliveries: %s\n", dbc_error(c));
+		s->last_error = now;
+	}
 	db_release(s->st->db, c);
 	int sent = 0;
 	for (int i = 0; i < l.n; i++) {
