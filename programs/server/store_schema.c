@@ -244,6 +244,7 @@ static const char *const MIGRATIONS[] = {
 	"  last_error TEXT, done_at BIGINT);"
 	"CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_at);"
 	"CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, state);"
+	"CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_id);"
 	"CREATE TABLE webhook_log (id %ID%, delivery_id BIGINT NOT NULL, webhook_id BIGINT NOT NULL,"
 	"  event_id BIGINT NOT NULL, kind TEXT NOT NULL, url TEXT NOT NULL, at BIGINT NOT NULL,"
 	"  attempt BIGINT NOT NULL, status BIGINT, error TEXT);"
