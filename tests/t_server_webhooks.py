@@ -323,6 +323,15 @@ def run(kind):
           and verify(SECRET_A, A.got[-1][0], A.got[-1][1]), A.got[-1:] and A.got[-1][1])
     st, js = post(s, "/api/v1/webhooks/999/test", None, sess, csrf)
     check_eq(t + "test-unknown-404", st, 404)
+    n_a = len(A.got)
+    p = cli(db, "webhook", "test", str(hook_a))
+    wait_for(lambda: len(A.got) > n_a)
+    check(t + "cli-test-delivered", p.returncode == 0 and len(A.got) == n_a + 1
+          and json.loads(A.got[-1][1])["event"] == "test", p.stderr)
+    p = cli(db, "webhook", "delete", "999")
+    check(t + "cli-delete-unknown", p.returncode == 1 and "no webhook 999" in p.stderr, p.stderr)
+    p = cli(db, "webhook", "frobnicate")
+    check_eq(t + "cli-unknown-subcommand", p.returncode, 2)
 
     # --- durability: a delivery failed once, then the collector restarts
     R.script = [500]
