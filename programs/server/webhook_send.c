@@ -200,6 +200,14 @@ static void deliver(struct webhook_sender *s, struct due *d)
 	struct buf err = BUF_INIT, shown = BUF_INIT;
 	long status = post(s, d, &err);
 	struct dbc *c = db_acquire(s->st->db);
+	if (err.len && stopping(s)) {
+		/* cut by the server's stop: not an attempt; the next server sends it */
+		struct dbv p[1] = {dv_int(d->id)};
+		dbc_exec(c, "UPDATE webhook_deliveries SET lease = 0 WHERE id = ?", p, 1, NULL, NULL);
+		db_release(s->st->db, c);
+		buf_free(&err);
+		return;
+	}
 	long long now = (long long)time(NULL), n = d->attempts + 1;
 	bool ok = !err.len;
 	const char *state = ok ? "delivered" : n >= s->o.max_attempts ? "failed" : "pending";
