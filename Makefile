@@ -26,10 +26,12 @@ ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS)
 
 # libarchive is linked statically: the shared one drags in libxml2, ICU and
 # libstdc++ for formats the agent never reads (8 MB of start-up).  libcurl
-# is not linked at all: lib/submit/http_curl.c loads it only for --submit.
+# is not linked into the agent at all: lib/submit/http_curl.c loads it only
+# for --submit.  The collector links it for its webhooks (webhook_send.c;
+# none of the agent's upload code).
 ARCHIVE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic -llzma -lzstd -llz4 -lbz2
 AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp $(ARCHIVE_LIBS) -ljansson -lpthread -ldl
-SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lseccomp -lpthread
+SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lcurl -lseccomp -lpthread
 
 # lib/ is in layer folders (lib/README.md).  The Windows halves, *_win32.c,
 # lib/win32/ (the POSIX seam) and lib/submit/http_winhttp.c (the Windows

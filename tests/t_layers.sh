@@ -44,7 +44,9 @@
 #                    libverdict's (SERVER_VERDICT), and
 #                    no agent library (upload client, scanner, libarchive,
 #                    the agent's sandbox...; libseccomp itself it links for
-#                    its own allow-list, programs/server/server_sandbox.c)
+#                    its own allow-list, programs/server/server_sandbox.c,
+#                    and libcurl for its webhooks, webhook_send.c: not the
+#                    agent's upload code, lib/submit/)
 . "$TOP/tests/lib.sh"
 cd "$TOP" || exit 2
 B=${LAYERS_BUILD:-build}
@@ -76,10 +78,11 @@ WIN32_IFDEF='lib/fix/fix_apply.c lib/proc/holders.c'
 # own row or of rows above it.  A new file belongs in a row.
 SERVER_LAYERS='report_parse auth sqlite_pcache server_sandbox regdomain
 db db_sqlite db_pg
-store store_schema store_ingest store_merge ingest ingest_plan ingest_tx cve_info store_rules
+store store_schema store_ingest store_merge ingest ingest_plan ingest_tx cve_info store_rules webhook webhook_events
+webhook_admin webhook_send webhook_cli
 server
 http_req
-qb api api_query api_list api_fleet api_ingest api_rules dashboard http_limit
+qb api api_query api_list api_fleet api_ingest api_rules api_webhooks dashboard http_limit
 http_route http_conn
 http
 server_main'
@@ -284,7 +287,7 @@ else
 	done)
 	nm -A --defined-only -g $libobjs | awk -F'[: ]+' 'NF >= 4 { print $NF, $1 }' | sort -u > "$tmp/lib-syms"
 	bad=$(awk 'NR == FNR { s[$1]; next } ($1 in s) { printf "%s(%s) ", $1, $2 }' "$tmp/server-syms" "$tmp/lib-syms")
-	bad="$bad$(nm "$S" | awk '{ print $NF }' | grep -E '^(l4s_submit|l4s_http_|archive_read_|sandbox_install|libdeflate_|curl_)' |
+	bad="$bad$(nm "$S" | awk '{ print $NF }' | grep -E '^(l4s_submit|l4s_http_|submit_|http_client|archive_read_|sandbox_install|libdeflate_)' |
 		sort -u | head -5 | tr '\n' ' ')"
 	if [ -z "$bad" ]; then ok "server-links"; else not_ok "server-links - $(echo "$bad" | cut -c1-400)"; fi
 fi

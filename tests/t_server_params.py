@@ -56,8 +56,11 @@ ROUTES = {
     "trend": {},
     "images": {"image": None},
     "layers": {"image": None, "image_tag": None},
+    "webhooks": {},
+    "webhooks/log": {"webhook": None},
+    "webhooks/events": {"event": None},
 }
-NOT_LISTS = ("summary", "overview", "devices/1")
+NOT_LISTS = ("summary", "overview", "devices/1", "webhooks")
 FLAGS = {"exposed", "attacked", "restart", "stale", "errors", "shared_machine_id", "running", "critical_exposed",
          "partial"}
 

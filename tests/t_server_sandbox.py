@@ -31,10 +31,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_common import (OUT, Server, check, check_eq, envelope, finding, finish,  # noqa: E402
+from server_common import (OUT, Server, check, check_eq, cli, envelope, finding, finish,  # noqa: E402
                            make_token, make_user, new_db, not_ok, psql, report)
 
 PLAIN = os.environ.get("L4S_SERVER_PLAIN") or os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -94,11 +96,37 @@ def after_filter(trace):
     return lines, False
 
 
+def receiver():
+    """a local webhook receiver (t_server_webhooks): the requests it got"""
+    got = []
+
+    class H(BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, got
+
+
 def run(kind):
     db = new_db(kind, "sandbox_" + kind)
     agent = make_token(db, "agent-" + kind)
     reader = make_token(db, "reader-" + kind, role="read")
     make_user(db, "admin", "pw-sandbox-1")
+    # webhook deliveries under the filter: libcurl, a name resolved
+    # (localhost: NSS, /etc/hosts), a connection, a POST
+    hook, hook_got = receiver()
+    secret = os.path.join(OUT, "sandbox-webhook-secret")
+    with open(secret, "w") as f:
+        f.write("sandbox-webhook-secret-0123456789\n")
+    p = cli(db, "webhook", "add", "http://localhost:%d/h" % hook.server_address[1], "--secret-file", secret)
+    check_eq("%s: webhook target added" % kind, p.returncode, 0)
     trace = os.path.join(OUT, "server-%s.trace" % kind)
     wrapper = os.path.join(OUT, "strace-server.sh")
     with open(wrapper, "w") as f:
@@ -112,6 +140,12 @@ def run(kind):
     check("%s: seccomp filter mode" % kind, "Seccomp:\t2" in status, status[-200:])
     check("%s: no_new_privs" % kind, "NoNewPrivs:\t1" in status, "")
     workload(srv, agent, reader, kind)
+    deadline = time.time() + 60
+    while len(hook_got) < 4 and time.time() < deadline:
+        time.sleep(0.1)
+    check("%s: control: webhooks delivered under the filter" % kind, len(hook_got) >= 4, "%d" % len(hook_got))
+    hook.shutdown()
+    hook.server_close()
     if kind == "pg":
         name = re.sub(r".*/([^/?]*)(\?.*)?$", r"\1", db)
         psql(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' "

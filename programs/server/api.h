@@ -12,5 +12,11 @@ void api_rules_active(struct req *rq);             /* GET rules/active (agent or
 void api_get(struct req *rq, const char *path);    /* GET, path after /api/v1/ */
 /* GET rules, rules/changes (api_rules.c); false: not one of them */
 bool api_rules(struct req *rq, const char *path);
+/* GET webhooks, webhooks/log, webhooks/events (api_webhooks.c); false: not
+ * one of them */
+bool api_webhooks_get(struct req *rq, const char *path);
+/* POST webhooks, webhooks/ID/delete, webhooks/ID/test: admin actions, called
+ * only once http_route.c's route_admin() let the request through */
+void api_webhooks_post(struct req *rq, const char *path);
 
 #endif

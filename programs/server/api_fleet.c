@@ -182,7 +182,7 @@ void api_get(struct req *rq, const char *path)
 		device_one(rq, path + 8);
 		return;
 	}
-	if (api_rules(rq, path))
+	if (api_rules(rq, path) || api_webhooks_get(rq, path))
 		return;
 	if (!api_list(rq, path))
 		http_req_error(rq, 404, "no such endpoint");

@@ -6,6 +6,8 @@
  *   POST /api/v1/login                                 anyone (limited per client
  *                                                      address and per account)
  *   POST /api/v1/logout                                session + CSRF header
+ *   POST /api/v1/webhooks[/ID/delete|/ID/test]         ADMIN-ONLY (route_admin: for now a
+ *                                                      session + CSRF header)
  *   GET  / and /assets/...                             anyone (static files)
  * An unknown or revoked token is 401; a known token used outside its role is
  * 403; a session can never submit reports; more than --rate requests per
@@ -277,6 +279,25 @@ out:
 	buf_free(&err);
 }
 
+/* ADMIN-ONLY routes call this first (one call each, marked "ADMIN-ONLY"):
+ * for now any logged-in user with the session's CSRF token and a
+ * same-origin request (tokens never manage anything).  When user roles
+ * arrive (issue 20 point 9) this is the one place to require the admin
+ * role.  false after answering. */
+static bool route_admin(struct req *rq)
+{
+	const char *tok = http_req_header(rq, "X-CSRF-Token");
+	if (rq->auth == AUTH_NONE)
+		http_req_error(rq, 401, "login required");
+	else if (rq->auth != AUTH_SESSION)
+		http_req_error(rq, 403, "an administrator's session is required (tokens cannot manage the server)");
+	else if (!tok || !auth_ct_equal(tok, buf_cstr(&rq->csrf)) || !same_origin(rq))
+		http_req_error(rq, 403, "missing or wrong CSRF token");
+	else
+		return true;
+	return false;
+}
+
 static void do_logout(struct req *rq)
 {
 	const char *sid = http_req_cookie(rq, cookie_name(rq->srv));
@@ -365,6 +386,12 @@ void http_route(struct req *rq)
 			http_req_error(rq, 403, "missing or wrong CSRF token");
 		else
 			do_logout(rq);
+		return;
+	}
+	/* webhook targets: add, delete, test (api_webhooks.c) - ADMIN-ONLY */
+	if (post && !strncmp(p, "webhooks", 8) && (!p[8] || p[8] == '/')) {
+		if (route_admin(rq))
+			api_webhooks_post(rq, p);
 		return;
 	}
 	if (!get) {

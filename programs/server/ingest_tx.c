@@ -20,6 +20,7 @@
  * same kind is kept in the history but does not replace newer state. */
 #include "ingest_internal.h"
 #include "regdomain.h"
+#include "webhook.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -314,6 +315,7 @@ struct tx {
 	bool *shadow;                /* the report's findings that are a JVM's copy of a disk finding (owned) */
 	char fhash[65];
 	char *tags;                  /* the device's tags after this report (owned) */
+	bool *att_new;               /* the report's attempts this report stored (owned) */
 };
 
 static const char DEVICE_UPSERT[] =
@@ -607,6 +609,7 @@ static int tx_attempts(struct tx *t)
 	const struct report *r = t->r;
 	t->natt = t->d.n_attempts;
 	bool *seen = xcalloc(r->n_attempts ? r->n_attempts : 1, sizeof *seen);
+	t->att_new = xcalloc(r->n_attempts ? r->n_attempts : 1, sizeof *t->att_new);
 	int rc = attempts_seen(t, seen);
 	for (size_t i = 0; i < r->n_attempts && rc == DB_OK; i++) {
 		const struct rp_attempt *a = &r->attempts[i];
@@ -626,6 +629,7 @@ static int tx_attempts(struct tx *t)
 			break;
 		if (!inserted)
 			continue;
+		t->att_new[i] = true;
 		t->natt++;
 		t->res->attempts_new++;
 		if (a->host) {
@@ -694,11 +698,25 @@ static int tx_counters(struct tx *t)
 	return DB_OK;
 }
 
+/* 6. webhook events (webhook.h), queued in this transaction */
+static int tx_webhooks(struct tx *t)
+{
+	/* SQLite ingest always has the writer's archive ids (an), PostgreSQL never */
+	struct webhook_tx w = {.c = t->c, .pg = !t->an, .r = t->r, .ident = buf_cstr((struct buf *)&t->pl->ident),
+			       .tags_json = t->tags,
+			       .device_id = t->d.id, .now = t->now,
+			       .became_critical_exposed = t->crit_exposed && !t->d.critical_exposed,
+			       .n_critical = t->ncrit, .attempt_new = t->att_new, .attempts_new = t->res->attempts_new,
+			       .findings_stored = t->store_findings,
+			       .ps_only = t->repl_findings_pid};
+	return webhook_events_tx(&w);
+}
+
 int ingest_tx(struct dbc *c, const struct report *r, const struct plan *pl, long long token_id, long long now,
 	      struct ingest_result *res, struct deltas *dl, struct arch_new *an, bool archives_known)
 {
 	static int (*const step[])(struct tx *) = {
-		tx_device, tx_history, tx_findings, tx_processes, tx_errors, tx_attempts, tx_counters,
+		tx_device, tx_history, tx_findings, tx_processes, tx_errors, tx_attempts, tx_counters, tx_webhooks,
 	};
 	struct tx t = {.c = c, .r = r, .pl = pl, .token_id = token_id, .now = now, .res = res, .dl = dl, .an = an,
 		       .archives_known = archives_known};
@@ -709,6 +727,7 @@ int ingest_tx(struct dbc *c, const struct report *r, const struct plan *pl, long
 	ingest_fkeys_free(&t.before);
 	ingest_akeys_free(&t.ak);
 	free(t.shadow);
+	free(t.att_new);
 	free(t.tags);
 	free(t.d.tags_json);
 	return rc;

@@ -31,6 +31,9 @@ struct server_config {
 	int ntrusted_proxies;
 	int session_hours;
 	struct report_limits limits;
+	/* webhooks (webhook.h): first retry after webhook_backoff seconds,
+	 * doubling; failed after webhook_attempts attempts */
+	int webhook_backoff, webhook_attempts;
 };
 
 struct server {

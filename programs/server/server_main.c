@@ -8,6 +8,7 @@
  *   log4scan-server migrate                  create / upgrade the schema
  *   log4scan-server check-report [FILE]      validate a report offline
  *   log4scan-server import FILE...           store reports carried in by hand
+ *   log4scan-server webhook add URL --secret-file FILE [--events LIST] | list | delete ID | test ID
  *
  * --db is a SQLite file (default log4scan.db, or $LOG4SCAN_DB) or a
  * postgresql:// URL.  Every subcommand opens the database, which applies any
@@ -33,6 +34,7 @@
 #include "server_sandbox.h"
 #include "store.h"
 #include "store_rules.h"
+#include "webhook.h"
 
 static const char USAGE[] =
 	"usage: log4scan-server [serve] [--listen HOST:PORT] [--db URL] [options]\n"
@@ -45,6 +47,9 @@ static const char USAGE[] =
 	"       log4scan-server import FILE|- ...   store saved reports (air-gapped hosts)\n"
 	"       log4scan-server rules load FILE | list | show ID | rollback ID\n"
 	"                              the rules that judge the fleet (re-judges stored findings)\n"
+	"       log4scan-server webhook add URL --secret-file FILE [--events LIST] | list | delete ID | test ID\n"
+	"                              signed POSTs when a device becomes critically exposed or is\n"
+	"                              attacked, or an archive is first seen vulnerable\n"
 	"\n"
 	"options:\n"
 	"  --db URL               SQLite file (default log4scan.db) or postgresql://user@host/db\n"
@@ -68,6 +73,9 @@ static const char USAGE[] =
 	"                         X-Forwarded-For names the client; from any other peer\n"
 	"                         that header is ignored\n"
 	"  --session-hours N      dashboard session lifetime (default 12)\n"
+	"  --webhook-backoff N    seconds before a failed webhook delivery is retried, doubling\n"
+	"                         each time up to an hour (default 30)\n"
+	"  --webhook-attempts N   attempts before a delivery is marked failed (default 8)\n"
 	"  --no-sandbox           serve without the seccomp allow-list (log4scan-server(8))\n";
 
 static int die_usage(const char *fmt, const char *arg)
@@ -93,6 +101,7 @@ static bool num_arg(const char *s, long long lo, long long hi, long long *out)
 struct opts {
 	struct server_config cfg;
 	const char *name, *role, *password_file;
+	const char *secret_file, *events;  /* webhook add */
 	bool replace;
 	bool no_sandbox;            /* --no-sandbox */
 	const char *positional[64];  /* the command, its words, import's files */
@@ -114,6 +123,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		else if (!strcmp(a, "--name")) { NEED(); o->name = v; }
 		else if (!strcmp(a, "--role")) { NEED(); o->role = v; }
 		else if (!strcmp(a, "--password-file")) { NEED(); o->password_file = v; }
+		else if (!strcmp(a, "--secret-file")) { NEED(); o->secret_file = v; }
+		else if (!strcmp(a, "--events")) { NEED(); o->events = v; }
+		else if (!strcmp(a, "--webhook-backoff") || !strcmp(a, "--webhook-attempts")) {
+			NEED();
+			if (!num_arg(v, 1, 86400, &n)) return die_usage("bad %s", a);
+			if (a[10] == 'b')
+				o->cfg.webhook_backoff = (int)n;
+			else
+				o->cfg.webhook_attempts = (int)n;
+		}
 		else if (!strcmp(a, "--replace")) o->replace = true;
 		else if (!strcmp(a, "--no-sandbox")) o->no_sandbox = true;
 		else if (!strcmp(a, "--stale-days")) {
@@ -566,10 +585,20 @@ static int cmd_serve(struct opts *o)
 			REGDOMAIN_LIST);
 	store_start_merger(srv.st);
 	struct buf err = BUF_INIT;
+	/* webhook deliveries: libcurl initialised before the sandbox */
+	struct webhook_opts wo = {srv.cfg.webhook_backoff, srv.cfg.webhook_attempts, 10, 30};
+	struct webhook_sender *ws = webhook_sender_start(srv.st, &wo, &err);
+	if (!ws) {
+		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		store_close(srv.st);
+		return 1;
+	}
 	struct server_http *h = http_start(&srv, &err);
 	if (!h) {
 		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 		buf_free(&err);
+		webhook_sender_stop(ws);
 		store_close(srv.st);
 		return 1;
 	}
@@ -577,6 +606,7 @@ static int cmd_serve(struct opts *o)
 	if (!o->no_sandbox && server_sandbox_install(&err)) {
 		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 		http_stop(h);
+		webhook_sender_stop(ws);
 		store_close(srv.st);
 		buf_free(&err);
 		return 1;
@@ -592,6 +622,7 @@ static int cmd_serve(struct opts *o)
 	sigwait(&set, &sig);
 	fprintf(stderr, "log4scan-server: signal %d, stopping\n", sig);
 	http_stop(h);
+	webhook_sender_stop(ws);
 	store_close(srv.st);
 	buf_free(&err);
 	return 0;
@@ -612,6 +643,8 @@ int main(int argc, char **argv)
 	o.cfg.max_per_address = 32;
 	o.cfg.request_timeout = 60;
 	o.cfg.session_hours = 12;
+	o.cfg.webhook_backoff = 30;
+	o.cfg.webhook_attempts = 8;
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(USAGE, stdout);
 		return 0;
@@ -637,6 +670,14 @@ int main(int argc, char **argv)
 		return cmd_import(&o);
 	if (!strcmp(cmd, "rules"))
 		return cmd_rules(&o);
+	if (!strcmp(cmd, "webhook")) {
+		struct store *st = open_store(&o, 1);
+		if (!st)
+			return 1;
+		int rc = webhook_cli(st, o.positional + 1, o.npos - 1, o.secret_file, o.events);
+		store_close(st);
+		return rc;
+	}
 	if (!strcmp(cmd, "migrate")) {
 		struct store *st = open_store(&o, 1);
 		if (!st)

@@ -226,6 +226,32 @@ static const char *const MIGRATIONS[] = {
 	 * Suffix List, regdomain.c), worked out at ingest; older rows have
 	 * none */
 	"ALTER TABLE attempts ADD COLUMN domain TEXT;",
+	/* 13 (branch hooks, issue 20 point 10): webhooks (webhook.h).  Targets
+	 * (the secret is kept as given: it signs, so it cannot be a hash); the
+	 * events ingest queues in its own transaction; one delivery per event
+	 * and target, with its attempts and next try; a log line per attempt
+	 * (the target's shown URL copied, so it outlives the target); and every
+	 * archive key (sha256 or "cd:" cd_sha256) ever seen vulnerable, those
+	 * already stored counted as seen so that the upgrade announces none. */
+	"CREATE TABLE webhooks (id %ID%, url TEXT NOT NULL, secret TEXT NOT NULL, events TEXT NOT NULL,"
+	"  created BIGINT NOT NULL, created_by TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE webhook_events (id %ID%, kind TEXT NOT NULL, created BIGINT NOT NULL, device_id BIGINT,"
+	"  data_json TEXT NOT NULL);"
+	"CREATE INDEX webhook_events_created ON webhook_events(created);"
+	"CREATE TABLE webhook_deliveries (id %ID%, event_id BIGINT NOT NULL, webhook_id BIGINT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending', attempts BIGINT NOT NULL DEFAULT 0,"
+	"  next_at BIGINT NOT NULL DEFAULT 0, lease BIGINT NOT NULL DEFAULT 0, last_status BIGINT,"
+	"  last_error TEXT, done_at BIGINT);"
+	"CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_at);"
+	"CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, state);"
+	"CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_id);"
+	"CREATE TABLE webhook_log (id %ID%, delivery_id BIGINT NOT NULL, webhook_id BIGINT NOT NULL,"
+	"  event_id BIGINT NOT NULL, kind TEXT NOT NULL, url TEXT NOT NULL, at BIGINT NOT NULL,"
+	"  attempt BIGINT NOT NULL, status BIGINT, error TEXT);"
+	"CREATE INDEX webhook_log_hook ON webhook_log(webhook_id, id);"
+	"CREATE TABLE vuln_archives (akey TEXT PRIMARY KEY, first_seen BIGINT NOT NULL);"
+	"INSERT INTO vuln_archives(akey, first_seen) SELECT DISTINCT a.sha256, 0 FROM archives a"
+	"  JOIN findings f ON f.archive_id = a.id WHERE f.status = 'vulnerable';",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

@@ -117,6 +117,7 @@
      ['images', 'Images'], ['processes', 'Processes'], ['attempts', 'Attempts']].forEach(function (x) {
       add(nav, h('a', { href: '#/' + x[0], 'data-route': x[0] }, x[1]));
     });
+    l4s.nav.forEach(function (x) { add(nav, h('a', { href: '#/' + x[0], 'data-route': x[0] }, x[1])); });
     var who = document.getElementById('who');
     who.textContent = '';
     add(who, h('span', null, state.user || ''));
@@ -571,6 +572,10 @@
     }).catch(fail(box));
   }
 
+  /* views in files of their own (view_*.js) register here: l4s.nav, l4s.views */
+  var l4s = window.l4s = { h: h, add: add, api: api, post: post, table: table, when: when, num: num, tag: tag,
+    setMain: setMain, fail: fail, nav: [], views: {} };
+
   /* ---------------------------------------------------------------- router */
   function parseHash() {
     var hsh = location.hash.replace(/^#\/?/, '');
@@ -603,7 +608,7 @@
       case 'processes': return processes(r.params);
       case 'attempts': return attempts(r.params);
       case 'images': return images(r.params);
-      default: return overview();
+      default: return l4s.views[parts[0]] ? l4s.views[parts[0]](r.params) : overview();
     }
   }
   window.addEventListener('hashchange', route);

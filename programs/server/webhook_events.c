@@ -1,0 +1,212 @@
+/* webhook_events.c - the webhook events a report makes, queued in the
+ * report's own transaction (see webhook.h): the device became critically
+ * exposed, it was attacked (new attempts), an archive was stored as
+ * vulnerable for the first time in the fleet (table vuln_archives: one
+ * INSERT that does nothing for an archive already seen, so a known archive
+ * costs no write).  Most reports make no event and cost one comparison. */
+#include "webhook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/jsonw.h"
+
+int webhook_event_queue(struct dbc *c, const char *kind, long long now, long long device_id, const char *data_json,
+			long long only_hook, long long *event_id)
+{
+	struct dbv p[4] = {dv_text(kind), dv_int(now), device_id ? dv_int(device_id) : dv_null(), dv_text(data_json)};
+	long long id = 0;
+	int rc = dbc_int(c, "INSERT INTO webhook_events(kind, created, device_id, data_json) VALUES(?, ?, ?, ?)"
+			    " RETURNING id", p, 4, 0, &id);
+	if (rc)
+		return rc;
+	if (!id)
+		return DB_ERR;
+	if (event_id)
+		*event_id = id;
+	if (only_hook > 0) {
+		struct dbv q[3] = {dv_int(id), dv_int(now), dv_int(only_hook)};
+		return dbc_exec(c, "INSERT INTO webhook_deliveries(event_id, webhook_id, next_at) SELECT ?, id, ?"
+				   " FROM webhooks WHERE id = ?", q, 3, NULL, NULL);
+	}
+	char pat[64];
+	snprintf(pat, sizeof pat, "%%,%s,%%", kind);
+	struct dbv q[3] = {dv_int(id), dv_int(now), dv_text(pat)};
+	return dbc_exec(c, "INSERT INTO webhook_deliveries(event_id, webhook_id, next_at) SELECT ?, id, ?"
+			   " FROM webhooks WHERE ',' || events || ',' LIKE ?", q, 3, NULL, NULL);
+}
+
+/* "device": what identifies it */
+static void device_json(struct buf *b, const struct webhook_tx *w)
+{
+	const struct report *r = w->r;
+	buf_printf(b, "\"device\":{\"id\":%lld", w->device_id);
+	json_field_str(b, true, "ident", w->ident);
+	json_field_str_or_null(b, true, "hostname", r->hostname);
+	json_field_str_or_null(b, true, "machine_id", *r->machine_id ? r->machine_id : NULL);
+	json_field_str_or_null(b, true, "agent_id", *r->agent_id ? r->agent_id : NULL);
+	buf_adds(b, ",\"tags\":");
+	buf_adds(b, w->tags_json ? w->tags_json : "[]");
+	buf_addc(b, '}');
+}
+
+static int ev(const struct webhook_tx *w, const char *kind, struct buf *data)
+{
+	return webhook_event_queue(w->c, kind, w->now, w->device_id, buf_cstr(data), 0, NULL);
+}
+
+#define ATTEMPTS_SHOWN 10
+
+static int attacked(const struct webhook_tx *w)
+{
+	const struct report *r = w->r;
+	struct buf b = BUF_INIT;
+	buf_addc(&b, '{');
+	device_json(&b, w);
+	buf_printf(&b, ",\"report_id\":\"%s\",\"attempts_new\":%lld,\"attempts\":[", r->report_id, w->attempts_new);
+	int shown = 0;
+	for (size_t i = 0; i < r->n_attempts && shown < ATTEMPTS_SHOWN; i++) {
+		const struct rp_attempt *a = &r->attempts[i];
+		if (!w->attempt_new[i])
+			continue;
+		buf_adds(&b, shown++ ? ",{" : "{");
+		json_field_str_or_null(&b, false, "host", a->host);
+		json_field_str_or_null(&b, true, "protocol", a->protocol);
+		json_field_str_or_null(&b, true, "client", a->client);
+		json_field_str_or_null(&b, true, "timestamp", a->timestamp);
+		json_field_str_or_null(&b, true, "path", a->path);
+		if (a->has_line)
+			json_field_int(&b, true, "line", a->line);
+		json_field_str_or_null(&b, true, "decoded", a->decoded);
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "]}");
+	int rc = ev(w, "device_attacked", &b);
+	buf_free(&b);
+	return rc;
+}
+
+static int critical_exposed(const struct webhook_tx *w)
+{
+	const struct report *r = w->r;
+	struct buf b = BUF_INIT;
+	buf_addc(&b, '{');
+	device_json(&b, w);
+	buf_printf(&b, ",\"report_id\":\"%s\",\"critical_files\":%lld,\"processes\":[", r->report_id, w->n_critical);
+	int shown = 0;
+	for (size_t i = 0; i < r->n_processes; i++) {
+		const struct rp_process *p = &r->processes[i];
+		if (strcmp(p->status, "vulnerable") || p->n_public <= 0 || shown >= ATTEMPTS_SHOWN)
+			continue;
+		buf_printf(&b, "%s{\"pid\":%lld", shown++ ? "," : "", p->pid);
+		json_field_str_or_null(&b, true, "command", p->command);
+		buf_adds(&b, ",\"listening\":");
+		buf_adds(&b, p->listening_json ? p->listening_json : "[]");
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "]}");
+	int rc = ev(w, "device_critical_exposed", &b);
+	buf_free(&b);
+	return rc;
+}
+
+static int finding_cmp(const void *a, const void *b)
+{
+	const struct rp_finding *x = *(const struct rp_finding *const *)a, *y = *(const struct rp_finding *const *)b;
+	return strcmp(x->archive_key, y->archive_key);
+}
+
+static int archive_event(const struct webhook_tx *w, const struct rp_finding *f)
+{
+	struct buf b = BUF_INIT;
+	buf_addc(&b, '{');
+	device_json(&b, w);
+	buf_printf(&b, ",\"report_id\":\"%s\",\"archive\":{", w->r->report_id);
+	json_field_str_or_null(&b, false, "sha256", f->sha256);
+	json_field_str_or_null(&b, true, "cd_sha256", f->cd_sha256);
+	json_field_str_or_null(&b, true, "component", f->component);
+	json_field_str_or_null(&b, true, "version", f->version);
+	json_field_str_or_null(&b, true, "severity", f->severity);
+	json_field_str_or_null(&b, true, "fixed_in", f->fixed_in);
+	buf_adds(&b, ",\"cves\":");
+	buf_adds(&b, f->cves_json ? f->cves_json : "[]");
+	json_field_str_or_null(&b, true, "path", f->path);
+	buf_adds(&b, "}}");
+	int rc = ev(w, "archive_vulnerable", &b);
+	buf_free(&b);
+	return rc;
+}
+
+struct keys { char **v; size_t n; };
+static int key_row(void *ctx, const struct dbrow *r)
+{
+	struct keys *k = ctx;
+	strv_add(&k->v, &k->n, dbrow_text(r, 0));
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the report's vulnerable archives, each once (sorted by key), in one
+ * INSERT of them all: those the fleet never had as vulnerable come back
+ * (RETURNING) and get an event */
+static int new_archives(const struct webhook_tx *w)
+{
+	const struct report *r = w->r;
+	const struct rp_finding **v = xcalloc(r->n_findings + 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (*r->findings[i].archive_key && !strcmp(r->findings[i].status, "vulnerable") &&
+		    (!w->ps_only || r->findings[i].has_pid))
+			v[n++] = &r->findings[i];
+	int rc = DB_OK;
+	if (!n)
+		goto out;
+	qsort(v, n, sizeof *v, finding_cmp);
+	struct buf arr = BUF_INIT;
+	buf_addc(&arr, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(v[i]->archive_key, v[i - 1]->archive_key))
+			continue;
+		if (arr.len > 1)
+			buf_addc(&arr, ',');
+		json_cstr(&arr, v[i]->archive_key);
+	}
+	buf_addc(&arr, ']');
+	struct keys fresh = {NULL, 0};
+	struct dbv p[2] = {dv_int(w->now), dv_text(buf_cstr(&arr))};
+	rc = dbc_exec(w->c, w->pg ? "INSERT INTO vuln_archives(akey, first_seen) SELECT k, ?"
+				    " FROM json_array_elements_text(?::json) AS k ON CONFLICT(akey) DO NOTHING RETURNING akey"
+				  : "INSERT INTO vuln_archives(akey, first_seen) SELECT value, ? FROM json_each(?) WHERE true"
+				    " ON CONFLICT(akey) DO NOTHING RETURNING akey",
+		      p, 2, key_row, &fresh);
+	buf_free(&arr);
+	if (fresh.n)
+		qsort(fresh.v, fresh.n, sizeof *fresh.v, key_cmp);
+	for (size_t i = 0; i < fresh.n && rc == DB_OK; i++) {
+		struct rp_finding probe;
+		snprintf(probe.archive_key, sizeof probe.archive_key, "%s", fresh.v[i]);
+		const struct rp_finding *pp = &probe, **f = bsearch(&pp, v, n, sizeof *v, finding_cmp);
+		rc = f ? archive_event(w, *f) : DB_ERR;
+	}
+	strv_free(fresh.v, fresh.n);
+out:
+	free(v);
+	return rc;
+}
+
+int webhook_events_tx(const struct webhook_tx *w)
+{
+	int rc = DB_OK;
+	if (w->became_critical_exposed)
+		rc = critical_exposed(w);
+	if (rc == DB_OK && w->attempts_new > 0)
+		rc = attacked(w);
+	if (rc == DB_OK && w->findings_stored)
+		rc = new_archives(w);
+	return rc;
+}
