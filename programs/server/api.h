@@ -12,5 +12,9 @@ void api_rules_active(struct req *rq);             /* GET rules/active (agent or
 void api_get(struct req *rq, const char *path);    /* GET, path after /api/v1/ */
 /* GET rules, rules/changes (api_rules.c); false: not one of them */
 bool api_rules(struct req *rq, const char *path);
+/* GET /api/v1/openapi.json (anyone) and GET /metrics (a metrics token):
+ * api_ops.c */
+void api_openapi(struct req *rq);
+void api_metrics(struct req *rq);
 
 #endif

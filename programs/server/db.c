@@ -9,6 +9,7 @@
  * 250 ms, so no request pays for a checkpoint and its fsync (see
  * checkpoint() for how the WAL is kept from growing). */
 #include "db_internal.h"
+#include "metrics.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -224,7 +225,10 @@ void db_release(struct db *db, struct dbc *c)
 int dbc_exec(struct dbc *c, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx)
 {
 	buf_reset(&c->err);
-	return c->drv->exec(c->conn, sql, p, np, fn, ctx, &c->err);
+	uint64_t t0 = metrics_now_ns();
+	int rc = c->drv->exec(c->conn, sql, p, np, fn, ctx, &c->err);
+	metrics_db_time(metrics_now_ns() - t0);
+	return rc;
 }
 
 int dbc_script(struct dbc *c, const char *sql)
