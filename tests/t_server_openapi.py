@@ -210,6 +210,40 @@ def stored(s, agent, t):
     return n, bodies
 
 
+def check_document():
+    """The description itself: OpenAPI 3.1 (openapi-spec-validator when it is
+    installed; Debian 12 has no package of it), every $ref resolves, every
+    {name} in a path is a required path parameter, operation ids are unique."""
+    try:
+        from openapi_spec_validator import validate
+    except ImportError:
+        print("# openapi-spec-validator not installed: the structural checks below only")
+    else:
+        try:
+            validate(DOC)
+            check("document-openapi-3.1-valid", True)
+        except Exception as e:
+            not_ok("document-openapi-3.1-valid", str(e)[:300])
+    refs = re.findall(r'"\$ref": "([^"]+)"', json.dumps(DOC))
+    bad = []
+    for r in set(refs):
+        try:
+            resolve({"$ref": r})
+        except (KeyError, TypeError):
+            bad.append(r)
+    check("document-refs-resolve-%d" % len(set(refs)), not bad and refs, bad)
+    bad, seen = [], set()
+    for path, item in DOC["paths"].items():
+        for m, op in item.items():
+            names = {p["name"] for p in params_of(op) if p["in"] == "path" and p.get("required")}
+            if names != set(re.findall(r"\{(\w+)\}", path)):
+                bad.append((m, path, sorted(names)))
+            if op["operationId"] in seen or not op.get("responses") or "x-roles" not in op:
+                bad.append((m, path, "operationId twice, or no responses / x-roles"))
+            seen.add(op["operationId"])
+    check("document-paths-and-operations", not bad, bad)
+
+
 def run(kind):
     t = kind + "-"
     try:
@@ -394,6 +428,7 @@ def run(kind):
           s.log_text()[-500:])
 
 
+check_document()
 for kind in ("sqlite", "pg"):
     run(kind)
 import server_common  # noqa: E402
