@@ -54,11 +54,12 @@ def c_routes():
         if not name.endswith(".c"):
             continue
         text = open(os.path.join(SRC, name)).read()
+        # "x" a path; "x/" compared as a prefix: x/{id}
         if name == "http_route.c":
-            out |= {API + m for m in re.findall(r'strcmp\(p, "([^"]+)"\)', text)}
+            out |= {API + m + ("{id}" if m.endswith("/") else "") for m in re.findall(r'strn?cmp\(p, "([^"]+)"', text)}
             out |= set(re.findall(r'strcmp\(url, "(/[^"]*)"\)', text))
         if name.startswith("api_"):
-            for m in re.findall(r'str(?:n)?cmp\(path, "([^"]+)"', text):
+            for m in re.findall(r'strn?cmp\(path, "([^"]+)"', text):
                 out.add(API + (m + "{id}" if m.endswith("/") else m))
             out |= {API + m for m in re.findall(r'\{"([a-z_/]+)", list_\w+\}', text)}
         if name == "dashboard.c":
@@ -413,8 +414,8 @@ def run(kind):
     check_eq(t + "metrics-batches-reports", value(fams, "log4scan_ingest_batch_reports_sum"), float(taken + 1))
     check(t + "metrics-db-statements", (value(fams, "log4scan_db_statement_seconds_count") or 0) > taken * 3,
           value(fams, "log4scan_db_statement_seconds_count"))
-    check_eq(t + "metrics-idle-queue", (value(fams, "log4scan_ingest_queue_depth"), value(fams, "log4scan_ingest_writers")),
-             (0.0, 0.0))
+    check_eq(t + "metrics-idle-queue", (value(fams, "log4scan_ingest_queue_depth"), value(fams, "log4scan_ingest_writers"),
+                                        value(fams, "log4scan_db_connections_busy")), (0.0, 0.0, 0.0))
     check_eq(t + "metrics-build-info", value(fams, "log4scan_build_info",
                                             backend="postgresql" if kind == "pg" else "sqlite",
                                             version=open(os.path.join(TOP, "VERSION")).read().strip()), 1.0)

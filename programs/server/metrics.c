@@ -37,7 +37,8 @@ static struct histogram h_batch = {"log4scan_ingest_batch_reports", "Reports wri
 static const char *const REASONS[REFUSED_N] = {"unauthorized", "forbidden", "too_large", "rate_limited",
 					       "invalid", "unavailable", "other"};
 static _Atomic uint64_t taken, duplicates, refused[REFUSED_N], requests[6];
-static _Atomic int64_t queue_depth, writers;
+static _Atomic int64_t queue_depth, writers, pool_busy;
+static _Atomic uint64_t pool_waits;
 static _Atomic long long started;
 
 #define ADD(v, n) atomic_fetch_add_explicit(&(v), (n), memory_order_relaxed)
@@ -95,6 +96,8 @@ void metrics_batch(unsigned reports, uint64_t ns)
 }
 
 void metrics_queue_add(int n) { ADD(queue_depth, n); }
+void metrics_pool_busy(int n) { ADD(pool_busy, n); }
+void metrics_pool_wait(void) { ADD(pool_waits, 1); }
 void metrics_writers_add(int n) { ADD(writers, n); }
 
 void metrics_request(int status)
@@ -161,6 +164,10 @@ void metrics_render(struct buf *out, const char *backend)
 	gauge(out, "log4scan_ingest_queue_depth", "Reports waiting in the group-commit queue for a writer.",
 	      (long long)GET(queue_depth));
 	gauge(out, "log4scan_ingest_writers", "Group commits being written now.", (long long)GET(writers));
+	gauge(out, "log4scan_db_connections_busy", "Database connections in use now (of --pool).",
+	      (long long)GET(pool_busy));
+	counter(out, "log4scan_db_connection_waits_total", "Times a request found no free database connection and waited.",
+		GET(pool_waits));
 	buf_adds(out, "# HELP log4scan_http_requests_total HTTP answers, by status class.\n"
 		      "# TYPE log4scan_http_requests_total counter\n");
 	for (int c = 1; c <= 5; c++)

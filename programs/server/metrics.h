@@ -51,6 +51,10 @@ void metrics_batch(unsigned reports, uint64_t ns);
  * writer (-n); writers that began (+1) or ended (-1) a batch. */
 void metrics_queue_add(int n);
 void metrics_writers_add(int n);
+/* The database pool (db.c): connections taken (+1) and given back (-1);
+ * a request that found none free and waited. */
+void metrics_pool_busy(int n);
+void metrics_pool_wait(void);
 /* Every answer, by status. */
 void metrics_request(int status);
 
