@@ -331,6 +331,14 @@ def run(kind):
                 check(t + "schema-" + url, not errs, errs)
                 validated += 1
     check(t + "schemas-validated-%d-answers" % validated, validated >= 30, validated)
+    # CSV: the columns are the item's fields
+    for path, op in sorted(gets.items()):
+        if "text/csv" not in resolve(op["responses"]["200"]).get("content", {}):
+            continue
+        item = resolve(resolve(json_schema_of(op, 200))["properties"]["items"]["items"])
+        st, h, data = req("GET", path + "?format=csv")
+        header = data.decode().split("\r\n")[0].split(",")
+        check_eq(t + "csv-columns-" + path, sorted(header), sorted(item["properties"]))
     # errors, with the Error schema
     ev = validator({"$ref": "#/components/schemas/Error"})
     for url, who, want in ((API + "summary", "none", 401), (API + "summary", "agent", 403), (API + "devices/999999", "read", 404),
