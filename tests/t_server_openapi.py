@@ -40,6 +40,8 @@ except ImportError as e:   # a missing package is a failure, not a skip (scripts
     sys.exit(1)
 
 DOC_PATH = os.path.join(TOP, "docs/openapi.json")
+RULES_EXTRA = ('\ncve CVE-2099-0001 log4j-core 9.3 "fictional"\naffected CVE-2099-0001 2.17.0 2.18.0\n'
+               "fixed CVE-2099-0001 2.18.0\nmitigated-if-absent CVE-2099-0001 lookup/JndiLookup\n")
 DOC = json.load(open(DOC_PATH))
 SRC = os.path.join(TOP, "programs/server")
 API = "/api/v1/"
@@ -203,6 +205,9 @@ def stored(s, agent, t):
                       {"kind": "error", "path": "/root/secret", "error": "permission denied"}]),
         report(envelope(mid(2), "k8s-node", tags=["dev"]), [img1, img2]),
         report(envelope(mid(3), "db1", command="ps"), [process(pid=7, status="safe", ports=())], summary=False),
+        # judged again by the rules loaded below (a rules change to list)
+        report(envelope(mid(4), "app4"), [dict(finding("/srv/b/log4j-core-2.17.1.jar", version="2.17.1", status="safe",
+                                                       cves=()), facts="v1 set=2.17.1 pom=2.17.1 +lookup/JndiLookup")]),
     ]
     n = 0
     for b in bodies:
@@ -256,10 +261,16 @@ def run(kind):
     reader = make_token(db, "siem", "read")
     metrics = make_token(db, "prometheus", "metrics")
     make_user(db, "admin", "correct horse battery")
-    p = cli(db, "rules", "load", os.path.join(TOP, "rules/log4j.rules"))
-    check(t + "rules-load", p.returncode == 0, p.stderr)
     s = Server(db, "--rate", "0", "--max-report-bytes", "65536", name=kind + "-openapi")
     taken, bodies = stored(s, agent, t)
+    # rules with a fictional CVE for 2.17.x: app4's file becomes affected
+    rules = os.path.join(os.environ.get("OUT") or "/tmp", "openapi-%s.rules" % kind)
+    with open(rules, "w") as f:
+        f.write(open(os.path.join(TOP, "rules/log4j.rules")).read() + RULES_EXTRA)
+    p = cli(db, "rules", "load", rules)
+    check(t + "rules-load", p.returncode == 0, p.stderr)
+    changes = s.get_json(API + "rules/changes", reader)["changes"]
+    check(t + "rules-change-listed", any(c["cve"] == "CVE-2099-0001" and c["newly"] == 1 for c in changes), changes)
 
     st, h, data = s.request("POST", API + "login", json.dumps({"user": "admin", "password": "correct horse battery"}),
                             {"Content-Type": "application/json"})
