@@ -15,7 +15,7 @@ AGENT_PKGS="build-essential pkg-config zlib1g-dev libdeflate-dev nettle-dev libs
 # the collector, the tests, the Windows build and the packages
 ALL_PKGS="$AGENT_PKGS clang libclang-rt-14-dev
  libmicrohttpd-dev libsqlite3-dev libpq-dev libargon2-dev publicsuffix
- python3 zip unzip strace openjdk-17-jdk-headless postgresql sqlite3 procps iproute2
+ python3 python3-jsonschema zip unzip strace openjdk-17-jdk-headless postgresql sqlite3 procps iproute2
  pandoc time zstd xz-utils bzip2 chromium
  mingw-w64 wine64 wine libz-mingw-w64-dev
  liblog4j2-java

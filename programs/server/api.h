@@ -18,5 +18,9 @@ bool api_webhooks_get(struct req *rq, const char *path);
 /* POST webhooks, webhooks/ID/delete, webhooks/ID/test: admin actions, called
  * only once http_route.c's route_admin() let the request through */
 void api_webhooks_post(struct req *rq, const char *path);
+/* GET /api/v1/openapi.json (anyone) and GET /metrics (a metrics token):
+ * api_ops.c */
+void api_openapi(struct req *rq);
+void api_metrics(struct req *rq);
 
 #endif

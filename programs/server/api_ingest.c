@@ -8,10 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "store_rules.h"
 #include "util/jsonw.h"
 
+static void ingest(struct req *rq);
+
+/* POST reports: timed from its body being in to its answer (metrics.h) */
 void api_ingest(struct req *rq)
+{
+	uint64_t t0 = metrics_now_ns();
+	ingest(rq);
+	metrics_ingest_time(metrics_now_ns() - t0);
+}
+
+static void ingest(struct req *rq)
 {
 	struct report r;
 	struct buf err = BUF_INIT;
@@ -33,6 +44,8 @@ void api_ingest(struct req *rq)
 	} else {
 		rq->status = 200;
 		rq->ctype = "application/json";
+		if (res.duplicate)
+			metrics_report_duplicate();
 		buf_printf(&rq->out, "{\"accepted\":true,\"report_id\":\"%s\",\"duplicate\":%s,\"device_id\":%lld",
 			   r.report_id, res.duplicate ? "true" : "false", res.device_id);
 		/* the rules that judge this fleet: an agent whose own differ

@@ -9,6 +9,7 @@
  * 250 ms, so no request pays for a checkpoint and its fsync (see
  * checkpoint() for how the WAL is kept from growing). */
 #include "db_internal.h"
+#include "metrics.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -191,24 +192,30 @@ struct dbc *db_acquire_writer(struct db *db)
 	if (!first_reader(db))
 		return db_acquire(db);
 	pthread_mutex_lock(&db->mu);
+	if (db->conns[0].busy)
+		metrics_pool_wait();
 	while (db->conns[0].busy)
 		pthread_cond_wait(&db->cv, &db->mu);
 	db->conns[0].busy = true;
 	pthread_mutex_unlock(&db->mu);
+	metrics_pool_busy(1);
 	return &db->conns[0];
 }
 
 struct dbc *db_acquire(struct db *db)
 {
 	pthread_mutex_lock(&db->mu);
-	for (;;) {
+	for (bool waited = false;; waited = true) {
 		for (int i = first_reader(db); i < db->n; i++) {
 			if (!db->conns[i].busy) {
 				db->conns[i].busy = true;
 				pthread_mutex_unlock(&db->mu);
+				metrics_pool_busy(1);
 				return &db->conns[i];
 			}
 		}
+		if (!waited)
+			metrics_pool_wait();
 		pthread_cond_wait(&db->cv, &db->mu);
 	}
 }
@@ -219,12 +226,16 @@ void db_release(struct db *db, struct dbc *c)
 	c->busy = false;
 	pthread_cond_broadcast(&db->cv);
 	pthread_mutex_unlock(&db->mu);
+	metrics_pool_busy(-1);
 }
 
 int dbc_exec(struct dbc *c, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx)
 {
 	buf_reset(&c->err);
-	return c->drv->exec(c->conn, sql, p, np, fn, ctx, &c->err);
+	uint64_t t0 = metrics_now_ns();
+	int rc = c->drv->exec(c->conn, sql, p, np, fn, ctx, &c->err);
+	metrics_db_time(metrics_now_ns() - t0);
+	return rc;
 }
 
 int dbc_script(struct dbc *c, const char *sql)

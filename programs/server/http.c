@@ -23,6 +23,7 @@
 #include "http_limit.h"
 #include "http_req.h"
 #include "http_route.h"
+#include "metrics.h"
 
 /* ---- libmicrohttpd callbacks ---- */
 
@@ -64,7 +65,11 @@ static enum MHD_Result respond(struct req *rq)
 	}
 	if (rq->status == 401 && !strncmp(rq->url, "/api/", 5))
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"log4scan\"");
-	enum MHD_Result ret = MHD_queue_response(rq->conn, (unsigned)(rq->status ? rq->status : 500), r);
+	int status = rq->status ? rq->status : 500;
+	metrics_request(status);
+	if (!strcmp(rq->method, "POST") && !strcmp(rq->url, "/api/v1/reports"))
+		metrics_report_answered(status);
+	enum MHD_Result ret = MHD_queue_response(rq->conn, (unsigned)status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -86,7 +91,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		bool fine = true;
 		if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/reports"))
 			fine = http_route_upload(rq);
-		else if (!strncmp(url, "/api/v1/", 8) && strcmp(url, "/api/v1/login"))
+		else if ((!strncmp(url, "/api/v1/", 8) && strcmp(url, "/api/v1/login")) || !strcmp(url, "/metrics"))
 			fine = http_route_auth(rq);
 		if (rq->auth != AUTH_NONE)
 			http_conn_authed(conn);
@@ -100,6 +105,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		size_t max = !strcmp(url, "/api/v1/reports") ? srv->cfg.limits.max_bytes : 64 * 1024;
 		if (rq->body.len + *upload_size > max) {
 			rq->too_large = true;
+			if (!strcmp(url, "/api/v1/reports"))
+				metrics_report_refused(REFUSED_TOO_LARGE);
 			return MHD_NO;     /* close the connection */
 		}
 		buf_add(&rq->body, upload, *upload_size);
@@ -194,6 +201,7 @@ struct server_http *http_start(struct server *srv, struct buf *err)
 	struct server_http *h = xcalloc(1, sizeof *h);
 	h->srv = srv;
 	srv->rl = http_limit_new();
+	metrics_start();
 	if (!(h->guard = http_conn_start(&srv->cfg))) {
 		buf_printf(err, "cannot start the connection watchdog thread");
 		goto fail;

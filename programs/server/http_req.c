@@ -118,6 +118,36 @@ static enum MHD_Result arg_known(void *ctx, enum MHD_ValueKind kind, const char 
 	return MHD_YES;
 }
 
+/* 400 for an unknown parameter, naming those the route takes: in the text,
+ * and as "parameters" (and "flags", those of them read as flags) for a
+ * program (tests/t_server_openapi.py checks them against the API's
+ * description) */
+static void unknown_arg(struct req *rq, const char *k)
+{
+	struct buf msg = BUF_INIT;
+	buf_printf(&msg, "unknown query parameter '%.*s' for %s", name_len(k), k, rq->url);
+	for (int i = 0; i < rq->nargs_read; i++)
+		buf_printf(&msg, "%s%s", i ? ", " : "; it takes: ", rq->args_read[i]);
+	if (!rq->nargs_read)
+		buf_adds(&msg, "; it takes none");
+	http_req_error(rq, 400, "%s", buf_cstr(&msg));
+	buf_free(&msg);
+	rq->out.len -= 2;   /* the closing "}\n" */
+	buf_adds(&rq->out, ",\"parameters\":[");
+	for (int i = 0; i < rq->nargs_read; i++) {
+		if (i)
+			buf_addc(&rq->out, ',');
+		json_cstr(&rq->out, rq->args_read[i]);
+	}
+	buf_adds(&rq->out, "],\"flags\":[");
+	for (int i = 0; i < rq->nflags_read; i++) {
+		if (i)
+			buf_addc(&rq->out, ',');
+		json_cstr(&rq->out, rq->flags_read[i]);
+	}
+	buf_adds(&rq->out, "]}\n");
+}
+
 void http_req_args_check(struct req *rq)
 {
 	if (rq->status >= 400)
@@ -129,7 +159,7 @@ void http_req_args_check(struct req *rq)
 		return;
 	rq->disposition = NULL;
 	if (w.unknown)
-		http_req_error(rq, 400, "unknown query parameter '%.*s' for %s", name_len(k), k, rq->url);
+		unknown_arg(rq, k);
 	else if (w.twice)
 		http_req_error(rq, 400, "query parameter '%.*s' given more than once", name_len(k), k);
 	else

@@ -16,7 +16,8 @@
 #include "util/buf.h"
 #include "server.h"
 
-enum auth_kind { AUTH_NONE, AUTH_AGENT, AUTH_READ, AUTH_SESSION };
+/* AUTH_METRICS: a token of role metrics, for GET /metrics only */
+enum auth_kind { AUTH_NONE, AUTH_AGENT, AUTH_READ, AUTH_SESSION, AUTH_METRICS };
 
 struct req {
 	struct server *srv;

@@ -9,6 +9,8 @@
  *   POST /api/v1/webhooks[/ID/delete|/ID/test]         ADMIN-ONLY (route_admin: for now a
  *                                                      session + CSRF header)
  *   GET  / and /assets/...                             anyone (static files)
+ *   GET  /api/v1/openapi.json                          anyone (the API's description)
+ *   GET  /metrics                                      metrics token (Bearer) only
  * An unknown or revoked token is 401; a known token used outside its role is
  * 403; a session can never submit reports; more than --rate requests per
  * second (bucket of --burst) from one token is 429 with Retry-After.
@@ -61,7 +63,7 @@ static bool authenticate(struct req *rq)
 			http_req_error(rq, 401, "unknown or revoked token");
 			return false;
 		}
-		rq->auth = !strcmp(role, "agent") ? AUTH_AGENT : AUTH_READ;
+		rq->auth = !strcmp(role, "agent") ? AUTH_AGENT : !strcmp(role, "metrics") ? AUTH_METRICS : AUTH_READ;
 		char key[32];
 		snprintf(key, sizeof key, "t%lld", rq->token_id);
 		long wait = http_limit_take(srv->rl, key, srv->cfg.rate, srv->cfg.burst);
@@ -318,6 +320,21 @@ void http_route(struct req *rq)
 	const char *url = rq->url;
 	bool get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
 	bool post = !strcmp(rq->method, "POST");
+	if (!strcmp(url, "/metrics")) {
+		if (rq->auth == AUTH_NONE && !rq->authed_early && !authenticate(rq))
+			return;
+		if (!get)
+			http_req_error(rq, 405, "use GET");
+		else if (rq->auth == AUTH_NONE)
+			http_req_error(rq, 401, "a metrics token is required (Authorization: Bearer ...)");
+		else if (rq->auth != AUTH_METRICS)
+			http_req_error(rq, 403, "only metrics tokens may read /metrics");
+		else if (http_req_args_utf8(rq)) {
+			api_metrics(rq);
+			http_req_args_check(rq);
+		}
+		return;
+	}
 	if (strncmp(url, "/api/", 5)) {
 		if (!get) {
 			http_req_error(rq, 405, "method not allowed");
@@ -332,6 +349,15 @@ void http_route(struct req *rq)
 		return;
 	}
 	const char *p = url + 8;
+	if (!strcmp(p, "openapi.json")) {
+		if (!get)
+			http_req_error(rq, 405, "use GET");
+		else if (http_req_args_utf8(rq)) {
+			api_openapi(rq);
+			http_req_args_check(rq);
+		}
+		return;
+	}
 	if (!strcmp(p, "login")) {
 		if (!post)
 			http_req_error(rq, 405, "use POST");
@@ -370,8 +396,14 @@ void http_route(struct req *rq)
 	if (!strcmp(p, "rules/active")) {
 		if (!get)
 			http_req_error(rq, 405, "use GET");
-		else if (rq->auth != AUTH_NONE)
-			api_rules_active(rq);
+		else if (rq->auth == AUTH_METRICS)
+			http_req_error(rq, 403, "metrics tokens read /metrics only");
+		else if (rq->auth != AUTH_NONE) {
+			if (http_req_args_utf8(rq)) {
+				api_rules_active(rq);
+				http_req_args_check(rq);
+			}
+		}
 		else
 			http_req_error(rq, 401, "a token is required");
 		return;
@@ -406,6 +438,10 @@ void http_route(struct req *rq)
 		http_req_error(rq, 403, "agent tokens cannot read the dashboard API");
 		return;
 	}
+	if (rq->auth == AUTH_METRICS) {
+		http_req_error(rq, 403, "metrics tokens read /metrics only");
+		return;
+	}
 	if (!strcmp(p, "session")) {
 		if (rq->auth != AUTH_SESSION) {
 			http_req_error(rq, 403, "not a session");
@@ -416,6 +452,7 @@ void http_route(struct req *rq)
 		buf_adds(&rq->out, "{\"user\":");
 		json_cstr(&rq->out, buf_cstr(&rq->user));
 		buf_printf(&rq->out, ",\"csrf\":\"%s\"}\n", buf_cstr(&rq->csrf));
+		http_req_args_check(rq);
 		return;
 	}
 	/* filters are compared with stored text, which is valid UTF-8 (and

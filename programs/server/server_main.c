@@ -1,7 +1,7 @@
 /* server_main.c - the log4scan-server command line.
  *
  *   log4scan-server [serve] [--listen HOST:PORT] [--db URL] [options]
- *   log4scan-server token create --name NAME [--role agent|read]
+ *   log4scan-server token create --name NAME [--role agent|read|metrics]
  *   log4scan-server token revoke --name NAME
  *   log4scan-server token list
  *   log4scan-server user add NAME [--password-file FILE] [--replace]
@@ -38,7 +38,7 @@
 
 static const char USAGE[] =
 	"usage: log4scan-server [serve] [--listen HOST:PORT] [--db URL] [options]\n"
-	"       log4scan-server token create --name NAME [--role agent|read]\n"
+	"       log4scan-server token create --name NAME [--role agent|read|metrics]\n"
 	"       log4scan-server token revoke --name NAME\n"
 	"       log4scan-server token list\n"
 	"       log4scan-server user add NAME [--password-file FILE] [--replace]\n"
@@ -223,9 +223,10 @@ static int cmd_token(struct opts *o)
 			fprintf(stderr, "log4scan-server: token %s revoked\n", o->name);
 	} else {
 		const char *role = o->role ? o->role : "agent";
-		if (strcmp(role, "agent") && strcmp(role, "read")) {
+		/* metrics: GET /metrics only (metrics.h) */
+		if (strcmp(role, "agent") && strcmp(role, "read") && strcmp(role, "metrics")) {
 			store_close(st);
-			return die_usage("--role must be agent or read, not %s", role);
+			return die_usage("--role must be agent, read or metrics, not %s", role);
 		}
 		struct buf tok = BUF_INIT;
 		char hex[65];

@@ -14,6 +14,7 @@
  * instead of looking each finding's up.  The fleet-wide deltas of a batch
  * are summed and applied once (store_merge.c). */
 #include "ingest_internal.h"
+#include "metrics.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -236,6 +237,7 @@ static int ingest_grouped(struct store *st, const struct report *r, const struct
 	pthread_mutex_lock(&st->ing->gc_mu);
 	*st->ing->gc_tail = &me;
 	st->ing->gc_tail = &me.next;
+	metrics_queue_add(1);
 	while (!me.done) {
 		/* lead only while this report is still queued: a leader's own report
 		 * is always in its batch, so a wake-up sent to the queue's head never
@@ -262,10 +264,15 @@ static int ingest_grouped(struct store *st, const struct report *r, const struct
 			st->ing->gc_tail = &st->ing->gc_head;
 		for (size_t i = 0; i < n; i++)
 			v[i]->queued = false;
+		metrics_queue_add(-(int)n);
 		if (st->ing->gc_head && st->ing->gc_leaders < max_leaders)
 			pthread_cond_signal(&st->ing->gc_head->cv);   /* another writer slot is free */
 		pthread_mutex_unlock(&st->ing->gc_mu);
+		metrics_writers_add(1);
+		uint64_t t0 = metrics_now_ns();
 		gc_run(st, v, n);
+		metrics_batch((unsigned)n, metrics_now_ns() - t0);
+		metrics_writers_add(-1);
 		/* the committed reports are answered first; a report the batch left
 		 * out (a deadlock) then runs alone */
 		struct gc_item *done[GC_MAX_BATCH], *solo[GC_MAX_BATCH];
