@@ -74,9 +74,12 @@ static bool authenticate(struct req *rq)
 	if (sid && strlen(sid) == 64) {
 		char hex[65];
 		auth_sha256_hex(sid, strlen(sid), hex);
-		int found = store_session_get(srv->st, hex, http_req_now(), &rq->user_id, &rq->user, &rq->csrf, &err);
-		if (found > 0)
+		char role[16];
+		int found = store_session_get(srv->st, hex, http_req_now(), &rq->user_id, &rq->user, &rq->csrf, role, &err);
+		if (found > 0) {
 			rq->auth = AUTH_SESSION;
+			rq->admin = !strcmp(role, "admin");
+		}
 	}
 	buf_free(&err);
 	return true;

@@ -41,8 +41,10 @@ static int ingest_single(struct store *st, const struct report *r, const struct 
 			ingest_deltas_free(&dl);
 			if (rc == DB_OK)
 				rc = dbc_commit(c);
-			if (rc == DB_OK)
+			if (rc == DB_OK) {
+				ingest_audit_note(st, token_id, 1, now);
 				break;
+			}
 			dbc_rollback(c);
 		}
 		if (rc != DB_RETRY)
@@ -171,6 +173,20 @@ static int gc_write(struct store *st, struct dbc *c, struct gc_item **v, size_t 
 	}
 	if (rc == DB_OK)
 		rc = pg ? store_merge_append(c, &all, v[0]->now) : store_merge_apply(c, &all, v[0]->now);
+	/* SQLite: the audit's count of reports per token, in the batch (one
+	 * writer: nothing waits on the row) */
+	for (size_t i = 0; !pg && rc == DB_OK && i < n; i++) {
+		long long k = 0;
+		bool first = true;
+		for (size_t j = 0; j < n; j++) {
+			bool in = v[j]->rc == DB_OK && !v[j]->res->duplicate && v[j]->token_id == v[i]->token_id;
+			if (in && j < i)
+				first = false;
+			k += in;
+		}
+		if (first && k)
+			rc = ingest_audit_count(c, v[i]->token_id, k, v[0]->now);
+	}
 	ingest_deltas_free(&all);
 	if (rc == DB_OK)
 		rc = dbc_commit(c);
@@ -199,6 +215,9 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 	if (rc == DB_OK)
 		for (size_t i = 0; i < an.n; i++)
 			ingest_archmap_put(st->ing->archmap, an.v[i].sha, an.v[i].id);
+	for (size_t i = 0; pg && rc == DB_OK && i < n; i++)
+		if (v[i]->rc == DB_OK && !v[i]->res->duplicate)
+			ingest_audit_note(st, v[i]->token_id, 1, v[i]->now);
 	free(an.v);
 	for (size_t i = 0; i < n; i++) {
 		if (rc && !v[i]->rc) {
@@ -307,6 +326,7 @@ int store_ingest(struct store *st, const struct report *r, long long token_id, l
 void store_ingest_open(struct store *st)
 {
 	st->ing = xcalloc(1, sizeof *st->ing);
+	pthread_mutex_init(&st->ing->audit_mu, NULL);
 	pthread_mutex_init(&st->ing->gc_mu, NULL);
 	pthread_cond_init(&st->ing->merge_cv, NULL);
 	st->ing->gc_tail = &st->ing->gc_head;
@@ -318,6 +338,8 @@ void store_ingest_close(struct store *st)
 	st->ing->archmap = NULL;
 	pthread_cond_destroy(&st->ing->merge_cv);
 	pthread_mutex_destroy(&st->ing->gc_mu);
+	pthread_mutex_destroy(&st->ing->audit_mu);
+	free(st->ing->audit_v);
 	free(st->ing);
 	st->ing = NULL;
 }
