@@ -79,7 +79,7 @@ db db_sqlite db_pg
 store store_schema store_ingest store_merge ingest ingest_plan ingest_tx ingest_device cve_info store_rules store_team
 server
 http_req
-qb api api_query api_list api_fleet api_ingest api_rules dashboard http_limit
+qb api api_query api_list api_fleet api_ingest api_rules api_team dashboard http_limit
 http_route http_conn
 http
 server_main'

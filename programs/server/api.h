@@ -13,4 +13,9 @@ void api_get(struct req *rq, const char *path);    /* GET, path after /api/v1/ *
 /* GET rules, rules/changes (api_rules.c); false: not one of them */
 bool api_rules(struct req *rq, const char *path);
 
+/* The admin's routes (api_team.c): 0 not one of them, 1 a read, 2 a
+ * change, -1 one of them with a method it does not take. */
+int api_team_match(const char *path, const char *method);
+void api_team(struct req *rq, const char *path);   /* an admin's session only */
+
 #endif

@@ -6,6 +6,8 @@
  *   POST /api/v1/login                                 anyone (limited per client
  *                                                      address and per account)
  *   POST /api/v1/logout                                session + CSRF header
+ *   audit, users, tokens, devices/ID/retire ...        an admin's session (+ CSRF
+ *                                                      header for a change; api_team.c)
  *   GET  / and /assets/...                             anyone (static files)
  * An unknown or revoked token is 401; a known token used outside its role is
  * 403; a session can never submit reports; more than --rate requests per
@@ -26,6 +28,7 @@
 #include "http_limit.h"
 #include "util/jsonw.h"
 #include "store.h"
+#include "store_team.h"
 
 static const char *cookie_name(struct server *srv)
 {
@@ -181,15 +184,28 @@ static bool log_now(struct ratelimit *rl, const char *key)
 	return !http_limit_take(rl, k, 1.0 / 600, 1);
 }
 
+/* an audit row about a login (issue 20 point 9): the user name as given,
+ * the client's address; a failure to write it is logged, not answered */
+static void login_audit(struct req *rq, const char *kind, const char *user, const char *ip, const char *detail)
+{
+	struct buf err = BUF_INIT;
+	struct store_actor who = {strcmp(kind, "login") ? "" : user, ip};
+	if (store_audit_add(rq->srv->st, http_req_now(), kind, &who, user, detail, &err))
+		fprintf(stderr, "log4scan-server: audit: %s\n", buf_cstr(&err));
+	buf_free(&err);
+}
+
 static void login_failed(struct req *rq, const char *user, const char *ip, const char *akey, const char *pkey)
 {
 	struct ratelimit *rl = rq->srv->rl;
 	char name[68];
+	login_audit(rq, "login_failed", user, ip, "");
 	if (!http_limit_take(rl, akey, LOGIN_ACCT_RATE, LOGIN_ACCT_BURST) &&
 	    http_limit_wait(rl, akey, LOGIN_ACCT_RATE, LOGIN_ACCT_BURST) && log_now(rl, akey)) {
 		log_name(user, name);
 		fprintf(stderr, "log4scan-server: login: account \"%s\" locked after %d failed logins (the last from %s):"
 			" addresses that failed for it wait, others may still log in\n", name, LOGIN_ACCT_BURST, ip);
+		login_audit(rq, "lockout", user, ip, "account locked against the addresses that failed for it");
 	}
 	if (!http_limit_take(rl, pkey, LOGIN_PAIR_RATE, LOGIN_PAIR_BURST) &&
 	    http_limit_wait(rl, pkey, LOGIN_PAIR_RATE, LOGIN_PAIR_BURST) &&
@@ -197,6 +213,7 @@ static void login_failed(struct req *rq, const char *user, const char *ip, const
 		log_name(user, name);
 		fprintf(stderr, "log4scan-server: login: %s locked out of account \"%s\" after %d failures\n", ip, name,
 			LOGIN_PAIR_BURST);
+		login_audit(rq, "lockout", user, ip, "this address locked out of the account");
 	}
 }
 
@@ -267,11 +284,19 @@ static void do_login(struct req *rq)
 	}
 	buf_printf(&rq->cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", cookie_name(srv), sid, ttl,
 		   srv->cfg.secure_cookies ? "; Secure" : "");
+	login_audit(rq, "login", buf_cstr(&user), ip, "");
+	/* the role the session has (the dashboard shows an admin's controls) */
+	char role[16] = "";
+	long long suid = 0;
+	struct buf su = BUF_INIT, sc = BUF_INIT;
+	store_session_get(srv->st, sidhash, now, &suid, &su, &sc, role, &err);
+	buf_free(&su);
+	buf_free(&sc);
 	rq->status = 200;
 	rq->ctype = "application/json";
 	buf_adds(&rq->out, "{\"user\":");
 	json_cstr(&rq->out, buf_cstr(&user));
-	buf_printf(&rq->out, ",\"csrf\":\"%s\"}\n", csrf);
+	buf_printf(&rq->out, ",\"csrf\":\"%s\",\"role\":\"%s\"}\n", csrf, strcmp(role, "admin") ? "viewer" : "admin");
 out:
 	buf_free(&pair);
 	buf_free(&user);
@@ -370,6 +395,24 @@ void http_route(struct req *rq)
 			do_logout(rq);
 		return;
 	}
+	/* issue 20 point 9: an admin's session only (api_team.c) */
+	int team = api_team_match(p, rq->method);
+	if (team) {
+		const char *tok = http_req_header(rq, "X-CSRF-Token");
+		if (team < 0)
+			http_req_error(rq, 405, "method not allowed");
+		else if (rq->auth == AUTH_NONE)
+			http_req_error(rq, 401, "login as an admin");
+		else if (rq->auth != AUTH_SESSION || !rq->admin)
+			http_req_error(rq, 403, "only an admin may do this");
+		else if (team == 2 && (!tok || !auth_ct_equal(tok, buf_cstr(&rq->csrf)) || !same_origin(rq)))
+			http_req_error(rq, 403, "missing or wrong CSRF token");
+		else if (http_req_args_utf8(rq)) {
+			api_team(rq, p);
+			http_req_args_check(rq);
+		}
+		return;
+	}
 	if (!get) {
 		http_req_error(rq, 405, "method not allowed");
 		return;
@@ -391,7 +434,8 @@ void http_route(struct req *rq)
 		rq->ctype = "application/json";
 		buf_adds(&rq->out, "{\"user\":");
 		json_cstr(&rq->out, buf_cstr(&rq->user));
-		buf_printf(&rq->out, ",\"csrf\":\"%s\"}\n", buf_cstr(&rq->csrf));
+		buf_printf(&rq->out, ",\"csrf\":\"%s\",\"role\":\"%s\"}\n", buf_cstr(&rq->csrf),
+			   rq->admin ? "admin" : "viewer");
 		return;
 	}
 	/* filters are compared with stored text, which is valid UTF-8 (and
