@@ -73,14 +73,14 @@ static void answer_json(struct req *rq, int status)
 
 static void audit_list(struct req *rq)
 {
-	struct qb q = {0};
-	buf_adds(&q.sql, "SELECT id, at, kind, actor, subject, client, detail, count FROM audit");
 	const char *kind = api_arg(rq, "kind"), *actor = api_arg(rq, "actor"), *since = api_arg(rq, "since");
 	long long t = 0;
 	if (since && !api_parse_num(since, &t)) {
 		http_req_error(rq, 400, "since must be a time in seconds since the epoch");
 		return;
 	}
+	struct qb q = {0};
+	buf_adds(&q.sql, "SELECT id, at, kind, actor, subject, client, detail, count FROM audit");
 	if (kind)
 		qb_cond(&q, "kind = ?", 1, dv_text(kind));
 	if (actor)
