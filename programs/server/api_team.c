@@ -79,6 +79,7 @@ static void audit_list(struct req *rq)
 		http_req_error(rq, 400, "since must be a time in seconds since the epoch");
 		return;
 	}
+	store_audit_sync(rq->srv->st);
 	struct qb q = {0};
 	buf_adds(&q.sql, "SELECT id, at, kind, actor, subject, client, detail, count FROM audit");
 	if (kind)

@@ -12,16 +12,17 @@
  * transaction that changes the device, after locking its row.
  *
  * ingest_audit_count(): the audit log's row of reports taken per token and
- * UTC day (one upsert per token per batch on SQLite, in the batch's own
- * transaction; on PostgreSQL the counts of committed batches are summed in
- * memory and written by the merger every second, so that no row is shared
- * between concurrent ingests). */
+ * UTC day; the counts of committed batches are summed in memory
+ * (ingest_audit_note) and written at most once a second
+ * (ingest_audit_flush), so that ingest neither shares a row between
+ * concurrent batches (PostgreSQL) nor rewrites one in every commit. */
 #include "ingest_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <time.h>
 
 struct dev_counts { long long n_reports, nv, nm, ns, restart, attempts, exposed, attacked; bool found; };
 
@@ -96,11 +97,13 @@ int ingest_audit_count(struct dbc *c, long long token_id, long long n, long long
 			p, 5, NULL, NULL);
 }
 
-/* PostgreSQL: the reports of committed batches per token and day, for the
- * audit log, summed here and written by ingest_audit_flush() (the
- * merger, every second, and at close): no audit row is shared by
- * concurrent batches.  A kill -9 loses at most a second of these counts
- * (never a report). */
+/* The reports of committed batches per token and day, for the audit log,
+ * summed here and written by ingest_audit_flush(): on PostgreSQL by the
+ * merger every second (no audit row is shared by concurrent batches), on
+ * SQLite after a batch at most once a second (one small commit a second
+ * instead of an audit row and its indexes rewritten in every batch's
+ * commit); both at close.  A kill -9 loses at most a second of these
+ * counts (never a report). */
 void ingest_audit_note(struct store *st, long long token_id, long long n, long long now)
 {
 	struct ingest_state *g = st->ing;
@@ -121,10 +124,16 @@ void ingest_audit_note(struct store *st, long long token_id, long long n, long l
 	pthread_mutex_unlock(&g->audit_mu);
 }
 
-void ingest_audit_flush(struct store *st)
+void ingest_audit_flush(struct store *st, long long min_gap)
 {
 	struct ingest_state *g = st->ing;
+	long long now = (long long)time(NULL);
 	pthread_mutex_lock(&g->audit_mu);
+	if (!g->audit_n || now - g->audit_flushed < min_gap) {
+		pthread_mutex_unlock(&g->audit_mu);
+		return;
+	}
+	g->audit_flushed = now;
 	struct audit_pending *v = g->audit_v;
 	size_t n = g->audit_n;
 	g->audit_v = NULL;
@@ -132,7 +141,8 @@ void ingest_audit_flush(struct store *st)
 	pthread_mutex_unlock(&g->audit_mu);
 	if (!n)
 		return;
-	struct dbc *c = db_acquire(st->db);
+	/* SQLite: the writer's connection (a reader's write would wait for it) */
+	struct dbc *c = db_acquire_writer(st->db);
 	for (size_t i = 0; i < n; i++)
 		if (ingest_audit_count(c, v[i].token_id, v[i].n, v[i].at))   /* kept for the next flush */
 			ingest_audit_note(st, v[i].token_id, v[i].n, v[i].at);

@@ -28,7 +28,7 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	store_merge_stop(st);
-	ingest_audit_flush(st);
+	ingest_audit_flush(st, 0);
 	db_close(st->db);
 	store_ingest_close(st);
 	if (st->rules_close)

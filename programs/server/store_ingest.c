@@ -173,20 +173,6 @@ static int gc_write(struct store *st, struct dbc *c, struct gc_item **v, size_t 
 	}
 	if (rc == DB_OK)
 		rc = pg ? store_merge_append(c, &all, v[0]->now) : store_merge_apply(c, &all, v[0]->now);
-	/* SQLite: the audit's count of reports per token, in the batch (one
-	 * writer: nothing waits on the row) */
-	for (size_t i = 0; !pg && rc == DB_OK && i < n; i++) {
-		long long k = 0;
-		bool first = true;
-		for (size_t j = 0; j < n; j++) {
-			bool in = v[j]->rc == DB_OK && !v[j]->res->duplicate && v[j]->token_id == v[i]->token_id;
-			if (in && j < i)
-				first = false;
-			k += in;
-		}
-		if (first && k)
-			rc = ingest_audit_count(c, v[i]->token_id, k, v[0]->now);
-	}
 	ingest_deltas_free(&all);
 	if (rc == DB_OK)
 		rc = dbc_commit(c);
@@ -215,7 +201,7 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 	if (rc == DB_OK)
 		for (size_t i = 0; i < an.n; i++)
 			ingest_archmap_put(st->ing->archmap, an.v[i].sha, an.v[i].id);
-	for (size_t i = 0; pg && rc == DB_OK && i < n; i++)
+	for (size_t i = 0; rc == DB_OK && i < n; i++)
 		if (v[i]->rc == DB_OK && !v[i]->res->duplicate)
 			ingest_audit_note(st, v[i]->token_id, 1, v[i]->now);
 	free(an.v);
@@ -226,6 +212,10 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 		}
 	}
 	db_release(st->db, c);
+	/* SQLite: the audit's ingest counts, at most once a second (PostgreSQL:
+	 * the merger writes them) */
+	if (!pg)
+		ingest_audit_flush(st, 1);
 	for (size_t i = 0; i < n; i++)
 		v[i]->solo &= rc == DB_OK;   /* re-run alone only what a committed batch left out */
 }

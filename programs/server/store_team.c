@@ -279,6 +279,8 @@ int store_audit_add(struct store *st, long long now, const char *kind, const str
 	return in_tx(st, audit_tx, &a, err);
 }
 
+void store_audit_sync(struct store *st) { ingest_audit_flush(st, 0); }
+
 /* ---- devices ---- */
 
 struct dev_op {

@@ -61,6 +61,10 @@ int store_token_delete(struct store *st, const char *name, const struct store_ac
 int store_audit_add(struct store *st, long long now, const char *kind, const struct store_actor *who,
 		    const char *subject, const char *detail, struct buf *err);
 
+/* The ingest counts not yet written (at most a second's), written now:
+ * before the audit log is read. */
+void store_audit_sync(struct store *st);
+
 /* Devices.  1 done, 0 no such device, -1 error (err).  *changed: the state
  * changed (false: it was already retired / active). */
 int store_device_retire(struct store *st, long long id, bool retire, long long now, const struct store_actor *who,
