@@ -10,7 +10,8 @@ SQLite and PostgreSQL.
   read token and an agent token, 403 for a change without the CSRF header;
   an admin's session passes.
 - The audit log: logins, failed logins (the user name as given, hostile,
-  comes back exactly, JSON-escaped; the client address), user and token
+  comes back exactly, JSON-escaped; the client address, through a trusted
+  proxy's X-Forwarded-For), a lockout (once, when it begins), user and token
   changes from the CLI and the API, reports per token and day counted (3
   reports = one row with count 3), filters kind / since / actor, paging.
 - Devices: retired devices leave the lists, the summary and every
@@ -153,7 +154,7 @@ def run(kind):
     p = cli(db, "token", "delete", "--name", "old")
     check(t + "token-delete-missing", p.returncode == 1 and "no token named old" in p.stderr, p.stderr)
 
-    s = Server(db, name=kind + "-team")
+    s = Server(db, "--trusted-proxy", "127.0.0.1", name=kind + "-team")
     try:
         run_server(t, db, s, agent, reader)
     finally:
@@ -323,6 +324,18 @@ def run_server(t, db, s, agent, reader):
     check(t + "last-admin-kept-409", st == 409 and "last admin" in js.get("error", ""), (st, js))
     check_eq(t + "last-admin-demote-409",
              call(s, "POST", "/api/v1/users/root/role", cookie, csrf, {"role": "viewer"})[0], 409)
+
+    # --- a lockout: 21 failures for one account from 21 addresses (a trusted
+    # proxy's X-Forwarded-For) lock it; that is audited once, when it begins
+    for i in range(21):
+        s.request("POST", "/api/v1/login", json.dumps({"user": "target", "password": "guess %d" % i}),
+                  {"Content-Type": "application/json", "X-Forwarded-For": "198.51.100.%d" % (i + 1)})
+    st, js = call(s, "GET", "/api/v1/audit?kind=lockout", cookie)
+    check(t + "audit-lockout", st == 200 and len(js["items"]) == 1 and js["items"][0]["subject"] == "target"
+          and js["items"][0]["client"].startswith("198.51.100."), js)
+    st, js = call(s, "GET", "/api/v1/audit?kind=login_failed&limit=500", cookie)
+    clients = {x["client"] for x in js["items"] if x["subject"] == "target"}
+    check(t + "audit-failed-client-address", len(clients) == 21, sorted(clients))
 
     # --- the audit log
     deadline = time.time() + 10
