@@ -14,7 +14,11 @@ PostgreSQL, and concurrent batches over shared devices on PostgreSQL.
 - PostgreSQL: 16 clients x 12 reports all on the same 5 devices (two
   batches at once take device rows in one order: no deadlock), one of them
   losing its database connection mid-batch (the batch is re-run): every
-  report is accepted and stored once, and the counters equal a recount."""
+  report is accepted and stored once, and the counters equal a recount;
+  then one device retired and one deleted (issue 20 point 9), and they
+  still equal a recount over the active devices.
+- (t_server_team.py checks every aggregate kind and the trend's newest row
+  against a recount through retire, unretire, reappearance and delete.)"""
 import os
 import sys
 import threading
@@ -116,6 +120,11 @@ def run(kind):
     # (and issue 20 point 7's: what an attempt decoded)
     for col in ("payload", "payload_b64", "domain"):
         db_sql(db, "ALTER TABLE attempts DROP COLUMN " + col)
+    # (and issue 20 point 9's, branch team: roles, last use, audit, retired)
+    db_sql(db, "DROP TABLE audit")
+    db_sql(db, "DROP INDEX devices_retired")
+    for tc in (("users", "role"), ("tokens", "last_used"), ("devices", "retired"), ("devices", "reappeared")):
+        db_sql(db, "ALTER TABLE %s DROP COLUMN %s" % tc)
     if kind == "pg":
         db_sql(db, "ALTER TABLE agg_batch DROP COLUMN gen; ALTER TABLE agg_delta DROP COLUMN gen")
     # (and the webhooks migration, issue 20 point 10's)
@@ -206,6 +215,31 @@ def run_pg_concurrency():
              rows(db_sql(db, "SELECT c.value, f.version, f.status, COUNT(*), COUNT(DISTINCT f.device_id)"
                              " FROM findings f, jsonb_array_elements_text(f.cves_json::jsonb) c(value)"
                              " GROUP BY c.value, f.version, f.status")))
+    # issue 20 point 9: a device retired, another deleted, while the
+    # counters above are the fleet's: they still equal a recount over the
+    # active devices' rows (retire and delete take each device's share out)
+    ids = db_sql(db, "SELECT id FROM devices ORDER BY id").split()
+    p = cli(db, "device", "retire", ids[0])
+    check(t + "retire-one", p.returncode == 0, p.stderr)
+    p = cli(db, "device", "delete", ids[1])
+    check(t + "delete-one", p.returncode == 0, p.stderr)
+    s.get_json("/api/v1/summary", reader)   # merges
+    check_eq(t + "agg-version-after-retire-delete",
+             rows(db_sql(db, "SELECT akey, sub, status, files, devices FROM agg WHERE kind = 'version'"
+                             " AND (files <> 0 OR devices <> 0)")),
+             rows(db_sql(db, "SELECT version, component, status, COUNT(*), COUNT(DISTINCT device_id)"
+                             " FROM findings WHERE device_id IN (SELECT id FROM devices WHERE retired = 0)"
+                             " GROUP BY version, component, status")))
+    check_eq(t + "agg-cvever-after-retire-delete",
+             rows(db_sql(db, "SELECT akey, sub, status, files, devices FROM agg WHERE kind = 'cvever'"
+                             " AND (files <> 0 OR devices <> 0)")),
+             rows(db_sql(db, "SELECT c.value, f.version, f.status, COUNT(*), COUNT(DISTINCT f.device_id)"
+                             " FROM findings f, jsonb_array_elements_text(f.cves_json::jsonb) c(value)"
+                             " WHERE f.device_id IN (SELECT id FROM devices WHERE retired = 0)"
+                             " GROUP BY c.value, f.version, f.status")))
+    check_eq(t + "trend-devices-after-retire-delete",
+             db_sql(db, "SELECT devices FROM trend ORDER BY day DESC LIMIT 1"),
+             db_sql(db, "SELECT COUNT(*) FROM devices WHERE retired = 0"))
     check_eq(t + "counters-match-rows",
              db_sql(db, "SELECT COUNT(*) FROM devices d WHERE n_vulnerable + n_mitigated + n_safe <>"
                         " (SELECT COUNT(*) FROM findings f WHERE f.device_id = d.id)"), "0")

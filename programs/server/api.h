@@ -23,4 +23,9 @@ void api_webhooks_post(struct req *rq, const char *path);
 void api_openapi(struct req *rq);
 void api_metrics(struct req *rq);
 
+/* The admin's routes (api_team.c): 0 not one of them, 1 a read, 2 a
+ * change, -1 one of them with a method it does not take. */
+int api_team_match(const char *path, const char *method);
+void api_team(struct req *rq, const char *path);   /* an admin's session only */
+
 #endif

@@ -21,33 +21,36 @@ static int one_obj(void *ctx, const struct dbrow *r)
  * an index (last_seen, priority). */
 static const char SUMMARY_SQL[] =
 	"SELECT COALESCE(t.devices, 0), COALESCE(t.exposed, 0), COALESCE(t.attacked, 0),"
-	" (SELECT COUNT(*) FROM devices WHERE priority IN (3, 7)),"
+	" (SELECT COUNT(*) FROM devices WHERE retired = 0 AND priority IN (3, 7)),"
 	" COALESCE(t.devices_vulnerable, 0),"
-	" (SELECT COUNT(*) FROM devices WHERE last_seen < ?),"
+	" (SELECT COUNT(*) FROM devices WHERE retired = 0 AND last_seen < ?),"
 	" COALESCE(t.vulnerable, 0), COALESCE(t.mitigated, 0), COALESCE(t.safe, 0), COALESCE(t.restart, 0),"
-	" COALESCE(t.attempts, 0), (SELECT COALESCE(MAX(last_seen), 0) FROM devices),"
+	" COALESCE(t.attempts, 0), (SELECT COALESCE(MAX(last_seen), 0) FROM devices WHERE retired = 0),"
 	/* machine ids that several devices (installs) share: clones */
-	" (SELECT COUNT(*) FROM (SELECT machine_id FROM devices WHERE machine_id <> ''"
+	" (SELECT COUNT(*) FROM (SELECT machine_id FROM devices WHERE retired = 0 AND machine_id <> ''"
 	"  GROUP BY machine_id HAVING COUNT(*) > 1) s),"
 	/* issue 20: critically exposed (priority 6, 7: its index), devices
 	 * with a critical vulnerable file, coverage of the last scan */
-	" (SELECT COUNT(*) FROM devices WHERE priority >= 6),"
+	" (SELECT COUNT(*) FROM devices WHERE retired = 0 AND priority >= 6),"
 	" (SELECT COALESCE(SUM(devices), 0) FROM agg WHERE kind = 'severity' AND akey = 'critical'"
 	"  AND status = 'vulnerable'),"
 	" (SELECT COALESCE(SUM(files), 0) FROM agg WHERE kind = 'severity' AND akey = 'critical'"
 	"  AND status = 'vulnerable'),"
-	" (SELECT COUNT(*) FROM devices WHERE coverage = 'full'),"
-	" (SELECT COUNT(*) FROM devices WHERE coverage = 'partial'),"
-	" (SELECT COUNT(*) FROM devices WHERE coverage = 'unknown'),"
-	" (SELECT COUNT(*) FROM devices WHERE coverage = 'none')"
+	" (SELECT COUNT(*) FROM devices WHERE retired = 0 AND coverage = 'full'),"
+	" (SELECT COUNT(*) FROM devices WHERE retired = 0 AND coverage = 'partial'),"
+	" (SELECT COUNT(*) FROM devices WHERE retired = 0 AND coverage = 'unknown'),"
+	" (SELECT COUNT(*) FROM devices WHERE retired = 0 AND coverage = 'none'),"
+	/* issue 20 point 9: retired devices are out of every count above (the
+	 * trend row's too: retiring one takes its share out); how many */
+	" (SELECT COUNT(*) FROM devices WHERE retired <> 0)"
 	" FROM (SELECT 1 AS one) o LEFT JOIN (SELECT * FROM trend ORDER BY day DESC LIMIT 1) t ON 1 = 1";
 
 struct summary_ctx { struct buf *out; int stale_days; };
 static int summary_row(void *ctx, const struct dbrow *r)
 {
 	struct summary_ctx *s = ctx;
-	long long v[20];
-	for (int i = 0; i < 20; i++)
+	long long v[21];
+	for (int i = 0; i < 21; i++)
 		v[i] = dbrow_int(r, i);
 	buf_printf(s->out,
 		   "{\"devices\":%lld,\"devices_exposed\":%lld,\"devices_attacked\":%lld,"
@@ -56,9 +59,9 @@ static int summary_row(void *ctx, const struct dbrow *r)
 		   "\"processes_restart_required\":%lld,\"attempts\":%lld,\"last_report\":%lld,"
 		   "\"shared_machine_ids\":%lld,\"devices_critical_exposed\":%lld,\"devices_critical\":%lld,"
 		   "\"files_critical\":%lld,\"coverage\":{\"full\":%lld,\"partial\":%lld,\"unknown\":%lld,"
-		   "\"none\":%lld},\"devices_not_fully_scanned\":%lld}",
+		   "\"none\":%lld},\"devices_not_fully_scanned\":%lld,\"devices_retired\":%lld}",
 		   v[0], v[1], v[2], v[3], v[4], v[5], s->stale_days, v[6], v[7], v[8], v[9], v[10], v[11], v[12],
-		   v[13], v[14], v[15], v[16], v[17], v[18], v[19], v[17] + v[18] + v[19]);
+		   v[13], v[14], v[15], v[16], v[17], v[18], v[19], v[17] + v[18] + v[19], v[20]);
 	return 1;
 }
 
@@ -124,7 +127,7 @@ static void overview(struct req *rq)
 	buf_adds(o, ",\"top_devices\":");
 	struct dbv p[1] = {dv_int(api_stale_cutoff(rq))};
 	buf_reset(&sql);
-	buf_printf(&sql, "%s WHERE d.priority > 0 OR d.n_vulnerable > 0 ORDER BY d.priority DESC, d.n_vulnerable DESC,"
+	buf_printf(&sql, "%s WHERE d.retired = 0 AND (d.priority > 0 OR d.n_vulnerable > 0) ORDER BY d.priority DESC, d.n_vulnerable DESC,"
 			 " d.id LIMIT 10", api_device_cols);
 	rc |= array(rq, o, buf_cstr(&sql), p, 1, 10);
 	buf_adds(o, "}\n");

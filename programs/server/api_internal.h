@@ -57,6 +57,12 @@ extern const char api_agg_status_cols[];
  * title, then api_agg_status_cols; without ORDER BY. */
 extern const char api_cve_sql[];
 
+/* retired=0 (default: active devices only), 1 (retired only) or all, as a
+ * condition on retired_col (devices.retired), or when it is NULL on
+ * device_col (a device id); none when device=ID is given without it.
+ * False after answering 400 (api_team.c). */
+bool api_retired_arg(struct req *rq, struct qb *q, const char *retired_col, const char *device_col);
+
 /* api_list.c: answer the list called path; false when there is none. */
 bool api_list(struct req *rq, const char *path);
 

@@ -139,6 +139,8 @@ long long api_stale_cutoff(struct req *rq)
 	/* issue 20: critical vulnerable files, a reachable JVM running one, \
 	 * what the last scan covered (full, partial, unknown, none) */ \
 	" d.n_critical AS critical, d.critical_exposed, d.coverage," \
+	/* issue 20 point 9: when retired (0: active), when it came back */ \
+	" d.retired, d.reappeared," \
 	/* other devices with this machine id: clones, never merged (issue 19) */ \
 	" CASE WHEN d.machine_id = '' THEN 0 ELSE (SELECT COUNT(*) FROM devices d2" \
 	"  WHERE d2.machine_id = d.machine_id AND d2.id <> d.id) END AS shared_machine_id"

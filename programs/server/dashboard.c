@@ -14,6 +14,8 @@ extern const char l4s_asset_index_html[];
 extern const char l4s_asset_app_js[];
 extern const char l4s_asset_app_css[];
 extern const char l4s_asset_view_webhooks_js[];
+extern const char l4s_asset_view_audit_js[];   /* issue 20 point 9 */
+extern const char l4s_asset_view_team_js[];
 
 bool dashboard_serve(struct req *rq, const char *path)
 {
@@ -23,6 +25,8 @@ bool dashboard_serve(struct req *rq, const char *path)
 		{"/assets/app.js", l4s_asset_app_js, "text/javascript; charset=utf-8"},
 		{"/assets/app.css", l4s_asset_app_css, "text/css; charset=utf-8"},
 		{"/assets/view_webhooks.js", l4s_asset_view_webhooks_js, "text/javascript; charset=utf-8"},
+		{"/assets/view_audit.js", l4s_asset_view_audit_js, "text/javascript; charset=utf-8"},
+		{"/assets/view_team.js", l4s_asset_view_team_js, "text/javascript; charset=utf-8"},
 	};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		if (!strcmp(path, files[i].path)) {

@@ -28,6 +28,7 @@ struct req {
 	enum auth_kind auth;
 	long long token_id, user_id;
 	struct buf user, csrf;
+	bool admin;                  /* a session of an admin (store_team.h) */
 	/* the answer */
 	int status;
 	const char *ctype;

@@ -6,8 +6,10 @@
  *   POST /api/v1/login                                 anyone (limited per client
  *                                                      address and per account)
  *   POST /api/v1/logout                                session + CSRF header
- *   POST /api/v1/webhooks[/ID/delete|/ID/test]         ADMIN-ONLY (route_admin: for now a
- *                                                      session + CSRF header)
+ *   POST /api/v1/webhooks[/ID/delete|/ID/test]          an admin's session + CSRF header
+ *                                                      (route_admin)
+ *   audit, users, tokens, devices/ID/retire ...        an admin's session (+ CSRF
+ *                                                      header for a change; api_team.c)
  *   GET  / and /assets/...                             anyone (static files)
  *   GET  /api/v1/openapi.json                          anyone (the API's description)
  *   GET  /metrics                                      metrics token (Bearer) only
@@ -30,6 +32,7 @@
 #include "http_limit.h"
 #include "util/jsonw.h"
 #include "store.h"
+#include "store_team.h"
 
 static const char *cookie_name(struct server *srv)
 {
@@ -78,9 +81,12 @@ static bool authenticate(struct req *rq)
 	if (sid && strlen(sid) == 64) {
 		char hex[65];
 		auth_sha256_hex(sid, strlen(sid), hex);
-		int found = store_session_get(srv->st, hex, http_req_now(), &rq->user_id, &rq->user, &rq->csrf, &err);
-		if (found > 0)
+		char role[16];
+		int found = store_session_get(srv->st, hex, http_req_now(), &rq->user_id, &rq->user, &rq->csrf, role, &err);
+		if (found > 0) {
 			rq->auth = AUTH_SESSION;
+			rq->admin = !strcmp(role, "admin");
+		}
 	}
 	buf_free(&err);
 	return true;
@@ -182,15 +188,28 @@ static bool log_now(struct ratelimit *rl, const char *key)
 	return !http_limit_take(rl, k, 1.0 / 600, 1);
 }
 
+/* an audit row about a login (issue 20 point 9): the user name as given,
+ * the client's address; a failure to write it is logged, not answered */
+static void login_audit(struct req *rq, const char *kind, const char *user, const char *ip, const char *detail)
+{
+	struct buf err = BUF_INIT;
+	struct store_actor who = {strcmp(kind, "login") ? "" : user, ip};
+	if (store_audit_add(rq->srv->st, http_req_now(), kind, &who, user, detail, &err))
+		fprintf(stderr, "log4scan-server: audit: %s\n", buf_cstr(&err));
+	buf_free(&err);
+}
+
 static void login_failed(struct req *rq, const char *user, const char *ip, const char *akey, const char *pkey)
 {
 	struct ratelimit *rl = rq->srv->rl;
 	char name[68];
+	login_audit(rq, "login_failed", user, ip, "");
 	if (!http_limit_take(rl, akey, LOGIN_ACCT_RATE, LOGIN_ACCT_BURST) &&
 	    http_limit_wait(rl, akey, LOGIN_ACCT_RATE, LOGIN_ACCT_BURST) && log_now(rl, akey)) {
 		log_name(user, name);
 		fprintf(stderr, "log4scan-server: login: account \"%s\" locked after %d failed logins (the last from %s):"
 			" addresses that failed for it wait, others may still log in\n", name, LOGIN_ACCT_BURST, ip);
+		login_audit(rq, "lockout", user, ip, "account locked against the addresses that failed for it");
 	}
 	if (!http_limit_take(rl, pkey, LOGIN_PAIR_RATE, LOGIN_PAIR_BURST) &&
 	    http_limit_wait(rl, pkey, LOGIN_PAIR_RATE, LOGIN_PAIR_BURST) &&
@@ -198,6 +217,7 @@ static void login_failed(struct req *rq, const char *user, const char *ip, const
 		log_name(user, name);
 		fprintf(stderr, "log4scan-server: login: %s locked out of account \"%s\" after %d failures\n", ip, name,
 			LOGIN_PAIR_BURST);
+		login_audit(rq, "lockout", user, ip, "this address locked out of the account");
 	}
 }
 
@@ -268,11 +288,19 @@ static void do_login(struct req *rq)
 	}
 	buf_printf(&rq->cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", cookie_name(srv), sid, ttl,
 		   srv->cfg.secure_cookies ? "; Secure" : "");
+	login_audit(rq, "login", buf_cstr(&user), ip, "");
+	/* the role the session has (the dashboard shows an admin's controls) */
+	char role[16] = "";
+	long long suid = 0;
+	struct buf su = BUF_INIT, sc = BUF_INIT;
+	store_session_get(srv->st, sidhash, now, &suid, &su, &sc, role, &err);
+	buf_free(&su);
+	buf_free(&sc);
 	rq->status = 200;
 	rq->ctype = "application/json";
 	buf_adds(&rq->out, "{\"user\":");
 	json_cstr(&rq->out, buf_cstr(&user));
-	buf_printf(&rq->out, ",\"csrf\":\"%s\"}\n", csrf);
+	buf_printf(&rq->out, ",\"csrf\":\"%s\",\"role\":\"%s\"}\n", csrf, strcmp(role, "admin") ? "viewer" : "admin");
 out:
 	buf_free(&pair);
 	buf_free(&user);
@@ -282,17 +310,16 @@ out:
 }
 
 /* ADMIN-ONLY routes call this first (one call each, marked "ADMIN-ONLY"):
- * for now any logged-in user with the session's CSRF token and a
- * same-origin request (tokens never manage anything).  When user roles
- * arrive (issue 20 point 9) this is the one place to require the admin
- * role.  false after answering. */
+ * an admin's session with its CSRF token and a same-origin request
+ * (tokens never manage anything; viewers read only).  false after
+ * answering. */
 static bool route_admin(struct req *rq)
 {
 	const char *tok = http_req_header(rq, "X-CSRF-Token");
 	if (rq->auth == AUTH_NONE)
 		http_req_error(rq, 401, "login required");
-	else if (rq->auth != AUTH_SESSION)
-		http_req_error(rq, 403, "an administrator's session is required (tokens cannot manage the server)");
+	else if (rq->auth != AUTH_SESSION || !rq->admin)
+		http_req_error(rq, 403, "only an admin may do this (tokens and viewers cannot manage the server)");
 	else if (!tok || !auth_ct_equal(tok, buf_cstr(&rq->csrf)) || !same_origin(rq))
 		http_req_error(rq, 403, "missing or wrong CSRF token");
 	else
@@ -426,6 +453,24 @@ void http_route(struct req *rq)
 			api_webhooks_post(rq, p);
 		return;
 	}
+	/* issue 20 point 9: an admin's session only (api_team.c) */
+	int team = api_team_match(p, rq->method);
+	if (team) {
+		const char *tok = http_req_header(rq, "X-CSRF-Token");
+		if (team < 0)
+			http_req_error(rq, 405, "method not allowed");
+		else if (rq->auth == AUTH_NONE)
+			http_req_error(rq, 401, "login as an admin");
+		else if (rq->auth != AUTH_SESSION || !rq->admin)
+			http_req_error(rq, 403, "only an admin may do this");
+		else if (team == 2 && (!tok || !auth_ct_equal(tok, buf_cstr(&rq->csrf)) || !same_origin(rq)))
+			http_req_error(rq, 403, "missing or wrong CSRF token");
+		else if (http_req_args_utf8(rq)) {
+			api_team(rq, p);
+			http_req_args_check(rq);
+		}
+		return;
+	}
 	if (!get) {
 		http_req_error(rq, 405, "method not allowed");
 		return;
@@ -451,7 +496,8 @@ void http_route(struct req *rq)
 		rq->ctype = "application/json";
 		buf_adds(&rq->out, "{\"user\":");
 		json_cstr(&rq->out, buf_cstr(&rq->user));
-		buf_printf(&rq->out, ",\"csrf\":\"%s\"}\n", buf_cstr(&rq->csrf));
+		buf_printf(&rq->out, ",\"csrf\":\"%s\",\"role\":\"%s\"}\n", buf_cstr(&rq->csrf),
+			   rq->admin ? "admin" : "viewer");
 		http_req_args_check(rq);
 		return;
 	}

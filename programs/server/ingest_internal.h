@@ -145,4 +145,13 @@ int store_merge_apply(struct dbc *c, struct deltas *dl, long long now);
 /* PostgreSQL: append dl as one agg_batch row, for store_merge(). */
 int store_merge_append(struct dbc *c, struct deltas *dl, long long now);
 
+/* ---- ingest_device.c: a device's share of the counters, the audit's ingest rows ---- */
+
+/* Add (sign > 0) or take out (sign < 0) everything device_id's stored rows
+ * add to agg and to the trend's totals, into dl (the caller holds the
+ * device row and applies dl). */
+int ingest_device_contrib(struct dbc *c, long long device_id, int sign, struct deltas *dl);
+/* n more reports taken with token_id (0: imported) on now's UTC day */
+int ingest_audit_count(struct dbc *c, long long token_id, long long n, long long now);
+
 #endif

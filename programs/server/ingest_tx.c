@@ -31,6 +31,7 @@ struct dev_state {
 	long long id, scan_created, ps_created, last_created, n_reports;
 	long long n_vulnerable, n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked;
 	long long n_critical, critical_exposed;
+	long long retired;           /* when it was retired (0: active) */
 	char findings_hash[65];
 	char *tags_json;             /* the device's tags (owned) */
 	bool found;
@@ -48,6 +49,7 @@ static int dev_cb(void *ctx, const struct dbrow *r)
 	snprintf(d->findings_hash, sizeof d->findings_hash, "%s", dbrow_text(r, n));
 	free(d->tags_json);
 	d->tags_json = xstrdup(dbrow_text(r, n + 1) ? dbrow_text(r, n + 1) : "[]");
+	d->retired = dbrow_int(r, n + 2);
 	d->found = true;
 	return 1;
 }
@@ -323,7 +325,7 @@ static const char DEVICE_UPSERT[] =
 	" ON CONFLICT(ident) DO UPDATE SET ident = excluded.ident"
 	" RETURNING id, scan_created, ps_created, last_created, n_reports, n_vulnerable,"
 	" n_mitigated, n_safe, n_processes, n_restart, n_attempts, n_errors, exposed, attacked,"
-	" n_critical, critical_exposed, findings_hash, tags_json";
+	" n_critical, critical_exposed, findings_hash, tags_json, retired";
 
 /* The first report of an agent id from a machine whose device was made by
  * agents without one: that device becomes this install's (its history and
@@ -351,6 +353,25 @@ static int adopt_legacy(struct tx *t)
 	return t->d.found ? DB_OK : DB_ERR;
 }
 
+/* A retired device reports again (issue 20 point 9): it comes back, flagged
+ * (devices.reappeared, an audit row) so that a machine thought gone is
+ * noticed; its stored rows count again before this report changes them.
+ * (A duplicate report rolls this back with the rest.) */
+static int tx_reappear(struct tx *t)
+{
+	int rc = ingest_device_contrib(t->c, t->d.id, +1, t->dl);
+	struct dbv p[2] = {dv_int(t->now), dv_int(t->d.id)};
+	struct dbv a[3] = {dv_int(t->now), dv_text(buf_cstr((struct buf *)&t->pl->ident)), dv_int(t->token_id)};
+	if (rc == DB_OK)
+		rc = dbc_exec(t->c, "UPDATE devices SET retired = 0, reappeared = ? WHERE id = ?", p, 2, NULL, NULL);
+	if (rc == DB_OK)
+		rc = dbc_exec(t->c, "INSERT INTO audit(at, kind, actor, subject, detail)"
+				    " VALUES(?, 'device_reappeared', '', ?, 'reported again after being retired (token ' ||"
+				    " CAST(? AS TEXT) || ')')", a, 3, NULL, NULL);
+	t->d.retired = 0;
+	return rc;
+}
+
 /* 1. the device row, locked; then what this report replaces */
 static int tx_device(struct tx *t)
 {
@@ -365,6 +386,8 @@ static int tx_device(struct tx *t)
 	if (d->n_reports == 0 && r->agent_id[0] && (rc = adopt_legacy(t)))
 		return rc;
 	t->res->device_id = d->id;
+	if (d->retired && (rc = tx_reappear(t)))
+		return rc;
 	bool is_scan = t->pl->is_scan, is_ps = t->pl->is_ps;
 	t->repl_findings_all = is_scan && r->created_epoch >= d->scan_created;
 	t->repl_findings_pid = is_ps && r->created_epoch >= d->ps_created;

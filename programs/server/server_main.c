@@ -2,9 +2,11 @@
  *
  *   log4scan-server [serve] [--listen HOST:PORT] [--db URL] [options]
  *   log4scan-server token create --name NAME [--role agent|read|metrics]
- *   log4scan-server token revoke --name NAME
+ *   log4scan-server token revoke|delete --name NAME
  *   log4scan-server token list
- *   log4scan-server user add NAME [--password-file FILE] [--replace]
+ *   log4scan-server user add NAME [--role admin|viewer] [--password-file FILE] [--replace]
+ *   log4scan-server user list | delete NAME | role NAME --role admin|viewer
+ *   log4scan-server device list-retired | retire ID | unretire ID | delete ID
  *   log4scan-server migrate                  create / upgrade the schema
  *   log4scan-server check-report [FILE]      validate a report offline
  *   log4scan-server import FILE...           store reports carried in by hand
@@ -34,14 +36,17 @@
 #include "server_sandbox.h"
 #include "store.h"
 #include "store_rules.h"
+#include "store_team.h"
 #include "webhook.h"
 
 static const char USAGE[] =
 	"usage: log4scan-server [serve] [--listen HOST:PORT] [--db URL] [options]\n"
 	"       log4scan-server token create --name NAME [--role agent|read|metrics]\n"
-	"       log4scan-server token revoke --name NAME\n"
+	"       log4scan-server token revoke|delete --name NAME\n"
 	"       log4scan-server token list\n"
-	"       log4scan-server user add NAME [--password-file FILE] [--replace]\n"
+	"       log4scan-server user add NAME [--role admin|viewer] [--password-file FILE] [--replace]\n"
+	"       log4scan-server user list | delete NAME | role NAME --role admin|viewer\n"
+	"       log4scan-server device list-retired | retire ID | unretire ID | delete ID\n"
 	"       log4scan-server migrate\n"
 	"       log4scan-server check-report [FILE]\n"
 	"       log4scan-server import FILE|- ...   store saved reports (air-gapped hosts)\n"
@@ -203,31 +208,54 @@ static struct store *open_store(struct opts *o, int pool)
 	return st;
 }
 
+/* ---- token and user (issue 20 point 9: store_team.h) ---- */
+
+static const struct store_actor CLI_ACTOR = {"cli", ""};
+
+/* an epoch time as ISO 8601 UTC ("never" for 0) */
+static const char *iso(long long t, char out[32])
+{
+	if (!t)
+		return strcpy(out, "never");
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return out;
+}
+
+/* the NAME of token revoke / delete: --name NAME or the word after */
+static const char *sub_name(struct opts *o)
+{
+	return o->name ? o->name : o->npos > 2 ? o->positional[2] : NULL;
+}
+
 static int cmd_token(struct opts *o)
 {
 	const char *sub = o->npos > 1 ? o->positional[1] : "";
+	const char *name = sub_name(o);
 	struct buf err = BUF_INIT;
 	int rc = 0;
-	if (strcmp(sub, "create") && strcmp(sub, "revoke"))
-		return die_usage("token needs create, revoke or list%s", "");
-	if (!o->name || !*o->name || strlen(o->name) > 128)
+	if (strcmp(sub, "create") && strcmp(sub, "revoke") && strcmp(sub, "delete"))
+		return die_usage("token needs create, revoke, delete or list%s", "");
+	if (!name || !*name || strlen(name) > 128)
 		return die_usage("token %s needs --name NAME", sub);
+	const char *role = o->role ? o->role : "agent";
+	/* metrics: GET /metrics only (metrics.h) */
+	if (!strcmp(sub, "create") && strcmp(role, "agent") && strcmp(role, "read") && strcmp(role, "metrics"))
+		return die_usage("--role must be agent, read or metrics, not %s", role);
 	struct store *st = open_store(o, 1);
 	if (!st)
 		return 1;
-	if (!strcmp(sub, "revoke")) {
-		rc = store_token_revoke(st, o->name, (long long)time(NULL), &err) ? 1 : 0;
+	if (strcmp(sub, "create")) {
+		bool del = !strcmp(sub, "delete");
+		rc = (del ? store_token_delete(st, name, &CLI_ACTOR, &err)
+			  : store_token_revoke_by(st, name, (long long)time(NULL), &CLI_ACTOR, &err)) ? 1 : 0;
 		if (rc)
 			fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 		else
-			fprintf(stderr, "log4scan-server: token %s revoked\n", o->name);
+			fprintf(stderr, "log4scan-server: token %s %s\n", name, del ? "deleted" : "revoked");
 	} else {
-		const char *role = o->role ? o->role : "agent";
-		/* metrics: GET /metrics only (metrics.h) */
-		if (strcmp(role, "agent") && strcmp(role, "read") && strcmp(role, "metrics")) {
-			store_close(st);
-			return die_usage("--role must be agent, read or metrics, not %s", role);
-		}
 		struct buf tok = BUF_INIT;
 		char hex[65];
 		if (auth_new_token(&tok)) {
@@ -235,14 +263,14 @@ static int cmd_token(struct opts *o)
 			rc = 1;
 		} else {
 			auth_sha256_hex(tok.data, tok.len, hex);
-			if (store_token_add(st, o->name, role, hex, (long long)time(NULL), &err)) {
+			if (store_token_create(st, name, role, hex, (long long)time(NULL), &CLI_ACTOR, &err)) {
 				fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 				rc = 1;
 			} else {
 				/* printed once: only its hash is kept */
 				printf("%s\n", buf_cstr(&tok));
 				fprintf(stderr, "log4scan-server: %s token \"%s\" created; it is shown only once\n", role,
-					o->name);
+					name);
 			}
 		}
 		buf_free(&tok);
@@ -255,19 +283,34 @@ static int cmd_token(struct opts *o)
 static int print_token_row(void *ctx, const struct dbrow *r)
 {
 	(void)ctx;
-	printf("%-24s %-6s created %lld%s\n", dbrow_text(r, 0), dbrow_text(r, 1), dbrow_int(r, 2),
-	       dbrow_int(r, 3) ? "  (revoked)" : "");
+	char c[32], u[32], v[32];
+	printf("%-24s %-6s created %s  last used %-20s %s%s\n", dbrow_text(r, 0), dbrow_text(r, 1),
+	       iso(dbrow_int(r, 2), c), iso(dbrow_int(r, 4), u), dbrow_int(r, 3) ? "revoked " : "active",
+	       dbrow_int(r, 3) ? iso(dbrow_int(r, 3), v) : "");
 	return 0;
 }
 
-static int cmd_token_list(struct opts *o)
+static int print_user_row(void *ctx, const struct dbrow *r)
+{
+	(void)ctx;
+	char c[32], l[32];
+	printf("%-24s %-6s created %s  last login %s\n", dbrow_text(r, 0), dbrow_text(r, 1), iso(dbrow_int(r, 2), c),
+	       iso(dbrow_int(r, 3), l));
+	return 0;
+}
+
+/* token list, user list */
+static int cmd_list(struct opts *o, bool users)
 {
 	struct store *st = open_store(o, 1);
 	struct buf err = BUF_INIT;
 	if (!st)
 		return 1;
-	int rc = store_query(st, "SELECT name, role, created, revoked FROM tokens ORDER BY id", NULL, 0,
-			     print_token_row, NULL, &err);
+	int rc = users ? store_query(st, "SELECT u.name, u.role, u.created, (SELECT MAX(a.at) FROM audit a"
+					 " WHERE a.kind = 'login' AND a.subject = u.name) FROM users u ORDER BY u.name",
+				     NULL, 0, print_user_row, NULL, &err)
+		       : store_query(st, "SELECT name, role, created, revoked, last_used FROM tokens ORDER BY id", NULL, 0,
+				     print_token_row, NULL, &err);
 	if (rc)
 		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 	buf_free(&err);
@@ -305,16 +348,38 @@ static int read_password(const char *file, struct buf *pw)
 	return 0;
 }
 
+/* user add NAME [--role R] | list | delete NAME | role NAME --role R */
 static int cmd_user(struct opts *o)
 {
 	const char *sub = o->npos > 1 ? o->positional[1] : "";
 	const char *name = o->npos > 2 ? o->positional[2] : o->name;
-	if (strcmp(sub, "add"))
-		return die_usage("user needs add NAME%s", "");
+	if (!strcmp(sub, "list"))
+		return cmd_list(o, true);
+	if (strcmp(sub, "add") && strcmp(sub, "delete") && strcmp(sub, "role"))
+		return die_usage("user needs add NAME, list, delete NAME or role NAME --role admin|viewer%s", "");
 	if (!name || !*name || strlen(name) > 128)
-		return die_usage("user add needs a NAME%s", "");
+		return die_usage("user %s needs a NAME", sub);
+	const char *role = o->role ? o->role : !strcmp(sub, "role") && o->npos > 3 ? o->positional[3] : NULL;
+	if ((role || !strcmp(sub, "role")) && !store_role_valid(role))
+		return die_usage("--role must be admin or viewer%s", "");
 	struct buf pw = BUF_INIT, hash = BUF_INIT, err = BUF_INIT;
 	int rc = 1;
+	if (strcmp(sub, "add")) {
+		struct store *st = open_store(o, 1);
+		if (!st)
+			return 1;
+		bool del = !strcmp(sub, "delete");
+		if (del ? store_user_delete(st, name, true, &CLI_ACTOR, &err)
+			: store_user_role(st, name, role, &CLI_ACTOR, &err)) {
+			fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+		} else {
+			fprintf(stderr, "log4scan-server: user %s %s%s\n", name, del ? "deleted" : "is now ", del ? "" : role);
+			rc = 0;
+		}
+		store_close(st);
+		buf_free(&err);
+		return rc;
+	}
 	if (read_password(o->password_file, &pw) || pw.len < 8) {
 		fprintf(stderr, "log4scan-server: give a password of at least 8 characters on stdin or with --password-file\n");
 		goto out;
@@ -326,10 +391,11 @@ static int cmd_user(struct opts *o)
 	struct store *st = open_store(o, 1);
 	if (!st)
 		goto out;
-	if (store_user_set(st, name, buf_cstr(&hash), o->replace, &err))
+	char given[16] = "";
+	if (store_user_save(st, name, buf_cstr(&hash), role, o->replace, &CLI_ACTOR, given, &err))
 		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
 	else {
-		fprintf(stderr, "log4scan-server: user %s %s\n", name, o->replace ? "set" : "added");
+		fprintf(stderr, "log4scan-server: user %s %s (role %s)\n", name, o->replace ? "set" : "added", given);
 		rc = 0;
 	}
 	store_close(st);
@@ -559,6 +625,54 @@ static int cmd_rules(struct opts *o)
 	return rc;
 }
 
+static int print_device_row(void *ctx, const struct dbrow *r)
+{
+	(void)ctx;
+	char t[32];
+	printf("%-8lld %-32s retired %s  %s\n", dbrow_int(r, 0), dbrow_text(r, 1), iso(dbrow_int(r, 2), t),
+	       dbrow_text(r, 3));
+	return 0;
+}
+
+/* device list-retired | retire ID | unretire ID | delete ID (store_team.h) */
+static int cmd_device(struct opts *o)
+{
+	const char *sub = o->npos > 1 ? o->positional[1] : "";
+	long long id = 0;
+	bool list = !strcmp(sub, "list-retired");
+	if (!list && ((strcmp(sub, "retire") && strcmp(sub, "unretire") && strcmp(sub, "delete")) || o->npos < 3 ||
+		      !rules_id_arg(o->positional[2], &id)))
+		return die_usage("device needs list-retired, retire ID, unretire ID or delete ID%s", "");
+	struct store *st = open_store(o, 1);
+	if (!st)
+		return 1;
+	struct buf err = BUF_INIT;
+	int rc = 1, found;
+	bool changed = true;
+	long long now = (long long)time(NULL);
+	if (list) {
+		found = store_query(st, "SELECT id, hostname, retired, ident FROM devices WHERE retired <> 0 ORDER BY id",
+				    NULL, 0, print_device_row, NULL, &err) ? -1 : 1;
+	} else if (!strcmp(sub, "delete")) {
+		found = store_device_delete(st, id, now, &CLI_ACTOR, &err);
+	} else {
+		found = store_device_retire(st, id, !strcmp(sub, "retire"), now, &CLI_ACTOR, &changed, &err);
+	}
+	if (found < 0)
+		fprintf(stderr, "log4scan-server: %s\n", buf_cstr(&err));
+	else if (!found)
+		fprintf(stderr, "log4scan-server: no device %lld\n", id);
+	else {
+		if (!list)
+			fprintf(stderr, "log4scan-server: device %lld %s%s\n", id, changed ? "" : "was already ",
+				!strcmp(sub, "delete") ? "deleted" : !strcmp(sub, "retire") ? "retired" : "active");
+		rc = 0;
+	}
+	buf_free(&err);
+	store_close(st);
+	return rc;
+}
+
 static int cmd_serve(struct opts *o)
 {
 	struct server srv;
@@ -662,7 +776,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "serve"))
 		return cmd_serve(&o);
 	if (!strcmp(cmd, "token"))
-		return o.npos > 1 && !strcmp(o.positional[1], "list") ? cmd_token_list(&o) : cmd_token(&o);
+		return o.npos > 1 && !strcmp(o.positional[1], "list") ? cmd_list(&o, false) : cmd_token(&o);
 	if (!strcmp(cmd, "user"))
 		return cmd_user(&o);
 	if (!strcmp(cmd, "check-report"))
@@ -679,6 +793,8 @@ int main(int argc, char **argv)
 		store_close(st);
 		return rc;
 	}
+	if (!strcmp(cmd, "device"))
+		return cmd_device(&o);
 	if (!strcmp(cmd, "migrate")) {
 		struct store *st = open_store(&o, 1);
 		if (!st)

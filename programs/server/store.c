@@ -28,6 +28,7 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	store_merge_stop(st);
+	ingest_audit_flush(st, 0);
 	db_close(st->db);
 	store_ingest_close(st);
 	if (st->rules_close)
@@ -62,23 +63,6 @@ static int simple(struct store *st, const char *sql, const struct dbv *p, int np
 	return store_query(st, sql, p, np, NULL, NULL, err);
 }
 
-int store_user_set(struct store *st, const char *name, const char *pwhash, bool replace, struct buf *err)
-{
-	struct dbv p[3] = {dv_text(name), dv_text(pwhash), dv_int((long long)time(NULL))};
-	if (replace)
-		return simple(st, "INSERT INTO users(name, pwhash, created) VALUES(?, ?, ?)"
-				  " ON CONFLICT(name) DO UPDATE SET pwhash = excluded.pwhash", p, 3, err);
-	long long n = 0;
-	struct dbc *c = db_acquire(st->db);
-	int rc = dbc_int(c, "SELECT COUNT(*) FROM users WHERE name = ?", p, 1, 0, &n);
-	db_release(st->db, c);
-	if (rc == DB_OK && n) {
-		buf_printf(err, "user %s exists (use --replace to set a new password)", name);
-		return DB_ERR;
-	}
-	return simple(st, "INSERT INTO users(name, pwhash, created) VALUES(?, ?, ?)", p, 3, err);
-}
-
 struct user_row { long long id; struct buf *hash; bool found; };
 static int user_cb(void *ctx, const struct dbrow *r)
 {
@@ -100,49 +84,41 @@ int store_user_get(struct store *st, const char *name, long long *id, struct buf
 	return u.found;
 }
 
-int store_token_add(struct store *st, const char *name, const char *role, const char *hash_hex, long long now,
-		    struct buf *err)
-{
-	struct dbv p[4] = {dv_text(name), dv_text(role), dv_text(hash_hex), dv_int(now)};
-	return simple(st, "INSERT INTO tokens(name, role, hash, created) VALUES(?, ?, ?, ?)", p, 4, err);
-}
-
-int store_token_revoke(struct store *st, const char *name, long long now, struct buf *err)
-{
-	struct dbv p[2] = {dv_int(now), dv_text(name)};
-	long long n = 0;
-	struct dbc *c = db_acquire(st->db);
-	int rc = dbc_int(c, "SELECT COUNT(*) FROM tokens WHERE name = ? AND revoked = 0", p + 1, 1, 0, &n);
-	if (rc == DB_OK && n)
-		rc = dbc_exec(c, "UPDATE tokens SET revoked = ? WHERE name = ? AND revoked = 0", p, 2, NULL, NULL);
-	if (rc)
-		buf_printf(err, "%s", dbc_error(c));
-	db_release(st->db, c);
-	if (rc == DB_OK && !n) {
-		buf_printf(err, "no active token named %s", name);
-		return DB_ERR;
-	}
-	return rc;
-}
-
-struct tok_row { long long id; char *role; bool found; };
+struct tok_row { long long id, last_used; char *role; bool found; };
 static int tok_cb(void *ctx, const struct dbrow *r)
 {
 	struct tok_row *t = ctx;
 	t->id = dbrow_int(r, 0);
 	snprintf(t->role, 16, "%s", dbrow_text(r, 1));
+	t->last_used = dbrow_int(r, 2);
 	t->found = true;
 	return 1;
 }
 
+/* The token's last use is written at most once a minute (a lookup happens
+ * when the token cache, http_limit.c, has not seen it for 10 s): `token
+ * list` shows it to the minute, and ingest pays one small UPDATE per token
+ * per minute at most. */
+#define LAST_USED_STEP 60
+
 int store_token_lookup(struct store *st, const char *hash_hex, long long *id, char role[16], struct buf *err)
 {
 	struct dbv p[1] = {dv_text(hash_hex)};
-	struct tok_row t = {0, role, false};
+	struct tok_row t = {0, 0, role, false};
 	role[0] = 0;
-	if (store_query(st, "SELECT id, role FROM tokens WHERE hash = ? AND revoked = 0", p, 1, tok_cb, &t, err))
+	if (store_query(st, "SELECT id, role, last_used FROM tokens WHERE hash = ? AND revoked = 0", p, 1, tok_cb, &t,
+			err))
 		return -1;
 	*id = t.id;
+	long long now = (long long)time(NULL);
+	if (t.found && t.last_used <= now - LAST_USED_STEP) {
+		struct dbv u[3] = {dv_int(now), dv_int(t.id), dv_int(now - LAST_USED_STEP)};
+		struct buf ignored = BUF_INIT;
+		/* best effort: a busy database does not refuse the request */
+		store_query(st, "UPDATE tokens SET last_used = ? WHERE id = ? AND last_used <= ?", u, 3, NULL, NULL,
+			    &ignored);
+		buf_free(&ignored);
+	}
 	return t.found;
 }
 
@@ -156,7 +132,7 @@ int store_session_add(struct store *st, const char *hash_hex, long long user_id,
 	return simple(st, "INSERT INTO sessions(hash, user_id, csrf, created, expires) VALUES(?, ?, ?, ?, ?)", p, 5, err);
 }
 
-struct sess_row { long long uid; struct buf *user, *csrf; bool found; };
+struct sess_row { long long uid; struct buf *user, *csrf; char *role; bool found; };
 static int sess_cb(void *ctx, const struct dbrow *r)
 {
 	struct sess_row *s = ctx;
@@ -165,16 +141,18 @@ static int sess_cb(void *ctx, const struct dbrow *r)
 	buf_adds(s->user, dbrow_text(r, 1));
 	buf_reset(s->csrf);
 	buf_adds(s->csrf, dbrow_text(r, 2));
+	snprintf(s->role, 16, "%s", dbrow_text(r, 3));
 	s->found = true;
 	return 1;
 }
 
 int store_session_get(struct store *st, const char *hash_hex, long long now, long long *user_id,
-		      struct buf *user, struct buf *csrf, struct buf *err)
+		      struct buf *user, struct buf *csrf, char role[16], struct buf *err)
 {
 	struct dbv p[2] = {dv_text(hash_hex), dv_int(now)};
-	struct sess_row s = {0, user, csrf, false};
-	if (store_query(st, "SELECT s.user_id, u.name, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id"
+	struct sess_row s = {0, user, csrf, role, false};
+	role[0] = 0;
+	if (store_query(st, "SELECT s.user_id, u.name, s.csrf, u.role FROM sessions s JOIN users u ON u.id = s.user_id"
 			    " WHERE s.hash = ? AND s.expires >= ?", p, 2, sess_cb, &s, err))
 		return -1;
 	*user_id = s.uid;

@@ -55,18 +55,16 @@ void store_start_merger(struct store *st);
 int store_query(struct store *st, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx,
 		struct buf *err);
 
-/* Accounts.  hash_hex is the SHA-256 of the secret (tokens, sessions). */
-int store_user_set(struct store *st, const char *name, const char *pwhash, bool replace, struct buf *err);
+/* Accounts (users, tokens and their changes: store_team.h).  hash_hex is
+ * the SHA-256 of the secret (tokens, sessions). */
 /* 1 found, 0 not found, -1 error */
 int store_user_get(struct store *st, const char *name, long long *id, struct buf *pwhash, struct buf *err);
-int store_token_add(struct store *st, const char *name, const char *role, const char *hash_hex, long long now,
-		    struct buf *err);
-int store_token_revoke(struct store *st, const char *name, long long now, struct buf *err);
 int store_token_lookup(struct store *st, const char *hash_hex, long long *id, char role[16], struct buf *err);
 int store_session_add(struct store *st, const char *hash_hex, long long user_id, const char *csrf,
 		      long long now, long long expires, struct buf *err);
+/* role: the user's, admin or viewer (store_team.h) */
 int store_session_get(struct store *st, const char *hash_hex, long long now, long long *user_id,
-		      struct buf *user, struct buf *csrf, struct buf *err);
+		      struct buf *user, struct buf *csrf, char role[16], struct buf *err);
 int store_session_del(struct store *st, const char *hash_hex, struct buf *err);
 
 struct ingest_result {

@@ -42,8 +42,10 @@ static int ingest_single(struct store *st, const struct report *r, const struct 
 			ingest_deltas_free(&dl);
 			if (rc == DB_OK)
 				rc = dbc_commit(c);
-			if (rc == DB_OK)
+			if (rc == DB_OK) {
+				ingest_audit_note(st, token_id, 1, now);
 				break;
+			}
 			dbc_rollback(c);
 		}
 		if (rc != DB_RETRY)
@@ -200,6 +202,9 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 	if (rc == DB_OK)
 		for (size_t i = 0; i < an.n; i++)
 			ingest_archmap_put(st->ing->archmap, an.v[i].sha, an.v[i].id);
+	for (size_t i = 0; rc == DB_OK && i < n; i++)
+		if (v[i]->rc == DB_OK && !v[i]->res->duplicate)
+			ingest_audit_note(st, v[i]->token_id, 1, v[i]->now);
 	free(an.v);
 	for (size_t i = 0; i < n; i++) {
 		if (rc && !v[i]->rc) {
@@ -208,6 +213,10 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 		}
 	}
 	db_release(st->db, c);
+	/* SQLite: the audit's ingest counts, at most once a second (PostgreSQL:
+	 * the merger writes them) */
+	if (!pg)
+		ingest_audit_flush(st, 1);
 	for (size_t i = 0; i < n; i++)
 		v[i]->solo &= rc == DB_OK;   /* re-run alone only what a committed batch left out */
 }
@@ -314,6 +323,7 @@ int store_ingest(struct store *st, const struct report *r, long long token_id, l
 void store_ingest_open(struct store *st)
 {
 	st->ing = xcalloc(1, sizeof *st->ing);
+	pthread_mutex_init(&st->ing->audit_mu, NULL);
 	pthread_mutex_init(&st->ing->gc_mu, NULL);
 	pthread_cond_init(&st->ing->merge_cv, NULL);
 	st->ing->gc_tail = &st->ing->gc_head;
@@ -325,6 +335,8 @@ void store_ingest_close(struct store *st)
 	st->ing->archmap = NULL;
 	pthread_cond_destroy(&st->ing->merge_cv);
 	pthread_mutex_destroy(&st->ing->gc_mu);
+	pthread_mutex_destroy(&st->ing->audit_mu);
+	free(st->ing->audit_v);
 	free(st->ing);
 	st->ing = NULL;
 }

@@ -27,6 +27,12 @@ struct ingest_state {
 	pthread_t merge_thread;
 	pthread_cond_t merge_cv;
 	bool merge_running, merge_stop;
+	/* reports per token and day not yet in the audit log
+	 * (ingest_audit_note), and when they were last written */
+	pthread_mutex_t audit_mu;
+	struct audit_pending { long long token_id, n, at; } *audit_v;
+	size_t audit_n, audit_cap;
+	long long audit_flushed;
 };
 
 /* store_schema.c: create or upgrade the schema (st->schema_version set) */
@@ -38,6 +44,11 @@ int cve_info_load(struct store *st, struct buf *err);
  * reports) */
 void store_ingest_open(struct store *st);
 void store_ingest_close(struct store *st);
+/* ingest_device.c: n reports taken with token_id, for the audit log;
+ * _flush writes those noted unless it did less than min_gap seconds ago
+ * (after a batch on SQLite, the merger on PostgreSQL, store_close) */
+void ingest_audit_note(struct store *st, long long token_id, long long n, long long now);
+void ingest_audit_flush(struct store *st, long long min_gap);
 
 /* store_merge.c: stop the merger thread, if running, after a last merge */
 void store_merge_stop(struct store *st);

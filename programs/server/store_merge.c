@@ -202,6 +202,7 @@ static void *merger(void *arg)
 			break;
 		pthread_mutex_unlock(&st->ing->gc_mu);
 		store_merge(st, NULL);
+		ingest_audit_flush(st, 0);
 		pthread_mutex_lock(&st->ing->gc_mu);
 	}
 	pthread_mutex_unlock(&st->ing->gc_mu);

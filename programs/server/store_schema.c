@@ -252,6 +252,29 @@ static const char *const MIGRATIONS[] = {
 	"CREATE TABLE vuln_archives (akey TEXT PRIMARY KEY, first_seen BIGINT NOT NULL);"
 	"INSERT INTO vuln_archives(akey, first_seen) SELECT DISTINCT a.sha256, 0 FROM archives a"
 	"  JOIN findings f ON f.archive_id = a.id WHERE f.status = 'vulnerable';",
+	/* 14 (branch team, issue 20 point 9): running it for a team.
+	 * - users.role: admin (manages users, tokens, devices; reads the audit
+	 *   log) or viewer (reads); the users from before roles are admins.
+	 * - tokens.last_used: when the token was last seen (written at most
+	 *   once a minute per token, see store_token_lookup); token names
+	 *   unique among tokens not revoked (older duplicates keep theirs).
+	 * - audit: who did what (store_team.c); one row per event, but ingests
+	 *   are one row per token per UTC day with a count (akey
+	 *   'ingest:TOKEN_ID:DAY', unique; NULL elsewhere).
+	 * - devices.retired: when it was retired (0: active); retired devices
+	 *   are out of every count, list and aggregate (their agg and trend
+	 *   contributions are taken out when retired) but keep their rows;
+	 *   reappeared: when a retired device's report brought it back. */
+	"ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';"
+	"ALTER TABLE tokens ADD COLUMN last_used BIGINT NOT NULL DEFAULT 0;"
+	"CREATE TABLE audit (id %ID%, at BIGINT NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL DEFAULT '',"
+	"  subject TEXT NOT NULL DEFAULT '', client TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',"
+	"  count BIGINT NOT NULL DEFAULT 1, akey TEXT UNIQUE);"
+	"CREATE INDEX audit_kind ON audit(kind, at);"
+	"CREATE INDEX audit_at ON audit(at);"
+	"ALTER TABLE devices ADD COLUMN retired BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE devices ADD COLUMN reappeared BIGINT NOT NULL DEFAULT 0;"
+	"CREATE INDEX devices_retired ON devices(retired) WHERE retired <> 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

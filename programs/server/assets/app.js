@@ -98,7 +98,7 @@
       post('login', { user: user.value, password: pass.value }).then(function (r) {
         return r.json().then(function (j) {
           if (!r.ok) { err.textContent = j.error || 'login failed'; return; }
-          state.user = j.user; state.csrf = j.csrf; chrome(); route();
+          state.user = j.user; state.csrf = j.csrf; state.role = j.role; chrome(); route();
         });
       }).catch(function (e) { err.textContent = String(e.message || e); });
     } },
@@ -110,6 +110,15 @@
     user.focus();
   }
 
+  /* views in files of their own (view_*.js, loaded after this one) register
+   * a route and a nav entry (admin: shown to admins only), and controls for
+   * the device page; they use these helpers */
+  var views = [], deviceHooks = [];
+  function mayShow(v) { return !v.admin || state.role === 'admin'; }
+  window.l4s = { register: function (v) { views.push(v); }, onDevice: function (fn) { deviceHooks.push(fn); },
+    h: h, add: add, link: link, when: when, num: num, tag: tag, api: api, post: post, listView: listView, setMain: setMain,
+    fail: fail, table: table, state: state, route: function () { route(); } };
+
   function chrome() {
     var nav = document.getElementById('nav');
     nav.textContent = '';
@@ -117,7 +126,7 @@
      ['images', 'Images'], ['processes', 'Processes'], ['attempts', 'Attempts']].forEach(function (x) {
       add(nav, h('a', { href: '#/' + x[0], 'data-route': x[0] }, x[1]));
     });
-    l4s.nav.forEach(function (x) { add(nav, h('a', { href: '#/' + x[0], 'data-route': x[0] }, x[1])); });
+    views.forEach(function (v) { if (mayShow(v)) add(nav, h('a', { href: '#/' + v.route, 'data-route': v.route }, v.label)); });
     var who = document.getElementById('who');
     who.textContent = '';
     add(who, h('span', null, state.user || ''));
@@ -496,6 +505,7 @@
         h('dt', null, 'Files'), h('dd', null, link('files', { device: d.id, status: 'vulnerable' }, num(d.vulnerable) + ' vulnerable'), ', ',
           link('files', { device: d.id, status: 'mitigated' }, num(d.mitigated) + ' mitigated'), ', ',
           link('files', { device: d.id, status: 'safe' }, num(d.safe) + ' safe'))));
+      deviceHooks.forEach(function (fn) { add(holder, fn(d)); });
       add(holder, h('h2', null, 'What the last scan covered'), coverageBox(d));
       var sections = [
         ['Files (most severe first)', 'findings?device=' + d.id + '&sort=severity&limit=500', fileCols(false), 'device-files'],
@@ -572,9 +582,6 @@
     }).catch(fail(box));
   }
 
-  /* views in files of their own (view_*.js) register here: l4s.nav, l4s.views */
-  var l4s = window.l4s = { h: h, add: add, api: api, post: post, table: table, when: when, num: num, tag: tag,
-    setMain: setMain, fail: fail, nav: [], views: {} };
 
   /* ---------------------------------------------------------------- router */
   function parseHash() {
@@ -600,6 +607,7 @@
       a.className = a.getAttribute('data-route') === parts[0] ? 'active' : '';
     });
     window.scrollTo(0, 0);
+    for (var i = 0; i < views.length; i++) if (views[i].route === parts[0] && mayShow(views[i])) return views[i].show(r.params);
     switch (parts[0]) {
       case 'devices': return devices(r.params);
       case 'device': return device(parts[1] || '');
@@ -608,13 +616,13 @@
       case 'processes': return processes(r.params);
       case 'attempts': return attempts(r.params);
       case 'images': return images(r.params);
-      default: return l4s.views[parts[0]] ? l4s.views[parts[0]](r.params) : overview();
+      default: return overview();
     }
   }
   window.addEventListener('hashchange', route);
 
   fetch('/api/v1/session', { credentials: 'same-origin' }).then(function (r) {
     if (!r.ok) { showLogin(); return; }
-    return r.json().then(function (j) { state.user = j.user; state.csrf = j.csrf; chrome(); route(); });
+    return r.json().then(function (j) { state.user = j.user; state.csrf = j.csrf; state.role = j.role; chrome(); route(); });
   }).catch(function () { showLogin('The server cannot be reached.'); });
 })();

@@ -98,6 +98,5 @@
     reload();
   }
 
-  l4s.nav.push(['webhooks', 'Webhooks']);
-  l4s.views.webhooks = view;
+  l4s.register({ route: 'webhooks', label: 'Webhooks', show: view });
 })();
