@@ -26,6 +26,7 @@ import math
 import os
 import re
 import sys
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -50,8 +51,10 @@ API = "/api/v1/"
 # ---------------------------------------------------------------- routes in C
 
 def c_routes():
-    """The paths the server's C sources route, as OpenAPI paths."""
-    out = set()
+    """The paths the server's C sources route, as OpenAPI paths, and the
+    sub-actions a file's {id} routes may take (ID/retire, NAME/role: the
+    literals "/word" that file compares a path's rest with)."""
+    out, actions = set(), set()
     for name in sorted(os.listdir(SRC)):
         if not name.endswith(".c"):
             continue
@@ -61,13 +64,16 @@ def c_routes():
             out |= {API + m + ("{id}" if m.endswith("/") else "") for m in re.findall(r'strn?cmp\(p, "([^"]+)"', text)}
             out |= set(re.findall(r'strcmp\(url, "(/[^"]*)"\)', text))
         if name.startswith("api_"):
+            words = re.findall(r'strcmp\((?:slash|end), (?:\w+ \? )?"(/\w+)"(?: : "(/\w+)")?\)', text)
+            words = {w for pair in words for w in pair if w}
             for m in re.findall(r'strn?cmp\(path, "([^"]+)"', text):
                 out.add(API + (m + "{id}" if m.endswith("/") else m))
+                actions |= {API + m + "{id}" + w for w in words if m.endswith("/")}
             out |= {API + m for m in re.findall(r'\{"([a-z_/]+)", list_\w+\}', text)}
         if name == "dashboard.c":
             for m in re.findall(r'\{"(/[^"]*)", l4s_asset', text):
                 out.add("/assets/{file}" if m.startswith("/assets/") else m)
-    return out
+    return out, actions
 
 
 # ---------------------------------------------------------------- schemas
@@ -278,6 +284,36 @@ def run(kind):
     check(t + "login", st == 200 and sess, (st, data))
     creds = {"read": {"Authorization": "Bearer " + reader}, "agent": {"Authorization": "Bearer " + agent},
              "metrics": {"Authorization": "Bearer " + metrics}, "session": {"Cookie": sess}, "none": {}}
+    csrf = json.loads(data)["csrf"] if st == 200 else ""
+
+    def admin_post(method, path, body, status):
+        """An admin's change, its answer validated against the description."""
+        st, h, data = s.request(method, API + path, json.dumps(body) if body is not None else "",
+                                {"Cookie": sess, "X-CSRF-Token": csrf, "Content-Type": "application/json"})
+        doc_path = API + re.sub(r"^(\w+)/[^/]+", r"\1/{id}", path)
+        op = DOC["paths"].get(doc_path, {}).get(method.lower())
+        try:
+            js = json.loads(data)
+        except ValueError:
+            js = None
+        errs = ["not documented"] if not op else errors_of(validator(json_schema_of(op, status)), js) if st == status \
+            else ["status %d: %s" % (st, data[:150])]
+        check(t + "admin-%s-%s" % (method.lower(), doc_path), not errs, errs)
+        return js or {}
+
+    # admin changes (documented request and answer): a webhook to a closed
+    # loopback port (one failed delivery in the log), a token, a user
+    hook = admin_post("POST", "webhooks", {"url": "http://127.0.0.1:9/hook", "secret": "s" * 32}, 201).get("id", 0)
+    admin_post("POST", "webhooks/%d/test" % hook, None, 200)
+    admin_post("POST", "tokens", {"name": "spare", "role": "metrics"}, 201)
+    admin_post("POST", "tokens/spare/revoke", None, 200)
+    admin_post("DELETE", "tokens/spare", None, 200)
+    admin_post("POST", "users", {"name": "viewer1", "password": "a long password"}, 200)
+    admin_post("POST", "users/viewer1/role", {"role": "viewer"}, 200)
+    admin_post("DELETE", "users/viewer1", None, 200)
+    wait_until = time.time() + 30
+    while time.time() < wait_until and not s.get_json(API + "webhooks/log", reader)["items"]:
+        time.sleep(0.2)
 
     def req(method, path, who="read", body=None):
         return s.request(method, path, body=body, headers=creds[who])
@@ -289,9 +325,11 @@ def run(kind):
 
     # --- (a) routes: the C sources' and the description's are the same set
     doc_paths = set(DOC["paths"])
-    src = c_routes()
-    check(t + "routes-in-description", src <= doc_paths, "undocumented: %s" % sorted(src - doc_paths))
-    check(t + "description-routes-exist", doc_paths <= src, "not in the sources: %s" % sorted(doc_paths - src))
+    src, actions = c_routes()
+    # an {id} route is documented by itself or by its sub-actions (ID/test)
+    undocumented = {r for r in src - doc_paths if not any(d.startswith(r + "/") for d in doc_paths)}
+    check(t + "routes-in-description", not undocumented and len(src) > 30, "undocumented: %s" % sorted(undocumented))
+    check(t + "description-routes-exist", doc_paths <= src | actions, "not in the sources: %s" % sorted(doc_paths - src - actions))
 
     ids = {"id": s.get_json(API + "devices?hostname=web1", reader)["items"][0]["id"], "file": "app.js"}
     for path, item in sorted(DOC["paths"].items()):
@@ -347,7 +385,7 @@ def run(kind):
         if "text/csv" not in resolve(op["responses"]["200"]).get("content", {}):
             continue
         item = resolve(resolve(json_schema_of(op, 200))["properties"]["items"]["items"])
-        st, h, data = req("GET", path + "?format=csv")
+        st, h, data = req("GET", path + "?format=csv", "read" if "read" in op["x-roles"] else "session")
         header = data.decode().split("\r\n")[0].split(",")
         check_eq(t + "csv-columns-" + path, sorted(header), sorted(item["properties"]))
     # errors, with the Error schema
@@ -389,6 +427,11 @@ def run(kind):
                         not_ok(t + "enum-value-%s-%s-%s" % (path, p["name"], good), (st, data[:200]))
                 st, h, data = req("GET", base + "?%s=not-in-the-enum" % p["name"], who[0])
                 check(t + "enum-refused-%s-%s" % (path, p["name"]), st == 400 and p["name"] in data.decode(), (st, data[:200]))
+
+    # --- a device retired and back, then (at the end) one deleted
+    admin_post("POST", "devices/%d/retire" % ids["id"], None, 200)
+    check(t + "retired-out-of-list", ids["id"] not in [d["id"] for d in s.get_json(API + "devices", reader)["items"]], "")
+    admin_post("POST", "devices/%d/unretire" % ids["id"], None, 200)
 
     # --- roles: x-roles are exactly the credentials an operation takes
     for path, op in sorted(gets.items()):
@@ -443,6 +486,8 @@ def run(kind):
     st, h, data = req("GET", "/metrics?x=1", "metrics")
     check_eq(t + "metrics-no-params", st, 400)
 
+    db1 = s.get_json(API + "devices?hostname=db1", reader)["items"][0]["id"]
+    admin_post("DELETE", "devices/%d" % db1, None, 200)
     rc = s.stop()
     check(t + "clean-exit", rc == 0 and "Sanitizer" not in s.log_text() and "runtime error" not in s.log_text(),
           s.log_text()[-500:])

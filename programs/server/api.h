@@ -18,6 +18,8 @@ bool api_webhooks_get(struct req *rq, const char *path);
 /* POST webhooks, webhooks/ID/delete, webhooks/ID/test: admin actions, called
  * only once http_route.c's route_admin() let the request through */
 void api_webhooks_post(struct req *rq, const char *path);
+/* webhooks/log, webhooks/events: read only (a POST there is a 405) */
+bool api_webhooks_get_only(const char *path);
 /* GET /api/v1/openapi.json (anyone) and GET /metrics (a metrics token):
  * api_ops.c */
 void api_openapi(struct req *rq);

@@ -59,9 +59,11 @@ extern const char api_cve_sql[];
 
 /* retired=0 (default: active devices only), 1 (retired only) or all, as a
  * condition on retired_col (devices.retired), or when it is NULL on
- * device_col (a device id); none when device=ID is given without it.
+ * device_col (a device id); none when device=ID is given without it
+ * (by_device: the list filters by device=ID; otherwise device is not
+ * read, so that it stays an unknown parameter there).
  * False after answering 400 (api_team.c). */
-bool api_retired_arg(struct req *rq, struct qb *q, const char *retired_col, const char *device_col);
+bool api_retired_arg(struct req *rq, struct qb *q, const char *retired_col, const char *device_col, bool by_device);
 
 /* api_list.c: answer the list called path; false when there is none. */
 bool api_list(struct req *rq, const char *path);

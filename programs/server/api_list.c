@@ -240,7 +240,7 @@ static void list_devices(struct req *rq)
 			    " AND d2.id <> d.id)", 0);
 	if ((v = api_arg(rq, "machine_id")))
 		qb_cond(&q, "d.machine_id = ?", 1, dv_text(v));
-	if (!api_retired_arg(rq, &q, "d.retired", NULL)) {   /* issue 20 point 9 */
+	if (!api_retired_arg(rq, &q, "d.retired", NULL, false)) {   /* issue 20 point 9 */
 		qb_free(&q);
 		return;
 	}
@@ -286,7 +286,7 @@ static void list_findings(struct req *rq)
 			 " THEN 1 ELSE 0 END AS restart_required,"
 			 " f.judged_by, CASE WHEN f.facts IS NULL THEN 0 ELSE 1 END AS rejudgeable"
 			 " FROM findings f JOIN devices d ON d.id = f.device_id");
-	if (!api_device_arg(rq, &q, "f.device_id") || !api_retired_arg(rq, &q, "d.retired", NULL)) {
+	if (!api_device_arg(rq, &q, "f.device_id") || !api_retired_arg(rq, &q, "d.retired", NULL, true)) {
 		qb_free(&q);
 		return;
 	}
@@ -374,7 +374,7 @@ static void list_processes(struct req *rq)
 			 /* exposed: reachable, a listener on a non-loopback address */
 			 " CASE WHEN p.status = 'vulnerable' AND p.n_public > 0 THEN 1 ELSE 0 END AS exposed"
 			 " FROM processes p JOIN devices d ON d.id = p.device_id");
-	if (!api_device_arg(rq, &q, "p.device_id") || !api_retired_arg(rq, &q, "d.retired", NULL)) {
+	if (!api_device_arg(rq, &q, "p.device_id") || !api_retired_arg(rq, &q, "d.retired", NULL, true)) {
 		qb_free(&q);
 		return;
 	}
@@ -397,7 +397,7 @@ static void list_attempts(struct req *rq)
 	buf_adds(&q.sql, "SELECT a.id, a.device_id, d.hostname, a.path, a.line, a.byte_offset AS \"offset\","
 			 " a.ts AS \"timestamp\", a.raw, a.decoded, a.protocol, a.host, a.domain, a.port, a.client, a.exfil_json,"
 			 " a.payload, a.payload_b64, a.report_id, a.received FROM attempts a JOIN devices d ON d.id = a.device_id");
-	if (!api_device_arg(rq, &q, "a.device_id") || !api_retired_arg(rq, &q, "d.retired", NULL)) {
+	if (!api_device_arg(rq, &q, "a.device_id") || !api_retired_arg(rq, &q, "d.retired", NULL, true)) {
 		qb_free(&q);
 		return;
 	}
@@ -418,7 +418,7 @@ static void list_errors(struct req *rq)
 	struct qb q = {0};
 	buf_adds(&q.sql, "SELECT e.id, e.device_id, d.hostname, e.path, e.error FROM scan_errors e"
 			 " JOIN devices d ON d.id = e.device_id");
-	if (api_device_arg(rq, &q, "e.device_id") && api_retired_arg(rq, &q, "d.retired", NULL))
+	if (api_device_arg(rq, &q, "e.device_id") && api_retired_arg(rq, &q, "d.retired", NULL, true))
 		api_run_list(rq, &q, "e.id", "errors");
 	qb_free(&q);
 }
@@ -430,7 +430,7 @@ static void list_reports(struct req *rq)
 			 " r.agent_version, r.n_findings AS findings, r.n_vulnerable AS vulnerable,"
 			 " r.n_processes AS processes, r.n_attempts AS attempts, r.n_errors AS errors, r.applied,"
 			 " r.summary_json, r.coverage FROM reports r JOIN devices d ON d.id = r.device_id");
-	if (api_device_arg(rq, &q, "r.device_id") && api_retired_arg(rq, &q, "d.retired", NULL))
+	if (api_device_arg(rq, &q, "r.device_id") && api_retired_arg(rq, &q, "d.retired", NULL, true))
 		api_run_list(rq, &q, "r.id DESC", "reports");
 	qb_free(&q);
 }
@@ -495,7 +495,7 @@ static void list_images(struct req *rq)
 			 " FROM findings f WHERE f.image IS NOT NULL AND f.shadowed = 0");
 	if ((v = api_arg(rq, "image")))
 		qb_cond(&q, "f.image = ?", 1, dv_text(v));
-	if (!api_retired_arg(rq, &q, NULL, "f.device_id")) {
+	if (!api_device_arg(rq, &q, "f.device_id") || !api_retired_arg(rq, &q, NULL, "f.device_id", true)) {
 		qb_free(&q);
 		return;
 	}
@@ -516,7 +516,7 @@ static void list_layers(struct req *rq)
 		qb_cond(&q, "f.image = ?", 1, dv_text(v));
 	if ((v = api_arg(rq, "image_tag")))
 		qb_cond(&q, "COALESCE(f.image_tag, '') = ?", 1, dv_text(v));
-	if (!api_retired_arg(rq, &q, NULL, "f.device_id")) {
+	if (!api_device_arg(rq, &q, "f.device_id") || !api_retired_arg(rq, &q, NULL, "f.device_id", true)) {
 		qb_free(&q);
 		return;
 	}

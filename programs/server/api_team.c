@@ -6,7 +6,7 @@
  *   POST   users {"name","password","role"}     a user (role: admin | viewer)
  *   POST   users/NAME/role {"role"}       its role
  *   DELETE users/NAME                     a user and its sessions
- *   POST   tokens {"name","role"}         a token (agent | read), shown once
+ *   POST   tokens {"name","role"}         a token (agent | read | metrics), shown once
  *   POST   tokens/NAME/revoke             the active token of that name
  *   DELETE tokens/NAME                    every token of that name
  *   POST   devices/ID/retire, devices/ID/unretire
@@ -31,8 +31,17 @@ int api_team_match(const char *path, const char *method)
 	     del = !strcmp(method, "DELETE");
 	if (!strcmp(path, "audit") || !strcmp(path, "users") || !strcmp(path, "tokens"))
 		return get ? 1 : post && strcmp(path, "audit") ? 2 : -1;
-	if (!strncmp(path, "users/", 6) || !strncmp(path, "tokens/", 7))
-		return del || post ? 2 : -1;
+	/* users/NAME and tokens/NAME: DELETE; users/NAME/role and
+	 * tokens/NAME/revoke: POST; anything else under them: no such endpoint */
+	bool users = !strncmp(path, "users/", 6);
+	if (users || !strncmp(path, "tokens/", 7)) {
+		const char *slash = strchr(path + (users ? 6 : 7), '/');
+		if (!slash)
+			return del ? 2 : -1;
+		if (!strcmp(slash, users ? "/role" : "/revoke"))
+			return post ? 2 : -1;
+		return 0;
+	}
 	if (!strncmp(path, "devices/", 8)) {
 		const char *slash = strchr(path + 8, '/');
 		if (slash && (!strcmp(slash, "/retire") || !strcmp(slash, "/unretire")))
@@ -43,7 +52,7 @@ int api_team_match(const char *path, const char *method)
 	return 0;
 }
 
-bool api_retired_arg(struct req *rq, struct qb *q, const char *retired_col, const char *device_col)
+bool api_retired_arg(struct req *rq, struct qb *q, const char *retired_col, const char *device_col, bool by_device)
 {
 	const char *v = api_arg(rq, "retired");
 	bool only = v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"));
@@ -52,8 +61,10 @@ bool api_retired_arg(struct req *rq, struct qb *q, const char *retired_col, cons
 		http_req_error(rq, 400, "retired must be 0 (the default), 1 (only retired devices) or all");
 		return false;
 	}
-	/* one device's rows (device=ID) are its history, retired or not */
-	if (all || (!v && api_arg(rq, "device")))
+	/* one device's rows (device=ID) are its history, retired or not (a
+	 * list without a device filter does not read the parameter, so that
+	 * it stays unknown there: a 400) */
+	if (all || (!v && by_device && api_arg(rq, "device")))
 		return true;
 	struct buf c = BUF_INIT;
 	if (retired_col)

@@ -93,6 +93,11 @@ static void add(struct req *rq)
 	buf_free(&err);
 }
 
+bool api_webhooks_get_only(const char *path)
+{
+	return !strcmp(path, "webhooks/log") || !strcmp(path, "webhooks/events");
+}
+
 void api_webhooks_post(struct req *rq, const char *path)
 {
 	if (!strcmp(path, "webhooks")) {

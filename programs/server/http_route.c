@@ -449,7 +449,9 @@ void http_route(struct req *rq)
 	}
 	/* webhook targets: add, delete, test (api_webhooks.c) - ADMIN-ONLY */
 	if (post && !strncmp(p, "webhooks", 8) && (!p[8] || p[8] == '/')) {
-		if (route_admin(rq))
+		if (api_webhooks_get_only(p))
+			http_req_error(rq, 405, "use GET");
+		else if (route_admin(rq))
 			api_webhooks_post(rq, p);
 		return;
 	}

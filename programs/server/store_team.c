@@ -215,8 +215,8 @@ static int token_create_tx(struct dbc *c, void *ctx, struct buf *err)
 int store_token_create(struct store *st, const char *name, const char *role, const char *hash_hex, long long now,
 		       const struct store_actor *who, struct buf *err)
 {
-	if (strcmp(role, "agent") && strcmp(role, "read")) {
-		buf_printf(err, "a token's role is agent or read, not %s", role);
+	if (strcmp(role, "agent") && strcmp(role, "read") && strcmp(role, "metrics")) {
+		buf_printf(err, "a token's role is agent, read or metrics, not %s", role);
 		return DB_ERR;
 	}
 	struct tok_op t = {name, role, hash_hex, now, who, false};
