@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 struct store *store_open(const char *url, int pool_size, struct buf *err)
@@ -51,6 +52,33 @@ int store_query(struct store *st, const char *sql, const struct dbv *p, int np, 
 			break;
 	}
 	if (rc)
+		buf_printf(err, "%s", dbc_error(c));
+	db_release(st->db, c);
+	return rc ? DB_ERR : DB_OK;
+}
+
+int store_tx(struct store *st, store_tx_fn fn, void *ctx, struct buf *err)
+{
+	struct dbc *c = db_acquire_writer(st->db);
+	int rc = DB_ERR;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		size_t mark = err->len;
+		rc = dbc_begin(c);
+		if (rc == DB_OK)
+			rc = fn(c, ctx, err);
+		if (rc == DB_OK)
+			rc = dbc_commit(c);
+		if (rc == DB_OK)
+			break;
+		dbc_rollback(c);
+		if (rc != DB_RETRY)
+			break;
+		err->len = mark;
+		if (err->data)
+			err->data[mark] = 0;
+		usleep(1000u << attempt);
+	}
+	if (rc && !err->len)
 		buf_printf(err, "%s", dbc_error(c));
 	db_release(st->db, c);
 	return rc ? DB_ERR : DB_OK;

@@ -55,6 +55,13 @@ void store_start_merger(struct store *st);
 int store_query(struct store *st, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx,
 		struct buf *err);
 
+/* A change: fn in one write transaction on the writer connection, re-run
+ * (with a growing pause) on a busy / serialization failure.  fn returns
+ * DB_OK, DB_RETRY or DB_ERR (err set by fn for a refusal; from the
+ * connection otherwise).  DB_OK or DB_ERR. */
+typedef int (*store_tx_fn)(struct dbc *c, void *ctx, struct buf *err);
+int store_tx(struct store *st, store_tx_fn fn, void *ctx, struct buf *err);
+
 /* Accounts (users, tokens and their changes: store_team.h).  hash_hex is
  * the SHA-256 of the secret (tokens, sessions). */
 /* 1 found, 0 not found, -1 error */

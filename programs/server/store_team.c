@@ -24,37 +24,6 @@ static int audit(struct dbc *c, long long now, const char *kind, const struct st
 			NULL, NULL);
 }
 
-/* A change: fn in one write transaction, re-run on a busy / serialization
- * failure.  fn returns DB_OK, DB_RETRY or DB_ERR (err set by fn for a
- * refusal; from the connection otherwise). */
-typedef int (*tx_fn)(struct dbc *c, void *ctx, struct buf *err);
-static int in_tx(struct store *st, tx_fn fn, void *ctx, struct buf *err)
-{
-	struct dbc *c = db_acquire_writer(st->db);
-	int rc = DB_ERR;
-	for (int attempt = 0; attempt < 8; attempt++) {
-		size_t mark = err->len;
-		rc = dbc_begin(c);
-		if (rc == DB_OK)
-			rc = fn(c, ctx, err);
-		if (rc == DB_OK)
-			rc = dbc_commit(c);
-		if (rc == DB_OK)
-			break;
-		dbc_rollback(c);
-		if (rc != DB_RETRY)
-			break;
-		err->len = mark;
-		if (err->data)
-			err->data[mark] = 0;
-		usleep(1000u << attempt);
-	}
-	if (rc && !err->len)
-		buf_printf(err, "%s", dbc_error(c));
-	db_release(st->db, c);
-	return rc ? DB_ERR : DB_OK;
-}
-
 /* ---- users ---- */
 
 struct user_op {
@@ -83,7 +52,7 @@ static int user_save_tx(struct dbc *c, void *ctx, struct buf *err)
 	if (rc)
 		return rc;
 	if (exists && !u->replace) {
-		buf_printf(err, "user %s exists (use --replace to set a new password)", u->name);
+		buf_printf(err, "user %s exists (a new password: log4scan-server user add %s --replace)", u->name, u->name);
 		return DB_ERR;
 	}
 	const char *role = u->role ? u->role : users == 0 ? "admin" : "viewer";
@@ -118,7 +87,7 @@ int store_user_save(struct store *st, const char *name, const char *pwhash, cons
 		return DB_ERR;
 	}
 	struct user_op u = {name, pwhash, role, NULL, replace, false, who, (long long)time(NULL), role_out};
-	return in_tx(st, user_save_tx, &u, err);
+	return store_tx(st, user_save_tx, &u, err);
 }
 
 /* refuse a change that leaves no admin (role: the user's new role; NULL:
@@ -162,7 +131,7 @@ int store_user_role(struct store *st, const char *name, const char *role, const 
 		return DB_ERR;
 	}
 	struct user_op u = {name, NULL, role, NULL, false, false, who, (long long)time(NULL), NULL};
-	return in_tx(st, user_role_tx, &u, err);
+	return store_tx(st, user_role_tx, &u, err);
 }
 
 static int user_delete_tx(struct dbc *c, void *ctx, struct buf *err)
@@ -188,7 +157,7 @@ int store_user_delete(struct store *st, const char *name, bool last_admin_ok, co
 		      struct buf *err)
 {
 	struct user_op u = {name, NULL, NULL, NULL, false, last_admin_ok, who, (long long)time(NULL), NULL};
-	return in_tx(st, user_delete_tx, &u, err);
+	return store_tx(st, user_delete_tx, &u, err);
 }
 
 /* ---- tokens ---- */
@@ -220,7 +189,7 @@ int store_token_create(struct store *st, const char *name, const char *role, con
 		return DB_ERR;
 	}
 	struct tok_op t = {name, role, hash_hex, now, who, false};
-	return in_tx(st, token_create_tx, &t, err);
+	return store_tx(st, token_create_tx, &t, err);
 }
 
 static int token_end_tx(struct dbc *c, void *ctx, struct buf *err)
@@ -244,13 +213,13 @@ int store_token_revoke_by(struct store *st, const char *name, long long now, con
 			  struct buf *err)
 {
 	struct tok_op t = {name, NULL, NULL, now, who, false};
-	return in_tx(st, token_end_tx, &t, err);
+	return store_tx(st, token_end_tx, &t, err);
 }
 
 int store_token_delete(struct store *st, const char *name, const struct store_actor *who, struct buf *err)
 {
 	struct tok_op t = {name, NULL, NULL, (long long)time(NULL), who, true};
-	return in_tx(st, token_end_tx, &t, err);
+	return store_tx(st, token_end_tx, &t, err);
 }
 
 /* ---- the audit log ---- */
@@ -276,7 +245,7 @@ int store_audit_add(struct store *st, long long now, const char *kind, const str
 		db_release(st->db, c);
 		return rc ? DB_ERR : DB_OK;
 	}
-	return in_tx(st, audit_tx, &a, err);
+	return store_tx(st, audit_tx, &a, err);
 }
 
 void store_audit_sync(struct store *st) { ingest_audit_flush(st, 0); }
@@ -354,7 +323,7 @@ int store_device_retire(struct store *st, long long id, bool retire, long long n
 			bool *changed, struct buf *err)
 {
 	struct dev_op o = {id, now, retire, false, who, false, false, db_kind(st->db) == DB_PG};
-	int rc = in_tx(st, dev_tx, &o, err);
+	int rc = store_tx(st, dev_tx, &o, err);
 	if (changed)
 		*changed = o.changed;
 	return rc ? -1 : o.found;
@@ -364,6 +333,6 @@ int store_device_delete(struct store *st, long long id, long long now, const str
 			struct buf *err)
 {
 	struct dev_op o = {id, now, false, true, who, false, false, db_kind(st->db) == DB_PG};
-	int rc = in_tx(st, dev_tx, &o, err);
+	int rc = store_tx(st, dev_tx, &o, err);
 	return rc ? -1 : o.found;
 }

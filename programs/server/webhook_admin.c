@@ -165,61 +165,48 @@ out:
 	return rc;
 }
 
+/* webhook_delete / webhook_test in one transaction (store_tx) */
+struct hook_op { long long id, now, found, event_id; };
+
+static int delete_tx(struct dbc *c, void *ctx, struct buf *err)
+{
+	struct hook_op *o = ctx;
+	struct dbv p[1] = {dv_int(o->id)};
+	o->found = 0;
+	int rc = dbc_int(c, "DELETE FROM webhooks WHERE id = ? RETURNING id", p, 1, 0, &o->found);
+	if (rc == DB_OK && o->found)
+		rc = dbc_exec(c, "UPDATE webhook_deliveries SET state = 'cancelled' WHERE webhook_id = ?"
+				 " AND state = 'pending'", p, 1, NULL, NULL);
+	return rc;
+}
+
 int webhook_delete(struct store *st, long long id, struct buf *err)
 {
-	struct dbc *c = db_acquire(st->db);
-	struct dbv p[1] = {dv_int(id)};
-	long long gone = 0;
-	int rc;
-	for (int attempt = 0;; attempt++) {
-		gone = 0;
-		rc = dbc_begin(c);
-		if (rc == DB_OK)
-			rc = dbc_int(c, "DELETE FROM webhooks WHERE id = ? RETURNING id", p, 1, 0, &gone);
-		if (rc == DB_OK && gone)
-			rc = dbc_exec(c, "UPDATE webhook_deliveries SET state = 'cancelled' WHERE webhook_id = ?"
-					 " AND state = 'pending'", p, 1, NULL, NULL);
-		if (rc == DB_OK)
-			rc = dbc_commit(c);
-		if (rc == DB_OK)
-			break;
-		dbc_rollback(c);
-		if (rc != DB_RETRY || attempt >= 3)
-			break;
+	struct hook_op o = {id, 0, 0, 0};
+	return store_tx(st, delete_tx, &o, err) ? -1 : o.found ? 1 : 0;
+}
+
+static int test_tx(struct dbc *c, void *ctx, struct buf *err)
+{
+	struct hook_op *o = ctx;
+	struct dbv p[1] = {dv_int(o->id)};
+	o->found = 0;
+	int rc = dbc_int(c, "SELECT id FROM webhooks WHERE id = ?", p, 1, 0, &o->found);
+	if (rc == DB_OK && o->found) {
+		char data[96];
+		snprintf(data, sizeof data, "{\"webhook\":%lld,\"message\":\"a test from log4scan-server\"}", o->id);
+		rc = webhook_event_queue(c, "test", o->now, 0, data, o->id, &o->event_id);
 	}
-	if (rc)
-		buf_printf(err, "%s", dbc_error(c));
-	db_release(st->db, c);
-	return rc ? -1 : gone ? 1 : 0;
+	return rc;
 }
 
 int webhook_test(struct store *st, long long id, long long now, long long *event_id, struct buf *err)
 {
-	struct dbc *c = db_acquire(st->db);
-	struct dbv p[1] = {dv_int(id)};
-	long long found = 0;
-	int rc;
-	for (int attempt = 0;; attempt++) {
-		rc = dbc_begin(c);
-		if (rc == DB_OK)
-			rc = dbc_int(c, "SELECT id FROM webhooks WHERE id = ?", p, 1, 0, &found);
-		if (rc == DB_OK && found) {
-			char data[96];
-			snprintf(data, sizeof data, "{\"webhook\":%lld,\"message\":\"a test from log4scan-server\"}", id);
-			rc = webhook_event_queue(c, "test", now, 0, data, id, event_id);
-		}
-		if (rc == DB_OK)
-			rc = dbc_commit(c);
-		if (rc == DB_OK)
-			break;
-		dbc_rollback(c);
-		if (rc != DB_RETRY || attempt >= 3)
-			break;
-	}
-	if (rc)
-		buf_printf(err, "%s", dbc_error(c));
-	db_release(st->db, c);
-	return rc ? -1 : found ? 1 : 0;
+	struct hook_op o = {id, now, 0, 0};
+	int rc = store_tx(st, test_tx, &o, err);
+	if (event_id)
+		*event_id = o.event_id;
+	return rc ? -1 : o.found ? 1 : 0;
 }
 
 struct list_ctx { struct buf *out; int n; };

@@ -7,7 +7,10 @@
 // user name as text (no element injected, no script run), retires a device
 // from its page (it leaves the device list and shows on #/team), and
 // unretires it; the viewer sees neither entry nor any device control, and
-// #/audit shows it the overview.  Screenshots: audit.png, team.png,
+// #/audit shows it the overview; the admin creates a read token (shown
+// once; it reads the API), a token with a hostile name (shown as text) and
+// a user (viewer by default; a second one of that name refused in the
+// page).  Screenshots: audit.png, team.png, team-created.png,
 // device-retired.png, viewer-device.png in OUT_DIR.  Prints "ok NAME" /
 // "not ok NAME - why" lines.
 'use strict';
@@ -75,6 +78,42 @@ async function navTexts(page) { return page.locator('nav a').allInnerTexts(); }
     await page.waitForFunction(() => !document.querySelector('main table button[id^=unretire-]'), null, { timeout: 15000 });
     const back = await page.evaluate(async () => (await (await fetch('/api/v1/devices')).json()).items.length);
     check('unretired-back-in-list', back >= 1, back);
+
+    // an admin creates a read token (shown once, and it works) and a user;
+    // a hostile token name is shown as text
+    await page.fill('#new-token-name', 'ci-reader');
+    await page.selectOption('#new-token-role', 'read');
+    await page.click('#new-token-submit');
+    await page.waitForSelector('#new-token-value', { timeout: 15000 });
+    const tok = await page.locator('#new-token-value').innerText();
+    check('token-created-shown-once', /^l4s_[0-9a-f]{64}$/.test(tok), tok);
+    const withTok = await page.evaluate(async t => (await fetch('/api/v1/summary', { credentials: 'omit',
+      headers: { Authorization: 'Bearer ' + t } })).status, tok);
+    check('created-token-reads', withTok === 200, withTok);
+    await page.fill('#new-token-name', hostile);
+    await page.click('#new-token-submit');
+    await page.waitForFunction(h => document.querySelector('#new-token-value') &&
+      document.querySelector('#new-token-result b').textContent === h, hostile, { timeout: 15000 });
+    await page.fill('#new-user-name', 'nina');
+    await page.fill('#new-user-password', password);
+    await page.click('#new-user-submit');
+    await page.waitForFunction(h => { const t = [...document.querySelectorAll('main table td')].map(td => td.textContent);
+      return t.includes('nina') && t.includes(h); }, hostile, { timeout: 15000 }).catch(() => {});
+    const names = await page.evaluate(() => [...document.querySelectorAll('main table td')].map(td => td.textContent));
+    check('created-user-and-hostile-token-listed', names.includes('nina') && names.includes(hostile), JSON.stringify(names));
+    const roleOf = await page.evaluate(async () => (await (await fetch('/api/v1/users')).json()).items
+      .filter(u => u.name === 'nina').map(u => u.role));
+    check('created-user-viewer-by-default', JSON.stringify(roleOf) === '["viewer"]', JSON.stringify(roleOf));
+    const injected2 = await page.evaluate(() => ({ n: document.querySelectorAll('main img, main script, main iframe').length,
+      xss: window.__xss === undefined ? null : window.__xss }));
+    check('team-nothing-injected', injected2.n === 0 && injected2.xss === null, JSON.stringify(injected2));
+    await page.fill('#new-user-name', 'nina');
+    await page.fill('#new-user-password', password);
+    await page.click('#new-user-submit');
+    await page.waitForFunction(() => document.querySelector('#new-user-error').textContent !== '', null, { timeout: 15000 });
+    const dupErr = await page.locator('#new-user-error').innerText();
+    check('duplicate-user-refused-in-page', /exists/.test(dupErr), dupErr);
+    await page.screenshot({ path: path.join(outDir, 'team-created.png'), fullPage: true });
 
     await page.click('#logout');
     await page.waitForSelector('#login-form', { timeout: 15000 });

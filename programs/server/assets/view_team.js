@@ -1,8 +1,10 @@
 /* view_team.js - running the collector for a team (issue 20 point 9):
  * #/team (admins only) lists the retired devices, the users and the tokens;
  * the device page shows whether a device is retired or came back, and, to
- * an admin only, buttons to retire, unretire or delete it.  A viewer sees
- * no control (and the API answers 403 anyway).  Changes carry the
+ * an admin only, buttons to retire, unretire or delete it.  An admin also
+ * adds users (name, password, role) and creates tokens (name, role): a new
+ * token's value is shown once, in the page, and never again (only its hash
+ * is kept).  A viewer sees no control (and the API answers 403 anyway).  Changes carry the
  * session's CSRF header; the device's name is shown as text. */
 'use strict';
 
@@ -60,6 +62,45 @@
     return [h('h2', null, title), box];
   }
 
+  /* a form of labelled fields (class filters: the dashboard's form look);
+   * submit(values) returns a promise; its answer goes to done(answer, out) */
+  function form(id, fields, label, submit, done) {
+    var msg = h('span', { class: 'error', id: id + '-error' }), out = h('div', { id: id + '-result' });
+    var els = {};
+    var f = h('form', { class: 'filters', id: id, onsubmit: function (ev) {
+      ev.preventDefault();
+      msg.textContent = '';
+      var v = {};
+      Object.keys(els).forEach(function (k) { v[k] = els[k].value; });
+      submit(v).then(function (j) { f.reset(); done(j, out); }).catch(function (e) { msg.textContent = String(e.message || e); });
+    } });
+    fields.forEach(function (x) {
+      var el = x.options ? h('select', { id: id + '-' + x.name }, x.options.map(function (o) { return h('option', { value: o }, o); }))
+        : h('input', { id: id + '-' + x.name, type: x.type || 'text', required: 'required', autocomplete: 'off',
+          minlength: x.min || null, maxlength: x.max || null });
+      els[x.name] = el;
+      l.add(f, h('label', { for: id + '-' + x.name }, x.label), el);
+    });
+    l.add(f, h('button', { type: 'submit', id: id + '-submit' }, label), msg);
+    return [f, out];
+  }
+  function newUser() {
+    return form('new-user', [{ name: 'name', label: 'Name', max: 128 }, { name: 'password', label: 'Password', type: 'password', min: 8, max: 1000 },
+      { name: 'role', label: 'Role', options: ['viewer', 'admin'] }], 'Add user',
+    function (v) { return send('POST', 'users', v); }, function () { l.route(); });
+  }
+  function newToken() {
+    return form('new-token', [{ name: 'name', label: 'Name', max: 128 }, { name: 'role', label: 'Role', options: ['agent', 'read', 'metrics'] }],
+      'Create token', function (v) { return send('POST', 'tokens', v); }, function (j, out) {
+        /* shown once: the page is not reloaded, so that it can be copied */
+        out.textContent = '';
+        l.add(out, h('p', null, 'Token ', h('b', null, j.name), ' (', j.role, '), shown once; copy it now: ',
+          h('code', { id: 'new-token-value' }, j.token)),
+        h('p', { class: 'muted' }, j.role === 'agent' ? 'On a host: log4scan scan --submit URL --token-file FILE (the file holding this token, mode 0600).'
+          : 'Send it as Authorization: Bearer TOKEN.'));
+      });
+  }
+
   l.register({ route: 'team', label: 'Team', admin: true, show: function () {
     var reload = function () { l.route(); };
     l.setMain(h('h1', null, 'Team and devices'),
@@ -69,6 +110,8 @@
         { t: 'Retired', v: function (d) { return l.when(d.retired); } },
         { t: 'Last report', v: function (d) { return l.when(d.last_seen); } },
         { t: '', v: function (d) { return deviceButtons(d, reload); } }], 'No retired device.'),
+      h('h2', null, 'Add a user'), newUser(),
+      h('h2', null, 'Create a token'), newToken(),
       section('Users', 'users?limit=500', [
         { t: 'User', v: function (u) { return u.name; } }, { t: 'Role', v: function (u) { return l.tag(u.role); } },
         { t: 'Created', v: function (u) { return l.when(u.created); } },
