@@ -167,6 +167,19 @@ def run(kind):
     check(t + "token-list-read-token-used", re.search(r"^siem +read +created " + ISO + r" +last used " + ISO, p.stdout, re.M)
           is not None, p.stdout)
 
+    # --- the audit log's retention (--audit-days): pruned when the server
+    # starts (and hourly); 0 keeps everything
+    now = int(time.time())
+    db_sql(db, "INSERT INTO audit(at, kind, actor, subject) VALUES(%d, 'login', 'old', 'x'), (%d, 'login', 'mid', 'x')"
+           % (now - 40 * 86400, now - 10 * 86400))
+    for days, want in (("0", ["mid", "old"]), ("365", ["mid", "old"]), ("30", ["mid"]), ("5", [])):
+        s2 = Server(db, "--audit-days", days, name=kind + "-team-audit-" + days)
+        left = rows(db_sql(db, "SELECT actor FROM audit WHERE actor IN ('old', 'mid')"))
+        check(t + "audit-days-%s" % days, s2.stop() == 0 and left == want and
+              (("rows older than %s days deleted" % days) in s2.log_text()) == (days in ("30", "5")), (left, s2.log_text()[-300:]))
+    p = cli(db, "--audit-days", "x")
+    check(t + "audit-days-bad", p.returncode == 2 and "--audit-days" in p.stderr, p.stderr)
+
     # --- existing users become admins: undo migration 14 (team) and run it again
     db_sql(db, "DELETE FROM schema_migrations WHERE version = 14")
     db_sql(db, "DROP TABLE audit")

@@ -19,6 +19,7 @@ struct server_config {
 	const char *tls_cert, *tls_key;
 	bool secure_cookies;         /* TLS, or --secure-cookies behind a TLS proxy */
 	int stale_days;
+	int audit_days;              /* audit rows kept this many days (0: forever) */
 	double rate;                 /* requests per second per token */
 	double burst;
 	int pool;                    /* database connections */

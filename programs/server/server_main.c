@@ -63,6 +63,7 @@ static const char USAGE[] =
 	"  --secure-cookies       mark session cookies Secure (set automatically with TLS;\n"
 	"                         use it behind a TLS-terminating reverse proxy)\n"
 	"  --stale-days N         devices without a report for N days are stale (default 7)\n"
+	"  --audit-days N         keep the audit log N days (default 365; 0: forever)\n"
 	"  --rate N --burst N     requests per second per token, and the bucket size\n"
 	"                         (default 100 and 1000; --rate 0 disables the limit)\n"
 	"  --max-report-bytes N   largest accepted report (default 16 MiB)\n"
@@ -140,6 +141,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		}
 		else if (!strcmp(a, "--replace")) o->replace = true;
 		else if (!strcmp(a, "--no-sandbox")) o->no_sandbox = true;
+		else if (!strcmp(a, "--audit-days")) {
+			NEED();
+			if (!num_arg(v, 0, 36500, &n)) return die_usage("bad --audit-days %s", v);
+			o->cfg.audit_days = (int)n;
+		}
 		else if (!strcmp(a, "--stale-days")) {
 			NEED();
 			if (!num_arg(v, 1, 3650, &n)) return die_usage("bad --stale-days %s", v);
@@ -673,6 +679,33 @@ static int cmd_device(struct opts *o)
 	return rc;
 }
 
+/* --audit-days: delete audit rows older than that (logged when any) */
+static void audit_prune(struct server *srv)
+{
+	if (!srv->cfg.audit_days)
+		return;
+	struct buf err = BUF_INIT;
+	long long n = 0;
+	if (store_audit_prune(srv->st, (long long)time(NULL) - srv->cfg.audit_days * 86400LL, &n, &err))
+		fprintf(stderr, "log4scan-server: pruning the audit log: %s\n", buf_cstr(&err));
+	else if (n)
+		fprintf(stderr, "log4scan-server: audit log: %lld rows older than %d days deleted\n", n, srv->cfg.audit_days);
+	buf_free(&err);
+}
+
+/* the main thread's wait: a signal of set (returned), or an hour gone (the
+ * audit log pruned, 0 returned) */
+static int audit_wait(struct server *srv, const sigset_t *set)
+{
+	struct timespec hour = {3600, 0};
+	int sig = sigtimedwait(set, NULL, &hour);
+	if (sig > 0)
+		return sig;
+	if (errno == EAGAIN)
+		audit_prune(srv);
+	return 0;
+}
+
 static int cmd_serve(struct opts *o)
 {
 	struct server srv;
@@ -729,12 +762,16 @@ static int cmd_serve(struct opts *o)
 	char host[256];
 	const char *colon = strrchr(srv.cfg.listen, ':');
 	snprintf(host, sizeof host, "%.*s", (int)(colon - srv.cfg.listen), srv.cfg.listen);
+	audit_prune(&srv);
 	fprintf(stderr, "log4scan-server: listening on %s://%s:%u (database %s, schema version %d)\n",
 		srv.cfg.tls_cert ? "https" : "http", host, http_port(h),
 		db_kind(srv.st->db) == DB_PG ? "PostgreSQL" : srv.cfg.db_url, srv.st->schema_version);
 	fflush(stderr);
+	/* the main thread waits for a signal, and prunes the audit log once an
+	 * hour (and once before listening, above) */
 	int sig = 0;
-	sigwait(&set, &sig);
+	while ((sig = audit_wait(&srv, &set)) <= 0)
+		;
 	fprintf(stderr, "log4scan-server: signal %d, stopping\n", sig);
 	http_stop(h);
 	webhook_sender_stop(ws);
@@ -752,6 +789,7 @@ int main(int argc, char **argv)
 	o.cfg.listen = "127.0.0.1:8080";
 	o.cfg.db_url = getenv("LOG4SCAN_DB") ? getenv("LOG4SCAN_DB") : "log4scan.db";
 	o.cfg.stale_days = 7;
+	o.cfg.audit_days = 365;
 	o.cfg.rate = 100;
 	o.cfg.burst = 1000;
 	o.cfg.max_connections = 512;

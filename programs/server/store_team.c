@@ -250,6 +250,27 @@ int store_audit_add(struct store *st, long long now, const char *kind, const str
 
 void store_audit_sync(struct store *st) { ingest_audit_flush(st, 0); }
 
+struct prune_op { long long before, deleted; };
+static int prune_tx(struct dbc *c, void *ctx, struct buf *err)
+{
+	(void)err;
+	struct prune_op *o = ctx;
+	struct dbv p[1] = {dv_int(o->before)};
+	int rc = DB_OK;
+	o->deleted = count(c, "SELECT COUNT(*) FROM audit WHERE at < ?", p, 1, &rc);
+	if (!rc && o->deleted)
+		rc = dbc_exec(c, "DELETE FROM audit WHERE at < ?", p, 1, NULL, NULL);
+	return rc;
+}
+
+int store_audit_prune(struct store *st, long long before, long long *deleted, struct buf *err)
+{
+	struct prune_op o = {before, 0};
+	int rc = store_tx(st, prune_tx, &o, err);
+	*deleted = rc ? 0 : o.deleted;
+	return rc;
+}
+
 /* ---- devices ---- */
 
 struct dev_op {

@@ -65,6 +65,10 @@ int store_audit_add(struct store *st, long long now, const char *kind, const str
  * before the audit log is read. */
 void store_audit_sync(struct store *st);
 
+/* The audit log's retention: rows older than before (seconds since the
+ * epoch) deleted; *deleted how many.  DB_OK / DB_ERR. */
+int store_audit_prune(struct store *st, long long before, long long *deleted, struct buf *err);
+
 /* Devices.  1 done, 0 no such device, -1 error (err).  *changed: the state
  * changed (false: it was already retired / active). */
 int store_device_retire(struct store *st, long long id, bool retire, long long now, const struct store_actor *who,
