@@ -116,7 +116,7 @@ def errors_of(v, body):
 
 # ---------------------------------------------------------------- exposition format
 
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)$')
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})? (\S+)$')
 LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)')
 
 
@@ -167,15 +167,20 @@ def parse_exposition(text):
         if "type" not in f or "help" not in f or not f["samples"]:
             raise ValueError("%s: no TYPE, HELP or sample" % name)
         if f["type"] == "histogram":
-            buckets = [(s[1]["le"], s[2]) for s in f["samples"] if s[0] == name + "_bucket"]
-            les = [float(b[0]) for b in buckets]
-            if not buckets or les != sorted(les) or buckets[-1][0] != "+Inf":
-                raise ValueError("%s: buckets not ascending to +Inf" % name)
-            if any(b2[1] < b1[1] for b1, b2 in zip(buckets, buckets[1:])):
-                raise ValueError("%s: buckets not cumulative" % name)
-            count = [s[2] for s in f["samples"] if s[0] == name + "_count"]
-            if count != [buckets[-1][1]] or len([s for s in f["samples"] if s[0] == name + "_sum"]) != 1:
-                raise ValueError("%s: _count is not the +Inf bucket, or no _sum" % name)
+            # one histogram per set of labels other than le
+            groups = {}
+            for smp in f["samples"]:
+                groups.setdefault(tuple(sorted((k, v) for k, v in smp[1].items() if k != "le")), []).append(smp)
+            for key, samples in groups.items():
+                buckets = [(smp[1]["le"], smp[2]) for smp in samples if smp[0] == name + "_bucket"]
+                les = [float(b[0]) for b in buckets]
+                if not buckets or les != sorted(les) or buckets[-1][0] != "+Inf":
+                    raise ValueError("%s%s: buckets not ascending to +Inf" % (name, key))
+                if any(b2[1] < b1[1] for b1, b2 in zip(buckets, buckets[1:])):
+                    raise ValueError("%s%s: buckets not cumulative" % (name, key))
+                count = [smp[2] for smp in samples if smp[0] == name + "_count"]
+                if count != [buckets[-1][1]] or len([smp for smp in samples if smp[0] == name + "_sum"]) != 1:
+                    raise ValueError("%s%s: _count is not the +Inf bucket, or no _sum" % (name, key))
         if f["type"] == "counter" and any(s[2] < 0 or math.isnan(s[2]) for s in f["samples"]):
             raise ValueError("%s: a negative counter" % name)
     return fams
@@ -482,6 +487,21 @@ def run(kind):
                                             backend="postgresql" if kind == "pg" else "sqlite",
                                             version=open(os.path.join(TOP, "VERSION")).read().strip()), 1.0)
     check(t + "metrics-requests", (value(fams, "log4scan_http_requests_total", code="4xx") or 0) >= 6, "")
+    # answers timed by route: the description's paths (templates) or other
+    routes = {smp[1]["route"] for smp in fams.get("log4scan_http_request_seconds", {}).get("samples", [])}
+    check(t + "metrics-routes-documented", routes and routes <= set(DOC["paths"]) | {"other"},
+          sorted(routes - set(DOC["paths"]) - {"other"}))
+    before = {r: value(fams, "log4scan_http_request_seconds_count", route=r) or 0
+              for r in ("/api/v1/devices/{id}", "/api/v1/findings", "other")}
+    req("GET", API + "devices/%d" % ids["id"])
+    req("GET", API + "findings?limit=1")
+    req("GET", API + "findings")
+    req("GET", "/no/such/thing?x=1")
+    fams2 = parse_exposition(req("GET", "/metrics", "metrics")[2].decode())
+    after = {r: value(fams2, "log4scan_http_request_seconds_count", route=r) or 0 for r in before}
+    check_eq(t + "metrics-route-counts", {r: after[r] - before[r] for r in before},
+             {"/api/v1/devices/{id}": 1, "/api/v1/findings": 2, "other": 1})
+    check(t + "metrics-route-sum", (value(fams2, "log4scan_http_request_seconds_sum", route="/api/v1/findings") or 0) > 0, "")
     # the scrape itself needs no parameter and takes none
     st, h, data = req("GET", "/metrics?x=1", "metrics")
     check_eq(t + "metrics-no-params", st, 400)

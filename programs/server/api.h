@@ -24,6 +24,8 @@ bool api_webhooks_get_only(const char *path);
  * api_ops.c */
 void api_openapi(struct req *rq);
 void api_metrics(struct req *rq);
+/* the description's paths given to metrics_routes (before serving) */
+void api_metrics_routes(void);
 
 /* The admin's routes (api_team.c): 0 not one of them, 1 a read, 2 a
  * change, -1 one of them with a method it does not take. */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "api.h"
 #include "http_conn.h"
 #include "http_limit.h"
 #include "http_req.h"
@@ -67,6 +68,7 @@ static enum MHD_Result respond(struct req *rq)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"log4scan\"");
 	int status = rq->status ? rq->status : 500;
 	metrics_request(status);
+	metrics_route_time(rq->url, metrics_now_ns() - rq->t0);
 	if (!strcmp(rq->method, "POST") && !strcmp(rq->url, "/api/v1/reports"))
 		metrics_report_answered(status);
 	enum MHD_Result ret = MHD_queue_response(rq->conn, (unsigned)status, r);
@@ -85,6 +87,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->conn = conn;
 		rq->method = method;
 		rq->url = url;
+		rq->t0 = metrics_now_ns();
 		*con_cls = rq;
 		/* refuse an upload before reading it; look credentials up now,
 		 * so that the connection guard knows which requests have them */
@@ -202,6 +205,7 @@ struct server_http *http_start(struct server *srv, struct buf *err)
 	h->srv = srv;
 	srv->rl = http_limit_new();
 	metrics_start();
+	api_metrics_routes();
 	if (!(h->guard = http_conn_start(&srv->cfg))) {
 		buf_printf(err, "cannot start the connection watchdog thread");
 		goto fail;

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/buf.h"
 #include "server.h"
@@ -23,6 +24,7 @@ struct req {
 	struct server *srv;
 	void *conn;                  /* struct MHD_Connection * */
 	const char *method, *url;
+	uint64_t t0;                 /* when the request began (metrics_now_ns) */
 	struct buf body;
 	bool too_large;
 	enum auth_kind auth;

@@ -5,6 +5,8 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct histogram {
@@ -33,6 +35,13 @@ static struct histogram h_write = {"log4scan_ingest_write_seconds",
 				   LE_INGEST, NLE(LE_INGEST), 1e9, {0}, 0};
 static struct histogram h_batch = {"log4scan_ingest_batch_reports", "Reports written by each group commit.",
 				   LE_BATCH, NLE(LE_BATCH), 1, {0}, 0};
+
+/* answers by route: the templates, then "other" (set once, before serving) */
+#define ROUTES_MAX 96
+static const double LE_ROUTE[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+static char *route_tpl[ROUTES_MAX];
+static size_t nroutes;
+static struct histogram h_route[ROUTES_MAX + 1];
 
 static const char *const REASONS[REFUSED_N] = {"unauthorized", "forbidden", "too_large", "rate_limited",
 					       "invalid", "unavailable", "other"};
@@ -106,6 +115,52 @@ void metrics_request(int status)
 	ADD(requests[c >= 1 && c <= 5 ? c : 0], 1);
 }
 
+void metrics_routes(const char *const *paths, size_t n)
+{
+	for (size_t i = 0; i < nroutes; i++)
+		free(route_tpl[i]);
+	nroutes = 0;
+	for (size_t i = 0; i < n && nroutes < ROUTES_MAX; i++) {
+		char *c = strdup(paths[i]);
+		if (c)
+			route_tpl[nroutes++] = c;
+	}
+	for (size_t i = 0; i <= nroutes; i++) {
+		h_route[i].le = LE_ROUTE;
+		h_route[i].n = NLE(LE_ROUTE);
+		h_route[i].unit = 1e9;
+		h_route[i].name = i < nroutes ? route_tpl[i] : "other";
+	}
+}
+
+/* url (its query cut off) against a template: {x} matches one non-empty
+ * segment, anything else itself */
+static bool route_match(const char *tpl, const char *url)
+{
+	while (*tpl && *url && *url != '?') {
+		if (*tpl == '{') {
+			const char *close = strchr(tpl, '}');
+			if (!close || *url == '/')
+				return false;
+			tpl = close + 1;
+			url += strcspn(url, "/?");
+			continue;
+		}
+		if (*tpl++ != *url++)
+			return false;
+	}
+	return !*tpl && (!*url || *url == '?');
+}
+
+void metrics_route_time(const char *url, uint64_t ns)
+{
+	size_t i = 0;
+	while (i < nroutes && !route_match(route_tpl[i], url))
+		i++;
+	if (h_route[i].le)
+		observe(&h_route[i], ns);
+}
+
 /* a number as Prometheus reads it (%g would print 1e-04: valid, but
  * le labels read better as written) */
 static void num(struct buf *out, double v)
@@ -130,6 +185,35 @@ static void render_histogram(struct buf *out, struct histogram *h)
 	num(out, (double)GET(h->sum) / h->unit);
 	/* the count is the +Inf bucket's, so the two always agree */
 	buf_printf(out, "\n%s_count %llu\n", h->name, (unsigned long long)cum);
+}
+
+/* every route answered at least once, as one family labelled by route */
+static void render_routes(struct buf *out)
+{
+	static const char name[] = "log4scan_http_request_seconds";
+	buf_printf(out, "# HELP %s Time from a request's start to its answer, by route (the API description's"
+			" paths; other: any other URL).\n# TYPE %s histogram\n", name, name);
+	for (size_t r = 0; r <= nroutes; r++) {
+		struct histogram *h = &h_route[r];
+		uint64_t cum = 0, counts[NLE(LE_ROUTE) + 1];
+		for (size_t i = 0; i <= NLE(LE_ROUTE); i++)
+			cum += counts[i] = GET(h->bucket[i]);
+		if (!h->le || !cum)
+			continue;
+		cum = 0;
+		for (size_t i = 0; i <= h->n; i++) {
+			cum += counts[i];
+			buf_printf(out, "%s_bucket{route=\"%s\",le=\"", name, h->name);
+			if (i < h->n)
+				num(out, h->le[i]);
+			else
+				buf_adds(out, "+Inf");
+			buf_printf(out, "\"} %llu\n", (unsigned long long)cum);
+		}
+		buf_printf(out, "%s_sum{route=\"%s\"} ", name, h->name);
+		num(out, (double)GET(h->sum) / h->unit);
+		buf_printf(out, "\n%s_count{route=\"%s\"} %llu\n", name, h->name, (unsigned long long)cum);
+	}
 }
 
 static void counter(struct buf *out, const char *name, const char *help, uint64_t v)
@@ -173,4 +257,5 @@ void metrics_render(struct buf *out, const char *backend)
 	for (int c = 1; c <= 5; c++)
 		buf_printf(out, "log4scan_http_requests_total{code=\"%dxx\"} %llu\n", c,
 			   (unsigned long long)GET(requests[c]));
+	render_routes(out);
 }

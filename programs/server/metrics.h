@@ -6,7 +6,8 @@
  * them were duplicates) and refused (by reason), the time an ingest takes
  * (parse, judge, store, until the answer), the time of every database
  * statement and of each group commit's write, the group-commit queue
- * (reports waiting for a writer, writers busy), requests by status class.
+ * (reports waiting for a writer, writers busy), requests by status class,
+ * and the time of every answer by route (the API description's paths).
  * Every counter is a relaxed atomic add: the ingest path takes no lock for
  * them and a scrape reads them without stopping it (a scrape may see one
  * histogram's count one ahead of its sum: Prometheus tolerates that). */
@@ -14,6 +15,7 @@
 #define L4S_SERVER_METRICS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/buf.h"
@@ -57,6 +59,13 @@ void metrics_pool_busy(int n);
 void metrics_pool_wait(void);
 /* Every answer, by status. */
 void metrics_request(int status);
+/* The routes answers are timed by: the API description's paths (templates
+ * such as /api/v1/devices/{id}, where {x} stands for one segment); copied.
+ * A URL that matches none is timed as "other" (so the label's values stay
+ * a fixed, small set whatever clients send). */
+void metrics_routes(const char *const *paths, size_t n);
+/* One answer to url, ns after its request began. */
+void metrics_route_time(const char *url, uint64_t ns);
 
 /* The exposition text (backend: "sqlite" or "postgresql"). */
 void metrics_render(struct buf *out, const char *backend);
