@@ -41,7 +41,8 @@ void qb_row_json(struct buf *b, const struct dbrow *r);
 
 /* Rows into out, as JSON objects separated by commas, or as CSV lines
  * (a header line first; a cell a spreadsheet would run as a formula gets a
- * quote first).  At most limit rows: reading one more sets `more` and
+ * quote first; a time column - created, last_seen, at... - as ISO 8601 UTC;
+ * a JSON array as its elements separated by "; ").  At most limit rows: reading one more sets `more` and
  * stops.  A db_row_fn: store_query(..., qb_sink_row, &sink, ...). */
 struct qb_sink {
 	struct buf *out;
