@@ -10,8 +10,8 @@ For each backend, with seven devices holding 1..7 vulnerable files:
   - an unknown column, SQL in sort=, an order other than asc/desc: 400
     naming the parameter (and, for sort, the accepted columns); a list
     without an allow-list refuses sort= as an unknown parameter;
-  - count=1: "total" is the number of matching rows whatever the page,
-    without it no total;
+  - count=1: "total" is the number of matching rows whatever the page
+    (with filters; beyond 10,000 rows total_capped), without it no total;
   - CSV: times are ISO 8601 UTC (not epoch seconds), 0 an empty cell,
     arrays flattened as "a; b" (not JSON text); the JSON keeps numbers;
   - the tables are intact and the server exits cleanly.
@@ -214,7 +214,19 @@ def run(kind):
     check(t + "json-times-numbers", isinstance(d["last_seen"], int) and before <= d["last_seen"] <= after, d)
     check(t + "json-arrays-arrays", d["tags"] == ["prod", "eu-west"], d)
 
-    check_eq(t + "tables-intact", db_sql(db, "SELECT COUNT(*) FROM devices"), str(len(HOSTS)))
+    r = items("devices?count=1&tag=prod&limit=1")
+    check_eq(t + "count-with-filter", r.get("total"), len(HOSTS))
+    r = items("devices?count=1&q=ha&stale=0")
+    check_eq(t + "count-with-like", r.get("total"), 2)   # alpha, charlie
+    # beyond the cap: 10,000 devices more (straight into the table)
+    db_sql(db, "INSERT INTO devices(ident, hostname, first_seen, last_seen) SELECT 'bulk-' || g, 'bulk-' || g, 1, 1"
+               " FROM (WITH RECURSIVE c(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM c WHERE g < 10000)"
+               " SELECT g FROM c) s")
+    r = items("devices?count=1")
+    check(t + "count-capped", r.get("total") == 10000 and r.get("total_capped") is True, {k: r[k] for k in r if k != "items"})
+    r = items("devices?count=1&q=bulk-999")   # bulk-999, bulk-9990..9999
+    check(t + "count-under-cap", r.get("total") == 11 and r.get("total_capped") is False, {k: r[k] for k in r if k != "items"})
+    check_eq(t + "tables-intact", db_sql(db, "SELECT COUNT(*) FROM devices"), str(len(HOSTS) + 10000))
     rc = s.stop()
     check(t + "clean-exit", rc == 0 and "Sanitizer" not in s.log_text() and "runtime error" not in s.log_text(),
           s.log_text()[-500:])

@@ -65,7 +65,9 @@ void api_run_sorted(struct req *rq, struct qb *q, const char *def, const struct 
  * (index attempts_host). */
 #define CALLBACK_DOMAIN "(SELECT a.domain FROM attempts a WHERE a.host = agg.akey LIMIT 1) AS domain"
 
-/* The columns of a device (its first parameter is api_stale_cutoff()). */
+/* The columns of a device (its first parameter is api_stale_cutoff()),
+ * ending with API_DEVICE_FROM. */
+#define API_DEVICE_FROM " FROM devices d"
 extern const char api_device_cols[];
 /* The same and what the device's last scan covered (coverage_detail). */
 extern const char api_device_one_cols[];

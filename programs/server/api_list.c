@@ -255,8 +255,10 @@ static void list_devices(struct req *rq)
 	const char *status, *v;
 	if (!api_status_arg(rq, &status))
 		return;
-	buf_adds(&q.sql, api_device_cols);
+	buf_add(&q.sql, api_device_cols, strlen(api_device_cols) - (sizeof API_DEVICE_FROM - 1));
 	qb_param(&q, dv_int(api_stale_cutoff(rq)));
+	qb_from(&q, 1);
+	buf_adds(&q.sql, API_DEVICE_FROM);
 	/* finding-level filters: devices with such a finding (status applies to it) */
 	const char *cve = api_arg(rq, "cve"), *ver = api_arg(rq, "version"), *comp = api_arg(rq, "component");
 	const char *sha = api_arg(rq, "sha256");
@@ -401,8 +403,9 @@ static void list_findings(struct req *rq)
 			 "  ON p.device_id = s.device_id AND p.pid = s.pid WHERE s.device_id = f.device_id"
 			 "  AND s.shadowed = 1 AND s.path = f.path AND (s.status <> f.status OR p.restart_required = 1))"
 			 " THEN 1 ELSE 0 END AS restart_required,"
-			 " f.judged_by, CASE WHEN f.facts IS NULL THEN 0 ELSE 1 END AS rejudgeable"
-			 " FROM findings f JOIN devices d ON d.id = f.device_id");
+			 " f.judged_by, CASE WHEN f.facts IS NULL THEN 0 ELSE 1 END AS rejudgeable");
+	qb_from(&q, 0);
+	buf_adds(&q.sql, " FROM findings f JOIN devices d ON d.id = f.device_id");
 	if (!api_device_arg(rq, &q, "f.device_id") || !api_retired_arg(rq, &q, "d.retired", NULL, true)) {
 		qb_free(&q);
 		return;
@@ -479,8 +482,9 @@ static void list_processes(struct req *rq)
 			 "  AND f.status = 'vulnerable' ORDER BY CASE f.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4"
 			 "  WHEN 'medium' THEN 3 WHEN 'low' THEN 2 WHEN 'none' THEN 0 ELSE 1 END DESC LIMIT 1) AS severity,"
 			 /* exposed: reachable, a listener on a non-loopback address */
-			 " CASE WHEN p.status = 'vulnerable' AND p.n_public > 0 THEN 1 ELSE 0 END AS exposed"
-			 " FROM processes p JOIN devices d ON d.id = p.device_id");
+			 " CASE WHEN p.status = 'vulnerable' AND p.n_public > 0 THEN 1 ELSE 0 END AS exposed");
+	qb_from(&q, 0);
+	buf_adds(&q.sql, " FROM processes p JOIN devices d ON d.id = p.device_id");
 	if (!api_device_arg(rq, &q, "p.device_id") || !api_retired_arg(rq, &q, "d.retired", NULL, true)) {
 		qb_free(&q);
 		return;

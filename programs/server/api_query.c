@@ -5,7 +5,7 @@
  * (all rows up to 100000).  It answers
  * {"items":[...],"offset":N,"limit":N,"more":bool}; `more` comes from
  * reading one row past the page, so no list counts its rows unless asked:
- * count=1 adds "total" (counted up to 100,000, then "total_capped").  A
+ * count=1 adds "total" (counted up to 10,000, then "total_capped").  A
  * list with an allow-list of columns takes sort=COLUMN and order=asc|desc
  * (api_run_sorted). */
 #include "api_internal.h"
@@ -84,16 +84,22 @@ static const char *sort_order(struct req *rq, const struct api_sort *sorts, size
 }
 
 /* the rows a list has, counted up to API_COUNT_MAX (then *capped) */
-#define API_COUNT_MAX 100000
+#define API_COUNT_MAX 10000
 static bool count_rows(struct req *rq, struct qb *q, long long *total, bool *capped)
 {
 	struct buf sql = BUF_INIT, err = BUF_INIT;
 	struct dbv p[QB_MAX + 1];
 	memcpy(p, q->p, sizeof q->p[0] * (size_t)q->np);
 	p[q->np] = dv_int(API_COUNT_MAX + 1);
-	buf_printf(&sql, "SELECT COUNT(*) FROM (%s LIMIT ?) AS counted", buf_cstr(&q->sql));
+	/* without the select list when the list marked where it ends (its
+	 * per-row subqueries are the cost of a page, not of a count) */
+	int skip = q->from ? q->from_np : 0;
+	if (q->from)
+		buf_printf(&sql, "SELECT COUNT(*) FROM (SELECT 1%s LIMIT ?) AS counted", buf_cstr(&q->sql) + q->from);
+	else
+		buf_printf(&sql, "SELECT COUNT(*) FROM (%s LIMIT ?) AS counted", buf_cstr(&q->sql));
 	*total = 0;
-	int rc = store_query(rq->srv->st, buf_cstr(&sql), p, q->np + 1, api_first_int, total, &err);
+	int rc = store_query(rq->srv->st, buf_cstr(&sql), p + skip, q->np + 1 - skip, api_first_int, total, &err);
 	if (rc)
 		api_query_failed(rq, &err);
 	*capped = *total > API_COUNT_MAX;
@@ -219,7 +225,7 @@ long long api_stale_cutoff(struct req *rq)
 	/* other devices with this machine id: clones, never merged (issue 19) */ \
 	" CASE WHEN d.machine_id = '' THEN 0 ELSE (SELECT COUNT(*) FROM devices d2" \
 	"  WHERE d2.machine_id = d.machine_id AND d2.id <> d.id) END AS shared_machine_id"
-const char api_device_cols[] = DEVICE_COLS " FROM devices d";
+const char api_device_cols[] = DEVICE_COLS API_DEVICE_FROM;
 const char api_device_one_cols[] = DEVICE_COLS ", d.coverage_json AS coverage_detail_json FROM devices d";
 
 bool api_status_arg(struct req *rq, const char **status)

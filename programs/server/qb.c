@@ -185,6 +185,12 @@ void qb_param(struct qb *q, struct dbv v)
 		q->p[q->np++] = v;
 }
 
+void qb_from(struct qb *q, int select_np)
+{
+	q->from = q->sql.len;
+	q->from_np = select_np;
+}
+
 void qb_cond(struct qb *q, const char *cond, int n, ...)
 {
 	va_list ap;

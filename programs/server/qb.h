@@ -23,11 +23,18 @@ struct qb {
 	char *owned[QB_MAX];
 	int nowned;
 	bool where;
+	/* set by qb_from: sql from this offset on and p[from_np...] are the
+	 * query without its select list (counted without computing it) */
+	size_t from;
+	int from_np;
 };
 
 /* s (malloc'd) now belongs to q: freed by qb_free */
 const char *qb_keep(struct qb *q, char *s);
 void qb_param(struct qb *q, struct dbv v);
+/* The select list ends here: the FROM follows (and its parameters).
+ * skip_np: parameters already given that belong to the select list. */
+void qb_from(struct qb *q, int select_np);
 /* " WHERE cond" or " AND cond"; cond has as many ? as values given */
 void qb_cond(struct qb *q, const char *cond, int n, ...);
 /* a LIKE pattern: prefix + escaped value + suffix */

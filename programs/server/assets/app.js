@@ -545,7 +545,14 @@
     if (p.device || p.sha256 || p.version || p.image || p.cve || p.sort) {
       filters.push({ name: 'sort', type: 'select', label: 'oldest first', values: ['severity'] });
     }
-    listView({ route: 'files', api: 'findings', title: 'Files', cols: fileCols(true), filters: filters }, p);
+    /* a header sort is one of every matching row too: offered once a filter
+     * narrows the list (the whole fleet's files sorted by path take
+     * seconds at 2,000,000) */
+    var cols = fileCols(true);
+    if (!(p.device || p.sha256 || p.version || p.image || p.cve || p.path || p.sort)) {
+      cols.forEach(function (c) { delete c.s; });
+    }
+    listView({ route: 'files', api: 'findings', title: 'Files', cols: cols, filters: filters }, p);
   }
   function versions(p) {
     listView({ route: 'versions', api: 'versions', title: 'Software: each Log4j version', filters: [
