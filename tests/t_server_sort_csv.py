@@ -87,8 +87,9 @@ def run(kind):
 
     def items(path):
         st, h, body = get(path)
-        if st != 200:
-            raise RuntimeError("%s: %d %s" % (path, st, body[:200]))
+        if st != 200:   # a failure of its own, and an empty answer for the checks that follow
+            not_ok(t + "answers-" + path, "%d %s" % (st, body[:200]))
+            return {"items": [], "more": False}
         return json.loads(body)
 
     def err(body):
@@ -117,7 +118,7 @@ def run(kind):
     while True:
         r = items("findings?sort=path&order=asc&limit=5&page=%d&count=1" % page)
         pages += [f["path"] for f in r["items"]]
-        check_eq(t + "findings-page-%d-total" % page, r["total"], len(paths))
+        check_eq(t + "findings-page-%d-total" % page, r.get("total"), len(paths))
         if not r["more"] or page > 20:
             break
         page += 1
@@ -210,7 +211,7 @@ def run(kind):
           rows[:1])
     check(t + "csv-report-received-iso", rows and ISO.match(rows[0].get("received", "")), rows[:1])
     # the JSON keeps epoch seconds (a program's format)
-    d = items("devices?sort=hostname&limit=1")["items"][0]
+    d = (items("devices?sort=hostname&limit=1")["items"] or [{"last_seen": None, "tags": None}])[0]
     check(t + "json-times-numbers", isinstance(d["last_seen"], int) and before <= d["last_seen"] <= after, d)
     check(t + "json-arrays-arrays", d["tags"] == ["prod", "eu-west"], d)
 
