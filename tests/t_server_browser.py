@@ -4,10 +4,15 @@ Seeds a collector (SQLite) with reports - among them hostile file and host
 names - computes the overview numbers from those reports, and runs
 tests/browser/dashboard.test.js, which logs in, compares, drills down and
 checks that nothing hostile runs; then the views of issue 20 (severity,
-files counted once, exposure, coverage, images).  Screenshots of the
+files counted once, exposure, coverage, images) and its point 8 (sorting
+by a column's header, paging with a total, evidence behind a disclosure,
+long paths on one line, the trend's legend and axes, the mark and the
+overview line of a rules change after `rules load`, and on a second,
+empty collector the enrolment hint).  Screenshots of the
 overview, a device's coverage, the files by severity and the images view are
-saved as $OUT/overview.png, device-coverage.png, files-severity.png and
-images.png.  playwright-core is installed from the npm registry
+saved as $OUT/overview.png, device-coverage.png, files-severity.png,
+images.png, attempts.png, narrow.png, devices-sorted.png, devices-page2.png,
+files-evidence.png and empty.png.  playwright-core is installed from the npm registry
 (tests/browser/package-lock.json) when tests/browser/node_modules is missing.
 """
 import json
@@ -17,8 +22,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_common import (OUT, TOP, Server, attempt, check, envelope, finding, make_token, make_user,  # noqa: E402
-                           mid, new_db, not_ok, ok, process, report)
+from server_common import (OUT, TOP, Server, attempt, check, cli, envelope, finding, make_token,  # noqa: E402
+                           make_user, mid, new_db, not_ok, ok, process, report)
 
 BROWSER_DIR = os.path.join(TOP, "tests/browser")
 chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -60,8 +65,12 @@ reports.append(report(envelope(mid(3), "db1"), [
 reports.append(report(envelope(mid(4), "app1", tags=["staging"]), [
     finding("/opt/app/log4j-core-2.15.0.jar", version="2.15.0", status="mitigated", cves=["CVE-2021-45046"]),
     process(pid=404, status="mitigated", ports=[9000], restart=True)]))
+# issue 20 point 8: a path far wider than its column (kept on one line, its
+# file name visible)
+LONG_PATH = "/home/u/" + "a-rather-long-directory-name/" * 8 + "log4j-core-2.17.1.jar"
 reports.append(report(envelope(mid(5), "lap1", tags=["dev"]), [
-    finding("/home/u/log4j-core-2.17.1.jar", version="2.17.1", status="safe", cves=[])]))
+    finding("/home/u/log4j-core-2.17.1.jar", version="2.17.1", status="safe", cves=[]),
+    finding(LONG_PATH, version="2.17.1", status="safe", cves=[])]))
 reports.append(report(envelope(mid(6), HOSTILE_HOST), [finding(p) for p in HOSTILE_PATHS]))
 # issue 20: a JVM listening on loopback only (not exposed), a partly scanned
 # device without findings (never "clean"), a fully scanned clean one, and a
@@ -87,9 +96,35 @@ img2.update(image=IMG, tag="2.3", layer="sha256:bbb", in_final_image=False, note
 img3 = finding("x.tar!/sha256:ccc!/log4j-core-2.17.1.jar", version="2.17.1", status="safe", cves=[])
 img3.update(image=HOSTILE_IMAGE, tag="1", layer="sha256:ccc")
 reports.append(report(node, [img1, img2, img3]))
+# issue 22: a finding with facts that the rules loaded below judge again (a
+# fictional CVE for 2.14.x-2.17.x): vulnerable before and after (the
+# overview's file counts do not move), one more CVE after
+RJ_PATH = "/srv/rj/log4j-core-2.14.1.jar"
+reports.append(report(envelope(mid(11), "rj1"), [dict(finding(RJ_PATH), facts="v1 set=2.14.1 pom=2.14.1 +lookup/JndiLookup")]))
 for i, r in enumerate(reports):
     st, js = s.submit(agent, r)
     check("seed-report-%d" % i, st == 200, (st, js))
+RULES_EXTRA = ('\ncve CVE-2099-0001 log4j-core 9.3 "fictional"\naffected CVE-2099-0001 2.14.0 2.18.0\n'
+               "fixed CVE-2099-0001 2.18.0\nmitigated-if-absent CVE-2099-0001 lookup/JndiLookup\n")
+rules_file = os.path.join(OUT, "browser.rules")
+with open(rules_file, "w") as f:
+    f.write(open(os.path.join(TOP, "rules/log4j.rules")).read() + RULES_EXTRA)
+p = cli(db, "rules", "load", rules_file)
+check("rules-load", p.returncode == 0, p.stderr)
+reader = make_token(db, "reader", "read")
+changes = s.get_json("/api/v1/rules/changes", reader)["changes"]
+rj = [c for c in changes if c["cve"] == "CVE-2099-0001"]
+check("rules-change-listed", len(rj) == 1 and rj[0]["newly"] == 1, changes)
+st, h, data = s.get("/api/v1/findings?path=/srv/rj/", reader)
+rjf = json.loads(data)["items"] if st == 200 else []
+check("rules-rejudged-still-vulnerable", len(rjf) == 1 and rjf[0]["status"] == "vulnerable"
+      and "CVE-2099-0001" in rjf[0]["cves"], rjf)
+rules_id = rj[0]["rules_id"] if rj else 1
+
+# an empty collector (issue 20 point 8: the overview says how to enroll)
+db_empty = new_db("sqlite", "browser-empty")
+make_user(db_empty, "alice", "s3cret-passw0rd")
+s_empty = Server(db_empty, name="browser-empty")
 
 # the numbers the overview must show, computed from the reports above
 recs = [json.loads(line) for r in reports for line in r.splitlines()]
@@ -132,6 +167,10 @@ expect = {
     "image": IMG, "hostile_image": HOSTILE_IMAGE, "image_host": "k8s-node",
     "hostile_payload": HOSTILE_PAYLOAD, "callback_domain": "evil.example",
     "top_cve": "CVE-2021-44228", "top_cve_title_word": "Log4Shell", "top_cve_cvss": "10.0",
+    # issue 20 point 8 and issue 22
+    "hostnames_sorted": sorted(json.loads(r.splitlines()[0])["host"]["hostname"] for r in reports),
+    "long_path": LONG_PATH, "rules_cve": "CVE-2099-0001", "rules_id": rules_id, "rules_host": "rj1",
+    "empty_base": "http://127.0.0.1:%d" % s_empty.port,
 }
 exp_file = os.path.join(OUT, "expect.json")
 with open(exp_file, "w") as f:
@@ -148,3 +187,5 @@ check("browser-test-exit", p.returncode == 0, "node exited %d: %s" % (p.returnco
 check("server-alive", s.alive())
 rc = s.stop()
 check("clean-exit", rc == 0, s.log_text()[-300:])
+rc = s_empty.stop()
+check("clean-exit-empty", rc == 0, s_empty.log_text()[-300:])

@@ -27,7 +27,7 @@ from server_common import (Server, attempt, check, check_eq, db_sql, envelope, f
                            mid, new_db, not_ok, ok, process, report)
 
 SHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-LIST = ["limit", "offset", "page", "format"]
+LIST = ["limit", "offset", "page", "format", "count"]
 FLAG = "flag"
 
 # route -> {parameter: a value matching the stored data, or FLAG}
@@ -45,24 +45,30 @@ ROUTES = {
                  "component": "log4j-core", "sha256": SHA, "severity": "critical", "path": "log4j",
                  "tag": "prod", "running": FLAG, "image": None, "image_tag": None, "layer": None,
                  "sort": "severity"},
-    "processes": {"device": "1", "status": "vulnerable", "restart": FLAG, "exposed": FLAG, "tag": "prod"},
-    "attempts": {"device": "1", "host": "203.0.113.7", "protocol": "ldap", "client": "198.51.100.4", "tag": "prod"},
-    "errors": {"device": None},
-    "reports": {"device": "1"},
-    "cves": {},
-    "versions": {"component": "log4j-core"},
-    "remediation": {"status": "vulnerable"},
-    "callbacks": {},
-    "trend": {},
-    "images": {"image": None},
-    "layers": {"image": None, "image_tag": None},
+    "processes": {"device": "1", "status": "vulnerable", "restart": FLAG, "exposed": FLAG, "tag": "prod",
+                  "sort": "pid"},
+    "attempts": {"device": "1", "host": "203.0.113.7", "protocol": "ldap", "client": "198.51.100.4", "tag": "prod",
+                 "sort": "timestamp"},
+    "errors": {"device": None, "sort": "path"},
+    "reports": {"device": "1", "sort": "received"},
+    "cves": {"sort": "cve"},
+    "versions": {"component": "log4j-core", "sort": "version"},
+    "remediation": {"status": "vulnerable", "sort": "files"},
+    "callbacks": {"sort": "host"},
+    "trend": {"sort": "day"},
+    "images": {"image": None, "sort": "image"},
+    "layers": {"image": None, "image_tag": None, "sort": "layer"},
     "webhooks": {},
     "webhooks/log": {"webhook": None},
     "webhooks/events": {"event": None},
 }
 NOT_LISTS = ("summary", "overview", "devices/1", "webhooks")
+# the lists that take sort= also take order= (issue 20 point 8)
+for _r in ROUTES.values():
+    if "sort" in _r:
+        _r["order"] = "desc"
 FLAGS = {"exposed", "attacked", "restart", "stale", "errors", "shared_machine_id", "running", "critical_exposed",
-         "partial"}
+         "partial", "count"}
 
 HOSTILE = ["'", "''", "\"", "';--", "' OR '1'='1", "1; DROP TABLE devices; --", "%", "_", "\\", "%_\\'",
            "0", "-1", "1.5", "1e999", "99999999999999999999999", "999999999999999", "9223372036854775808",
@@ -120,7 +126,7 @@ def run(kind):
             st, h, body = get(route + "?format=json&limit=1&page=1&offset=0")
             check(t + "paging-" + route, st == 200 and len(json.loads(body)["items"]) <= 1, (st, body[:200]))
         for name, value in ROUTES[route].items():
-            matching = value is not None and value is not FLAG and name not in ("sort",)
+            matching = value is not None and value is not FLAG and name not in ("sort", "order")
             if value is None:
                 value = {"coverage": "full"}.get(name, "1")
             if value is FLAG:
@@ -152,6 +158,10 @@ def run(kind):
     check(t + "bad-format", st == 400 and names_param(body, "format"), (st, body))
     st, h, body = get("devices?sort=id;drop")
     check(t + "bad-sort", st == 400 and names_param(body, "sort"), (st, body))
+    st, h, body = get("findings?sort=path&order=sideways")
+    check(t + "bad-order", st == 400 and names_param(body, "order"), (st, body))
+    st, h, body = get("webhooks/log?order=asc")
+    check(t + "order-on-unsorted-list", st == 400 and names_param(body, "order"), (st, body))
     st, h, body = get("findings?st%FFatus=1")
     check(t + "non-utf8-name", st == 400, (st, body))
     st, h, body = get("findings?path=%FF")

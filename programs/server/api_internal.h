@@ -42,11 +42,32 @@ int api_first_int(void *ctx, const struct dbrow *r);
  * offset or page, format=csv (a file download called name.csv). */
 void api_run_list(struct req *rq, struct qb *q, const char *order, const char *name);
 
+/* A column a list may be sorted by (sort=name): the whole ORDER BY text
+ * ascending and descending (fixed SQL, each ending with a unique tie-break
+ * so that pages do not overlap), and which of them sort=name alone means. */
+struct api_sort {
+	const char *name, *asc, *desc;
+	bool desc_first;
+};
+/* One column expression e, its tie-break t: ascending, descending. */
+#define API_SORT(name, e, t, desc_first) {name, e " ASC, " t, e " DESC, " t, desc_first}
+/* The same, NULLs last both ways (e a plain column, not an output alias). */
+#define API_SORT_NULLS(name, e, t, desc_first) \
+	{name, "(" e " IS NULL), " e " ASC, " t, "(" e " IS NULL), " e " DESC, " t, desc_first}
+
+/* api_run_list with sort= (one of sorts[0..n)) and order=asc|desc; def
+ * without either; sort=X not in sorts, or order other than asc or desc, is
+ * a 400 naming the accepted ones. */
+void api_run_sorted(struct req *rq, struct qb *q, const char *def, const struct api_sort *sorts, size_t n,
+		    const char *name);
+
 /* A callback host's (agg.akey) domain to block, from one of its attempts
  * (index attempts_host). */
 #define CALLBACK_DOMAIN "(SELECT a.domain FROM attempts a WHERE a.host = agg.akey LIMIT 1) AS domain"
 
-/* The columns of a device (its first parameter is api_stale_cutoff()). */
+/* The columns of a device (its first parameter is api_stale_cutoff()),
+ * ending with API_DEVICE_FROM. */
+#define API_DEVICE_FROM " FROM devices d"
 extern const char api_device_cols[];
 /* The same and what the device's last scan covered (coverage_detail). */
 extern const char api_device_one_cols[];

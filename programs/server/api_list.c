@@ -5,7 +5,8 @@
  * Filters: device, cve, status, version, component, sha256, tag, q, host,
  * hostname, severity, path, protocol, client, stale, exposed, attacked,
  * restart, errors, running, critical_exposed, coverage, partial, image,
- * image_tag, layer, sort (each list its own; see docs/api.md); paging and
+ * image_tag, layer (each list its own; see docs/api.md); sort=COLUMN and
+ * order=asc|desc from each list's allow-list below; paging, count=1 and
  * format=csv as every list (api_query.c). */
 #include "api_internal.h"
 
@@ -121,14 +122,143 @@ static void cve_narrow_sql(struct qb *q, struct cve_narrow *c, const char *col, 
 
 /* ---- lists ---- */
 
+/* ---- the columns each list may be sorted by (sort=, order=) ---- */
+
+static const struct api_sort device_sorts[] = {
+	{"priority", "d.priority ASC, d.n_vulnerable ASC, d.id", "d.priority DESC, d.n_vulnerable DESC, d.id", true},
+	API_SORT("hostname", "d.hostname", "d.id", false),
+	API_SORT("last_seen", "d.last_seen", "d.id", false),
+	API_SORT("first_seen", "d.first_seen", "d.id", false),
+	API_SORT("vulnerable", "d.n_vulnerable", "d.id", true),
+	API_SORT("mitigated", "d.n_mitigated", "d.id", true),
+	API_SORT("critical", "d.n_critical", "d.id", true),
+	API_SORT("attempts", "d.n_attempts", "d.id", true),
+	API_SORT("os", "d.os", "d.id", false),
+	API_SORT("agent_version", "d.agent_version", "d.id", false),
+	API_SORT("id", "d.id", "d.id", false),
+};
+
+#define SEVERITY_RANK(s) "CASE " s " WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3" \
+	" WHEN 'low' THEN 2 WHEN 'none' THEN 0 ELSE 1 END"
+#define STATUS_RANK "CASE f.status WHEN 'vulnerable' THEN 2 WHEN 'mitigated' THEN 1 ELSE 0 END"
+/* a sort of every matching row: use them with a narrowing filter (id is
+ * the index's order) */
+static const struct api_sort finding_sorts[] = {
+	API_SORT("id", "f.id", "f.id", false),
+	{"severity", SEVERITY_RANK("f.severity") " ASC, " STATUS_RANK " ASC, f.id",
+	 SEVERITY_RANK("f.severity") " DESC, " STATUS_RANK " DESC, f.id", true},
+	API_SORT("status", STATUS_RANK, "f.id", true),
+	API_SORT("path", "f.path", "f.id", false),
+	API_SORT("hostname", "d.hostname", "f.id", false),
+	API_SORT_NULLS("version", "f.version", "f.id", false),
+	API_SORT_NULLS("fixed_in", "f.fixed_in", "f.id", false),
+	API_SORT_NULLS("image", "f.image", "f.id", false),
+};
+
+static const struct api_sort process_sorts[] = {
+	API_SORT("device", "p.device_id", "p.pid, p.id", false),
+	API_SORT("pid", "p.pid", "p.id", false),
+	API_SORT("hostname", "d.hostname", "p.id", false),
+	API_SORT_NULLS("user", "p.username", "p.id", false),
+	API_SORT_NULLS("command", "p.command", "p.id", false),
+	API_SORT("status", "CASE p.status WHEN 'vulnerable' THEN 2 WHEN 'mitigated' THEN 1 ELSE 0 END", "p.id", true),
+	API_SORT("public_listeners", "p.n_public", "p.id", true),
+};
+
+static const struct api_sort attempt_sorts[] = {
+	API_SORT("id", "a.id", "a.id", true),
+	API_SORT_NULLS("timestamp", "a.ts", "a.id", true),
+	API_SORT("received", "a.received", "a.id", true),
+	API_SORT("hostname", "d.hostname", "a.id", false),
+	API_SORT_NULLS("host", "a.host", "a.id", false),
+	API_SORT_NULLS("client", "a.client", "a.id", false),
+	API_SORT_NULLS("protocol", "a.protocol", "a.id", false),
+};
+
+static const struct api_sort error_sorts[] = {
+	API_SORT("id", "e.id", "e.id", false),
+	API_SORT_NULLS("path", "e.path", "e.id", false),
+	API_SORT("hostname", "d.hostname", "e.id", false),
+};
+
+static const struct api_sort report_sorts[] = {
+	API_SORT("id", "r.id", "r.id", true),
+	API_SORT("received", "r.received", "r.id", true),
+	API_SORT("created", "r.created", "r.id", true),
+	API_SORT("findings", "r.n_findings", "r.id", true),
+	API_SORT("vulnerable", "r.n_vulnerable", "r.id", true),
+	API_SORT("hostname", "d.hostname", "r.id", false),
+};
+
+/* aggregates: output columns by name, the group's key as tie-break */
+static const struct api_sort cve_sorts[] = {
+	{"cvss", "cvss10 ASC, files_vulnerable ASC, devices_vulnerable ASC, cve",
+	 "cvss10 DESC, files_vulnerable DESC, devices_vulnerable DESC, cve", true},
+	API_SORT("cve", "cve", "cve", false),
+	API_SORT("devices_vulnerable", "devices_vulnerable", "cve", true),
+	API_SORT("files_vulnerable", "files_vulnerable", "cve", true),
+	API_SORT("files_mitigated", "files_mitigated", "cve", true),
+};
+
+static const struct api_sort version_sorts[] = {
+	{"devices_vulnerable", "devices_vulnerable ASC, files_vulnerable ASC, component, version",
+	 "devices_vulnerable DESC, files_vulnerable DESC, component, version", true},
+	API_SORT("version", "version", "component", false),
+	API_SORT("component", "component", "version", false),
+	API_SORT("files_vulnerable", "files_vulnerable", "component, version", true),
+	API_SORT("files_mitigated", "files_mitigated", "component, version", true),
+	API_SORT("files_safe", "files_safe", "component, version", true),
+};
+
+static const struct api_sort remediation_sorts[] = {
+	API_SORT("devices", "devices", "files DESC, akey", true),
+	API_SORT("files", "files", "devices DESC, akey", true),
+	API_SORT("label", "label", "akey", false),
+	API_SORT("sha256", "akey", "akey", false),
+};
+
+static const struct api_sort callback_sorts[] = {
+	API_SORT("devices", "devices", "files DESC, akey", true),
+	API_SORT("attempts", "files", "devices DESC, akey", true),
+	API_SORT("host", "akey", "akey", false),
+};
+
+static const struct api_sort image_sorts[] = {
+	{"devices_vulnerable", "devices_vulnerable ASC, severity_rank ASC, files_vulnerable ASC, 1, 2",
+	 "devices_vulnerable DESC, severity_rank DESC, files_vulnerable DESC, 1, 2", true},
+	API_SORT("image", "1", "2", false),
+	API_SORT("tag", "2", "1", false),
+	API_SORT("severity", "severity_rank", "1, 2", true),
+	API_SORT("devices", "devices", "1, 2", true),
+	API_SORT("files_vulnerable", "files_vulnerable", "1, 2", true),
+	API_SORT("files_vulnerable_removed", "files_vulnerable_removed", "1, 2", true),
+};
+
+static const struct api_sort layer_sorts[] = {
+	{"image", "1 ASC, 2 ASC, devices_vulnerable ASC, files_vulnerable ASC, 3",
+	 "1 DESC, 2 DESC, devices_vulnerable DESC, files_vulnerable DESC, 3", false},
+	API_SORT("layer", "3", "1, 2", false),
+	API_SORT("files_vulnerable", "files_vulnerable", "1, 2, 3", true),
+	API_SORT("files_vulnerable_removed", "files_vulnerable_removed", "1, 2, 3", true),
+	API_SORT("devices", "devices", "1, 2, 3", true),
+};
+
+static const struct api_sort trend_sorts[] = {
+	API_SORT("day", "day", "day", true),
+};
+
+#define NSORTS(a) (sizeof a / sizeof a[0])
+
 static void list_devices(struct req *rq)
 {
 	struct qb q = {0};
 	const char *status, *v;
 	if (!api_status_arg(rq, &status))
 		return;
-	buf_adds(&q.sql, api_device_cols);
+	buf_add(&q.sql, api_device_cols, strlen(api_device_cols) - (sizeof API_DEVICE_FROM - 1));
 	qb_param(&q, dv_int(api_stale_cutoff(rq)));
+	qb_from(&q, 1);
+	buf_adds(&q.sql, API_DEVICE_FROM);
 	/* finding-level filters: devices with such a finding (status applies to it) */
 	const char *cve = api_arg(rq, "cve"), *ver = api_arg(rq, "version"), *comp = api_arg(rq, "component");
 	const char *sha = api_arg(rq, "sha256");
@@ -244,20 +374,9 @@ static void list_devices(struct req *rq)
 		qb_free(&q);
 		return;
 	}
-	const char *sort = api_arg(rq, "sort");
-	const char *order = "d.priority DESC, d.n_vulnerable DESC, d.id";
-	if (api_flag(rq, "stale") && !sort)
-		order = "d.last_seen, d.id";   /* oldest first, on the last_seen index */
-	if (sort && !strcmp(sort, "hostname"))
-		order = "d.hostname, d.id";
-	else if (sort && !strcmp(sort, "last_seen"))
-		order = "d.last_seen, d.id";
-	else if (sort && strcmp(sort, "priority")) {
-		http_req_error(rq, 400, "sort must be priority, hostname or last_seen");
-		qb_free(&q);
-		return;
-	}
-	api_run_list(rq, &q, order, "devices");
+	/* stale: oldest first, on the last_seen index */
+	const char *order = api_flag(rq, "stale") ? "d.last_seen, d.id" : "d.priority DESC, d.n_vulnerable DESC, d.id";
+	api_run_sorted(rq, &q, order, device_sorts, sizeof device_sorts / sizeof device_sorts[0], "devices");
 	qb_free(&q);
 }
 
@@ -284,8 +403,9 @@ static void list_findings(struct req *rq)
 			 "  ON p.device_id = s.device_id AND p.pid = s.pid WHERE s.device_id = f.device_id"
 			 "  AND s.shadowed = 1 AND s.path = f.path AND (s.status <> f.status OR p.restart_required = 1))"
 			 " THEN 1 ELSE 0 END AS restart_required,"
-			 " f.judged_by, CASE WHEN f.facts IS NULL THEN 0 ELSE 1 END AS rejudgeable"
-			 " FROM findings f JOIN devices d ON d.id = f.device_id");
+			 " f.judged_by, CASE WHEN f.facts IS NULL THEN 0 ELSE 1 END AS rejudgeable");
+	qb_from(&q, 0);
+	buf_adds(&q.sql, " FROM findings f JOIN devices d ON d.id = f.device_id");
 	if (!api_device_arg(rq, &q, "f.device_id") || !api_retired_arg(rq, &q, "d.retired", NULL, true)) {
 		qb_free(&q);
 		return;
@@ -342,19 +462,9 @@ static void list_findings(struct req *rq)
 	if (api_flag(rq, "running"))
 		qb_cond(&q, "f.pid IS NOT NULL", 0);
 	/* with one archive, the same order as f.id alone, and that of the
-	 * findings_archive index (archive_id, id); sort=severity: the worst
-	 * first (a sort of every matching row: use it with a narrowing filter) */
-	const char *sort = api_arg(rq, "sort"), *order = api_arg(rq, "sha256") ? "f.archive_id, f.id" : "f.id";
-	if (sort && !strcmp(sort, "severity"))
-		order = "CASE f.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' THEN 2"
-			" WHEN 'none' THEN 0 ELSE 1 END DESC, CASE f.status WHEN 'vulnerable' THEN 2 WHEN 'mitigated'"
-			" THEN 1 ELSE 0 END DESC, f.id";
-	else if (sort && strcmp(sort, "id")) {
-		http_req_error(rq, 400, "sort must be severity or id");
-		qb_free(&q);
-		return;
-	}
-	api_run_list(rq, &q, order, "findings");
+	 * findings_archive index (archive_id, id) */
+	api_run_sorted(rq, &q, api_arg(rq, "sha256") ? "f.archive_id, f.id" : "f.id", finding_sorts,
+		       NSORTS(finding_sorts), "findings");
 	qb_free(&q);
 }
 
@@ -372,8 +482,9 @@ static void list_processes(struct req *rq)
 			 "  AND f.status = 'vulnerable' ORDER BY CASE f.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4"
 			 "  WHEN 'medium' THEN 3 WHEN 'low' THEN 2 WHEN 'none' THEN 0 ELSE 1 END DESC LIMIT 1) AS severity,"
 			 /* exposed: reachable, a listener on a non-loopback address */
-			 " CASE WHEN p.status = 'vulnerable' AND p.n_public > 0 THEN 1 ELSE 0 END AS exposed"
-			 " FROM processes p JOIN devices d ON d.id = p.device_id");
+			 " CASE WHEN p.status = 'vulnerable' AND p.n_public > 0 THEN 1 ELSE 0 END AS exposed");
+	qb_from(&q, 0);
+	buf_adds(&q.sql, " FROM processes p JOIN devices d ON d.id = p.device_id");
 	if (!api_device_arg(rq, &q, "p.device_id") || !api_retired_arg(rq, &q, "d.retired", NULL, true)) {
 		qb_free(&q);
 		return;
@@ -386,7 +497,7 @@ static void list_processes(struct req *rq)
 		qb_cond(&q, "p.status = 'vulnerable' AND p.n_public > 0", 0);
 	if ((v = api_arg(rq, "tag")))
 		qb_cond(&q, "d.tags_json LIKE ? ESCAPE '\\'", 1, qb_json_like(&q, v));
-	api_run_list(rq, &q, "p.device_id, p.pid", "processes");
+	api_run_sorted(rq, &q, "p.device_id, p.pid", process_sorts, NSORTS(process_sorts), "processes");
 	qb_free(&q);
 }
 
@@ -409,7 +520,7 @@ static void list_attempts(struct req *rq)
 		qb_cond(&q, "a.client = ?", 1, dv_text(v));
 	if ((v = api_arg(rq, "tag")))
 		qb_cond(&q, "d.tags_json LIKE ? ESCAPE '\\'", 1, qb_json_like(&q, v));
-	api_run_list(rq, &q, "a.id DESC", "attempts");
+	api_run_sorted(rq, &q, "a.id DESC", attempt_sorts, NSORTS(attempt_sorts), "attempts");
 	qb_free(&q);
 }
 
@@ -419,7 +530,7 @@ static void list_errors(struct req *rq)
 	buf_adds(&q.sql, "SELECT e.id, e.device_id, d.hostname, e.path, e.error FROM scan_errors e"
 			 " JOIN devices d ON d.id = e.device_id");
 	if (api_device_arg(rq, &q, "e.device_id") && api_retired_arg(rq, &q, "d.retired", NULL, true))
-		api_run_list(rq, &q, "e.id", "errors");
+		api_run_sorted(rq, &q, "e.id", error_sorts, NSORTS(error_sorts), "errors");
 	qb_free(&q);
 }
 
@@ -431,7 +542,7 @@ static void list_reports(struct req *rq)
 			 " r.n_processes AS processes, r.n_attempts AS attempts, r.n_errors AS errors, r.applied,"
 			 " r.summary_json, r.coverage FROM reports r JOIN devices d ON d.id = r.device_id");
 	if (api_device_arg(rq, &q, "r.device_id") && api_retired_arg(rq, &q, "d.retired", NULL, true))
-		api_run_list(rq, &q, "r.id DESC", "reports");
+		api_run_sorted(rq, &q, "r.id DESC", report_sorts, NSORTS(report_sorts), "reports");
 	qb_free(&q);
 }
 
@@ -440,7 +551,7 @@ static void list_cves(struct req *rq)
 	struct qb q = {0};
 	buf_adds(&q.sql, api_cve_sql);
 	/* the most severe first (CVSS), then by devices */
-	api_run_list(rq, &q, "4 DESC, 7 DESC, 6 DESC, 1", "cves");
+	api_run_sorted(rq, &q, "4 DESC, 7 DESC, 6 DESC, 1", cve_sorts, NSORTS(cve_sorts), "cves");
 	qb_free(&q);
 }
 
@@ -453,7 +564,7 @@ static void list_versions(struct req *rq)
 	if ((v = api_arg(rq, "component")))
 		qb_cond(&q, "sub = ?", 1, dv_text(v));
 	buf_adds(&q.sql, " GROUP BY sub, akey");
-	api_run_list(rq, &q, "3 DESC, 4 DESC, 1, 2", "versions");
+	api_run_sorted(rq, &q, "3 DESC, 4 DESC, 1, 2", version_sorts, NSORTS(version_sorts), "versions");
 	qb_free(&q);
 }
 
@@ -466,7 +577,8 @@ static void list_remediation(struct req *rq)
 	buf_adds(&q.sql, "SELECT akey AS sha256, label, status, devices, files FROM agg WHERE kind = 'sha256'"
 			 " AND devices > 0");
 	qb_cond(&q, "status = ?", 1, dv_text(status ? status : "vulnerable"));
-	api_run_list(rq, &q, "devices DESC, files DESC, akey", "remediation");
+	api_run_sorted(rq, &q, "devices DESC, files DESC, akey", remediation_sorts, NSORTS(remediation_sorts),
+		       "remediation");
 	qb_free(&q);
 }
 
@@ -500,7 +612,8 @@ static void list_images(struct req *rq)
 		return;
 	}
 	buf_adds(&q.sql, " GROUP BY f.image, COALESCE(f.image_tag, '')");
-	api_run_list(rq, &q, "devices_vulnerable DESC, severity_rank DESC, files_vulnerable DESC, 1, 2", "images");
+	api_run_sorted(rq, &q, "devices_vulnerable DESC, severity_rank DESC, files_vulnerable DESC, 1, 2", image_sorts,
+		       NSORTS(image_sorts), "images");
 	qb_free(&q);
 }
 
@@ -521,7 +634,8 @@ static void list_layers(struct req *rq)
 		return;
 	}
 	buf_adds(&q.sql, " GROUP BY f.image, COALESCE(f.image_tag, ''), COALESCE(f.layer, '')");
-	api_run_list(rq, &q, "1, 2, devices_vulnerable DESC, files_vulnerable DESC, 3", "layers");
+	api_run_sorted(rq, &q, "1, 2, devices_vulnerable DESC, files_vulnerable DESC, 3", layer_sorts, NSORTS(layer_sorts),
+		       "layers");
 	qb_free(&q);
 }
 
@@ -530,7 +644,7 @@ static void list_callbacks(struct req *rq)
 	struct qb q = {0};
 	buf_adds(&q.sql, "SELECT akey AS host, " CALLBACK_DOMAIN ", devices, files AS attempts FROM agg"
 			 " WHERE kind = 'callback' AND devices > 0");
-	api_run_list(rq, &q, "devices DESC, files DESC, akey", "callbacks");
+	api_run_sorted(rq, &q, "devices DESC, files DESC, akey", callback_sorts, NSORTS(callback_sorts), "callbacks");
 	qb_free(&q);
 }
 
@@ -539,7 +653,7 @@ static void list_trend(struct req *rq)
 	struct qb q = {0};
 	buf_adds(&q.sql, "SELECT day, devices, devices_vulnerable, exposed, attacked, vulnerable, mitigated, safe,"
 			 " restart, attempts FROM trend");
-	api_run_list(rq, &q, "day DESC", "trend");
+	api_run_sorted(rq, &q, "day DESC", trend_sorts, NSORTS(trend_sorts), "trend");
 	qb_free(&q);
 }
 

@@ -4,7 +4,10 @@
  * A list takes limit (default 50, max 500), offset or page, and format=csv
  * (all rows up to 100000).  It answers
  * {"items":[...],"offset":N,"limit":N,"more":bool}; `more` comes from
- * reading one row past the page, so no list ever counts the whole table. */
+ * reading one row past the page, so no list counts its rows unless asked:
+ * count=1 adds "total" (counted up to 10,000, then "total_capped").  A
+ * list with an allow-list of columns takes sort=COLUMN and order=asc|desc
+ * (api_run_sorted). */
 #include "api_internal.h"
 
 #include <stdio.h>
@@ -47,8 +50,74 @@ void api_query_failed(struct req *rq, struct buf *err)
 	http_req_error(rq, 500, "query failed");
 }
 
+/* sort= and order= against the list's allow-list (issue 20 point 8): the
+ * ORDER BY text is the entry's fixed SQL, never the request's.  Without
+ * either, def; order= alone reverses the list's first entry.  NULL after
+ * answering 400 (an unknown column's names the columns it takes). */
+static const char *sort_order(struct req *rq, const struct api_sort *sorts, size_t n, const char *def)
+{
+	const char *sort = n ? api_arg(rq, "sort") : NULL, *dir = n ? api_arg(rq, "order") : NULL;
+	if (dir && strcmp(dir, "asc") && strcmp(dir, "desc")) {
+		http_req_error(rq, 400, "order must be asc or desc");
+		return NULL;
+	}
+	if (!sort && !dir)
+		return def;
+	const struct api_sort *e = sorts;
+	if (sort) {
+		e = NULL;
+		for (size_t i = 0; i < n && !e; i++)
+			if (!strcmp(sorts[i].name, sort))
+				e = &sorts[i];
+		if (!e) {
+			struct buf names = BUF_INIT;
+			for (size_t i = 0; i < n; i++)
+				buf_printf(&names, "%s%s", i ? ", " : "", sorts[i].name);
+			http_req_error(rq, 400, "sort must be one of: %s", buf_cstr(&names));
+			buf_free(&names);
+			return NULL;
+		}
+	}
+	if (!dir)
+		return e->desc_first ? e->desc : e->asc;
+	return strcmp(dir, "desc") ? e->asc : e->desc;
+}
+
+/* the rows a list has, counted up to API_COUNT_MAX (then *capped) */
+#define API_COUNT_MAX 10000
+static bool count_rows(struct req *rq, struct qb *q, long long *total, bool *capped)
+{
+	struct buf sql = BUF_INIT, err = BUF_INIT;
+	struct dbv p[QB_MAX + 1];
+	memcpy(p, q->p, sizeof q->p[0] * (size_t)q->np);
+	p[q->np] = dv_int(API_COUNT_MAX + 1);
+	/* without the select list when the list marked where it ends (its
+	 * per-row subqueries are the cost of a page, not of a count) */
+	int skip = q->from ? q->from_np : 0;
+	if (q->from)
+		buf_printf(&sql, "SELECT COUNT(*) FROM (SELECT 1%s LIMIT ?) AS counted", buf_cstr(&q->sql) + q->from);
+	else
+		buf_printf(&sql, "SELECT COUNT(*) FROM (%s LIMIT ?) AS counted", buf_cstr(&q->sql));
+	*total = 0;
+	int rc = store_query(rq->srv->st, buf_cstr(&sql), p + skip, q->np + 1 - skip, api_first_int, total, &err);
+	if (rc)
+		api_query_failed(rq, &err);
+	*capped = *total > API_COUNT_MAX;
+	if (*capped)
+		*total = API_COUNT_MAX;
+	buf_free(&sql);
+	buf_free(&err);
+	return rc == 0;
+}
+
 /* Run a list query (q->sql without ORDER/LIMIT) and answer it. */
 void api_run_list(struct req *rq, struct qb *q, const char *order, const char *name)
+{
+	api_run_sorted(rq, q, order, NULL, 0, name);
+}
+
+void api_run_sorted(struct req *rq, struct qb *q, const char *def, const struct api_sort *sorts, size_t nsorts,
+		    const char *name)
 {
 	const char *format = api_arg(rq, "format");
 	if (format && strcmp(format, "csv") && strcmp(format, "json")) {
@@ -75,6 +144,15 @@ void api_run_list(struct req *rq, struct qb *q, const char *order, const char *n
 		}
 		offset = (page - 1) * limit;
 	}
+	/* count=1: the total too (JSON only), counted up to API_COUNT_MAX */
+	bool count = api_flag(rq, "count") && !csv;
+	const char *order = sort_order(rq, sorts, nsorts, def);
+	if (!order)
+		return;
+	long long total = 0;
+	bool capped = false;
+	if (count && !count_rows(rq, q, &total, &capped))
+		return;
 	buf_printf(&q->sql, " ORDER BY %s LIMIT ? OFFSET ?", order);
 	qb_param(q, dv_int(limit + 1));
 	qb_param(q, dv_int(offset));
@@ -97,8 +175,11 @@ void api_run_list(struct req *rq, struct qb *q, const char *order, const char *n
 		rq->disposition = disp;
 	} else {
 		rq->ctype = "application/json";
-		buf_printf(&rq->out, "],\"offset\":%lld,\"limit\":%lld,\"more\":%s}\n", offset, limit,
+		buf_printf(&rq->out, "],\"offset\":%lld,\"limit\":%lld,\"more\":%s", offset, limit,
 			   s.more ? "true" : "false");
+		if (count)
+			buf_printf(&rq->out, ",\"total\":%lld,\"total_capped\":%s", total, capped ? "true" : "false");
+		buf_adds(&rq->out, "}\n");
 	}
 }
 
@@ -144,7 +225,7 @@ long long api_stale_cutoff(struct req *rq)
 	/* other devices with this machine id: clones, never merged (issue 19) */ \
 	" CASE WHEN d.machine_id = '' THEN 0 ELSE (SELECT COUNT(*) FROM devices d2" \
 	"  WHERE d2.machine_id = d.machine_id AND d2.id <> d.id) END AS shared_machine_id"
-const char api_device_cols[] = DEVICE_COLS " FROM devices d";
+const char api_device_cols[] = DEVICE_COLS API_DEVICE_FROM;
 const char api_device_one_cols[] = DEVICE_COLS ", d.coverage_json AS coverage_detail_json FROM devices d";
 
 bool api_status_arg(struct req *rq, const char **status)

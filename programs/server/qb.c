@@ -1,9 +1,11 @@
 /* qb.c - the API's query builder and row writers (see qb.h). */
 #include "qb.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/jsonw.h"
 
@@ -21,6 +23,77 @@ static void csv_cell(struct buf *b, const char *s)
 		buf_addc(b, *s);
 	}
 	buf_addc(b, '"');
+}
+
+/* Columns that hold a time as seconds since the epoch (UTC): written to CSV
+ * as ISO 8601 UTC (2026-12-05T14:03:00Z), 0 as an empty cell (never). */
+static const char *const time_cols[] = {
+	"at", "created", "received", "first_seen", "last_seen", "retired", "reappeared", "started", "finished",
+	"revoked", "expires", "last_used", "last_login", "next_at", "done_at", "loaded", "last_change",
+};
+
+static bool is_time_col(const char *name)
+{
+	for (size_t i = 0; i < sizeof time_cols / sizeof time_cols[0]; i++)
+		if (!strcmp(time_cols[i], name))
+			return true;
+	return false;
+}
+
+static void csv_time(struct buf *b, long long t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	char s[40];
+	if (t > 0 && gmtime_r(&tt, &tm) && strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		buf_adds(b, s);
+	else if (t)   /* a negative or unrepresentable time: the number as it is */
+		buf_printf(b, "%lld", t);
+}
+
+/* one JSON value as cell text: a string as it is, an object as k=v pairs */
+static void flat_value(struct buf *b, json_t *v)
+{
+	if (json_is_string(v)) {
+		buf_add(b, json_string_value(v), json_string_length(v));
+	} else if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		bool first = true;
+		json_object_foreach(v, k, x) {
+			buf_printf(b, "%s%s=", first ? "" : " ", k);
+			flat_value(b, x);
+			first = false;
+		}
+	} else if (!json_is_null(v)) {
+		char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		if (t)
+			buf_adds(b, t);
+		free(t);
+	}
+}
+
+/* a _json column in CSV: an array as its elements separated by "; ", any
+ * other JSON as it is */
+static void csv_json(struct buf *b, const char *text)
+{
+	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+	if (!json_is_array(v)) {
+		json_decref(v);
+		csv_cell(b, text);
+		return;
+	}
+	struct buf cell = BUF_INIT;
+	size_t i;
+	json_t *x;
+	json_array_foreach(v, i, x) {
+		if (i)
+			buf_adds(&cell, "; ");
+		flat_value(&cell, x);
+	}
+	csv_cell(b, buf_cstr(&cell));
+	buf_free(&cell);
+	json_decref(v);
 }
 
 static void col_key(struct buf *b, const char *name, bool *raw)
@@ -74,10 +147,16 @@ int qb_sink_row(void *ctx, const struct dbrow *r)
 			buf_adds(s->out, "\r\n");
 		}
 		for (int i = 0; i < dbrow_ncols(r); i++) {
+			const char *n = dbrow_name(r, i);
+			size_t len = strlen(n);
 			if (i)
 				buf_addc(s->out, ',');
-			if (dbrow_type(r, i) == DBV_INT)
+			if (dbrow_type(r, i) == DBV_INT && is_time_col(n))
+				csv_time(s->out, dbrow_int(r, i));
+			else if (dbrow_type(r, i) == DBV_INT)
 				buf_printf(s->out, "%lld", dbrow_int(r, i));
+			else if (dbrow_type(r, i) == DBV_TEXT && len > 5 && !strcmp(n + len - 5, "_json"))
+				csv_json(s->out, dbrow_text(r, i));
 			else
 				csv_cell(s->out, dbrow_text(r, i));
 		}
@@ -104,6 +183,12 @@ void qb_param(struct qb *q, struct dbv v)
 {
 	if (q->np < QB_MAX)
 		q->p[q->np++] = v;
+}
+
+void qb_from(struct qb *q, int select_np)
+{
+	q->from = q->sql.len;
+	q->from_np = select_np;
 }
 
 void qb_cond(struct qb *q, const char *cond, int n, ...)

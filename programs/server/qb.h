@@ -23,11 +23,18 @@ struct qb {
 	char *owned[QB_MAX];
 	int nowned;
 	bool where;
+	/* set by qb_from: sql from this offset on and p[from_np...] are the
+	 * query without its select list (counted without computing it) */
+	size_t from;
+	int from_np;
 };
 
 /* s (malloc'd) now belongs to q: freed by qb_free */
 const char *qb_keep(struct qb *q, char *s);
 void qb_param(struct qb *q, struct dbv v);
+/* The select list ends here: the FROM follows (and its parameters).
+ * skip_np: parameters already given that belong to the select list. */
+void qb_from(struct qb *q, int select_np);
 /* " WHERE cond" or " AND cond"; cond has as many ? as values given */
 void qb_cond(struct qb *q, const char *cond, int n, ...);
 /* a LIKE pattern: prefix + escaped value + suffix */
@@ -41,7 +48,8 @@ void qb_row_json(struct buf *b, const struct dbrow *r);
 
 /* Rows into out, as JSON objects separated by commas, or as CSV lines
  * (a header line first; a cell a spreadsheet would run as a formula gets a
- * quote first).  At most limit rows: reading one more sets `more` and
+ * quote first; a time column - created, last_seen, at... - as ISO 8601 UTC;
+ * a JSON array as its elements separated by "; ").  At most limit rows: reading one more sets `more` and
  * stops.  A db_row_fn: store_query(..., qb_sink_row, &sink, ...). */
 struct qb_sink {
 	struct buf *out;

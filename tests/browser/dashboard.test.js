@@ -36,7 +36,9 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
   page.on('dialog', d => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   page.on('pageerror', e => pageErrors.push(String(e)));
   page.on('console', m => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('request', r => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  page.on('request', r => {
+    if (!r.url().startsWith(base) && !r.url().startsWith(want.empty_base) && !r.url().startsWith('data:')) foreign.push(r.url());
+  });
   const num = async sel => Number((await page.locator(sel).first().innerText()).replace(/[^0-9]/g, ''));
 
   try {
@@ -86,6 +88,43 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
     check('by-cve-most-severe-first-with-title', firstCve.includes(want.top_cve) && firstCve.includes(want.top_cve_title_word) &&
       firstCve.includes(want.top_cve_cvss) && firstCve.includes('critical'), firstCve);
     check('by-severity-table', (await page.locator('#by-severity .tag.sev-critical').count()) >= 1);
+
+    // issue 20 point 8: the trend's legend (one colour per line), devices on
+    // the left axis and files on the right; issue 22: the rules change
+    // marked on it and said on the overview
+    const legend = await page.evaluate(() => Array.from(document.querySelectorAll('#trend-legend .key[data-series]')).map(k => {
+      const sw = getComputedStyle(k.querySelector('.swatch'));
+      const line = document.querySelector('#trend-chart polyline.l-' + k.getAttribute('data-series'));
+      return { s: k.getAttribute('data-series'), text: k.textContent, swatch: sw.backgroundColor + ' ' + sw.backgroundImage,
+        stroke: line ? getComputedStyle(line).stroke : null };
+    }));
+    check('trend-legend-series', legend.length === 4 && ['devices', 'vulnerable', 'exposed', 'attacked'].every(x => legend.some(l => l.s === x)),
+      JSON.stringify(legend));
+    check('trend-legend-colours-match-lines', legend.length && legend.every(l => l.stroke && l.stroke !== 'none' && l.swatch.includes(l.stroke)),
+      JSON.stringify(legend));
+    check('trend-legend-colours-distinct', new Set(legend.map(l => l.stroke)).size === legend.length, JSON.stringify(legend));
+    check('trend-legend-axes', legend.some(l => l.s === 'devices' && l.text.includes('left axis')) &&
+      legend.some(l => l.s === 'vulnerable' && l.text.includes('right axis')), JSON.stringify(legend));
+    const axes = await page.evaluate(() => ({ left: document.querySelectorAll('#trend-chart .axis-left').length,
+      right: document.querySelectorAll('#trend-chart .axis-right').length,
+      lt: (document.querySelector('#trend-chart .axis-title-left') || {}).textContent,
+      rt: (document.querySelector('#trend-chart .axis-title-right') || {}).textContent }));
+    check('trend-two-axes', axes.left === 1 && axes.right === 1 && axes.lt === 'devices' && axes.rt === 'files', JSON.stringify(axes));
+    const mark = page.locator('#trend-chart .rule-mark[data-rules="' + want.rules_id + '"]');
+    check('trend-rules-mark', (await mark.count()) === 1 && (await mark.locator('text').textContent()) === 'rules ' + want.rules_id,
+      await mark.count());
+    const upd = await page.locator('#rules-update').innerText();
+    check('overview-rules-update', upd.includes('rules updated (' + want.rules_id + ', ') &&
+      upd.includes('1 device newly affected by ' + want.rules_cve) && upd.includes('0 no longer affected'), upd);
+    check('overview-rules-update-links-rules-view', (await page.locator('#rules-update a').first().getAttribute('href')) === '#/rules');
+    check('no-enroll-hint-with-devices', (await page.locator('#enroll').count()) === 0);
+    await page.locator('#rules-update a.rules-newly').click();
+    await page.waitForFunction(() => location.hash.startsWith('#/devices?'));
+    await page.waitForSelector('main table a.device-link');
+    const rjHosts = await page.locator('main table a.device-link').allInnerTexts();
+    check('rules-update-drills-down', JSON.stringify(rjHosts) === JSON.stringify([want.rules_host]), JSON.stringify(rjHosts));
+    await page.goto(base + '/#/');
+    await page.waitForSelector('#trend-legend');
 
     // drill down: exposed devices -> the device -> one of its paths
     await page.click('#cards [data-k=devices_exposed] .num');
@@ -177,6 +216,77 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
     check('hostile-payload-as-text', injected3 === 0, injected3);
     await page.screenshot({ path: path.join(outDir, 'attempts.png'), fullPage: true });
 
+    // issue 20 point 8: sort by a column's header, then reverse it
+    await page.goto(base + '/#/devices');
+    await page.waitForSelector('main table a.device-link');
+    await page.click('main th[data-sort=hostname] a');
+    await page.waitForFunction(() => /sort=hostname&order=asc/.test(location.hash));
+    await page.waitForSelector('main th[data-sort=hostname][aria-sort=ascending]');
+    let hosts = await page.locator('main table a.device-link').allInnerTexts();
+    check('sort-by-header-asc', JSON.stringify(hosts) === JSON.stringify(want.hostnames_sorted), JSON.stringify(hosts));
+    await page.screenshot({ path: path.join(outDir, 'devices-sorted.png'), fullPage: true });
+    await page.click('main th[data-sort=hostname] a');
+    await page.waitForFunction(() => /sort=hostname&order=desc/.test(location.hash));
+    await page.waitForSelector('main th[data-sort=hostname][aria-sort=descending]');
+    hosts = await page.locator('main table a.device-link').allInnerTexts();
+    check('sort-by-header-desc', JSON.stringify(hosts) === JSON.stringify(want.hostnames_sorted.slice().reverse()), JSON.stringify(hosts));
+    await page.click('main th[data-sort=vulnerable] a');
+    await page.waitForFunction(() => /sort=vulnerable&order=desc/.test(location.hash));
+    await page.waitForSelector('main th[data-sort=vulnerable][aria-sort=descending]');
+    const vul = (await page.locator('main table tbody tr td:nth-child(3)').allInnerTexts()).map(Number);
+    check('sort-by-count-desc', vul.length === want.devices && vul.every((v, i) => !i || vul[i - 1] >= v), JSON.stringify(vul));
+
+    // paging: four rows a page, a total, next and previous
+    await page.goto(base + '/#/devices?sort=hostname&order=asc&limit=4');
+    await page.waitForSelector('#pager-state');
+    const pages = Math.ceil(want.devices / 4);
+    let pst = await page.locator('#pager-state').innerText();
+    check('paging-total', pst.includes('rows 1–4 of ' + want.devices) && pst.includes('page 1 of ' + pages), pst);
+    check('paging-first-no-previous', (await page.locator('#pager a.pager-prev').count()) === 0);
+    await page.click('#pager a.pager-next');
+    await page.waitForFunction(() => /page=2/.test(location.hash));
+    await page.waitForFunction(() => /rows 5–8/.test((document.getElementById('pager-state') || {}).textContent || ''));
+    hosts = await page.locator('main table a.device-link').allInnerTexts();
+    check('paging-next-page', JSON.stringify(hosts) === JSON.stringify(want.hostnames_sorted.slice(4, 8)), JSON.stringify(hosts));
+    check('paging-previous-shown', (await page.locator('#pager a.pager-prev').count()) === 1);
+    await page.screenshot({ path: path.join(outDir, 'devices-page2.png'), fullPage: true });
+    await page.click('#pager a.pager-prev');
+    await page.waitForFunction(() => /rows 1–4/.test((document.getElementById('pager-state') || {}).textContent || ''));
+    hosts = await page.locator('main table a.device-link').allInnerTexts();
+    check('paging-previous-page', JSON.stringify(hosts) === JSON.stringify(want.hostnames_sorted.slice(0, 4)), JSON.stringify(hosts));
+
+    // evidence behind a disclosure; a long path on one line, its file name visible
+    await page.goto(base + '/#/files?path=a-rather-long');
+    await page.waitForSelector('main table a.file-path');
+    const ev = page.locator('main table details.evidence').first();
+    check('evidence-collapsed', (await ev.count()) === 1 && (await ev.getAttribute('open')) === null &&
+      !(await ev.locator('li').first().isVisible()));
+    const cellW = await page.evaluate(() => document.querySelector('main table details.evidence').closest('td').getBoundingClientRect().width);
+    check('evidence-narrow-when-closed', cellW < 200, cellW);
+    await ev.locator('summary').click();
+    check('evidence-opens', (await ev.getAttribute('open')) !== null && (await ev.locator('li').first().isVisible()) &&
+      (await ev.innerText()).includes('JndiLookup.class'), await ev.innerText());
+    const lp = await page.evaluate(() => {
+      const a = document.querySelector('main table a.file-path'), clip = a.querySelector('.clip');
+      const text = clip.querySelector('.clip-in').firstChild, r = clip.getBoundingClientRect();
+      const range = document.createRange();
+      range.setStart(text, text.length - 'log4j-core-2.17.1.jar'.length);
+      range.setEnd(text, text.length);
+      const name = range.getBoundingClientRect();
+      range.setStart(text, 0);
+      range.setEnd(text, 8);
+      const head = range.getBoundingClientRect();
+      const cs = getComputedStyle(clip);
+      return { text: a.innerText, title: clip.getAttribute('title'), lineHeight: parseFloat(cs.lineHeight) || 18,
+        height: r.height, clipped: clip.scrollWidth > clip.clientWidth, overflow: cs.textOverflow, ws: cs.whiteSpace,
+        nameIn: name.left >= r.left - 1 && name.right <= r.right + 1, headOut: head.right <= r.left + 1 };
+    });
+    check('long-path-text-whole', lp.text === want.long_path && lp.title === want.long_path, JSON.stringify(lp));
+    check('long-path-one-line', lp.ws === 'nowrap' && lp.height < 1.6 * lp.lineHeight && lp.clipped && lp.overflow === 'ellipsis',
+      JSON.stringify(lp));
+    check('long-path-file-name-visible', lp.nameIn && lp.headOut, JSON.stringify(lp));
+    await page.screenshot({ path: path.join(outDir, 'files-evidence.png'), fullPage: true });
+
     // narrow width: the navigation wraps instead of overflowing
     await page.setViewportSize({ width: 360, height: 740 });
     await page.goto(base + '/#/');
@@ -222,6 +332,21 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
     await page.waitForSelector('#login-form', { timeout: 15000 });
     const after = await page.evaluate(async () => (await fetch('/api/v1/summary')).status);
     check('logout', after === 401, after);
+
+    // an empty collector: how to enroll an agent, not a page of zeros
+    // (logged in last: the session cookie is per host, not per port)
+    await page.goto(want.empty_base + '/');
+    await page.waitForSelector('#login-form', { timeout: 15000 });
+    await page.fill('#login-user', user);
+    await page.fill('#login-password', password);
+    await page.click('#login-submit');
+    await page.waitForSelector('#enroll', { timeout: 15000 });
+    const hint = await page.locator('#enroll').innerText();
+    check('empty-enroll-token', hint.includes('log4scan-server token create --name fleet'), hint);
+    check('empty-enroll-submit', (await page.locator('#enroll-submit').innerText()) ===
+      'log4scan scan --submit ' + want.empty_base + ' --token l4s_...', hint);
+    check('empty-no-zero-cards', (await page.locator('main .card').count()) === 0);
+    await page.screenshot({ path: path.join(outDir, 'empty.png'), fullPage: true });
 
     check('no-page-errors', pageErrors.length === 0, JSON.stringify(pageErrors));
     check('no-foreign-requests', foreign.length === 0, JSON.stringify(foreign));

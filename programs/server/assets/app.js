@@ -60,9 +60,25 @@
     return h('a', { href: '#/' + route + qs(params || {}), class: cls || null }, text);
   }
   function num(n) { return Number(n || 0).toLocaleString('en-US'); }
+  /* a time (seconds since the epoch) as an ISO-like local date,
+   * 2026-12-05 17:03; whenEl: the same in a <time> whose title is UTC */
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
   function when(t) {
     if (!t) return '-';
-    return new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+    var d = new Date(t * 1000);
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' +
+      pad(d.getMinutes());
+  }
+  function whenEl(t) {
+    if (!t) return '-';
+    var iso = new Date(t * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    return h('time', { datetime: iso, title: iso.replace('T', ' ').replace('Z', ' UTC') }, when(t));
+  }
+  /* a path on one line, its end (the file name) always visible: clipped
+   * with an ellipsis at its start (CSS), the whole path in the title */
+  function pathText(p) {
+    p = String(p || '');
+    return h('span', { class: 'clip', title: p }, h('span', { class: 'clip-in' }, p));
   }
   function tag(text, cls) { return h('span', { class: 'tag ' + (cls || '') }, text); }
   function setMain() {
@@ -116,7 +132,7 @@
   var views = [], deviceHooks = [];
   function mayShow(v) { return !v.admin || state.role === 'admin'; }
   window.l4s = { register: function (v) { views.push(v); }, onDevice: function (fn) { deviceHooks.push(fn); },
-    h: h, add: add, link: link, when: when, num: num, tag: tag, api: api, post: post, listView: listView, setMain: setMain,
+    h: h, add: add, link: link, when: when, whenEl: whenEl, pathText: pathText, num: num, tag: tag, api: api, post: post, listView: listView, setMain: setMain,
     fail: fail, table: table, state: state, route: function () { route(); } };
 
   function chrome() {
@@ -136,11 +152,23 @@
   }
 
   /* ---------------------------------------------------------------- tables */
-  function table(cols, rows, empty) {
-    var head = h('tr', null, cols.map(function (c) { return h('th', { class: c.n ? 'n' : null }, c.t); }));
+  /* sort (optional): { by, order, href(col, order) } - a column with s: NAME
+   * (the API's sort= column) gets a header link that sorts by it, and a
+   * second click reverses it; counts start descending, text ascending */
+  function table(cols, rows, empty, sort) {
+    var head = h('tr', null, cols.map(function (c) {
+      if (!sort || !c.s) return h('th', { class: c.n ? 'n' : null }, c.t);
+      var dflt = c.first || (c.n ? 'desc' : 'asc');
+      var on = sort.by === c.s, cur = on ? (sort.order || dflt) : null;
+      var next = on ? (cur === 'asc' ? 'desc' : 'asc') : dflt;
+      return h('th', { class: (c.n ? 'n ' : '') + 'sortable', 'aria-sort': on ? (cur === 'asc' ? 'ascending' : 'descending') : null,
+        'data-sort': c.s },
+        h('a', { href: sort.href(c.s, next), class: 'sort-link', title: 'sort by ' + c.t + (next === 'asc' ? ' (ascending)' : ' (descending)') },
+          c.t, on ? (cur === 'asc' ? ' \u25b2' : ' \u25bc') : ''));
+    }));
     var body = rows.length ? rows.map(function (r) {
       return h('tr', null, cols.map(function (c) {
-        return h('td', { class: c.n ? 'n' : (c.path ? 'path' : null) }, c.v(r));
+        return h('td', { class: c.n ? 'n' : (c.path ? 'path' : (c.clip ? 'path clipped' : null)) }, c.v(r));
       }));
     }) : [h('tr', null, h('td', { colspan: cols.length, class: 'muted' }, empty || 'Nothing here.'))];
     return h('table', null, h('thead', null, head), h('tbody', null, body));
@@ -167,14 +195,22 @@
     if (f.shadowed) out.push(tag('running copy of a listed file', 'loaded'));
     return out;
   }
+  /* the evidence, collapsed: a summary line, the items when opened */
+  function evidence(list, pid) {
+    list = list || [];
+    if (!list.length) return pid ? 'pid ' + pid : '';
+    return h('details', { class: 'evidence' }, h('summary', null, list.length + ' item' + (list.length > 1 ? 's' : '') +
+      (pid ? ' (pid ' + pid + ')' : '')), h('ul', null, list.map(function (e) { return h('li', null, e); })));
+  }
   function cveList(list) { return (list || []).map(function (c) { return link('files', { cve: c }, c, 'tag'); }); }
 
   /* list view with filters, paging and CSV export */
   function listView(opts, params) {
     var page = Math.max(1, parseInt(params.page || '1', 10) || 1);
+    var per = Math.min(500, Math.max(1, parseInt(params.limit || '50', 10) || 50));
     var q = {};
     Object.keys(params).forEach(function (k) { if (k !== 'page') q[k] = params[k]; });
-    var apiq = Object.assign({}, q, { page: page, limit: 50 });
+    var apiq = Object.assign({}, q, { page: page, limit: per, count: 1 });
     var holder = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
     var filters = h('form', { class: 'filters', onsubmit: function (ev) {
       ev.preventDefault();
@@ -203,15 +239,27 @@
     }), h('button', { type: 'submit' }, 'Filter'),
     h('a', { href: '/api/v1/' + opts.api + qs(Object.assign({}, q, { format: 'csv' })), download: opts.api + '.csv' },
       'Export CSV'));
-    var active = Object.keys(q).map(function (k) { return tag(k + ': ' + q[k]); });
+    var active = Object.keys(q).filter(function (k) { return k !== 'limit'; }).map(function (k) { return tag(k + ': ' + q[k]); });
     setMain(h('h1', null, opts.title), filters, active.length ? h('p', null, active) : null, holder);
     api(opts.api + qs(apiq)).then(function (res) {
       holder.textContent = '';
-      add(holder, table(opts.cols, res.items, opts.empty));
-      var pager = h('div', { class: 'pager' });
-      if (page > 1) add(pager, link(opts.route, Object.assign({}, q, { page: page - 1 }), '← previous'));
-      add(pager, h('span', { class: 'muted' }, 'page ' + page));
-      if (res.more) add(pager, link(opts.route, Object.assign({}, q, { page: page + 1 }), 'next →'));
+      var sort = { by: q.sort || null, order: q.order || null, href: function (col, order) {
+        var p = Object.assign({}, q, { sort: col, order: order });
+        return '#/' + opts.route + qs(p);
+      } };
+      add(holder, table(opts.cols, res.items, opts.empty, sort));
+      var pager = h('div', { class: 'pager', id: 'pager' });
+      var first = (page - 1) * per;
+      if (page > 1) add(pager, link(opts.route, Object.assign({}, q, { page: page - 1 }), '← previous', 'pager-prev'));
+      if (res.total !== undefined) {
+        var pages = Math.max(1, Math.ceil(res.total / per));
+        add(pager, h('span', { class: 'muted', id: 'pager-state' }, res.items.length ? 'rows ' + num(first + 1) + '–' +
+          num(first + res.items.length) + ' of ' + num(res.total) + (res.total_capped ? '+' : '') + ', page ' + page +
+          ' of ' + num(pages) + (res.total_capped ? '+' : '') : 'page ' + page + ' (no row)'));
+      } else {
+        add(pager, h('span', { class: 'muted', id: 'pager-state' }, 'page ' + page));
+      }
+      if (res.more) add(pager, link(opts.route, Object.assign({}, q, { page: page + 1 }), 'next →', 'pager-next'));
       add(holder, pager);
     }).catch(fail(holder));
   }
@@ -229,7 +277,23 @@
       h('div', { class: 'label' }, label), link(route, params, num(value), 'num'));
   }
 
-  function chart(trend) {
+  /* the trend: device counts on the left axis, file counts on the right
+   * (a fleet has many more files than devices), a legend with the colours,
+   * and a dashed vertical mark, labelled with its id, where the rules
+   * changed (changes: GET /api/v1/rules/changes) */
+  var TREND = [['devices', 'devices', 'L'], ['exposed', 'exposed devices', 'L'], ['attacked', 'attacked devices', 'L'],
+    ['vulnerable', 'vulnerable files', 'R']];
+  function ruleMarks(changes) {
+    var seen = {}, out = [];
+    (changes || []).forEach(function (c) {
+      var k = c.rules_id + '@' + c.at;
+      if (seen[k]) return;
+      seen[k] = 1;
+      out.push({ id: c.rules_id, at: c.at, day: new Date(c.at * 1000).toISOString().slice(0, 10) });
+    });
+    return out;
+  }
+  function chart(trend, changes) {
     var NS = 'http://www.w3.org/2000/svg';
     function s(tag, attrs, text) {
       var el = document.createElementNS(NS, tag);
@@ -238,38 +302,99 @@
       return el;
     }
     var pts = trend.slice().reverse();
-    var W = 900, H = 220, L = 50, R = 12, T = 12, B = 28;
-    var svg = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', id: 'trend-chart' });
-    var series = [['devices', 'devices'], ['vulnerable', 'vulnerable files'], ['exposed', 'exposed devices'],
-      ['attacked', 'attacked devices']];
-    var max = 1;
-    pts.forEach(function (p) { series.forEach(function (x) { max = Math.max(max, p[x[0]] || 0); }); });
+    var W = 900, H = 220, L = 56, R = 56, T = 14, B = 24;
+    var svg = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', id: 'trend-chart',
+      'aria-label': 'trend: devices on the left axis, files on the right axis' });
+    var max = { L: 1, R: 1 };
+    pts.forEach(function (p) { TREND.forEach(function (x) { max[x[2]] = Math.max(max[x[2]], p[x[0]] || 0); }); });
     svg.appendChild(s('line', { class: 'axis', x1: L, y1: H - B, x2: W - R, y2: H - B }));
-    svg.appendChild(s('line', { class: 'axis', x1: L, y1: T, x2: L, y2: H - B }));
-    svg.appendChild(s('text', { x: 4, y: T + 8 }, num(max)));
-    svg.appendChild(s('text', { x: 4, y: H - B }, '0'));
+    svg.appendChild(s('line', { class: 'axis axis-left', x1: L, y1: T, x2: L, y2: H - B }));
+    svg.appendChild(s('line', { class: 'axis axis-right', x1: W - R, y1: T, x2: W - R, y2: H - B }));
+    svg.appendChild(s('text', { x: L - 6, y: T + 8, 'text-anchor': 'end', class: 'axis-label-left' }, num(max.L)));
+    svg.appendChild(s('text', { x: L - 6, y: H - B, 'text-anchor': 'end' }, '0'));
+    svg.appendChild(s('text', { x: 4, y: (T + H - B) / 2, class: 'axis-title-left' }, 'devices'));
+    svg.appendChild(s('text', { x: W - R + 6, y: T + 8, class: 'axis-label-right' }, num(max.R)));
+    svg.appendChild(s('text', { x: W - R + 6, y: H - B }, '0'));
+    svg.appendChild(s('text', { x: W - R + 6, y: (T + H - B) / 2, class: 'axis-title-right' }, 'files'));
     var n = pts.length;
     function x(i) { return n <= 1 ? (L + W - R) / 2 : L + (W - R - L) * i / (n - 1); }
-    function y(v) { return H - B - (H - B - T) * (v || 0) / max; }
-    series.forEach(function (sr, k) {
-      var line = pts.map(function (p, i) { return x(i).toFixed(1) + ',' + y(p[sr[0]]).toFixed(1); }).join(' ');
-      if (n === 1) line = (L) + ',' + y(pts[0][sr[0]]).toFixed(1) + ' ' + (W - R) + ',' + y(pts[0][sr[0]]).toFixed(1);
-      svg.appendChild(s('polyline', { class: 'l-' + sr[0], points: line }));
-      svg.appendChild(s('text', { x: L + 10 + k * 150, y: H - 8 }, '— ' + sr[1]));
+    function y(v, axis) { return H - B - (H - B - T) * (v || 0) / max[axis]; }
+    TREND.forEach(function (sr) {
+      var line = pts.map(function (p, i) { return x(i).toFixed(1) + ',' + y(p[sr[0]], sr[2]).toFixed(1); }).join(' ');
+      if (n === 1) line = L + ',' + y(pts[0][sr[0]], sr[2]).toFixed(1) + ' ' + (W - R) + ',' + y(pts[0][sr[0]], sr[2]).toFixed(1);
+      svg.appendChild(s('polyline', { class: 'l-' + sr[0] + (sr[2] === 'R' ? ' right' : ''), points: line }));
     });
     if (n) {
-      svg.appendChild(s('text', { x: L, y: H - B + 12 }, pts[0].day));
-      if (n > 1) svg.appendChild(s('text', { x: W - R - 70, y: H - B + 12 }, pts[n - 1].day));
+      svg.appendChild(s('text', { x: L, y: H - B + 14 }, pts[0].day));
+      if (n > 1) svg.appendChild(s('text', { x: W - R, y: H - B + 14, 'text-anchor': 'end' }, pts[n - 1].day));
+      /* a change on a day of the trend, or between two of its days */
+      ruleMarks(changes).forEach(function (m) {
+        var i = 0;
+        while (i < n && pts[i].day < m.day) i++;
+        if (i === n && pts[n - 1].day < m.day) return;   /* after the last day shown */
+        var at = n === 1 || pts[i].day === m.day || i === 0 ? x(i) : (x(i - 1) + x(i)) / 2;
+        var g = s('g', { class: 'rule-mark', 'data-rules': m.id });
+        g.appendChild(s('line', { x1: at, y1: T, x2: at, y2: H - B }));
+        g.appendChild(s('text', { x: at + 3, y: T + 8 }, 'rules ' + m.id));
+        g.appendChild(s('title', {}, 'rules ' + m.id + ' active from ' + when(m.at)));
+        svg.appendChild(g);
+      });
     }
-    return svg;
+    var legend = h('div', { class: 'legend trend-legend', id: 'trend-legend' }, TREND.map(function (sr) {
+      return h('span', { class: 'key', 'data-series': sr[0] }, h('span', { class: 'swatch l-' + sr[0] }),
+        sr[1] + (sr[2] === 'L' ? ' (left axis)' : ' (right axis)'));
+    }), ruleMarks(changes).length ? h('span', { class: 'key' }, h('span', { class: 'swatch rule' }), 'rules changed') : null);
+    return h('div', { class: 'trend' }, svg, legend);
+  }
+
+  /* what the latest change of rules did (issue 22), when it was recent:
+   * "rules updated (ID, time): N devices newly affected by CVE-X, M no
+   * longer affected", each newly affected count a link to those devices */
+  var RECENT_RULES = 7 * 86400;
+  function rulesUpdate(changes) {
+    var marks = ruleMarks(changes);
+    if (!marks.length) return null;
+    var last = marks.reduce(function (a, m) { return m.at > a.at ? m : a; });
+    if (Date.now() / 1000 - last.at > RECENT_RULES) return null;
+    var rows = changes.filter(function (c) { return c.rules_id === last.id && c.at === last.at && (c.newly || c.no_longer); });
+    var p = h('p', { class: 'rules-update', id: 'rules-update' },
+      link('rules', {}, 'rules updated (' + last.id + ', ' + when(last.at) + ')'), ': ');
+    if (!rows.length) add(p, 'no device changed');
+    rows.forEach(function (c, i) {
+      add(p, i ? '; ' : '', link('devices', { cve: c.cve, status: 'vulnerable' }, num(c.newly) + ' device' + (c.newly === 1 ? '' : 's'), 'rules-newly'),
+        ' newly affected by ', link('files', { cve: c.cve }, c.cve), ', ', num(c.no_longer), ' no longer affected');
+    });
+    return p;
+  }
+
+  /* an empty fleet: how to enroll the first agent, not a page of zeros */
+  function enrollHint() {
+    var origin = location.origin;
+    return h('div', { class: 'enroll', id: 'enroll' },
+      h('h2', null, 'No device has reported yet'),
+      h('p', null, 'Enroll an agent: on the collector, create a token for the fleet (it is printed once):'),
+      h('pre', null, h('code', null, 'log4scan-server token create --name fleet')),
+      h('p', null, 'then on each host, submit a scan to this collector with that token:'),
+      h('pre', null, h('code', { id: 'enroll-submit' }, 'log4scan scan --submit ' + origin + ' --token l4s_...')),
+      h('p', { class: 'muted' }, 'Hosts with the log4scan package put the same in /etc/log4scan/agent.conf ' +
+        '(submit = ' + origin + ', token-file = /etc/log4scan/token) and enable log4scan.timer; ' +
+        'the device appears here with its first report.'));
   }
 
   function overview() {
     var holder = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
     setMain(h('h1', null, 'Fleet overview'), holder);
-    api('overview').then(function (o) {
-      var sm = o.summary, f = sm.findings;
+    /* the changes of rules are an extra: the overview shows without them */
+    var changes = api('rules/changes').then(function (r) { return r.changes || []; }, function () { return []; });
+    Promise.all([api('overview'), changes]).then(function (all) {
+      var o = all[0], sm = o.summary, f = sm.findings;
       holder.textContent = '';
+      var upd = rulesUpdate(all[1]);
+      if (upd) add(holder, upd);
+      if (!sm.devices && !(f.vulnerable + f.mitigated + f.safe)) {
+        add(holder, enrollHint());
+        return;
+      }
       /* the headline: critically exposed first (a reachable JVM running a
        * critical copy), then the rest of the exposure and what was not seen */
       add(holder, h('div', { class: 'cards headline', id: 'headline' },
@@ -303,7 +428,7 @@
       add(holder, h('h2', null, 'Files: vulnerable, mitigated, safe'), bar, h('div', { class: 'legend' },
         ['vulnerable', 'mitigated', 'safe'].map(function (k) { return link('files', { status: k }, k + ' ' + num(f[k])); })));
 
-      add(holder, h('h2', null, 'Trend'), chart(o.trend));
+      add(holder, h('h2', null, 'Trend'), chart(o.trend, all[1]));
 
       add(holder, h('div', { id: 'by-severity' }, h('h2', null, 'Vulnerable files by severity'), table([
         { t: 'Severity', v: function (r) { return link('files', { severity: r.severity, status: 'vulnerable' }, sevTag(r.severity)); } },
@@ -365,14 +490,14 @@
   }
   function deviceCols() {
     return [
-      { t: 'Device', v: function (d) { return link('device/' + d.id, {}, d.hostname || d.machine_id || ('#' + d.id), 'device-link'); } },
-      { t: 'Flags', v: deviceFlags },
-      { t: 'Vulnerable', n: 1, v: function (d) { return link('files', { device: d.id, status: 'vulnerable' }, num(d.vulnerable)); } },
-      { t: 'Mitigated', n: 1, v: function (d) { return link('files', { device: d.id, status: 'mitigated' }, num(d.mitigated)); } },
-      { t: 'Attempts', n: 1, v: function (d) { return link('attempts', { device: d.id }, num(d.attempts)); } },
-      { t: 'OS', v: function (d) { return d.os; } },
+      { t: 'Device', s: 'hostname', v: function (d) { return link('device/' + d.id, {}, d.hostname || d.machine_id || ('#' + d.id), 'device-link'); } },
+      { t: 'Flags', s: 'priority', first: 'desc', v: deviceFlags },
+      { t: 'Vulnerable', s: 'vulnerable', n: 1, v: function (d) { return link('files', { device: d.id, status: 'vulnerable' }, num(d.vulnerable)); } },
+      { t: 'Mitigated', s: 'mitigated', n: 1, v: function (d) { return link('files', { device: d.id, status: 'mitigated' }, num(d.mitigated)); } },
+      { t: 'Attempts', s: 'attempts', n: 1, v: function (d) { return link('attempts', { device: d.id }, num(d.attempts)); } },
+      { t: 'OS', s: 'os', v: function (d) { return d.os; } },
       { t: 'Tags', v: function (d) { return (d.tags || []).map(function (t) { return link('devices', { tag: t }, t, 'tag'); }); } },
-      { t: 'Last report', v: function (d) { return when(d.last_seen); } }
+      { t: 'Last report', s: 'last_seen', first: 'desc', v: function (d) { return whenEl(d.last_seen); } }
     ];
   }
 
@@ -391,21 +516,21 @@
   }
   function fileCols(withDevice) {
     var cols = [
-      { t: 'Path', path: 1, v: function (f) { return link('files', { device: f.device_id, path: f.path }, f.path, 'file-path'); } },
-      { t: 'Software', v: function (f) { return (f.component || '?') + ' ' + (f.version || '(unknown)'); } },
-      { t: 'Severity', v: function (f) { return link('files', { severity: f.severity || '' }, sevTag(f.severity)); } },
-      { t: 'Status', v: function (f) { return fileStatus(f); } },
+      { t: 'Path', clip: 1, s: 'path', v: function (f) { return link('files', { device: f.device_id, path: f.path }, pathText(f.path), 'file-path'); } },
+      { t: 'Software', s: 'version', v: function (f) { return (f.component || '?') + ' ' + (f.version || '(unknown)'); } },
+      { t: 'Severity', s: 'severity', v: function (f) { return link('files', { severity: f.severity || '' }, sevTag(f.severity)); } },
+      { t: 'Status', s: 'status', v: function (f) { return fileStatus(f); } },
       { t: 'CVEs', v: function (f) { return cveList(f.cves); } },
       { t: 'Image', v: function (f) { return f.image ? [link('images', { image: f.image }, f.image + (f.image_tag ? ':' + f.image_tag : ''), 'image-link'), f.layer ? h('div', { class: 'muted path' }, 'layer ' + f.layer) : null] : ''; } },
-      { t: 'Fixed in', v: function (f) { return f.fixed_in || ''; } },
+      { t: 'Fixed in', s: 'fixed_in', v: function (f) { return f.fixed_in || ''; } },
       { t: 'sha256', path: 1, v: function (f) {
         // unhashed (the agents' default hashes only affected archives): the archive by its central directory
         var key = f.sha256 || (f.cd_sha256 ? 'cd:' + f.cd_sha256 : '');
         return key ? link('files', { sha256: key }, key.slice(0, 12) + '…') : '';
       } },
-      { t: 'Evidence', v: function (f) { return (f.evidence || []).join('; ') + (f.pid ? ' (pid ' + f.pid + ')' : ''); } }
+      { t: 'Evidence', v: function (f) { return evidence(f.evidence, f.pid); } }
     ];
-    if (withDevice) cols.unshift({ t: 'Device', v: function (f) { return link('device/' + f.device_id, {}, f.hostname, 'device-link'); } });
+    if (withDevice) cols.unshift({ t: 'Device', s: 'hostname', v: function (f) { return link('device/' + f.device_id, {}, f.hostname, 'device-link'); } });
     return cols;
   }
   function files(p) {
@@ -420,24 +545,31 @@
     if (p.device || p.sha256 || p.version || p.image || p.cve || p.sort) {
       filters.push({ name: 'sort', type: 'select', label: 'oldest first', values: ['severity'] });
     }
-    listView({ route: 'files', api: 'findings', title: 'Files', cols: fileCols(true), filters: filters }, p);
+    /* a header sort is one of every matching row too: offered once a filter
+     * narrows the list (the whole fleet's files sorted by path take
+     * seconds at 2,000,000) */
+    var cols = fileCols(true);
+    if (!(p.device || p.sha256 || p.version || p.image || p.cve || p.path || p.sort)) {
+      cols.forEach(function (c) { delete c.s; });
+    }
+    listView({ route: 'files', api: 'findings', title: 'Files', cols: cols, filters: filters }, p);
   }
   function versions(p) {
     listView({ route: 'versions', api: 'versions', title: 'Software: each Log4j version', filters: [
       { name: 'component', label: 'component' }], cols: [
-      { t: 'Component', v: function (r) { return r.component; } },
-      { t: 'Version', v: function (r) { return link('files', { component: r.component, version: r.version }, r.version || '(unknown)'); } },
-      { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { component: r.component, version: r.version, status: 'vulnerable' }, num(r.devices_vulnerable)); } },
-      { t: 'Vulnerable files', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version, status: 'vulnerable' }, num(r.files_vulnerable)); } },
-      { t: 'Mitigated files', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version, status: 'mitigated' }, num(r.files_mitigated)); } },
-      { t: 'Safe files', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version, status: 'safe' }, num(r.files_safe)); } }] }, p);
+      { t: 'Component', s: 'component', v: function (r) { return r.component; } },
+      { t: 'Version', s: 'version', v: function (r) { return link('files', { component: r.component, version: r.version }, r.version || '(unknown)'); } },
+      { t: 'Vulnerable devices', s: 'devices_vulnerable', n: 1, v: function (r) { return link('devices', { component: r.component, version: r.version, status: 'vulnerable' }, num(r.devices_vulnerable)); } },
+      { t: 'Vulnerable files', s: 'files_vulnerable', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version, status: 'vulnerable' }, num(r.files_vulnerable)); } },
+      { t: 'Mitigated files', s: 'files_mitigated', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version, status: 'mitigated' }, num(r.files_mitigated)); } },
+      { t: 'Safe files', s: 'files_safe', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version, status: 'safe' }, num(r.files_safe)); } }] }, p);
   }
   function procCols(withDevice) {
     var cols = [
-      { t: 'PID', n: 1, v: function (r) { return r.pid; } },
-      { t: 'User', v: function (r) { return r.user || ''; } },
+      { t: 'PID', s: 'pid', n: 1, first: 'asc', v: function (r) { return r.pid; } },
+      { t: 'User', s: 'user', v: function (r) { return r.user || ''; } },
       { t: 'Command', path: 1, v: function (r) { return r.command || ''; } },
-      { t: 'Status', v: function (r) { return [statusTag(r.status), r.exposed ? tag('exposed', 'exposed') : null, r.restart_required ? tag('restart required', 'restart') : null]; } },
+      { t: 'Status', s: 'status', first: 'desc', v: function (r) { return [statusTag(r.status), r.exposed ? tag('exposed', 'exposed') : null, r.restart_required ? tag('restart required', 'restart') : null]; } },
       { t: 'Severity', v: function (r) { return r.severity ? sevTag(r.severity) : ''; } },
       { t: 'Listening', v: function (r) {
         return (r.listening || []).map(function (l) {
@@ -448,7 +580,7 @@
       { t: 'Jars', path: 1, v: function (r) { return (r.jars || []).join('\n'); } },
       { t: 'Container', v: function (r) { return r.container || ''; } }
     ];
-    if (withDevice) cols.unshift({ t: 'Device', v: function (r) { return link('device/' + r.device_id, {}, r.hostname, 'device-link'); } });
+    if (withDevice) cols.unshift({ t: 'Device', s: 'hostname', v: function (r) { return link('device/' + r.device_id, {}, r.hostname, 'device-link'); } });
     return cols;
   }
   function processes(p) {
@@ -458,16 +590,16 @@
   }
   function attemptCols(withDevice) {
     var cols = [
-      { t: 'Callback', v: function (a) { return a.host ? link('attempts', { host: a.host }, (a.protocol || '') + ' ' + a.host + (a.port ? ':' + a.port : '')) : ''; } },
+      { t: 'Callback', s: 'host', v: function (a) { return a.host ? link('attempts', { host: a.host }, (a.protocol || '') + ' ' + a.host + (a.port ? ':' + a.port : '')) : ''; } },
       { t: 'Block', v: function (a) { return a.domain || ''; } },
       { t: 'Decoded', path: 1, v: function (a) { return a.decoded || a.raw || ''; } },
-      { t: 'Client', v: function (a) { return a.client || ''; } },
-      { t: 'When', v: function (a) { return a.timestamp || ''; } },
-      { t: 'Log', path: 1, v: function (a) { return (a.path || '') + (a.line ? ':' + a.line : ''); } },
+      { t: 'Client', s: 'client', v: function (a) { return a.client || ''; } },
+      { t: 'When', s: 'timestamp', first: 'desc', v: function (a) { return a.timestamp || ''; } },
+      { t: 'Log', clip: 1, v: function (a) { return pathText((a.path || '') + (a.line ? ':' + a.line : '')); } },
       { t: 'Leaks', v: function (a) { return (a.exfil || []).join(', '); } },
       { t: 'Payload', path: 1, v: function (a) { return a.payload || (a.payload_b64 ? 'base64: ' + a.payload_b64 : ''); } }
     ];
-    if (withDevice) cols.unshift({ t: 'Device', v: function (a) { return link('device/' + a.device_id, {}, a.hostname, 'device-link'); } });
+    if (withDevice) cols.unshift({ t: 'Device', s: 'hostname', v: function (a) { return link('device/' + a.device_id, {}, a.hostname, 'device-link'); } });
     return cols;
   }
   function attempts(p) {
@@ -500,8 +632,8 @@
         h('dt', null, 'IP addresses'), h('dd', null, (d.ips || []).join(', ')),
         h('dt', null, 'Tags'), h('dd', null, (d.tags || []).map(function (t) { return link('devices', { tag: t }, t, 'tag'); })),
         h('dt', null, 'Agent'), h('dd', null, d.agent_version),
-        h('dt', null, 'Last report'), h('dd', { id: 'last-report' }, when(d.last_seen), d.stale ? [' ', tag('stale', 'stale')] : null),
-        h('dt', null, 'First seen'), h('dd', null, when(d.first_seen)),
+        h('dt', null, 'Last report'), h('dd', { id: 'last-report' }, whenEl(d.last_seen), d.stale ? [' ', tag('stale', 'stale')] : null),
+        h('dt', null, 'First seen'), h('dd', null, whenEl(d.first_seen)),
         h('dt', null, 'Files'), h('dd', null, link('files', { device: d.id, status: 'vulnerable' }, num(d.vulnerable) + ' vulnerable'), ', ',
           link('files', { device: d.id, status: 'mitigated' }, num(d.mitigated) + ' mitigated'), ', ',
           link('files', { device: d.id, status: 'safe' }, num(d.safe) + ' safe'))));
@@ -512,10 +644,10 @@
         ['Java processes', 'processes?device=' + d.id + '&limit=500', procCols(false), 'device-processes'],
         ['Attempts', 'attempts?device=' + d.id + '&limit=500', attemptCols(false), 'device-attempts'],
         ['Scan errors', 'errors?device=' + d.id + '&limit=500', [
-          { t: 'Path', path: 1, v: function (e) { return e.path || ''; } }, { t: 'Error', v: function (e) { return e.error || ''; } }], 'device-errors'],
+          { t: 'Path', clip: 1, v: function (e) { return pathText(e.path); } }, { t: 'Error', v: function (e) { return e.error || ''; } }], 'device-errors'],
         ['Reports', 'reports?device=' + d.id + '&limit=50', [
-          { t: 'Received', v: function (r) { return when(r.received); } }, { t: 'Command', v: function (r) { return r.command; } },
-          { t: 'Created', v: function (r) { return when(r.created); } },
+          { t: 'Received', v: function (r) { return whenEl(r.received); } }, { t: 'Command', v: function (r) { return r.command; } },
+          { t: 'Created', v: function (r) { return whenEl(r.created); } },
           { t: 'Findings', n: 1, v: function (r) { return num(r.findings); } },
           { t: 'Applied', v: function (r) { return r.applied ? 'current' : 'older (history only)'; } }], 'device-reports']];
       sections.forEach(function (s) {
@@ -545,7 +677,7 @@
         h('dt', null, 'Unreadable'), h('dd', null, link('device/' + d.id, {}, num(c.errors) + ' files (see Scan errors below)')),
         h('dt', null, 'Time'), h('dd', null, c.seconds !== undefined ? c.seconds.toFixed(1) + ' s' : '-'),
         h('dt', null, 'Agent'), h('dd', null, c.agent_version || '-'),
-        h('dt', null, 'Scan made'), h('dd', null, when(c.created))));
+        h('dt', null, 'Scan made'), h('dd', null, whenEl(c.created))));
       var sk = c.skipped || [];
       add(box, h('h3', null, 'Skipped (' + num(c.skipped_total || sk.length) + ')'), table([
         { t: 'Path', path: 1, v: function (x) { return x.path; } },
@@ -559,13 +691,13 @@
   function images(p) {
     listView({ route: 'images', api: 'images', title: 'Container images with Log4j', filters: [
       { name: 'image', label: 'image' }], cols: [
-      { t: 'Image', path: 1, v: function (r) { return link('images', { image: r.image }, r.image, 'image-link'); } },
-      { t: 'Tag', v: function (r) { return r.tag; } },
-      { t: 'Severity', v: function (r) { return r.severity_rank ? sevTag(SEVERITIES[4 - r.severity_rank]) : tag('no vulnerable file', 'safe'); } },
-      { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { image: r.image }, num(r.devices_vulnerable)); } },
-      { t: 'Devices', n: 1, v: function (r) { return num(r.devices); } },
-      { t: 'Vulnerable files', n: 1, v: function (r) { return link('files', { image: r.image, status: 'vulnerable' }, num(r.files_vulnerable)); } },
-      { t: 'Deleted in a later layer', n: 1, v: function (r) { return num(r.files_vulnerable_removed); } },
+      { t: 'Image', s: 'image', path: 1, v: function (r) { return link('images', { image: r.image }, r.image, 'image-link'); } },
+      { t: 'Tag', s: 'tag', v: function (r) { return r.tag; } },
+      { t: 'Severity', s: 'severity', first: 'desc', v: function (r) { return r.severity_rank ? sevTag(SEVERITIES[4 - r.severity_rank]) : tag('no vulnerable file', 'safe'); } },
+      { t: 'Vulnerable devices', s: 'devices_vulnerable', n: 1, v: function (r) { return link('devices', { image: r.image }, num(r.devices_vulnerable)); } },
+      { t: 'Devices', s: 'devices', n: 1, v: function (r) { return num(r.devices); } },
+      { t: 'Vulnerable files', s: 'files_vulnerable', n: 1, v: function (r) { return link('files', { image: r.image, status: 'vulnerable' }, num(r.files_vulnerable)); } },
+      { t: 'Deleted in a later layer', s: 'files_vulnerable_removed', n: 1, v: function (r) { return num(r.files_vulnerable_removed); } },
       { t: 'Mitigated / safe files', n: 1, v: function (r) { return num(r.files_mitigated) + ' / ' + num(r.files_safe); } }] }, p);
     if (!p.image) return;
     var box = h('div', { id: 'image-layers' }, h('p', { class: 'muted' }, 'Loading…'));
