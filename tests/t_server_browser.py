@@ -20,9 +20,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_common import (OUT, TOP, Server, attempt, check, cli, envelope, finding, make_token,  # noqa: E402
+from server_common import (OUT, TOP, Server, attempt, check, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            make_user, mid, new_db, not_ok, ok, process, report)
 
 BROWSER_DIR = os.path.join(TOP, "tests/browser")
@@ -172,6 +173,13 @@ expect = {
     "long_path": LONG_PATH, "rules_cve": "CVE-2099-0001", "rules_id": rules_id, "rules_host": "rj1",
     "empty_base": "http://127.0.0.1:%d" % s_empty.port,
 }
+# yesterday's trend row (UTC): the overview's cards show the change since it
+YDAY = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+db_sql(db, "INSERT INTO trend(day, devices, devices_vulnerable, exposed, attacked, vulnerable, mitigated, safe, restart,"
+           " attempts) VALUES('%s', 4, 3, 2, 0, %d, %d, 0, 1, 0)" % (YDAY, expect["vulnerable"] + 3, expect["mitigated"]))
+expect["since_deltas"] = {"devices": expect["devices"] - 4, "devices_exposed": expect["devices_exposed"] - 2,
+                          "devices_attacked": 1, "vulnerable": -3, "mitigated": 0, "safe": expect["safe"],
+                          "restart": expect["restart"] - 1, "attempts": expect["attempts"]}
 exp_file = os.path.join(OUT, "expect.json")
 with open(exp_file, "w") as f:
     json.dump(expect, f)

@@ -68,6 +68,14 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
       const got = await num('#cards ' + sel + ' .num');
       check('overview-' + k, got === want[k], 'got ' + got + ', want ' + want[k]);
     }
+    // what changed since yesterday: each card with a trend count shows its
+    // change since yesterday's row (seeded by the test)
+    for (const [k, d] of Object.entries(want.since_deltas)) {
+      const el = page.locator('#cards ' + cards[k] + ' .delta');
+      const got = (await el.count()) ? Number(await el.getAttribute('data-delta')) : null;
+      const text = (await el.count()) ? await el.innerText() : '';
+      check('since-yesterday-' + k, got === d && /since yesterday/.test(text), 'got ' + got + ' "' + text + '", want ' + d);
+    }
     await page.waitForSelector('#trend-chart polyline', { state: 'attached' });
     check('trend-chart-drawn', await page.locator('#trend-chart polyline').count() >= 4);
     const byCve = await page.locator('#by-cve').innerText();

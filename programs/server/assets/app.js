@@ -272,9 +272,29 @@
   }
 
   /* ---------------------------------------------------------------- overview */
-  function card(key, label, value, route, params, cls) {
+  /* since: {row, field} - the count at the end of an earlier day (the
+   * trend's newest day before today: yesterday on a collector that took
+   * reports yesterday); the card shows the change since then */
+  function card(key, label, value, route, params, cls, since) {
+    var delta = null;
+    if (since && since.row && typeof since.row[since.field] === 'number' && typeof value === 'number') {
+      var d = value - since.row[since.field];
+      delta = h('div', { class: 'delta ' + (d > 0 ? 'up' : d < 0 ? 'down' : 'same'), 'data-delta': d,
+        title: 'change since the end of ' + since.row.day + ' (UTC)' },
+        (d > 0 ? '+' + num(d) : d < 0 ? '\u2212' + num(-d) : '\u00b10') + ' since ' + dayName(since.row.day));
+    }
     return h('div', { class: 'card ' + (cls || ''), 'data-k': key },
-      h('div', { class: 'label' }, label), link(route, params, num(value), 'num'));
+      h('div', { class: 'label' }, label), link(route, params, num(value), 'num'), delta);
+  }
+  /* the trend's newest row of a day before today (UTC), or null */
+  function previousDay(trend) {
+    var today = new Date().toISOString().slice(0, 10), prev = null;
+    (trend || []).forEach(function (p) { if (p.day < today && (!prev || p.day > prev.day)) prev = p; });
+    return prev;
+  }
+  function dayName(day) {
+    var y = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
+    return day === y ? 'yesterday' : day;
   }
 
   /* the trend: device counts on the left axis, file counts on the right
@@ -391,6 +411,8 @@
       holder.textContent = '';
       var upd = rulesUpdate(all[1]);
       if (upd) add(holder, upd);
+      var prevDay = previousDay(o.trend);
+      var was = function (field) { return { row: prevDay, field: field }; };
       if (!sm.devices && !(f.vulnerable + f.mitigated + f.safe)) {
         add(holder, enrollHint());
         return;
@@ -404,17 +426,17 @@
         card('files_critical', 'Critical vulnerable files', sm.files_critical, 'files', { severity: 'critical', status: 'vulnerable' }, 'bad'),
         card('devices_not_fully_scanned', 'Not fully scanned', sm.devices_not_fully_scanned, 'devices', { partial: 1 }, 'warn')));
       add(holder, h('div', { class: 'cards', id: 'cards' },
-        card('devices', 'Devices', sm.devices, 'devices', {}),
-        card('devices_exposed', 'Exposed devices', sm.devices_exposed, 'devices', { exposed: 1 }, 'bad'),
+        card('devices', 'Devices', sm.devices, 'devices', {}, null, was('devices')),
+        card('devices_exposed', 'Exposed devices', sm.devices_exposed, 'devices', { exposed: 1 }, 'bad', was('exposed')),
         card('devices_exposed_attacked', 'Exposed and attacked', sm.devices_exposed_attacked, 'devices',
           { exposed: 1, attacked: 1 }, 'bad'),
-        card('devices_vulnerable', 'Vulnerable devices', sm.devices_vulnerable, 'devices', { status: 'vulnerable' }, 'bad'),
-        card('vulnerable', 'Vulnerable files', f.vulnerable, 'files', { status: 'vulnerable' }, 'bad'),
-        card('mitigated', 'Mitigated files', f.mitigated, 'files', { status: 'mitigated' }, 'warn'),
-        card('safe', 'Safe files', f.safe, 'files', { status: 'safe' }, 'good'),
-        card('restart', 'Restart required', sm.processes_restart_required, 'processes', { restart: 1 }, 'warn'),
-        card('attempts', 'Attempts seen', sm.attempts, 'attempts', {}, 'bad'),
-        card('devices_attacked', 'Attacked devices', sm.devices_attacked, 'devices', { attacked: 1 }, 'bad'),
+        card('devices_vulnerable', 'Vulnerable devices', sm.devices_vulnerable, 'devices', { status: 'vulnerable' }, 'bad', was('devices_vulnerable')),
+        card('vulnerable', 'Vulnerable files', f.vulnerable, 'files', { status: 'vulnerable' }, 'bad', was('vulnerable')),
+        card('mitigated', 'Mitigated files', f.mitigated, 'files', { status: 'mitigated' }, 'warn', was('mitigated')),
+        card('safe', 'Safe files', f.safe, 'files', { status: 'safe' }, 'good', was('safe')),
+        card('restart', 'Restart required', sm.processes_restart_required, 'processes', { restart: 1 }, 'warn', was('restart')),
+        card('attempts', 'Attempts seen', sm.attempts, 'attempts', {}, 'bad', was('attempts')),
+        card('devices_attacked', 'Attacked devices', sm.devices_attacked, 'devices', { attacked: 1 }, 'bad', was('attacked')),
         card('devices_stale', 'Stale (' + sm.stale_days + ' days)', sm.devices_stale, 'devices', { stale: 1 }, 'warn'),
         card('shared_machine_ids', 'Shared machine ids (clones)', sm.shared_machine_ids, 'devices', { shared_machine_id: 1 }, 'warn')));
 
