@@ -372,6 +372,48 @@ def run(kind):
           dfs)
     dd = s.get_json("/api/v1/devices/%d" % ids["D"], reader)
     check(t + "rescan-not-exposed", dd["exposed"] == 0 and dd["critical_exposed"] == 0, dd)
+
+    # a JVM in a container names its jar by the container's path; the host's
+    # scan lists the same file (same content) under the container's root: one
+    # file, loaded by the JVM, stored at the host's path with "loaded as"; a
+    # file of other content at the same suffix, or the same content at
+    # another suffix, is not that file
+    S1, S2 = "c1" * 32, "c2" * 32
+    ROOT = "/var/lib/docker/overlay2/0f1e/diff"
+    ce = env(30, "container-host")
+    cproc = listening(900, ["192.0.2.9"])
+    cproc["container"] = "docker:0f1e2d3c4b5a"
+    st, js = s.submit(agent, rep(ce, [
+        f_(ROOT + "/app/lib/log4j-core-2.14.1.jar", [L4S], sha256=S1),
+        f_(ROOT + "/app/lib/other.jar", [L4S], sha256=S2),
+        f_("/app/lib/log4j-core-2.14.1.jar", [L4S], pid=900, sha256=S1),
+        f_("/app/lib/other.jar", [L4S], pid=900, sha256="c3" * 32),
+        f_("/elsewhere/log4j-core-2.14.1.jar", [L4S], pid=900, sha256=S2), cproc]))
+    check(t + "submit-container-jvm", st == 200, js)
+    cid = js.get("device_id") if js else None
+    cfs = s.get_json("/api/v1/findings?device=%s&limit=50" % cid, reader)["items"]
+    by_path = {f["path"]: f for f in cfs}
+    check_eq(t + "container-copy-counted-once", sorted(by_path),
+             sorted([ROOT + "/app/lib/log4j-core-2.14.1.jar", ROOT + "/app/lib/other.jar", "/app/lib/other.jar",
+                     "/elsewhere/log4j-core-2.14.1.jar"]))
+    host_row = by_path.get(ROOT + "/app/lib/log4j-core-2.14.1.jar", {})
+    check_eq(t + "container-copy-loaded-by", host_row.get("loaded_by"), [{"pid": 900, "status": "vulnerable"}])
+    crun = s.get_json("/api/v1/findings?device=%s&running=1&limit=50" % cid, reader)["items"]
+    copy = [f for f in crun if f["shadowed"] == 1]
+    check(t + "container-copy-stored-at-host-path", len(copy) == 1 and copy[0]["path"] == host_row.get("path") and
+          copy[0]["note"] == "loaded as /app/lib/log4j-core-2.14.1.jar", crun)
+    cd = s.get_json("/api/v1/devices/%s" % cid, reader)
+    check_eq(t + "container-device-vulnerable-files", cd["vulnerable"], 4)
+    # then a ps report of a second JVM in that container: matched against the stored scan
+    cpe = dict(ce, command="ps", report_id=str(uuid.uuid4()), created="2026-11-27T22:30:00Z")
+    st, js = s.submit(agent, rep(cpe, [f_("/app/lib/log4j-core-2.14.1.jar", [L4S], pid=901, sha256=S1),
+                                       listening(901, ["192.0.2.9"])], no_summary=True))
+    check(t + "submit-container-ps", st == 200, js)
+    cd2 = s.get_json("/api/v1/devices/%s" % cid, reader)
+    check_eq(t + "container-ps-copy-not-counted", cd2["vulnerable"], 2)
+    crun2 = s.get_json("/api/v1/findings?device=%s&running=1&limit=50" % cid, reader)["items"]
+    check(t + "container-ps-copy-at-host-path", [(f["pid"], f["path"], f["shadowed"]) for f in crun2] ==
+          [(901, ROOT + "/app/lib/log4j-core-2.14.1.jar", 1)], crun2)
     check(t + "clean-exit", s.stop() == 0, s.log_text()[-300:])
 
 

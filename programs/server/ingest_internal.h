@@ -57,6 +57,8 @@ struct plan {
 	size_t n_shas;
 	char (*fps)[33];             /* attempt_fp() of each attempt */
 	bool *shadow;                /* scan: finding i is a JVM's copy of one of the report's disk findings */
+	const char **shadow_path;    /* scan: for such a copy matched by content and path suffix (a JVM in a
+	                              * container names the file inside it), the disk finding's path; else NULL */
 	long long ncrit;             /* the critical vulnerable files it stores (not shadowed) */
 	/* scan: what the run covered (docs/api.md, "Coverage"): "full",
 	 * "partial" or "unknown", and the details as a JSON object */
@@ -117,6 +119,22 @@ void ingest_utc_day(long long t, char out[11]);
 char *ingest_tags_merge(const char *device_json, const char *report_json, bool replace);
 /* strcmp of two const char * in an array (qsort, bsearch) */
 int ingest_str_cmp(const void *a, const void *b);
+
+/* The files a device's disk scan lists (path and archive key: sha256 or
+ * "cd:" digest), to tell which file a running JVM's copy is. */
+struct disk_copy { const char *path, *key; };
+struct disk_copies { struct disk_copy *v; size_t n, cap; };
+void ingest_disk_add(struct disk_copies *d, const char *path, const char *key);
+void ingest_disk_sort(struct disk_copies *d);
+/* The disk path of a JVM's copy at path with archive key key: the same
+ * path; else (a JVM in a container, or under another mount, names the file
+ * by its own path) the file with the same archive whose path ends with
+ * this one's (after a '/'), the first in path order; NULL when none. */
+const char *ingest_disk_match(const struct disk_copies *d, const char *path, const char *key);
+void ingest_disk_free(struct disk_copies *d);
+/* The note stored on a copy matched by suffix: "loaded as PATH" (and the
+ * finding's own note), caller frees. */
+char *ingest_loaded_as_note(const char *path, const char *note);
 /* A PostgreSQL array literal, one element at a time: "..." with \ and "
  * escaped, or NULL; _end closes it ("{}" when empty) and returns the text. */
 void ingest_pg_array_add(struct buf *b, const char *s);

@@ -272,22 +272,80 @@ static void attempt_fp(const struct rp_attempt *a, char out[33])
 
 int ingest_str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* scan: shadow[i] for each finding with a pid whose path is that of a
- * finding without one (the JVM's copy of a file the disk scan lists) */
+void ingest_disk_add(struct disk_copies *d, const char *path, const char *key)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? 2 * d->cap : 16;
+		d->v = xrealloc(d->v, d->cap * sizeof *d->v);
+	}
+	d->v[d->n++] = (struct disk_copy){path, key && *key ? key : NULL};
+}
+
+static int copy_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct disk_copy *)a)->path, ((const struct disk_copy *)b)->path);
+}
+
+void ingest_disk_sort(struct disk_copies *d)
+{
+	if (d->n)
+		qsort(d->v, d->n, sizeof *d->v, copy_cmp);
+}
+
+const char *ingest_disk_match(const struct disk_copies *d, const char *path, const char *key)
+{
+	struct disk_copy k = {path, NULL};
+	const struct disk_copy *e = d->n ? bsearch(&k, d->v, d->n, sizeof *d->v, copy_cmp) : NULL;
+	if (e)
+		return e->path;
+	if (!key || !*key)
+		return NULL;   /* no content to go by: a path alone proves nothing */
+	while (*path == '/')
+		path++;
+	size_t rl = strlen(path);
+	for (size_t i = 0; rl && i < d->n; i++) {
+		const struct disk_copy *c = &d->v[i];
+		size_t n = strlen(c->path);
+		if (c->key && n > rl && c->path[n - rl - 1] == '/' && !strcmp(c->path + n - rl, path) &&
+		    !strcmp(c->key, key))
+			return c->path;
+	}
+	return NULL;
+}
+
+void ingest_disk_free(struct disk_copies *d)
+{
+	free(d->v);
+	*d = (struct disk_copies){0};
+}
+
+char *ingest_loaded_as_note(const char *path, const char *note)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "loaded as %s", path);
+	if (note && *note)
+		buf_printf(&b, "; %s", note);
+	return buf_detach(&b);
+}
+
+/* scan: shadow[i] for each finding with a pid that is a JVM's copy of a
+ * file the disk scan lists (ingest_disk_match), and shadow_path[i] when it
+ * has another path there */
 static void plan_shadow(struct plan *pl, const struct report *r)
 {
-	const char **disk = xcalloc(r->n_findings + 1, sizeof *disk);
-	size_t n = 0;
+	struct disk_copies disk = {0};
 	for (size_t i = 0; i < r->n_findings; i++)
 		if (!r->findings[i].has_pid)
-			disk[n++] = r->findings[i].path;
-	if (n) {
-		qsort(disk, n, sizeof *disk, ingest_str_cmp);
-		for (size_t i = 0; i < r->n_findings; i++)
-			if (r->findings[i].has_pid)
-				pl->shadow[i] = bsearch(&r->findings[i].path, disk, n, sizeof *disk, ingest_str_cmp) != NULL;
+			ingest_disk_add(&disk, r->findings[i].path, r->findings[i].archive_key);
+	ingest_disk_sort(&disk);
+	for (size_t i = 0; disk.n && i < r->n_findings; i++) {
+		const struct rp_finding *f = &r->findings[i];
+		const char *at = f->has_pid ? ingest_disk_match(&disk, f->path, f->archive_key) : NULL;
+		pl->shadow[i] = at != NULL;
+		if (at && strcmp(at, f->path))
+			pl->shadow_path[i] = at;
 	}
-	free(disk);
+	ingest_disk_free(&disk);
 }
 
 /* A skipped directory or mount that still leaves the scan whole: a pseudo
@@ -395,6 +453,7 @@ void ingest_plan_make(struct plan *pl, const struct report *r)
 	pl->is_scan = !strcmp(r->command, "scan");
 	pl->is_ps = !strcmp(r->command, "ps");
 	pl->shadow = xcalloc(r->n_findings + 1, sizeof *pl->shadow);
+	pl->shadow_path = xcalloc(r->n_findings + 1, sizeof *pl->shadow_path);
 	if (pl->is_scan) {
 		findings_hash(r, pl->fhash);
 		plan_shadow(pl, r);
@@ -441,6 +500,7 @@ void ingest_plan_free(struct plan *pl)
 	free(pl->shas);
 	free(pl->fps);
 	free(pl->shadow);
+	free(pl->shadow_path);
 	free(pl->coverage_json);
 }
 

@@ -111,7 +111,7 @@ int ingest_insert_archives(struct dbc *c, const char *const *shas, size_t n)
  * (concurrent transactions adding the same new archives take them in one
  * order and cannot deadlock; an existing one is not locked). */
 static int insert_findings(struct dbc *c, const struct report *r, const struct plan *pl, const bool *shadow,
-			   long long device_id, bool ps_only, bool archives_known)
+			   const char *const *spath, long long device_id, bool ps_only, bool archives_known)
 {
 	enum { NCOL = 22 };
 	struct buf col[NCOL];
@@ -125,13 +125,18 @@ static int insert_findings(struct dbc *c, const struct report *r, const struct p
 			continue;   /* a ps report speaks only for running processes */
 		snprintf(num, sizeof num, "%lld", f->pid);
 		snprintf(judge, sizeof judge, "%lld", f->judged_by);
-		const char *v[NCOL] = {f->path, f->path_b64, f->component ? f->component : "", f->version ? f->version : "",
+		/* a JVM's copy known by another path on disk: stored at that path */
+		char *note = spath[i] ? ingest_loaded_as_note(f->path, f->note) : NULL;
+		const char *v[NCOL] = {spath[i] ? spath[i] : f->path, spath[i] ? NULL : f->path_b64,
+				       f->component ? f->component : "", f->version ? f->version : "",
 				       f->version_source, f->status, f->severity, f->fixed_in, f->sha256, f->cves_json,
 				       f->evidence_json, f->has_pid ? num : NULL, shadow[i] ? "1" : "0", f->image, f->tag,
-				       f->layer, f->has_in_final ? (f->in_final_image ? "1" : "0") : NULL, f->note, f->cd_sha256,
+				       f->layer, f->has_in_final ? (f->in_final_image ? "1" : "0") : NULL,
+				       note ? note : f->note, f->cd_sha256,
 				       *f->archive_key ? f->archive_key : NULL, f->facts, f->judged ? judge : NULL};
 		for (int k = 0; k < NCOL; k++)
 			ingest_pg_array_add(&col[k], v[k]);
+		free(note);
 		n++;
 	}
 	int rc = archives_known ? DB_OK : ingest_insert_archives(c, pl->shas, pl->n_shas);
@@ -250,9 +255,11 @@ static int archive_id(struct dbc *c, struct arch_new *an, const char *sha, long 
 
 /* SQLite: the findings with their archive ids bound (see above). */
 static int insert_findings_sqlite(struct dbc *c, const struct report *r, const struct plan *pl,
-				  const bool *shadow, long long device_id, bool ps_only, struct arch_new *an)
+				  const bool *shadow, const char *const *spath, long long device_id, bool ps_only,
+				  struct arch_new *an)
 {
 	int rc = DB_OK;
+	char **notes = xcalloc(r->n_findings + 1, sizeof *notes);   /* "loaded as": live until the INSERT */
 	long long *ids = xcalloc(pl->n_shas + 1, sizeof *ids);
 	for (size_t i = 0; i < pl->n_shas && rc == DB_OK; i++)
 		rc = archive_id(c, an, pl->shas[i], &ids[i]);
@@ -273,14 +280,17 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
 			}
 			aid = dv_int(ids[k - pl->shas]);
 		}
-		struct dbv row[NP] = {dv_int(device_id), dv_text(r->report_id), dv_text(f->path), dv_text(f->path_b64),
+		if (spath[i])
+			notes[i] = ingest_loaded_as_note(f->path, f->note);
+		struct dbv row[NP] = {dv_int(device_id), dv_text(r->report_id), dv_text(spath[i] ? spath[i] : f->path),
+				      dv_text(spath[i] ? NULL : f->path_b64),
 				      dv_text(f->component ? f->component : ""), dv_text(f->version ? f->version : ""),
 				      dv_text(f->version_source), dv_text(f->status), dv_text(f->severity),
 				      dv_text(f->fixed_in), dv_text(f->sha256), dv_text(f->cves_json),
 				      dv_text(f->evidence_json), opt_int(f->has_pid, f->pid), aid, dv_int(shadow[i]),
 				      dv_text(f->image), dv_text(f->tag), dv_text(f->layer),
-				      opt_int(f->has_in_final, f->in_final_image), dv_text(f->note), dv_text(f->cd_sha256),
-				      dv_text(f->facts), opt_int(f->judged, f->judged_by)};
+				      opt_int(f->has_in_final, f->in_final_image), dv_text(notes[i] ? notes[i] : f->note),
+				      dv_text(f->cd_sha256), dv_text(f->facts), opt_int(f->judged, f->judged_by)};
 		memcpy(q + NP * n++, row, sizeof row);
 	}
 	if (rc == DB_OK && n)
@@ -289,6 +299,9 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
 				    " archive_id, shadowed, image, image_tag, layer, in_final_image, note, cd_sha256, facts,"
 				    " judged_by)",
 				 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "", NP, q, n);
+	for (size_t i = 0; i < r->n_findings; i++)
+		free(notes[i]);
+	free(notes);
 	free(ids);
 	free(q);
 	return rc;
@@ -315,6 +328,7 @@ struct tx {
 	/* the device after this report */
 	long long nv, nm, ns, nproc, nrestart, exposed, nerr, natt, ncrit, crit_exposed;
 	bool *shadow;                /* the report's findings that are a JVM's copy of a disk finding (owned) */
+	const char **shadow_path;    /* ... stored at this disk path instead of their own (owned array) */
 	char fhash[65];
 	char *tags;                  /* the device's tags after this report (owned) */
 	bool *att_new;               /* the report's attempts this report stored (owned) */
@@ -441,18 +455,19 @@ static int tx_clear(struct tx *t, const char *sql)
 static void tx_shadow_ps(struct tx *t)
 {
 	const struct report *r = t->r;
-	const char **disk = xcalloc(t->before.n + 1, sizeof *disk);
-	size_t n = 0;
+	struct disk_copies disk = {0};
 	for (size_t i = 0; i < t->before.n; i++)
 		if (!t->before.v[i].has_pid)
-			disk[n++] = t->before.v[i].path;
-	if (n)
-		qsort(disk, n, sizeof *disk, ingest_str_cmp);
-	for (size_t i = 0; n && i < r->n_findings; i++) {
+			ingest_disk_add(&disk, t->before.v[i].path, t->before.v[i].sha256);
+	ingest_disk_sort(&disk);
+	for (size_t i = 0; disk.n && i < r->n_findings; i++) {
 		const struct rp_finding *f = &r->findings[i];
-		if (!f->has_pid || !bsearch(&f->path, disk, n, sizeof *disk, ingest_str_cmp))
+		const char *at = f->has_pid ? ingest_disk_match(&disk, f->path, f->archive_key) : NULL;
+		if (!at)
 			continue;
 		t->shadow[i] = true;
+		if (strcmp(at, f->path))
+			t->shadow_path[i] = at;   /* a string of t->before: lives until the INSERT */
 		struct fkey fk = {(char *)f->status, (char *)(f->component ? f->component : ""),
 				  (char *)(f->version ? f->version : ""), (char *)(*f->archive_key ? f->archive_key : NULL),
 				  f->cves_json, (char *)f->severity, (char *)f->path, true, false};
@@ -466,7 +481,7 @@ static void tx_shadow_ps(struct tx *t)
 		t->ns -= !v && !m;
 		t->ncrit -= v && f->severity && !strcmp(f->severity, "critical");
 	}
-	free(disk);
+	ingest_disk_free(&disk);
 }
 
 /* 4a. findings: those the report replaces out (their keys counted before),
@@ -482,6 +497,8 @@ static int tx_findings(struct tx *t)
 	t->ncrit = d->n_critical;
 	t->shadow = xcalloc(t->r->n_findings + 1, sizeof *t->shadow);
 	memcpy(t->shadow, t->pl->shadow, t->r->n_findings * sizeof *t->shadow);
+	t->shadow_path = xcalloc(t->r->n_findings + 1, sizeof *t->shadow_path);
+	memcpy(t->shadow_path, t->pl->shadow_path, t->r->n_findings * sizeof *t->shadow_path);
 	snprintf(t->fhash, sizeof t->fhash, "%s", d->findings_hash);
 	if (t->repl_findings_all) {
 		memcpy(t->fhash, t->pl->fhash, sizeof t->fhash);
@@ -520,8 +537,10 @@ static int tx_findings(struct tx *t)
 	}
 	if (t->repl_findings_pid)
 		tx_shadow_ps(t);
-	if ((rc = t->an ? insert_findings_sqlite(t->c, t->r, t->pl, t->shadow, d->id, t->repl_findings_pid, t->an)
-			: insert_findings(t->c, t->r, t->pl, t->shadow, d->id, t->repl_findings_pid, t->archives_known)))
+	if ((rc = t->an ? insert_findings_sqlite(t->c, t->r, t->pl, t->shadow, t->shadow_path, d->id,
+						 t->repl_findings_pid, t->an)
+			: insert_findings(t->c, t->r, t->pl, t->shadow, t->shadow_path, d->id, t->repl_findings_pid,
+					  t->archives_known)))
 		return rc;
 	for (size_t i = 0; i < t->pl->after.n; i++)
 		*ingest_akeys_add(&t->ak, "", "", "", "", "", true) = t->pl->after.v[i];
@@ -750,6 +769,7 @@ int ingest_tx(struct dbc *c, const struct report *r, const struct plan *pl, long
 	ingest_fkeys_free(&t.before);
 	ingest_akeys_free(&t.ak);
 	free(t.shadow);
+	free(t.shadow_path);
 	free(t.att_new);
 	free(t.tags);
 	free(t.d.tags_json);
