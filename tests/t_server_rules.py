@@ -59,6 +59,11 @@ def cve_devices(s, token, cve):
     return None
 
 
+def change_devices(s, token, change_id, kind):
+    q = "/api/v1/devices?limit=500&rules_change=%d" % change_id + ("&change=" + kind if kind else "")
+    return sorted(d["hostname"] for d in s.get_json(q, token)["items"])
+
+
 def run(kind, good, bad):
     t = kind + "-rules-"
     try:
@@ -111,6 +116,15 @@ def run(kind, good, bad):
     ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
     check(t + "changes-newly", any(x["cve"] == FICTIONAL and x["rules_id"] == 1 and x["newly"] == 1 and
                                    x["no_longer"] == 0 for x in ch), ch)
+    # the drill-down: exactly the devices the change made affected
+    fic = [x for x in ch if x["cve"] == FICTIONAL and x["rules_id"] == 1]
+    if check(t + "change-row", len(fic) == 1 and isinstance(fic[0].get("id"), int), fic):
+        check_eq(t + "drill-newly", change_devices(s, reader, fic[0]["id"], "newly"), ["a"])
+        check_eq(t + "drill-newly-default", change_devices(s, reader, fic[0]["id"], None), ["a"])
+        check_eq(t + "drill-no-longer-empty", change_devices(s, reader, fic[0]["id"], "no_longer"), [])
+    for bad in ("rules_change=x", "rules_change=1&change=maybe"):
+        st, _, _ = s.request("GET", "/api/v1/devices?" + bad, headers={"Authorization": "Bearer " + reader})
+        check_eq(t + "drill-bad-arg " + bad, st, 400)
 
     # a report sent now is judged by the active rules
     e = fact_finding("/srv/e/log4j-core-2.17.1.jar", "v1 set=2.17.1 pom=2.17.1 +lookup/JndiLookup", "2.17.1")
@@ -189,7 +203,11 @@ def run(kind, good, bad):
     p, fs, used = scan("--submit", "http://127.0.0.1:%d" % s.port, "--spool-dir", os.path.join(OUT, "spool-" + kind))
     check(t + "agent-same-rules-not-fetched", "kept in" not in p.stderr, p.stderr[-300:])
 
-    # rollback: the fictional CVE goes away again
+    # rollback: the fictional CVE goes away again, from exactly the
+    # devices that had it
+    had = sorted({f["hostname"] for f in s.get_json("/api/v1/findings?limit=500", reader)["items"]
+                  if FICTIONAL in f["cves"]})
+    check(t + "fictional-devices-before-rollback", len(had) >= 3 and "a" in had and "b" not in had, had)
     p = cli(db, "rules", "rollback", "0")
     check(t + "rollback", p.returncode == 0, p.stderr)
     back = device_counts(s, reader)
@@ -198,6 +216,18 @@ def run(kind, good, bad):
     ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
     check(t + "changes-no-longer", any(x["cve"] == FICTIONAL and x["rules_id"] == 0 and x["no_longer"] >= 3
                                        for x in ch), ch)
+    back_row = [x for x in ch if x["cve"] == FICTIONAL and x["rules_id"] == 0]
+    if check(t + "rollback-change-row", len(back_row) == 1 and back_row[0]["no_longer"] == len(had), back_row):
+        check_eq(t + "drill-rollback-no-longer", change_devices(s, reader, back_row[0]["id"], "no_longer"), had)
+        check_eq(t + "drill-rollback-newly-empty", change_devices(s, reader, back_row[0]["id"], "newly"), [])
+    # the earlier change's drill-down still lists what it did then
+    if fic:
+        check_eq(t + "drill-history-kept", change_devices(s, reader, fic[0]["id"], "newly"), ["a"])
+    # the counts agree with the findings (no mix of two rules' verdicts)
+    fs = s.get_json("/api/v1/findings?limit=500", reader)["items"]
+    for c in s.get_json("/api/v1/cves?limit=100", reader)["items"]:
+        want = len({f["device_id"] for f in fs if c["cve"] in f["cves"] and f["status"] == "vulnerable"})
+        check_eq(t + "cve-count-matches-findings " + c["cve"], c["devices_vulnerable"], want)
     p = cli(db, "rules", "show", "1")
     check(t + "show", p.returncode == 0 and FICTIONAL in p.stdout, p.stderr)
     p = cli(db, "rules", "show", "7")

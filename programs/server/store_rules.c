@@ -649,7 +649,8 @@ static int change_row(void *ctx, const struct dbrow *r)
 	if (b->len && b->data[b->len - 1] == '}')
 		buf_addc(b, ',');
 	buf_adds(b, "{");
-	json_field_int(b, false, "rules_id", dbrow_int(r, 0));
+	json_field_int(b, false, "id", dbrow_int(r, 6));
+	json_field_int(b, true, "rules_id", dbrow_int(r, 0));
 	json_field_int(b, true, "prev_id", dbrow_int(r, 1));
 	json_field_int(b, true, "at", dbrow_int(r, 2));
 	json_field_str(b, true, "cve", dbrow_text(r, 3));
@@ -662,7 +663,7 @@ static int change_row(void *ctx, const struct dbrow *r)
 int store_rules_changes_json(struct store *st, struct buf *out, struct buf *err)
 {
 	struct buf rows = BUF_INIT;
-	int rc = store_query(st, "SELECT rules_id, prev_id, at, cve, newly, no_longer FROM rules_changes"
+	int rc = store_query(st, "SELECT rules_id, prev_id, at, cve, newly, no_longer, id FROM rules_changes"
 				 " ORDER BY id DESC LIMIT 1000",
 			     NULL, 0, change_row, &rows, err);
 	buf_adds(out, "{\"changes\":[");

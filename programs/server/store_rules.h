@@ -54,7 +54,8 @@ int store_rules_body(struct store *st, long long id, struct buf *out, struct buf
 
 /* JSON: {"active":ID,"judging":{...} or null,"rules":[{id,sha256,source,loaded,ncves}...]} */
 int store_rules_json(struct store *st, struct buf *out, struct buf *err);
-/* JSON: {"changes":[{"rules_id","prev_id","at","cve","newly","no_longer"}...]}, newest first */
+/* JSON: {"changes":[{"id","rules_id","prev_id","at","cve","newly","no_longer"}...]}, newest first
+ * (id: the devices are GET /api/v1/devices?rules_change=ID&change=newly|no_longer) */
 int store_rules_changes_json(struct store *st, struct buf *out, struct buf *err);
 
 /* Free the cache of parsed rules (store_close). */
