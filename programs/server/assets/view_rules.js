@@ -21,9 +21,10 @@
   function drill(params) {
     var kind = params.kind === 'no_longer' ? 'no_longer' : 'newly';
     var box = h('div', { id: 'rules-devices' }, h('p', { class: 'muted' }, 'Loading…'));
+    var what = kind === 'newly' ? 'Devices newly affected' : 'Devices no longer affected';
+    var title = h('h1', { id: 'rules-devices-title' }, what);
     l.setMain(h('p', null, l.link('rules', {}, '← Rules', 'back')),
-      h('h1', { id: 'rules-devices-title' }, 'Rules change #' + params.change + ': devices ' +
-        (kind === 'newly' ? 'newly affected' : 'no longer affected')), box);
+      title, box);
     Promise.all([
       l.api('rules/changes'),
       l.api('devices?limit=500&rules_change=' + encodeURIComponent(params.change) + '&change=' + kind)
@@ -31,6 +32,7 @@
       var ch = rs[0].changes.filter(function (c) { return String(c.id) === String(params.change); })[0];
       box.textContent = '';
       if (ch) {
+        title.textContent = what + ' by ' + ch.cve;
         l.add(box, h('p', { id: 'rules-devices-what' }, (kind === 'newly' ? 'Newly affected by ' : 'No longer affected by ') +
           ch.cve + ' when rules ' + (ch.rules_id === 0 ? 'built-in' : '#' + ch.rules_id) + ' replaced ' +
           (ch.prev_id === 0 ? 'the built-in rules' : 'rules #' + ch.prev_id) + ' (' + l.when(ch.at) + ').'));
