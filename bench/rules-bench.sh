@@ -62,7 +62,7 @@ DROP TABLE bench_v;
 SQL
 }
 
-run() { # label db
+run() { # label db before
 	/usr/bin/time -f "%e s wall, %M KiB max RSS" -o "$out/$1-load.time" "$S" rules load "$RULES" --db "$2" \
 		2>"$out/$1-load.log"
 	/usr/bin/time -f "%e s wall, %M KiB max RSS" -o "$out/$1-rollback.time" "$S" rules rollback 0 --db "$2" \
@@ -72,7 +72,7 @@ run() { # label db
 	echo "  load:     $(tail -n 1 "$out/$1-load.log" | sed -n 's/.*(\(batches .*\))$/\1/p')"
 	echo "  rollback: $(tail -n 1 "$out/$1-rollback.log" | sed -n 's/.*(\(batches .*\))$/\1/p')"
 	if [ "$((N * K))" -eq 2000000 ]; then
-		echo "  before the one-pass recount (README, same fill): $2"
+		echo "  before the one-pass recount (README, same fill): $3"
 	fi
 }
 

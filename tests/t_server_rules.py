@@ -59,6 +59,65 @@ def cve_devices(s, token, cve):
     return None
 
 
+def http_rollback(t, db, s, reader, had):
+    """An admin makes rules 1 active again from the dashboard's API (a
+    re-judging in the server's background): refused to a viewer, without
+    the CSRF token, for rules that do not exist; then the fictional CVE is
+    back on exactly the devices that had it, and the audit log says who."""
+    for name, role in (("root", "admin"), ("vera", "viewer")):
+        p = cli(db, "user", "add", name, "--role", role, stdin="a long password\n")
+        check(t + "user-" + name, p.returncode == 0, p.stderr)
+
+    def login(user):
+        st, h, data = s.request("POST", "/api/v1/login", json.dumps({"user": user, "password": "a long password"}),
+                                {"Content-Type": "application/json"})
+        return h.get("set-cookie", "").split(";")[0], (json.loads(data).get("csrf") if st == 200 else None)
+
+    def post(cookie, csrf, body):
+        h = {"Cookie": cookie, "Content-Type": "application/json"}
+        if csrf:
+            h["X-CSRF-Token"] = csrf
+        st, _, data = s.request("POST", "/api/v1/rules/rollback", body=json.dumps(body), headers=h)
+        return st, data
+
+    cookie, csrf = login("root")
+    vcookie, vcsrf = login("vera")
+    check_eq(t + "http-rollback-viewer-403", post(vcookie, vcsrf, {"id": 1})[0], 403)
+    check_eq(t + "http-rollback-no-csrf-403", post(cookie, None, {"id": 1})[0], 403)
+    st, _, _ = s.request("POST", "/api/v1/rules/rollback", body='{"id":1}',
+                         headers={"Authorization": "Bearer " + reader, "Content-Type": "application/json"})
+    check_eq(t + "http-rollback-read-token-403", st, 403)
+    check_eq(t + "http-rollback-unknown-404", post(cookie, csrf, {"id": 99})[0], 404)
+    check_eq(t + "http-rollback-bad-body-400", post(cookie, csrf, {"id": "one"})[0], 400)
+    st, _, _ = s.request("GET", "/api/v1/rules/rollback", headers={"Cookie": cookie})
+    check_eq(t + "http-rollback-get-405", st, 405)
+    st, data = post(cookie, csrf, {"id": 1})
+    check(t + "http-rollback-202", st == 202 and json.loads(data) == {"target": 1, "judging": True}, (st, data))
+    deadline = time.time() + 120
+    r = None
+    while time.time() < deadline:
+        r = s.get_json("/api/v1/rules", reader)
+        if r["active"] == 1 and r["judging"] is None:
+            break
+        time.sleep(0.2)
+    check(t + "http-rollback-done", r and r["active"] == 1 and r["judging"] is None, r)
+    ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
+    row = [x for x in ch if x["cve"] == FICTIONAL and x["rules_id"] == 1 and x["prev_id"] == 0 and x["newly"] == len(had)]
+    if check(t + "http-rollback-change-row", len(row) >= 1, ch):
+        check_eq(t + "http-rollback-drill-newly", change_devices(s, reader, row[0]["id"], "newly"), had)
+    audit = call_json(s, "/api/v1/audit?kind=rules_rollback", cookie)
+    check(t + "http-rollback-audited", any(a.get("actor") == "root" and a.get("subject") == "rules 1"
+                                           for a in (audit or {}).get("items", [])), audit)
+    # back to the built-in rules for what follows
+    p = cli(db, "rules", "rollback", "0")
+    check(t + "rollback-again", p.returncode == 0, p.stderr)
+
+
+def call_json(s, path, cookie):
+    st, _, data = s.request("GET", path, headers={"Cookie": cookie})
+    return json.loads(data) if st == 200 else {"status": st, "body": data[:200].decode(errors="replace")}
+
+
 def change_devices(s, token, change_id, kind):
     q = "/api/v1/devices?limit=500&rules_change=%d" % change_id + ("&change=" + kind if kind else "")
     return sorted(d["hostname"] for d in s.get_json(q, token)["items"])
@@ -228,6 +287,7 @@ def run(kind, good, bad):
     for c in s.get_json("/api/v1/cves?limit=100", reader)["items"]:
         want = len({f["device_id"] for f in fs if c["cve"] in f["cves"] and f["status"] == "vulnerable"})
         check_eq(t + "cve-count-matches-findings " + c["cve"], c["devices_vulnerable"], want)
+    http_rollback(t, db, s, reader, had)
     p = cli(db, "rules", "show", "1")
     check(t + "show", p.returncode == 0 and FICTIONAL in p.stdout, p.stderr)
     p = cli(db, "rules", "show", "7")

@@ -33,7 +33,22 @@ struct rules_cache {
 	long long active;
 	time_t checked;
 	bool have;
+	/* a re-judging started by the server (store_rules_activate_bg) */
+	pthread_t bg;
+	bool bg_started;            /* bg to be joined */
+	bool bg_busy;               /* still running (mu) */
+	bool cancel;                /* store_close: stop between batches (mu) */
+	long long bg_id, bg_now;
+	struct store *bg_st;
 };
+
+static bool cancelled(struct rules_cache *rc)
+{
+	pthread_mutex_lock(&rc->mu);
+	bool c = rc->cancel;
+	pthread_mutex_unlock(&rc->mu);
+	return c;
+}
 
 static struct rules_cache *cache_of(struct store *st)
 {
@@ -53,6 +68,11 @@ void store_rules_close(struct store *st)
 	struct rules_cache *rc = st->rules;
 	if (!rc)
 		return;
+	pthread_mutex_lock(&rc->mu);
+	rc->cancel = true;
+	pthread_mutex_unlock(&rc->mu);
+	if (rc->bg_started)
+		pthread_join(rc->bg, NULL);
 	for (size_t i = 0; i < rc->n; i++) {
 		rules_free(rc->v[i].r);
 		free(rc->v[i].text);
@@ -534,6 +554,12 @@ int store_rules_activate(struct store *st, long long id, long long now,
 		last = rs.v[rs.n - 1].id;
 		if (progress && rc == DB_OK)
 			progress(ctx, done, total);
+		if (rc == DB_OK && cancelled(cache)) {
+			/* the server stops: the previous rules stay active */
+			dbc_exec(c, "UPDATE rules_state SET started = 0 WHERE one = 1", NULL, 0, NULL, NULL);
+			buf_printf(err, "re-judging for rules %lld stopped (the server is stopping); run it again", id);
+			rc = DB_ERR;
+		}
 	}
 	rows_clear(&rs);
 	free(rs.v);
@@ -555,9 +581,9 @@ int store_rules_activate(struct store *st, long long id, long long now,
 		struct timespec ts = {0, 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	if (rc)
+	if (rc && !err->len)
 		buf_printf(err, "%s", dbc_error(c));
-	else if (err->len)
+	else if (!rc && err->len)
 		rc = DB_ERR;
 	db_release(st->db, c);
 	memo_free(memo);
@@ -568,6 +594,62 @@ int store_rules_activate(struct store *st, long long id, long long now,
 	cache->have = false;
 	pthread_mutex_unlock(&cache->mu);
 	return rc ? DB_ERR : DB_OK;
+}
+
+/* ---- re-judging in the server's background */
+
+static void *bg_run(void *arg)
+{
+	struct rules_cache *rc = arg;
+	struct buf err = BUF_INIT;
+	if (store_rules_activate(rc->bg_st, rc->bg_id, rc->bg_now, NULL, NULL, &err))
+		fprintf(stderr, "log4scan-server: rules %lld: %s\n", rc->bg_id, buf_cstr(&err));
+	else
+		fprintf(stderr, "log4scan-server: rules %lld active: every stored finding with facts judged by them\n",
+			rc->bg_id);
+	buf_free(&err);
+	pthread_mutex_lock(&rc->mu);
+	rc->bg_busy = false;
+	pthread_mutex_unlock(&rc->mu);
+	return NULL;
+}
+
+static int judging_row(void *ctx, const struct dbrow *r)
+{
+	*(bool *)ctx = dbrow_int(r, 0) != 0 && dbrow_int(r, 1) == 0;
+	return 1;
+}
+
+int store_rules_activate_bg(struct store *st, long long id, long long now, struct buf *err)
+{
+	struct rules_cache *rc = cache_of(st);
+	bool judging = false;
+	if (store_query(st, "SELECT started, finished FROM rules_state WHERE one = 1", NULL, 0, judging_row, &judging,
+			err))
+		return -1;
+	pthread_mutex_lock(&rc->mu);
+	int out = 0;
+	if (rc->bg_busy || judging || rc->cancel) {
+		buf_printf(err, "a re-judging is in progress (GET /api/v1/rules); try again when it has ended");
+		out = 1;
+	} else if (!rules_of(st, rc, id, err)) {
+		out = 2;
+	} else {
+		if (rc->bg_started)
+			pthread_join(rc->bg, NULL); /* finished: bg_busy is false */
+		rc->bg_st = st;
+		rc->bg_id = id;
+		rc->bg_now = now;
+		rc->bg_busy = true;
+		rc->bg_started = pthread_create(&rc->bg, NULL, bg_run, rc) == 0;
+		if (!rc->bg_started) {
+			rc->bg_busy = false;
+			buf_printf(err, "cannot start a thread");
+			out = -1;
+		}
+	}
+	pthread_mutex_unlock(&rc->mu);
+	return out;
 }
 
 /* ---- JSON for the API and the command line */

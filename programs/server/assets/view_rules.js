@@ -4,8 +4,9 @@
  * every version kept, and what each change of rules did: "N devices newly
  * affected by CVE-X, M no longer affected", each number a link to the list
  * of exactly those devices (#/rules?change=ID&kind=newly|no_longer, from
- * GET /api/v1/devices?rules_change=ID&change=...).  Everything the server
- * sends is shown as text. */
+ * GET /api/v1/devices?rules_change=ID&change=...).  An admin may make
+ * any version kept active again (POST /api/v1/rules/rollback, with the
+ * session's CSRF token).  Everything the server sends is shown as text. */
 'use strict';
 
 (function () {
@@ -59,6 +60,19 @@
     return h('li', { class: 'rules-change', 'data-cve': c.cve }, parts);
   }
 
+  /* an admin makes rules kept before active again (POST with the CSRF
+   * token); the page then shows the re-judging's progress */
+  function rollbackButton(x) {
+    var msg = h('span', { class: 'error' });
+    var b = h('button', { type: 'button', id: 'rules-activate-' + x.id, onclick: function () {
+      if (!window.confirm('Make rules ' + rulesName(x) + ' active? Every stored finding is judged again.')) return;
+      l.post('rules/rollback', { id: x.id }).then(function (res) {
+        return res.json().then(function (j) { if (!res.ok) throw new Error(j.error || res.statusText); l.route(); });
+      }).catch(function (e) { msg.textContent = String(e.message || e); });
+    } }, 'Make active');
+    return [b, ' ', msg];
+  }
+
   function overview() {
     var box = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
     l.setMain(h('h1', null, 'Rules'),
@@ -103,7 +117,10 @@
         { t: 'Loaded', v: function (x) { return x.id === 0 ? '(compiled in)' : l.when(x.loaded); } },
         { t: 'CVEs', n: true, v: function (x) { return x.ncves === undefined ? '' : l.num(x.ncves); } },
         { t: 'SHA-256', v: function (x) { return h('code', null, (x.sha256 || '').slice(0, 16) + '…'); } },
-        { t: '', v: function (x) { return x.id === r.active ? l.tag('active', 'safe') : ''; } }], r.rules, 'No rules.'));
+        { t: '', v: function (x) {
+          if (x.id === r.active) return l.tag('active', 'safe');
+          return l.state.role === 'admin' && !r.judging ? rollbackButton(x) : '';
+        } }], r.rules, 'No rules.'));
     }).catch(l.fail(box));
   }
 
