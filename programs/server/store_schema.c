@@ -283,8 +283,8 @@ static const char *const MIGRATIONS[] = {
 	"CREATE TABLE rules_change_devices (change_id BIGINT NOT NULL, device_id BIGINT NOT NULL,"
 	"  newly BIGINT NOT NULL);"
 	"CREATE INDEX rules_change_devices_change ON rules_change_devices(change_id, newly, device_id);"
-	"DROP TABLE rules_before;"
-	"DROP TABLE rules_after;",
+	"DROP TABLE IF EXISTS rules_before;"
+	"DROP TABLE IF EXISTS rules_after;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
