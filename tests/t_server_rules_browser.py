@@ -4,8 +4,9 @@ tests/browser/rules.test.js against a collector whose rules were replaced
 (a file, named with hostile markup, adding a fictional CVE for 2.17.x
 mitigated by removing JndiLookup) after three devices reported: the view
 shows the active rules, the versions and the change, and its number
-drills down to exactly the one device newly affected (see that file;
-screenshots rules.png and rules-devices.png are saved in $OUT)."""
+drills down to exactly the one device newly affected; an admin makes the
+built-in rules active again from it (see that file; screenshots rules.png,
+rules-devices.png and rules-rollback.png are saved in $OUT)."""
 import os
 import shutil
 import subprocess
@@ -32,8 +33,9 @@ ok("playwright-core-installed")
 db = new_db("sqlite", "rules_browser")
 agent = make_token(db, "fleet")
 PW = "s3cret-passw0rd"
-p = cli(db, "user", "add", "vera", "--role", "viewer", stdin=PW + "\n")
-check("user-vera", p.returncode == 0, p.stderr)
+for name, role in (("vera", "viewer"), ("root", "admin")):
+    p = cli(db, "user", "add", name, "--role", role, stdin=PW + "\n")
+    check("user-" + name, p.returncode == 0, p.stderr)
 s = Server(db, name="rules-browser")
 for i, (host, facts, version) in enumerate((("a", "v1 set=2.17.1 pom=2.17.1 +lookup/JndiLookup", "2.17.1"),
                                             ("b", "v1 set=2.17.1 pom=2.17.1 -lookup/JndiLookup", "2.17.1"),
@@ -51,7 +53,7 @@ with open(os.path.join(TOP, "rules/log4j.rules")) as src, open(path, "w") as f:
 p = cli(db, "rules", "load", path)
 check("rules-load", p.returncode == 0, p.stderr)
 p = subprocess.run(["node", os.path.join(BROWSER_DIR, "rules.test.js"), "http://127.0.0.1:%d" % s.port, "vera", PW,
-                    CVE, HOSTILE, OUT],
+                    CVE, HOSTILE, OUT, "root"],
                    capture_output=True, text=True, timeout=300, env=dict(os.environ, NODE_PATH=""))
 sys.stdout.write(p.stdout)
 sys.stdout.flush()
