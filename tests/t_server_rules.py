@@ -108,9 +108,30 @@ def http_rollback(t, db, s, reader, had):
     audit = call_json(s, "/api/v1/audit?kind=rules_rollback", cookie)
     check(t + "http-rollback-audited", any(a.get("actor") == "root" and a.get("subject") == "rules 1"
                                            for a in (audit or {}).get("items", [])), audit)
-    # back to the built-in rules for what follows
+    # a retired device is out of every count and list: the re-judging's
+    # counts and its record of what changed leave it out too
+    ids = {d["hostname"]: d["id"] for d in s.get_json("/api/v1/devices?limit=100", reader)["items"]}
+    p = cli(db, "device", "retire", str(ids["e"]))
+    check(t + "retire-e", p.returncode == 0, p.stderr)
+    rest = [h for h in had if h != "e"]
     p = cli(db, "rules", "rollback", "0")
     check(t + "rollback-again", p.returncode == 0, p.stderr)
+    ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
+    row = ch[0] if ch and ch[0]["cve"] == FICTIONAL and ch[0]["rules_id"] == 0 else None
+    check(t + "retired-not-in-change", row is not None and row["no_longer"] == len(rest), ch[:2])
+    if row:
+        check_eq(t + "retired-not-in-drill-down", change_devices(s, reader, row["id"], "no_longer"), rest)
+    p = cli(db, "rules", "rollback", "1")
+    check(t + "rollback-to-1-with-retired", p.returncode == 0, p.stderr)
+    c = cve_devices(s, reader, FICTIONAL)
+    check(t + "retired-not-counted", c is not None and c["devices_vulnerable"] == len(rest), c)
+    p = cli(db, "device", "unretire", str(ids["e"]))
+    check(t + "unretire-e", p.returncode == 0, p.stderr)
+    c = cve_devices(s, reader, FICTIONAL)
+    check(t + "unretired-counted-again", c is not None and c["devices_vulnerable"] == len(had), c)
+    # back to the built-in rules for what follows
+    p = cli(db, "rules", "rollback", "0")
+    check(t + "rollback-to-built-in", p.returncode == 0, p.stderr)
 
 
 def call_json(s, path, cookie):
