@@ -113,8 +113,9 @@ def run(kind):
     db_sql(db, "DROP INDEX devices_machine_id")
     db_sql(db, "ALTER TABLE devices DROP COLUMN agent_id")
     # (and the rules migration, issue 22's, undone too)
-    db_sql(db, "DROP TABLE rules; DROP TABLE rules_state; DROP TABLE rules_changes; DROP TABLE rules_before;"
-               " DROP TABLE rules_after")
+    # (migration 11; migration 15, branch rejudge, dropped its snapshot
+    # tables and added rules_change_devices)
+    db_sql(db, "DROP TABLE rules; DROP TABLE rules_state; DROP TABLE rules_changes; DROP TABLE rules_change_devices")
     db_sql(db, "ALTER TABLE findings DROP COLUMN facts")
     db_sql(db, "ALTER TABLE findings DROP COLUMN judged_by")
     # (and issue 20 point 7's: what an attempt decoded)

@@ -59,6 +59,91 @@ def cve_devices(s, token, cve):
     return None
 
 
+def http_rollback(t, db, s, reader, had):
+    """An admin makes rules 1 active again from the dashboard's API (a
+    re-judging in the server's background): refused to a viewer, without
+    the CSRF token, for rules that do not exist; then the fictional CVE is
+    back on exactly the devices that had it, and the audit log says who."""
+    for name, role in (("root", "admin"), ("vera", "viewer")):
+        p = cli(db, "user", "add", name, "--role", role, stdin="a long password\n")
+        check(t + "user-" + name, p.returncode == 0, p.stderr)
+
+    def login(user):
+        st, h, data = s.request("POST", "/api/v1/login", json.dumps({"user": user, "password": "a long password"}),
+                                {"Content-Type": "application/json"})
+        return h.get("set-cookie", "").split(";")[0], (json.loads(data).get("csrf") if st == 200 else None)
+
+    def post(cookie, csrf, body):
+        h = {"Cookie": cookie, "Content-Type": "application/json"}
+        if csrf:
+            h["X-CSRF-Token"] = csrf
+        st, _, data = s.request("POST", "/api/v1/rules/rollback", body=json.dumps(body), headers=h)
+        return st, data
+
+    cookie, csrf = login("root")
+    vcookie, vcsrf = login("vera")
+    check_eq(t + "http-rollback-viewer-403", post(vcookie, vcsrf, {"id": 1})[0], 403)
+    check_eq(t + "http-rollback-no-csrf-403", post(cookie, None, {"id": 1})[0], 403)
+    st, _, _ = s.request("POST", "/api/v1/rules/rollback", body='{"id":1}',
+                         headers={"Authorization": "Bearer " + reader, "Content-Type": "application/json"})
+    check_eq(t + "http-rollback-read-token-403", st, 403)
+    check_eq(t + "http-rollback-unknown-404", post(cookie, csrf, {"id": 99})[0], 404)
+    check_eq(t + "http-rollback-bad-body-400", post(cookie, csrf, {"id": "one"})[0], 400)
+    st, _, _ = s.request("GET", "/api/v1/rules/rollback", headers={"Cookie": cookie})
+    check_eq(t + "http-rollback-get-405", st, 405)
+    st, data = post(cookie, csrf, {"id": 1})
+    check(t + "http-rollback-202", st == 202 and json.loads(data) == {"target": 1, "judging": True}, (st, data))
+    deadline = time.time() + 120
+    r = None
+    while time.time() < deadline:
+        r = s.get_json("/api/v1/rules", reader)
+        if r["active"] == 1 and r["judging"] is None:
+            break
+        time.sleep(0.2)
+    check(t + "http-rollback-done", r and r["active"] == 1 and r["judging"] is None, r)
+    ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
+    row = [x for x in ch if x["cve"] == FICTIONAL and x["rules_id"] == 1 and x["prev_id"] == 0 and x["newly"] == len(had)]
+    if check(t + "http-rollback-change-row", len(row) >= 1, ch):
+        check_eq(t + "http-rollback-drill-newly", change_devices(s, reader, row[0]["id"], "newly"), had)
+    audit = call_json(s, "/api/v1/audit?kind=rules_rollback", cookie)
+    check(t + "http-rollback-audited", any(a.get("actor") == "root" and a.get("subject") == "rules 1"
+                                           for a in (audit or {}).get("items", [])), audit)
+    # a retired device is out of every count and list: the re-judging's
+    # counts and its record of what changed leave it out too
+    ids = {d["hostname"]: d["id"] for d in s.get_json("/api/v1/devices?limit=100", reader)["items"]}
+    p = cli(db, "device", "retire", str(ids["e"]))
+    check(t + "retire-e", p.returncode == 0, p.stderr)
+    rest = [h for h in had if h != "e"]
+    p = cli(db, "rules", "rollback", "0")
+    check(t + "rollback-again", p.returncode == 0, p.stderr)
+    ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
+    row = ch[0] if ch and ch[0]["cve"] == FICTIONAL and ch[0]["rules_id"] == 0 else None
+    check(t + "retired-not-in-change", row is not None and row["no_longer"] == len(rest), ch[:2])
+    if row:
+        check_eq(t + "retired-not-in-drill-down", change_devices(s, reader, row["id"], "no_longer"), rest)
+    p = cli(db, "rules", "rollback", "1")
+    check(t + "rollback-to-1-with-retired", p.returncode == 0, p.stderr)
+    c = cve_devices(s, reader, FICTIONAL)
+    check(t + "retired-not-counted", c is not None and c["devices_vulnerable"] == len(rest), c)
+    p = cli(db, "device", "unretire", str(ids["e"]))
+    check(t + "unretire-e", p.returncode == 0, p.stderr)
+    c = cve_devices(s, reader, FICTIONAL)
+    check(t + "unretired-counted-again", c is not None and c["devices_vulnerable"] == len(had), c)
+    # back to the built-in rules for what follows
+    p = cli(db, "rules", "rollback", "0")
+    check(t + "rollback-to-built-in", p.returncode == 0, p.stderr)
+
+
+def call_json(s, path, cookie):
+    st, _, data = s.request("GET", path, headers={"Cookie": cookie})
+    return json.loads(data) if st == 200 else {"status": st, "body": data[:200].decode(errors="replace")}
+
+
+def change_devices(s, token, change_id, kind):
+    q = "/api/v1/devices?limit=500&rules_change=%d" % change_id + ("&change=" + kind if kind else "")
+    return sorted(d["hostname"] for d in s.get_json(q, token)["items"])
+
+
 def run(kind, good, bad):
     t = kind + "-rules-"
     try:
@@ -111,6 +196,15 @@ def run(kind, good, bad):
     ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
     check(t + "changes-newly", any(x["cve"] == FICTIONAL and x["rules_id"] == 1 and x["newly"] == 1 and
                                    x["no_longer"] == 0 for x in ch), ch)
+    # the drill-down: exactly the devices the change made affected
+    fic = [x for x in ch if x["cve"] == FICTIONAL and x["rules_id"] == 1]
+    if check(t + "change-row", len(fic) == 1 and isinstance(fic[0].get("id"), int), fic):
+        check_eq(t + "drill-newly", change_devices(s, reader, fic[0]["id"], "newly"), ["a"])
+        check_eq(t + "drill-newly-default", change_devices(s, reader, fic[0]["id"], None), ["a"])
+        check_eq(t + "drill-no-longer-empty", change_devices(s, reader, fic[0]["id"], "no_longer"), [])
+    for bad in ("rules_change=x", "rules_change=1&change=maybe"):
+        st, _, _ = s.request("GET", "/api/v1/devices?" + bad, headers={"Authorization": "Bearer " + reader})
+        check_eq(t + "drill-bad-arg " + bad, st, 400)
 
     # a report sent now is judged by the active rules
     e = fact_finding("/srv/e/log4j-core-2.17.1.jar", "v1 set=2.17.1 pom=2.17.1 +lookup/JndiLookup", "2.17.1")
@@ -189,7 +283,11 @@ def run(kind, good, bad):
     p, fs, used = scan("--submit", "http://127.0.0.1:%d" % s.port, "--spool-dir", os.path.join(OUT, "spool-" + kind))
     check(t + "agent-same-rules-not-fetched", "kept in" not in p.stderr, p.stderr[-300:])
 
-    # rollback: the fictional CVE goes away again
+    # rollback: the fictional CVE goes away again, from exactly the
+    # devices that had it
+    had = sorted({f["hostname"] for f in s.get_json("/api/v1/findings?limit=500", reader)["items"]
+                  if FICTIONAL in f["cves"]})
+    check(t + "fictional-devices-before-rollback", len(had) >= 3 and "a" in had and "b" not in had, had)
     p = cli(db, "rules", "rollback", "0")
     check(t + "rollback", p.returncode == 0, p.stderr)
     back = device_counts(s, reader)
@@ -198,6 +296,19 @@ def run(kind, good, bad):
     ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
     check(t + "changes-no-longer", any(x["cve"] == FICTIONAL and x["rules_id"] == 0 and x["no_longer"] >= 3
                                        for x in ch), ch)
+    back_row = [x for x in ch if x["cve"] == FICTIONAL and x["rules_id"] == 0]
+    if check(t + "rollback-change-row", len(back_row) == 1 and back_row[0]["no_longer"] == len(had), back_row):
+        check_eq(t + "drill-rollback-no-longer", change_devices(s, reader, back_row[0]["id"], "no_longer"), had)
+        check_eq(t + "drill-rollback-newly-empty", change_devices(s, reader, back_row[0]["id"], "newly"), [])
+    # the earlier change's drill-down still lists what it did then
+    if fic:
+        check_eq(t + "drill-history-kept", change_devices(s, reader, fic[0]["id"], "newly"), ["a"])
+    # the counts agree with the findings (no mix of two rules' verdicts)
+    fs = s.get_json("/api/v1/findings?limit=500", reader)["items"]
+    for c in s.get_json("/api/v1/cves?limit=100", reader)["items"]:
+        want = len({f["device_id"] for f in fs if c["cve"] in f["cves"] and f["status"] == "vulnerable"})
+        check_eq(t + "cve-count-matches-findings " + c["cve"], c["devices_vulnerable"], want)
+    http_rollback(t, db, s, reader, had)
     p = cli(db, "rules", "show", "1")
     check(t + "show", p.returncode == 0 and FICTIONAL in p.stdout, p.stderr)
     p = cli(db, "rules", "show", "7")

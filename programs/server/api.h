@@ -12,6 +12,9 @@ void api_rules_active(struct req *rq);             /* GET rules/active (agent or
 void api_get(struct req *rq, const char *path);    /* GET, path after /api/v1/ */
 /* GET rules, rules/changes (api_rules.c); false: not one of them */
 bool api_rules(struct req *rq, const char *path);
+/* POST rules/rollback {"id":N}: make rules N active again, re-judging in the
+ * background (202); an admin's session with its CSRF token only */
+void api_rules_rollback(struct req *rq);
 /* GET webhooks, webhooks/log, webhooks/events (api_webhooks.c); false: not
  * one of them */
 bool api_webhooks_get(struct req *rq, const char *path);

@@ -370,6 +370,20 @@ static void list_devices(struct req *rq)
 			    " AND d2.id <> d.id)", 0);
 	if ((v = api_arg(rq, "machine_id")))
 		qb_cond(&q, "d.machine_id = ?", 1, dv_text(v));
+	/* issue 22: the devices a change of rules made newly affected by one
+	 * CVE, or no longer (change; alone it selects nothing more) */
+	const char *ch = api_arg(rq, "change");
+	v = api_arg(rq, "rules_change");
+	long long id = 0;
+	if ((ch && strcmp(ch, "newly") && strcmp(ch, "no_longer")) || (v && !api_parse_num(v, &id))) {
+		http_req_error(rq, 400, "rules_change must be a change id (GET /api/v1/rules/changes) and change"
+					" newly or no_longer");
+		qb_free(&q);
+		return;
+	}
+	if (v)
+		qb_cond(&q, "d.id IN (SELECT c.device_id FROM rules_change_devices c WHERE c.change_id = ? AND c.newly = ?)",
+			2, dv_int(id), dv_int(!ch || !strcmp(ch, "newly")));
 	if (!api_retired_arg(rq, &q, "d.retired", NULL, false)) {   /* issue 20 point 9 */
 		qb_free(&q);
 		return;

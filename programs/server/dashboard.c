@@ -16,6 +16,7 @@ extern const char l4s_asset_app_css[];
 extern const char l4s_asset_view_webhooks_js[];
 extern const char l4s_asset_view_audit_js[];   /* issue 20 point 9 */
 extern const char l4s_asset_view_team_js[];
+extern const char l4s_asset_view_rules_js[];    /* issue 22 */
 
 bool dashboard_serve(struct req *rq, const char *path)
 {
@@ -27,6 +28,7 @@ bool dashboard_serve(struct req *rq, const char *path)
 		{"/assets/view_webhooks.js", l4s_asset_view_webhooks_js, "text/javascript; charset=utf-8"},
 		{"/assets/view_audit.js", l4s_asset_view_audit_js, "text/javascript; charset=utf-8"},
 		{"/assets/view_team.js", l4s_asset_view_team_js, "text/javascript; charset=utf-8"},
+		{"/assets/view_rules.js", l4s_asset_view_rules_js, "text/javascript; charset=utf-8"},
 	};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		if (!strcmp(path, files[i].path)) {

@@ -448,6 +448,13 @@ void http_route(struct req *rq)
 		return;
 	}
 	/* webhook targets: add, delete, test (api_webhooks.c) - ADMIN-ONLY */
+	if (!strcmp(p, "rules/rollback")) {   /* issue 22: an admin's session, with its CSRF token */
+		if (!post)
+			http_req_error(rq, 405, "use POST");
+		else if (route_admin(rq))
+			api_rules_rollback(rq);
+		return;
+	}
 	if (post && !strncmp(p, "webhooks", 8) && (!p[8] || p[8] == '/')) {
 		if (api_webhooks_get_only(p))
 			http_req_error(rq, 405, "use GET");

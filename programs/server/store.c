@@ -28,6 +28,8 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	if (st->rules_close)   /* first: it stops a re-judging that uses the database */
+		st->rules_close(st);
 	store_merge_stop(st);
 	ingest_audit_flush(st, 0);
 	db_close(st->db);

@@ -15,6 +15,7 @@
 #include "util/jsonw.h"
 #include "rules/rules.h"
 #include "store_internal.h"
+#include "store_rejudge.h"
 
 extern const char l4s_default_rules[];
 
@@ -32,7 +33,22 @@ struct rules_cache {
 	long long active;
 	time_t checked;
 	bool have;
+	/* a re-judging started by the server (store_rules_activate_bg) */
+	pthread_t bg;
+	bool bg_started;            /* bg to be joined */
+	bool bg_busy;               /* still running (mu) */
+	bool cancel;                /* store_close: stop between batches (mu) */
+	long long bg_id, bg_now;
+	struct store *bg_st;
 };
+
+static bool cancelled(struct rules_cache *rc)
+{
+	pthread_mutex_lock(&rc->mu);
+	bool c = rc->cancel;
+	pthread_mutex_unlock(&rc->mu);
+	return c;
+}
 
 static struct rules_cache *cache_of(struct store *st)
 {
@@ -52,6 +68,11 @@ void store_rules_close(struct store *st)
 	struct rules_cache *rc = st->rules;
 	if (!rc)
 		return;
+	pthread_mutex_lock(&rc->mu);
+	rc->cancel = true;
+	pthread_mutex_unlock(&rc->mu);
+	if (rc->bg_started)
+		pthread_join(rc->bg, NULL);
 	for (size_t i = 0; i < rc->n; i++) {
 		rules_free(rc->v[i].r);
 		free(rc->v[i].text);
@@ -292,7 +313,7 @@ int store_rules_add(struct store *st, const char *source, const char *text, size
 
 /* ---- re-judging */
 
-#define BATCH 5000
+#define BATCH 10000
 
 struct row {
 	long long id;
@@ -400,13 +421,14 @@ static const struct judged *memo_judge(struct memo *m, const struct rules *r, co
 	return m->v[at].ok ? &m->v[at].j : NULL;
 }
 
-/* Judge rows under r and write those whose verdict changed, then mark the
- * whole id range [lo, hi] judged by id (the rows without facts excepted). */
-static int judge_rows(struct dbc *c, const struct rules *r, long long id, const struct rows *rs, long long lo,
-		      long long hi, struct memo *memo, long long *changed)
+/* Judge rows under r and write those whose verdict changed (one
+ * statement), then mark the rest of the id range [lo, hi] judged by id (the
+ * rows without facts excepted). */
+static int judge_rows(struct dbc *c, bool pg, const struct rules *r, long long id, const struct rows *rs,
+		      long long lo, long long hi, struct memo *memo, long long *changed)
 {
-	int rc = DB_OK;
-	for (size_t i = 0; i < rs->n && rc == DB_OK; i++) {
+	struct buf out = BUF_INIT;
+	for (size_t i = 0; i < rs->n; i++) {
 		const struct row *w = &rs->v[i];
 		const struct judged *j = memo_judge(memo, r, w->component, w->facts);
 		if (!j)
@@ -416,18 +438,17 @@ static int judge_rows(struct dbc *c, const struct rules *r, long long id, const 
 		    same(w->cves, buf_cstr((struct buf *)&j->cves)) && same(w->version, j->version) &&
 		    same(w->vs, j->version_source))
 			continue;
-		struct dbv p[] = {dv_text(j->status), dv_text(j->severity), dv_text(fixed),
-				  dv_text(buf_cstr((struct buf *)&j->cves)), dv_text(j->version),
-				  dv_text(j->version_source), dv_int(w->id)};
-		rc = dbc_exec(c, "UPDATE findings SET status = ?, severity = ?, fixed_in = ?, cves_json = ?,"
-				 " version = ?, version_source = ? WHERE id = ?",
-			      p, 7, NULL, NULL);
+		rejudge_row(&out, w->id, j->status, j->severity, fixed, buf_cstr((struct buf *)&j->cves), j->version,
+			    j->version_source);
 		(*changed)++;
 	}
+	int rc = rejudge_write(c, pg, &out, id);
+	buf_free(&out);
 	if (rc == DB_OK) {
-		struct dbv p[] = {dv_int(id), dv_int(lo), dv_int(hi)};
-		rc = dbc_exec(c, "UPDATE findings SET judged_by = ? WHERE id >= ? AND id <= ? AND facts IS NOT NULL", p,
-			      3, NULL, NULL);
+		struct dbv p[] = {dv_int(id), dv_int(lo), dv_int(hi), dv_int(id)};
+		rc = dbc_exec(c, "UPDATE findings SET judged_by = ? WHERE id >= ? AND id <= ? AND facts IS NOT NULL"
+				 " AND (judged_by IS NULL OR judged_by <> ?)",
+			      p, 4, NULL, NULL);
 	}
 	return rc;
 }
@@ -435,112 +456,17 @@ static int judge_rows(struct dbc *c, const struct rules *r, long long id, const 
 static const char SELECT_ROWS[] = "SELECT id, component, facts, status, severity, fixed_in, cves_json, version,"
 				  " version_source FROM findings";
 
-/* The (CVE, device) pairs with a finding that lists the CVE, into table t. */
-static int snapshot(struct dbc *c, bool pg, const char *t)
-{
-	struct buf sql = BUF_INIT;
-	buf_printf(&sql, "DELETE FROM %s", t);
-	int rc = dbc_exec(c, buf_cstr(&sql), NULL, 0, NULL, NULL);
-	buf_reset(&sql);
-	buf_printf(&sql,
-		   "INSERT INTO %s(cve, device_id) SELECT DISTINCT c.value, f.device_id FROM findings f, %s c"
-		   " WHERE f.cves_json <> '[]'%s",
-		   t, pg ? "jsonb_array_elements_text(f.cves_json::jsonb)" : "json_each(f.cves_json)",
-		   pg ? "" : " AND json_valid(f.cves_json) AND c.type = 'text'");
-	if (rc == DB_OK)
-		rc = dbc_exec(c, buf_cstr(&sql), NULL, 0, NULL, NULL);
-	buf_free(&sql);
-	return rc;
-}
-
-/* The aggregates ingest keeps per finding (ingest_plan.c: version,
- * severity, sha256, cve, cvever), and the devices' counters, counted again
- * from the findings that are files (a running JVM's copy of a file the disk
- * scan lists is stored shadowed and counted on the file's row). */
-#define ST "CASE WHEN status IN ('vulnerable', 'mitigated') THEN status ELSE 'safe' END"
-#define FST "CASE WHEN f.status IN ('vulnerable', 'mitigated') THEN f.status ELSE 'safe' END"
-#define CVES "%PG{jsonb_array_elements_text(f.cves_json::jsonb)}%%SQLITE{json_each(f.cves_json)}% c"
-#define CVES_OK "%PG{true}%%SQLITE{json_valid(f.cves_json) AND c.type = 'text'}%"
-static const char *const REBUILD[] = {
-	"DELETE FROM agg WHERE kind IN ('version', 'severity', 'sha256', 'cve', 'cvever')",
-	"INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
-	" SELECT 'version', x.version, x.component, x.st, COUNT(*), COUNT(DISTINCT x.device_id), ''"
-	" FROM (SELECT version, component, device_id, " ST " AS st FROM findings WHERE shadowed = 0) x"
-	" GROUP BY x.version, x.component, x.st",
-	"INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
-	" SELECT 'severity', x.sev, '', x.st, COUNT(*), COUNT(DISTINCT x.device_id), ''"
-	" FROM (SELECT device_id, " ST " AS st,"
-	"  CASE WHEN severity IN ('critical', 'high', 'medium', 'low', 'none') THEN severity"
-	"  WHEN severity IS NULL THEN 'none' ELSE 'unknown' END AS sev FROM findings WHERE shadowed = 0) x"
-	" GROUP BY x.sev, x.st",
-	"INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
-	" SELECT 'sha256', x.sha256, '', x.st, COUNT(*), COUNT(DISTINCT x.device_id), MIN(x.label)"
-	" FROM (SELECT sha256, device_id, component || ' ' || version AS label, " ST " AS st FROM findings"
-	"  WHERE sha256 IS NOT NULL AND shadowed = 0) x"
-	" GROUP BY x.sha256, x.st",
-	"INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
-	" SELECT 'cve', c.value, '', " FST ", COUNT(*), COUNT(DISTINCT f.device_id), ''"
-	" FROM findings f, " CVES " WHERE f.cves_json <> '[]' AND f.shadowed = 0 AND " CVES_OK
-	" GROUP BY 2, 4",
-	"INSERT INTO agg(kind, akey, sub, status, files, devices, label)"
-	" SELECT 'cvever', c.value, f.version, " FST ", COUNT(*), COUNT(DISTINCT f.device_id), ''"
-	" FROM findings f, " CVES " WHERE f.cves_json <> '[]' AND f.shadowed = 0 AND " CVES_OK
-	" GROUP BY 2, 3, 4",
-	/* one pass over the findings in device order; a re-judging changes
-	 * no device's set of findings, so a device without any keeps its 0s */
-	"UPDATE devices SET n_vulnerable = x.v, n_mitigated = x.m, n_safe = x.s, n_critical = x.c"
-	" FROM (SELECT device_id, SUM(CASE WHEN status = 'vulnerable' THEN 1 ELSE 0 END) AS v,"
-	"  SUM(CASE WHEN status = 'mitigated' THEN 1 ELSE 0 END) AS m,"
-	"  SUM(CASE WHEN status IN ('vulnerable', 'mitigated') THEN 0 ELSE 1 END) AS s,"
-	"  SUM(CASE WHEN status = 'vulnerable' AND severity = 'critical' THEN 1 ELSE 0 END) AS c"
-	"  FROM findings WHERE shadowed = 0 GROUP BY device_id) x"
-	" WHERE devices.id = x.device_id AND (devices.n_vulnerable <> x.v OR devices.n_mitigated <> x.m"
-	"  OR devices.n_safe <> x.s OR devices.n_critical <> x.c)",
-	/* a JVM listening beyond loopback with a critical vulnerable copy
-	 * loaded (as ingest_tx.c and migration 9 decide it) */
-	"UPDATE devices SET critical_exposed = CASE WHEN EXISTS (SELECT 1 FROM processes p JOIN findings f"
-	"  ON f.device_id = p.device_id AND f.pid = p.pid WHERE p.device_id = devices.id AND p.status = 'vulnerable'"
-	"  AND p.n_public > 0 AND f.status = 'vulnerable' AND f.severity = 'critical') THEN 1 ELSE 0 END"
-	" WHERE exposed = 1 OR critical_exposed = 1",
-	("UPDATE devices SET priority = 4 * critical_exposed + 2 * exposed + attacked"
-	 " WHERE priority <> 4 * critical_exposed + 2 * exposed + attacked"),
-};
-
-/* %PG{...}% / %SQLITE{...}% as in store_schema.c */
-static void dialect(struct buf *out, const char *sql, bool pg)
-{
-	for (const char *s = sql; *s;) {
-		bool is_pg = !strncmp(s, "%PG{", 4), is_sq = !strncmp(s, "%SQLITE{", 8);
-		const char *end = (is_pg || is_sq) ? strstr(s, "}%") : NULL;
-		if (end) {
-			size_t open = is_pg ? 4 : 8;
-			if (is_pg == pg)
-				buf_add(out, s + open, (size_t)(end - s - open));
-			s = end + 2;
-		} else {
-			buf_addc(out, *s++);
-		}
-	}
-}
-
-static int exec_dialect(struct dbc *c, const char *sql, bool pg, const struct dbv *p, int np)
-{
-	struct buf b = BUF_INIT;
-	dialect(&b, sql, pg);
-	int rc = dbc_exec(c, buf_cstr(&b), p, np, NULL, NULL);
-	buf_free(&b);
-	return rc;
-}
-
-/* The final transaction (see store_rules.h). */
-static int finish(struct store *st, struct dbc *c, const struct rules *r, long long id, long long prev,
-		  long long now, struct memo *memo, long long *changed)
+/* The final transaction (see store_rules.h): the findings stored since
+ * their batch was judged, then the counts again (store_rejudge.c), the
+ * record of what changed, and the switch. */
+static int finish(struct store *st, struct dbc *c, struct rejudge *rj, const struct rules *r, long long id,
+		  long long prev, long long now, struct memo *memo, long long *changed)
 {
 	bool pg = db_kind(st->db) == DB_PG;
 	int rc = dbc_begin(c);
 	if (rc == DB_OK && pg) {
 		/* pending aggregate deltas are of findings already committed:
-		 * counted by the rebuild below, so they must all be merged, and
+		 * counted by the recount below, so they must all be merged, and
 		 * no new one may come in until the switch commits */
 		rc = dbc_exec(c, "LOCK TABLE agg_batch, agg_delta IN EXCLUSIVE MODE", NULL, 0, NULL, NULL);
 		long long pending = 0;
@@ -559,29 +485,11 @@ static int finish(struct store *st, struct dbc *c, const struct rules *r, long l
 		rc = dbc_exec(c, buf_cstr(&sql), p1, 1, collect_row, &rs);
 	buf_free(&sql);
 	if (rc == DB_OK && rs.n)
-		rc = judge_rows(c, r, id, &rs, rs.v[0].id, rs.v[rs.n - 1].id, memo, changed);
+		rc = judge_rows(c, pg, r, id, &rs, rs.v[0].id, rs.v[rs.n - 1].id, memo, changed);
 	rows_clear(&rs);
 	free(rs.v);
-	for (size_t i = 0; i < sizeof REBUILD / sizeof REBUILD[0] && rc == DB_OK; i++)
-		rc = exec_dialect(c, REBUILD[i], pg, NULL, 0);
 	if (rc == DB_OK)
-		rc = snapshot(c, pg, "rules_after");
-	struct dbv p[] = {dv_int(id), dv_int(prev), dv_int(now)};
-	if (rc == DB_OK)
-		/* (set differences: sorted once each, no index to keep while
-		 * the pairs go in) */
-		rc = dbc_exec(c, "INSERT INTO rules_changes(rules_id, prev_id, at, cve, newly, no_longer)"
-				 " SELECT ?, ?, ?, k.cve, SUM(k.newly), SUM(k.no_longer) FROM ("
-				 "  SELECT n.cve, 1 AS newly, 0 AS no_longer FROM"
-				 "   (SELECT cve, device_id FROM rules_after EXCEPT SELECT cve, device_id FROM rules_before) n"
-				 "  UNION ALL"
-				 "  SELECT g.cve, 0, 1 FROM"
-				 "   (SELECT cve, device_id FROM rules_before EXCEPT SELECT cve, device_id FROM rules_after) g"
-				 " ) k GROUP BY k.cve",
-			      p, 3, NULL, NULL);
-	if (rc == DB_OK)
-		rc = dbc_exec(c, "DELETE FROM rules_changes WHERE rules_id = ? AND at = ? AND newly = 0 AND no_longer = 0",
-			      (struct dbv[]){dv_int(id), dv_int(now)}, 2, NULL, NULL);
+		rc = rejudge_finish(rj, c, id, prev, now);
 	if (rc == DB_OK)
 		rc = dbc_exec(c, "UPDATE rules_state SET active = ?, finished = ? WHERE one = 1",
 			      (struct dbv[]){dv_int(id), dv_int(now)}, 2, NULL, NULL);
@@ -612,13 +520,10 @@ int store_rules_activate(struct store *st, long long id, long long now,
 		rc = dbc_exec(c, "UPDATE rules_state SET target = ?, judged = 0, total = ?, started = ?, finished = 0"
 				 " WHERE one = 1",
 			      (struct dbv[]){dv_int(id), dv_int(total), dv_int(now)}, 3, NULL, NULL);
-	if (rc == DB_OK) {
-		/* before: what the dashboard shows now */
-		rc = dbc_begin(c);
-		if (rc == DB_OK)
-			rc = snapshot(c, pg, "rules_before");
-		rc = rc == DB_OK ? dbc_commit(c) : (dbc_rollback(c), rc);
-	}
+	/* before: which devices each CVE affects on the dashboard now */
+	struct rejudge *rj = rejudge_new(pg);
+	if (rc == DB_OK)
+		rc = rejudge_before(rj, c);
 	/* batches, each its own transaction: ingest goes on between them */
 	long long last = 0;
 	struct rows rs = {0};
@@ -632,7 +537,7 @@ int store_rules_activate(struct store *st, long long id, long long now,
 		for (int attempt = 0; attempt < 5; attempt++) {
 			rc = dbc_begin(c);
 			if (rc == DB_OK)
-				rc = judge_rows(c, r, id, &rs, last + 1, rs.v[rs.n - 1].id, memo, &changed);
+				rc = judge_rows(c, pg, r, id, &rs, last + 1, rs.v[rs.n - 1].id, memo, &changed);
 			done += (long long)rs.n;
 			if (rc == DB_OK)
 				rc = dbc_exec(c, "UPDATE rules_state SET judged = ? WHERE one = 1",
@@ -649,6 +554,12 @@ int store_rules_activate(struct store *st, long long id, long long now,
 		last = rs.v[rs.n - 1].id;
 		if (progress && rc == DB_OK)
 			progress(ctx, done, total);
+		if (rc == DB_OK && cancelled(cache)) {
+			/* the server stops: the previous rules stay active */
+			dbc_exec(c, "UPDATE rules_state SET started = 0 WHERE one = 1", NULL, 0, NULL, NULL);
+			buf_printf(err, "re-judging for rules %lld stopped (the server is stopping); run it again", id);
+			rc = DB_ERR;
+		}
 	}
 	rows_clear(&rs);
 	free(rs.v);
@@ -663,25 +574,82 @@ int store_rules_activate(struct store *st, long long id, long long now,
 			if (mrc)
 				break;
 		}
-		rc = finish(st, c, r, id, prev, now, memo, &changed);
+		rc = finish(st, c, rj, r, id, prev, now, memo, &changed);
 		if (rc != DB_RETRY)
 			break;
 		rc = DB_OK;
 		struct timespec ts = {0, 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	if (rc)
+	if (rc && !err->len)
 		buf_printf(err, "%s", dbc_error(c));
-	else if (err->len)
+	else if (!rc && err->len)
 		rc = DB_ERR;
 	db_release(st->db, c);
 	memo_free(memo);
 	free(memo);
+	rejudge_free(rj);
 	/* this process sees the switch at once */
 	pthread_mutex_lock(&cache->mu);
 	cache->have = false;
 	pthread_mutex_unlock(&cache->mu);
 	return rc ? DB_ERR : DB_OK;
+}
+
+/* ---- re-judging in the server's background */
+
+static void *bg_run(void *arg)
+{
+	struct rules_cache *rc = arg;
+	struct buf err = BUF_INIT;
+	if (store_rules_activate(rc->bg_st, rc->bg_id, rc->bg_now, NULL, NULL, &err))
+		fprintf(stderr, "log4scan-server: rules %lld: %s\n", rc->bg_id, buf_cstr(&err));
+	else
+		fprintf(stderr, "log4scan-server: rules %lld active: every stored finding with facts judged by them\n",
+			rc->bg_id);
+	buf_free(&err);
+	pthread_mutex_lock(&rc->mu);
+	rc->bg_busy = false;
+	pthread_mutex_unlock(&rc->mu);
+	return NULL;
+}
+
+static int judging_row(void *ctx, const struct dbrow *r)
+{
+	*(bool *)ctx = dbrow_int(r, 0) != 0 && dbrow_int(r, 1) == 0;
+	return 1;
+}
+
+int store_rules_activate_bg(struct store *st, long long id, long long now, struct buf *err)
+{
+	struct rules_cache *rc = cache_of(st);
+	bool judging = false;
+	if (store_query(st, "SELECT started, finished FROM rules_state WHERE one = 1", NULL, 0, judging_row, &judging,
+			err))
+		return -1;
+	pthread_mutex_lock(&rc->mu);
+	int out = 0;
+	if (rc->bg_busy || judging || rc->cancel) {
+		buf_printf(err, "a re-judging is in progress (GET /api/v1/rules); try again when it has ended");
+		out = 1;
+	} else if (!rules_of(st, rc, id, err)) {
+		out = 2;
+	} else {
+		if (rc->bg_started)
+			pthread_join(rc->bg, NULL); /* finished: bg_busy is false */
+		rc->bg_st = st;
+		rc->bg_id = id;
+		rc->bg_now = now;
+		rc->bg_busy = true;
+		rc->bg_started = pthread_create(&rc->bg, NULL, bg_run, rc) == 0;
+		if (!rc->bg_started) {
+			rc->bg_busy = false;
+			buf_printf(err, "cannot start a thread");
+			out = -1;
+		}
+	}
+	pthread_mutex_unlock(&rc->mu);
+	return out;
 }
 
 /* ---- JSON for the API and the command line */
@@ -763,7 +731,8 @@ static int change_row(void *ctx, const struct dbrow *r)
 	if (b->len && b->data[b->len - 1] == '}')
 		buf_addc(b, ',');
 	buf_adds(b, "{");
-	json_field_int(b, false, "rules_id", dbrow_int(r, 0));
+	json_field_int(b, false, "id", dbrow_int(r, 6));
+	json_field_int(b, true, "rules_id", dbrow_int(r, 0));
 	json_field_int(b, true, "prev_id", dbrow_int(r, 1));
 	json_field_int(b, true, "at", dbrow_int(r, 2));
 	json_field_str(b, true, "cve", dbrow_text(r, 3));
@@ -776,7 +745,7 @@ static int change_row(void *ctx, const struct dbrow *r)
 int store_rules_changes_json(struct store *st, struct buf *out, struct buf *err)
 {
 	struct buf rows = BUF_INIT;
-	int rc = store_query(st, "SELECT rules_id, prev_id, at, cve, newly, no_longer FROM rules_changes"
+	int rc = store_query(st, "SELECT rules_id, prev_id, at, cve, newly, no_longer, id FROM rules_changes"
 				 " ORDER BY id DESC LIMIT 1000",
 			     NULL, 0, change_row, &rows, err);
 	buf_adds(out, "{\"changes\":[");

@@ -49,12 +49,18 @@ int store_rules_add(struct store *st, const char *source, const char *text, size
 int store_rules_activate(struct store *st, long long id, long long now,
 			 void (*progress)(void *ctx, long long done, long long total), void *ctx, struct buf *err);
 
+/* The same in a thread of its own (the server: POST /api/v1/rules/rollback):
+ * 0 started, 1 refused because a re-judging is in progress, 2 no rules id,
+ * -1 error (err says why).  store_close stops it between two batches (the
+ * previous rules stay active) and waits for it. */
+int store_rules_activate_bg(struct store *st, long long id, long long now, struct buf *err);
 /* The text of rules id (0: the compiled-in default).  1 found, 0 not, -1 error. */
 int store_rules_body(struct store *st, long long id, struct buf *out, struct buf *err);
 
 /* JSON: {"active":ID,"judging":{...} or null,"rules":[{id,sha256,source,loaded,ncves}...]} */
 int store_rules_json(struct store *st, struct buf *out, struct buf *err);
-/* JSON: {"changes":[{"rules_id","prev_id","at","cve","newly","no_longer"}...]}, newest first */
+/* JSON: {"changes":[{"id","rules_id","prev_id","at","cve","newly","no_longer"}...]}, newest first
+ * (id: the devices are GET /api/v1/devices?rules_change=ID&change=newly|no_longer) */
 int store_rules_changes_json(struct store *st, struct buf *out, struct buf *err);
 
 /* Free the cache of parsed rules (store_close). */

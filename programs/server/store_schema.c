@@ -275,6 +275,16 @@ static const char *const MIGRATIONS[] = {
 	"ALTER TABLE devices ADD COLUMN retired BIGINT NOT NULL DEFAULT 0;"
 	"ALTER TABLE devices ADD COLUMN reappeared BIGINT NOT NULL DEFAULT 0;"
 	"CREATE INDEX devices_retired ON devices(retired) WHERE retired <> 0;",
+	/* 15 (branch rejudge, issue 22): which devices each change of rules
+	 * made newly affected by a CVE (newly 1) or no longer (newly 0), one
+	 * row per device under its rules_changes row (the dashboard's drill
+	 * down); the before/after snapshot tables are no longer used (the
+	 * re-judging counts in memory, store_rejudge.c). */
+	"CREATE TABLE rules_change_devices (change_id BIGINT NOT NULL, device_id BIGINT NOT NULL,"
+	"  newly BIGINT NOT NULL);"
+	"CREATE INDEX rules_change_devices_change ON rules_change_devices(change_id, newly, device_id);"
+	"DROP TABLE IF EXISTS rules_before;"
+	"DROP TABLE IF EXISTS rules_after;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
