@@ -123,13 +123,14 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
       await mark.count());
     const upd = await page.locator('#rules-update').innerText();
     check('overview-rules-update', upd.includes('rules updated (' + want.rules_id + ', ') &&
-      upd.includes('1 device newly affected by ' + want.rules_cve) && upd.includes('0 no longer affected'), upd);
+      upd.includes('1 device newly affected by ' + want.rules_cve) && upd.includes('0 devices no longer affected'), upd);
     check('overview-rules-update-links-rules-view', (await page.locator('#rules-update a').first().getAttribute('href')) === '#/rules');
     check('no-enroll-hint-with-devices', (await page.locator('#enroll').count()) === 0);
     await page.locator('#rules-update a.rules-newly').click();
-    await page.waitForFunction(() => location.hash.startsWith('#/devices?'));
-    await page.waitForSelector('main table a.device-link');
-    const rjHosts = await page.locator('main table a.device-link').allInnerTexts();
+    await page.waitForFunction(() => location.hash.startsWith('#/rules?change='));
+    check('rules-update-links-the-change', /kind=newly/.test(await page.evaluate(() => location.hash)), await page.evaluate(() => location.hash));
+    await page.waitForSelector('main table a.rules-device');
+    const rjHosts = await page.locator('main table a.rules-device').allInnerTexts();
     check('rules-update-drills-down', JSON.stringify(rjHosts) === JSON.stringify([want.rules_host]), JSON.stringify(rjHosts));
     await page.goto(base + '/#/');
     await page.waitForSelector('#trend-legend');

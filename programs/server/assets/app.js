@@ -381,8 +381,14 @@
       link('rules', {}, 'rules updated (' + last.id + ', ' + when(last.at) + ')'), ': ');
     if (!rows.length) add(p, 'no device changed');
     rows.forEach(function (c, i) {
-      add(p, i ? '; ' : '', link('devices', { cve: c.cve, status: 'vulnerable' }, num(c.newly) + ' device' + (c.newly === 1 ? '' : 's'), 'rules-newly'),
-        ' newly affected by ', link('files', { cve: c.cve }, c.cve), ', ', num(c.no_longer), ' no longer affected');
+      /* each count drills down to exactly the devices that change moved
+       * (#/rules?change=ID&kind=...), not to today's list for the CVE */
+      var dev = function (n, kind, cls) {
+        var t = num(n) + ' device' + (n === 1 ? '' : 's');
+        return n && c.id != null ? link('rules', { change: c.id, kind: kind }, t, cls) : t;
+      };
+      add(p, i ? '; ' : '', dev(c.newly, 'newly', 'rules-newly'),
+        ' newly affected by ', link('files', { cve: c.cve }, c.cve), ', ', dev(c.no_longer, 'no_longer', 'rules-no-longer'), ' no longer affected');
     });
     return p;
   }
