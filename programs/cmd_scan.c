@@ -409,14 +409,7 @@ static int scan_main(int argc, char **argv)
 		char def[4096];
 		if (!cache_file)
 			cache_file = default_cache_path(def, sizeof def);
-		uint64_t digest = hash64(HASH64_INIT, &rules->digest, sizeof rules->digest);
-		digest = hash64(digest, L4S_VERSION, strlen(L4S_VERSION));
-		uint64_t knobs[] = {(uint64_t)so.max_depth, so.max_nested_bytes, so.max_file_inflate,
-				    so.max_class_bytes, so.max_cd_bytes, so.max_entries, so.bytecode_only,
-				    so.max_scan_inflate,
-				    so.sha256, so.max_hash_bytes, SCAN_ENGINE_REV};
-		digest = hash64(digest, knobs, sizeof knobs);
-		cache = cache_open(cache_file, digest, &err);
+		cache = cache_open(cache_file, cache_digest(rules, L4S_VERSION, &so), &err);
 		if (err.len)
 			cli_error("%s", buf_cstr(&err));
 		buf_reset(&err);

@@ -25,6 +25,10 @@
 #   lib-no-programs  no lib/ file includes a programs/ header
 #   lib-no-cli       lib/ has no command-line concern: no terminal, no
 #                    option parsing (they live in programs/cli_*.c)
+#   scan-opts-key    every field of struct scan_opts (lib/scan/scan.h) is in
+#                    the table the cache key is made from
+#                    (lib/scan/scan_opts.c), and the table names no other
+#                    field
 #   server-util      programs/server/ includes from lib/ the util headers and
 #                    the verdict's (SERVER_HEADERS below) only
 #   server-layers    inside the collector, every include goes down the
@@ -207,6 +211,18 @@ if [ -z "$bad" ]; then ok "lib-no-programs"; else not_ok "lib-no-programs - $bad
 # ---- lib-no-cli
 bad=$(grep -lE '\b(isatty|getopt_long|getopt)\(|<getopt\.h>|struct option\b' lib/*.[ch] lib/*/*.[ch] 2>/dev/null | tr '\n' ' ')
 if [ -z "$bad" ]; then ok "lib-no-cli"; else not_ok "lib-no-cli - terminal or option parsing in $bad"; fi
+
+# ---- scan-opts-key: the field names declared in struct scan_opts against
+# the SCAN_OPTS_KEY_FIELD(name, ...) lines of the key's table
+awk '/^struct scan_opts \{/ { in_s = 1; next } in_s && /^\};/ { exit }
+	in_s { sub(/\/\*.*$/, ""); if ($0 !~ /;/) next
+	       sub(/;.*$/, ""); n = split($0, a, /[ \t*,]+/); print a[n] }' lib/scan/scan.h | sort > "$tmp/opts-struct"
+grep -oE '^[[:space:]]*SCAN_OPTS_KEY_FIELD\([a-z_0-9]+' lib/scan/scan_opts.c | sed 's/.*(//' | sort > "$tmp/opts-key"
+bad=$(comm -23 "$tmp/opts-struct" "$tmp/opts-key" | sed 's/$/(not in the key) /' | tr -d '\n')
+bad="$bad$(comm -13 "$tmp/opts-struct" "$tmp/opts-key" | sed 's/$/(not in the struct) /' | tr -d '\n')"
+if [ ! -s "$tmp/opts-struct" ]; then not_ok "scan-opts-key - no struct scan_opts found in lib/scan/scan.h"
+elif [ -z "$bad" ]; then ok "scan-opts-key ($(grep -c . "$tmp/opts-struct") fields)"
+else not_ok "scan-opts-key - $bad"; fi
 
 # ---- server-util
 bad=$(awk -v util=" $SERVER_HEADERS " '$1 ~ /^programs\/server\// && $2 ~ /^lib\// && index(util, " " $2 " ") == 0 {

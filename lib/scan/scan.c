@@ -47,21 +47,6 @@ struct scanner {
 
 const char scan_budget_msg[] = "inflation budget exhausted (--max-inflate)";
 
-void scan_opts_default(struct scan_opts *o)
-{
-	o->max_depth = 16;
-	o->max_nested_bytes = 32ULL << 20;
-	o->max_file_inflate = 1024ULL << 20;
-	o->max_scan_inflate = 64ULL << 30;
-	o->max_class_bytes = 4ULL << 20;
-	o->max_cd_bytes = 256ULL << 20;
-	o->max_entries = 4000000;
-	o->max_dir_classes = 500000;
-	o->max_hash_bytes = 1ULL << 30;
-	o->bytecode_only = false;
-	o->sha256 = SHA_AFFECTED;
-}
-
 struct scanner *scanner_new(const struct rules *r, const struct scan_opts *o, struct scan_stats *st)
 {
 	struct scanner *s = xcalloc(1, sizeof *s);
@@ -173,22 +158,6 @@ static void join_entry(struct buf *p, const char *sep, const char *name, size_t 
 void path_join(struct buf *p, const char *name, size_t len)
 {
 	join_entry(p, "!/", name, len);
-}
-
-const char *sha_policy_name(enum sha_policy p)
-{
-	return p == SHA_ALL ? "all" : p == SHA_NONE ? "none" : "affected";
-}
-
-bool sha_policy_parse(const char *s, enum sha_policy *p)
-{
-	static const enum sha_policy v[] = {SHA_AFFECTED, SHA_ALL, SHA_NONE};
-	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-		if (!strcmp(s, sha_policy_name(v[i]))) {
-			*p = v[i];
-			return true;
-		}
-	return false;
 }
 
 /* The holes of [off, off + size) of fd (SEEK_DATA/SEEK_HOLE; a file system

@@ -72,6 +72,14 @@ struct scan_opts {
 	enum sha_policy sha256;      /* see above */
 };
 void scan_opts_default(struct scan_opts *o);
+/* The options a scan's records depend on, as numbers: every field of struct
+ * scan_opts, each widened to 64 bits, in the order of scan_opts.c's table,
+ * then SCAN_ENGINE_REV.  What keys a cache of results (walk/cache.h
+ * cache_digest): a field added to struct scan_opts must be added to that
+ * table, and tests/t_layers.sh (scan-opts-key) fails until it is.  Returns
+ * how many numbers were written (at most SCAN_OPTS_KEY_MAX). */
+#define SCAN_OPTS_KEY_MAX 32
+size_t scan_opts_key(const struct scan_opts *o, uint64_t key[SCAN_OPTS_KEY_MAX]);
 
 enum record_kind { REC_FINDING, REC_ERROR };
 

@@ -50,6 +50,15 @@ uint64_t hash64(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+uint64_t cache_digest(const struct rules *r, const char *agent_version, const struct scan_opts *o)
+{
+	uint64_t h = hash64(HASH64_INIT, &r->digest, sizeof r->digest);
+	h = hash64(h, agent_version, strlen(agent_version));
+	uint64_t key[SCAN_OPTS_KEY_MAX];
+	size_t n = scan_opts_key(o, key);
+	return hash64(h, key, n * sizeof key[0]);
+}
+
 static uint64_t key_of(const char *path, const struct stat *st)
 {
 	uint64_t h = HASH64_INIT;
