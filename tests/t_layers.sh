@@ -17,6 +17,12 @@
 #   lib-internal     an X_internal.h is included from its own folder only
 #                    (and by tests and fuzzers); programs/ includes no
 #                    *_internal.h, no report/formats.h, no archive/zipfmt.h
+#   lib-calls        an object of lib/ calls (nm: an undefined symbol that
+#                    another lib/ object defines) only into its own folder or
+#                    the folders its row of LIB_LAYERS lists, so report/ is
+#                    called by no other folder; in the Windows build
+#                    (build/win, when built) the same, and every folder may
+#                    call win32/, the POSIX seam posix.h maps calls onto
 #   lib-platform     _WIN32 is tested in lib/ only by *_win32.c, lib/win32/
 #                    and the files in WIN32_IFDEF below
 #   no-cycle         no include cycle among modules but inside one lib/
@@ -190,6 +196,41 @@ bad=$(grep -vFf "$tmp/testfiles" "$tmp/incs" | awk "$layer_awk"'
 	$3 ~ /_internal\.h$/ && $3 ~ /^lib\// && layer($1) != layer($3) { printf "%s->%s ", $1, $3 }
 	$1 ~ /^programs\/[^\/]*$/ && $3 ~ /^lib\/(report\/formats|archive\/zipfmt)\.h$/ { printf "%s->%s ", $1, $3 }')
 if [ -z "$bad" ]; then ok "lib-internal"; else not_ok "lib-internal - $bad"; fi
+
+# ---- lib-calls: "layer symbol" per definition and "object symbol" per use,
+# from nm over the built objects of lib/ (those of one build: $B, or the
+# Windows build's objects)
+lib_calls() { # build-dir seam-folder nm expected-sources...
+	b=$1 seam=$2 nmc=$3; shift 3
+	objs="" miss=""
+	for f in "$@"; do
+		if [ -f "$b/${f%.c}.o" ]; then objs="$objs $b/${f%.c}.o"; else miss="$miss$f "; fi
+	done
+	[ -n "$miss" ] && { echo "not built: $miss"; return; }
+	$nmc -A --defined-only -g $objs | awk -F'[: ]+' -v b="$b/" 'NF >= 4 && $(NF-1) != "U" {
+		p = $1; sub(b, "", p); split(p, a, "/"); print a[2], $NF }' > "$tmp/lib-defs"
+	$nmc -A -u $objs | awk -F'[: ]+' -v b="$b/" '{ p = $1; sub(b, "", p); print p, $NF }' > "$tmp/lib-uses"
+	awk -v seam="$seam" '
+		FILENAME ~ /lib-layers$/ { for (i = 2; i <= NF; i++) may[$1 SUBSEP $i]; next }
+		FILENAME ~ /lib-defs$/ { def[$2] = $1; next }
+		($2 in def) {
+			split($1, a, "/"); from = a[2]; to = def[$2]
+			if (from == to || (from SUBSEP to) in may || to == seam) next
+			o = $1; sub(/\.o$/, ".c", o); printf "%s:%s(%s) ", o, $2, to
+		}' "$tmp/lib-layers" "$tmp/lib-defs" "$tmp/lib-uses"
+}
+linux_src=$(ls lib/*/*.c | grep -vE '^lib/win32/|_win32\.c$|^lib/submit/http_winhttp\.c$')
+bad=$(lib_calls "$B" - nm $linux_src)
+if [ -z "$bad" ]; then ok "lib-calls ($(wc -l < "$tmp/lib-uses") uses in $(echo $linux_src | wc -w) objects)"
+else not_ok "lib-calls - $(echo "$bad" | cut -c1-600)"; fi
+W=${LAYERS_WIN_BUILD:-build/win}
+if [ -d "$W/lib" ]; then
+	win_src=$(ls lib/*/*.c | grep -vE '_linux\.c$|^lib/scan/(tarscan|image)\.c$|^lib/submit/http_curl\.c$')
+	winnm=nm; command -v x86_64-w64-mingw32-nm > /dev/null && winnm=x86_64-w64-mingw32-nm
+	bad=$(lib_calls "$W" win32 $winnm $win_src)
+	if [ -z "$bad" ]; then ok "lib-calls-win ($(wc -l < "$tmp/lib-uses") uses in $(echo $win_src | wc -w) objects)"
+	else not_ok "lib-calls-win - $(echo "$bad" | cut -c1-600)"; fi
+fi
 
 # ---- lib-platform
 bad=$(grep -lE '^[ \t]*#[ \t]*(if|ifdef|ifndef|elif)\b.*_WIN32' lib/*.[ch] lib/*/*.[ch] 2>/dev/null |
