@@ -182,7 +182,7 @@ static void scan_envelope_fields(struct buf *options, struct buf *coverage, cons
 	json_field_int(options, true, "max_depth", so->max_depth);
 	json_field_bool(options, true, "bytecode_only", so->bytecode_only);
 	json_field_bool(options, true, "sha256", so->sha256 != SHA_NONE);
-	json_field_str(options, true, "sha256_policy", sha_policy_name(so->sha256));
+	json_field_str(options, true, "sha256_policy", scan_opts_sha_name(so->sha256));
 	json_field_bool(options, true, "cache", cache);
 	json_field_int(options, true, "time_budget", budget);
 	json_field_int(options, true, "threads", wo->threads);
@@ -249,7 +249,7 @@ static int scan_main(int argc, char **argv)
 		case OPT_BYTECODE: so.bytecode_only = true; break;
 		case OPT_NOSHA: so.sha256 = SHA_NONE; break;
 		case OPT_SHA:
-			if (!sha_policy_parse(optarg, &so.sha256)) {
+			if (!scan_opts_sha_parse(optarg, &so.sha256)) {
 				cli_error("--sha256 takes affected, all or none");
 				return EXIT_FAILED;
 			}

@@ -766,15 +766,15 @@ bool zipstream_read_fn(byte_read_fn rd, void *rctx, uint64_t max_total, const st
 	return ok;
 }
 
-void stream_result_drop(struct stream_result *res, const struct stream_nest *nest)
+void zipstream_result_drop(struct stream_result *res, const struct stream_nest *nest)
 {
 	for (size_t i = 0; i < res->n; i++)
 		if (res->entries[i].nested && nest)
 			nest->drop(nest->ctx, res->entries[i].nested);
-	stream_result_free(res);
+	zipstream_result_free(res);
 }
 
-void stream_result_free(struct stream_result *res)
+void zipstream_result_free(struct stream_result *res)
 {
 	for (size_t i = 0; i < res->n; i++) {
 		free(res->entries[i].name);

@@ -99,7 +99,7 @@ static size_t fill_inflated(struct pull *p, unsigned char *o)
 	while (p->z.avail_out) {
 		if (p->z.avail_in == 0 && p->in_at < p->in_end) {
 			size_t n = p->in_end - p->in_at < CHUNK ? (size_t)(p->in_end - p->in_at) : CHUNK;
-			if (zsrc_read(p->src, p->in, n, p->in_at) < 0) {
+			if (zip_src_read(p->src, p->in, n, p->in_at) < 0) {
 				p->error = "read error";
 				return 0;
 			}

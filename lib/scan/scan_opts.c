@@ -24,16 +24,16 @@ void scan_opts_default(struct scan_opts *o)
 	o->sha256 = SHA_AFFECTED;
 }
 
-const char *sha_policy_name(enum sha_policy p)
+const char *scan_opts_sha_name(enum sha_policy p)
 {
 	return p == SHA_ALL ? "all" : p == SHA_NONE ? "none" : "affected";
 }
 
-bool sha_policy_parse(const char *s, enum sha_policy *p)
+bool scan_opts_sha_parse(const char *s, enum sha_policy *p)
 {
 	static const enum sha_policy v[] = {SHA_AFFECTED, SHA_ALL, SHA_NONE};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-		if (!strcmp(s, sha_policy_name(v[i]))) {
+		if (!strcmp(s, scan_opts_sha_name(v[i]))) {
 			*p = v[i];
 			return true;
 		}
