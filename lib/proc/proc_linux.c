@@ -603,10 +603,13 @@ static int cmp_listen(const void *a, const void *b)
 	return strcmp(x->addr, y->addr);
 }
 
-static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struct proc_summary *sum)
+/* What one process is, from /proc/PID/stat: its name (comm) and start
+ * time.  -1 it is gone or unreadable (counted), 0 it is not to be looked
+ * at (a kernel thread, a zombie, this process), 1 go on. */
+static int inspect_stat(struct pctx *c, long pid, struct proc_summary *sum, char comm[64],
+			unsigned long long *start)
 {
 	char *stat;
-	sum->processes++;
 	if (procfs_read(pid, "stat", 4096, &stat) < 0) {
 		if (gone(errno))
 			sum->exited++;
@@ -616,16 +619,14 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 	}
 	/* pid (comm) state ppid ... : comm may hold anything, so parse from the last ')' */
 	char *rp = strrchr(stat, ')');
-	char comm[64] = "";
 	char *lp = strchr(stat, '(');
 	if (lp && rp && rp > lp)
-		snprintf(comm, sizeof comm, "%.*s", (int)(rp - lp - 1), lp + 1);
+		snprintf(comm, 64, "%.*s", (int)(rp - lp - 1), lp + 1);
 	char state = 0;
 	unsigned long flags = 0;
-	unsigned long long start = 0;
 	if (rp)
 		sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		       &state, &flags, &start);
+		       &state, &flags, start);
 	free(stat);
 	if (flags & PF_KTHREAD_FLAG) {
 		sum->kernel_threads++;
@@ -633,17 +634,27 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 	}
 	if (state == 'Z' || state == 'X' || pid == c->self)
 		return 0;
+	return 1;
+}
 
-	char exe[4096];
+/* Is it a JVM?  Its executable is java or javaw, or it maps libjvm.so; for
+ * another user's process, whose exe cannot be read, its name or command
+ * line says java.  -1 it is gone (counted), 0 not a JVM, 1 a JVM: exe
+ * ("" when unreadable), the maps when already read (*maps, or NULL) and the
+ * command line (*cl, *cllen as procfs_read returned) are the caller's. */
+static int inspect_is_jvm(long pid, struct proc_summary *sum, const char *comm, char exe[4096], char **maps,
+			  char **cl, long *cllen)
+{
 	bool java = false, denied = false, libjvm = false;
-	char *maps = NULL;
-	if (procfs_readlink(pid, "exe", exe, sizeof exe) >= 0) {
+	*maps = NULL;
+	*cl = NULL;
+	if (procfs_readlink(pid, "exe", exe, 4096) >= 0) {
 		strip_deleted(exe);
 		const char *b = proc_base_name(exe);
 		java = !strcmp(b, "java") || !strcmp(b, "javaw");
 		if (!java) {
-			if (procfs_read(pid, "maps", PROC_TEXT_MAX, &maps) >= 0) {
-				char *m = xstrdup(maps);
+			if (procfs_read(pid, "maps", PROC_TEXT_MAX, maps) >= 0) {
+				char *m = xstrdup(*maps);
 				proc_parse_maps(m, NULL, &libjvm);
 				free(m);
 				java = libjvm;
@@ -663,39 +674,47 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 	}
 
 	if (exe[0] && !java) {
-		free(maps);
+		free(*maps);
+		*maps = NULL;
 		return 0;
 	}
-	char *cl = NULL;
-	long cllen = procfs_read(pid, "cmdline", 1 << 20, &cl);
+	*cllen = procfs_read(pid, "cmdline", 1 << 20, cl);
 	if (!exe[0]) {
 		/* Another user's process: the command line is all there is to go on. */
 		java = !strcmp(comm, "java") ||
-		       (cllen > 0 && (!strcmp(proc_base_name(cl), "java") || !strcmp(proc_base_name(cl), "javaw")));
+		       (*cllen > 0 && (!strcmp(proc_base_name(*cl), "java") || !strcmp(proc_base_name(*cl), "javaw")));
 		if (!java) {
 			if (denied)
 				sum->denied++;
-			free(cl);
+			free(*cl);
+			*cl = NULL;
 			return 0;
 		}
 	}
 	if (!java) {
-		free(cl);
-		free(maps);
+		free(*cl);
+		free(*maps);
+		*cl = *maps = NULL;
 		return 0;
 	}
+	return 1;
+}
 
-	sum->jvms++;
-	struct proc_jvm j = {.pid = pid};
-	bool incomplete = false;
+/* Who the JVM is: its command (cmdline, taken over), user, start time,
+ * container, and with --read-environ its LOG4J_* variables.  Returns its
+ * start in seconds since the epoch (0 unknown). */
+static double inspect_identity(struct pctx *c, struct proc_jvm *j, const char *comm, const char *exe, char *cl,
+			       long cllen, unsigned long long start, bool *incomplete)
+{
+	long pid = j->pid;
 	if (cllen > 0)
-		proc_parse_cmdline(&j, cl, (size_t)cllen, exe[0] ? exe : NULL);
+		proc_parse_cmdline(j, cl, (size_t)cllen, exe[0] ? exe : NULL);
 	else
-		j.command = xstrdup(exe[0] ? exe : comm);
+		j->command = xstrdup(exe[0] ? exe : comm);
 	free(cl);
 	if (cllen < 0 && gone(errno)) {
-		proc_note(&j, "the process exited while being inspected");
-		incomplete = true;
+		proc_note(j, "the process exited while being inspected");
+		*incomplete = true;
 	}
 
 	char *status;
@@ -706,92 +725,135 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 			uid = strtol(u + 5, NULL, 10);
 		free(status);
 	}
-	proc_set_user(&j, uid);
+	proc_set_user(j, uid);
 
 	if (c->btime > 0 && start > 0) {
 		time_t t = (time_t)(c->btime + (long long)(start / (unsigned long long)c->tck));
 		struct tm tm;
 		if (gmtime_r(&t, &tm))
-			strftime(j.start_time, sizeof j.start_time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+			strftime(j->start_time, sizeof j->start_time, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	double started = c->btime > 0 ? (double)c->btime + (double)start / (double)c->tck : 0;
 
 	char *cg;
 	if (procfs_read(pid, "cgroup", 1 << 16, &cg) >= 0) {
-		j.container = proc_container_id(cg);
+		j->container = proc_container_id(cg);
 		free(cg);
 	}
-	if (!j.container && c->self_pidns[0]) {
+	if (!j->container && c->self_pidns[0]) {
 		char ns[64];
 		unsigned long long id;
 		if (procfs_readlink(pid, "ns/pid", ns, sizeof ns) >= 0 && strcmp(ns, c->self_pidns) &&
 		    sscanf(ns, "pid:[%llu]", &id) == 1) {
 			char out[48];
 			snprintf(out, sizeof out, "pidns:%llu", id);
-			j.container = xstrdup(out);
+			j->container = xstrdup(out);
 		}
 	}
 
 	if (c->po && c->po->read_environ)
-		proc_check_environ(&j);
+		proc_check_environ(j);
+	return started;
+}
 
-	/* What it has open and mapped.  Anything here that cannot be read
-	 * leaves the JVM "unknown", never "safe": its jars are not known. */
-	struct cands cs = {0};
-	struct ulongs socks = {0};
+/* What it has open and mapped (maps: already read, taken over, or NULL),
+ * into cs, and its sockets' inodes.  Anything here that cannot be read
+ * leaves the JVM "unknown", never "safe": its jars are not known. */
+static void inspect_files(struct proc_jvm *j, struct proc_summary *sum, char *maps, struct cands *cs,
+			  struct ulongs *socks, bool *incomplete)
+{
+	long pid = j->pid;
 	char failed[64];
-	if (read_fds(pid, &cs, &socks, failed) < 0) {
+	if (read_fds(pid, cs, socks, failed) < 0) {
 		int e = errno;
 		if (gone(e)) {
-			proc_note(&j, "the process exited while being inspected");
+			proc_note(j, "the process exited while being inspected");
 		} else {
-			proc_note(&j, "cannot read /proc/%ld/%s: %s (%s): its open jars and ports are unknown%s", pid,
-			     failed, strerror(e), errno_name(e), privilege_hint(e));
+			proc_note(j, "cannot read /proc/%ld/%s: %s (%s): its open jars and ports are unknown%s", pid,
+				  failed, strerror(e), errno_name(e), privilege_hint(e));
 			sum->denied++;
 		}
-		incomplete = true;
+		*incomplete = true;
 	}
 	if (!maps && procfs_read(pid, "maps", PROC_TEXT_MAX, &maps) < 0) {
 		int e = errno;
 		if (gone(e)) {
-			proc_note(&j, "the process exited while being inspected");
+			proc_note(j, "the process exited while being inspected");
 		} else {
-			proc_note(&j, "cannot read /proc/%ld/maps: %s (%s): its mapped jars are unknown%s", pid, strerror(e),
-			     errno_name(e), privilege_hint(e));
+			proc_note(j, "cannot read /proc/%ld/maps: %s (%s): its mapped jars are unknown%s", pid,
+				  strerror(e), errno_name(e), privilege_hint(e));
 		}
-		incomplete = true;
+		*incomplete = true;
 		maps = NULL;
 	}
 	if (maps)
-		proc_parse_maps(maps, &cs, NULL);
+		proc_parse_maps(maps, cs, NULL);
 	free(maps);
+}
 
+/* The archives it holds, scanned (once per run each), its listening
+ * sockets, and its status from them. */
+static void inspect_judge(struct pctx *c, struct proc_jvm *j, struct cands *cs, struct ulongs *socks,
+			  double started, bool incomplete)
+{
 	int worst = -1;
 	struct given g = {0};
-	for (size_t i = 0; i < cs.n; i++)
-		examine(c, &j, &cs.v[i], started, &worst, &incomplete, &g);
+	for (size_t i = 0; i < cs->n; i++)
+		examine(c, j, &cs->v[i], started, &worst, &incomplete, &g);
 	free(g.v);
-	proc_cands_free(&cs);
 
-	find_listening(c, &j, &socks);
-	free(socks.v);
-	if (j.nlistening > 1)
-		qsort(j.listening, j.nlistening, sizeof *j.listening, cmp_listen);
+	find_listening(c, j, socks);
+	if (j->nlistening > 1)
+		qsort(j->listening, j->nlistening, sizeof *j->listening, cmp_listen);
 
 	if (worst == (int)ST_VULNERABLE)
-		j.status = PST_VULNERABLE;
+		j->status = PST_VULNERABLE;
 	else if (incomplete)
-		j.status = PST_UNKNOWN;
+		j->status = PST_UNKNOWN;
 	else
-		j.status = worst < 0 ? PST_SAFE : (enum proc_status)worst;
-	if (j.status == PST_VULNERABLE && j.nlistening)
+		j->status = worst < 0 ? PST_SAFE : (enum proc_status)worst;
+}
+
+static void inspect_count(const struct proc_jvm *j, struct proc_summary *sum)
+{
+	if (j->status == PST_VULNERABLE && j->nlistening)
 		sum->exposed++;
-	sum->status[j.status]++;
-	if (j.restart_required)
+	sum->status[j->status]++;
+	if (j->restart_required)
 		sum->restart_required++;
-	for (size_t i = 0; i < j.batch.n; i++)
-		if (j.batch.rec[i].kind == REC_FINDING)
-			sum->findings[j.batch.rec[i].f.status]++;
+	for (size_t i = 0; i < j->batch.n; i++)
+		if (j->batch.rec[i].kind == REC_FINDING)
+			sum->findings[j->batch.rec[i].f.status]++;
+}
+
+/* One process: is it a JVM, who is it, what does it hold, what does that
+ * make it; one record emitted.  -1 it could not be looked at, 0 not a JVM,
+ * 1 a JVM. */
+static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struct proc_summary *sum)
+{
+	sum->processes++;
+	char comm[64] = "";
+	unsigned long long start = 0;
+	int rc = inspect_stat(c, pid, sum, comm, &start);
+	if (rc <= 0)
+		return rc;
+	char exe[4096], *maps, *cl;
+	long cllen = -1;
+	rc = inspect_is_jvm(pid, sum, comm, exe, &maps, &cl, &cllen);
+	if (rc <= 0)
+		return rc;
+
+	sum->jvms++;
+	struct proc_jvm j = {.pid = pid};
+	bool incomplete = false;
+	double started = inspect_identity(c, &j, comm, exe, cl, cllen, start, &incomplete);
+	struct cands cs = {0};
+	struct ulongs socks = {0};
+	inspect_files(&j, sum, maps, &cs, &socks, &incomplete);
+	inspect_judge(c, &j, &cs, &socks, started, incomplete);
+	proc_cands_free(&cs);
+	free(socks.v);
+	inspect_count(&j, sum);
 	emit(ctx, &j);
 	jvm_free(&j);
 	return 1;
