@@ -1,5 +1,5 @@
 /* fuzz_cache.c - libFuzzer harness for the scan cache's reader
- * (lib/cache.c through lib/cache_internal.h).
+ * (lib/walk/cache.c through lib/walk/cache_internal.h).
  *
  * The cache file is read back by every `scan --cache` run and may be
  * truncated, damaged or planted.  The input is a whole cache file: the
@@ -46,7 +46,7 @@ static void restore(const char *p, size_t len)
 	struct scan_batch b = {0};
 	cache_restore_records(rules, p, len, &b);
 	check(&b);
-	batch_free(&b);
+	scan_batch_free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,4 +1,4 @@
-/* fuzz_facts.c - libFuzzer harness for the facts text form (lib/facts.c)
+/* fuzz_facts.c - libFuzzer harness for the facts text form (lib/detect/facts.c)
  * and the verdict from facts (verdict_judge).
  *
  * facts_parse() on arbitrary bytes either refuses them with a reason and

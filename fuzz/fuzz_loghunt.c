@@ -2,7 +2,7 @@
  * streaming log hunter.
  *
  * The input is evaluated as one message by lookup_eval, unescaped by
- * lh_unescape, and fed to a hunter in pieces whose sizes come from the
+ * loghunt_unescape, and fed to a hunter in pieces whose sizes come from the
  * first byte (so lines and escapes straddle feeds).  Besides the
  * sanitizers, it traps when an invariant breaks: every reported lookup
  * starts with "jndi:" (a bound one has none and names its bound), raw text
@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	char *out = malloc(size + 1);
 	uint32_t *map = malloc((size + 1) * sizeof *map);
-	size_t len = lh_unescape(s, size, out, map);
+	size_t len = loghunt_unescape(s, size, out, map);
 	if (len > size || map[len] != size)
 		__builtin_trap();
 	for (size_t i = 1; i <= len; i++)

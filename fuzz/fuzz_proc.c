@@ -1,5 +1,5 @@
 /* fuzz_proc.c - libFuzzer harness for the process view's parsers of /proc
- * text (lib/proc.c through lib/proc_internal.h, and proc_container_id() of
+ * text (lib/proc/proc_linux.c through lib/proc/proc_internal.h, and proc_container_id() of
  * proc.h): cmdline (any local user chooses a JVM's arguments), maps (the
  * names of the files a JVM maps), net/tcp, tcp6, udp, udp6 and cgroup.
  *

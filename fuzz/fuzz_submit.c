@@ -1,6 +1,6 @@
 /* fuzz_submit.c - libFuzzer harness for what `log4scan submit` (and every
  * --submit) reads from outside: the collector's answers and the spool
- * directory's names (lib/submit.c through lib/submit_internal.h).  A collector
+ * directory's names (lib/submit/submit.c through lib/submit/submit_internal.h).  A collector
  * URL can be mistyped or point at a hostile server, and the spool
  * directory may hold anything.
  *

@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r->kind == REC_ERROR && !r->msg)
 			abort();
 	}
-	batch_free(&b);
+	scan_batch_free(&b);
 	free(copy);
 	return 0;
 }

@@ -141,6 +141,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < b.n; i++)
 		if (b.rec[i].kind == REC_ERROR && (!b.rec[i].path || !b.rec[i].msg))
 			abort();
-	batch_free(&b);
+	scan_batch_free(&b);
 	return 0;
 }

@@ -64,7 +64,7 @@ static void *nest_open(void *ctx, const char *name, size_t nlen, uint32_t crc, u
 		struct zip_limits lim = {1 << 20, 1000};
 		zipstream_read_fn(rd, rctx, 4u << 20, &lim, nlen & 1, want_nest, NULL, nest_of(), &r, &err);
 		*spent = r.bytes + r.spent;
-		stream_result_drop(&r, nest_of());
+		zipstream_result_drop(&r, nest_of());
 		buf_free(&err);
 		depth--;
 	}
@@ -127,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool nested = size & 2;
 		zipstream_read(&zp, &zp.entries[0], 4u << 20, &slim, size & 1, nested ? want_nest : want, NULL,
 			       nested ? &NEST : NULL, &r, &err);
-		stream_result_drop(&r, &NEST);
+		zipstream_result_drop(&r, &NEST);
 		zip_close(&zp);
 	}
 	buf_free(&err);

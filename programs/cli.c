@@ -148,7 +148,7 @@ bool cli_priority(const char *arg, bool *low)
 void cli_confine(enum sandbox_role role, bool low_priority, bool allow_network)
 {
 	struct buf err = BUF_INIT;
-	if (low_priority && priority_lower(&err) < 0)
+	if (low_priority && sandbox_priority_lower(&err) < 0)
 		cli_error("could not lower priority: %s", buf_cstr(&err));
 	buf_reset(&err);
 	struct sandbox_opts sbo = {.role = role, .allow_network = allow_network};

@@ -88,7 +88,7 @@ void cli_syslog_format(struct buf *b, const struct finding *f)
 	}
 	param(b, "component", component_name(f->comp));
 	param(b, "version", f->version);
-	param(b, "status", status_name(f->status));
+	param(b, "status", finding_status_name(f->status));
 	param(b, "severity", f->severity ? f->severity : "none");
 	cve_param(b, "cves", f->cves, f->ncves);
 	if (f->nmitigated)
@@ -100,7 +100,7 @@ void cli_syslog_format(struct buf *b, const struct finding *f)
 	if (f->pid)
 		buf_printf(b, " pid=\"%ld\"", f->pid);
 	buf_printf(b, "] %s %s %s", component_name(f->comp), f->version[0] ? f->version : "(version unknown)",
-		   status_name(f->status));
+		   finding_status_name(f->status));
 	if (f->ncves)
 		buf_printf(b, " (%s)", f->severity ? f->severity : "none");
 	buf_adds(b, ": ");

@@ -124,7 +124,7 @@ static void text_headline(struct buf *b, const struct lh_attempt *a)
 {
 	switch (a->status) {
 	case LH_BOUND:
-		buf_printf(b, "possible attempt, not evaluated: %s bound", lh_bound_name(a->bound));
+		buf_printf(b, "possible attempt, not evaluated: %s bound", loghunt_bound_name(a->bound));
 		return;
 	case LH_BROKEN:
 		buf_adds(b, "broken attempt ");
@@ -144,8 +144,8 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 	struct logs *L = ctx;
 	bool working = a->status != LH_BROKEN;
 	if (working) {
-		lh_tally_add(&L->by_host, a->host);
-		lh_tally_add(&L->by_day, a->day ? a->day : "unknown");
+		loghunt_tally_add(&L->by_host, a->host);
+		loghunt_tally_add(&L->by_day, a->day ? a->day : "unknown");
 	}
 	struct buf *b = &L->line;
 	/* The collector counts every attempt it receives as one that works:
@@ -158,9 +158,9 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 			json_field_int(b, true, "line", (long long)a->line);
 			json_field_int(b, true, "offset", (long long)a->offset);
 			json_field_str_or_null(b, true, "timestamp", a->timestamp);
-			json_field_str(b, true, "status", lh_status_name(a->status));
+			json_field_str(b, true, "status", loghunt_status_name(a->status));
 			if (a->status == LH_BOUND)
-				json_field_str(b, true, "bound", lh_bound_name(a->bound));
+				json_field_str(b, true, "bound", loghunt_bound_name(a->bound));
 			json_field_bytes(b, "raw", a->raw, a->raw_len);
 			json_field_str(b, true, "decoded", a->decoded);
 			json_field_str(b, true, "protocol", a->protocol);
@@ -447,8 +447,8 @@ static void summary(struct logs *L)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double seconds = (double)(now.tv_sec - L->start.tv_sec) + (now.tv_nsec - L->start.tv_nsec) / 1e9;
-	lh_tally_sort(&L->by_host);
-	lh_tally_sort(&L->by_day);
+	loghunt_tally_sort(&L->by_host);
+	loghunt_tally_sort(&L->by_day);
 	struct buf *b = &L->line;
 	for (int pass = 0; pass < (L->submit ? 2 : 1); pass++) {
 		bool json = pass ? true : L->json;
@@ -621,8 +621,8 @@ int cmd_logs(int argc, char **argv)
 	if (output && fclose(L.out) != 0)
 		L.write_failed = true;
 	loghunt_free(L.hunter);
-	lh_tally_free(&L.by_host);
-	lh_tally_free(&L.by_day);
+	loghunt_tally_free(&L.by_host);
+	loghunt_tally_free(&L.by_day);
 	buf_free(&L.line);
 	free(L.in);
 	free(L.inflated);

@@ -82,7 +82,7 @@ static void on_restore(void *ctx, const struct restore_result *r)
 		buf_adds(&b, r->action == RESTORE_LISTED ? "{\"kind\":\"restore-entry\"" : "{\"kind\":\"restore\"");
 		json_field_str(&b, true, "path", r->path);
 		if (r->action != RESTORE_LISTED)
-			json_field_str(&b, true, "action", restore_action_name(r->action));
+			json_field_str(&b, true, "action", fix_restore_action_name(r->action));
 		json_field_str(&b, true, "backup", r->backup);
 		json_field_str(&b, true, "id", r->id);
 		json_field_str(&b, true, "type", r->dir ? "dir" : "file");

@@ -182,7 +182,7 @@ static void scan_envelope_fields(struct buf *options, struct buf *coverage, cons
 	json_field_int(options, true, "max_depth", so->max_depth);
 	json_field_bool(options, true, "bytecode_only", so->bytecode_only);
 	json_field_bool(options, true, "sha256", so->sha256 != SHA_NONE);
-	json_field_str(options, true, "sha256_policy", sha_policy_name(so->sha256));
+	json_field_str(options, true, "sha256_policy", scan_opts_sha_name(so->sha256));
 	json_field_bool(options, true, "cache", cache);
 	json_field_int(options, true, "time_budget", budget);
 	json_field_int(options, true, "threads", wo->threads);
@@ -216,40 +216,57 @@ const struct option scan_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int scan_main(int argc, char **argv)
-{
+/* Everything one `log4scan scan` holds from phase to phase (scan_main). */
+struct scan_run {
 	struct scan_opts so;
-	scan_opts_default(&so);
-	struct walk_opts wo = {0};
+	struct walk_opts wo;
+	const char *format, *output, *rules_file, *cache_file;
+	struct fail_on fail;
+	bool quiet, use_cache, processes, read_environ, low_priority, use_syslog, no_progress, json;
+	long max_cpu, max_io, max_mem, budget;
+	struct submit_cli sc;
+	const char *const *roots;
+	size_t nroots;
+	struct buf envelope;
+	struct rules *rules;
+	FILE *f;
+	struct scan_out out;
+	char *sub_body;
+	size_t sub_len;
+	FILE *sub_f;
+	struct cache *cache;
+	struct governor gov;
+	struct scan_stats st;
+	struct walk_result wr;
+	int walk_rc;
+	double secs;
+};
+
+/* A phase's result when the run goes on (else: the exit status). */
+#define SCAN_GO (-1)
+
+/* The command line into r; SCAN_GO, or the exit status (--help, an error). */
+static int scan_parse(struct scan_run *r, int argc, char **argv)
+{
 	long n;
-	wo.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	const char *format = NULL, *output = NULL, *rules_file = NULL;
-	struct fail_on fail = FAIL_ON_DEFAULT;
-	bool quiet = false;
-	const char *cache_file = NULL;
-	bool use_cache = false;
-	long max_cpu = 0, max_io = 0, max_mem = 0, budget = 0;
-	bool processes = true, read_environ = false, low_priority = true;
-	bool use_syslog = false, no_progress = false;
 	int c;
 	optind = 1;
-	struct submit_cli sc = {0};
 	int li = 0;
 	while ((c = getopt_long(argc, argv, "o:qh", scan_options, &li)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
-			format = optarg;
+			r->format = optarg;
 			break;
-		case 'o': output = optarg; break;
-		case OPT_RULES: rules_file = optarg; break;
+		case 'o': r->output = optarg; break;
+		case OPT_RULES: r->rules_file = optarg; break;
 		case OPT_FAILON:
-			if (!cli_fail_on(optarg, &fail))
+			if (!cli_fail_on(optarg, &r->fail))
 				return EXIT_FAILED;
 			break;
-		case OPT_BYTECODE: so.bytecode_only = true; break;
-		case OPT_NOSHA: so.sha256 = SHA_NONE; break;
+		case OPT_BYTECODE: r->so.bytecode_only = true; break;
+		case OPT_NOSHA: r->so.sha256 = SHA_NONE; break;
 		case OPT_SHA:
-			if (!sha_policy_parse(optarg, &so.sha256)) {
+			if (!scan_opts_sha_parse(optarg, &r->so.sha256)) {
 				cli_error("--sha256 takes affected, all or none");
 				return EXIT_FAILED;
 			}
@@ -259,17 +276,17 @@ static int scan_main(int argc, char **argv)
 				cli_error("--max-hash-size takes a positive number");
 				return EXIT_FAILED;
 			}
-			so.max_hash_bytes = (uint64_t)n << 20;
+			r->so.max_hash_bytes = (uint64_t)n << 20;
 			break;
-		case OPT_NOPROC: processes = false; break;
-		case OPT_ENVIRON: read_environ = true; break;
+		case OPT_NOPROC: r->processes = false; break;
+		case OPT_ENVIRON: r->read_environ = true; break;
 		case OPT_PRIORITY:
-			if (!cli_priority(optarg, &low_priority))
+			if (!cli_priority(optarg, &r->low_priority))
 				return EXIT_FAILED;
 			break;
 		case OPT_CACHE:
-			use_cache = true;
-			cache_file = optarg;
+			r->use_cache = true;
+			r->cache_file = optarg;
 			break;
 		case OPT_MAXCPU:
 		case OPT_MAXIO:
@@ -279,211 +296,256 @@ static int scan_main(int argc, char **argv)
 				cli_error("%s takes a positive number", argv[optind - 1]);
 				return EXIT_FAILED;
 			}
-			*(c == OPT_MAXCPU ? &max_cpu : c == OPT_MAXIO ? &max_io : c == OPT_MAXMEM ? &max_mem : &budget) = n;
+			*(c == OPT_MAXCPU  ? &r->max_cpu
+			  : c == OPT_MAXIO ? &r->max_io
+			  : c == OPT_MAXMEM ? &r->max_mem
+					    : &r->budget) = n;
 			break;
-		case OPT_SYSLOG: use_syslog = true; break;
+		case OPT_SYSLOG: r->use_syslog = true; break;
 		case OPT_SUBMITOPT: {
 			bool bad;
-			submit_cli_option(&sc, scan_options[li].name, optarg, &bad);
+			submit_cli_option(&r->sc, scan_options[li].name, optarg, &bad);
 			if (bad)
 				return EXIT_FAILED;
 			break;
 		}
-		case OPT_NOPROGRESS: no_progress = true; break;
-		case 'q': quiet = true; break;
+		case OPT_NOPROGRESS: r->no_progress = true; break;
+		case 'q': r->quiet = true; break;
 		case 'h':
 			fputs(scan_usage, stdout);
-			free(wo.excludes);
+			free(r->wo.excludes);
 			return EXIT_CLEAN;
 		default: {
-			int r = cli_scan_option(c, optarg, &so, &wo);
-			if (r > 0)
+			int rc = cli_scan_option(c, optarg, &r->so, &r->wo);
+			if (rc > 0)
 				break;
-			if (r == 0)
+			if (rc == 0)
 				fputs(scan_usage, stderr);
-			free(wo.excludes);
+			free(r->wo.excludes);
 			return EXIT_FAILED;
 		}
 		}
 	}
+	return SCAN_GO;
+}
 
+/* What can only be done before the sandbox: syslog's socket, the report's
+ * format, --submit's transport, the memory caps, the roots (none: the
+ * whole host), and the envelope (the host's addresses come over netlink). */
+static int scan_prepare(struct scan_run *r, int argc, char **argv)
+{
 	/* Before the sandbox: openlog(LOG_NDELAY) connects to /dev/log now. */
-	if (use_syslog)
+	if (r->use_syslog)
 		cli_syslog_open();
 	/* JSON when asked, or by default when the report does not go to a
 	 * terminal (decided here: --submit loads its transport before the
 	 * sandbox) */
-	bool json = format ? !strcmp(format, "json") : output ? true : !isatty(STDOUT_FILENO);
-	if (!format)
-		format = json ? "json" : "text";
-	if (!submit_cli_ready(&sc, json)) {
-		free(wo.excludes);
+	r->json = r->format ? !strcmp(r->format, "json") : r->output ? true : !isatty(STDOUT_FILENO);
+	if (!r->format)
+		r->format = r->json ? "json" : "text";
+	if (!submit_cli_ready(&r->sc, r->json)) {
+		free(r->wo.excludes);
 		return EXIT_FAILED;
 	}
-	if (max_mem && shrink_to_memory(&so, &wo, max_mem) < 0) {
-		cli_error("--max-memory %ld MiB is too small to scan (at least 16)", max_mem);
-		free(wo.excludes);
+	if (r->max_mem && shrink_to_memory(&r->so, &r->wo, r->max_mem) < 0) {
+		cli_error("--max-memory %ld MiB is too small to scan (at least 16)", r->max_mem);
+		free(r->wo.excludes);
 		return EXIT_FAILED;
 	}
 
-	const char *host_root[] = {"/"};
-	const char *const *roots = (const char *const *)(argv + optind);
-	size_t nroots = (size_t)(argc - optind);
-	if (!nroots) {
-		roots = host_root;
-		nroots = 1;
-		wo.whole_host = true;
+	static const char *const host_root[] = {"/"};
+	r->roots = (const char *const *)(argv + optind);
+	r->nroots = (size_t)(argc - optind);
+	if (!r->nroots) {
+		r->roots = host_root;
+		r->nroots = 1;
+		r->wo.whole_host = true;
 	}
 
 	/* The envelope opens the JSON report and what --submit sends.  Made
 	 * before the sandbox: the host's addresses are read over a netlink
 	 * socket, which the sandbox forbids like any socket but AF_UNIX. */
-	struct buf envelope = BUF_INIT;
 	char report_id[37];
-	if (submit_cli_wants_envelope(&sc, json)) {
+	if (submit_cli_wants_envelope(&r->sc, r->json)) {
 		struct buf options = BUF_INIT, coverage = BUF_INIT;
-		scan_envelope_fields(&options, &coverage, &so, &wo, roots, nroots, processes, rules_file, use_cache,
-				     budget);
-		int erc = submit_cli_envelope(&sc, "scan", buf_cstr(&options), buf_cstr(&coverage), &envelope, report_id);
+		scan_envelope_fields(&options, &coverage, &r->so, &r->wo, r->roots, r->nroots, r->processes,
+				     r->rules_file, r->use_cache, r->budget);
+		int erc = submit_cli_envelope(&r->sc, "scan", buf_cstr(&options), buf_cstr(&coverage), &r->envelope,
+					      report_id);
 		buf_free(&options);
 		buf_free(&coverage);
 		if (erc < 0) {
-			free(wo.excludes);
+			free(r->wo.excludes);
 			return EXIT_FAILED;
 		}
 	}
+	return SCAN_GO;
+}
 
+/* Confined, then the rules, the report's file and writer (the envelope
+ * first), and --submit's copy in memory. */
+static int scan_open(struct scan_run *r)
+{
 	/* Restrict ourselves before reading anything: no ptrace, no other
 	 * process's memory, no network socket unless a collector was named
 	 * (sandbox.h, role scan). */
-	cli_confine(SANDBOX_SCAN, low_priority, sc.url != NULL);
+	cli_confine(SANDBOX_SCAN, r->low_priority, r->sc.url != NULL);
 
 	struct buf err = BUF_INIT;
-	struct rules *rules = cli_load_rules(rules_file);
-	if (!rules) {
-		buf_free(&envelope);
-		free(wo.excludes);
+	r->rules = cli_load_rules(r->rules_file);
+	if (!r->rules) {
+		buf_free(&r->envelope);
+		free(r->wo.excludes);
 		return EXIT_FAILED;
 	}
 
-	FILE *f = stdout;
-	if (output && !(f = fopen(output, "w"))) {
-		cli_error("cannot write %s: %s", output, strerror(errno));
-		buf_free(&envelope);
-		rules_free(rules);
-		free(wo.excludes);
+	r->f = stdout;
+	if (r->output && !(r->f = fopen(r->output, "w"))) {
+		cli_error("cannot write %s: %s", r->output, strerror(errno));
+		buf_free(&r->envelope);
+		rules_free(r->rules);
+		free(r->wo.excludes);
 		return EXIT_FAILED;
 	}
-	struct scan_out out = {.fail = fail, .syslog = use_syslog};
-	out.w = report_writer_new(format, f, quiet, &err);
-	if (!out.w) {
+	r->out = (struct scan_out){.fail = r->fail, .syslog = r->use_syslog};
+	r->out.w = report_writer_new(r->format, r->f, r->quiet, &err);
+	if (!r->out.w) {
 		cli_error("%s", buf_cstr(&err));
 		buf_free(&err);
-		if (output)
-			fclose(f);
-		rules_free(rules);
-		free(wo.excludes);
+		if (r->output)
+			fclose(r->f);
+		rules_free(r->rules);
+		free(r->wo.excludes);
 		return EXIT_FAILED;
 	}
 
-	if (json)
-		fwrite(envelope.data, 1, envelope.len, f);
+	if (r->json)
+		fwrite(r->envelope.data, 1, r->envelope.len, r->f);
 
 	/* --submit: the same records, as JSON Lines, into memory. */
-	char *sub_body = NULL;
-	size_t sub_len = 0;
-	FILE *sub_f = NULL;
-	if (sc.url) {
-		sub_f = open_memstream(&sub_body, &sub_len);
-		out.sub = sub_f ? report_writer_new("json", sub_f, false, &err) : NULL;
-		if (!out.sub) {
+	if (r->sc.url) {
+		r->sub_f = open_memstream(&r->sub_body, &r->sub_len);
+		r->out.sub = r->sub_f ? report_writer_new("json", r->sub_f, false, &err) : NULL;
+		if (!r->out.sub) {
 			cli_error("cannot prepare the report for --submit");
 			return EXIT_FAILED;
 		}
-		fwrite(envelope.data, 1, envelope.len, sub_f);
+		fwrite(r->envelope.data, 1, r->envelope.len, r->sub_f);
 	}
-	buf_free(&envelope);
+	buf_free(&r->envelope);
+	buf_free(&err);
+	return SCAN_GO;
+}
 
-	struct cache *cache = NULL;
-	if (use_cache) {
+/* --cache (keyed by the rules, the version and every scan option), and
+ * the CPU / IO / time budgets. */
+static void scan_budgets(struct scan_run *r)
+{
+	if (r->use_cache) {
 		char def[4096];
-		if (!cache_file)
-			cache_file = default_cache_path(def, sizeof def);
-		uint64_t digest = hash64(HASH64_INIT, &rules->digest, sizeof rules->digest);
-		digest = hash64(digest, L4S_VERSION, strlen(L4S_VERSION));
-		uint64_t knobs[] = {(uint64_t)so.max_depth, so.max_nested_bytes, so.max_file_inflate,
-				    so.max_class_bytes, so.max_cd_bytes, so.max_entries, so.bytecode_only,
-				    so.max_scan_inflate,
-				    so.sha256, so.max_hash_bytes, SCAN_ENGINE_REV};
-		digest = hash64(digest, knobs, sizeof knobs);
-		cache = cache_open(cache_file, digest, &err);
+		struct buf err = BUF_INIT;
+		if (!r->cache_file)
+			r->cache_file = default_cache_path(def, sizeof def);
+		r->cache = cache_open(r->cache_file, cache_digest(r->rules, L4S_VERSION, &r->so), &err);
 		if (err.len)
 			cli_error("%s", buf_cstr(&err));
-		buf_reset(&err);
-		wo.cache = cache;
+		buf_free(&err);
+		r->wo.cache = r->cache;
 	}
-	struct governor gov;
-	if (max_cpu || max_io || budget) {
-		governor_init(&gov, (double)max_cpu, (double)max_io, (double)budget);
-		wo.gov = &gov;
+	if (r->max_cpu || r->max_io || r->budget) {
+		governor_init(&r->gov, (double)r->max_cpu, (double)r->max_io, (double)r->budget);
+		r->wo.gov = &r->gov;
 	}
+}
 
-	struct scan_stats st = {0};
-	struct walk_result wr;
+/* The walk over the roots, then (whole host) the running JVMs; timed. */
+static void scan_walk(struct scan_run *r)
+{
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	out.progress = quiet || no_progress ? NULL : cli_progress_start(&st, STDERR_FILENO);
-	wo.on_dir = cli_progress_dir;
-	wo.on_dir_ctx = out.progress;
-	int rc = walk_run(roots, nroots, &wo, rules, &so, &st, on_batch, &out, &wr);
-	cli_progress_stop(out.progress);
+	r->out.progress = r->quiet || r->no_progress ? NULL : cli_progress_start(&r->st, STDERR_FILENO);
+	r->wo.on_dir = cli_progress_dir;
+	r->wo.on_dir_ctx = r->out.progress;
+	r->walk_rc = walk_run(r->roots, r->nroots, &r->wo, r->rules, &r->so, &r->st, on_batch, &r->out, &r->wr);
+	cli_progress_stop(r->out.progress);
 	struct proc_summary psum = {0};
-	if (wo.whole_host && processes && rc == 0) {
-		struct proc_opts popts = {.read_environ = read_environ};
-		if (proc_scan_all(rules, &so, &popts, &st, on_jvm, &out, &psum) < 0)
+	if (r->wo.whole_host && r->processes && r->walk_rc == 0) {
+		struct proc_opts popts = {.read_environ = r->read_environ};
+		if (proc_scan_all(r->rules, &r->so, &popts, &r->st, on_jvm, &r->out, &psum) < 0)
 			cli_error("cannot list /proc: process view left out");
 		else
-			proc_summary_json_fields(&out.w->summary_json, &psum);
-		if (out.sub)
-			proc_summary_json_fields(&out.sub->summary_json, &psum);
+			proc_summary_json_fields(&r->out.w->summary_json, &psum);
+		if (r->out.sub)
+			proc_summary_json_fields(&r->out.sub->summary_json, &psum);
 		if (psum.jvms)
-			proc_summary_text(&out.w->summary_text, &psum);
+			proc_summary_text(&r->out.w->summary_text, &psum);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	r->secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
 
-	if (cache) {
-		if (!cache_commit(cache, &err))
+/* The cache written, the report finished (and sent with --submit), and
+ * the exit status: 2 the scan or its report failed, 1 the --fail-on
+ * threshold was met, 0 else. */
+static int scan_finish(struct scan_run *r)
+{
+	if (r->cache) {
+		struct buf err = BUF_INIT;
+		if (!cache_commit(r->cache, &err))
 			cli_error("%s", buf_cstr(&err));
-		buf_reset(&err);
-		cache_close(cache);
+		buf_free(&err);
+		cache_close(r->cache);
 	}
-	out.w->ops->finish(out.w, &st, secs, &wr);
-	report_writer_free(out.w);
+	r->out.w->ops->finish(r->out.w, &r->st, r->secs, &r->wr);
+	report_writer_free(r->out.w);
 	bool submit_failed = false;
-	if (out.sub) {
-		out.sub->ops->finish(out.sub, &st, secs, &wr);
-		report_writer_free(out.sub);
-		fclose(sub_f);
-		submit_failed = submit_cli_send(&sc, sub_body, sub_len) < 0;
-		free(sub_body);
+	if (r->out.sub) {
+		r->out.sub->ops->finish(r->out.sub, &r->st, r->secs, &r->wr);
+		report_writer_free(r->out.sub);
+		fclose(r->sub_f);
+		submit_failed = submit_cli_send(&r->sc, r->sub_body, r->sub_len) < 0;
+		free(r->sub_body);
 	}
-	submit_cli_free(&sc);
-	bool write_failed = fflush(f) != 0 || ferror(f);
-	if (output)
-		write_failed |= fclose(f) != 0;
+	submit_cli_free(&r->sc);
+	bool write_failed = fflush(r->f) != 0 || ferror(r->f);
+	if (r->output)
+		write_failed |= fclose(r->f) != 0;
 	if (write_failed)
 		cli_error("error writing the report");
 
 	int status = EXIT_CLEAN;
-	if (rc < 0 || write_failed || submit_failed || (wr.roots_failed && wr.roots_failed == nroots))
+	if (r->walk_rc < 0 || write_failed || submit_failed ||
+	    (r->wr.roots_failed && r->wr.roots_failed == r->nroots))
 		status = EXIT_FAILED;
-	else if (out.failed_threshold)
+	else if (r->out.failed_threshold)
 		status = EXIT_FOUND;
-	walk_result_free(&wr);
-	rules_free(rules);
-	free(wo.excludes);
+	walk_result_free(&r->wr);
+	rules_free(r->rules);
+	free(r->wo.excludes);
 	return status;
+}
+
+/* `log4scan scan`: options, what must precede the sandbox, the outputs,
+ * the budgets, the walk, the report and the status. */
+static int scan_main(int argc, char **argv)
+{
+	struct scan_run run = {0}, *r = &run;
+	scan_opts_default(&r->so);
+	r->wo.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	r->fail = (struct fail_on)FAIL_ON_DEFAULT;
+	r->processes = r->low_priority = true;
+	r->envelope = (struct buf)BUF_INIT;
+
+	int rc = scan_parse(r, argc, argv);
+	if (rc == SCAN_GO)
+		rc = scan_prepare(r, argc, argv);
+	if (rc == SCAN_GO)
+		rc = scan_open(r);
+	if (rc != SCAN_GO)
+		return rc;
+	scan_budgets(r);
+	scan_walk(r);
+	return scan_finish(r);
 }
 
 int cmd_scan(int argc, char **argv)

@@ -1,4 +1,4 @@
-/* lib/win32/main.c - the Windows entry point: wmain receives the command
+/* main_win32.c - the Windows entry point: wmain receives the command
  * line in UTF-16; it is converted to UTF-8 here, once, and handed to the
  * agent's ordinary main (programs/log4scan.c, compiled as l4s_main), so
  * every path inside the program is UTF-8 as on Linux.  Standard streams are

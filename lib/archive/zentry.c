@@ -87,7 +87,7 @@ static ssize_t read_stored(struct zentry *r, unsigned char *buf, size_t cap, con
 		*why = "inflation budget exhausted";
 		return -1;
 	}
-	if (zsrc_read(&r->src, buf, k, r->at) < 0) {
+	if (zip_src_read(&r->src, buf, k, r->at) < 0) {
 		*why = "read error";
 		return -1;
 	}
@@ -111,7 +111,7 @@ static ssize_t read_deflated(struct zentry *r, unsigned char *buf, size_t cap, c
 	while (r->z.avail_out == k) {
 		if (r->z.avail_in == 0 && r->at < r->end) {
 			size_t n = r->end - r->at < IN_CHUNK ? (size_t)(r->end - r->at) : IN_CHUNK;
-			if (zsrc_read(&r->src, r->in, n, r->at) < 0) {
+			if (zip_src_read(&r->src, r->in, n, r->at) < 0) {
 				*why = "read error";
 				return -1;
 			}
@@ -188,7 +188,7 @@ static size_t inflate_head(const struct zsrc *src, const unsigned char *have, si
 		if (read_to >= end || read_to - at >= HEAD_IN_MAX)
 			break;
 		size_t n = end - read_to < sizeof more ? (size_t)(end - read_to) : sizeof more;
-		if (zsrc_read(src, more, n, read_to) < 0)
+		if (zip_src_read(src, more, n, read_to) < 0)
 			break;
 		read_to += n;
 		z.next_in = more;
@@ -215,7 +215,7 @@ bool zentry_head(const struct zip *z, const struct zip_entry *e, unsigned char *
 	size_t len = want < avail ? want : (size_t)avail;
 	unsigned char *b = xmalloc(len);
 	bool ok = false;
-	if (zsrc_read(src, b, len, e->local_off) < 0 || memcmp(b, "PK\3\4", 4))
+	if (zip_src_read(src, b, len, e->local_off) < 0 || memcmp(b, "PK\3\4", 4))
 		goto out;
 	uint64_t data = e->local_off + 30 + le16(b + 26) + le16(b + 28);
 	if (data > src->size || e->csize > src->size - data)
@@ -229,7 +229,7 @@ bool zentry_head(const struct zip *z, const struct zip_entry *e, unsigned char *
 			size_t k = e->csize < out ? (size_t)e->csize : out;
 			if (k <= in_buf)
 				memcpy(head, b + rel, k);
-			else if (zsrc_read(src, head, k, data) < 0)
+			else if (zip_src_read(src, head, k, data) < 0)
 				goto out;
 			*n = k;
 		} else {

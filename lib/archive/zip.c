@@ -36,7 +36,7 @@
 #define READBLOCK 128
 #define END_MAXLEN (0xFFFF + ENDHDR)
 
-int zsrc_read(const struct zsrc *s, void *dst, size_t n, uint64_t at)
+int zip_src_read(const struct zsrc *s, void *dst, size_t n, uint64_t at)
 {
 	if (at > s->size || n > s->size - at) {
 		errno = EINVAL;
@@ -56,7 +56,7 @@ int zsrc_read(const struct zsrc *s, void *dst, size_t n, uint64_t at)
 				errno = EIO; /* file shrank under us */
 			return -1;
 		}
-		atomic_fetch_add(&l4s_bytes_read, (unsigned long long)r);
+		atomic_fetch_add(&iostat_bytes_read, (unsigned long long)r);
 		d += r;
 		n -= (size_t)r;
 		at += (uint64_t)r;
@@ -101,7 +101,7 @@ static int rd_read(struct rd *r, void *dst, size_t n, uint64_t at, struct buf *e
 
 static int src_read(void *ctx, void *dst, size_t n, uint64_t at)
 {
-	return zsrc_read(ctx, dst, n, at) < 0 ? -1 : 0;
+	return zip_src_read(ctx, dst, n, at) < 0 ? -1 : 0;
 }
 
 /* The archive's structure fails one of the JDK's checks: nothing in it
@@ -562,7 +562,7 @@ bool zip_data_offset(const struct zip *z, const struct zip_entry *e, uint64_t *d
 		buf_adds(err, "bad ZIP64 extra field");
 		return false;
 	}
-	if (zsrc_read(&z->src, h, 30, e->local_off) < 0 || le32(h) != SIG_LOC) {
+	if (zip_src_read(&z->src, h, 30, e->local_off) < 0 || le32(h) != SIG_LOC) {
 		buf_adds(err, "local header missing or truncated");
 		return false;
 	}
@@ -610,7 +610,7 @@ bool zip_read(const struct zip *z, const struct zip_entry *e, uint64_t max,
 		in = z->src.mem + off;
 	} else {
 		in_own = xmalloc(e->csize ? (size_t)e->csize : 1);
-		if (zsrc_read(&z->src, in_own, (size_t)e->csize, off) < 0) {
+		if (zip_src_read(&z->src, in_own, (size_t)e->csize, off) < 0) {
 			buf_printf(err, "read error: %s", strerror(errno));
 			free(in_own);
 			return false;

@@ -72,7 +72,7 @@ struct zsrc {
 	uint64_t size;
 };
 
-int zsrc_read(const struct zsrc *s, void *dst, size_t n, uint64_t at);
+int zip_src_read(const struct zsrc *s, void *dst, size_t n, uint64_t at);
 
 struct zip_entry {
 	const char *name; /* points into the central directory; NOT NUL-terminated */

@@ -11,10 +11,12 @@
  *   walk    local headers front to back; what is seen of each wanted entry
  *           (and its data, capped) is recorded by local header offset;
  *   decide  zip_open_reader over what pull kept, then the central
- *           directory's entries matched with the records. */
+ *           directory's entries matched with the records.
+ * pull is zipstream_pull.c (zipstream_internal.h); walk and decide are here. */
 #include "archive/zipstream.h"
 
 #include "archive/zipfmt.h"
+#include "archive/zipstream_internal.h"
 
 #include <nettle/sha2.h>
 #include <stdio.h>
@@ -22,528 +24,6 @@
 #include <string.h>
 #include <zlib.h>
 
-#define CHUNK 65536
-#define OUT_CHUNK (256 << 10) /* inflate copies 32 KiB to its window per call: fewer calls, less copying */
-#define SLACK 64              /* unread bytes a refill carries over (peek) */
-#define HEAD 64               /* first bytes of the stream kept */
-#define END_WINDOW (65636 + 76) /* the JDK's end-record window, with the ZIP64 records before it */
-#define TRIM_FIRST (1u << 20)
-#define KEEP_DEFLATED_MAX (64u << 20)
-
-/* ---- pull */
-
-struct pull {
-	const struct zsrc *src;
-	uint64_t in_at, in_end;         /* parent bytes still to read */
-	unsigned char in[CHUNK];
-	z_stream z;
-	bool z_done;
-	unsigned char *chunk[2];        /* the current chunk and the one before */
-	int cur;
-	size_t pos, len;                /* unread: chunk[cur][pos..len) */
-	uint64_t at;                    /* stream offset of chunk[cur][0] */
-	uint64_t prev_at;               /* chunk[!cur] holds [prev_at, prev_at + prev_len) */
-	size_t prev_len;
-	unsigned char head[HEAD];
-	size_t head_len;
-	bool keeping;                   /* the tail: [tail_at, tail_at + tail.len) */
-	struct buf tail;
-	uint64_t tail_at, tail_max;
-	size_t trim_next;
-	uint64_t total, max_total;
-	uint64_t extra;                 /* spent below, by stream_nest.open: counted against max_total */
-	uint64_t base;                  /* bytes streamed before this pull (a second pass) */
-	bool hash;
-	struct sha256_ctx sha;
-	const char *error;
-	bool limit;                     /* the error is a bound of log4scan's own */
-	byte_read_fn rd;                /* bytes from a reader instead (zipstream_read_fn) */
-	void *rctx;
-};
-
-static uint64_t here(const struct pull *p) { return p->at + p->pos; }
-
-/* Headers of a central directory from t[s]: 0 open (it may go on), 1
- * broken, 2 complete (an end record follows, at *end). */
-static int cen_chain(const unsigned char *t, size_t n, size_t s, size_t *end)
-{
-	for (size_t q = s;;) {
-		if (q + 4 > n)
-			return 0;
-		uint32_t sig = le32(t + q);
-		if (sig == SIG_END || sig == SIG_END64) {
-			*end = q;
-			return 2;
-		}
-		if (sig != SIG_CEN)
-			return 1;
-		if (q + 46 > n)
-			return 0;
-		q += 46 + (size_t)le16(t + q + 28) + le16(t + q + 30) + le16(t + q + 32);
-	}
-}
-
-/* Drop the tail's bytes before the first place a central directory can
- * still start: a central header from which headers follow one another to
- * the end of what is kept, or to an end record within the JDK's window. */
-static void trim_tail(struct pull *p)
-{
-	unsigned char *t = (unsigned char *)p->tail.data;
-	size_t n = p->tail.len, s = 0;
-	for (;;) {
-		unsigned char *f = s + 4 <= n ? memmem(t + s, n - s, "PK\1\2", 4) : NULL;
-		if (!f) {
-			s = n > 3 ? n - 3 : 0; /* a signature may be split */
-			break;
-		}
-		s = (size_t)(f - t);
-		size_t end;
-		int c = cen_chain(t, n, s, &end);
-		if (c == 0 || (c == 2 && n - end <= END_WINDOW))
-			break;
-		s++;
-	}
-	if (s) {
-		memmove(t, t + s, n - s);
-		p->tail.len = n - s;
-		p->tail_at += s;
-	}
-	p->trim_next = p->tail.len * 2 > TRIM_FIRST ? p->tail.len * 2 : TRIM_FIRST;
-}
-
-static void tail_add(struct pull *p, const unsigned char *b, size_t n)
-{
-	buf_add(&p->tail, b, n);
-	if (p->tail.len > p->trim_next)
-		trim_tail(p);
-	if (p->tail.len > p->tail_max && !p->error) {
-		p->error = "the central directory is larger than the limit (kept while streaming)";
-		p->limit = true;
-	}
-}
-
-/* Keep every byte from here on (the walk has stopped). */
-static void keep_tail(struct pull *p)
-{
-	if (p->keeping)
-		return;
-	p->keeping = true;
-	p->tail_at = here(p);
-	p->trim_next = TRIM_FIRST;
-	tail_add(p, p->chunk[p->cur] + p->pos, p->len - p->pos);
-}
-
-/* Inflate the parent's bytes into o: OUT_CHUNK bytes, fewer at the end of
- * the stream; how many, or 0 with p->error set. */
-static size_t fill_inflated(struct pull *p, unsigned char *o)
-{
-	p->z.next_out = o;
-	p->z.avail_out = OUT_CHUNK;
-	while (p->z.avail_out) {
-		if (p->z.avail_in == 0 && p->in_at < p->in_end) {
-			size_t n = p->in_end - p->in_at < CHUNK ? (size_t)(p->in_end - p->in_at) : CHUNK;
-			if (zsrc_read(p->src, p->in, n, p->in_at) < 0) {
-				p->error = "read error";
-				return 0;
-			}
-			p->in_at += n;
-			p->z.next_in = p->in;
-			p->z.avail_in = (uInt)n;
-		}
-		int r = inflate(&p->z, Z_NO_FLUSH);
-		if (r == Z_STREAM_END) {
-			p->z_done = true;
-			break;
-		}
-		if (r == Z_BUF_ERROR && p->z.avail_in == 0 && p->in_at < p->in_end)
-			continue;
-		if (r == Z_BUF_ERROR) {
-			p->error = "truncated deflate data";
-			return 0;
-		}
-		if (r != Z_OK) {
-			p->error = "corrupt deflate data";
-			return 0;
-		}
-	}
-	return OUT_CHUNK - p->z.avail_out;
-}
-
-/* The reader's bytes into o, OUT_CHUNK of them unless it ends first (a
- * full chunk keeps the end-record window within the two kept); how many,
- * or 0 with p->error set. */
-static size_t fill_reader(struct pull *p, unsigned char *o)
-{
-	size_t got = 0;
-	while (got < OUT_CHUNK) {
-		const char *why = "read error";
-		ssize_t n = p->rd(p->rctx, o + got, OUT_CHUNK - got, &why);
-		if (n < 0) {
-			p->error = why;
-			return 0;
-		}
-		if (n == 0) {
-			p->z_done = true;
-			break;
-		}
-		got += (size_t)n;
-	}
-	return got;
-}
-
-/* The next chunk of the archive's bytes, carrying the unread ones over (at
- * most SLACK).  False at the end of the stream or on an error (p->error). */
-static bool refill(struct pull *p)
-{
-	if (p->z_done || p->error)
-		return false;
-	size_t keep = p->len - p->pos;
-	unsigned char *o = p->chunk[!p->cur];
-	memcpy(o, p->chunk[p->cur] + p->pos, keep);
-	p->prev_at = p->at;
-	p->prev_len = p->len;
-	p->at += p->pos;
-	p->cur = !p->cur;
-	p->pos = 0;
-	p->len = keep;
-	size_t fresh = p->rd ? fill_reader(p, o + keep) : fill_inflated(p, o + keep);
-	if (p->error)
-		return false;
-	p->len = keep + fresh;
-	p->total += fresh;
-	if (p->hash)
-		sha256_update(&p->sha, fresh, o + keep);
-	if (p->head_len < HEAD && p->at + keep == p->head_len) {
-		size_t k = HEAD - p->head_len < fresh ? HEAD - p->head_len : fresh;
-		memcpy(p->head + p->head_len, o + keep, k);
-		p->head_len += k;
-	}
-	if (p->keeping)
-		tail_add(p, o + keep, fresh);
-	if (p->total + p->extra > p->max_total) {
-		p->error = "inflation budget for this file exhausted (--max-inflate)";
-		p->limit = true;
-	}
-	return !p->error && fresh > 0;
-}
-
-/* Copy n bytes (dst may be NULL to skip). */
-static bool take(struct pull *p, unsigned char *dst, size_t n)
-{
-	while (n) {
-		if (p->pos == p->len && !refill(p))
-			return false;
-		size_t k = p->len - p->pos < n ? p->len - p->pos : n;
-		if (dst) {
-			memcpy(dst, p->chunk[p->cur] + p->pos, k);
-			dst += k;
-		}
-		p->pos += k;
-		n -= k;
-	}
-	return true;
-}
-
-static bool skip_bytes(struct pull *p, uint64_t n)
-{
-	while (n) {
-		size_t k = n > (1 << 20) ? (1 << 20) : (size_t)n;
-		if (!take(p, NULL, k))
-			return false;
-		n -= k;
-	}
-	return true;
-}
-
-/* n (at most SLACK) unread bytes in a row at chunk[cur] + pos: how many
- * there are (fewer only at the end of the stream). */
-static size_t peek(struct pull *p, size_t n)
-{
-	while (p->len - p->pos < n && refill(p))
-		;
-	return p->len - p->pos < n ? p->len - p->pos : n;
-}
-
-/* Move to the next local-header signature: past data before the first
- * entry (a launch script, or anything), or bytes that are no entry. */
-static bool seek_first_header(struct pull *p)
-{
-	for (;;) {
-		if (peek(p, 4) < 4)
-			return false;
-		/* memchr for the 'P' runs at memory speed over the long runs of
-		 * one byte that prepended data tends to be; memmem does not. */
-		unsigned char *b = p->chunk[p->cur], *q = b + p->pos, *end = b + p->len;
-		while ((q = memchr(q, 'P', (size_t)(end - q))) && end - q >= 4) {
-			if (le32(q) == SIG_LOC) {
-				p->pos = (size_t)(q - b);
-				return true;
-			}
-			q++;
-		}
-		p->pos = p->len - 3; /* a signature may be split: carried over */
-	}
-}
-
-/* ---- data descriptors */
-
-static uint64_t size_at(const unsigned char *d, bool w8) { return w8 ? le64(d) : le32(d); }
-
-/* A data descriptor at d (avail bytes) for an entry of csize/usize bytes:
- * its length and *crc, or 0.  With or without its signature; the width of
- * its sizes the APPNOTE's (wide: a ZIP64 extra in the local header) first,
- * then the other. */
-static size_t descriptor_at(const unsigned char *d, size_t avail, uint64_t csize, uint64_t usize, bool wide,
-			    uint32_t *crc)
-{
-	for (int k = 0; k < 2; k++) {
-		bool w8 = k == 0 ? wide : !wide;
-		size_t sz = w8 ? 8 : 4;
-		if (avail >= 8 + 2 * sz && le32(d) == SIG_DD && size_at(d + 8, w8) == csize &&
-		    size_at(d + 8 + sz, w8) == usize) {
-			*crc = le32(d + 4);
-			return 8 + 2 * sz;
-		}
-		if (avail >= 4 + 2 * sz && size_at(d + 4, w8) == csize && size_at(d + 4 + sz, w8) == usize) {
-			*crc = le32(d);
-			return 4 + 2 * sz;
-		}
-	}
-	return 0;
-}
-
-#define DD_MAX 24
-
-/* A STORED entry with a data descriptor: it ends where a descriptor follows
- * whose sizes are the bytes before it and whose CRC is theirs.  Scans at
- * most the rest of the stream; keeps up to `keep` bytes in out. */
-static bool stored_to_descriptor(struct pull *p, bool wide, uint64_t keep, struct buf *out, uint32_t *crc_out,
-				 uint64_t *size_out, const char **why)
-{
-	uint32_t crc = (uint32_t)crc32(0, NULL, 0);
-	uint64_t done = 0;
-	for (;;) {
-		bool last = peek(p, DD_MAX) < DD_MAX;
-		const unsigned char *b = p->chunk[p->cur] + p->pos;
-		size_t m = p->len - p->pos, scan = last ? m : m - DD_MAX + 1;
-		for (size_t i = 0; i < scan; i++) {
-			uint32_t dcrc;
-			size_t dl = descriptor_at(b + i, m - i, done + i, done + i, wide, &dcrc);
-			if (!dl)
-				continue;
-			uint32_t c = (uint32_t)crc32(crc, b, (uInt)i);
-			if (c != dcrc)
-				continue;
-			if (out && out->len < keep)
-				buf_add(out, b, out->len + i > keep ? (size_t)(keep - out->len) : i);
-			*crc_out = c;
-			*size_out = done + i;
-			p->pos += i + dl;
-			return true;
-		}
-		if (last) {
-			*why = p->error ? p->error : "archive ends inside an entry";
-			return false;
-		}
-		if (out && out->len < keep)
-			buf_add(out, b, out->len + scan > keep ? (size_t)(keep - out->len) : scan);
-		crc = (uint32_t)crc32(crc, b, (uInt)scan);
-		done += scan;
-		p->pos += scan;
-	}
-}
-
-/* Inflate an entry of unknown compressed size (data descriptor) straight
- * from the pull stream; keep up to `keep` bytes of its output in *out. */
-static bool inflate_unknown(struct pull *p, uint64_t keep, struct buf *out, uint64_t *csize,
-			    uint64_t *usize, const char **why)
-{
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (inflateInit2(&z, -15) != Z_OK) {
-		*why = "out of memory";
-		return false;
-	}
-	unsigned char tmp[16384];
-	*csize = *usize = 0;
-	bool ok = false;
-	for (;;) {
-		if (p->pos == p->len && !refill(p)) {
-			*why = p->error ? p->error : "archive ends inside an entry";
-			break;
-		}
-		z.next_in = p->chunk[p->cur] + p->pos;
-		z.avail_in = (uInt)(p->len - p->pos);
-		z.next_out = tmp;
-		z.avail_out = sizeof tmp;
-		int r = inflate(&z, Z_NO_FLUSH);
-		size_t used = (p->len - p->pos) - z.avail_in;
-		p->pos += used;
-		*csize += used;
-		size_t got = sizeof tmp - z.avail_out;
-		if (out && out->len < keep)
-			buf_add(out, tmp, out->len + got > keep ? (size_t)(keep - out->len) : got);
-		*usize += got;
-		if (r == Z_STREAM_END) {
-			ok = true;
-			break;
-		}
-		if (r != Z_OK && r != Z_BUF_ERROR) {
-			*why = "corrupt deflate data";
-			break;
-		}
-		if (*usize > p->max_total) {
-			*why = "entry inflates beyond the budget";
-			break;
-		}
-	}
-	inflateEnd(&z);
-	return ok;
-}
-
-/* ---- one entry's data as a reader (stream_nest) */
-
-struct ent_rd {
-	struct pull *p;
-	uint16_t method;
-	bool known;              /* the compressed size is known (no data descriptor) */
-	uint64_t cleft;          /* compressed bytes left, when known */
-	uint64_t csize, usize;   /* consumed, produced */
-	uint32_t crc;            /* of the bytes produced */
-	bool whole;              /* every byte was produced (crc and usize are the entry's) */
-	bool end;                /* the entry's data is over */
-	bool zinit;
-	z_stream z;
-	const char *why;         /* the data or the stream failed */
-	bool stream_failed;      /* the stream, not the entry's data (it ended, or a bound) */
-};
-
-static bool ent_init(struct ent_rd *r, struct pull *p, uint16_t method, bool known, uint64_t csize)
-{
-	memset(r, 0, sizeof *r);
-	r->p = p;
-	r->method = method;
-	r->known = known;
-	r->cleft = csize;
-	r->crc = (uint32_t)crc32(0, NULL, 0);
-	r->whole = true;
-	if (method == 8) {
-		if (inflateInit2(&r->z, -15) != Z_OK)
-			return false;
-		r->zinit = true;
-	}
-	r->end = method == 0 && known && csize == 0;
-	return true;
-}
-
-/* What stream_nest.open spent below, counted against the budget. */
-static void spend(struct pull *p, uint64_t spent)
-{
-	p->extra += spent;
-	if (p->total + p->extra > p->max_total && !p->error) {
-		p->error = "inflation budget for this file exhausted (--max-inflate)";
-		p->limit = true;
-	}
-}
-
-static void ent_fini(struct ent_rd *r)
-{
-	if (r->zinit)
-		inflateEnd(&r->z);
-	r->zinit = false;
-}
-
-static ssize_t ent_read(void *ctx, unsigned char *buf, size_t cap, const char **why)
-{
-	struct ent_rd *r = ctx;
-	struct pull *p = r->p;
-	if (cap > (1u << 30))
-		cap = 1u << 30;
-	while (!r->why && !r->end && cap) {
-		size_t avail = 0, used, got;
-		if (!r->known || r->cleft) {
-			if (p->pos == p->len && !refill(p)) {
-				r->why = p->error ? p->error : "archive ends inside an entry";
-				r->stream_failed = true;
-				break;
-			}
-			avail = p->len - p->pos;
-			if (r->known && avail > r->cleft)
-				avail = (size_t)r->cleft;
-		}
-		if (r->method == 0) {
-			used = got = avail < cap ? avail : cap;
-			memcpy(buf, p->chunk[p->cur] + p->pos, got);
-		} else {
-			r->z.next_in = p->chunk[p->cur] + p->pos;
-			r->z.avail_in = (uInt)avail;
-			r->z.next_out = buf;
-			r->z.avail_out = (uInt)cap;
-			int zr = inflate(&r->z, Z_NO_FLUSH);
-			used = avail - r->z.avail_in;
-			got = cap - r->z.avail_out;
-			if (zr == Z_STREAM_END)
-				r->end = true;
-			else if (zr != Z_OK && zr != Z_BUF_ERROR)
-				r->why = "corrupt deflate data";
-		}
-		p->pos += used;
-		r->csize += used;
-		if (r->known)
-			r->cleft -= used;
-		r->usize += got;
-		r->crc = (uint32_t)crc32(r->crc, buf, (uInt)got);
-		if (r->method == 0 && r->cleft == 0)
-			r->end = true;
-		if (got)
-			return (ssize_t)got;
-		if (r->known && r->cleft == 0 && !r->end)
-			r->why = "corrupt deflate data"; /* its bytes end before its deflate stream */
-	}
-	if (r->why) {
-		*why = r->why;
-		return -1;
-	}
-	return 0;
-}
-
-/* Read the rest of the entry after the caller: skipped when its size is
- * known (not inflated: its CRC is then not checked, r->whole false), else
- * inflated to find its end, counted against the budget. */
-static void ent_drain(struct ent_rd *r)
-{
-	struct pull *p = r->p;
-	if (r->end || r->why)
-		return;
-	if (r->known) {
-		r->whole = false;
-		if (!skip_bytes(p, r->cleft)) {
-			r->why = p->error ? p->error : "archive ends inside an entry";
-			r->stream_failed = true;
-		}
-		r->csize += r->cleft;
-		r->cleft = 0;
-		r->end = true;
-		return;
-	}
-	unsigned char tmp[16384];
-	const char *why;
-	while (!r->end && !r->why) {
-		ssize_t n = ent_read(r, tmp, sizeof tmp, &why);
-		if (n < 0)
-			break;
-		p->extra += (uint64_t)n;
-		if (p->total + p->extra > p->max_total) {
-			r->why = "inflation budget for this file exhausted (--max-inflate)";
-			r->stream_failed = true;
-			if (!p->error) {
-				p->error = r->why;
-				p->limit = true;
-			}
-			break;
-		}
-	}
-}
 
 /* ---- walk: what the local headers show */
 
@@ -612,12 +92,12 @@ static bool zip64_extra(const unsigned char *x, size_t xlen, uint64_t *csize, ui
 static const char *inflate_known(struct pull *p, uint64_t csize, uint64_t usize, struct buf *data, bool *cut)
 {
 	if (csize > KEEP_DEFLATED_MAX) {
-		*cut = !skip_bytes(p, csize);
+		*cut = !zipstream_skip(p, csize);
 		return "compressed entry too large to keep";
 	}
 	unsigned char *cbuf = xmalloc(csize ? (size_t)csize : 1);
 	const char *why = NULL;
-	*cut = !take(p, cbuf, (size_t)csize);
+	*cut = !zipstream_take(p, cbuf, (size_t)csize);
 	if (!*cut) {
 		z_stream z;
 		memset(&z, 0, sizeof z);
@@ -666,17 +146,17 @@ static const char *offer_entry(struct walk *w, struct seen *s, const char *name,
 	bool dd = flags & 8;
 	struct ent_rd r;
 	s->offered = true;
-	if (!ent_init(&r, p, method, !dd, *csize)) {
+	if (!zipstream_ent_init(&r, p, method, !dd, *csize)) {
 		*lost = dd;
-		*cut = !dd && !skip_bytes(p, *csize);
+		*cut = !dd && !zipstream_skip(p, *csize);
 		return "out of memory";
 	}
 	uint64_t spent = 0;
 	void *tok = w->nest->open(w->nest->ctx, name, nlen, *crc, dd ? UINT64_MAX : *usize, p->base + p->total,
-				  ent_read, &r, &spent);
-	spend(p, spent);
-	ent_drain(&r);
-	ent_fini(&r);
+				  zipstream_ent_read, &r, &spent);
+	zipstream_spend(p, spent);
+	zipstream_ent_drain(&r);
+	zipstream_ent_fini(&r);
 	const char *why = NULL;
 	if (r.why) {
 		why = r.why;
@@ -685,10 +165,10 @@ static const char *offer_entry(struct walk *w, struct seen *s, const char *name,
 		else if (dd)
 			*lost = true;
 		else
-			*cut = !skip_bytes(p, r.cleft);
+			*cut = !zipstream_skip(p, r.cleft);
 	} else if (dd) {
-		size_t avail = peek(p, DD_MAX);
-		size_t dl = descriptor_at(p->chunk[p->cur] + p->pos, avail, r.csize, r.usize, wide, crc);
+		size_t avail = zipstream_peek(p, DD_MAX);
+		size_t dl = zipstream_descriptor_at(p->chunk[p->cur] + p->pos, avail, r.csize, r.usize, wide, crc);
 		if (dl) {
 			p->pos += dl;
 			*csize = r.csize;
@@ -700,7 +180,7 @@ static const char *offer_entry(struct walk *w, struct seen *s, const char *name,
 	} else if (r.cleft) {
 		/* its deflate stream ends before its compressed size: the rest is
 		 * skipped, as the JDK reads the size it is given */
-		*cut = !skip_bytes(p, r.cleft);
+		*cut = !zipstream_skip(p, r.cleft);
 	}
 	if (!why && r.whole && r.usize != *usize)
 		why = method == 0 ? "stored entry with different sizes" : "corrupt deflate data";
@@ -720,7 +200,7 @@ static bool walk_entry(struct walk *w, uint64_t at)
 {
 	struct pull *p = w->p;
 	unsigned char h[30];
-	if (!take(p, h + 4, 26)) {
+	if (!zipstream_take(p, h + 4, 26)) {
 		w->stop = "truncated local header";
 		return false;
 	}
@@ -729,7 +209,7 @@ static bool walk_entry(struct walk *w, uint64_t at)
 	uint64_t csize = le32(h + 18), usize = le32(h + 22);
 	char *name = xmalloc((size_t)nlen + 1);
 	unsigned char *extra = xmalloc((size_t)xlen + 1);
-	bool got = take(p, (unsigned char *)name, nlen) && take(p, extra, xlen);
+	bool got = zipstream_take(p, (unsigned char *)name, nlen) && zipstream_take(p, extra, xlen);
 	bool wide = got && zip64_extra(extra, xlen, &csize, &usize);
 	free(extra);
 	if (!got) {
@@ -763,15 +243,15 @@ static bool walk_entry(struct walk *w, uint64_t at)
 		if (flags & 8)
 			lost = true;
 		else
-			cut = !skip_bytes(p, csize);
+			cut = !zipstream_skip(p, csize);
 	} else if (flags & 8) {
 		uint64_t cs = 0, us = 0;
 		bool done;
 		if (method == 8) {
-			done = inflate_unknown(p, keep ? keep_max : 0, keep ? &data : NULL, &cs, &us, &why);
+			done = zipstream_inflate_unknown(p, keep ? keep_max : 0, keep ? &data : NULL, &cs, &us, &why);
 			if (done) {
-				size_t avail = peek(p, DD_MAX);
-				size_t dl = descriptor_at(p->chunk[p->cur] + p->pos, avail, cs, us, wide, &crc);
+				size_t avail = zipstream_peek(p, DD_MAX);
+				size_t dl = zipstream_descriptor_at(p->chunk[p->cur] + p->pos, avail, cs, us, wide, &crc);
 				if (dl)
 					p->pos += dl;
 				else
@@ -779,7 +259,7 @@ static bool walk_entry(struct walk *w, uint64_t at)
 				done = dl > 0;
 			}
 		} else if (method == 0) {
-			done = stored_to_descriptor(p, wide, keep ? keep_max : 0, keep ? &data : NULL, &crc, &us, &why);
+			done = zipstream_stored_to_descriptor(p, wide, keep ? keep_max : 0, keep ? &data : NULL, &crc, &us, &why);
 			cs = us;
 		} else {
 			done = false;
@@ -795,19 +275,19 @@ static bool walk_entry(struct walk *w, uint64_t at)
 		}
 	} else if (keep && usize > keep_max) {
 		why = "entry exceeds the size limit";
-		cut = !skip_bytes(p, csize);
+		cut = !zipstream_skip(p, csize);
 	} else if (keep && method == 8) {
 		why = inflate_known(p, csize, usize, &data, &cut);
 	} else if (keep && method == 0) {
 		buf_reserve(&data, (size_t)usize);
-		cut = !take(p, (unsigned char *)data.data, (size_t)usize);
+		cut = !zipstream_take(p, (unsigned char *)data.data, (size_t)usize);
 		if (!cut)
 			data.len = (size_t)usize;
 		csize = usize;
 	} else {
 		if (keep && method != 0 && method != 8)
 			why = "unsupported compression method";
-		cut = !skip_bytes(p, csize);
+		cut = !zipstream_skip(p, csize);
 	}
 	if (s) {
 		s->method = method;
@@ -829,7 +309,7 @@ static bool walk_entry(struct walk *w, uint64_t at)
 			s->offered = true;
 			s->token = w->nest->open(w->nest->ctx, name, nlen, crc, data.len, p->base + p->total, mem_read,
 						 &m, &spent);
-			spend(p, spent);
+			zipstream_spend(p, spent);
 		} else if (keep) {
 			s->len = data.len;
 			s->data = (unsigned char *)buf_detach(&data);
@@ -856,25 +336,25 @@ static void walk(struct walk *w)
 {
 	struct pull *p = w->p;
 	for (;;) {
-		if (peek(p, 4) < 4) {
+		if (zipstream_peek(p, 4) < 4) {
 			p->pos = p->len; /* fewer than 4 bytes left: nothing more to walk */
 			return;
 		}
 		uint32_t sig = le32(p->chunk[p->cur] + p->pos);
 		if (sig == SIG_CEN || sig == SIG_END || sig == SIG_END64) {
-			keep_tail(p);
+			zipstream_keep_tail(p);
 			return;
 		}
 		if (sig != SIG_LOC) {
 			if (w->any_loc)
-				keep_tail(p); /* bytes that are no entry: not data before the first */
-			if (!seek_first_header(p))
+				zipstream_keep_tail(p); /* bytes that are no entry: not data before the first */
+			if (!zipstream_seek_first_header(p))
 				return;
 		}
-		uint64_t at = here(p);
+		uint64_t at = zipstream_here(p);
 		p->pos += 4;
 		if (!walk_entry(w, at))
-			keep_tail(p);
+			zipstream_keep_tail(p);
 	}
 }
 
@@ -1053,9 +533,9 @@ static void walk_free(struct walk *w)
 static bool decide(struct pull *p, struct walk *w, const struct zip_limits *lim, struct stream_result *res,
 		   struct need **need, size_t *nneed, struct buf *err)
 {
-	keep_tail(p);
+	zipstream_keep_tail(p);
 	p->pos = p->len;
-	while (refill(p))
+	while (zipstream_refill(p))
 		p->pos = p->len;
 	const char *unchecked = "entries are as their local headers show them (not checked against the "
 				"central directory)";
@@ -1094,42 +574,6 @@ static bool decide(struct pull *p, struct walk *w, const struct zip_limits *lim,
 	return ok;
 }
 
-/* A pull over the parent's bytes [off, off + csize) (src) or a reader's
- * (rd, rctx; src NULL). */
-static struct pull *pull_new(const struct zsrc *src, uint64_t off, uint64_t csize, byte_read_fn rd, void *rctx,
-			     uint64_t max_total, const struct zip_limits *lim, bool hash)
-{
-	struct pull *p = xcalloc(1, sizeof *p);
-	p->src = src;
-	p->in_at = off;
-	p->in_end = off + csize;
-	p->rd = rd;
-	p->rctx = rctx;
-	p->max_total = max_total;
-	p->tail_max = lim->max_cd_bytes + END_WINDOW + SLACK;
-	p->hash = hash;
-	p->chunk[0] = xmalloc(OUT_CHUNK + SLACK);
-	p->chunk[1] = xmalloc(OUT_CHUNK + SLACK);
-	sha256_init(&p->sha);
-	if (!rd && inflateInit2(&p->z, -15) != Z_OK) {
-		free(p->chunk[0]);
-		free(p->chunk[1]);
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
-static void pull_free(struct pull *p)
-{
-	if (!p->rd)
-		inflateEnd(&p->z);
-	buf_free(&p->tail);
-	free(p->chunk[0]);
-	free(p->chunk[1]);
-	free(p);
-}
-
 static int by_offset(const void *a, const void *b)
 {
 	const struct need *x = a, *y = b;
@@ -1141,11 +585,11 @@ static int by_offset(const void *a, const void *b)
 static const char *fetch_one(struct pull *p, const struct need *n, struct buf *data)
 {
 	unsigned char h[30];
-	if (!skip_bytes(p, n->off - here(p)) || !take(p, h, 30))
+	if (!zipstream_skip(p, n->off - zipstream_here(p)) || !zipstream_take(p, h, 30))
 		return p->error ? p->error : "archive ends before its local header";
 	if (le32(h) != SIG_LOC)
 		return "local header missing";
-	bool cut = !skip_bytes(p, (uint64_t)le16(h + 26) + le16(h + 28));
+	bool cut = !zipstream_skip(p, (uint64_t)le16(h + 26) + le16(h + 28));
 	const char *why = NULL;
 	if (!cut && n->method == 8) {
 		why = inflate_known(p, n->csize, n->usize, data, &cut);
@@ -1153,7 +597,7 @@ static const char *fetch_one(struct pull *p, const struct need *n, struct buf *d
 		if (n->csize != n->usize)
 			return "stored entry with different sizes";
 		buf_reserve(data, (size_t)n->usize);
-		cut = !take(p, (unsigned char *)data->data, (size_t)n->usize);
+		cut = !zipstream_take(p, (unsigned char *)data->data, (size_t)n->usize);
 		if (!cut)
 			data->len = (size_t)n->usize;
 	}
@@ -1170,23 +614,23 @@ static const char *fetch_nested(struct pull *p, const struct need *n, const stru
 {
 	unsigned char h[30];
 	*tok = NULL;
-	if (!skip_bytes(p, n->off - here(p)) || !take(p, h, 30))
+	if (!zipstream_skip(p, n->off - zipstream_here(p)) || !zipstream_take(p, h, 30))
 		return p->error ? p->error : "archive ends before its local header";
 	if (le32(h) != SIG_LOC)
 		return "local header missing";
-	if (!skip_bytes(p, (uint64_t)le16(h + 26) + le16(h + 28)))
+	if (!zipstream_skip(p, (uint64_t)le16(h + 26) + le16(h + 28)))
 		return p->error ? p->error : "archive ends inside an entry";
 	if (n->method == 0 && n->csize != n->usize)
 		return "stored entry with different sizes";
 	struct ent_rd r;
-	if (!ent_init(&r, p, n->method, true, n->csize))
+	if (!zipstream_ent_init(&r, p, n->method, true, n->csize))
 		return "out of memory";
 	uint64_t spent = 0;
-	void *t = nest->open(nest->ctx, se->name, se->name_len, n->crc, n->usize, p->base + p->total, ent_read, &r,
+	void *t = nest->open(nest->ctx, se->name, se->name_len, n->crc, n->usize, p->base + p->total, zipstream_ent_read, &r,
 			     &spent);
-	spend(p, spent);
-	ent_drain(&r);
-	ent_fini(&r);
+	zipstream_spend(p, spent);
+	zipstream_ent_drain(&r);
+	zipstream_ent_fini(&r);
 	const char *why = r.why;
 	if (!why && r.whole && r.usize != n->usize)
 		why = "corrupt deflate data";
@@ -1206,7 +650,7 @@ static void fetch(const struct zip *parent, const struct zip_entry *e, uint64_t 
 		  const struct zip_limits *lim, const struct stream_nest *nest, struct need *need, size_t nneed,
 		  struct stream_result *res)
 {
-	struct pull *p = pull_new(&parent->src, off, e->csize, NULL, NULL, budget, lim, false);
+	struct pull *p = zipstream_pull_new(&parent->src, off, e->csize, NULL, NULL, budget, lim, false);
 	if (!p)
 		return;
 	p->base = res->bytes;
@@ -1225,7 +669,7 @@ static void fetch(const struct zip *parent, const struct zip_entry *e, uint64_t 
 			}
 			continue;
 		}
-		if (need[i].off < here(p)) {
+		if (need[i].off < zipstream_here(p)) {
 			free(se->error);
 			se->error = xstrdup("its local header lies inside another entry; not read while streaming");
 			continue;
@@ -1250,7 +694,7 @@ static void fetch(const struct zip *parent, const struct zip_entry *e, uint64_t 
 	}
 	res->bytes += p->total;
 	res->spent += p->extra;
-	pull_free(p);
+	zipstream_pull_free(p);
 }
 
 /* Walk, decide, hash: what both sources share.  The entries to fetch
@@ -1286,7 +730,7 @@ bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_
 	}
 	if (!zip_data_offset(parent, e, &off, err))
 		return false;
-	struct pull *p = pull_new(&parent->src, off, e->csize, NULL, NULL, max_total, lim, want_sha256);
+	struct pull *p = zipstream_pull_new(&parent->src, off, e->csize, NULL, NULL, max_total, lim, want_sha256);
 	if (!p) {
 		buf_adds(err, "out of memory");
 		return false;
@@ -1294,7 +738,7 @@ bool zipstream_read(const struct zip *parent, const struct zip_entry *e, uint64_
 	struct need *need = NULL;
 	size_t nneed = 0;
 	bool ok = stream(p, lim, want_sha256, want, ctx, nest, res, &need, &nneed, err);
-	pull_free(p);
+	zipstream_pull_free(p);
 	if (ok && nneed && res->bytes + res->spent < max_total)
 		fetch(parent, e, off, max_total - res->bytes - res->spent, lim, nest, need, nneed, res);
 	free(need);
@@ -1306,11 +750,11 @@ bool zipstream_read_fn(byte_read_fn rd, void *rctx, uint64_t max_total, const st
 		       struct stream_result *res, struct buf *err)
 {
 	memset(res, 0, sizeof *res);
-	struct pull *p = pull_new(NULL, 0, 0, rd, rctx, max_total, lim, want_sha256);
+	struct pull *p = zipstream_pull_new(NULL, 0, 0, rd, rctx, max_total, lim, want_sha256);
 	struct need *need = NULL;
 	size_t nneed = 0;
 	bool ok = stream(p, lim, want_sha256, want, ctx, nest, res, &need, &nneed, err);
-	pull_free(p);
+	zipstream_pull_free(p);
 	/* read once: the entries the walk did not give keep their error */
 	for (size_t i = 0; i < nneed; i++) {
 		struct stream_entry *se = &res->entries[need[i].ent];
@@ -1322,15 +766,15 @@ bool zipstream_read_fn(byte_read_fn rd, void *rctx, uint64_t max_total, const st
 	return ok;
 }
 
-void stream_result_drop(struct stream_result *res, const struct stream_nest *nest)
+void zipstream_result_drop(struct stream_result *res, const struct stream_nest *nest)
 {
 	for (size_t i = 0; i < res->n; i++)
 		if (res->entries[i].nested && nest)
 			nest->drop(nest->ctx, res->entries[i].nested);
-	stream_result_free(res);
+	zipstream_result_free(res);
 }
 
-void stream_result_free(struct stream_result *res)
+void zipstream_result_free(struct stream_result *res)
 {
 	for (size_t i = 0; i < res->n; i++) {
 		free(res->entries[i].name);

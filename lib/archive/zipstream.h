@@ -125,8 +125,8 @@ bool zipstream_read_fn(byte_read_fn rd, void *rctx, uint64_t max_total, const st
 		       bool want_sha256, stream_want_fn want, void *ctx, const struct stream_nest *nest,
 		       struct stream_result *res, struct buf *err);
 /* Frees what res holds but the tokens (->nested): the caller takes them
- * first, or calls stream_result_drop. */
-void stream_result_free(struct stream_result *res);
-void stream_result_drop(struct stream_result *res, const struct stream_nest *nest);
+ * first, or calls zipstream_result_drop. */
+void zipstream_result_free(struct stream_result *res);
+void zipstream_result_drop(struct stream_result *res, const struct stream_nest *nest);
 
 #endif

@@ -130,7 +130,7 @@ static bool copy_src(const struct zsrc *src, uint64_t at, uint64_t n, struct zw_
 	unsigned char *b = xmalloc(cap ? cap : 1);
 	while (n && !s->err) {
 		size_t k = n < cap ? (size_t)n : cap;
-		if (zsrc_read(src, b, k, at) < 0) {
+		if (zip_src_read(src, b, k, at) < 0) {
 			buf_printf(err, "read error: %s", strerror(errno));
 			free(b);
 			return false;
@@ -241,7 +241,7 @@ static bool locate(const struct zip *z, size_t i, struct rec *r, struct buf *err
 		buf_adds(err, ": unreadable ZIP64 extra field");
 		return false;
 	}
-	if (zsrc_read(&z->src, h, 30, e->local_off) < 0 || le32(h) != SIG_LOC) {
+	if (zip_src_read(&z->src, h, 30, e->local_off) < 0 || le32(h) != SIG_LOC) {
 		buf_adds(err, "entry ");
 		entry_name(err, e);
 		buf_adds(err, ": local header missing or truncated");
@@ -260,7 +260,7 @@ static bool locate(const struct zip *z, size_t i, struct rec *r, struct buf *err
 	if (xl) {
 		unsigned char *x = xmalloc(xl);
 		size_t blen;
-		if (zsrc_read(&z->src, x, xl, e->local_off + 30 + nl) == 0)
+		if (zip_src_read(&z->src, x, xl, e->local_off + 30 + nl) == 0)
 			r->local64 = find_zip64(x, xl, &blen) >= 0;
 		free(x);
 	}
@@ -271,7 +271,7 @@ static bool locate(const struct zip *z, size_t i, struct rec *r, struct buf *err
 	uint64_t avail = z->src.size - at;
 	unsigned char d[24] = {0};
 	size_t got = avail < 24 ? (size_t)avail : 24;
-	if (got && zsrc_read(&z->src, d, got, at) < 0)
+	if (got && zip_src_read(&z->src, d, got, at) < 0)
 		got = 0;
 	bool prefer64 = r->local64 || e->csize >= U32MAX || e->usize >= U32MAX;
 	for (int sig = 1; sig >= 0; sig--) {
@@ -374,7 +374,7 @@ static bool write_replaced(const struct zip *z, const struct rec *r, const struc
 		nv->csize = rp->len;
 	}
 	unsigned char *h = xmalloc(r->hdr_len);
-	bool ok = zsrc_read(&z->src, h, r->hdr_len, r->start) == 0;
+	bool ok = zip_src_read(&z->src, h, r->hdr_len, r->start) == 0;
 	if (!ok) {
 		buf_printf(err, "read error: %s", strerror(errno));
 		goto out;
@@ -458,7 +458,7 @@ static bool write_end(const struct zip *z, uint64_t count, uint64_t cd_decl, uin
 		      struct zw_sink *s, struct buf *err)
 {
 	unsigned char e[22];
-	if (zsrc_read(&z->src, e, 22, z->eocd_off) < 0) {
+	if (zip_src_read(&z->src, e, 22, z->eocd_off) < 0) {
 		buf_adds(err, "cannot reread the end record");
 		return false;
 	}
@@ -500,7 +500,7 @@ static bool write_end(const struct zip *z, uint64_t count, uint64_t cd_decl, uin
 	 * be the one a reader finds first (in the source, bytes after the
 	 * comment may have hidden it).  Such an archive is not rewritten. */
 	unsigned char *com = xmalloc(cl ? cl : 1);
-	if (cl && zsrc_read(&z->src, com, cl, z->eocd_off + 22) < 0) {
+	if (cl && zip_src_read(&z->src, com, cl, z->eocd_off + 22) < 0) {
 		free(com);
 		buf_adds(err, "cannot reread the archive comment");
 		return false;
@@ -634,7 +634,7 @@ static bool entry_crc(const struct zip *z, const struct zip_entry *e, uint64_t o
 	int zr = Z_OK;
 	while (ok && left) {
 		size_t k = left < icap ? (size_t)left : icap;
-		if (zsrc_read(&z->src, in, k, at) < 0) {
+		if (zip_src_read(&z->src, in, k, at) < 0) {
 			ok = false;
 			break;
 		}
@@ -700,8 +700,8 @@ static bool same_raw(const struct zip *za, const struct zip_entry *a, uint64_t a
 	bool same = true;
 	for (uint64_t done = 0; same && done < a->csize;) {
 		size_t k = a->csize - done < cap ? (size_t)(a->csize - done) : cap;
-		same = zsrc_read(&za->src, x, k, aoff + done) == 0 &&
-		       zsrc_read(&zb->src, y, k, boff + done) == 0 && !memcmp(x, y, k);
+		same = zip_src_read(&za->src, x, k, aoff + done) == 0 &&
+		       zip_src_read(&zb->src, y, k, boff + done) == 0 && !memcmp(x, y, k);
 		done += k;
 	}
 	free(x);
@@ -716,7 +716,7 @@ static bool local_header_ok(const struct zip *za, const struct zip_entry *a, con
 			    const struct zip_entry *b, bool replaced)
 {
 	unsigned char ha[30], hb[30];
-	if (zsrc_read(&zb->src, hb, 30, b->local_off) < 0 || zsrc_read(&za->src, ha, 30, a->local_off) < 0)
+	if (zip_src_read(&zb->src, hb, 30, b->local_off) < 0 || zip_src_read(&za->src, ha, 30, a->local_off) < 0)
 		return false;
 	size_t la = 30 + le16(ha + 26) + (size_t)le16(ha + 28);
 	size_t lb = 30 + le16(hb + 26) + (size_t)le16(hb + 28);
@@ -724,7 +724,7 @@ static bool local_header_ok(const struct zip *za, const struct zip_entry *a, con
 		return false;
 	size_t n = replaced ? 30 + (size_t)le16(ha + 26) : la;
 	unsigned char *x = xmalloc(n), *y = xmalloc(n);
-	bool ok = zsrc_read(&za->src, x, n, a->local_off) == 0 && zsrc_read(&zb->src, y, n, b->local_off) == 0 &&
+	bool ok = zip_src_read(&za->src, x, n, a->local_off) == 0 && zip_src_read(&zb->src, y, n, b->local_off) == 0 &&
 		  !memcmp(x + (replaced ? 30 : 0), y + (replaced ? 30 : 0), n - (replaced ? 30 : 0));
 	free(x);
 	free(y);

@@ -65,7 +65,7 @@ void classroots_free(struct classroots *c)
 long classroot_of(const struct classroots *c, const char *name, size_t len, bool *anchor)
 {
 	*anchor = false;
-	size_t sl = class_stem(name, len);
+	size_t sl = detect_class_stem(name, len);
 	if (!sl)
 		return -1;
 	for (size_t i = 0; i < c->n; i++) {

@@ -77,7 +77,7 @@ static int class_suffix(const char *n, size_t len, size_t *stem)
 	return -1;
 }
 
-size_t class_stem(const char *n, size_t len)
+size_t detect_class_stem(const char *n, size_t len)
 {
 	size_t stem = 0;
 	return class_suffix(n, len, &stem) < 0 ? 0 : stem;
@@ -104,7 +104,7 @@ static bool is_pom(const char *n, size_t len)
 
 bool detect_wants(const char *name, size_t len)
 {
-	return class_stem(name, len) || name_is(name, len, MANIFEST) || is_pom(name, len);
+	return detect_class_stem(name, len) || name_is(name, len, MANIFEST) || is_pom(name, len);
 }
 
 /* The Log4j 1.x copy is anchored on this class. */
@@ -114,7 +114,7 @@ bool detect_needs_data(const struct rules *r, const char *name, size_t len)
 {
 	if (name_is(name, len, MANIFEST) || is_pom(name, len))
 		return true;
-	size_t sl = class_stem(name, len);
+	size_t sl = detect_class_stem(name, len);
 	if (!sl)
 		return false;
 	if (ends_at_boundary(name, sl, L1_ANCHOR))

@@ -32,7 +32,7 @@
 struct libdeflate_decompressor;
 
 enum status { ST_SAFE = 0, ST_MITIGATED = 1, ST_VULNERABLE = 2 };
-const char *status_name(enum status s);
+const char *finding_status_name(enum status s);
 
 #define MAX_CVES 32
 
@@ -103,7 +103,7 @@ struct detect_result {
 
 /* Length of a class entry's name without its extension (.class, or the
  * .esclazz/.classdata of Java agents), 0 when it is not a class. */
-size_t class_stem(const char *name, size_t len);
+size_t detect_class_stem(const char *name, size_t len);
 
 /* The version_source of a finding whose metadata named a version the class
  * evidence did not confirm (the class files decided). */

@@ -9,7 +9,7 @@
 
 const char VS_BYTECODE_OVER_METADATA[] = "bytecode-over-metadata";
 
-const char *status_name(enum status s)
+const char *finding_status_name(enum status s)
 {
 	return s == ST_VULNERABLE ? "vulnerable" : s == ST_MITIGATED ? "mitigated" : "safe";
 }

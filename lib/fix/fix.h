@@ -134,7 +134,7 @@ enum restore_action {
 	RESTORE_FORGOTTEN, RESTORE_WOULD_FORGET, RESTORE_PRUNED, RESTORE_WOULD_PRUNE, RESTORE_KEPT,
 	RESTORE_LISTED,
 };
-const char *restore_action_name(enum restore_action a);
+const char *fix_restore_action_name(enum restore_action a);
 
 enum restore_mode {
 	RESTORE_PUT_BACK, /* the originals back */

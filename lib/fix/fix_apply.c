@@ -115,7 +115,7 @@ bool fix_check_rescan(const struct plan *p, const struct scan_batch *b, struct f
 	}
 	if (ok) {
 		free(res->status);
-		res->status = xstrdup(status_name(worst));
+		res->status = xstrdup(finding_status_name(worst));
 	}
 	return ok;
 }
@@ -156,7 +156,7 @@ static bool rescan(struct fixer *fx, int fd, const struct stat *st, const char *
 	bool ok = !total && fix_check_rescan(p, &b, res, err);
 	if (total)
 		buf_adds(err, "rescan incomplete: the run's inflation budget (--max-inflate-total) ran out");
-	batch_free(&b);
+	scan_batch_free(&b);
 	return ok;
 }
 

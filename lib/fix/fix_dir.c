@@ -131,7 +131,7 @@ static bool dv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 	}
 	unsigned char *b = xmalloc(st.st_size ? (size_t)st.st_size : 1);
 	struct zsrc src = {.fd = fd, .size = (uint64_t)st.st_size};
-	bool ok = zsrc_read(&src, b, (size_t)st.st_size, 0) == 0;
+	bool ok = zip_src_read(&src, b, (size_t)st.st_size, 0) == 0;
 	close(fd);
 	if (!ok) {
 		buf_adds(err, "read error");
@@ -166,7 +166,7 @@ static bool precheck(struct plan *p, const char *dir, const struct dlist *l, con
 	dr.nfindings = 0;
 	detect_result_free(&dr);
 	bool ok = fix_check_rescan(p, &b, res, err);
-	batch_free(&b);
+	scan_batch_free(&b);
 	free(map);
 	return ok;
 }
@@ -451,7 +451,7 @@ static void apply_dir(struct fixer *fx, struct plan *p, const char *dir, const c
 			scan_class_dir(sc, dir, &b);
 		fix_scanner_free(fx, sc, &stats);
 		ok = sc && fix_check_rescan(p, &b, res, &err);
-		batch_free(&b);
+		scan_batch_free(&b);
 	}
 	if (ok) {
 		res->backup = buf_detach(&bp);

@@ -1,8 +1,8 @@
-/* fix_holders.c - which processes hold a file that fix replaces, for
+/* fix_holders_linux.c - which processes hold a file that fix replaces, for
  * "restart required" (Linux).  Their fd directories and maps are read
- * through lib/procfs.c, the one audited opener of /proc paths, once per
+ * through lib/proc/procfs_linux.c, the one audited opener of /proc paths, once per
  * run, into a table sorted by (device, inode).  Windows:
- * lib/win32/fix_holders.c asks the Restart Manager instead. */
+ * lib/fix/fix_holders_win32.c asks the Restart Manager instead. */
 #include "fix/fix_internal.h"
 
 #include "proc/procfs.h"
@@ -35,7 +35,7 @@ static void add_holder(struct fixer *fx, dev_t dev, ino_t ino, long pid, size_t 
 }
 
 /* Which processes hold which files: their fd directories and maps, read
- * through lib/procfs.c, the one audited opener of /proc paths. */
+ * through lib/proc/procfs_linux.c, the one audited opener of /proc paths. */
 static void read_holders(struct fixer *fx)
 {
 	fx->holders_read = true;
@@ -78,7 +78,7 @@ static void read_holders(struct fixer *fx)
 }
 
 void fix_holders_of(struct fixer *fx, const struct stat *st, const char *path, struct fix_result *res,
-		       struct buf *who)
+		    struct buf *who)
 {
 	if (!fx->holders_read)
 		read_holders(fx);

@@ -1,9 +1,9 @@
-/* lib/win32/fix_holders.c - for fix on Windows: which processes hold the
- * file about to be replaced, from the Restart Manager (lib/holders.c).
+/* fix_holders_win32.c - for fix on Windows: which processes hold the
+ * file about to be replaced, from the Restart Manager (lib/proc/holders.c).
  * Their pids go in the fix record ("restart required"), and their
  * description ("pid 4242 (java.exe, service Tomcat9)") in the message when
  * the file cannot be replaced because one of them has it open.  The Linux
- * counterpart is lib/fix_holders.c. */
+ * counterpart is lib/fix/fix_holders_linux.c. */
 #include "fix/fix_internal.h"
 #include "proc/holders.h"
 

@@ -1,5 +1,5 @@
 /* fix_internal.h - what the files of the fixer share; for lib/fix_*.c and
- * lib/win32/fix_holders.c only (the API is fix.h).
+ * lib/fix/fix_holders_win32.c only (the API is fix.h).
  *
  *   fix_plan.c     which findings, which classes; the tree of archives that
  *                  change (struct node) for one top-level file, planned by
@@ -9,7 +9,7 @@
  *   fix_backup.c   the fixer, its backup directory and manifest, backup()
  *   fix_restore.c  reading the manifest back; restore
  *   fix_holders.c  which processes hold a file (Linux: /proc through
- *                  procfs.c; Windows: lib/win32/fix_holders.c) */
+ *                  procfs.c; Windows: lib/fix/fix_holders_win32.c) */
 #ifndef L4S_FIX_INTERNAL_H
 #define L4S_FIX_INTERNAL_H
 
@@ -257,7 +257,7 @@ void fix_manifest_parse(const char *text, size_t len, struct manifest *m);
 void fix_manifest_free(struct manifest *m);
 const char *fix_manifest_state_name(enum mstate s);
 
-/* ---- processes holding a file (fix_holders.c, lib/win32/fix_holders.c) */
+/* ---- processes holding a file (fix_holders.c, lib/fix/fix_holders_win32.c) */
 
 /* Add to res->pids the processes that hold the file (st, path); on Windows
  * who gets their description. */

@@ -68,7 +68,7 @@ static size_t match_class(const struct container *c, const char *root, const cha
 		const char *name = c->name(c->ctx, i, &len);
 		if (len < rl + cl || memcmp(name, root, rl) || memcmp(name + rl, cls, cl))
 			continue;
-		if (!pkg && class_stem(name, len) != rl + cl)
+		if (!pkg && detect_class_stem(name, len) != rl + cl)
 			continue;
 		if (drop && !drop[i])
 			drop[i] = true, n++;
@@ -297,7 +297,7 @@ static void collect_removed(struct plan *p, const struct node *n)
 			continue;
 		struct buf r = BUF_INIT;
 		buf_adds(&r, n->path);
-		path_join(&r, n->z.entries[i].name, n->z.entries[i].name_len);
+		scan_path_join(&r, n->z.entries[i].name, n->z.entries[i].name_len);
 		p->removed = xrealloc(p->removed, (p->nremoved + 1) * sizeof *p->removed);
 		p->removed[p->nremoved++] = buf_detach(&r);
 	}
@@ -333,7 +333,7 @@ struct node *fix_plan_file(struct plan *p, int fd, const struct stat *st, const 
 	struct scan_batch b = {0};
 	const char *base = fix_last_sep(path);
 	base = base ? base + 1 : path;
-	scan_fd(sc, fd, st, path, archive_name(base, strlen(base)), &b);
+	scan_fd(sc, fd, st, path, scan_archive_name(base, strlen(base)), &b);
 	p->total_out = scanner_total_exhausted(sc);
 	fix_scanner_free(p->fx, sc, &stats);
 	free(pl.f); /* every frame opened was closed */
@@ -352,7 +352,7 @@ struct node *fix_plan_file(struct plan *p, int fd, const struct stat *st, const 
 	}
 	if (!opened && !p->err.len)
 		p->not_zip = true;
-	batch_free(&b);
+	scan_batch_free(&b);
 	if (pl.top)
 		collect_removed(p, pl.top);
 	return pl.top;

@@ -17,7 +17,7 @@
 
 #include "walk/backup_tag.h"
 
-const char *restore_action_name(enum restore_action a)
+const char *fix_restore_action_name(enum restore_action a)
 {
 	static const char *n[] = {"restored", "would-restore", "already-original", "refused", "failed",
 				  "forgotten", "would-forget", "pruned", "would-prune", "kept", "listed"};

@@ -70,9 +70,9 @@ enum lh_bound {
 };
 
 /* "performed", "performed_alone", "bound", "broken" */
-const char *lh_status_name(enum lh_status s);
+const char *loghunt_status_name(enum lh_status s);
 /* "expression length", "message length", "nesting depth", ... */
-const char *lh_bound_name(enum lh_bound b);
+const char *loghunt_bound_name(enum lh_bound b);
 
 struct lh_attempt {
 	const char *path;
@@ -124,24 +124,24 @@ void loghunt_free(struct loghunt *h);
  * receives for each output byte the offset in s of the escape it came from
  * (map[len] = n).  Returns the output length. */
 #define LH_UNESCAPE_PASSES 4
-size_t lh_unescape(const char *s, size_t n, char *out, uint32_t *map);
+size_t loghunt_unescape(const char *s, size_t n, char *out, uint32_t *map);
 
 /* The timestamp of a log line (Apache/nginx "[10/Oct/2000:13:55:36 -0700]",
  * ISO 8601 "2021-12-10T08:01:02.345Z" or "2021-12-10 08:01:02,345",
  * syslog "Dec 10 08:01:02"), written to ts normalised to ISO 8601 where the
  * year is known; day receives "YYYY-MM-DD" or "--MM-DD".  False if none. */
-bool lh_line_timestamp(const char *line, size_t n, struct buf *ts, char day[11]);
+bool loghunt_line_timestamp(const char *line, size_t n, struct buf *ts, char day[11]);
 
 /* The client address of a common/combined access-log line ("IP - user [").
  * False when the line is not one. */
-bool lh_line_client(const char *line, size_t n, struct buf *client);
+bool loghunt_line_client(const char *line, size_t n, struct buf *client);
 
 /* Split a decoded "jndi:..." into protocol (lowercase), host and port. */
-void lh_jndi_target(const char *decoded, struct buf *protocol, struct buf *host, int *port);
+void loghunt_jndi_target(const char *decoded, struct buf *protocol, struct buf *host, int *port);
 
 /* The base64 command of a ".../Base64/<b64>" URL, decoded into out (at most
  * LH_PAYLOAD_MAX bytes).  False when there is none. */
-bool lh_jndi_payload(const char *decoded, struct buf *out);
+bool loghunt_jndi_payload(const char *decoded, struct buf *out);
 
 /* Counting attempts by a key (callback host, day) for the summary. */
 struct lh_count {
@@ -154,9 +154,9 @@ struct lh_tally {
 	size_t *slots;          /* open addressing: index + 1 into v, 0 = empty */
 	size_t n_slots;
 };
-void lh_tally_add(struct lh_tally *t, const char *key);
+void loghunt_tally_add(struct lh_tally *t, const char *key);
 /* Sort by count (descending), then key; adding afterwards is not allowed. */
-void lh_tally_sort(struct lh_tally *t);
-void lh_tally_free(struct lh_tally *t);
+void loghunt_tally_sort(struct lh_tally *t);
+void loghunt_tally_free(struct lh_tally *t);
 
 #endif

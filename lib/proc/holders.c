@@ -1,5 +1,5 @@
 /* holders.c - the logic around "which processes have this file open"
- * (see holders.h); the system call side is lib/win32/restartmgr.c.
+ * (see holders.h); the system call side is lib/proc/holders_win32.c.
  *
  * One session per file, so each answer belongs to exactly one file.  The
  * list is asked for twice at most per size change: first with room for

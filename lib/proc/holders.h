@@ -8,7 +8,7 @@
  * handle and reads no system handle table; what it reports comes from the
  * file system (which sessions have the file open) and the service control
  * manager (which service a process runs).  On Linux, fix and ps read
- * /proc through lib/procfs.c instead, and nothing calls this.
+ * /proc through lib/proc/procfs_linux.c instead, and nothing calls this.
  *
  * The API is behind a small table of functions shaped like the Restart
  * Manager's own calls (start, register, list with "more data", end), so the

@@ -1,9 +1,9 @@
-/* lib/win32/restartmgr.c - holders.h's system side on Windows: the Restart
+/* holders_win32.c - holders.h's system side on Windows: the Restart
  * Manager (rstrtmgr.dll).
  *
  * For one file: RmStartSession, RmRegisterResources with that file only,
  * RmGetList (which answers ERROR_MORE_DATA with the number needed when the
- * buffer is too small: lib/holders.c retries), RmEndSession.  The Restart
+ * buffer is too small: lib/proc/holders.c retries), RmEndSession.  The Restart
  * Manager finds the processes by asking the file system which sessions have
  * the file open, and the service control manager which service each runs;
  * log4scan opens no process, duplicates no handle and never enumerates the

@@ -1,6 +1,6 @@
 /* proc.h - the process view: which running JVMs have which Log4j loaded.
  *
- * Everything comes from /proc through lib/procfs.c (never process memory):
+ * Everything comes from /proc through lib/proc/procfs_linux.c (never process memory):
  *   stat     kernel threads (PF_KTHREAD) are passed over; the start time is
  *            boot time (/proc/stat btime) + starttime clock ticks
  *   exe      basename java/javaw; otherwise maps naming libjvm.so (a JVM
@@ -41,7 +41,7 @@
 
 struct proc_opts {
 	bool read_environ; /* also look at LOG4J_* and JAVA_TOOL_OPTIONS in environ */
-	/* Windows only (lib/win32/proc.c finds processes from files): the trees
+	/* Windows only (lib/proc/proc_win32.c finds processes from files): the trees
 	 * whose Log4j-bearing archives are looked up; none: the files this run's
 	 * scan found, else every fixed drive. */
 	const char *const *roots;

@@ -1,10 +1,11 @@
-/* proc.c - the process view (design in proc.h).
+/* proc_linux.c - the process view, Linux (design in proc.h).
  *
  * One pass over /proc: for each pid, stat -> kernel thread? -> exe/maps ->
  * JVM?  Only JVMs are looked at further, so a host with thousands of
  * processes costs a few small reads per process.  Scan results are cached
  * by (dev, inode) for the run, and each JVM gets its own copies of the
- * records with its pid and its path for the archive. */
+ * records with its pid and its path for the archive.  What the command
+ * line, the environment and the cgroup say is proc_cmdline_linux.c. */
 #include "proc/proc.h"
 #include "proc/proc_internal.h"
 
@@ -23,12 +24,10 @@
 #include "proc/procfs.h"
 
 #define PF_KTHREAD_FLAG 0x00200000UL
-#define TEXT_MAX (16u << 20)
 
 /* ---- small helpers --------------------------------------------------- */
 
-static void note(struct proc_jvm *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(struct proc_jvm *j, const char *fmt, ...)
+void proc_note(struct proc_jvm *j, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
 	va_list ap;
@@ -53,7 +52,7 @@ static bool alive(long pid)
 	return true;
 }
 
-static const char *base_name(const char *p)
+const char *proc_base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
 	return s ? s + 1 : p;
@@ -128,7 +127,7 @@ static void ctx_free(struct pctx *c)
 {
 	for (size_t i = 0; i < c->ncache; i++) {
 		free(c->cache[i]->path);
-		batch_free(&c->cache[i]->batch);
+		scan_batch_free(&c->cache[i]->batch);
 		free(c->cache[i]);
 	}
 	free(c->cache);
@@ -186,7 +185,7 @@ static struct cached *scan_once(struct pctx *c, long pid, const char *what, cons
 			continue;
 		e->worst = (int)f->status;
 		snprintf(e->summary, sizeof e->summary, "%s %s (%s)", component_name(f->comp),
-			 f->version[0] ? f->version : "of unknown version", status_name(f->status));
+			 f->version[0] ? f->version : "of unknown version", finding_status_name(f->status));
 	}
 	if (e->worst < 0)
 		snprintf(e->summary, sizeof e->summary, "no Log4j");
@@ -308,8 +307,8 @@ static int read_fds(long pid, struct cands *cs, struct ulongs *socks, char faile
 		if (target[0] != '/')
 			continue;
 		bool del = strip_deleted(target);
-		const char *b = base_name(target);
-		if (!archive_name(b, strlen(b)))
+		const char *b = proc_base_name(target);
+		if (!scan_archive_name(b, strlen(b)))
 			continue;
 		struct stat st;
 		bool id = procfs_stat_file(pid, what, &st) == 0;
@@ -357,15 +356,15 @@ void proc_parse_maps(char *maps, struct cands *cs, bool *libjvm)
 		if (path[0] != '/')
 			continue;
 		if (libjvm) {
-			const char *b = base_name(path);
+			const char *b = proc_base_name(path);
 			if (!strncmp(b, "libjvm.so", 9))
 				*libjvm = true;
 		}
 		if (!cs)
 			continue;
 		bool del = strip_deleted(path);
-		const char *b = base_name(path);
-		if (!archive_name(b, strlen(b)))
+		const char *b = proc_base_name(path);
+		if (!scan_archive_name(b, strlen(b)))
 			continue;
 		char what[64];
 		snprintf(what, sizeof what, "map_files/%llx-%llx", a, z);
@@ -442,7 +441,7 @@ static const struct netns *net_of(struct pctx *c, long pid)
 		   {"net/udp", "udp", false, 0x07}, {"net/udp6", "udp", true, 0x07}};
 	for (size_t i = 0; i < 4; i++) {
 		char *t;
-		if (procfs_read(pid, tab[i].file, TEXT_MAX, &t) < 0)
+		if (procfs_read(pid, tab[i].file, PROC_TEXT_MAX, &t) < 0)
 			continue;
 		proc_parse_net(ns, t, tab[i].proto, tab[i].v6, tab[i].state);
 		free(t);
@@ -473,228 +472,6 @@ static void find_listening(struct pctx *c, struct proc_jvm *j, const struct ulon
 	}
 }
 
-/* ---- command line, mitigations, identity ----------------------------- */
-
-/* Log4j matches property names by their tokens, ignoring a log4j/log4j2
- * prefix, case and separators: log4j2.formatMsgNoLookups,
- * log4j.format.msg.no.lookups and LOG4J_FORMAT_MSG_NO_LOOKUPS are one. */
-static void prop_norm(const char *key, size_t n, char *out, size_t cap)
-{
-	size_t k = 0;
-	if (n >= 5 && !strncasecmp(key, "log4j", 5)) {
-		key += 5;
-		n -= 5;
-		if (n && *key == '2') {
-			key++;
-			n--;
-		}
-	}
-	for (size_t i = 0; i < n && k + 1 < cap; i++)
-		if (isalnum((unsigned char)key[i]))
-			out[k++] = (char)tolower((unsigned char)key[i]);
-	out[k] = 0;
-}
-
-static void check_property(struct proc_jvm *j, const char *arg, const char *kv, const char *where)
-{
-	const char *eq = strchr(kv, '=');
-	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
-	const char *val = eq ? eq + 1 : "";
-	if (klen < 5 || strncasecmp(kv, "log4j", 5))
-		return;
-	char norm[128];
-	prop_norm(kv, klen, norm, sizeof norm);
-	bool t = !strcasecmp(val, "true"), f = !strcasecmp(val, "false");
-	if (!strcmp(norm, "formatmsgnolookups") && t) {
-		strv_add(&j->mitigations, &j->nmitigations, arg);
-		note(j, "%s%s is not sufficient: it does not stop CVE-2021-45046 (lookups through "
-			"Thread Context Map patterns) and Log4j before 2.10.0 ignores it",
-		     arg, where);
-	} else if (!strncmp(norm, "enablejndi", 10) && f) {
-		strv_add(&j->mitigations, &j->nmitigations, arg);
-		note(j, "%s%s only exists in Log4j 2.16.0/2.12.2 and later, which disable JNDI by default; "
-			"earlier versions ignore it",
-		     arg, where);
-	} else if (!strncmp(norm, "enablejndi", 10) && t) {
-		note(j, "%s%s re-enables JNDI in Log4j", arg, where);
-	}
-}
-
-static void check_arg(struct proc_jvm *j, const char *a, const char *where)
-{
-	if (!strncmp(a, "-D", 2)) {
-		check_property(j, a, a + 2, where);
-	} else if (!strncmp(a, "-javaagent:", 11)) {
-		char low[256];
-		size_t i = 0;
-		for (const char *p = base_name(a + 11); *p && i + 1 < sizeof low; p++)
-			low[i++] = (char)tolower((unsigned char)*p);
-		low[i] = 0;
-		if (strstr(low, "jndi-be-gone") || strstr(low, "log4jhotpatch") ||
-		    strstr(low, "log4j-jndi")) {
-			strv_add(&j->mitigations, &j->nmitigations, a);
-			note(j, "%s%s looks like a Log4Shell hot-patch agent; log4scan cannot verify what it patched",
-			     a, where);
-		}
-	}
-}
-
-/* Options of the java launcher that take the next argument. */
-static bool takes_arg(const char *a)
-{
-	static const char *const o[] = {"-cp", "-classpath", "--class-path", "-p", "--module-path",
-					"--upgrade-module-path", "--add-modules", "--limit-modules",
-					"--add-reads", "--add-exports", "--add-opens", "--patch-module",
-					"--source", "-d", "--describe-module", "--enable-native-access", NULL};
-	for (size_t i = 0; o[i]; i++)
-		if (!strcmp(a, o[i]))
-			return true;
-	return false;
-}
-
-void proc_parse_cmdline(struct proc_jvm *j, const char *cl, size_t len, const char *exe)
-{
-	const char **argv = NULL;
-	size_t argc = 0;
-	for (size_t at = 0; at < len;) {
-		argv = xrealloc(argv, (argc + 1) * sizeof *argv);
-		argv[argc++] = cl + at;
-		at += strlen(cl + at) + 1;
-	}
-	struct buf cmd = BUF_INIT;
-	bool argfile = false;
-	for (size_t i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		check_arg(j, a, "");
-		if (cmd.len)
-			continue;
-		if (!strcmp(a, "-jar") || !strcmp(a, "-m") || !strcmp(a, "--module")) {
-			if (i + 1 < argc) {
-				if (!strcmp(a, "-jar"))
-					buf_printf(&cmd, "-jar %s", argv[i + 1]);
-				else
-					buf_adds(&cmd, argv[i + 1]);
-				i++;
-			}
-			continue;
-		}
-		if (!strncmp(a, "--module=", 9)) {
-			buf_adds(&cmd, a + 9);
-			continue;
-		}
-		if (a[0] == '@') {
-			argfile = true;
-			continue;
-		}
-		if (a[0] == '-') {
-			if (takes_arg(a))
-				i++;
-			continue;
-		}
-		buf_adds(&cmd, a); /* the main class; what follows are its arguments */
-	}
-	if (argfile)
-		note(j, "arguments in @argfiles on the command line were not examined");
-	if (!cmd.len)
-		buf_adds(&cmd, argc ? argv[0] : (exe ? exe : "?"));
-	j->command = buf_detach(&cmd);
-	free(argv);
-}
-
-/* Environment (opt-in): only LOG4J_* and the JVM option variables are
- * looked at; the buffer is wiped before it is freed. */
-static void check_environ(struct proc_jvm *j)
-{
-	char *env;
-	long n = procfs_read(j->pid, "environ", TEXT_MAX, &env);
-	if (n < 0) {
-		note(j, "environment not read: %s", strerror(errno));
-		return;
-	}
-	for (long at = 0; at < n;) {
-		const char *v = env + at;
-		at += (long)strlen(v) + 1;
-		if (!strncmp(v, "LOG4J", 5)) {
-			char arg[256];
-			snprintf(arg, sizeof arg, "%s", v);
-			char *eq = strchr(arg, '=');
-			if (eq && eq - arg < 128)
-				check_property(j, arg, arg, " (environment)");
-		} else if (!strncmp(v, "JAVA_TOOL_OPTIONS=", 18) || !strncmp(v, "JDK_JAVA_OPTIONS=", 17) ||
-			   !strncmp(v, "_JAVA_OPTIONS=", 14)) {
-			char *copy = xstrdup(strchr(v, '=') + 1), *save = NULL;
-			for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
-				check_arg(j, t, " (JVM options in the environment)");
-			explicit_bzero(copy, strlen(copy));
-			free(copy);
-		}
-	}
-	explicit_bzero(env, (size_t)n);
-	free(env);
-}
-
-static bool hex_run(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
-/* docker-<id>.scope, /docker/<id>, cri-containerd-<id>, crio-<id>,
- * libpod-<id>, /kubepods/.../<id>, /lxc/<name>, lxc.payload.<name> */
-char *proc_container_id(const char *cg)
-{
-	static const struct {
-		const char *mark, *name;
-	} rt[] = {{"docker-", "docker"},  {"/docker/", "docker"}, {"cri-containerd-", "containerd"},
-		  {"crio-", "crio"},      {"libpod-", "podman"},  {"/kubepods", "kubepods"},
-		  {"/containerd/", "containerd"}};
-	for (size_t i = 0; i < sizeof rt / sizeof rt[0]; i++) {
-		const char *p = strstr(cg, rt[i].mark);
-		if (!p)
-			continue;
-		/* the first 64-hex run at or after the mark */
-		for (const char *q = p; *q && *q != '\n'; q++) {
-			if (hex_run(q, 64) && (q == cg || !isxdigit((unsigned char)q[-1]))) {
-				char *out = xmalloc(strlen(rt[i].name) + 14);
-				sprintf(out, "%s-%.12s", rt[i].name, q);
-				return out;
-			}
-		}
-	}
-	const char *p = strstr(cg, "/lxc/");
-	size_t skip = 5;
-	if (!p) {
-		p = strstr(cg, "lxc.payload.");
-		skip = 12;
-	}
-	if (p) {
-		p += skip;
-		size_t n = strcspn(p, "/\n");
-		if (n) {
-			struct buf b = BUF_INIT;
-			buf_adds(&b, "lxc-");
-			buf_add(&b, p, n);
-			return buf_detach(&b);
-		}
-	}
-	return NULL;
-}
-
-static void set_user(struct proc_jvm *j, long uid)
-{
-	struct passwd pw, *res = NULL;
-	char tmp[4096];
-	if (uid >= 0 && getpwuid_r((uid_t)uid, &pw, tmp, sizeof tmp, &res) == 0 && res)
-		j->user = xstrdup(res->pw_name);
-	else {
-		char n[32];
-		snprintf(n, sizeof n, "%ld", uid);
-		j->user = xstrdup(n);
-	}
-}
-
 /* ---- one process ----------------------------------------------------- */
 
 static void jvm_free(struct proc_jvm *j)
@@ -706,7 +483,7 @@ static void jvm_free(struct proc_jvm *j)
 	strv_free(j->jars, j->njars);
 	strv_free(j->mitigations, j->nmitigations);
 	strv_free(j->notes, j->nnotes);
-	batch_free(&j->batch);
+	scan_batch_free(&j->batch);
 }
 
 /* Look at one archive the JVM has loaded. */
@@ -759,7 +536,7 @@ static void examine(struct pctx *c, struct proc_jvm *j, const struct cand *cd, d
 			e = scan_once(c, j->pid, cd->what, cd->path);
 		if (!e) {
 			int err = errno;
-			note(j, "%s: cannot be read through /proc/%ld/%s: %s (%s)%s", cd->path, j->pid, cd->what,
+			proc_note(j, "%s: cannot be read through /proc/%ld/%s: %s (%s)%s", cd->path, j->pid, cd->what,
 			     strerror(err), errno_name(err), privilege_hint(err));
 			*incomplete = true;
 			return;
@@ -770,7 +547,7 @@ static void examine(struct pctx *c, struct proc_jvm *j, const struct cand *cd, d
 		if (e->worst > *worst)
 			*worst = e->worst;
 		if (started > 0 && (double)disk.st_mtime > started && e->worst >= 0)
-			note(j, "%s was modified in place after the JVM started; the JVM may still run "
+			proc_note(j, "%s was modified in place after the JVM started; the JVM may still run "
 				"classes loaded from the previous content (restart to be sure)",
 			     cd->path);
 		return;
@@ -780,7 +557,7 @@ static void examine(struct pctx *c, struct proc_jvm *j, const struct cand *cd, d
 	struct cached *old = scan_once(c, j->pid, cd->what, cd->path);
 	if (!old) {
 		int e = errno;
-		note(j, "%s: the loaded copy (%s on disk) cannot be read through /proc/%ld/%s: %s (%s)%s", cd->path,
+		proc_note(j, "%s: the loaded copy (%s on disk) cannot be read through /proc/%ld/%s: %s (%s)%s", cd->path,
 		     on_disk ? "replaced" : "deleted", j->pid, cd->what, strerror(e), errno_name(e),
 		     privilege_hint(e));
 		*incomplete = true;
@@ -800,16 +577,16 @@ static void examine(struct pctx *c, struct proc_jvm *j, const struct cand *cd, d
 	int now_worst = now ? now->worst : -1;
 	if (on_disk && !now) {
 		int e = errno;
-		note(j, "%s: the disk copy cannot be read: %s (%s)", cd->path, strerror(e), errno_name(e));
+		proc_note(j, "%s: the disk copy cannot be read: %s (%s)", cd->path, strerror(e), errno_name(e));
 		return;
 	}
 	if (old->worst > (now_worst < 0 ? (int)ST_SAFE : now_worst) && old->worst > (int)ST_SAFE) {
 		j->restart_required = true;
-		note(j, "restart required: the JVM runs %s from %s, which has since been %s%s", old->summary,
+		proc_note(j, "restart required: the JVM runs %s from %s, which has since been %s%s", old->summary,
 		     cd->path, on_disk ? "replaced on disk by " : "deleted from disk",
 		     on_disk ? now->summary : "");
 	} else if (old->worst >= 0) {
-		note(j, "%s was %s on disk after the JVM opened it (loaded: %s%s%s)", cd->path,
+		proc_note(j, "%s was %s on disk after the JVM opened it (loaded: %s%s%s)", cd->path,
 		     on_disk ? "replaced" : "deleted", old->summary, on_disk ? "; on disk now: " : "",
 		     on_disk ? now->summary : "");
 	}
@@ -826,10 +603,13 @@ static int cmp_listen(const void *a, const void *b)
 	return strcmp(x->addr, y->addr);
 }
 
-static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struct proc_summary *sum)
+/* What one process is, from /proc/PID/stat: its name (comm) and start
+ * time.  -1 it is gone or unreadable (counted), 0 it is not to be looked
+ * at (a kernel thread, a zombie, this process), 1 go on. */
+static int inspect_stat(struct pctx *c, long pid, struct proc_summary *sum, char comm[64],
+			unsigned long long *start)
 {
 	char *stat;
-	sum->processes++;
 	if (procfs_read(pid, "stat", 4096, &stat) < 0) {
 		if (gone(errno))
 			sum->exited++;
@@ -839,16 +619,14 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 	}
 	/* pid (comm) state ppid ... : comm may hold anything, so parse from the last ')' */
 	char *rp = strrchr(stat, ')');
-	char comm[64] = "";
 	char *lp = strchr(stat, '(');
 	if (lp && rp && rp > lp)
-		snprintf(comm, sizeof comm, "%.*s", (int)(rp - lp - 1), lp + 1);
+		snprintf(comm, 64, "%.*s", (int)(rp - lp - 1), lp + 1);
 	char state = 0;
 	unsigned long flags = 0;
-	unsigned long long start = 0;
 	if (rp)
 		sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		       &state, &flags, &start);
+		       &state, &flags, start);
 	free(stat);
 	if (flags & PF_KTHREAD_FLAG) {
 		sum->kernel_threads++;
@@ -856,17 +634,27 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 	}
 	if (state == 'Z' || state == 'X' || pid == c->self)
 		return 0;
+	return 1;
+}
 
-	char exe[4096];
+/* Is it a JVM?  Its executable is java or javaw, or it maps libjvm.so; for
+ * another user's process, whose exe cannot be read, its name or command
+ * line says java.  -1 it is gone (counted), 0 not a JVM, 1 a JVM: exe
+ * ("" when unreadable), the maps when already read (*maps, or NULL) and the
+ * command line (*cl, *cllen as procfs_read returned) are the caller's. */
+static int inspect_is_jvm(long pid, struct proc_summary *sum, const char *comm, char exe[4096], char **maps,
+			  char **cl, long *cllen)
+{
 	bool java = false, denied = false, libjvm = false;
-	char *maps = NULL;
-	if (procfs_readlink(pid, "exe", exe, sizeof exe) >= 0) {
+	*maps = NULL;
+	*cl = NULL;
+	if (procfs_readlink(pid, "exe", exe, 4096) >= 0) {
 		strip_deleted(exe);
-		const char *b = base_name(exe);
+		const char *b = proc_base_name(exe);
 		java = !strcmp(b, "java") || !strcmp(b, "javaw");
 		if (!java) {
-			if (procfs_read(pid, "maps", TEXT_MAX, &maps) >= 0) {
-				char *m = xstrdup(maps);
+			if (procfs_read(pid, "maps", PROC_TEXT_MAX, maps) >= 0) {
+				char *m = xstrdup(*maps);
 				proc_parse_maps(m, NULL, &libjvm);
 				free(m);
 				java = libjvm;
@@ -886,39 +674,47 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 	}
 
 	if (exe[0] && !java) {
-		free(maps);
+		free(*maps);
+		*maps = NULL;
 		return 0;
 	}
-	char *cl = NULL;
-	long cllen = procfs_read(pid, "cmdline", 1 << 20, &cl);
+	*cllen = procfs_read(pid, "cmdline", 1 << 20, cl);
 	if (!exe[0]) {
 		/* Another user's process: the command line is all there is to go on. */
 		java = !strcmp(comm, "java") ||
-		       (cllen > 0 && (!strcmp(base_name(cl), "java") || !strcmp(base_name(cl), "javaw")));
+		       (*cllen > 0 && (!strcmp(proc_base_name(*cl), "java") || !strcmp(proc_base_name(*cl), "javaw")));
 		if (!java) {
 			if (denied)
 				sum->denied++;
-			free(cl);
+			free(*cl);
+			*cl = NULL;
 			return 0;
 		}
 	}
 	if (!java) {
-		free(cl);
-		free(maps);
+		free(*cl);
+		free(*maps);
+		*cl = *maps = NULL;
 		return 0;
 	}
+	return 1;
+}
 
-	sum->jvms++;
-	struct proc_jvm j = {.pid = pid};
-	bool incomplete = false;
+/* Who the JVM is: its command (cmdline, taken over), user, start time,
+ * container, and with --read-environ its LOG4J_* variables.  Returns its
+ * start in seconds since the epoch (0 unknown). */
+static double inspect_identity(struct pctx *c, struct proc_jvm *j, const char *comm, const char *exe, char *cl,
+			       long cllen, unsigned long long start, bool *incomplete)
+{
+	long pid = j->pid;
 	if (cllen > 0)
-		proc_parse_cmdline(&j, cl, (size_t)cllen, exe[0] ? exe : NULL);
+		proc_parse_cmdline(j, cl, (size_t)cllen, exe[0] ? exe : NULL);
 	else
-		j.command = xstrdup(exe[0] ? exe : comm);
+		j->command = xstrdup(exe[0] ? exe : comm);
 	free(cl);
 	if (cllen < 0 && gone(errno)) {
-		note(&j, "the process exited while being inspected");
-		incomplete = true;
+		proc_note(j, "the process exited while being inspected");
+		*incomplete = true;
 	}
 
 	char *status;
@@ -929,92 +725,135 @@ static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struc
 			uid = strtol(u + 5, NULL, 10);
 		free(status);
 	}
-	set_user(&j, uid);
+	proc_set_user(j, uid);
 
 	if (c->btime > 0 && start > 0) {
 		time_t t = (time_t)(c->btime + (long long)(start / (unsigned long long)c->tck));
 		struct tm tm;
 		if (gmtime_r(&t, &tm))
-			strftime(j.start_time, sizeof j.start_time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+			strftime(j->start_time, sizeof j->start_time, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	double started = c->btime > 0 ? (double)c->btime + (double)start / (double)c->tck : 0;
 
 	char *cg;
 	if (procfs_read(pid, "cgroup", 1 << 16, &cg) >= 0) {
-		j.container = proc_container_id(cg);
+		j->container = proc_container_id(cg);
 		free(cg);
 	}
-	if (!j.container && c->self_pidns[0]) {
+	if (!j->container && c->self_pidns[0]) {
 		char ns[64];
 		unsigned long long id;
 		if (procfs_readlink(pid, "ns/pid", ns, sizeof ns) >= 0 && strcmp(ns, c->self_pidns) &&
 		    sscanf(ns, "pid:[%llu]", &id) == 1) {
 			char out[48];
 			snprintf(out, sizeof out, "pidns:%llu", id);
-			j.container = xstrdup(out);
+			j->container = xstrdup(out);
 		}
 	}
 
 	if (c->po && c->po->read_environ)
-		check_environ(&j);
+		proc_check_environ(j);
+	return started;
+}
 
-	/* What it has open and mapped.  Anything here that cannot be read
-	 * leaves the JVM "unknown", never "safe": its jars are not known. */
-	struct cands cs = {0};
-	struct ulongs socks = {0};
+/* What it has open and mapped (maps: already read, taken over, or NULL),
+ * into cs, and its sockets' inodes.  Anything here that cannot be read
+ * leaves the JVM "unknown", never "safe": its jars are not known. */
+static void inspect_files(struct proc_jvm *j, struct proc_summary *sum, char *maps, struct cands *cs,
+			  struct ulongs *socks, bool *incomplete)
+{
+	long pid = j->pid;
 	char failed[64];
-	if (read_fds(pid, &cs, &socks, failed) < 0) {
+	if (read_fds(pid, cs, socks, failed) < 0) {
 		int e = errno;
 		if (gone(e)) {
-			note(&j, "the process exited while being inspected");
+			proc_note(j, "the process exited while being inspected");
 		} else {
-			note(&j, "cannot read /proc/%ld/%s: %s (%s): its open jars and ports are unknown%s", pid,
-			     failed, strerror(e), errno_name(e), privilege_hint(e));
+			proc_note(j, "cannot read /proc/%ld/%s: %s (%s): its open jars and ports are unknown%s", pid,
+				  failed, strerror(e), errno_name(e), privilege_hint(e));
 			sum->denied++;
 		}
-		incomplete = true;
+		*incomplete = true;
 	}
-	if (!maps && procfs_read(pid, "maps", TEXT_MAX, &maps) < 0) {
+	if (!maps && procfs_read(pid, "maps", PROC_TEXT_MAX, &maps) < 0) {
 		int e = errno;
 		if (gone(e)) {
-			note(&j, "the process exited while being inspected");
+			proc_note(j, "the process exited while being inspected");
 		} else {
-			note(&j, "cannot read /proc/%ld/maps: %s (%s): its mapped jars are unknown%s", pid, strerror(e),
-			     errno_name(e), privilege_hint(e));
+			proc_note(j, "cannot read /proc/%ld/maps: %s (%s): its mapped jars are unknown%s", pid,
+				  strerror(e), errno_name(e), privilege_hint(e));
 		}
-		incomplete = true;
+		*incomplete = true;
 		maps = NULL;
 	}
 	if (maps)
-		proc_parse_maps(maps, &cs, NULL);
+		proc_parse_maps(maps, cs, NULL);
 	free(maps);
+}
 
+/* The archives it holds, scanned (once per run each), its listening
+ * sockets, and its status from them. */
+static void inspect_judge(struct pctx *c, struct proc_jvm *j, struct cands *cs, struct ulongs *socks,
+			  double started, bool incomplete)
+{
 	int worst = -1;
 	struct given g = {0};
-	for (size_t i = 0; i < cs.n; i++)
-		examine(c, &j, &cs.v[i], started, &worst, &incomplete, &g);
+	for (size_t i = 0; i < cs->n; i++)
+		examine(c, j, &cs->v[i], started, &worst, &incomplete, &g);
 	free(g.v);
-	proc_cands_free(&cs);
 
-	find_listening(c, &j, &socks);
-	free(socks.v);
-	if (j.nlistening > 1)
-		qsort(j.listening, j.nlistening, sizeof *j.listening, cmp_listen);
+	find_listening(c, j, socks);
+	if (j->nlistening > 1)
+		qsort(j->listening, j->nlistening, sizeof *j->listening, cmp_listen);
 
 	if (worst == (int)ST_VULNERABLE)
-		j.status = PST_VULNERABLE;
+		j->status = PST_VULNERABLE;
 	else if (incomplete)
-		j.status = PST_UNKNOWN;
+		j->status = PST_UNKNOWN;
 	else
-		j.status = worst < 0 ? PST_SAFE : (enum proc_status)worst;
-	if (j.status == PST_VULNERABLE && j.nlistening)
+		j->status = worst < 0 ? PST_SAFE : (enum proc_status)worst;
+}
+
+static void inspect_count(const struct proc_jvm *j, struct proc_summary *sum)
+{
+	if (j->status == PST_VULNERABLE && j->nlistening)
 		sum->exposed++;
-	sum->status[j.status]++;
-	if (j.restart_required)
+	sum->status[j->status]++;
+	if (j->restart_required)
 		sum->restart_required++;
-	for (size_t i = 0; i < j.batch.n; i++)
-		if (j.batch.rec[i].kind == REC_FINDING)
-			sum->findings[j.batch.rec[i].f.status]++;
+	for (size_t i = 0; i < j->batch.n; i++)
+		if (j->batch.rec[i].kind == REC_FINDING)
+			sum->findings[j->batch.rec[i].f.status]++;
+}
+
+/* One process: is it a JVM, who is it, what does it hold, what does that
+ * make it; one record emitted.  -1 it could not be looked at, 0 not a JVM,
+ * 1 a JVM. */
+static int inspect(struct pctx *c, long pid, proc_emit_fn emit, void *ctx, struct proc_summary *sum)
+{
+	sum->processes++;
+	char comm[64] = "";
+	unsigned long long start = 0;
+	int rc = inspect_stat(c, pid, sum, comm, &start);
+	if (rc <= 0)
+		return rc;
+	char exe[4096], *maps, *cl;
+	long cllen = -1;
+	rc = inspect_is_jvm(pid, sum, comm, exe, &maps, &cl, &cllen);
+	if (rc <= 0)
+		return rc;
+
+	sum->jvms++;
+	struct proc_jvm j = {.pid = pid};
+	bool incomplete = false;
+	double started = inspect_identity(c, &j, comm, exe, cl, cllen, start, &incomplete);
+	struct cands cs = {0};
+	struct ulongs socks = {0};
+	inspect_files(&j, sum, maps, &cs, &socks, &incomplete);
+	inspect_judge(c, &j, &cs, &socks, started, incomplete);
+	proc_cands_free(&cs);
+	free(socks.v);
+	inspect_count(&j, sum);
 	emit(ctx, &j);
 	jvm_free(&j);
 	return 1;
@@ -1047,5 +886,5 @@ int proc_scan_all(const struct rules *r, const struct scan_opts *so, const struc
 	return 0;
 }
 
-/* The records and text blocks (proc_jvm_json ...) are in lib/proc_report.c,
+/* The records and text blocks (proc_jvm_json ...) are in lib/report/proc_report.c,
  * shared with the Windows process view. */

@@ -1,4 +1,4 @@
-/* lib/win32/proc.c - proc.h on Windows: processes found from files.
+/* proc_win32.c - proc.h on Windows: processes found from files.
  *
  * Windows gives no /proc, and the usual ways to see what another process
  * has loaded (OpenProcess + module or handle enumeration, duplicating its
@@ -6,7 +6,7 @@
  * tamper protection watches for.  So the question is turned around: for
  * each archive on disk that holds Log4j (found by the ordinary scan), the
  * Restart Manager is asked which processes have that file open
- * (lib/holders.c, lib/win32/restartmgr.c).  Each such process becomes one
+ * (lib/proc/holders.c, lib/proc/holders_win32.c).  Each such process becomes one
  * "process" record - pid, command (its image name), start time, the
  * service it runs, the Log4j-bearing jars it holds - followed by the
  * findings of those jars with its pid, in the same JSON as on Linux.
@@ -137,7 +137,7 @@ int proc_scan_files(const struct holders_api *api, char **files, size_t nfiles, 
 			if (any)
 				strv_add(&j->jars, &j->njars, files[i]);
 		}
-		batch_free(&b);
+		scan_batch_free(&b);
 		holders_free(h, (size_t)nh);
 	}
 	scanner_free(sc);
@@ -158,7 +158,7 @@ int proc_scan_files(const struct holders_api *api, char **files, size_t nfiles, 
 				atomic_fetch_add(&st->findings[j->batch.rec[x].f.status], 1);
 			}
 		emit(ctx, j);
-		batch_free(&j->batch);
+		scan_batch_free(&j->batch);
 		free(j->command);
 		strv_free(j->jars, j->njars);
 		strv_free(j->notes, j->nnotes);

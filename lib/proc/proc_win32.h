@@ -1,6 +1,6 @@
-/* lib/win32/proc_win32.h - the Windows process view's core, over a
+/* proc_win32.h - the Windows process view's core, over a
  * struct holders_api rather than the system's Restart Manager, so that it
- * can run on a fake one the way tests/unit/test_holders.c runs lib/holders.c.
+ * can run on a fake one the way tests/unit/test_holders.c runs lib/proc/holders.c.
  * No unit test calls it yet: t_windows runs the whole view (`ps`) under
  * Wine, whose Restart Manager reports no holder. */
 #ifndef L4S_PROC_WIN32_H

@@ -1,4 +1,4 @@
-/* procfs.c - the single audited opener of /proc paths (see procfs.h).
+/* procfs_linux.c - the single audited opener of /proc paths (see procfs.h).
  *
  * Audit notes: every path this file builds is "/proc/" + (pid or nothing)
  * + a name that procfs_allowed() accepted, except the one reopen of an

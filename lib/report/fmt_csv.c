@@ -87,7 +87,7 @@ static void csv_finding(struct report_writer *w, const struct finding *f)
 	csv_field(&b, true, component_name(f->comp));
 	csv_field(&b, true, f->version);
 	csv_field(&b, true, f->version_source ? f->version_source : "unknown");
-	csv_field(&b, true, status_name(f->status));
+	csv_field(&b, true, finding_status_name(f->status));
 	csv_field(&b, true, f->severity ? f->severity : "none");
 	csv_cves(&b, f->cves, f->ncves);
 	csv_cves(&b, f->mitigated, f->nmitigated);

@@ -143,7 +143,7 @@ static void component(struct buf *b, const struct finding *f, size_t idx)
 	bool clean = json_cstr(b, f->path);
 	buf_adds(b, "}]},\"properties\":[");
 	bool first = true;
-	prop(b, &first, "log4scan:status", status_name(f->status));
+	prop(b, &first, "log4scan:status", finding_status_name(f->status));
 	prop(b, &first, "log4scan:version-source", f->version_source ? f->version_source : "unknown");
 	if (f->cd_sha256[0])
 		prop(b, &first, "log4scan:cd-sha256", f->cd_sha256);

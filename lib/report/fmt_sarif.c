@@ -215,7 +215,7 @@ static void sarif_finish(struct report_writer *w, const struct scan_stats *st, d
 			buf_adds(&b, "\"},\"properties\":{");
 			json_field_str(&b, false, "component", component_name(f->comp));
 			json_field_str(&b, true, "version", f->version);
-			json_field_str(&b, true, "status", status_name(f->status));
+			json_field_str(&b, true, "status", finding_status_name(f->status));
 			json_field_str(&b, true, "nestedPath", f->path);
 			if (f->fixed_in[0])
 				json_field_str(&b, true, "fixedIn", f->fixed_in);

@@ -1,6 +1,6 @@
 /* proc_report.c - the process view's output: the "process" JSON record,
  * the text block per JVM and the summary fields.  Split from proc.c so that
- * the Windows process view (lib/win32/proc.c, built on the Restart
+ * the Windows process view (lib/proc/proc_win32.c, built on the Restart
  * Manager) writes exactly the same records. */
 #include "proc/proc.h"
 

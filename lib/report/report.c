@@ -17,7 +17,7 @@ void report_finding_json(struct buf *b, const struct finding *f)
 	json_field_str(b, true, "version_source", f->version_source ? f->version_source : "unknown");
 	if (f->root)
 		json_field_str(b, true, "root", f->root); /* package root: tells relocated copies apart */
-	json_field_str(b, true, "status", status_name(f->status));
+	json_field_str(b, true, "status", finding_status_name(f->status));
 	buf_adds(b, ",\"cves\":[");
 	for (size_t i = 0; i < f->ncves; i++) {
 		if (i)

@@ -445,7 +445,7 @@ static void imgset_free(struct imgset *set)
 		struct layer *l = &set->l[i];
 		free(l->entry);
 		free(l->digest);
-		batch_free(&l->b);
+		scan_batch_free(&l->b);
 		for (size_t k = 0; k < l->nfrom; k++)
 			free(l->from[k]);
 		free(l->from);
@@ -578,7 +578,7 @@ static void emit_images(struct scanner *s, struct imgset *set, const char *path,
 				const struct scan_record *r = &l->b.rec[i];
 				if (r->kind == REC_ERROR) {
 					if (!errors_done[li])
-						batch_add_error(out, r->path, "%s", r->msg);
+						scan_batch_add_error(out, r->path, "%s", r->msg);
 					continue;
 				}
 				out->rec = xrealloc(out->rec, (out->n + 1) * sizeof *out->rec);

@@ -1,4 +1,4 @@
-/* lib/win32/notar.c - tarballs and container images on Windows: absent.
+/* notar_win32.c - tarballs and container images on Windows: absent.
  *
  * Reading tar streams and images needs libarchive and jansson, which are not
  * built for mingw-w64 in Debian.  On Windows no file is taken for a tarball:

@@ -8,8 +8,10 @@
  * of the nested archives being followed detects an archive that contains
  * itself.  A watcher (scan_watch, scan.h) may follow the descent: fix plans
  * its rewrites by watching it, so it reads what scan reads, with the same
- * budgets. */
+ * budgets.  The entry points are scan_top.c, exploded directories
+ * scan_dir.c, the archive's SHA-256 scan_hash.c (scan_internal.h). */
 #include "scan/scan.h"
+#include "scan/scan_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,36 +33,8 @@
 #include "scan/tarscan.h"
 #include "util/longpath.h"
 
-struct scanner {
-	const struct rules *rules;
-	const struct scan_opts *o;
-	struct scan_stats *st;
-	struct libdeflate_decompressor *d;
-	uint64_t inflated; /* for the current top-level file */
-	uint64_t cap;      /* ceiling on `inflated` for the subtree being scanned */
-	bool abandoned;    /* that subtree ran out of its share */
-	bool total_hit;    /* a read was refused for --max-inflate-total */
-	struct classroots *roots;
-	const struct scan_watch *watch; /* fix's planner, following the descent */
-	const struct scan_nest *nest;   /* where the next zip opened sits (follow_child) */
-};
 
 const char scan_budget_msg[] = "inflation budget exhausted (--max-inflate)";
-
-void scan_opts_default(struct scan_opts *o)
-{
-	o->max_depth = 16;
-	o->max_nested_bytes = 32ULL << 20;
-	o->max_file_inflate = 1024ULL << 20;
-	o->max_scan_inflate = 64ULL << 30;
-	o->max_class_bytes = 4ULL << 20;
-	o->max_cd_bytes = 256ULL << 20;
-	o->max_entries = 4000000;
-	o->max_dir_classes = 500000;
-	o->max_hash_bytes = 1ULL << 30;
-	o->bytecode_only = false;
-	o->sha256 = SHA_AFFECTED;
-}
 
 struct scanner *scanner_new(const struct rules *r, const struct scan_opts *o, struct scan_stats *st)
 {
@@ -94,7 +68,7 @@ static struct scan_record *batch_new(struct scan_batch *b)
 	return r;
 }
 
-void batch_add_error(struct scan_batch *b, const char *path, const char *fmt, ...)
+void scan_batch_add_error(struct scan_batch *b, const char *path, const char *fmt, ...)
 {
 	struct scan_record *r = batch_new(b);
 	r->kind = REC_ERROR;
@@ -107,7 +81,7 @@ void batch_add_error(struct scan_batch *b, const char *path, const char *fmt, ..
 	r->msg = buf_detach(&m);
 }
 
-void batch_free(struct scan_batch *b)
+void scan_batch_free(struct scan_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		if (b->rec[i].kind == REC_FINDING)
@@ -128,17 +102,17 @@ void scanner_error(struct scanner *s, struct scan_batch *b, const char *path, co
 	buf_vprintf(&m, fmt, ap);
 	va_end(ap);
 	atomic_fetch_add(&s->st->errors, 1);
-	batch_add_error(b, path, "%s", buf_cstr(&m));
+	scan_batch_add_error(b, path, "%s", buf_cstr(&m));
 	buf_free(&m);
 }
 
-static void count_error(struct scanner *s, struct scan_batch *b, const char *path, const char *msg)
+void scan_count_error(struct scanner *s, struct scan_batch *b, const char *path, const char *msg)
 {
 	atomic_fetch_add(&s->st->errors, 1);
-	batch_add_error(b, path, "%s", msg);
+	scan_batch_add_error(b, path, "%s", msg);
 }
 
-bool archive_name(const char *name, size_t len)
+bool scan_archive_name(const char *name, size_t len)
 {
 	/* Called for every entry of every central directory: most names end in
 	 * ".class", so the dot is checked before any comparison. */
@@ -159,7 +133,7 @@ bool archive_name(const char *name, size_t len)
 
 /* Append an entry name to a display path; a NUL inside a stored name (which
  * no filesystem allows) is shown as "\0" rather than cutting the string. */
-static void join_entry(struct buf *p, const char *sep, const char *name, size_t len)
+void scan_join_entry(struct buf *p, const char *sep, const char *name, size_t len)
 {
 	buf_adds(p, sep);
 	for (size_t i = 0; i < len; i++) {
@@ -170,159 +144,9 @@ static void join_entry(struct buf *p, const char *sep, const char *name, size_t 
 	}
 }
 
-void path_join(struct buf *p, const char *name, size_t len)
+void scan_path_join(struct buf *p, const char *name, size_t len)
 {
-	join_entry(p, "!/", name, len);
-}
-
-const char *sha_policy_name(enum sha_policy p)
-{
-	return p == SHA_ALL ? "all" : p == SHA_NONE ? "none" : "affected";
-}
-
-bool sha_policy_parse(const char *s, enum sha_policy *p)
-{
-	static const enum sha_policy v[] = {SHA_AFFECTED, SHA_ALL, SHA_NONE};
-	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-		if (!strcmp(s, sha_policy_name(v[i]))) {
-			*p = v[i];
-			return true;
-		}
-	return false;
-}
-
-/* The holes of [off, off + size) of fd (SEEK_DATA/SEEK_HOLE; a file system
- * without them has none), as alternating data and hole extents: calls
- * fn(at, len, hole) in order; stops early when fn returns false. */
-static bool extents(int fd, uint64_t off, uint64_t size, bool (*fn)(void *, uint64_t, uint64_t, bool),
-		    void *ctx)
-{
-#if !defined(SEEK_DATA) || !defined(SEEK_HOLE)
-	/* (Windows: no SEEK_DATA; a sparse file's holes are read as zeros, and
-	 * --max-hash-size bounds the hashing) */
-	return fn(ctx, off, size, false);
-#else
-	uint64_t end = off + size;
-	for (uint64_t at = off; at < end;) {
-		off_t d = lseek(fd, (off_t)at, SEEK_DATA);
-		uint64_t data = d < 0 ? (errno == ENXIO ? end : at) : (uint64_t)d;
-		if (data > end)
-			data = end;
-		if (data > at && !fn(ctx, at, data - at, true))
-			return false;
-		if (data >= end)
-			break;
-		off_t h = d < 0 ? (off_t)end : lseek(fd, (off_t)data, SEEK_HOLE);
-		uint64_t hole = h < 0 || (uint64_t)h > end ? end : (uint64_t)h;
-		if (hole <= data)
-			hole = end; /* the file changed under us: the rest as data */
-		if (!fn(ctx, data, hole - data, false))
-			return false;
-		at = hole;
-	}
-	return true;
-#endif
-}
-
-static bool count_holes(void *ctx, uint64_t at, uint64_t len, bool hole)
-{
-	(void)at;
-	if (hole)
-		*(uint64_t *)ctx += len;
-	return true;
-}
-
-struct hash_walk {
-	struct sha256_ctx c;
-	const struct zsrc *src;
-	unsigned char *b;   /* 1 MiB; all zeros while a hole is hashed */
-};
-
-static bool hash_extent(void *ctx, uint64_t at, uint64_t len, bool hole)
-{
-	struct hash_walk *w = ctx;
-	if (hole)
-		memset(w->b, 0, 1 << 20);
-	for (uint64_t done = 0; done < len;) {
-		size_t n = len - done < (1 << 20) ? (size_t)(len - done) : (1 << 20);
-		if (!hole && zsrc_read(w->src, w->b, n, at - w->src->off + done) < 0)
-			return false;
-		sha256_update(&w->c, n, w->b);
-		done += n;
-	}
-	return true;
-}
-
-/* The SHA-256 of an archive's bytes into out, or "" and the reason in why
- * when it is past a bound: larger than --max-hash-size, or a sparse file
- * whose holes add up to more than SCAN_MAX_HASH_HOLES (they would be hashed
- * as zeros: seconds of CPU for a file that takes no disk).  The holes of a
- * smaller one are not read, only hashed. */
-static void sha256_source(const struct scanner *s, const struct zsrc *src, char out[65], struct buf *why)
-{
-	struct hash_walk w;
-	unsigned char d[32];
-	out[0] = 0;
-	uint64_t holes = 0;
-	if (!src->mem)
-		extents(src->fd, src->off, src->size, count_holes, &holes);
-	if (holes > SCAN_MAX_HASH_HOLES) {
-		buf_printf(why, "not hashed: a sparse file, %llu MiB of its %llu MiB are holes (more than %llu MiB)",
-			   (unsigned long long)(holes >> 20), (unsigned long long)(src->size >> 20),
-			   (unsigned long long)(SCAN_MAX_HASH_HOLES >> 20));
-		return;
-	}
-	if (src->size > s->o->max_hash_bytes) {
-		buf_printf(why, "not hashed: %llu MiB, more than --max-hash-size (%llu MiB)",
-			   (unsigned long long)(src->size >> 20), (unsigned long long)(s->o->max_hash_bytes >> 20));
-		return;
-	}
-	sha256_init(&w.c);
-	if (src->mem) {
-		sha256_update(&w.c, (size_t)src->size, src->mem);
-	} else {
-		w.src = src;
-		w.b = xmalloc(1 << 20);
-		bool ok = extents(src->fd, src->off, src->size, hash_extent, &w);
-		free(w.b);
-		if (!ok) {
-			buf_printf(why, "not hashed: read error: %s", strerror(errno));
-			return;
-		}
-		/* The one place a large file is read whole (only when it holds a
-		 * finding): do not leave it in the page cache at the expense of
-		 * the host's own working set.  Pages the JVM has mapped stay. */
-		if (src->size > (64u << 20) && src->off == 0)
-			posix_fadvise(src->fd, 0, 0, POSIX_FADV_DONTNEED);
-	}
-	sha256_digest(&w.c, 32, d);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
-bool scan_wants_hash(const struct scanner *s, const struct scan_batch *out, size_t n)
-{
-	if (s->o->sha256 == SHA_NONE || !n)
-		return false;
-	if (s->o->sha256 == SHA_ALL)
-		return true;
-	for (size_t i = out->n - n; i < out->n; i++)
-		if (out->rec[i].kind == REC_FINDING && out->rec[i].f.status != ST_SAFE)
-			return true;
-	return false;
-}
-
-/* Give the last n records of out (one archive's findings) its hash, or
- * the reason it has none. */
-static void set_hash(struct scan_batch *out, size_t n, const char *sha, const char *why)
-{
-	for (size_t i = out->n - n; i < out->n; i++) {
-		if (out->rec[i].kind != REC_FINDING)
-			continue;
-		snprintf(out->rec[i].f.sha256, sizeof out->rec[i].f.sha256, "%s", sha);
-		if (why && *why && !out->rec[i].f.hash_note)
-			out->rec[i].f.hash_note = xstrdup(why);
-	}
+	scan_join_entry(p, "!/", name, len);
 }
 
 struct zip_view {
@@ -347,42 +171,6 @@ static const char *zv_name(void *ctx, size_t i, size_t *len)
  * directory does (tarscan.c).  A subtree that runs out of its share is
  * abandoned: nothing more is read in it and one error record names it, so
  * a bomb costs its share and hides none of its siblings. */
-
-static uint64_t scan_left(const struct scanner *s)
-{
-	uint64_t done = atomic_load(&s->st->inflated);
-	return s->o->max_scan_inflate > done ? s->o->max_scan_inflate - done : 0;
-}
-
-static uint64_t inflate_left(const struct scanner *s)
-{
-	uint64_t sub = s->cap > s->inflated ? s->cap - s->inflated : 0, scan = scan_left(s);
-	return sub < scan ? sub : scan;
-}
-
-/* A read of n more bytes is refused: the subtree is abandoned, and when it
- * is the scan-wide total that refuses, the scan says so (and fix, which
- * reads through the same budget, knows its view is incomplete). */
-static void refuse(struct scanner *s, uint64_t n)
-{
-	s->abandoned = true;
-	if (n > scan_left(s))
-		s->total_hit = true;
-}
-
-static void inflate_charge(struct scanner *s, uint64_t n)
-{
-	s->inflated += n;
-	atomic_fetch_add(&s->st->inflated, n);
-}
-
-static void budget_start(struct scanner *s)
-{
-	s->inflated = 0;
-	s->cap = s->o->max_file_inflate;
-	s->abandoned = false;
-	s->total_hit = false;
-}
 
 void scanner_share_begin(struct scanner *s, uint64_t share, bool fresh, struct budget_frame *saved)
 {
@@ -412,7 +200,7 @@ bool scanner_share_end(struct scanner *s, const struct budget_frame *saved, stru
 	return true;
 }
 
-static void budget_finish(struct scanner *s, struct scan_batch *out, const char *path)
+void scan_budget_finish(struct scanner *s, struct scan_batch *out, const char *path)
 {
 	struct budget_frame top = {s->o->max_file_inflate, false, s->o->max_file_inflate};
 	scanner_share_end(s, &top, out, path);
@@ -423,22 +211,17 @@ static bool zv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 {
 	struct zip_view *v = ctx;
 	const struct zip_entry *e = &v->z->entries[i];
-	if (e->usize > inflate_left(v->s)) {
-		refuse(v->s, e->usize);
+	if (e->usize > scan_budget_left(v->s)) {
+		scan_budget_refuse(v->s, e->usize);
 		buf_adds(err, scan_budget_msg);
 		return false;
 	}
 	if (!zip_read(v->z, e, max, v->s->d, out, len, err))
 		return false;
-	inflate_charge(v->s, *len);
+	scan_budget_charge(v->s, *len);
 	return true;
 }
 
-struct chain {
-	const struct chain *up;
-	uint32_t crc;
-	uint64_t size;
-};
 
 /* Is this nested archive one of the archives already being followed (same
  * CRC and size)?  Then it contains itself, like the quine r.zip. */
@@ -450,8 +233,8 @@ static bool contains_itself(const struct chain *chain, uint32_t crc, uint64_t si
 	return false;
 }
 
-static void emit_findings(struct scanner *s, struct detect_result *res, const char *path,
-			  const struct arch_ident *id, struct scan_batch *out)
+void scan_emit_findings(struct scanner *s, struct detect_result *res, const char *path,
+			const struct arch_ident *id, struct scan_batch *out)
 {
 	char cd[65] = "";
 	if (res->nfindings && id && id->cd)
@@ -469,8 +252,8 @@ static void emit_findings(struct scanner *s, struct detect_result *res, const ch
 	if (id && id->src && scan_wants_hash(s, out, res->nfindings)) {
 		char sha[65];
 		struct buf why = BUF_INIT;
-		sha256_source(s, id->src, sha, &why);
-		set_hash(out, res->nfindings, sha, buf_cstr(&why));
+		scan_hash_source(s, id->src, sha, &why);
+		scan_hash_set(out, res->nfindings, sha, buf_cstr(&why));
 		buf_free(&why);
 	}
 	/* ownership of the findings moved into the batch */
@@ -479,14 +262,6 @@ static void emit_findings(struct scanner *s, struct detect_result *res, const ch
 	res->nfindings = 0;
 }
 
-/* How an archive is opened: `loud` reports a broken end record (a name or
- * a local header said archive); `quick` looks for the end record in the
- * last ZIP_TAIL_FIRST bytes only (a file nothing says is an archive). */
-enum open_mode { OPEN_LOUD, OPEN_QUIET, OPEN_QUICK };
-
-static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct buf *path,
-				    int depth, const struct chain *chain, enum open_mode mode,
-				    struct scan_batch *out);
 
 /* An archive OpenJDK 17 refuses for one entry's fields, whose other
  * entries still reach JVMs (zip.h): scanned, and the refusal reported
@@ -497,13 +272,13 @@ static void report_refusal(struct scanner *s, struct scan_batch *out, const char
 	struct buf m = BUF_INIT;
 	buf_printf(&m, "OpenJDK 17 refuses to open this archive (%s); other readers still read "
 		       "its entries, so it was scanned as they read it", why);
-	count_error(s, out, path, buf_cstr(&m));
+	scan_count_error(s, out, path, buf_cstr(&m));
 	buf_free(&m);
 }
 
 static void not_a_zip(struct scanner *s, struct scan_batch *out, const char *path)
 {
-	count_error(s, out, path, "not a readable zip (no end-of-central-directory record)");
+	scan_count_error(s, out, path, "not a readable zip (no end-of-central-directory record)");
 }
 
 /* ---- what a nested archive is: its name, then its first bytes */
@@ -540,13 +315,13 @@ static bool worth_sniffing(const char *name, size_t len, uint64_t usize)
 
 static bool never_archive(const char *name, size_t len)
 {
-	return !len || name[len - 1] == '/' || class_stem(name, len);
+	return !len || name[len - 1] == '/' || detect_class_stem(name, len);
 }
 
 static bool classify(struct child *c, const char *name, size_t len, const unsigned char *head,
 		     size_t hn, uint64_t usize)
 {
-	c->zname = archive_name(name, len);
+	c->zname = scan_archive_name(name, len);
 	c->tname = !c->zname && tar_name(name, len);
 	c->kind = head ? sniff(head, hn, usize) : SNIFF_NONE;
 	/* a .gz of a text file is no tarball: told from its head, not read */
@@ -564,7 +339,7 @@ static bool zip_child(const struct zip *z, size_t i, struct child *c)
 	c->size = e->csize;
 	/* most entries are classes: told apart before any name table is tried */
 	if (never_archive(e->name, e->name_len) ||
-	    (!worth_sniffing(e->name, e->name_len, e->usize) && !archive_name(e->name, e->name_len) &&
+	    (!worth_sniffing(e->name, e->name_len, e->usize) && !scan_archive_name(e->name, e->name_len) &&
 	     !tar_name(e->name, e->name_len)))
 		return false;
 	bool got = zentry_head(z, e, head, sizeof head, &hn);
@@ -651,7 +426,7 @@ struct stream_view {
 static bool stream_want(const char *name, size_t len, uint64_t *max, void *ctx)
 {
 	struct stream_view *v = ctx;
-	if (archive_name(name, len) || tar_name(name, len)) {
+	if (scan_archive_name(name, len) || tar_name(name, len)) {
 		*max = STREAM_NEST;
 		return true;
 	}
@@ -768,7 +543,7 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 static void nest_mem(struct scanner *s, struct replay *rp, uint64_t usize, const struct child *k, uint32_t crc,
 		     struct stream_view *v, struct scan_batch *out)
 {
-	if (usize > inflate_left(s)) {
+	if (usize > scan_budget_left(s)) {
 		s->abandoned = true;
 		return;
 	}
@@ -781,7 +556,7 @@ static void nest_mem(struct scanner *s, struct replay *rp, uint64_t usize, const
 			break;
 		got += (size_t)n;
 	}
-	inflate_charge(s, got);
+	scan_budget_charge(s, got);
 	if (got == usize) /* else the entry's data failed: zipstream records why */
 		follow_mem(s, mem, got, k, crc, v->path, v->depth + 1, v->chain, out);
 	free(mem);
@@ -793,7 +568,7 @@ static void *nest_open(void *ctx, const char *name, size_t nlen, uint32_t crc, u
 	struct stream_view *v = ctx;
 	struct scanner *s = v->s;
 	*spent = 0;
-	if (!archive_name(name, nlen) && !tar_name(name, nlen) && usize < SNIFF_MIN)
+	if (!scan_archive_name(name, nlen) && !tar_name(name, nlen) && usize < SNIFF_MIN)
 		return NULL;
 	unsigned char head[SNIFF_HEAD];
 	size_t hn = 0;
@@ -813,26 +588,26 @@ static void *nest_open(void *ctx, const char *name, size_t nlen, uint32_t crc, u
 	t->name = xstrndup(name, nlen);
 	t->nlen = nlen;
 	if (used > v->charged) { /* the streamed archive's own bytes so far */
-		inflate_charge(s, used - v->charged);
+		scan_budget_charge(s, used - v->charged);
 		v->charged = used;
 	}
 	uint64_t before = s->inflated;
 	size_t plen = v->path->len;
-	path_join(v->path, name, nlen);
+	scan_path_join(v->path, name, nlen);
 	const char *p = buf_cstr(v->path);
 	bool tar = child_tar(&k), loud = child_loud(&k) || tar;
 	if (usize != UINT64_MAX && contains_itself(v->chain, crc, usize)) {
-		count_error(s, &t->batch, p, "archive contains itself (recursive zip); not followed");
+		scan_count_error(s, &t->batch, p, "archive contains itself (recursive zip); not followed");
 	} else if (v->depth + 1 > s->o->max_depth) {
 		if (loud)
-			count_error(s, &t->batch, p, "nested deeper than --max-depth; not followed");
+			scan_count_error(s, &t->batch, p, "nested deeper than --max-depth; not followed");
 	} else {
 		struct budget_frame f;
-		scanner_share_begin(s, inflate_left(s) / 2, false, &f);
+		scanner_share_begin(s, scan_budget_left(s) / 2, false, &f);
 		struct replay rp = {head, hn, 0, rd, rctx, 0};
 		if (tar) {
 			tar_scan_reader(s, replay_read, &rp, p, v->depth + 1, k.tname, &t->batch);
-			inflate_charge(s, rp.n);
+			scan_budget_charge(s, rp.n);
 		} else if (usize <= s->o->max_nested_bytes) {
 			nest_mem(s, &rp, usize, &k, crc, v, &t->batch);
 		} else {
@@ -854,7 +629,7 @@ static void nest_drop(void *ctx, void *token)
 	for (size_t i = 0; i < t->batch.n; i++)
 		if (t->batch.rec[i].kind == REC_ERROR)
 			atomic_fetch_sub(&v->s->st->errors, 1);
-	batch_free(&t->batch);
+	scan_batch_free(&t->batch);
 	free(t->name);
 	free(t);
 }
@@ -867,8 +642,8 @@ static void nest_commit(struct stream_view *v, struct nest_token *t, const char 
 	struct buf from = BUF_INIT, to = BUF_INIT;
 	buf_adds(&from, buf_cstr(v->path));
 	buf_adds(&to, buf_cstr(v->path));
-	path_join(&from, t->name, t->nlen);
-	path_join(&to, name, nlen);
+	scan_path_join(&from, t->name, t->nlen);
+	scan_path_join(&to, name, nlen);
 	bool same = from.len == to.len && !memcmp(from.data, to.data, from.len);
 	for (size_t i = 0; i < t->batch.n; i++) {
 		struct scan_record *r = batch_new(out);
@@ -896,7 +671,7 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 	struct buf err = BUF_INIT;
 	struct stream_view v = {s, &r, path, depth, chain, 0};
 	struct stream_nest nest = {nest_open, nest_drop, &v, s->o->max_nested_bytes};
-	uint64_t budget = inflate_left(s);
+	uint64_t budget = scan_budget_left(s);
 	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
 	bool once = src->rd != NULL;
 	/* the entries that count are the central directory's (zipstream.h); when
@@ -904,11 +679,11 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 	 * what the local headers show */
 	bool ok = stream_run(src, budget, &lim, once && s->o->sha256 != SHA_NONE, stream_want, &v, &nest, &r, &err);
 	if (r.bytes > v.charged)
-		inflate_charge(s, r.bytes - v.charged);
+		scan_budget_charge(s, r.bytes - v.charged);
 	if (!ok && r.bytes + r.spent > budget)
-		s->abandoned = true, s->total_hit |= !scan_left(s); /* reported once, by whoever gave the share */
+		s->abandoned = true, s->total_hit |= !scan_budget_total_left(s); /* reported once, by whoever gave the share */
 	else if (!ok && (loud || r.n))
-		count_error(s, out, buf_cstr(path), buf_cstr(&err));
+		scan_count_error(s, out, buf_cstr(path), buf_cstr(&err));
 	else if (r.refused[0])
 		report_refusal(s, out, buf_cstr(path), r.refused);
 	buf_free(&err);
@@ -927,9 +702,9 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 		bool hok = once ? (h = r, true)
 				: stream_run(src, budget, &lim, true, stream_nothing, NULL, NULL, &h, &herr);
 		if (hok)
-			set_hash(out, found, h.sha256, NULL);
+			scan_hash_set(out, found, h.sha256, NULL);
 		if (!once)
-			stream_result_free(&h);
+			zipstream_result_free(&h);
 		buf_free(&herr);
 	}
 
@@ -946,7 +721,7 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 	 * the errors of the others */
 	size_t plen = path->len, left = 0;
 	for (size_t i = 0; i < r.n; i++)
-		left += r.entries[i].data && (archive_name(r.entries[i].name, r.entries[i].name_len) ||
+		left += r.entries[i].data && (scan_archive_name(r.entries[i].name, r.entries[i].name_len) ||
 					      tar_name(r.entries[i].name, r.entries[i].name_len));
 	struct abandoned ab = {0, left, 0, BUF_INIT};
 	for (size_t i = 0; i < r.n && !s->abandoned; i++) {
@@ -956,16 +731,16 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 		    !classify(&k, se->name, se->name_len, se->data, se->len < SNIFF_HEAD ? se->len : SNIFF_HEAD,
 			      se->usize))
 			continue;
-		path_join(path, se->name, se->name_len);
+		scan_path_join(path, se->name, se->name_len);
 		if (contains_itself(chain, se->crc, se->usize)) {
-			count_error(s, out, buf_cstr(path), "archive contains itself (recursive zip); not followed");
+			scan_count_error(s, out, buf_cstr(path), "archive contains itself (recursive zip); not followed");
 		} else if (se->error) {
-			count_error(s, out, buf_cstr(path), se->error);
+			scan_count_error(s, out, buf_cstr(path), se->error);
 		} else if (depth + 1 > s->o->max_depth) {
-			count_error(s, out, buf_cstr(path), "nested deeper than --max-depth; not followed");
+			scan_count_error(s, out, buf_cstr(path), "nested deeper than --max-depth; not followed");
 		} else if (se->data) {
 			struct budget_frame f;
-			scanner_share_begin(s, inflate_left(s) / (left ? left : 1), false, &f);
+			scanner_share_begin(s, scan_budget_left(s) / (left ? left : 1), false, &f);
 			left -= left > 0;
 			follow_mem(s, se->data, se->len, &k, se->crc, path, depth + 1, chain, out);
 			if (scanner_share_end(s, &f, NULL, NULL))
@@ -975,7 +750,7 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 		path->data[plen] = 0;
 	}
 	abandoned_report(s, out, buf_cstr(path), &ab);
-	stream_result_free(&r);
+	zipstream_result_free(&r);
 }
 
 void scan_stream_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth,
@@ -995,16 +770,16 @@ static void follow_tar(struct scanner *s, const struct zip *z, const struct zip_
 		       const struct child *c, const char *path, int depth, struct scan_batch *out)
 {
 	struct buf err = BUF_INIT;
-	uint64_t left = inflate_left(s);
+	uint64_t left = scan_budget_left(s);
 	struct zentry *r = zentry_open(z, e, e->usize < left ? e->usize : left, &err);
 	if (!r) {
 		if (c->tname)
-			count_error(s, out, path, buf_cstr(&err));
+			scan_count_error(s, out, path, buf_cstr(&err));
 	} else {
 		tar_scan_reader(s, zentry_read, r, path, depth, c->tname, out);
-		inflate_charge(s, e->method == 8 ? zentry_produced(r) : 0);
+		scan_budget_charge(s, e->method == 8 ? zentry_produced(r) : 0);
 		if (zentry_over_budget(r) && left <= e->usize)
-			refuse(s, e->usize);
+			scan_budget_refuse(s, e->usize);
 		zentry_close(r);
 	}
 	buf_free(&err);
@@ -1018,12 +793,12 @@ static void follow_child(struct scanner *s, const struct zsrc *src, struct zip *
 	const char *p = buf_cstr(path);
 	bool loud = child_loud(c) || child_tar(c);
 	if (contains_itself(chain, e->crc, e->usize)) {
-		count_error(s, out, p, "archive contains itself (recursive zip); not followed");
+		scan_count_error(s, out, p, "archive contains itself (recursive zip); not followed");
 		return;
 	}
 	if (depth + 1 > s->o->max_depth) {
 		if (loud)
-			count_error(s, out, p, "nested deeper than --max-depth; not followed");
+			scan_count_error(s, out, p, "nested deeper than --max-depth; not followed");
 		return;
 	}
 	if (child_tar(c)) {
@@ -1041,7 +816,7 @@ static void follow_child(struct scanner *s, const struct zsrc *src, struct zip *
 		uint64_t off;
 		if (!zip_data_offset(z, e, &off, &why)) {
 			if (loud)
-				count_error(s, out, p, buf_cstr(&why));
+				scan_count_error(s, out, p, buf_cstr(&why));
 			scan_passed(s, p, buf_cstr(&why));
 		} else {
 			s->nest = &at;
@@ -1067,7 +842,7 @@ static void follow_child(struct scanner *s, const struct zsrc *src, struct zip *
 		free(mem);
 	} else {
 		if (loud && !s->abandoned)
-			count_error(s, out, p, buf_cstr(&why));
+			scan_count_error(s, out, p, buf_cstr(&why));
 		scan_passed(s, p, buf_cstr(&why));
 	}
 	buf_free(&why);
@@ -1141,9 +916,9 @@ static void scan_children(struct scanner *s, const struct zsrc *src, struct zip 
 	struct abandoned ab = {0, n, 0, BUF_INIT};
 	for (size_t k = 0; k < n && !s->abandoned; k++) {
 		const struct zip_entry *e = &z->entries[kids[k].i];
-		path_join(path, e->name, e->name_len);
+		scan_path_join(path, e->name, e->name_len);
 		struct budget_frame f;
-		scanner_share_begin(s, inflate_left(s) / (n - k), false, &f);
+		scanner_share_begin(s, scan_budget_left(s) / (n - k), false, &f);
 		follow_child(s, src, z, view, &kids[k], path, depth, chain, out);
 		if (scanner_share_end(s, &f, NULL, NULL))
 			abandoned_note(&ab, &f, path);
@@ -1154,9 +929,9 @@ static void scan_children(struct scanner *s, const struct zsrc *src, struct zip 
 	free(kids);
 }
 
-static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct buf *path,
-				    int depth, const struct chain *chain, enum open_mode mode,
-				    struct scan_batch *out)
+enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct buf *path,
+			     int depth, const struct chain *chain, enum open_mode mode,
+			     struct scan_batch *out)
 {
 	const struct scan_nest *at = s->nest;
 	s->nest = NULL;
@@ -1165,7 +940,7 @@ static enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, s
 	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
 	enum zip_status st = zip_open_quick(&z, src, &lim, mode == OPEN_QUICK, &err);
 	if (st == ZIP_BAD && mode == OPEN_LOUD)
-		count_error(s, out, buf_cstr(path), buf_cstr(&err));
+		scan_count_error(s, out, buf_cstr(path), buf_cstr(&err));
 	buf_free(&err);
 	if (st != ZIP_OK)
 		return st;
@@ -1197,349 +972,4 @@ void scanner_watch(struct scanner *s, const struct scan_watch *w)
 bool scanner_total_exhausted(const struct scanner *s)
 {
 	return s->total_hit;
-}
-
-/* ---- top level */
-
-/* A file that is a tarball may be a zip as well: a self-extracting
- * installer (a tar.gz, then a jar the JVM loads from the tail) is scanned
- * both ways.  A plain tar whose last member is a jar also ends in that
- * jar's end record (`java -cp x.tar` loads from it), but that zip is the
- * member, reported already at its own path: its local headers start right
- * after a tar header block. */
-static bool zip_is_tar_member(const struct zsrc *src, const struct zip_limits *lim)
-{
-	struct zip z;
-	struct buf err = BUF_INIT;
-	bool member = true; /* no readable zip: nothing more to scan */
-	if (zip_open_quick(&z, src, lim, false, &err) == ZIP_OK) {
-		uint64_t start = UINT64_MAX;
-		for (size_t i = 0; i < z.nentries; i++)
-			if (z.entries[i].local_off < start)
-				start = z.entries[i].local_off;
-		unsigned char h[512];
-		member = z.nentries == 0 ||
-			 (start >= 512 && start != UINT64_MAX && zsrc_read(src, h, 512, start - 512) == 0 &&
-			  tar_header_block(h));
-		zip_close(&z);
-	}
-	buf_free(&err);
-	return member;
-}
-
-static void scan_top(struct scanner *s, const struct zsrc *src, const unsigned char *head, size_t hn,
-		     const char *path, bool named_archive, bool is_tar, struct scan_batch *out)
-{
-	enum sniff_kind k = sniff(head, hn, src->size);
-	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
-	if (is_tar && zip_is_tar_member(src, &lim))
-		return;
-	enum open_mode mode = named_archive && !is_tar ? OPEN_LOUD
-			      : is_tar || sniff_zip_behind(k) ? OPEN_QUIET
-							      : OPEN_QUICK;
-	struct buf p = BUF_INIT;
-	buf_adds(&p, path);
-	if (scan_archive(s, src, &p, 0, NULL, mode, out) == ZIP_NOT_ZIP && mode == OPEN_LOUD)
-		count_error(s, out, path, "not a zip archive (no end-of-central-directory record)");
-	buf_free(&p);
-}
-
-void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path, bool named_archive,
-	     struct scan_batch *out)
-{
-	atomic_fetch_add(&s->st->files, 1);
-	atomic_fetch_add(&s->st->bytes, (unsigned long long)st->st_size);
-	budget_start(s);
-	/* A tarball (plain or compressed) is told by its first bytes, and is
-	 * read as one before the zip reader looks at its tail. */
-	/* A file no longer than a head and a tail is read whole in one pread
-	 * and scanned from memory: one system call instead of two. */
-	unsigned char head[SNIFF_HEAD + ZIP_TAIL_FIRST];
-	bool whole = st->st_size <= (off_t)sizeof head;
-	ssize_t got = pread(fd, head, whole ? sizeof head : SNIFF_HEAD, 0);
-	if (got < 0)
-		got = 0;
-	whole = whole && got == st->st_size;
-	size_t hn = (size_t)got < SNIFF_HEAD ? (size_t)got : SNIFF_HEAD;
-	bool is_tar = tar_probe(head, hn) && tar_scan_fd(s, fd, head, hn, path, out);
-	struct zsrc src = {.fd = whole ? -1 : fd, .mem = whole ? head : NULL, .off = 0, .size = (uint64_t)st->st_size};
-	scan_top(s, &src, head, hn, path, named_archive, is_tar, out);
-	budget_finish(s, out, path);
-}
-
-void scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
-	      bool named_archive, struct scan_batch *out)
-{
-	atomic_fetch_add(&s->st->files, 1);
-	atomic_fetch_add(&s->st->bytes, (unsigned long long)len);
-	budget_start(s);
-	bool is_tar = tar_probe(data, len) && tar_scan_mem(s, data, len, path, out);
-	struct zsrc src = {.fd = -1, .mem = data, .off = 0, .size = len};
-	scan_top(s, &src, data, len < SNIFF_HEAD ? len : SNIFF_HEAD, path, named_archive, is_tar, out);
-	budget_finish(s, out, path);
-}
-
-void scanner_begin(struct scanner *s, uint64_t bytes)
-{
-	atomic_fetch_add(&s->st->files, 1);
-	atomic_fetch_add(&s->st->bytes, (unsigned long long)bytes);
-	budget_start(s);
-}
-
-const struct scan_opts *scanner_opts(const struct scanner *s)
-{
-	return s->o;
-}
-
-struct scan_stats *scanner_stats(struct scanner *s)
-{
-	return s->st;
-}
-
-const struct classroots *scanner_classroots(const struct scanner *s)
-{
-	return s->roots;
-}
-
-bool scanner_charge(struct scanner *s, uint64_t n)
-{
-	if (n > inflate_left(s)) {
-		refuse(s, n);
-		return false;
-	}
-	inflate_charge(s, n);
-	return true;
-}
-
-bool scan_mem_nested(struct scanner *s, const unsigned char *data, size_t len, const char *path,
-		     int depth, bool loud, struct scan_batch *out)
-{
-	struct zsrc src = {.fd = -1, .mem = data, .off = 0, .size = len};
-	struct buf p = BUF_INIT;
-	buf_adds(&p, path);
-	enum zip_status st = scan_archive(s, &src, &p, depth, NULL, loud ? OPEN_LOUD : OPEN_QUIET, out);
-	buf_free(&p);
-	return st != ZIP_NOT_ZIP;
-}
-
-static const char *file_type(mode_t m)
-{
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISSOCK(m))
-		return "a socket";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISLNK(m))
-		return "a symbolic link";
-	return "not a regular file";
-}
-
-void scan_path(struct scanner *s, const char *path, bool follow, struct scan_batch *out)
-{
-	struct stat st;
-	if (lp_stat(path, &st, follow) < 0) {
-		count_error(s, out, path, strerror(errno));
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		struct buf m = BUF_INIT;
-		buf_printf(&m, "skipped: %s", file_type(st.st_mode));
-		count_error(s, out, path, buf_cstr(&m));
-		buf_free(&m);
-		return;
-	}
-	int fd = lp_open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
-	if (fd < 0) {
-		count_error(s, out, path, strerror(errno));
-		return;
-	}
-	struct stat st2;
-	if (fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) || st2.st_ino != st.st_ino ||
-	    st2.st_dev != st.st_dev) {
-		count_error(s, out, path, "file changed while being opened; skipped");
-		close(fd);
-		return;
-	}
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	scan_fd(s, fd, &st2, path, archive_name(base, strlen(base)), out);
-	close(fd);
-}
-
-bool scan_regular(struct scanner *s, const char *path, bool follow, struct stat *st,
-		  struct scan_batch *out)
-{
-	int fd = lp_open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
-	if (fd < 0) {
-		count_error(s, out, path, strerror(errno));
-		return false;
-	}
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		count_error(s, out, path, "no longer a regular file; skipped");
-		close(fd);
-		return false;
-	}
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	scan_fd(s, fd, st, path, archive_name(base, strlen(base)), out);
-	close(fd);
-	return true;
-}
-
-bool is_class_root(int dirfd)
-{
-	struct stat st;
-	if (fstatat(dirfd, "org/apache/logging/log4j/core", &st, 0) == 0 && S_ISDIR(st.st_mode))
-		return true;
-	return fstatat(dirfd, "org/apache/log4j/Category.class", &st, 0) == 0 && S_ISREG(st.st_mode);
-}
-
-/* ---- exploded class directories: the same detector over files on disk */
-
-struct dir_view {
-	struct scanner *s;
-	const char *dir;
-	char **names;
-	size_t n;
-};
-
-static const char *dv_name(void *ctx, size_t i, size_t *len)
-{
-	struct dir_view *v = ctx;
-	*len = strlen(v->names[i]);
-	return v->names[i];
-}
-
-static bool dv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size_t *len,
-		    struct buf *err)
-{
-	struct dir_view *v = ctx;
-	struct buf p = BUF_INIT;
-	buf_printf(&p, "%s/%s", v->dir, v->names[i]);
-	int fd = lp_open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	buf_free(&p);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		buf_adds(err, fd < 0 ? strerror(errno) : "not a regular file");
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	if ((uint64_t)st.st_size > max) {
-		buf_adds(err, "file exceeds the size limit for class files");
-		close(fd);
-		return false;
-	}
-	unsigned char *b = xmalloc(st.st_size ? (size_t)st.st_size : 1);
-	struct zsrc src = {.fd = fd, .size = (uint64_t)st.st_size};
-	bool ok = zsrc_read(&src, b, (size_t)st.st_size, 0) == 0;
-	close(fd);
-	if (!ok) {
-		buf_adds(err, "read error");
-		free(b);
-		return false;
-	}
-	*out = b;
-	*len = (size_t)st.st_size;
-	return true;
-}
-
-static void collect(struct scanner *s, struct dir_view *v, struct buf *rel, int depth,
-		    struct scan_batch *out)
-{
-	if (depth > 64 || v->n >= s->o->max_dir_classes)
-		return;
-	struct buf p = BUF_INIT;
-	buf_printf(&p, "%s/%s", v->dir, buf_cstr(rel));
-	DIR *d = lp_opendir(buf_cstr(&p));
-	if (!d) {
-		if (errno != ENOENT)
-			count_error(s, out, buf_cstr(&p), strerror(errno));
-		buf_free(&p);
-		return;
-	}
-	buf_free(&p);
-	struct dirent *de;
-	size_t rl = rel->len;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (rel->len)
-			buf_addc(rel, '/');
-		buf_adds(rel, de->d_name);
-		if (de->d_type == DT_DIR) {
-			collect(s, v, rel, depth + 1, out);
-		} else if ((de->d_type == DT_REG || de->d_type == DT_UNKNOWN) &&
-			   detect_wants(buf_cstr(rel), rel->len)) {
-			if (v->n < s->o->max_dir_classes) {
-				v->names = xrealloc(v->names, (v->n + 1) * sizeof *v->names);
-				v->names[v->n++] = xstrdup(buf_cstr(rel));
-			}
-		}
-		rel->len = rl;
-		rel->data[rl] = 0;
-	}
-	closedir(d);
-}
-
-static void scan_dir_tops(struct scanner *s, const char *dir, const char *const *tops, size_t ntops,
-			  struct scan_batch *out)
-{
-	struct dir_view v = {s, dir, NULL, 0};
-	for (size_t t = 0; t < ntops; t++) {
-		struct buf rel = BUF_INIT;
-		buf_adds(&rel, tops[t]);
-		collect(s, &v, &rel, 0, out);
-		buf_free(&rel);
-	}
-	if (v.n >= s->o->max_dir_classes)
-		count_error(s, out, dir, "too many class files in exploded directory; rest not examined");
-	struct container c = {v.n, dv_name, dv_read, &v};
-	scan_container(s, &c, dir, "/", NULL, out);
-	for (size_t i = 0; i < v.n; i++)
-		free(v.names[i]);
-	free(v.names);
-}
-
-void scan_class_dir(struct scanner *s, const char *dir, struct scan_batch *out)
-{
-	static const char *const tops[] = {"org", "META-INF"};
-	scan_dir_tops(s, dir, tops, 2, out);
-}
-
-void scan_package_dir(struct scanner *s, const char *dir, struct scan_batch *out)
-{
-	static const char *const tops[] = {""};
-	scan_dir_tops(s, dir, tops, 1, out);
-}
-
-size_t scan_container(struct scanner *s, const struct container *c, const char *path,
-		      const char *sep, const struct arch_ident *id, struct scan_batch *out)
-{
-	struct detect_opts dopt = {s->o->bytecode_only, s->o->max_class_bytes};
-	struct detect_result res;
-	detect_run(s->rules, &dopt, c, &res);
-	struct buf p = BUF_INIT;
-	for (size_t i = 0; i < res.nerrors; i++) {
-		if (!strcmp(res.errors[i].msg, scan_budget_msg)) {
-			s->abandoned = true; /* one record for the subtree, not one per entry */
-			continue;
-		}
-		size_t len;
-		const char *n = c->name(c->ctx, res.errors[i].entry, &len);
-		buf_reset(&p);
-		buf_adds(&p, path);
-		join_entry(&p, sep, n, len);
-		count_error(s, out, buf_cstr(&p), res.errors[i].msg);
-	}
-	buf_free(&p);
-	size_t found = res.nfindings;
-	emit_findings(s, &res, path, id, out);
-	detect_result_free(&res);
-	return found;
 }

@@ -52,9 +52,9 @@
  * SCAN_MAX_HASH_HOLES): an archive past a bound is not hashed, and its
  * findings say why (finding.hash_note). */
 enum sha_policy { SHA_NONE = 0, SHA_AFFECTED = 1, SHA_ALL = 2 };
-const char *sha_policy_name(enum sha_policy p);
+const char *scan_opts_sha_name(enum sha_policy p);
 /* "affected", "all", "none" -> policy; false when none of them */
-bool sha_policy_parse(const char *s, enum sha_policy *p);
+bool scan_opts_sha_parse(const char *s, enum sha_policy *p);
 #define SCAN_MAX_HASH_HOLES (64ULL << 20)
 
 struct scan_opts {
@@ -72,6 +72,14 @@ struct scan_opts {
 	enum sha_policy sha256;      /* see above */
 };
 void scan_opts_default(struct scan_opts *o);
+/* The options a scan's records depend on, as numbers: every field of struct
+ * scan_opts, each widened to 64 bits, in the order of scan_opts.c's table,
+ * then SCAN_ENGINE_REV.  What keys a cache of results (walk/cache.h
+ * cache_digest): a field added to struct scan_opts must be added to that
+ * table, and tests/t_layers.sh (scan-opts-key) fails until it is.  Returns
+ * how many numbers were written (at most SCAN_OPTS_KEY_MAX). */
+#define SCAN_OPTS_KEY_MAX 32
+size_t scan_opts_key(const struct scan_opts *o, uint64_t key[SCAN_OPTS_KEY_MAX]);
 
 enum record_kind { REC_FINDING, REC_ERROR };
 
@@ -86,9 +94,9 @@ struct scan_batch {
 	struct scan_record *rec;
 	size_t n;
 };
-void batch_add_error(struct scan_batch *b, const char *path, const char *fmt, ...)
+void scan_batch_add_error(struct scan_batch *b, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void batch_free(struct scan_batch *b);
+void scan_batch_free(struct scan_batch *b);
 
 struct scan_stats {
 	atomic_ullong files, archives, bytes, errors;
@@ -132,13 +140,13 @@ void scanner_error(struct scanner *s, struct scan_batch *b, const char *path, co
 
 /* Append "!/" and an entry name to a display path (a NUL inside a stored
  * name, which no filesystem allows, is shown as "\0"). */
-void path_join(struct buf *p, const char *name, size_t len);
+void scan_path_join(struct buf *p, const char *name, size_t len);
 
 /* Does the name end in an archive extension (.jar .war .ear .zip ...)? */
-bool archive_name(const char *name, size_t len);
+bool scan_archive_name(const char *name, size_t len);
 /* Is dir/org a class root for Log4j (org/apache/logging/log4j/core or
  * org/apache/log4j/Category.class below it)? dirfd is dir opened. */
-bool is_class_root(int dirfd);
+bool scan_is_class_root(int dirfd);
 
 /* ---- for readers of other container formats (tarscan.c, image.c) */
 /* Start a new top-level input: count it and reset the inflation budget. */

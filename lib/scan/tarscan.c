@@ -633,7 +633,7 @@ void tar_scan_entry(struct scanner *s, struct archive *a, struct archive_entry *
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) == 0)
 		return;
 	size_t nl = strlen(name);
-	bool zname = archive_name(name, nl), tname = tar_name(name, nl);
+	bool zname = scan_archive_name(name, nl), tname = tar_name(name, nl);
 	unsigned char head[SNIFF_HEAD];
 	la_ssize_t r = archive_read_data(a, head, sizeof head);
 	if (r < 0) {

@@ -1,6 +1,6 @@
 /* envelope.c - the report envelope, written from the host identity (see
- * envelope.h; the identity comes from lib/hostinfo.c or
- * lib/win32/hostinfo.c). */
+ * envelope.h; the identity comes from lib/submit/hostinfo_linux.c or
+ * lib/submit/hostinfo_win32.c). */
 #include "submit/envelope.h"
 
 #include <ctype.h>

@@ -1,5 +1,5 @@
 /* hostinfo.h - who this host and this install are: what a report's envelope
- * (lib/envelope.h) says about where it comes from.
+ * (lib/submit/envelope.h) says about where it comes from.
  *
  * Two identities, because one is not enough:
  *   machine_id  the operating system's id of the machine: /etc/machine-id

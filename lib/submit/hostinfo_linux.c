@@ -1,6 +1,6 @@
-/* hostinfo.c - who this Linux host and this install are (see hostinfo.h):
+/* hostinfo_linux.c - who this Linux host and this install are (see hostinfo.h):
  * /etc files, uname, getifaddrs, and the agent id file in the state
- * directory.  The Windows counterpart is lib/win32/hostinfo.c. */
+ * directory.  The Windows counterpart is lib/submit/hostinfo_win32.c. */
 #include "submit/hostinfo.h"
 
 #include <arpa/inet.h>

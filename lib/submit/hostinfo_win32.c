@@ -1,4 +1,4 @@
-/* lib/win32/hostinfo.c - hostinfo.h on Windows: who this host and this
+/* hostinfo_win32.c - hostinfo.h on Windows: who this host and this
  * install are.
  *
  *   machine_id  MachineGuid (HKLM\SOFTWARE\Microsoft\Cryptography), the

@@ -1,5 +1,5 @@
 /* http_winhttp.c - l4s_http_request() over WinHTTP, the Windows transport
- * (see http_client.h; lib/http_curl.c is the Linux one).
+ * (see http_client.h; lib/submit/http_curl.c is the Linux one).
  *
  * WinHTTP is part of Windows (winhttp.dll, there since XP SP1), so the
  * agent ships no HTTP or TLS library: certificates are checked against the

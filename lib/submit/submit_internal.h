@@ -1,4 +1,4 @@
-/* submit_internal.h - what the agent's submission (lib/submit.c) reads that
+/* submit_internal.h - what the agent's submission (lib/submit/submit.c) reads that
  * it did not write itself: the collector's answers (POST /api/v1/reports,
  * GET /api/v1/reports/known, error bodies) and the names in the spool
  * directory.  Pure functions over text in memory, exposed so that

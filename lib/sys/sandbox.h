@@ -31,7 +31,7 @@
  * affected.
  *
  * Why not a path rule for /proc/PID/mem: seccomp cannot read paths either.
- * That rule is enforced in code: lib/procfs.c is the only opener of /proc
+ * That rule is enforced in code: lib/proc/procfs_linux.c is the only opener of /proc
  * paths and refuses every name outside its allow-list (tests/unit/
  * test_procfs.c), and tests/t_sandbox.sh checks the open calls of a whole
  * scan under strace.
@@ -69,7 +69,7 @@
  * O_CREAT) stays possible for every role: `-o FILE` is opened when the
  * report is written, and seccomp cannot tell that path from another.
  *
- * priority_lower() makes the scan polite: nice 10 and the best-effort I/O
+ * sandbox_priority_lower() makes the scan polite: nice 10 and the best-effort I/O
  * class at its lowest level (7).  The idle I/O class is not used: on a busy
  * disk it can starve a scan indefinitely. */
 #ifndef L4S_SANDBOX_H
@@ -91,6 +91,6 @@ int sandbox_install(const struct sandbox_opts *o, struct buf *err);
 
 /* nice +10, ioprio best-effort 7.  0 when both took effect, else -1 with
  * the reason in err (the scan can go on either way). */
-int priority_lower(struct buf *err);
+int sandbox_priority_lower(struct buf *err);
 
 #endif

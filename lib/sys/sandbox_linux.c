@@ -1,4 +1,4 @@
-/* sandbox.c - seccomp filter per role, and scheduling priority (design and
+/* sandbox_linux.c - seccomp filter per role, and scheduling priority (design and
  * the table of roles in sandbox.h; the table itself is roles[] below). */
 #include "sys/sandbox.h"
 
@@ -127,7 +127,7 @@ int sandbox_install(const struct sandbox_opts *o, struct buf *err)
 	return 0;
 }
 
-int priority_lower(struct buf *err)
+int sandbox_priority_lower(struct buf *err)
 {
 	int rc = 0;
 	errno = 0;

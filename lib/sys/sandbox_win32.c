@@ -1,9 +1,9 @@
-/* lib/win32/sandbox.c - sandbox.h on Windows.
+/* sandbox_win32.c - sandbox.h on Windows.
  *
  * There is no seccomp on Windows: sandbox_install() does nothing and says
  * so only in the README (the Windows agent's guarantees come from its code:
- * it never opens another process, see lib/win32/restartmgr.c).
- * priority_lower() enters background processing mode
+ * it never opens another process, see lib/proc/holders_win32.c).
+ * sandbox_priority_lower() enters background processing mode
  * (SetPriorityClass(PROCESS_MODE_BACKGROUND_BEGIN)): low CPU priority and
  * very low I/O and memory priority for this process, the polite mode
  * Windows designed for indexers and scanners.  Where that mode is not
@@ -18,7 +18,7 @@ int sandbox_install(const struct sandbox_opts *o, struct buf *err)
 	return 0;
 }
 
-int priority_lower(struct buf *err)
+int sandbox_priority_lower(struct buf *err)
 {
 	if (SetPriorityClass(GetCurrentProcess(), PROCESS_MODE_BACKGROUND_BEGIN))
 		return 0;

@@ -1,4 +1,4 @@
 /* iostat.c - the bytes-read counter (see iostat.h). */
 #include "util/iostat.h"
 
-atomic_ullong l4s_bytes_read;
+atomic_ullong iostat_bytes_read;

@@ -7,7 +7,7 @@
  * which resolves each piece as open(2) would resolve the whole (symbolic
  * links in the leading pieces are followed, the last component only as
  * `flags` say).  Shorter paths go straight to open/stat/opendir.  The
- * Windows build has its own (lib/win32/longpath.c). */
+ * Windows build has its own (lib/util/longpath_win32.c). */
 #ifndef L4S_LONGPATH_H
 #define L4S_LONGPATH_H
 

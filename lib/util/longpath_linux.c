@@ -1,4 +1,4 @@
-/* longpath.c - paths longer than PATH_MAX (see longpath.h). */
+/* longpath_linux.c - paths longer than PATH_MAX (see longpath.h). */
 #include "util/longpath.h"
 
 #include <errno.h>

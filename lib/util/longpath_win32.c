@@ -1,4 +1,4 @@
-/* lib/win32/longpath.c - longpath.h on Windows: the paths are passed to the
+/* longpath_win32.c - longpath.h on Windows: the paths are passed to the
  * POSIX seam (lib/win32/os.c) as they are; a path beyond what Windows
  * takes gets an error record, as any unreadable path does. */
 #include "util/longpath.h"

@@ -7,7 +7,7 @@
  * (https://bford.info/cachedir/): a file named BACKUP_TAG_NAME whose first
  * line is exactly BACKUP_TAG_SIGNATURE.  The walk checks each directory it
  * enters for it (an openat, only when the directory's listing names it, or
- * is too long to have been read whole first: lib/walk.c) and passes a
+ * is too long to have been read whole first: lib/walk/walk_linux.c) and passes a
  * tagged directory over, listed in `skipped` with the reason,
  * unless --scan-backups.  The signature is the MD5 of ".IsLog4scanBackup",
  * so a file of that name written for another purpose does not hide a

@@ -40,7 +40,7 @@ struct cache {
 	_Atomic uint64_t hits;
 };
 
-uint64_t hash64(uint64_t h, const void *p, size_t n)
+uint64_t cache_hash64(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	for (size_t i = 0; i < n; i++) {
@@ -50,20 +50,29 @@ uint64_t hash64(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+uint64_t cache_digest(const struct rules *r, const char *agent_version, const struct scan_opts *o)
+{
+	uint64_t h = cache_hash64(HASH64_INIT, &r->digest, sizeof r->digest);
+	h = cache_hash64(h, agent_version, strlen(agent_version));
+	uint64_t key[SCAN_OPTS_KEY_MAX];
+	size_t n = scan_opts_key(o, key);
+	return cache_hash64(h, key, n * sizeof key[0]);
+}
+
 static uint64_t key_of(const char *path, const struct stat *st)
 {
 	uint64_t h = HASH64_INIT;
 	uint64_t dev = (uint64_t)st->st_dev, ino = (uint64_t)st->st_ino;
-	h = hash64(h, &dev, sizeof dev);
-	h = hash64(h, &ino, sizeof ino);
-	return hash64(h, path, strlen(path));
+	h = cache_hash64(h, &dev, sizeof dev);
+	h = cache_hash64(h, &ino, sizeof ino);
+	return cache_hash64(h, path, strlen(path));
 }
 
 static uint64_t stamp_of(const struct stat *st)
 {
 	uint64_t v[5] = {(uint64_t)st->st_size, (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec,
 			 (uint64_t)st->st_ctim.tv_sec, (uint64_t)st->st_ctim.tv_nsec};
-	return hash64(HASH64_INIT, v, sizeof v);
+	return cache_hash64(HASH64_INIT, v, sizeof v);
 }
 
 static uint64_t rd64(const unsigned char *p)
@@ -201,7 +210,7 @@ bool cache_restore_records(const struct rules *r, const char *p, size_t len, str
 		size_t n = split_fields(p + pos, ll, f, 512, &store);
 		pos += ll + 1;
 		if (n >= 3 && !strcmp(f[0], "X")) {
-			batch_add_error(out, f[1], "%s", f[2]);
+			scan_batch_add_error(out, f[1], "%s", f[2]);
 		} else if (n >= 19 && !strcmp(f[0], "F")) {
 			struct finding fd;
 			memset(&fd, 0, sizeof fd);

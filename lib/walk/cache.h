@@ -38,8 +38,13 @@ void cache_close(struct cache *c);
 
 uint64_t cache_hits(const struct cache *c);
 
+/* The config digest a cache is kept under: the rules (their digest), the
+ * agent's version and every scan option that may change a file's records
+ * (scan_opts_key, which also carries the engine's revision). */
+uint64_t cache_digest(const struct rules *r, const char *agent_version, const struct scan_opts *o);
+
 /* FNV-1a, used for keys and for the config digest. */
-uint64_t hash64(uint64_t h, const void *p, size_t n);
+uint64_t cache_hash64(uint64_t h, const void *p, size_t n);
 #define HASH64_INIT 0xcbf29ce484222325ULL
 
 #endif

@@ -1,4 +1,4 @@
-/* cache_internal.h - the two parsers of the cache file (lib/cache.c), exposed
+/* cache_internal.h - the two parsers of the cache file (lib/walk/cache.c), exposed
  * so that fuzz/fuzz_cache.c can feed them arbitrary bytes: the cache file is
  * read back on every run and may be damaged or planted (it lives in a
  * directory the operator chose).

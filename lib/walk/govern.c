@@ -5,7 +5,7 @@
 
 #include "util/iostat.h"
 
-double monotonic_seconds(void)
+double governor_monotonic_seconds(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -21,7 +21,7 @@ static double cpu_seconds(void)
 
 void governor_init(struct governor *g, double cpu_percent, double io_mb_per_s, double time_budget_s)
 {
-	g->start = monotonic_seconds();
+	g->start = governor_monotonic_seconds();
 	g->cpu_share = cpu_percent > 0 ? cpu_percent / 100.0 : 0;
 	g->io_rate = io_mb_per_s > 0 ? io_mb_per_s * 1048576.0 : 0;
 	g->deadline = time_budget_s > 0 ? g->start + time_budget_s : 0;
@@ -44,7 +44,7 @@ bool governor_expired(struct governor *g)
 		return false;
 	if (atomic_load(&g->expired))
 		return true;
-	if (g->deadline && monotonic_seconds() >= g->deadline) {
+	if (g->deadline && governor_monotonic_seconds() >= g->deadline) {
 		atomic_store(&g->expired, true);
 		return true;
 	}
@@ -56,13 +56,13 @@ void governor_pace(struct governor *g)
 	if (!g)
 		return;
 	for (int i = 0; i < 600 && !governor_expired(g); i++) {
-		double wall = monotonic_seconds() - g->start, wait = 0;
+		double wall = governor_monotonic_seconds() - g->start, wait = 0;
 		if (g->cpu_share) {
 			double need = cpu_seconds() / g->cpu_share - wall;
 			wait = need > wait ? need : wait;
 		}
 		if (g->io_rate) {
-			double need = (double)atomic_load(&l4s_bytes_read) / g->io_rate - wall;
+			double need = (double)atomic_load(&iostat_bytes_read) / g->io_rate - wall;
 			wait = need > wait ? need : wait;
 		}
 		if (wait <= 0.001)

@@ -21,6 +21,6 @@ struct governor {
 void governor_init(struct governor *g, double cpu_percent, double io_mb_per_s, double time_budget_s);
 void governor_pace(struct governor *g);
 bool governor_expired(struct governor *g);
-double monotonic_seconds(void);
+double governor_monotonic_seconds(void);
 
 #endif

@@ -43,6 +43,6 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 void walk_result_free(struct walk_result *res);
 
 /* Why a filesystem type is not scanned in a whole-host scan, or NULL. */
-const char *fs_skip_reason(const char *fstype);
+const char *walk_fs_skip_reason(const char *fstype);
 
 #endif

@@ -1,4 +1,4 @@
-/* walk.c - the parallel tree walk on Linux (see walk.h).
+/* walk_linux.c - the parallel tree walk on Linux (see walk.h).
  *
  * The listing: walk_dir() runs in the calling thread, reads each directory
  * with getdents64 and queues its files (and exploded class directories, OCI
@@ -66,7 +66,7 @@ static bool cached_here(struct walker *w, int dirfd, const char *name, const cha
 	return walkq_cached(&w->q, path, &st);
 }
 
-const char *fs_skip_reason(const char *t)
+const char *walk_fs_skip_reason(const char *t)
 {
 	static const char *pseudo[] = {"proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2",
 				       "debugfs", "tracefs", "securityfs", "pstore", "bpf", "configfs",
@@ -104,7 +104,7 @@ static void load_mounts(struct walker *w)
 		char *type = strtok_r(dash + 2, " ", &save);
 		if (!type)
 			continue;
-		const char *why = fs_skip_reason(type);
+		const char *why = walk_fs_skip_reason(type);
 		if (!why)
 			continue;
 		/* unescape \040 etc. */
@@ -164,7 +164,7 @@ static int open_dir(int parent, const char *name, const char *path, bool follow,
 
 /* ---- exploded copies under relocated packages (classroot.h)
  *
- * A directory is a class root when it holds org/apache/... (is_class_root);
+ * A directory is a class root when it holds org/apache/... (scan_is_class_root);
  * a copy relocated to com/acme/shaded/log4j/... is found from the names
  * the walk lists anyway: a class file the detector asks about
  * (lookup/JndiLookup.class, net/JndiManager.class, Category.class ...) makes
@@ -326,7 +326,7 @@ static void walk_dir(struct walker *w, struct buf *path, int parent, const char 
 			path->data[plen] = 0;
 		}
 	}
-	bool root = saw_org && is_class_root(fd);
+	bool root = saw_org && scan_is_class_root(fd);
 	if (root) {
 		walkq_push(q, JOB_CLASSDIR, xstrdup(p));
 		/* its org/ subtree is scanned whole, relocated copies in it too */

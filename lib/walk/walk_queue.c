@@ -86,7 +86,7 @@ void walkq_deliver(struct walkq *q, struct scan_batch *b)
 	pthread_mutex_lock(&q->outlock);
 	q->emit(q->ctx, b);
 	pthread_mutex_unlock(&q->outlock);
-	batch_free(b);
+	scan_batch_free(b);
 }
 
 /* A file whose cached records are reused counts as examined. */
@@ -111,7 +111,7 @@ bool walkq_cached(struct walkq *q, const char *path, const struct stat *st)
 	if (b.n)
 		walkq_deliver(q, &b);
 	else
-		batch_free(&b);
+		scan_batch_free(&b);
 	return true;
 }
 
@@ -138,7 +138,7 @@ static void run_job(struct walkq *q, struct scanner *s, struct walk_job j)
 	}
 	struct scan_batch b = {0};
 	if (!s)
-		batch_add_error(&b, j.path, "out of memory for a decompressor");
+		scan_batch_add_error(&b, j.path, "out of memory for a decompressor");
 	else if (j.kind == JOB_FILE || j.kind == JOB_FILE_LOOKUP)
 		scan_file_job(q, s, &j, &b);
 	else if (j.kind == JOB_NAMED)
@@ -244,7 +244,7 @@ void walkq_error(struct walkq *q, const char *path, int err)
 {
 	atomic_fetch_add(&q->st->errors, 1);
 	struct scan_batch b = {0};
-	batch_add_error(&b, path, "%s", strerror(err));
+	scan_batch_add_error(&b, path, "%s", strerror(err));
 	walkq_deliver(q, &b);
 }
 
@@ -253,7 +253,7 @@ void walkq_dir_error(struct walkq *q, const char *path, int err)
 	walkq_skip(q, path, "cannot read directory: %s", strerror(err));
 	atomic_fetch_add(&q->st->errors, 1);
 	struct scan_batch b = {0};
-	batch_add_error(&b, path, "cannot read directory: %s", strerror(err));
+	scan_batch_add_error(&b, path, "cannot read directory: %s", strerror(err));
 	walkq_deliver(q, &b);
 }
 

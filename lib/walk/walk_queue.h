@@ -1,5 +1,5 @@
-/* walk_queue.h - what the two tree walks share (lib/walk.c lists
- * directories with getdents64 on Linux, lib/win32/walk.c with
+/* walk_queue.h - what the two tree walks share (lib/walk/walk_linux.c lists
+ * directories with getdents64 on Linux, lib/walk/walk_win32.c with
  * FindFirstFileExW on Windows): everything but the listing itself.
  *
  * The listing thread (the one that called walk_run) pushes jobs; they are

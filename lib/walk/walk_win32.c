@@ -1,8 +1,8 @@
-/* lib/win32/walk.c - walk.h on Windows: the parallel tree walk over
+/* walk_win32.c - walk.h on Windows: the parallel tree walk over
  * FindFirstFileExW / FindNextFileW.
  *
  * The listing only: the queue, the workers, the roots, --exclude and the
- * --follow-symlinks loop detection are lib/walk_queue.c's, as on Linux.
+ * --follow-symlinks loop detection are lib/walk/walk_queue.c's, as on Linux.
  * What is Windows-specific:
  *   - listings use FindExInfoBasic (no 8.3 names) with
  *     FIND_FIRST_EX_LARGE_FETCH, one call per directory batch, and the entry
@@ -23,7 +23,7 @@
  *     with '/' are shown with '\'); the \\?\ prefix for long paths is added
  *     by lib/win32/os.c and never shown.
  * The top-level files that hold findings are remembered for the process
- * view (lib/win32/proc.c), which asks the Restart Manager about them: every
+ * view (lib/proc/proc_win32.c), which asks the Restart Manager about them: every
  * batch passes through remember_and_emit on its way out. */
 #include <windows.h>
 
@@ -81,13 +81,13 @@ static void remember_and_emit(void *arg, struct scan_batch *b)
 }
 
 /* walk.h's filesystem-type table is Linux's; Windows reports drive types. */
-const char *fs_skip_reason(const char *fstype)
+const char *walk_fs_skip_reason(const char *fstype)
 {
 	(void)fstype;
 	return NULL;
 }
 
-const char *drive_skip_reason(unsigned type)
+const char *walk_drive_skip_reason(unsigned type)
 {
 	switch (type) {
 	case DRIVE_FIXED:
@@ -203,7 +203,7 @@ static void walk_dir(struct walkq *q, const char *p, int depth)
 	if (saw_org) {
 		int dfd = open(p, O_RDONLY | O_DIRECTORY);
 		if (dfd >= 0) {
-			if (is_class_root(dfd))
+			if (scan_is_class_root(dfd))
 				walkq_push(q, JOB_CLASSDIR, xstrdup(p));
 			close(dfd);
 		}
@@ -263,7 +263,7 @@ int walk_run(const char *const *roots, size_t nroots, const struct walk_opts *wo
 		size_t ndrives = 0;
 		for (wchar_t *d = drives; n && n < 512 && *d; d += wcslen(d) + 1) {
 			char *root = l4s_utf8(d);
-			const char *why = drive_skip_reason(GetDriveTypeW(d));
+			const char *why = walk_drive_skip_reason(GetDriveTypeW(d));
 			if (why)
 				walkq_skip(q, root, why, NULL);
 			else if (walkq_excluded(q, root))

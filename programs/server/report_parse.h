@@ -35,7 +35,7 @@ struct rp_finding {
 	bool has_pid;
 	bool has_in_final, in_final_image;         /* in_final_image, when sent */
 	int line;
-	/* What the verdict was decided on (lib/facts.h text form, checked), or
+	/* What the verdict was decided on (lib/detect/facts.h text form, checked), or
 	 * NULL: an agent older than facts; its verdict stands, not re-judgeable. */
 	const char *facts;
 	/* Set when the collector judged it with its rules (store_rules.c):

@@ -28,7 +28,7 @@
  *
  * Sanitizer builds: LeakSanitizer ptraces its own threads at exit, so there
  * (and only there) ptrace of the process's own pid is allowed, as in the
- * agent's lib/sandbox.c.
+ * agent's lib/sys/sandbox_linux.c.
  *
  * Returns 0, or -1 with the reason in err (the caller refuses to serve). */
 #ifndef L4S_SERVER_SANDBOX_H

@@ -223,7 +223,7 @@ static bool judge_facts(const struct rules *r, const char *component, const char
 	buf_free(&err);
 	verdict_judge(r, &fx, &f);
 	facts_free(&fx);
-	j->status = status_name(f.status);
+	j->status = finding_status_name(f.status);
 	j->severity = f.severity;
 	j->version_source = f.version_source;
 	snprintf(j->version, sizeof j->version, "%s", f.version);

@@ -3,8 +3,8 @@
  * (issue 22).
  *
  * Agents send, with each finding, the facts its verdict was decided on
- * (lib/facts.h).  The collector judges those facts with its active rules
- * (lib/verdict.c, the agent's own code), at ingest and again for every
+ * (lib/detect/facts.h).  The collector judges those facts with its active rules
+ * (lib/detect/verdict.c, the agent's own code), at ingest and again for every
  * stored finding when the rules change.  A finding without facts (an
  * agent older than them) keeps the agent's verdict and is not re-judged.
  *

@@ -1,5 +1,5 @@
-/* test_facts.c - unit tests for a finding's facts (lib/facts.c) and the
- * verdict from facts (verdict_judge, lib/verdict.c): the text form round
+/* test_facts.c - unit tests for a finding's facts (lib/detect/facts.c) and the
+ * verdict from facts (verdict_judge, lib/detect/verdict.c): the text form round
  * trips and refuses what is not facts; with the rules that produced them,
  * facts give the verdict detect_evaluate gives; under other rules (a CVE
  * added, a release added) the verdict follows the new rules; a class the
@@ -138,8 +138,8 @@ static void test_same_as_evaluate(const struct rules *r)
 					    strcmp(got.version_source, as_claim ? "pom.properties" : "bytecode")) {
 						printf("#   %s %s absent=%d claim=%d: %s/%zu vs %s/%zu (%s)\n",
 						       component_name((enum component)c), r->releases[c][k], absent,
-						       as_claim, status_name(want.status), want.ncves,
-						       status_name(got.status), got.ncves, got.version);
+						       as_claim, finding_status_name(want.status), want.ncves,
+						       finding_status_name(got.status), got.ncves, got.version);
 						bad++;
 					}
 					facts_free(&fx);

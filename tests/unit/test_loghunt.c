@@ -206,7 +206,7 @@ static void status_row(struct table *t, char **fld, size_t nf)
 		snprintf(name, sizeof name, "status %s%s: one attempt, %s", fld[0], how, fld[2]);
 		CHECK(name, s->n == 1 && s->a[0].status == want);
 		if (s->n != 1 || s->a[0].status != want)
-			printf("#   %zu attempts, the first %s\n", s->n, s->n ? lh_status_name(s->a[0].status) : "-");
+			printf("#   %zu attempts, the first %s\n", s->n, s->n ? loghunt_status_name(s->a[0].status) : "-");
 		if (!s->n)
 			continue;
 		snprintf(name, sizeof name, "status %s%s: decoded", fld[0], how);
@@ -294,7 +294,7 @@ static void test_targets(void)
 	char name[128];
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		int port;
-		lh_jndi_target(t[i].decoded, &p, &h, &port);
+		loghunt_jndi_target(t[i].decoded, &p, &h, &port);
 		snprintf(name, sizeof name, "target %s", t[i].decoded);
 		CHECK(name, !strcmp(buf_cstr(&p), t[i].protocol) && !strcmp(buf_cstr(&h), t[i].host) &&
 				    port == t[i].port);
@@ -320,13 +320,13 @@ static void test_timestamps(void)
 	struct buf ts = BUF_INIT;
 	char day[11], name[160];
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-		bool ok = lh_line_timestamp(t[i].line, strlen(t[i].line), &ts, day);
+		bool ok = loghunt_line_timestamp(t[i].line, strlen(t[i].line), &ts, day);
 		snprintf(name, sizeof name, "timestamp of '%.30s'", t[i].line);
 		CHECK(name, ok && !strcmp(buf_cstr(&ts), t[i].ts) && !strcmp(day, t[i].day));
 		if (!ok || strcmp(buf_cstr(&ts), t[i].ts) || strcmp(day, t[i].day))
 			printf("#   got '%s' '%s'\n", buf_cstr(&ts), day);
 	}
-	CHECK("no timestamp in prose", !lh_line_timestamp("hello world 12:00", 17, &ts, day));
+	CHECK("no timestamp in prose", !loghunt_line_timestamp("hello world 12:00", 17, &ts, day));
 	buf_free(&ts);
 }
 
@@ -334,13 +334,13 @@ static void test_clients(void)
 {
 	struct buf c = BUF_INIT;
 	const char *l1 = "203.0.113.9 - frank [10/Oct/2000:13:55:36 -0700] \"GET /";
-	CHECK("client ipv4", lh_line_client(l1, strlen(l1), &c) && !strcmp(buf_cstr(&c), "203.0.113.9"));
+	CHECK("client ipv4", loghunt_line_client(l1, strlen(l1), &c) && !strcmp(buf_cstr(&c), "203.0.113.9"));
 	const char *l2 = "2001:db8::7 - - [10/Oct/2000:13:55:36 -0700] \"GET /";
-	CHECK("client ipv6", lh_line_client(l2, strlen(l2), &c) && !strcmp(buf_cstr(&c), "2001:db8::7"));
+	CHECK("client ipv6", loghunt_line_client(l2, strlen(l2), &c) && !strcmp(buf_cstr(&c), "2001:db8::7"));
 	const char *l3 = "Dec 10 08:01:02 host sshd[1]: x";
-	CHECK("no client in syslog", !lh_line_client(l3, strlen(l3), &c));
+	CHECK("no client in syslog", !loghunt_line_client(l3, strlen(l3), &c));
 	const char *l4 = "2021-12-10 08:01:02,345 [main] INFO";
-	CHECK("no client in app log", !lh_line_client(l4, strlen(l4), &c));
+	CHECK("no client in app log", !loghunt_line_client(l4, strlen(l4), &c));
 	buf_free(&c);
 }
 
@@ -349,13 +349,13 @@ static void test_unescape(void)
 	const char *s = "a%2524%257Bb\\u0024&#36;";
 	char out[64];
 	uint32_t map[65];
-	size_t n = lh_unescape(s, strlen(s), out, map);
+	size_t n = loghunt_unescape(s, strlen(s), out, map);
 	CHECK("unescape: repeated layers", n == 6 && !memcmp(out, "a${b$$", 6));
 	CHECK("unescape: map points at the escapes", map[0] == 0 && map[1] == 1 && map[2] == 6 &&
 						     map[3] == 11 && map[4] == 12 && map[5] == 18 &&
 						     map[6] == strlen(s));
 	const char *u = "\\u0131%C4%B1%zz\\u00";
-	n = lh_unescape(u, strlen(u), out, NULL);
+	n = loghunt_unescape(u, strlen(u), out, NULL);
 	CHECK("unescape: utf-8 and broken escapes", n == 4 + 7 && !memcmp(out, "\xc4\xb1\xc4\xb1%zz\\u00", n));
 }
 
@@ -556,11 +556,11 @@ static void test_padding(struct loghunt *h, struct seen *s)
 			hunt(h, t.data, t.len, step ? 4099 : 0);
 			char name[160];
 			snprintf(name, sizeof name, "padding: %s: one bound attempt (%s)%s", cases[k].what,
-				 lh_bound_name(cases[k].bound), step ? " (in pieces)" : "");
+				 loghunt_bound_name(cases[k].bound), step ? " (in pieces)" : "");
 			CHECK(name, s->n == 1 && s->a[0].status == LH_BOUND && s->a[0].bound == cases[k].bound &&
 				    s->a[0].line == 1 && !s->a[0].decoded[0]);
 			if (s->n)
-				printf("#   %s %s\n", lh_status_name(s->a[0].status), lh_bound_name(s->a[0].bound));
+				printf("#   %s %s\n", loghunt_status_name(s->a[0].status), loghunt_bound_name(s->a[0].bound));
 		}
 	}
 	/* Log4j does nothing with a "${" that never closes */
@@ -581,14 +581,14 @@ static void test_tally(void)
 	char key[32];
 	for (int i = 0; i < 1000; i++) {
 		snprintf(key, sizeof key, "h%d", i % 100);
-		lh_tally_add(&t, key);
+		loghunt_tally_add(&t, key);
 	}
-	lh_tally_add(&t, "h7");
-	lh_tally_sort(&t);
+	loghunt_tally_add(&t, "h7");
+	loghunt_tally_sort(&t);
 	CHECK("tally: distinct keys", t.n == 100);
 	CHECK("tally: sorted by count", t.n && !strcmp(t.v[0].key, "h7") && t.v[0].count == 11 &&
 						  t.v[1].count == 10 && !strcmp(t.v[1].key, "h0"));
-	lh_tally_free(&t);
+	loghunt_tally_free(&t);
 }
 
 int main(void)

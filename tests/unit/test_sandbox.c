@@ -6,7 +6,7 @@
  * removed), which reports back through its exit status; the first one also
  * prints its checks itself.  Each role of the table in sandbox.h gets
  * exactly the privileges it lists (rename, chmod, network), and
- * priority_lower() is checked too. */
+ * sandbox_priority_lower() is checked too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/ioprio.h>
@@ -231,7 +231,7 @@ static void priority(void)
 	pid_t child = fork();
 	if (child == 0) {
 		struct buf err = BUF_INIT;
-		int rc = priority_lower(&err);
+		int rc = sandbox_priority_lower(&err);
 		errno = 0;
 		int nice = getpriority(PRIO_PROCESS, 0);
 		long io = syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0);
@@ -242,7 +242,7 @@ static void priority(void)
 	}
 	int st = 0;
 	waitpid(child, &st, 0);
-	CHECK("priority_lower: nice 10, best-effort 7", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK("sandbox_priority_lower: nice 10, best-effort 7", WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 int main(void)

@@ -120,7 +120,7 @@ static void eval_exact(const char *v, enum component comp, bool (*has)(void *, c
 	snprintf(name, sizeof name, "cve: %s %s cves", component_name(comp), v);
 	CHECK_STR(name, got, want_cves);
 	snprintf(name, sizeof name, "cve: %s %s status", component_name(comp), v);
-	CHECK_STR(name, status_name(f.status), status_name(want_status));
+	CHECK_STR(name, finding_status_name(f.status), finding_status_name(want_status));
 	snprintf(name, sizeof name, "cve: %s %s fixed_in", component_name(comp), v);
 	CHECK_STR(name, f.fixed_in, want_fixed);
 	snprintf(name, sizeof name, "cve: %s %s severity", component_name(comp), v);

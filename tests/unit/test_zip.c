@@ -1168,20 +1168,20 @@ static void test_stream_rules(void)
 	CHECK("stream: entries are the central directory's, not the local headers'",
 	      ok && r.n == 3 && !sentry(&r, "dir/Gone.class") && sdata_is(&r, "a.txt", "hello") &&
 		      sdata_is(&r, "dir/b.class", LOREM) && sentry(&r, "name-only") && !r.unchecked);
-	stream_result_free(&r);
+	zipstream_result_free(&r);
 	/* the same archive cut short: the directory is out of reach, nothing counts */
 	in.len -= 30;
 	ok = stream(&in, 1 << 24, &r, &err);
 	CHECK("stream: a truncated archive is an error with no entries", !ok && r.n == 0 &&
 									  strstr(buf_cstr(&err), "no end record"));
-	stream_result_free(&r);
+	zipstream_result_free(&r);
 	in.len += 30;
 	/* an inflation budget that runs out before the directory: the local
 	 * headers' entries, flagged unchecked, and the reason */
 	ok = stream(&in, 20, &r, &err);
 	CHECK("stream: a budget that runs out gives the local headers' entries, unchecked",
 	      !ok && r.unchecked && strstr(buf_cstr(&err), "not checked against the central directory"));
-	stream_result_free(&r);
+	zipstream_result_free(&r);
 	buf_free(&in);
 
 	/* STORED entries with data descriptors, with and without signature,
@@ -1204,7 +1204,7 @@ static void test_stream_rules(void)
 				     !r.entries[1].error && sdata_is(&r, "dir/b.class", LOREM));
 		if (!ok)
 			printf("# %s\n", buf_cstr(&err));
-		stream_result_free(&r);
+		zipstream_result_free(&r);
 		/* DEFLATED the same */
 		buf_free(&in);
 		zw_begin(&z, NULL);
@@ -1217,7 +1217,7 @@ static void test_stream_rules(void)
 		snprintf(label, sizeof label, "stream: DEFLATED entry with a data descriptor (%s signature, %s sizes)",
 			 k & 1 ? "no" : "a", k & 2 ? "8-byte (ZIP64 extra)" : "4-byte");
 		CHECK(label, ok && sdata_is(&r, "d.class", LOREM) && sdata_is(&r, "a.txt", "hello"));
-		stream_result_free(&r);
+		zipstream_result_free(&r);
 		buf_free(&in);
 	}
 
@@ -1236,7 +1236,7 @@ static void test_stream_rules(void)
 	CHECK("stream: lying sizes, another local name, junk: entries and data as the central directory says",
 	      ok && r.n == 3 && sdata_is(&r, "a.txt", "hello") && sdata_is(&r, "dir/Real.class", "real") &&
 		      sdata_is(&r, "dir/b.class", LOREM));
-	stream_result_free(&r);
+	zipstream_result_free(&r);
 	buf_free(&in);
 
 	/* an entry the JDK refuses: listed, the reason kept */
@@ -1248,7 +1248,7 @@ static void test_stream_rules(void)
 	ok = stream(&in, 1 << 24, &r, &err);
 	CHECK("stream: the JDK's refusal of an entry is kept, entries listed",
 	      ok && r.n == 2 && strstr(r.refused, "encrypted entry") && sdata_is(&r, "a.txt", "hello"));
-	stream_result_free(&r);
+	zipstream_result_free(&r);
 	buf_free(&in);
 
 	/* the directory's end record found past trailing junk, and a fake one
@@ -1261,7 +1261,7 @@ static void test_stream_rules(void)
 	buf_adds(&in, "trailing PK\x05\x06 junk");
 	ok = stream(&in, 1 << 24, &r, &err);
 	CHECK("stream: an end record found past trailing junk", ok && r.n == 2 && sdata_is(&r, "dir/b.class", LOREM));
-	stream_result_free(&r);
+	zipstream_result_free(&r);
 	buf_free(&in);
 	buf_free(&err);
 }
@@ -1376,7 +1376,7 @@ static void test_stream_nest(void)
 	CHECK("stream nest: what the caller spent below is counted", ok && r.spent >= sizeof LOREM - 1 + 17 + 7 + 11);
 	take_tokens(&r);
 	CHECK("stream nest: every token either kept or dropped", nest_opened == nest_dropped);
-	stream_result_free(&r);
+	zipstream_result_free(&r);
 	zip_close(&pz);
 
 	/* a budget too small for what the nested entries cost: the stream stops */
@@ -1385,7 +1385,7 @@ static void test_stream_nest(void)
 	     zipstream_read(&pz, &pz.entries[0], inner.len + 100, &LIM, false, want_nest, NULL, &TNEST, &r, &err);
 	CHECK("stream nest: what is spent below counts against the budget",
 	      !ok && strstr(buf_cstr(&err), "budget"));
-	stream_result_drop(&r, &TNEST);
+	zipstream_result_drop(&r, &TNEST);
 	CHECK("stream nest: tokens dropped with the result", nest_opened == nest_dropped);
 	zip_close(&pz);
 	buf_free(&parent);

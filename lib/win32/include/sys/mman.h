@@ -1,5 +1,5 @@
 /* lib/win32/include/sys/mman.h - the one use of mmap in the shared code
- * (lib/cache.c maps the previous cache file read-only) served by reading
+ * (lib/walk/cache.c maps the previous cache file read-only) served by reading
  * the file into memory: same contents, same lifetime, no mapping object. */
 #ifndef L4S_WIN32_MMAN_H
 #define L4S_WIN32_MMAN_H

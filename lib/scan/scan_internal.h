@@ -1,0 +1,116 @@
+/* scan_internal.h - what the files of the scan engine share and nothing
+ * else uses: the scanner itself, the budget's bookkeeping (inline: it runs
+ * on every read), the recursion's entry point and its records.  scan.c is
+ * the recursion over archives, scan_top.c the top-level entry points,
+ * scan_dir.c exploded class directories, scan_hash.c the SHA-256 of an
+ * archive's bytes.  For lib/scan/ (and tests) only. */
+#ifndef L4S_SCAN_INTERNAL_H
+#define L4S_SCAN_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "archive/zip.h"
+#include "scan/scan.h"
+#include "util/buf.h"
+
+/* One per thread (scanner_new). */
+struct scanner {
+	const struct rules *rules;
+	const struct scan_opts *o;
+	struct scan_stats *st;
+	struct libdeflate_decompressor *d;
+	uint64_t inflated; /* for the current top-level file */
+	uint64_t cap;      /* ceiling on `inflated` for the subtree being scanned */
+	bool abandoned;    /* that subtree ran out of its share */
+	bool total_hit;    /* a read was refused for --max-inflate-total */
+	struct classroots *roots;
+	const struct scan_watch *watch; /* fix's planner, following the descent */
+	const struct scan_nest *nest;   /* where the next zip opened sits (follow_child) */
+};
+
+/* The nested archives being followed, innermost first: (CRC, size) of each,
+ * to tell an archive that contains itself. */
+struct chain {
+	const struct chain *up;
+	uint32_t crc;
+	uint64_t size;
+};
+
+/* How an archive is opened: `loud` reports a broken end record (a name or
+ * a local header said archive); `quick` looks for the end record in the
+ * last ZIP_TAIL_FIRST bytes only (a file nothing says is an archive). */
+enum open_mode { OPEN_LOUD, OPEN_QUIET, OPEN_QUICK };
+
+/* What the whole scan may still inflate (--max-inflate-total). */
+static inline uint64_t scan_budget_total_left(const struct scanner *s)
+{
+	uint64_t done = atomic_load(&s->st->inflated);
+	return s->o->max_scan_inflate > done ? s->o->max_scan_inflate - done : 0;
+}
+
+/* What the subtree being scanned may still inflate: its share, within
+ * the scan-wide total. */
+static inline uint64_t scan_budget_left(const struct scanner *s)
+{
+	uint64_t sub = s->cap > s->inflated ? s->cap - s->inflated : 0, scan = scan_budget_total_left(s);
+	return sub < scan ? sub : scan;
+}
+
+/* A read of n more bytes is refused: the subtree is abandoned, and when it
+ * is the scan-wide total that refuses, the scan says so (and fix, which
+ * reads through the same budget, knows its view is incomplete). */
+static inline void scan_budget_refuse(struct scanner *s, uint64_t n)
+{
+	s->abandoned = true;
+	if (n > scan_budget_total_left(s))
+		s->total_hit = true;
+}
+
+/* n bytes were inflated. */
+static inline void scan_budget_charge(struct scanner *s, uint64_t n)
+{
+	s->inflated += n;
+	atomic_fetch_add(&s->st->inflated, n);
+}
+
+/* A new top-level input: a whole --max-inflate for it. */
+static inline void scan_budget_start(struct scanner *s)
+{
+	s->inflated = 0;
+	s->cap = s->o->max_file_inflate;
+	s->abandoned = false;
+	s->total_hit = false;
+}
+
+/* An error record for path, counted in the stats. */
+void scan_count_error(struct scanner *s, struct scan_batch *b, const char *path, const char *msg);
+/* Append an entry name to a display path; a NUL inside a stored name (which
+ * no filesystem allows) is shown as "\0" rather than cutting the string. */
+void scan_join_entry(struct buf *p, const char *sep, const char *name, size_t len);
+/* Move the detector's findings for one archive (or directory) into out,
+ * with the central directory's SHA-256 and, by the policy, the bytes'. */
+void scan_emit_findings(struct scanner *s, struct detect_result *res, const char *path,
+			const struct arch_ident *id, struct scan_batch *out);
+/* The recursion: one archive from src at path, nested depth deep below
+ * the archives in chain, opened per mode; its records into out. */
+enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct buf *path,
+			     int depth, const struct chain *chain, enum open_mode mode,
+			     struct scan_batch *out);
+/* The top-level input is done: report a subtree abandoned for its budget. */
+void scan_budget_finish(struct scanner *s, struct scan_batch *out, const char *path);
+/* The holes of [off, off + size) of fd (SEEK_DATA/SEEK_HOLE; a file system
+ * without them has none), as alternating data and hole extents: calls
+ * fn(at, len, hole) in order; stops early when fn returns false. */
+bool scan_hash_extents(int fd, uint64_t off, uint64_t size, bool (*fn)(void *, uint64_t, uint64_t, bool),
+		       void *ctx);
+/* The SHA-256 of an archive's bytes into out, or "" and the reason in why
+ * when it is past a bound: larger than --max-hash-size, or a sparse file
+ * whose holes add up to more than SCAN_MAX_HASH_HOLES (they would be hashed
+ * as zeros: seconds of CPU for a file that takes no disk).  The holes of a
+ * smaller one are not read, only hashed. */
+void scan_hash_source(const struct scanner *s, const struct zsrc *src, char out[65], struct buf *why);
+/* Give the last n records of out (one archive's findings) its hash, or
+ * the reason it has none. */
+void scan_hash_set(struct scan_batch *out, size_t n, const char *sha, const char *why);
+
+#endif
