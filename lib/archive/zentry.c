@@ -2,9 +2,11 @@
  *
  * The entry's data is located from its local header (signature, name and
  * extra lengths; APPNOTE 4.3.7), checked to lie inside the parent, then
- * handed out in chunks: copied for STORED, inflated with zlib (raw deflate)
- * for DEFLATED. */
+ * handed out in chunks: copied for STORED, inflated for DEFLATED (its size
+ * is known: inflater.h; the heads, a few hundred bytes each, with zlib). */
 #include "archive/zentry.h"
+
+#include "archive/inflater.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -19,9 +21,11 @@ struct zentry {
 	struct zsrc src;
 	uint64_t at, end;   /* compressed bytes still to read: [at, end) of src */
 	uint16_t method;
-	z_stream z;
-	bool zinit, done, over;
+	struct inflater *z;
+	bool done, over;
 	unsigned char *in;
+	const unsigned char *in_next; /* unused input: [in_next, in_next + in_len) */
+	size_t in_len;
 	uint64_t produced, max_out;
 };
 
@@ -55,12 +59,11 @@ struct zentry *zentry_open(const struct zip *z, const struct zip_entry *e, uint6
 	r->method = e->method;
 	r->max_out = max_out;
 	if (r->method == 8) {
-		if (inflateInit2(&r->z, -15) != Z_OK) {
+		if (!(r->z = inflater_new())) {
 			buf_adds(err, "out of memory");
 			free(r);
 			return NULL;
 		}
-		r->zinit = true;
 		r->in = xmalloc(IN_CHUNK);
 	}
 	return r;
@@ -106,34 +109,34 @@ static ssize_t read_deflated(struct zentry *r, unsigned char *buf, size_t cap, c
 		*why = "inflation budget exhausted";
 		return -1;
 	}
-	r->z.next_out = buf;
-	r->z.avail_out = (uInt)k;
-	while (r->z.avail_out == k) {
-		if (r->z.avail_in == 0 && r->at < r->end) {
+	unsigned char *next = buf;
+	size_t room = k;
+	while (room == k) {
+		if (r->in_len == 0 && r->at < r->end) {
 			size_t n = r->end - r->at < IN_CHUNK ? (size_t)(r->end - r->at) : IN_CHUNK;
 			if (zsrc_read(&r->src, r->in, n, r->at) < 0) {
 				*why = "read error";
 				return -1;
 			}
 			r->at += n;
-			r->z.next_in = r->in;
-			r->z.avail_in = (uInt)n;
+			r->in_next = r->in;
+			r->in_len = n;
 		}
-		int zr = inflate(&r->z, Z_NO_FLUSH);
-		if (zr == Z_STREAM_END) {
+		enum inflate_rc zr = inflater_run(r->z, &r->in_next, &r->in_len, &next, &room);
+		if (zr == INFLATE_END) {
 			r->done = true;
 			break;
 		}
-		if (zr == Z_BUF_ERROR && r->z.avail_in == 0 && r->at >= r->end) {
-			*why = "truncated deflate data";
-			return -1;
-		}
-		if (zr != Z_OK && zr != Z_BUF_ERROR) {
+		if (zr == INFLATE_BAD) {
 			*why = "corrupt deflate data";
 			return -1;
 		}
+		if (room == k && r->in_len == 0 && r->at >= r->end) {
+			*why = "truncated deflate data";
+			return -1;
+		}
 	}
-	size_t got = k - r->z.avail_out;
+	size_t got = k - room;
 	r->produced += got;
 	return (ssize_t)got;
 }
@@ -158,8 +161,7 @@ void zentry_close(struct zentry *r)
 {
 	if (!r)
 		return;
-	if (r->zinit)
-		inflateEnd(&r->z);
+	inflater_free(r->z);
 	free(r->in);
 	free(r);
 }
