@@ -7,6 +7,7 @@
 #include "archive/zentry.h"
 
 #include "archive/inflater.h"
+#include "archive/sniff.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -168,9 +169,14 @@ void zentry_close(struct zentry *r)
 
 /* ---- heads: the local header and the first data bytes in one read */
 
+/* Inflate up to cap bytes of head; stop at SNIFF_EARLY when those already
+ * say the entry is none of the kinds sniff tells (most entries: the bytes
+ * after them would not change its answer, and inflating them is a sixth of
+ * the cost of a head). */
 static size_t inflate_head(const struct zsrc *src, const unsigned char *have, size_t hn, uint64_t at,
 			   uint64_t end, unsigned char *head, size_t cap)
 {
+	size_t first = cap > SNIFF_EARLY ? SNIFF_EARLY : cap;
 	z_stream z;
 	memset(&z, 0, sizeof z);
 	if (inflateInit2(&z, -15) != Z_OK)
@@ -179,12 +185,19 @@ static size_t inflate_head(const struct zsrc *src, const unsigned char *have, si
 	z.next_in = (unsigned char *)have;
 	z.avail_in = (uInt)hn;
 	z.next_out = head;
-	z.avail_out = (uInt)cap;
+	z.avail_out = (uInt)first;
 	uint64_t read_to = at;
 	for (;;) {
 		int zr = inflate(&z, Z_NO_FLUSH);
-		if (zr == Z_STREAM_END || z.avail_out == 0 || (zr != Z_OK && zr != Z_BUF_ERROR))
+		if (zr == Z_STREAM_END || (zr != Z_OK && zr != Z_BUF_ERROR))
 			break;
+		if (z.avail_out == 0) {
+			if (first == cap || sniff_none_early(head, first))
+				break;
+			z.avail_out = (uInt)(cap - first);
+			first = cap;
+			continue;
+		}
 		if (z.avail_in)
 			continue;
 		if (read_to >= end || read_to - at >= HEAD_IN_MAX)
@@ -196,7 +209,7 @@ static size_t inflate_head(const struct zsrc *src, const unsigned char *have, si
 		z.next_in = more;
 		z.avail_in = (uInt)n;
 	}
-	size_t got = cap - z.avail_out;
+	size_t got = first - z.avail_out;
 	inflateEnd(&z);
 	return got;
 }
