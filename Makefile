@@ -22,6 +22,11 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS_COMMON = -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -g -pthread \
 		-Ilib -DL4S_VERSION='"$(VERSION)"'
 CFLAGS  ?= $(OPT)
+# ISA-L's igzip inflates the nested archives a scan reads whole when
+# libisal-dev is installed (lib/archive/inflater_isal.c); without it, and in
+# `make static` (Debian ships no libisal.a), zlib does (inflater_zlib.c).
+ISAL   ?= $(if $(wildcard /usr/include/isa-l/igzip_lib.h),1)
+CFLAGS_COMMON += $(if $(ISAL),-DL4S_HAVE_ISAL)
 ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS)
 
 # libarchive is linked statically: the shared one drags in libxml2, ICU and
@@ -30,7 +35,7 @@ ALL_CFLAGS = $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS)
 # for --submit.  The collector links it for its webhooks (webhook_send.c;
 # none of the agent's upload code).
 ARCHIVE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic -llzma -lzstd -llz4 -lbz2
-AGENT_LIBS  = -ldeflate -lz -lnettle -lseccomp $(ARCHIVE_LIBS) -ljansson -lpthread -ldl
+AGENT_LIBS  = $(if $(ISAL),-lisal) -ldeflate -lz -lnettle -lseccomp $(ARCHIVE_LIBS) -ljansson -lpthread -ldl
 SERVER_LIBS = -lmicrohttpd -ljansson -lsqlite3 -lpq -largon2 -lnettle -lcurl -lseccomp -lpthread
 
 # lib/ is in layer folders (lib/README.md).  The Windows halves, *_win32.c,
@@ -221,7 +226,7 @@ STATIC_BUILD = build/static
 # (Debian: libzstd-dev, liblz4-dev for the .a files); no ACL/XML parts.
 STATIC_LIBS  = -ldeflate -lnettle -lseccomp -larchive -llzma -lzstd -llz4 -lbz2 -lz -ljansson -lpthread
 static:
-	$(MAKE) BUILD=$(STATIC_BUILD) EXTRA_CFLAGS="-DL4S_NO_SUBMIT" \
+	$(MAKE) BUILD=$(STATIC_BUILD) ISAL= EXTRA_CFLAGS="-DL4S_NO_SUBMIT" \
 	  $(STATIC_BUILD)/liblog4scan.a $(AGENT_SRC:%.c=$(STATIC_BUILD)/%.o)
 	$(CC) $(ALL_CFLAGS) -static -s -o $(STATIC_BUILD)/log4scan \
 	  $(AGENT_SRC:%.c=$(STATIC_BUILD)/%.o) $(STATIC_BUILD)/liblog4scan.a $(STATIC_LIBS)

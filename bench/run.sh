@@ -35,6 +35,9 @@ python3 bench/bench.py "$tree" "$corpus"
 echo
 echo "== bench/hash-bench.py"
 python3 bench/hash-bench.py "$tree" ${L4S_BASE:+base=$L4S_BASE} "new=$L4S"
+echo
+echo "== bench/subtree-bench.py (where the CPU and the bytes go, per subtree)"
+python3 bench/subtree-bench.py "$tree" ${L4S_BASE:+base=$L4S_BASE} "new=$L4S"
 
 for b in logs-bench.sh ps-bench.sh server-bench.sh; do
 	if [ -f "bench/$b" ]; then

@@ -7,7 +7,9 @@
  * small zip whose head is read with zentry_head() and whose bytes are
  * streamed with zentry_read() under a cap.  What comes out must be what
  * went in (the head a prefix of the input, the stream the input, cut at the
- * cap), and the kind one of the enum. */
+ * cap), and the kind one of the enum.  A head that sniff_none_early() calls
+ * SNIFF_NONE from its first SNIFF_EARLY bytes is SNIFF_NONE at any length
+ * (a DEFLATED entry's head then stops there). */
 #include <libdeflate.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -79,6 +81,8 @@ static void check_entry(const uint8_t *data, size_t size, int method)
 	unsigned char head[SNIFF_HEAD];
 	size_t hn;
 	size_t want = size >= 2 && data[0] == 'M' && data[1] == 'Z' ? SNIFF_HEAD : ZENTRY_HEAD_FIRST;
+	if (method == 8 && size >= SNIFF_EARLY && sniff_none_early(data, SNIFF_EARLY))
+		want = SNIFF_EARLY;
 	if (!zentry_head(&zp, &zp.entries[0], head, sizeof head, &hn) || hn != (size < want ? size : want) ||
 	    memcmp(head, data, hn))
 		abort();
@@ -116,6 +120,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((unsigned)k > SNIFF_EXEC)
 			abort();
 		(void)sniff_zip_behind(k);
+		if (size >= SNIFF_EARLY && sniff_none_early(data, SNIFF_EARLY) &&
+		    (k != SNIFF_NONE || sniff(data, SNIFF_EARLY, sizes[i]) != SNIFF_NONE ||
+		     sniff(data, size < SNIFF_HEAD ? size : SNIFF_HEAD, sizes[i]) != SNIFF_NONE))
+			abort(); /* "none" from the first bytes must hold for all of them */
 	}
 	check_entry(data, size, 0);
 	check_entry(data, size, 8);

@@ -10,7 +10,7 @@
 # bridge that ships helpers/OptionConverter, in /usr/share/java.)
 set -e
 # the agent: compiler, and the headers and static archives it links
-AGENT_PKGS="build-essential pkg-config zlib1g-dev libdeflate-dev nettle-dev libseccomp-dev
+AGENT_PKGS="build-essential pkg-config zlib1g-dev libdeflate-dev libisal-dev nettle-dev libseccomp-dev
  libcurl4-openssl-dev libjansson-dev libarchive-dev libzstd-dev liblz4-dev"
 # the collector, the tests, the Windows build and the packages
 ALL_PKGS="$AGENT_PKGS clang libclang-rt-14-dev

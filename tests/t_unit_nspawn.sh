@@ -22,11 +22,16 @@ core="$CORPUS/log4j-samples/true-hits/log4j-core-2.14.1.jar"
 api="$CORPUS/log4j-samples/false-hits/log4j-api-2.14.1.jar"
 jdk=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
 
-# ---- the container's root, made once
+# ---- the container's root, made once (again when a package was added to
+# the list since: libisal2 came with the ISA-L inflater)
+PKGS=systemd,systemd-sysv,dbus,libjansson4,libseccomp2,libdeflate0,libisal2,libnettle8,libcurl4,liblz4-1,libzstd1,libbz2-1.0,liblzma5,zlib1g,procps,util-linux
+for p in $(echo "$PKGS" | tr , ' '); do
+	ls "$ROOT/var/lib/dpkg/info/$p.list" "$ROOT/var/lib/dpkg/info/$p":*.list >/dev/null 2>&1 || rm -f "$ROOT/lib/systemd/systemd"
+done
 if [ ! -x "$ROOT/lib/systemd/systemd" ]; then
 	rm -rf "$ROOT"
 	mkdir -p "$(dirname "$ROOT")"
-	debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libjansson4,libseccomp2,libdeflate0,libnettle8,libcurl4,liblz4-1,libzstd1,libbz2-1.0,liblzma5,zlib1g,procps,util-linux \
+	debootstrap --variant=minbase --include="$PKGS" \
 		bookworm "$ROOT" http://deb.debian.org/debian > "$OUT/debootstrap.txt" 2>&1
 	check_eq "debootstrap of the container's root ($ROOT)" "$?" 0
 fi

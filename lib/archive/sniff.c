@@ -103,6 +103,13 @@ enum sniff_kind sniff(const unsigned char *h, size_t n, uint64_t size)
 	return end == UINT64_MAX || (end < size && size - end >= 22) ? SNIFF_EXEC : SNIFF_NONE;
 }
 
+bool sniff_none_early(const unsigned char *h, size_t n)
+{
+	if (n < SNIFF_EARLY || (h[0] == 'M' && h[1] == 'Z') || !memcmp(h, "\x7f" "ELF", 4))
+		return false;
+	return sniff(h, n, UINT64_MAX) == SNIFF_NONE;
+}
+
 bool sniff_zip_behind(enum sniff_kind k)
 {
 	return k == SNIFF_ZIP || k == SNIFF_JMOD || k == SNIFF_SCRIPT || k == SNIFF_EXEC;

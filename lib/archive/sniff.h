@@ -30,6 +30,13 @@ enum sniff_kind { SNIFF_NONE, SNIFF_ZIP, SNIFF_JMOD, SNIFF_TAR, SNIFF_SCRIPT, SN
 
 /* size is the whole file's or member's size (for SNIFF_EXEC). */
 enum sniff_kind sniff(const unsigned char *head, size_t n, uint64_t size);
+/* Bytes enough to tell most heads apart (every magic, and "ustar" at 257),
+ * and whether those first n >= SNIFF_EARLY bytes already say SNIFF_NONE
+ * whatever follows them: no kind's magic begins them, and they are no
+ * executable (whose tables may lie further).  A head reader may stop
+ * there (zentry_head). */
+#define SNIFF_EARLY 264
+bool sniff_none_early(const unsigned char *head, size_t n);
 /* The compression magics and the tar header alone (tar_probe). */
 bool sniff_tar(const unsigned char *head, size_t n);
 /* May this kind hold a zip whose end record is not where a plain zip's

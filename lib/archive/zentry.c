@@ -2,9 +2,12 @@
  *
  * The entry's data is located from its local header (signature, name and
  * extra lengths; APPNOTE 4.3.7), checked to lie inside the parent, then
- * handed out in chunks: copied for STORED, inflated with zlib (raw deflate)
- * for DEFLATED. */
+ * handed out in chunks: copied for STORED, inflated for DEFLATED (its size
+ * is known: inflater.h; the heads, a few hundred bytes each, with zlib). */
 #include "archive/zentry.h"
+
+#include "archive/inflater.h"
+#include "archive/sniff.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -19,9 +22,11 @@ struct zentry {
 	struct zsrc src;
 	uint64_t at, end;   /* compressed bytes still to read: [at, end) of src */
 	uint16_t method;
-	z_stream z;
-	bool zinit, done, over;
+	struct inflater *z;
+	bool done, over;
 	unsigned char *in;
+	const unsigned char *in_next; /* unused input: [in_next, in_next + in_len) */
+	size_t in_len;
 	uint64_t produced, max_out;
 };
 
@@ -55,12 +60,11 @@ struct zentry *zentry_open(const struct zip *z, const struct zip_entry *e, uint6
 	r->method = e->method;
 	r->max_out = max_out;
 	if (r->method == 8) {
-		if (inflateInit2(&r->z, -15) != Z_OK) {
+		if (!(r->z = inflater_new())) {
 			buf_adds(err, "out of memory");
 			free(r);
 			return NULL;
 		}
-		r->zinit = true;
 		r->in = xmalloc(IN_CHUNK);
 	}
 	return r;
@@ -106,34 +110,34 @@ static ssize_t read_deflated(struct zentry *r, unsigned char *buf, size_t cap, c
 		*why = "inflation budget exhausted";
 		return -1;
 	}
-	r->z.next_out = buf;
-	r->z.avail_out = (uInt)k;
-	while (r->z.avail_out == k) {
-		if (r->z.avail_in == 0 && r->at < r->end) {
+	unsigned char *next = buf;
+	size_t room = k;
+	while (room == k) {
+		if (r->in_len == 0 && r->at < r->end) {
 			size_t n = r->end - r->at < IN_CHUNK ? (size_t)(r->end - r->at) : IN_CHUNK;
 			if (zip_src_read(&r->src, r->in, n, r->at) < 0) {
 				*why = "read error";
 				return -1;
 			}
 			r->at += n;
-			r->z.next_in = r->in;
-			r->z.avail_in = (uInt)n;
+			r->in_next = r->in;
+			r->in_len = n;
 		}
-		int zr = inflate(&r->z, Z_NO_FLUSH);
-		if (zr == Z_STREAM_END) {
+		enum inflate_rc zr = inflater_run(r->z, &r->in_next, &r->in_len, &next, &room);
+		if (zr == INFLATE_END) {
 			r->done = true;
 			break;
 		}
-		if (zr == Z_BUF_ERROR && r->z.avail_in == 0 && r->at >= r->end) {
-			*why = "truncated deflate data";
-			return -1;
-		}
-		if (zr != Z_OK && zr != Z_BUF_ERROR) {
+		if (zr == INFLATE_BAD) {
 			*why = "corrupt deflate data";
 			return -1;
 		}
+		if (room == k && r->in_len == 0 && r->at >= r->end) {
+			*why = "truncated deflate data";
+			return -1;
+		}
 	}
-	size_t got = k - r->z.avail_out;
+	size_t got = k - room;
 	r->produced += got;
 	return (ssize_t)got;
 }
@@ -158,17 +162,21 @@ void zentry_close(struct zentry *r)
 {
 	if (!r)
 		return;
-	if (r->zinit)
-		inflateEnd(&r->z);
+	inflater_free(r->z);
 	free(r->in);
 	free(r);
 }
 
 /* ---- heads: the local header and the first data bytes in one read */
 
+/* Inflate up to cap bytes of head; stop at SNIFF_EARLY when those already
+ * say the entry is none of the kinds sniff tells (most entries: the bytes
+ * after them would not change its answer, and inflating them is a sixth of
+ * the cost of a head). */
 static size_t inflate_head(const struct zsrc *src, const unsigned char *have, size_t hn, uint64_t at,
 			   uint64_t end, unsigned char *head, size_t cap)
 {
+	size_t first = cap > SNIFF_EARLY ? SNIFF_EARLY : cap;
 	z_stream z;
 	memset(&z, 0, sizeof z);
 	if (inflateInit2(&z, -15) != Z_OK)
@@ -177,12 +185,19 @@ static size_t inflate_head(const struct zsrc *src, const unsigned char *have, si
 	z.next_in = (unsigned char *)have;
 	z.avail_in = (uInt)hn;
 	z.next_out = head;
-	z.avail_out = (uInt)cap;
+	z.avail_out = (uInt)first;
 	uint64_t read_to = at;
 	for (;;) {
 		int zr = inflate(&z, Z_NO_FLUSH);
-		if (zr == Z_STREAM_END || z.avail_out == 0 || (zr != Z_OK && zr != Z_BUF_ERROR))
+		if (zr == Z_STREAM_END || (zr != Z_OK && zr != Z_BUF_ERROR))
 			break;
+		if (z.avail_out == 0) {
+			if (first == cap || sniff_none_early(head, first))
+				break;
+			z.avail_out = (uInt)(cap - first);
+			first = cap;
+			continue;
+		}
 		if (z.avail_in)
 			continue;
 		if (read_to >= end || read_to - at >= HEAD_IN_MAX)
@@ -194,7 +209,7 @@ static size_t inflate_head(const struct zsrc *src, const unsigned char *have, si
 		z.next_in = more;
 		z.avail_in = (uInt)n;
 	}
-	size_t got = cap - z.avail_out;
+	size_t got = first - z.avail_out;
 	inflateEnd(&z);
 	return got;
 }

@@ -41,7 +41,8 @@ void zentry_close(struct zentry *r);
  * read of the local header with the data after it; a DEFLATED entry is
  * inflated only that far.  ZENTRY_HEAD_FIRST bytes (fewer when the entry is
  * shorter), up to cap when they start with "MZ" (a PE's section table may
- * lie further).  False when the entry cannot be read (the caller then
+ * lie further); of a DEFLATED entry only SNIFF_EARLY bytes when those
+ * already tell it is none of the kinds sniff.h tells (sniff_none_early).  False when the entry cannot be read (the caller then
  * treats it as not sniffable). */
 #define ZENTRY_HEAD_FIRST 512
 bool zentry_head(const struct zip *z, const struct zip_entry *e, unsigned char *head, size_t cap,

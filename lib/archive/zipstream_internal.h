@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <zlib.h>
 
+#include "archive/inflater.h"
 #include "archive/zipstream.h"
 #include "util/buf.h"
 
@@ -27,7 +28,9 @@ struct pull {
 	const struct zsrc *src;
 	uint64_t in_at, in_end;         /* parent bytes still to read */
 	unsigned char in[CHUNK];
-	z_stream z;
+	const unsigned char *in_next;   /* unused: [in_next, in_next + in_len) */
+	size_t in_len;
+	struct inflater *z;             /* inflater.h: the parent's csize is known */
 	bool z_done;
 	unsigned char *chunk[2];        /* the current chunk and the one before */
 	int cur;

@@ -7,6 +7,7 @@
  * nested in a streamed one (stream_nest). */
 #include "archive/zipstream.h"
 
+#include "archive/inflater.h"
 #include "archive/zipfmt.h"
 #include "archive/zipstream_internal.h"
 
@@ -94,36 +95,34 @@ void zipstream_keep_tail(struct pull *p)
  * the stream; how many, or 0 with p->error set. */
 static size_t fill_inflated(struct pull *p, unsigned char *o)
 {
-	p->z.next_out = o;
-	p->z.avail_out = OUT_CHUNK;
-	while (p->z.avail_out) {
-		if (p->z.avail_in == 0 && p->in_at < p->in_end) {
+	unsigned char *next = o;
+	size_t room = OUT_CHUNK;
+	while (room) {
+		if (p->in_len == 0 && p->in_at < p->in_end) {
 			size_t n = p->in_end - p->in_at < CHUNK ? (size_t)(p->in_end - p->in_at) : CHUNK;
 			if (zip_src_read(p->src, p->in, n, p->in_at) < 0) {
 				p->error = "read error";
 				return 0;
 			}
 			p->in_at += n;
-			p->z.next_in = p->in;
-			p->z.avail_in = (uInt)n;
+			p->in_next = p->in;
+			p->in_len = n;
 		}
-		int r = inflate(&p->z, Z_NO_FLUSH);
-		if (r == Z_STREAM_END) {
+		enum inflate_rc r = inflater_run(p->z, &p->in_next, &p->in_len, &next, &room);
+		if (r == INFLATE_END) {
 			p->z_done = true;
 			break;
 		}
-		if (r == Z_BUF_ERROR && p->z.avail_in == 0 && p->in_at < p->in_end)
-			continue;
-		if (r == Z_BUF_ERROR) {
-			p->error = "truncated deflate data";
-			return 0;
-		}
-		if (r != Z_OK) {
+		if (r == INFLATE_BAD) {
 			p->error = "corrupt deflate data";
 			return 0;
 		}
+		if (room && p->in_len == 0 && p->in_at >= p->in_end) {
+			p->error = "truncated deflate data";
+			return 0;
+		}
 	}
-	return OUT_CHUNK - p->z.avail_out;
+	return OUT_CHUNK - room;
 }
 
 /* The reader's bytes into o, OUT_CHUNK of them unless it ends first (a
@@ -504,7 +503,7 @@ struct pull *zipstream_pull_new(const struct zsrc *src, uint64_t off, uint64_t c
 	p->chunk[0] = xmalloc(OUT_CHUNK + SLACK);
 	p->chunk[1] = xmalloc(OUT_CHUNK + SLACK);
 	sha256_init(&p->sha);
-	if (!rd && inflateInit2(&p->z, -15) != Z_OK) {
+	if (!rd && !(p->z = inflater_new())) {
 		free(p->chunk[0]);
 		free(p->chunk[1]);
 		free(p);
@@ -515,8 +514,7 @@ struct pull *zipstream_pull_new(const struct zsrc *src, uint64_t off, uint64_t c
 
 void zipstream_pull_free(struct pull *p)
 {
-	if (!p->rd)
-		inflateEnd(&p->z);
+	inflater_free(p->z);
 	buf_free(&p->tail);
 	free(p->chunk[0]);
 	free(p->chunk[1]);
