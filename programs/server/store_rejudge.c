@@ -156,7 +156,7 @@ struct rejudge {
 	struct rj_sig *sigv;
 };
 
-struct rejudge *rejudge_new(bool pg)
+struct rejudge *store_rejudge_new(bool pg)
 {
 	struct rejudge *rj = xcalloc(1, sizeof *rj);
 	rj->pg = pg;
@@ -184,7 +184,7 @@ static void counts_free(struct rejudge *rj)
 	rj->after = (struct rj_pairs){0};
 }
 
-void rejudge_free(struct rejudge *rj)
+void store_rejudge_free(struct rejudge *rj)
 {
 	if (!rj)
 		return;
@@ -298,7 +298,7 @@ static int before_row(void *ctx, const struct dbrow *r)
 
 #define PAGE 100000
 
-int rejudge_before(struct rejudge *rj, struct dbc *c)
+int store_rejudge_before(struct rejudge *rj, struct dbc *c)
 {
 	int rc = load_retired(rj, c);
 	struct before_ctx b = {rj, 0, 0, NULL};
@@ -318,7 +318,7 @@ int rejudge_before(struct rejudge *rj, struct dbc *c)
 
 /* ---- rows as one JSON parameter */
 
-void rejudge_row(struct buf *rows, long long id, const char *status, const char *severity, const char *fixed_in,
+void store_rejudge_row(struct buf *rows, long long id, const char *status, const char *severity, const char *fixed_in,
 		 const char *cves_json, const char *version, const char *version_source)
 {
 	buf_addc(rows, rows->len ? ',' : '[');
@@ -351,7 +351,7 @@ static void json_rows(struct buf *sql, bool pg, const char *const *names, const 
 	buf_adds(sql, pg ? " FROM jsonb_array_elements(CAST(? AS jsonb)) e) x" : " FROM json_each(?) e) x");
 }
 
-int rejudge_write(struct dbc *c, bool pg, const struct buf *rows, long long rules_id)
+int store_rejudge_write(struct dbc *c, bool pg, const struct buf *rows, long long rules_id)
 {
 	if (!rows->len)
 		return DB_OK;
@@ -676,7 +676,7 @@ static const char *const EXPOSED[] = {
 	" WHERE priority <> 4 * critical_exposed + 2 * exposed + attacked",
 };
 
-int rejudge_finish(struct rejudge *rj, struct dbc *c, long long rules_id, long long prev, long long now)
+int store_rejudge_finish(struct rejudge *rj, struct dbc *c, long long rules_id, long long prev, long long now)
 {
 	counts_free(rj);
 	for (size_t i = 0; i < rj->cves.n; i++)

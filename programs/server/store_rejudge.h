@@ -14,20 +14,20 @@
 
 struct rejudge;
 
-struct rejudge *rejudge_new(bool pg);
-void rejudge_free(struct rejudge *rj);
+struct rejudge *store_rejudge_new(bool pg);
+void store_rejudge_free(struct rejudge *rj);
 
 /* The (CVE, device) pairs the stored findings show now (retired devices
  * left out): what the dashboard shows before the change.  Reads in pages
  * of its own (no transaction needed). */
-int rejudge_before(struct rejudge *rj, struct dbc *c);
+int store_rejudge_before(struct rejudge *rj, struct dbc *c);
 
-/* A batch of re-judged verdicts: rejudge_row() adds one finding's new
- * columns to rows (a JSON array), rejudge_write() writes them all with one
+/* A batch of re-judged verdicts: store_rejudge_row() adds one finding's new
+ * columns to rows (a JSON array), store_rejudge_write() writes them all with one
  * statement, marking them judged by rules_id. */
-void rejudge_row(struct buf *rows, long long id, const char *status, const char *severity, const char *fixed_in,
+void store_rejudge_row(struct buf *rows, long long id, const char *status, const char *severity, const char *fixed_in,
 		 const char *cves_json, const char *version, const char *version_source);
-int rejudge_write(struct dbc *c, bool pg, const struct buf *rows, long long rules_id);
+int store_rejudge_write(struct dbc *c, bool pg, const struct buf *rows, long long rules_id);
 
 /* In the caller's (final) transaction: count the aggregates (kinds
  * version, severity, sha256, cve, cvever) and the devices' counters again
@@ -35,6 +35,6 @@ int rejudge_write(struct dbc *c, bool pg, const struct buf *rows, long long rule
  * devices whose counters differ; then record, per CVE whose devices
  * changed, a rules_changes row (rules_id, prev, now) and its devices in
  * rules_change_devices (newly 1: newly affected, 0: no longer). */
-int rejudge_finish(struct rejudge *rj, struct dbc *c, long long rules_id, long long prev, long long now);
+int store_rejudge_finish(struct rejudge *rj, struct dbc *c, long long rules_id, long long prev, long long now);
 
 #endif

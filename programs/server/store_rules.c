@@ -438,11 +438,11 @@ static int judge_rows(struct dbc *c, bool pg, const struct rules *r, long long i
 		    same(w->cves, buf_cstr((struct buf *)&j->cves)) && same(w->version, j->version) &&
 		    same(w->vs, j->version_source))
 			continue;
-		rejudge_row(&out, w->id, j->status, j->severity, fixed, buf_cstr((struct buf *)&j->cves), j->version,
+		store_rejudge_row(&out, w->id, j->status, j->severity, fixed, buf_cstr((struct buf *)&j->cves), j->version,
 			    j->version_source);
 		(*changed)++;
 	}
-	int rc = rejudge_write(c, pg, &out, id);
+	int rc = store_rejudge_write(c, pg, &out, id);
 	buf_free(&out);
 	if (rc == DB_OK) {
 		struct dbv p[] = {dv_int(id), dv_int(lo), dv_int(hi), dv_int(id)};
@@ -489,7 +489,7 @@ static int finish(struct store *st, struct dbc *c, struct rejudge *rj, const str
 	rows_clear(&rs);
 	free(rs.v);
 	if (rc == DB_OK)
-		rc = rejudge_finish(rj, c, id, prev, now);
+		rc = store_rejudge_finish(rj, c, id, prev, now);
 	if (rc == DB_OK)
 		rc = dbc_exec(c, "UPDATE rules_state SET active = ?, finished = ? WHERE one = 1",
 			      (struct dbv[]){dv_int(id), dv_int(now)}, 2, NULL, NULL);
@@ -521,9 +521,9 @@ int store_rules_activate(struct store *st, long long id, long long now,
 				 " WHERE one = 1",
 			      (struct dbv[]){dv_int(id), dv_int(total), dv_int(now)}, 3, NULL, NULL);
 	/* before: which devices each CVE affects on the dashboard now */
-	struct rejudge *rj = rejudge_new(pg);
+	struct rejudge *rj = store_rejudge_new(pg);
 	if (rc == DB_OK)
-		rc = rejudge_before(rj, c);
+		rc = store_rejudge_before(rj, c);
 	/* batches, each its own transaction: ingest goes on between them */
 	long long last = 0;
 	struct rows rs = {0};
@@ -588,7 +588,7 @@ int store_rules_activate(struct store *st, long long id, long long now,
 	db_release(st->db, c);
 	memo_free(memo);
 	free(memo);
-	rejudge_free(rj);
+	store_rejudge_free(rj);
 	/* this process sees the switch at once */
 	pthread_mutex_lock(&cache->mu);
 	cache->have = false;
