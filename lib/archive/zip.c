@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ENDHDR 22
@@ -35,6 +36,34 @@
  * record, back to 65,535 + 22 bytes before the end (and a block further). */
 #define READBLOCK 128
 #define END_MAXLEN (0xFFFF + ENDHDR)
+
+bool zip_read_file(int fd, uint64_t max, unsigned char **out, size_t *len, struct buf *err)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		buf_adds(err, fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	if ((uint64_t)st.st_size > max) {
+		buf_adds(err, "file exceeds the size limit for class files");
+		close(fd);
+		return false;
+	}
+	unsigned char *b = xmalloc(st.st_size ? (size_t)st.st_size : 1);
+	struct zsrc src = {.fd = fd, .size = (uint64_t)st.st_size};
+	bool ok = zip_src_read(&src, b, (size_t)st.st_size, 0) == 0;
+	close(fd);
+	if (!ok) {
+		buf_adds(err, "read error");
+		free(b);
+		return false;
+	}
+	*out = b;
+	*len = (size_t)st.st_size;
+	return true;
+}
 
 int zip_src_read(const struct zsrc *s, void *dst, size_t n, uint64_t at)
 {

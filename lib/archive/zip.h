@@ -74,6 +74,12 @@ struct zsrc {
 
 int zip_src_read(const struct zsrc *s, void *dst, size_t n, uint64_t at);
 
+/* The whole of fd, a class file of an exploded directory opened by the
+ * caller (fd < 0: the open failed, errno says why), into *out (the caller
+ * frees) when it is a regular file of at most max bytes; fd is closed.
+ * False with the reason in err.  Shared by scan's and fix's directory views. */
+bool zip_read_file(int fd, uint64_t max, unsigned char **out, size_t *len, struct buf *err);
+
 struct zip_entry {
 	const char *name; /* points into the central directory; NOT NUL-terminated */
 	size_t name_len;

@@ -122,25 +122,7 @@ static bool dv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 	buf_printf(&p, "%s/%s", v->root, v->l->names[v->map ? v->map[i] : i]);
 	int fd = open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	buf_free(&p);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		buf_adds(err, fd < 0 ? strerror(errno) : "not a regular file, or over the class size limit");
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	unsigned char *b = xmalloc(st.st_size ? (size_t)st.st_size : 1);
-	struct zsrc src = {.fd = fd, .size = (uint64_t)st.st_size};
-	bool ok = zip_src_read(&src, b, (size_t)st.st_size, 0) == 0;
-	close(fd);
-	if (!ok) {
-		buf_adds(err, "read error");
-		free(b);
-		return false;
-	}
-	*out = b;
-	*len = (size_t)st.st_size;
-	return true;
+	return zip_read_file(fd, max, out, len, err);
 }
 
 /* The detector over the files that would stay must show none of the

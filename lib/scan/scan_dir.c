@@ -57,30 +57,7 @@ static bool dv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 	buf_printf(&p, "%s/%s", v->dir, v->names[i]);
 	int fd = lp_open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	buf_free(&p);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		buf_adds(err, fd < 0 ? strerror(errno) : "not a regular file");
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	if ((uint64_t)st.st_size > max) {
-		buf_adds(err, "file exceeds the size limit for class files");
-		close(fd);
-		return false;
-	}
-	unsigned char *b = xmalloc(st.st_size ? (size_t)st.st_size : 1);
-	struct zsrc src = {.fd = fd, .size = (uint64_t)st.st_size};
-	bool ok = zip_src_read(&src, b, (size_t)st.st_size, 0) == 0;
-	close(fd);
-	if (!ok) {
-		buf_adds(err, "read error");
-		free(b);
-		return false;
-	}
-	*out = b;
-	*len = (size_t)st.st_size;
-	return true;
+	return zip_read_file(fd, max, out, len, err);
 }
 
 static void collect(struct scanner *s, struct dir_view *v, struct buf *rel, int depth,
