@@ -18,7 +18,7 @@ BUILD   ?= build
 OPT     ?= -O2
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-WARN    = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+WARN    = -Wall -Wextra -Werror -Wshadow -Wformat-security -Wno-unused-parameter
 CFLAGS_COMMON = -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -g -pthread \
 		-Ilib -DL4S_VERSION='"$(VERSION)"'
 CFLAGS  ?= $(OPT)

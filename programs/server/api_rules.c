@@ -50,7 +50,7 @@ void api_rules_rollback(struct req *rq)
 	long long now = (long long)time(NULL);
 	int rc = store_rules_activate_bg(rq->srv->st, id, now, &err);
 	if (rc == 1) {
-		http_req_error(rq, 409, buf_cstr(&err));
+		http_req_error(rq, 409, "%s", buf_cstr(&err));
 	} else if (rc == 2) {
 		http_req_error(rq, 404, "no rules with that id");
 	} else if (rc) {
