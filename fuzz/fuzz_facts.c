@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&f, 0, sizeof f);
 		f.comp = (enum component)c;
 		verdict_judge(R, &fx, &f);
-		if (f.status > ST_VULNERABLE || !f.severity || !f.version_source || severity_rank(f.severity) < 0 ||
+		if (f.status > ST_VULNERABLE || !f.severity || !f.version_source || rules_severity_rank(f.severity) < 0 ||
 		    (f.status == ST_SAFE && (f.ncves || f.nmitigated)))
 			abort();
 	}

@@ -7,7 +7,7 @@
  *   - every node's kids are entries of its archive, distinct, not dropped,
  *     and every node changes something (drops or kids);
  *   - the removed entries listed are exactly the drops of the tree;
- *   - a build that succeeds passes zw_verify (the writer never produces an
+ *   - a build that succeeds passes zipwrite_verify (the writer never produces an
  *     archive its own check rejects);
  *   - nothing leaks, nothing reads out of bounds (ASan). */
 #include <stdint.h>
@@ -76,13 +76,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (check(top) != p.nremoved)
 			abort();
 		struct buf out = BUF_INIT, err = BUF_INIT;
-		struct zw_sink s;
-		zw_sink_mem(&s, &out);
+		struct zipwrite_sink s;
+		zipwrite_sink_mem(&s, &out);
 		bool ok = fix_build(top, &s, &err);
-		zw_sink_finish(&s);
+		zipwrite_sink_finish(&s);
 		if (ok) {
 			struct zsrc ms = {.fd = -1, .mem = (const unsigned char *)out.data, .off = 0, .size = out.len};
-			if (!zw_verify(&top->z, &top->ed, &ms, &err))
+			if (!zipwrite_verify(&top->z, &top->ed, &ms, &err))
 				abort();
 		}
 		buf_free(&out);

@@ -25,7 +25,7 @@
 static void value(char *v)
 {
 	long long n;
-	(void)utf8_valid(v, strlen(v));
+	(void)jsonw_utf8_valid(v, strlen(v));
 	if (api_parse_num(v, &n)) {
 		size_t len = strlen(v);
 		if (!len || len > 15 || strspn(v, "0123456789") != len || n < 0 || n != strtoll(v, NULL, 10))

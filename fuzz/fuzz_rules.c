@@ -3,7 +3,7 @@
  * rules_parse() on arbitrary text must either refuse it with a message that
  * starts with "line N:" or a completeness complaint, or return rules that
  * hold together: every hash and marker set names only declared releases,
- * and evaluating every declared release (as detect_evaluate() does for a
+ * and evaluating every declared release (as verdict_evaluate() does for a
  * finding, with some classes present and some calling others) neither
  * crashes nor yields an unknown status, and the evidence lines for it are
  * well formed.  Every release must be found again by its version and named
@@ -41,28 +41,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int c = 0; c < COMP_COUNT; c++) {
 		int n = (int)r->nreleases[c];
 		for (size_t i = 0; i < r->nhashes; i++)
-			if (r->hashes[i].comp == (enum component)c && vset_last(&r->hashes[i].versions) >= n)
+			if (r->hashes[i].comp == (enum component)c && version_set_last(&r->hashes[i].versions) >= n)
 				abort();
 		for (size_t i = 0; i < r->nmarkers; i++)
-			if (r->markers[i].comp == (enum component)c && vset_last(&r->markers[i].versions) >= n)
+			if (r->markers[i].comp == (enum component)c && version_set_last(&r->markers[i].versions) >= n)
 				abort();
 		struct class_probe probe = {no_class, refers, NULL, NULL};
 		for (int k = 0; k < n && k < 64; k++) {
 			struct finding f;
 			memset(&f, 0, sizeof f);
 			f.comp = (enum component)c;
-			detect_evaluate(r, &f, r->releases[c][k], NULL, &probe);
+			verdict_evaluate(r, &f, r->releases[c][k], NULL, &probe);
 			if (f.status > ST_VULNERABLE || !f.severity)
 				abort();
-			detect_class_evidence(r, &f, &probe, ".class");
+			verdict_class_evidence(r, &f, &probe, ".class");
 			for (size_t e = 0; e < f.nevidence; e++)
 				if (!f.evidence[e] || !strlen(f.evidence[e]))
 					abort();
 			finding_free(&f);
 			f.comp = (enum component)c;
 			struct vset s;
-			vset_fill(&s, k + 1);
-			detect_evaluate(r, &f, NULL, &s, &probe);
+			version_set_fill(&s, k + 1);
+			verdict_evaluate(r, &f, NULL, &s, &probe);
 			if (f.status > ST_VULNERABLE)
 				abort();
 			if (rules_release_of(r, (enum component)c, &r->release_v[c][k]) != k)

@@ -4,7 +4,7 @@
  * past its end is caught by ASan).  When it opens, it is rewritten with a
  * drop set and at most one replaced entry chosen from the input's first
  * byte, and the invariants are checked:
- *   - a rewrite that succeeds always passes zw_verify (the writer never
+ *   - a rewrite that succeeds always passes zipwrite_verify (the writer never
  *     produces an archive it would itself reject);
  *   - with nothing dropped or replaced, the output is the input's entries
  *     and end records again, so rewriting the output once more reproduces
@@ -16,13 +16,13 @@
 #include "archive/zip.h"
 #include "archive/zipwrite.h"
 
-static bool rewrite(const struct zip *z, const struct zw_edit *ed, struct buf *out)
+static bool rewrite(const struct zip *z, const struct zipwrite_edit *ed, struct buf *out)
 {
-	struct zw_sink s;
+	struct zipwrite_sink s;
 	struct buf err = BUF_INIT;
-	zw_sink_mem(&s, out);
-	bool ok = zw_write(z, ed, &s, &err);
-	zw_sink_finish(&s);
+	zipwrite_sink_mem(&s, out);
+	bool ok = zipwrite_write(z, ed, &s, &err);
+	zipwrite_sink_finish(&s);
 	buf_free(&err);
 	return ok;
 }
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < z.nentries; i++)
 		drop[i] = (sel >> (i % 8)) & 1;
 	static const unsigned char repl[] = "replacement bytes for one entry";
-	struct zw_replace rep = {0, repl, sizeof repl};
+	struct zipwrite_replace rep = {0, repl, sizeof repl};
 	size_t nrep = 0;
 	for (size_t i = 0; i < z.nentries && (sel & 0x80); i++)
 		if (!drop[i] && (z.entries[i].method == 0 || z.entries[i].method == 8) && !(z.entries[i].flags & 1)) {
@@ -55,17 +55,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			nrep = 1;
 			break;
 		}
-	struct zw_edit ed = {drop, &rep, nrep, 1};
+	struct zipwrite_edit ed = {drop, &rep, nrep, 1};
 	struct buf out = BUF_INIT;
 	if (rewrite(&z, &ed, &out)) {
 		struct zsrc o = {.fd = -1, .mem = (const unsigned char *)out.data, .off = 0, .size = out.len};
 		buf_reset(&err);
-		if (!zw_verify(&z, &ed, &o, &err))
+		if (!zipwrite_verify(&z, &ed, &o, &err))
 			abort();
 	}
 	buf_free(&out);
 
-	struct zw_edit none = {NULL, NULL, 0, 0};
+	struct zipwrite_edit none = {NULL, NULL, 0, 0};
 	struct buf a = BUF_INIT, b = BUF_INIT;
 	if (rewrite(&z, &none, &a)) {
 		struct zsrc o = {.fd = -1, .mem = (const unsigned char *)a.data, .off = 0, .size = a.len};

@@ -23,7 +23,7 @@ WIN_BUILD  ?= build/win
 # -Wno-format: gcc checks format(printf) attributes against Microsoft's
 # printf here, while __USE_MINGW_ANSI_STDIO gives C99's (%zu, %llu); the
 # Linux build checks the same format strings.
-WIN_CFLAGS  = -std=c17 $(WARN) -Wno-format -O2 -g0 -Ilib/win32/include -Ilib -include lib/win32/posix.h \
+WIN_CFLAGS  = -std=c17 $(filter-out -Wformat-security,$(WARN)) -Wno-format -O2 -g0 -Ilib/win32/include -Ilib -include lib/win32/posix.h \
 	      -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0601 -DWINVER=0x0601 \
 	      -DL4S_VERSION='"$(VERSION)"'
 WIN_LIBS    = -lz -lbcrypt -lrstrtmgr -lwinhttp -liphlpapi -lws2_32 -lpthread

@@ -50,7 +50,7 @@ bool cli_fail_on(const char *arg, struct fail_on *out)
 		size_t n = strcspn(p, ",");
 		char word[16];
 		snprintf(word, sizeof word, "%.*s", (int)(n < sizeof word ? n : sizeof word - 1), p);
-		int rank = n < sizeof word ? severity_rank(word) : -1;
+		int rank = n < sizeof word ? rules_severity_rank(word) : -1;
 		if (n < sizeof word && !strcmp(word, "unknown")) {
 			f.unknown = true;
 		} else if (rank >= 1 && f.rank < 0) {
@@ -74,7 +74,7 @@ bool cli_fail_on(const char *arg, struct fail_on *out)
 
 bool fail_on_finding(const struct fail_on *f, const struct finding *x)
 {
-	return x->status == ST_VULNERABLE && (f->rank < 0 || severity_rank(x->severity) >= f->rank);
+	return x->status == ST_VULNERABLE && (f->rank < 0 || rules_severity_rank(x->severity) >= f->rank);
 }
 
 bool fail_on_jvm(const struct fail_on *f, int proc_status)
@@ -176,7 +176,7 @@ static char *slurp(const char *path, size_t *len)
 void cli_collector_rules_path(char *out, size_t n)
 {
 	char dir[4000];
-	snprintf(out, n, "%s/collector.rules", l4s_state_dir(dir, sizeof dir));
+	snprintf(out, n, "%s/collector.rules", hostinfo_state_dir(dir, sizeof dir));
 }
 
 void cli_sha256_hex(const void *p, size_t n, char out[65])

@@ -39,7 +39,7 @@ bool cli_text_or_json(const char *cmd, const char *format);
  * its jars are not known).  Without the option: any vulnerable finding, and
  * unknown.  With it: exactly what it lists (no severity listed: any). */
 struct fail_on {
-	int rank;     /* lowest severity_rank that fails; -1: any vulnerable */
+	int rank;     /* lowest rules_severity_rank that fails; -1: any vulnerable */
 	bool unknown; /* a JVM of unknown status fails */
 };
 #define FAIL_ON_DEFAULT {-1, true}

@@ -3,7 +3,7 @@
  * One mutex guards the current-directory slot, the "drawn" flag and the
  * hold state; the thread draws under it, so a hold is certain to leave the
  * terminal without a half-drawn line.  The directory name is escaped with
- * text_escape() (a file name cannot smuggle terminal escapes) and trimmed
+ * jsonw_text_escape() (a file name cannot smuggle terminal escapes) and trimmed
  * from the left to fit the terminal width, which is read at every tick so
  * a resized window is followed.  Rates are averages since the start. */
 #include "cli_progress.h"
@@ -81,7 +81,7 @@ void cli_progress_line(struct buf *b, unsigned long long files, unsigned long lo
 	if (!dir || !dir[0] || used + 6 > room)
 		return;
 	struct buf e = BUF_INIT;
-	text_escape(&e, dir);
+	jsonw_text_escape(&e, dir);
 	const char *d = buf_cstr(&e);
 	size_t dn = e.len, avail = room - used - 2;
 	buf_adds(b, "  ");

@@ -36,7 +36,7 @@ static bool sd_value(struct buf *b, const char *s)
 		if (c >= 0x80) {
 			/* Length of the UTF-8 sequence at i, when valid. */
 			size_t l = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-			if (l > 1 && i + l <= n && utf8_valid(s + i, l)) {
+			if (l > 1 && i + l <= n && jsonw_utf8_valid(s + i, l)) {
 				buf_add(b, s + i, l);
 				i += l;
 			} else {
@@ -83,10 +83,10 @@ void cli_syslog_format(struct buf *b, const struct finding *f)
 	buf_addc(b, '"');
 	if (!clean) {
 		buf_adds(b, " path_b64=\"");
-		base64_encode(b, (const unsigned char *)path, strlen(path));
+		jsonw_base64(b, (const unsigned char *)path, strlen(path));
 		buf_addc(b, '"');
 	}
-	param(b, "component", component_name(f->comp));
+	param(b, "component", rules_component_name(f->comp));
 	param(b, "version", f->version);
 	param(b, "status", finding_status_name(f->status));
 	param(b, "severity", f->severity ? f->severity : "none");
@@ -99,7 +99,7 @@ void cli_syslog_format(struct buf *b, const struct finding *f)
 		param(b, "sha256", f->sha256);
 	if (f->pid)
 		buf_printf(b, " pid=\"%ld\"", f->pid);
-	buf_printf(b, "] %s %s %s", component_name(f->comp), f->version[0] ? f->version : "(version unknown)",
+	buf_printf(b, "] %s %s %s", rules_component_name(f->comp), f->version[0] ? f->version : "(version unknown)",
 		   finding_status_name(f->status));
 	if (f->ncves)
 		buf_printf(b, " (%s)", f->severity ? f->severity : "none");

@@ -100,13 +100,13 @@ static void report_unfixed(struct fix_out *o, const char *path, const char *why)
 	o->unfixable++;
 	if (o->json) {
 		buf_adds(&o->line, "{\"kind\":\"fix\"");
-		json_field_str(&o->line, true, "path", path);
-		json_field_str(&o->line, true, "action", "not-fixable");
-		json_field_str(&o->line, true, "message", why);
+		jsonw_field_str(&o->line, true, "path", path);
+		jsonw_field_str(&o->line, true, "action", "not-fixable");
+		jsonw_field_str(&o->line, true, "message", why);
 		buf_adds(&o->line, "}\n");
 	} else {
 		buf_adds(&o->line, "not fixed ");
-		text_escape(&o->line, path);
+		jsonw_text_escape(&o->line, path);
 		buf_printf(&o->line, ": %s\n", why);
 	}
 	print_line(o);
@@ -124,7 +124,7 @@ static void on_batch(void *ctx, struct scan_batch *b)
 			} else {
 				struct buf e = BUF_INIT;
 				buf_adds(&e, "log4scan: ");
-				text_escape(&e, r->path);
+				jsonw_text_escape(&e, r->path);
 				buf_printf(&e, ": %s\n", r->msg);
 				fputs(buf_cstr(&e), stderr);
 				buf_free(&e);
@@ -160,12 +160,12 @@ static void not_scanned(struct fix_out *o, const struct walk_result *wr)
 	for (size_t i = 0; i < wr->nskipped; i++) {
 		if (o->json) {
 			buf_adds(b, i ? ",{" : "{");
-			json_field_str(b, false, "path", wr->skipped[i].path);
-			json_field_str(b, true, "reason", wr->skipped[i].reason);
+			jsonw_field_str(b, false, "path", wr->skipped[i].path);
+			jsonw_field_str(b, true, "reason", wr->skipped[i].reason);
 			buf_addc(b, '}');
 		} else {
 			buf_adds(b, "not scanned: ");
-			text_escape(b, wr->skipped[i].path);
+			jsonw_text_escape(b, wr->skipped[i].path);
 			buf_printf(b, " (%s)\n", wr->skipped[i].reason);
 		}
 	}
@@ -178,47 +178,47 @@ static void print_result(struct fix_out *o, const struct fix_result *r)
 	struct buf *b = &o->line;
 	if (o->json) {
 		buf_adds(b, "{\"kind\":\"fix\"");
-		json_field_str(b, true, "path", r->path);
-		json_field_str(b, true, "action", fix_action_name(r->action));
+		jsonw_field_str(b, true, "path", r->path);
+		jsonw_field_str(b, true, "action", fix_action_name(r->action));
 		buf_adds(b, ",\"removed\":[");
 		for (size_t i = 0; i < r->nremoved; i++) {
 			if (i)
 				buf_addc(b, ',');
-			json_cstr(b, r->removed[i]);
+			jsonw_cstr(b, r->removed[i]);
 		}
 		buf_adds(b, "],\"mitigated_cves\":[");
 		for (size_t i = 0; i < r->ncves; i++) {
 			if (i)
 				buf_addc(b, ',');
-			json_cstr(b, r->cves[i]);
+			jsonw_cstr(b, r->cves[i]);
 		}
 		buf_addc(b, ']');
 		if (r->status)
-			json_field_str(b, true, "status", r->status);
+			jsonw_field_str(b, true, "status", r->status);
 		if (r->backup)
-			json_field_str(b, true, "backup", r->backup);
+			jsonw_field_str(b, true, "backup", r->backup);
 		if (r->npids) {
-			json_field_bool(b, true, "restart_required", true);
+			jsonw_field_bool(b, true, "restart_required", true);
 			buf_adds(b, ",\"pids\":[");
 			for (size_t i = 0; i < r->npids; i++)
 				buf_printf(b, "%s%ld", i ? "," : "", r->pids[i]);
 			buf_addc(b, ']');
 		}
 		if (r->message)
-			json_field_str(b, true, "message", r->message);
+			jsonw_field_str(b, true, "message", r->message);
 		buf_adds(b, "}\n");
 		print_line(o);
 		return;
 	}
 	static const char *verb[] = {"unchanged", "would fix", "fixed", "skipped", "FAILED"};
 	buf_printf(b, "%s ", verb[r->action]);
-	text_escape(b, r->path);
+	jsonw_text_escape(b, r->path);
 	if (r->nremoved && (r->action == FIX_FIXED || r->action == FIX_WOULD_FIX)) {
 		buf_adds(b, r->action == FIX_FIXED ? ": removed " : ": would remove ");
 		for (size_t i = 0; i < r->nremoved && i < 8; i++) {
 			if (i)
 				buf_adds(b, ", ");
-			text_escape(b, r->removed[i]);
+			jsonw_text_escape(b, r->removed[i]);
 		}
 		if (r->nremoved > 8)
 			buf_printf(b, " and %zu more entries", r->nremoved - 8);
@@ -231,7 +231,7 @@ static void print_result(struct fix_out *o, const struct fix_result *r)
 		buf_printf(b, "; now %s", r->status);
 	if (r->backup) {
 		buf_adds(b, "; backup ");
-		text_escape(b, r->backup);
+		jsonw_text_escape(b, r->backup);
 	}
 	if (r->npids) {
 		buf_adds(b, "; restart required: pid");
@@ -240,7 +240,7 @@ static void print_result(struct fix_out *o, const struct fix_result *r)
 	}
 	if (r->message) {
 		buf_adds(b, r->action == FIX_FIXED ? "; note: " : ": ");
-		text_escape(b, r->message);
+		jsonw_text_escape(b, r->message);
 	}
 	buf_addc(b, '\n');
 	print_line(o);

@@ -65,13 +65,13 @@ static void emit(struct logs *L)
 	buf_reset(&L->line);
 }
 
-/* text_escape for bytes that may include NUL. */
+/* jsonw_text_escape for bytes that may include NUL. */
 static void text_escape_n(struct buf *b, const char *s, size_t n)
 {
 	while (n) {
 		size_t k = strnlen(s, n);
 		char *part = xstrndup(s, k);
-		text_escape(b, part);
+		jsonw_text_escape(b, part);
 		free(part);
 		s += k;
 		n -= k;
@@ -87,12 +87,12 @@ static void text_escape_n(struct buf *b, const char *s, size_t n)
 static void json_field_bytes(struct buf *b, const char *key, const char *s, size_t n)
 {
 	buf_addc(b, ',');
-	json_cstr(b, key);
+	jsonw_cstr(b, key);
 	buf_addc(b, ':');
-	bool clean = json_str(b, s, n) && !memchr(s, 0, n);
+	bool clean = jsonw_str(b, s, n) && !memchr(s, 0, n);
 	if (!clean) {
 		buf_printf(b, ",\"%s_b64\":\"", key);
-		base64_encode(b, (const unsigned char *)s, n);
+		jsonw_base64(b, (const unsigned char *)s, n);
 		buf_addc(b, '"');
 	}
 }
@@ -104,13 +104,13 @@ static void report_error(struct logs *L, const char *path, const char *msg)
 		bool json = pass ? true : L->json;
 		if (json) {
 			buf_adds(&L->line, "{\"kind\":\"error\"");
-			json_field_str(&L->line, true, "path", path);
-			json_field_str(&L->line, true, "error", msg);
+			jsonw_field_str(&L->line, true, "path", path);
+			jsonw_field_str(&L->line, true, "error", msg);
 			buf_addc(&L->line, '}');
 		} else {
-			text_escape(&L->line, path);
+			jsonw_text_escape(&L->line, path);
 			buf_adds(&L->line, ": error: ");
-			text_escape(&L->line, msg);
+			jsonw_text_escape(&L->line, msg);
 		}
 		if (pass)
 			emit_submit(L);
@@ -128,12 +128,12 @@ static void text_headline(struct buf *b, const struct lh_attempt *a)
 		return;
 	case LH_BROKEN:
 		buf_adds(b, "broken attempt ");
-		text_escape(b, a->decoded);
+		jsonw_text_escape(b, a->decoded);
 		buf_adds(b, " (Log4j would not look it up)");
 		return;
 	default:
 		buf_adds(b, "attempt ");
-		text_escape(b, a->decoded);
+		jsonw_text_escape(b, a->decoded);
 		if (a->status == LH_PERFORMED_ALONE)
 			buf_adds(b, " (when logged apart from the line's earlier text)");
 	}
@@ -154,34 +154,34 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 		bool json = pass ? true : L->json;
 		if (json) {
 			buf_adds(b, "{\"kind\":\"attempt\"");
-			json_field_str(b, true, "path", a->path);
-			json_field_int(b, true, "line", (long long)a->line);
-			json_field_int(b, true, "offset", (long long)a->offset);
-			json_field_str_or_null(b, true, "timestamp", a->timestamp);
-			json_field_str(b, true, "status", loghunt_status_name(a->status));
+			jsonw_field_str(b, true, "path", a->path);
+			jsonw_field_int(b, true, "line", (long long)a->line);
+			jsonw_field_int(b, true, "offset", (long long)a->offset);
+			jsonw_field_str_or_null(b, true, "timestamp", a->timestamp);
+			jsonw_field_str(b, true, "status", loghunt_status_name(a->status));
 			if (a->status == LH_BOUND)
-				json_field_str(b, true, "bound", loghunt_bound_name(a->bound));
+				jsonw_field_str(b, true, "bound", loghunt_bound_name(a->bound));
 			json_field_bytes(b, "raw", a->raw, a->raw_len);
-			json_field_str(b, true, "decoded", a->decoded);
-			json_field_str(b, true, "protocol", a->protocol);
-			json_field_str(b, true, "host", a->host);
+			jsonw_field_str(b, true, "decoded", a->decoded);
+			jsonw_field_str(b, true, "protocol", a->protocol);
+			jsonw_field_str(b, true, "host", a->host);
 			if (a->port >= 0)
-				json_field_int(b, true, "port", a->port);
+				jsonw_field_int(b, true, "port", a->port);
 			else
 				buf_adds(b, ",\"port\":null");
-			json_field_str_or_null(b, true, "client", a->client);
+			jsonw_field_str_or_null(b, true, "client", a->client);
 			buf_adds(b, ",\"exfil\":[");
 			for (size_t i = 0; i < a->n_exfil; i++) {
 				if (i)
 					buf_addc(b, ',');
-				json_cstr(b, a->exfil[i]);
+				jsonw_cstr(b, a->exfil[i]);
 			}
 			buf_addc(b, ']');
 			if (a->payload)
 				json_field_bytes(b, "payload", a->payload, a->payload_len);
 			buf_addc(b, '}');
 		} else {
-			text_escape(b, a->path);
+			jsonw_text_escape(b, a->path);
 			buf_printf(b, ":%llu: ", a->line);
 			text_headline(b, a);
 			buf_adds(b, "\n    ");
@@ -189,7 +189,7 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 				buf_adds(b, a->protocol[0] ? a->protocol : "unknown protocol");
 				if (a->host[0]) {
 					buf_adds(b, " host ");
-					text_escape(b, a->host);
+					jsonw_text_escape(b, a->host);
 				}
 				if (a->port >= 0)
 					buf_printf(b, " port %d", a->port);
@@ -197,12 +197,12 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 			}
 			if (a->client) {
 				buf_adds(b, "client ");
-				text_escape(b, a->client);
+				jsonw_text_escape(b, a->client);
 				buf_adds(b, ", ");
 			}
 			if (a->timestamp) {
 				buf_adds(b, "at ");
-				text_escape(b, a->timestamp);
+				jsonw_text_escape(b, a->timestamp);
 				buf_adds(b, ", ");
 			}
 			buf_printf(b, "offset %llu\n    raw: ", a->offset);
@@ -211,7 +211,7 @@ static void on_attempt(void *ctx, const struct lh_attempt *a)
 				buf_adds(b, "\n    exfil:");
 				for (size_t i = 0; i < a->n_exfil; i++) {
 					buf_addc(b, ' ');
-					text_escape(b, a->exfil[i]);
+					jsonw_text_escape(b, a->exfil[i]);
 				}
 			}
 			if (a->payload) {
@@ -419,8 +419,8 @@ static void tally_json(struct buf *b, const char *name, const char *key, struct 
 	buf_printf(b, ",\"%s\":[", name);
 	for (size_t i = 0; i < t->n; i++) {
 		buf_adds(b, i ? ",{" : "{");
-		json_field_str(b, false, key, t->v[i].key);
-		json_field_int(b, true, "attempts", (long long)t->v[i].count);
+		jsonw_field_str(b, false, key, t->v[i].key);
+		jsonw_field_int(b, true, "attempts", (long long)t->v[i].count);
 		buf_addc(b, '}');
 	}
 	buf_addc(b, ']');
@@ -434,7 +434,7 @@ static void tally_text(struct buf *b, const char *title, struct lh_tally *t)
 	for (size_t i = 0; i < t->n; i++) {
 		buf_adds(b, i ? ", " : " ");
 		if (t->v[i].key[0])
-			text_escape(b, t->v[i].key);
+			jsonw_text_escape(b, t->v[i].key);
 		else
 			buf_adds(b, "(none)");
 		buf_printf(b, " (%llu)", t->v[i].count);
@@ -454,16 +454,16 @@ static void summary(struct logs *L)
 		bool json = pass ? true : L->json;
 		if (json) {
 			buf_adds(b, "{\"kind\":\"summary\"");
-			json_field_int(b, true, "files", (long long)L->files);
-			json_field_int(b, true, "bytes", (long long)st->bytes);
-			json_field_int(b, true, "lines", (long long)st->lines);
-			json_field_int(b, true, "attempts", (long long)st->attempts);
-			json_field_int(b, true, "bound_attempts", (long long)st->bound);
-			json_field_int(b, true, "broken_attempts", (long long)st->broken);
-			json_field_int(b, true, "errors", (long long)L->errors);
-			json_field_int(b, true, "lines_over_budget", (long long)st->lines_over_budget);
-			json_field_int(b, true, "not_regular", (long long)L->not_regular);
-			json_field_int(b, true, "symlinks_not_followed", (long long)L->symlinks);
+			jsonw_field_int(b, true, "files", (long long)L->files);
+			jsonw_field_int(b, true, "bytes", (long long)st->bytes);
+			jsonw_field_int(b, true, "lines", (long long)st->lines);
+			jsonw_field_int(b, true, "attempts", (long long)st->attempts);
+			jsonw_field_int(b, true, "bound_attempts", (long long)st->bound);
+			jsonw_field_int(b, true, "broken_attempts", (long long)st->broken);
+			jsonw_field_int(b, true, "errors", (long long)L->errors);
+			jsonw_field_int(b, true, "lines_over_budget", (long long)st->lines_over_budget);
+			jsonw_field_int(b, true, "not_regular", (long long)L->not_regular);
+			jsonw_field_int(b, true, "symlinks_not_followed", (long long)L->symlinks);
 			buf_printf(b, ",\"seconds\":%.3f", seconds);
 			tally_json(b, "by_host", "host", &L->by_host);
 			tally_json(b, "by_day", "day", &L->by_day);
@@ -529,7 +529,7 @@ static void logs_coverage(struct buf *b, char **paths, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			buf_addc(b, ',');
-		json_cstr(b, paths[i]);
+		jsonw_cstr(b, paths[i]);
 	}
 	buf_adds(b, "]}");
 }

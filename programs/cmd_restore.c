@@ -67,9 +67,9 @@ static void list_line(struct buf *b, const struct restore_result *r)
 	buf_printf(b, "%s  %-9s ", when, r->state);
 	if (r->dir)
 		buf_printf(b, "dir (%zu class%s) ", r->nfiles, r->nfiles == 1 ? "" : "es");
-	text_escape(b, r->path);
+	jsonw_text_escape(b, r->path);
 	buf_adds(b, "  backup ");
-	text_escape(b, r->backup);
+	jsonw_text_escape(b, r->backup);
 	buf_addc(b, '\n');
 }
 
@@ -80,18 +80,18 @@ static void on_restore(void *ctx, const struct restore_result *r)
 	o->count[r->action]++;
 	if (o->json) {
 		buf_adds(&b, r->action == RESTORE_LISTED ? "{\"kind\":\"restore-entry\"" : "{\"kind\":\"restore\"");
-		json_field_str(&b, true, "path", r->path);
+		jsonw_field_str(&b, true, "path", r->path);
 		if (r->action != RESTORE_LISTED)
-			json_field_str(&b, true, "action", fix_restore_action_name(r->action));
-		json_field_str(&b, true, "backup", r->backup);
-		json_field_str(&b, true, "id", r->id);
-		json_field_str(&b, true, "type", r->dir ? "dir" : "file");
+			jsonw_field_str(&b, true, "action", fix_restore_action_name(r->action));
+		jsonw_field_str(&b, true, "backup", r->backup);
+		jsonw_field_str(&b, true, "id", r->id);
+		jsonw_field_str(&b, true, "type", r->dir ? "dir" : "file");
 		if (r->dir)
 			buf_printf(&b, ",\"classes\":%zu", r->nfiles);
 		buf_printf(&b, ",\"fixed_at\":%lld", r->time);
-		json_field_str(&b, true, "state", r->state);
+		jsonw_field_str(&b, true, "state", r->state);
 		if (r->message)
-			json_field_str(&b, true, "message", r->message);
+			jsonw_field_str(&b, true, "message", r->message);
 		buf_adds(&b, "}\n");
 	} else if (r->action == RESTORE_LISTED) {
 		list_line(&b, r);
@@ -99,14 +99,14 @@ static void on_restore(void *ctx, const struct restore_result *r)
 		static const char *verb[] = {"restored", "would restore", "unchanged", "REFUSED", "FAILED",
 					     "forgotten", "would forget", "pruned", "would prune", "kept", ""};
 		buf_printf(&b, "%s ", verb[r->action]);
-		text_escape(&b, r->path);
+		jsonw_text_escape(&b, r->path);
 		buf_adds(&b, r->action == RESTORE_FORGOTTEN || r->action == RESTORE_WOULD_FORGET ? " (backup " : " from ");
-		text_escape(&b, r->backup);
+		jsonw_text_escape(&b, r->backup);
 		if (r->action == RESTORE_FORGOTTEN || r->action == RESTORE_WOULD_FORGET)
 			buf_addc(&b, ')');
 		if (r->message) {
 			buf_adds(&b, ": ");
-			text_escape(&b, r->message);
+			jsonw_text_escape(&b, r->message);
 		}
 		buf_addc(&b, '\n');
 	}
@@ -221,7 +221,7 @@ int cmd_restore(int argc, char **argv)
 		if (o.json) {
 			struct buf b = BUF_INIT;
 			buf_adds(&b, "{\"kind\":\"restore-summary\",\"restored\":0");
-			json_field_str(&b, true, "message", buf_cstr(&err));
+			jsonw_field_str(&b, true, "message", buf_cstr(&err));
 			buf_adds(&b, "}\n");
 			fputs(buf_cstr(&b), stdout);
 			buf_free(&b);

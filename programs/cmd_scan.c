@@ -158,7 +158,7 @@ static int shrink_to_memory(struct scan_opts *so, struct walk_opts *wo, long mb)
 static const char *default_cache_path(char *out, size_t n)
 {
 	char dir[3000];
-	snprintf(out, n, "%s/scan.cache", l4s_state_dir(dir, sizeof dir));
+	snprintf(out, n, "%s/scan.cache", hostinfo_state_dir(dir, sizeof dir));
 	return out;
 }
 
@@ -170,22 +170,22 @@ static void scan_envelope_fields(struct buf *options, struct buf *coverage, cons
 				 const char *rules_file, bool cache, long budget)
 {
 	buf_printf(coverage, "{\"whole_host\":%s", wo->whole_host ? "true" : "false");
-	json_field_strv(coverage, "paths", roots, nroots);
-	json_field_bool(coverage, true, "processes", wo->whole_host && processes);
-	json_field_strv(coverage, "exclude", wo->excludes, wo->nexcludes);
-	json_field_bool(coverage, true, "one_file_system", wo->one_file_system);
-	json_field_bool(coverage, true, "follow_symlinks", wo->follow_symlinks);
+	jsonw_field_strv(coverage, "paths", roots, nroots);
+	jsonw_field_bool(coverage, true, "processes", wo->whole_host && processes);
+	jsonw_field_strv(coverage, "exclude", wo->excludes, wo->nexcludes);
+	jsonw_field_bool(coverage, true, "one_file_system", wo->one_file_system);
+	jsonw_field_bool(coverage, true, "follow_symlinks", wo->follow_symlinks);
 	buf_addc(coverage, '}');
 	buf_adds(options, "{");
 	char name[128];
-	json_field_str(options, false, "rules", cli_rules_name(rules_file, name, sizeof name));
-	json_field_int(options, true, "max_depth", so->max_depth);
-	json_field_bool(options, true, "bytecode_only", so->bytecode_only);
-	json_field_bool(options, true, "sha256", so->sha256 != SHA_NONE);
-	json_field_str(options, true, "sha256_policy", scan_opts_sha_name(so->sha256));
-	json_field_bool(options, true, "cache", cache);
-	json_field_int(options, true, "time_budget", budget);
-	json_field_int(options, true, "threads", wo->threads);
+	jsonw_field_str(options, false, "rules", cli_rules_name(rules_file, name, sizeof name));
+	jsonw_field_int(options, true, "max_depth", so->max_depth);
+	jsonw_field_bool(options, true, "bytecode_only", so->bytecode_only);
+	jsonw_field_bool(options, true, "sha256", so->sha256 != SHA_NONE);
+	jsonw_field_str(options, true, "sha256_policy", scan_opts_sha_name(so->sha256));
+	jsonw_field_bool(options, true, "cache", cache);
+	jsonw_field_int(options, true, "time_budget", budget);
+	jsonw_field_int(options, true, "threads", wo->threads);
 	buf_addc(options, '}');
 }
 

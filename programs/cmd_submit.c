@@ -106,7 +106,7 @@ static bool submit_file(struct submit_cli *sc, const char *path)
 	const char *p = b.data ? b.data : "";
 	size_t n = b.len;
 	char id[37];
-	if (!n || !envelope_at(p, n) || !l4s_report_id(p, n, id)) {
+	if (!n || !envelope_at(p, n) || !envelope_report_id(p, n, id)) {
 		cli_error("submit: %s: line 1 is not a report envelope ({\"kind\":\"report\",\"report_id\":...}): "
 			  "write the report with `log4scan scan --format json` of this version (docs/schema.md)",
 			  path);
@@ -122,7 +122,7 @@ static bool submit_file(struct submit_cli *sc, const char *path)
 			const char *nl = memchr(p + end, '\n', n - end);
 			end = nl ? (size_t)(nl - p) + 1 : n;
 		} while (end < n && !envelope_at(p + end, n - end));
-		if (!l4s_report_id(p + at, end - at, id)) {
+		if (!envelope_report_id(p + at, end - at, id)) {
 			cli_error("submit: %s: report %zu has no report_id in its envelope", path, reports + 1);
 			ok = false;
 		} else if (submit_cli_send(sc, p + at, end - at) < 0) {

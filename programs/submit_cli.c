@@ -118,7 +118,7 @@ bool submit_cli_ready(struct submit_cli *c, bool json)
 	}
 	/* The transport is loaded now, before the sandbox goes up. */
 	struct buf msg = BUF_INIT;
-	bool ok = l4s_http_load(&msg) == 0;
+	bool ok = http_load(&msg) == 0;
 	if (!ok) {
 		while (msg.len && msg.data[msg.len - 1] == '\n')
 			msg.len--;
@@ -152,7 +152,7 @@ int submit_cli_envelope(struct submit_cli *c, const char *command, const char *o
 		.options_json = options_json,
 		.coverage_json = coverage_json,
 	};
-	int rc = l4s_envelope(out, &eo, id, &warn);
+	int rc = envelope_build(out, &eo, id, &warn);
 	print_lines(&warn);
 	if (rc < 0)
 		cli_error("cannot write the report envelope");
@@ -185,7 +185,7 @@ static void follow_rules(const struct l4s_submit_opts *so, const char *want)
 	buf_reset(&text);
 	if (!strcmp(have, want))
 		goto out;
-	if (l4s_fetch_rules(so, want, &text, &msg)) {
+	if (submit_fetch_rules(so, want, &text, &msg)) {
 		print_lines(&msg);
 		goto out;
 	}
@@ -217,7 +217,7 @@ int submit_cli_send(struct submit_cli *c, const char *body, size_t len)
 {
 	struct buf msg = BUF_INIT;
 	char spool[4096], id[37] = "?";
-	l4s_report_id(body, len, id);
+	envelope_report_id(body, len, id);
 	struct l4s_submit_opts so = {0};
 	so.url = c->url;
 	so.token = c->token;
@@ -225,13 +225,13 @@ int submit_cli_send(struct submit_cli *c, const char *body, size_t len)
 		so.spool_dir = c->spool_dir;
 	} else {
 		char state[4000];
-		snprintf(spool, sizeof spool, "%s/spool", l4s_state_dir(state, sizeof state));
+		snprintf(spool, sizeof spool, "%s/spool", hostinfo_state_dir(state, sizeof state));
 		mkdir(spool, 0700);
 		so.spool_dir = spool;
 	}
 	so.cacert = c->cacert;
 	struct l4s_submit_stats stats = {0};
-	int rc = l4s_submit(&so, body, len, &stats, &msg);
+	int rc = submit_send(&so, body, len, &stats, &msg);
 	print_lines(&msg);
 	if (rc == L4S_SUBMIT_SENT)
 		fprintf(stderr, "log4scan: report %s sent to %s\n", id, c->url);

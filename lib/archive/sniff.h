@@ -37,7 +37,7 @@ enum sniff_kind sniff(const unsigned char *head, size_t n, uint64_t size);
  * there (zentry_head). */
 #define SNIFF_EARLY 264
 bool sniff_none_early(const unsigned char *head, size_t n);
-/* The compression magics and the tar header alone (tar_probe). */
+/* The compression magics and the tar header alone (tarscan_probe). */
 bool sniff_tar(const unsigned char *head, size_t n);
 /* May this kind hold a zip whose end record is not where a plain zip's
  * is (so the whole 64 KiB tail is searched)? */

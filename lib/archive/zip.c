@@ -301,7 +301,7 @@ static enum zip_status find_end(struct rd *r, bool quick, unsigned char **own, s
 
 /* ---- initCEN: where the central directory is, and its entries */
 
-static bool utf8_valid(const unsigned char *s, size_t n)
+static bool zip_utf8_valid(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 	/* names are nearly always ASCII: eight bytes at a time */
@@ -447,7 +447,7 @@ static bool add_entry(struct zip *z, size_t pos, struct buf *err)
 	}
 	if (xlen)
 		check_extra(z, z->cd, z->cd_len, pos, pos + CENHDR + nlen, xlen);
-	if (!utf8_valid(h + CENHDR, nlen))
+	if (!zip_utf8_valid(h + CENHDR, nlen))
 		refuse(z, "invalid CEN header (bad entry name)");
 	en->crc = le32(h + 16);
 	en->csize = le32(h + 20);

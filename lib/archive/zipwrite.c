@@ -1,6 +1,6 @@
 /* zipwrite.c - raw-copy ZIP rewriter and its verifier (see zipwrite.h).
  *
- * zw_write works in three passes over the source's central directory:
+ * zipwrite_write works in three passes over the source's central directory:
  *   1. locate every entry's local record (header + data + data descriptor)
  *      and sort the records by position, refusing overlapping ones;
  *   2. copy the bytes before the first record, then each record that still
@@ -42,21 +42,21 @@ static void put64(unsigned char *p, uint64_t v)
 
 /* ---- sink */
 
-void zw_sink_fd(struct zw_sink *s, int fd)
+void zipwrite_sink_fd(struct zipwrite_sink *s, int fd)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = fd;
 	s->stage = xmalloc(STAGE);
 }
 
-void zw_sink_mem(struct zw_sink *s, struct buf *mem)
+void zipwrite_sink_mem(struct zipwrite_sink *s, struct buf *mem)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
 	s->mem = mem;
 }
 
-static void fd_write(struct zw_sink *s, const unsigned char *p, size_t n)
+static void fd_write(struct zipwrite_sink *s, const unsigned char *p, size_t n)
 {
 	while (n && !s->err) {
 		ssize_t r = write(s->fd, p, n);
@@ -71,14 +71,14 @@ static void fd_write(struct zw_sink *s, const unsigned char *p, size_t n)
 	}
 }
 
-static void sink_flush(struct zw_sink *s)
+static void sink_flush(struct zipwrite_sink *s)
 {
 	if (s->staged)
 		fd_write(s, s->stage, s->staged);
 	s->staged = 0;
 }
 
-static void sink_put(struct zw_sink *s, const void *p, size_t n)
+static void sink_put(struct zipwrite_sink *s, const void *p, size_t n)
 {
 	if (s->err || !n)
 		return;
@@ -103,7 +103,7 @@ static void sink_put(struct zw_sink *s, const void *p, size_t n)
 	s->staged += n;
 }
 
-bool zw_sink_finish(struct zw_sink *s)
+bool zipwrite_sink_finish(struct zipwrite_sink *s)
 {
 	if (s->fd >= 0)
 		sink_flush(s);
@@ -113,7 +113,7 @@ bool zw_sink_finish(struct zw_sink *s)
 }
 
 /* Copy source bytes [at, at + n) to the sink. */
-static bool copy_src(const struct zsrc *src, uint64_t at, uint64_t n, struct zw_sink *s,
+static bool copy_src(const struct zsrc *src, uint64_t at, uint64_t n, struct zipwrite_sink *s,
 		     struct buf *err)
 {
 	if (at > src->size || n > src->size - at) {
@@ -318,7 +318,7 @@ static int rec_cmp(const void *a, const void *b)
 	return x->entry < y->entry ? -1 : x->entry > y->entry;
 }
 
-static const struct zw_replace *find_rep(const struct zw_edit *ed, size_t i)
+static const struct zipwrite_replace *find_rep(const struct zipwrite_edit *ed, size_t i)
 {
 	for (size_t k = 0; k < ed->nrep; k++)
 		if (ed->rep[k].index == i)
@@ -326,7 +326,7 @@ static const struct zw_replace *find_rep(const struct zw_edit *ed, size_t i)
 	return NULL;
 }
 
-static bool dropped(const struct zw_edit *ed, size_t i) { return ed->drop && ed->drop[i]; }
+static bool dropped(const struct zipwrite_edit *ed, size_t i) { return ed->drop && ed->drop[i]; }
 
 /* New values of a replaced entry, for its central directory header. */
 struct newval {
@@ -337,8 +337,8 @@ struct newval {
 /* Write a replaced entry's record: the source's local header with new CRC,
  * sizes and (when needed) ZIP64 block, the new data, and a descriptor of
  * the source's form when it had one. */
-static bool write_replaced(const struct zip *z, const struct rec *r, const struct zw_replace *rp,
-			   int level, struct zw_sink *s, struct newval *nv, struct buf *err)
+static bool write_replaced(const struct zip *z, const struct rec *r, const struct zipwrite_replace *rp,
+			   int level, struct zipwrite_sink *s, struct newval *nv, struct buf *err)
 {
 	const struct zip_entry *e = &z->entries[r->entry];
 	if (e->flags & 1) {
@@ -424,7 +424,7 @@ out:
 /* A central directory header with its new offset (and new CRC and sizes for
  * a replaced entry); everything else as in the source. */
 static bool write_cd(const struct zip *z, size_t i, uint64_t off, const struct newval *nv,
-		     struct zw_sink *s, struct buf *err)
+		     struct zipwrite_sink *s, struct buf *err)
 {
 	const struct zip_entry *e = &z->entries[i];
 	const unsigned char *h = z->cd + e->cd_pos;
@@ -455,7 +455,7 @@ static bool write_cd(const struct zip *z, size_t i, uint64_t off, const struct n
 }
 
 static bool write_end(const struct zip *z, uint64_t count, uint64_t cd_decl, uint64_t cd_size,
-		      struct zw_sink *s, struct buf *err)
+		      struct zipwrite_sink *s, struct buf *err)
 {
 	unsigned char e[22];
 	if (zip_src_read(&z->src, e, 22, z->eocd_off) < 0) {
@@ -527,7 +527,7 @@ static bool write_end(const struct zip *z, uint64_t count, uint64_t cd_decl, uin
 	return true;
 }
 
-bool zw_write(const struct zip *z, const struct zw_edit *ed, struct zw_sink *s, struct buf *err)
+bool zipwrite_write(const struct zip *z, const struct zipwrite_edit *ed, struct zipwrite_sink *s, struct buf *err)
 {
 	size_t n = z->nentries;
 	struct rec *r = xcalloc(n ? n : 1, sizeof *r);
@@ -578,7 +578,7 @@ bool zw_write(const struct zip *z, const struct zw_edit *ed, struct zw_sink *s, 
 			keep |= !dropped(ed, r[j].entry), j++;
 		if (keep) {
 			uint64_t at = s->pos;
-			const struct zw_replace *rp = find_rep(ed, r[i].entry);
+			const struct zipwrite_replace *rp = find_rep(ed, r[i].entry);
 			if (rp) {
 				if (!write_replaced(z, &r[i], rp, ed->level, s, &nv[r[i].entry], err))
 					goto out;
@@ -731,7 +731,7 @@ static bool local_header_ok(const struct zip *za, const struct zip_entry *a, con
 	return ok;
 }
 
-bool zw_verify(const struct zip *z, const struct zw_edit *ed, const struct zsrc *out,
+bool zipwrite_verify(const struct zip *z, const struct zipwrite_edit *ed, const struct zsrc *out,
 	       struct buf *err)
 {
 	struct zip n;
@@ -758,7 +758,7 @@ bool zw_verify(const struct zip *z, const struct zw_edit *ed, const struct zsrc 
 			continue;
 		const struct zip_entry *a = &z->entries[i], *b = &n.entries[j++];
 		const unsigned char *ha = z->cd + a->cd_pos, *hb = n.cd + b->cd_pos;
-		const struct zw_replace *rp = find_rep(ed, i);
+		const struct zipwrite_replace *rp = find_rep(ed, i);
 		const char *bad = NULL;
 		uint64_t aoff = 0, boff = 0;
 		struct buf e2 = BUF_INIT;

@@ -35,7 +35,7 @@
 /* Where the new archive goes: a file descriptor written sequentially from
  * its current position, or a buffer in memory.  The first write error is
  * kept in err (an errno value, e.g. ENOSPC) and makes later writes no-ops. */
-struct zw_sink {
+struct zipwrite_sink {
 	int fd;
 	struct buf *mem;
 	unsigned char *stage; /* fd: small writes are gathered here */
@@ -45,28 +45,28 @@ struct zw_sink {
 	int err;
 };
 
-void zw_sink_fd(struct zw_sink *s, int fd);
-void zw_sink_mem(struct zw_sink *s, struct buf *mem);
+void zipwrite_sink_fd(struct zipwrite_sink *s, int fd);
+void zipwrite_sink_mem(struct zipwrite_sink *s, struct buf *mem);
 /* Flush staged bytes and release the stage; returns false on a write error. */
-bool zw_sink_finish(struct zw_sink *s);
+bool zipwrite_sink_finish(struct zipwrite_sink *s);
 
 /* New uncompressed content for entry `index` of the source. */
-struct zw_replace {
+struct zipwrite_replace {
 	size_t index;
 	const unsigned char *data;
 	size_t len;
 };
 
-struct zw_edit {
+struct zipwrite_edit {
 	const bool *drop;             /* per source entry (NULL: drop nothing) */
-	const struct zw_replace *rep; /* at most one per index */
+	const struct zipwrite_replace *rep; /* at most one per index */
 	size_t nrep;
 	int level;                    /* deflate level for replaced entries (0: default 6) */
 };
 
 /* Write the edited archive.  Returns false with the reason in err (and,
  * for a write failure, s->err set). */
-bool zw_write(const struct zip *z, const struct zw_edit *ed, struct zw_sink *s, struct buf *err);
+bool zipwrite_write(const struct zip *z, const struct zipwrite_edit *ed, struct zipwrite_sink *s, struct buf *err);
 
 /* Check a written archive against its source and the edit: it opens, it has
  * exactly the source's entries minus the dropped ones in the same order,
@@ -75,7 +75,7 @@ bool zw_write(const struct zip *z, const struct zw_edit *ed, struct zw_sink *s, 
  * its CRC (an entry that cannot be checked that way - unknown method,
  * encrypted, or already corrupt in the source - must be byte-identical to
  * the source's); a replaced entry holds exactly the replacement bytes. */
-bool zw_verify(const struct zip *z, const struct zw_edit *ed, const struct zsrc *out,
+bool zipwrite_verify(const struct zip *z, const struct zipwrite_edit *ed, const struct zsrc *out,
 	       struct buf *err);
 
 #endif

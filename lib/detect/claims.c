@@ -44,13 +44,13 @@ static bool manifest_is(const char *mf, enum component comp)
 	       !strncmp(sym, "log4j", 5) || !strncmp(sym, "ch.qos.reload4j", 15);
 }
 
-bool claim_from_pom(const char *text, struct claim *c)
+bool claims_from_pom(const char *text, struct claim *c)
 {
 	c->source = "pom.properties";
 	return header_value(text, "version", '=', c->text, sizeof c->text, &c->cut);
 }
 
-bool claim_from_manifest(const char *mf, enum component comp, struct claim *c)
+bool claims_from_manifest(const char *mf, enum component comp, struct claim *c)
 {
 	c->source = "manifest";
 	return manifest_is(mf, comp) &&
@@ -82,12 +82,12 @@ static bool version_text_ok(const char *v)
 	return true;
 }
 
-bool claim_is_version(const struct claim *c)
+bool claims_is_version(const struct claim *c)
 {
 	return !c->cut && version_text_ok(c->text);
 }
 
-bool claim_judge(const struct rules *r, enum component comp, const struct vset *set, bool constrained,
+bool claims_judge(const struct rules *r, enum component comp, const struct vset *set, bool constrained,
 		 const struct claim *cl, struct finding *f)
 {
 	char show[64], range[96];
@@ -104,10 +104,10 @@ bool claim_judge(const struct rules *r, enum component comp, const struct vset *
 	int idx = rules_release_of(r, comp, &v);
 	if (idx < 0) {
 		finding_add_evidence(f, "%s says %s, which is not a known %s release: the class files decide (%s)",
-				     cl->source, show, component_name(comp), decides);
+				     cl->source, show, rules_component_name(comp), decides);
 		return false;
 	}
-	if (constrained && !vset_has(set, idx)) {
+	if (constrained && !version_set_has(set, idx)) {
 		finding_add_evidence(f, "%s says %s but the class files say %s: using the class files",
 				     cl->source, show, decides);
 		return false;

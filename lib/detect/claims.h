@@ -23,18 +23,18 @@ struct claim {
 };
 
 /* Is the claim's text a version at all (whole, printable, no quotes)? */
-bool claim_is_version(const struct claim *c);
+bool claims_is_version(const struct claim *c);
 /* The "version=" of a pom.properties text. */
-bool claim_from_pom(const char *text, struct claim *c);
+bool claims_from_pom(const char *text, struct claim *c);
 /* Implementation-Version (else Bundle-Version) of a manifest, when the
  * manifest is about component comp (its Implementation-Title or
  * Bundle-SymbolicName says so) and not, say, about the application a fat
  * jar was built for. */
-bool claim_from_manifest(const char *mf, enum component comp, struct claim *c);
+bool claims_from_manifest(const char *mf, enum component comp, struct claim *c);
 /* Is the claim believed for a copy of comp whose class evidence allows the
  * releases in set (any release when !constrained)?  When not, an evidence
  * line on f says why. */
-bool claim_judge(const struct rules *r, enum component comp, const struct vset *set, bool constrained,
+bool claims_judge(const struct rules *r, enum component comp, const struct vset *set, bool constrained,
 		 const struct claim *c, struct finding *f);
 
 #endif

@@ -202,7 +202,7 @@ static struct group *get_group(struct ctx *x, enum component comp, const char *r
 			g->cand[k][s] = NONE;
 	for (int s = 0; s < NSUF; s++)
 		g->anchor[s] = NONE;
-	vset_fill(&g->set, (int)x->r->nreleases[comp]);
+	version_set_fill(&g->set, (int)x->r->nreleases[comp]);
 	return g;
 }
 
@@ -326,9 +326,9 @@ static void fingerprint_class(struct ctx *x, struct group *g, size_t k)
 		const struct rule_hash *h = &x->r->hashes[i];
 		if (h->comp != g->comp || strcmp(h->cls, cls) || memcmp(h->sha256, sha, 32))
 			continue;
-		vset_and(&g->set, &h->versions);
+		version_set_and(&g->set, &h->versions);
 		g->constrained = g->confirmed = true;
-		int lo = vset_first(&h->versions), hi = vset_last(&h->versions);
+		int lo = version_set_first(&h->versions), hi = version_set_last(&h->versions);
 		buf_printf(&g->why, "%s%s is byte-identical to the one in %s%s%s\n", cls,
 			   suffix_name[g->suf], x->r->releases[g->comp][lo], lo == hi ? "" : "..",
 			   lo == hi ? "" : x->r->releases[g->comp][hi]);
@@ -350,7 +350,7 @@ static void fingerprint_class(struct ctx *x, struct group *g, size_t k)
 		bool has = classfile_has_string(&ci, m->str);
 		if (has != m->has)
 			continue;
-		vset_and(&g->set, &m->versions);
+		version_set_and(&g->set, &m->versions);
 		g->constrained = true;
 		if (has)
 			matched++;
@@ -492,12 +492,12 @@ static size_t gather_claims(struct ctx *x, const struct group *g, size_t ncopies
 		if (poms[p].comp != g->comp || x->pom[p] == NONE)
 			continue;
 		char *text = read_text(x, x->pom[p]);
-		if (text && claim_from_pom(text, &out[n]))
+		if (text && claims_from_pom(text, &out[n]))
 			n++;
 		free(text);
 		break; /* one pom per component */
 	}
-	if (x->mf_text && claim_from_manifest(x->mf_text, g->comp, &out[n]))
+	if (x->mf_text && claims_from_manifest(x->mf_text, g->comp, &out[n]))
 		n++;
 	return n;
 }
@@ -513,16 +513,16 @@ static void gather_facts(struct ctx *x, const struct group *g, const struct clai
 	memset(fx, 0, sizeof *fx);
 	fx->constrained = g->constrained;
 	for (int k = 0; g->constrained && k < (int)r->nreleases[g->comp] && k < VSET_MAX; k++) {
-		if (!vset_has(&g->set, k))
+		if (!version_set_has(&g->set, k))
 			continue;
 		int e = k;
-		while (e + 1 < (int)r->nreleases[g->comp] && e + 1 < VSET_MAX && vset_has(&g->set, e + 1))
+		while (e + 1 < (int)r->nreleases[g->comp] && e + 1 < VSET_MAX && version_set_has(&g->set, e + 1))
 			e++;
 		facts_add_run(fx, r->releases[g->comp][k], r->releases[g->comp][e]);
 		k = e;
 	}
 	for (size_t i = 0; i < nclaims; i++)
-		facts_add_claim(fx, claims[i].source, claim_is_version(&claims[i]) ? claims[i].text : NULL);
+		facts_add_claim(fx, claims[i].source, claims_is_version(&claims[i]) ? claims[i].text : NULL);
 	for (size_t i = 0; i < r->ncves; i++) {
 		const struct rule_cve *cve = &r->cves[i];
 		if (cve->comp != g->comp)
@@ -554,13 +554,13 @@ static void emit(struct ctx *x, struct group *g, size_t ncopies)
 	size_t nclaims = gather_claims(x, g, ncopies, claims);
 	const struct claim *believed = NULL;
 	for (size_t i = 0; i < nclaims && !believed; i++)
-		if (claim_judge(x->r, g->comp, &g->set, g->constrained, &claims[i], f))
+		if (claims_judge(x->r, g->comp, &g->set, g->constrained, &claims[i], f))
 			believed = &claims[i];
 	if (believed) {
 		snprintf(f->version, sizeof f->version, "%s", believed->text);
 		f->version_source = believed->source;
 		finding_add_evidence(f, "%s: version %s", believed->source, believed->text);
-	} else if (g->constrained && !vset_empty(&g->set)) {
+	} else if (g->constrained && !version_set_empty(&g->set)) {
 		rules_set_text(x->r, g->comp, &g->set, f->version, sizeof f->version);
 		f->version_source = nclaims ? VS_BYTECODE_OVER_METADATA : "bytecode";
 	} else {
@@ -588,7 +588,7 @@ static void emit(struct ctx *x, struct group *g, size_t ncopies)
 	facts_format(&fx, &ft);
 	f->facts = buf_detach(&ft);
 	facts_free(&fx);
-	detect_class_evidence(x->r, f, &p, suffix_name[g->suf]);
+	verdict_class_evidence(x->r, f, &p, suffix_name[g->suf]);
 }
 
 /* One pass over the names: metadata entries, and the candidate copies. */

@@ -135,7 +135,7 @@ struct class_probe {
 
 /* CVE evaluation for a known version string or a release set; exposed for
  * tests and for the fixer. */
-void detect_evaluate(const struct rules *r, struct finding *f, const char *exact,
+void verdict_evaluate(const struct rules *r, struct finding *f, const char *exact,
 		     const struct vset *set, const struct class_probe *p);
 /* The verdict: facts + rules -> version (as far as the facts name one),
  * version_source, status, CVEs, mitigated CVEs, severity, fixed_in and
@@ -151,7 +151,7 @@ void verdict_judge(const struct rules *r, const struct facts *fx, struct finding
  * mitigated CVE's removed class, the classes the component's CVEs require
  * that are present, and why a CVE whose class is present does not apply.
  * suffix is how the copy stores its classes (".class"). */
-void detect_class_evidence(const struct rules *r, struct finding *f, const struct class_probe *p,
+void verdict_class_evidence(const struct rules *r, struct finding *f, const struct class_probe *p,
 			   const char *suffix);
 
 #endif

@@ -32,7 +32,7 @@ static void compute_fixed_in(const struct rules *r, enum component comp, const s
 		bool affected = false;
 		for (size_t i = 0; i < r->ncves; i++) {
 			const struct rule_cve *cve = &r->cves[i];
-			if (cve->comp != comp || !cve_affects(cve, &cur))
+			if (cve->comp != comp || !rules_cve_affects(cve, &cur))
 				continue;
 			affected = true;
 			const char *best = NULL;
@@ -91,7 +91,7 @@ static bool cve_requirement_met(const struct rule_cve *cve, const struct class_p
 	return false;
 }
 
-void detect_evaluate(const struct rules *r, struct finding *f, const char *exact,
+void verdict_evaluate(const struct rules *r, struct finding *f, const char *exact,
 		     const struct vset *set, const struct class_probe *p)
 {
 	struct version ev;
@@ -103,8 +103,8 @@ void detect_evaluate(const struct rules *r, struct finding *f, const char *exact
 	if (have_exact) {
 		top = ev;
 		have_top = true;
-	} else if (set && !vset_empty(set)) {
-		top = r->release_v[f->comp][vset_last(set)];
+	} else if (set && !version_set_empty(set)) {
+		top = r->release_v[f->comp][version_set_last(set)];
 		have_top = true;
 	}
 	for (size_t i = 0; i < r->ncves; i++) {
@@ -113,10 +113,10 @@ void detect_evaluate(const struct rules *r, struct finding *f, const char *exact
 			continue;
 		bool hit = false;
 		if (have_exact) {
-			hit = cve_affects(cve, &ev);
-		} else if (set && !vset_empty(set)) {
+			hit = rules_cve_affects(cve, &ev);
+		} else if (set && !version_set_empty(set)) {
 			for (size_t k = 0; k < r->nreleases[f->comp] && !hit; k++)
-				hit = vset_has(set, (int)k) && cve_affects(cve, &r->release_v[f->comp][k]);
+				hit = version_set_has(set, (int)k) && rules_cve_affects(cve, &r->release_v[f->comp][k]);
 		} else {
 			hit = true; /* version unknown: cannot rule it out */
 		}
@@ -133,7 +133,7 @@ void detect_evaluate(const struct rules *r, struct finding *f, const char *exact
 		}
 		if (f->ncves < MAX_CVES)
 			f->cves[f->ncves++] = cve;
-		int rank = severity_rank(severity_of(cve->cvss));
+		int rank = rules_severity_rank(rules_severity_of(cve->cvss));
 		if (rank > worst)
 			worst = rank;
 	}
@@ -157,7 +157,7 @@ static bool listed(const struct rule_cve *const *v, size_t n, const struct rule_
 
 /* Evidence for the class-decided CVEs: the dangerous classes present, and
  * why one that is present does not count. */
-void detect_class_evidence(const struct rules *r, struct finding *f, const struct class_probe *p,
+void verdict_class_evidence(const struct rules *r, struct finding *f, const struct class_probe *p,
 			   const char *suffix)
 {
 	for (size_t i = 0; i < f->nmitigated; i++)
@@ -214,7 +214,7 @@ void verdict_judge(const struct rules *r, const struct facts *fx, struct finding
 	memset(&set, 0, sizeof set);
 	for (size_t k = 0; k < r->nreleases[comp] && k < VSET_MAX; k++)
 		if (in_runs(fx, &r->release_v[comp][k]))
-			vset_add(&set, (int)k);
+			version_set_add(&set, (int)k);
 	/* the first claim that names a release of these rules the classes allow */
 	const struct facts_claim *believed = NULL;
 	for (size_t i = 0; i < fx->nclaims && !believed; i++) {
@@ -230,13 +230,13 @@ void verdict_judge(const struct rules *r, const struct facts *fx, struct finding
 	if (believed) {
 		snprintf(f->version, sizeof f->version, "%s", believed->text);
 		f->version_source = believed->source;
-	} else if (fx->constrained && !vset_empty(&set)) {
+	} else if (fx->constrained && !version_set_empty(&set)) {
 		rules_set_text(r, comp, &set, f->version, sizeof f->version);
 		f->version_source = fx->nclaims ? VS_BYTECODE_OVER_METADATA : "bytecode";
 	} else {
 		f->version_source = "unknown";
 	}
 	struct class_probe p = {facts_probe_has, facts_probe_refers, (void *)fx, facts_probe_known};
-	detect_evaluate(r, f, believed ? believed->text : NULL,
+	verdict_evaluate(r, f, believed ? believed->text : NULL,
 			believed ? NULL : (fx->constrained ? &set : NULL), &p);
 }

@@ -20,11 +20,11 @@
  *           watched"), mark the entries to drop and the nested archives
  *           that change;
  *   build   rewrite the innermost archives first, in memory, each one
- *           checked with zw_verify; then the file itself into an unnamed
+ *           checked with zipwrite_verify; then the file itself into an unnamed
  *           temporary file in the same directory (O_TMPFILE; a dot-named
  *           one where the filesystem lacks it), with the original's owner,
  *           group, mode, extended attributes and mtime, fsync'd;
- *   verify  re-open it, check every entry against the source (zw_verify),
+ *   verify  re-open it, check every entry against the source (zipwrite_verify),
  *           rescan it: every finding that was fixed must now show none of
  *           the targeted CVEs;
  *   backup  hard-link the original inode into the backup directory (copy

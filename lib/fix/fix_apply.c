@@ -5,7 +5,7 @@
  * Building writes the leaves of the plan first into memory and hands each
  * one to its parent as a replacement entry; the root goes to a temporary
  * file beside the original.  Every archive written is checked with
- * zw_verify before its parent uses it, the root again after fsync through
+ * zipwrite_verify before its parent uses it, the root again after fsync through
  * a fresh descriptor, and the root is rescanned. */
 #include "fix/fix_internal.h"
 
@@ -42,31 +42,31 @@ void fix_result_free(struct fix_result *r)
 
 /* ---- building */
 
-bool fix_build(struct node *n, struct zw_sink *s, struct buf *err)
+bool fix_build(struct node *n, struct zipwrite_sink *s, struct buf *err)
 {
 	n->rep = xcalloc(n->nkids ? n->nkids : 1, sizeof *n->rep);
 	for (size_t i = 0; i < n->nkids; i++) {
 		struct node *k = n->kids[i].n;
-		struct zw_sink ks;
-		zw_sink_mem(&ks, &k->out);
+		struct zipwrite_sink ks;
+		zipwrite_sink_mem(&ks, &k->out);
 		bool ok = fix_build(k, &ks, err);
-		zw_sink_finish(&ks);
+		zipwrite_sink_finish(&ks);
 		if (!ok)
 			return false;
 		struct zsrc ms = {.fd = -1, .mem = (const unsigned char *)k->out.data, .off = 0,
 				  .size = k->out.len};
 		struct buf why = BUF_INIT;
-		if (!zw_verify(&k->z, &k->ed, &ms, &why)) {
+		if (!zipwrite_verify(&k->z, &k->ed, &ms, &why)) {
 			buf_printf(err, "%s: %s", k->path, buf_cstr(&why));
 			buf_free(&why);
 			return false;
 		}
 		buf_free(&why);
-		n->rep[i] = (struct zw_replace){n->kids[i].index, ms.mem, k->out.len};
+		n->rep[i] = (struct zipwrite_replace){n->kids[i].index, ms.mem, k->out.len};
 	}
-	n->ed = (struct zw_edit){n->drop, n->rep, n->nkids, 0};
+	n->ed = (struct zipwrite_edit){n->drop, n->rep, n->nkids, 0};
 	struct buf why = BUF_INIT;
-	bool ok = zw_write(&n->z, &n->ed, s, &why);
+	bool ok = zipwrite_write(&n->z, &n->ed, s, &why);
 	if (!ok)
 		buf_printf(err, "%s: %s", n->path, buf_cstr(&why));
 	buf_free(&why);
@@ -109,7 +109,7 @@ bool fix_check_rescan(const struct plan *p, const struct scan_batch *b, struct f
 		}
 		if (!found && ok) {
 			buf_printf(err, "rescan: the fixed copy no longer shows the %s finding at %s",
-				   component_name(tg->comp), tg->path);
+				   rules_component_name(tg->comp), tg->path);
 			ok = false;
 		}
 	}
@@ -194,11 +194,11 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 			fix_errtext(errno));
 		goto out;
 	}
-	struct zw_sink s;
-	zw_sink_fd(&s, tfd);
+	struct zipwrite_sink s;
+	zipwrite_sink_fd(&s, tfd);
 	bool ok = fix_build(top, &s, &err);
 	int werr = s.err;
-	zw_sink_finish(&s);
+	zipwrite_sink_finish(&s);
 	if (!ok || werr) {
 		if (werr)
 			fix_set_msg(res, FIX_FAILED, "cannot write the fixed copy: %s; original untouched",
@@ -235,7 +235,7 @@ static void apply(struct fixer *fx, struct plan *p, struct node *top, int dfd, c
 		goto out;
 	}
 	struct zsrc vs = {.fd = vfd, .mem = NULL, .off = 0, .size = (uint64_t)vst.st_size};
-	if (!zw_verify(&top->z, &top->ed, &vs, &err) || !rescan(fx, vfd, &vst, path, p, res, &err)) {
+	if (!zipwrite_verify(&top->z, &top->ed, &vs, &err) || !rescan(fx, vfd, &vst, path, p, res, &err)) {
 		fix_set_msg(res, FIX_FAILED, "the fixed copy failed verification (%s); original untouched",
 			buf_cstr(&err));
 		goto out;
@@ -390,7 +390,7 @@ static void fix_one_file(struct fixer *fx, const char *path, const char *abs, in
 	 * a jar whose end record sits in the tar's tail; so does the fixer. */
 	unsigned char head[TAR_PROBE_LEN];
 	ssize_t hn = pread(fd, head, sizeof head, 0);
-	p.not_zip = hn > 0 && tar_probe(head, (size_t)hn);
+	p.not_zip = hn > 0 && tarscan_probe(head, (size_t)hn);
 	struct node *top = p.not_zip ? NULL : fix_plan_file(&p, fd, st, path);
 	if (p.total_out) {
 		/* what the plan saw is incomplete: nothing is changed on its word */

@@ -85,8 +85,8 @@ struct node {
 	char *path;
 	char *signer;       /* the META-INF/NAME.SF entry of a signed archive */
 	struct buf out;     /* built (nested archives) */
-	struct zw_replace *rep;
-	struct zw_edit ed;
+	struct zipwrite_replace *rep;
+	struct zipwrite_edit ed;
 };
 
 struct plan {
@@ -125,9 +125,9 @@ void fix_plan_free(struct plan *p);
 /* ---- one file (fix_apply.c) */
 
 /* Write the plan's tree into s: the innermost archives first, in memory,
- * each checked with zw_verify before its parent takes it; n->ed is then
- * the edit of n (for the caller's zw_verify of what s received). */
-bool fix_build(struct node *n, struct zw_sink *s, struct buf *err);
+ * each checked with zipwrite_verify before its parent takes it; n->ed is then
+ * the edit of n (for the caller's zipwrite_verify of what s received). */
+bool fix_build(struct node *n, struct zipwrite_sink *s, struct buf *err);
 
 void fix_set_msg(struct fix_result *res, enum fix_action a, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

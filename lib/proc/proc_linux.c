@@ -184,7 +184,7 @@ static struct cached *scan_once(struct pctx *c, long pid, const char *what, cons
 		if (e->batch.rec[i].kind != REC_FINDING || (int)f->status <= e->worst)
 			continue;
 		e->worst = (int)f->status;
-		snprintf(e->summary, sizeof e->summary, "%s %s (%s)", component_name(f->comp),
+		snprintf(e->summary, sizeof e->summary, "%s %s (%s)", rules_component_name(f->comp),
 			 f->version[0] ? f->version : "of unknown version", finding_status_name(f->status));
 	}
 	if (e->worst < 0)

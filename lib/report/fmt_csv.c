@@ -17,7 +17,7 @@
 #include "report/formats.h"
 #include "util/jsonw.h"
 
-void finding_list_add(struct finding_list *l, const struct finding *f)
+void fmt_list_add(struct finding_list *l, const struct finding *f)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;
@@ -26,7 +26,7 @@ void finding_list_add(struct finding_list *l, const struct finding *f)
 	finding_copy(&l->v[l->n++], f);
 }
 
-void finding_list_free(struct finding_list *l)
+void fmt_list_free(struct finding_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		finding_free(&l->v[i]);
@@ -34,7 +34,7 @@ void finding_list_free(struct finding_list *l)
 	memset(l, 0, sizeof *l);
 }
 
-void uri_escape(struct buf *b, const char *s, size_t n, bool keep_slash)
+void fmt_uri_escape(struct buf *b, const char *s, size_t n, bool keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (size_t i = 0; i < n; i++) {
@@ -84,7 +84,7 @@ static void csv_finding(struct report_writer *w, const struct finding *f)
 {
 	struct buf b = BUF_INIT;
 	csv_field(&b, false, f->path);
-	csv_field(&b, true, component_name(f->comp));
+	csv_field(&b, true, rules_component_name(f->comp));
 	csv_field(&b, true, f->version);
 	csv_field(&b, true, f->version_source ? f->version_source : "unknown");
 	csv_field(&b, true, finding_status_name(f->status));
@@ -116,7 +116,7 @@ static void csv_destroy(struct report_writer *w)
 static const struct report_ops csv_ops = {csv_finding, report_error_stderr, csv_record, csv_finish,
 					   csv_destroy};
 
-struct report_writer *report_new_csv(struct report_writer *w)
+struct report_writer *fmt_csv_new(struct report_writer *w)
 {
 	w->ops = &csv_ops;
 	fputs("path,component,version,version_source,status,severity,cves,mitigated_cves,fixed_in,"

@@ -46,7 +46,7 @@ struct cdx_state {
 static void cdx_finding(struct report_writer *w, const struct finding *f)
 {
 	struct cdx_state *s = w->state;
-	finding_list_add(&s->f, f);
+	fmt_list_add(&s->f, f);
 }
 
 /* Errors are counted in the summary (metadata property log4scan:errors). */
@@ -114,8 +114,8 @@ static void prop(struct buf *b, bool *first, const char *name, const char *value
 {
 	buf_adds(b, *first ? "{" : ",{");
 	*first = false;
-	json_field_plain(b, false, "name", name);
-	json_field_plain(b, true, "value", value);
+	jsonw_field_plain(b, false, "name", name);
+	jsonw_field_plain(b, true, "value", value);
 	buf_addc(b, '}');
 }
 
@@ -125,22 +125,22 @@ static void component(struct buf *b, const struct finding *f, size_t idx)
 	const char *group = core ? "org.apache.logging.log4j" : "log4j";
 	const char *name = core ? "log4j-core" : "log4j";
 	buf_printf(b, "{\"type\":\"library\",\"bom-ref\":\"log4scan-instance-%zu\"", idx + 1);
-	json_field_plain(b, true, "group", group);
-	json_field_plain(b, true, "name", name);
+	jsonw_field_plain(b, true, "group", group);
+	jsonw_field_plain(b, true, "name", name);
 	if (f->version[0])
-		json_field_plain(b, true, "version", f->version);
+		jsonw_field_plain(b, true, "version", f->version);
 	buf_printf(b, ",\"purl\":\"pkg:maven/%s/%s", group, name);
 	if (f->version[0] && !is_range(f->version)) {
 		buf_addc(b, '@');
-		uri_escape(b, f->version, strlen(f->version), false);
+		fmt_uri_escape(b, f->version, strlen(f->version), false);
 	}
 	buf_addc(b, '"');
 	if (f->sha256[0])
 		buf_printf(b, ",\"hashes\":[{\"alg\":\"SHA-256\",\"content\":\"%s\"}]", f->sha256);
 	buf_adds(b, ",\"evidence\":{\"occurrences\":[{");
-	json_cstr(b, "location");
+	jsonw_cstr(b, "location");
 	buf_addc(b, ':');
-	bool clean = json_cstr(b, f->path);
+	bool clean = jsonw_cstr(b, f->path);
 	buf_adds(b, "}]},\"properties\":[");
 	bool first = true;
 	prop(b, &first, "log4scan:status", finding_status_name(f->status));
@@ -159,7 +159,7 @@ static void component(struct buf *b, const struct finding *f, size_t idx)
 		prop(b, &first, "log4scan:evidence", f->evidence[i]);
 	if (!clean) {
 		struct buf e = BUF_INIT;
-		base64_encode(&e, (const unsigned char *)f->path, strlen(f->path));
+		jsonw_base64(&e, (const unsigned char *)f->path, strlen(f->path));
 		prop(b, &first, "log4scan:path-b64", buf_cstr(&e));
 		buf_free(&e);
 	}
@@ -201,32 +201,32 @@ static bool vulnerability(struct buf *b, const struct finding_list *l, const str
 	buf_addc(b, '{');
 	struct buf ref = BUF_INIT;
 	buf_printf(&ref, "%s%s", c->id, mitigated ? ":not_affected" : "");
-	json_field_plain(b, false, "bom-ref", buf_cstr(&ref));
+	jsonw_field_plain(b, false, "bom-ref", buf_cstr(&ref));
 	buf_free(&ref);
-	json_field_plain(b, true, "id", c->id);
+	jsonw_field_plain(b, true, "id", c->id);
 	buf_adds(b, ",\"source\":{\"name\":\"NVD\",\"url\":\"https://nvd.nist.gov/vuln/detail/");
-	uri_escape(b, c->id, strlen(c->id), false);
+	fmt_uri_escape(b, c->id, strlen(c->id), false);
 	buf_adds(b, "\"},\"ratings\":[{\"source\":{");
-	json_field_plain(b, false, "name", rating_source(c->source));
+	jsonw_field_plain(b, false, "name", rating_source(c->source));
 	if (c->source && c->source[0])
-		json_field_plain(b, true, "url", c->source);
+		jsonw_field_plain(b, true, "url", c->source);
 	buf_printf(b, "},\"score\":%.1f", c->cvss);
-	json_field_plain(b, true, "severity", severity_of(c->cvss));
+	jsonw_field_plain(b, true, "severity", rules_severity_of(c->cvss));
 	buf_adds(b, ",\"method\":\"CVSSv3\"}]");
 	if (c->title)
-		json_field_plain(b, true, "description", c->title);
+		jsonw_field_plain(b, true, "description", c->title);
 	if (c->nfixed) {
 		struct buf t = BUF_INIT;
 		buf_adds(&t, "Upgrade to a release that fixes it: ");
 		for (size_t i = 0; i < c->nfixed; i++)
 			buf_printf(&t, "%s%s", i ? ", " : "", c->fixed[i]);
 		buf_adds(&t, " (per release line) or later.");
-		json_field_plain(b, true, "recommendation", buf_cstr(&t));
+		jsonw_field_plain(b, true, "recommendation", buf_cstr(&t));
 		buf_free(&t);
 	}
 	if (c->source && c->source[0]) {
 		buf_adds(b, ",\"advisories\":[{");
-		json_field_plain(b, false, "url", c->source);
+		jsonw_field_plain(b, false, "url", c->source);
 		buf_adds(b, "}]");
 	}
 	buf_adds(b, ",\"analysis\":{");
@@ -237,7 +237,7 @@ static bool vulnerability(struct buf *b, const struct finding_list *l, const str
 			buf_printf(&t, " %s", c->mitigated_if_absent[i]);
 		buf_addc(&t, '.');
 		buf_adds(b, "\"state\":\"not_affected\",\"justification\":\"code_not_present\"");
-		json_field_plain(b, true, "detail", buf_cstr(&t));
+		jsonw_field_plain(b, true, "detail", buf_cstr(&t));
 		buf_free(&t);
 	} else {
 		buf_adds(b, "\"state\":\"exploitable\",\"detail\":\"The version found is in an affected "
@@ -269,15 +269,15 @@ static void cdx_finish(struct report_writer *w, const struct scan_stats *st, dou
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_field_plain(&b, false, "timestamp", ts);
+	jsonw_field_plain(&b, false, "timestamp", ts);
 	buf_adds(&b, ",\"tools\":{\"components\":[{\"type\":\"application\",\"name\":\"log4scan\"");
-	json_field_plain(&b, true, "version", L4S_VERSION);
+	jsonw_field_plain(&b, true, "version", L4S_VERSION);
 	buf_adds(&b, "}]}");
 	char host[256] = "";
 	if (gethostname(host, sizeof host - 1) || !host[0])
 		strcpy(host, "localhost");
 	buf_adds(&b, ",\"component\":{\"type\":\"device\",\"bom-ref\":\"log4scan-host\"");
-	json_field_plain(&b, true, "name", host);
+	jsonw_field_plain(&b, true, "name", host);
 	buf_adds(&b, "},\"properties\":[");
 	bool first = true;
 	char num[64];
@@ -338,14 +338,14 @@ static void cdx_finish(struct report_writer *w, const struct scan_stats *st, dou
 static void cdx_destroy(struct report_writer *w)
 {
 	struct cdx_state *s = w->state;
-	finding_list_free(&s->f);
+	fmt_list_free(&s->f);
 	free(s);
 }
 
 static const struct report_ops cdx_ops = {cdx_finding, cdx_error, cdx_record, cdx_finish,
 					   cdx_destroy};
 
-struct report_writer *report_new_cyclonedx(struct report_writer *w)
+struct report_writer *fmt_cyclonedx_new(struct report_writer *w)
 {
 	w->ops = &cdx_ops;
 	w->state = xcalloc(1, sizeof(struct cdx_state));

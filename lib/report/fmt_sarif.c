@@ -45,7 +45,7 @@ static void sarif_finding(struct report_writer *w, const struct finding *f)
 {
 	struct sarif_state *s = w->state;
 	if (f->ncves)
-		finding_list_add(&s->f, f);
+		fmt_list_add(&s->f, f);
 }
 
 static void sarif_error(struct report_writer *w, const char *path, const char *msg)
@@ -74,7 +74,7 @@ static void artifact_location(struct buf *b, const char *path)
 	buf_adds(b, "\"artifactLocation\":{\"uri\":\"");
 	if (path[0] == '/') {
 		buf_adds(b, "file://");
-		uri_escape(b, path, n, true);
+		fmt_uri_escape(b, path, n, true);
 		buf_addc(b, '"');
 	} else {
 		while (n >= 2 && path[0] == '.' && path[1] == '/') {
@@ -83,7 +83,7 @@ static void artifact_location(struct buf *b, const char *path)
 			while (n && *path == '/')
 				path++, n--;
 		}
-		uri_escape(b, path, n, true);
+		fmt_uri_escape(b, path, n, true);
 		buf_adds(b, "\",\"uriBaseId\":\"%SRCROOT%\"");
 	}
 	buf_addc(b, '}');
@@ -123,32 +123,32 @@ static void sarif_finish(struct report_writer *w, const struct scan_stats *st, d
 	struct buf b = BUF_INIT;
 	buf_adds(&b, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
 		     "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"log4scan\"");
-	json_field_plain(&b, true, "version", L4S_VERSION);
-	json_field_plain(&b, true, "semanticVersion", L4S_VERSION);
+	jsonw_field_plain(&b, true, "version", L4S_VERSION);
+	jsonw_field_plain(&b, true, "semanticVersion", L4S_VERSION);
 #ifdef L4S_INFORMATION_URI
-	json_field_plain(&b, true, "informationUri", L4S_INFORMATION_URI);
+	jsonw_field_plain(&b, true, "informationUri", L4S_INFORMATION_URI);
 #endif
 	buf_adds(&b, ",\"rules\":[");
 	for (size_t k = 0; k < nrules; k++) {
 		const struct rule_cve *c = rules[k];
 		buf_adds(&b, k ? ",{" : "{");
-		json_field_plain(&b, false, "id", c->id);
+		jsonw_field_plain(&b, false, "id", c->id);
 		buf_adds(&b, ",\"shortDescription\":{");
-		json_field_plain(&b, false, "text", c->title ? c->title : c->id);
+		jsonw_field_plain(&b, false, "text", c->title ? c->title : c->id);
 		buf_adds(&b, "},\"fullDescription\":{");
 		struct buf t = BUF_INIT;
 		buf_printf(&t, "%s in %s (%s, CVSS %.1f)", c->title ? c->title : c->id,
-			   component_name(c->comp), severity_of(c->cvss), c->cvss);
-		json_field_plain(&b, false, "text", buf_cstr(&t));
+			   rules_component_name(c->comp), rules_severity_of(c->cvss), c->cvss);
+		jsonw_field_plain(&b, false, "text", buf_cstr(&t));
 		buf_free(&t);
 		buf_addc(&b, '}');
 		if (c->source && c->source[0])
-			json_field_plain(&b, true, "helpUri", c->source);
+			jsonw_field_plain(&b, true, "helpUri", c->source);
 		buf_printf(&b, ",\"defaultConfiguration\":{\"level\":\"%s\"}", level_of(c->cvss));
 		buf_printf(&b, ",\"properties\":{\"security-severity\":\"%.1f\",\"cvss\":%.1f,"
 			       "\"precision\":\"high\",\"tags\":[\"security\",\"vulnerability\",",
 			   c->cvss, c->cvss);
-		json_cstr(&b, component_name(c->comp));
+		jsonw_cstr(&b, rules_component_name(c->comp));
 		buf_adds(&b, "]}}");
 	}
 	buf_adds(&b, "]}}");
@@ -156,7 +156,7 @@ static void sarif_finish(struct report_writer *w, const struct scan_stats *st, d
 	char cwd[4096];
 	if (getcwd(cwd, sizeof cwd)) {
 		buf_adds(&b, ",\"originalUriBaseIds\":{\"%SRCROOT%\":{\"uri\":\"file://");
-		uri_escape(&b, cwd, strlen(cwd), true);
+		fmt_uri_escape(&b, cwd, strlen(cwd), true);
 		if (cwd[strlen(cwd) - 1] != '/')
 			buf_addc(&b, '/');
 		buf_adds(&b, "\"}}");
@@ -170,7 +170,7 @@ static void sarif_finish(struct report_writer *w, const struct scan_stats *st, d
 			buf_adds(&b, "\"level\":\"warning\",\"message\":{");
 			struct buf t = BUF_INIT;
 			buf_printf(&t, "%s: %s", s->err[i].path, s->err[i].msg);
-			json_field_plain(&b, false, "text", buf_cstr(&t));
+			jsonw_field_plain(&b, false, "text", buf_cstr(&t));
 			buf_free(&t);
 			buf_adds(&b, "},\"locations\":[{\"physicalLocation\":{");
 			artifact_location(&b, s->err[i].path);
@@ -192,35 +192,35 @@ static void sarif_finish(struct report_writer *w, const struct scan_stats *st, d
 				k++;
 			buf_adds(&b, first ? "{" : ",{");
 			first = false;
-			json_field_plain(&b, false, "ruleId", c->id);
+			jsonw_field_plain(&b, false, "ruleId", c->id);
 			buf_printf(&b, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"kind\":\"fail\",\"message\":{",
 				   k, level_of(c->cvss));
 			struct buf t = BUF_INIT;
 			buf_printf(&t, "%s %s is affected by %s (%s, CVSS %.1f): %s. Found at %s.",
-				   component_name(f->comp), f->version[0] ? f->version : "(version unknown)",
-				   c->id, severity_of(c->cvss), c->cvss, c->title ? c->title : "", f->path);
+				   rules_component_name(f->comp), f->version[0] ? f->version : "(version unknown)",
+				   c->id, rules_severity_of(c->cvss), c->cvss, c->title ? c->title : "", f->path);
 			if (f->fixed_in[0])
 				buf_printf(&t, " Upgrade to %s or later.", f->fixed_in);
 			if (f->nmitigated)
 				buf_adds(&t, " Some CVEs are mitigated by a removed class; this one is not.");
-			json_field_plain(&b, false, "text", buf_cstr(&t));
+			jsonw_field_plain(&b, false, "text", buf_cstr(&t));
 			buf_free(&t);
 			buf_adds(&b, "},\"locations\":[{\"physicalLocation\":{");
 			artifact_location(&b, f->path);
 			buf_adds(&b, "},\"logicalLocations\":[{");
-			json_field_plain(&b, false, "fullyQualifiedName", f->path);
+			jsonw_field_plain(&b, false, "fullyQualifiedName", f->path);
 			buf_adds(&b, ",\"kind\":\"module\"}]}]");
 			buf_adds(&b, ",\"partialFingerprints\":{\"log4scanInstance/v1\":\"");
 			fingerprint(&b, f->path, c->id);
 			buf_adds(&b, "\"},\"properties\":{");
-			json_field_str(&b, false, "component", component_name(f->comp));
-			json_field_str(&b, true, "version", f->version);
-			json_field_str(&b, true, "status", finding_status_name(f->status));
-			json_field_str(&b, true, "nestedPath", f->path);
+			jsonw_field_str(&b, false, "component", rules_component_name(f->comp));
+			jsonw_field_str(&b, true, "version", f->version);
+			jsonw_field_str(&b, true, "status", finding_status_name(f->status));
+			jsonw_field_str(&b, true, "nestedPath", f->path);
 			if (f->fixed_in[0])
-				json_field_str(&b, true, "fixedIn", f->fixed_in);
+				jsonw_field_str(&b, true, "fixedIn", f->fixed_in);
 			if (f->sha256[0])
-				json_field_str(&b, true, "sha256", f->sha256);
+				jsonw_field_str(&b, true, "sha256", f->sha256);
 			buf_adds(&b, "}}");
 		}
 	}
@@ -242,7 +242,7 @@ static void sarif_finish(struct report_writer *w, const struct scan_stats *st, d
 static void sarif_destroy(struct report_writer *w)
 {
 	struct sarif_state *s = w->state;
-	finding_list_free(&s->f);
+	fmt_list_free(&s->f);
 	for (size_t i = 0; i < s->nerr; i++) {
 		free(s->err[i].path);
 		free(s->err[i].msg);
@@ -254,7 +254,7 @@ static void sarif_destroy(struct report_writer *w)
 static const struct report_ops sarif_ops = {sarif_finding, sarif_error, sarif_record, sarif_finish,
 					     sarif_destroy};
 
-struct report_writer *report_new_sarif(struct report_writer *w)
+struct report_writer *fmt_sarif_new(struct report_writer *w)
 {
 	w->ops = &sarif_ops;
 	w->state = xcalloc(1, sizeof(struct sarif_state));

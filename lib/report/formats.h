@@ -15,21 +15,21 @@
 
 #include "report/report.h"
 
-struct report_writer *report_new_csv(struct report_writer *w);
-struct report_writer *report_new_sarif(struct report_writer *w);
-struct report_writer *report_new_cyclonedx(struct report_writer *w);
+struct report_writer *fmt_csv_new(struct report_writer *w);
+struct report_writer *fmt_sarif_new(struct report_writer *w);
+struct report_writer *fmt_cyclonedx_new(struct report_writer *w);
 
 /* Growable list of finding copies, shared by the document formats. */
 struct finding_list {
 	struct finding *v;
 	size_t n, cap;
 };
-void finding_list_add(struct finding_list *l, const struct finding *f);
-void finding_list_free(struct finding_list *l);
+void fmt_list_add(struct finding_list *l, const struct finding *f);
+void fmt_list_free(struct finding_list *l);
 
 /* Percent-encode bytes for a URI path or a purl segment: every byte outside
  * A-Z a-z 0-9 - . _ ~ (and '/' when keep_slash) becomes %XX, so arbitrary
  * file-name bytes survive exactly. */
-void uri_escape(struct buf *b, const char *s, size_t n, bool keep_slash);
+void fmt_uri_escape(struct buf *b, const char *s, size_t n, bool keep_slash);
 
 #endif

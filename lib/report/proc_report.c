@@ -20,25 +20,25 @@ const char *proc_status_name(enum proc_status s)
 void proc_jvm_json(struct buf *b, const struct proc_jvm *j)
 {
 	buf_adds(b, "{\"kind\":\"process\"");
-	json_field_int(b, true, "pid", j->pid);
-	json_field_str(b, true, "user", j->user ? j->user : "");
-	json_field_str(b, true, "command", j->command ? j->command : "");
-	json_field_str_or_null(b, true, "start_time", j->start_time[0] ? j->start_time : NULL);
-	json_field_str_or_null(b, true, "container", j->container);
+	jsonw_field_int(b, true, "pid", j->pid);
+	jsonw_field_str(b, true, "user", j->user ? j->user : "");
+	jsonw_field_str(b, true, "command", j->command ? j->command : "");
+	jsonw_field_str_or_null(b, true, "start_time", j->start_time[0] ? j->start_time : NULL);
+	jsonw_field_str_or_null(b, true, "container", j->container);
 	buf_adds(b, ",\"listening\":[");
 	for (size_t i = 0; i < j->nlistening; i++) {
 		buf_adds(b, i ? ",{" : "{");
-		json_field_str(b, false, "proto", j->listening[i].proto);
-		json_field_str(b, true, "addr", j->listening[i].addr);
-		json_field_int(b, true, "port", j->listening[i].port);
+		jsonw_field_str(b, false, "proto", j->listening[i].proto);
+		jsonw_field_str(b, true, "addr", j->listening[i].addr);
+		jsonw_field_int(b, true, "port", j->listening[i].port);
 		buf_addc(b, '}');
 	}
 	buf_addc(b, ']');
-	json_field_strv(b, "jars", (const char *const *)j->jars, j->njars);
-	json_field_str(b, true, "status", proc_status_name(j->status));
-	json_field_bool(b, true, "restart_required", j->restart_required);
-	json_field_strv(b, "mitigations", (const char *const *)j->mitigations, j->nmitigations);
-	json_field_strv(b, "notes", (const char *const *)j->notes, j->nnotes);
+	jsonw_field_strv(b, "jars", (const char *const *)j->jars, j->njars);
+	jsonw_field_str(b, true, "status", proc_status_name(j->status));
+	jsonw_field_bool(b, true, "restart_required", j->restart_required);
+	jsonw_field_strv(b, "mitigations", (const char *const *)j->mitigations, j->nmitigations);
+	jsonw_field_strv(b, "notes", (const char *const *)j->notes, j->nnotes);
 	buf_addc(b, '}');
 }
 
@@ -49,15 +49,15 @@ void proc_jvm_text(struct buf *b, const struct proc_jvm *j)
 	if (j->restart_required)
 		buf_adds(b, " RESTART REQUIRED");
 	buf_adds(b, "  user ");
-	text_escape(b, j->user ? j->user : "?");
+	jsonw_text_escape(b, j->user ? j->user : "?");
 	if (j->start_time[0])
 		buf_printf(b, "  started %s", j->start_time);
 	if (j->container) {
 		buf_adds(b, "  container ");
-		text_escape(b, j->container);
+		jsonw_text_escape(b, j->container);
 	}
 	buf_adds(b, "\n           command: ");
-	text_escape(b, j->command ? j->command : "?");
+	jsonw_text_escape(b, j->command ? j->command : "?");
 	buf_addc(b, '\n');
 	if (j->nlistening) {
 		buf_adds(b, "           listening:");
@@ -70,12 +70,12 @@ void proc_jvm_text(struct buf *b, const struct proc_jvm *j)
 	}
 	for (size_t i = 0; i < j->nmitigations; i++) {
 		buf_adds(b, "           mitigation: ");
-		text_escape(b, j->mitigations[i]);
+		jsonw_text_escape(b, j->mitigations[i]);
 		buf_addc(b, '\n');
 	}
 	for (size_t i = 0; i < j->nnotes; i++) {
 		buf_adds(b, "           note: ");
-		text_escape(b, j->notes[i]);
+		jsonw_text_escape(b, j->notes[i]);
 		buf_addc(b, '\n');
 	}
 	for (size_t i = 0; i < j->batch.n; i++) {
@@ -85,9 +85,9 @@ void proc_jvm_text(struct buf *b, const struct proc_jvm *j)
 			report_finding_text(&t, &r->f);
 		} else {
 			buf_adds(&t, "error ");
-			text_escape(&t, r->path);
+			jsonw_text_escape(&t, r->path);
 			buf_adds(&t, ": ");
-			text_escape(&t, r->msg);
+			jsonw_text_escape(&t, r->msg);
 			buf_addc(&t, '\n');
 		}
 		/* indent the finding under its process */

@@ -11,58 +11,58 @@
 void report_finding_json(struct buf *b, const struct finding *f)
 {
 	buf_adds(b, "{\"kind\":\"finding\"");
-	json_field_str(b, true, "path", f->path);
-	json_field_str(b, true, "component", component_name(f->comp));
-	json_field_str(b, true, "version", f->version);
-	json_field_str(b, true, "version_source", f->version_source ? f->version_source : "unknown");
+	jsonw_field_str(b, true, "path", f->path);
+	jsonw_field_str(b, true, "component", rules_component_name(f->comp));
+	jsonw_field_str(b, true, "version", f->version);
+	jsonw_field_str(b, true, "version_source", f->version_source ? f->version_source : "unknown");
 	if (f->root)
-		json_field_str(b, true, "root", f->root); /* package root: tells relocated copies apart */
-	json_field_str(b, true, "status", finding_status_name(f->status));
+		jsonw_field_str(b, true, "root", f->root); /* package root: tells relocated copies apart */
+	jsonw_field_str(b, true, "status", finding_status_name(f->status));
 	buf_adds(b, ",\"cves\":[");
 	for (size_t i = 0; i < f->ncves; i++) {
 		if (i)
 			buf_addc(b, ',');
-		json_cstr(b, f->cves[i]->id);
+		jsonw_cstr(b, f->cves[i]->id);
 	}
 	buf_adds(b, "],\"mitigated_cves\":[");
 	for (size_t i = 0; i < f->nmitigated; i++) {
 		if (i)
 			buf_addc(b, ',');
-		json_cstr(b, f->mitigated[i]->id);
+		jsonw_cstr(b, f->mitigated[i]->id);
 	}
 	buf_addc(b, ']');
-	json_field_str(b, true, "severity", f->severity ? f->severity : "none");
-	json_field_str_or_null(b, true, "fixed_in", f->fixed_in[0] ? f->fixed_in : NULL);
+	jsonw_field_str(b, true, "severity", f->severity ? f->severity : "none");
+	jsonw_field_str_or_null(b, true, "fixed_in", f->fixed_in[0] ? f->fixed_in : NULL);
 	if (f->advice)
-		json_field_str(b, true, "advice", f->advice);
+		jsonw_field_str(b, true, "advice", f->advice);
 	buf_adds(b, ",\"evidence\":[");
 	for (size_t i = 0; i < f->nevidence; i++) {
 		if (i)
 			buf_addc(b, ',');
-		json_cstr(b, f->evidence[i]);
+		jsonw_cstr(b, f->evidence[i]);
 	}
 	buf_addc(b, ']');
 	if (f->sha256[0])
-		json_field_str(b, true, "sha256", f->sha256);
+		jsonw_field_str(b, true, "sha256", f->sha256);
 	else
 		buf_adds(b, ",\"sha256\":null");
 	if (f->hash_note)
-		json_field_str(b, true, "sha256_note", f->hash_note);
+		jsonw_field_str(b, true, "sha256_note", f->hash_note);
 	if (f->cd_sha256[0])
-		json_field_str(b, true, "cd_sha256", f->cd_sha256);
+		jsonw_field_str(b, true, "cd_sha256", f->cd_sha256);
 	if (f->facts)
-		json_field_str(b, true, "facts", f->facts);
+		jsonw_field_str(b, true, "facts", f->facts);
 	if (f->pid)
-		json_field_int(b, true, "pid", f->pid);
+		jsonw_field_int(b, true, "pid", f->pid);
 	if (f->image) {
-		json_field_str(b, true, "image", f->image);
+		jsonw_field_str(b, true, "image", f->image);
 		if (f->tag)
-			json_field_str(b, true, "tag", f->tag);
+			jsonw_field_str(b, true, "tag", f->tag);
 		if (f->layer)
-			json_field_str(b, true, "layer", f->layer);
-		json_field_bool(b, true, "in_final_image", !f->removed);
+			jsonw_field_str(b, true, "layer", f->layer);
+		jsonw_field_bool(b, true, "in_final_image", !f->removed);
 		if (f->note)
-			json_field_str(b, true, "note", f->note);
+			jsonw_field_str(b, true, "note", f->note);
 	}
 	buf_adds(b, "}\n");
 }
@@ -70,8 +70,8 @@ void report_finding_json(struct buf *b, const struct finding *f)
 void report_error_json(struct buf *b, const char *path, const char *msg)
 {
 	buf_adds(b, "{\"kind\":\"error\"");
-	json_field_str(b, true, "path", path);
-	json_field_str(b, true, "error", msg);
+	jsonw_field_str(b, true, "path", path);
+	jsonw_field_str(b, true, "error", msg);
 	buf_adds(b, "}\n");
 }
 
@@ -92,8 +92,8 @@ void report_summary_json(struct buf *b, const struct scan_stats *st, double seco
 		buf_adds(b, ",\"skipped\":[");
 		for (size_t i = 0; i < wr->nskipped; i++) {
 			buf_adds(b, i ? ",{" : "{");
-			json_field_str(b, false, "path", wr->skipped[i].path);
-			json_field_str(b, true, "reason", wr->skipped[i].reason);
+			jsonw_field_str(b, false, "path", wr->skipped[i].path);
+			jsonw_field_str(b, true, "reason", wr->skipped[i].reason);
 			buf_addc(b, '}');
 		}
 		buf_addc(b, ']');
@@ -107,8 +107,8 @@ void report_finding_text(struct buf *b, const struct finding *f)
 {
 	static const char *label[] = {"SAFE", "MITIGATED", "VULNERABLE"};
 	buf_printf(b, "%-10s ", label[f->status]);
-	text_escape(b, f->path);
-	buf_printf(b, "\n           %s %s", component_name(f->comp), f->version[0] ? f->version : "(version unknown)");
+	jsonw_text_escape(b, f->path);
+	buf_printf(b, "\n           %s %s", rules_component_name(f->comp), f->version[0] ? f->version : "(version unknown)");
 	if (f->version_source)
 		buf_printf(b, " (from %s)", f->version_source);
 	if (f->ncves) {
@@ -127,14 +127,14 @@ void report_finding_text(struct buf *b, const struct finding *f)
 		buf_printf(b, "\n           %s", f->advice);
 	if (f->image) {
 		buf_adds(b, "\n           image ");
-		text_escape(b, f->image);
+		jsonw_text_escape(b, f->image);
 		if (f->tag) {
 			buf_addc(b, ':');
-			text_escape(b, f->tag);
+			jsonw_text_escape(b, f->tag);
 		}
 		if (f->note) {
 			buf_adds(b, "; ");
-			text_escape(b, f->note);
+			jsonw_text_escape(b, f->note);
 		}
 	}
 	buf_addc(b, '\n');
@@ -154,7 +154,7 @@ void report_summary_text(struct buf *b, const struct scan_stats *st, double seco
 	if (wr)
 		for (size_t i = 0; i < wr->nskipped; i++) {
 			buf_adds(b, "not scanned: ");
-			text_escape(b, wr->skipped[i].path);
+			jsonw_text_escape(b, wr->skipped[i].path);
 			buf_printf(b, " (%s)\n", wr->skipped[i].reason);
 		}
 }
@@ -221,7 +221,7 @@ void report_error_stderr(struct report_writer *w, const char *path, const char *
 {
 	struct buf e = BUF_INIT;
 	buf_adds(&e, "log4scan: ");
-	text_escape(&e, path);
+	jsonw_text_escape(&e, path);
 	buf_printf(&e, ": %s\n", msg);
 	fputs(buf_cstr(&e), stderr);
 	buf_free(&e);
@@ -278,9 +278,9 @@ static const struct {
 } formats[] = {
 	{"text", new_text},
 	{"json", new_json},
-	{"csv", report_new_csv},
-	{"sarif", report_new_sarif},
-	{"cyclonedx", report_new_cyclonedx},
+	{"csv", fmt_csv_new},
+	{"sarif", fmt_sarif_new},
+	{"cyclonedx", fmt_cyclonedx_new},
 };
 
 const char *report_formats(void)

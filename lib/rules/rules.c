@@ -15,12 +15,12 @@
 
 extern const char l4s_default_rules[];
 
-const char *component_name(enum component c)
+const char *rules_component_name(enum component c)
 {
 	return c == COMP_CORE ? "log4j-core" : "log4j-1.x";
 }
 
-const char *severity_of(double cvss)
+const char *rules_severity_of(double cvss)
 {
 	if (cvss >= 9.0)
 		return "critical";
@@ -33,7 +33,7 @@ const char *severity_of(double cvss)
 	return "none";
 }
 
-int severity_rank(const char *sev)
+int rules_severity_rank(const char *sev)
 {
 	static const char *names[] = {"none", "low", "medium", "high", "critical"};
 	for (int i = 0; i < 5; i++)
@@ -120,7 +120,7 @@ int rules_release_of(const struct rules *r, enum component c, const struct versi
 
 void rules_set_text(const struct rules *r, enum component c, const struct vset *s, char *out, size_t outlen)
 {
-	int lo = vset_first(s), hi = vset_last(s);
+	int lo = version_set_first(s), hi = version_set_last(s);
 	if (lo < 0)
 		out[0] = 0;
 	else if (lo == hi)
@@ -146,7 +146,7 @@ static const char *parse_set(struct rules *r, enum component c, char *spec, stru
 		if (lo < 0 || hi < 0 || lo > hi)
 			return "version set names a release not in the releases list";
 		for (int i = lo; i <= hi; i++)
-			vset_add(out, i);
+			version_set_add(out, i);
 	}
 	return NULL;
 }
@@ -287,7 +287,7 @@ static const char *parse_directive(struct rules *r, struct line *ln)
 			int k = rules_release_index(r, (enum component)c, ln->tok[i]);
 			if (k < 0)
 				return "hash names a release not in the releases list";
-			vset_add(&h.versions, k);
+			version_set_add(&h.versions, k);
 		}
 		h.cls = xstrdup(ln->tok[2]);
 		r->hashes = xrealloc(r->hashes, (r->nhashes + 1) * sizeof h);
@@ -426,7 +426,7 @@ void rules_free(struct rules *r)
 	free(r);
 }
 
-bool cve_affects(const struct rule_cve *cve, const struct version *v)
+bool rules_cve_affects(const struct rule_cve *cve, const struct version *v)
 {
 	for (size_t i = 0; i < cve->naffected; i++) {
 		const struct rule_range *rg = &cve->affected[i];

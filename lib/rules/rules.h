@@ -88,9 +88,9 @@ struct rules *rules_parse(const char *text, size_t len, struct buf *err);
 struct rules *rules_default(struct buf *err);
 void rules_free(struct rules *r);
 
-const char *component_name(enum component c);
-const char *severity_of(double cvss); /* critical/high/medium/low/none */
-int severity_rank(const char *sev);   /* none 0 .. critical 4, -1 unknown */
+const char *rules_component_name(enum component c);
+const char *rules_severity_of(double cvss); /* critical/high/medium/low/none */
+int rules_severity_rank(const char *sev);   /* none 0 .. critical 4, -1 unknown */
 
 /* Index of version string v in the component's release list, or -1. */
 int rules_release_index(const struct rules *r, enum component c, const char *v);
@@ -100,6 +100,6 @@ int rules_release_of(const struct rules *r, enum component c, const struct versi
 /* A release set as text: "2.14.1", "2.14.0..2.14.1" (lowest..highest), or
  * "" when empty. */
 void rules_set_text(const struct rules *r, enum component c, const struct vset *s, char *out, size_t outlen);
-bool cve_affects(const struct rule_cve *cve, const struct version *v);
+bool rules_cve_affects(const struct rule_cve *cve, const struct version *v);
 
 #endif

@@ -68,20 +68,20 @@ int version_strcmp(const char *a, const char *b)
 	return version_cmp(&va, &vb);
 }
 
-void vset_fill(struct vset *s, int n)
+void version_set_fill(struct vset *s, int n)
 {
 	memset(s, 0, sizeof *s);
 	for (int i = 0; i < n && i < VSET_MAX; i++)
-		vset_add(s, i);
+		version_set_add(s, i);
 }
 
-void vset_and(struct vset *s, const struct vset *t)
+void version_set_and(struct vset *s, const struct vset *t)
 {
 	for (int i = 0; i < VSET_WORDS; i++)
 		s->w[i] &= t->w[i];
 }
 
-bool vset_empty(const struct vset *s)
+bool version_set_empty(const struct vset *s)
 {
 	for (int i = 0; i < VSET_WORDS; i++)
 		if (s->w[i])
@@ -89,7 +89,7 @@ bool vset_empty(const struct vset *s)
 	return true;
 }
 
-int vset_count(const struct vset *s)
+int version_set_count(const struct vset *s)
 {
 	int n = 0;
 	for (int i = 0; i < VSET_WORDS; i++)
@@ -97,7 +97,7 @@ int vset_count(const struct vset *s)
 	return n;
 }
 
-int vset_first(const struct vset *s)
+int version_set_first(const struct vset *s)
 {
 	for (int i = 0; i < VSET_WORDS; i++)
 		if (s->w[i])
@@ -105,7 +105,7 @@ int vset_first(const struct vset *s)
 	return -1;
 }
 
-int vset_last(const struct vset *s)
+int version_set_last(const struct vset *s)
 {
 	for (int i = VSET_WORDS - 1; i >= 0; i--)
 		if (s->w[i])

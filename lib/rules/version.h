@@ -31,13 +31,13 @@ struct vset {
 	uint64_t w[VSET_WORDS];
 };
 
-static inline void vset_add(struct vset *s, int i) { s->w[i / 64] |= 1ULL << (i % 64); }
-static inline bool vset_has(const struct vset *s, int i) { return s->w[i / 64] >> (i % 64) & 1; }
-void vset_fill(struct vset *s, int n);  /* the first n releases */
-void vset_and(struct vset *s, const struct vset *t);
-bool vset_empty(const struct vset *s);
-int vset_count(const struct vset *s);
-int vset_first(const struct vset *s);   /* -1 when empty */
-int vset_last(const struct vset *s);
+static inline void version_set_add(struct vset *s, int i) { s->w[i / 64] |= 1ULL << (i % 64); }
+static inline bool version_set_has(const struct vset *s, int i) { return s->w[i / 64] >> (i % 64) & 1; }
+void version_set_fill(struct vset *s, int n);  /* the first n releases */
+void version_set_and(struct vset *s, const struct vset *t);
+bool version_set_empty(const struct vset *s);
+int version_set_count(const struct vset *s);
+int version_set_first(const struct vset *s);   /* -1 when empty */
+int version_set_last(const struct vset *s);
 
 #endif

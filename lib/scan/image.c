@@ -172,7 +172,7 @@ static json_t *doc_json(struct docs *ds, const char *name)
 		return NULL;
 	struct buf p = BUF_INIT;
 	buf_printf(&p, "%s/%s", ds->dir, name);
-	int fd = lp_open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	int fd = longpath_open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	buf_free(&p);
 	struct stat st;
 	if (fd < 0)
@@ -667,7 +667,7 @@ static bool pass1_entry(void *ctx, struct archive *a, struct archive_entry *e, c
 		unsigned char *b;
 		size_t n;
 		struct buf err = BUF_INIT;
-		if (tar_read_entry(a, e, META_MAX, &b, &n, &err))
+		if (tarscan_read_entry(a, e, META_MAX, &b, &n, &err))
 			docs_add(&p->docs, name, b, n);
 		buf_free(&err);
 		return true;
@@ -678,7 +678,7 @@ static bool pass1_entry(void *ctx, struct archive *a, struct archive_entry *e, c
 		unsigned char *b;
 		size_t n;
 		struct buf err = BUF_INIT;
-		bool ok = tar_read_entry(a, e, META_MAX, &b, &n, &err);
+		bool ok = tarscan_read_entry(a, e, META_MAX, &b, &n, &err);
 		buf_free(&err);
 		if (ok && looks_json(b, n)) {
 			docs_add(&p->docs, name, b, n);
@@ -706,22 +706,22 @@ static bool pass2_entry(void *ctx, struct archive *a, struct archive_entry *e, c
 			l->scanned = true;
 			buf_reset(&p->ep);
 			buf_printf(&p->ep, "%s!/%s", p->path, l->digest);
-			struct tar_hook h = {layer_entry, layer_records, l, false};
-			tar_scan_nested(p->s, a, buf_cstr(&p->ep), 1, true, &h, &l->b);
+			struct tarscan_hook h = {layer_entry, layer_records, l, false};
+			tarscan_nested(p->s, a, buf_cstr(&p->ep), 1, true, &h, &l->b);
 		}
 		return true;
 	}
 	buf_reset(&p->ep);
 	buf_printf(&p->ep, "%s!/%s", p->path, name);
-	tar_scan_entry(p->s, a, e, buf_cstr(&p->ep), name, 0, p->out);
+	tarscan_entry(p->s, a, e, buf_cstr(&p->ep), name, 0, p->out);
 	return true;
 }
 
-bool image_scan_tar(struct scanner *s, const struct tar_src *src, const char *path, bool named,
+bool image_scan_tar(struct scanner *s, const struct tarscan_src *src, const char *path, bool named,
 		    struct scan_batch *out)
 {
 	struct buf err = BUF_INIT;
-	struct archive *a = tar_open(src, &err);
+	struct archive *a = tarscan_open(src, &err);
 	if (!a) {
 		if (named)
 			scanner_error(s, out, path, "%s", buf_cstr(&err));
@@ -729,18 +729,18 @@ bool image_scan_tar(struct scanner *s, const struct tar_src *src, const char *pa
 		return named;
 	}
 	struct pass p = {.s = s, .path = path, .out = out};
-	struct tar_hook h1 = {pass1_entry, NULL, &p, false};
-	bool is_tar = tar_scan_stream(s, a, path, 0, named, &h1, out);
-	tar_close(a);
+	struct tarscan_hook h1 = {pass1_entry, NULL, &p, false};
+	bool is_tar = tarscan_stream(s, a, path, 0, named, &h1, out);
+	tarscan_close(a);
 	if (is_tar && p.ndefer) {
 		parse_images(&p.set, &p.docs);
 		if (p.set.truncated)
 			scanner_error(s, out, path, "more than %d images or layers; the rest not scanned", MAX_IMAGES);
-		a = tar_open(src, &err);
+		a = tarscan_open(src, &err);
 		if (a) {
-			struct tar_hook h2 = {pass2_entry, NULL, &p, true};
-			tar_scan_stream(s, a, path, 0, named, &h2, out);
-			tar_close(a);
+			struct tarscan_hook h2 = {pass2_entry, NULL, &p, true};
+			tarscan_stream(s, a, path, 0, named, &h2, out);
+			tarscan_close(a);
 			emit_images(s, &p.set, path, out);
 		} else {
 			scanner_error(s, out, path, "%s", buf_cstr(&err));
@@ -780,7 +780,7 @@ void image_scan_dir(struct scanner *s, const char *dir, struct scan_batch *out)
 		struct buf lp = BUF_INIT, fp = BUF_INIT, err = BUF_INIT;
 		buf_printf(&lp, "%s!/%s", dir, l->digest);
 		buf_printf(&fp, "%s/%s", dir, l->entry);
-		int fd = lp_open(buf_cstr(&fp), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+		int fd = longpath_open(buf_cstr(&fp), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 		struct stat st;
 		if (fd < 0 && errno == ENOENT) {
 			/* left unscanned: reported as missing with the images */
@@ -789,14 +789,14 @@ void image_scan_dir(struct scanner *s, const char *dir, struct scan_batch *out)
 			l->scanned = true;
 		} else {
 			atomic_fetch_add(&scanner_stats(s)->bytes, (unsigned long long)st.st_size);
-			struct tar_src src = {fd, NULL, 0};
-			struct archive *a = tar_open(&src, &err);
+			struct tarscan_src src = {fd, NULL, 0};
+			struct archive *a = tarscan_open(&src, &err);
 			if (!a) {
 				scanner_error(s, &l->b, buf_cstr(&lp), "%s", buf_cstr(&err));
 			} else {
-				struct tar_hook h = {layer_entry, layer_records, l, false};
-				tar_scan_stream(s, a, buf_cstr(&lp), 1, true, &h, &l->b);
-				tar_close(a);
+				struct tarscan_hook h = {layer_entry, layer_records, l, false};
+				tarscan_stream(s, a, buf_cstr(&lp), 1, true, &h, &l->b);
+				tarscan_close(a);
 			}
 			l->scanned = true;
 		}
@@ -818,22 +818,22 @@ static bool path_named(const char *path)
 {
 	const char *b = strrchr(path, '/');
 	b = b ? b + 1 : path;
-	return tar_name(b, strlen(b));
+	return tarscan_name(b, strlen(b));
 }
 
-bool tar_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,
+bool image_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,
 		 struct scan_batch *out)
 {
 	bool named = path_named(path);
-	if (!named && !tar_fd_plausible(fd, head, hn))
+	if (!named && !tarscan_fd_plausible(fd, head, hn))
 		return false;
-	struct tar_src src = {fd, NULL, 0};
+	struct tarscan_src src = {fd, NULL, 0};
 	return image_scan_tar(s, &src, path, named, out);
 }
 
-bool tar_scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
+bool image_scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
 		  struct scan_batch *out)
 {
-	struct tar_src src = {-1, data, len};
+	struct tarscan_src src = {-1, data, len};
 	return image_scan_tar(s, &src, path, path_named(path), out);
 }

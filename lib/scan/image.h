@@ -29,20 +29,20 @@
 #include "scan/tarscan.h"
 
 /* Scan a tarball (regular file, any offset: it is read from the start),
- * images and all.  head holds its first hn bytes (what tar_probe() was
+ * images and all.  head holds its first hn bytes (what tarscan_probe() was
  * given).  The caller has started the input (scan_fd does).  False, with
  * nothing reported, when the bytes turn out not to hold a tar and the name
  * does not claim one (a .gz of a log file): the caller may try other
  * readers. */
-bool tar_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,
+bool image_scan_fd(struct scanner *s, int fd, const unsigned char *head, size_t hn, const char *path,
 		 struct scan_batch *out);
 /* The same for a tarball in memory. */
-bool tar_scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
+bool image_scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
 		  struct scan_batch *out);
 
 /* Scan a top-level tarball that may hold images.  `named` says the file's
- * name claims a tarball.  False when it is no tar (see tar_scan_fd). */
-bool image_scan_tar(struct scanner *s, const struct tar_src *src, const char *path, bool named,
+ * name claims a tarball.  False when it is no tar (see image_scan_fd). */
+bool image_scan_tar(struct scanner *s, const struct tarscan_src *src, const char *path, bool named,
 		    struct scan_batch *out);
 /* Is the open directory an OCI image layout (oci-layout, index.json, blobs/)? */
 bool image_is_layout(int dirfd);

@@ -322,10 +322,10 @@ static bool classify(struct child *c, const char *name, size_t len, const unsign
 		     size_t hn, uint64_t usize)
 {
 	c->zname = scan_archive_name(name, len);
-	c->tname = !c->zname && tar_name(name, len);
+	c->tname = !c->zname && tarscan_name(name, len);
 	c->kind = head ? sniff(head, hn, usize) : SNIFF_NONE;
 	/* a .gz of a text file is no tarball: told from its head, not read */
-	if (c->kind == SNIFF_TAR && !c->tname && !tar_head_plausible(head, hn))
+	if (c->kind == SNIFF_TAR && !c->tname && !tarscan_head_plausible(head, hn))
 		c->kind = SNIFF_NONE;
 	return c->zname || c->tname || c->kind != SNIFF_NONE;
 }
@@ -340,7 +340,7 @@ static bool zip_child(const struct zip *z, size_t i, struct child *c)
 	/* most entries are classes: told apart before any name table is tried */
 	if (never_archive(e->name, e->name_len) ||
 	    (!worth_sniffing(e->name, e->name_len, e->usize) && !scan_archive_name(e->name, e->name_len) &&
-	     !tar_name(e->name, e->name_len)))
+	     !tarscan_name(e->name, e->name_len)))
 		return false;
 	bool got = zentry_head(z, e, head, sizeof head, &hn);
 	return classify(c, e->name, e->name_len, got ? head : NULL, hn, e->usize);
@@ -366,7 +366,7 @@ static void follow_mem(struct scanner *s, const unsigned char *data, size_t len,
 	if (child_tar(&k)) {
 		s->nest = NULL; /* not a zip read whole */
 		scan_passed(s, buf_cstr(path), "a tarball");
-		tar_scan_buffer(s, data, len, buf_cstr(path), depth, k.tname, out);
+		tarscan_buffer(s, data, len, buf_cstr(path), depth, k.tname, out);
 		return;
 	}
 	struct zsrc child = {.fd = -1, .mem = data, .off = 0, .size = len};
@@ -426,7 +426,7 @@ struct stream_view {
 static bool stream_want(const char *name, size_t len, uint64_t *max, void *ctx)
 {
 	struct stream_view *v = ctx;
-	if (scan_archive_name(name, len) || tar_name(name, len)) {
+	if (scan_archive_name(name, len) || tarscan_name(name, len)) {
 		*max = STREAM_NEST;
 		return true;
 	}
@@ -568,7 +568,7 @@ static void *nest_open(void *ctx, const char *name, size_t nlen, uint32_t crc, u
 	struct stream_view *v = ctx;
 	struct scanner *s = v->s;
 	*spent = 0;
-	if (!scan_archive_name(name, nlen) && !tar_name(name, nlen) && usize < SNIFF_MIN)
+	if (!scan_archive_name(name, nlen) && !tarscan_name(name, nlen) && usize < SNIFF_MIN)
 		return NULL;
 	unsigned char head[SNIFF_HEAD];
 	size_t hn = 0;
@@ -606,7 +606,7 @@ static void *nest_open(void *ctx, const char *name, size_t nlen, uint32_t crc, u
 		scanner_share_begin(s, scan_budget_left(s) / 2, false, &f);
 		struct replay rp = {head, hn, 0, rd, rctx, 0};
 		if (tar) {
-			tar_scan_reader(s, replay_read, &rp, p, v->depth + 1, k.tname, &t->batch);
+			tarscan_reader(s, replay_read, &rp, p, v->depth + 1, k.tname, &t->batch);
 			scan_budget_charge(s, rp.n);
 		} else if (usize <= s->o->max_nested_bytes) {
 			nest_mem(s, &rp, usize, &k, crc, v, &t->batch);
@@ -722,7 +722,7 @@ static void scan_streamed(struct scanner *s, const struct stream_src *src, struc
 	size_t plen = path->len, left = 0;
 	for (size_t i = 0; i < r.n; i++)
 		left += r.entries[i].data && (scan_archive_name(r.entries[i].name, r.entries[i].name_len) ||
-					      tar_name(r.entries[i].name, r.entries[i].name_len));
+					      tarscan_name(r.entries[i].name, r.entries[i].name_len));
 	struct abandoned ab = {0, left, 0, BUF_INIT};
 	for (size_t i = 0; i < r.n && !s->abandoned; i++) {
 		struct stream_entry *se = &r.entries[i];
@@ -776,7 +776,7 @@ static void follow_tar(struct scanner *s, const struct zip *z, const struct zip_
 		if (c->tname)
 			scan_count_error(s, out, path, buf_cstr(&err));
 	} else {
-		tar_scan_reader(s, zentry_read, r, path, depth, c->tname, out);
+		tarscan_reader(s, zentry_read, r, path, depth, c->tname, out);
 		scan_budget_charge(s, e->method == 8 ? zentry_produced(r) : 0);
 		if (zentry_over_budget(r) && left <= e->usize)
 			scan_budget_refuse(s, e->usize);

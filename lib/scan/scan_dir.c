@@ -55,7 +55,7 @@ static bool dv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 	struct dir_view *v = ctx;
 	struct buf p = BUF_INIT;
 	buf_printf(&p, "%s/%s", v->dir, v->names[i]);
-	int fd = lp_open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	int fd = longpath_open(buf_cstr(&p), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	buf_free(&p);
 	return zip_read_file(fd, max, out, len, err);
 }
@@ -67,7 +67,7 @@ static void collect(struct scanner *s, struct dir_view *v, struct buf *rel, int 
 		return;
 	struct buf p = BUF_INIT;
 	buf_printf(&p, "%s/%s", v->dir, buf_cstr(rel));
-	DIR *d = lp_opendir(buf_cstr(&p));
+	DIR *d = longpath_opendir(buf_cstr(&p));
 	if (!d) {
 		if (errno != ENOENT)
 			scan_count_error(s, out, buf_cstr(&p), strerror(errno));

@@ -46,7 +46,7 @@ static bool zip_is_tar_member(const struct zsrc *src, const struct zip_limits *l
 		unsigned char h[512];
 		member = z.nentries == 0 ||
 			 (start >= 512 && start != UINT64_MAX && zip_src_read(src, h, 512, start - 512) == 0 &&
-			  tar_header_block(h));
+			  tarscan_header_block(h));
 		zip_close(&z);
 	}
 	buf_free(&err);
@@ -87,7 +87,7 @@ void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path,
 		got = 0;
 	whole = whole && got == st->st_size;
 	size_t hn = (size_t)got < SNIFF_HEAD ? (size_t)got : SNIFF_HEAD;
-	bool is_tar = tar_probe(head, hn) && tar_scan_fd(s, fd, head, hn, path, out);
+	bool is_tar = tarscan_probe(head, hn) && image_scan_fd(s, fd, head, hn, path, out);
 	struct zsrc src = {.fd = whole ? -1 : fd, .mem = whole ? head : NULL, .off = 0, .size = (uint64_t)st->st_size};
 	scan_top(s, &src, head, hn, path, named_archive, is_tar, out);
 	scan_budget_finish(s, out, path);
@@ -99,7 +99,7 @@ void scan_mem(struct scanner *s, const unsigned char *data, size_t len, const ch
 	atomic_fetch_add(&s->st->files, 1);
 	atomic_fetch_add(&s->st->bytes, (unsigned long long)len);
 	scan_budget_start(s);
-	bool is_tar = tar_probe(data, len) && tar_scan_mem(s, data, len, path, out);
+	bool is_tar = tarscan_probe(data, len) && image_scan_mem(s, data, len, path, out);
 	struct zsrc src = {.fd = -1, .mem = data, .off = 0, .size = len};
 	scan_top(s, &src, data, len < SNIFF_HEAD ? len : SNIFF_HEAD, path, named_archive, is_tar, out);
 	scan_budget_finish(s, out, path);
@@ -168,7 +168,7 @@ static const char *file_type(mode_t m)
 void scan_path(struct scanner *s, const char *path, bool follow, struct scan_batch *out)
 {
 	struct stat st;
-	if (lp_stat(path, &st, follow) < 0) {
+	if (longpath_stat(path, &st, follow) < 0) {
 		scan_count_error(s, out, path, strerror(errno));
 		return;
 	}
@@ -179,7 +179,7 @@ void scan_path(struct scanner *s, const char *path, bool follow, struct scan_bat
 		buf_free(&m);
 		return;
 	}
-	int fd = lp_open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	int fd = longpath_open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0) {
 		scan_count_error(s, out, path, strerror(errno));
 		return;
@@ -200,7 +200,7 @@ void scan_path(struct scanner *s, const char *path, bool follow, struct scan_bat
 bool scan_regular(struct scanner *s, const char *path, bool follow, struct stat *st,
 		  struct scan_batch *out)
 {
-	int fd = lp_open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	int fd = longpath_open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0) {
 		scan_count_error(s, out, path, strerror(errno));
 		return false;

@@ -31,12 +31,12 @@
 #define ROOT_SLOTS 8192          /* hash index over them (twice MAX_ROOTS) */
 #define KEEP_MAX (64ULL << 20)   /* class-file bytes kept per stream */
 
-bool tar_probe(const unsigned char *h, size_t n)
+bool tarscan_probe(const unsigned char *h, size_t n)
 {
 	return sniff_tar(h, n);
 }
 
-bool tar_name(const char *name, size_t len)
+bool tarscan_name(const char *name, size_t len)
 {
 	static const char *ext[] = {".tar", ".tgz", ".tar.gz", ".taz", ".tar.xz", ".txz", ".tar.zst",
 				    ".tzst", ".tar.bz2", ".tbz", ".tbz2", ".tar.lz4", ".tar.lzma"};
@@ -71,7 +71,7 @@ static struct archive *reader_new(void)
 	return a;
 }
 
-struct archive *tar_open(const struct tar_src *src, struct buf *err)
+struct archive *tarscan_open(const struct tarscan_src *src, struct buf *err)
 {
 	struct archive *a = reader_new();
 	if (!a) {
@@ -97,13 +97,13 @@ struct archive *tar_open(const struct tar_src *src, struct buf *err)
 	return a;
 }
 
-void tar_close(struct archive *a)
+void tarscan_close(struct archive *a)
 {
 	if (a)
 		archive_read_free(a);
 }
 
-bool tar_bomb(struct archive *a, struct buf *err)
+bool tarscan_bomb(struct archive *a, struct buf *err)
 {
 	if (archive_filter_count(a) <= 1)
 		return false; /* not compressed */
@@ -115,7 +115,7 @@ bool tar_bomb(struct archive *a, struct buf *err)
 	return true;
 }
 
-const char *tar_entry_name(struct archive_entry *e, struct buf *tmp)
+const char *tarscan_entry_name(struct archive_entry *e, struct buf *tmp)
 {
 	const char *n = archive_entry_pathname(e);
 	if (!n) /* not representable in this locale */
@@ -175,7 +175,7 @@ static bool read_rest(struct archive *a, const unsigned char *head, size_t hn, u
 		if (r == 0)
 			break;
 		n += (size_t)r;
-		if (tar_bomb(a, err)) {
+		if (tarscan_bomb(a, err)) {
 			free(b);
 			return false;
 		}
@@ -185,7 +185,7 @@ static bool read_rest(struct archive *a, const unsigned char *head, size_t hn, u
 	return true;
 }
 
-bool tar_read_entry(struct archive *a, struct archive_entry *e, uint64_t max, unsigned char **out,
+bool tarscan_read_entry(struct archive *a, struct archive_entry *e, uint64_t max, unsigned char **out,
 		    size_t *len, struct buf *err)
 {
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) > (int64_t)max) {
@@ -420,7 +420,7 @@ static bool rv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 	return true;
 }
 
-static void roots_detect(struct tstream *t, const struct tar_hook *hook)
+static void roots_detect(struct tstream *t, const struct tarscan_hook *hook)
 {
 	for (size_t i = 0; i < t->roots->n; i++) {
 		struct croot *r = &t->roots->r[i];
@@ -482,7 +482,7 @@ static la_ssize_t nest_read(struct archive *a, void *ctx, const void **p)
 		return (la_ssize_t)r;
 	}
 	struct buf err = BUF_INIT;
-	if (tar_bomb(n->outer, &err)) {
+	if (tarscan_bomb(n->outer, &err)) {
 		archive_set_error(a, EIO, "%s", buf_cstr(&err));
 		buf_free(&err);
 		return -1;
@@ -497,7 +497,7 @@ static la_ssize_t nest_read(struct archive *a, void *ctx, const void **p)
 }
 
 static bool nested(struct scanner *s, struct nest *n, const char *path, int depth, bool named,
-		   const struct tar_hook *hook, struct scan_batch *out)
+		   const struct tarscan_hook *hook, struct scan_batch *out)
 {
 	struct archive *in = reader_new();
 	if (!in) {
@@ -511,21 +511,21 @@ static bool nested(struct scanner *s, struct nest *n, const char *path, int dept
 			scanner_error(s, out, path, "%s", aerr(in));
 		r = named;
 	} else {
-		r = tar_scan_stream(s, in, path, depth, named, hook, out);
+		r = tarscan_stream(s, in, path, depth, named, hook, out);
 	}
 	archive_read_free(in);
 	free(n->buf);
 	return r;
 }
 
-bool tar_scan_nested(struct scanner *s, struct archive *a, const char *path, int depth, bool named,
-		     const struct tar_hook *hook, struct scan_batch *out)
+bool tarscan_nested(struct scanner *s, struct archive *a, const char *path, int depth, bool named,
+		     const struct tarscan_hook *hook, struct scan_batch *out)
 {
 	struct nest n = {.outer = a};
 	return nested(s, &n, path, depth, named, hook, out);
 }
 
-bool tar_scan_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth, bool named,
+bool tarscan_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth, bool named,
 		     struct scan_batch *out)
 {
 	if (depth > TAR_MAX_NEST) {
@@ -536,20 +536,20 @@ bool tar_scan_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *
 	return nested(s, &n, path, depth, named, NULL, out);
 }
 
-bool tar_scan_buffer(struct scanner *s, const unsigned char *data, size_t len, const char *path, int depth,
+bool tarscan_buffer(struct scanner *s, const unsigned char *data, size_t len, const char *path, int depth,
 		     bool named, struct scan_batch *out)
 {
-	struct tar_src src = {-1, data, len};
+	struct tarscan_src src = {-1, data, len};
 	struct buf err = BUF_INIT;
-	struct archive *a = depth > TAR_MAX_NEST ? NULL : tar_open(&src, &err);
+	struct archive *a = depth > TAR_MAX_NEST ? NULL : tarscan_open(&src, &err);
 	bool r = named;
 	if (depth > TAR_MAX_NEST)
 		scanner_error(s, out, path, "tarball nested deeper than %d levels; not followed", TAR_MAX_NEST);
 	else if (!a && named)
 		scanner_error(s, out, path, "%s", buf_cstr(&err));
 	else if (a)
-		r = tar_scan_stream(s, a, path, depth, named, NULL, out);
-	tar_close(a);
+		r = tarscan_stream(s, a, path, depth, named, NULL, out);
+	tarscan_close(a);
 	buf_free(&err);
 	return r;
 }
@@ -575,7 +575,7 @@ static ssize_t member_read(void *ctx, unsigned char *buf, size_t cap, const char
 		return (ssize_t)k;
 	}
 	buf_reset(&m->err);
-	if (tar_bomb(m->a, &m->err)) {
+	if (tarscan_bomb(m->a, &m->err)) {
 		*why = buf_cstr(&m->err);
 		return -1;
 	}
@@ -626,14 +626,14 @@ static void zip_member(struct scanner *s, struct archive *a, const unsigned char
 	scanner_share_end(s, &f, out, path);
 }
 
-void tar_scan_entry(struct scanner *s, struct archive *a, struct archive_entry *e, const char *path,
+void tarscan_entry(struct scanner *s, struct archive *a, struct archive_entry *e, const char *path,
 		    const char *name, int depth, struct scan_batch *out)
 {
 	const struct scan_opts *o = scanner_opts(s);
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) == 0)
 		return;
 	size_t nl = strlen(name);
-	bool zname = scan_archive_name(name, nl), tname = tar_name(name, nl);
+	bool zname = scan_archive_name(name, nl), tname = tarscan_name(name, nl);
 	unsigned char head[SNIFF_HEAD];
 	la_ssize_t r = archive_read_data(a, head, sizeof head);
 	if (r < 0) {
@@ -644,7 +644,7 @@ void tar_scan_entry(struct scanner *s, struct archive *a, struct archive_entry *
 	size_t hn = (size_t)r;
 	int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
 	enum sniff_kind k = sniff(head, hn, size >= 0 ? (uint64_t)size : hn);
-	if ((k == SNIFF_TAR && (tname || tar_head_plausible(head, hn))) || (tname && k == SNIFF_NONE)) {
+	if ((k == SNIFF_TAR && (tname || tarscan_head_plausible(head, hn))) || (tname && k == SNIFF_NONE)) {
 		if (depth + 1 > o->max_depth || depth + 1 > TAR_MAX_NEST) {
 			scanner_error(s, out, path, "tarball nested deeper than %d levels; not followed",
 				      o->max_depth < TAR_MAX_NEST ? o->max_depth : TAR_MAX_NEST);
@@ -673,7 +673,7 @@ static int skip_data(struct archive *a, struct buf *err)
 			return 0;
 		if (r < ARCHIVE_WARN)
 			return -1;
-		if (tar_bomb(a, err))
+		if (tarscan_bomb(a, err))
 			return 1;
 	}
 }
@@ -757,8 +757,8 @@ out:
 	buf_free(&to);
 }
 
-bool tar_scan_stream(struct scanner *s, struct archive *a, const char *path, int depth, bool named,
-		     const struct tar_hook *hook, struct scan_batch *out)
+bool tarscan_stream(struct scanner *s, struct archive *a, const char *path, int depth, bool named,
+		     const struct tarscan_hook *hook, struct scan_batch *out)
 {
 	const struct scan_opts *o = scanner_opts(s);
 	struct croots *roots = xcalloc(1, sizeof *roots);
@@ -800,12 +800,12 @@ bool tar_scan_stream(struct scanner *s, struct archive *a, const char *path, int
 			break;
 		}
 		buf_reset(&err);
-		if (tar_bomb(a, &err)) {
+		if (tarscan_bomb(a, &err)) {
 			if (!quiet)
 				scanner_error(s, out, path, "%s", buf_cstr(&err));
 			break;
 		}
-		const char *name = tar_entry_name(e, &nb);
+		const char *name = tarscan_entry_name(e, &nb);
 		bool taken = hook && hook->entry && hook->entry(hook->ctx, a, e, name);
 		const char *link = archive_entry_hardlink(e);
 		size_t from = out->n;
@@ -816,7 +816,7 @@ bool tar_scan_stream(struct scanner *s, struct archive *a, const char *path, int
 		} else if (archive_entry_filetype(e) == AE_IFREG && !class_evidence(&t, e, name)) {
 			buf_reset(&ep);
 			buf_printf(&ep, "%s!/%s", path, name);
-			tar_scan_entry(s, a, e, buf_cstr(&ep), name, depth, out);
+			tarscan_entry(s, a, e, buf_cstr(&ep), name, depth, out);
 			links_note(&links, name, from, out);
 		}
 		if (hook && hook->records && out->n > from)
@@ -842,7 +842,7 @@ bool tar_scan_stream(struct scanner *s, struct archive *a, const char *path, int
 
 /* Does this 512-byte block look like a tar header: "ustar" magic, or (old
  * v7 archives) a header checksum that adds up? */
-bool tar_header_block(const unsigned char *h)
+bool tarscan_header_block(const unsigned char *h)
 {
 	if (!memcmp(h + 257, "ustar", 5))
 		return true;
@@ -882,7 +882,7 @@ static bool gzip_holds_tar(const unsigned char *head, size_t hn,
 	for (;;) {
 		int r = inflate(&z, Z_NO_FLUSH);
 		if (z.avail_out == 0) {
-			verdict = tar_header_block(out);
+			verdict = tarscan_header_block(out);
 			break;
 		}
 		if (r == Z_STREAM_END) {
@@ -916,7 +916,7 @@ static ssize_t fd_more(void *ctx, unsigned char *buf, size_t cap)
 	return n;
 }
 
-bool tar_fd_plausible(int fd, const unsigned char *head, size_t hn)
+bool tarscan_fd_plausible(int fd, const unsigned char *head, size_t hn)
 {
 	if (hn >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
 		struct fd_at f = {fd, (off_t)hn};
@@ -925,7 +925,7 @@ bool tar_fd_plausible(int fd, const unsigned char *head, size_t hn)
 	return true;
 }
 
-bool tar_head_plausible(const unsigned char *head, size_t hn)
+bool tarscan_head_plausible(const unsigned char *head, size_t hn)
 {
 	if (hn >= 2 && head[0] == 0x1f && head[1] == 0x8b)
 		return gzip_holds_tar(head, hn, NULL, NULL);

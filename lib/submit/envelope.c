@@ -20,7 +20,7 @@
 #define L4S_VERSION "0.0.0"
 #endif
 
-int l4s_uuid4(char out[37])
+int envelope_uuid4(char out[37])
 {
 	uint8_t b[16];
 	size_t got = 0;
@@ -40,19 +40,19 @@ int l4s_uuid4(char out[37])
 	return 0;
 }
 
-int l4s_envelope(struct buf *out, const struct l4s_envelope_opts *o, char report_id[37], struct buf *warn)
+int envelope_build(struct buf *out, const struct l4s_envelope_opts *o, char report_id[37], struct buf *warn)
 {
 	if (!o->command || !*o->command) {
 		buf_printf(warn, "report envelope: no command\n");
 		return -1;
 	}
-	if (l4s_uuid4(report_id)) {
+	if (envelope_uuid4(report_id)) {
 		buf_printf(warn, "report envelope: no randomness for the report id\n");
 		return -1;
 	}
 	struct l4s_host h;
-	if (l4s_host_read(&h, o->root, warn) < 0) {
-		l4s_host_free(&h);
+	if (hostinfo_read(&h, o->root, warn) < 0) {
+		hostinfo_free(&h);
 		return -1;
 	}
 	char created[32];
@@ -63,22 +63,22 @@ int l4s_envelope(struct buf *out, const struct l4s_envelope_opts *o, char report
 
 	buf_printf(out, "{\"kind\":\"report\",\"report_id\":\"%s\",\"created\":\"%s\",\"agent_version\":", report_id,
 		   created);
-	json_cstr(out, L4S_VERSION);
+	jsonw_cstr(out, L4S_VERSION);
 	buf_adds(out, ",\"command\":");
-	json_cstr(out, o->command);
+	jsonw_cstr(out, o->command);
 	buf_adds(out, ",\"host\":{\"hostname\":");
-	json_cstr(out, h.hostname);
+	jsonw_cstr(out, h.hostname);
 	if (h.machine_id[0])
 		buf_printf(out, ",\"machine_id\":\"%s\"", h.machine_id);
 	if (h.agent_id[0])
 		buf_printf(out, ",\"agent_id\":\"%s\"", h.agent_id);
 	if (h.os[0]) {
 		buf_adds(out, ",\"os\":");
-		json_cstr(out, h.os);
+		jsonw_cstr(out, h.os);
 	}
 	if (h.kernel[0]) {
 		buf_adds(out, ",\"kernel\":");
-		json_cstr(out, h.kernel);
+		jsonw_cstr(out, h.kernel);
 	}
 	buf_adds(out, ",\"ips\":");
 	if (h.ips_json.len)
@@ -89,15 +89,15 @@ int l4s_envelope(struct buf *out, const struct l4s_envelope_opts *o, char report
 	for (size_t i = 0; i < o->ntags; i++) {
 		if (i)
 			buf_addc(out, ',');
-		json_cstr(out, o->tags[i]);
+		jsonw_cstr(out, o->tags[i]);
 	}
 	buf_printf(out, "]},\"replace_tags\":%s,\"options\":%s,\"coverage\":%s}\n", o->replace_tags ? "true" : "false",
 		   o->options_json ? o->options_json : "{}", o->coverage_json ? o->coverage_json : "{}");
-	l4s_host_free(&h);
+	hostinfo_free(&h);
 	return 0;
 }
 
-bool l4s_report_id(const char *body, size_t len, char id[37])
+bool envelope_report_id(const char *body, size_t len, char id[37])
 {
 	const char *nl = memchr(body, '\n', len);
 	size_t n = nl ? (size_t)(nl - body) : len;

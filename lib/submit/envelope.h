@@ -33,9 +33,9 @@ struct l4s_envelope_opts {
 /* Append the envelope line (ending in '\n') to out and store the new report
  * id in report_id.  Warnings (e.g. no agent id could be kept) are appended
  * to warn, one line each.  0, or -1 with the reason in warn. */
-int l4s_envelope(struct buf *out, const struct l4s_envelope_opts *o, char report_id[37], struct buf *warn);
+int envelope_build(struct buf *out, const struct l4s_envelope_opts *o, char report_id[37], struct buf *warn);
 
 /* The report id of a body (from its envelope line); false when absent. */
-bool l4s_report_id(const char *body, size_t len, char id[37]);
+bool envelope_report_id(const char *body, size_t len, char id[37]);
 
 #endif

@@ -48,16 +48,16 @@ struct l4s_host {
  * for tests).  Problems that leave a field empty are appended to warn, one
  * line each (e.g. an agent id that cannot be written).  -1 (reason in warn)
  * only when neither a machine id nor a host name is known. */
-int l4s_host_read(struct l4s_host *h, const char *root, struct buf *warn);
-void l4s_host_free(struct l4s_host *h);
+int hostinfo_read(struct l4s_host *h, const char *root, struct buf *warn);
+void hostinfo_free(struct l4s_host *h);
 
 /* The state directory (see above), created (mode 0700, or 0755 for
  * /var/lib/log4scan so that other users can read agent-id) if missing.
  * Returns out. */
-const char *l4s_state_dir(char *out, size_t n);
+const char *hostinfo_state_dir(char *out, size_t n);
 
 /* A random (version 4) UUID, lower case.  -1 when the system gives no
  * randomness. */
-int l4s_uuid4(char out[37]);
+int envelope_uuid4(char out[37]);
 
 #endif

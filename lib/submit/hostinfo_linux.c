@@ -121,7 +121,7 @@ static void add_ips(struct buf *b)
 			snprintf(seen[nseen++], sizeof seen[0], "%s", txt);
 			if (!first)
 				buf_addc(b, ',');
-			json_cstr(b, txt);
+			jsonw_cstr(b, txt);
 			first = false;
 		}
 		freeifaddrs(ifa);
@@ -131,7 +131,7 @@ static void add_ips(struct buf *b)
 
 /* ---- the state directory and the agent id ---- */
 
-const char *l4s_state_dir(char *out, size_t n)
+const char *hostinfo_state_dir(char *out, size_t n)
 {
 	const char *env = getenv("LOG4SCAN_STATE_DIR");
 	if (env && *env) {
@@ -177,7 +177,7 @@ static bool read_uuid_file(const char *path, char out[37])
 static bool create_agent_id(const char *dir, const char *path, char out[37], struct buf *warn)
 {
 	char tmp[4200], id[37];
-	if (l4s_uuid4(id)) {
+	if (envelope_uuid4(id)) {
 		buf_printf(warn, "agent id: no randomness to create one\n");
 		return false;
 	}
@@ -215,7 +215,7 @@ static bool agent_id(char out[37], struct buf *warn)
 	if (!(env && *env) && geteuid() != 0 && read_uuid_file("/var/lib/log4scan/agent-id", out))
 		return true;
 	char dir[4096], path[4200];
-	l4s_state_dir(dir, sizeof dir);
+	hostinfo_state_dir(dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/agent-id", dir);
 	if (read_uuid_file(path, out))
 		return true;
@@ -232,7 +232,7 @@ static bool agent_id(char out[37], struct buf *warn)
 	return create_agent_id(dir, path, out, warn);
 }
 
-int l4s_host_read(struct l4s_host *h, const char *root, struct buf *warn)
+int hostinfo_read(struct l4s_host *h, const char *root, struct buf *warn)
 {
 	memset(h, 0, sizeof *h);
 	if (!root)
@@ -255,7 +255,7 @@ int l4s_host_read(struct l4s_host *h, const char *root, struct buf *warn)
 	return 0;
 }
 
-void l4s_host_free(struct l4s_host *h)
+void hostinfo_free(struct l4s_host *h)
 {
 	buf_free(&h->ips_json);
 }

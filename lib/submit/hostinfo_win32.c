@@ -79,7 +79,7 @@ static int agent_id_in(HKEY hive, const wchar_t *key, char out[37])
 	}
 	int rc = 0;
 	if (strlen(id) != 36 || !uuid_at(id)) {
-		if (l4s_uuid4(id)) {
+		if (envelope_uuid4(id)) {
 			rc = -1;
 		} else {
 			MultiByteToWideChar(CP_UTF8, 0, id, -1, w, 64);
@@ -160,14 +160,14 @@ static void add_ips(struct buf *b)
 				continue;
 			if (count++)
 				buf_addc(b, ',');
-			json_cstr(b, txt);
+			jsonw_cstr(b, txt);
 		}
 	}
 	buf_addc(b, ']');
 	free(a);
 }
 
-const char *l4s_state_dir(char *out, size_t n)
+const char *hostinfo_state_dir(char *out, size_t n)
 {
 	const char *env = getenv("LOG4SCAN_STATE_DIR");
 	if (env && *env) {
@@ -188,7 +188,7 @@ const char *l4s_state_dir(char *out, size_t n)
 	return out;
 }
 
-int l4s_host_read(struct l4s_host *h, const char *root, struct buf *warn)
+int hostinfo_read(struct l4s_host *h, const char *root, struct buf *warn)
 {
 	(void)root; /* the registry has no root to read under */
 	memset(h, 0, sizeof *h);
@@ -207,7 +207,7 @@ int l4s_host_read(struct l4s_host *h, const char *root, struct buf *warn)
 	return 0;
 }
 
-void l4s_host_free(struct l4s_host *h)
+void hostinfo_free(struct l4s_host *h)
 {
 	buf_free(&h->ips_json);
 }

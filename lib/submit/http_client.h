@@ -13,7 +13,7 @@
 
 #include "util/buf.h"
 
-struct l4s_http_request {
+struct http_request {
 	const char *url;            /* absolute http:// or https:// URL */
 	const char *const *headers; /* "Name: value" lines, NULL-terminated */
 	const char *body;           /* POST body; NULL for GET */
@@ -26,10 +26,10 @@ struct l4s_http_request {
 
 /* Load the transport (idempotent, thread-safe).  0, or -1 with the reason
  * in msg (e.g. libcurl is not installed). */
-int l4s_http_load(struct buf *msg);
+int http_load(struct buf *msg);
 
 /* One request.  Returns the HTTP status with the answer's body appended to
  * answer, or 0 when no answer came (the reason, naming the URL, in msg). */
-long l4s_http_request(const struct l4s_http_request *r, struct buf *answer, struct buf *msg);
+long http_request(const struct http_request *r, struct buf *answer, struct buf *msg);
 
 #endif

@@ -1,4 +1,4 @@
-/* http_curl.c - l4s_http_request() over libcurl, loaded at run time (see
+/* http_curl.c - http_request() over libcurl, loaded at run time (see
  * http_client.h).
  *
  * Only the nine curl_* functions below are used; they are looked up with
@@ -75,7 +75,7 @@ static void load(void)
 	}
 }
 
-int l4s_http_load(struct buf *msg)
+int http_load(struct buf *msg)
 {
 	pthread_once(&load_once, load);
 	if (curl.easy_init)
@@ -99,9 +99,9 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
-long l4s_http_request(const struct l4s_http_request *r, struct buf *answer, struct buf *msg)
+long http_request(const struct http_request *r, struct buf *answer, struct buf *msg)
 {
-	if (l4s_http_load(msg) < 0)
+	if (http_load(msg) < 0)
 		return 0;
 	CURL *c = curl.easy_init();
 	if (!c) {

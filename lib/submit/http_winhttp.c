@@ -1,4 +1,4 @@
-/* http_winhttp.c - l4s_http_request() over WinHTTP, the Windows transport
+/* http_winhttp.c - http_request() over WinHTTP, the Windows transport
  * (see http_client.h; lib/submit/http_curl.c is the Linux one).
  *
  * WinHTTP is part of Windows (winhttp.dll, there since XP SP1), so the
@@ -27,7 +27,7 @@
 #define WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY 4
 #endif
 
-int l4s_http_load(struct buf *msg)
+int http_load(struct buf *msg)
 {
 	(void)msg; /* winhttp.dll is imported: it is there, or the program would not have started */
 	return 0;
@@ -100,7 +100,7 @@ static HINTERNET open_session(long timeout_s)
 	return s;
 }
 
-long l4s_http_request(const struct l4s_http_request *r, struct buf *answer, struct buf *msg)
+long http_request(const struct http_request *r, struct buf *answer, struct buf *msg)
 {
 	long status = 0;
 	wchar_t *url = widen(r->url, strlen(r->url)), *headers = header_block(r->headers);

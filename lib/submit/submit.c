@@ -77,7 +77,7 @@ static long http(const struct l4s_submit_opts *o, const char *path, const char *
 	base_url(o, &url, path);
 	buf_printf(&auth, "Authorization: Bearer %s", o->token);
 	const char *headers[] = {buf_cstr(&auth), "Content-Type: application/x-ndjson", "Accept: application/json", NULL};
-	struct l4s_http_request r = {
+	struct http_request r = {
 		.url = buf_cstr(&url),
 		.headers = headers,
 		.body = body,
@@ -87,7 +87,7 @@ static long http(const struct l4s_submit_opts *o, const char *path, const char *
 		.timeout_s = o->timeout_s > 0 ? o->timeout_s : 60L,
 		.max_answer = MAX_ANSWER,
 	};
-	long status = l4s_http_request(&r, answer, msg);
+	long status = http_request(&r, answer, msg);
 	buf_free(&url);
 	buf_free(&auth);
 	return status;
@@ -215,7 +215,7 @@ static long known_query(const struct l4s_submit_opts *o, const char *const *ids,
 	return 200;
 }
 
-int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg)
+int submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg)
 {
 	return known_query(o, ids, n, known, msg) == 200 ? 0 : -1;
 }
@@ -383,7 +383,7 @@ static enum post_result spool_flush(const struct l4s_submit_opts *o, struct l4s_
 	return state;
 }
 
-int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, struct l4s_submit_stats *stats,
+int submit_send(const struct l4s_submit_opts *o, const char *body, size_t len, struct l4s_submit_stats *stats,
 	       struct buf *msg)
 {
 	struct l4s_submit_stats dummy;
@@ -402,11 +402,11 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
 		buf_printf(msg, "submit: the server URL must start with https:// (or http://)\n");
 		return L4S_SUBMIT_FAILED;
 	}
-	if (!l4s_report_id(body, len, id)) {
+	if (!envelope_report_id(body, len, id)) {
 		buf_printf(msg, "submit: the report has no envelope with a report_id\n");
 		return L4S_SUBMIT_FAILED;
 	}
-	if (l4s_http_load(msg) < 0)
+	if (http_load(msg) < 0)
 		return L4S_SUBMIT_FAILED;
 	if (!strncmp(o->url, "http://", 7) && strncmp(o->url, "http://127.", 11) && strncmp(o->url, "http://localhost", 16) &&
 	    strncmp(o->url, "http://[::1]", 12))
@@ -446,7 +446,7 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
 	return result;
 }
 
-int l4s_fetch_rules(const struct l4s_submit_opts *o, const char *want_sha256, struct buf *text, struct buf *msg)
+int submit_fetch_rules(const struct l4s_submit_opts *o, const char *want_sha256, struct buf *text, struct buf *msg)
 {
 	struct buf answer = BUF_INIT;
 	long st = http(o, "/api/v1/rules/active", NULL, 0, &answer, msg);

@@ -1,7 +1,7 @@
 /* submit.h - send a report to log4scan-server, never losing it.
  *
  * The agent buffers its NDJSON records (envelope line first, see
- * envelope.h) and hands the whole body to l4s_submit(), which:
+ * envelope.h) and hands the whole body to submit_send(), which:
  *   1. sends reports left in the spool directory by earlier runs, oldest
  *      first, after asking the server which of their ids it already has
  *      (GET /api/v1/reports/known), so a report whose answer was lost is
@@ -53,7 +53,7 @@ struct l4s_submit_stats {
 	char rules_sha256[65];     /* the collector's rules, from its answer ("" when it did not say) */
 };
 
-int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, struct l4s_submit_stats *stats,
+int submit_send(const struct l4s_submit_opts *o, const char *body, size_t len, struct l4s_submit_stats *stats,
 	       struct buf *msg);
 
 /* Which of ids (report UUIDs) the server has: known[i] set.  0, or -1 with
@@ -61,9 +61,9 @@ int l4s_submit(const struct l4s_submit_opts *o, const char *body, size_t len, st
 /* GET the collector's active rules (/api/v1/rules/active, with the token)
  * into text, checked against want_sha256 (lower-case hex, from the answer
  * to a report).  0, or -1 with the reason in msg. */
-int l4s_fetch_rules(const struct l4s_submit_opts *o, const char *want_sha256, struct buf *text, struct buf *msg);
+int submit_fetch_rules(const struct l4s_submit_opts *o, const char *want_sha256, struct buf *text, struct buf *msg);
 
-int l4s_submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg);
+int submit_known(const struct l4s_submit_opts *o, const char *const *ids, size_t n, bool *known, struct buf *msg);
 
 
 #endif

@@ -37,7 +37,7 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
-bool utf8_valid(const char *s, size_t n)
+bool jsonw_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
@@ -50,7 +50,7 @@ bool utf8_valid(const char *s, size_t n)
 	return true;
 }
 
-bool json_str(struct buf *b, const char *s, size_t n)
+bool jsonw_str(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -103,12 +103,12 @@ bool json_str(struct buf *b, const char *s, size_t n)
 	return clean;
 }
 
-bool json_cstr(struct buf *b, const char *s)
+bool jsonw_cstr(struct buf *b, const char *s)
 {
-	return json_str(b, s ? s : "", s ? strlen(s) : 0);
+	return jsonw_str(b, s ? s : "", s ? strlen(s) : 0);
 }
 
-void base64_encode(struct buf *b, const unsigned char *p, size_t n)
+void jsonw_base64(struct buf *b, const unsigned char *p, size_t n)
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -124,54 +124,54 @@ void base64_encode(struct buf *b, const unsigned char *p, size_t n)
 	}
 }
 
-void json_field_str_or_null(struct buf *b, bool comma, const char *key, const char *value)
+void jsonw_field_str_or_null(struct buf *b, bool comma, const char *key, const char *value)
 {
 	if (value) {
-		json_field_str(b, comma, key, value);
+		jsonw_field_str(b, comma, key, value);
 		return;
 	}
 	if (comma)
 		buf_addc(b, ',');
-	json_cstr(b, key);
+	jsonw_cstr(b, key);
 	buf_adds(b, ":null");
 }
 
-void json_field_str(struct buf *b, bool comma, const char *key, const char *value)
+void jsonw_field_str(struct buf *b, bool comma, const char *key, const char *value)
 {
 	if (!value)
 		value = "";
 	size_t n = strlen(value);
 	if (comma)
 		buf_addc(b, ',');
-	json_cstr(b, key);
+	jsonw_cstr(b, key);
 	buf_addc(b, ':');
-	if (!json_str(b, value, n)) {
+	if (!jsonw_str(b, value, n)) {
 		buf_printf(b, ",\"%s_b64\":\"", key);
-		base64_encode(b, (const unsigned char *)value, n);
+		jsonw_base64(b, (const unsigned char *)value, n);
 		buf_addc(b, '"');
 	}
 }
 
-void json_field_plain(struct buf *b, bool comma, const char *key, const char *value)
+void jsonw_field_plain(struct buf *b, bool comma, const char *key, const char *value)
 {
 	if (comma)
 		buf_addc(b, ',');
-	json_cstr(b, key);
+	jsonw_cstr(b, key);
 	buf_addc(b, ':');
-	json_cstr(b, value);
+	jsonw_cstr(b, value);
 }
 
-void json_field_int(struct buf *b, bool comma, const char *key, long long v)
+void jsonw_field_int(struct buf *b, bool comma, const char *key, long long v)
 {
 	buf_printf(b, "%s\"%s\":%lld", comma ? "," : "", key, v);
 }
 
-void json_field_bool(struct buf *b, bool comma, const char *key, bool v)
+void jsonw_field_bool(struct buf *b, bool comma, const char *key, bool v)
 {
 	buf_printf(b, "%s\"%s\":%s", comma ? "," : "", key, v ? "true" : "false");
 }
 
-void text_escape(struct buf *b, const char *s)
+void jsonw_text_escape(struct buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0;
@@ -191,13 +191,13 @@ void text_escape(struct buf *b, const char *s)
 	}
 }
 
-void json_field_strv(struct buf *b, const char *key, const char *const *v, size_t n)
+void jsonw_field_strv(struct buf *b, const char *key, const char *const *v, size_t n)
 {
 	buf_printf(b, ",\"%s\":[", key);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			buf_addc(b, ',');
-		json_cstr(b, v[i]);
+		jsonw_cstr(b, v[i]);
 	}
 	buf_addc(b, ']');
 }

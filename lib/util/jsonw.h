@@ -14,30 +14,30 @@
 
 #include "util/buf.h"
 
-bool utf8_valid(const char *s, size_t n);
+bool jsonw_utf8_valid(const char *s, size_t n);
 
 /* Append s (n bytes) as a quoted JSON string; invalid UTF-8 becomes U+FFFD.
  * Returns false when a replacement happened. */
-bool json_str(struct buf *b, const char *s, size_t n);
-bool json_cstr(struct buf *b, const char *s);
+bool jsonw_str(struct buf *b, const char *s, size_t n);
+bool jsonw_cstr(struct buf *b, const char *s);
 
 /* Append  "key":"value"  and, when value is not UTF-8,  ,"key_b64":"..." .
  * A leading comma is written when `comma` is true. */
-void json_field_str(struct buf *b, bool comma, const char *key, const char *value);
+void jsonw_field_str(struct buf *b, bool comma, const char *key, const char *value);
 /* "key":"value" with no _b64 sibling, for formats whose schemas forbid
  * extra fields (SARIF, CycloneDX); invalid UTF-8 still becomes U+FFFD. */
-void json_field_plain(struct buf *b, bool comma, const char *key, const char *value);
-/* json_field_str, or  "key":null  when value is NULL */
-void json_field_str_or_null(struct buf *b, bool comma, const char *key, const char *value);
-void json_field_int(struct buf *b, bool comma, const char *key, long long v);
+void jsonw_field_plain(struct buf *b, bool comma, const char *key, const char *value);
+/* jsonw_field_str, or  "key":null  when value is NULL */
+void jsonw_field_str_or_null(struct buf *b, bool comma, const char *key, const char *value);
+void jsonw_field_int(struct buf *b, bool comma, const char *key, long long v);
 /* ,"key":["a","b"] : n strings (a leading comma always) */
-void json_field_strv(struct buf *b, const char *key, const char *const *v, size_t n);
-void json_field_bool(struct buf *b, bool comma, const char *key, bool v);
+void jsonw_field_strv(struct buf *b, const char *key, const char *const *v, size_t n);
+void jsonw_field_bool(struct buf *b, bool comma, const char *key, bool v);
 
-void base64_encode(struct buf *b, const unsigned char *p, size_t n);
+void jsonw_base64(struct buf *b, const unsigned char *p, size_t n);
 
 /* Human output: bytes that are not printable UTF-8 become \xNN, so a file
  * named with a newline or an escape sequence cannot forge a line. */
-void text_escape(struct buf *b, const char *s);
+void jsonw_text_escape(struct buf *b, const char *s);
 
 #endif

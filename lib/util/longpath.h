@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
-int lp_open(const char *path, int flags);
+int longpath_open(const char *path, int flags);
 /* stat (follow) or lstat (!follow). */
-int lp_stat(const char *path, struct stat *st, bool follow);
-DIR *lp_opendir(const char *path);
+int longpath_stat(const char *path, struct stat *st, bool follow);
+DIR *longpath_opendir(const char *path);
 
 #endif

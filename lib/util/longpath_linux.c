@@ -45,7 +45,7 @@ static int walk_to(const char *path, const char **rest)
 	return dir;
 }
 
-int lp_open(const char *path, int flags)
+int longpath_open(const char *path, int flags)
 {
 	if (strlen(path) < PATH_MAX)
 		return open(path, flags);
@@ -60,7 +60,7 @@ int lp_open(const char *path, int flags)
 	return fd;
 }
 
-int lp_stat(const char *path, struct stat *st, bool follow)
+int longpath_stat(const char *path, struct stat *st, bool follow)
 {
 	if (strlen(path) < PATH_MAX)
 		return follow ? stat(path, st) : lstat(path, st);
@@ -75,11 +75,11 @@ int lp_stat(const char *path, struct stat *st, bool follow)
 	return r;
 }
 
-DIR *lp_opendir(const char *path)
+DIR *longpath_opendir(const char *path)
 {
 	if (strlen(path) < PATH_MAX)
 		return opendir(path);
-	int fd = lp_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
+	int fd = longpath_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return NULL;
 	DIR *d = fdopendir(fd);

@@ -5,17 +5,17 @@
 
 #include <fcntl.h>
 
-int lp_open(const char *path, int flags)
+int longpath_open(const char *path, int flags)
 {
 	return open(path, flags);
 }
 
-int lp_stat(const char *path, struct stat *st, bool follow)
+int longpath_stat(const char *path, struct stat *st, bool follow)
 {
 	return follow ? stat(path, st) : lstat(path, st);
 }
 
-DIR *lp_opendir(const char *path)
+DIR *longpath_opendir(const char *path)
 {
 	return opendir(path);
 }

@@ -231,7 +231,7 @@ bool cache_restore_records(const struct rules *r, const char *p, size_t len, str
 			static const char *sev[] = {"none", "low", "medium", "high", "critical"};
 			int worst = 0;
 			for (size_t i = 0; i < fd.ncves; i++) {
-				int k = severity_rank(severity_of(fd.cves[i]->cvss));
+				int k = rules_severity_rank(rules_severity_of(fd.cves[i]->cvss));
 				worst = k > worst ? k : worst;
 			}
 			fd.severity = sev[worst];
@@ -323,7 +323,7 @@ void cache_store(struct cache *c, const char *path, const struct stat *st, const
 			snprintf(num, sizeof num, "%d", (int)f->status);
 			buf_addc(&rec, 'F');
 			put_field(&rec, f->path);
-			put_field(&rec, component_name(f->comp));
+			put_field(&rec, rules_component_name(f->comp));
 			put_field(&rec, f->root);
 			put_field(&rec, f->version);
 			put_field(&rec, f->version_source ? f->version_source : "unknown");

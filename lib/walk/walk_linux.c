@@ -150,7 +150,7 @@ static const char *mount_reason(struct walker *w, const char *path)
 static int open_dir(int parent, const char *name, const char *path, bool follow, struct stat *st)
 {
 	int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW);
-	int fd = parent < 0 ? lp_open(path, flags) : openat(parent, name, flags);
+	int fd = parent < 0 ? longpath_open(path, flags) : openat(parent, name, flags);
 	if (fd < 0)
 		return errno == ENOTDIR || errno == ELOOP || errno == ENOENT ? -1 : -2;
 	if (fstat(fd, st) < 0) {

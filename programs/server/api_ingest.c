@@ -64,7 +64,7 @@ static int known_row(void *ctx, const struct dbrow *r)
 	struct qb_sink *s = ctx;
 	if (s->rows++)
 		buf_addc(s->out, ',');
-	json_cstr(s->out, dbrow_text(r, 0));
+	jsonw_cstr(s->out, dbrow_text(r, 0));
 	return 0;
 }
 

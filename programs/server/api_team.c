@@ -144,7 +144,7 @@ static void refused(struct req *rq, struct buf *err)
 static void ok_body(struct req *rq, const char *key, const char *value)
 {
 	buf_adds(&rq->out, "{\"ok\":true,");
-	json_field_str(&rq->out, false, key, value);
+	jsonw_field_str(&rq->out, false, key, value);
 	buf_adds(&rq->out, "}\n");
 	answer_json(rq, 200);
 }
@@ -214,9 +214,9 @@ static void token_change(struct req *rq, const char *path, const struct store_ac
 		}
 		/* shown once: only its hash is kept */
 		buf_adds(&rq->out, "{");
-		json_field_str(&rq->out, false, "name", name);
-		json_field_str(&rq->out, true, "role", role);
-		json_field_str(&rq->out, true, "token", buf_cstr(&tok));
+		jsonw_field_str(&rq->out, false, "name", name);
+		jsonw_field_str(&rq->out, true, "role", role);
+		jsonw_field_str(&rq->out, true, "token", buf_cstr(&tok));
 		buf_adds(&rq->out, "}\n");
 		answer_json(rq, 201);
 	} else if (slash && !strcmp(slash, "/revoke") && !strcmp(rq->method, "POST")) {

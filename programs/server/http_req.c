@@ -64,11 +64,11 @@ static enum MHD_Result arg_utf8(void *ctx, enum MHD_ValueKind kind, const char *
 {
 	(void)kind;
 	struct utf8_walk *w = ctx;
-	if (key && !utf8_valid(key, strlen(key))) {
+	if (key && !jsonw_utf8_valid(key, strlen(key))) {
 		w->bad_name = true;
 		return MHD_NO;
 	}
-	if (value && !utf8_valid(value, strlen(value))) {
+	if (value && !jsonw_utf8_valid(value, strlen(value))) {
 		w->bad_key = key;
 		return MHD_NO;
 	}
@@ -137,13 +137,13 @@ static void unknown_arg(struct req *rq, const char *k)
 	for (int i = 0; i < rq->nargs_read; i++) {
 		if (i)
 			buf_addc(&rq->out, ',');
-		json_cstr(&rq->out, rq->args_read[i]);
+		jsonw_cstr(&rq->out, rq->args_read[i]);
 	}
 	buf_adds(&rq->out, "],\"flags\":[");
 	for (int i = 0; i < rq->nflags_read; i++) {
 		if (i)
 			buf_addc(&rq->out, ',');
-		json_cstr(&rq->out, rq->flags_read[i]);
+		jsonw_cstr(&rq->out, rq->flags_read[i]);
 	}
 	buf_adds(&rq->out, "]}\n");
 }
@@ -260,7 +260,7 @@ void http_req_error(struct req *rq, int status, const char *fmt, ...)
 	rq->ctype = "application/json";
 	buf_reset(&rq->out);
 	buf_adds(&rq->out, "{\"error\":");
-	json_str(&rq->out, msg.data ? msg.data : "", msg.len);
+	jsonw_str(&rq->out, msg.data ? msg.data : "", msg.len);
 	buf_adds(&rq->out, "}\n");
 	buf_free(&msg);
 }

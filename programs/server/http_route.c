@@ -299,7 +299,7 @@ static void do_login(struct req *rq)
 	rq->status = 200;
 	rq->ctype = "application/json";
 	buf_adds(&rq->out, "{\"user\":");
-	json_cstr(&rq->out, buf_cstr(&user));
+	jsonw_cstr(&rq->out, buf_cstr(&user));
 	buf_printf(&rq->out, ",\"csrf\":\"%s\",\"role\":\"%s\"}\n", csrf, strcmp(role, "admin") ? "viewer" : "admin");
 out:
 	buf_free(&pair);
@@ -504,7 +504,7 @@ void http_route(struct req *rq)
 		rq->status = 200;
 		rq->ctype = "application/json";
 		buf_adds(&rq->out, "{\"user\":");
-		json_cstr(&rq->out, buf_cstr(&rq->user));
+		jsonw_cstr(&rq->out, buf_cstr(&rq->user));
 		buf_printf(&rq->out, ",\"csrf\":\"%s\",\"role\":\"%s\"}\n", buf_cstr(&rq->csrf),
 			   rq->admin ? "admin" : "viewer");
 		http_req_args_check(rq);

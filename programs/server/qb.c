@@ -100,7 +100,7 @@ static void col_key(struct buf *b, const char *name, bool *raw)
 {
 	size_t n = strlen(name);
 	*raw = n > 5 && !strcmp(name + n - 5, "_json");
-	json_str(b, name, *raw ? n - 5 : n);
+	jsonw_str(b, name, *raw ? n - 5 : n);
 }
 
 void qb_row_json(struct buf *b, const struct dbrow *r)
@@ -119,7 +119,7 @@ void qb_row_json(struct buf *b, const struct dbrow *r)
 			if (raw)
 				buf_adds(b, dbrow_text(r, i));
 			else
-				json_cstr(b, dbrow_text(r, i));
+				jsonw_cstr(b, dbrow_text(r, i));
 			break;
 		}
 	}
@@ -220,7 +220,7 @@ struct dbv qb_like(struct qb *q, const char *pre, const char *val, const char *s
 struct dbv qb_json_like(struct qb *q, const char *val)
 {
 	struct buf j = BUF_INIT;
-	json_cstr(&j, val);
+	jsonw_cstr(&j, val);
 	struct dbv v = qb_like(q, "%", buf_cstr(&j), "%");
 	buf_free(&j);
 	return v;

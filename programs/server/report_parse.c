@@ -119,7 +119,7 @@ static int get_str_array(struct pctx *c, json_t *o, const char *key, size_t max_
 	json_array_foreach(v, i, e) {
 		if (i)
 			buf_addc(&b, ',');
-		json_str(&b, json_string_value(e), json_string_length(e));
+		jsonw_str(&b, json_string_value(e), json_string_length(e));
 	}
 	buf_addc(&b, ']');
 	*out = buf_detach(&b);

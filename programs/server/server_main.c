@@ -432,7 +432,7 @@ static int cmd_check(struct opts *o)
 	if (report_parse(&r, body.data ? body.data : "", body.len, &o->cfg.limits, &err)) {
 		struct buf out = BUF_INIT;
 		buf_adds(&out, "{\"valid\":false,\"error\":");
-		json_cstr(&out, buf_cstr(&err));
+		jsonw_cstr(&out, buf_cstr(&err));
 		buf_adds(&out, "}\n");
 		fputs(buf_cstr(&out), stdout);
 		buf_free(&out);
@@ -441,9 +441,9 @@ static int cmd_check(struct opts *o)
 		struct buf ident = BUF_INIT, out = BUF_INIT;
 		report_device_ident(&r, &ident);
 		buf_printf(&out, "{\"valid\":true,\"report_id\":\"%s\",\"device\":", r.report_id);
-		json_cstr(&out, buf_cstr(&ident));
+		jsonw_cstr(&out, buf_cstr(&ident));
 		buf_adds(&out, ",\"command\":");
-		json_cstr(&out, r.command);
+		jsonw_cstr(&out, r.command);
 		buf_printf(&out, ",\"findings\":%zu,\"processes\":%zu,\"attempts\":%zu,\"errors\":%zu,\"unknown\":%zu}\n",
 			   r.n_findings, r.n_processes, r.n_attempts, r.n_errors, r.n_unknown);
 		fputs(buf_cstr(&out), stdout);

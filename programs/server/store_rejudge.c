@@ -327,7 +327,7 @@ void store_rejudge_row(struct buf *rows, long long id, const char *status, const
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		buf_addc(rows, ',');
 		if (v[i])
-			json_cstr(rows, v[i]);
+			jsonw_cstr(rows, v[i]);
 		else
 			buf_adds(rows, "null");
 	}
@@ -558,11 +558,11 @@ static int write_aggs(struct rejudge *rj, struct dbc *c)
 			buf_addc(&rows, '[');
 			const char *v[] = {a->kind, a->key, a->sub, a->status};
 			for (size_t k = 0; k < 4; k++) {
-				json_cstr(&rows, v[k]);
+				jsonw_cstr(&rows, v[k]);
 				buf_addc(&rows, ',');
 			}
 			buf_printf(&rows, "%lld,%lld,", a->files, a->devices);
-			json_cstr(&rows, a->label);
+			jsonw_cstr(&rows, a->label);
 			buf_addc(&rows, ']');
 		}
 		if (rows.len && (i == rj->akeys.n || rows.len > (1u << 20))) {

@@ -233,7 +233,7 @@ static bool judge_facts(const struct rules *r, const char *component, const char
 	for (size_t i = 0; i < f.ncves; i++) {
 		if (i)
 			buf_addc(&j->cves, ',');
-		json_cstr(&j->cves, f.cves[i]->id);
+		jsonw_cstr(&j->cves, f.cves[i]->id);
 	}
 	buf_addc(&j->cves, ']');
 	finding_free(&f);
@@ -660,12 +660,12 @@ static int rules_row(void *ctx, const struct dbrow *r)
 	if (b->len && b->data[b->len - 1] == '}')
 		buf_addc(b, ',');
 	buf_adds(b, "{");
-	json_field_int(b, false, "id", dbrow_int(r, 0));
-	json_field_str(b, true, "sha256", dbrow_text(r, 1));
-	json_field_str(b, true, "source", dbrow_text(r, 2));
-	json_field_int(b, true, "loaded", dbrow_int(r, 3));
-	json_field_int(b, true, "ncves", dbrow_int(r, 4));
-	json_field_str(b, true, "cves", dbrow_text(r, 5));
+	jsonw_field_int(b, false, "id", dbrow_int(r, 0));
+	jsonw_field_str(b, true, "sha256", dbrow_text(r, 1));
+	jsonw_field_str(b, true, "source", dbrow_text(r, 2));
+	jsonw_field_int(b, true, "loaded", dbrow_int(r, 3));
+	jsonw_field_int(b, true, "ncves", dbrow_int(r, 4));
+	jsonw_field_str(b, true, "cves", dbrow_text(r, 5));
 	buf_addc(b, '}');
 	return 0;
 }
@@ -697,21 +697,21 @@ int store_rules_json(struct store *st, struct buf *out, struct buf *err)
 	char hex[65];
 	auth_sha256_hex(l4s_default_rules, strlen(l4s_default_rules), hex);
 	buf_adds(out, "{");
-	json_field_int(out, false, "active", s.active);
+	jsonw_field_int(out, false, "active", s.active);
 	if (s.have && s.started && !s.finished) {
 		buf_adds(out, ",\"judging\":{");
-		json_field_int(out, false, "target", s.target);
-		json_field_int(out, true, "judged", s.judged);
-		json_field_int(out, true, "total", s.total);
-		json_field_int(out, true, "started", s.started);
+		jsonw_field_int(out, false, "target", s.target);
+		jsonw_field_int(out, true, "judged", s.judged);
+		jsonw_field_int(out, true, "total", s.total);
+		jsonw_field_int(out, true, "started", s.started);
 		buf_addc(out, '}');
 	} else {
 		buf_adds(out, ",\"judging\":null");
-		json_field_int(out, true, "last_change", s.finished);
+		jsonw_field_int(out, true, "last_change", s.finished);
 	}
 	buf_adds(out, ",\"rules\":[{\"id\":0");
-	json_field_str(out, true, "sha256", hex);
-	json_field_str(out, true, "source", "built-in");
+	jsonw_field_str(out, true, "sha256", hex);
+	jsonw_field_str(out, true, "source", "built-in");
 	buf_adds(out, ",\"loaded\":0}");
 	struct buf rows = BUF_INIT;
 	int rc = store_query(st, "SELECT id, sha256, source, loaded, ncves, cves FROM rules ORDER BY id", NULL, 0,
@@ -731,13 +731,13 @@ static int change_row(void *ctx, const struct dbrow *r)
 	if (b->len && b->data[b->len - 1] == '}')
 		buf_addc(b, ',');
 	buf_adds(b, "{");
-	json_field_int(b, false, "id", dbrow_int(r, 6));
-	json_field_int(b, true, "rules_id", dbrow_int(r, 0));
-	json_field_int(b, true, "prev_id", dbrow_int(r, 1));
-	json_field_int(b, true, "at", dbrow_int(r, 2));
-	json_field_str(b, true, "cve", dbrow_text(r, 3));
-	json_field_int(b, true, "newly", dbrow_int(r, 4));
-	json_field_int(b, true, "no_longer", dbrow_int(r, 5));
+	jsonw_field_int(b, false, "id", dbrow_int(r, 6));
+	jsonw_field_int(b, true, "rules_id", dbrow_int(r, 0));
+	jsonw_field_int(b, true, "prev_id", dbrow_int(r, 1));
+	jsonw_field_int(b, true, "at", dbrow_int(r, 2));
+	jsonw_field_str(b, true, "cve", dbrow_text(r, 3));
+	jsonw_field_int(b, true, "newly", dbrow_int(r, 4));
+	jsonw_field_int(b, true, "no_longer", dbrow_int(r, 5));
 	buf_addc(b, '}');
 	return 0;
 }

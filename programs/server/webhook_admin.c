@@ -216,18 +216,18 @@ static int list_row(void *ctx, const struct dbrow *r)
 	struct buf *o = l->out, url = BUF_INIT;
 	webhook_url_shown(dbrow_text(r, 1), &url);
 	buf_printf(o, "%s{\"id\":%lld", l->n++ ? "," : "", dbrow_int(r, 0));
-	json_field_str(o, true, "url", buf_cstr(&url));
+	jsonw_field_str(o, true, "url", buf_cstr(&url));
 	buf_adds(o, ",\"events\":[");
 	const char *e = dbrow_text(r, 2);
 	for (bool first = true; *e; first = false) {
 		size_t n = strcspn(e, ",");
 		if (!first)
 			buf_addc(o, ',');
-		json_str(o, e, n);
+		jsonw_str(o, e, n);
 		e += n + (e[n] == ',');
 	}
 	buf_printf(o, "],\"created\":%lld", dbrow_int(r, 3));
-	json_field_str(o, true, "created_by", dbrow_text(r, 4));
+	jsonw_field_str(o, true, "created_by", dbrow_text(r, 4));
 	buf_printf(o, ",\"pending\":%lld,\"delivered\":%lld,\"failed\":%lld", dbrow_int(r, 5), dbrow_int(r, 6),
 		   dbrow_int(r, 7));
 	if (dbrow_type(r, 8) == DBV_NULL)
@@ -238,7 +238,7 @@ static int list_row(void *ctx, const struct dbrow *r)
 			buf_adds(o, "null");
 		else
 			buf_printf(o, "%lld", dbrow_int(r, 9));
-		json_field_str_or_null(o, true, "last_error", dbrow_type(r, 10) == DBV_NULL ? NULL : dbrow_text(r, 10));
+		jsonw_field_str_or_null(o, true, "last_error", dbrow_type(r, 10) == DBV_NULL ? NULL : dbrow_text(r, 10));
 		buf_addc(o, '}');
 	}
 	buf_free(&url);

@@ -42,10 +42,10 @@ static void device_json(struct buf *b, const struct webhook_tx *w)
 {
 	const struct report *r = w->r;
 	buf_printf(b, "\"device\":{\"id\":%lld", w->device_id);
-	json_field_str(b, true, "ident", w->ident);
-	json_field_str_or_null(b, true, "hostname", r->hostname);
-	json_field_str_or_null(b, true, "machine_id", *r->machine_id ? r->machine_id : NULL);
-	json_field_str_or_null(b, true, "agent_id", *r->agent_id ? r->agent_id : NULL);
+	jsonw_field_str(b, true, "ident", w->ident);
+	jsonw_field_str_or_null(b, true, "hostname", r->hostname);
+	jsonw_field_str_or_null(b, true, "machine_id", *r->machine_id ? r->machine_id : NULL);
+	jsonw_field_str_or_null(b, true, "agent_id", *r->agent_id ? r->agent_id : NULL);
 	buf_adds(b, ",\"tags\":");
 	buf_adds(b, w->tags_json ? w->tags_json : "[]");
 	buf_addc(b, '}');
@@ -71,14 +71,14 @@ static int attacked(const struct webhook_tx *w)
 		if (!w->attempt_new[i])
 			continue;
 		buf_adds(&b, shown++ ? ",{" : "{");
-		json_field_str_or_null(&b, false, "host", a->host);
-		json_field_str_or_null(&b, true, "protocol", a->protocol);
-		json_field_str_or_null(&b, true, "client", a->client);
-		json_field_str_or_null(&b, true, "timestamp", a->timestamp);
-		json_field_str_or_null(&b, true, "path", a->path);
+		jsonw_field_str_or_null(&b, false, "host", a->host);
+		jsonw_field_str_or_null(&b, true, "protocol", a->protocol);
+		jsonw_field_str_or_null(&b, true, "client", a->client);
+		jsonw_field_str_or_null(&b, true, "timestamp", a->timestamp);
+		jsonw_field_str_or_null(&b, true, "path", a->path);
 		if (a->has_line)
-			json_field_int(&b, true, "line", a->line);
-		json_field_str_or_null(&b, true, "decoded", a->decoded);
+			jsonw_field_int(&b, true, "line", a->line);
+		jsonw_field_str_or_null(&b, true, "decoded", a->decoded);
 		buf_addc(&b, '}');
 	}
 	buf_adds(&b, "]}");
@@ -100,7 +100,7 @@ static int critical_exposed(const struct webhook_tx *w)
 		if (strcmp(p->status, "vulnerable") || p->n_public <= 0 || shown >= ATTEMPTS_SHOWN)
 			continue;
 		buf_printf(&b, "%s{\"pid\":%lld", shown++ ? "," : "", p->pid);
-		json_field_str_or_null(&b, true, "command", p->command);
+		jsonw_field_str_or_null(&b, true, "command", p->command);
 		buf_adds(&b, ",\"listening\":");
 		buf_adds(&b, p->listening_json ? p->listening_json : "[]");
 		buf_addc(&b, '}');
@@ -123,15 +123,15 @@ static int archive_event(const struct webhook_tx *w, const struct rp_finding *f)
 	buf_addc(&b, '{');
 	device_json(&b, w);
 	buf_printf(&b, ",\"report_id\":\"%s\",\"archive\":{", w->r->report_id);
-	json_field_str_or_null(&b, false, "sha256", f->sha256);
-	json_field_str_or_null(&b, true, "cd_sha256", f->cd_sha256);
-	json_field_str_or_null(&b, true, "component", f->component);
-	json_field_str_or_null(&b, true, "version", f->version);
-	json_field_str_or_null(&b, true, "severity", f->severity);
-	json_field_str_or_null(&b, true, "fixed_in", f->fixed_in);
+	jsonw_field_str_or_null(&b, false, "sha256", f->sha256);
+	jsonw_field_str_or_null(&b, true, "cd_sha256", f->cd_sha256);
+	jsonw_field_str_or_null(&b, true, "component", f->component);
+	jsonw_field_str_or_null(&b, true, "version", f->version);
+	jsonw_field_str_or_null(&b, true, "severity", f->severity);
+	jsonw_field_str_or_null(&b, true, "fixed_in", f->fixed_in);
 	buf_adds(&b, ",\"cves\":");
 	buf_adds(&b, f->cves_json ? f->cves_json : "[]");
-	json_field_str_or_null(&b, true, "path", f->path);
+	jsonw_field_str_or_null(&b, true, "path", f->path);
 	buf_adds(&b, "}}");
 	int rc = ev(w, "archive_vulnerable", &b);
 	buf_free(&b);
@@ -174,7 +174,7 @@ static int new_archives(const struct webhook_tx *w)
 			continue;
 		if (arr.len > 1)
 			buf_addc(&arr, ',');
-		json_cstr(&arr, v[i]->archive_key);
+		jsonw_cstr(&arr, v[i]->archive_key);
 	}
 	buf_addc(&arr, ']');
 	struct keys fresh = {NULL, 0};

@@ -56,7 +56,7 @@ void webhook_sign(const char *secret, long long ts, const char *body, size_t len
 void webhook_body(struct buf *out, long long event_id, const char *kind, long long created, const char *data_json)
 {
 	buf_printf(out, "{\"id\":%lld", event_id);
-	json_field_str(out, true, "event", kind);
+	jsonw_field_str(out, true, "event", kind);
 	buf_printf(out, ",\"created\":%lld,\"data\":%s}", created, data_json && *data_json ? data_json : "{}");
 }
 

@@ -1,7 +1,7 @@
 /* test_facts.c - unit tests for a finding's facts (lib/detect/facts.c) and the
  * verdict from facts (verdict_judge, lib/detect/verdict.c): the text form round
  * trips and refuses what is not facts; with the rules that produced them,
- * facts give the verdict detect_evaluate gives; under other rules (a CVE
+ * facts give the verdict verdict_evaluate gives; under other rules (a CVE
  * added, a release added) the verdict follows the new rules; a class the
  * facts do not know never hides a CVE. */
 #include <stdlib.h>
@@ -111,9 +111,9 @@ static void test_same_as_evaluate(const struct rules *r)
 					want.comp = got.comp = (enum component)c;
 					struct vset s;
 					memset(&s, 0, sizeof s);
-					vset_add(&s, (int)k);
+					version_set_add(&s, (int)k);
 					struct class_probe p = {absent ? jndi_absent : all_present, NULL, NULL, NULL};
-					detect_evaluate(r, &want, as_claim ? r->releases[c][k] : NULL,
+					verdict_evaluate(r, &want, as_claim ? r->releases[c][k] : NULL,
 							as_claim ? NULL : &s, &p);
 					struct facts fx;
 					memset(&fx, 0, sizeof fx);
@@ -137,7 +137,7 @@ static void test_same_as_evaluate(const struct rules *r)
 					    strcmp(got.version, r->releases[c][k]) ||
 					    strcmp(got.version_source, as_claim ? "pom.properties" : "bytecode")) {
 						printf("#   %s %s absent=%d claim=%d: %s/%zu vs %s/%zu (%s)\n",
-						       component_name((enum component)c), r->releases[c][k], absent,
+						       rules_component_name((enum component)c), r->releases[c][k], absent,
 						       as_claim, finding_status_name(want.status), want.ncves,
 						       finding_status_name(got.status), got.ncves, got.version);
 						bad++;

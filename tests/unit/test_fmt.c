@@ -173,10 +173,10 @@ static void test_progress(void)
 static void test_uri(void)
 {
 	struct buf b = BUF_INIT;
-	uri_escape(&b, "/srv/a b%,\xe9~.jar", 16, true);
+	fmt_uri_escape(&b, "/srv/a b%,\xe9~.jar", 16, true);
 	CHECK_STR("uri escape path", buf_cstr(&b), "/srv/a%20b%25%2C%E9~.jar");
 	buf_reset(&b);
-	uri_escape(&b, "2.0-beta9/x@y", 13, false);
+	fmt_uri_escape(&b, "2.0-beta9/x@y", 13, false);
 	CHECK_STR("uri escape purl segment", buf_cstr(&b), "2.0-beta9%2Fx%40y");
 	buf_free(&b);
 }

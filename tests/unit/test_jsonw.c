@@ -40,7 +40,7 @@ static long b64dec(const char *s, unsigned char *out)
 static const char *js(struct buf *b, const char *s, size_t n, bool *clean)
 {
 	buf_reset(b);
-	*clean = json_str(b, s, n);
+	*clean = jsonw_str(b, s, n);
 	return buf_cstr(b);
 }
 
@@ -63,21 +63,21 @@ int main(void)
 		  "\"\xef\xbf\xbd\xef\xbf\xbd\"");
 	CHECK_STR("json: truncated sequence at end", js(&b, "a\xe2\x82", 3, &clean),
 		  "\"a\xef\xbf\xbd\xef\xbf\xbd\"");
-	CHECK("json: cstr NULL is empty string", (buf_reset(&b), json_cstr(&b, NULL)) && !strcmp(buf_cstr(&b), "\"\""));
+	CHECK("json: cstr NULL is empty string", (buf_reset(&b), jsonw_cstr(&b, NULL)) && !strcmp(buf_cstr(&b), "\"\""));
 
-	CHECK("utf8: ASCII", utf8_valid("hello", 5));
-	CHECK("utf8: empty", utf8_valid("", 0));
-	CHECK("utf8: overlong 2-byte NUL", !utf8_valid("\xc0\x80", 2));
-	CHECK("utf8: overlong 3-byte", !utf8_valid("\xe0\x80\xaf", 3));
-	CHECK("utf8: overlong 4-byte", !utf8_valid("\xf0\x80\x80\xaf", 4));
-	CHECK("utf8: surrogate", !utf8_valid("\xed\xa0\x80", 3));
-	CHECK("utf8: above U+10FFFF", !utf8_valid("\xf4\x90\x80\x80", 4));
-	CHECK("utf8: U+10FFFF ok", utf8_valid("\xf4\x8f\xbf\xbf", 4));
-	CHECK("utf8: U+FFFD ok", utf8_valid("\xef\xbf\xbd", 3));
-	CHECK("utf8: lone continuation", !utf8_valid("\x80", 1));
-	CHECK("utf8: truncated 4-byte", !utf8_valid("\xf0\x9f\x98", 3));
-	CHECK("utf8: bad continuation", !utf8_valid("\xc3\x28", 2));
-	CHECK("utf8: F5 lead byte", !utf8_valid("\xf5\x80\x80\x80", 4));
+	CHECK("utf8: ASCII", jsonw_utf8_valid("hello", 5));
+	CHECK("utf8: empty", jsonw_utf8_valid("", 0));
+	CHECK("utf8: overlong 2-byte NUL", !jsonw_utf8_valid("\xc0\x80", 2));
+	CHECK("utf8: overlong 3-byte", !jsonw_utf8_valid("\xe0\x80\xaf", 3));
+	CHECK("utf8: overlong 4-byte", !jsonw_utf8_valid("\xf0\x80\x80\xaf", 4));
+	CHECK("utf8: surrogate", !jsonw_utf8_valid("\xed\xa0\x80", 3));
+	CHECK("utf8: above U+10FFFF", !jsonw_utf8_valid("\xf4\x90\x80\x80", 4));
+	CHECK("utf8: U+10FFFF ok", jsonw_utf8_valid("\xf4\x8f\xbf\xbf", 4));
+	CHECK("utf8: U+FFFD ok", jsonw_utf8_valid("\xef\xbf\xbd", 3));
+	CHECK("utf8: lone continuation", !jsonw_utf8_valid("\x80", 1));
+	CHECK("utf8: truncated 4-byte", !jsonw_utf8_valid("\xf0\x9f\x98", 3));
+	CHECK("utf8: bad continuation", !jsonw_utf8_valid("\xc3\x28", 2));
+	CHECK("utf8: F5 lead byte", !jsonw_utf8_valid("\xf5\x80\x80\x80", 4));
 
 	/* base64 padding */
 	static const struct { const char *in; const char *out; } b64[] = {
@@ -86,7 +86,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
 		char n[64];
 		buf_reset(&b);
-		base64_encode(&b, (const unsigned char *)b64[i].in, strlen(b64[i].in));
+		jsonw_base64(&b, (const unsigned char *)b64[i].in, strlen(b64[i].in));
 		snprintf(n, sizeof n, "base64: \"%s\"", b64[i].in);
 		CHECK_STR(n, buf_cstr(&b), b64[i].out);
 	}
@@ -95,13 +95,13 @@ int main(void)
 	for (int i = 0; i < 256; i++)
 		all[i] = (unsigned char)i;
 	buf_reset(&b);
-	base64_encode(&b, all, 256);
+	jsonw_base64(&b, all, 256);
 	CHECK("base64: 256 byte values round-trip", b64dec(buf_cstr(&b), back) == 256 && !memcmp(all, back, 256));
 
 	/* field with a non-UTF-8 value: U+FFFD in the value, exact bytes in _b64 */
 	const char *name = "/srv/caf\xe9/log4j-core-2.14.1.jar";
 	buf_reset(&b);
-	json_field_str(&b, true, "path", name);
+	jsonw_field_str(&b, true, "path", name);
 	CHECK_STR("field: non-UTF-8 gets path_b64", buf_cstr(&b),
 		  ",\"path\":\"/srv/caf\xef\xbf\xbd/log4j-core-2.14.1.jar\",\"path_b64\":\"L3Nydi9jYWbpL2xvZzRqLWNvcmUtMi4xNC4xLmphcg==\"");
 	const char *q = strstr(buf_cstr(&b), "_b64\":\"");
@@ -115,23 +115,23 @@ int main(void)
 	long dl = b64dec(enc, back);
 	CHECK("field: path_b64 decodes to the exact bytes", dl == (long)strlen(name) && !memcmp(back, name, (size_t)dl));
 	buf_reset(&b);
-	json_field_str(&b, false, "path", "/ok/\xc3\xa9");
+	jsonw_field_str(&b, false, "path", "/ok/\xc3\xa9");
 	CHECK_STR("field: UTF-8 value has no _b64", buf_cstr(&b), "\"path\":\"/ok/\xc3\xa9\"");
 	buf_reset(&b);
-	json_field_str(&b, false, "k", NULL);
+	jsonw_field_str(&b, false, "k", NULL);
 	CHECK_STR("field: NULL value is empty", buf_cstr(&b), "\"k\":\"\"");
 	buf_reset(&b);
-	json_field_int(&b, true, "n", -5);
-	json_field_bool(&b, true, "t", true);
+	jsonw_field_int(&b, true, "n", -5);
+	jsonw_field_bool(&b, true, "t", true);
 	CHECK_STR("field: int and bool", buf_cstr(&b), ",\"n\":-5,\"t\":true");
 
 	/* text escaping */
 	buf_reset(&b);
-	text_escape(&b, "a\nVULNERABLE fake\x1b[31m\\ caf\xc3\xa9 \xe9");
+	jsonw_text_escape(&b, "a\nVULNERABLE fake\x1b[31m\\ caf\xc3\xa9 \xe9");
 	CHECK_STR("text: newline, ESC, backslash, bad byte escaped; UTF-8 kept", buf_cstr(&b),
 		  "a\\x0aVULNERABLE fake\\x1b[31m\\x5c caf\xc3\xa9 \\xe9");
 	buf_reset(&b);
-	text_escape(&b, "\x7f\t");
+	jsonw_text_escape(&b, "\x7f\t");
 	CHECK_STR("text: DEL and tab", buf_cstr(&b), "\\x7f\\x09");
 	buf_free(&b);
 	UNIT_EXIT();

@@ -84,20 +84,20 @@ static void test_base(void)
 	CHECK("rules: mitigated-if-absent", r->cves[0].nmitigated == 1 &&
 						   !strcmp(r->cves[0].mitigated_if_absent[0], "lookup/JndiLookup"));
 	CHECK_STR("rules: source", r->cves[0].source, "https://example.org/x");
-	CHECK("rules: marker open-ended set", r->nmarkers == 1 && vset_count(&r->markers[0].versions) == 2 &&
-						    vset_has(&r->markers[0].versions, 3) && vset_has(&r->markers[0].versions, 4));
+	CHECK("rules: marker open-ended set", r->nmarkers == 1 && version_set_count(&r->markers[0].versions) == 2 &&
+						    version_set_has(&r->markers[0].versions, 3) && version_set_has(&r->markers[0].versions, 4));
 	CHECK("rules: hash, mixed-case hex", r->nhashes == 1 && r->hashes[0].sha256[0] == 0x00 &&
-						     r->hashes[0].sha256[31] == 0xff && vset_has(&r->hashes[0].versions, 2));
+						     r->hashes[0].sha256[31] == 0xff && version_set_has(&r->hashes[0].versions, 2));
 	CHECK_STR("rules: advice", r->advice[COMP_CORE], "upgrade");
 	CHECK("rules: release index", rules_release_index(r, COMP_CORE, "2.14.1") == 2 &&
 					      rules_release_index(r, COMP_CORE, "2.14.0") == -1);
 	struct version v;
 	version_parse("2.17.0", &v);
-	CHECK("rules: cve_affects inside range", cve_affects(&r->cves[0], &v));
+	CHECK("rules: cve_affects inside range", rules_cve_affects(&r->cves[0], &v));
 	version_parse("2.17.1", &v);
-	CHECK("rules: cve_affects upper bound excluded", !cve_affects(&r->cves[0], &v));
+	CHECK("rules: cve_affects upper bound excluded", !rules_cve_affects(&r->cves[0], &v));
 	version_parse("2.0", &v);
-	CHECK("rules: cve_affects lower bound included", cve_affects(&r->cves[0], &v));
+	CHECK("rules: cve_affects lower bound included", rules_cve_affects(&r->cves[0], &v));
 	rules_free(r);
 
 	/* CRLF line endings and no final newline */
@@ -203,26 +203,26 @@ static void test_edited_default(void)
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
 	if (r) {
-		detect_evaluate(r, &f, "2.17.0", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
+		verdict_evaluate(r, &f, "2.17.0", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
 		CHECK("rules: without the range 2.17.0 is safe", f.status == ST_SAFE && f.ncves == 0);
-		detect_evaluate(r, &f, "2.12.3", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
+		verdict_evaluate(r, &f, "2.12.3", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
 		CHECK("rules: without the range 2.12.3 still vulnerable", f.status == ST_VULNERABLE);
 	}
 	rules_free(r);
 	struct rules *d = rules_default(&err);
 	CHECK("rules: default parses", d != NULL);
 	if (d) {
-		detect_evaluate(d, &f, "2.17.0", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
+		verdict_evaluate(d, &f, "2.17.0", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
 		CHECK("rules: default says 2.17.0 vulnerable", f.status == ST_VULNERABLE);
 		CHECK("rules: default has 11 CVEs", d->ncves == 11);
 		CHECK("rules: default knows 2.14.1", rules_release_index(d, COMP_CORE, "2.14.1") >= 0);
 		/* every marker set and hash is inside the release list */
 		int bad = 0;
 		for (size_t i = 0; i < d->nmarkers; i++)
-			bad += vset_empty(&d->markers[i].versions) ||
-			       vset_last(&d->markers[i].versions) >= (int)d->nreleases[d->markers[i].comp];
+			bad += version_set_empty(&d->markers[i].versions) ||
+			       version_set_last(&d->markers[i].versions) >= (int)d->nreleases[d->markers[i].comp];
 		for (size_t i = 0; i < d->nhashes; i++)
-			bad += vset_empty(&d->hashes[i].versions);
+			bad += version_set_empty(&d->hashes[i].versions);
 		CHECK("rules: default markers and hashes name known releases", bad == 0);
 	}
 	rules_free(d);
@@ -264,11 +264,11 @@ static void test_refs(void)
 		memset(&s, 0, sizeof s);
 		rules_set_text(r, COMP_LOG4J1, &s, txt, sizeof txt);
 		CHECK_STR("rules: empty set text", txt, "");
-		vset_add(&s, 1);
+		version_set_add(&s, 1);
 		rules_set_text(r, COMP_LOG4J1, &s, txt, sizeof txt);
 		CHECK_STR("rules: one-release set text", txt, "1.2.17");
-		vset_add(&s, 0);
-		vset_add(&s, 2);
+		version_set_add(&s, 0);
+		version_set_add(&s, 2);
 		rules_set_text(r, COMP_LOG4J1, &s, txt, sizeof txt);
 		CHECK_STR("rules: range set text", txt, "1.2.16..1.2.18.0");
 	} else {
@@ -285,16 +285,16 @@ static void test_refs(void)
 
 static void test_severity(void)
 {
-	CHECK_STR("severity: 10.0 critical", severity_of(10.0), "critical");
-	CHECK_STR("severity: 9.0 critical", severity_of(9.0), "critical");
-	CHECK_STR("severity: 8.9 high", severity_of(8.9), "high");
-	CHECK_STR("severity: 7.0 high", severity_of(7.0), "high");
-	CHECK_STR("severity: 6.6 medium", severity_of(6.6), "medium");
-	CHECK_STR("severity: 3.7 low", severity_of(3.7), "low");
-	CHECK_STR("severity: 0 none", severity_of(0), "none");
-	CHECK("severity: ranks", severity_rank("none") == 0 && severity_rank("low") == 1 &&
-					 severity_rank("critical") == 4 && severity_rank("bogus") == -1);
-	CHECK_STR("component names", component_name(COMP_LOG4J1), "log4j-1.x");
+	CHECK_STR("severity: 10.0 critical", rules_severity_of(10.0), "critical");
+	CHECK_STR("severity: 9.0 critical", rules_severity_of(9.0), "critical");
+	CHECK_STR("severity: 8.9 high", rules_severity_of(8.9), "high");
+	CHECK_STR("severity: 7.0 high", rules_severity_of(7.0), "high");
+	CHECK_STR("severity: 6.6 medium", rules_severity_of(6.6), "medium");
+	CHECK_STR("severity: 3.7 low", rules_severity_of(3.7), "low");
+	CHECK_STR("severity: 0 none", rules_severity_of(0), "none");
+	CHECK("severity: ranks", rules_severity_rank("none") == 0 && rules_severity_rank("low") == 1 &&
+					 rules_severity_rank("critical") == 4 && rules_severity_rank("bogus") == -1);
+	CHECK_STR("component names", rules_component_name(COMP_LOG4J1), "log4j-1.x");
 }
 
 int main(void)

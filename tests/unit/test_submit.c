@@ -53,7 +53,7 @@ static void make_report(struct buf *b, char id[37], const char *mid)
 {
 	buf_reset(b);
 	buf_printf(b, "{\"kind\":\"report\",\"report_id\":\"");
-	l4s_uuid4(id);
+	envelope_uuid4(id);
 	buf_printf(b, "%s\",\"created\":\"2026-11-27T21:00:00Z\",\"command\":\"scan\",\"host\":{\"hostname\":\"u\","
 		      "\"machine_id\":\"%s\"}}\n{\"kind\":\"finding\",\"path\":\"/a.jar\",\"status\":\"vulnerable\"}\n",
 		   id, mid);
@@ -105,7 +105,7 @@ int main(void)
 {
 	/* ---- hostinfo ---- */
 	char id[37], id2[37];
-	CHECK("uuid4-ok", l4s_uuid4(id) == 0 && l4s_uuid4(id2) == 0);
+	CHECK("uuid4-ok", envelope_uuid4(id) == 0 && envelope_uuid4(id2) == 0);
 	CHECK("uuid4-format", strlen(id) == 36 && id[8] == '-' && id[13] == '-' && id[14] == '4' &&
 				      strchr("89ab", id[19]) != NULL && strcmp(id, id2) != 0);
 
@@ -124,12 +124,12 @@ int main(void)
 	struct buf env = BUF_INIT, err = BUF_INIT;
 	const char *tags[] = {"prod", "we\"ird"};
 	struct l4s_envelope_opts eo = {.command = "scan", .tags = tags, .ntags = 2, .root = tmpdir};
-	CHECK("envelope-ok", l4s_envelope(&env, &eo, id, &err) == 0);
+	CHECK("envelope-ok", envelope_build(&env, &eo, id, &err) == 0);
 	const char *e = buf_cstr(&env);
 	CHECK("envelope-one-line", strchr(e, '\n') == e + env.len - 1);
 	CHECK("envelope-machine-id", strstr(e, "\"machine_id\":\"0123456789abcdef0123456789abcdef\"") != NULL);
 	CHECK("envelope-os", strstr(e, "\"os\":\"Debian GNU/Linux 12 \\\"bookworm\\\"\"") != NULL);
-	CHECK("envelope-report-id", strstr(e, id) != NULL && l4s_report_id(e, env.len, id2) && !strcmp(id, id2));
+	CHECK("envelope-report-id", strstr(e, id) != NULL && envelope_report_id(e, env.len, id2) && !strcmp(id, id2));
 	CHECK("envelope-tags-escaped", strstr(e, "\"tags\":[\"prod\",\"we\\\"ird\"]") != NULL);
 	CHECK("envelope-fields", strstr(e, "\"kind\":\"report\"") && strstr(e, "\"kernel\":") && strstr(e, "\"ips\":[") &&
 					 strstr(e, "\"command\":\"scan\""));
@@ -140,38 +140,38 @@ int main(void)
 	snprintf(state, sizeof state, "%s/state", tmpdir);
 	setenv("LOG4SCAN_STATE_DIR", state, 1);
 	struct l4s_host h;
-	CHECK("agent-id-created", l4s_host_read(&h, tmpdir, &err) == 0 && strlen(h.agent_id) == 36 && h.agent_id[14] == '4');
+	CHECK("agent-id-created", hostinfo_read(&h, tmpdir, &err) == 0 && strlen(h.agent_id) == 36 && h.agent_id[14] == '4');
 	memcpy(aid, h.agent_id, 37);
-	l4s_host_free(&h);
-	CHECK("agent-id-kept", l4s_host_read(&h, tmpdir, &err) == 0 && !strcmp(h.agent_id, aid));
-	l4s_host_free(&h);
+	hostinfo_free(&h);
+	CHECK("agent-id-kept", hostinfo_read(&h, tmpdir, &err) == 0 && !strcmp(h.agent_id, aid));
+	hostinfo_free(&h);
 	snprintf(path, sizeof path, "%s/agent-id", state);
 	struct stat ast;
 	CHECK("agent-id-file-readable", stat(path, &ast) == 0 && (ast.st_mode & 0777) == 0644 && ast.st_size == 37);
 	buf_reset(&env);
-	CHECK("envelope-agent-id", l4s_envelope(&env, &eo, id, &err) == 0 && strstr(buf_cstr(&env), aid));
+	CHECK("envelope-agent-id", envelope_build(&env, &eo, id, &err) == 0 && strstr(buf_cstr(&env), aid));
 	char state2[300];
 	snprintf(state2, sizeof state2, "%s/state2", tmpdir);
 	setenv("LOG4SCAN_STATE_DIR", state2, 1);
-	CHECK("agent-id-per-install", l4s_host_read(&h, tmpdir, &err) == 0 && strlen(h.agent_id) == 36 &&
+	CHECK("agent-id-per-install", hostinfo_read(&h, tmpdir, &err) == 0 && strlen(h.agent_id) == 36 &&
 					      strcmp(h.agent_id, aid) != 0 && !strcmp(h.machine_id, "0123456789abcdef0123456789abcdef"));
 	memcpy(aid2, h.agent_id, 37);
-	l4s_host_free(&h);
+	hostinfo_free(&h);
 	snprintf(path, sizeof path, "%s/agent-id", state2);
 	write_file(path, "not an id\n");
 	buf_reset(&err);
-	CHECK("agent-id-damaged-replaced", l4s_host_read(&h, tmpdir, &err) == 0 && strlen(h.agent_id) == 36 &&
+	CHECK("agent-id-damaged-replaced", hostinfo_read(&h, tmpdir, &err) == 0 && strlen(h.agent_id) == 36 &&
 						   strcmp(h.agent_id, aid2) != 0 && strstr(buf_cstr(&err), "does not hold a UUID"));
-	l4s_host_free(&h);
+	hostinfo_free(&h);
 	chmod(state2, 0500);
 	unlink(path);
 	buf_reset(&err);
 	if (geteuid() != 0) /* root writes anyway */
-		CHECK("agent-id-unwritable-said", l4s_host_read(&h, tmpdir, &err) == 0 && h.agent_id[0] == 0 &&
+		CHECK("agent-id-unwritable-said", hostinfo_read(&h, tmpdir, &err) == 0 && h.agent_id[0] == 0 &&
 							  strstr(buf_cstr(&err), "cannot create"));
 	else
-		CHECK("agent-id-unwritable-said (root: written)", l4s_host_read(&h, tmpdir, &err) == 0);
-	l4s_host_free(&h);
+		CHECK("agent-id-unwritable-said (root: written)", hostinfo_read(&h, tmpdir, &err) == 0);
+	hostinfo_free(&h);
 	chmod(state2, 0700);
 	setenv("LOG4SCAN_STATE_DIR", state, 1);
 	buf_reset(&err);
@@ -179,7 +179,7 @@ int main(void)
 	snprintf(path, sizeof path, "%s/etc/machine-id", tmpdir);
 	unlink(path);
 	buf_reset(&env);
-	CHECK("envelope-without-machine-id", l4s_envelope(&env, &eo, id, &err) == 0 &&
+	CHECK("envelope-without-machine-id", envelope_build(&env, &eo, id, &err) == 0 &&
 						     !strstr(buf_cstr(&env), "machine_id") && strstr(buf_cstr(&env), "\"hostname\":"));
 
 	/* ---- spool while the server is down ---- */
@@ -193,7 +193,7 @@ int main(void)
 	const char *mid = "00000000000000000000000000000abc";
 	for (int i = 0; i < 2; i++) {
 		make_report(&body, ids[i], mid);
-		CHECK(i ? "down-spooled-2" : "down-spooled-1", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SPOOLED);
+		CHECK(i ? "down-spooled-2" : "down-spooled-1", submit_send(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SPOOLED);
 	}
 	CHECK("down-spool-count", count_spool(spool) == 2);
 	struct stat sst;
@@ -204,11 +204,11 @@ int main(void)
 	memcpy(dropped, ids[0], 37);
 	make_report(&body, ids[2], mid);
 	buf_reset(&msg);
-	CHECK("bounded-spooled", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SPOOLED);
+	CHECK("bounded-spooled", submit_send(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SPOOLED);
 	CHECK("bounded-oldest-dropped", count_spool(spool) == 2 && st.spool_dropped == 1 &&
 						strstr(buf_cstr(&msg), "dropped the oldest report") && strstr(buf_cstr(&msg), dropped));
 	o.spool_max_files = 100;
-	CHECK("no-envelope-refused", l4s_submit(&o, "{}\n", 3, &st, &msg) == L4S_SUBMIT_FAILED);
+	CHECK("no-envelope-refused", submit_send(&o, "{}\n", 3, &st, &msg) == L4S_SUBMIT_FAILED);
 
 	/* ---- the server comes up ---- */
 	const char *server = getenv("L4S_SERVER");
@@ -234,34 +234,34 @@ int main(void)
 	o.token = token;
 	make_report(&body, ids[3], mid);
 	buf_reset(&msg);
-	int rc = l4s_submit(&o, body.data, body.len, &st, &msg);
+	int rc = submit_send(&o, body.data, body.len, &st, &msg);
 	CHECK("sent", rc == L4S_SUBMIT_SENT);
 	CHECK("spool-delivered-first", st.spool_sent == 2 && st.spool_left == 0 && count_spool(spool) == 0);
 	const char *q[4] = {ids[1], ids[2], ids[3], dropped};
 	bool known[4];
-	CHECK("known-query", l4s_submit_known(&o, q, 4, known, &msg) == 0);
+	CHECK("known-query", submit_known(&o, q, 4, known, &msg) == 0);
 	CHECK("known-all-delivered", known[0] && known[1] && known[2] && !known[3]);
 
 	/* an answer was lost: the report is in the spool and on the server */
 	make_report(&body, ids[4], mid);
-	CHECK("sent-2", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SENT);
+	CHECK("sent-2", submit_send(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SENT);
 	char name[800];
 	snprintf(name, sizeof name, "%s/%019lld-%s.ndjson", spool, 1LL, ids[4]);
 	write_file(name, body.data);
 	make_report(&body, ids[5], mid);
-	CHECK("sent-3", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SENT);
+	CHECK("sent-3", submit_send(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SENT);
 	CHECK("known-not-resent", st.spool_known == 1 && st.spool_sent == 0 && count_spool(spool) == 0);
 
 	/* rejected: not spooled, the reason comes back */
 	buf_reset(&msg);
 	const char *bad = "{\"kind\":\"report\",\"report_id\":\"6f1c0e2a-1b2c-4d3e-8f40-112233445566\",\"created\":\"x\"}\n";
-	CHECK("rejected", l4s_submit(&o, bad, strlen(bad), &st, &msg) == L4S_SUBMIT_FAILED);
+	CHECK("rejected", submit_send(&o, bad, strlen(bad), &st, &msg) == L4S_SUBMIT_FAILED);
 	CHECK("rejected-reason", strstr(buf_cstr(&msg), "created") != NULL && count_spool(spool) == 0);
 	/* a wrong token is an operator problem: fail loudly, spool nothing */
 	o.token = "l4s_wrong";
 	make_report(&body, ids[0], mid);
 	buf_reset(&msg);
-	CHECK("unauthorized-refused", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
+	CHECK("unauthorized-refused", submit_send(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
 					      strstr(buf_cstr(&msg), "HTTP 401") != NULL &&
 					      strstr(buf_cstr(&msg), "unknown or revoked token") != NULL &&
 					      count_spool(spool) == 0);
@@ -272,11 +272,11 @@ int main(void)
 	write_file(name, body.data);
 	make_report(&body, ids[1], mid);
 	buf_reset(&msg);
-	CHECK("unauthorized-spool-kept", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
+	CHECK("unauthorized-spool-kept", submit_send(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
 						 count_spool(spool) == 1 && st.spool_dropped == 0);
 	o.token = token;
 	buf_reset(&msg);
-	CHECK("mended-token-delivers-spool", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SENT &&
+	CHECK("mended-token-delivers-spool", submit_send(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SENT &&
 						     st.spool_sent == 1 && count_spool(spool) == 0);
 	/* a read token is refused the same way (403) */
 	char rtoken[128] = "";
@@ -291,7 +291,7 @@ int main(void)
 	o.token = rtoken;
 	make_report(&body, ids[2], mid);
 	buf_reset(&msg);
-	CHECK("read-token-refused", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
+	CHECK("read-token-refused", submit_send(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_FAILED &&
 					    strstr(buf_cstr(&msg), "HTTP 403") != NULL && count_spool(spool) == 0);
 	/* a server error is worth retrying: spooled */
 	kill(pid, SIGSTOP);
@@ -299,7 +299,7 @@ int main(void)
 	o.token = token;
 	make_report(&body, ids[3], mid);
 	buf_reset(&msg);
-	CHECK("timeout-spooled", l4s_submit(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SPOOLED &&
+	CHECK("timeout-spooled", submit_send(&o, body.data, body.len, &st, &msg) == L4S_SUBMIT_SPOOLED &&
 					 count_spool(spool) == 1);
 	kill(pid, SIGCONT);
 

@@ -1,5 +1,5 @@
 /* test_version.c - unit tests for version parsing/ordering (lib/rules/version.c)
- * and the CVE evaluation over the built-in rules (detect_evaluate): for each
+ * and the CVE evaluation over the built-in rules (verdict_evaluate): for each
  * release shape, which CVEs apply, the status, the severity and the release
  * to upgrade to; release sets (bytecode ranges) and removed-class mitigation.
  * Expected CVE lists follow the Apache security page as recorded in
@@ -61,27 +61,27 @@ static void test_order(void)
 static void test_vset(void)
 {
 	struct vset s, t;
-	vset_fill(&s, 0);
-	CHECK("vset: fill 0 is empty", vset_empty(&s) && vset_first(&s) == -1 && vset_last(&s) == -1);
-	vset_fill(&s, 64);
-	CHECK("vset: fill 64", vset_count(&s) == 64 && vset_first(&s) == 0 && vset_last(&s) == 63);
-	vset_fill(&s, 65);
-	CHECK("vset: fill 65 crosses a word", vset_count(&s) == 65 && vset_last(&s) == 64);
-	vset_fill(&s, VSET_MAX);
-	CHECK("vset: fill VSET_MAX", vset_count(&s) == VSET_MAX && vset_last(&s) == VSET_MAX - 1);
-	vset_fill(&s, VSET_MAX + 10);
-	CHECK("vset: fill beyond VSET_MAX is clamped", vset_count(&s) == VSET_MAX);
+	version_set_fill(&s, 0);
+	CHECK("vset: fill 0 is empty", version_set_empty(&s) && version_set_first(&s) == -1 && version_set_last(&s) == -1);
+	version_set_fill(&s, 64);
+	CHECK("vset: fill 64", version_set_count(&s) == 64 && version_set_first(&s) == 0 && version_set_last(&s) == 63);
+	version_set_fill(&s, 65);
+	CHECK("vset: fill 65 crosses a word", version_set_count(&s) == 65 && version_set_last(&s) == 64);
+	version_set_fill(&s, VSET_MAX);
+	CHECK("vset: fill VSET_MAX", version_set_count(&s) == VSET_MAX && version_set_last(&s) == VSET_MAX - 1);
+	version_set_fill(&s, VSET_MAX + 10);
+	CHECK("vset: fill beyond VSET_MAX is clamped", version_set_count(&s) == VSET_MAX);
 	memset(&t, 0, sizeof t);
-	vset_add(&t, 63);
-	vset_add(&t, 64);
-	vset_add(&t, 200);
-	CHECK("vset: has", vset_has(&t, 63) && vset_has(&t, 64) && vset_has(&t, 200) && !vset_has(&t, 0));
-	vset_fill(&s, 100);
-	vset_and(&s, &t);
-	CHECK("vset: and", vset_count(&s) == 2 && vset_first(&s) == 63 && vset_last(&s) == 64);
+	version_set_add(&t, 63);
+	version_set_add(&t, 64);
+	version_set_add(&t, 200);
+	CHECK("vset: has", version_set_has(&t, 63) && version_set_has(&t, 64) && version_set_has(&t, 200) && !version_set_has(&t, 0));
+	version_set_fill(&s, 100);
+	version_set_and(&s, &t);
+	CHECK("vset: and", version_set_count(&s) == 2 && version_set_first(&s) == 63 && version_set_last(&s) == 64);
 	memset(&t, 0, sizeof t);
-	vset_and(&s, &t);
-	CHECK("vset: and with empty", vset_empty(&s));
+	version_set_and(&s, &t);
+	CHECK("vset: and with empty", version_set_empty(&s));
 }
 
 static const struct rules *R;
@@ -114,16 +114,16 @@ static void eval_exact(const char *v, enum component comp, bool (*has)(void *, c
 	struct finding f;
 	memset(&f, 0, sizeof f);
 	f.comp = comp;
-	detect_evaluate(R, &f, v, NULL, &(struct class_probe){has, NULL, NULL, NULL});
+	verdict_evaluate(R, &f, v, NULL, &(struct class_probe){has, NULL, NULL, NULL});
 	char got[512], name[160];
 	cves_of(&f, got, sizeof got);
-	snprintf(name, sizeof name, "cve: %s %s cves", component_name(comp), v);
+	snprintf(name, sizeof name, "cve: %s %s cves", rules_component_name(comp), v);
 	CHECK_STR(name, got, want_cves);
-	snprintf(name, sizeof name, "cve: %s %s status", component_name(comp), v);
+	snprintf(name, sizeof name, "cve: %s %s status", rules_component_name(comp), v);
 	CHECK_STR(name, finding_status_name(f.status), finding_status_name(want_status));
-	snprintf(name, sizeof name, "cve: %s %s fixed_in", component_name(comp), v);
+	snprintf(name, sizeof name, "cve: %s %s fixed_in", rules_component_name(comp), v);
 	CHECK_STR(name, f.fixed_in, want_fixed);
-	snprintf(name, sizeof name, "cve: %s %s severity", component_name(comp), v);
+	snprintf(name, sizeof name, "cve: %s %s severity", rules_component_name(comp), v);
 	CHECK_STR(name, f.severity, want_sev);
 }
 
@@ -168,7 +168,7 @@ static void test_cves(void)
 	struct finding f;
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, "2.14.1", NULL, &(struct class_probe){jndilookup_absent, NULL, NULL, NULL});
+	verdict_evaluate(R, &f, "2.14.1", NULL, &(struct class_probe){jndilookup_absent, NULL, NULL, NULL});
 	char got[512];
 	cves_of(&f, got, sizeof got);
 	CHECK_STR("cve: 2.14.1 without JndiLookup residual", got, "CVE-2021-45105,CVE-2021-44832");
@@ -181,49 +181,49 @@ static void test_cves(void)
 	/* 2.17.0 without JndiLookup: nothing to mitigate, still vulnerable */
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, "2.17.0", NULL, &(struct class_probe){jndilookup_absent, NULL, NULL, NULL});
+	verdict_evaluate(R, &f, "2.17.0", NULL, &(struct class_probe){jndilookup_absent, NULL, NULL, NULL});
 	CHECK("cve: 2.17.0 without JndiLookup stays vulnerable", f.status == ST_VULNERABLE && f.nmitigated == 0);
 
 	/* version unknown: nothing rules a CVE out */
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
+	verdict_evaluate(R, &f, NULL, NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
 	CHECK("cve: unknown version gets every core CVE", f.ncves == 6 && f.status == ST_VULNERABLE);
 	CHECK_STR("cve: unknown version has no fixed_in", f.fixed_in, "");
 
 	/* a release set (bytecode range) */
 	struct vset s;
 	memset(&s, 0, sizeof s);
-	vset_add(&s, rules_release_index(R, COMP_CORE, "2.14.0"));
-	vset_add(&s, rules_release_index(R, COMP_CORE, "2.14.1"));
+	version_set_add(&s, rules_release_index(R, COMP_CORE, "2.14.0"));
+	version_set_add(&s, rules_release_index(R, COMP_CORE, "2.14.1"));
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL, NULL});
+	verdict_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL, NULL});
 	cves_of(&f, got, sizeof got);
 	CHECK_STR("cve: set 2.14.0..2.14.1", got, ALL4);
 	CHECK_STR("cve: set 2.14.0..2.14.1 fixed_in", f.fixed_in, "2.17.1");
 	/* a set spanning safe and affected releases: any affected release counts */
 	memset(&s, 0, sizeof s);
-	vset_add(&s, rules_release_index(R, COMP_CORE, "2.17.0"));
-	vset_add(&s, rules_release_index(R, COMP_CORE, "2.17.1"));
+	version_set_add(&s, rules_release_index(R, COMP_CORE, "2.17.0"));
+	version_set_add(&s, rules_release_index(R, COMP_CORE, "2.17.1"));
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL, NULL});
+	verdict_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL, NULL});
 	cves_of(&f, got, sizeof got);
 	CHECK_STR("cve: set 2.17.0..2.17.1 keeps CVE-2021-44832", got, "CVE-2021-44832");
 	/* a safe-only set */
 	memset(&s, 0, sizeof s);
-	vset_add(&s, rules_release_index(R, COMP_CORE, "2.17.1"));
-	vset_add(&s, rules_release_index(R, COMP_CORE, "2.19.0"));
+	version_set_add(&s, rules_release_index(R, COMP_CORE, "2.17.1"));
+	version_set_add(&s, rules_release_index(R, COMP_CORE, "2.19.0"));
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_CORE;
-	detect_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL, NULL});
+	verdict_evaluate(R, &f, NULL, &s, &(struct class_probe){all_present, NULL, NULL, NULL});
 	CHECK("cve: set 2.17.1..2.19.0 is safe", f.status == ST_SAFE && f.ncves == 0);
 
 	/* Log4j 1.x: decided by the classes present */
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_LOG4J1;
-	detect_evaluate(R, &f, "1.2.17", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
+	verdict_evaluate(R, &f, "1.2.17", NULL, &(struct class_probe){all_present, NULL, NULL, NULL});
 	/* all_present includes the hardening classes, so only the CVEs without
 	 * an unless-class remain (with no refers callback, no class is seen to
 	 * call a fix) */
@@ -260,7 +260,7 @@ static void eval_probe(const char *name, const char *v, bool (*has)(void *, cons
 	memset(&f, 0, sizeof f);
 	f.comp = COMP_LOG4J1;
 	struct class_probe p = {has, calls ? refers_from : NULL, (void *)calls, NULL};
-	detect_evaluate(R, &f, v, NULL, &p);
+	verdict_evaluate(R, &f, v, NULL, &p);
 	char got[512];
 	cves_of(&f, got, sizeof got);
 	CHECK_STR(name, got, want_cves);

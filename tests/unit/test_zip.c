@@ -60,7 +60,7 @@ struct zw {
 	size_t prefix; /* bytes prepended before the archive proper */
 };
 
-static void zw_begin(struct zw *z, const char *prefix)
+static void zipwrite_begin(struct zw *z, const char *prefix)
 {
 	memset(z, 0, sizeof *z);
 	if (prefix) {
@@ -69,7 +69,7 @@ static void zw_begin(struct zw *z, const char *prefix)
 	}
 }
 
-static void zw_add(struct zw *z, const struct ent *e)
+static void zipwrite_add(struct zw *z, const struct ent *e)
 {
 	size_t nl = e->name_len ? e->name_len : strlen(e->name);
 	uint32_t crc = (uint32_t)(libdeflate_crc32(0, e->data, e->len) + (uint32_t)e->crc_delta);
@@ -148,7 +148,7 @@ static void zw_add(struct zw *z, const struct ent *e)
 	free(comp);
 }
 
-/* How zw_end_opt finishes an archive (zero: as a writer would). */
+/* How zipwrite_end_opt finishes an archive (zero: as a writer would). */
 struct endopt {
 	bool zip64;          /* ZIP64 end record and locator */
 	bool real;           /* with zip64: true values in the classic record, not 0xFFFF... */
@@ -163,7 +163,7 @@ struct endopt {
 };
 
 /* Finish: central directory, (ZIP64 end record + locator), end record. */
-static struct buf zw_end_opt(struct zw *z, const struct endopt *o)
+static struct buf zipwrite_end_opt(struct zw *z, const struct endopt *o)
 {
 	uint64_t cd_off = z->out.len - z->prefix;
 	buf_add(&z->out, z->cd.data, z->cd.len);
@@ -203,10 +203,10 @@ static struct buf zw_end_opt(struct zw *z, const struct endopt *o)
 	return z->out;
 }
 
-static struct buf zw_end(struct zw *z, bool zip64, const char *comment)
+static struct buf zipwrite_end(struct zw *z, bool zip64, const char *comment)
 {
 	struct endopt o = {.zip64 = zip64, .comment = comment};
-	return zw_end_opt(z, &o);
+	return zipwrite_end_opt(z, &o);
 }
 
 static const struct zip_limits LIM = {1 << 20, 1000};
@@ -242,29 +242,29 @@ static const char LOREM[] = "Lorem ipsum dolor sit amet, lorem ipsum dolor sit a
 static struct buf basic(const char *prefix, bool zip64, bool descriptor)
 {
 	struct zw z;
-	zw_begin(&z, prefix);
+	zipwrite_begin(&z, prefix);
 	struct ent a = {.name = "a.txt", .data = "hello", .len = 5, .method = 0, .zip64 = zip64, .descriptor = descriptor};
 	struct ent b = {.name = "dir/b.class", .data = LOREM, .len = sizeof LOREM - 1, .method = 8,
 			.zip64 = zip64, .descriptor = descriptor};
 	struct ent c = {.name = "empty", .data = "", .len = 0, .method = 0, .zip64 = zip64};
-	zw_add(&z, &a);
-	zw_add(&z, &b);
-	zw_add(&z, &c);
-	return zw_end(&z, zip64, NULL);
+	zipwrite_add(&z, &a);
+	zipwrite_add(&z, &b);
+	zipwrite_add(&z, &c);
+	return zipwrite_end(&z, zip64, NULL);
 }
 
 static struct buf zip64_prepended(bool loc_absolute, bool real)
 {
 	struct zw z;
-	zw_begin(&z, "PREPENDED");
+	zipwrite_begin(&z, "PREPENDED");
 	struct ent a = {.name = "a.txt", .data = "hello", .len = 5, .zip64 = true};
 	struct ent b = {.name = "dir/b.class", .data = LOREM, .len = sizeof LOREM - 1, .method = 8, .zip64 = true};
 	struct ent c = {.name = "empty", .data = "", .len = 0, .zip64 = true};
-	zw_add(&z, &a);
-	zw_add(&z, &b);
-	zw_add(&z, &c);
+	zipwrite_add(&z, &a);
+	zipwrite_add(&z, &b);
+	zipwrite_add(&z, &c);
 	struct endopt o = {.zip64 = true, .loc_absolute = loc_absolute, .real = real};
-	return zw_end_opt(&z, &o);
+	return zipwrite_end_opt(&z, &o);
 }
 
 static void check_basic(const char *label, const struct zsrc *src, bool want_zip64, int64_t want_shift)
@@ -389,10 +389,10 @@ static void test_shapes(void)
 
 	/* a comment that holds a fake end record */
 	struct zw z;
-	zw_begin(&z, NULL);
+	zipwrite_begin(&z, NULL);
 	struct ent a = {.name = "a.txt", .data = "hello", .len = 5};
-	zw_add(&z, &a);
-	b = zw_end(&z, false, "PK\x05\x06 fake end record in the comment.....");
+	zipwrite_add(&z, &a);
+	b = zipwrite_end(&z, false, "PK\x05\x06 fake end record in the comment.....");
 	s = memsrc(&b);
 	struct zip zz;
 	struct buf err = BUF_INIT;
@@ -401,9 +401,9 @@ static void test_shapes(void)
 	zip_close(&zz);
 	buf_free(&b);
 	/* trailing junk after the archive: found by the fallback */
-	zw_begin(&z, NULL);
-	zw_add(&z, &a);
-	b = zw_end(&z, false, NULL);
+	zipwrite_begin(&z, NULL);
+	zipwrite_add(&z, &a);
+	b = zipwrite_end(&z, false, NULL);
 	buf_adds(&b, "trailing junk");
 	s = memsrc(&b);
 	CHECK("trailing junk: opens", zip_open(&zz, &s, &LIM, &err) == ZIP_OK && zz.nentries == 1);
@@ -418,16 +418,16 @@ static void test_shapes(void)
 static void test_names(void)
 {
 	struct zw z;
-	zw_begin(&z, NULL);
+	zipwrite_begin(&z, NULL);
 	struct ent a = {.name = "dup.class", .data = "one", .len = 3};
 	struct ent b = {.name = "dup.class", .data = "two", .len = 3, .method = 8};
 	struct ent c = {.name = "caf\xe9\xff.jar", .data = "x", .len = 1};
 	struct ent d = {.name = "nul\0inside", .name_len = 10, .data = "y", .len = 1};
-	zw_add(&z, &a);
-	zw_add(&z, &b);
-	zw_add(&z, &c);
-	zw_add(&z, &d);
-	struct buf buf = zw_end(&z, false, NULL);
+	zipwrite_add(&z, &a);
+	zipwrite_add(&z, &b);
+	zipwrite_add(&z, &c);
+	zipwrite_add(&z, &d);
+	struct buf buf = zipwrite_end(&z, false, NULL);
 	struct zsrc s = memsrc(&buf);
 	struct zip zz;
 	struct buf err = BUF_INIT;
@@ -450,9 +450,9 @@ static void test_names(void)
 static char *bad_entry(const struct ent *e, enum zip_status *st)
 {
 	struct zw z;
-	zw_begin(&z, NULL);
-	zw_add(&z, e);
-	struct buf b = zw_end(&z, false, NULL);
+	zipwrite_begin(&z, NULL);
+	zipwrite_add(&z, e);
+	struct buf b = zipwrite_end(&z, false, NULL);
 	struct zsrc s = memsrc(&b);
 	struct zip zz;
 	struct buf err = BUF_INIT;
@@ -507,10 +507,10 @@ static void test_bad_entries(void)
 	e.usize_delta = 0;
 	/* deflate method over bytes that are not deflate */
 	struct zw z;
-	zw_begin(&z, NULL);
+	zipwrite_begin(&z, NULL);
 	struct ent g = {.name = "g.class", .data = "\xff\xff\xff\xff\xff\xff", .len = 6, .method = 0};
-	zw_add(&z, &g);
-	struct buf b = zw_end(&z, false, NULL);
+	zipwrite_add(&z, &g);
+	struct buf b = zipwrite_end(&z, false, NULL);
 	/* patch the method to 8 in local and central headers */
 	b.data[8] = 8;
 	size_t cd = b.len - 22 - (46 + 7);
@@ -622,8 +622,8 @@ static void test_limits_and_truncation(void)
 	CHECK("not a zip: empty", zip_open(&z, &t, &LIM, &err) == ZIP_NOT_ZIP);
 	/* an empty archive: just an end record */
 	struct zw w;
-	zw_begin(&w, NULL);
-	struct buf e = zw_end(&w, false, NULL);
+	zipwrite_begin(&w, NULL);
+	struct buf e = zipwrite_end(&w, false, NULL);
 	s = memsrc(&e);
 	CHECK("empty archive: opens with no entries", zip_open(&z, &s, &LIM, &err) == ZIP_OK && z.nentries == 0);
 	zip_close(&z);
@@ -637,14 +637,14 @@ static void test_limits_and_truncation(void)
 static struct buf three(const char *prefix, const struct endopt *o)
 {
 	struct zw z;
-	zw_begin(&z, prefix);
+	zipwrite_begin(&z, prefix);
 	struct ent a = {.name = "a.txt", .data = "hello", .len = 5};
 	struct ent b = {.name = "dir/b.class", .data = LOREM, .len = sizeof LOREM - 1, .method = 8};
 	struct ent c = {.name = "empty", .data = "", .len = 0};
-	zw_add(&z, &a);
-	zw_add(&z, &b);
-	zw_add(&z, &c);
-	return zw_end_opt(&z, o);
+	zipwrite_add(&z, &a);
+	zipwrite_add(&z, &b);
+	zipwrite_add(&z, &c);
+	return zipwrite_end_opt(&z, o);
 }
 
 /* Opens with n entries, the JDK would not refuse it, zip64 as given. */
@@ -733,17 +733,17 @@ static void test_counts_and_disks(void)
 
 	/* more than 65,535 entries and no ZIP64 record: the count wraps */
 	struct zw z;
-	zw_begin(&z, NULL);
+	zipwrite_begin(&z, NULL);
 	struct ent a = {.name = "a.txt", .data = "hello", .len = 5};
-	zw_add(&z, &a);
+	zipwrite_add(&z, &a);
 	char name[16];
 	for (unsigned i = 0; i < 65540; i++) {
 		snprintf(name, sizeof name, "f/%05u", i);
 		struct ent f = {.name = name, .data = "", .len = 0};
-		zw_add(&z, &f);
+		zipwrite_add(&z, &f);
 	}
 	struct endopt w = {0};
-	b = zw_end_opt(&z, &w);
+	b = zipwrite_end_opt(&z, &w);
 	struct zsrc s = memsrc(&b);
 	struct zip_limits big = {1 << 24, 100000};
 	struct zip zz;
@@ -985,13 +985,13 @@ static void test_entry_refusals(void)
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		struct zw z;
-		zw_begin(&z, NULL);
+		zipwrite_begin(&z, NULL);
 		struct ent a = {.name = "a.txt", .data = "hello", .len = 5};
 		struct ent e = {.name = names[i].name, .data = "x", .len = 1};
-		zw_add(&z, &a);
-		zw_add(&z, &e);
+		zipwrite_add(&z, &a);
+		zipwrite_add(&z, &e);
 		struct endopt n = {0};
-		struct buf nb = zw_end_opt(&z, &n);
+		struct buf nb = zipwrite_end_opt(&z, &n);
 		char label[96];
 		snprintf(label, sizeof label, "refusal: name %zu %s UTF-8", i, names[i].ok ? "is" : "is not");
 		if (names[i].ok)
@@ -1069,14 +1069,14 @@ static void test_reader(void)
 	/* the first local header is missing, and a 600-byte entry keeps it out
 	 * of the tail read first */
 	struct zw w;
-	zw_begin(&w, NULL);
+	zipwrite_begin(&w, NULL);
 	struct ent a = {.name = "a.txt", .data = "hello", .len = 5};
 	struct ent big = {.name = "dir/b.class", .data = LOREM, .len = sizeof LOREM - 1};
-	zw_add(&w, &a);
+	zipwrite_add(&w, &a);
 	for (int i = 0; i < 8; i++)
-		zw_add(&w, &big);
+		zipwrite_add(&w, &big);
 	struct endopt o = {0};
-	struct buf b = zw_end_opt(&w, &o);
+	struct buf b = zipwrite_end_opt(&w, &o);
 	struct holes h = {&b, 0, 30};
 	struct zip_reader r = {b.len, holes_read, &h};
 	struct zip z;
@@ -1103,11 +1103,11 @@ static bool want_all(const char *name, size_t len, uint64_t *max, void *ctx)
 }
 
 /* An entry added to the local headers only (no central directory entry). */
-static void zw_add_local_only(struct zw *z, const struct ent *e)
+static void zipwrite_add_local_only(struct zw *z, const struct ent *e)
 {
 	size_t cd = z->cd.len;
 	unsigned n = z->n;
-	zw_add(z, e);
+	zipwrite_add(z, e);
 	z->cd.len = cd;
 	z->n = n;
 }
@@ -1116,10 +1116,10 @@ static void zw_add_local_only(struct zw *z, const struct ent *e)
 static bool stream(const struct buf *inner, uint64_t budget, struct stream_result *r, struct buf *err)
 {
 	struct zw w;
-	zw_begin(&w, NULL);
+	zipwrite_begin(&w, NULL);
 	struct ent e = {.name = "inner.jar", .data = inner->data, .len = inner->len, .method = 8};
-	zw_add(&w, &e);
-	struct buf parent = zw_end(&w, false, NULL);
+	zipwrite_add(&w, &e);
+	struct buf parent = zipwrite_end(&w, false, NULL);
 	struct zsrc s = memsrc(&parent);
 	struct zip pz;
 	bool ok = false;
@@ -1158,12 +1158,12 @@ static void test_stream_rules(void)
 	struct ent nm = {.name = "name-only", .data = "zz", .len = 2};
 
 	/* a local header the central directory does not list does not count */
-	zw_begin(&z, NULL);
-	zw_add(&z, &a);
-	zw_add_local_only(&z, &gone);
-	zw_add(&z, &b);
-	zw_add(&z, &nm);
-	struct buf in = zw_end(&z, false, NULL);
+	zipwrite_begin(&z, NULL);
+	zipwrite_add(&z, &a);
+	zipwrite_add_local_only(&z, &gone);
+	zipwrite_add(&z, &b);
+	zipwrite_add(&z, &nm);
+	struct buf in = zipwrite_end(&z, false, NULL);
 	bool ok = stream(&in, 1 << 24, &r, &err);
 	CHECK("stream: entries are the central directory's, not the local headers'",
 	      ok && r.n == 3 && !sentry(&r, "dir/Gone.class") && sdata_is(&r, "a.txt", "hello") &&
@@ -1187,15 +1187,15 @@ static void test_stream_rules(void)
 	/* STORED entries with data descriptors, with and without signature,
 	 * 4- and 8-byte sizes (the local header's ZIP64 extra decides) */
 	for (int k = 0; k < 4; k++) {
-		zw_begin(&z, NULL);
+		zipwrite_begin(&z, NULL);
 		struct ent sa = a, sb = {.name = "dir/b.class", .data = LOREM, .len = sizeof LOREM - 1};
 		sa.descriptor = sb.descriptor = true;
 		sa.dd_nosig = sb.dd_nosig = k & 1;
 		sa.local64 = sb.local64 = k & 2;
-		zw_add(&z, &sa);
-		zw_add(&z, &sb);
-		zw_add(&z, &b);
-		in = zw_end(&z, false, NULL);
+		zipwrite_add(&z, &sa);
+		zipwrite_add(&z, &sb);
+		zipwrite_add(&z, &b);
+		in = zipwrite_end(&z, false, NULL);
 		ok = stream(&in, 1 << 24, &r, &err);
 		char label[128];
 		snprintf(label, sizeof label, "stream: STORED entries with data descriptors (%s signature, %s sizes)",
@@ -1207,12 +1207,12 @@ static void test_stream_rules(void)
 		zipstream_result_free(&r);
 		/* DEFLATED the same */
 		buf_free(&in);
-		zw_begin(&z, NULL);
+		zipwrite_begin(&z, NULL);
 		struct ent da = {.name = "d.class", .data = LOREM, .len = sizeof LOREM - 1, .method = 8,
 				 .descriptor = true, .dd_nosig = k & 1, .local64 = k & 2};
-		zw_add(&z, &da);
-		zw_add(&z, &a);
-		in = zw_end(&z, false, NULL);
+		zipwrite_add(&z, &da);
+		zipwrite_add(&z, &a);
+		in = zipwrite_end(&z, false, NULL);
 		ok = stream(&in, 1 << 24, &r, &err);
 		snprintf(label, sizeof label, "stream: DEFLATED entry with a data descriptor (%s signature, %s sizes)",
 			 k & 1 ? "no" : "a", k & 2 ? "8-byte (ZIP64 extra)" : "4-byte");
@@ -1223,15 +1223,15 @@ static void test_stream_rules(void)
 
 	/* local headers that lie about sizes, a local name that is not the
 	 * directory's, junk between entries: the data is the directory's */
-	zw_begin(&z, NULL);
+	zipwrite_begin(&z, NULL);
 	struct ent lie = a;
 	lie.local_csize_delta = 3;
 	struct ent other = {.name = "dir/Real.class", .data = "real", .len = 4, .local_name = "x/other.bin"};
-	zw_add(&z, &lie);
+	zipwrite_add(&z, &lie);
 	buf_adds(&z.out, "junk between entries PK\x03\x04 more junk");
-	zw_add(&z, &other);
-	zw_add(&z, &b);
-	in = zw_end(&z, false, NULL);
+	zipwrite_add(&z, &other);
+	zipwrite_add(&z, &b);
+	in = zipwrite_end(&z, false, NULL);
 	ok = stream(&in, 1 << 24, &r, &err);
 	CHECK("stream: lying sizes, another local name, junk: entries and data as the central directory says",
 	      ok && r.n == 3 && sdata_is(&r, "a.txt", "hello") && sdata_is(&r, "dir/Real.class", "real") &&
@@ -1240,11 +1240,11 @@ static void test_stream_rules(void)
 	buf_free(&in);
 
 	/* an entry the JDK refuses: listed, the reason kept */
-	zw_begin(&z, NULL);
+	zipwrite_begin(&z, NULL);
 	struct ent enc = {.name = "e.bin", .data = "x", .len = 1, .flags = 1};
-	zw_add(&z, &a);
-	zw_add(&z, &enc);
-	in = zw_end(&z, false, NULL);
+	zipwrite_add(&z, &a);
+	zipwrite_add(&z, &enc);
+	in = zipwrite_end(&z, false, NULL);
 	ok = stream(&in, 1 << 24, &r, &err);
 	CHECK("stream: the JDK's refusal of an entry is kept, entries listed",
 	      ok && r.n == 2 && strstr(r.refused, "encrypted entry") && sdata_is(&r, "a.txt", "hello"));
@@ -1253,11 +1253,11 @@ static void test_stream_rules(void)
 
 	/* the directory's end record found past trailing junk, and a fake one
 	 * in the comment taken as the JDK takes it */
-	zw_begin(&z, NULL);
-	zw_add(&z, &a);
-	zw_add(&z, &b);
+	zipwrite_begin(&z, NULL);
+	zipwrite_add(&z, &a);
+	zipwrite_add(&z, &b);
 	struct endopt o = {0};
-	in = zw_end_opt(&z, &o);
+	in = zipwrite_end_opt(&z, &o);
 	buf_adds(&in, "trailing PK\x05\x06 junk");
 	ok = stream(&in, 1 << 24, &r, &err);
 	CHECK("stream: an end record found past trailing junk", ok && r.n == 2 && sdata_is(&r, "dir/b.class", LOREM));
@@ -1340,22 +1340,22 @@ static void test_stream_nest(void)
 			  .local_csize_delta = 2};
 	struct ent c = {.name = "dir/c.class", .data = "class", .len = 5};
 	struct ent sd = {.name = "lib/sd.jar", .data = "stored, with a descriptor", .len = 25, .descriptor = true};
-	zw_begin(&z, NULL);
-	zw_add(&z, &a);
-	zw_add(&z, &sd);
-	zw_add_local_only(&z, &ghost);
-	zw_add(&z, &d);
-	zw_add(&z, &ren);
-	zw_add(&z, &lie);
-	zw_add(&z, &c);
-	struct buf inner = zw_end(&z, false, NULL);
+	zipwrite_begin(&z, NULL);
+	zipwrite_add(&z, &a);
+	zipwrite_add(&z, &sd);
+	zipwrite_add_local_only(&z, &ghost);
+	zipwrite_add(&z, &d);
+	zipwrite_add(&z, &ren);
+	zipwrite_add(&z, &lie);
+	zipwrite_add(&z, &c);
+	struct buf inner = zipwrite_end(&z, false, NULL);
 
 	/* from a parent that can be read twice (a zip on disk) */
 	struct zw w;
-	zw_begin(&w, NULL);
+	zipwrite_begin(&w, NULL);
 	struct ent e = {.name = "inner.jar", .data = inner.data, .len = inner.len, .method = 8};
-	zw_add(&w, &e);
-	struct buf parent = zw_end(&w, false, NULL);
+	zipwrite_add(&w, &e);
+	struct buf parent = zipwrite_end(&w, false, NULL);
 	struct zsrc src = memsrc(&parent);
 	struct zip pz;
 	struct buf err = BUF_INIT;

@@ -152,16 +152,16 @@ static bool zopen(struct zip *z, const struct buf *b)
 	return ok;
 }
 
-static bool rewrite(const struct zip *z, const struct zw_edit *ed, struct buf *out, struct buf *err)
+static bool rewrite(const struct zip *z, const struct zipwrite_edit *ed, struct buf *out, struct buf *err)
 {
-	struct zw_sink s;
-	zw_sink_mem(&s, out);
-	bool ok = zw_write(z, ed, &s, err);
-	zw_sink_finish(&s);
+	struct zipwrite_sink s;
+	zipwrite_sink_mem(&s, out);
+	bool ok = zipwrite_write(z, ed, &s, err);
+	zipwrite_sink_finish(&s);
 	if (!ok)
 		return false;
 	struct zsrc o = {.fd = -1, .mem = (const unsigned char *)out->data, .off = 0, .size = out->len};
-	return zw_verify(z, ed, &o, err);
+	return zipwrite_verify(z, ed, &o, err);
 }
 
 static bool entry_is(const struct zip *z, size_t i, const char *name, const char *data,
@@ -207,7 +207,7 @@ static void test_drop(bool rel, bool zip64, struct libdeflate_decompressor *d)
 	snprintf(name, sizeof name, "source opens (%s)", tag);
 	CHECK(name, zopen(&z, &src) && z.nentries == NENTS);
 	bool drop[NENTS] = {false, true};
-	struct zw_edit ed = {drop, NULL, 0, 0};
+	struct zipwrite_edit ed = {drop, NULL, 0, 0};
 	bool ok = rewrite(&z, &ed, &out, &err);
 	snprintf(name, sizeof name, "drop one entry: written and verified (%s)", tag);
 	CHECK(name, ok);
@@ -264,10 +264,10 @@ static void test_replace(struct libdeflate_decompressor *d)
 	CHECK("replace: source opens", zopen(&z, &src));
 	static const char nd[] = "a new nested archive, longer than the old one";
 	static const char nz[] = "new content for the streamed deflated entry";
-	struct zw_replace rep[2] = {{5, (const unsigned char *)nd, strlen(nd)},
+	struct zipwrite_replace rep[2] = {{5, (const unsigned char *)nd, strlen(nd)},
 				    {6, (const unsigned char *)nz, strlen(nz)}};
 	bool drop[NENTS] = {false, true};
-	struct zw_edit ed = {drop, rep, 2, 0};
+	struct zipwrite_edit ed = {drop, rep, 2, 0};
 	bool ok = rewrite(&z, &ed, &out, &err);
 	CHECK("replace: written and verified", ok);
 	if (!ok)
@@ -290,12 +290,12 @@ static void test_replace(struct libdeflate_decompressor *d)
 		zip_data_offset(&m, &m.entries[2], &off, &e2);
 		out.data[off] ^= 0x55;
 		struct zsrc o = {.fd = -1, .mem = (const unsigned char *)out.data, .off = 0, .size = out.len};
-		CHECK("verify: a flipped byte in copied data is caught", !zw_verify(&z, &ed, &o, &e2));
+		CHECK("verify: a flipped byte in copied data is caught", !zipwrite_verify(&z, &ed, &o, &e2));
 		out.data[off] ^= 0x55;
-		CHECK("verify: the undamaged copy passes", zw_verify(&z, &ed, &o, &e2));
+		CHECK("verify: the undamaged copy passes", zipwrite_verify(&z, &ed, &o, &e2));
 		bool drop2[NENTS] = {false, false};
-		struct zw_edit other = {drop2, rep, 2, 0};
-		CHECK("verify: an edit that was not applied is caught", !zw_verify(&z, &other, &o, &e2));
+		struct zipwrite_edit other = {drop2, rep, 2, 0};
+		CHECK("verify: an edit that was not applied is caught", !zipwrite_verify(&z, &other, &o, &e2));
 		buf_free(&e2);
 		zip_close(&m);
 	}
@@ -318,11 +318,11 @@ static void test_refusals(void)
 	h[24] += 20;
 	zip_close(&z);
 	zopen(&z, &src);
-	struct zw_edit ed = {NULL, NULL, 0, 0};
-	struct zw_sink s;
-	zw_sink_mem(&s, &out);
-	CHECK("overlapping records are refused", !zw_write(&z, &ed, &s, &err) && strstr(buf_cstr(&err), "overlap"));
-	zw_sink_finish(&s);
+	struct zipwrite_edit ed = {NULL, NULL, 0, 0};
+	struct zipwrite_sink s;
+	zipwrite_sink_mem(&s, &out);
+	CHECK("overlapping records are refused", !zipwrite_write(&z, &ed, &s, &err) && strstr(buf_cstr(&err), "overlap"));
+	zipwrite_sink_finish(&s);
 	zip_close(&z);
 
 	/* The rewritten file ends with the comment: an end record inside it
@@ -333,10 +333,10 @@ static void test_refusals(void)
 	buf_reset(&err);
 	build(&src, "", two, 2, false, false, "release notes PK\x05\x06 follow");
 	CHECK("a comment holding an end-record signature: the source opens", zopen(&z, &src));
-	zw_sink_mem(&s, &out);
+	zipwrite_sink_mem(&s, &out);
 	CHECK("a comment holding an end-record signature is not rewritten",
-	      !zw_write(&z, &ed, &s, &err) && strstr(buf_cstr(&err), "end-record signature"));
-	zw_sink_finish(&s);
+	      !zipwrite_write(&z, &ed, &s, &err) && strstr(buf_cstr(&err), "end-record signature"));
+	zipwrite_sink_finish(&s);
 	zip_close(&z);
 
 	/* a full disk is an error with its errno */
@@ -346,9 +346,9 @@ static void test_refusals(void)
 	zopen(&z, &src);
 	int fd = open("/dev/full", O_WRONLY);
 	if (fd >= 0) {
-		zw_sink_fd(&s, fd);
-		bool ok = zw_write(&z, &ed, &s, &err);
-		ok = zw_sink_finish(&s) && ok;
+		zipwrite_sink_fd(&s, fd);
+		bool ok = zipwrite_write(&z, &ed, &s, &err);
+		ok = zipwrite_sink_finish(&s) && ok;
 		CHECK("write to a full disk fails with ENOSPC", !ok && s.err == ENOSPC);
 		close(fd);
 	}
@@ -378,7 +378,7 @@ static void test_identity(void)
 		build(&src, v & 1 ? SCRIPT : "", ents, NENTS, v & 1, v & 2, "c");
 		struct zip z;
 		zopen(&z, &src);
-		struct zw_edit ed = {NULL, NULL, 0, 0};
+		struct zipwrite_edit ed = {NULL, NULL, 0, 0};
 		char name[64];
 		snprintf(name, sizeof name, "no edit: identical bytes (variant %d)", v);
 		CHECK(name, rewrite(&z, &ed, &out, &err) && out.len == src.len && !memcmp(out.data, src.data, src.len));
@@ -543,7 +543,7 @@ static void test_regressions(void)
 			for (size_t i = 0; i < z.nentries && i < 64; i++)
 				drop[i] = (sel >> (i % 8)) & 1;
 			static const unsigned char repl[] = "replacement bytes for one entry";
-			struct zw_replace rep = {0, repl, sizeof repl};
+			struct zipwrite_replace rep = {0, repl, sizeof repl};
 			size_t nrep = 0;
 			for (size_t i = 0; i < z.nentries && (sel & 0x80); i++)
 				if (!drop[i] && (z.entries[i].method == 0 || z.entries[i].method == 8) && !(z.entries[i].flags & 1)) {
@@ -551,15 +551,15 @@ static void test_regressions(void)
 					nrep = 1;
 					break;
 				}
-			struct zw_edit ed = {drop, &rep, nrep, 1};
-			struct zw_sink s;
-			zw_sink_mem(&s, &out);
-			bool written = zw_write(&z, &ed, &s, &err);
-			zw_sink_finish(&s);
+			struct zipwrite_edit ed = {drop, &rep, nrep, 1};
+			struct zipwrite_sink s;
+			zipwrite_sink_mem(&s, &out);
+			bool written = zipwrite_write(&z, &ed, &s, &err);
+			zipwrite_sink_finish(&s);
 			if (written) {
 				struct zsrc o = {.fd = -1, .mem = (const unsigned char *)out.data, .off = 0, .size = out.len};
 				struct zip n;
-				ok = zw_verify(&z, &ed, &o, &err) && zip_open(&n, &o, &lim, &err) == ZIP_OK;
+				ok = zipwrite_verify(&z, &ed, &o, &err) && zip_open(&n, &o, &lim, &err) == ZIP_OK;
 				if (ok)
 					zip_close(&n);
 			}
