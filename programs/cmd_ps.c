@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cli_config.h"
 #include "proc/proc.h"
+#include "report/proc_report.h"
 #include "report/report.h"
 #include "rules/rules.h"
 #include "scan/scan.h"

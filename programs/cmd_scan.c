@@ -13,6 +13,7 @@
 #include "cli_config.h"
 #include "cli_progress.h"
 #include "cli_syslog.h"
+#include "report/proc_report.h"
 #include "proc/proc.h"
 #include "report/report.h"
 #include "rules/rules.h"

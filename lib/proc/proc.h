@@ -49,7 +49,6 @@ struct proc_opts {
 };
 
 enum proc_status { PST_SAFE = 0, PST_MITIGATED = 1, PST_VULNERABLE = 2, PST_UNKNOWN = 3 };
-const char *proc_status_name(enum proc_status s);
 
 struct proc_listen {
 	char proto[4];   /* "tcp" or "udp" */
@@ -105,13 +104,5 @@ int proc_scan_one(long pid, const struct rules *r, const struct scan_opts *so,
  * Caller frees. */
 char *proc_container_id(const char *cgroup_text);
 
-/* The "process" JSON record: one object, no newline (report_ops.record). */
-void proc_jvm_json(struct buf *b, const struct proc_jvm *j);
-/* A block of text describing the JVM and its findings. */
-void proc_jvm_text(struct buf *b, const struct proc_jvm *j);
-/* The process counts as JSON fields with a leading comma:
- * ,"processes":N,"jvms":N,...  (for a summary record). */
-void proc_summary_json_fields(struct buf *b, const struct proc_summary *s);
-void proc_summary_text(struct buf *b, const struct proc_summary *s);
 
 #endif

@@ -2,7 +2,7 @@
  * the text block per JVM and the summary fields.  Split from proc.c so that
  * the Windows process view (lib/proc/proc_win32.c, built on the Restart
  * Manager) writes exactly the same records. */
-#include "proc/proc.h"
+#include "report/proc_report.h"
 
 #include <string.h>
 

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scan/scan_internal.h"
 #include "util/longpath.h"
 
 #define META_MAX (4u << 20)          /* one JSON document */

@@ -148,49 +148,6 @@ bool scan_archive_name(const char *name, size_t len);
  * org/apache/log4j/Category.class below it)? dirfd is dir opened. */
 bool scan_is_class_root(int dirfd);
 
-/* ---- for readers of other container formats (tarscan.c, image.c) */
-/* Start a new top-level input: count it and reset the inflation budget. */
-void scanner_begin(struct scanner *s, uint64_t bytes);
-const struct scan_opts *scanner_opts(const struct scanner *s);
-struct scan_stats *scanner_stats(struct scanner *s);
-/* The detector's classes, to root exploded copies by name (classroot.h). */
-struct classroots;
-const struct classroots *scanner_classroots(const struct scanner *s);
-/* Charge n bytes to the current subtree's share of the --max-inflate
- * budget; false (nothing charged, the subtree marked as out of budget)
- * when that would exceed it. */
-bool scanner_charge(struct scanner *s, uint64_t n);
-/* The message of an entry read refused for the budget: such errors are not
- * reported one by one (the subtree gets one record, scanner_share_end). */
-extern const char scan_budget_msg[];
-/* A subtree of the current input (a nested archive, a tarball's member)
- * scanned with its own share of the inflation budget: at most `share` more
- * bytes, and never more than the enclosing subtree has left unless fresh
- * (a tarball's member gets a whole --max-inflate, as a file does).
- * scanner_share_end restores the enclosing subtree and, when this one ran
- * out of its share, adds one error record for it at path (true then). */
-struct budget_frame {
-	uint64_t cap;
-	bool abandoned;
-	uint64_t share;
-};
-void scanner_share_begin(struct scanner *s, uint64_t share, bool fresh, struct budget_frame *saved);
-bool scanner_share_end(struct scanner *s, const struct budget_frame *saved, struct scan_batch *out,
-		       const char *path);
-/* Scan bytes found `depth` levels down inside the current top-level input
- * as a zip archive (budget kept, input not counted again).  False when they
- * hold no ZIP end record (nothing reported then: the caller decides); a
- * damaged end record is reported when loud. */
-bool scan_mem_nested(struct scanner *s, const unsigned char *data, size_t len, const char *path,
-		     int depth, bool loud, struct scan_batch *out);
-/* Scan a zip read front to back from rd (a tarball's member too large for
- * memory), like a streamed nested archive: the evidence entries are kept
- * by name, the archives nested in it are scanned as their bytes stream by
- * (told by name or content; provisional until its central directory lists
- * them), the archive is hashed on the way; `loud` reports a stream that
- * holds no zip (a launch script that had no jar behind it stays silent). */
-void scan_stream_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth,
-			bool loud, struct scan_batch *out);
 /* ---- the descent, watched (fix's planner, fix_plan.c)
  *
  * fix plans its rewrite by following the very descent scan makes - the
@@ -226,25 +183,5 @@ void scanner_watch(struct scanner *s, const struct scan_watch *w);
 /* Did the scan-wide budget (--max-inflate-total) refuse a read in the
  * current top-level input?  (Its view of that input is incomplete then.) */
 bool scanner_total_exhausted(const struct scanner *s);
-
-/* What identifies the archive a container is, for its findings: src, its
- * bytes, hashed when the policy asks (NULL: not hashable here); cd, its
- * central directory's bytes (NULL for a directory or a tar's class root),
- * or cd_sha256 already made from them (a streamed archive). */
-struct arch_ident {
-	const struct zsrc *src;
-	const unsigned char *cd;
-	size_t cd_len;
-	const char *cd_sha256;
-};
-/* Run the detector over a container (a zip, a streamed zip, a directory, a
- * tar's class root): findings get `path`, read errors "path<sep>entry"
- * ("!/" inside archives, "/" on disk), and the archive's identity from id
- * (may be NULL).  Returns how many findings were added (the last records). */
-size_t scan_container(struct scanner *s, const struct container *c, const char *path,
-		      const char *sep, const struct arch_ident *id, struct scan_batch *out);
-/* Does the hashing policy want the archive of these records hashed (the
- * last n of out: one archive's findings)? */
-bool scan_wants_hash(const struct scanner *s, const struct scan_batch *out, size_t n);
 
 #endif

@@ -3,7 +3,8 @@
  * on every read), the recursion's entry point and its records.  scan.c is
  * the recursion over archives, scan_top.c the top-level entry points,
  * scan_dir.c exploded class directories, scan_hash.c the SHA-256 of an
- * archive's bytes.  For lib/scan/ (and tests) only. */
+ * archive's bytes, tarscan.c and image.c the tarballs and images read
+ * through the scanner.  For lib/scan/ (and tests) only. */
 #ifndef L4S_SCAN_INTERNAL_H
 #define L4S_SCAN_INTERNAL_H
 
@@ -12,6 +13,72 @@
 #include "archive/zip.h"
 #include "scan/scan.h"
 #include "util/buf.h"
+
+/* ---- for the readers of other container formats (tarscan.c, image.c)
+ * and the engine's other files (from scan.h: nothing outside scan/ uses
+ * them) */
+/* Start a new top-level input: count it and reset the inflation budget. */
+void scanner_begin(struct scanner *s, uint64_t bytes);
+const struct scan_opts *scanner_opts(const struct scanner *s);
+struct scan_stats *scanner_stats(struct scanner *s);
+/* The detector's classes, to root exploded copies by name (classroot.h). */
+struct classroots;
+const struct classroots *scanner_classroots(const struct scanner *s);
+/* Charge n bytes to the current subtree's share of the --max-inflate
+ * budget; false (nothing charged, the subtree marked as out of budget)
+ * when that would exceed it. */
+bool scanner_charge(struct scanner *s, uint64_t n);
+/* The message of an entry read refused for the budget: such errors are not
+ * reported one by one (the subtree gets one record, scanner_share_end). */
+extern const char scan_budget_msg[];
+/* A subtree of the current input (a nested archive, a tarball's member)
+ * scanned with its own share of the inflation budget: at most `share` more
+ * bytes, and never more than the enclosing subtree has left unless fresh
+ * (a tarball's member gets a whole --max-inflate, as a file does).
+ * scanner_share_end restores the enclosing subtree and, when this one ran
+ * out of its share, adds one error record for it at path (true then). */
+struct budget_frame {
+	uint64_t cap;
+	bool abandoned;
+	uint64_t share;
+};
+void scanner_share_begin(struct scanner *s, uint64_t share, bool fresh, struct budget_frame *saved);
+bool scanner_share_end(struct scanner *s, const struct budget_frame *saved, struct scan_batch *out,
+		       const char *path);
+/* Scan bytes found `depth` levels down inside the current top-level input
+ * as a zip archive (budget kept, input not counted again).  False when they
+ * hold no ZIP end record (nothing reported then: the caller decides); a
+ * damaged end record is reported when loud. */
+bool scan_mem_nested(struct scanner *s, const unsigned char *data, size_t len, const char *path,
+		     int depth, bool loud, struct scan_batch *out);
+/* Scan a zip read front to back from rd (a tarball's member too large for
+ * memory), like a streamed nested archive: the evidence entries are kept
+ * by name, the archives nested in it are scanned as their bytes stream by
+ * (told by name or content; provisional until its central directory lists
+ * them), the archive is hashed on the way; `loud` reports a stream that
+ * holds no zip (a launch script that had no jar behind it stays silent). */
+void scan_stream_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth,
+			bool loud, struct scan_batch *out);
+
+/* What identifies the archive a container is, for its findings: src, its
+ * bytes, hashed when the policy asks (NULL: not hashable here); cd, its
+ * central directory's bytes (NULL for a directory or a tar's class root),
+ * or cd_sha256 already made from them (a streamed archive). */
+struct arch_ident {
+	const struct zsrc *src;
+	const unsigned char *cd;
+	size_t cd_len;
+	const char *cd_sha256;
+};
+/* Run the detector over a container (a zip, a streamed zip, a directory, a
+ * tar's class root): findings get `path`, read errors "path<sep>entry"
+ * ("!/" inside archives, "/" on disk), and the archive's identity from id
+ * (may be NULL).  Returns how many findings were added (the last records). */
+size_t scan_container(struct scanner *s, const struct container *c, const char *path,
+		      const char *sep, const struct arch_ident *id, struct scan_batch *out);
+/* Does the hashing policy want the archive of these records hashed (the
+ * last n of out: one archive's findings)? */
+bool scan_wants_hash(const struct scanner *s, const struct scan_batch *out, size_t n);
 
 /* One per thread (scanner_new). */
 struct scanner {

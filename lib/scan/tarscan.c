@@ -24,6 +24,7 @@
 #include "archive/zipstream.h"
 #include "detect/classroot.h"
 #include "detect/detect.h"
+#include "scan/scan_internal.h"
 
 #define NEST_BUF (64 << 10)
 #define BOMB_MIN (64ULL << 20)   /* decompressed bytes before the ratio guard applies */

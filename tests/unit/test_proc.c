@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "proc/proc.h"
+#include "report/proc_report.h"
 #include "proc/proc_internal.h"
 #include "proc/procfs.h"
 #include "unit.h"
