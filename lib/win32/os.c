@@ -10,29 +10,7 @@
  * path it was opened with, which is what the *at() calls and the
  * "/proc/self/fd/N" idiom of fix_io.c and fix_backup.c resolve against.
  * System facts, the libc gaps and the mmap/ioctl stand-ins are os_libc.c. */
-#undef gethostname /* winsock declares the real one */
-#include <windows.h>
-#include <bcrypt.h>
-#include <winioctl.h>
-
-#include <pthread.h>
-#include <stdarg.h>
-#include <wchar.h>
-
-#include "util/buf.h"
-
-/* The shared code's names are macros; here the real CRT ones are needed. */
-#undef open
-#undef close
-#undef read
-#undef write
-#undef dup
-#undef isatty
-#undef fopen
-#undef mkdir
-#undef unlink
-#undef rename
-#undef access
+#include "win32/os_internal.h"
 
 /* ---- UTF-8 <-> UTF-16 */
 

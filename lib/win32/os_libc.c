@@ -3,29 +3,7 @@
  * the CRT lacks (memmem, getline, memrchr, strcasestr, strndup, fnmatch,
  * open_memstream with its fclose), and the sys/mman.h and sys/ioctl.h
  * stand-ins.  Files, descriptors, paths and directories are os.c. */
-#undef gethostname /* winsock declares the real one */
-#include <windows.h>
-#include <bcrypt.h>
-#include <winioctl.h>
-
-#include <pthread.h>
-#include <stdarg.h>
-#include <wchar.h>
-
-#include "util/buf.h"
-
-/* The shared code's names are macros; here the real CRT ones are needed. */
-#undef open
-#undef close
-#undef read
-#undef write
-#undef dup
-#undef isatty
-#undef fopen
-#undef mkdir
-#undef unlink
-#undef rename
-#undef access
+#include "win32/os_internal.h"
 
 /* errno from the last Win32 error, -1 (as os.c's) */
 static int fail(void)
