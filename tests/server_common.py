@@ -106,6 +106,26 @@ def db_sql(url, sql):
 
 # ---------------------------------------------------------------- the server
 
+BROWSER_DIR = os.path.join(TOP, "tests/browser")
+
+
+def browser_ready(prefix=""):
+    """Debian's chromium and playwright-core (npm ci in tests/browser) for
+    the browser tests: True when both are there, else a failed check."""
+    import shutil
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not check(prefix + "chromium-installed", shutil.which(chromium) or os.path.exists(chromium),
+                 "install Debian's chromium (scripts/install-deps.sh)"):
+        return False
+    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+        p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR, capture_output=True, text=True)
+        if p.returncode != 0:
+            not_ok(prefix + "playwright-core-installed", p.stderr[-300:])
+            return False
+    ok(prefix + "playwright-core-installed")
+    return True
+
+
 def cli(db, *args, stdin=None):
     p = subprocess.run([SERVER, *args, "--db", db], input=stdin, capture_output=True, text=True, timeout=120)
     return p

@@ -17,26 +17,16 @@ files-evidence.png and empty.png.  playwright-core is installed from the npm reg
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_common import (OUT, TOP, Server, attempt, check, cli, db_sql, envelope, finding, make_token,  # noqa: E402
+from server_common import (BROWSER_DIR, browser_ready, OUT, TOP, Server, attempt, check, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            make_user, mid, new_db, not_ok, ok, process, report)
 
-BROWSER_DIR = os.path.join(TOP, "tests/browser")
-chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-if not check("chromium-installed", shutil.which(chromium) or os.path.exists(chromium),
-             "install Debian's chromium (scripts/install-deps.sh)"):
+if not browser_ready():
     sys.exit(1)
-if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-    p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR, capture_output=True, text=True)
-    if p.returncode != 0:
-        not_ok("playwright-core-installed", p.stderr[-300:])
-        sys.exit(1)
-ok("playwright-core-installed")
 
 db = new_db("sqlite", "browser")
 agent = make_token(db, "fleet")

@@ -35,7 +35,6 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -44,7 +43,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_common import (OUT, TOP, Server, attempt, check, check_eq, cli, envelope, finding, finish,  # noqa: E402
+from server_common import (BROWSER_DIR, browser_ready, OUT, TOP, Server, attempt, check, check_eq, cli, envelope, finding, finish,  # noqa: E402
                            make_token, make_user, mid, new_db, not_ok, ok, process, report, sha)
 
 SECRET_A = "secret-of-receiver-A-" + uuid.uuid4().hex
@@ -420,16 +419,9 @@ def two_servers():
 
 
 def browser():
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    bdir = os.path.join(TOP, "tests/browser")
-    if not check("browser-chromium-installed", shutil.which(chromium) or os.path.exists(chromium),
-                 "install Debian's chromium (scripts/install-deps.sh)"):
+    bdir = BROWSER_DIR
+    if not browser_ready("browser-"):
         return
-    if not os.path.isdir(os.path.join(bdir, "node_modules", "playwright-core")):
-        p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=bdir, capture_output=True, text=True)
-        if p.returncode != 0:
-            not_ok("browser-playwright-core-installed", p.stderr[-300:])
-            return
     db = new_db("sqlite", "webhooks_browser")
     make_user(db, "alice", "s3cret-passw0rd")
     s = Server(db, "--webhook-backoff", "1", name="webhooks-browser")
