@@ -14,24 +14,13 @@
 // "not ok NAME - why".
 'use strict';
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { ok, notOk, check, failures, launch } = require('./harness');
 
 const [base, user, password, cve, hostile, outDir, admin] = process.argv.slice(2);
-let failures = 0;
-function ok(name) { console.log('ok ' + name); }
-function notOk(name, why) { failures++; console.log('not ok ' + name + ' - ' + String(why).replace(/\n/g, ' ').slice(0, 300)); }
-function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'condition false'); }
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'l4s-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-    viewport: { width: 1360, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const { ctx, profile } = await launch();
   const page = ctx.pages()[0] || await ctx.newPage();
   const pageErrors = [], dialogs = [];
   page.on('pageerror', e => pageErrors.push(String(e)));
@@ -101,5 +90,5 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
     await ctx.close();
     fs.rmSync(profile, { recursive: true, force: true });
   }
-  process.exit(failures ? 1 : 0);
+  process.exit(failures() ? 1 : 0);
 })();

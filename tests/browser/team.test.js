@@ -15,15 +15,10 @@
 // "not ok NAME - why" lines.
 'use strict';
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { ok, notOk, check, failures, launch } = require('./harness');
 
 const [base, admin, viewer, password, hostile, deviceId, outDir] = process.argv.slice(2);
-let failures = 0;
-function ok(name) { console.log('ok ' + name); }
-function notOk(name, why) { failures++; console.log('not ok ' + name + ' - ' + String(why).replace(/\n/g, ' ').slice(0, 300)); }
-function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'condition false'); }
 
 async function login(page, user) {
   await page.goto(base + '/');
@@ -36,13 +31,7 @@ async function login(page, user) {
 async function navTexts(page) { return page.locator('nav a').allInnerTexts(); }
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'l4s-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-    viewport: { width: 1360, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const { ctx, profile } = await launch();
   const page = ctx.pages()[0] || await ctx.newPage();
   const dialogs = [], pageErrors = [];
   page.on('dialog', d => { dialogs.push(d.message()); d.accept().catch(() => {}); });
@@ -138,5 +127,5 @@ async function navTexts(page) { return page.locator('nav a').allInnerTexts(); }
     await ctx.close();
     fs.rmSync(profile, { recursive: true, force: true });
   }
-  process.exit(failures ? 1 : 0);
+  process.exit(failures() ? 1 : 0);
 })();
