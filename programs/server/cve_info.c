@@ -1,106 +1,99 @@
 /* cve_info.c - each CVE's CVSS score, severity and title for the
- * dashboard, from the CVE table the server was built with
- * (rules/log4j.rules, embedded as l4s_server_rules): its `cve ID COMPONENT
- * CVSS "TITLE"` lines, written into the cve_info table at every start (an
- * upsert: several servers may start together).  The rest of the rules is
- * the agent's business and is not read here.  The text is the project's own
- * (compiled in), yet it is parsed defensively: a line that does not have
- * that shape is skipped. */
+ * dashboard (the cve_info table, joined by GET /api/v1/cves and the
+ * overview's by_cve), from the collector's ACTIVE rules (store_rules.c):
+ * their `cve ID COMPONENT CVSS "TITLE"` lines.
+ *
+ * The table is written (cve_info_write) in the transaction that makes
+ * rules active, the one that ends a re-judging (store_rules.c, finish), so
+ * the scores shown always belong to the rules that judged the findings;
+ * and at every start from the active rules' text (cve_info_load: the
+ * built-in rules when none were loaded), which also brings a database
+ * written by an older server in line.  Several servers may start
+ * together: it is one transaction of upserts and deletes.
+ *
+ * A CVE the active rules no longer list loses its row: the table is
+ * exactly the active rules' CVE table, never a mix of two versions.  A
+ * finding that still names it (an agent's own verdict, not re-judgeable)
+ * is counted under it as before, with no score and no title, like a CVE
+ * from a newer agent (the dashboard says "not in this server's CVE
+ * table"); rolling back to rules that list it brings the row back. */
 #include "store_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-extern const char l4s_server_rules[];
+#include "rules/rules.h"
 
-/* the next token of a rules line: blank-separated, or "quoted" with \" and
- * \\ escapes; false at the end of the line or at a comment */
-static bool token(const char **pp, const char *end, struct buf *out)
+int cve_info_write(struct dbc *c, bool pg, const struct rules *r)
 {
-	const char *p = *pp;
-	buf_reset(out);
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p >= end || *p == '#')
-		return false;
-	if (*p == '"') {
-		for (p++; p < end && *p != '"'; p++) {
-			if (*p == '\\' && p + 1 < end)
-				p++;
-			buf_addc(out, *p);
+	/* the rows of CVEs the rules do not list, first: their ids as one
+	 * JSON parameter (the rules' ids are plain text: no escaping needed,
+	 * yet json_cstr would do it) */
+	struct buf ids = BUF_INIT;
+	buf_addc(&ids, '[');
+	for (size_t i = 0; i < r->ncves; i++) {
+		if (i)
+			buf_addc(&ids, ',');
+		buf_addc(&ids, '"');
+		for (const char *p = r->cves[i].id; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(&ids, '\\');
+			buf_addc(&ids, *p);
 		}
-		if (p < end)
-			p++;
-	} else {
-		while (p < end && *p != ' ' && *p != '\t')
-			buf_addc(out, *p++);
+		buf_addc(&ids, '"');
 	}
-	*pp = p;
-	return true;
-}
-
-/* "9.8" -> 98; -1 unless digits with at most one decimal */
-static long long cvss10(const char *s)
-{
-	long long v = 0;
-	int frac = -1;
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s == '.' && frac < 0) {
-			frac = 0;
-		} else if (*s >= '0' && *s <= '9' && frac < 1 && v < 1000) {
-			v = v * 10 + (*s - '0');
-			if (frac >= 0)
-				frac++;
-		} else {
-			return -1;
-		}
-	}
-	return frac == 1 ? v : v * 10;
-}
-
-static const char *severity_of10(long long c)
-{
-	return c >= 90 ? "critical" : c >= 70 ? "high" : c >= 40 ? "medium" : "low";
-}
-
-int cve_info_load(struct store *st, struct buf *err)
-{
-	struct dbc *c = db_acquire(st->db);
-	struct buf tok[5] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
-	int rc = dbc_begin(c);
-	for (const char *line = l4s_server_rules; rc == DB_OK && *line;) {
-		const char *end = strchr(line, '\n');
-		if (!end)
-			end = line + strlen(line);
-		const char *p = line;
-		int k = 0;
-		while (k < 5 && token(&p, end, &tok[k]))
-			k++;
-		line = *end ? end + 1 : end;
-		if (k != 5 || strcmp(buf_cstr(&tok[0]), "cve"))
-			continue;
-		long long c10 = cvss10(buf_cstr(&tok[3]));
-		if (c10 < 0 || c10 > 100)
-			continue;
-		char score[16];
+	buf_addc(&ids, ']');
+	const char *del = pg
+				  ? "DELETE FROM cve_info WHERE cve NOT IN"
+				    " (SELECT jsonb_array_elements_text(CAST(? AS jsonb)))"
+				  : "DELETE FROM cve_info WHERE cve NOT IN (SELECT value FROM json_each(?))";
+	int rc = dbc_exec(c, del, (struct dbv[]){dv_text(buf_cstr(&ids))}, 1, NULL, NULL);
+	buf_free(&ids);
+	for (size_t i = 0; rc == DB_OK && i < r->ncves; i++) {
+		const struct rule_cve *cv = &r->cves[i];
+		/* the score as the rules write it, to one decimal ("9.0"); the
+		 * severity as the agent rates a finding (severity_of) */
+		long long c10 = (long long)(cv->cvss * 10 + 0.5); /* 0 <= cvss <= 10 (rules_parse) */
+		char score[48];
 		snprintf(score, sizeof score, "%lld.%lld", c10 / 10, c10 % 10);
-		struct dbv v[6] = {dv_text(buf_cstr(&tok[1])), dv_text(buf_cstr(&tok[2])), dv_text(score), dv_int(c10),
-				   dv_text(severity_of10(c10)), dv_text(buf_cstr(&tok[4]))};
+		struct dbv v[6] = {dv_text(cv->id), dv_text(component_name(cv->comp)), dv_text(score), dv_int(c10),
+				   dv_text(severity_of(cv->cvss)), dv_text(cv->title ? cv->title : "")};
 		rc = dbc_exec(c, "INSERT INTO cve_info(cve, component, cvss, cvss10, severity, title) VALUES(?, ?, ?, ?, ?, ?)"
 				 " ON CONFLICT(cve) DO UPDATE SET component = excluded.component, cvss = excluded.cvss,"
 				 " cvss10 = excluded.cvss10, severity = excluded.severity, title = excluded.title",
 			      v, 6, NULL, NULL);
 	}
-	if (rc == DB_OK)
-		rc = dbc_commit(c);
-	if (rc != DB_OK) {
-		buf_printf(err, "cannot store the CVE table: %s", dbc_error(c));
+	return rc;
+}
+
+int cve_info_load(struct store *st, const char *source, const char *text, size_t len, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	struct rules *r = rules_parse(text, len, &why);
+	if (!r) {
+		buf_printf(err, "%s: %s", source, buf_cstr(&why));
+		buf_free(&why);
+		return 1;
+	}
+	buf_free(&why);
+	struct dbc *c = db_acquire(st->db);
+	int rc;
+	for (int attempt = 0;; attempt++) {
+		rc = dbc_begin(c);
+		if (rc == DB_OK)
+			rc = cve_info_write(c, db_kind(st->db) == DB_PG, r);
+		if (rc == DB_OK)
+			rc = dbc_commit(c);
+		if (rc == DB_OK)
+			break;
+		if (rc != DB_RETRY || attempt >= 5) {
+			buf_printf(err, "cannot store the CVE table of %s: %s", source, dbc_error(c));
+			dbc_rollback(c);
+			break;
+		}
 		dbc_rollback(c);
 	}
-	for (int k = 0; k < 5; k++)
-		buf_free(&tok[k]);
 	db_release(st->db, c);
+	rules_free(r);
 	return rc != DB_OK ? DB_ERR : DB_OK;
 }
