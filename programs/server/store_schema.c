@@ -144,7 +144,8 @@ static const char *const MIGRATIONS[] = {
 	 * - devices: n_critical (critical vulnerable files), coverage (of the
 	 *   last scan: full, partial, unknown, none) and its details.
 	 * - cve_info: each CVE's CVSS and title, from the rules the server was
-	 *   built with (refreshed at every start).
+	 *   built with (refreshed at every start; since issue 22 from the
+	 *   active rules, cve_info.c).
 	 * PostgreSQL: a server from before this schema would ingest without
 	 * these keys; its agg_batch rows (gen 7) are refused from now on, so
 	 * its ingest fails (503, the agent retries) instead of skewing them. */
