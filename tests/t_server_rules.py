@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_common import (OUT, TOP, Server, check, check_eq, cli, envelope, finding, make_token,  # noqa: E402
+from server_common import (OUT, TOP, Server, check, check_eq, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            mid, new_db, not_ok, ok, report)
 
 AGENT = os.environ.get("L4S_AGENT") or os.path.join(TOP, "build/san/log4scan")
@@ -366,7 +366,8 @@ def cve_table(kind):
     check(t + "ingest", st == 200, js)
     built_in = ("9.0", 90, "critical", built_in_title)
     unknown = (None, -1, None, None)
-    loaded = {RESCORED: ("3.7", 37, "low", RESCORED_TITLE), FICTIONAL: ("9.3", 93, "critical", "fictional: a flaw in 2.17.x")}
+    loaded = {RESCORED: ("3.7", 37, "low", RESCORED_TITLE),
+              FICTIONAL: ("9.3", 93, "critical", "fictional: a flaw in 2.17.x")}
     check_eq(t + "built-in-rescored", cve_row(s, reader, RESCORED), built_in)
     check_eq(t + "built-in-fictional-unknown", cve_row(s, reader, FICTIONAL), unknown)
 
@@ -394,6 +395,15 @@ def cve_table(kind):
     p = cli(db, "rules", "rollback", "1")
     check(t + "rollback-to-1", p.returncode == 0, p.stderr)
     check_eq(t + "rollback-to-1 " + RESCORED, cve_row(s, reader, RESCORED), loaded[RESCORED])
+    check_eq(t + "restart-stop-3", s.stop(), 0)
+    # active rules this build cannot parse (another build stored them): the
+    # server still starts, says why, and the table keeps its scores
+    db_sql(db, "UPDATE rules SET body = 'frobnicate log4j-core' WHERE id = 1")
+    s = Server(db, name="cveinfo-%s-4" % kind)
+    log = open(s.log_path).read()
+    check(t + "unparsable-active-rules-warned",
+          "rules 1: line 1: unknown directive" in log and "keeps its scores" in log, log[-500:])
+    check_eq(t + "unparsable-active-rules-kept " + RESCORED, cve_row(s, reader, RESCORED), loaded[RESCORED])
     check_eq(t + "clean-shutdown", s.stop(), 0)
 
 

@@ -24,6 +24,8 @@
 
 #include "rules/rules.h"
 
+extern const char l4s_default_rules[];
+
 int cve_info_write(struct dbc *c, bool pg, const struct rules *r)
 {
 	/* the rows of CVEs the rules do not list, first: their ids as one
@@ -96,4 +98,53 @@ int cve_info_load(struct store *st, const char *source, const char *text, size_t
 	db_release(st->db, c);
 	rules_free(r);
 	return rc != DB_OK ? DB_ERR : DB_OK;
+}
+
+static int cve_info_body_row(void *ctx, const struct dbrow *r)
+{
+	buf_adds(ctx, dbrow_text(r, 0));
+	return 1;
+}
+
+/* The active rules' text is read here, not through store_rules.c, which
+ * sits above the store (store_open calls this). */
+int cve_info_start(struct store *st, struct buf *err)
+{
+	struct dbc *c = db_acquire(st->db);
+	long long id = 0, n = 0;
+	struct buf text = BUF_INIT;
+	int rc = dbc_int(c, "SELECT active FROM rules_state WHERE one = 1", NULL, 0, 0, &id);
+	if (rc == DB_OK && id)
+		rc = dbc_int(c, "SELECT COUNT(*) FROM rules WHERE id = ?", (struct dbv[]){dv_int(id)}, 1, 0, &n);
+	if (rc == DB_OK && n)
+		rc = dbc_exec(c, "SELECT body FROM rules WHERE id = ?", (struct dbv[]){dv_int(id)}, 1, cve_info_body_row,
+			      &text);
+	if (rc != DB_OK)
+		buf_printf(err, "cannot read the active rules: %s", dbc_error(c));
+	db_release(st->db, c);
+	if (rc != DB_OK) {
+		buf_free(&text);
+		return DB_ERR;
+	}
+	if (id && !n) {
+		fprintf(stderr, "log4scan-server: warning: the active rules (%lld) are not stored; the CVE table"
+				" keeps its scores\n", id);
+		return DB_OK;
+	}
+	if (!id)
+		buf_adds(&text, l4s_default_rules);
+	char source[64] = "the built-in rules";
+	if (id)
+		snprintf(source, sizeof source, "rules %lld", id);
+	struct buf why = BUF_INIT;
+	rc = cve_info_load(st, source, text.data ? text.data : "", text.len, &why);
+	if (rc == 1) {
+		fprintf(stderr, "log4scan-server: warning: %s; the CVE table keeps its scores\n", buf_cstr(&why));
+		rc = DB_OK;
+	} else if (rc) {
+		buf_printf(err, "%s", buf_cstr(&why));
+	}
+	buf_free(&text);
+	buf_free(&why);
+	return rc ? DB_ERR : DB_OK;
 }

@@ -2,53 +2,12 @@
  * store.h).  The schema is in store_schema.c, report ingest in
  * store_ingest.c. */
 #include "store_internal.h"
-#include "store_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <time.h>
-
-static int store_int_row(void *ctx, const struct dbrow *r)
-{
-	*(long long *)ctx = dbrow_int(r, 0);
-	return 1;
-}
-
-/* The CVE table from the active rules (cve_info.c), at every start.  Rules
- * stored by another build that this one's parser refuses leave the table
- * as it is, with a warning: the server still starts, so that an admin can
- * roll back. */
-static int store_cve_info_start(struct store *st, struct buf *err)
-{
-	long long id = 0;
-	if (store_query(st, "SELECT active FROM rules_state WHERE one = 1", NULL, 0, store_int_row, &id, err))
-		return DB_ERR;
-	struct buf text = BUF_INIT, why = BUF_INIT;
-	int rc = DB_OK;
-	int found = store_rules_body(st, id, &text, err);
-	if (found < 0) {
-		rc = DB_ERR;
-	} else if (found == 0) {
-		fprintf(stderr, "log4scan-server: warning: the active rules (%lld) are not stored; the CVE table"
-				" keeps its scores\n", id);
-	} else {
-		char source[64] = "the built-in rules";
-		if (id)
-			snprintf(source, sizeof source, "rules %lld", id);
-		rc = cve_info_load(st, source, text.data ? text.data : "", text.len, &why);
-		if (rc == 1) {
-			fprintf(stderr, "log4scan-server: warning: %s; the CVE table keeps its scores\n", buf_cstr(&why));
-			rc = DB_OK;
-		} else if (rc) {
-			buf_printf(err, "%s", buf_cstr(&why));
-		}
-	}
-	buf_free(&text);
-	buf_free(&why);
-	return rc ? DB_ERR : DB_OK;
-}
 
 struct store *store_open(const char *url, int pool_size, struct buf *err)
 {
@@ -58,7 +17,7 @@ struct store *store_open(const char *url, int pool_size, struct buf *err)
 	struct store *st = xcalloc(1, sizeof *st);
 	st->db = db;
 	store_ingest_open(st);
-	if (store_schema_migrate(st, err) || store_cve_info_start(st, err)) {
+	if (store_schema_migrate(st, err) || cve_info_start(st, err)) {
 		store_close(st);
 		return NULL;
 	}
