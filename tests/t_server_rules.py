@@ -402,7 +402,7 @@ def cve_table(kind):
     s = Server(db, name="cveinfo-%s-4" % kind)
     log = open(s.log_path).read()
     check(t + "unparsable-active-rules-warned",
-          "rules 1: line 1: unknown directive" in log and "keeps its scores" in log, log[-500:])
+          "active rules (rules 1): line 1: unknown directive" in log and "keeps its scores" in log, log[-500:])
     check_eq(t + "unparsable-active-rules-kept " + RESCORED, cve_row(s, reader, RESCORED), loaded[RESCORED])
     check_eq(t + "clean-shutdown", s.stop(), 0)
 

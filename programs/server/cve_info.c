@@ -9,7 +9,8 @@
  * and at every start from the active rules' text (cve_info_load: the
  * built-in rules when none were loaded), which also brings a database
  * written by an older server in line.  Several servers may start
- * together: it is one transaction of upserts and deletes.
+ * together, or one start while another process ends a re-judging: which
+ * rules are active is read in the transaction that writes the table.
  *
  * A CVE the active rules no longer list loses its row: the table is
  * exactly the active rules' CVE table, never a mix of two versions.  A
@@ -68,83 +69,87 @@ int cve_info_write(struct dbc *c, bool pg, const struct rules *r)
 	return rc;
 }
 
-int cve_info_load(struct store *st, const char *source, const char *text, size_t len, struct buf *err)
-{
-	struct buf why = BUF_INIT;
-	struct rules *r = rules_parse(text, len, &why);
-	if (!r) {
-		buf_printf(err, "%s: %s", source, buf_cstr(&why));
-		buf_free(&why);
-		return 1;
-	}
-	buf_free(&why);
-	struct dbc *c = db_acquire(st->db);
-	int rc;
-	for (int attempt = 0;; attempt++) {
-		rc = dbc_begin(c);
-		if (rc == DB_OK)
-			rc = cve_info_write(c, db_kind(st->db) == DB_PG, r);
-		if (rc == DB_OK)
-			rc = dbc_commit(c);
-		if (rc == DB_OK)
-			break;
-		if (rc != DB_RETRY || attempt >= 5) {
-			buf_printf(err, "cannot store the CVE table of %s: %s", source, dbc_error(c));
-			dbc_rollback(c);
-			break;
-		}
-		dbc_rollback(c);
-	}
-	db_release(st->db, c);
-	rules_free(r);
-	return rc != DB_OK ? DB_ERR : DB_OK;
-}
-
 static int cve_info_body_row(void *ctx, const struct dbrow *r)
 {
 	buf_adds(ctx, dbrow_text(r, 0));
 	return 1;
 }
 
-/* The active rules' text is read here, not through store_rules.c, which
- * sits above the store (store_open calls this). */
-int cve_info_start(struct store *st, struct buf *err)
+/* In c's open transaction: the active rules' text (the built-in rules or
+ * a stored version) into text, and a name for it into source; 1 when the
+ * active id is not stored. */
+static int cve_info_active_text(struct dbc *c, bool pg, struct buf *text, char source[64])
 {
-	struct dbc *c = db_acquire(st->db);
 	long long id = 0, n = 0;
-	struct buf text = BUF_INIT;
-	int rc = dbc_int(c, "SELECT active FROM rules_state WHERE one = 1", NULL, 0, 0, &id);
-	if (rc == DB_OK && id)
-		rc = dbc_int(c, "SELECT COUNT(*) FROM rules WHERE id = ?", (struct dbv[]){dv_int(id)}, 1, 0, &n);
+	/* FOR UPDATE: a re-judging's last transaction (store_rules.c) updates
+	 * this row before it writes the table, so the two take turns and the
+	 * one that ends last wrote the active rules' scores */
+	int rc = dbc_int(c, pg ? "SELECT active FROM rules_state WHERE one = 1 FOR UPDATE"
+			       : "SELECT active FROM rules_state WHERE one = 1",
+			 NULL, 0, 0, &id);
+	snprintf(source, 64, "the built-in rules");
+	if (rc != DB_OK || !id) {
+		buf_adds(text, l4s_default_rules);
+		return rc;
+	}
+	snprintf(source, 64, "rules %lld", id);
+	rc = dbc_int(c, "SELECT COUNT(*) FROM rules WHERE id = ?", (struct dbv[]){dv_int(id)}, 1, 0, &n);
 	if (rc == DB_OK && n)
 		rc = dbc_exec(c, "SELECT body FROM rules WHERE id = ?", (struct dbv[]){dv_int(id)}, 1, cve_info_body_row,
-			      &text);
-	if (rc != DB_OK)
-		buf_printf(err, "cannot read the active rules: %s", dbc_error(c));
+			      text);
+	return rc == DB_OK && !n ? 1 : rc;
+}
+
+/* The active rules read here, not through store_rules.c, which sits above
+ * the store (store_open calls this). */
+int cve_info_load(struct store *st, struct buf *err)
+{
+	bool pg = db_kind(st->db) == DB_PG;
+	struct dbc *c = db_acquire(st->db);
+	struct buf text = BUF_INIT, why = BUF_INIT;
+	char source[64];
+	const char *warn = NULL;
+	int rc;
+	for (int attempt = 0;; attempt++) {
+		buf_reset(&text);
+		buf_reset(&why);
+		warn = NULL;
+		rc = dbc_begin(c);
+		if (rc == DB_OK)
+			rc = cve_info_active_text(c, pg, &text, source);
+		struct rules *r = NULL;
+		if (rc == 1) {
+			warn = "not stored";
+		} else if (rc == DB_OK && !(r = rules_parse(text.data ? text.data : "", text.len, &why))) {
+			warn = buf_cstr(&why);
+		}
+		if (warn) {
+			rc = DB_OK;
+			dbc_rollback(c);
+			break;
+		}
+		if (rc == DB_OK)
+			rc = cve_info_write(c, pg, r);
+		rules_free(r);
+		if (rc == DB_OK)
+			rc = dbc_commit(c);
+		if (rc == DB_OK)
+			break;
+		if (rc != DB_RETRY || attempt >= 5) {
+			buf_printf(err, "cannot store the CVE table: %s", dbc_error(c));
+			dbc_rollback(c);
+			break;
+		}
+		dbc_rollback(c);
+	}
 	db_release(st->db, c);
-	if (rc != DB_OK) {
-		buf_free(&text);
-		return DB_ERR;
-	}
-	if (id && !n) {
-		fprintf(stderr, "log4scan-server: warning: the active rules (%lld) are not stored; the CVE table"
-				" keeps its scores\n", id);
-		return DB_OK;
-	}
-	if (!id)
-		buf_adds(&text, l4s_default_rules);
-	char source[64] = "the built-in rules";
-	if (id)
-		snprintf(source, sizeof source, "rules %lld", id);
-	struct buf why = BUF_INIT;
-	rc = cve_info_load(st, source, text.data ? text.data : "", text.len, &why);
-	if (rc == 1) {
-		fprintf(stderr, "log4scan-server: warning: %s; the CVE table keeps its scores\n", buf_cstr(&why));
-		rc = DB_OK;
-	} else if (rc) {
-		buf_printf(err, "%s", buf_cstr(&why));
-	}
+	/* rules stored by another build that this one's parser refuses: the
+	 * server still starts (so that an admin can roll back), the table as
+	 * it was */
+	if (warn)
+		fprintf(stderr, "log4scan-server: warning: the active rules (%s): %s; the CVE table keeps its scores\n",
+			source, warn);
 	buf_free(&text);
 	buf_free(&why);
-	return rc ? DB_ERR : DB_OK;
+	return rc != DB_OK ? DB_ERR : DB_OK;
 }

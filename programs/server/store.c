@@ -17,7 +17,7 @@ struct store *store_open(const char *url, int pool_size, struct buf *err)
 	struct store *st = xcalloc(1, sizeof *st);
 	st->db = db;
 	store_ingest_open(st);
-	if (store_schema_migrate(st, err) || cve_info_start(st, err)) {
+	if (store_schema_migrate(st, err) || cve_info_load(st, err)) {
 		store_close(st);
 		return NULL;
 	}

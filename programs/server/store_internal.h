@@ -43,14 +43,11 @@ int store_schema_migrate(struct store *st, struct buf *err);
 struct rules;
 struct dbc;
 int cve_info_write(struct dbc *c, bool pg, const struct rules *r);
-/* the same from rules text, in a transaction of its own: DB_OK, DB_ERR, or
- * 1 when the text does not parse (err: "SOURCE: line N: reason", the table
- * untouched) */
-int cve_info_load(struct store *st, const char *source, const char *text, size_t len, struct buf *err);
-/* cve_info_load from the active rules (rules_state.active: the built-in
- * ones or a stored version), at every start; stored rules this build's
- * parser refuses leave the table as it is, with a warning on stderr */
-int cve_info_start(struct store *st, struct buf *err);
+/* the same from the active rules (rules_state.active: the built-in ones
+ * or a stored version), in a transaction of its own, at every start;
+ * stored rules this build's parser refuses leave the table as it is, with
+ * a warning on stderr */
+int cve_info_load(struct store *st, struct buf *err);
 
 /* store_ingest.c: st->ing made, and freed (with what ingest keeps between
  * reports) */

@@ -490,13 +490,14 @@ static int finish(struct store *st, struct dbc *c, struct rejudge *rj, const str
 	free(rs.v);
 	if (rc == DB_OK)
 		rc = store_rejudge_finish(rj, c, id, prev, now);
-	/* the CVE table's scores and titles: those of the rules that judged
-	 * (cve_info.c), switched with them */
-	if (rc == DB_OK)
-		rc = cve_info_write(c, pg, r);
 	if (rc == DB_OK)
 		rc = dbc_exec(c, "UPDATE rules_state SET active = ?, finished = ? WHERE one = 1",
 			      (struct dbv[]){dv_int(id), dv_int(now)}, 2, NULL, NULL);
+	/* the CVE table's scores and titles: those of the rules that judged,
+	 * switched with them (cve_info.c; after the row above, the order a
+	 * starting server's cve_info_load takes them in) */
+	if (rc == DB_OK)
+		rc = cve_info_write(c, pg, r);
 	if (rc == DB_OK)
 		rc = dbc_commit(c);
 	if (rc)
