@@ -55,12 +55,12 @@ int cve_info_write(struct dbc *c, bool pg, const struct rules *r)
 	for (size_t i = 0; rc == DB_OK && i < r->ncves; i++) {
 		const struct rule_cve *cv = &r->cves[i];
 		/* the score as the rules write it, to one decimal ("9.0"); the
-		 * severity as the agent rates a finding (severity_of) */
+		 * severity as the agent rates a finding (rules_severity_of) */
 		long long c10 = (long long)(cv->cvss * 10 + 0.5); /* 0 <= cvss <= 10 (rules_parse) */
 		char score[48];
 		snprintf(score, sizeof score, "%lld.%lld", c10 / 10, c10 % 10);
-		struct dbv v[6] = {dv_text(cv->id), dv_text(component_name(cv->comp)), dv_text(score), dv_int(c10),
-				   dv_text(severity_of(cv->cvss)), dv_text(cv->title ? cv->title : "")};
+		struct dbv v[6] = {dv_text(cv->id), dv_text(rules_component_name(cv->comp)), dv_text(score), dv_int(c10),
+				   dv_text(rules_severity_of(cv->cvss)), dv_text(cv->title ? cv->title : "")};
 		rc = dbc_exec(c, "INSERT INTO cve_info(cve, component, cvss, cvss10, severity, title) VALUES(?, ?, ?, ?, ?, ?)"
 				 " ON CONFLICT(cve) DO UPDATE SET component = excluded.component, cvss = excluded.cvss,"
 				 " cvss10 = excluded.cvss10, severity = excluded.severity, title = excluded.title",
