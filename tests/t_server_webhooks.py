@@ -434,7 +434,8 @@ def rules_changed_events(t, db, s, agent, A, R, B):
     check(t + "rules-changed-body", d.get("rules_id") == 1 and d.get("prev_id") == 0 and d.get("source") == good
           and d.get("devices_newly_affected") == 3 and d.get("devices_no_longer_affected") == 0
           and len(fic) == 1 and fic[0]["newly"] == 3 and fic[0]["no_longer"] == 0
-          and (fic[0]["cvss"], fic[0]["severity"], fic[0]["title"]) == ("9.3", "critical", "fictional: a flaw in 2.17.x"),
+          and (fic[0]["cvss"], fic[0]["severity"], fic[0]["title"]) ==
+          ("9.3", "critical", "fictional: a flaw in 2.17.x"),
           d)
     if fic:
         q = "/api/v1/devices?limit=50&rules_change=%d&change=newly" % fic[0]["change_id"]
