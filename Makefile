@@ -106,14 +106,13 @@ $(BUILD)/libverdict.a: $(VERDICT_OBJ)
 SERVER_ASSETS   = $(sort $(wildcard programs/server/assets/*))
 SERVER_ASSETS_C = $(BUILD)/gen/server_assets.c
 SERVER_ASSETS_O = $(BUILD)/gen/server_assets.o
-# The CVE table (rules/log4j.rules) rides along as l4s_server_rules: the
-# collector shows each CVE's CVSS score and title from it (cve_info.c); and
-# the API's description (docs/openapi.json) as l4s_openapi_json (api_ops.c).
-$(SERVER_ASSETS_C): $(SERVER_ASSETS) rules/log4j.rules docs/openapi.json scripts/embed.sh
+# The API's description (docs/openapi.json) rides along as l4s_openapi_json
+# (api_ops.c).  The CVE table's scores and titles come from the active rules
+# (cve_info.c), the built-in ones being libverdict's l4s_default_rules.
+$(SERVER_ASSETS_C): $(SERVER_ASSETS) docs/openapi.json scripts/embed.sh
 	@mkdir -p $(dir $@)
 	{ for f in $(SERVER_ASSETS); do \
 	  sh scripts/embed.sh l4s_asset_$$(basename $$f | tr '.-' '__') < $$f || exit 1; done; \
-	  sh scripts/embed.sh l4s_server_rules < rules/log4j.rules; \
 	  sh scripts/embed.sh l4s_openapi_json < docs/openapi.json; } > $@
 $(SERVER_ASSETS_O): $(SERVER_ASSETS_C)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@

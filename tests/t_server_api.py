@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_common import (Server, attempt, check, check_eq, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            make_user, mid, new_db, not_ok, ok, process, report)
 
-SCHEMA = 15  # the number of migrations in programs/server/store_schema.c
+SCHEMA = 16  # the number of migrations in programs/server/store_schema.c
 SHARED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 

@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_common import (OUT, TOP, Server, check, check_eq, cli, envelope, finding, make_token,  # noqa: E402
+from server_common import (OUT, TOP, Server, check, check_eq, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            mid, new_db, not_ok, ok, report)
 
 AGENT = os.environ.get("L4S_AGENT") or os.path.join(TOP, "build/san/log4scan")
@@ -101,6 +101,10 @@ def http_rollback(t, db, s, reader, had):
             break
         time.sleep(0.2)
     check(t + "http-rollback-done", r and r["active"] == 1 and r["judging"] is None, r)
+    # the CVE table switched with the rules that judged (cve_info.c)
+    c = cve_devices(s, reader, FICTIONAL)
+    check(t + "http-rollback-cve-table", c is not None and (c["cvss"], c["severity"], c["title"]) ==
+          ("9.3", "critical", "fictional: a flaw in 2.17.x"), c)
     ch = s.get_json("/api/v1/rules/changes", reader)["changes"]
     row = [x for x in ch if x["cve"] == FICTIONAL and x["rules_id"] == 1 and x["prev_id"] == 0 and x["newly"] == len(had)]
     if check(t + "http-rollback-change-row", len(row) >= 1, ch):
@@ -316,10 +320,98 @@ def run(kind, good, bad):
     check_eq(t + "clean-shutdown", s.stop(), 0)
 
 
+RESCORED = "CVE-2021-45046"
+RESCORED_TITLE = "re-scored: Thread Context lookups only deny service"
+
+
+def cve_row(s, token, cve):
+    c = cve_devices(s, token, cve)
+    return (c["cvss"], c["cvss10"], c["severity"], c["title"]) if c else None
+
+
+def overview_row(s, token, cve):
+    for c in s.get_json("/api/v1/overview", token)["by_cve"]:
+        if c["cve"] == cve:
+            return (c["cvss"], c["cvss10"], c["severity"], c["title"])
+    return None
+
+
+def cve_table(kind):
+    """Each CVE's score, severity and title (the cve_info table behind
+    /api/v1/cves and the overview's by_cve) are those of the active rules:
+    loading rules that add a CVE and re-score another shows them at once,
+    a restart keeps them, rolling back (command line) restores the old
+    ones, and a CVE the active rules do not list has none (though findings
+    that name it are still counted under it)."""
+    t = kind + "-cveinfo-"
+    try:
+        db = new_db(kind, "cveinfo")
+    except Exception as e:
+        not_ok(t + "backend-available", e)
+        return
+    base = open(os.path.join(TOP, "rules/log4j.rules")).read()
+    line = [x for x in base.splitlines() if x.startswith("cve %s " % RESCORED)]
+    if not check(t + "rules-have-" + RESCORED, len(line) == 1, line):
+        return
+    built_in_title = line[0].split('"')[1]
+    rescored = os.path.join(OUT, "rules-rescored.rules")
+    with open(rescored, "w") as f:
+        f.write(base.replace(line[0], 'cve %s log4j-core 3.7 "%s"' % (RESCORED, RESCORED_TITLE)) + EXTRA)
+    agent = make_token(db, "fleet")
+    reader = make_token(db, "siem", "read")
+    s = Server(db, name="cveinfo-" + kind)
+    # an agent without facts: its verdict, naming both CVEs, stands under any rules
+    f = finding("/srv/old/log4j-core-2.15.0.jar", version="2.15.0", status="vulnerable", cves=(RESCORED, FICTIONAL))
+    st, js = s.submit(agent, report(envelope(mid(30), "old"), [f]))
+    check(t + "ingest", st == 200, js)
+    built_in = ("9.0", 90, "critical", built_in_title)
+    unknown = (None, -1, None, None)
+    loaded = {RESCORED: ("3.7", 37, "low", RESCORED_TITLE),
+              FICTIONAL: ("9.3", 93, "critical", "fictional: a flaw in 2.17.x")}
+    check_eq(t + "built-in-rescored", cve_row(s, reader, RESCORED), built_in)
+    check_eq(t + "built-in-fictional-unknown", cve_row(s, reader, FICTIONAL), unknown)
+
+    p = cli(db, "rules", "load", rescored)
+    check(t + "load", p.returncode == 0 and "rules 1 active" in p.stderr, p.stderr)
+    for cve in (RESCORED, FICTIONAL):
+        check_eq(t + "loaded-cves " + cve, cve_row(s, reader, cve), loaded[cve])
+        check_eq(t + "loaded-overview " + cve, overview_row(s, reader, cve), loaded[cve])
+    check_eq(t + "restart-stop", s.stop(), 0)
+    s = Server(db, name="cveinfo-%s-2" % kind)
+    for cve in (RESCORED, FICTIONAL):
+        check_eq(t + "restart-keeps-active-rules " + cve, cve_row(s, reader, cve), loaded[cve])
+
+    p = cli(db, "rules", "rollback", "0")
+    check(t + "rollback", p.returncode == 0, p.stderr)
+    check_eq(t + "rollback-rescored-back", cve_row(s, reader, RESCORED), built_in)
+    # no longer listed: no score, no title, still counted from the agent's verdict
+    c = cve_devices(s, reader, FICTIONAL)
+    check(t + "rollback-fictional-unlisted", c is not None and c["devices_vulnerable"] == 1 and
+          (c["cvss"], c["cvss10"], c["severity"], c["title"]) == unknown, c)
+    check_eq(t + "restart-stop-2", s.stop(), 0)
+    s = Server(db, name="cveinfo-%s-3" % kind)
+    check_eq(t + "restart-after-rollback " + RESCORED, cve_row(s, reader, RESCORED), built_in)
+    check_eq(t + "restart-after-rollback " + FICTIONAL, cve_row(s, reader, FICTIONAL), unknown)
+    p = cli(db, "rules", "rollback", "1")
+    check(t + "rollback-to-1", p.returncode == 0, p.stderr)
+    check_eq(t + "rollback-to-1 " + RESCORED, cve_row(s, reader, RESCORED), loaded[RESCORED])
+    check_eq(t + "restart-stop-3", s.stop(), 0)
+    # active rules this build cannot parse (another build stored them): the
+    # server still starts, says why, and the table keeps its scores
+    db_sql(db, "UPDATE rules SET body = 'frobnicate log4j-core' WHERE id = 1")
+    s = Server(db, name="cveinfo-%s-4" % kind)
+    log = open(s.log_path).read()
+    check(t + "unparsable-active-rules-warned",
+          "active rules (rules 1): line 1: unknown directive" in log and "keeps its scores" in log, log[-500:])
+    check_eq(t + "unparsable-active-rules-kept " + RESCORED, cve_row(s, reader, RESCORED), loaded[RESCORED])
+    check_eq(t + "clean-shutdown", s.stop(), 0)
+
+
 def main():
     good, bad = rules_files()
     for kind in ("sqlite", "pg"):
         run(kind, good, bad)
+        cve_table(kind)
 
 
 main()

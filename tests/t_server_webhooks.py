@@ -43,7 +43,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_common import (BROWSER_DIR, browser_ready, OUT, TOP, Server, attempt, check, check_eq, cli, envelope, finding, finish,  # noqa: E402
+from server_common import (BROWSER_DIR, browser_ready, OUT, TOP, Server, attempt, check, check_eq, cli,  # noqa: E402
+                           db_sql, envelope, finding, finish,
                            make_token, make_user, mid, new_db, not_ok, ok, process, report, sha)
 
 SECRET_A = "secret-of-receiver-A-" + uuid.uuid4().hex
@@ -218,7 +219,8 @@ def run(kind):
     wl = json.loads(raw) if st == 200 else {}
     check(t + "api-list", st == 200 and [w["id"] for w in wl["webhooks"]] == [hook_a, hook_r, hook_b]
           and wl["webhooks"][1]["events"] == ["device_attacked"]
-          and wl["webhooks"][0]["events"] == ["device_critical_exposed", "device_attacked", "archive_vulnerable"],
+          and wl["webhooks"][0]["events"] == ["device_critical_exposed", "device_attacked", "archive_vulnerable",
+                                              "rules_changed"],
           raw[:400])
     check(t + "api-list-no-secret", all(x.encode() not in raw for x in (SECRET_A, SECRET_R, SECRET_B, "secret"))
           and b"token=abc" not in raw, raw[:400])
@@ -349,6 +351,11 @@ def run(kind):
         f.write(report(envelope(mid(4), "web4", command="logs"), [attempt(7, "192.0.2.77")], summary=False))
     p = cli(db, "import", imp)
     check(t + "import-while-stopped", p.returncode == 0, p.stderr)
+    # targets from before the kind rules_changed (schema 16): A, subscribed
+    # to every kind there was, gets it; R, which chose one, keeps its choice
+    db_sql(db, "UPDATE webhooks SET events = 'device_critical_exposed,device_attacked,archive_vulnerable'"
+               " WHERE id = %d" % hook_a)
+    db_sql(db, "DELETE FROM schema_migrations WHERE version = 16")
     time.sleep(1)
     check_eq(t + "nothing-sent-while-stopped", len(A.got), n_a)
     s = Server(db, "--webhook-backoff", "1", "--webhook-attempts", "3", name="webhooks2-" + kind)
@@ -359,6 +366,10 @@ def run(kind):
                 if json.loads(b)["data"]["device"]["hostname"] == "web3"]
     got = wait_for(lambda: len(web3()) >= 2 and web3())
     check(t + "retry-after-restart", got and len(got) == 2 and got[0] == got[1], got)
+    ev_of = {w["id"]: w["events"] for w in s.get_json("/api/v1/webhooks", reader)["webhooks"]}
+    check(t + "upgrade-all-kinds-gets-rules_changed", "rules_changed" in ev_of.get(hook_a, [])
+          and ev_of.get(hook_r) == ["device_attacked"], ev_of)
+    rules_changed_events(t, db, s, agent, A, R, B)
 
     # --- delete
     sess, csrf = login(s)
@@ -381,6 +392,74 @@ def run(kind):
     check(t + "no-secret-in-log", all(x not in text for x in (SECRET_A, SECRET_R, SECRET_B)) and "token=abc" not in text)
     for r in (A, R, B, C):
         r.close()
+
+
+FICTIONAL = "CVE-2099-0001"
+FICTIONAL_RULES = ('\ncve %s log4j-core 9.3 "fictional: a flaw in 2.17.x"\n'
+                   "affected %s 2.17.0 2.18.0\nfixed %s 2.18.0\n"
+                   "mitigated-if-absent %s lookup/JndiLookup\n") % ((FICTIONAL,) * 4)
+
+
+def rules_changed_events(t, db, s, agent, A, R, B):
+    """New rules that make three devices affected by a CVE: one
+    rules_changed event (not one per device) saying so, with the CVE's new
+    score and title and the change's id for the drill-down; to the targets
+    subscribed to it only; rolling back: one more, "no longer"."""
+    def fact_finding(path, facts):
+        f = finding(path, version="2.17.1", status="safe", cves=())
+        f["facts"] = facts
+        return f
+    for i, host in enumerate(("rj1", "rj2", "rj3")):
+        st, js = s.submit(agent, report(envelope(mid(60 + i), host), [
+            fact_finding("/srv/%s/log4j-core-2.17.1.jar" % host, "v1 set=2.17.1 pom=2.17.1 +lookup/JndiLookup")]))
+        check(t + "rules-ingest-" + host, st == 200, js)
+    # a fourth: JndiLookup removed, so only mitigated (not affected)
+    st, js = s.submit(agent, report(envelope(mid(63), "rj4"), [
+        fact_finding("/srv/rj4/log4j-core-2.17.1.jar", "v1 set=2.17.1 pom=2.17.1 -lookup/JndiLookup")]))
+    good = os.path.join(OUT, "wh-rules-%s.rules" % t.split("-")[0])
+    with open(good, "w") as f:
+        f.write(open(os.path.join(TOP, "rules/log4j.rules")).read() + FICTIONAL_RULES)
+    n_a, n_r, n_b = len(A.got), len(R.got), len(B.got)
+    p = cli(db, "rules", "load", good)
+    check(t + "rules-load", p.returncode == 0, p.stderr)
+
+    def rules_events():
+        return [e for e in A.events()[n_a:] if e["event"] == "rules_changed"]
+    got = wait_for(lambda: len(rules_events()) >= 1 and rules_events())
+    time.sleep(2)  # a second event (one per device) would come now
+    got = rules_events()
+    check_eq(t + "rules-changed-one-event", len(got), 1)
+    d = got[0]["data"] if got else {}
+    fic = [c for c in d.get("cves", []) if c["cve"] == FICTIONAL]
+    check(t + "rules-changed-body", d.get("rules_id") == 1 and d.get("prev_id") == 0 and d.get("source") == good
+          and d.get("devices_newly_affected") == 3 and d.get("devices_no_longer_affected") == 0
+          and len(fic) == 1 and fic[0]["newly"] == 3 and fic[0]["no_longer"] == 0
+          and (fic[0]["cvss"], fic[0]["severity"], fic[0]["title"]) ==
+          ("9.3", "critical", "fictional: a flaw in 2.17.x"),
+          d)
+    if fic:
+        q = "/api/v1/devices?limit=50&rules_change=%d&change=newly" % fic[0]["change_id"]
+        reader = make_token(db, "rules-reader", "read")
+        check_eq(t + "rules-changed-drill-down", sorted(x["hostname"] for x in s.get_json(q, reader)["items"]),
+                 ["rj1", "rj2", "rj3"])
+    check(t + "rules-changed-signed", all(verify(SECRET_A, h, b) for h, b, p in A.got[n_a:]))
+    check(t + "rules-changed-not-to-unsubscribed", all(json.loads(b)["event"] != "rules_changed"
+                                                       for h, b, p in R.got[n_r:]), len(R.got) - n_r)
+    p = cli(db, "rules", "rollback", "0")
+    check(t + "rules-rollback", p.returncode == 0, p.stderr)
+    got = wait_for(lambda: len(rules_events()) >= 2 and rules_events())
+    time.sleep(1)
+    got = rules_events()
+    d = got[1]["data"] if len(got) == 2 else {}
+    check(t + "rules-rollback-event", len(got) == 2 and d.get("rules_id") == 0 and d.get("source") == "built-in"
+          and d.get("devices_newly_affected") == 0 and d.get("devices_no_longer_affected") == 3
+          and [(c["cve"], c["newly"], c["no_longer"], c["title"]) for c in d["cves"]] == [(FICTIONAL, 0, 3, None)],
+          got)
+    # the same rules again: nothing changes, no event
+    p = cli(db, "rules", "rollback", "0")
+    check(t + "rules-same-again", p.returncode == 0, p.stderr)
+    time.sleep(2)
+    check_eq(t + "rules-no-change-no-event", len(rules_events()), 2)
 
 
 def two_servers():

@@ -37,7 +37,16 @@ struct ingest_state {
 
 /* store_schema.c: create or upgrade the schema (st->schema_version set) */
 int store_schema_migrate(struct store *st, struct buf *err);
-/* cve_info.c: the CVE table's scores and titles into cve_info */
+/* cve_info.c: the cve_info table (each CVE's score, severity and title)
+ * made exactly the CVE table of rules r, in c's open transaction (pg: the
+ * connection is PostgreSQL's) */
+struct rules;
+struct dbc;
+int cve_info_write(struct dbc *c, bool pg, const struct rules *r);
+/* the same from the active rules (rules_state.active: the built-in ones
+ * or a stored version), in a transaction of its own, at every start;
+ * stored rules this build's parser refuses leave the table as it is, with
+ * a warning on stderr */
 int cve_info_load(struct store *st, struct buf *err);
 
 /* store_ingest.c: st->ing made, and freed (with what ingest keeps between

@@ -16,6 +16,7 @@
 #include "rules/rules.h"
 #include "store_internal.h"
 #include "store_rejudge.h"
+#include "webhook.h"
 
 extern const char l4s_default_rules[];
 
@@ -488,11 +489,22 @@ static int finish(struct store *st, struct dbc *c, struct rejudge *rj, const str
 		rc = judge_rows(c, pg, r, id, &rs, rs.v[0].id, rs.v[rs.n - 1].id, memo, changed);
 	rows_clear(&rs);
 	free(rs.v);
+	long long first_change = 0;
+	if (rc == DB_OK)
+		rc = dbc_int(c, "SELECT COALESCE(MAX(id), 0) FROM rules_changes", NULL, 0, 0, &first_change);
 	if (rc == DB_OK)
 		rc = store_rejudge_finish(rj, c, id, prev, now);
 	if (rc == DB_OK)
 		rc = dbc_exec(c, "UPDATE rules_state SET active = ?, finished = ? WHERE one = 1",
 			      (struct dbv[]){dv_int(id), dv_int(now)}, 2, NULL, NULL);
+	/* the CVE table's scores and titles: those of the rules that judged,
+	 * switched with them (cve_info.c; after the row above, the order a
+	 * starting server's cve_info_load takes them in) */
+	if (rc == DB_OK)
+		rc = cve_info_write(c, pg, r);
+	/* the webhook event that sums the change up (webhook_events.c) */
+	if (rc == DB_OK)
+		rc = webhook_events_rules_changed(c, id, prev, now, first_change);
 	if (rc == DB_OK)
 		rc = dbc_commit(c);
 	if (rc)

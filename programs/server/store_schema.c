@@ -144,7 +144,8 @@ static const char *const MIGRATIONS[] = {
 	 * - devices: n_critical (critical vulnerable files), coverage (of the
 	 *   last scan: full, partial, unknown, none) and its details.
 	 * - cve_info: each CVE's CVSS and title, from the rules the server was
-	 *   built with (refreshed at every start).
+	 *   built with (refreshed at every start; since issue 22 from the
+	 *   active rules, cve_info.c).
 	 * PostgreSQL: a server from before this schema would ingest without
 	 * these keys; its agg_batch rows (gen 7) are refused from now on, so
 	 * its ingest fails (503, the agent retries) instead of skewing them. */
@@ -285,6 +286,12 @@ static const char *const MIGRATIONS[] = {
 	"CREATE INDEX rules_change_devices_change ON rules_change_devices(change_id, newly, device_id);"
 	"DROP TABLE IF EXISTS rules_before;"
 	"DROP TABLE IF EXISTS rules_after;",
+	/* 16 (branch cveinfo, issue 22): the webhook event rules_changed (one
+	 * per change of rules that changed which devices a CVE affects,
+	 * webhook_events.c).  A target subscribed to every kind there was (the
+	 * default) gets it too; one that chose some keeps its choice. */
+	"UPDATE webhooks SET events = events || ',rules_changed'"
+	"  WHERE events = 'device_critical_exposed,device_attacked,archive_vulnerable';",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

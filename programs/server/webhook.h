@@ -10,6 +10,11 @@
  *   archive_vulnerable       an archive identity (sha256, else the digest of
  *                            its central directory) is stored as vulnerable
  *                            for the first time in the fleet
+ *   rules_changed            a change of the collector's rules (rules load,
+ *                            rollback) re-judged the stored findings and
+ *                            changed which devices a CVE affects: one event
+ *                            per change, per CVE "N devices newly affected,
+ *                            M no longer" (not one per device)
  *   test                     the "send test" action (one target)
  *
  * Durability: ingest queues the event and one delivery per subscribed
@@ -40,7 +45,7 @@
 struct store;
 
 /* The kinds a target may subscribe to, comma-separated: its default. */
-#define WEBHOOK_KINDS "device_critical_exposed,device_attacked,archive_vulnerable"
+#define WEBHOOK_KINDS "device_critical_exposed,device_attacked,archive_vulnerable,rules_changed"
 
 /* ---- webhook_events.c: ingest's side, inside the report's transaction ---- */
 
@@ -59,6 +64,13 @@ struct webhook_tx {
 	bool ps_only;                /* of them, those with a pid only (a ps report) */
 };
 int webhook_events_tx(const struct webhook_tx *w);
+
+/* rules_changed, in the transaction that ends a re-judging (store_rules.c),
+ * after its rules_changes rows and the CVE table of the new rules are
+ * written: one event summing up the rules_changes rows with an id above
+ * first_change (none: no event). */
+int webhook_events_rules_changed(struct dbc *c, long long rules_id, long long prev_id, long long now,
+				 long long first_change);
 
 /* Queue one event: its row, and a delivery for each target subscribed to
  * kind (only_hook > 0: that target only, whatever it subscribed to). */

@@ -13,8 +13,10 @@
 
 bool webhook_kinds_parse(const char *list, struct buf *out, struct buf *err)
 {
-	static const char *const kinds[] = {"device_critical_exposed", "device_attacked", "archive_vulnerable"};
-	bool want[3] = {false, false, false}, any = false;
+	static const char *const kinds[] = {"device_critical_exposed", "device_attacked", "archive_vulnerable",
+					    "rules_changed"};
+	enum { NK = sizeof kinds / sizeof kinds[0] };
+	bool want[NK] = {false}, any = false;
 	for (const char *s = list ? list : ""; *s;) {
 		while (*s == ' ' || *s == ',')
 			s++;
@@ -22,16 +24,16 @@ bool webhook_kinds_parse(const char *list, struct buf *out, struct buf *err)
 		if (!n)
 			break;
 		size_t k = 0;
-		while (k < 3 && (strlen(kinds[k]) != n || strncmp(kinds[k], s, n)))
+		while (k < NK && (strlen(kinds[k]) != n || strncmp(kinds[k], s, n)))
 			k++;
-		if (k == 3) {
+		if (k == NK) {
 			buf_printf(err, "unknown event '%.*s' (events: %s)", (int)(n > 64 ? 64 : n), s, WEBHOOK_KINDS);
 			return false;
 		}
 		want[k] = any = true;
 		s += n;
 	}
-	for (size_t k = 0; k < 3; k++)
+	for (size_t k = 0; k < NK; k++)
 		if (want[k] || !any) {
 			if (out->len)
 				buf_addc(out, ',');

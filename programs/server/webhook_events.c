@@ -3,7 +3,9 @@
  * exposed, it was attacked (new attempts), an archive was stored as
  * vulnerable for the first time in the fleet (table vuln_archives: one
  * INSERT that does nothing for an archive already seen, so a known archive
- * costs no write).  Most reports make no event and cost one comparison. */
+ * costs no write).  Most reports make no event and cost one comparison.
+ * And the one event of a change of rules (rules_changed), queued in the
+ * transaction that ends its re-judging. */
 #include "webhook.h"
 
 #include <stdio.h>
@@ -208,5 +210,80 @@ int webhook_events_tx(const struct webhook_tx *w)
 		rc = attacked(w);
 	if (rc == DB_OK && w->findings_stored)
 		rc = new_archives(w);
+	return rc;
+}
+
+/* ---- rules_changed */
+
+struct rc_rows {
+	struct buf *cves;
+	long long n;
+};
+
+/* rules_changes r LEFT JOIN cve_info ci: r.id, r.cve, r.newly,
+ * r.no_longer, ci.cvss, ci.severity, ci.title */
+static int rules_change_row(void *ctx, const struct dbrow *r)
+{
+	struct rc_rows *x = ctx;
+	struct buf *b = x->cves;
+	buf_adds(b, x->n++ ? ",{" : "{");
+	jsonw_field_str(b, false, "cve", dbrow_text(r, 1));
+	jsonw_field_int(b, true, "change_id", dbrow_int(r, 0));
+	jsonw_field_int(b, true, "newly", dbrow_int(r, 2));
+	jsonw_field_int(b, true, "no_longer", dbrow_int(r, 3));
+	for (int col = 4; col <= 6; col++) {
+		static const char *const names[] = {"cvss", "severity", "title"};
+		jsonw_field_str_or_null(b, true, names[col - 4], dbrow_type(r, col) == DBV_NULL ? NULL : dbrow_text(r, col));
+	}
+	buf_addc(b, '}');
+	return 0;
+}
+
+static int rules_source_row(void *ctx, const struct dbrow *r)
+{
+	buf_adds(ctx, dbrow_text(r, 0));
+	return 1;
+}
+
+int webhook_events_rules_changed(struct dbc *c, long long rules_id, long long prev_id, long long now,
+				 long long first_change)
+{
+	struct buf cves = BUF_INIT, source = BUF_INIT, data = BUF_INIT;
+	struct rc_rows x = {&cves, 0};
+	/* the CVE's score and title are the new rules' (cve_info.c wrote them
+	 * in this transaction); CVEs in the order the change recorded them */
+	int rc = dbc_exec(c, "SELECT r.id, r.cve, r.newly, r.no_longer, ci.cvss, ci.severity, ci.title"
+			     " FROM rules_changes r LEFT JOIN cve_info ci ON ci.cve = r.cve WHERE r.id > ? ORDER BY r.id",
+			  (struct dbv[]){dv_int(first_change)}, 1, rules_change_row, &x);
+	if (rc != DB_OK || !x.n)
+		goto out;
+	long long newly = 0, gone = 0;
+	/* devices, each once whatever the number of its CVEs */
+	rc = dbc_int(c, "SELECT COUNT(DISTINCT device_id) FROM rules_change_devices WHERE change_id > ? AND newly = 1",
+		     (struct dbv[]){dv_int(first_change)}, 1, 0, &newly);
+	if (rc == DB_OK)
+		rc = dbc_int(c, "SELECT COUNT(DISTINCT device_id) FROM rules_change_devices"
+				" WHERE change_id > ? AND newly = 0",
+			     (struct dbv[]){dv_int(first_change)}, 1, 0, &gone);
+	if (rc == DB_OK && rules_id)
+		rc = dbc_exec(c, "SELECT source FROM rules WHERE id = ?", (struct dbv[]){dv_int(rules_id)}, 1,
+			      rules_source_row, &source);
+	if (rc != DB_OK)
+		goto out;
+	buf_addc(&data, '{');
+	jsonw_field_int(&data, false, "rules_id", rules_id);
+	jsonw_field_str(&data, true, "source", rules_id ? buf_cstr(&source) : "built-in");
+	jsonw_field_int(&data, true, "prev_id", prev_id);
+	jsonw_field_int(&data, true, "at", now);
+	jsonw_field_int(&data, true, "devices_newly_affected", newly);
+	jsonw_field_int(&data, true, "devices_no_longer_affected", gone);
+	buf_adds(&data, ",\"cves\":[");
+	buf_add(&data, cves.data, cves.len);
+	buf_adds(&data, "]}");
+	rc = webhook_event_queue(c, "rules_changed", now, 0, buf_cstr(&data), 0, NULL);
+out:
+	buf_free(&cves);
+	buf_free(&source);
+	buf_free(&data);
 	return rc;
 }

@@ -8,7 +8,7 @@
   var l4s = window.l4s;
   if (!l4s) return;
   var h = l4s.h, add = l4s.add;
-  var KINDS = ['device_critical_exposed', 'device_attacked', 'archive_vulnerable'];
+  var KINDS = ['device_critical_exposed', 'device_attacked', 'archive_vulnerable', 'rules_changed'];
 
   function answer(r) {
     return r.json().then(function (j) {
@@ -91,7 +91,8 @@
     }
     l4s.setMain(h('h1', null, 'Webhooks'),
       h('p', { class: 'muted' }, 'Signed JSON POSTs when a device becomes critically exposed or is attacked, ' +
-        'or an archive is first seen vulnerable (X-Log4scan-Signature: HMAC-SHA256 of "timestamp.body"). ' +
+        'or an archive is first seen vulnerable, or new rules change which devices a CVE affects ' +
+        '(X-Log4scan-Signature: HMAC-SHA256 of "timestamp.body"). ' +
         'Adding, testing and deleting are for administrators.'),
       targets, msg, h('h2', null, 'Add a webhook'), addForm(msg, reload),
       h('h2', null, 'Delivery log (newest first)'), log);
