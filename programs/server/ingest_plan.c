@@ -488,6 +488,7 @@ void ingest_plan_make(struct plan *pl, const struct report *r)
 		if (!u || strcmp(pl->shas[u - 1], pl->shas[i]))
 			pl->shas[u++] = pl->shas[i];
 	pl->n_shas = u;
+	ingest_plan_paths(pl, r);
 	pl->fps = xcalloc(r->n_attempts + 1, sizeof *pl->fps);
 	for (size_t i = 0; i < r->n_attempts; i++)
 		attempt_fp(&r->attempts[i], pl->fps[i]);
@@ -498,6 +499,8 @@ void ingest_plan_free(struct plan *pl)
 	buf_free(&pl->ident);
 	ingest_akeys_free(&pl->after);
 	free(pl->shas);
+	free(pl->paths);
+	free(pl->path_ids);
 	free(pl->fps);
 	free(pl->shadow);
 	free(pl->shadow_path);
