@@ -93,6 +93,9 @@ struct arch_new {
 
 void ingest_plan_make(struct plan *pl, const struct report *r);
 void ingest_plan_free(struct plan *pl);
+/* PostgreSQL: the path id ingest_pg_path_ids() found for the report's
+ * stored path (0: none; the INSERT looks it up) */
+long long ingest_plan_path_id(const struct plan *pl, const char *path);
 
 /* A db_row_fn: a row (status, component, version, sha256, cves_json,
  * has_pid, severity, path, shadowed) appended to the struct fkeys ctx. */
@@ -166,8 +169,6 @@ void ingest_archmap_free(struct archmap *m);
 
 /* ---- ingest_paths.c: the distinct paths of findings (table paths) ---- */
 
-/* pl->paths: the report's distinct stored paths (after plan_shadow) */
-void ingest_plan_paths(struct plan *pl, const struct report *r);
 /* SQLite: the id of path in `paths` (added if new), from the writer's
  * table or learnt into an */
 int ingest_path_id(struct dbc *c, struct arch_new *an, const char *path, long long *id);
@@ -186,9 +187,6 @@ void ingest_pathmap_add(struct pathmap *m, const char *path, long long id);
  * looked up (committed: autocommit statements), then learnt by m */
 int ingest_pg_path_ids(struct dbc *c, struct pathmap *m, pthread_mutex_t *mu, const char *const *paths, size_t n,
 		       long long *ids);
-/* PostgreSQL: the path id ingest_pg_path_ids() found for the report's
- * stored path (0: none; the INSERT looks it up) */
-long long ingest_plan_path_id(const struct plan *pl, const char *path);
 /* PostgreSQL: the paths rows of paths[0..n) (sorted, distinct), one INSERT */
 int ingest_insert_paths(struct dbc *c, const char *const *paths, size_t n);
 

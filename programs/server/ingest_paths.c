@@ -193,29 +193,3 @@ int ingest_pg_path_ids(struct dbc *c, struct pathmap *m, pthread_mutex_t *mu, co
 	free(miss);
 	return rc;
 }
-
-long long ingest_plan_path_id(const struct plan *pl, const char *path)
-{
-	const char **k = pl->n_paths ? bsearch(&path, pl->paths, pl->n_paths, sizeof *pl->paths, ingest_str_cmp) : NULL;
-	return k ? pl->path_ids[k - pl->paths] : 0;
-}
-
-void ingest_plan_paths(struct plan *pl, const struct report *r)
-{
-	pl->paths = xcalloc(r->n_findings + 1, sizeof *pl->paths);
-	pl->n_paths = 0;
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct rp_finding *f = &r->findings[i];
-		if (!(pl->is_scan || (pl->is_ps && f->has_pid)))
-			continue;   /* a ps report stores only running processes' copies */
-		pl->paths[pl->n_paths++] = pl->shadow_path[i] ? pl->shadow_path[i] : f->path;
-	}
-	if (pl->n_paths)
-		qsort(pl->paths, pl->n_paths, sizeof *pl->paths, ingest_str_cmp);
-	size_t u = 0;
-	for (size_t i = 0; i < pl->n_paths; i++)
-		if (!u || strcmp(pl->paths[u - 1], pl->paths[i]))
-			pl->paths[u++] = pl->paths[i];
-	pl->n_paths = u;
-	pl->path_ids = xcalloc(u + 1, sizeof *pl->path_ids);
-}
