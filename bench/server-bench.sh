@@ -16,17 +16,18 @@
 # from /proc/PID/stat) per 1,000 reports, and for a cluster this script
 # started, PostgreSQL's own (postmaster and its backends): comparable from
 # run to run on a machine shared with other work, where reports/s are not.
-# Uses the optimised build (build/log4scan-server).  Results: bench/out/server/.
+# Uses the optimised build (build/log4scan-server, or $L4S_SERVER: another
+# build to compare side by side).  Results: bench/out/server/ (or $L4S_BENCH_OUT).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 N=${1:-100000}
 NPG=${2:-100000}
-out=bench/out/server
+out=${L4S_BENCH_OUT:-bench/out/server}
 rm -rf "$out"
 mkdir -p "$out" build/bench
-S=build/log4scan-server
-[ -x "$S" ] || make build/log4scan-server >/dev/null
+S=${L4S_SERVER:-build/log4scan-server}
+[ -x "$S" ] || make "$S" >/dev/null
 cc -std=c17 -D_GNU_SOURCE -O2 -Ilib -pthread -o build/bench/server-loadgen bench/server-loadgen.c lib/util/buf.c -lcurl
 LG=build/bench/server-loadgen
 
@@ -70,7 +71,9 @@ pages() { # label read-token
 		"attempts" "devices/777" "findings?device=777" "devices?cve=CVE-2021-4104&status=mitigated" \
 		"findings?sha256=0000000000000000000000000000000000000000000000000000000000000000003f" \
 		"devices?sha256=0000000000000000000000000000000000000000000000000000000000000000003f" \
-		"findings?sha256=$(printf 'ab%.0s' $(seq 32))" "findings?cve=CVE-2099-0001" "findings?path=no-such-path"; do
+		"findings?sha256=$(printf 'ab%.0s' $(seq 32))" "findings?cve=CVE-2099-0001" "findings?path=no-such-path" \
+		"findings?path=svc7.war!/WEB-INF/lib/log4j-core-2.14.1" "findings?path=svc7.war&count=1" \
+		"findings?path=log4j-core&count=1"; do
 		for i in 1 2 3 4 5; do
 			curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $2" "http://127.0.0.1:$PORT/api/v1/$path"
 		done | sort -n | sed -n 3p | awk -v p="$path" -v l="$1" '{printf "%-8s %-90s %7.1f ms\n", l, p, $1 * 1000}'

@@ -112,7 +112,7 @@ WIN32_IFDEF='lib/fix/fix_apply.c lib/proc/holders.c'
 # own row or of rows above it.  A new file belongs in a row.
 SERVER_LAYERS='report_parse auth sqlite_pcache server_sandbox regdomain metrics
 db db_sqlite db_pg
-store store_schema store_ingest store_merge ingest ingest_plan ingest_tx ingest_device cve_info store_rules store_rejudge store_team webhook webhook_events
+store store_schema store_ingest store_merge ingest ingest_plan ingest_paths ingest_tx ingest_device cve_info store_rules store_rejudge store_team webhook webhook_events
 webhook_admin webhook_send webhook_cli
 server
 http_req

@@ -131,6 +131,10 @@ def run(kind):
     # (and the webhooks migration, issue 20 point 10's)
     db_sql(db, "DROP TABLE webhooks; DROP TABLE webhook_events; DROP TABLE webhook_deliveries;"
                " DROP TABLE webhook_log; DROP TABLE vuln_archives")
+    # (and migration 17's, branch pathsearch: the distinct paths)
+    db_sql(db, "DROP INDEX findings_path")
+    db_sql(db, "ALTER TABLE findings DROP COLUMN path_id")
+    db_sql(db, "DROP TABLE paths")
     p = cli(db, "migrate")
     check(t + "remigrate-7", p.returncode == 0, p.stderr)
     # the archives already stored as vulnerable count as seen (no webhook event for them)

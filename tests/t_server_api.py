@@ -11,12 +11,13 @@ import json
 import os
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server_common import (Server, attempt, check, check_eq, cli, db_sql, envelope, finding, make_token,  # noqa: E402
                            make_user, mid, new_db, not_ok, ok, process, report)
 
-SCHEMA = 16  # the number of migrations in programs/server/store_schema.c
+SCHEMA = 17  # the number of migrations in programs/server/store_schema.c
 SHARED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
@@ -325,6 +326,34 @@ def run(kind):
                                                         "devices?cve=%C3", "devices?hostname=a%80b")]
     check_eq(t + "non-utf8-filter-400", bad, [400, 400, 400, 400])
 
+    # --- the path substring filter (branch pathsearch): matched in `paths`
+    # (each distinct path once) and read through findings.path_id when few
+    # paths match, else a walk of the findings; either way the rows, order,
+    # paging and count of a LIKE over every finding, % and _ taken literally
+    pf = [finding("/opt/ps/app%03d/lib/log4j-core-2.14.1.jar" % i) for i in range(150)] + [
+        finding(p) for p in ("/opt/ps/odd/100%_sure.jar", "/opt/ps/odd/100xxsure.jar", "/opt/ps/odd/a_b.jar",
+                             "/opt/ps/odd/axb.jar", "/opt/ps/odd/back\\slash.jar",
+                             "/srv/a.war!/WEB-INF/lib/log4j-core-2.14.1.jar")]   # (web1's path too)
+    # these findings in a later block of ids than the first ones (the index
+    # is on (id >> 12, path_id)): ids from 40,000 on
+    if kind == "pg":
+        db_sql(db, "SELECT setval('findings_id_seq', 40000)")
+    else:
+        db_sql(db, "INSERT INTO paths(path) VALUES('/zz/placeholder');"
+                   " INSERT INTO findings(id, device_id, report_id, path, status, path_id)"
+                   " SELECT 40000, MIN(id), 'x', '/zz/placeholder', 'safe', (SELECT id FROM paths"
+                   "  WHERE path = '/zz/placeholder') FROM devices")
+    for n in (8, 9):
+        st, js = s.submit(agent, report(envelope(mid(n), "paths%d" % n), pf))
+        check(t + "paths-ingest-%d" % n, st == 200 and js.get("accepted"), (st, js))
+    # each path once (paths whose findings were replaced since stay: rows of
+    # `paths` are never deleted)
+    check_eq(t + "paths-distinct", db_sql(db, "SELECT COUNT(*) FROM paths"),
+             db_sql(db, "SELECT COUNT(DISTINCT path) FROM paths"))
+    check_eq(t + "paths-ids", db_sql(db, "SELECT COUNT(*) FROM findings f LEFT JOIN paths p ON p.id = f.path_id"
+                                         " WHERE p.path IS NULL OR p.path <> f.path"), "0")
+    paths_checks(t, db, s, reader2)
+
     # --- headers on every answer
     st, h, data = s.get("/")
     csp = h.get("content-security-policy", "")
@@ -340,6 +369,64 @@ def run(kind):
     rc = s.stop()
     check(t + "clean-exit", rc == 0 and "ERROR: AddressSanitizer" not in s.log_text() and
           "runtime error" not in s.log_text(), "status %s: %s" % (rc, s.log_text()[-600:]))
+
+    # --- migration 17 over a database filled before it: `paths` and
+    # findings.path_id made from the stored findings, the filter as before
+    db_sql(db, "DROP INDEX findings_path")
+    db_sql(db, "ALTER TABLE findings DROP COLUMN path_id")
+    db_sql(db, "DROP TABLE paths")
+    db_sql(db, "DELETE FROM schema_migrations WHERE version = 17")
+    p = cli(db, "migrate")
+    check(t + "paths-remigrate", p.returncode == 0 and "schema version %d" % SCHEMA in p.stderr, p.stderr)
+    check_eq(t + "paths-migrated-distinct", db_sql(db, "SELECT COUNT(*) FROM paths"),
+             db_sql(db, "SELECT COUNT(DISTINCT path) FROM findings"))
+    check_eq(t + "paths-migrated-ids", db_sql(db, "SELECT COUNT(*) FROM findings f LEFT JOIN paths p"
+                                                  " ON p.id = f.path_id WHERE p.path IS NULL OR p.path <> f.path"),
+             "0")
+    s = Server(db, name=kind + "-api-paths")
+    paths_checks(t + "migrated-", db, s, reader2)
+    # a new report after the migration: its new path joins, its known ones reuse their ids
+    n_paths = int(db_sql(db, "SELECT COUNT(*) FROM paths"))
+    st, js = s.submit(agent, report(envelope(mid(10), "paths10"), [finding("/opt/ps/app007/lib/log4j-core-2.14.1.jar"),
+                                                                   finding("/opt/ps/new/log4j-core-2.14.1.jar")]))
+    check(t + "paths-after-migration-ingest", st == 200 and js.get("accepted"), (st, js))
+    check_eq(t + "paths-after-migration-one-new", int(db_sql(db, "SELECT COUNT(*) FROM paths")), n_paths + 1)
+    paths_checks(t + "migrated-new-", db, s, reader2)
+    rc = s.stop()
+    check(t + "paths-clean-exit", rc == 0 and "ERROR: AddressSanitizer" not in s.log_text() and
+          "runtime error" not in s.log_text(), "status %s: %s" % (rc, s.log_text()[-600:]))
+
+
+def paths_checks(t, db, s, reader):
+    """findings?path= against a LIKE over every finding (the filter as it was
+    before `paths`): ids in order, a page, the count"""
+    def like(sub):
+        esc = "".join("\\" + ch if ch in "%_\\" else ch for ch in sub).replace("'", "''")
+        out = db_sql(db, "SELECT f.id FROM findings f JOIN devices d ON d.id = f.device_id WHERE f.shadowed = 0"
+                         " AND d.retired = 0 AND f.path LIKE '%%%s%%' ESCAPE '\\' ORDER BY f.id" % esc)
+        return [int(x) for x in out.split()]
+
+    def api(sub, extra=""):
+        return s.get_json("/api/v1/findings?limit=500&path=" + urllib.parse.quote(sub, safe="") + extra, reader)
+
+    for name, sub in (("one-path", "app007/"), ("one-path-case", "APP007/"), ("percent-underscore", "100%_sure"),
+                      ("underscore", "a_b.jar"), ("backslash", "back\\slash"), ("many", "log4j-core-2.14.1"),
+                      ("two-blocks", "srv/a.war!"),
+                      ("some", "/app01"), ("none", "no-such-path"), ("everything", "/")):
+        want = like(sub)
+        got = [f["id"] for f in api(sub)["items"]]
+        check_eq(t + "path-filter-" + name, got, want)
+    want = like("srv/a.war!")
+    check(t + "path-filter-two-blocks-found", min(want or [0]) < 16384 and max(want or [0]) >= 32768, want)
+    want = like("app007/")
+    check(t + "path-filter-index-matches", len(want) >= 2, want)
+    page = s.get_json("/api/v1/findings?limit=1&page=2&count=1&path=app007%2F", reader)
+    check(t + "path-filter-page-count", [f["id"] for f in page["items"]] == want[1:2] and page.get("total") == len(want),
+          page)
+    both = s.get_json("/api/v1/findings?limit=500&status=vulnerable&path=odd%2F", reader)["items"]
+    check_eq(t + "path-filter-with-status", sorted(f["path"] for f in both),
+             sorted(["/opt/ps/odd/100%_sure.jar", "/opt/ps/odd/100xxsure.jar", "/opt/ps/odd/a_b.jar",
+                     "/opt/ps/odd/axb.jar", "/opt/ps/odd/back\\slash.jar"] * len(set(f["device_id"] for f in both))))
 
 
 for backend in ("sqlite", "pg"):

@@ -183,6 +183,10 @@ def run(kind):
     # --- existing users become admins: undo migration 14 (team) and run it again
     db_sql(db, "DELETE FROM schema_migrations WHERE version >= 14")
     db_sql(db, "DROP TABLE rules_change_devices")   # (migration 15, branch rejudge: runs again too)
+    # (migration 17, branch pathsearch: runs again too)
+    db_sql(db, "DROP INDEX findings_path")
+    db_sql(db, "ALTER TABLE findings DROP COLUMN path_id")
+    db_sql(db, "DROP TABLE paths")
     db_sql(db, "DROP TABLE audit")
     db_sql(db, "DROP INDEX devices_retired")
     for tc in (("users", "role"), ("tokens", "last_used"), ("devices", "retired"), ("devices", "reappeared")):

@@ -394,6 +394,79 @@ static void list_devices(struct req *rq)
 	qb_free(&q);
 }
 
+/* path=: a substring of the path (issue 20).  The paths that contain it
+ * are matched in `paths` (each distinct path once, ingest_paths.c; a fleet
+ * has thousands, not millions); when they are a small share of all paths
+ * (at most 1 in FINDINGS_PATH_SHARE) the findings are read through the
+ * index on path_id, else the findings are tested in the list's order: the
+ * matches are then dense enough that a page is found after a short walk
+ * (and a count stops at API_COUNT_MAX), where reading every match through
+ * the index to sort them would take longer.  The same rows either way:
+ * a finding's path_id is the id of its path, and the same LIKE pattern
+ * (escaped by qb_like) matches the paths.  False after answering 500. */
+#define FINDINGS_PATH_SHARE 32
+
+struct path_ids {
+	long long *v;
+	size_t n, cap;
+};
+
+static int path_id_row(void *ctx, const struct dbrow *r)
+{
+	struct path_ids *ids = ctx;
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? 2 * ids->cap : 64;
+		ids->v = xrealloc(ids->v, ids->cap * sizeof *ids->v);
+	}
+	ids->v[ids->n++] = dbrow_int(r, 0);
+	return 0;
+}
+
+static bool findings_path_arg(struct req *rq, struct qb *q, const char *v)
+{
+	struct qb l = {0};
+	struct dbv pat = qb_like(&l, "%", v, "%");
+	struct path_ids ids = {0};
+	struct buf err = BUF_INIT;
+	long long total = 0, last = 0;
+	bool ok = !store_query(rq->srv->st, "SELECT COUNT(*) FROM paths", NULL, 0, api_first_int, &total, &err) &&
+		  !store_query(rq->srv->st, "SELECT COALESCE(MAX(id), 0) FROM findings", NULL, 0, api_first_int, &last,
+			       &err) &&
+		  !store_query(rq->srv->st, "SELECT p.id FROM paths p WHERE p.path LIKE ? ESCAPE '\\' ORDER BY p.id",
+			       &pat, 1, path_id_row, &ids, &err);
+	if (!ok) {
+		api_query_failed(rq, &err);
+	} else if (!ids.n) {
+		qb_cond(q, "1 = 0", 0);
+	} else if ((long long)ids.n * FINDINGS_PATH_SHARE <= total) {
+		/* The index findings_path is on (id >> 12, path_id) (schema
+		 * 17): each block of ids up to the last finding's is sought
+		 * for each path id.  SQLite: the matching ids from the index
+		 * alone (it ends in the rowid), their set walked in id order:
+		 * the list's default order needs no sort, and only the rows of
+		 * the page (or of a count) are read; reading every match to
+		 * sort it took 0.2 s for 31,000 rows.  PostgreSQL reads the
+		 * matches by a bitmap of the index and sorts them. */
+		bool pg = db_kind(rq->srv->st->db) == DB_PG;
+		struct buf in = BUF_INIT;
+		buf_adds(&in, pg ? "(f.id >> 12) IN (" : "f.id IN (SELECT pf.id FROM findings pf WHERE (pf.id >> 12) IN (");
+		for (long long b = 0; b <= last >> 12; b++)
+			buf_printf(&in, "%s%lld", b ? ", " : "", b);
+		buf_adds(&in, pg ? ") AND f.path_id IN (" : ") AND pf.path_id IN (");
+		for (size_t i = 0; i < ids.n; i++)
+			buf_printf(&in, "%s%lld", i ? ", " : "", ids.v[i]);
+		buf_adds(&in, pg ? ")" : "))");
+		qb_cond(q, buf_cstr(&in), 0);
+		buf_free(&in);
+	} else {
+		qb_cond(q, "f.path LIKE ? ESCAPE '\\'", 1, qb_like(q, "%", v, "%"));
+	}
+	free(ids.v);
+	buf_free(&err);
+	qb_free(&l);
+	return ok;
+}
+
 static void list_findings(struct req *rq)
 {
 	struct qb q = {0};
@@ -469,8 +542,10 @@ static void list_findings(struct req *rq)
 		qb_cond(&q, "f.image_tag = ?", 1, dv_text(v));
 	if ((v = api_arg(rq, "layer")))
 		qb_cond(&q, "f.layer = ?", 1, dv_text(v));
-	if ((v = api_arg(rq, "path")))
-		qb_cond(&q, "f.path LIKE ? ESCAPE '\\'", 1, qb_like(&q, "%", v, "%"));
+	if ((v = api_arg(rq, "path")) && !findings_path_arg(rq, &q, v)) {
+		qb_free(&q);
+		return;
+	}
 	if ((v = api_arg(rq, "tag")))
 		qb_cond(&q, "d.tags_json LIKE ? ESCAPE '\\'", 1, qb_json_like(&q, v));
 	if (api_flag(rq, "running"))

@@ -55,6 +55,9 @@ struct plan {
 	struct akeys after;          /* their aggregate keys, summed per key (after = files) */
 	const char **shas;           /* their distinct archive keys (rp_finding.archive_key), sorted */
 	size_t n_shas;
+	const char **paths;          /* the distinct paths it stores (ingest_paths.c), sorted */
+	long long *path_ids;         /* PostgreSQL: their ids when the group commit knows them, else 0 */
+	size_t n_paths;
 	char (*fps)[33];             /* attempt_fp() of each attempt */
 	bool *shadow;                /* scan: finding i is a JVM's copy of one of the report's disk findings */
 	const char **shadow_path;    /* scan: for such a copy matched by content and path suffix (a JVM in a
@@ -75,16 +78,24 @@ struct deltas {
 /* SQLite: archive ids learnt in the current group commit, not yet in the
  * writer's table (struct archmap, ingest_tx.c) */
 struct archmap;
+struct pathmap;
 struct arch_new {
 	struct archmap *map;
 	struct { const char *sha; long long id; } *v;
 	size_t n, cap;
+	/* and the path ids (struct pathmap, ingest_paths.c): their paths owned */
+	struct pathmap *pmap;
+	struct { char *path; long long id; } *pv;
+	size_t pn, pcap;
 };
 
 /* ---- ingest_plan.c: no SQL ---- */
 
 void ingest_plan_make(struct plan *pl, const struct report *r);
 void ingest_plan_free(struct plan *pl);
+/* PostgreSQL: the path id ingest_pg_path_ids() found for the report's
+ * stored path (0: none; the INSERT looks it up) */
+long long ingest_plan_path_id(const struct plan *pl, const char *path);
 
 /* A db_row_fn: a row (status, component, version, sha256, cves_json,
  * has_pid, severity, path, shadowed) appended to the struct fkeys ctx. */
@@ -155,6 +166,29 @@ int ingest_insert_archives(struct dbc *c, const char *const *shas, size_t n);
 struct archmap *ingest_archmap_new(void);
 void ingest_archmap_put(struct archmap *m, const char *sha, long long id);
 void ingest_archmap_free(struct archmap *m);
+
+/* ---- ingest_paths.c: the distinct paths of findings (table paths) ---- */
+
+/* SQLite: the id of path in `paths` (added if new), from the writer's
+ * table or learnt into an */
+int ingest_path_id(struct dbc *c, struct arch_new *an, const char *path, long long *id);
+/* SQLite: the ids an learnt after mark are gone (their report rolled back) */
+void ingest_paths_rollback(struct arch_new *an, size_t mark);
+/* SQLite: the ids an learnt enter the writer's table when committed, else
+ * are dropped; an->pn is 0 after */
+void ingest_paths_commit(struct arch_new *an, bool committed);
+struct pathmap *ingest_pathmap_new(void);
+void ingest_pathmap_free(struct pathmap *m);
+/* the id of a committed path (0: not known); _add copies path */
+long long ingest_pathmap_get(const struct pathmap *m, const char *path);
+void ingest_pathmap_add(struct pathmap *m, const char *path, long long id);
+/* PostgreSQL: the ids of paths[0..n) (sorted, distinct) into ids[], 0
+ * where unknown, from the ids known to m (on mu) or else inserted and
+ * looked up (committed: autocommit statements), then learnt by m */
+int ingest_pg_path_ids(struct dbc *c, struct pathmap *m, pthread_mutex_t *mu, const char *const *paths, size_t n,
+		       long long *ids);
+/* PostgreSQL: the paths rows of paths[0..n) (sorted, distinct), one INSERT */
+int ingest_insert_paths(struct dbc *c, const char *const *paths, size_t n);
 
 /* ---- store_merge.c: the fleet-wide deltas ---- */
 

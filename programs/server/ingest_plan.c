@@ -446,6 +446,33 @@ static void plan_coverage(struct plan *pl, const struct report *r)
 	json_decref(sum);
 }
 
+long long ingest_plan_path_id(const struct plan *pl, const char *path)
+{
+	const char **k = pl->n_paths ? bsearch(&path, pl->paths, pl->n_paths, sizeof *pl->paths, ingest_str_cmp) : NULL;
+	return k ? pl->path_ids[k - pl->paths] : 0;
+}
+
+/* the report's distinct stored paths (table paths, ingest_paths.c) */
+static void plan_paths(struct plan *pl, const struct report *r)
+{
+	pl->paths = xcalloc(r->n_findings + 1, sizeof *pl->paths);
+	pl->n_paths = 0;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct rp_finding *f = &r->findings[i];
+		if (!(pl->is_scan || (pl->is_ps && f->has_pid)))
+			continue;   /* a ps report stores only running processes' copies */
+		pl->paths[pl->n_paths++] = pl->shadow_path[i] ? pl->shadow_path[i] : f->path;
+	}
+	if (pl->n_paths)
+		qsort(pl->paths, pl->n_paths, sizeof *pl->paths, ingest_str_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < pl->n_paths; i++)
+		if (!u || strcmp(pl->paths[u - 1], pl->paths[i]))
+			pl->paths[u++] = pl->paths[i];
+	pl->n_paths = u;
+	pl->path_ids = xcalloc(u + 1, sizeof *pl->path_ids);
+}
+
 void ingest_plan_make(struct plan *pl, const struct report *r)
 {
 	memset(pl, 0, sizeof *pl);
@@ -488,6 +515,7 @@ void ingest_plan_make(struct plan *pl, const struct report *r)
 		if (!u || strcmp(pl->shas[u - 1], pl->shas[i]))
 			pl->shas[u++] = pl->shas[i];
 	pl->n_shas = u;
+	plan_paths(pl, r);
 	pl->fps = xcalloc(r->n_attempts + 1, sizeof *pl->fps);
 	for (size_t i = 0; i < r->n_attempts; i++)
 		attempt_fp(&r->attempts[i], pl->fps[i]);
@@ -498,6 +526,8 @@ void ingest_plan_free(struct plan *pl)
 	buf_free(&pl->ident);
 	ingest_akeys_free(&pl->after);
 	free(pl->shas);
+	free(pl->paths);
+	free(pl->path_ids);
 	free(pl->fps);
 	free(pl->shadow);
 	free(pl->shadow_path);

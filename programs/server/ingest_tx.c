@@ -113,12 +113,12 @@ int ingest_insert_archives(struct dbc *c, const char *const *shas, size_t n)
 static int insert_findings(struct dbc *c, const struct report *r, const struct plan *pl, const bool *shadow,
 			   const char *const *spath, long long device_id, bool ps_only, bool archives_known)
 {
-	enum { NCOL = 22 };
+	enum { NCOL = 23 };
 	struct buf col[NCOL];
 	for (int k = 0; k < NCOL; k++)
 		col[k] = (struct buf)BUF_INIT;
 	size_t n = 0;
-	char num[32], judge[32];
+	char num[32], judge[32], pathid[32];
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct rp_finding *f = &r->findings[i];
 		if (ps_only && !f->has_pid)
@@ -127,35 +127,43 @@ static int insert_findings(struct dbc *c, const struct report *r, const struct p
 		snprintf(judge, sizeof judge, "%lld", f->judged_by);
 		/* a JVM's copy known by another path on disk: stored at that path */
 		char *note = spath[i] ? ingest_loaded_as_note(f->path, f->note) : NULL;
+		long long path_id = ingest_plan_path_id(pl, spath[i] ? spath[i] : f->path);
+		snprintf(pathid, sizeof pathid, "%lld", path_id);
 		const char *v[NCOL] = {spath[i] ? spath[i] : f->path, spath[i] ? NULL : f->path_b64,
 				       f->component ? f->component : "", f->version ? f->version : "",
 				       f->version_source, f->status, f->severity, f->fixed_in, f->sha256, f->cves_json,
 				       f->evidence_json, f->has_pid ? num : NULL, shadow[i] ? "1" : "0", f->image, f->tag,
 				       f->layer, f->has_in_final ? (f->in_final_image ? "1" : "0") : NULL,
 				       note ? note : f->note, f->cd_sha256,
-				       *f->archive_key ? f->archive_key : NULL, f->facts, f->judged ? judge : NULL};
+				       *f->archive_key ? f->archive_key : NULL, f->facts, f->judged ? judge : NULL,
+				       path_id ? pathid : NULL};
 		for (int k = 0; k < NCOL; k++)
 			ingest_pg_array_add(&col[k], v[k]);
 		free(note);
 		n++;
 	}
 	int rc = archives_known ? DB_OK : ingest_insert_archives(c, pl->shas, pl->n_shas);
+	if (rc == DB_OK && !archives_known)
+		rc = ingest_insert_paths(c, pl->paths, pl->n_paths);
 	if (rc == DB_OK && n) {
 		struct dbv p[2 + NCOL] = {dv_int(device_id), dv_text(r->report_id)};
 		for (int k = 0; k < NCOL; k++)
 			p[2 + k] = dv_text(ingest_pg_array_end(&col[k]));
 		rc = dbc_exec(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
 				 " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid,"
-				 " shadowed, image, image_tag, layer, in_final_image, note, cd_sha256, archive_id, facts, judged_by)"
+				 " shadowed, image, image_tag, layer, in_final_image, note, cd_sha256, archive_id, facts, judged_by,"
+				 " path_id)"
 				 " SELECT ?, ?, u.path, u.path_b64, u.component, u.version, u.vs, u.status, u.severity,"
 				 " u.fixed_in, u.sha256, u.cves, u.evidence, u.pid, u.shadowed, u.image, u.tag, u.layer,"
 				 " u.in_final, u.note, u.cd_sha256, (SELECT a.id FROM archives a WHERE a.sha256 = u.akey),"
-				 " u.facts, u.judged_by"
+				 " u.facts, u.judged_by,"
+				 " COALESCE(u.path_id, (SELECT p.id FROM paths p WHERE md5(p.path) = md5(u.path) AND p.path = u.path))"
 				 " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
 				 " ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::text[],"
-				 " ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[]) WITH ORDINALITY"
-				 " AS u(path, path_b64, component, version, vs, status, severity, fixed_in, sha256, cves,"
-				 " evidence, pid, shadowed, image, tag, layer, in_final, note, cd_sha256, akey, facts, judged_by, ord)"
+				 " ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])"
+				 " WITH ORDINALITY AS u(path, path_b64, component, version, vs, status, severity, fixed_in, sha256,"
+				 " cves, evidence, pid, shadowed, image, tag, layer, in_final, note, cd_sha256, akey, facts,"
+				 " judged_by, path_id, ord)"
 				 " ORDER BY u.ord",
 			      p, 2 + NCOL, NULL, NULL);
 	}
@@ -263,7 +271,7 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
 	long long *ids = xcalloc(pl->n_shas + 1, sizeof *ids);
 	for (size_t i = 0; i < pl->n_shas && rc == DB_OK; i++)
 		rc = archive_id(c, an, pl->shas[i], &ids[i]);
-	enum { NP = 24 };
+	enum { NP = 25 };
 	struct dbv *q = xcalloc(NP * (r->n_findings + 1), sizeof *q);
 	size_t n = 0;
 	for (size_t i = 0; i < r->n_findings && rc == DB_OK; i++) {
@@ -280,6 +288,9 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
 			}
 			aid = dv_int(ids[k - pl->shas]);
 		}
+		long long pid = 0;   /* paths.id (ingest_paths.c) */
+		if ((rc = ingest_path_id(c, an, spath[i] ? spath[i] : f->path, &pid)))
+			break;
 		if (spath[i])
 			notes[i] = ingest_loaded_as_note(f->path, f->note);
 		struct dbv row[NP] = {dv_int(device_id), dv_text(r->report_id), dv_text(spath[i] ? spath[i] : f->path),
@@ -290,15 +301,16 @@ static int insert_findings_sqlite(struct dbc *c, const struct report *r, const s
 				      dv_text(f->evidence_json), opt_int(f->has_pid, f->pid), aid, dv_int(shadow[i]),
 				      dv_text(f->image), dv_text(f->tag), dv_text(f->layer),
 				      opt_int(f->has_in_final, f->in_final_image), dv_text(notes[i] ? notes[i] : f->note),
-				      dv_text(f->cd_sha256), dv_text(f->facts), opt_int(f->judged, f->judged_by)};
+				      dv_text(f->cd_sha256), dv_text(f->facts), opt_int(f->judged, f->judged_by),
+				      dv_int(pid)};
 		memcpy(q + NP * n++, row, sizeof row);
 	}
 	if (rc == DB_OK && n)
 		rc = insert_rows(c, "INSERT INTO findings(device_id, report_id, path, path_b64, component, version,"
 				    " version_source, status, severity, fixed_in, sha256, cves_json, evidence_json, pid,"
 				    " archive_id, shadowed, image, image_tag, layer, in_final_image, note, cd_sha256, facts,"
-				    " judged_by)",
-				 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "", NP, q, n);
+				    " judged_by, path_id)",
+				 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "", NP, q, n);
 	for (size_t i = 0; i < r->n_findings; i++)
 		free(notes[i]);
 	free(notes);

@@ -104,25 +104,62 @@ static int item_ident_cmp(const void *a, const void *b)
 	return strcmp(buf_cstr((struct buf *)&x->pl->ident), buf_cstr((struct buf *)&y->pl->ident));
 }
 
-/* PostgreSQL: the batch's archives, sorted, in their own transaction. */
-static int pg_insert_archives(struct dbc *c, struct gc_item **v, size_t n)
+/* PostgreSQL: the batch's archives and paths (ingest_paths.c), each
+ * sorted, in their own transaction. */
+static int pg_insert_keys(struct dbc *c, struct gc_item **v, size_t n, bool paths)
 {
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++)
-		total += v[i]->pl->n_shas;
+		total += paths ? v[i]->pl->n_paths : v[i]->pl->n_shas;
 	if (!total)
 		return DB_OK;
 	const char **all = xcalloc(total, sizeof *all);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < v[i]->pl->n_shas; j++)
-			all[k++] = v[i]->pl->shas[j];
+		for (size_t j = 0; j < (paths ? v[i]->pl->n_paths : v[i]->pl->n_shas); j++)
+			all[k++] = paths ? v[i]->pl->paths[j] : v[i]->pl->shas[j];
 	qsort(all, total, sizeof *all, ingest_str_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < total; i++)
 		if (!u || strcmp(all[u - 1], all[i]))
 			all[u++] = all[i];
-	int rc = ingest_insert_archives(c, all, u);
+	int rc = paths ? ingest_insert_paths(c, all, u) : ingest_insert_archives(c, all, u);
+	free(all);
+	return rc;
+}
+
+/* PostgreSQL: the batch's archives, then its paths with their ids
+ * (plan.path_ids; ingest_paths.c), each in their own transaction. */
+static int pg_insert_archives(struct store *st, struct dbc *c, struct gc_item **v, size_t n)
+{
+	int rc = pg_insert_keys(c, v, n, false);
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += v[i]->pl->n_paths;
+	if (rc || !total)
+		return rc;
+	const char **all = xcalloc(total, sizeof *all);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < v[i]->pl->n_paths; j++)
+			all[k++] = v[i]->pl->paths[j];
+	qsort(all, total, sizeof *all, ingest_str_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < total; i++)
+		if (!u || strcmp(all[u - 1], all[i]))
+			all[u++] = all[i];
+	long long *ids = xcalloc(u, sizeof *ids);
+	pthread_mutex_lock(&st->ing->path_mu);
+	if (!st->ing->pg_pathmap)
+		st->ing->pg_pathmap = ingest_pathmap_new();
+	pthread_mutex_unlock(&st->ing->path_mu);
+	rc = ingest_pg_path_ids(c, st->ing->pg_pathmap, &st->ing->path_mu, all, u, ids);
+	for (size_t i = 0; rc == DB_OK && i < n; i++)
+		for (size_t j = 0; j < v[i]->pl->n_paths; j++) {
+			const char *const *f = bsearch(&v[i]->pl->paths[j], all, u, sizeof *all, ingest_str_cmp);
+			v[i]->pl->path_ids[j] = f ? ids[f - all] : 0;
+		}
+	free(ids);
 	free(all);
 	return rc;
 }
@@ -138,7 +175,7 @@ static int gc_write(struct store *st, struct dbc *c, struct gc_item **v, size_t 
 		v[i]->solo = false;
 		buf_reset(v[i]->err);
 	}
-	int rc = pg ? pg_insert_archives(c, v, n) : DB_OK;
+	int rc = pg ? pg_insert_archives(st, c, v, n) : DB_OK;
 	if (rc)
 		return rc;
 	if ((rc = dbc_begin(c)))
@@ -146,7 +183,7 @@ static int gc_write(struct store *st, struct dbc *c, struct gc_item **v, size_t 
 	for (size_t i = 0; i < n && rc == DB_OK; i++) {
 		struct gc_item *it = v[i];
 		struct deltas dl = {0};
-		size_t mark = an->n;
+		size_t mark = an->n, pmark = an->pn;
 		it->rc = dbc_exec(c, "SAVEPOINT report", NULL, 0, NULL, NULL);
 		if (it->rc == DB_OK)
 			it->rc = ingest_tx(c, it->r, it->pl, it->token_id, it->now, it->res, &dl, pg ? NULL : an, pg);
@@ -169,6 +206,7 @@ static int gc_write(struct store *st, struct dbc *c, struct gc_item **v, size_t 
 			else if (pg && it->rc == DB_RETRY)
 				it->solo = true;
 			an->n = mark;   /* archives it added are gone again */
+			ingest_paths_rollback(an, pmark);
 		}
 		ingest_deltas_free(&dl);
 	}
@@ -190,10 +228,13 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 	struct dbc *c = db_acquire_writer(st->db);
 	if (!pg && !st->ing->archmap)
 		st->ing->archmap = ingest_archmap_new();
-	struct arch_new an = {st->ing->archmap, NULL, 0, 0};
+	if (!pg && !st->ing->pathmap)
+		st->ing->pathmap = ingest_pathmap_new();
+	struct arch_new an = {st->ing->archmap, NULL, 0, 0, st->ing->pathmap, NULL, 0, 0};
 	int rc = DB_ERR;
 	for (int attempt = 0; attempt < 8; attempt++) {
 		an.n = 0;
+		ingest_paths_commit(&an, false);
 		rc = gc_write(st, c, v, n, &an);
 		if (rc != DB_RETRY)
 			break;
@@ -202,6 +243,8 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 	if (rc == DB_OK)
 		for (size_t i = 0; i < an.n; i++)
 			ingest_archmap_put(st->ing->archmap, an.v[i].sha, an.v[i].id);
+	ingest_paths_commit(&an, rc == DB_OK);
+	free(an.pv);
 	for (size_t i = 0; rc == DB_OK && i < n; i++)
 		if (v[i]->rc == DB_OK && !v[i]->res->duplicate)
 			ingest_audit_note(st, v[i]->token_id, 1, v[i]->now);
@@ -325,6 +368,7 @@ void store_ingest_open(struct store *st)
 	st->ing = xcalloc(1, sizeof *st->ing);
 	pthread_mutex_init(&st->ing->audit_mu, NULL);
 	pthread_mutex_init(&st->ing->gc_mu, NULL);
+	pthread_mutex_init(&st->ing->path_mu, NULL);
 	pthread_cond_init(&st->ing->merge_cv, NULL);
 	st->ing->gc_tail = &st->ing->gc_head;
 }
@@ -333,6 +377,11 @@ void store_ingest_close(struct store *st)
 {
 	ingest_archmap_free(st->ing->archmap);
 	st->ing->archmap = NULL;
+	ingest_pathmap_free(st->ing->pathmap);
+	st->ing->pathmap = NULL;
+	ingest_pathmap_free(st->ing->pg_pathmap);
+	st->ing->pg_pathmap = NULL;
+	pthread_mutex_destroy(&st->ing->path_mu);
 	pthread_cond_destroy(&st->ing->merge_cv);
 	pthread_mutex_destroy(&st->ing->gc_mu);
 	pthread_mutex_destroy(&st->ing->audit_mu);
