@@ -414,6 +414,16 @@ def run(kind):
     crun2 = s.get_json("/api/v1/findings?device=%s&running=1&limit=50" % cid, reader)["items"]
     check(t + "container-ps-copy-at-host-path", [(f["pid"], f["path"], f["shadowed"]) for f in crun2] ==
           [(901, ROOT + "/app/lib/log4j-core-2.14.1.jar", 1)], crun2)
+    # a loaded file with a path longer than a PostgreSQL B-tree entry (about
+    # 2,700 bytes): its shadowed copy is stored and listed like any other
+    longp = "/opt/" + "/".join(uuid.uuid4().hex for _ in range(160)) + "/deep/log4j-core-2.14.1.jar"  # 5,000+ bytes, incompressible
+    el = env(21, "long-path")
+    st, js = s.submit(agent, rep(el, [f_(longp, [L4S]), f_(longp, [L4S], pid=505),
+                                      listening(505, ["127.0.0.1"])]))
+    check(t + "long-path-loaded-submit", st == 200, js)
+    lf = [f for f in s.get_json("/api/v1/findings?path=/deep/log4j-core&limit=10", reader)["items"]]
+    check(t + "long-path-loaded-listed", len(lf) == 1 and lf[0]["path"] == longp and
+          lf[0]["loaded_by"] == [{"pid": 505, "status": "vulnerable"}], [(len(f["path"]), f.get("loaded_by")) for f in lf])
     check(t + "clean-exit", s.stop() == 0, s.log_text()[-300:])
 
 

@@ -312,6 +312,14 @@ static const char *const MIGRATIONS[] = {
 	"UPDATE findings SET path_id = (SELECT p.id FROM paths p WHERE %PG{md5(p.path) = md5(findings.path) AND }%"
 	"  p.path = findings.path);"
 	"CREATE INDEX findings_path ON findings((id >> 12), path_id);",
+	/* 18: a file's loaded copies are looked up by device only (a device's
+	 * shadowed rows are the few files its JVMs hold; the path is compared
+	 * on those rows).  The index of 7 held the path too, and a PostgreSQL
+	 * B-tree entry cannot hold more than about 2,700 bytes: a JVM that had
+	 * loaded a file with a longer, incompressible path made every report of
+	 * its device fail (t_server_dash long-path). */
+	"DROP INDEX findings_loaded;"
+	"CREATE INDEX findings_loaded ON findings(device_id) WHERE shadowed = 1;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
