@@ -76,11 +76,10 @@ struct deltas {
 };
 
 /* SQLite: archive ids learnt in the current group commit, not yet in the
- * writer's table (struct archmap, ingest_tx.c) */
-struct archmap;
+ * writer's table (a struct pathmap, ingest_paths.c) */
 struct pathmap;
 struct arch_new {
-	struct archmap *map;
+	struct pathmap *map;
 	struct { const char *sha; long long id; } *v;
 	size_t n, cap;
 	/* and the path ids (struct pathmap, ingest_paths.c): their paths owned */
@@ -163,9 +162,6 @@ int ingest_tx(struct dbc *c, const struct report *r, const struct plan *pl, long
 int ingest_insert_archives(struct dbc *c, const char *const *shas, size_t n);
 /* SQLite: the writer's table of archive ids (see ingest_tx.c); _put adds
  * an id once its transaction is committed */
-struct archmap *ingest_archmap_new(void);
-void ingest_archmap_put(struct archmap *m, const char *sha, long long id);
-void ingest_archmap_free(struct archmap *m);
 
 /* ---- ingest_paths.c: the distinct paths of findings (table paths) ---- */
 
@@ -177,7 +173,8 @@ void ingest_paths_rollback(struct arch_new *an, size_t mark);
 /* SQLite: the ids an learnt enter the writer's table when committed, else
  * are dropped; an->pn is 0 after */
 void ingest_paths_commit(struct arch_new *an, bool committed);
-struct pathmap *ingest_pathmap_new(void);
+/* a string -> id map of at most max slots (0: the paths' default) */
+struct pathmap *ingest_pathmap_new(size_t max);
 void ingest_pathmap_free(struct pathmap *m);
 /* the id of a committed path (0: not known); _add copies path */
 long long ingest_pathmap_get(const struct pathmap *m, const char *path);

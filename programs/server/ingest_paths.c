@@ -25,7 +25,7 @@
 
 struct pathmap {
 	struct { char *path; long long id; } *v;
-	size_t cap, n;
+	size_t cap, n, max;
 };
 
 static size_t pathmap_slot(const struct pathmap *m, const char *path)
@@ -44,7 +44,12 @@ long long ingest_pathmap_get(const struct pathmap *m, const char *path)
 	return m->cap ? m->v[pathmap_slot(m, path)].id : 0;
 }
 
-struct pathmap *ingest_pathmap_new(void) { return xcalloc(1, sizeof(struct pathmap)); }
+struct pathmap *ingest_pathmap_new(size_t max)
+{
+	struct pathmap *m = xcalloc(1, sizeof *m);
+	m->max = max ? max : PATHMAP_MAX;
+	return m;
+}
 
 void ingest_pathmap_free(struct pathmap *m)
 {
@@ -60,7 +65,7 @@ void ingest_pathmap_free(struct pathmap *m)
 static void pathmap_put(struct pathmap *m, char *path, long long id)
 {
 	if (2 * (m->n + 1) > m->cap) {
-		if (m->cap >= PATHMAP_MAX) {
+		if (m->cap >= m->max) {
 			free(path);   /* full: the rest is looked up in the database */
 			return;
 		}

@@ -9,7 +9,7 @@
  *      processes / errors as its command says (a device's first report has
  *      nothing to replace); append attempts.  Findings go in as multi-row
  *      INSERTs (SQLite, with the archive ids the writer keeps: struct
- *      archmap) or one INSERT of arrays (PostgreSQL), their archives
+ *      pathmap) or one INSERT of arrays (PostgreSQL), their archives
  *      (sha256) into `archives` first.
  *   5. update the device counters, and hand the aggregates' deltas (between
  *      the device's findings before and after) and today's trend row's back
@@ -183,65 +183,10 @@ static int insert_findings(struct dbc *c, const struct report *r, const struct p
  * savepoint are dropped: the table never holds an id that is not in the
  * database. */
 
-#define ARCHMAP_MAX (1u << 17)   /* slots; filled to half at most */
-
-struct archmap {
-	struct { char sha[68]; long long id; } *v;   /* an archive key: sha256 or "cd:" cd_sha256 */
-	size_t cap, n;
-};
-
-static size_t archmap_slot(const struct archmap *m, const char *sha)
-{
-	uint32_t h = 2166136261u;
-	for (const char *p = sha; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	size_t i = h & (m->cap - 1);
-	while (m->v[i].id && strcmp(m->v[i].sha, sha))
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-static long long archmap_get(const struct archmap *m, const char *sha)
-{
-	return m->cap ? m->v[archmap_slot(m, sha)].id : 0;
-}
-
-struct archmap *ingest_archmap_new(void) { return xcalloc(1, sizeof(struct archmap)); }
-
-void ingest_archmap_free(struct archmap *m)
-{
-	if (m)
-		free(m->v);
-	free(m);
-}
-
-void ingest_archmap_put(struct archmap *m, const char *sha, long long id)
-{
-	if (strlen(sha) >= sizeof m->v[0].sha)
-		return;
-	if (2 * (m->n + 1) > m->cap) {
-		if (m->cap >= ARCHMAP_MAX)
-			return;   /* full: the rest is looked up in the database */
-		struct archmap old = *m;
-		m->cap = m->cap ? 2 * m->cap : 1024;
-		m->v = xcalloc(m->cap, sizeof *m->v);
-		m->n = 0;
-		for (size_t i = 0; i < old.cap; i++)
-			if (old.v[i].id)
-				ingest_archmap_put(m, old.v[i].sha, old.v[i].id);
-		free(old.v);
-	}
-	size_t i = archmap_slot(m, sha);
-	if (!m->v[i].id) {
-		snprintf(m->v[i].sha, sizeof m->v[i].sha, "%s", sha);
-		m->v[i].id = id;
-		m->n++;
-	}
-}
 
 static int archive_id(struct dbc *c, struct arch_new *an, const char *sha, long long *id)
 {
-	*id = archmap_get(an->map, sha);
+	*id = ingest_pathmap_get(an->map, sha);
 	if (*id)
 		return DB_OK;
 	struct dbv p[1] = {dv_text(sha)};

@@ -10,7 +10,7 @@
  * database (device identity, counts, findings hash, the aggregate keys of
  * the new findings, archives, attempt fingerprints) is worked out first by
  * the request's own thread (struct plan), so SQLite's one writer does only
- * the SQL; it also keeps the archive ids it has seen (struct archmap)
+ * the SQL; it also keeps the archive ids it has seen (a struct pathmap)
  * instead of looking each finding's up.  The fleet-wide deltas of a batch
  * are summed and applied once (store_merge.c). */
 #include "ingest_internal.h"
@@ -151,7 +151,7 @@ static int pg_insert_archives(struct store *st, struct dbc *c, struct gc_item **
 	long long *ids = xcalloc(u, sizeof *ids);
 	pthread_mutex_lock(&st->ing->path_mu);
 	if (!st->ing->pg_pathmap)
-		st->ing->pg_pathmap = ingest_pathmap_new();
+		st->ing->pg_pathmap = ingest_pathmap_new(0);
 	pthread_mutex_unlock(&st->ing->path_mu);
 	rc = ingest_pg_path_ids(c, st->ing->pg_pathmap, &st->ing->path_mu, all, u, ids);
 	for (size_t i = 0; rc == DB_OK && i < n; i++)
@@ -227,9 +227,9 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 		qsort(v, n, sizeof *v, item_ident_cmp);   /* device rows in one order */
 	struct dbc *c = db_acquire_writer(st->db);
 	if (!pg && !st->ing->archmap)
-		st->ing->archmap = ingest_archmap_new();
+		st->ing->archmap = ingest_pathmap_new(1u << 17);
 	if (!pg && !st->ing->pathmap)
-		st->ing->pathmap = ingest_pathmap_new();
+		st->ing->pathmap = ingest_pathmap_new(0);
 	struct arch_new an = {st->ing->archmap, NULL, 0, 0, st->ing->pathmap, NULL, 0, 0};
 	int rc = DB_ERR;
 	for (int attempt = 0; attempt < 8; attempt++) {
@@ -242,7 +242,7 @@ static void gc_run(struct store *st, struct gc_item **v, size_t n)
 	}
 	if (rc == DB_OK)
 		for (size_t i = 0; i < an.n; i++)
-			ingest_archmap_put(st->ing->archmap, an.v[i].sha, an.v[i].id);
+			ingest_pathmap_add(st->ing->archmap, an.v[i].sha, an.v[i].id);
 	ingest_paths_commit(&an, rc == DB_OK);
 	free(an.pv);
 	for (size_t i = 0; rc == DB_OK && i < n; i++)
@@ -375,7 +375,7 @@ void store_ingest_open(struct store *st)
 
 void store_ingest_close(struct store *st)
 {
-	ingest_archmap_free(st->ing->archmap);
+	ingest_pathmap_free(st->ing->archmap);
 	st->ing->archmap = NULL;
 	ingest_pathmap_free(st->ing->pathmap);
 	st->ing->pathmap = NULL;

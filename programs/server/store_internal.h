@@ -15,14 +15,13 @@
 #include "store.h"
 
 struct gc_item;
-struct archmap;
 struct pathmap;
 struct ingest_state {
 	/* group commit queue (store_ingest.c) */
 	pthread_mutex_t gc_mu;
 	struct gc_item *gc_head, **gc_tail;
 	int gc_leaders;
-	struct archmap *archmap;       /* the writer's sha256 -> archives.id (ingest_tx.c) */
+	struct pathmap *archmap;       /* the writer's archive key -> archives.id (a map as the paths') */
 	struct pathmap *pathmap;       /* the writer's path -> paths.id (ingest_paths.c) */
 	struct pathmap *pg_pathmap;    /* PostgreSQL: the committed path -> paths.id, on path_mu */
 	pthread_mutex_t path_mu;
