@@ -152,12 +152,20 @@
   }
 
   /* ---------------------------------------------------------------- tables */
-  /* sort (optional): { by, order, href(col, order) } - a column with s: NAME
-   * (the API's sort= column) gets a header link that sorts by it, and a
-   * second click reverses it; counts start descending, text ascending */
+  /* table(cols, rows, empty, sort) - a column: { t: title, v(row): cell,
+   * n: a number (right-aligned), path/clip: a path cell }.
+   *
+   * sort given ({ by, order, href(col, order) }): the rows are a page of a
+   * server-sorted list; a column with s: NAME (the API's sort= column) gets
+   * a header link that sorts by it, and a second click reverses it; counts
+   * start descending, text ascending.
+   *
+   * sort absent: every row is in the page (the device page's tables and the
+   * overview's: at most 500), so clientTable sorts and pages them here. */
   function table(cols, rows, empty, sort) {
+    if (!sort) return clientTable(cols, rows, empty);
     var head = h('tr', null, cols.map(function (c) {
-      if (!sort || !c.s) return h('th', { class: c.n ? 'n' : null }, c.t);
+      if (!c.s) return h('th', { class: c.n ? 'n' : null }, c.t);
       var dflt = c.first || (c.n ? 'desc' : 'asc');
       var on = sort.by === c.s, cur = on ? (sort.order || dflt) : null;
       var next = on ? (cur === 'asc' ? 'desc' : 'asc') : dflt;
@@ -166,12 +174,105 @@
         h('a', { href: sort.href(c.s, next), class: 'sort-link', title: 'sort by ' + c.t + (next === 'asc' ? ' (ascending)' : ' (descending)') },
           c.t, on ? (cur === 'asc' ? ' \u25b2' : ' \u25bc') : ''));
     }));
-    var body = rows.length ? rows.map(function (r) {
-      return h('tr', null, cols.map(function (c) {
-        return h('td', { class: c.n ? 'n' : (c.path ? 'path' : (c.clip ? 'path clipped' : null)) }, c.v(r));
-      }));
-    }) : [h('tr', null, h('td', { colspan: cols.length, class: 'muted' }, empty || 'Nothing here.'))];
+    var body = rows.length ? rows.map(function (r) { return tableRow(cols, r); }) : [emptyRow(cols, empty)];
     return h('table', null, h('thead', null, head), h('tbody', null, body));
+  }
+  function tableRow(cols, r) {
+    return h('tr', null, cols.map(function (c) {
+      return h('td', { class: c.n ? 'n' : (c.path ? 'path' : (c.clip ? 'path clipped' : null)) }, c.v(r));
+    }));
+  }
+  function emptyRow(cols, empty) {
+    return h('tr', null, h('td', { colspan: cols.length, class: 'muted' }, empty || 'Nothing here.'));
+  }
+
+  /* client-side sorting: a column's key is c.k(row) when it has one (the
+   * raw value: a count, a time in seconds, a severity's rank, text), else
+   * its cell's text (a number for an n column).  Numbers compare as
+   * numbers, text case-insensitively; rows without a value go last either
+   * way; equal keys keep the server's order.  Numbers and times start
+   * descending (c.first overrides), text ascending. */
+  var SEV_RANK = { critical: 4, high: 3, medium: 2, low: 1, none: 0 };
+  function sevRank(s) { var r = SEV_RANK[String(s || '').toLowerCase()]; return r === undefined ? -1 : r; }
+  /* a version as text whose numbers compare as numbers (2.9 before 2.14) */
+  function verKey(v) {
+    return v ? String(v).toLowerCase().replace(/\d+/g, function (d) { return ('0000000000' + d).slice(-10); }) : '';
+  }
+  function timeKey(t) { var ms = t ? Date.parse(t) : NaN; return isNaN(ms) ? null : ms / 1000; }
+  function cellKey(c, r, td) {
+    var k = c.k ? c.k(r) : td.textContent;
+    if (!c.k && c.n) { k = parseFloat(String(k).replace(/[^0-9.\-]/g, '')); if (isNaN(k)) k = null; }
+    if (k === undefined || k === '' || (typeof k === 'number' && isNaN(k))) k = null;
+    return typeof k === 'string' ? k.toLowerCase() : k;
+  }
+  function cmpKeys(a, b) {
+    if (typeof a === 'number' && typeof b === 'number') return a - b;
+    if (typeof a === 'number') return -1;   /* numbers before text in a mixed column */
+    if (typeof b === 'number') return 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  var PAGE_ROWS = 50;
+  function clientTable(cols, rows, empty) {
+    if (!rows.length) return h('table', null, h('thead', null, h('tr', null, cols.map(function (c) {
+      return h('th', { class: c.n ? 'n' : null }, c.t);
+    }))), h('tbody', null, emptyRow(cols, empty)));
+    var items = rows.map(function (r, i) {
+      var tr = tableRow(cols, r);
+      return { tr: tr, i: i, keys: cols.map(function (c, j) { return cellKey(c, r, tr.children[j]); }) };
+    });
+    var st = { col: -1, dir: 1, page: 0, all: false };
+    var paged = items.length > PAGE_ROWS;
+    var tbody = h('tbody');
+    var ths = cols.map(function (c, j) {
+      var btn = h('button', { type: 'button', class: 'sort-button', onclick: function () {
+        var dflt = (c.first || (c.n || c.date ? 'desc' : 'asc')) === 'asc' ? 1 : -1;
+        st.dir = st.col === j ? -st.dir : dflt;
+        st.col = j;
+        st.page = 0;
+        sortRows();
+        draw();
+        btn.focus();
+      } }, c.t, h('span', { class: 'arrow', 'aria-hidden': 'true' }));
+      return h('th', { class: (c.n ? 'n ' : '') + 'csort', 'data-col': j }, btn);
+    });
+    var pager = paged ? h('div', { class: 'pager tpager' }) : null;
+    function sortRows() {
+      var j = st.col, d = st.dir;
+      items.sort(function (x, y) {
+        var a = x.keys[j], b = y.keys[j];
+        if (a === null || b === null) return a === b ? x.i - y.i : (a === null ? 1 : -1);
+        return d * cmpKeys(a, b) || x.i - y.i;
+      });
+    }
+    function pageButton(cls, text, fn) {
+      return h('button', { type: 'button', class: 'link-button ' + cls, onclick: function () { fn(); draw(); } }, text);
+    }
+    function draw() {
+      ths.forEach(function (th, j) {
+        var on = st.col === j, arrow = th.querySelector('.arrow');
+        if (on) th.setAttribute('aria-sort', st.dir > 0 ? 'ascending' : 'descending');
+        else th.removeAttribute('aria-sort');
+        arrow.textContent = on ? (st.dir > 0 ? ' \u25b2' : ' \u25bc') : '';
+        th.querySelector('button').setAttribute('title', 'sort by ' + cols[j].t +
+          (on ? (st.dir > 0 ? ' (now ascending: click for descending)' : ' (now descending: click for ascending)') : ''));
+      });
+      var pages = Math.ceil(items.length / PAGE_ROWS);
+      var from = paged && !st.all ? st.page * PAGE_ROWS : 0;
+      var to = paged && !st.all ? Math.min(items.length, from + PAGE_ROWS) : items.length;
+      while (tbody.firstChild) tbody.removeChild(tbody.firstChild);
+      for (var i = from; i < to; i++) tbody.appendChild(items[i].tr);
+      if (!paged) return;
+      pager.textContent = '';
+      if (!st.all && st.page > 0) add(pager, pageButton('tpager-prev', '\u2190 previous', function () { st.page--; }));
+      add(pager, h('span', { class: 'muted tpager-state' }, 'rows ' + num(from + 1) + '\u2013' + num(to) + ' of ' + num(items.length) +
+        (st.all ? '' : ', page ' + (st.page + 1) + ' of ' + pages)));
+      if (!st.all && st.page < pages - 1) add(pager, pageButton('tpager-next', 'next \u2192', function () { st.page++; }));
+      add(pager, st.all ? pageButton('tpager-all', PAGE_ROWS + ' a page', function () { st.all = false; st.page = 0; })
+        : pageButton('tpager-all', 'Show all ' + num(items.length), function () { st.all = true; }));
+    }
+    draw();
+    var tbl = h('table', { class: 'client-sorted' }, h('thead', null, h('tr', null, ths)), tbody);
+    return paged ? h('div', { class: 'table-paged' }, tbl, pager) : tbl;
   }
   function statusTag(s) { return tag(s, s); }
   /* severity badge: a class only for the ratings the rules use (the text is
@@ -459,42 +560,42 @@
       add(holder, h('h2', null, 'Trend'), chart(o.trend, all[1]));
 
       add(holder, h('div', { id: 'by-severity' }, h('h2', null, 'Vulnerable files by severity'), table([
-        { t: 'Severity', v: function (r) { return link('files', { severity: r.severity, status: 'vulnerable' }, sevTag(r.severity)); } },
-        { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { severity: r.severity }, num(r.devices_vulnerable)); } },
-        { t: 'Vulnerable files', n: 1, v: function (r) { return link('files', { severity: r.severity, status: 'vulnerable' }, num(r.files_vulnerable)); } },
-        { t: 'Mitigated files', n: 1, v: function (r) { return link('files', { severity: r.severity, status: 'mitigated' }, num(r.files_mitigated)); } }
+        { t: 'Severity', first: 'desc', k: function (r) { return sevRank(r.severity); }, v: function (r) { return link('files', { severity: r.severity, status: 'vulnerable' }, sevTag(r.severity)); } },
+        { t: 'Vulnerable devices', n: 1, k: function (r) { return r.devices_vulnerable; }, v: function (r) { return link('devices', { severity: r.severity }, num(r.devices_vulnerable)); } },
+        { t: 'Vulnerable files', n: 1, k: function (r) { return r.files_vulnerable; }, v: function (r) { return link('files', { severity: r.severity, status: 'vulnerable' }, num(r.files_vulnerable)); } },
+        { t: 'Mitigated files', n: 1, k: function (r) { return r.files_mitigated; }, v: function (r) { return link('files', { severity: r.severity, status: 'mitigated' }, num(r.files_mitigated)); } }
       ], o.by_severity || [], 'No file.')));
 
       var byCve = table([
-        { t: 'CVE', v: function (r) { return link('files', { cve: r.cve }, r.cve); } },
-        { t: 'Severity', v: function (r) { return sevTag(r.severity); } },
-        { t: 'CVSS', n: 1, v: function (r) { return r.cvss || ''; } },
+        { t: 'CVE', k: function (r) { return verKey(r.cve); }, v: function (r) { return link('files', { cve: r.cve }, r.cve); } },
+        { t: 'Severity', first: 'desc', k: function (r) { return sevRank(r.severity); }, v: function (r) { return sevTag(r.severity); } },
+        { t: 'CVSS', n: 1, k: function (r) { return r.cvss ? parseFloat(r.cvss) : null; }, v: function (r) { return r.cvss || ''; } },
         { t: 'Title', v: function (r) { return r.title || '(not in this server\'s CVE table)'; } },
-        { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { cve: r.cve, status: 'vulnerable' }, num(r.devices_vulnerable)); } },
-        { t: 'Vulnerable files', n: 1, v: function (r) { return link('files', { cve: r.cve, status: 'vulnerable' }, num(r.files_vulnerable)); } },
-        { t: 'Mitigated files', n: 1, v: function (r) { return link('files', { cve: r.cve, status: 'mitigated' }, num(r.files_mitigated)); } }
+        { t: 'Vulnerable devices', n: 1, k: function (r) { return r.devices_vulnerable; }, v: function (r) { return link('devices', { cve: r.cve, status: 'vulnerable' }, num(r.devices_vulnerable)); } },
+        { t: 'Vulnerable files', n: 1, k: function (r) { return r.files_vulnerable; }, v: function (r) { return link('files', { cve: r.cve, status: 'vulnerable' }, num(r.files_vulnerable)); } },
+        { t: 'Mitigated files', n: 1, k: function (r) { return r.files_mitigated; }, v: function (r) { return link('files', { cve: r.cve, status: 'mitigated' }, num(r.files_mitigated)); } }
       ], o.by_cve);
       var byVer = table([
-        { t: 'Software', v: function (r) { return (r.component || '?') + ' ' + (r.version || '(unknown)'); } },
-        { t: 'Vulnerable devices', n: 1, v: function (r) { return link('devices', { component: r.component, version: r.version, status: 'vulnerable' }, num(r.devices_vulnerable)); } },
-        { t: 'Files', n: 1, v: function (r) { return link('files', { component: r.component, version: r.version }, num(r.files_vulnerable + r.files_mitigated + r.files_safe)); } }
+        { t: 'Software', k: function (r) { return verKey((r.component || '?') + ' ' + (r.version || '')); }, v: function (r) { return (r.component || '?') + ' ' + (r.version || '(unknown)'); } },
+        { t: 'Vulnerable devices', n: 1, k: function (r) { return r.devices_vulnerable; }, v: function (r) { return link('devices', { component: r.component, version: r.version, status: 'vulnerable' }, num(r.devices_vulnerable)); } },
+        { t: 'Files', n: 1, k: function (r) { return r.files_vulnerable + r.files_mitigated + r.files_safe; }, v: function (r) { return link('files', { component: r.component, version: r.version }, num(r.files_vulnerable + r.files_mitigated + r.files_safe)); } }
       ], o.by_version);
       add(holder, h('div', { class: 'grid2' },
         h('div', { id: 'by-cve' }, h('h2', null, 'By CVE (most severe first)'), byCve),
         h('div', { id: 'by-version' }, h('h2', null, 'By version ', link('versions', {}, '(all)')), byVer)));
 
       var rem = table([
-        { t: 'Archive (sha256)', path: 1, v: function (r) { return link('files', { sha256: r.sha256 }, r.sha256.slice(0, 16) + '…'); } },
+        { t: 'Archive (sha256)', path: 1, k: function (r) { return r.sha256; }, v: function (r) { return link('files', { sha256: r.sha256 }, r.sha256.slice(0, 16) + '…'); } },
         { t: 'Software', v: function (r) { return r.label; } },
-        { t: 'Severity', v: function (r) { return sevTag(r.severity); } },
-        { t: 'Devices', n: 1, v: function (r) { return link('devices', { sha256: r.sha256, status: 'vulnerable' }, num(r.devices)); } },
-        { t: 'Files', n: 1, v: function (r) { return link('files', { sha256: r.sha256, status: 'vulnerable' }, num(r.files)); } }
+        { t: 'Severity', first: 'desc', k: function (r) { return sevRank(r.severity); }, v: function (r) { return sevTag(r.severity); } },
+        { t: 'Devices', n: 1, k: function (r) { return r.devices; }, v: function (r) { return link('devices', { sha256: r.sha256, status: 'vulnerable' }, num(r.devices)); } },
+        { t: 'Files', n: 1, k: function (r) { return r.files; }, v: function (r) { return link('files', { sha256: r.sha256, status: 'vulnerable' }, num(r.files)); } }
       ], o.remediation, 'No vulnerable archive.');
       var cb = table([
         { t: 'Callback host', v: function (r) { return r.host; } },
         { t: 'Domain to block', v: function (r) { return r.domain || ''; } },
-        { t: 'Devices', n: 1, v: function (r) { return link('devices', { host: r.host }, num(r.devices)); } },
-        { t: 'Attempts', n: 1, v: function (r) { return link('attempts', { host: r.host }, num(r.attempts)); } }
+        { t: 'Devices', n: 1, k: function (r) { return r.devices; }, v: function (r) { return link('devices', { host: r.host }, num(r.devices)); } },
+        { t: 'Attempts', n: 1, k: function (r) { return r.attempts; }, v: function (r) { return link('attempts', { host: r.host }, num(r.attempts)); } }
       ], o.callbacks, 'No attempt seen.');
       add(holder, h('div', { class: 'grid2' },
         h('div', { id: 'remediation' }, h('h2', null, 'Remediation items (same archive on many devices)'), rem),
@@ -516,16 +617,22 @@
       d.stale ? tag('stale', 'stale') : null, d.restart_required ? tag('restart', 'restart') : null,
       d.shared_machine_id ? link('devices', { machine_id: d.machine_id }, 'machine id shared by ' + (d.shared_machine_id + 1) + ' devices', 'tag shared') : null];
   }
+  /* the Flags column's client-side key: what a device's flags say, most
+   * urgent highest (the API's sort=priority on the lists) */
+  function flagRank(d) {
+    return (d.critical_exposed ? 64 : 0) + (d.exposed ? 32 : 0) + (d.attacked ? 16 : 0) + (d.critical ? 8 : 0) +
+      (d.coverage !== 'full' ? 4 : 0) + (d.restart_required ? 2 : 0) + (d.stale ? 1 : 0);
+  }
   function deviceCols() {
     return [
-      { t: 'Device', s: 'hostname', v: function (d) { return link('device/' + d.id, {}, d.hostname || d.machine_id || ('#' + d.id), 'device-link'); } },
-      { t: 'Flags', s: 'priority', first: 'desc', v: deviceFlags },
-      { t: 'Vulnerable', s: 'vulnerable', n: 1, v: function (d) { return link('files', { device: d.id, status: 'vulnerable' }, num(d.vulnerable)); } },
-      { t: 'Mitigated', s: 'mitigated', n: 1, v: function (d) { return link('files', { device: d.id, status: 'mitigated' }, num(d.mitigated)); } },
-      { t: 'Attempts', s: 'attempts', n: 1, v: function (d) { return link('attempts', { device: d.id }, num(d.attempts)); } },
+      { t: 'Device', s: 'hostname', k: function (d) { return d.hostname || d.machine_id || ''; }, v: function (d) { return link('device/' + d.id, {}, d.hostname || d.machine_id || ('#' + d.id), 'device-link'); } },
+      { t: 'Flags', s: 'priority', first: 'desc', k: flagRank, v: deviceFlags },
+      { t: 'Vulnerable', s: 'vulnerable', n: 1, k: function (d) { return d.vulnerable; }, v: function (d) { return link('files', { device: d.id, status: 'vulnerable' }, num(d.vulnerable)); } },
+      { t: 'Mitigated', s: 'mitigated', n: 1, k: function (d) { return d.mitigated; }, v: function (d) { return link('files', { device: d.id, status: 'mitigated' }, num(d.mitigated)); } },
+      { t: 'Attempts', s: 'attempts', n: 1, k: function (d) { return d.attempts; }, v: function (d) { return link('attempts', { device: d.id }, num(d.attempts)); } },
       { t: 'OS', s: 'os', v: function (d) { return d.os; } },
       { t: 'Tags', v: function (d) { return (d.tags || []).map(function (t) { return link('devices', { tag: t }, t, 'tag'); }); } },
-      { t: 'Last report', s: 'last_seen', first: 'desc', v: function (d) { return whenEl(d.last_seen); } }
+      { t: 'Last report', s: 'last_seen', first: 'desc', k: function (d) { return d.last_seen || null; }, v: function (d) { return whenEl(d.last_seen); } }
     ];
   }
 
@@ -544,21 +651,21 @@
   }
   function fileCols(withDevice) {
     var cols = [
-      { t: 'Path', clip: 1, s: 'path', v: function (f) { return link('files', { device: f.device_id, path: f.path }, pathText(f.path), 'file-path'); } },
-      { t: 'Software', s: 'version', v: function (f) { return (f.component || '?') + ' ' + (f.version || '(unknown)'); } },
-      { t: 'Severity', s: 'severity', v: function (f) { return link('files', { severity: f.severity || '' }, sevTag(f.severity)); } },
-      { t: 'Status', s: 'status', v: function (f) { return fileStatus(f); } },
-      { t: 'CVEs', v: function (f) { return cveList(f.cves); } },
+      { t: 'Path', clip: 1, s: 'path', k: function (f) { return f.path; }, v: function (f) { return link('files', { device: f.device_id, path: f.path }, pathText(f.path), 'file-path'); } },
+      { t: 'Software', s: 'version', k: function (f) { return verKey((f.component || '?') + ' ' + (f.version || '')); }, v: function (f) { return (f.component || '?') + ' ' + (f.version || '(unknown)'); } },
+      { t: 'Severity', s: 'severity', first: 'desc', k: function (f) { return sevRank(f.severity); }, v: function (f) { return link('files', { severity: f.severity || '' }, sevTag(f.severity)); } },
+      { t: 'Status', s: 'status', k: function (f) { return f.status; }, v: function (f) { return fileStatus(f); } },
+      { t: 'CVEs', k: function (f) { return (f.cves || []).length ? verKey(f.cves.join(' ')) : null; }, v: function (f) { return cveList(f.cves); } },
       { t: 'Image', v: function (f) { return f.image ? [link('images', { image: f.image }, f.image + (f.image_tag ? ':' + f.image_tag : ''), 'image-link'), f.layer ? h('div', { class: 'muted path' }, 'layer ' + f.layer) : null] : ''; } },
-      { t: 'Fixed in', s: 'fixed_in', v: function (f) { return f.fixed_in || ''; } },
-      { t: 'sha256', path: 1, v: function (f) {
+      { t: 'Fixed in', s: 'fixed_in', k: function (f) { return verKey(f.fixed_in); }, v: function (f) { return f.fixed_in || ''; } },
+      { t: 'sha256', path: 1, k: function (f) { return f.sha256 || (f.cd_sha256 ? 'cd:' + f.cd_sha256 : null); }, v: function (f) {
         // unhashed (the agents' default hashes only affected archives): the archive by its central directory
         var key = f.sha256 || (f.cd_sha256 ? 'cd:' + f.cd_sha256 : '');
         return key ? link('files', { sha256: key }, key.slice(0, 12) + '…') : '';
       } },
-      { t: 'Evidence', v: function (f) { return evidence(f.evidence, f.pid); } }
+      { t: 'Evidence', first: 'desc', k: function (f) { return (f.evidence || []).length; }, v: function (f) { return evidence(f.evidence, f.pid); } }
     ];
-    if (withDevice) cols.unshift({ t: 'Device', s: 'hostname', v: function (f) { return link('device/' + f.device_id, {}, f.hostname, 'device-link'); } });
+    if (withDevice) cols.unshift({ t: 'Device', s: 'hostname', k: function (f) { return f.hostname; }, v: function (f) { return link('device/' + f.device_id, {}, f.hostname, 'device-link'); } });
     return cols;
   }
   function files(p) {
@@ -594,11 +701,11 @@
   }
   function procCols(withDevice) {
     var cols = [
-      { t: 'PID', s: 'pid', n: 1, first: 'asc', v: function (r) { return r.pid; } },
-      { t: 'User', s: 'user', v: function (r) { return r.user || ''; } },
-      { t: 'Command', path: 1, v: function (r) { return r.command || ''; } },
-      { t: 'Status', s: 'status', first: 'desc', v: function (r) { return [statusTag(r.status), r.exposed ? tag('exposed', 'exposed') : null, r.restart_required ? tag('restart required', 'restart') : null]; } },
-      { t: 'Severity', v: function (r) { return r.severity ? sevTag(r.severity) : ''; } },
+      { t: 'PID', s: 'pid', n: 1, first: 'asc', k: function (r) { return r.pid; }, v: function (r) { return r.pid; } },
+      { t: 'User', s: 'user', k: function (r) { return r.user || null; }, v: function (r) { return r.user || ''; } },
+      { t: 'Command', path: 1, k: function (r) { return r.command || null; }, v: function (r) { return r.command || ''; } },
+      { t: 'Status', s: 'status', first: 'desc', k: function (r) { return r.status; }, v: function (r) { return [statusTag(r.status), r.exposed ? tag('exposed', 'exposed') : null, r.restart_required ? tag('restart required', 'restart') : null]; } },
+      { t: 'Severity', first: 'desc', k: function (r) { return r.severity ? sevRank(r.severity) : null; }, v: function (r) { return r.severity ? sevTag(r.severity) : ''; } },
       { t: 'Listening', v: function (r) {
         return (r.listening || []).map(function (l) {
           var text = l.proto + ' ' + (l.addr.indexOf(':') >= 0 ? '[' + l.addr + ']' : l.addr) + ':' + l.port;
@@ -608,7 +715,7 @@
       { t: 'Jars', path: 1, v: function (r) { return (r.jars || []).join('\n'); } },
       { t: 'Container', v: function (r) { return r.container || ''; } }
     ];
-    if (withDevice) cols.unshift({ t: 'Device', s: 'hostname', v: function (r) { return link('device/' + r.device_id, {}, r.hostname, 'device-link'); } });
+    if (withDevice) cols.unshift({ t: 'Device', s: 'hostname', k: function (r) { return r.hostname; }, v: function (r) { return link('device/' + r.device_id, {}, r.hostname, 'device-link'); } });
     return cols;
   }
   function processes(p) {
@@ -618,16 +725,16 @@
   }
   function attemptCols(withDevice) {
     var cols = [
-      { t: 'Callback', s: 'host', v: function (a) { return a.host ? link('attempts', { host: a.host }, (a.protocol || '') + ' ' + a.host + (a.port ? ':' + a.port : '')) : ''; } },
+      { t: 'Callback', s: 'host', k: function (a) { return a.host || null; }, v: function (a) { return a.host ? link('attempts', { host: a.host }, (a.protocol || '') + ' ' + a.host + (a.port ? ':' + a.port : '')) : ''; } },
       { t: 'Block', v: function (a) { return a.domain || ''; } },
       { t: 'Decoded', path: 1, v: function (a) { return a.decoded || a.raw || ''; } },
       { t: 'Client', s: 'client', v: function (a) { return a.client || ''; } },
-      { t: 'When', s: 'timestamp', first: 'desc', v: function (a) { return a.timestamp || ''; } },
-      { t: 'Log', clip: 1, v: function (a) { return pathText((a.path || '') + (a.line ? ':' + a.line : '')); } },
+      { t: 'When', s: 'timestamp', first: 'desc', k: function (a) { return timeKey(a.timestamp); }, v: function (a) { return a.timestamp || ''; } },
+      { t: 'Log', clip: 1, k: function (a) { return a.path ? verKey(a.path + (a.line ? ':' + a.line : '')) : null; }, v: function (a) { return pathText((a.path || '') + (a.line ? ':' + a.line : '')); } },
       { t: 'Leaks', v: function (a) { return (a.exfil || []).join(', '); } },
       { t: 'Payload', path: 1, v: function (a) { return a.payload || (a.payload_b64 ? 'base64: ' + a.payload_b64 : ''); } }
     ];
-    if (withDevice) cols.unshift({ t: 'Device', s: 'hostname', v: function (a) { return link('device/' + a.device_id, {}, a.hostname, 'device-link'); } });
+    if (withDevice) cols.unshift({ t: 'Device', s: 'hostname', k: function (a) { return a.hostname; }, v: function (a) { return link('device/' + a.device_id, {}, a.hostname, 'device-link'); } });
     return cols;
   }
   function attempts(p) {
@@ -640,12 +747,13 @@
       add(cbHolder, table([
         { t: 'Host', v: function (x) { return link('attempts', { host: x.host }, x.host); } },
         { t: 'Domain to block', v: function (x) { return x.domain || ''; } },
-        { t: 'Devices', n: 1, v: function (x) { return link('devices', { host: x.host }, num(x.devices)); } },
-        { t: 'Attempts', n: 1, v: function (x) { return link('attempts', { host: x.host }, num(x.attempts)); } }], r.items, 'No attempt seen.'));
+        { t: 'Devices', n: 1, k: function (x) { return x.devices; }, v: function (x) { return link('devices', { host: x.host }, num(x.devices)); } },
+        { t: 'Attempts', n: 1, k: function (x) { return x.attempts; }, v: function (x) { return link('attempts', { host: x.host }, num(x.attempts)); } }], r.items, 'No attempt seen.'));
     }).catch(fail(cbHolder));
   }
 
   /* ---------------------------------------------------------------- device */
+  var DEVICE_ROWS = 500;
   function device(id) {
     var holder = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
     setMain(holder);
@@ -667,21 +775,40 @@
           link('files', { device: d.id, status: 'safe' }, num(d.safe) + ' safe'))));
       deviceHooks.forEach(function (fn) { add(holder, fn(d)); });
       add(holder, h('h2', null, 'What the last scan covered'), coverageBox(d));
+      /* each table holds the device's first DEVICE_ROWS rows (count=1: and
+       * says how many there are), sorted and paged in the browser; the
+       * rest are a link away: the fleet list narrowed to the device, or CSV */
+      var dq = { device: d.id, limit: DEVICE_ROWS, count: 1 };
       var sections = [
-        ['Files (most severe first)', 'findings?device=' + d.id + '&sort=severity&limit=500', fileCols(false), 'device-files'],
-        ['Java processes', 'processes?device=' + d.id + '&limit=500', procCols(false), 'device-processes'],
-        ['Attempts', 'attempts?device=' + d.id + '&limit=500', attemptCols(false), 'device-attempts'],
-        ['Scan errors', 'errors?device=' + d.id + '&limit=500', [
-          { t: 'Path', clip: 1, v: function (e) { return pathText(e.path); } }, { t: 'Error', v: function (e) { return e.error || ''; } }], 'device-errors'],
-        ['Reports', 'reports?device=' + d.id + '&limit=50', [
-          { t: 'Received', v: function (r) { return whenEl(r.received); } }, { t: 'Command', v: function (r) { return r.command; } },
-          { t: 'Created', v: function (r) { return whenEl(r.created); } },
-          { t: 'Findings', n: 1, v: function (r) { return num(r.findings); } },
-          { t: 'Applied', v: function (r) { return r.applied ? 'current' : 'older (history only)'; } }], 'device-reports']];
+        ['Files (most severe first)', 'findings' + qs(Object.assign({ sort: 'severity' }, dq)), fileCols(false), 'device-files',
+          'most severe first', link('files', { device: d.id, sort: 'severity' }, 'the Files view')],
+        ['Java processes', 'processes' + qs(dq), procCols(false), 'device-processes', 'by PID',
+          link('processes', { device: d.id }, 'the Processes view')],
+        ['Attempts', 'attempts' + qs(dq), attemptCols(false), 'device-attempts', 'newest first',
+          link('attempts', { device: d.id }, 'the Attempts view')],
+        ['Scan errors', 'errors' + qs(dq), [
+          { t: 'Path', clip: 1, k: function (e) { return e.path || null; }, v: function (e) { return pathText(e.path); } },
+          { t: 'Error', k: function (e) { return e.error || null; }, v: function (e) { return e.error || ''; } }], 'device-errors', 'in the report\'s order',
+          h('a', { href: '/api/v1/errors' + qs({ device: d.id, format: 'csv' }), download: 'errors.csv' }, 'CSV')],
+        ['Reports', 'reports' + qs(dq), [
+          { t: 'Received', first: 'desc', k: function (r) { return r.received || null; }, v: function (r) { return whenEl(r.received); } },
+          { t: 'Command', k: function (r) { return r.command || null; }, v: function (r) { return r.command; } },
+          { t: 'Created', first: 'desc', k: function (r) { return r.created || null; }, v: function (r) { return whenEl(r.created); } },
+          { t: 'Findings', n: 1, k: function (r) { return r.findings; }, v: function (r) { return num(r.findings); } },
+          { t: 'Applied', k: function (r) { return r.applied ? 1 : 0; }, first: 'desc', v: function (r) { return r.applied ? 'current' : 'older (history only)'; } }],
+          'device-reports', 'newest first', h('a', { href: '/api/v1/reports' + qs({ device: d.id, format: 'csv' }), download: 'reports.csv' }, 'CSV')]];
       sections.forEach(function (s) {
         var box = h('div', { id: s[3] }, h('p', { class: 'muted' }, 'Loading…'));
         add(holder, h('h2', null, s[0]), box);
-        api(s[1]).then(function (r) { box.textContent = ''; add(box, table(s[2], r.items)); }).catch(fail(box));
+        api(s[1]).then(function (r) {
+          box.textContent = '';
+          if (r.more) {
+            add(box, h('p', { class: 'muted list-note' }, 'The first ' + num(r.items.length) + ' of ' +
+              (r.total !== undefined ? num(r.total) + (r.total_capped ? '+' : '') : 'more') + ' (' + s[4] +
+              '); sorting here orders these ' + num(r.items.length) + '. All of them: ', s[5], '.'));
+          }
+          add(box, table(s[2], r.items));
+        }).catch(fail(box));
       });
     }).catch(fail(holder));
   }
@@ -710,7 +837,7 @@
       add(box, h('h3', null, 'Skipped (' + num(c.skipped_total || sk.length) + ')'), table([
         { t: 'Path', path: 1, v: function (x) { return x.path; } },
         { t: 'Reason', v: function (x) { return x.reason; } },
-        { t: 'Leaves a gap', v: function (x) { return x.gap ? tag('yes', 'partial') : tag('no', 'safe'); } }], sk, 'Nothing skipped.'));
+        { t: 'Leaves a gap', first: 'desc', k: function (x) { return x.gap ? 1 : 0; }, v: function (x) { return x.gap ? tag('yes', 'partial') : tag('no', 'safe'); } }], sk, 'Nothing skipped.'));
     }
     return box;
   }
@@ -735,10 +862,10 @@
       add(box, table([
         { t: 'Tag', v: function (x) { return x.tag; } },
         { t: 'Layer', path: 1, v: function (x) { return link('files', { image: p.image, layer: x.layer }, x.layer || '(none)', 'layer-link'); } },
-        { t: 'Software', v: function (x) { return x.component + ' ' + (x.version_min === x.version_max ? x.version_min : x.version_min + '…' + x.version_max); } },
-        { t: 'Vulnerable in the image', n: 1, v: function (x) { return num(x.files_vulnerable); } },
-        { t: 'Deleted by a later layer', n: 1, v: function (x) { return x.files_vulnerable_removed ? tag(num(x.files_vulnerable_removed) + ' deleted later', 'removed') : '0'; } },
-        { t: 'Devices', n: 1, v: function (x) { return num(x.devices); } }], r.items, 'No layer.'));
+        { t: 'Software', k: function (x) { return verKey(x.component + ' ' + x.version_min); }, v: function (x) { return x.component + ' ' + (x.version_min === x.version_max ? x.version_min : x.version_min + '…' + x.version_max); } },
+        { t: 'Vulnerable in the image', n: 1, k: function (x) { return x.files_vulnerable; }, v: function (x) { return num(x.files_vulnerable); } },
+        { t: 'Deleted by a later layer', n: 1, k: function (x) { return x.files_vulnerable_removed; }, v: function (x) { return x.files_vulnerable_removed ? tag(num(x.files_vulnerable_removed) + ' deleted later', 'removed') : '0'; } },
+        { t: 'Devices', n: 1, k: function (x) { return x.devices; }, v: function (x) { return num(x.devices); } }], r.items, 'No layer.'));
     }).catch(fail(box));
   }
 
