@@ -12,7 +12,8 @@ empty collector the enrolment hint).  Screenshots of the
 overview, a device's coverage, the files by severity and the images view are
 saved as $OUT/overview.png, device-coverage.png, files-severity.png,
 images.png, attempts.png, narrow.png, devices-sorted.png, devices-page2.png,
-files-evidence.png and empty.png.  playwright-core is installed from the npm registry
+files-evidence.png, device-sorted.png and empty.png; and a device page's
+tables sorted by a header click and paged in the browser.  playwright-core is installed from the npm registry
 (tests/browser/package-lock.json) when tests/browser/node_modules is missing.
 """
 import json
@@ -92,6 +93,15 @@ reports.append(report(node, [img1, img2, img3]))
 # overview's file counts do not move), one more CVE after
 RJ_PATH = "/srv/rj/log4j-core-2.14.1.jar"
 reports.append(report(envelope(mid(11), "rj1"), [dict(finding(RJ_PATH), facts="v1 set=2.14.1 pom=2.14.1 +lookup/JndiLookup")]))
+# issue 20 point 8: a device with more rows than a page (60 files, mixed-case
+# paths, whose case-insensitive order differs from the byte order) and
+# processes whose PIDs sort differently as numbers and as text: the device
+# page's tables sort in the browser and page past 50 rows
+MANY_NAMES = ["%s%02d" % (w, i) for i, w in enumerate(["alpha", "Beta", "gamma", "Delta", "epsilon", "Zeta"] * 10)]
+many_pids = [1000, 9, 100, 10, 2, 20000, 31, 7]
+reports.append(report(envelope(mid(12), "many1"),
+                      [finding("/opt/many/%s/log4j-core-2.17.1.jar" % n, version="2.17.1", status="safe", cves=[])
+                       for n in MANY_NAMES] + [process(pid=p, status="safe", ports=[]) for p in many_pids]))
 for i, r in enumerate(reports):
     st, js = s.submit(agent, r)
     check("seed-report-%d" % i, st == 200, (st, js))
@@ -162,6 +172,7 @@ expect = {
     "hostnames_sorted": sorted(json.loads(r.splitlines()[0])["host"]["hostname"] for r in reports),
     "long_path": LONG_PATH, "rules_cve": "CVE-2099-0001", "rules_id": rules_id, "rules_host": "rj1",
     "empty_base": "http://127.0.0.1:%d" % s_empty.port,
+    "many_host": "many1", "many_files": len(MANY_NAMES), "many_pids": sorted(many_pids),
 }
 # yesterday's trend row (UTC): the overview's cards show the change since it
 YDAY = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))

@@ -264,6 +264,59 @@ function check(name, cond, why) { if (cond) ok(name); else notOk(name, why || 'c
     hosts = await page.locator('main table a.device-link').allInnerTexts();
     check('paging-previous-page', JSON.stringify(hosts) === JSON.stringify(want.hostnames_sorted.slice(0, 4)), JSON.stringify(hosts));
 
+    // a device page's tables: every row is in the page, so a header click
+    // sorts them in the browser (the order the API's JSON gives, sorted the
+    // way the test says: text case-insensitively, numbers as numbers) and
+    // more than 50 rows are paged
+    await page.goto(base + '/#/devices?q=' + encodeURIComponent(want.many_host));
+    await page.waitForSelector('main table a.device-link');
+    await page.locator('main table a.device-link').first().click();
+    await page.waitForSelector('#device-files table a.file-path');
+    await page.waitForSelector('#device-processes table th.csort');
+    const devId = await page.evaluate(() => location.hash.replace(/^#\/device\//, '').replace(/\?.*$/, ''));
+    const apiPaths = await page.evaluate(async id => (await (await fetch('/api/v1/findings?device=' + id + '&limit=500')).json())
+      .items.map(f => f.path), devId);
+    check('device-files-api-count', apiPaths.length === want.many_files, apiPaths.length);
+    const lc = a => a.slice().sort((x, y) => { x = x.toLowerCase(); y = y.toLowerCase(); return x < y ? -1 : x > y ? 1 : 0; });
+    const pathsAsc = lc(apiPaths);
+    check('device-files-case-order-differs', JSON.stringify(pathsAsc) !== JSON.stringify(apiPaths.slice().sort()));
+    const shownPaths = () => page.locator('#device-files table tbody a.file-path').allInnerTexts();
+    const pstate = () => page.locator('#device-files .tpager-state').innerText();
+    let dp = await shownPaths();
+    check('device-files-first-page', dp.length === 50, dp.length);
+    check('device-files-pager-total', (await pstate()).includes('rows 1–50 of ' + want.many_files), await pstate());
+    const pathTh = page.locator('#device-files th.csort', { hasText: 'Path' });
+    await pathTh.locator('button').click();
+    check('device-files-sort-aria-asc', (await pathTh.getAttribute('aria-sort')) === 'ascending', await pathTh.getAttribute('aria-sort'));
+    dp = await shownPaths();
+    check('device-files-sorted-asc', JSON.stringify(dp) === JSON.stringify(pathsAsc.slice(0, 50)), JSON.stringify(dp.slice(0, 6)));
+    await page.screenshot({ path: path.join(outDir, 'device-sorted.png'), fullPage: true });
+    await page.locator('#device-files .tpager-next').click();
+    dp = await shownPaths();
+    check('device-files-page2', JSON.stringify(dp) === JSON.stringify(pathsAsc.slice(50)), JSON.stringify(dp));
+    check('device-files-page2-state', (await pstate()).includes('rows 51–' + want.many_files + ' of ' + want.many_files), await pstate());
+    check('device-files-page2-previous', (await page.locator('#device-files .tpager-prev').count()) === 1);
+    await pathTh.locator('button').click();
+    check('device-files-sort-aria-desc', (await pathTh.getAttribute('aria-sort')) === 'descending');
+    dp = await shownPaths();
+    check('device-files-sorted-desc-from-page1', JSON.stringify(dp) === JSON.stringify(pathsAsc.slice().reverse().slice(0, 50)),
+      JSON.stringify(dp.slice(0, 6)));
+    await page.locator('#device-files .tpager-all').click();
+    dp = await shownPaths();
+    check('device-files-show-all', JSON.stringify(dp) === JSON.stringify(pathsAsc.slice().reverse()), dp.length);
+    check('device-files-one-sorted-header', (await page.locator('#device-files th[aria-sort]').count()) === 1);
+    const pidTh = page.locator('#device-processes th.csort', { hasText: 'PID' });
+    const pids = async () => (await page.locator('#device-processes table tbody tr td:first-child').allInnerTexts()).map(Number);
+    await pidTh.locator('button').click();
+    let pp = await pids();
+    check('device-pids-numeric-asc', (await pidTh.getAttribute('aria-sort')) === 'ascending' &&
+      JSON.stringify(pp) === JSON.stringify(want.many_pids), JSON.stringify(pp));
+    await pidTh.locator('button').click();
+    pp = await pids();
+    check('device-pids-numeric-desc', (await pidTh.getAttribute('aria-sort')) === 'descending' &&
+      JSON.stringify(pp) === JSON.stringify(want.many_pids.slice().reverse()), JSON.stringify(pp));
+    check('device-processes-not-paged', (await page.locator('#device-processes .tpager').count()) === 0);
+
     // evidence behind a disclosure; a long path on one line, its file name visible
     await page.goto(base + '/#/files?path=a-rather-long');
     await page.waitForSelector('main table a.file-path');
