@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scan/tarscan.h"
 #include "walk/backup_tag.h"
 
 const char *fix_action_name(enum fix_action a)
@@ -388,9 +387,9 @@ static void fix_one_file(struct fixer *fx, const char *path, const char *abs, in
 	struct plan p = {.fx = fx};
 	/* The scanner reads a tarball as a tarball even when its last member is
 	 * a jar whose end record sits in the tar's tail; so does the fixer. */
-	unsigned char head[TAR_PROBE_LEN];
+	unsigned char head[SCAN_TAR_PROBE_LEN];
 	ssize_t hn = pread(fd, head, sizeof head, 0);
-	p.not_zip = hn > 0 && tarscan_probe(head, (size_t)hn);
+	p.not_zip = hn > 0 && scan_is_tarball(head, (size_t)hn);
 	struct node *top = p.not_zip ? NULL : fix_plan_file(&p, fd, st, path);
 	if (p.total_out) {
 		/* what the plan saw is incomplete: nothing is changed on its word */

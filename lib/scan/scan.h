@@ -142,6 +142,12 @@ void scanner_error(struct scanner *s, struct scan_batch *b, const char *path, co
  * name, which no filesystem allows, is shown as "\0"). */
 void scan_path_join(struct buf *p, const char *name, size_t len);
 
+/* Bytes scan_is_tarball() wants to see ("ustar" ends at offset 262). */
+#define SCAN_TAR_PROBE_LEN 512
+/* Do these first bytes of a file start a tarball (compressed or not), which
+ * the scanner reads as a tar stream before looking for a zip's end record
+ * in its tail?  (Never on Windows: notar_win32.c.) */
+bool scan_is_tarball(const unsigned char *head, size_t n);
 /* Does the name end in an archive extension (.jar .war .ear .zip ...)? */
 bool scan_archive_name(const char *name, size_t len);
 /* Is dir/org a class root for Log4j (org/apache/logging/log4j/core or

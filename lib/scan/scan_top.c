@@ -93,6 +93,11 @@ void scan_fd(struct scanner *s, int fd, const struct stat *st, const char *path,
 	scan_budget_finish(s, out, path);
 }
 
+bool scan_is_tarball(const unsigned char *head, size_t n)
+{
+	return tarscan_probe(head, n);
+}
+
 void scan_mem(struct scanner *s, const unsigned char *data, size_t len, const char *path,
 	      bool named_archive, struct scan_batch *out)
 {

@@ -48,8 +48,8 @@
 #include "scan/scan.h"
 #include "util/buf.h"
 
-/* Bytes tarscan_probe() wants to see ("ustar" ends at offset 262). */
-#define TAR_PROBE_LEN 512
+/* Bytes tarscan_probe() wants to see (scan.h). */
+#define TAR_PROBE_LEN SCAN_TAR_PROBE_LEN
 /* Tar streams nested inside tar streams followed (each holds a decoder). */
 #define TAR_MAX_NEST 6
 #define TAR_MAX_RATIO 200
