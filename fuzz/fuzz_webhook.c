@@ -15,14 +15,20 @@
 
 #include "../programs/server/webhook.h"
 
+/* each of s's comma-separated kinds is one of WEBHOOK_KINDS (webhook.h) */
 static bool known_kinds(const char *s)
 {
 	if (!*s)
 		return false;
 	while (*s) {
 		size_t n = strcspn(s, ",");
-		if (!((n == 23 && !strncmp(s, "device_critical_exposed", n)) || (n == 15 && !strncmp(s, "device_attacked", n)) ||
-		      (n == 18 && !strncmp(s, "archive_vulnerable", n))))
+		bool found = false;
+		for (const char *k = WEBHOOK_KINDS; *k && !found;) {
+			size_t m = strcspn(k, ",");
+			found = n && m == n && !strncmp(s, k, n);
+			k += m + (k[m] == ',');
+		}
+		if (!found)
 			return false;
 		s += n + (s[n] == ',');
 	}
