@@ -4,8 +4,17 @@
  * crash, and on every stream zlib inflates to its end the inflater must end
  * too with the same bytes; where zlib refuses the data, it must not end
  * with a different stream's worth (both refuse, or both stop short).  Of
- * a stream longer than 1 MiB only the first MiB is compared. */
+ * a stream longer than 1 MiB only the first MiB is compared.
+ *
+ * One difference is allowed, the ISA-L backend's (inflater.h): ISA-L
+ * accepts a dynamic block whose Huffman codes are incomplete, which zlib
+ * refuses ("invalid code lengths set", "invalid literal/lengths set",
+ * "invalid distances set"); the ISA-L build may end such a stream where
+ * zlib refuses it, never the other way round, and never for another of
+ * zlib's reasons. */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -17,6 +26,7 @@
 static unsigned char want[CAP], got[CAP];
 
 /* zlib over all of in: 1 ended, 0 stopped short (truncated or CAP), -1 refused */
+static char zmsg[64];
 static int by_zlib(const uint8_t *in, size_t n, size_t *made)
 {
 	z_stream z;
@@ -29,6 +39,7 @@ static int by_zlib(const uint8_t *in, size_t n, size_t *made)
 	z.avail_out = CAP;
 	int r = inflate(&z, Z_NO_FLUSH);
 	*made = CAP - z.avail_out;
+	snprintf(zmsg, sizeof zmsg, "%s", z.msg ? z.msg : "");
 	inflateEnd(&z);
 	return r == Z_STREAM_END ? 1 : r == Z_OK || r == Z_BUF_ERROR ? 0 : -1;
 }
@@ -83,7 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* a stream zlib inflates whole must come out the same */
 	if (zr == 0 && zn == CAP && (fn != CAP || memcmp(want, got, CAP)))
 		abort(); /* the first MiB of a long one too */
-	if (fr == 1 && zr != 1)
+	bool incomplete_code = !strcmp(zmsg, "invalid code lengths set") ||
+			       !strcmp(zmsg, "invalid literal/lengths set") || !strcmp(zmsg, "invalid distances set");
+	if (fr == 1 && zr != 1 && !(zr == -1 && incomplete_code && !strcmp(inflater_backend(), "isa-l")))
 		abort(); /* ended where zlib refuses or wants more */
 	return 0;
 }

@@ -10,7 +10,11 @@
  *                    libisal.a; the Windows build).
  * Both produce the same bytes for the same valid stream (deflate is
  * deterministic); corrupt data is refused by both, the error is the
- * caller's "corrupt deflate data".
+ * caller's "corrupt deflate data", with one exception fuzz_inflater.c
+ * found: ISA-L inflates a dynamic block whose Huffman code set zlib calls
+ * invalid (incomplete), which no compressor writes and the JVM's zlib
+ * refuses.  The ISA-L build may then read an entry a JVM cannot (seeing
+ * more than the JVM, never less).
  *
  * For data whose compressed size is known only: an inflater may take input
  * bytes past the end of the deflate stream (ISA-L reads ahead into its bit
