@@ -5,7 +5,9 @@
 #                                        127.0.0.1 (a free port, no other
 #                                        address, unix socket inside DIR),
 #                                        create database "log4scan" and print
-#                                        its URL on stdout
+#                                        its URL on stdout; a DIR that has a
+#                                        cluster already is started again
+#                                        (same data, a new free port)
 #   sh scripts/pg-cluster.sh stop DIR    stop it (DIR is left for the caller)
 #
 # initdb refuses to run as root, so as root the cluster belongs to the
@@ -42,12 +44,16 @@ start)
 		done
 	fi
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	as_pg "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
-		{ cat "$dir/initdb.log" >&2; exit 1; }
+	fresh=1
+	[ -f "$dir/data/PG_VERSION" ] && fresh=0
+	if [ "$fresh" = 1 ]; then
+		as_pg "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync \
+			>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+	fi
 	as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
 		-o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 ${PG_OPTS:-}" start >/dev/null ||
 		{ cat "$dir/server.log" >&2; exit 1; }
-	as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U postgres log4scan
+	[ "$fresh" = 0 ] || as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U postgres log4scan
 	echo "$port" > "$dir/port"
 	echo "postgresql://postgres@127.0.0.1:$port/log4scan"
 	;;
