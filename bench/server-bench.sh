@@ -87,8 +87,10 @@ pages() { # label read-token
 
 run() { # label db devices
 	label=$1 db=$2 n=$3
-	T=$("$S" token create --name bench --db "$db" 2>/dev/null)
-	R=$("$S" token create --name reader --role read --db "$db" 2>/dev/null)
+	# (token names are unique: a reused database has a previous run's)
+	sfx=$([ "$REUSE" = 1 ] && echo "-$(date +%s)-$$")
+	T=$("$S" token create --name "bench$sfx" --db "$db" 2>/dev/null)
+	R=$("$S" token create --name "reader$sfx" --role read --db "$db" 2>/dev/null)
 	start "$db" "$out/$label-server.log"
 	if [ "$REUSE" = 1 ]; then
 		echo "== $label: dashboard API, median of 5 (the databases of the previous run)"

@@ -99,7 +99,8 @@ static bool count_rows(struct req *rq, struct qb *q, long long *total, bool *cap
 	else
 		buf_printf(&sql, "SELECT COUNT(*) FROM (%s LIMIT ?) AS counted", buf_cstr(&q->sql));
 	*total = 0;
-	int rc = store_query(rq->srv->st, buf_cstr(&sql), p + skip, q->np + 1 - skip, api_first_int, total, &err);
+	int rc = store_query_planned(rq->srv->st, q->count_plan, buf_cstr(&sql), p + skip, q->np + 1 - skip,
+				     api_first_int, total, &err);
 	if (rc)
 		api_query_failed(rq, &err);
 	*capped = *total > API_COUNT_MAX;

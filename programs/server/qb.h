@@ -27,6 +27,9 @@ struct qb {
 	 * query without its select list (counted without computing it) */
 	size_t from;
 	int from_np;
+	/* PostgreSQL planner settings for the count (count=1) alone, run
+	 * before it in its transaction (store_query_planned), or NULL */
+	const char *count_plan;
 };
 
 /* s (malloc'd) now belongs to q: freed by qb_free */

@@ -59,6 +59,28 @@ int store_query(struct store *st, const char *sql, const struct dbv *p, int np, 
 	return rc ? DB_ERR : DB_OK;
 }
 
+int store_query_planned(struct store *st, const char *plan, const char *sql, const struct dbv *p, int np,
+			db_row_fn fn, void *ctx, struct buf *err)
+{
+	if (!plan || db_kind(st->db) != DB_PG)
+		return store_query(st, sql, p, np, fn, ctx, err);
+	struct dbc *c = db_acquire(st->db);
+	struct buf s = BUF_INIT;
+	buf_printf(&s, "BEGIN READ ONLY; %s", plan);
+	int rc = dbc_script(c, buf_cstr(&s));
+	if (rc == DB_OK)
+		rc = dbc_exec(c, sql, p, np, fn, ctx);
+	if (rc == DB_OK)
+		rc = dbc_script(c, "COMMIT");
+	if (rc) {
+		buf_printf(err, "%s", dbc_error(c));
+		dbc_rollback(c);
+	}
+	buf_free(&s);
+	db_release(st->db, c);
+	return rc ? DB_ERR : DB_OK;
+}
+
 int store_tx(struct store *st, store_tx_fn fn, void *ctx, struct buf *err)
 {
 	struct dbc *c = db_acquire_writer(st->db);

@@ -55,6 +55,12 @@ void store_start_merger(struct store *st);
 int store_query(struct store *st, const char *sql, const struct dbv *p, int np, db_row_fn fn, void *ctx,
 		struct buf *err);
 
+/* store_query with PostgreSQL planner settings for this query alone:
+ * plan (SET LOCAL statements) and the query in one read-only
+ * transaction.  A plain store_query on SQLite or without plan. */
+int store_query_planned(struct store *st, const char *plan, const char *sql, const struct dbv *p, int np,
+			db_row_fn fn, void *ctx, struct buf *err);
+
 /* A change: fn in one write transaction on the writer connection, re-run
  * (with a growing pause) on a busy / serialization failure.  fn returns
  * DB_OK, DB_RETRY or DB_ERR (err set by fn for a refusal; from the
