@@ -26,6 +26,7 @@ import math
 import os
 import re
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -513,8 +514,55 @@ def run(kind):
           s.log_text()[-500:])
 
 
+def pool_waits(kind):
+    """log4scan_db_connection_waits_total counts the requests that found no
+    free database connection: with --pool 1 and 16 clients at once asking
+    the database, some wait (tried in rounds until one has; a counter that
+    never moves fails), and every request is still answered."""
+    t = kind + "-pool1-"
+    try:
+        db = new_db(kind, "openapi-pool1")
+    except Exception as e:
+        not_ok(t + "backend-available", e)
+        return
+    agent = make_token(db, "fleet")
+    reader = make_token(db, "siem", "read")
+    metrics = make_token(db, "prometheus", "metrics")
+    s = Server(db, "--rate", "0", "--pool", "1", name=kind + "-openapi-pool1")
+    stored(s, agent, t)
+
+    def waits():
+        st, _, data = s.request("GET", "/metrics", headers={"Authorization": "Bearer " + metrics})
+        return value(parse_exposition(data.decode()), "log4scan_db_connection_waits_total") if st == 200 else None
+
+    w0 = waits()
+    check_eq(t + "waits-exposed", w0 is not None, True)
+    statuses = []
+
+    def client():
+        for _ in range(8):
+            st, _, _ = s.request("GET", API + "findings?count=1&limit=500", headers={"Authorization": "Bearer " + reader})
+            statuses.append(st)
+
+    w = w0
+    for _ in range(10):
+        ts = [threading.Thread(target=client) for _ in range(16)]
+        for x in ts:
+            x.start()
+        for x in ts:
+            x.join()
+        w = waits()
+        if w is not None and w0 is not None and w > w0:
+            break
+    check(t + "waits-counted", w is not None and w0 is not None and w > w0, (w0, w))
+    check(t + "waits-all-answered", statuses and set(statuses) == {200}, sorted(set(statuses)))
+    rc = s.stop()
+    check(t + "clean-exit", rc == 0 and "Sanitizer" not in s.log_text(), s.log_text()[-500:])
+
+
 check_document()
 for kind in ("sqlite", "pg"):
     run(kind)
+    pool_waits(kind)
 import server_common  # noqa: E402
 sys.exit(1 if server_common.failures else 0)

@@ -112,6 +112,23 @@ def http_rollback(t, db, s, reader, had):
     audit = call_json(s, "/api/v1/audit?kind=rules_rollback", cookie)
     check(t + "http-rollback-audited", any(a.get("actor") == "root" and a.get("subject") == "rules 1"
                                            for a in (audit or {}).get("items", [])), audit)
+    # a re-judging in progress, as the state row shows it while one runs (or
+    # after a collector was stopped in the middle of one): GET says what it
+    # does and how far it got, and a rollback waits for it (409)
+    saved = db_sql(db, "SELECT target || ',' || judged || ',' || total || ',' || started || ',' || finished"
+                       " FROM rules_state WHERE one = 1").split(",")
+    db_sql(db, "UPDATE rules_state SET target = 0, judged = 3, total = 7, started = 1700000000, finished = 0"
+               " WHERE one = 1")
+    r = s.get_json("/api/v1/rules", reader)
+    check(t + "http-judging-object", r.get("judging") == {"target": 0, "judged": 3, "total": 7, "started": 1700000000}
+          and "last_change" not in r, r)
+    st, data = post(cookie, csrf, {"id": 0})
+    check(t + "http-rollback-while-judging-409", st == 409 and "in progress" in str(data), (st, data))
+    db_sql(db, "UPDATE rules_state SET target = %s, judged = %s, total = %s, started = %s, finished = %s"
+               " WHERE one = 1" % tuple(saved))
+    r = s.get_json("/api/v1/rules", reader)
+    check(t + "http-judging-ended", r.get("judging") is None and r.get("last_change") == int(saved[4]) and
+          r["active"] == 1, r)
     # a retired device is out of every count and list: the re-judging's
     # counts and its record of what changed leave it out too
     ids = {d["hostname"]: d["id"] for d in s.get_json("/api/v1/devices?limit=100", reader)["items"]}
