@@ -9,7 +9,8 @@
  * itself.  A watcher (scan_watch, scan.h) may follow the descent: fix plans
  * its rewrites by watching it, so it reads what scan reads, with the same
  * budgets.  The entry points are scan_top.c, exploded directories
- * scan_dir.c, the archive's SHA-256 scan_hash.c (scan_internal.h). */
+ * scan_dir.c, archives read front to back scan_stream.c, the archive's
+ * SHA-256 scan_hash.c (scan_internal.h). */
 #include "scan/scan.h"
 #include "scan/scan_internal.h"
 
@@ -60,7 +61,7 @@ void scanner_free(struct scanner *s)
 	free(s);
 }
 
-static struct scan_record *batch_new(struct scan_batch *b)
+struct scan_record *scan_batch_new(struct scan_batch *b)
 {
 	b->rec = xrealloc(b->rec, (b->n + 1) * sizeof *b->rec);
 	struct scan_record *r = &b->rec[b->n++];
@@ -70,7 +71,7 @@ static struct scan_record *batch_new(struct scan_batch *b)
 
 void scan_batch_add_error(struct scan_batch *b, const char *path, const char *fmt, ...)
 {
-	struct scan_record *r = batch_new(b);
+	struct scan_record *r = scan_batch_new(b);
 	r->kind = REC_ERROR;
 	r->path = xstrdup(path);
 	struct buf m = BUF_INIT;
@@ -225,7 +226,7 @@ static bool zv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size
 
 /* Is this nested archive one of the archives already being followed (same
  * CRC and size)?  Then it contains itself, like the quine r.zip. */
-static bool contains_itself(const struct chain *chain, uint32_t crc, uint64_t size)
+bool scan_chain_contains(const struct chain *chain, uint32_t crc, uint64_t size)
 {
 	for (const struct chain *a = chain; a; a = a->up)
 		if (a->crc == crc && a->size == size)
@@ -242,7 +243,7 @@ void scan_emit_findings(struct scanner *s, struct detect_result *res, const char
 	else if (id && id->cd_sha256)
 		snprintf(cd, sizeof cd, "%s", id->cd_sha256);
 	for (size_t i = 0; i < res->nfindings; i++) {
-		struct scan_record *r = batch_new(out);
+		struct scan_record *r = scan_batch_new(out);
 		r->kind = REC_FINDING;
 		r->f = res->findings[i];
 		r->f.path = xstrdup(path);
@@ -266,8 +267,7 @@ void scan_emit_findings(struct scanner *s, struct detect_result *res, const char
 /* An archive OpenJDK 17 refuses for one entry's fields, whose other
  * entries still reach JVMs (zip.h): scanned, and the refusal reported
  * beside what it holds. */
-static void report_refusal(struct scanner *s, struct scan_batch *out, const char *path,
-			   const char *why)
+void scan_report_refusal(struct scanner *s, struct scan_batch *out, const char *path, const char *why)
 {
 	struct buf m = BUF_INIT;
 	buf_printf(&m, "OpenJDK 17 refuses to open this archive (%s); other readers still read "
@@ -283,42 +283,19 @@ static void not_a_zip(struct scanner *s, struct scan_batch *out, const char *pat
 
 /* ---- what a nested archive is: its name, then its first bytes */
 
-struct child {
-	size_t i;              /* entry index (or kept stream entry) */
-	uint64_t size;         /* bytes it takes in its parent (the order of sharing) */
-	enum sniff_kind kind;  /* from the head */
-	bool zname, tname;     /* the name says zip-type archive / tarball */
-};
-
-/* A child whose name says archive is reported when it is none; one found
- * by its bytes alone (a local header, a launch script) is quietly passed
- * over then. */
-static bool child_loud(const struct child *c)
-{
-	return c->zname;
-}
-
-static bool child_tar(const struct child *c)
-{
-	return c->kind == SNIFF_TAR || (c->tname && c->kind == SNIFF_NONE);
-}
-
 /* An entry worth reading the head of: not a directory, class file or the
- * metadata the detector reads, and large enough to hold an archive with a
- * Log4j class in it (a fingerprinted class alone compresses to more). */
-#define SNIFF_MIN 512
-
+ * metadata the detector reads, and at least SNIFF_MIN bytes. */
 static bool worth_sniffing(const char *name, size_t len, uint64_t usize)
 {
 	return usize >= SNIFF_MIN && len && name[len - 1] != '/' && !detect_wants(name, len);
 }
 
-static bool never_archive(const char *name, size_t len)
+bool scan_never_archive(const char *name, size_t len)
 {
 	return !len || name[len - 1] == '/' || detect_class_stem(name, len);
 }
 
-static bool classify(struct child *c, const char *name, size_t len, const unsigned char *head,
+bool scan_child_classify(struct scan_child *c, const char *name, size_t len, const unsigned char *head,
 		     size_t hn, uint64_t usize)
 {
 	c->zname = scan_archive_name(name, len);
@@ -330,7 +307,7 @@ static bool classify(struct child *c, const char *name, size_t len, const unsign
 	return c->zname || c->tname || c->kind != SNIFF_NONE;
 }
 
-static bool zip_child(const struct zip *z, size_t i, struct child *c)
+static bool zip_child(const struct zip *z, size_t i, struct scan_child *c)
 {
 	const struct zip_entry *e = &z->entries[i];
 	unsigned char head[SNIFF_HEAD];
@@ -338,12 +315,12 @@ static bool zip_child(const struct zip *z, size_t i, struct child *c)
 	c->i = i;
 	c->size = e->csize;
 	/* most entries are classes: told apart before any name table is tried */
-	if (never_archive(e->name, e->name_len) ||
+	if (scan_never_archive(e->name, e->name_len) ||
 	    (!worth_sniffing(e->name, e->name_len, e->usize) && !scan_archive_name(e->name, e->name_len) &&
 	     !tarscan_name(e->name, e->name_len)))
 		return false;
 	bool got = zentry_head(z, e, head, sizeof head, &hn);
-	return classify(c, e->name, e->name_len, got ? head : NULL, hn, e->usize);
+	return scan_child_classify(c, e->name, e->name_len, got ? head : NULL, hn, e->usize);
 }
 
 /* A nested archive the descent follows other than as a zip read whole (a
@@ -357,13 +334,13 @@ static void scan_passed(struct scanner *s, const char *path, const char *why)
 /* ---- bytes in memory (a DEFLATED nested archive, or one kept while
  * streaming): a zip, or a tarball */
 
-static void follow_mem(struct scanner *s, const unsigned char *data, size_t len, const struct child *c,
+void scan_follow_mem(struct scanner *s, const unsigned char *data, size_t len, const struct scan_child *c,
 		       uint32_t crc, struct buf *path, int depth, const struct chain *chain,
 		       struct scan_batch *out)
 {
-	struct child k = *c;
+	struct scan_child k = *c;
 	k.kind = sniff(data, len < SNIFF_HEAD ? len : SNIFF_HEAD, len);
-	if (child_tar(&k)) {
+	if (scan_child_tar(&k)) {
 		s->nest = NULL; /* not a zip read whole */
 		scan_passed(s, buf_cstr(path), "a tarball");
 		tarscan_buffer(s, data, len, buf_cstr(path), depth, k.tname, out);
@@ -371,29 +348,20 @@ static void follow_mem(struct scanner *s, const unsigned char *data, size_t len,
 	}
 	struct zsrc child = {.fd = -1, .mem = data, .off = 0, .size = len};
 	struct chain link = {chain, crc, len};
-	if (scan_archive(s, &child, path, depth, &link, child_loud(&k) ? OPEN_LOUD : OPEN_QUIET, out) ==
+	if (scan_archive(s, &child, path, depth, &link, scan_child_loud(&k) ? OPEN_LOUD : OPEN_QUIET, out) ==
 		    ZIP_NOT_ZIP &&
-	    child_loud(&k))
+	    scan_child_loud(&k))
 		not_a_zip(s, out, buf_cstr(path));
 }
 
-/* The nested archives of one archive that ran out of their shares: each
- * is abandoned (its siblings are still scanned) and the archive gets one
- * record for all of them. */
-struct abandoned {
-	size_t n, of;
-	uint64_t share;
-	struct buf first;
-};
-
-static void abandoned_note(struct abandoned *a, const struct budget_frame *f, struct buf *path)
+void scan_abandoned_note(struct scan_abandoned *a, const struct budget_frame *f, struct buf *path)
 {
 	if (!a->n++)
 		buf_adds(&a->first, buf_cstr(path));
 	a->share = f->share > a->share ? f->share : a->share;
 }
 
-static void abandoned_report(struct scanner *s, struct scan_batch *out, const char *path, struct abandoned *a)
+void scan_abandoned_report(struct scanner *s, struct scan_batch *out, const char *path, struct scan_abandoned *a)
 {
 	if (!a->n) {
 	} else if (s->total_hit) {
@@ -409,365 +377,11 @@ static void abandoned_report(struct scanner *s, struct scan_batch *out, const ch
 	buf_free(&a->first);
 }
 
-/* ---- nested archives too large for memory: streamed front to back */
-
-struct stream_view {
-	struct scanner *s;
-	struct stream_result *r;
-	struct buf *path;          /* the streamed archive's */
-	int depth;
-	const struct chain *chain;
-	uint64_t charged;          /* bytes of it charged to the budget so far */
-};
-
-/* Every entry that may be an archive (by name, or by its first bytes: all
- * but class files, directories and the detector's metadata) is offered to
- * nest_open as it streams by. */
-static bool stream_want(const char *name, size_t len, uint64_t *max, void *ctx)
-{
-	struct stream_view *v = ctx;
-	if (scan_archive_name(name, len) || tarscan_name(name, len)) {
-		*max = STREAM_NEST;
-		return true;
-	}
-	if (detect_needs_data(v->s->rules, name, len)) {
-		*max = v->s->o->max_class_bytes;
-		return true;
-	}
-	*max = 0;
-	if (detect_wants(name, len))
-		return true; /* the name alone: class presence */
-	if (never_archive(name, len))
-		return false;
-	*max = STREAM_NEST;
-	return true;
-}
-
-static bool stream_nothing(const char *name, size_t len, uint64_t *max, void *ctx)
-{
-	*max = 0;
-	return false;
-}
-
-static const char *sv_name(void *ctx, size_t i, size_t *len)
-{
-	struct stream_view *v = ctx;
-	*len = v->r->entries[i].name_len;
-	return v->r->entries[i].name;
-}
-
-static bool sv_read(void *ctx, size_t i, uint64_t max, unsigned char **out, size_t *len,
-		    struct buf *err)
-{
-	struct stream_view *v = ctx;
-	const struct stream_entry *e = &v->r->entries[i];
-	if (e->error || !e->data) {
-		buf_adds(err, e->error ? e->error : "entry not kept while streaming");
-		return false;
-	}
-	if (e->len > max) {
-		buf_adds(err, "entry exceeds the size limit");
-		return false;
-	}
-	*out = xmalloc(e->len ? e->len : 1);
-	memcpy(*out, e->data, e->len);
-	*len = e->len;
-	return true;
-}
-
-/* Where a streamed archive's bytes come from: a DEFLATED entry of a zip
- * (read twice when a finding needs its hash), or a reader that can be read
- * only once (a tarball's member; hashed on the way). */
-struct stream_src {
-	const struct zip *z;
-	const struct zip_entry *e;
-	byte_read_fn rd;
-	void *rctx;
-};
-
-static bool stream_run(const struct stream_src *src, uint64_t budget, const struct zip_limits *lim, bool hash,
-		       stream_want_fn want, void *ctx, const struct stream_nest *nest, struct stream_result *r,
-		       struct buf *err)
-{
-	if (src->rd)
-		return zipstream_read_fn(src->rd, src->rctx, budget, lim, hash, want, ctx, nest, r, err);
-	return zipstream_read(src->z, src->e, budget, lim, hash, want, ctx, nest, r, err);
-}
-
-/* ---- archives nested in a streamed one: scanned as their bytes stream by
- *
- * Their records are provisional (a nest_token) until the central directory
- * at the end of the streamed archive lists the entry at that local header
- * (zipstream.h): then they are added under the directory's name for it
- * (nest_commit), else dropped.  Each gets half of what the budget has left
- * when it comes (how many follow is not known until the directory), and
- * gives back what it does not use. */
-
-struct nest_token {
-	struct scan_batch batch;
-	char *name;                /* the local header's name, in the records' paths */
-	size_t nlen;
-};
-
-/* The first bytes, already read to tell what the entry is, then the rest. */
-struct replay {
-	const unsigned char *head;
-	size_t hn, hoff;
-	byte_read_fn rd;
-	void *rctx;
-	uint64_t n;                /* bytes given */
-};
-
-static ssize_t replay_read(void *ctx, unsigned char *buf, size_t cap, const char **why)
-{
-	struct replay *r = ctx;
-	ssize_t n;
-	if (r->hoff < r->hn) {
-		size_t k = r->hn - r->hoff < cap ? r->hn - r->hoff : cap;
-		memcpy(buf, r->head + r->hoff, k);
-		r->hoff += k;
-		n = (ssize_t)k;
-	} else {
-		n = r->rd(r->rctx, buf, cap, why);
-	}
-	if (n > 0)
-		r->n += (uint64_t)n;
-	return n;
-}
-
-static void scan_streamed(struct scanner *s, const struct stream_src *src, struct buf *path, int depth,
-			  const struct chain *chain, bool loud, struct scan_batch *out);
-
-/* One nested entry of known size within --max-nested-size: read whole, so
- * that its central directory is read as on disk. */
-static void nest_mem(struct scanner *s, struct replay *rp, uint64_t usize, const struct child *k, uint32_t crc,
-		     struct stream_view *v, struct scan_batch *out)
-{
-	if (usize > scan_budget_left(s)) {
-		s->abandoned = true;
-		return;
-	}
-	unsigned char *mem = xmalloc(usize ? (size_t)usize : 1);
-	size_t got = 0;
-	for (;;) {
-		const char *why = NULL;
-		ssize_t n = got < usize ? replay_read(rp, mem + got, (size_t)usize - got, &why) : 0;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	scan_budget_charge(s, got);
-	if (got == usize) /* else the entry's data failed: zipstream records why */
-		follow_mem(s, mem, got, k, crc, v->path, v->depth + 1, v->chain, out);
-	free(mem);
-}
-
-static void *nest_open(void *ctx, const char *name, size_t nlen, uint32_t crc, uint64_t usize, uint64_t used,
-		       byte_read_fn rd, void *rctx, uint64_t *spent)
-{
-	struct stream_view *v = ctx;
-	struct scanner *s = v->s;
-	*spent = 0;
-	if (!scan_archive_name(name, nlen) && !tarscan_name(name, nlen) && usize < SNIFF_MIN)
-		return NULL;
-	unsigned char head[SNIFF_HEAD];
-	size_t hn = 0;
-	for (;;) {
-		const char *why = NULL;
-		ssize_t n = hn < sizeof head ? rd(rctx, head + hn, sizeof head - hn, &why) : 0;
-		if (n < 0)
-			return NULL; /* the entry's data failed: zipstream records why */
-		if (n == 0)
-			break;
-		hn += (size_t)n;
-	}
-	struct child k = {0, usize, SNIFF_NONE, false, false};
-	if (!classify(&k, name, nlen, head, hn, usize == UINT64_MAX ? hn : usize))
-		return NULL;
-	struct nest_token *t = xcalloc(1, sizeof *t);
-	t->name = xstrndup(name, nlen);
-	t->nlen = nlen;
-	if (used > v->charged) { /* the streamed archive's own bytes so far */
-		scan_budget_charge(s, used - v->charged);
-		v->charged = used;
-	}
-	uint64_t before = s->inflated;
-	size_t plen = v->path->len;
-	scan_path_join(v->path, name, nlen);
-	const char *p = buf_cstr(v->path);
-	bool tar = child_tar(&k), loud = child_loud(&k) || tar;
-	if (usize != UINT64_MAX && contains_itself(v->chain, crc, usize)) {
-		scan_count_error(s, &t->batch, p, "archive contains itself (recursive zip); not followed");
-	} else if (v->depth + 1 > s->o->max_depth) {
-		if (loud)
-			scan_count_error(s, &t->batch, p, "nested deeper than --max-depth; not followed");
-	} else {
-		struct budget_frame f;
-		scanner_share_begin(s, scan_budget_left(s) / 2, false, &f);
-		struct replay rp = {head, hn, 0, rd, rctx, 0};
-		if (tar) {
-			tarscan_reader(s, replay_read, &rp, p, v->depth + 1, k.tname, &t->batch);
-			scan_budget_charge(s, rp.n);
-		} else if (usize <= s->o->max_nested_bytes) {
-			nest_mem(s, &rp, usize, &k, crc, v, &t->batch);
-		} else {
-			struct stream_src src = {NULL, NULL, replay_read, &rp};
-			scan_streamed(s, &src, v->path, v->depth + 1, v->chain, child_loud(&k), &t->batch);
-		}
-		scanner_share_end(s, &f, &t->batch, p);
-	}
-	*spent = s->inflated - before;
-	v->path->len = plen;
-	v->path->data[plen] = 0;
-	return t;
-}
-
-static void nest_drop(void *ctx, void *token)
-{
-	struct stream_view *v = ctx;
-	struct nest_token *t = token;
-	for (size_t i = 0; i < t->batch.n; i++)
-		if (t->batch.rec[i].kind == REC_ERROR)
-			atomic_fetch_sub(&v->s->st->errors, 1);
-	scan_batch_free(&t->batch);
-	free(t->name);
-	free(t);
-}
-
-/* Its records go to out, under the central directory's name for the entry
- * (the local header's may differ). */
-static void nest_commit(struct stream_view *v, struct nest_token *t, const char *name, size_t nlen,
-			struct scan_batch *out)
-{
-	struct buf from = BUF_INIT, to = BUF_INIT;
-	buf_adds(&from, buf_cstr(v->path));
-	buf_adds(&to, buf_cstr(v->path));
-	scan_path_join(&from, t->name, t->nlen);
-	scan_path_join(&to, name, nlen);
-	bool same = from.len == to.len && !memcmp(from.data, to.data, from.len);
-	for (size_t i = 0; i < t->batch.n; i++) {
-		struct scan_record *r = batch_new(out);
-		*r = t->batch.rec[i];
-		char **pp = r->kind == REC_FINDING ? &r->f.path : &r->path;
-		if (!same && *pp && !strncmp(*pp, from.data, from.len)) {
-			struct buf np = BUF_INIT;
-			buf_add(&np, to.data, to.len);
-			buf_adds(&np, *pp + from.len);
-			free(*pp);
-			*pp = buf_detach(&np);
-		}
-	}
-	free(t->batch.rec);
-	free(t->name);
-	free(t);
-	buf_free(&from);
-	buf_free(&to);
-}
-
-static void scan_streamed(struct scanner *s, const struct stream_src *src, struct buf *path, int depth,
-			  const struct chain *chain, bool loud, struct scan_batch *out)
-{
-	struct stream_result r;
-	struct buf err = BUF_INIT;
-	struct stream_view v = {s, &r, path, depth, chain, 0};
-	struct stream_nest nest = {nest_open, nest_drop, &v, s->o->max_nested_bytes};
-	uint64_t budget = scan_budget_left(s);
-	struct zip_limits lim = {s->o->max_cd_bytes, s->o->max_entries};
-	bool once = src->rd != NULL;
-	/* the entries that count are the central directory's (zipstream.h); when
-	 * it is out of reach, err says so, and what r holds, if anything, is
-	 * what the local headers show */
-	bool ok = stream_run(src, budget, &lim, once && s->o->sha256 != SHA_NONE, stream_want, &v, &nest, &r, &err);
-	if (r.bytes > v.charged)
-		scan_budget_charge(s, r.bytes - v.charged);
-	if (!ok && r.bytes + r.spent > budget)
-		s->abandoned = true, s->total_hit |= !scan_budget_total_left(s); /* reported once, by whoever gave the share */
-	else if (!ok && (loud || r.n))
-		scan_count_error(s, out, buf_cstr(path), buf_cstr(&err));
-	else if (r.refused[0])
-		report_refusal(s, out, buf_cstr(path), r.refused);
-	buf_free(&err);
-	if (ok || r.n)
-		atomic_fetch_add(&s->st->archives, 1);
-
-	struct container c = {r.n, sv_name, sv_read, &v};
-	struct arch_ident id = {NULL, NULL, 0, r.cd_sha256[0] ? r.cd_sha256 : NULL};
-	size_t found = scan_container(s, &c, buf_cstr(path), "!/", &id, out);
-	/* Hash only an archive the policy wants hashed (rare): stream it once
-	 * more, keeping nothing but the digest; a reader read once hashed on the
-	 * way.  It is inflated, not read from disk: no holes to mind. */
-	if (found && ok && scan_wants_hash(s, out, found)) {
-		struct stream_result h;
-		struct buf herr = BUF_INIT;
-		bool hok = once ? (h = r, true)
-				: stream_run(src, budget, &lim, true, stream_nothing, NULL, NULL, &h, &herr);
-		if (hok)
-			scan_hash_set(out, found, h.sha256, NULL);
-		if (!once)
-			zipstream_result_free(&h);
-		buf_free(&herr);
-	}
-
-	/* the nested archives read as they streamed by, now that the central
-	 * directory lists them */
-	for (size_t i = 0; i < r.n; i++) {
-		struct stream_entry *se = &r.entries[i];
-		if (se->nested)
-			nest_commit(&v, se->nested, se->name, se->name_len, out);
-		se->nested = NULL;
-	}
-
-	/* those kept in memory instead (STORED with a data descriptor), and
-	 * the errors of the others */
-	size_t plen = path->len, left = 0;
-	for (size_t i = 0; i < r.n; i++)
-		left += r.entries[i].data && (scan_archive_name(r.entries[i].name, r.entries[i].name_len) ||
-					      tarscan_name(r.entries[i].name, r.entries[i].name_len));
-	struct abandoned ab = {0, left, 0, BUF_INIT};
-	for (size_t i = 0; i < r.n && !s->abandoned; i++) {
-		struct stream_entry *se = &r.entries[i];
-		struct child k = {i, se->len, SNIFF_NONE, false, false};
-		if ((!se->data && !se->error) ||
-		    !classify(&k, se->name, se->name_len, se->data, se->len < SNIFF_HEAD ? se->len : SNIFF_HEAD,
-			      se->usize))
-			continue;
-		scan_path_join(path, se->name, se->name_len);
-		if (contains_itself(chain, se->crc, se->usize)) {
-			scan_count_error(s, out, buf_cstr(path), "archive contains itself (recursive zip); not followed");
-		} else if (se->error) {
-			scan_count_error(s, out, buf_cstr(path), se->error);
-		} else if (depth + 1 > s->o->max_depth) {
-			scan_count_error(s, out, buf_cstr(path), "nested deeper than --max-depth; not followed");
-		} else if (se->data) {
-			struct budget_frame f;
-			scanner_share_begin(s, scan_budget_left(s) / (left ? left : 1), false, &f);
-			left -= left > 0;
-			follow_mem(s, se->data, se->len, &k, se->crc, path, depth + 1, chain, out);
-			if (scanner_share_end(s, &f, NULL, NULL))
-				abandoned_note(&ab, &f, path);
-		}
-		path->len = plen;
-		path->data[plen] = 0;
-	}
-	abandoned_report(s, out, buf_cstr(path), &ab);
-	zipstream_result_free(&r);
-}
-
-void scan_stream_reader(struct scanner *s, byte_read_fn rd, void *ctx, const char *path, int depth,
-			bool loud, struct scan_batch *out)
-{
-	struct stream_src src = {NULL, NULL, rd, ctx};
-	struct buf p = BUF_INIT;
-	buf_adds(&p, path);
-	scan_streamed(s, &src, &p, depth, NULL, loud, out);
-	buf_free(&p);
-}
-
 /* ---- one nested archive of a zip, in its own share of the budget */
 
 /* A tarball inside a zip: read as a stream, inflated on the way. */
 static void follow_tar(struct scanner *s, const struct zip *z, const struct zip_entry *e,
-		       const struct child *c, const char *path, int depth, struct scan_batch *out)
+		       const struct scan_child *c, const char *path, int depth, struct scan_batch *out)
 {
 	struct buf err = BUF_INIT;
 	uint64_t left = scan_budget_left(s);
@@ -785,62 +399,67 @@ static void follow_tar(struct scanner *s, const struct zip *z, const struct zip_
 	buf_free(&err);
 }
 
-static void follow_child(struct scanner *s, const struct zsrc *src, struct zip *z, struct zip_view *view,
-			 const struct child *c, struct buf *path, int depth, const struct chain *chain,
-			 struct scan_batch *out)
+/* A child that is not followed: it contains itself, or is nested too deep
+ * (said when the child is loud).  True: refused. */
+static bool child_refused(struct scanner *s, const struct zip_entry *e, const struct scan_child *c, const char *p,
+			  int depth, const struct chain *chain, struct scan_batch *out)
 {
-	const struct zip_entry *e = &z->entries[c->i];
-	const char *p = buf_cstr(path);
-	bool loud = child_loud(c) || child_tar(c);
-	if (contains_itself(chain, e->crc, e->usize)) {
+	if (scan_chain_contains(chain, e->crc, e->usize)) {
 		scan_count_error(s, out, p, "archive contains itself (recursive zip); not followed");
-		return;
+		return true;
 	}
 	if (depth + 1 > s->o->max_depth) {
-		if (loud)
+		if (scan_child_loud(c) || scan_child_tar(c))
 			scan_count_error(s, out, p, "nested deeper than --max-depth; not followed");
-		return;
+		return true;
 	}
-	if (child_tar(c)) {
-		scan_passed(s, p, "a tarball");
-		follow_tar(s, z, e, c, p, depth + 1, out);
-		return;
+	return false;
+}
+
+/* A STORED child: read in place, a zip within the parent's bytes. */
+static void follow_stored(struct scanner *s, const struct zsrc *src, struct zip *z, const struct zip_entry *e,
+			  struct scan_nest *at, struct buf *path, int depth, const struct chain *link, bool loud,
+			  struct scan_batch *out)
+{
+	const char *p = buf_cstr(path);
+	struct buf why = BUF_INIT;
+	uint64_t off;
+	if (!zip_data_offset(z, e, &off, &why)) {
+		if (loud)
+			scan_count_error(s, out, p, buf_cstr(&why));
+		scan_passed(s, p, buf_cstr(&why));
+	} else {
+		s->nest = at;
+		struct zsrc child = *src;
+		if (src->mem)
+			child.mem = src->mem + off;
+		else
+			child.off = src->off + off;
+		child.size = e->csize;
+		/* path's bytes may move while the child is read: asked again */
+		if (scan_archive(s, &child, path, depth, link, loud ? OPEN_LOUD : OPEN_QUIET, out) == ZIP_NOT_ZIP && loud)
+			not_a_zip(s, out, buf_cstr(path));
 	}
-	loud = child_loud(c);
-	struct chain link = {chain, e->crc, e->usize};
+	buf_free(&why);
+}
+
+/* A compressed child within --max-nested-size: inflated into memory and
+ * read from there. */
+static void follow_inflated(struct scanner *s, struct zip_view *view, const struct zip_entry *e,
+			    const struct scan_child *c, struct scan_nest *at, struct buf *path, int depth,
+			    const struct chain *chain, bool loud, struct scan_batch *out)
+{
 	struct buf why = BUF_INIT;
 	unsigned char *mem = NULL;
 	size_t memlen = 0;
-	struct scan_nest at = {z, c->i, NULL};
-	if (e->method == 0 && e->csize == e->usize) {
-		uint64_t off;
-		if (!zip_data_offset(z, e, &off, &why)) {
-			if (loud)
-				scan_count_error(s, out, p, buf_cstr(&why));
-			scan_passed(s, p, buf_cstr(&why));
-		} else {
-			s->nest = &at;
-			struct zsrc child = *src;
-			if (src->mem)
-				child.mem = src->mem + off;
-			else
-				child.off = src->off + off;
-			child.size = e->csize;
-			if (scan_archive(s, &child, path, depth + 1, &link, loud ? OPEN_LOUD : OPEN_QUIET, out) ==
-				    ZIP_NOT_ZIP && loud)
-				not_a_zip(s, out, p);
-		}
-	} else if (e->usize > s->o->max_nested_bytes && e->method == 8) {
-		struct stream_src ss = {z, e, NULL, NULL};
-		scan_passed(s, p, "larger than --max-nested-size: read as a stream");
-		scan_streamed(s, &ss, path, depth + 1, chain, loud, out);
-	} else if (zv_read(view, c->i, s->o->max_nested_bytes, &mem, &memlen, &why)) {
-		at.own = &mem; /* a watcher that keeps the archive takes its bytes */
-		s->nest = &at;
-		follow_mem(s, mem, memlen, c, e->crc, path, depth + 1, chain, out);
+	if (zv_read(view, c->i, s->o->max_nested_bytes, &mem, &memlen, &why)) {
+		at->own = &mem; /* a watcher that keeps the archive takes its bytes */
+		s->nest = at;
+		scan_follow_mem(s, mem, memlen, c, e->crc, path, depth, chain, out);
 		s->nest = NULL;
 		free(mem);
 	} else {
+		const char *p = buf_cstr(path);
 		if (loud && !s->abandoned)
 			scan_count_error(s, out, p, buf_cstr(&why));
 		scan_passed(s, p, buf_cstr(&why));
@@ -848,9 +467,38 @@ static void follow_child(struct scanner *s, const struct zsrc *src, struct zip *
 	buf_free(&why);
 }
 
+/* One nested archive of a zip read whole: refused, a tarball, STORED (read
+ * in place), larger than --max-nested-size (streamed), or inflated. */
+static void follow_child(struct scanner *s, const struct zsrc *src, struct zip *z, struct zip_view *view,
+			 const struct scan_child *c, struct buf *path, int depth, const struct chain *chain,
+			 struct scan_batch *out)
+{
+	const struct zip_entry *e = &z->entries[c->i];
+	const char *p = buf_cstr(path);
+	if (child_refused(s, e, c, p, depth, chain, out))
+		return;
+	if (scan_child_tar(c)) {
+		scan_passed(s, p, "a tarball");
+		follow_tar(s, z, e, c, p, depth + 1, out);
+		return;
+	}
+	bool loud = scan_child_loud(c);
+	struct chain link = {chain, e->crc, e->usize};
+	struct scan_nest at = {z, c->i, NULL};
+	if (e->method == 0 && e->csize == e->usize) {
+		follow_stored(s, src, z, e, &at, path, depth + 1, &link, loud, out);
+	} else if (e->usize > s->o->max_nested_bytes && e->method == 8) {
+		struct scan_stream_src ss = {z, e, NULL, NULL};
+		scan_passed(s, p, "larger than --max-nested-size: read as a stream");
+		scan_stream_nested(s, &ss, path, depth + 1, chain, loud, out);
+	} else {
+		follow_inflated(s, view, e, c, &at, path, depth + 1, chain, loud, out);
+	}
+}
+
 static int by_size(const void *a, const void *b)
 {
-	const struct child *x = a, *y = b;
+	const struct scan_child *x = a, *y = b;
 	if (x->size != y->size)
 		return x->size < y->size ? -1 : 1;
 	return x->i < y->i ? -1 : x->i > y->i;
@@ -884,11 +532,11 @@ static bool overlaps(const uint64_t *offs, size_t n, const struct zip_entry *e)
 static void scan_children(struct scanner *s, const struct zsrc *src, struct zip *z, struct zip_view *view,
 			  struct buf *path, int depth, const struct chain *chain, struct scan_batch *out)
 {
-	struct child *kids = NULL;
+	struct scan_child *kids = NULL;
 	size_t n = 0, overlapping = 0;
 	uint64_t *offs = NULL;
 	for (size_t i = 0; i < z->nentries; i++) {
-		struct child c;
+		struct scan_child c;
 		if (!zip_child(z, i, &c))
 			continue;
 		if (!c.zname && !c.tname) {
@@ -913,7 +561,7 @@ static void scan_children(struct scanner *s, const struct zsrc *src, struct zip 
 	if (n)
 		qsort(kids, n, sizeof *kids, by_size);
 	size_t plen = path->len;
-	struct abandoned ab = {0, n, 0, BUF_INIT};
+	struct scan_abandoned ab = {0, n, 0, BUF_INIT};
 	for (size_t k = 0; k < n && !s->abandoned; k++) {
 		const struct zip_entry *e = &z->entries[kids[k].i];
 		scan_path_join(path, e->name, e->name_len);
@@ -921,11 +569,11 @@ static void scan_children(struct scanner *s, const struct zsrc *src, struct zip 
 		scanner_share_begin(s, scan_budget_left(s) / (n - k), false, &f);
 		follow_child(s, src, z, view, &kids[k], path, depth, chain, out);
 		if (scanner_share_end(s, &f, NULL, NULL))
-			abandoned_note(&ab, &f, path);
+			scan_abandoned_note(&ab, &f, path);
 		path->len = plen;
 		path->data[plen] = 0;
 	}
-	abandoned_report(s, out, buf_cstr(path), &ab);
+	scan_abandoned_report(s, out, buf_cstr(path), &ab);
 	free(kids);
 }
 
@@ -946,7 +594,7 @@ enum zip_status scan_archive(struct scanner *s, const struct zsrc *src, struct b
 		return st;
 	atomic_fetch_add(&s->st->archives, 1);
 	if (z.refused[0])
-		report_refusal(s, out, buf_cstr(path), z.refused);
+		scan_report_refusal(s, out, buf_cstr(path), z.refused);
 
 	struct zip_view view = {s, &z};
 	struct container c = {z.nentries, zv_name, zv_read, &view};

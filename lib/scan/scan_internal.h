@@ -10,6 +10,8 @@
 
 #include <stdatomic.h>
 
+#include "archive/sniff.h"
+#include "archive/zentry.h"
 #include "archive/zip.h"
 #include "scan/scan.h"
 #include "util/buf.h"
@@ -179,5 +181,78 @@ void scan_hash_source(const struct scanner *s, const struct zsrc *src, char out[
 /* Give the last n records of out (one archive's findings) its hash, or
  * the reason it has none. */
 void scan_hash_set(struct scan_batch *out, size_t n, const char *sha, const char *why);
+
+/* ---- nested archives, shared by the recursion (scan.c) and the streamed
+ * reader (scan_stream.c) */
+
+struct scan_child {
+	size_t i;              /* entry index (or kept stream entry) */
+	uint64_t size;         /* bytes it takes in its parent (the order of sharing) */
+	enum sniff_kind kind;  /* from the head */
+	bool zname, tname;     /* the name says zip-type archive / tarball */
+};
+
+/* A child whose name says archive is reported when it is none; one found
+ * by its bytes alone (a local header, a launch script) is quietly passed
+ * over then. */
+static inline bool scan_child_loud(const struct scan_child *c)
+{
+	return c->zname;
+}
+
+static inline bool scan_child_tar(const struct scan_child *c)
+{
+	return c->kind == SNIFF_TAR || (c->tname && c->kind == SNIFF_NONE);
+}
+
+/* The nested archives of one archive that ran out of their shares: each
+ * is abandoned (its siblings are still scanned) and the archive gets one
+ * record for all of them. */
+struct scan_abandoned {
+	size_t n, of;
+	uint64_t share;
+	struct buf first;
+};
+
+/* Where a streamed archive's bytes come from: a DEFLATED entry of a zip
+ * (read twice when a finding needs its hash), or a reader that can be read
+ * only once (a tarball's member; hashed on the way). */
+struct scan_stream_src {
+	const struct zip *z;
+	const struct zip_entry *e;
+	byte_read_fn rd;
+	void *rctx;
+};
+
+/* An entry large enough to hold an archive with a
+ * Log4j class in it (a fingerprinted class alone compresses to more). */
+#define SNIFF_MIN 512
+/* A new zeroed record at the end of b. */
+struct scan_record *scan_batch_new(struct scan_batch *b);
+/* Is an entry of this name never an archive (a directory, a class)? */
+bool scan_never_archive(const char *name, size_t len);
+/* What a nested entry is, from its name and its first hn bytes (head NULL:
+ * by name alone); false: not an archive of any kind. */
+bool scan_child_classify(struct scan_child *c, const char *name, size_t len, const unsigned char *head, size_t hn,
+			 uint64_t usize);
+/* Is (crc, size) one of the archives being followed (an archive that
+ * contains itself)? */
+bool scan_chain_contains(const struct chain *chain, uint32_t crc, uint64_t size);
+/* An archive OpenJDK 17 refuses for one entry's fields (why), whose other
+ * entries still reach JVMs: one error record beside what it holds. */
+void scan_report_refusal(struct scanner *s, struct scan_batch *out, const char *path, const char *why);
+/* Bytes in memory (a DEFLATED nested archive, or one kept while
+ * streaming): followed as a zip, or a tarball. */
+void scan_follow_mem(struct scanner *s, const unsigned char *data, size_t len, const struct scan_child *c,
+		     uint32_t crc, struct buf *path, int depth, const struct chain *chain, struct scan_batch *out);
+/* A nested archive that ran out of its share (path), then the one record
+ * for all of them of the archive at path. */
+void scan_abandoned_note(struct scan_abandoned *a, const struct budget_frame *f, struct buf *path);
+void scan_abandoned_report(struct scanner *s, struct scan_batch *out, const char *path, struct scan_abandoned *a);
+/* An archive read front to back (scan_stream.c): larger than
+ * --max-nested-size, or a reader read once; its nested archives are
+ * scanned as they stream by. */
+void scan_stream_nested(struct scanner *s, const struct scan_stream_src *src, struct buf *path, int depth,
+			const struct chain *chain, bool loud, struct scan_batch *out);
 
 #endif
