@@ -154,6 +154,7 @@ struct rejudge {
 	struct rj_agg *aggs;
 	struct rj_tab sigs;
 	struct rj_sig *sigv;
+	struct rejudge_news news;
 };
 
 struct rejudge *store_rejudge_new(bool pg)
@@ -161,6 +162,19 @@ struct rejudge *store_rejudge_new(bool pg)
 	struct rejudge *rj = xcalloc(1, sizeof *rj);
 	rj->pg = pg;
 	return rj;
+}
+
+static void news_free(struct rejudge_news *n)
+{
+	strv_free(n->akeys, n->nakeys);
+	free(n->akey_devices);
+	free(n->critical);
+	memset(n, 0, sizeof *n);
+}
+
+const struct rejudge_news *store_rejudge_news(const struct rejudge *rj)
+{
+	return &rj->news;
 }
 
 static void counts_free(struct rejudge *rj)
@@ -189,6 +203,7 @@ void store_rejudge_free(struct rejudge *rj)
 	if (!rj)
 		return;
 	counts_free(rj);
+	news_free(&rj->news);
 	rj_tab_free(&rj->cves);
 	free(rj->cve_last);
 	free(rj->before.v);
@@ -665,6 +680,79 @@ static int record_changes(struct rejudge *rj, struct dbc *c, long long rules_id,
 	return rc;
 }
 
+/* ---- what the change made so (the webhook events, store_rejudge_news) */
+
+static int old_akey_row(void *ctx, const struct dbrow *r)
+{
+	bool added;
+	const char *k = dbrow_text(r, 0);
+	rj_tab_get(ctx, k, strlen(k), &added);
+	return 0;
+}
+
+static int akey_order(const void *x, const void *y, void *ctx)
+{
+	const struct rj_agg *a = ctx;
+	return strcmp(a[*(const uint32_t *)x].key, a[*(const uint32_t *)y].key);
+}
+
+/* After the recount, before write_aggs replaces them: the archive keys
+ * vulnerable now that the stored aggregates (the previous rules', kept by
+ * ingest) do not have as vulnerable.  One read of those rows (a fleet has
+ * few distinct archives), nothing when no archive key is vulnerable now. */
+static int new_archives(struct rejudge *rj, struct dbc *c)
+{
+	uint32_t *v = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < rj->akeys.n; i++) {
+		const struct rj_agg *a = &rj->aggs[i];
+		if (a->files && !strcmp(a->kind, "sha256") && a->status == ST_NAME[0]) {
+			v = xrealloc(v, (n + 1) * sizeof *v);
+			v[n++] = (uint32_t)i;
+		}
+	}
+	if (!n)
+		return DB_OK;
+	struct rj_tab old = {0};
+	int rc = dbc_exec(c, "SELECT akey FROM agg WHERE kind = 'sha256' AND status = 'vulnerable'", NULL, 0,
+			  old_akey_row, &old);
+	qsort_r(v, n, sizeof *v, akey_order, rj->aggs);
+	struct rejudge_news *nw = &rj->news;
+	for (size_t i = 0; rc == DB_OK && i < n; i++) {
+		const struct rj_agg *a = &rj->aggs[v[i]];
+		bool added;
+		rj_tab_get(&old, a->key, strlen(a->key), &added);
+		if (!added)
+			continue;
+		nw->akey_devices = xrealloc(nw->akey_devices, (nw->nakeys + 1) * sizeof *nw->akey_devices);
+		nw->akey_devices[nw->nakeys] = a->devices;
+		strv_add(&nw->akeys, &nw->nakeys, a->key);
+	}
+	rj_tab_free(&old);
+	free(v);
+	return rc;
+}
+
+struct ids {
+	long long *v;
+	size_t n;
+};
+
+static int ids_row(void *ctx, const struct dbrow *r)
+{
+	struct ids *x = ctx;
+	x->v = xrealloc(x->v, (x->n + 1) * sizeof *x->v);
+	x->v[x->n++] = dbrow_int(r, 0);
+	return 0;
+}
+
+/* the devices (not retired) critically exposed, by id */
+static int critical_ids(struct dbc *c, struct ids *out)
+{
+	return dbc_exec(c, "SELECT id FROM devices WHERE critical_exposed = 1 AND retired = 0 ORDER BY id", NULL, 0,
+			ids_row, out);
+}
+
 /* a JVM listening beyond loopback with a critical vulnerable copy loaded
  * (as ingest_tx.c and migration 9 decide it), and the priority */
 static const char *const EXPOSED[] = {
@@ -708,10 +796,30 @@ int store_rejudge_finish(struct rejudge *rj, struct dbc *c, long long rules_id, 
 	}
 	free(p.devs);
 	buf_free(&changed);
+	news_free(&rj->news);
+	if (rc == DB_OK)
+		rc = new_archives(rj, c);
 	if (rc == DB_OK)
 		rc = write_aggs(rj, c);
+	struct ids was = {NULL, 0}, now_ce = {NULL, 0};
+	if (rc == DB_OK)
+		rc = critical_ids(c, &was);
 	for (size_t i = 0; rc == DB_OK && i < sizeof EXPOSED / sizeof EXPOSED[0]; i++)
 		rc = dbc_exec(c, EXPOSED[i], NULL, 0, NULL, NULL);
+	if (rc == DB_OK)
+		rc = critical_ids(c, &now_ce);
+	/* critically exposed now and not before */
+	for (size_t i = 0, j = 0; rc == DB_OK && i < now_ce.n; i++) {
+		while (j < was.n && was.v[j] < now_ce.v[i])
+			j++;
+		if (j < was.n && was.v[j] == now_ce.v[i])
+			continue;
+		struct rejudge_news *nw = &rj->news;
+		nw->critical = xrealloc(nw->critical, (nw->ncritical + 1) * sizeof *nw->critical);
+		nw->critical[nw->ncritical++] = now_ce.v[i];
+	}
+	free(was.v);
+	free(now_ce.v);
 	pairs_sort(&rj->after);
 	if (rc == DB_OK)
 		rc = record_changes(rj, c, rules_id, prev, now);

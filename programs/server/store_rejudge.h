@@ -37,4 +37,20 @@ int store_rejudge_write(struct dbc *c, bool pg, const struct buf *rows, long lon
  * rules_change_devices (newly 1: newly affected, 0: no longer). */
 int store_rejudge_finish(struct rejudge *rj, struct dbc *c, long long rules_id, long long prev, long long now);
 
+/* What store_rejudge_finish saw the change make so, for the webhook events
+ * (webhook_rejudge.c): the archive keys (sha256, or "cd:" and the digest of
+ * the central directory) vulnerable on some device after the recount that
+ * were not before it (the aggregates ingest keeps, retired devices and
+ * shadowed copies left out), each with the number of devices that have it
+ * vulnerable, sorted; and the devices (not retired) that became critically
+ * exposed, sorted.  Valid until store_rejudge_free. */
+struct rejudge_news {
+	char **akeys;
+	long long *akey_devices;
+	size_t nakeys;
+	long long *critical;
+	size_t ncritical;
+};
+const struct rejudge_news *store_rejudge_news(const struct rejudge *rj);
+
 #endif

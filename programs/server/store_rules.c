@@ -505,6 +505,11 @@ static int finish(struct store *st, struct dbc *c, struct rejudge *rj, const str
 	/* the webhook event that sums the change up (webhook_events.c) */
 	if (rc == DB_OK)
 		rc = webhook_events_rules_changed(c, id, prev, now, first_change);
+	/* and those of the archives and devices it made so */
+	const struct rejudge_news *nw = store_rejudge_news(rj);
+	if (rc == DB_OK)
+		rc = webhook_events_rejudged(c, pg, id, prev, now, nw->critical, nw->ncritical, nw->akeys,
+					     nw->akey_devices, nw->nakeys);
 	if (rc == DB_OK)
 		rc = dbc_commit(c);
 	if (rc)

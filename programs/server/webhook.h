@@ -9,7 +9,9 @@
  *                            (attempts not seen before on that device)
  *   archive_vulnerable       an archive identity (sha256, else the digest of
  *                            its central directory) is stored as vulnerable
- *                            for the first time in the fleet
+ *                            for the first time in the fleet (by a report,
+ *                            or by a change of rules re-judging stored
+ *                            findings; device_critical_exposed too)
  *   rules_changed            a change of the collector's rules (rules load,
  *                            rollback) re-judged the stored findings and
  *                            changed which devices a CVE affects: one event
@@ -71,6 +73,19 @@ int webhook_events_tx(const struct webhook_tx *w);
  * first_change (none: no event). */
 int webhook_events_rules_changed(struct dbc *c, long long rules_id, long long prev_id, long long now,
 				 long long first_change);
+
+/* archive_vulnerable and device_critical_exposed for what a re-judging
+ * made so (store_rejudge_news), in the same transaction, after
+ * rules_changed: one device_critical_exposed per device that became
+ * critically exposed, and one archive_vulnerable per archive key of akeys
+ * (sorted; vulnerable now, not under the previous rules) that the fleet
+ * never had as vulnerable (vuln_archives, as ingest), each for its first
+ * stored vulnerable copy.  The payloads are ingest's plus "cause":
+ * "rules_change", "rules_id", "prev_id" (and, archives, "devices": how many
+ * have it vulnerable); ingest's say "cause":"report". */
+int webhook_events_rejudged(struct dbc *c, bool pg, long long rules_id, long long prev_id, long long now,
+			    const long long *critical, size_t ncritical, char *const *akeys,
+			    const long long *akey_devices, size_t nakeys);
 
 /* Queue one event: its row, and a delivery for each target subscribed to
  * kind (only_hook > 0: that target only, whatever it subscribed to). */

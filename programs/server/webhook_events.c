@@ -4,8 +4,9 @@
  * vulnerable for the first time in the fleet (table vuln_archives: one
  * INSERT that does nothing for an archive already seen, so a known archive
  * costs no write).  Most reports make no event and cost one comparison.
- * And the one event of a change of rules (rules_changed), queued in the
- * transaction that ends its re-judging. */
+ * And, in the transaction that ends the re-judging of a change of rules,
+ * its one rules_changed event and the archive_vulnerable and
+ * device_critical_exposed events of what it made so. */
 #include "webhook.h"
 
 #include <stdio.h>
@@ -107,7 +108,7 @@ static int critical_exposed(const struct webhook_tx *w)
 		buf_adds(&b, p->listening_json ? p->listening_json : "[]");
 		buf_addc(&b, '}');
 	}
-	buf_adds(&b, "]}");
+	buf_adds(&b, "],\"cause\":\"report\"}");
 	int rc = ev(w, "device_critical_exposed", &b);
 	buf_free(&b);
 	return rc;
@@ -134,7 +135,7 @@ static int archive_event(const struct webhook_tx *w, const struct rp_finding *f)
 	buf_adds(&b, ",\"cves\":");
 	buf_adds(&b, f->cves_json ? f->cves_json : "[]");
 	jsonw_field_str_or_null(&b, true, "path", f->path);
-	buf_adds(&b, "}}");
+	buf_adds(&b, "},\"cause\":\"report\"}");
 	int rc = ev(w, "archive_vulnerable", &b);
 	buf_free(&b);
 	return rc;
@@ -151,6 +152,23 @@ static int key_row(void *ctx, const struct dbrow *r)
 static int key_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Of the archive keys in arr (a JSON array of strings), those the fleet
+ * never had as vulnerable, recorded as vulnerable now (table vuln_archives)
+ * and appended to fresh, sorted: one INSERT, a known key costs no write.
+ * Ingest's test, and a re-judging's. */
+static int fleet_first(struct dbc *c, bool pg, long long now, const struct buf *arr, struct keys *fresh)
+{
+	struct dbv p[2] = {dv_int(now), dv_text(buf_cstr((struct buf *)arr))};
+	int rc = dbc_exec(c, pg ? "INSERT INTO vuln_archives(akey, first_seen) SELECT k, ?"
+				  " FROM json_array_elements_text(?::json) AS k ON CONFLICT(akey) DO NOTHING RETURNING akey"
+				: "INSERT INTO vuln_archives(akey, first_seen) SELECT value, ? FROM json_each(?) WHERE true"
+				  " ON CONFLICT(akey) DO NOTHING RETURNING akey",
+			  p, 2, key_row, fresh);
+	if (fresh->n)
+		qsort(fresh->v, fresh->n, sizeof *fresh->v, key_cmp);
+	return rc;
 }
 
 /* the report's vulnerable archives, each once (sorted by key), in one
@@ -180,15 +198,8 @@ static int new_archives(const struct webhook_tx *w)
 	}
 	buf_addc(&arr, ']');
 	struct keys fresh = {NULL, 0};
-	struct dbv p[2] = {dv_int(w->now), dv_text(buf_cstr(&arr))};
-	rc = dbc_exec(w->c, w->pg ? "INSERT INTO vuln_archives(akey, first_seen) SELECT k, ?"
-				    " FROM json_array_elements_text(?::json) AS k ON CONFLICT(akey) DO NOTHING RETURNING akey"
-				  : "INSERT INTO vuln_archives(akey, first_seen) SELECT value, ? FROM json_each(?) WHERE true"
-				    " ON CONFLICT(akey) DO NOTHING RETURNING akey",
-		      p, 2, key_row, &fresh);
+	rc = fleet_first(w->c, w->pg, w->now, &arr, &fresh);
 	buf_free(&arr);
-	if (fresh.n)
-		qsort(fresh.v, fresh.n, sizeof *fresh.v, key_cmp);
 	for (size_t i = 0; i < fresh.n && rc == DB_OK; i++) {
 		struct rp_finding probe;
 		snprintf(probe.archive_key, sizeof probe.archive_key, "%s", fresh.v[i]);
@@ -285,5 +296,180 @@ out:
 	buf_free(&cves);
 	buf_free(&source);
 	buf_free(&data);
+	return rc;
+}
+
+/* ---- what a re-judging made so: archive_vulnerable, device_critical_exposed */
+
+struct rj_ev {
+	struct buf *b;
+	bool found;
+};
+
+/* devices: id, ident, hostname, machine_id, agent_id, tags_json (as
+ * device_json writes a report's; "" is null) */
+static int stored_device_row(void *ctx, const struct dbrow *r)
+{
+	struct rj_ev *x = ctx;
+	struct buf *b = x->b;
+	x->found = true;
+	buf_printf(b, "\"device\":{\"id\":%lld", dbrow_int(r, 0));
+	jsonw_field_str(b, true, "ident", dbrow_text(r, 1));
+	for (int col = 2; col <= 4; col++) {
+		static const char *const names[] = {"hostname", "machine_id", "agent_id"};
+		const char *v = dbrow_type(r, col) == DBV_NULL ? "" : dbrow_text(r, col);
+		jsonw_field_str_or_null(b, true, names[col - 2], *v ? v : NULL);
+	}
+	buf_adds(b, ",\"tags\":");
+	buf_adds(b, dbrow_type(r, 5) == DBV_NULL ? "[]" : dbrow_text(r, 5));
+	buf_addc(b, '}');
+	return 1;
+}
+
+static int stored_device(struct dbc *c, long long id, struct rj_ev *x)
+{
+	return dbc_exec(c, "SELECT id, ident, hostname, machine_id, agent_id, tags_json FROM devices WHERE id = ?",
+			(struct dbv[]){dv_int(id)}, 1, stored_device_row, x);
+}
+
+static void cause_json(struct buf *b, long long rules_id, long long prev_id)
+{
+	buf_printf(b, ",\"cause\":\"rules_change\",\"rules_id\":%lld,\"prev_id\":%lld}", rules_id, prev_id);
+}
+
+/* processes: pid, command, listening_json */
+static int exposed_process_row(void *ctx, const struct dbrow *r)
+{
+	struct rj_ev *x = ctx;
+	buf_printf(x->b, "%s{\"pid\":%lld", x->found ? "," : "", dbrow_int(r, 0));
+	x->found = true;
+	jsonw_field_str_or_null(x->b, true, "command", dbrow_type(r, 1) == DBV_NULL ? NULL : dbrow_text(r, 1));
+	buf_adds(x->b, ",\"listening\":");
+	buf_adds(x->b, dbrow_text(r, 2));
+	buf_addc(x->b, '}');
+	return 0;
+}
+
+/* devices: last_report_id, n_critical */
+static int report_critical_row(void *ctx, const struct dbrow *r)
+{
+	struct buf *b = ctx;
+	jsonw_field_str_or_null(b, true, "report_id", *dbrow_text(r, 0) ? dbrow_text(r, 0) : NULL);
+	jsonw_field_int(b, true, "critical_files", dbrow_int(r, 1));
+	return 1;
+}
+
+/* device_critical_exposed as ingest sends it, its report the device's last
+ * one and its processes those stored (vulnerable, listening beyond
+ * loopback; at most ATTEMPTS_SHOWN, as ingest), plus the cause */
+static int rejudged_critical(struct dbc *c, long long dev, long long rules_id, long long prev_id, long long now)
+{
+	struct buf b = BUF_INIT;
+	struct rj_ev x = {&b, false};
+	buf_addc(&b, '{');
+	int rc = stored_device(c, dev, &x);
+	if (rc == DB_OK && x.found)
+		rc = dbc_exec(c, "SELECT last_report_id, n_critical FROM devices WHERE id = ?", (struct dbv[]){dv_int(dev)},
+			      1, report_critical_row, &b);
+	if (rc == DB_OK && x.found) {
+		buf_adds(&b, ",\"processes\":[");
+		x.found = false;
+		rc = dbc_exec(c, "SELECT pid, command, listening_json FROM processes WHERE device_id = ?"
+				 " AND status = 'vulnerable' AND n_public > 0 ORDER BY id LIMIT 10",
+			      (struct dbv[]){dv_int(dev)}, 1, exposed_process_row, &x);
+		buf_addc(&b, ']');
+		cause_json(&b, rules_id, prev_id);
+		if (rc == DB_OK)
+			rc = webhook_event_queue(c, "device_critical_exposed", now, dev, buf_cstr(&b), 0, NULL);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+struct rj_archive {
+	struct buf *b;
+	long long device_id;
+	char *finding; /* ,"report_id":...,"archive":{...} */
+};
+
+/* findings f: device_id, report_id, sha256, cd_sha256, component, version,
+ * severity, fixed_in, cves_json, path */
+static int archive_finding_row(void *ctx, const struct dbrow *r)
+{
+	struct rj_archive *x = ctx;
+	struct buf b = BUF_INIT;
+	const char *v[10];
+	for (int i = 1; i < 10; i++)
+		v[i] = dbrow_type(r, i) == DBV_NULL ? NULL : dbrow_text(r, i);
+	x->device_id = dbrow_int(r, 0);
+	jsonw_field_str_or_null(&b, true, "report_id", v[1]);
+	buf_adds(&b, ",\"archive\":{");
+	static const char *const names[] = {"sha256", "cd_sha256", "component", "version", "severity", "fixed_in"};
+	for (int i = 0; i < 6; i++)
+		jsonw_field_str_or_null(&b, i > 0, names[i], v[i + 2]);
+	buf_adds(&b, ",\"cves\":");
+	buf_adds(&b, v[8] ? v[8] : "[]");
+	jsonw_field_str_or_null(&b, true, "path", v[9]);
+	buf_addc(&b, '}');
+	x->finding = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+	return 1;
+}
+
+/* archive_vulnerable as ingest sends it, for the first stored vulnerable
+ * copy of the archive on a device not retired (its device, report and
+ * path), plus the cause and the number of devices that have it */
+static int rejudged_archive(struct dbc *c, const char *akey, long long devices, long long rules_id,
+			    long long prev_id, long long now)
+{
+	struct buf b = BUF_INIT;
+	struct rj_archive a = {&b, 0, NULL};
+	int rc = dbc_exec(c, "SELECT f.device_id, f.report_id, f.sha256, f.cd_sha256, f.component, f.version, f.severity,"
+			     " f.fixed_in, f.cves_json, f.path FROM archives a JOIN findings f ON f.archive_id = a.id"
+			     " JOIN devices d ON d.id = f.device_id"
+			     " WHERE a.sha256 = ? AND f.status = 'vulnerable' AND f.shadowed = 0 AND d.retired = 0"
+			     " ORDER BY f.archive_id, f.id LIMIT 1",
+			  (struct dbv[]){dv_text(akey)}, 1, archive_finding_row, &a);
+	struct rj_ev x = {&b, false};
+	buf_addc(&b, '{');
+	if (rc == DB_OK && a.finding)
+		rc = stored_device(c, a.device_id, &x);
+	if (rc == DB_OK && x.found) {
+		buf_adds(&b, a.finding);
+		jsonw_field_int(&b, true, "devices", devices);
+		cause_json(&b, rules_id, prev_id);
+		rc = webhook_event_queue(c, "archive_vulnerable", now, a.device_id, buf_cstr(&b), 0, NULL);
+	}
+	free(a.finding);
+	buf_free(&b);
+	return rc;
+}
+
+int webhook_events_rejudged(struct dbc *c, bool pg, long long rules_id, long long prev_id, long long now,
+			    const long long *critical, size_t ncritical, char *const *akeys,
+			    const long long *akey_devices, size_t nakeys)
+{
+	int rc = DB_OK;
+	for (size_t i = 0; rc == DB_OK && i < ncritical; i++)
+		rc = rejudged_critical(c, critical[i], rules_id, prev_id, now);
+	if (rc != DB_OK || !nakeys)
+		return rc;
+	struct buf arr = BUF_INIT;
+	buf_addc(&arr, '[');
+	for (size_t i = 0; i < nakeys; i++) {
+		if (i)
+			buf_addc(&arr, ',');
+		jsonw_cstr(&arr, akeys[i]);
+	}
+	buf_addc(&arr, ']');
+	struct keys fresh = {NULL, 0};
+	rc = fleet_first(c, pg, now, &arr, &fresh);
+	buf_free(&arr);
+	/* akeys is sorted: each fresh key's device count by bsearch */
+	for (size_t i = 0; rc == DB_OK && i < fresh.n; i++) {
+		char **k = bsearch(&fresh.v[i], akeys, nakeys, sizeof *akeys, key_cmp);
+		rc = k ? rejudged_archive(c, fresh.v[i], akey_devices[k - akeys], rules_id, prev_id, now) : DB_ERR;
+	}
+	strv_free(fresh.v, fresh.n);
 	return rc;
 }
