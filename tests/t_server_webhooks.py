@@ -23,6 +23,14 @@ Local receivers only (Python http.server on 127.0.0.1).  For each backend:
   - durability: a report imported while the collector is stopped is
     delivered by the next collector; a delivery that failed once before a
     restart is retried and delivered after it;
+  - a change of rules (`rules load` of a fictional CVE, rollback, load
+    again): one rules_changed event per change; a target subscribed only to
+    archive_vulnerable gets one event per archive the change made vulnerable
+    for the first time in the fleet (an archive on two devices: one event,
+    "devices":2; none for one vulnerable already, none when the same rules
+    come back), one subscribed only to device_critical_exposed one for the
+    device whose listening JVM's copy became critical (again after a
+    rollback and a new load), with "cause":"rules_change";
   - delete: the target is gone, its pending deliveries cancelled;
   - the secrets appear nowhere in API answers or the server's log.
 Two servers on one PostgreSQL database: each delivery is sent once.
@@ -238,10 +246,11 @@ def run(kind):
     ce = ev.get("device_critical_exposed", {})
     check(t + "exposed-event-body", ce.get("data", {}).get("device", {}).get("hostname") == "web1"
           and ce["data"]["critical_files"] >= 1 and ce["data"]["processes"][0]["pid"] == 1234
-          and ce["data"]["device"]["tags"] == ["prod"] and ce["data"]["device"]["machine_id"] == mid(1), ce)
+          and ce["data"]["device"]["tags"] == ["prod"] and ce["data"]["device"]["machine_id"] == mid(1)
+          and ce["data"]["cause"] == "report", ce)
     av = ev.get("archive_vulnerable", {})
     check(t + "archive-event-body", av.get("data", {}).get("archive", {}).get("sha256") == sha(1)
-          and av["data"]["archive"]["cves"] == ["CVE-2021-44228"], av)
+          and av["data"]["archive"]["cves"] == ["CVE-2021-44228"] and av["data"]["cause"] == "report", av)
     check(t + "signatures-A", A.got and all(verify(SECRET_A, h, b) for h, b, p in A.got),
           [h.get("x-log4scan-signature") for h, b, p in A.got])
     check(t + "signature-mutant-fails", A.got and not verify(SECRET_A, A.got[0][0], A.got[0][1] + b" ")
@@ -414,10 +423,34 @@ def rules_changed_events(t, db, s, agent, A, R, B):
         f = finding(path, version="2.17.1", status="safe", cves=())
         f["facts"] = facts
         return f
+    # rj1 and rj2 have the same archive (sha 81), rj3 its own; rj1's is
+    # loaded by a JVM listening on 0.0.0.0 (exposed, not critically: the
+    # copy is safe under the built-in rules)
     for i, host in enumerate(("rj1", "rj2", "rj3")):
-        st, js = s.submit(agent, report(envelope(mid(60 + i), host), [
-            fact_finding("/srv/%s/log4j-core-2.17.1.jar" % host, "v1 set=2.17.1 pom=2.17.1 +lookup/JndiLookup")]))
+        f = fact_finding("/srv/%s/log4j-core-2.17.1.jar" % host, "v1 set=2.17.1 pom=2.17.1 +lookup/JndiLookup")
+        if host != "rj3":
+            f["sha256"] = sha(81)
+        items = [f]
+        if host == "rj1":
+            f["pid"] = 4321
+            items.append(process(pid=4321, ports=(8443,)))
+        st, js = s.submit(agent, report(envelope(mid(60 + i), host), items))
         check(t + "rules-ingest-" + host, st == 200, js)
+    # rj5: an archive vulnerable already (re-judged, still vulnerable)
+    f = fact_finding("/srv/rj5/log4j-core-2.14.1.jar", "v1 set=2.14.1 pom=2.14.1 +lookup/JndiLookup")
+    f.update(version="2.14.1", status="vulnerable", cves=["CVE-2021-44228"], severity="critical", sha256=sha(85))
+    st, js = s.submit(agent, report(envelope(mid(65), "rj5"), [f]))
+    check(t + "rules-ingest-rj5", st == 200, js)
+    # targets subscribed to one kind each, added after those ingests
+    V, X = Receiver(), Receiver()
+    sv = os.path.join(OUT, "wh-secret-v-" + t.split("-")[0])
+    with open(sv, "w") as fh:
+        fh.write(SECRET_B + "\n")
+    one_kind = []
+    for rx, kind in ((V, "archive_vulnerable"), (X, "device_critical_exposed")):
+        p = cli(db, "webhook", "add", rx.url, "--secret-file", sv, "--events", kind)
+        check(t + "rules-add-" + kind, p.returncode == 0, p.stderr)
+        one_kind.append(p.stdout.strip())
     # a fourth: JndiLookup removed, so only mitigated (not affected)
     st, js = s.submit(agent, report(envelope(mid(63), "rj4"), [
         fact_finding("/srv/rj4/log4j-core-2.17.1.jar", "v1 set=2.17.1 pom=2.17.1 -lookup/JndiLookup")]))
@@ -448,6 +481,29 @@ def rules_changed_events(t, db, s, agent, A, R, B):
         check_eq(t + "rules-changed-drill-down", sorted(x["hostname"] for x in s.get_json(q, reader)["items"]),
                  ["rj1", "rj2", "rj3"])
     check(t + "rules-changed-signed", all(verify(SECRET_A, h, b) for h, b, p in A.got[n_a:]))
+    # what the change made so: the archives newly vulnerable (sha 81 once,
+    # on two devices; rj3's), none for rj5's or the earlier ones; rj1
+    # critically exposed
+    wait_for(lambda: len(V.got) >= 2 and len(X.got) >= 1)
+    time.sleep(2)  # one per device or per finding would come now
+    av = sorted((e["data"] for e in V.events()), key=lambda d: d["archive"]["path"])
+    check_eq(t + "rules-archive-events", [(d["archive"]["sha256"], d["device"]["hostname"], d["devices"])
+                                          for d in av],
+             [(sha(81), "rj1", 2), (hashlib.sha256(b"/srv/rj3/log4j-core-2.17.1.jar").hexdigest(), "rj3", 1)])
+    check(t + "rules-archive-event-body", av and all(
+        e["event"] == "archive_vulnerable" and e["data"]["cause"] == "rules_change" and e["data"]["rules_id"] == 1
+        and e["data"]["prev_id"] == 0 and FICTIONAL in e["data"]["archive"]["cves"]
+        and e["data"]["archive"]["version"] == "2.17.1" and e["data"]["archive"]["severity"] == "critical"
+        and e["data"]["device"]["machine_id"] == mid(60 if e["data"]["device"]["hostname"] == "rj1" else 62)
+        and e["data"]["device"]["tags"] == ["prod"] and e["data"]["report_id"] for e in V.events()), V.events())
+    check(t + "rules-archive-events-signed", V.got and all(verify(SECRET_B, h, b) for h, b, p in V.got))
+    ce = X.events()
+    check(t + "rules-critical-exposed-event", len(ce) == 1 and ce[0]["event"] == "device_critical_exposed"
+          and ce[0]["data"]["device"]["hostname"] == "rj1" and ce[0]["data"]["cause"] == "rules_change"
+          and ce[0]["data"]["rules_id"] == 1 and ce[0]["data"]["critical_files"] == 1
+          and [(x["pid"], x["listening"][0]["port"]) for x in ce[0]["data"]["processes"]] == [(4321, 8443)]
+          and verify(SECRET_B, X.got[0][0], X.got[0][1]), ce)
+    n_v, n_x = len(V.got), len(X.got)
     check(t + "rules-changed-not-to-unsubscribed", all(json.loads(b)["event"] != "rules_changed"
                                                        for h, b, p in R.got[n_r:]), len(R.got) - n_r)
     p = cli(db, "rules", "rollback", "0")
@@ -465,6 +521,26 @@ def rules_changed_events(t, db, s, agent, A, R, B):
     check(t + "rules-same-again", p.returncode == 0, p.stderr)
     time.sleep(2)
     check_eq(t + "rules-no-change-no-event", len(rules_events()), 2)
+    # the rollback made nothing vulnerable or exposed: no event; the
+    # fictional rules again: rj1 becomes critically exposed again (an
+    # event), its archives are vulnerable again but not for the first time
+    # in the fleet (none)
+    check_eq(t + "rules-rollback-no-archive-or-exposed-event", (len(V.got), len(X.got)), (n_v, n_x))
+    p = cli(db, "rules", "load", good)
+    check(t + "rules-load-again", p.returncode == 0, p.stderr)
+    wait_for(lambda: len(X.got) > n_x)
+    time.sleep(2)
+    check(t + "rules-again-exposed-again", len(X.got) == n_x + 1
+          and X.events()[-1]["data"]["device"]["hostname"] == "rj1" and X.events()[-1]["data"]["rules_id"] == 2,
+          X.events()[n_x:])
+    check_eq(t + "rules-again-no-archive-event", len(V.got), n_v)
+    p = cli(db, "rules", "rollback", "0")
+    check(t + "rules-rollback-again", p.returncode == 0, p.stderr)
+    for hook in one_kind:
+        p = cli(db, "webhook", "delete", hook)
+        check(t + "rules-delete-one-kind-" + hook, p.returncode == 0, p.stderr)
+    V.close()
+    X.close()
 
 
 def two_servers():
