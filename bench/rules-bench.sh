@@ -18,12 +18,22 @@
 # it also prints the figures measured before the one-pass recount
 # (store_rejudge.c) for comparison.  Uses the optimised build.  Results:
 # bench/out/rules/.
+#
+# ARCHIVES=A (environment, default 0: findings without an archive digest):
+# each finding gets one of A archive digests per release (device id mod A),
+# and every 50th device a JVM listening on 0.0.0.0 that loads all its
+# findings; the fill writes no aggregates, so the load finds every
+# vulnerable archive new and those devices newly critically exposed: the
+# webhook events of a re-judging (webhook_events_rejudged) at their most,
+# about 2/3 * 29 * A archive_vulnerable and DEVICES/50
+# device_critical_exposed queued (no target: events without deliveries).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 N=${1:-100000}
 K=${2:-20}
 NPG=${3:-$N}
+ARCHIVES=${ARCHIVES:-0}
 out=bench/out/rules
 rm -rf "$out"
 mkdir -p "$out"
@@ -60,6 +70,19 @@ INSERT INTO findings(device_id, report_id, path, component, version, version_sou
   FROM devices d, ($2) k, bench_v v WHERE v.i = (d.id * 7 + k.g) % $NV;
 DROP TABLE bench_v;
 SQL
+	if [ "$ARCHIVES" -gt 0 ]; then
+		cat <<SQL
+UPDATE findings SET sha256 = 'bench-' || version || '-' || (device_id % $ARCHIVES);
+INSERT INTO archives(sha256) SELECT DISTINCT sha256 FROM findings;
+UPDATE findings SET archive_id = (SELECT a.id FROM archives a WHERE a.sha256 = findings.sha256);
+INSERT INTO processes(device_id, pid, status, restart_required, listening_json, n_listening, jars_json,
+  mitigations_json, n_public)
+  SELECT id, 1, 'vulnerable', 0, '[{"proto":"tcp","addr":"0.0.0.0","port":8080}]', 1, '[]', '[]', 1
+  FROM devices WHERE id % 50 = 0;
+UPDATE devices SET exposed = 1 WHERE id % 50 = 0;
+UPDATE findings SET pid = 1 WHERE device_id % 50 = 0;
+SQL
+	fi
 }
 
 run() { # label db before
