@@ -702,31 +702,32 @@ static int akey_order(const void *x, const void *y, void *ctx)
  * few distinct archives), nothing when no archive key is vulnerable now. */
 static int new_archives(struct rejudge *rj, struct dbc *c)
 {
-	uint32_t *v = NULL;
+	uint32_t *v = xmalloc((rj->akeys.n + 1) * sizeof *v);
 	size_t n = 0;
 	for (size_t i = 0; i < rj->akeys.n; i++) {
 		const struct rj_agg *a = &rj->aggs[i];
-		if (a->files && !strcmp(a->kind, "sha256") && a->status == ST_NAME[0]) {
-			v = xrealloc(v, (n + 1) * sizeof *v);
+		if (a->files && !strcmp(a->kind, "sha256") && a->status == ST_NAME[0])
 			v[n++] = (uint32_t)i;
-		}
 	}
-	if (!n)
+	if (!n) {
+		free(v);
 		return DB_OK;
+	}
 	struct rj_tab old = {0};
 	int rc = dbc_exec(c, "SELECT akey FROM agg WHERE kind = 'sha256' AND status = 'vulnerable'", NULL, 0,
 			  old_akey_row, &old);
 	qsort_r(v, n, sizeof *v, akey_order, rj->aggs);
 	struct rejudge_news *nw = &rj->news;
+	nw->akeys = xmalloc(n * sizeof *nw->akeys);
+	nw->akey_devices = xmalloc(n * sizeof *nw->akey_devices);
 	for (size_t i = 0; rc == DB_OK && i < n; i++) {
 		const struct rj_agg *a = &rj->aggs[v[i]];
 		bool added;
 		rj_tab_get(&old, a->key, strlen(a->key), &added);
 		if (!added)
 			continue;
-		nw->akey_devices = xrealloc(nw->akey_devices, (nw->nakeys + 1) * sizeof *nw->akey_devices);
 		nw->akey_devices[nw->nakeys] = a->devices;
-		strv_add(&nw->akeys, &nw->nakeys, a->key);
+		nw->akeys[nw->nakeys++] = xstrdup(a->key);
 	}
 	rj_tab_free(&old);
 	free(v);
@@ -735,13 +736,16 @@ static int new_archives(struct rejudge *rj, struct dbc *c)
 
 struct ids {
 	long long *v;
-	size_t n;
+	size_t n, cap;
 };
 
 static int ids_row(void *ctx, const struct dbrow *r)
 {
 	struct ids *x = ctx;
-	x->v = xrealloc(x->v, (x->n + 1) * sizeof *x->v);
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 256;
+		x->v = xrealloc(x->v, x->cap * sizeof *x->v);
+	}
 	x->v[x->n++] = dbrow_int(r, 0);
 	return 0;
 }
@@ -801,25 +805,24 @@ int store_rejudge_finish(struct rejudge *rj, struct dbc *c, long long rules_id, 
 		rc = new_archives(rj, c);
 	if (rc == DB_OK)
 		rc = write_aggs(rj, c);
-	struct ids was = {NULL, 0}, now_ce = {NULL, 0};
+	struct ids was = {NULL, 0, 0}, now_ce = {NULL, 0, 0};
 	if (rc == DB_OK)
 		rc = critical_ids(c, &was);
 	for (size_t i = 0; rc == DB_OK && i < sizeof EXPOSED / sizeof EXPOSED[0]; i++)
 		rc = dbc_exec(c, EXPOSED[i], NULL, 0, NULL, NULL);
 	if (rc == DB_OK)
 		rc = critical_ids(c, &now_ce);
-	/* critically exposed now and not before */
+	/* critically exposed now and not before (both by id) */
+	size_t nce = 0;
 	for (size_t i = 0, j = 0; rc == DB_OK && i < now_ce.n; i++) {
 		while (j < was.n && was.v[j] < now_ce.v[i])
 			j++;
-		if (j < was.n && was.v[j] == now_ce.v[i])
-			continue;
-		struct rejudge_news *nw = &rj->news;
-		nw->critical = xrealloc(nw->critical, (nw->ncritical + 1) * sizeof *nw->critical);
-		nw->critical[nw->ncritical++] = now_ce.v[i];
+		if (j == was.n || was.v[j] != now_ce.v[i])
+			now_ce.v[nce++] = now_ce.v[i];
 	}
+	rj->news.critical = now_ce.v;
+	rj->news.ncritical = nce;
 	free(was.v);
-	free(now_ce.v);
 	pairs_sort(&rj->after);
 	if (rc == DB_OK)
 		rc = record_changes(rj, c, rules_id, prev, now);

@@ -141,11 +141,17 @@ static int archive_event(const struct webhook_tx *w, const struct rp_finding *f)
 	return rc;
 }
 
-struct keys { char **v; size_t n; };
+/* keys RETURNING gives back, each once (the arrays sent have no
+ * duplicate): appended, no search */
+struct keys { char **v; size_t n, cap; };
 static int key_row(void *ctx, const struct dbrow *r)
 {
 	struct keys *k = ctx;
-	strv_add(&k->v, &k->n, dbrow_text(r, 0));
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 16;
+		k->v = xrealloc(k->v, k->cap * sizeof *k->v);
+	}
+	k->v[k->n++] = xstrdup(dbrow_text(r, 0));
 	return 0;
 }
 
@@ -197,7 +203,7 @@ static int new_archives(const struct webhook_tx *w)
 		jsonw_cstr(&arr, v[i]->archive_key);
 	}
 	buf_addc(&arr, ']');
-	struct keys fresh = {NULL, 0};
+	struct keys fresh = {NULL, 0, 0};
 	rc = fleet_first(w->c, w->pg, w->now, &arr, &fresh);
 	buf_free(&arr);
 	for (size_t i = 0; i < fresh.n && rc == DB_OK; i++) {
@@ -462,7 +468,7 @@ int webhook_events_rejudged(struct dbc *c, bool pg, long long rules_id, long lon
 		jsonw_cstr(&arr, akeys[i]);
 	}
 	buf_addc(&arr, ']');
-	struct keys fresh = {NULL, 0};
+	struct keys fresh = {NULL, 0, 0};
 	rc = fleet_first(c, pg, now, &arr, &fresh);
 	buf_free(&arr);
 	/* akeys is sorted: each fresh key's device count by bsearch */
