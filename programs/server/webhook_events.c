@@ -393,7 +393,6 @@ static int rejudged_critical(struct dbc *c, long long dev, long long rules_id, l
 }
 
 struct rj_archive {
-	struct buf *b;
 	long long device_id;
 	char *finding; /* ,"report_id":...,"archive":{...} */
 };
@@ -429,7 +428,7 @@ static int rejudged_archive(struct dbc *c, const char *akey, long long devices, 
 			    long long prev_id, long long now)
 {
 	struct buf b = BUF_INIT;
-	struct rj_archive a = {&b, 0, NULL};
+	struct rj_archive a = {0, NULL};
 	int rc = dbc_exec(c, "SELECT f.device_id, f.report_id, f.sha256, f.cd_sha256, f.component, f.version, f.severity,"
 			     " f.fixed_in, f.cves_json, f.path FROM archives a JOIN findings f ON f.archive_id = a.id"
 			     " JOIN devices d ON d.id = f.device_id"
