@@ -312,31 +312,23 @@ struct rj_ev {
 	bool found;
 };
 
-/* devices: id, ident, hostname, machine_id, agent_id, tags_json (as
- * device_json writes a report's; "" is null) */
-static int stored_device_row(void *ctx, const struct dbrow *r)
+/* a stored device's columns id, ident, hostname, machine_id, agent_id,
+ * tags_json from column at on, as device_json writes a report's ("" is
+ * null) */
+static void stored_device_json(struct buf *b, const struct dbrow *r, int at)
 {
-	struct rj_ev *x = ctx;
-	struct buf *b = x->b;
-	x->found = true;
-	buf_printf(b, "\"device\":{\"id\":%lld", dbrow_int(r, 0));
-	jsonw_field_str(b, true, "ident", dbrow_text(r, 1));
+	buf_printf(b, "\"device\":{\"id\":%lld", dbrow_int(r, at));
+	jsonw_field_str(b, true, "ident", dbrow_text(r, at + 1));
 	for (int col = 2; col <= 4; col++) {
 		static const char *const names[] = {"hostname", "machine_id", "agent_id"};
-		const char *v = dbrow_type(r, col) == DBV_NULL ? "" : dbrow_text(r, col);
+		const char *v = dbrow_type(r, at + col) == DBV_NULL ? "" : dbrow_text(r, at + col);
 		jsonw_field_str_or_null(b, true, names[col - 2], *v ? v : NULL);
 	}
 	buf_adds(b, ",\"tags\":");
-	buf_adds(b, dbrow_type(r, 5) == DBV_NULL ? "[]" : dbrow_text(r, 5));
+	buf_adds(b, dbrow_type(r, at + 5) == DBV_NULL ? "[]" : dbrow_text(r, at + 5));
 	buf_addc(b, '}');
-	return 1;
 }
 
-static int stored_device(struct dbc *c, long long id, struct rj_ev *x)
-{
-	return dbc_exec(c, "SELECT id, ident, hostname, machine_id, agent_id, tags_json FROM devices WHERE id = ?",
-			(struct dbv[]){dv_int(id)}, 1, stored_device_row, x);
-}
 
 static void cause_json(struct buf *b, long long rules_id, long long prev_id)
 {
@@ -356,12 +348,15 @@ static int exposed_process_row(void *ctx, const struct dbrow *r)
 	return 0;
 }
 
-/* devices: last_report_id, n_critical */
-static int report_critical_row(void *ctx, const struct dbrow *r)
+/* devices: id, ident, hostname, machine_id, agent_id, tags_json,
+ * last_report_id, n_critical */
+static int critical_device_row(void *ctx, const struct dbrow *r)
 {
-	struct buf *b = ctx;
-	jsonw_field_str_or_null(b, true, "report_id", *dbrow_text(r, 0) ? dbrow_text(r, 0) : NULL);
-	jsonw_field_int(b, true, "critical_files", dbrow_int(r, 1));
+	struct rj_ev *x = ctx;
+	x->found = true;
+	stored_device_json(x->b, r, 0);
+	jsonw_field_str_or_null(x->b, true, "report_id", *dbrow_text(r, 6) ? dbrow_text(r, 6) : NULL);
+	jsonw_field_int(x->b, true, "critical_files", dbrow_int(r, 7));
 	return 1;
 }
 
@@ -373,10 +368,9 @@ static int rejudged_critical(struct dbc *c, long long dev, long long rules_id, l
 	struct buf b = BUF_INIT;
 	struct rj_ev x = {&b, false};
 	buf_addc(&b, '{');
-	int rc = stored_device(c, dev, &x);
-	if (rc == DB_OK && x.found)
-		rc = dbc_exec(c, "SELECT last_report_id, n_critical FROM devices WHERE id = ?", (struct dbv[]){dv_int(dev)},
-			      1, report_critical_row, &b);
+	int rc = dbc_exec(c, "SELECT id, ident, hostname, machine_id, agent_id, tags_json, last_report_id, n_critical"
+			     " FROM devices WHERE id = ?",
+			  (struct dbv[]){dv_int(dev)}, 1, critical_device_row, &x);
 	if (rc == DB_OK && x.found) {
 		buf_adds(&b, ",\"processes\":[");
 		x.found = false;
@@ -393,59 +387,56 @@ static int rejudged_critical(struct dbc *c, long long dev, long long rules_id, l
 }
 
 struct rj_archive {
+	struct buf *b;
 	long long device_id;
-	char *finding; /* ,"report_id":...,"archive":{...} */
 };
 
 /* findings f: device_id, report_id, sha256, cd_sha256, component, version,
- * severity, fixed_in, cves_json, path */
+ * severity, fixed_in, cves_json, path; then its device's columns */
 static int archive_finding_row(void *ctx, const struct dbrow *r)
 {
 	struct rj_archive *x = ctx;
-	struct buf b = BUF_INIT;
+	struct buf *b = x->b;
 	const char *v[10];
 	for (int i = 1; i < 10; i++)
 		v[i] = dbrow_type(r, i) == DBV_NULL ? NULL : dbrow_text(r, i);
 	x->device_id = dbrow_int(r, 0);
-	jsonw_field_str_or_null(&b, true, "report_id", v[1]);
-	buf_adds(&b, ",\"archive\":{");
+	buf_addc(b, '{');
+	stored_device_json(b, r, 10);
+	jsonw_field_str_or_null(b, true, "report_id", v[1]);
+	buf_adds(b, ",\"archive\":{");
 	static const char *const names[] = {"sha256", "cd_sha256", "component", "version", "severity", "fixed_in"};
 	for (int i = 0; i < 6; i++)
-		jsonw_field_str_or_null(&b, i > 0, names[i], v[i + 2]);
-	buf_adds(&b, ",\"cves\":");
-	buf_adds(&b, v[8] ? v[8] : "[]");
-	jsonw_field_str_or_null(&b, true, "path", v[9]);
-	buf_addc(&b, '}');
-	x->finding = xstrdup(buf_cstr(&b));
-	buf_free(&b);
+		jsonw_field_str_or_null(b, i > 0, names[i], v[i + 2]);
+	buf_adds(b, ",\"cves\":");
+	buf_adds(b, v[8] ? v[8] : "[]");
+	jsonw_field_str_or_null(b, true, "path", v[9]);
+	buf_addc(b, '}');
 	return 1;
 }
 
 /* archive_vulnerable as ingest sends it, for the first stored vulnerable
  * copy of the archive on a device not retired (its device, report and
- * path), plus the cause and the number of devices that have it */
+ * path), plus the number of devices that have it and the cause.  One
+ * statement: the archive's id, then its findings in id order through
+ * findings_archive, stopping at the first that fits (not a sort of all of
+ * them: 0.2 ms against 7 ms for 400 copies on PostgreSQL). */
 static int rejudged_archive(struct dbc *c, const char *akey, long long devices, long long rules_id,
 			    long long prev_id, long long now)
 {
 	struct buf b = BUF_INIT;
-	struct rj_archive a = {0, NULL};
+	struct rj_archive a = {&b, 0};
 	int rc = dbc_exec(c, "SELECT f.device_id, f.report_id, f.sha256, f.cd_sha256, f.component, f.version, f.severity,"
-			     " f.fixed_in, f.cves_json, f.path FROM archives a JOIN findings f ON f.archive_id = a.id"
-			     " JOIN devices d ON d.id = f.device_id"
-			     " WHERE a.sha256 = ? AND f.status = 'vulnerable' AND f.shadowed = 0 AND d.retired = 0"
-			     " ORDER BY f.archive_id, f.id LIMIT 1",
+			     " f.fixed_in, f.cves_json, f.path, d.id, d.ident, d.hostname, d.machine_id, d.agent_id,"
+			     " d.tags_json FROM findings f JOIN devices d ON d.id = f.device_id"
+			     " WHERE f.archive_id = (SELECT a.id FROM archives a WHERE a.sha256 = ?)"
+			     " AND f.status = 'vulnerable' AND f.shadowed = 0 AND d.retired = 0 ORDER BY f.id LIMIT 1",
 			  (struct dbv[]){dv_text(akey)}, 1, archive_finding_row, &a);
-	struct rj_ev x = {&b, false};
-	buf_addc(&b, '{');
-	if (rc == DB_OK && a.finding)
-		rc = stored_device(c, a.device_id, &x);
-	if (rc == DB_OK && x.found) {
-		buf_adds(&b, a.finding);
+	if (rc == DB_OK && b.len) {
 		jsonw_field_int(&b, true, "devices", devices);
 		cause_json(&b, rules_id, prev_id);
 		rc = webhook_event_queue(c, "archive_vulnerable", now, a.device_id, buf_cstr(&b), 0, NULL);
 	}
-	free(a.finding);
 	buf_free(&b);
 	return rc;
 }
