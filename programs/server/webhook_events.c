@@ -307,6 +307,65 @@ out:
 
 /* ---- what a re-judging made so: archive_vulnerable, device_critical_exposed */
 
+/* A re-judging's events, queued in batches of one kind: one INSERT of
+ * many events (RETURNING their ids) and one of their deliveries, instead of
+ * two statements an event (webhook_event_queue). */
+struct ev_batch {
+	struct dbc *c;
+	bool pg;
+	const char *kind;
+	long long now;
+	struct buf rows; /* [[device_id, data_json], ... */
+	struct buf ids;  /* [id, ... */
+};
+
+static int batch_id_row(void *ctx, const struct dbrow *r)
+{
+	struct buf *ids = ctx;
+	buf_printf(ids, "%c%lld", ids->len ? ',' : '[', dbrow_int(r, 0));
+	return 0;
+}
+
+static int ev_batch_flush(struct ev_batch *q)
+{
+	if (!q->rows.len)
+		return DB_OK;
+	buf_addc(&q->rows, ']');
+	buf_reset(&q->ids);
+	struct dbv p[3] = {dv_text(q->kind), dv_int(q->now), dv_text(buf_cstr(&q->rows))};
+	int rc = dbc_exec(q->c, q->pg ? "INSERT INTO webhook_events(kind, created, device_id, data_json)"
+					" SELECT ?, ?, (e->>0)::bigint, e->>1 FROM jsonb_array_elements(CAST(? AS jsonb)) e"
+					" RETURNING id"
+				      : "INSERT INTO webhook_events(kind, created, device_id, data_json)"
+					" SELECT ?, ?, json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]')"
+					" FROM json_each(?) e WHERE true RETURNING id",
+			  p, 3, batch_id_row, &q->ids);
+	buf_reset(&q->rows);
+	if (rc != DB_OK || !q->ids.len)
+		return rc ? rc : DB_ERR;
+	buf_addc(&q->ids, ']');
+	char pat[64];
+	snprintf(pat, sizeof pat, "%%,%s,%%", q->kind);
+	struct dbv d[3] = {dv_int(q->now), dv_text(buf_cstr(&q->ids)), dv_text(pat)};
+	return dbc_exec(q->c, q->pg ? "INSERT INTO webhook_deliveries(event_id, webhook_id, next_at)"
+				      " SELECT CAST(e AS BIGINT), w.id, ? FROM jsonb_array_elements_text(CAST(? AS jsonb)) e,"
+				      " webhooks w WHERE ',' || w.events || ',' LIKE ?"
+				    : "INSERT INTO webhook_deliveries(event_id, webhook_id, next_at)"
+				      " SELECT e.value, w.id, ? FROM json_each(?) e, webhooks w"
+				      " WHERE ',' || w.events || ',' LIKE ?",
+			d, 3, NULL, NULL);
+}
+
+/* one event's device and data; flushed at 1 MiB */
+static int ev_batch_add(struct ev_batch *q, long long device_id, const struct buf *data)
+{
+	buf_addc(&q->rows, q->rows.len ? ',' : '[');
+	buf_printf(&q->rows, "[%lld,", device_id);
+	jsonw_cstr(&q->rows, buf_cstr((struct buf *)data));
+	buf_addc(&q->rows, ']');
+	return q->rows.len > (1u << 20) ? ev_batch_flush(q) : DB_OK;
+}
+
 struct rj_ev {
 	struct buf *b;
 	bool found;
@@ -363,8 +422,9 @@ static int critical_device_row(void *ctx, const struct dbrow *r)
 /* device_critical_exposed as ingest sends it, its report the device's last
  * one and its processes those stored (vulnerable, listening beyond
  * loopback; at most ATTEMPTS_SHOWN, as ingest), plus the cause */
-static int rejudged_critical(struct dbc *c, long long dev, long long rules_id, long long prev_id, long long now)
+static int rejudged_critical(struct ev_batch *q, long long dev, long long rules_id, long long prev_id)
 {
+	struct dbc *c = q->c;
 	struct buf b = BUF_INIT;
 	struct rj_ev x = {&b, false};
 	buf_addc(&b, '{');
@@ -380,7 +440,7 @@ static int rejudged_critical(struct dbc *c, long long dev, long long rules_id, l
 		buf_addc(&b, ']');
 		cause_json(&b, rules_id, prev_id);
 		if (rc == DB_OK)
-			rc = webhook_event_queue(c, "device_critical_exposed", now, dev, buf_cstr(&b), 0, NULL);
+			rc = ev_batch_add(q, dev, &b);
 	}
 	buf_free(&b);
 	return rc;
@@ -421,9 +481,10 @@ static int archive_finding_row(void *ctx, const struct dbrow *r)
  * statement: the archive's id, then its findings in id order through
  * findings_archive, stopping at the first that fits (not a sort of all of
  * them: 0.2 ms against 7 ms for 400 copies on PostgreSQL). */
-static int rejudged_archive(struct dbc *c, const char *akey, long long devices, long long rules_id,
-			    long long prev_id, long long now)
+static int rejudged_archive(struct ev_batch *q, const char *akey, long long devices, long long rules_id,
+			    long long prev_id)
 {
+	struct dbc *c = q->c;
 	struct buf b = BUF_INIT;
 	struct rj_archive a = {&b, 0};
 	int rc = dbc_exec(c, "SELECT f.device_id, f.report_id, f.sha256, f.cd_sha256, f.component, f.version, f.severity,"
@@ -435,7 +496,7 @@ static int rejudged_archive(struct dbc *c, const char *akey, long long devices, 
 	if (rc == DB_OK && b.len) {
 		jsonw_field_int(&b, true, "devices", devices);
 		cause_json(&b, rules_id, prev_id);
-		rc = webhook_event_queue(c, "archive_vulnerable", now, a.device_id, buf_cstr(&b), 0, NULL);
+		rc = ev_batch_add(q, a.device_id, &b);
 	}
 	buf_free(&b);
 	return rc;
@@ -445,27 +506,35 @@ int webhook_events_rejudged(struct dbc *c, bool pg, long long rules_id, long lon
 			    const long long *critical, size_t ncritical, char *const *akeys,
 			    const long long *akey_devices, size_t nakeys)
 {
+	struct ev_batch q = {c, pg, "device_critical_exposed", now, BUF_INIT, BUF_INIT};
 	int rc = DB_OK;
 	for (size_t i = 0; rc == DB_OK && i < ncritical; i++)
-		rc = rejudged_critical(c, critical[i], rules_id, prev_id, now);
-	if (rc != DB_OK || !nakeys)
-		return rc;
-	struct buf arr = BUF_INIT;
-	buf_addc(&arr, '[');
-	for (size_t i = 0; i < nakeys; i++) {
-		if (i)
-			buf_addc(&arr, ',');
-		jsonw_cstr(&arr, akeys[i]);
-	}
-	buf_addc(&arr, ']');
+		rc = rejudged_critical(&q, critical[i], rules_id, prev_id);
+	if (rc == DB_OK)
+		rc = ev_batch_flush(&q);
 	struct keys fresh = {NULL, 0, 0};
-	rc = fleet_first(c, pg, now, &arr, &fresh);
-	buf_free(&arr);
+	if (rc == DB_OK && nakeys) {
+		struct buf arr = BUF_INIT;
+		buf_addc(&arr, '[');
+		for (size_t i = 0; i < nakeys; i++) {
+			if (i)
+				buf_addc(&arr, ',');
+			jsonw_cstr(&arr, akeys[i]);
+		}
+		buf_addc(&arr, ']');
+		rc = fleet_first(c, pg, now, &arr, &fresh);
+		buf_free(&arr);
+	}
 	/* akeys is sorted: each fresh key's device count by bsearch */
+	q.kind = "archive_vulnerable";
 	for (size_t i = 0; rc == DB_OK && i < fresh.n; i++) {
 		char **k = bsearch(&fresh.v[i], akeys, nakeys, sizeof *akeys, key_cmp);
-		rc = k ? rejudged_archive(c, fresh.v[i], akey_devices[k - akeys], rules_id, prev_id, now) : DB_ERR;
+		rc = k ? rejudged_archive(&q, fresh.v[i], akey_devices[k - akeys], rules_id, prev_id) : DB_ERR;
 	}
+	if (rc == DB_OK)
+		rc = ev_batch_flush(&q);
 	strv_free(fresh.v, fresh.n);
+	buf_free(&q.rows);
+	buf_free(&q.ids);
 	return rc;
 }
