@@ -82,7 +82,8 @@ int webhook_events_rules_changed(struct dbc *c, long long rules_id, long long pr
  * never had as vulnerable (vuln_archives, as ingest), each for its first
  * stored vulnerable copy.  The payloads are ingest's plus "cause":
  * "rules_change", "rules_id", "prev_id" (and, archives, "devices": how many
- * have it vulnerable); ingest's say "cause":"report". */
+ * have it vulnerable); ingest's say "cause":"report".  Queued in batches
+ * (one INSERT of many events, one of their deliveries). */
 int webhook_events_rejudged(struct dbc *c, bool pg, long long rules_id, long long prev_id, long long now,
 			    const long long *critical, size_t ncritical, char *const *akeys,
 			    const long long *akey_devices, size_t nakeys);
