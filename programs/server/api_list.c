@@ -406,22 +406,6 @@ static void list_devices(struct req *rq)
  * (escaped by qb_like) matches the paths.  False after answering 500. */
 #define FINDINGS_PATH_SHARE 32
 
-struct path_ids {
-	long long *v;
-	size_t n, cap;
-};
-
-static int path_id_row(void *ctx, const struct dbrow *r)
-{
-	struct path_ids *ids = ctx;
-	if (ids->n == ids->cap) {
-		ids->cap = ids->cap ? 2 * ids->cap : 64;
-		ids->v = xrealloc(ids->v, ids->cap * sizeof *ids->v);
-	}
-	ids->v[ids->n++] = dbrow_int(r, 0);
-	return 0;
-}
-
 /* The order by id of findings read through findings_path, block by block:
  * the same order as f.id (a block is 4,096 consecutive ids), but one that
  * the index gives for its first column, so that SQLite sorts one block at
@@ -446,7 +430,7 @@ static bool findings_path_arg(struct req *rq, struct qb *q, const char *v, bool 
 {
 	struct qb l = {0};
 	struct dbv pat = qb_like(&l, "%", v, "%");
-	struct path_ids ids = {0};
+	struct db_ints ids = {0};
 	struct buf err = BUF_INIT;
 	long long total = 0, last = 0;
 	*by_block = false;
@@ -454,7 +438,7 @@ static bool findings_path_arg(struct req *rq, struct qb *q, const char *v, bool 
 		  !store_query(rq->srv->st, "SELECT COALESCE(MAX(id), 0) FROM findings", NULL, 0, api_first_int, &last,
 			       &err) &&
 		  !store_query(rq->srv->st, "SELECT p.id FROM paths p WHERE p.path LIKE ? ESCAPE '\\' ORDER BY p.id",
-			       &pat, 1, path_id_row, &ids, &err);
+			       &pat, 1, db_ints_row, &ids, &err);
 	if (!ok) {
 		api_query_failed(rq, &err);
 	} else if (!ids.n) {

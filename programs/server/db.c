@@ -113,6 +113,17 @@ enum dbt dbrow_type(const struct dbrow *r, int col) { return col < r->ncols ? r-
 long long dbrow_int(const struct dbrow *r, int col) { return col < r->ncols ? r->get_int(r, col) : 0; }
 const char *dbrow_text(const struct dbrow *r, int col) { return col < r->ncols ? r->get_text(r, col) : ""; }
 
+int db_ints_row(void *ctx, const struct dbrow *r)
+{
+	struct db_ints *x = ctx;
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 64;
+		x->v = xrealloc(x->v, x->cap * sizeof *x->v);
+	}
+	x->v[x->n++] = dbrow_int(r, 0);
+	return 0;
+}
+
 struct db *db_open(const char *url, int pool_size, struct buf *err)
 {
 	struct db *db = xcalloc(1, sizeof *db);

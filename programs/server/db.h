@@ -40,6 +40,13 @@ long long dbrow_int(const struct dbrow *r, int col);      /* 0 for NULL */
 const char *dbrow_text(const struct dbrow *r, int col);   /* "" for NULL */
 /* return non-zero to stop reading rows */
 typedef int (*db_row_fn)(void *ctx, const struct dbrow *r);
+/* A list of ids: db_ints_row (a db_row_fn, ctx a struct db_ints) appends
+ * each row's first column; the caller frees v. */
+struct db_ints {
+	long long *v;
+	size_t n, cap;
+};
+int db_ints_row(void *ctx, const struct dbrow *r);
 
 enum db_kind { DB_SQLITE, DB_PG };
 struct db;

@@ -148,8 +148,7 @@ struct rejudge {
 	struct rj_tab cves;       /* CVE ids */
 	long long *cve_last;      /* per CVE: the last device that listed it */
 	struct rj_pairs before, after;
-	long long *retired;       /* sorted */
-	size_t nretired;
+	struct db_ints retired;   /* sorted */
 	struct rj_tab akeys;      /* "kind\x1fkey\x1fsub\x1fstatus" */
 	struct rj_agg *aggs;
 	struct rj_tab sigs;
@@ -207,7 +206,7 @@ void store_rejudge_free(struct rejudge *rj)
 	rj_tab_free(&rj->cves);
 	free(rj->cve_last);
 	free(rj->before.v);
-	free(rj->retired);
+	free(rj->retired.v);
 	free(rj);
 }
 
@@ -258,12 +257,12 @@ static void cves_of(struct rejudge *rj, const char *js, uint32_t **out, size_t *
 
 static bool is_retired(const struct rejudge *rj, long long dev)
 {
-	size_t lo = 0, hi = rj->nretired;
+	size_t lo = 0, hi = rj->retired.n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (rj->retired[mid] == dev)
+		if (rj->retired.v[mid] == dev)
 			return true;
-		if (rj->retired[mid] < dev)
+		if (rj->retired.v[mid] < dev)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -271,20 +270,11 @@ static bool is_retired(const struct rejudge *rj, long long dev)
 	return false;
 }
 
-static int retired_row(void *ctx, const struct dbrow *r)
-{
-	struct rejudge *rj = ctx;
-	rj->retired = xrealloc(rj->retired, (rj->nretired + 1) * sizeof *rj->retired);
-	rj->retired[rj->nretired++] = dbrow_int(r, 0);
-	return 0;
-}
-
 static int load_retired(struct rejudge *rj, struct dbc *c)
 {
-	free(rj->retired);
-	rj->retired = NULL;
-	rj->nretired = 0;
-	return dbc_exec(c, "SELECT id FROM devices WHERE retired <> 0 ORDER BY id", NULL, 0, retired_row, rj);
+	free(rj->retired.v);
+	rj->retired = (struct db_ints){0};
+	return dbc_exec(c, "SELECT id FROM devices WHERE retired <> 0 ORDER BY id", NULL, 0, db_ints_row, &rj->retired);
 }
 
 /* ---- before */
@@ -734,27 +724,11 @@ static int new_archives(struct rejudge *rj, struct dbc *c)
 	return rc;
 }
 
-struct ids {
-	long long *v;
-	size_t n, cap;
-};
-
-static int ids_row(void *ctx, const struct dbrow *r)
-{
-	struct ids *x = ctx;
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 256;
-		x->v = xrealloc(x->v, x->cap * sizeof *x->v);
-	}
-	x->v[x->n++] = dbrow_int(r, 0);
-	return 0;
-}
-
 /* the devices (not retired) critically exposed, by id */
-static int critical_ids(struct dbc *c, struct ids *out)
+static int critical_ids(struct dbc *c, struct db_ints *out)
 {
 	return dbc_exec(c, "SELECT id FROM devices WHERE critical_exposed = 1 AND retired = 0 ORDER BY id", NULL, 0,
-			ids_row, out);
+			db_ints_row, out);
 }
 
 /* a JVM listening beyond loopback with a critical vulnerable copy loaded
@@ -805,7 +779,7 @@ int store_rejudge_finish(struct rejudge *rj, struct dbc *c, long long rules_id, 
 		rc = new_archives(rj, c);
 	if (rc == DB_OK)
 		rc = write_aggs(rj, c);
-	struct ids was = {NULL, 0, 0}, now_ce = {NULL, 0, 0};
+	struct db_ints was = {0}, now_ce = {0};
 	if (rc == DB_OK)
 		rc = critical_ids(c, &was);
 	for (size_t i = 0; rc == DB_OK && i < sizeof EXPOSED / sizeof EXPOSED[0]; i++)

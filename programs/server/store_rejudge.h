@@ -38,7 +38,7 @@ int store_rejudge_write(struct dbc *c, bool pg, const struct buf *rows, long lon
 int store_rejudge_finish(struct rejudge *rj, struct dbc *c, long long rules_id, long long prev, long long now);
 
 /* What store_rejudge_finish saw the change make so, for the webhook events
- * (webhook_rejudge.c): the archive keys (sha256, or "cd:" and the digest of
+ * (webhook_events.c): the archive keys (sha256, or "cd:" and the digest of
  * the central directory) vulnerable on some device after the recount that
  * were not before it (the aggregates ingest keeps, retired devices and
  * shadowed copies left out), each with the number of devices that have it

@@ -40,18 +40,56 @@ int webhook_event_queue(struct dbc *c, const char *kind, long long now, long lon
 			   " FROM webhooks WHERE ',' || events || ',' LIKE ?", q, 3, NULL, NULL);
 }
 
+/* The parts of the payloads, written once for ingest's events (from the
+ * report) and a re-judging's (from the stored rows): NULL is null, and so
+ * is an empty machine_id or agent_id. */
+
 /* "device": what identifies it */
+static void device_obj(struct buf *b, long long id, const char *ident, const char *hostname, const char *machine_id,
+		       const char *agent_id, const char *tags_json)
+{
+	buf_printf(b, "\"device\":{\"id\":%lld", id);
+	jsonw_field_str(b, true, "ident", ident);
+	jsonw_field_str_or_null(b, true, "hostname", hostname);
+	jsonw_field_str_or_null(b, true, "machine_id", machine_id && *machine_id ? machine_id : NULL);
+	jsonw_field_str_or_null(b, true, "agent_id", agent_id && *agent_id ? agent_id : NULL);
+	buf_adds(b, ",\"tags\":");
+	buf_adds(b, tags_json ? tags_json : "[]");
+	buf_addc(b, '}');
+}
+
+/* one of "processes" (first: no comma before it) */
+static void process_obj(struct buf *b, bool first, long long pid, const char *command, const char *listening_json)
+{
+	buf_printf(b, "%s{\"pid\":%lld", first ? "" : ",", pid);
+	jsonw_field_str_or_null(b, true, "command", command);
+	buf_adds(b, ",\"listening\":");
+	buf_adds(b, listening_json ? listening_json : "[]");
+	buf_addc(b, '}');
+}
+
+/* "archive" */
+static void archive_obj(struct buf *b, const char *sha256, const char *cd_sha256, const char *component,
+			const char *version, const char *severity, const char *fixed_in, const char *cves_json,
+			const char *path)
+{
+	buf_adds(b, "\"archive\":{");
+	jsonw_field_str_or_null(b, false, "sha256", sha256);
+	jsonw_field_str_or_null(b, true, "cd_sha256", cd_sha256);
+	jsonw_field_str_or_null(b, true, "component", component);
+	jsonw_field_str_or_null(b, true, "version", version);
+	jsonw_field_str_or_null(b, true, "severity", severity);
+	jsonw_field_str_or_null(b, true, "fixed_in", fixed_in);
+	buf_adds(b, ",\"cves\":");
+	buf_adds(b, cves_json ? cves_json : "[]");
+	jsonw_field_str_or_null(b, true, "path", path);
+	buf_addc(b, '}');
+}
+
 static void device_json(struct buf *b, const struct webhook_tx *w)
 {
 	const struct report *r = w->r;
-	buf_printf(b, "\"device\":{\"id\":%lld", w->device_id);
-	jsonw_field_str(b, true, "ident", w->ident);
-	jsonw_field_str_or_null(b, true, "hostname", r->hostname);
-	jsonw_field_str_or_null(b, true, "machine_id", *r->machine_id ? r->machine_id : NULL);
-	jsonw_field_str_or_null(b, true, "agent_id", *r->agent_id ? r->agent_id : NULL);
-	buf_adds(b, ",\"tags\":");
-	buf_adds(b, w->tags_json ? w->tags_json : "[]");
-	buf_addc(b, '}');
+	device_obj(b, w->device_id, w->ident, r->hostname, r->machine_id, r->agent_id, w->tags_json);
 }
 
 static int ev(const struct webhook_tx *w, const char *kind, struct buf *data)
@@ -102,11 +140,7 @@ static int critical_exposed(const struct webhook_tx *w)
 		const struct rp_process *p = &r->processes[i];
 		if (strcmp(p->status, "vulnerable") || p->n_public <= 0 || shown >= ATTEMPTS_SHOWN)
 			continue;
-		buf_printf(&b, "%s{\"pid\":%lld", shown++ ? "," : "", p->pid);
-		jsonw_field_str_or_null(&b, true, "command", p->command);
-		buf_adds(&b, ",\"listening\":");
-		buf_adds(&b, p->listening_json ? p->listening_json : "[]");
-		buf_addc(&b, '}');
+		process_obj(&b, !shown++, p->pid, p->command, p->listening_json);
 	}
 	buf_adds(&b, "],\"cause\":\"report\"}");
 	int rc = ev(w, "device_critical_exposed", &b);
@@ -125,17 +159,10 @@ static int archive_event(const struct webhook_tx *w, const struct rp_finding *f)
 	struct buf b = BUF_INIT;
 	buf_addc(&b, '{');
 	device_json(&b, w);
-	buf_printf(&b, ",\"report_id\":\"%s\",\"archive\":{", w->r->report_id);
-	jsonw_field_str_or_null(&b, false, "sha256", f->sha256);
-	jsonw_field_str_or_null(&b, true, "cd_sha256", f->cd_sha256);
-	jsonw_field_str_or_null(&b, true, "component", f->component);
-	jsonw_field_str_or_null(&b, true, "version", f->version);
-	jsonw_field_str_or_null(&b, true, "severity", f->severity);
-	jsonw_field_str_or_null(&b, true, "fixed_in", f->fixed_in);
-	buf_adds(&b, ",\"cves\":");
-	buf_adds(&b, f->cves_json ? f->cves_json : "[]");
-	jsonw_field_str_or_null(&b, true, "path", f->path);
-	buf_adds(&b, "},\"cause\":\"report\"}");
+	buf_printf(&b, ",\"report_id\":\"%s\",", w->r->report_id);
+	archive_obj(&b, f->sha256, f->cd_sha256, f->component, f->version, f->severity, f->fixed_in, f->cves_json,
+		    f->path);
+	buf_adds(&b, ",\"cause\":\"report\"}");
 	int rc = ev(w, "archive_vulnerable", &b);
 	buf_free(&b);
 	return rc;
@@ -371,21 +398,18 @@ struct rj_ev {
 	bool found;
 };
 
+static const char *col_or_null(const struct dbrow *r, int col)
+{
+	return dbrow_type(r, col) == DBV_NULL ? NULL : dbrow_text(r, col);
+}
+
 /* a stored device's columns id, ident, hostname, machine_id, agent_id,
- * tags_json from column at on, as device_json writes a report's ("" is
- * null) */
+ * tags_json from column at on */
 static void stored_device_json(struct buf *b, const struct dbrow *r, int at)
 {
-	buf_printf(b, "\"device\":{\"id\":%lld", dbrow_int(r, at));
-	jsonw_field_str(b, true, "ident", dbrow_text(r, at + 1));
-	for (int col = 2; col <= 4; col++) {
-		static const char *const names[] = {"hostname", "machine_id", "agent_id"};
-		const char *v = dbrow_type(r, at + col) == DBV_NULL ? "" : dbrow_text(r, at + col);
-		jsonw_field_str_or_null(b, true, names[col - 2], *v ? v : NULL);
-	}
-	buf_adds(b, ",\"tags\":");
-	buf_adds(b, dbrow_type(r, at + 5) == DBV_NULL ? "[]" : dbrow_text(r, at + 5));
-	buf_addc(b, '}');
+	const char *host = col_or_null(r, at + 2);
+	device_obj(b, dbrow_int(r, at), dbrow_text(r, at + 1), host && *host ? host : NULL, col_or_null(r, at + 3),
+		   col_or_null(r, at + 4), col_or_null(r, at + 5));
 }
 
 
@@ -398,12 +422,8 @@ static void cause_json(struct buf *b, long long rules_id, long long prev_id)
 static int exposed_process_row(void *ctx, const struct dbrow *r)
 {
 	struct rj_ev *x = ctx;
-	buf_printf(x->b, "%s{\"pid\":%lld", x->found ? "," : "", dbrow_int(r, 0));
+	process_obj(x->b, !x->found, dbrow_int(r, 0), col_or_null(r, 1), col_or_null(r, 2));
 	x->found = true;
-	jsonw_field_str_or_null(x->b, true, "command", dbrow_type(r, 1) == DBV_NULL ? NULL : dbrow_text(r, 1));
-	buf_adds(x->b, ",\"listening\":");
-	buf_adds(x->b, dbrow_text(r, 2));
-	buf_addc(x->b, '}');
 	return 0;
 }
 
@@ -457,21 +477,13 @@ static int archive_finding_row(void *ctx, const struct dbrow *r)
 {
 	struct rj_archive *x = ctx;
 	struct buf *b = x->b;
-	const char *v[10];
-	for (int i = 1; i < 10; i++)
-		v[i] = dbrow_type(r, i) == DBV_NULL ? NULL : dbrow_text(r, i);
 	x->device_id = dbrow_int(r, 0);
 	buf_addc(b, '{');
 	stored_device_json(b, r, 10);
-	jsonw_field_str_or_null(b, true, "report_id", v[1]);
-	buf_adds(b, ",\"archive\":{");
-	static const char *const names[] = {"sha256", "cd_sha256", "component", "version", "severity", "fixed_in"};
-	for (int i = 0; i < 6; i++)
-		jsonw_field_str_or_null(b, i > 0, names[i], v[i + 2]);
-	buf_adds(b, ",\"cves\":");
-	buf_adds(b, v[8] ? v[8] : "[]");
-	jsonw_field_str_or_null(b, true, "path", v[9]);
-	buf_addc(b, '}');
+	jsonw_field_str_or_null(b, true, "report_id", col_or_null(r, 1));
+	buf_addc(b, ',');
+	archive_obj(b, col_or_null(r, 2), col_or_null(r, 3), col_or_null(r, 4), col_or_null(r, 5), col_or_null(r, 6),
+		    col_or_null(r, 7), col_or_null(r, 8), col_or_null(r, 9));
 	return 1;
 }
 
